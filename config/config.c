@@ -1,0 +1,2 @@
+/* config */
+#include "config.h"

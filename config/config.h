@@ -1,0 +1,57 @@
+/* config/config.h - the feed-list file: one setting or one feed per line,
+ * '#' starts a comment, double quotes for text with spaces. Plain library:
+ * no I/O besides reading the file, no logging. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_feed {
+    char *name;
+    /* An absolute http://, https:// or file:// URL; a path in the file is
+     * made a file:// URL relative to the config file's folder. */
+    char *location;
+    int64_t interval; /* seconds; the config's default when not given */
+    char **tags;
+    size_t ntags;
+    int line; /* where it stands in the file */
+};
+
+struct config {
+    char *path;      /* the file, as given */
+    char *dir;       /* its folder: relative paths are relative to it */
+    char *state_dir; /* absolute or relative to the process's cwd */
+    char *listen_host;
+    int listen_port;
+    char *title;
+    int64_t interval; /* default poll interval, seconds */
+    size_t max_items; /* entries in the merged outputs */
+    int parallel;     /* connections in all */
+    int per_host;     /* connections to one host */
+    struct config_feed *feeds;
+    size_t nfeeds;
+};
+
+/* Reads and validates the file at path. On success returns the config
+ * (caller frees with config_free()) and *errors is NULL. On failure returns
+ * NULL and *errors holds every problem found, one "FILE:LINE: message" per
+ * line (caller frees); NULL too when out of memory. */
+struct config *config_load(const char *path, char **errors);
+
+/* The same for text already in memory; name is used in messages and dir
+ * anchors relative paths. */
+struct config *config_parse(const char *text, size_t len, const char *name,
+                            const char *dir, char **errors);
+
+void config_free(struct config *);
+
+/* The feed named name, or NULL. */
+const struct config_feed *config_feed_find(const struct config *,
+                                           const char *name);
+
+/* "30s", "15m", "2h", "1d", and sums such as "1h30m", into seconds.
+ * 0, or -1 when s is not a positive duration. */
+int config_duration_parse(const char *s, int64_t *seconds);
+
+#endif

@@ -1,0 +1,234 @@
+/* feeds/buf.c - the capped byte buffer, and JSON and XML escaping into it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feeds.h"
+
+void
+feed_buf_init(struct feed_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static int
+buf_grow(struct feed_buf *b, size_t n)
+{
+    size_t need, cap;
+    char *p;
+
+    if (b->max && (n > b->max || b->len > b->max - n))
+        return FEED_E_TOOBIG;
+    if (n > SIZE_MAX / 2 - b->len)
+        return FEED_E_NOMEM;
+    need = b->len + n + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (p == NULL)
+        return FEED_E_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int
+feed_buf_append(struct feed_buf *b, const void *p, size_t n)
+{
+    int rc;
+
+    if ((rc = buf_grow(b, n)) != 0)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int
+feed_buf_puts(struct feed_buf *b, const char *s)
+{
+    return feed_buf_append(b, s, strlen(s));
+}
+
+int
+feed_buf_printf(struct feed_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return FEED_E_INVAL;
+    if ((rc = buf_grow(b, (size_t)n)) != 0)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+const char *
+feed_buf_str(struct feed_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+void
+feed_buf_reset(struct feed_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void
+feed_buf_free(struct feed_buf *b)
+{
+    free(b->data);
+    feed_buf_init(b, b->max);
+}
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
+ * start one. Overlong forms and surrogates are invalid (RFC 3629 §4). */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        if (s[0] == 0xe0 && s[1] < 0xa0)
+            return 0;
+        if (s[0] == 0xed && s[1] >= 0xa0)
+            return 0;
+        return 3;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+            (s[3] & 0xc0) != 0x80)
+            return 0;
+        if (s[0] == 0xf0 && s[1] < 0x90)
+            return 0;
+        if (s[0] == 0xf4 && s[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int
+feed_buf_json(struct feed_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p, *run;
+    char esc[7];
+    size_t n;
+    int rc;
+
+    if (s == NULL)
+        return feed_buf_append(b, "null", 4);
+    if ((rc = feed_buf_append(b, "\"", 1)) != 0)
+        return rc;
+    p = run = (const unsigned char *)s;
+    while (*p) {
+        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+            p++;
+            continue;
+        }
+        if (*p >= 0x80 && (n = utf8_seq(p)) > 0) {
+            p += n;
+            continue;
+        }
+        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
+            return rc;
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*p;
+            rc = feed_buf_append(b, esc, 2);
+        } else if (*p == '\n') {
+            rc = feed_buf_append(b, "\\n", 2);
+        } else if (*p == '\t') {
+            rc = feed_buf_append(b, "\\t", 2);
+        } else if (*p == '\r') {
+            rc = feed_buf_append(b, "\\r", 2);
+        } else if (*p < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            rc = feed_buf_append(b, esc, 6);
+        } else {
+            /* A byte that is not valid UTF-8: U+FFFD keeps the output
+             * valid JSON. */
+            rc = feed_buf_append(b, "\xef\xbf\xbd", 3);
+        }
+        if (rc != 0)
+            return rc;
+        run = ++p;
+    }
+    if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
+        return rc;
+    return feed_buf_append(b, "\"", 1);
+}
+
+int
+feed_buf_xml(struct feed_buf *b, const char *s)
+{
+    const unsigned char *p, *run;
+    const char *rep;
+    size_t n;
+    int rc;
+
+    if (s == NULL)
+        return 0;
+    p = run = (const unsigned char *)s;
+    while (*p) {
+        rep = NULL;
+        n = 1;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\t': case '\n': case '\r': break;
+        default:
+            if (*p < 0x20) {
+                rep = ""; /* XML 1.0 §2.2: not a Char */
+            } else if (*p >= 0x80) {
+                n = utf8_seq(p);
+                if (n == 0) {
+                    rep = "\xef\xbf\xbd";
+                    n = 1;
+                } else if (n == 3 && p[0] == 0xef && p[1] == 0xbf &&
+                           (p[2] == 0xbe || p[2] == 0xbf)) {
+                    rep = ""; /* U+FFFE, U+FFFF */
+                }
+            }
+        }
+        if (rep == NULL) {
+            p += n;
+            continue;
+        }
+        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0 ||
+            (rc = feed_buf_puts(b, rep)) != 0)
+            return rc;
+        p += n;
+        run = p;
+    }
+    return feed_buf_append(b, run, (size_t)(p - run));
+}

@@ -1,0 +1,2 @@
+/* feeds/date.c */
+#include "feeds.h"

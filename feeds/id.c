@@ -1,0 +1,2 @@
+/* feeds/id.c */
+#include "feeds.h"

@@ -1,0 +1,2 @@
+/* feeds/parse.c */
+#include "feeds.h"

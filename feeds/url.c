@@ -1,0 +1,2 @@
+/* feeds/url.c */
+#include "feeds.h"

@@ -1,0 +1,94 @@
+/* store/store.h - feedd's flat-file store under state_dir:
+ *
+ *     items/NNNNNN.jsonl   append-only segments, one JSON object per line
+ *     feeds.state          per-feed HTTP and poll state, one JSON object per line
+ *     public/              the published outputs (written by the daemon
+ *                          through store_file_replace())
+ *
+ * No I/O scheduling and no logging: problems come back as return codes and
+ * as messages the caller may log (store_error(), store_warnings()). */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feeds.h"
+
+#define STORE_WUR __attribute__((warn_unused_result))
+
+/* The format version written in every segment's first line. A segment of
+ * a newer version is refused. */
+#define STORE_FORMAT 1
+
+struct store;
+
+/* Opens (creating what is missing) the store in dir: loads the seen IDs
+ * and recovers from a crash (a torn last line is cut off; a corrupt line
+ * in the middle is skipped with a warning). NULL on failure, with a
+ * one-line reason in err. Caller frees with store_close(). */
+struct store *store_open(const char *dir, char *err, size_t errlen);
+
+/* Commits nothing: pending items not yet committed are dropped. */
+void store_close(struct store *);
+
+/* 1 when an item with this ID is stored or pending, else 0. */
+int store_seen(const struct store *, const char *id);
+
+/* Copies item into the pending batch and marks its ID seen. 0, or -ENOMEM.
+ * Nothing is on disk until store_commit(). */
+int store_add(struct store *, const struct feed_item *) STORE_WUR;
+
+/* Appends the pending batch to the current segment and fsyncs it. 0, or a
+ * negative errno; on failure the batch is dropped, its IDs are no longer
+ * seen (so the next poll stores them again), and what was stored before
+ * is untouched. */
+int store_commit(struct store *) STORE_WUR;
+
+/* Items committed so far. */
+size_t store_count(const struct store *);
+
+/* Calls fn on the newest n committed items, newest first by
+ * feed_item_date(). The item is borrowed for the call. Returns 0, the
+ * first non-zero value fn returned, or a negative errno. */
+typedef int store_item_fn(const struct feed_item *, void *arg);
+int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
+
+/* ---- per-feed state ---- */
+
+struct store_feed_state {
+    char *etag;          /* NULL when none */
+    char *last_modified; /* the Last-Modified header as sent */
+    int64_t last_poll;   /* FEED_TIME_NONE when never */
+    int64_t next_poll;
+    int errors;          /* consecutive failed polls */
+    char *last_error;    /* NULL when the last poll succeeded */
+};
+
+/* The state of feed, or NULL when none is kept. Borrowed: valid until the
+ * next store_feed_state_set() for that feed or store_close(). */
+const struct store_feed_state *store_feed_state_get(const struct store *,
+                                                    const char *feed);
+/* Copies st as the state of feed. 0 or -ENOMEM. Saved by
+ * store_feed_state_save(). */
+int store_feed_state_set(struct store *, const char *feed,
+                         const struct store_feed_state *st) STORE_WUR;
+/* Writes feeds.state atomically. 0 or a negative errno. */
+int store_feed_state_save(struct store *) STORE_WUR;
+
+/* ---- helpers ---- */
+
+/* The last error's one-line reason ("" when none). */
+const char *store_error(const struct store *);
+
+/* Warnings gathered since the last call (recovery at open, skipped lines),
+ * one per line, or NULL when there are none. The caller frees the string. */
+char *store_warnings(struct store *);
+
+/* Replaces path with data atomically: a temporary file in the same folder,
+ * fsync, rename, fsync of the folder. 0 or a negative errno; on failure
+ * the old file is untouched. */
+int store_file_replace(const char *path, const void *data,
+                       size_t len) STORE_WUR;
+
+#endif
