@@ -1,1 +1,50 @@
-int main(void){return 0;}
+/* daemon/main.c - feedd's command line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+
+static const char usage[] =
+    "usage: feedd COMMAND [ARGS]\n"
+    "\n"
+    "  run   [-c FILE]           run the daemon in the foreground\n"
+    "  poll  [-c FILE] --once    poll every feed once, store, publish, exit\n"
+    "  parse [--charset NAME] FILE...\n"
+    "                            print the entries of feed files as JSON lines\n"
+    "  check [-c FILE]           validate the config; non-zero when bad\n"
+    "\n"
+    "  -c FILE   the config (default /etc/feedd/feedd.conf)\n"
+    "  --help, --version\n";
+
+int
+main(int argc, char **argv)
+{
+    const char *cmd;
+
+    log_init();
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("feedd %s\n", FEEDD_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "parse") == 0)
+        return cmd_parse(argc - 2, argv + 2);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2, 0);
+    if (strcmp(cmd, "poll") == 0)
+        return cmd_run(argc - 2, argv + 2, 1);
+    fprintf(stderr, "feedd: unknown command \"%s\"\n%s", cmd, usage);
+    return 2;
+}

@@ -1,2 +1,265 @@
-/* feeds/id.c */
+/* feeds/id.c - stable entry IDs (DESIGN.md "Stable IDs"). The ID is a
+ * 64-bit XXH3 hash of a key; the key is what identifies the article:
+ *
+ *   slug:HOST/ARTICLE-ID   the article ID at the end of the link
+ *   url://HOST/PATH?Q      a URL-shaped guid or the link, normalized
+ *   guid:FEED\0GUID        any other guid, scoped to its feed
+ *   content:FEED\0...      title, date and content, as a last resort
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <xxhash.h>
+
 #include "feeds.h"
+
+/* 1 when tok[0..n) reads as a date, YYYYMMDD: a day's worth of articles
+ * shares that, so it is no article ID. */
+static int
+looks_like_date(const char *tok, size_t n)
+{
+    int y, m, d;
+
+    if (n != 8)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)tok[i]))
+            return 0;
+    y = (tok[0] - '0') * 1000 + (tok[1] - '0') * 100 + (tok[2] - '0') * 10 +
+        (tok[3] - '0');
+    m = (tok[4] - '0') * 10 + (tok[5] - '0');
+    d = (tok[6] - '0') * 10 + (tok[7] - '0');
+    return y >= 1990 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* 1 when tok[0..n) is an article identifier a publisher keeps while it
+ * rewrites the words of a slug: "a85146", "1234567", a hex hash. It must
+ * be mostly digits (or all hex) so that a word ("update", "2024") is never
+ * taken for one: two articles sharing a word would become one. */
+static int
+is_article_id(const char *tok, size_t n)
+{
+    size_t digits = 0, hex = 0, i;
+
+    if (n < 5 || n > 40)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)tok[i];
+
+        if (!isalnum(c))
+            return 0;
+        digits += isdigit(c) != 0;
+        hex += isxdigit(c) != 0;
+    }
+    if (looks_like_date(tok, n))
+        return 0;
+    if (digits >= 4 && digits * 2 >= n)
+        return 1;
+    /* A hash (Medium and others): all hex, long, some digits. */
+    return hex == n && n >= 8 && digits >= 2;
+}
+
+/* Query parameters whose numeric value is the article ("?p=123" is a
+ * WordPress post). */
+static int
+query_id(const char *q, size_t nq, const char **val, size_t *nval,
+         size_t *nkey)
+{
+    static const char *const keys[] = {"p", "id", "post", "story",
+                                       "article", "articleid", "story_id",
+                                       "storyid", "article_id", "postid",
+                                       "newsid", "nid", "sid", "aid"};
+    const char *end = q + nq;
+
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        size_t n = amp ? (size_t)(amp - q) : (size_t)(end - q);
+        const char *eq = memchr(q, '=', n);
+
+        if (eq && eq + 1 < q + n) {
+            size_t k = (size_t)(eq - q), v = n - k - 1, i;
+
+            for (i = 0; i < v && isdigit((unsigned char)eq[1 + i]); i++)
+                ;
+            if (i == v) {
+                for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+                    if (strlen(keys[j]) == k &&
+                        strncasecmp(q, keys[j], k) == 0) {
+                        *val = eq + 1;
+                        *nval = v;
+                        *nkey = k;
+                        return 1;
+                    }
+            }
+        }
+        q += n + 1;
+    }
+    return 0;
+}
+
+int
+feed_slug_key(const char *link, struct feed_buf *out)
+{
+    struct feed_buf key;
+    const char *path, *seg, *end, *q, *tok, *dot;
+    size_t nhost, n;
+    int rc = FEED_E_INVAL;
+
+    feed_buf_init(&key, 0);
+    /* Normalize first: the host lower-cased, tracking parameters gone. */
+    if (link == NULL || feed_url_key(link, &key) != 0)
+        goto done;
+    path = key.data + 2 + strcspn(key.data + 2, "/");
+    nhost = (size_t)(path - key.data) - 2;
+    q = strchr(path, '?');
+    end = q ? q : path + strlen(path);
+
+    /* "?p=123" */
+    if (q) {
+        const char *val;
+        size_t nval, nk;
+
+        if (query_id(q + 1, strlen(q + 1), &val, &nval, &nk)) {
+            rc = feed_buf_printf(out, "%.*s?%.*s=%.*s", (int)nhost,
+                                 key.data + 2, (int)nk, val - nk - 1,
+                                 (int)nval, val);
+            goto done;
+        }
+    }
+    /* The last path segment, without a trailing '/' or an extension. */
+    while (end > path && end[-1] == '/')
+        end--;
+    for (seg = end; seg > path && seg[-1] != '/'; seg--)
+        ;
+    dot = memchr(seg, '.', (size_t)(end - seg));
+    if (dot)
+        end = dot;
+    n = (size_t)(end - seg);
+    /* "...-a85146": the token after the final hyphen; "/1234567/": the
+     * whole segment. */
+    for (tok = end; tok > seg && tok[-1] != '-' && tok[-1] != '_'; tok--)
+        ;
+    if (is_article_id(tok, (size_t)(end - tok)) &&
+        (tok > seg || n == (size_t)(end - tok))) {
+        /* A whole segment without a hyphen must be all digits: "/about/"
+         * or "/abcdef12/" names a page, not a numbered article. */
+        if (tok == seg) {
+            for (const char *c = tok; c < end; c++)
+                if (!isdigit((unsigned char)*c))
+                    goto done;
+        }
+        rc = feed_buf_printf(out, "%.*s/%.*s", (int)nhost, key.data + 2,
+                             (int)(end - tok), tok);
+    }
+done:
+    feed_buf_free(&key);
+    return rc;
+}
+
+static int
+is_url(const char *s)
+{
+    return s && (strncasecmp(s, "http://", 7) == 0 ||
+                 strncasecmp(s, "https://", 8) == 0);
+}
+
+static int
+has_text(const char *s)
+{
+    return s && *s;
+}
+
+/* Builds the key of e under rule into key; the rule used, or a negative
+ * code when rule does not apply to e. */
+static int
+make_key(const struct feed_entry *e, const char *feed, enum feed_id_rule rule,
+         struct feed_buf *key)
+{
+    char date[FEED_DATE_LEN + 1];
+    int rc;
+
+    switch (rule) {
+    case FEED_ID_SLUG:
+        if ((rc = feed_buf_puts(key, "slug:")) != 0)
+            return rc;
+        return feed_slug_key(e->link, key) == 0 ? FEED_ID_SLUG : FEED_E_INVAL;
+    case FEED_ID_GUID:
+        if (!has_text(e->guid))
+            return FEED_E_INVAL;
+        if (is_url(e->guid)) {
+            /* A guid that is a URL is as global as a link: http and
+             * https spellings of it are one. */
+            if ((rc = feed_buf_puts(key, "url:")) != 0)
+                return rc;
+            if (feed_url_key(e->guid, key) == 0)
+                return FEED_ID_GUID;
+            feed_buf_reset(key);
+        }
+        if ((rc = feed_buf_printf(key, "guid:%s", feed ? feed : "")) != 0 ||
+            (rc = feed_buf_append(key, "", 1)) != 0 ||
+            (rc = feed_buf_puts(key, e->guid)) != 0)
+            return rc;
+        return FEED_ID_GUID;
+    case FEED_ID_LINK:
+        if (!has_text(e->link))
+            return FEED_E_INVAL;
+        if ((rc = feed_buf_puts(key, "url:")) != 0)
+            return rc;
+        if (feed_url_key(e->link, key) == 0)
+            return FEED_ID_LINK;
+        /* Not http(s): scoped to the feed, as it is. */
+        feed_buf_reset(key);
+        if ((rc = feed_buf_printf(key, "link:%s", feed ? feed : "")) != 0 ||
+            (rc = feed_buf_append(key, "", 1)) != 0 ||
+            (rc = feed_buf_puts(key, e->link)) != 0)
+            return rc;
+        return FEED_ID_LINK;
+    case FEED_ID_CONTENT:
+    default:
+        if ((rc = feed_buf_printf(key, "content:%s", feed ? feed : "")) ||
+            (rc = feed_buf_append(key, "", 1)) != 0 ||
+            (rc = feed_buf_puts(key, e->title ? e->title : "")) != 0 ||
+            (rc = feed_buf_append(key, "", 1)) != 0)
+            return rc;
+        if (e->published != FEED_TIME_NONE)
+            rc = feed_buf_puts(key, feed_date_format(e->published, date));
+        if (rc == 0)
+            rc = feed_buf_append(key, "", 1);
+        if (rc == 0)
+            rc = feed_buf_puts(key, e->content ? e->content
+                                    : e->summary ? e->summary : "");
+        return rc ? rc : FEED_ID_CONTENT;
+    }
+}
+
+int
+feed_entry_id(const struct feed_entry *e, const char *feed,
+              enum feed_id_rule rule, char id[FEED_ID_LEN + 1])
+{
+    static const enum feed_id_rule order[] = {FEED_ID_SLUG, FEED_ID_GUID,
+                                              FEED_ID_LINK, FEED_ID_CONTENT};
+    static const char hex[] = "0123456789abcdef";
+    struct feed_buf key;
+    XXH64_hash_t h;
+    size_t i;
+    int used = FEED_E_INVAL;
+
+    feed_buf_init(&key, 0);
+    if (rule != FEED_ID_AUTO)
+        used = make_key(e, feed, rule, &key);
+    for (i = 0; used == FEED_E_INVAL && i < 4; i++) {
+        feed_buf_reset(&key);
+        used = make_key(e, feed, order[i], &key);
+    }
+    if (used < 0) {
+        feed_buf_free(&key);
+        return used;
+    }
+    h = XXH3_64bits(key.data, key.len);
+    for (i = 0; i < FEED_ID_LEN; i++)
+        id[i] = hex[(h >> (60 - 4 * i)) & 15];
+    id[FEED_ID_LEN] = '\0';
+    feed_buf_free(&key);
+    return used;
+}

@@ -1,2 +1,1084 @@
-/* feeds/parse.c */
+/* feeds/parse.c - the streaming feed parser: expat in, entries out.
+ *
+ * Bytes go straight into expat as they arrive; each entry is handed to the
+ * caller the moment its end tag closes, and its field buffers are reused
+ * for the next one. Namespaces are resolved here rather than by expat so
+ * that a feed using a well-known prefix it forgot to declare (dc:, content:)
+ * is read instead of refused. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <expat.h>
+
 #include "feeds.h"
+
+enum ns {
+    NS_NONE,
+    NS_ATOM10,
+    NS_ATOM03,
+    NS_RSS090,
+    NS_RSS10,
+    NS_RSS11,
+    NS_RSS20, /* http://backend.userland.com/rss2 and friends */
+    NS_RDF,
+    NS_DC,
+    NS_DCTERMS,
+    NS_CONTENT,
+    NS_XHTML,
+    NS_OTHER,
+};
+
+static const struct {
+    const char *uri;
+    enum ns ns;
+} known_ns[] = {
+    {"http://www.w3.org/2005/Atom", NS_ATOM10},
+    {"http://purl.org/atom/ns#", NS_ATOM03},
+    {"http://my.netscape.com/rdf/simple/0.9/", NS_RSS090},
+    {"http://purl.org/rss/1.0/", NS_RSS10},
+    {"http://purl.org/net/rss1.1#", NS_RSS11},
+    {"http://backend.userland.com/rss2", NS_RSS20},
+    {"http://backend.userland.com/rss", NS_RSS20},
+    {"http://blogs.law.harvard.edu/tech/rss", NS_RSS20},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", NS_RDF},
+    {"http://purl.org/dc/elements/1.1/", NS_DC},
+    {"http://purl.org/dc/terms/", NS_DCTERMS},
+    {"http://purl.org/rss/1.0/modules/content/", NS_CONTENT},
+    {"http://www.w3.org/1999/xhtml", NS_XHTML},
+};
+
+/* Prefixes feeds use without declaring them. */
+static const struct {
+    const char *prefix;
+    enum ns ns;
+} known_prefix[] = {
+    {"atom", NS_ATOM10}, {"rdf", NS_RDF},       {"dc", NS_DC},
+    {"dcterms", NS_DCTERMS}, {"content", NS_CONTENT}, {"xhtml", NS_XHTML},
+};
+
+/* The fields of an entry. */
+enum field {
+    F_GUID,
+    F_LINK,
+    F_TITLE,
+    F_AUTHOR,
+    F_SUMMARY,
+    F_CONTENT,
+    F_PUBLISHED,
+    F_UPDATED,
+    F_FEED_TITLE, /* the feed's own, outside any entry */
+    F_FEED_LINK,
+    F_NFIELDS,
+    F_NONE = F_NFIELDS,
+};
+
+/* How character data inside a captured field is kept. */
+enum mode {
+    M_TEXT,  /* child elements dropped, their text kept */
+    M_HTML,  /* escaped HTML; child elements kept as markup */
+    M_XHTML, /* Atom type="xhtml": the children are the markup */
+};
+
+struct binding {
+    char *prefix; /* "" for the default namespace */
+    enum ns ns;
+    char *uri; /* for NS_OTHER: to tell two unknown ones apart */
+    size_t depth;
+};
+
+struct level {
+    enum ns ns;
+    char *base;    /* xml:base in force (owned when set_base) */
+    int set_base;
+};
+
+struct feed_parser {
+    XML_Parser xp;
+    struct feed_limits lim;
+    feed_entry_fn *fn;
+    void *arg;
+    char *base_url;
+
+    struct feed_info info;
+    enum ns root_ns;
+    int is_atom; /* the document is Atom (a <feed> or <entry> root) */
+
+    struct level *levels;
+    size_t depth, nlevels;
+    struct binding *bind;
+    size_t nbind, capbind;
+
+    /* The entry being read: its depth (0 when outside one) and fields. */
+    size_t entry_depth;
+    size_t container_depth; /* channel / feed: feed-level fields */
+    struct feed_buf f[F_NFIELDS];
+    int have[F_NFIELDS];
+    int link_rank; /* how good the link in f[F_LINK] is */
+    int guid_is_permalink;
+    size_t author_depth; /* inside an Atom <author> */
+
+    /* The field being captured, if any. */
+    enum field cap;
+    enum mode cap_mode;
+    size_t cap_depth;
+    int cap_strip; /* html or xhtml title: strip the markup at the end */
+
+    size_t bytes;
+    size_t entries;
+    int error;
+    char errmsg[256];
+    struct feed_buf tmp;
+};
+
+static void
+set_error(struct feed_parser *p, int code, const char *msg)
+{
+    if (p->error)
+        return;
+    p->error = code;
+    snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
+    XML_StopParser(p->xp, XML_FALSE);
+}
+
+void
+feed_limits_default(struct feed_limits *lim)
+{
+    lim->max_bytes = 32u << 20;
+    lim->max_depth = 128;
+    lim->max_field = 2u << 20;
+    lim->max_entries = 10000;
+}
+
+const char *
+feed_format_name(enum feed_format f)
+{
+    static const char *const names[] = {
+        "unknown", "rss090", "rss091", "rss092", "rss093", "rss094",
+        "rss10",   "rss11",  "rss20",  "atom03", "atom10",
+    };
+
+    if ((size_t)f >= sizeof(names) / sizeof(names[0]))
+        return "unknown";
+    return names[f];
+}
+
+/* ---- namespaces ---- */
+
+static enum ns
+ns_of_uri(const char *uri)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(known_ns) / sizeof(known_ns[0]); i++)
+        if (strcmp(uri, known_ns[i].uri) == 0)
+            return known_ns[i].ns;
+    /* Spellings of Atom 1.0's namespace with a trailing slash or case
+     * changes turn up; anything else Atom-like is handled by is_atom. */
+    if (strncmp(uri, "http://www.w3.org/2005/Atom", 27) == 0)
+        return NS_ATOM10;
+    return NS_OTHER;
+}
+
+static int
+bind_push(struct feed_parser *p, const char *prefix, const char *uri)
+{
+    struct binding *b;
+
+    if (p->nbind == p->capbind) {
+        size_t cap = p->capbind ? p->capbind * 2 : 16;
+
+        b = realloc(p->bind, cap * sizeof(*b));
+        if (b == NULL)
+            return FEED_E_NOMEM;
+        p->bind = b;
+        p->capbind = cap;
+    }
+    b = &p->bind[p->nbind];
+    b->prefix = strdup(prefix);
+    b->uri = strdup(uri);
+    if (b->prefix == NULL || b->uri == NULL) {
+        free(b->prefix);
+        free(b->uri);
+        return FEED_E_NOMEM;
+    }
+    b->ns = *uri ? ns_of_uri(uri) : NS_NONE;
+    b->depth = p->depth;
+    p->nbind++;
+    return 0;
+}
+
+/* The namespace of a qualified name, and its local part. */
+static enum ns
+resolve(const struct feed_parser *p, const char *qname, const char **local)
+{
+    const char *colon = strchr(qname, ':');
+    size_t n = colon ? (size_t)(colon - qname) : 0, i;
+
+    *local = colon ? colon + 1 : qname;
+    for (i = p->nbind; i > 0; i--) {
+        const struct binding *b = &p->bind[i - 1];
+
+        if (strlen(b->prefix) == n && strncmp(b->prefix, qname, n) == 0)
+            return b->ns;
+    }
+    if (!colon)
+        return NS_NONE;
+    for (i = 0; i < sizeof(known_prefix) / sizeof(known_prefix[0]); i++)
+        if (strlen(known_prefix[i].prefix) == n &&
+            strncmp(known_prefix[i].prefix, qname, n) == 0)
+            return known_prefix[i].ns;
+    return NS_OTHER;
+}
+
+static const char *
+attr(const char **atts, const char *name)
+{
+    for (; atts && atts[0]; atts += 2)
+        if (strcmp(atts[0], name) == 0)
+            return atts[1];
+    return NULL;
+}
+
+/* ---- helpers ---- */
+
+static int
+is_rss_ns(enum ns ns)
+{
+    return ns == NS_NONE || ns == NS_RSS090 || ns == NS_RSS10 ||
+           ns == NS_RSS11 || ns == NS_RSS20;
+}
+
+/* 1 when an element in ns is one of the document's own: in its root's
+ * namespace, or no namespace (feeds that forget Atom's namespace). */
+static int
+is_own(const struct feed_parser *p, enum ns ns)
+{
+    if (ns == p->root_ns)
+        return 1;
+    if (p->is_atom)
+        return ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_NONE;
+    return is_rss_ns(ns);
+}
+
+static int
+is_atom_ns(const struct feed_parser *p, enum ns ns)
+{
+    return ns == NS_ATOM10 || ns == NS_ATOM03 || (p->is_atom && is_own(p, ns));
+}
+
+static const char *
+current_base(const struct feed_parser *p)
+{
+    if (p->depth > 0 && p->levels[p->depth - 1].base)
+        return p->levels[p->depth - 1].base;
+    if (p->have[F_FEED_LINK] && p->f[F_FEED_LINK].len)
+        return p->f[F_FEED_LINK].data;
+    return p->base_url;
+}
+
+static void
+trim(struct feed_buf *b)
+{
+    size_t i = 0, n = b->len;
+
+    if (b->data == NULL)
+        return;
+    while (n > 0 && isspace((unsigned char)b->data[n - 1]))
+        n--;
+    while (i < n && isspace((unsigned char)b->data[i]))
+        i++;
+    memmove(b->data, b->data + i, n - i);
+    b->len = n - i;
+    b->data[b->len] = '\0';
+}
+
+/* Decodes the character references and the few entities HTML text
+ * carries, in place; used on titles whose type says they are HTML. */
+static void
+decode_entities(struct feed_buf *b)
+{
+    static const struct {
+        const char *name;
+        const char *utf8;
+    } ents[] = {
+        {"amp", "&"},          {"lt", "<"},           {"gt", ">"},
+        {"quot", "\""},        {"apos", "'"},         {"nbsp", "\xc2\xa0"},
+        {"mdash", "\xe2\x80\x94"}, {"ndash", "\xe2\x80\x93"},
+        {"hellip", "\xe2\x80\xa6"}, {"rsquo", "\xe2\x80\x99"},
+        {"lsquo", "\xe2\x80\x98"}, {"rdquo", "\xe2\x80\x9d"},
+        {"ldquo", "\xe2\x80\x9c"},
+    };
+    char *r, *w, *semi;
+    size_t i;
+
+    if (b->data == NULL)
+        return;
+    for (r = w = b->data; *r;) {
+        if (*r != '&' || (semi = strchr(r, ';')) == NULL || semi - r > 10) {
+            *w++ = *r++;
+            continue;
+        }
+        if (r[1] == '#') {
+            unsigned long cp;
+            char *end;
+
+            if (r[2] == 'x' || r[2] == 'X')
+                cp = strtoul(r + 3, &end, 16);
+            else
+                cp = strtoul(r + 2, &end, 10);
+            if (end != semi || cp == 0 || cp > 0x10ffff ||
+                (cp >= 0xd800 && cp <= 0xdfff)) {
+                *w++ = *r++;
+                continue;
+            }
+            /* UTF-8 is never longer than the reference it replaces. */
+            if (cp < 0x80) {
+                *w++ = (char)cp;
+            } else if (cp < 0x800) {
+                *w++ = (char)(0xc0 | cp >> 6);
+                *w++ = (char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                *w++ = (char)(0xe0 | cp >> 12);
+                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *w++ = (char)(0x80 | (cp & 0x3f));
+            } else {
+                *w++ = (char)(0xf0 | cp >> 18);
+                *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+                *w++ = (char)(0x80 | (cp & 0x3f));
+            }
+            r = semi + 1;
+            continue;
+        }
+        for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+            if (strlen(ents[i].name) == (size_t)(semi - r - 1) &&
+                strncmp(ents[i].name, r + 1, (size_t)(semi - r - 1)) == 0)
+                break;
+        if (i == sizeof(ents) / sizeof(ents[0]) ||
+            strlen(ents[i].utf8) > (size_t)(semi - r + 1)) {
+            *w++ = *r++;
+            continue;
+        }
+        for (const char *u = ents[i].utf8; *u;)
+            *w++ = *u++;
+        r = semi + 1;
+    }
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
+}
+
+/* Removes markup from HTML text in place: tags dropped, entities decoded,
+ * so that a title is plain text. */
+static void
+strip_markup(struct feed_buf *b)
+{
+    char *r, *w;
+
+    if (b->data == NULL)
+        return;
+    for (r = w = b->data; *r; r++) {
+        if (*r == '<' && (isalpha((unsigned char)r[1]) || r[1] == '/' ||
+                          r[1] == '!' || r[1] == '?')) {
+            char *gt = strchr(r, '>');
+
+            if (gt) {
+                r = gt;
+                continue;
+            }
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
+    decode_entities(b);
+}
+
+/* Points info at the feed-level fields after one of them changed. */
+static void
+sync_info(struct feed_parser *p)
+{
+    p->info.title = p->have[F_FEED_TITLE] && p->f[F_FEED_TITLE].len
+                        ? p->f[F_FEED_TITLE].data
+                        : NULL;
+    p->info.link = p->have[F_FEED_LINK] && p->f[F_FEED_LINK].len
+                       ? p->f[F_FEED_LINK].data
+                       : NULL;
+}
+
+static const char *
+local_name(const char *qname)
+{
+    const char *colon = strchr(qname, ':');
+
+    return colon ? colon + 1 : qname;
+}
+
+static void
+entry_reset(struct feed_parser *p)
+{
+    int i;
+
+    for (i = 0; i < F_FEED_TITLE; i++) {
+        feed_buf_reset(&p->f[i]);
+        p->have[i] = 0;
+    }
+    p->link_rank = 0;
+    p->guid_is_permalink = 0;
+    p->author_depth = 0;
+}
+
+/* Makes f[F_LINK] (or any URL field) absolute against the base in force. */
+static int
+absolutize(struct feed_parser *p, struct feed_buf *b)
+{
+    const char *base = current_base(p);
+    int rc;
+
+    if (b->len == 0 || base == NULL)
+        return 0;
+    feed_buf_reset(&p->tmp);
+    rc = feed_url_resolve(base, b->data, &p->tmp);
+    if (rc == FEED_E_INVAL)
+        return 0;
+    if (rc != 0)
+        return rc;
+    feed_buf_reset(b);
+    return feed_buf_append(b, p->tmp.data, p->tmp.len);
+}
+
+static void
+entry_emit(struct feed_parser *p)
+{
+    struct feed_entry e;
+#define FIELD(i) (p->have[i] && p->f[i].len ? p->f[i].data : NULL)
+
+    if (p->entries >= p->lim.max_entries) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "more than %zu entries",
+                 p->lim.max_entries);
+        set_error(p, FEED_E_LIMIT, msg);
+        return;
+    }
+    /* RSS 2.0 "guid": a permalink guid is the link when there is none. */
+    if (!FIELD(F_LINK) && FIELD(F_GUID) && p->guid_is_permalink) {
+        feed_buf_reset(&p->f[F_LINK]);
+        if (feed_buf_append(&p->f[F_LINK], p->f[F_GUID].data,
+                            p->f[F_GUID].len) != 0 ||
+            absolutize(p, &p->f[F_LINK]) != 0) {
+            set_error(p, FEED_E_NOMEM, "out of memory");
+            return;
+        }
+        p->have[F_LINK] = 1;
+    }
+    e.guid = FIELD(F_GUID);
+    e.link = FIELD(F_LINK);
+    e.title = FIELD(F_TITLE);
+    e.author = FIELD(F_AUTHOR);
+    e.summary = FIELD(F_SUMMARY);
+    e.content = FIELD(F_CONTENT);
+    e.published = feed_date_parse(FIELD(F_PUBLISHED));
+    e.updated = feed_date_parse(FIELD(F_UPDATED));
+#undef FIELD
+    p->entries++;
+    if (p->fn && p->fn(&e, p->arg) != 0)
+        set_error(p, FEED_E_STOPPED, "stopped by the caller");
+}
+
+/* ---- capture of character data and markup ---- */
+
+static int
+cap_append(struct feed_parser *p, const char *s, size_t n)
+{
+    int rc = feed_buf_append(&p->f[p->cap], s, n);
+
+    if (rc == FEED_E_TOOBIG) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "a field is longer than %zu bytes",
+                 p->lim.max_field);
+        set_error(p, FEED_E_LIMIT, msg);
+    } else if (rc != 0) {
+        set_error(p, rc, "out of memory");
+    }
+    return rc;
+}
+
+/* Appends s as XML character data (for markup kept in a field). */
+static void
+cap_escaped(struct feed_parser *p, const char *s)
+{
+    feed_buf_reset(&p->tmp);
+    if (feed_buf_xml(&p->tmp, s) != 0) {
+        set_error(p, FEED_E_NOMEM, "out of memory");
+        return;
+    }
+    (void)cap_append(p, p->tmp.data ? p->tmp.data : "", p->tmp.len);
+}
+
+static void
+cap_start(struct feed_parser *p, enum field f, enum mode m)
+{
+    p->cap = f;
+    p->cap_mode = m;
+    p->cap_depth = p->depth;
+    p->cap_strip = 0;
+    feed_buf_reset(&p->f[f]);
+    p->have[f] = 1;
+}
+
+/* The mode of an Atom text construct (RFC 4287 §3.1) or Atom 0.3
+ * content (mode="escaped"). */
+static enum mode
+atom_mode(const char **atts)
+{
+    const char *type = attr(atts, "type"), *mode = attr(atts, "mode");
+
+    if (mode && strcmp(mode, "escaped") == 0)
+        return M_HTML;
+    if (type == NULL || strcmp(type, "text") == 0 ||
+        strcmp(type, "text/plain") == 0)
+        return M_TEXT;
+    if (strcmp(type, "xhtml") == 0 ||
+        strcmp(type, "application/xhtml+xml") == 0)
+        return M_XHTML;
+    return M_HTML;
+}
+
+/* Ranks an Atom link: the alternate HTML page first (RFC 4287 §4.2.7.2
+ * makes a link without rel an alternate). */
+static int
+link_rank(const char **atts)
+{
+    const char *rel = attr(atts, "rel"), *type = attr(atts, "type");
+
+    if (rel == NULL || strcmp(rel, "alternate") == 0 ||
+        strcmp(rel, "http://www.iana.org/assignments/relation/alternate") ==
+            0)
+        return type == NULL || strstr(type, "html") ? 3 : 2;
+    if (strcmp(rel, "self") == 0 || strcmp(rel, "related") == 0)
+        return 0;
+    return 1;
+}
+
+static void
+take_link_attr(struct feed_parser *p, enum field f, const char **atts)
+{
+    const char *href = attr(atts, "href");
+    int rank = link_rank(atts);
+
+    if (href == NULL || rank == 0 || (p->have[f] && rank <= p->link_rank))
+        return;
+    feed_buf_reset(&p->f[f]);
+    if (feed_buf_puts(&p->f[f], href) != 0) {
+        set_error(p, FEED_E_LIMIT, "a link is too long");
+        return;
+    }
+    trim(&p->f[f]);
+    if (absolutize(p, &p->f[f]) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
+    p->have[f] = 1;
+    p->link_rank = rank;
+    if (f == F_FEED_LINK)
+        sync_info(p);
+}
+
+/* What the element (ns, local) at the current depth means inside an
+ * entry; starts a capture when it is a field. */
+static void
+entry_child(struct feed_parser *p, enum ns ns, const char *local,
+            const char **atts)
+{
+    int atom = is_atom_ns(p, ns), own = is_own(p, ns);
+
+    if (atom) {
+        if (strcmp(local, "title") == 0) {
+            cap_start(p, F_TITLE, atom_mode(atts));
+            p->cap_strip = p->cap_mode != M_TEXT;
+        } else if (strcmp(local, "link") == 0) {
+            if (!p->have[F_LINK] || p->link_rank > 0)
+                take_link_attr(p, F_LINK, atts);
+        } else if (strcmp(local, "id") == 0) {
+            cap_start(p, F_GUID, M_TEXT);
+        } else if (strcmp(local, "published") == 0 ||
+                   strcmp(local, "issued") == 0) {
+            cap_start(p, F_PUBLISHED, M_TEXT);
+        } else if (strcmp(local, "updated") == 0 ||
+                   strcmp(local, "modified") == 0) {
+            cap_start(p, F_UPDATED, M_TEXT);
+        } else if (strcmp(local, "created") == 0 && !p->have[F_PUBLISHED]) {
+            cap_start(p, F_PUBLISHED, M_TEXT);
+        } else if (strcmp(local, "author") == 0) {
+            p->author_depth = p->depth;
+        } else if (strcmp(local, "summary") == 0) {
+            cap_start(p, F_SUMMARY, atom_mode(atts));
+        } else if (strcmp(local, "content") == 0) {
+            cap_start(p, F_CONTENT, atom_mode(atts));
+        }
+        if (p->is_atom || !own)
+            return;
+    }
+    if (own) {
+        if (strcmp(local, "title") == 0) {
+            cap_start(p, F_TITLE, M_TEXT);
+        } else if (strcmp(local, "link") == 0) {
+            cap_start(p, F_LINK, M_TEXT);
+        } else if (strcmp(local, "guid") == 0) {
+            const char *pl = attr(atts, "isPermaLink");
+
+            cap_start(p, F_GUID, M_TEXT);
+            p->guid_is_permalink = pl == NULL || strcmp(pl, "false") != 0;
+        } else if (strcmp(local, "description") == 0) {
+            cap_start(p, F_SUMMARY, M_HTML);
+        } else if (strcmp(local, "pubDate") == 0) {
+            cap_start(p, F_PUBLISHED, M_TEXT);
+        } else if (strcmp(local, "author") == 0 && !p->have[F_AUTHOR]) {
+            cap_start(p, F_AUTHOR, M_TEXT);
+        }
+        return;
+    }
+    switch (ns) {
+    case NS_DC:
+        if (strcmp(local, "creator") == 0 && !p->have[F_AUTHOR])
+            cap_start(p, F_AUTHOR, M_TEXT);
+        else if (strcmp(local, "date") == 0 && !p->have[F_UPDATED])
+            cap_start(p, F_UPDATED, M_TEXT);
+        break;
+    case NS_DCTERMS:
+        if (strcmp(local, "modified") == 0)
+            cap_start(p, F_UPDATED, M_TEXT);
+        else if ((strcmp(local, "issued") == 0 ||
+                  strcmp(local, "created") == 0) &&
+                 !p->have[F_PUBLISHED])
+            cap_start(p, F_PUBLISHED, M_TEXT);
+        break;
+    case NS_CONTENT:
+        if (strcmp(local, "encoded") == 0)
+            cap_start(p, F_CONTENT, M_HTML);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Decides the document's format from its root element. */
+static void
+root_start(struct feed_parser *p, enum ns ns, const char *local,
+           const char **atts)
+{
+    const char *v = attr(atts, "version");
+
+    p->root_ns = ns;
+    if (strcmp(local, "rss") == 0 && is_rss_ns(ns)) {
+        p->info.format = FEED_FORMAT_RSS20;
+        if (v && strncmp(v, "0.9", 3) == 0 && v[3] >= '1' && v[3] <= '4' &&
+            v[4] == '\0')
+            p->info.format = FEED_FORMAT_RSS091 + (v[3] - '1');
+    } else if (strcmp(local, "RDF") == 0 && ns == NS_RDF) {
+        p->info.format = FEED_FORMAT_RSS10;
+        p->root_ns = NS_RSS10;
+    } else if (strcmp(local, "Channel") == 0 && ns == NS_RSS11) {
+        p->info.format = FEED_FORMAT_RSS11;
+    } else if ((strcmp(local, "feed") == 0 || strcmp(local, "entry") == 0) &&
+               (ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_NONE ||
+                ns == NS_OTHER)) {
+        p->is_atom = 1;
+        p->info.format = ns == NS_ATOM03 || (v && strcmp(v, "0.3") == 0)
+                             ? FEED_FORMAT_ATOM03
+                             : FEED_FORMAT_ATOM10;
+        if (strcmp(local, "entry") == 0) {
+            p->entry_depth = p->depth;
+            entry_reset(p);
+        } else {
+            p->container_depth = p->depth;
+        }
+    } else {
+        char msg[160];
+
+        snprintf(msg, sizeof(msg), "not a feed: the root element is <%.100s>",
+                 local);
+        set_error(p, FEED_E_NOTFEED, msg);
+    }
+}
+
+static void XMLCALL
+on_start(void *ud, const char *name, const char **atts)
+{
+    struct feed_parser *p = ud;
+    struct level *lv;
+    const char *local, *xbase;
+    enum ns ns;
+    size_t i;
+
+    if (p->error)
+        return;
+    if (p->depth >= p->lim.max_depth) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "elements nested deeper than %zu",
+                 p->lim.max_depth);
+        set_error(p, FEED_E_LIMIT, msg);
+        return;
+    }
+    if (p->depth == p->nlevels) {
+        size_t n = p->nlevels ? p->nlevels * 2 : 16;
+
+        lv = realloc(p->levels, n * sizeof(*lv));
+        if (lv == NULL) {
+            set_error(p, FEED_E_NOMEM, "out of memory");
+            return;
+        }
+        p->levels = lv;
+        p->nlevels = n;
+    }
+    p->depth++;
+    lv = &p->levels[p->depth - 1];
+    lv->base = p->depth > 1 ? p->levels[p->depth - 2].base : NULL;
+    lv->set_base = 0;
+
+    /* Declarations first: they apply to the element itself. */
+    for (i = 0; atts[i]; i += 2) {
+        const char *a = atts[i];
+
+        if (strcmp(a, "xmlns") == 0 || strncmp(a, "xmlns:", 6) == 0) {
+            if (bind_push(p, a[5] ? a + 6 : "", atts[i + 1]) != 0) {
+                set_error(p, FEED_E_NOMEM, "out of memory");
+                return;
+            }
+        }
+    }
+    ns = resolve(p, name, &local);
+    lv->ns = ns;
+    if ((xbase = attr(atts, "xml:base")) != NULL) {
+        const char *parent = lv->base ? lv->base : p->base_url;
+
+        feed_buf_reset(&p->tmp);
+        if (feed_url_resolve(parent, xbase, &p->tmp) == 0 && p->tmp.len) {
+            lv->base = strdup(p->tmp.data);
+            if (lv->base == NULL) {
+                set_error(p, FEED_E_NOMEM, "out of memory");
+                return;
+            }
+            lv->set_base = 1;
+        }
+    }
+
+    if (p->depth == 1) {
+        root_start(p, ns, local, atts);
+        return;
+    }
+
+    /* Inside a captured field: markup is kept or dropped by mode. */
+    if (p->cap != F_NONE) {
+        if (p->cap_mode == M_TEXT)
+            return;
+        /* The <div> that wraps Atom xhtml content is not part of it
+         * (RFC 4287 §3.1.1.3). */
+        if (p->cap_mode == M_XHTML && p->depth == p->cap_depth + 1 &&
+            strcmp(local, "div") == 0)
+            return;
+        if (cap_append(p, "<", 1) || cap_append(p, local, strlen(local)))
+            return;
+        for (i = 0; atts[i]; i += 2) {
+            if (strncmp(atts[i], "xmlns", 5) == 0)
+                continue;
+            if (cap_append(p, " ", 1) ||
+                cap_append(p, atts[i], strlen(atts[i])) ||
+                cap_append(p, "=\"", 2))
+                return;
+            cap_escaped(p, atts[i + 1]);
+            if (cap_append(p, "\"", 1))
+                return;
+        }
+        (void)cap_append(p, ">", 1);
+        return;
+    }
+
+    if (p->entry_depth) {
+        if (p->depth == p->entry_depth + 1) {
+            entry_child(p, ns, local, atts);
+        } else if (p->author_depth && p->depth == p->author_depth + 1 &&
+                   is_atom_ns(p, ns)) {
+            if (strcmp(local, "name") == 0)
+                cap_start(p, F_AUTHOR, M_TEXT);
+            else if (strcmp(local, "email") == 0 && !p->have[F_AUTHOR])
+                cap_start(p, F_AUTHOR, M_TEXT);
+        }
+        return;
+    }
+
+    /* Outside entries: the start of one, the channel, and the feed's own
+     * title and link. */
+    if (is_own(p, ns) || is_atom_ns(p, ns)) {
+        if ((!p->is_atom && strcmp(local, "item") == 0) ||
+            (p->is_atom && strcmp(local, "entry") == 0)) {
+            const char *about = attr(atts, "rdf:about");
+
+            p->entry_depth = p->depth;
+            entry_reset(p);
+            /* RSS 1.0 §5.5: rdf:about is the item's URI. */
+            if (about && *about) {
+                if (feed_buf_puts(&p->f[F_GUID], about) != 0)
+                    set_error(p, FEED_E_LIMIT, "an rdf:about is too long");
+                p->have[F_GUID] = 1;
+            }
+            return;
+        }
+        if (!p->is_atom && strcmp(local, "channel") == 0) {
+            p->container_depth = p->depth;
+            if (ns == NS_RSS090)
+                p->info.format = FEED_FORMAT_RSS090;
+            return;
+        }
+        if (p->container_depth && p->depth == p->container_depth + 1) {
+            if (strcmp(local, "title") == 0 && !p->have[F_FEED_TITLE]) {
+                cap_start(p, F_FEED_TITLE,
+                          p->is_atom ? atom_mode(atts) : M_TEXT);
+                p->cap_strip = p->cap_mode != M_TEXT;
+            } else if (strcmp(local, "link") == 0) {
+                if (p->is_atom || attr(atts, "href"))
+                    take_link_attr(p, F_FEED_LINK, atts);
+                else if (!p->have[F_FEED_LINK])
+                    cap_start(p, F_FEED_LINK, M_TEXT);
+            }
+        }
+    }
+}
+
+/* Finishes the captured field when its element closes. */
+static void
+cap_end(struct feed_parser *p)
+{
+    struct feed_buf *b = &p->f[p->cap];
+    enum field f = p->cap;
+
+    p->cap = F_NONE;
+    if (p->cap_strip)
+        strip_markup(b);
+    trim(b);
+    if ((f == F_LINK || f == F_FEED_LINK) && absolutize(p, b) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
+    if (f == F_LINK)
+        p->link_rank = 3; /* <link>text</link> is the RSS permalink */
+    if (f == F_FEED_TITLE || f == F_FEED_LINK)
+        sync_info(p);
+}
+
+static void XMLCALL
+on_end(void *ud, const char *name)
+{
+    struct feed_parser *p = ud;
+    struct level *lv;
+
+    if (p->error || p->depth == 0)
+        return;
+    if (p->cap != F_NONE) {
+        if (p->depth == p->cap_depth) {
+            cap_end(p);
+        } else if (p->cap_mode != M_TEXT &&
+                   !(p->cap_mode == M_XHTML &&
+                     p->depth == p->cap_depth + 1 &&
+                     strcmp(local_name(name), "div") == 0)) {
+            const char *local = local_name(name);
+
+            if (cap_append(p, "</", 2) == 0 &&
+                cap_append(p, local, strlen(local)) == 0)
+                (void)cap_append(p, ">", 1);
+        }
+    }
+    if (p->entry_depth && p->depth == p->entry_depth) {
+        entry_emit(p);
+        entry_reset(p);
+        p->entry_depth = 0;
+    } else if (p->author_depth == p->depth) {
+        p->author_depth = 0;
+    }
+    if (p->container_depth == p->depth)
+        p->container_depth = 0;
+
+    lv = &p->levels[p->depth - 1];
+    if (lv->set_base)
+        free(lv->base);
+    while (p->nbind > 0 && p->bind[p->nbind - 1].depth == p->depth) {
+        p->nbind--;
+        free(p->bind[p->nbind].prefix);
+        free(p->bind[p->nbind].uri);
+    }
+    p->depth--;
+}
+
+static void XMLCALL
+on_text(void *ud, const char *s, int len)
+{
+    struct feed_parser *p = ud;
+
+    if (p->error || p->cap == F_NONE)
+        return;
+    if (p->cap_mode == M_TEXT) {
+        (void)cap_append(p, s, (size_t)len);
+        return;
+    }
+    /* Markup mode: text between kept elements is escaped again so that
+     * the field stays HTML. Only M_XHTML and HTML with child elements
+     * need it; for escaped HTML (no children) the text is the HTML. */
+    if (p->cap_mode == M_XHTML) {
+        feed_buf_reset(&p->tmp);
+        if (feed_buf_append(&p->tmp, s, (size_t)len) != 0) {
+            set_error(p, FEED_E_NOMEM, "out of memory");
+            return;
+        }
+        cap_escaped(p, p->tmp.data);
+        return;
+    }
+    (void)cap_append(p, s, (size_t)len);
+}
+
+/* Internal entity declarations are refused outright: no feed needs them,
+ * and they are how "billion laughs" expansions start. */
+static void XMLCALL
+on_entity_decl(void *ud, const XML_Char *name, int is_param,
+               const XML_Char *value, int value_length, const XML_Char *base,
+               const XML_Char *system_id, const XML_Char *public_id,
+               const XML_Char *notation)
+{
+    struct feed_parser *p = ud;
+
+    (void)is_param;
+    (void)value;
+    (void)value_length;
+    (void)base;
+    (void)public_id;
+    (void)notation;
+    (void)system_id;
+    (void)name;
+    set_error(p, FEED_E_LIMIT, "entity declarations are not allowed");
+}
+
+struct feed_parser *
+feed_parser_new(const struct feed_limits *lim, const char *base_url,
+                feed_entry_fn *fn, void *arg)
+{
+    struct feed_parser *p;
+    int i;
+
+    p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return NULL;
+    if (lim)
+        p->lim = *lim;
+    else
+        feed_limits_default(&p->lim);
+    p->fn = fn;
+    p->arg = arg;
+    p->cap = F_NONE;
+    if (base_url && (p->base_url = strdup(base_url)) == NULL)
+        goto fail;
+    for (i = 0; i < F_NFIELDS; i++)
+        feed_buf_init(&p->f[i], p->lim.max_field);
+    feed_buf_init(&p->tmp, 0);
+    p->xp = XML_ParserCreate(NULL);
+    if (p->xp == NULL)
+        goto fail;
+    XML_SetUserData(p->xp, p);
+    XML_SetElementHandler(p->xp, on_start, on_end);
+    XML_SetCharacterDataHandler(p->xp, on_text);
+    XML_SetEntityDeclHandler(p->xp, on_entity_decl);
+    /* Never read a DTD or an external entity (expat loads none unless
+     * asked; say so anyway). */
+    XML_SetParamEntityParsing(p->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    return p;
+fail:
+    feed_parser_free(p);
+    return NULL;
+}
+
+int
+feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
+{
+    if (p->error)
+        return p->error;
+    if (n > p->lim.max_bytes - p->bytes) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "the document is larger than %zu bytes",
+                 p->lim.max_bytes);
+        p->error = FEED_E_LIMIT;
+        snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
+        return p->error;
+    }
+    p->bytes += n;
+    while (n > 0 || last) {
+        /* expat takes an int length. */
+        int len = n > (1u << 30) ? 1 << 30 : (int)n;
+        int fin = last && (size_t)len == n;
+
+        if (XML_Parse(p->xp, s, len, fin) == XML_STATUS_ERROR) {
+            if (!p->error) {
+                p->error = FEED_E_XML;
+                snprintf(p->errmsg, sizeof(p->errmsg),
+                         "line %lu, column %lu: %s",
+                         (unsigned long)XML_GetCurrentLineNumber(p->xp),
+                         (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1,
+                         XML_ErrorString(XML_GetErrorCode(p->xp)));
+            }
+            return p->error;
+        }
+        s += len;
+        n -= (size_t)len;
+        if (fin)
+            break;
+    }
+    if (last && p->info.format == FEED_FORMAT_UNKNOWN) {
+        set_error(p, FEED_E_NOTFEED, "not a feed: no root element");
+        return p->error;
+    }
+    return p->error;
+}
+
+const char *
+feed_parser_error(const struct feed_parser *p)
+{
+    return p->errmsg;
+}
+
+const struct feed_info *
+feed_parser_info(const struct feed_parser *p)
+{
+    return &p->info;
+}
+
+size_t
+feed_parser_entries(const struct feed_parser *p)
+{
+    return p->entries;
+}
+
+void
+feed_parser_free(struct feed_parser *p)
+{
+    int i;
+
+    if (p == NULL)
+        return;
+    if (p->xp)
+        XML_ParserFree(p->xp);
+    while (p->depth > 0) {
+        if (p->levels[p->depth - 1].set_base)
+            free(p->levels[p->depth - 1].base);
+        p->depth--;
+    }
+    while (p->nbind > 0) {
+        p->nbind--;
+        free(p->bind[p->nbind].prefix);
+        free(p->bind[p->nbind].uri);
+    }
+    free(p->bind);
+    free(p->levels);
+    for (i = 0; i < F_NFIELDS; i++)
+        feed_buf_free(&p->f[i]);
+    feed_buf_free(&p->tmp);
+    free(p->base_url);
+    free(p);
+}

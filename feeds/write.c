@@ -10,3 +10,105 @@ feed_item_date(const struct feed_item *it)
         return it->entry.updated;
     return it->stored;
 }
+
+/* <name>text</name>, or nothing when text is NULL. */
+static int
+xml_elem(struct feed_buf *out, const char *indent, const char *name,
+         const char *attrs, const char *text)
+{
+    int rc;
+
+    if (text == NULL)
+        return 0;
+    if ((rc = feed_buf_printf(out, "%s<%s%s>", indent, name, attrs)) != 0 ||
+        (rc = feed_buf_xml(out, text)) != 0)
+        return rc;
+    return feed_buf_printf(out, "</%s>\n", name);
+}
+
+static int
+xml_date(struct feed_buf *out, const char *indent, const char *name,
+         int64_t t)
+{
+    char date[FEED_DATE_LEN + 1];
+
+    if (t == FEED_TIME_NONE)
+        return 0;
+    return feed_buf_printf(out, "%s<%s>%s</%s>\n", indent, name,
+                           feed_date_format(t, date), name);
+}
+
+static int
+xml_link(struct feed_buf *out, const char *indent, const char *rel,
+         const char *href)
+{
+    int rc;
+
+    if (href == NULL)
+        return 0;
+    if ((rc = feed_buf_printf(out, "%s<link rel=\"%s\" href=\"", indent,
+                              rel)) != 0 ||
+        (rc = feed_buf_xml(out, href)) != 0)
+        return rc;
+    return feed_buf_puts(out, "\"/>\n");
+}
+
+static int
+atom_entry(struct feed_buf *out, const struct feed_item *it)
+{
+    const struct feed_entry *e = &it->entry;
+    int64_t updated = e->updated != FEED_TIME_NONE ? e->updated
+                                                   : feed_item_date(it);
+    int rc;
+
+    if ((rc = feed_buf_printf(out, "  <entry>\n    <id>urn:feedd:%s</id>\n",
+                              it->id)) != 0 ||
+        (rc = xml_elem(out, "    ", "title", " type=\"text\"",
+                       e->title ? e->title : "")) != 0 ||
+        (rc = xml_link(out, "    ", "alternate", e->link)) != 0 ||
+        (rc = xml_date(out, "    ", "published", e->published)) != 0 ||
+        (rc = xml_date(out, "    ", "updated", updated)) != 0)
+        return rc;
+    if (e->author &&
+        ((rc = feed_buf_puts(out, "    <author>\n")) != 0 ||
+         (rc = xml_elem(out, "      ", "name", "", e->author)) != 0 ||
+         (rc = feed_buf_puts(out, "    </author>\n")) != 0))
+        return rc;
+    if ((rc = xml_elem(out, "    ", "summary", " type=\"html\"",
+                       e->summary)) != 0 ||
+        (rc = xml_elem(out, "    ", "content", " type=\"html\"",
+                       e->content)) != 0)
+        return rc;
+    /* RFC 4287 §4.2.11: where the entry came from. */
+    if ((rc = feed_buf_puts(out, "    <source>\n")) != 0 ||
+        (rc = xml_elem(out, "      ", "id", "", it->feed_url)) != 0 ||
+        (rc = xml_elem(out, "      ", "title", "",
+                       it->feed_title ? it->feed_title : it->feed)) != 0 ||
+        (rc = xml_link(out, "      ", "self", it->feed_url)) != 0 ||
+        (rc = feed_buf_puts(out, "    </source>\n")) != 0)
+        return rc;
+    return feed_buf_puts(out, "  </entry>\n");
+}
+
+int
+feed_write_atom(struct feed_buf *out, const struct feed_meta *m,
+                const struct feed_item *items, size_t n)
+{
+    size_t i;
+    int rc;
+
+    if ((rc = feed_buf_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                                 "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n")) ||
+        (rc = xml_elem(out, "  ", "title", "", m->title ? m->title : "feedd")) ||
+        (rc = xml_elem(out, "  ", "id", "", m->id)) != 0 ||
+        (rc = xml_date(out, "  ", "updated", m->updated)) != 0 ||
+        (rc = xml_link(out, "  ", "self", m->self_url)) != 0 ||
+        (rc = feed_buf_puts(out, "  <author><name>feedd</name></author>\n"
+                                 "  <generator version=\"" FEEDD_VERSION
+                                 "\">feedd</generator>\n")) != 0)
+        return rc;
+    for (i = 0; i < n; i++)
+        if ((rc = atom_entry(out, &items[i])) != 0)
+            return rc;
+    return feed_buf_puts(out, "</feed>\n");
+}

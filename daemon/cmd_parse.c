@@ -1,0 +1,154 @@
+/* daemon/cmd_parse.c - `feedd parse FILE...`: every entry of every file as
+ * one JSON object per line, then one line per file. For debugging feeds
+ * and for comparing feedd's parser with others. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "feeds.h"
+
+struct parse_ctx {
+    const char *file;
+    struct feed_parser *parser;
+    struct feed_buf line;
+    int failed;
+};
+
+static int
+put_date(struct feed_buf *b, const char *key, int64_t t)
+{
+    char date[FEED_DATE_LEN + 1];
+
+    if (t == FEED_TIME_NONE)
+        return feed_buf_printf(b, ",\"%s\":null", key);
+    return feed_buf_printf(b, ",\"%s\":\"%s\"", key,
+                           feed_date_format(t, date));
+}
+
+static int
+put_str(struct feed_buf *b, const char *key, const char *val)
+{
+    int rc;
+
+    if ((rc = feed_buf_printf(b, ",\"%s\":", key)) != 0)
+        return rc;
+    return feed_buf_json(b, val);
+}
+
+static int
+on_entry(const struct feed_entry *e, void *arg)
+{
+    struct parse_ctx *c = arg;
+    const struct feed_info *info = feed_parser_info(c->parser);
+    char id[FEED_ID_LEN + 1];
+    struct feed_buf *b = &c->line;
+    int rc;
+
+    if (feed_entry_id(e, c->file, FEED_ID_AUTO, id) < 0)
+        return -1;
+    feed_buf_reset(b);
+    if ((rc = feed_buf_puts(b, "{\"file\":")) || (rc = feed_buf_json(b, c->file)) ||
+        (rc = put_str(b, "feed_title", info->title)) ||
+        (rc = put_str(b, "guid", e->guid)) || (rc = put_str(b, "id", id)) ||
+        (rc = put_str(b, "link", e->link)) ||
+        (rc = put_str(b, "title", e->title)) ||
+        (rc = put_date(b, "published", e->published)) ||
+        (rc = put_date(b, "updated", e->updated)) ||
+        (rc = put_str(b, "author", e->author)) ||
+        (rc = put_str(b, "summary", e->summary)) ||
+        (rc = put_str(b, "content", e->content)) ||
+        (rc = feed_buf_puts(b, "}\n")))
+        return -1;
+    fwrite(b->data, 1, b->len, stdout);
+    return 0;
+}
+
+/* Parses one file; prints its entries and its file line. 0 when the file
+ * parsed cleanly. */
+static int
+parse_file(const char *path, const char *charset, struct parse_ctx *c)
+{
+    char buf[65536];
+    char base[4096 + 8], *abs;
+    const char *err = NULL;
+    ssize_t n;
+    int fd, rc = 0;
+
+    (void)charset;
+    c->file = path;
+    abs = realpath(path, NULL);
+    snprintf(base, sizeof(base), "file://%s", abs ? abs : path);
+    free(abs);
+    c->parser = feed_parser_new(NULL, base, on_entry, c);
+    if (c->parser == NULL) {
+        fprintf(stderr, "feedd: out of memory\n");
+        return -1;
+    }
+    if ((fd = open(path, O_RDONLY)) < 0) {
+        err = strerror(errno);
+    } else {
+        for (;;) {
+            n = read(fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                err = strerror(errno);
+                break;
+            }
+            rc = feed_parser_push(c->parser, buf, (size_t)n, n == 0);
+            if (rc != 0) {
+                err = feed_parser_error(c->parser);
+                break;
+            }
+            if (n == 0)
+                break;
+        }
+        close(fd);
+    }
+    feed_buf_reset(&c->line);
+    if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
+        feed_buf_json(&c->line, path) == 0 &&
+        feed_buf_printf(&c->line, ",\"format\":\"%s\",\"entries\":%zu,"
+                                  "\"error\":",
+                        feed_format_name(feed_parser_info(c->parser)->format),
+                        feed_parser_entries(c->parser)) == 0 &&
+        feed_buf_json(&c->line, err) == 0 &&
+        feed_buf_puts(&c->line, "}\n") == 0)
+        fwrite(c->line.data, 1, c->line.len, stdout);
+    if (err)
+        fprintf(stderr, "feedd: %s: %s\n", path, err);
+    feed_parser_free(c->parser);
+    c->parser = NULL;
+    return err ? -1 : 0;
+}
+
+int
+cmd_parse(int argc, char **argv)
+{
+    struct parse_ctx c;
+    const char *charset = NULL;
+    int i, failed = 0, files = 0;
+
+    memset(&c, 0, sizeof(c));
+    feed_buf_init(&c.line, 0);
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc) {
+            charset = argv[++i];
+            continue;
+        }
+        files++;
+        if (parse_file(argv[i], charset, &c) != 0)
+            failed = 1;
+    }
+    feed_buf_free(&c.line);
+    fflush(stdout);
+    if (files == 0) {
+        fprintf(stderr, "usage: feedd parse [--charset NAME] FILE...\n");
+        return 2;
+    }
+    return failed;
+}
