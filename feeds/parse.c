@@ -506,16 +506,29 @@ cap_append(struct feed_parser *p, const char *s, size_t n)
     return rc;
 }
 
-/* Appends s as XML character data (for markup kept in a field). */
+/* Appends s[0..n) as XML character data (for markup kept in a field):
+ * the text between elements must be escaped again to stay markup-safe. */
 static void
-cap_escaped(struct feed_parser *p, const char *s)
+cap_escaped(struct feed_parser *p, const char *s, size_t n)
 {
-    feed_buf_reset(&p->tmp);
-    if (feed_buf_xml(&p->tmp, s) != 0) {
-        set_error(p, FEED_E_NOMEM, "out of memory");
-        return;
+    const char *run = s, *end = s + n;
+
+    for (; s < end; s++) {
+        const char *rep;
+
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        default: continue;
+        }
+        if (cap_append(p, run, (size_t)(s - run)) != 0 ||
+            cap_append(p, rep, strlen(rep)) != 0)
+            return;
+        run = s + 1;
     }
-    (void)cap_append(p, p->tmp.data ? p->tmp.data : "", p->tmp.len);
+    (void)cap_append(p, run, (size_t)(s - run));
 }
 
 static void
@@ -788,7 +801,7 @@ on_start(void *ud, const char *name, const char **atts)
                 cap_append(p, atts[i], strlen(atts[i])) ||
                 cap_append(p, "=\"", 2))
                 return;
-            cap_escaped(p, atts[i + 1]);
+            cap_escaped(p, atts[i + 1], strlen(atts[i + 1]));
             if (cap_append(p, "\"", 1))
                 return;
         }
@@ -924,12 +937,7 @@ on_text(void *ud, const char *s, int len)
      * the field stays HTML. Only M_XHTML and HTML with child elements
      * need it; for escaped HTML (no children) the text is the HTML. */
     if (p->cap_mode == M_XHTML) {
-        feed_buf_reset(&p->tmp);
-        if (feed_buf_append(&p->tmp, s, (size_t)len) != 0) {
-            set_error(p, FEED_E_NOMEM, "out of memory");
-            return;
-        }
-        cap_escaped(p, p->tmp.data);
+        cap_escaped(p, s, (size_t)len);
         return;
     }
     (void)cap_append(p, s, (size_t)len);

@@ -1,0 +1,61 @@
+/* daemon/fetch.h - HTTP(S) and file:// fetches through libcurl's multi
+ * interface, driven by the libuv loop (no threads): conditional GET,
+ * compression, redirects, timeouts and a size cap on every response. */
+#ifndef FEEDD_FETCH_H
+#define FEEDD_FETCH_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+struct fetcher;
+
+struct fetch_result {
+    int ok;             /* a 2xx (or file) body arrived whole, or a 304 */
+    int not_modified;   /* 304: nothing new */
+    int cancelled;      /* fetcher_close() ended it */
+    long status;        /* HTTP status; 0 for file:// and failures */
+    const char *error;  /* one-line reason when !ok, else NULL */
+    const char *etag;   /* validators of the response, NULL when none */
+    const char *last_modified;
+    const char *content_type;
+    const char *url;    /* the URL after redirects */
+};
+
+/* Called with each chunk of the body as it arrives (decoded). Return 0 to
+ * go on, or non-zero to abort the transfer; error (static or owned by the
+ * caller until on_done returns) then becomes the result's error. */
+typedef int fetch_data_fn(const char *p, size_t n, const char **error,
+                          void *arg);
+/* Called once per started fetch, from the loop. The result is borrowed
+ * for the call. */
+typedef void fetch_done_fn(const struct fetch_result *, void *arg);
+
+struct fetch_req {
+    const char *url;
+    const char *etag;          /* sent as If-None-Match, may be NULL */
+    const char *last_modified; /* sent as If-Modified-Since, may be NULL */
+    size_t max_bytes;          /* body cap (decoded) */
+    long timeout_s;            /* the whole transfer */
+    fetch_data_fn *on_data;
+    fetch_done_fn *on_done;
+    void *arg;
+};
+
+/* parallel caps connections in all, per_host those to one host. NULL on
+ * failure. */
+struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host);
+
+/* Starts a fetch; the strings of req are copied. 0, or a negative errno
+ * (then on_done is never called). */
+int fetcher_start(struct fetcher *, const struct fetch_req *req);
+
+/* Fetches started and not yet done. */
+size_t fetcher_active(const struct fetcher *);
+
+/* Ends every transfer (each on_done is called with cancelled set), then
+ * closes the fetcher's handles; the fetcher is freed once they are closed
+ * and done(arg) is called then, from the loop. */
+void fetcher_close(struct fetcher *, void (*done)(void *), void *arg);
+
+#endif

@@ -1,0 +1,785 @@
+/* tests/unit/test_config.c - the feed-list file: settings, feeds, defaults,
+ * quoting, every error message, durations, and loading from disk. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+#define NAME "feedd.conf"
+#define DIR "/etc/feedd"
+
+/* Parses text as NAME in DIR and asserts that it is valid. */
+static struct config *
+parse_ok(const char *text)
+{
+    struct config *cfg;
+    char *errors = (char *)"not set";
+
+    cfg = config_parse(text, strlen(text), NAME, DIR, &errors);
+    if (errors != NULL)
+        print_message("unexpected errors:\n%s", errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    return cfg;
+}
+
+/* Parses len bytes of text and asserts that the errors are exactly
+ * expected. */
+static void
+check_errors_len(const char *text, size_t len, const char *expected)
+{
+    struct config *cfg;
+    char *errors = NULL;
+
+    cfg = config_parse(text, len, NAME, DIR, &errors);
+    assert_null(cfg);
+    assert_non_null(errors);
+    assert_string_equal(errors, expected);
+    free(errors);
+}
+
+static void
+check_errors(const char *text, const char *expected)
+{
+    check_errors_len(text, strlen(text), expected);
+}
+
+static void
+test_full(void **state)
+{
+    static const char text[] =
+        "# /etc/feedd/feedd.conf\n"
+        "state_dir  state                 # relative: to this file\n"
+        "listen     [::1]:8081\n"
+        "title      \"My river\"\n"
+        "interval   15m\n"
+        "max_items  500\n"
+        "parallel   8\n"
+        "per_host   3\n"
+        "\n"
+        "feed moscow-times https://www.themoscowtimes.com/rss/news "
+        "interval 1h30m tags news,russia\n"
+        "feed lwn          https://lwn.net/headlines/rss\n"
+        "feed local-notes  notes/feed.xml   # a path, relative to this file\n"
+        "feed Abs_1.x      /srv/feeds/a.xml tags x interval 1d\n"
+        "feed f            file:///tmp/f.xml\n";
+    const struct config_feed *f;
+    struct config *cfg;
+
+    (void)state;
+    cfg = parse_ok(text);
+    assert_string_equal(cfg->path, NAME);
+    assert_string_equal(cfg->dir, DIR);
+    assert_string_equal(cfg->state_dir, DIR "/state");
+    assert_string_equal(cfg->listen_host, "::1");
+    assert_int_equal(cfg->listen_port, 8081);
+    assert_string_equal(cfg->title, "My river");
+    assert_int_equal(cfg->interval, 15 * 60);
+    assert_int_equal(cfg->max_items, 500);
+    assert_int_equal(cfg->parallel, 8);
+    assert_int_equal(cfg->per_host, 3);
+    assert_int_equal(cfg->nfeeds, 5);
+
+    f = &cfg->feeds[0];
+    assert_string_equal(f->name, "moscow-times");
+    assert_string_equal(f->location, "https://www.themoscowtimes.com/rss/news");
+    assert_int_equal(f->interval, 90 * 60);
+    assert_int_equal(f->ntags, 2);
+    assert_string_equal(f->tags[0], "news");
+    assert_string_equal(f->tags[1], "russia");
+    assert_int_equal(f->line, 10);
+
+    f = &cfg->feeds[1];
+    assert_string_equal(f->name, "lwn");
+    assert_string_equal(f->location, "https://lwn.net/headlines/rss");
+    assert_int_equal(f->interval, 15 * 60); /* the config's interval */
+    assert_int_equal(f->ntags, 0);
+    assert_null(f->tags);
+    assert_int_equal(f->line, 11);
+
+    f = &cfg->feeds[2];
+    assert_string_equal(f->name, "local-notes");
+    assert_string_equal(f->location, "file://" DIR "/notes/feed.xml");
+    assert_int_equal(f->interval, 15 * 60);
+    assert_int_equal(f->line, 12);
+
+    f = &cfg->feeds[3];
+    assert_string_equal(f->name, "Abs_1.x");
+    assert_string_equal(f->location, "file:///srv/feeds/a.xml");
+    assert_int_equal(f->interval, 86400);
+    assert_int_equal(f->ntags, 1);
+    assert_string_equal(f->tags[0], "x");
+
+    f = &cfg->feeds[4];
+    assert_string_equal(f->location, "file:///tmp/f.xml");
+    assert_int_equal(f->line, 14);
+    config_free(cfg);
+}
+
+static void
+test_defaults(void **state)
+{
+    static const char *const texts[] = {
+        "",
+        "\n",
+        "# nothing but comments\n\n   \t\n  # and blanks\n",
+    };
+    struct config *cfg;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        cfg = parse_ok(texts[i]);
+        assert_string_equal(cfg->state_dir, "/var/lib/feedd");
+        assert_string_equal(cfg->listen_host, "127.0.0.1");
+        assert_int_equal(cfg->listen_port, 8080);
+        assert_string_equal(cfg->title, "feedd");
+        assert_int_equal(cfg->interval, 30 * 60);
+        assert_int_equal(cfg->max_items, 200);
+        assert_int_equal(cfg->parallel, 16);
+        assert_int_equal(cfg->per_host, 2);
+        /* No feeds is valid: the daemon idles. */
+        assert_int_equal(cfg->nfeeds, 0);
+        config_free(cfg);
+    }
+
+    cfg = parse_ok("feed a http://a.example/\n");
+    assert_int_equal(cfg->nfeeds, 1);
+    assert_int_equal(cfg->feeds[0].interval, 30 * 60);
+    config_free(cfg);
+}
+
+/* The default interval comes from the whole file, even from below. */
+static void
+test_interval_after_feeds(void **state)
+{
+    struct config *cfg;
+
+    (void)state;
+    cfg = parse_ok("feed a http://a.example/\n"
+                   "feed b http://b.example/ interval 5m\n"
+                   "interval 2h\n");
+    assert_int_equal(cfg->interval, 7200);
+    assert_int_equal(cfg->feeds[0].interval, 7200);
+    assert_int_equal(cfg->feeds[1].interval, 300);
+    config_free(cfg);
+}
+
+static void
+test_quotes_and_comments(void **state)
+{
+    static const struct {
+        const char *text, *title;
+    } cases[] = {
+        {"title \"a # b\"\n", "a # b"},
+        {"title \"say \\\"hi\\\" \\\\o/\"\n", "say \"hi\" \\o/"},
+        {"title x\"y z\"w\n", "xy zw"},
+        {"title \"\"\n", ""},
+        {"title \"x\"# comment\n", "x"},
+        {"title abc#def\n", "abc"},
+        {"title back\\slash\n", "back\\slash"},
+        {"\ttitle\t\t\"tab\"\t# comment\n", "tab"},
+        {"title crlf\r\n", "crlf"},
+        {"\xef\xbb\xbftitle bom\n", "bom"},
+        {"title unended", "unended"},
+        {"title caf\xc3\xa9", "caf\xc3\xa9"},
+    };
+    struct config *cfg;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg = parse_ok(cases[i].text);
+        assert_string_equal(cfg->title, cases[i].title);
+        config_free(cfg);
+    }
+
+    /* CRLF throughout, and a quoted URL keeps its '#'. */
+    cfg = parse_ok("max_items 7\r\n"
+                   "\r\n"
+                   "# c\r\n"
+                   "feed a \"http://a.example/x?y#z\" tags t\r\n");
+    assert_int_equal(cfg->max_items, 7);
+    assert_int_equal(cfg->nfeeds, 1);
+    assert_string_equal(cfg->feeds[0].location, "http://a.example/x?y#z");
+    assert_string_equal(cfg->feeds[0].tags[0], "t");
+    assert_int_equal(cfg->feeds[0].line, 4);
+    config_free(cfg);
+}
+
+static void
+test_locations(void **state)
+{
+    static const struct {
+        const char *dir, *word, *location;
+    } cases[] = {
+        {DIR, "notes/feed.xml", "file://" DIR "/notes/feed.xml"},
+        {DIR, "./a//b/./c.xml", "file://" DIR "/a/b/c.xml"},
+        {DIR, "../x.xml", "file://" DIR "/../x.xml"},
+        {DIR "/", "x.xml", "file://" DIR "/x.xml"},
+        {"/", "x.xml", "file:///x.xml"},
+        {DIR, "\"/srv/a b/\xc3\xbc+%;.xml\"",
+         "file:///srv/a%20b/%C3%BC%2B%25%3B.xml"},
+        {DIR, "~/x~.xml", "file://" DIR "/~/x~.xml"},
+        {DIR, "file:///kept%20as/is", "file:///kept%20as/is"},
+        {DIR, "file://localhost/x", "file://localhost/x"},
+        {DIR, "http://a.example", "http://a.example"},
+        {DIR, "HTTPS://Example.COM/x", "HTTPS://Example.COM/x"},
+        {DIR, "http://u:p@a.example:8080/f?x=1",
+         "http://u:p@a.example:8080/f?x=1"},
+        {DIR, "http://[::1]:8080/feed", "http://[::1]:8080/feed"},
+        /* A colon without "//" is part of a file name. */
+        {DIR, "mailto:x", "file://" DIR "/mailto%3Ax"},
+    };
+    struct config *cfg;
+    char text[256], *errors;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, "feed a %s\n", cases[i].word);
+        errors = NULL;
+        cfg = config_parse(text, strlen(text), NAME, cases[i].dir, &errors);
+        if (errors != NULL)
+            print_message("%s", errors);
+        assert_null(errors);
+        assert_non_null(cfg);
+        assert_string_equal(cfg->feeds[0].location, cases[i].location);
+        config_free(cfg);
+    }
+}
+
+static void
+test_listen(void **state)
+{
+    static const struct {
+        const char *text, *host;
+        int port;
+    } cases[] = {
+        {"listen 0.0.0.0:80", "0.0.0.0", 80},
+        {"listen localhost:65535", "localhost", 65535},
+        {"listen [::1]:1", "::1", 1},
+        {"listen [::]:8080", "::", 8080},
+        {"listen [::ffff:127.0.0.1]:9", "::ffff:127.0.0.1", 9},
+        {"listen [fe80::1%eth0]:8080", "fe80::1%eth0", 8080},
+        {"listen 127.0.0.1:08080", "127.0.0.1", 8080},
+    };
+    struct config *cfg;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg = parse_ok(cases[i].text);
+        assert_string_equal(cfg->listen_host, cases[i].host);
+        assert_int_equal(cfg->listen_port, cases[i].port);
+        config_free(cfg);
+    }
+}
+
+/* Every setting's range ends are accepted. */
+static void
+test_number_limits(void **state)
+{
+    struct config *cfg;
+
+    (void)state;
+    cfg = parse_ok("max_items 1\nparallel 1\nper_host 1\n");
+    assert_int_equal(cfg->max_items, 1);
+    assert_int_equal(cfg->parallel, 1);
+    assert_int_equal(cfg->per_host, 1);
+    config_free(cfg);
+    cfg = parse_ok("max_items 100000\nparallel 1000\nper_host 100\n");
+    assert_int_equal(cfg->max_items, 100000);
+    assert_int_equal(cfg->parallel, 1000);
+    assert_int_equal(cfg->per_host, 100);
+    config_free(cfg);
+}
+
+#define E(line, msg) NAME ":" #line ": " msg "\n"
+#define LISTEN_HINT "(use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)"
+#define DURATION_HINT "(use 30s, 15m, 2h, 1d)"
+#define NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
+#define TAGS_HINT "(comma-separated; letters, digits, '.', '_' and '-')"
+
+static void
+test_errors_settings(void **state)
+{
+    static const struct {
+        const char *text, *errors;
+    } cases[] = {
+        {"intervall 30m\n", E(1, "unknown setting \"intervall\"")},
+        {"Title x\n", E(1, "unknown setting \"Title\"")},
+        {"title a\n\ntitle b\n",
+         E(3, "setting \"title\" given twice (first on line 1)")},
+        {"listen\n", E(1, "setting \"listen\" needs a value")},
+        {"title My river\n", E(1, "setting \"title\" takes one value, not 2 "
+                                  "(quote text with spaces)")},
+        {"state_dir a b c\n", E(1, "setting \"state_dir\" takes one value, "
+                                   "not 3 (quote text with spaces)")},
+        {"state_dir \"\"\n", E(1, "state_dir is empty")},
+        {"interval 15x\n", E(1, "bad interval \"15x\" " DURATION_HINT)},
+        {"interval 90\n", E(1, "bad interval \"90\" " DURATION_HINT)},
+        {"interval 0m\n", E(1, "bad interval \"0m\" " DURATION_HINT)},
+        {"max_items 0\n",
+         E(1, "bad max_items \"0\" (a number from 1 to 100000)")},
+        {"max_items 100001\n",
+         E(1, "bad max_items \"100001\" (a number from 1 to 100000)")},
+        {"max_items 2e3\n",
+         E(1, "bad max_items \"2e3\" (a number from 1 to 100000)")},
+        {"max_items 99999999999999999999999\n",
+         E(1, "bad max_items \"99999999999999999999999\" (a number from 1 "
+              "to 100000)")},
+        {"parallel 1001\n",
+         E(1, "bad parallel \"1001\" (a number from 1 to 1000)")},
+        {"parallel \"\"\n",
+         E(1, "bad parallel \"\" (a number from 1 to 1000)")},
+        {"per_host -1\n", E(1, "bad per_host \"-1\" (a number from 1 to 100)")},
+        {"per_host +1\n", E(1, "bad per_host \"+1\" (a number from 1 to 100)")},
+        {"per_host 101\n",
+         E(1, "bad per_host \"101\" (a number from 1 to 100)")},
+        {"listen 8080\n", E(1, "bad listen address \"8080\" " LISTEN_HINT)},
+        {"listen 1.2.3.4\n",
+         E(1, "bad listen address \"1.2.3.4\" " LISTEN_HINT)},
+        {"listen ho_st:80\n",
+         E(1, "bad listen address \"ho_st:80\" " LISTEN_HINT)},
+        {"listen [::1]8080\n",
+         E(1, "bad listen address \"[::1]8080\" " LISTEN_HINT)},
+        {"listen [::1\n", E(1, "bad listen address \"[::1\" " LISTEN_HINT)},
+        {"listen []:80\n", E(1, "bad listen address \"[]:80\" " LISTEN_HINT)},
+        {"listen [host]:80\n",
+         E(1, "bad listen address \"[host]:80\" " LISTEN_HINT)},
+        {"listen ::1:8080\n",
+         E(1, "listen: IPv6 addresses need brackets, e.g. [::1]:8080")},
+        {"listen :8080\n", E(1, "listen: no host in \":8080\" (0.0.0.0 means "
+                                "every interface)")},
+        {"listen localhost:0\n", E(1, "listen: bad port \"0\" (1 to 65535)")},
+        {"listen localhost:65536\n",
+         E(1, "listen: bad port \"65536\" (1 to 65535)")},
+        {"listen localhost:\n", E(1, "listen: bad port \"\" (1 to 65535)")},
+        {"listen [::1]:http\n", E(1, "listen: bad port \"http\" (1 to 65535)")},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_errors(cases[i].text, cases[i].errors);
+}
+
+static void
+test_errors_feeds(void **state)
+{
+    static const struct {
+        const char *text, *errors;
+    } cases[] = {
+        {"feed\n", E(1, "feed needs a name and a location")},
+        {"feed lwn\n", E(1, "feed \"lwn\" needs a location")},
+        {"feed \"l w n\" http://a.example/\n",
+         E(1, "bad feed name \"l w n\" " NAME_HINT)},
+        {"feed caf\xc3\xa9 http://a.example/\n",
+         E(1, "bad feed name \"caf\xc3\xa9\" " NAME_HINT)},
+        {"feed \"\" http://a.example/\n",
+         E(1, "bad feed name \"\" " NAME_HINT)},
+        {"feed a \"\"\n", E(1, "feed \"a\": empty location")},
+        {"feed a http:///x\n",
+         E(1, "feed \"a\": URL \"http:///x\" has no host")},
+        {"feed a https://u@:80/x\n",
+         E(1, "feed \"a\": URL \"https://u@:80/x\" has no host")},
+        {"feed a http://[]/x\n",
+         E(1, "feed \"a\": URL \"http://[]/x\" has no host")},
+        {"feed a \"http://a.example/a b\"\n",
+         E(1, "feed \"a\": URL \"http://a.example/a b\" has spaces or control "
+              "characters (write a space as %20)")},
+        {"feed a ftp://a.example/x\n",
+         E(1, "feed \"a\": unsupported URL scheme \"ftp://a.example/x\" (use "
+              "http://, https://, file:// or a path)")},
+        {"feed a http:/a.example/x\n",
+         E(1, "feed \"a\": bad URL \"http:/a.example/x\" (use "
+              "http://HOST/...)")},
+        {"feed a HTTPS:a.example\n",
+         E(1, "feed \"a\": bad URL \"HTTPS:a.example\" (use http://HOST/...)")},
+        {"feed a file://\n",
+         E(1, "feed \"a\": file URL \"file://\" has no path")},
+        {"feed lwn https://lwn.net/ interval 15x\n",
+         E(1, "feed \"lwn\": bad interval \"15x\" " DURATION_HINT)},
+        {"feed a http://a.example/ every 1h\n",
+         E(1, "feed \"a\": unknown option \"every\" (use interval or tags)")},
+        {"feed a http://a.example/ interval\n",
+         E(1, "feed \"a\": option \"interval\" needs a value")},
+        {"feed a http://a.example/ tags a interval 1h interval 2h\n",
+         E(1, "feed \"a\": option \"interval\" given twice")},
+        {"feed a http://a.example/ tags a tags b\n",
+         E(1, "feed \"a\": option \"tags\" given twice")},
+        {"feed a http://a.example/ tags a,,b\n",
+         E(1, "feed \"a\": bad tags \"a,,b\" " TAGS_HINT)},
+        {"feed a http://a.example/ tags a,\n",
+         E(1, "feed \"a\": bad tags \"a,\" " TAGS_HINT)},
+        {"feed a http://a.example/ tags \"\"\n",
+         E(1, "feed \"a\": bad tags \"\" " TAGS_HINT)},
+        {"feed a http://a.example/ tags \"a b\"\n",
+         E(1, "feed \"a\": bad tags \"a b\" " TAGS_HINT)},
+        {"feed a http://a.example/ tags x,y,x\n",
+         E(1, "feed \"a\": tag \"x\" given twice")},
+        {"feed a http://a.example/\nfeed b http://b.example/\n"
+         "feed a http://c.example/\n",
+         E(3, "feed \"a\" given twice (first on line 1)")},
+        {"feed a http://a.example/\nfeed a http://b.example/\n"
+         "feed a http://c.example/\n",
+         NAME ":2: feed \"a\" given twice (first on line 1)\n" NAME
+              ":3: feed \"a\" given twice (first on line 1)\n"},
+        {"feed a http://a.example/\n# b\nfeed b http://a.example/\n",
+         E(3, "feed \"b\": same location as feed \"a\" on line 1")},
+        /* A path and its file:// URL are the same location. */
+        {"feed a notes.xml\nfeed b file://" DIR "/notes.xml\n",
+         E(2, "feed \"b\": same location as feed \"a\" on line 1")},
+        /* A duplicate is found even on a line with another fault. */
+        {"feed a http://a.example/\nfeed a http://b.example/ interval 0s\n",
+         NAME ":2: feed \"a\": bad interval \"0s\" " DURATION_HINT "\n" NAME
+              ":2: feed \"a\" given twice (first on line 1)\n"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_errors(cases[i].text, cases[i].errors);
+}
+
+/* NAME ":1: unknown setting \"" followed by rest, in a static buffer. */
+static const char *
+want_prefix(const char *rest)
+{
+    static char buf[512];
+
+    snprintf(buf, sizeof buf, NAME ":1: unknown setting \"%s", rest);
+    return buf;
+}
+
+static void
+test_errors_syntax(void **state)
+{
+    static const char nul[] = "title a\0b\nper_host 3\n";
+    char *text, want[256];
+    struct config *cfg;
+    size_t n;
+
+    (void)state;
+    check_errors("title \"abc\n", E(1, "unterminated quote"));
+    check_errors("title \"abc\\\"\n", E(1, "unterminated quote"));
+    check_errors("title \"abc\\", E(1, "unterminated quote"));
+    check_errors("title \"a\\nb\"\n",
+                 E(1, "unknown escape inside quotes (only \\\" and \\\\ are "
+                      "escapes)"));
+    check_errors("feed a b c d e f g h i j k l m n o p\n",
+                 E(1, "too many words on one line (at most 16)"));
+    check_errors_len(nul, sizeof nul - 1, E(1, "line holds a NUL byte"));
+    /* Messages quote words safely, and briefly: 64 bytes at most, not
+     * cutting a UTF-8 sequence in half. */
+    check_errors("\x01"
+                 "bad\\x 1\n",
+                 E(1, "unknown setting \"\\x01bad\\\\x\""));
+    assert_non_null(text = malloc(200));
+    memset(text, 'k', 70);
+    strcpy(text + 70, " 1\n");
+    memset(want, 'k', 64);
+    strcpy(want + 64, "\"...\n");
+    check_errors(text, want_prefix(want));
+    memcpy(text + 63, "\xc3\xa9", 2);
+    want[63] = '\0';
+    strcat(want, "\"...\n");
+    check_errors(text, want_prefix(want));
+    free(text);
+
+    /* 8192 bytes is the longest line, CR not counted. */
+    n = 8192 + 2;
+    assert_non_null(text = malloc(n + 64));
+    memcpy(text, "title ", 6);
+    memset(text + 6, 'a', 8192 - 6);
+    memcpy(text + 8192, "\r\n", 3);
+    cfg = parse_ok(text);
+    assert_int_equal(strlen(cfg->title), 8192 - 6);
+    config_free(cfg);
+    memcpy(text + 8192, "a\nbogus\n", 9);
+    check_errors(text, NAME ":1: line too long (more than 8192 bytes)\n" NAME
+                            ":2: unknown setting \"bogus\"\n");
+    free(text);
+}
+
+/* Every problem is reported, in line order, duplicates (found last)
+ * included. */
+static void
+test_errors_all(void **state)
+{
+    static const char text[] = "title \"unterminated\n"
+                               "feed a http://x.example/ interval 0s\n"
+                               "listen 1.2.3.4\n"
+                               "feed a http://y.example/\n"
+                               "bogus\n"
+                               "feed b http://x.example/ tags ok\n"
+                               "title ok\n"
+                               "title again\n";
+    static const char errors[] =
+        "feedd.conf:1: unterminated quote\n"
+        "feedd.conf:2: feed \"a\": bad interval \"0s\" " DURATION_HINT "\n"
+        "feedd.conf:3: bad listen address \"1.2.3.4\" " LISTEN_HINT "\n"
+        "feedd.conf:4: feed \"a\" given twice (first on line 2)\n"
+        "feedd.conf:5: unknown setting \"bogus\"\n"
+        "feedd.conf:6: feed \"b\": same location as feed \"a\" on line 2\n"
+        "feedd.conf:8: setting \"title\" given twice (first on line 7)\n";
+
+    (void)state;
+    check_errors(text, errors);
+}
+
+static void
+test_duration(void **state)
+{
+    static const struct {
+        const char *s;
+        int64_t seconds;
+    } good[] = {
+        {"30s", 30},
+        {"15m", 900},
+        {"2h", 7200},
+        {"1d", 86400},
+        {"1w", 604800},
+        {"1h30m", 5400},
+        {"1w2d3h4m5s", 604800 + 2 * 86400 + 3 * 3600 + 4 * 60 + 5},
+        {"0h1s", 1},
+        {"007m", 420},
+        {"90s", 90},
+        {"9223372036854775s", INT64_MAX / 1000},
+    };
+    static const char *const bad[] = {
+        "",
+        "0s",
+        "0h0m",
+        "90",
+        "1h30",
+        "-5m",
+        "+5m",
+        "5 m",
+        " 5m",
+        "5m ",
+        "5M",
+        "5x",
+        "m",
+        "1.5h",
+        "1h1h",
+        "30m1h",
+        "1hh",
+        "9223372036854776s",
+        "99999999999999999999s",
+        "15250284453w",
+        "15250284452w1w",
+        "15250284452w6d23h59m60s",
+    };
+    int64_t v;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        v = -1;
+        assert_int_equal(config_duration_parse(good[i].s, &v), 0);
+        assert_int_equal(v, good[i].seconds);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        v = 42;
+        if (config_duration_parse(bad[i], &v) != -1)
+            fail_msg("\"%s\" was accepted", bad[i]);
+        assert_int_equal(v, 42); /* untouched */
+    }
+    assert_int_equal(config_duration_parse(NULL, &v), -1);
+}
+
+static void
+test_feed_find(void **state)
+{
+    struct config *cfg;
+
+    (void)state;
+    cfg = parse_ok("feed a http://a.example/\nfeed b http://b.example/\n");
+    assert_ptr_equal(config_feed_find(cfg, "b"), &cfg->feeds[1]);
+    assert_ptr_equal(config_feed_find(cfg, "a"), &cfg->feeds[0]);
+    assert_null(config_feed_find(cfg, "c"));
+    assert_null(config_feed_find(cfg, "A"));
+    assert_null(config_feed_find(NULL, "a"));
+    config_free(cfg);
+    config_free(NULL);
+}
+
+/* Without a folder, or with a relative one, paths start at the working
+ * folder. */
+static void
+test_parse_dir(void **state)
+{
+    struct config *cfg;
+    char *cwd, *errors = NULL, want[8192];
+    const char text[] = "state_dir s\n";
+
+    (void)state;
+    assert_non_null(cwd = getcwd(NULL, 0));
+    cfg = config_parse(text, strlen(text), "x", NULL, &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->dir, cwd);
+    snprintf(want, sizeof want, "%s/s", strcmp(cwd, "/") ? cwd : "");
+    assert_string_equal(cfg->state_dir, want);
+    config_free(cfg);
+
+    cfg = config_parse(text, strlen(text), "x", "conf/", &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    snprintf(want, sizeof want, "%s/conf", strcmp(cwd, "/") ? cwd : "");
+    assert_string_equal(cfg->dir, want);
+    config_free(cfg);
+    free(cwd);
+}
+
+/* Writes n bytes of text into dir/name; returns the path (caller frees). */
+static char *
+write_file(const char *dir, const char *name, const char *text, size_t n)
+{
+    char *path;
+    FILE *f;
+
+    assert_non_null(path = malloc(strlen(dir) + strlen(name) + 2));
+    sprintf(path, "%s/%s", dir, name);
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+static void
+test_load(void **state)
+{
+    static const char text[] = "state_dir state\nfeed n notes.xml\n";
+    char tmpl[] = "/tmp/test_config.XXXXXX", *dir, *path, *errors, *old;
+    char want[4200];
+    struct config *cfg;
+
+    (void)state;
+    assert_non_null(mkdtemp(tmpl));
+    assert_non_null(dir = realpath(tmpl, NULL));
+    path = write_file(tmpl, "feedd.conf", text, sizeof text - 1);
+
+    errors = (char *)"not set";
+    cfg = config_load(path, &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->path, path);
+    assert_string_equal(cfg->dir, dir);
+    snprintf(want, sizeof want, "%s/state", dir);
+    assert_string_equal(cfg->state_dir, want);
+    snprintf(want, sizeof want, "file://%s/notes.xml", dir);
+    assert_string_equal(cfg->feeds[0].location, want);
+    config_free(cfg);
+
+    /* A bare file name: its folder is the working folder. */
+    assert_non_null(old = getcwd(NULL, 0));
+    assert_int_equal(chdir(tmpl), 0);
+    cfg = config_load("feedd.conf", &errors);
+    assert_int_equal(chdir(old), 0);
+    assert_null(errors);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->path, "feedd.conf");
+    assert_string_equal(cfg->dir, dir);
+    config_free(cfg);
+    free(old);
+
+    unlink(path);
+    free(path);
+    rmdir(tmpl);
+    free(dir);
+}
+
+static void
+test_load_errors(void **state)
+{
+    static const char bad[] = "title a\nintervall 1h\n";
+    char tmpl[] = "/tmp/test_config.XXXXXX", *path, *errors, *big;
+    char want[4200];
+    struct config *cfg;
+    size_t max = 4 << 20, i;
+
+    (void)state;
+    assert_non_null(mkdtemp(tmpl));
+
+    path = write_file(tmpl, "bad.conf", bad, sizeof bad - 1);
+    cfg = config_load(path, &errors);
+    assert_null(cfg);
+    snprintf(want, sizeof want, "%s:2: unknown setting \"intervall\"\n", path);
+    assert_string_equal(errors, want);
+    free(errors);
+    unlink(path);
+    free(path);
+
+    /* Missing: the path as given, no line. */
+    snprintf(want, sizeof want, "%s/missing.conf", tmpl);
+    cfg = config_load(want, &errors);
+    assert_null(cfg);
+    assert_non_null(errors);
+    strcat(want, ": cannot read: No such file or directory\n");
+    assert_string_equal(errors, want);
+    free(errors);
+
+    cfg = config_load(tmpl, &errors);
+    assert_null(cfg);
+    snprintf(want, sizeof want, "%s: cannot read: Is a directory\n", tmpl);
+    assert_string_equal(errors, want);
+    free(errors);
+
+    /* 4 MiB of comments loads; one byte more does not. */
+    assert_non_null(big = malloc(max + 1));
+    for (i = 0; i < max; i++)
+        big[i] = i % 100 == 99 ? '\n' : '#';
+    big[max] = '\n';
+    path = write_file(tmpl, "big.conf", big, max);
+    cfg = config_load(path, &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    config_free(cfg);
+    unlink(path);
+    free(path);
+    path = write_file(tmpl, "big.conf", big, max + 1);
+    cfg = config_load(path, &errors);
+    assert_null(cfg);
+    snprintf(want, sizeof want, "%s: too large (more than 4 MiB)\n", path);
+    assert_string_equal(errors, want);
+    free(errors);
+    unlink(path);
+    free(path);
+    free(big);
+
+    rmdir(tmpl);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_interval_after_feeds),
+        cmocka_unit_test(test_quotes_and_comments),
+        cmocka_unit_test(test_locations),
+        cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_number_limits),
+        cmocka_unit_test(test_errors_settings),
+        cmocka_unit_test(test_errors_feeds),
+        cmocka_unit_test(test_errors_syntax),
+        cmocka_unit_test(test_errors_all),
+        cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_feed_find),
+        cmocka_unit_test(test_parse_dir),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_load_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,103 @@
+/* tests/unit/test_date.c - feed dates into UTC, and back out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "feeds.h"
+
+static const struct {
+    const char *in;
+    const char *utc; /* NULL: must not parse */
+} cases[] = {
+    /* RFC 822 / 1123 and the variants feeds send. */
+    {"Fri, 17 May 2024 12:14:00 +0300", "2024-05-17T09:14:00Z"},
+    {"Fri, 17 May 2024 12:14:00 GMT", "2024-05-17T12:14:00Z"},
+    {"17 May 2024 12:14:00 -0000", "2024-05-17T12:14:00Z"},
+    {"Fri, 17 May 24 12:14 EST", "2024-05-17T17:14:00Z"},
+    {"Sat, 1 Jun 1996 23:59:59 PDT", "1996-06-02T06:59:59Z"},
+    {"Mon, 06 Sep 2010 00:01:00 MSK", "2010-09-05T21:01:00Z"},
+    {"Tue,10 Jun 2003 04:00:00 UT", "2003-06-10T04:00:00Z"},
+    {"Thu, 01 Jan 2004 19:48:21 Z", "2004-01-01T19:48:21Z"},
+    {"Wed, 02 Oct 2002 13:00:00", "2002-10-02T13:00:00Z"},
+    {"02 Oct 2002", "2002-10-02T00:00:00Z"},
+    {"Sun, 31 Dec 2023 23:00:00 +01:00", "2023-12-31T22:00:00Z"},
+    {"  Fri, 17 May 2024 12:14:00 GMT  ", "2024-05-17T12:14:00Z"},
+    {"Friday, 17-May-2024 12:14:00 GMT", "2024-05-17T12:14:00Z"},
+    /* RFC 3339, ISO 8601 and W3C-DTF. */
+    {"2024-05-17T12:14:00Z", "2024-05-17T12:14:00Z"},
+    {"2024-05-17T12:14:00+03:00", "2024-05-17T09:14:00Z"},
+    {"2024-05-17T12:14:00.123456-0500", "2024-05-17T17:14:00Z"},
+    {"2024-05-17T12:14Z", "2024-05-17T12:14:00Z"},
+    {"2024-05-17 12:14:00", "2024-05-17T12:14:00Z"},
+    {"2024-05-17", "2024-05-17T00:00:00Z"},
+    {"2024-05", "2024-05-01T00:00:00Z"},
+    {"2024", "2024-01-01T00:00:00Z"},
+    {"20240517T121400Z", "2024-05-17T12:14:00Z"},
+    {"2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z"},
+    {"1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"},
+    {"2016-12-31T23:59:60Z", "2016-12-31T23:59:59Z"},
+    /* Not dates: never guessed. */
+    {"", NULL},
+    {"not a date", NULL},
+    {"2023-02-29T00:00:00Z", NULL},
+    {"2024-13-01", NULL},
+    {"2024-05-17T25:00:00Z", NULL},
+    {"32 May 2024 00:00:00 GMT", NULL},
+    {"17 Foo 2024 00:00:00 GMT", NULL},
+    {"Fri, 17 May 2024 12:14:00 XYZ", NULL},
+    {"Fri, 17 May 2024 12:14:00 GMT trailing", NULL},
+    {"2024-05-17T12:14:00+25:00", NULL},
+    {"17 May 202 12:00", NULL},
+};
+
+static void
+test_parse(void **state)
+{
+    char out[FEED_DATE_LEN + 1];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = feed_date_parse(cases[i].in);
+
+        if (cases[i].utc == NULL) {
+            if (t != FEED_TIME_NONE)
+                fail_msg("\"%s\" parsed as %s", cases[i].in,
+                         feed_date_format(t, out));
+            continue;
+        }
+        if (t == FEED_TIME_NONE)
+            fail_msg("\"%s\" did not parse", cases[i].in);
+        assert_string_equal(feed_date_format(t, out), cases[i].utc);
+    }
+    assert_true(feed_date_parse(NULL) == FEED_TIME_NONE);
+}
+
+static void
+test_format(void **state)
+{
+    char iso[FEED_DATE_LEN + 1], http[FEED_HTTPDATE_LEN + 1];
+
+    (void)state;
+    assert_string_equal(feed_date_format(0, iso), "1970-01-01T00:00:00Z");
+    assert_string_equal(feed_date_format_http(0, http),
+                        "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_string_equal(feed_date_format_http(1715948040, http),
+                        "Fri, 17 May 2024 12:14:00 GMT");
+    /* The HTTP form reads back as the same instant. */
+    assert_true(feed_date_parse(http) == 1715948040);
+    assert_string_equal(feed_date_format(-1, iso), "1969-12-31T23:59:59Z");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

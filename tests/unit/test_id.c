@@ -1,0 +1,222 @@
+/* tests/unit/test_id.c - stable IDs: the rules of DESIGN.md on real URL
+ * shapes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "feeds.h"
+
+static struct feed_entry
+entry(const char *guid, const char *link, const char *title)
+{
+    struct feed_entry e;
+
+    memset(&e, 0, sizeof(e));
+    e.guid = guid;
+    e.link = link;
+    e.title = title;
+    e.published = e.updated = FEED_TIME_NONE;
+    return e;
+}
+
+/* The ID of e in feed, and the rule that made it. */
+static int
+id_of(const struct feed_entry *e, const char *feed, enum feed_id_rule rule,
+      char id[FEED_ID_LEN + 1])
+{
+    int used = feed_entry_id(e, feed, rule, id);
+
+    assert_true(used > 0);
+    assert_int_equal(strlen(id), FEED_ID_LEN);
+    assert_int_equal(strspn(id, "0123456789abcdef"), FEED_ID_LEN);
+    return used;
+}
+
+static void
+test_slug_key(void **state)
+{
+    static const char *const found[][2] = {
+        {"https://www.themoscowtimes.com/2024/05/17/"
+         "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+         "www.themoscowtimes.com/a85146"},
+        {"https://example.com/news/some-headline-1234567",
+         "example.com/1234567"},
+        {"https://example.com/news/1234567/", "example.com/1234567"},
+        {"https://example.com/news/1234567.html", "example.com/1234567"},
+        {"https://example.com/story/headline-words-1234567.html?utm_source=x",
+         "example.com/1234567"},
+        {"http://blog.example.com/?p=123", "blog.example.com?p=123"},
+        {"https://example.com/index.php?lang=en&id=98765",
+         "example.com?id=98765"},
+        {"https://medium.com/@someone/a-title-here-3f2a9c1b4d5e",
+         "medium.com/3f2a9c1b4d5e"},
+        {"HTTPS://Example.COM/a-b-c_55555", "example.com/55555"},
+    };
+    /* Words and dates are not article IDs: two articles that share one
+     * would become one. */
+    static const char *const none[] = {
+        "https://example.com/2024/05/17/best-of-2024",
+        "https://example.com/about/",
+        "https://example.com/news/page-2",
+        "https://example.com/news/daily-briefing-20240517",
+        "https://example.com/news/update",
+        "https://example.com/news/abcdef12",
+        "https://example.com/",
+        "https://example.com/x?p=abc",
+        "https://example.com/posts/iphone15-review",
+        "tag:example.com,2024:a85146",
+        "not a url",
+    };
+    struct feed_buf b;
+    size_t i;
+
+    (void)state;
+    feed_buf_init(&b, 0);
+    for (i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
+        feed_buf_reset(&b);
+        if (feed_slug_key(found[i][0], &b) != 0)
+            fail_msg("no article ID found in %s", found[i][0]);
+        assert_string_equal(feed_buf_str(&b), found[i][1]);
+    }
+    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        feed_buf_reset(&b);
+        if (feed_slug_key(none[i], &b) != FEED_E_INVAL)
+            fail_msg("%s gave article key %s", none[i], feed_buf_str(&b));
+    }
+    feed_buf_free(&b);
+}
+
+static void
+test_slug_edit_keeps_id(void **state)
+{
+    struct feed_entry a = entry(
+        "https://www.themoscowtimes.com/2024/05/17/"
+        "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+        "https://www.themoscowtimes.com/2024/05/17/"
+        "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+        "Putin Touts Economic Ties on Final Day of China Trip");
+    struct feed_entry b = entry(
+        "https://www.themoscowtimes.com/2024/05/17/"
+        "putin-ends-china-visit-in-harbin-a85146",
+        "https://www.themoscowtimes.com/2024/05/17/"
+        "putin-ends-china-visit-in-harbin-a85146",
+        "Putin Ends China Visit in Harbin");
+    struct feed_entry other = entry(
+        NULL, "https://www.themoscowtimes.com/2024/05/17/another-story-a85147",
+        "Another story");
+    char ida[FEED_ID_LEN + 1], idb[FEED_ID_LEN + 1], idc[FEED_ID_LEN + 1];
+
+    (void)state;
+    assert_int_equal(id_of(&a, "moscow-times", FEED_ID_AUTO, ida),
+                     FEED_ID_SLUG);
+    assert_int_equal(id_of(&b, "moscow-times", FEED_ID_AUTO, idb),
+                     FEED_ID_SLUG);
+    assert_string_equal(ida, idb);
+    /* The same article through another feed is the same entry. */
+    assert_int_equal(id_of(&b, "russia-aggregator", FEED_ID_AUTO, idb),
+                     FEED_ID_SLUG);
+    assert_string_equal(ida, idb);
+    id_of(&other, "moscow-times", FEED_ID_AUTO, idc);
+    assert_string_not_equal(ida, idc);
+}
+
+static void
+test_guid_rule(void **state)
+{
+    struct feed_entry a = entry("tag:example.com,2024:1", "https://example.com/a", "A");
+    struct feed_entry a_moved = entry("tag:example.com,2024:1", "https://example.com/renamed", "A");
+    struct feed_entry http = entry("http://example.com/?guid=7", NULL, "X");
+    struct feed_entry https = entry("https://example.com/?guid=7", NULL, "X");
+    char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
+
+    (void)state;
+    /* No article ID in the link: the guid decides, so a changed link
+     * keeps the entry. */
+    assert_int_equal(id_of(&a, "f", FEED_ID_AUTO, x), FEED_ID_GUID);
+    assert_int_equal(id_of(&a_moved, "f", FEED_ID_AUTO, y), FEED_ID_GUID);
+    assert_string_equal(x, y);
+    /* A plain guid belongs to its feed: another feed's "1" is another
+     * entry. */
+    id_of(&a, "g", FEED_ID_AUTO, y);
+    assert_string_not_equal(x, y);
+    /* A URL-shaped guid flipping from http to https is the same entry, in
+     * any feed. */
+    assert_int_equal(id_of(&http, "f", FEED_ID_AUTO, x), FEED_ID_GUID);
+    id_of(&https, "g", FEED_ID_AUTO, y);
+    assert_string_equal(x, y);
+}
+
+static void
+test_link_rule(void **state)
+{
+    struct feed_entry a = entry(NULL, "http://example.com/post/hello", "Hi");
+    struct feed_entry b = entry(NULL,
+                                "https://EXAMPLE.com/post/hello?utm_source=rss#top",
+                                "Hi, edited");
+    struct feed_entry c = entry(NULL, "https://example.com/post/other", "Hi");
+    char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
+
+    (void)state;
+    assert_int_equal(id_of(&a, "f", FEED_ID_AUTO, x), FEED_ID_LINK);
+    assert_int_equal(id_of(&b, "f", FEED_ID_AUTO, y), FEED_ID_LINK);
+    assert_string_equal(x, y);
+    id_of(&c, "f", FEED_ID_AUTO, y);
+    assert_string_not_equal(x, y);
+}
+
+static void
+test_content_rule(void **state)
+{
+    struct feed_entry a = entry(NULL, NULL, "Only a title");
+    struct feed_entry b = entry(NULL, NULL, "Only a title");
+    struct feed_entry c = entry(NULL, NULL, "Another title");
+    char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
+
+    (void)state;
+    a.published = b.published = c.published = 1715948040;
+    a.summary = b.summary = c.summary = "text";
+    assert_int_equal(id_of(&a, "f", FEED_ID_AUTO, x), FEED_ID_CONTENT);
+    id_of(&b, "f", FEED_ID_AUTO, y);
+    assert_string_equal(x, y);
+    id_of(&c, "f", FEED_ID_AUTO, y);
+    assert_string_not_equal(x, y);
+    b.published = 1715948041;
+    id_of(&b, "f", FEED_ID_AUTO, y);
+    assert_string_not_equal(x, y);
+}
+
+static void
+test_forced_rule(void **state)
+{
+    struct feed_entry e = entry("guid-1", "https://example.com/story-1234567",
+                                "T");
+    char slug[FEED_ID_LEN + 1], guid[FEED_ID_LEN + 1], link[FEED_ID_LEN + 1];
+
+    (void)state;
+    assert_int_equal(id_of(&e, "f", FEED_ID_AUTO, slug), FEED_ID_SLUG);
+    assert_int_equal(id_of(&e, "f", FEED_ID_GUID, guid), FEED_ID_GUID);
+    assert_int_equal(id_of(&e, "f", FEED_ID_LINK, link), FEED_ID_LINK);
+    assert_string_not_equal(slug, guid);
+    assert_string_not_equal(guid, link);
+    /* A forced rule that cannot apply falls back to the usual order. */
+    e.guid = NULL;
+    assert_int_equal(id_of(&e, "f", FEED_ID_GUID, guid), FEED_ID_SLUG);
+    assert_string_equal(slug, guid);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_slug_key),
+        cmocka_unit_test(test_slug_edit_keeps_id),
+        cmocka_unit_test(test_guid_rule),
+        cmocka_unit_test(test_link_rule),
+        cmocka_unit_test(test_content_rule),
+        cmocka_unit_test(test_forced_rule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

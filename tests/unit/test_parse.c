@@ -1,0 +1,299 @@
+/* tests/unit/test_parse.c - the streaming parser.
+ *
+ * Every fixture under fixtures/parse/ is parsed whole, in 1-byte chunks and
+ * in 7-byte chunks; all three must print exactly its .expected file (set
+ * FEEDD_UPDATE_GOLDEN=1 to rewrite those, then read the diff). The limits
+ * and the caller's stop are tested on generated documents. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "feeds.h"
+
+#define DIR FIXTURES "/parse/"
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    long n;
+
+    if (fp == NULL)
+        return NULL;
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    buf[n] = '\0';
+    fclose(fp);
+    *len = (size_t)n;
+    return buf;
+}
+
+struct out {
+    struct feed_buf b;
+    struct feed_parser *p;
+};
+
+static void
+put_date(struct feed_buf *b, const char *key, int64_t t)
+{
+    char d[FEED_DATE_LEN + 1];
+
+    if (t == FEED_TIME_NONE)
+        assert_int_equal(feed_buf_printf(b, ",\"%s\":null", key), 0);
+    else
+        assert_int_equal(feed_buf_printf(b, ",\"%s\":\"%s\"", key,
+                                         feed_date_format(t, d)), 0);
+}
+
+static void
+put(struct feed_buf *b, const char *key, const char *v)
+{
+    assert_int_equal(feed_buf_printf(b, ",\"%s\":", key), 0);
+    assert_int_equal(feed_buf_json(b, v), 0);
+}
+
+static int
+on_entry(const struct feed_entry *e, void *arg)
+{
+    struct out *o = arg;
+    char id[FEED_ID_LEN + 1];
+
+    assert_true(feed_entry_id(e, "test", FEED_ID_AUTO, id) > 0);
+    assert_int_equal(feed_buf_printf(&o->b, "{\"id\":\"%s\"", id), 0);
+    put(&o->b, "feed_title", feed_parser_info(o->p)->title);
+    put(&o->b, "guid", e->guid);
+    put(&o->b, "link", e->link);
+    put(&o->b, "title", e->title);
+    put_date(&o->b, "published", e->published);
+    put_date(&o->b, "updated", e->updated);
+    put(&o->b, "author", e->author);
+    put(&o->b, "summary", e->summary);
+    put(&o->b, "content", e->content);
+    assert_int_equal(feed_buf_puts(&o->b, "}\n"), 0);
+    return 0;
+}
+
+/* Parses doc in chunks of step bytes (0: whole) and returns what it
+ * printed; the caller frees it. */
+static char *
+run(const char *doc, size_t len, size_t step, const char *base)
+{
+    struct out o;
+    size_t off = 0;
+    int rc = 0;
+
+    feed_buf_init(&o.b, 0);
+    o.p = feed_parser_new(NULL, base, on_entry, &o);
+    assert_non_null(o.p);
+    if (step == 0)
+        step = len ? len : 1;
+    while (off < len && rc == 0) {
+        size_t n = len - off < step ? len - off : step;
+
+        rc = feed_parser_push(o.p, doc + off, n, 0);
+        off += n;
+    }
+    if (rc == 0)
+        rc = feed_parser_push(o.p, NULL, 0, 1);
+    assert_int_equal(feed_buf_printf(&o.b,
+                                     "{\"format\":\"%s\",\"entries\":%zu,"
+                                     "\"feed_link\":",
+                                     feed_format_name(feed_parser_info(o.p)->format),
+                                     feed_parser_entries(o.p)), 0);
+    assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->link), 0);
+    assert_int_equal(feed_buf_puts(&o.b, ",\"error\":"), 0);
+    assert_int_equal(feed_buf_json(&o.b, rc ? feed_parser_error(o.p) : NULL),
+                     0);
+    assert_int_equal(feed_buf_puts(&o.b, "}\n"), 0);
+    feed_parser_free(o.p);
+    return o.b.data;
+}
+
+static void
+fixture(const char *name)
+{
+    char path[512], *doc, *whole, *one, *seven, *expected;
+    size_t len, elen;
+
+    snprintf(path, sizeof(path), DIR "%s", name);
+    doc = slurp(path, &len);
+    assert_non_null(doc);
+    whole = run(doc, len, 0, "http://base.example/feeds/x.xml");
+    one = run(doc, len, 1, "http://base.example/feeds/x.xml");
+    seven = run(doc, len, 7, "http://base.example/feeds/x.xml");
+    /* Chunk boundaries never change what comes out. */
+    assert_string_equal(whole, one);
+    assert_string_equal(whole, seven);
+    snprintf(path, sizeof(path), DIR "%s.expected", name);
+    if (getenv("FEEDD_UPDATE_GOLDEN")) {
+        FILE *fp = fopen(path, "w");
+
+        assert_non_null(fp);
+        fputs(whole, fp);
+        fclose(fp);
+    }
+    expected = slurp(path, &elen);
+    assert_non_null(expected);
+    assert_string_equal(whole, expected);
+    free(doc);
+    free(whole);
+    free(one);
+    free(seven);
+    free(expected);
+}
+
+#define FIXTURE_TEST(fn, file)                                                \
+    static void fn(void **state)                                              \
+    {                                                                         \
+        (void)state;                                                          \
+        fixture(file);                                                        \
+    }
+
+FIXTURE_TEST(test_rss20, "rss20.xml")
+FIXTURE_TEST(test_atom10, "atom10.xml")
+FIXTURE_TEST(test_rss10, "rss10.rdf")
+FIXTURE_TEST(test_undeclared_prefix, "undeclared-prefix.xml")
+FIXTURE_TEST(test_malformed, "malformed.xml")
+FIXTURE_TEST(test_entities, "entities.xml")
+FIXTURE_TEST(test_external, "external.xml")
+FIXTURE_TEST(test_notfeed, "notfeed.xml")
+
+static int
+count_entry(const struct feed_entry *e, void *arg)
+{
+    (void)e;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int
+stop_at_two(const struct feed_entry *e, void *arg)
+{
+    (void)e;
+    return ++*(int *)arg == 2;
+}
+
+/* n items in an RSS document. */
+static char *
+many_items(int n)
+{
+    struct feed_buf b;
+
+    feed_buf_init(&b, 0);
+    assert_int_equal(feed_buf_puts(&b, "<rss><channel>"), 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(feed_buf_printf(&b, "<item><title>%d</title></item>",
+                                         i), 0);
+    assert_int_equal(feed_buf_puts(&b, "</channel></rss>"), 0);
+    return b.data;
+}
+
+static void
+test_limits(void **state)
+{
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf deep;
+    char *doc;
+    int n = 0;
+
+    (void)state;
+    /* Entries per document. */
+    feed_limits_default(&lim);
+    lim.max_entries = 3;
+    doc = many_items(5);
+    p = feed_parser_new(&lim, NULL, count_entry, &n);
+    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_LIMIT);
+    assert_int_equal(n, 3);
+    assert_string_equal(feed_parser_error(p), "more than 3 entries");
+    feed_parser_free(p);
+
+    /* Bytes per document: refused before they reach expat. */
+    feed_limits_default(&lim);
+    lim.max_bytes = 40;
+    n = 0;
+    p = feed_parser_new(&lim, NULL, count_entry, &n);
+    assert_int_equal(feed_parser_push(p, doc, 30, 0), 0);
+    assert_int_equal(feed_parser_push(p, doc + 30, 30, 0), FEED_E_LIMIT);
+    assert_non_null(strstr(feed_parser_error(p), "larger than 40 bytes"));
+    feed_parser_free(p);
+    free(doc);
+
+    /* Field length. */
+    feed_limits_default(&lim);
+    lim.max_field = 8;
+    n = 0;
+    p = feed_parser_new(&lim, NULL, count_entry, &n);
+    doc = "<rss><channel><item><title>0123456789</title></item></channel></rss>";
+    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_LIMIT);
+    assert_string_equal(feed_parser_error(p),
+                        "a field is longer than 8 bytes");
+    feed_parser_free(p);
+
+    /* Nesting depth. */
+    feed_limits_default(&lim);
+    lim.max_depth = 16;
+    feed_buf_init(&deep, 0);
+    assert_int_equal(feed_buf_puts(&deep, "<rss><channel><item>"), 0);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(feed_buf_puts(&deep, "<x>"), 0);
+    p = feed_parser_new(&lim, NULL, count_entry, &n);
+    assert_int_equal(feed_parser_push(p, deep.data, deep.len, 0),
+                     FEED_E_LIMIT);
+    assert_string_equal(feed_parser_error(p),
+                        "elements nested deeper than 16");
+    /* An error is sticky. */
+    assert_int_equal(feed_parser_push(p, "<y/>", 4, 1), FEED_E_LIMIT);
+    feed_parser_free(p);
+    feed_buf_free(&deep);
+}
+
+static void
+test_stop(void **state)
+{
+    struct feed_parser *p;
+    char *doc = many_items(4);
+    int n = 0;
+
+    (void)state;
+    p = feed_parser_new(NULL, NULL, stop_at_two, &n);
+    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1),
+                     FEED_E_STOPPED);
+    assert_int_equal(n, 2);
+    assert_int_equal(feed_parser_entries(p), 2);
+    feed_parser_free(p);
+    free(doc);
+    /* Freeing a parser mid-document, or none, is fine. */
+    p = feed_parser_new(NULL, NULL, NULL, NULL);
+    assert_int_equal(feed_parser_push(p, "<rss><channel><item>", 20, 0), 0);
+    feed_parser_free(p);
+    feed_parser_free(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rss20),
+        cmocka_unit_test(test_atom10),
+        cmocka_unit_test(test_rss10),
+        cmocka_unit_test(test_undeclared_prefix),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_entities),
+        cmocka_unit_test(test_external),
+        cmocka_unit_test(test_notfeed),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_stop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

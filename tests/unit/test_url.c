@@ -1,0 +1,142 @@
+/* tests/unit/test_url.c - resolution (RFC 3986 §5.4's own examples) and
+ * the comparison key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "feeds.h"
+
+static void
+test_resolve(void **state)
+{
+    /* RFC 3986 §5.4.1 and §5.4.2, base "http://a/b/c/d;p?q". */
+    static const char *const cases[][2] = {
+        {"g:h", "g:h"},
+        {"g", "http://a/b/c/g"},
+        {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},
+        {"/g", "http://a/g"},
+        {"//g", "http://g"},
+        {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},
+        {"#s", "http://a/b/c/d;p?q#s"},
+        {"g#s", "http://a/b/c/g#s"},
+        {"g?y#s", "http://a/b/c/g?y#s"},
+        {";x", "http://a/b/c/;x"},
+        {"g;x", "http://a/b/c/g;x"},
+        {"", "http://a/b/c/d;p?q"},
+        {".", "http://a/b/c/"},
+        {"./", "http://a/b/c/"},
+        {"..", "http://a/b/"},
+        {"../", "http://a/b/"},
+        {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},
+        {"../../", "http://a/"},
+        {"../../g", "http://a/g"},
+        {"../../../g", "http://a/g"},
+        {"../../../../g", "http://a/g"},
+        {"/./g", "http://a/g"},
+        {"/../g", "http://a/g"},
+        {"g.", "http://a/b/c/g."},
+        {".g", "http://a/b/c/.g"},
+        {"g..", "http://a/b/c/g.."},
+        {"..g", "http://a/b/c/..g"},
+        {"./../g", "http://a/b/g"},
+        {"./g/.", "http://a/b/c/g/"},
+        {"g/./h", "http://a/b/c/g/h"},
+        {"g/../h", "http://a/b/c/h"},
+        {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+        {"g;x=1/../y", "http://a/b/c/y"},
+        {"g?y/./x", "http://a/b/c/g?y/./x"},
+        {"g#s/../x", "http://a/b/c/g#s/../x"},
+    };
+    struct feed_buf b;
+    size_t i;
+
+    (void)state;
+    feed_buf_init(&b, 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        feed_buf_reset(&b);
+        assert_int_equal(feed_url_resolve("http://a/b/c/d;p?q", cases[i][0],
+                                          &b), 0);
+        if (strcmp(feed_buf_str(&b), cases[i][1]) != 0)
+            fail_msg("\"%s\" gave \"%s\", not \"%s\"", cases[i][0],
+                     feed_buf_str(&b), cases[i][1]);
+    }
+    feed_buf_reset(&b);
+    assert_int_equal(feed_url_resolve("http://example.com", "x", &b), 0);
+    assert_string_equal(feed_buf_str(&b), "http://example.com/x");
+    feed_buf_reset(&b);
+    assert_int_equal(feed_url_resolve(NULL, "x", &b), FEED_E_INVAL);
+    assert_int_equal(feed_url_resolve("relative/base", "x", &b),
+                     FEED_E_INVAL);
+    feed_buf_free(&b);
+}
+
+static void
+test_key(void **state)
+{
+    static const char *const same[][2] = {
+        {"http://Example.COM/a", "https://example.com/a"},
+        {"https://example.com:443/a", "https://example.com/a"},
+        {"http://example.com:80/a", "http://example.com/a"},
+        {"https://example.com/a#section", "https://example.com/a"},
+        {"https://example.com/a?utm_source=rss&utm_medium=feed",
+         "https://example.com/a"},
+        {"https://example.com/a?b=2&fbclid=xyz&a=1", "https://example.com/a?a=1&b=2"},
+        {"https://example.com", "https://example.com/"},
+        {"https://example.com./a", "https://example.com/a"},
+        {"https://user@example.com/a", "https://example.com/a"},
+        {"https://example.com/x/../a", "https://example.com/a"},
+    };
+    static const char *const differ[][2] = {
+        {"https://example.com/a", "https://example.com/A"},
+        {"https://example.com/a?id=1", "https://example.com/a?id=2"},
+        {"https://example.com:8080/a", "https://example.com/a"},
+        {"https://example.com/a", "https://example.org/a"},
+    };
+    struct feed_buf x, y;
+    size_t i;
+
+    (void)state;
+    feed_buf_init(&x, 0);
+    feed_buf_init(&y, 0);
+    for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        feed_buf_reset(&x);
+        feed_buf_reset(&y);
+        assert_int_equal(feed_url_key(same[i][0], &x), 0);
+        assert_int_equal(feed_url_key(same[i][1], &y), 0);
+        if (strcmp(feed_buf_str(&x), feed_buf_str(&y)) != 0)
+            fail_msg("%s -> %s but %s -> %s", same[i][0], feed_buf_str(&x),
+                     same[i][1], feed_buf_str(&y));
+    }
+    for (i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+        feed_buf_reset(&x);
+        feed_buf_reset(&y);
+        assert_int_equal(feed_url_key(differ[i][0], &x), 0);
+        assert_int_equal(feed_url_key(differ[i][1], &y), 0);
+        assert_string_not_equal(feed_buf_str(&x), feed_buf_str(&y));
+    }
+    feed_buf_reset(&x);
+    assert_int_equal(feed_url_key("https://Example.com:8443/p?b&a", &x), 0);
+    assert_string_equal(feed_buf_str(&x), "//example.com:8443/p?a&b");
+    assert_int_equal(feed_url_key("ftp://example.com/a", &x), FEED_E_INVAL);
+    assert_int_equal(feed_url_key("/relative", &x), FEED_E_INVAL);
+    assert_int_equal(feed_url_key("tag:example.com,2024:1", &x),
+                     FEED_E_INVAL);
+    feed_buf_free(&x);
+    feed_buf_free(&y);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,116 @@
+/* tests/unit/test_write.c - the merged Atom feed: well-formed, escaped,
+ * and read back by feedd's own parser as the same entries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "feeds.h"
+
+struct seen {
+    int n;
+    char titles[4][128];
+    char links[4][256];
+    char guids[4][64];
+    int64_t published[4], updated[4];
+};
+
+static int
+on_entry(const struct feed_entry *e, void *arg)
+{
+    struct seen *s = arg;
+
+    assert_true(s->n < 4);
+    snprintf(s->titles[s->n], sizeof(s->titles[0]), "%s", e->title ? e->title : "");
+    snprintf(s->links[s->n], sizeof(s->links[0]), "%s", e->link ? e->link : "");
+    snprintf(s->guids[s->n], sizeof(s->guids[0]), "%s", e->guid ? e->guid : "");
+    s->published[s->n] = e->published;
+    s->updated[s->n] = e->updated;
+    s->n++;
+    return 0;
+}
+
+static void
+test_atom_round_trip(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River <&> \"quoted\"", "http://127.0.0.1:8080/feed.atom",
+                             "http://127.0.0.1:8080/feed.atom", 1715948040};
+    struct feed_buf out;
+    struct feed_parser *p;
+    struct seen s;
+
+    (void)state;
+    memset(items, 0, sizeof(items));
+    memset(&s, 0, sizeof(s));
+    strcpy(items[0].id, "0123456789abcdef");
+    items[0].entry.title = "Tom & Jerry <3 \x01";
+    items[0].entry.link = "https://example.com/a?x=1&y=2";
+    items[0].entry.summary = "<p>html</p>";
+    items[0].entry.published = 1715948040;
+    items[0].entry.updated = FEED_TIME_NONE;
+    items[0].feed = "src";
+    items[0].feed_url = "https://example.com/feed";
+    items[0].stored = 1715950000;
+    strcpy(items[1].id, "fedcba9876543210");
+    items[1].entry.title = NULL;
+    items[1].entry.published = FEED_TIME_NONE;
+    items[1].entry.updated = FEED_TIME_NONE;
+    items[1].feed = "other";
+    items[1].feed_title = "Other feed";
+    items[1].feed_url = "file:///tmp/x.xml";
+    items[1].stored = 1715950000;
+
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_atom(&out, &meta, items, 2), 0);
+    /* Every entry has its stable ID, and its source. */
+    assert_non_null(strstr(out.data, "<id>urn:feedd:0123456789abcdef</id>"));
+    assert_non_null(strstr(out.data, "<title>Other feed</title>"));
+    assert_non_null(strstr(out.data, "<title>src</title>"));
+    assert_non_null(strstr(out.data, "River &lt;&amp;&gt; &quot;quoted&quot;"));
+    assert_null(strchr(out.data, '\x01'));
+
+    p = feed_parser_new(NULL, NULL, on_entry, &s);
+    assert_int_equal(feed_parser_push(p, out.data, out.len, 1), 0);
+    assert_int_equal(feed_parser_info(p)->format, FEED_FORMAT_ATOM10);
+    feed_parser_free(p);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.titles[0], "Tom & Jerry <3");
+    assert_string_equal(s.links[0], "https://example.com/a?x=1&y=2");
+    assert_string_equal(s.guids[0], "urn:feedd:0123456789abcdef");
+    assert_true(s.published[0] == 1715948040);
+    /* atom:updated is required: the best date there is. */
+    assert_true(s.updated[0] == 1715948040);
+    assert_true(s.updated[1] == 1715950000);
+    feed_buf_free(&out);
+}
+
+static void
+test_item_date(void **state)
+{
+    struct feed_item it;
+
+    (void)state;
+    memset(&it, 0, sizeof(it));
+    it.entry.published = 10;
+    it.entry.updated = 20;
+    it.stored = 30;
+    assert_true(feed_item_date(&it) == 10);
+    it.entry.published = FEED_TIME_NONE;
+    assert_true(feed_item_date(&it) == 20);
+    it.entry.updated = FEED_TIME_NONE;
+    assert_true(feed_item_date(&it) == 30);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_atom_round_trip),
+        cmocka_unit_test(test_item_date),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
