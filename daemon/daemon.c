@@ -349,8 +349,8 @@ on_done(const struct fetch_result *r, void *arg)
         if (r && r->status >= 400)
             snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
         else if (fr->entries > 0)
-            snprintf(msg, sizeof(msg), "%s (kept %zu entries before it)",
-                     error, fr->entries);
+            snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
+                     fr->entries, fr->entries == 1 ? "y" : "ies");
         else
             snprintf(msg, sizeof(msg), "%s", error);
         st.last_error = msg;

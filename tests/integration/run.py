@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""Integration tests: the real feedd binary against real local HTTP servers.
+
+usage: run.py --feedd BIN --examples DIR TEST
+
+Each TEST is a function below named test_TEST. Servers listen on 127.0.0.1
+only, are started by the test itself and stopped before it returns; every
+feedd process is stopped by its pid. A test fails by raising (exit 1).
+"""
+import argparse
+import http.server
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+ARGS = None
+
+
+# ---- a scripted HTTP server ------------------------------------------------
+
+class Route:
+    """What the server answers at one path: status, body, headers; an ETag
+    makes it answer If-None-Match with 304."""
+
+    def __init__(self, body=b"", status=200, ctype="application/rss+xml",
+                 etag=None, headers=None):
+        self.body = body if isinstance(body, bytes) else body.encode()
+        self.status = status
+        self.ctype = ctype
+        self.etag = etag
+        self.headers = headers or {}
+
+
+class FeedServer:
+    def __init__(self):
+        self.routes = {}
+        self.requests = []  # (path, headers) in arrival order
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                server.requests.append((self.path, dict(self.headers)))
+                r = server.routes.get(self.path)
+                if r is None:
+                    self.send_error(404)
+                    return
+                if r.etag and self.headers.get("If-None-Match") == r.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", r.etag)
+                    self.end_headers()
+                    return
+                self.send_response(r.status)
+                self.send_header("Content-Type", r.ctype)
+                self.send_header("Content-Length", str(len(r.body)))
+                if r.etag:
+                    self.send_header("ETag", r.etag)
+                for k, v in r.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(r.body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def hits(self, path):
+        return [h for p, h in self.requests if p == path]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def feedd(*args, timeout=30):
+    """Runs feedd to completion; returns (exit code, stdout, stderr)."""
+    p = subprocess.run([ARGS.feedd] + list(args), capture_output=True,
+                       text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def rss(title, items):
+    """An RSS 2.0 document; items are (guid, link, title, pubDate)."""
+    out = ['<?xml version="1.0"?>\n<rss version="2.0"><channel>'
+           '<title>%s</title><link>https://example.com/</link>' % title]
+    for guid, link, t, date in items:
+        out.append("<item>")
+        if guid:
+            out.append('<guid isPermaLink="false">%s</guid>' % guid)
+        if link:
+            out.append("<link>%s</link>" % link)
+        out.append("<title>%s</title>" % t)
+        if date:
+            out.append("<pubDate>%s</pubDate>" % date)
+        out.append("</item>")
+    out.append("</channel></rss>\n")
+    return "".join(out)
+
+
+def read_atom(path):
+    """The entries of a merged feed.atom as dicts, in document order."""
+    root = ET.parse(path).getroot()
+    check(root.tag == ATOM + "feed", "%s is not an Atom feed" % path)
+    entries = []
+    for e in root.findall(ATOM + "entry"):
+        link = e.find(ATOM + "link")
+        src = e.find(ATOM + "source")
+        entries.append({
+            "id": e.findtext(ATOM + "id"),
+            "title": e.findtext(ATOM + "title"),
+            "link": link.get("href") if link is not None else None,
+            "published": e.findtext(ATOM + "published"),
+            "updated": e.findtext(ATOM + "updated"),
+            "source": src.findtext(ATOM + "title") if src is not None else None,
+        })
+    return entries
+
+
+def check_entries(entries):
+    """What every merged feed must hold: unique well-formed IDs, newest
+    first."""
+    ids = [e["id"] for e in entries]
+    check(len(ids) == len(set(ids)), "duplicate IDs in feed.atom: %s" % ids)
+    for i in ids:
+        check(re.fullmatch(r"urn:feedd:[0-9a-f]{16}", i or ""),
+              "bad entry ID %r" % i)
+    dates = [e["published"] or e["updated"] for e in entries]
+    check(dates == sorted(dates, reverse=True),
+          "entries are not newest first: %s" % dates)
+
+
+def write_config(dirpath, lines, port=None):
+    conf = os.path.join(dirpath, "feedd.conf")
+    with open(conf, "w") as f:
+        f.write("state_dir state\n")
+        f.write("listen 127.0.0.1:%d\n" % (port or free_port()))
+        f.write("title \"test river\"\n")
+        for line in lines:
+            f.write(line + "\n")
+    return conf
+
+
+def copy_demo(tmp):
+    shutil.copy(os.path.join(ARGS.examples, "feedd.conf"), tmp)
+    shutil.copytree(os.path.join(ARGS.examples, "feeds"),
+                    os.path.join(tmp, "feeds"))
+    return os.path.join(tmp, "feedd.conf")
+
+
+class Daemon:
+    """feedd run, in the background; stopped by its pid."""
+
+    def __init__(self, conf):
+        self.errfile = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([ARGS.feedd, "run", "-c", conf],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.errfile, stderr=self.errfile)
+
+    def log(self):
+        self.errfile.seek(0)
+        return self.errfile.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("feedd did not stop within %ds of %s"
+                                 % (timeout, sig.name))
+
+
+def get(url, headers=None):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def wait_for(what, fn, timeout=15):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except (OSError, ET.ParseError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+# ---- tests -----------------------------------------------------------------
+
+def test_poll_once(tmp):
+    """poll --once on a copy of the demo: every entry published once, the
+    Moscow Times article among them; a second poll adds nothing; a slug
+    edit keeps the article one entry."""
+    conf = copy_demo(tmp)
+    code, out, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "poll --once exited %d: %s" % (code, err))
+    atom = os.path.join(tmp, "state", "public", "feed.atom")
+    entries = read_atom(atom)
+    check_entries(entries)
+    check(len(entries) == 5, "expected 5 entries, got %d" % len(entries))
+    putin = [e for e in entries if e["link"] and e["link"].endswith("-a85146")]
+    check(len(putin) == 1, "the a85146 article is not there once: %s" % putin)
+    p = putin[0]
+    check(p["title"] == "Putin Touts Economic Ties on Final Day of China Trip",
+          "title: %r" % p["title"])
+    check(p["published"] == "2024-05-17T09:14:00Z",
+          "published: %r" % p["published"])
+    check(p["source"] == "The Moscow Times - News (demo copy)",
+          "source: %r" % p["source"])
+    for name in ("moscow-times", "feedd-notes", "weather"):
+        check(re.search(r"^%s: \d+ new" % name, err, re.M),
+              "no log line for %s: %s" % (name, err))
+
+    # Again: nothing is new, nothing is published twice.
+    code, out, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "second poll exited %d" % code)
+    check("new of" not in err, "second poll stored entries again: %s" % err)
+    again = read_atom(atom)
+    check([e["id"] for e in again] == [e["id"] for e in entries],
+          "second poll changed the entries")
+
+    # The publisher rewrites the headline and its slug; the article ID
+    # at the end of the link stays, and so does feedd's ID.
+    path = os.path.join(tmp, "feeds", "moscow-times.xml")
+    with open(path) as f:
+        doc = f.read()
+    doc = doc.replace("putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+                      "putin-wraps-up-china-visit-in-harbin-a85146")
+    doc = doc.replace("Putin Touts Economic Ties on Final Day of China Trip",
+                      "Putin Wraps Up China Visit in Harbin")
+    with open(path, "w") as f:
+        f.write(doc)
+    code, out, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "third poll exited %d" % code)
+    after = read_atom(atom)
+    check_entries(after)
+    a85146 = [e for e in after if e["link"] and e["link"].endswith("-a85146")]
+    check(len(a85146) == 1, "slug edit made a second entry: %s" % a85146)
+    check(a85146[0]["id"] == p["id"], "slug edit changed the ID")
+    check(len(after) == 5, "expected 5 entries after the edit")
+
+
+def test_run_serves(tmp):
+    """feedd run polls an HTTP feed, serves the merged feed with validators,
+    answers conditional GETs with 304, and ends on SIGTERM with exit 0."""
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", [
+            ("n1", "https://news.example/2024/05/17/first-story-100001",
+             "First story", "Fri, 17 May 2024 10:00:00 GMT"),
+            ("n2", "https://news.example/2024/05/17/second-story-100002",
+             "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
+        ]), etag='"v1"')
+        port = free_port()
+        conf = write_config(tmp, ["interval 1h",
+                                  "feed news %s" % srv.url("/news.xml")],
+                            port=port)
+        d = Daemon(conf)
+        try:
+            base = "http://127.0.0.1:%d" % port
+
+            def has_two():
+                status, headers, body = get(base + "/feed.atom")
+                return status == 200 and body.count(b"<entry>") == 2 and \
+                    (headers, body)
+            headers, body = wait_for("two entries at /feed.atom", has_two)
+            check(headers.get("Content-Type", "").startswith(
+                "application/atom+xml"), "Content-Type: %s" % headers)
+            etag = headers.get("ETag")
+            check(etag, "no ETag")
+            status, _, body2 = get(base + "/feed.atom",
+                                   {"If-None-Match": etag})
+            check(status == 304 and body2 == b"",
+                  "conditional GET gave %d" % status)
+            status, _, _ = get(base + "/healthz")
+            check(status == 200, "/healthz gave %d" % status)
+            status, _, _ = get(base + "/nope")
+            check(status == 404, "/nope gave %d" % status)
+            # What is served is what is on disk.
+            with open(os.path.join(tmp, "state", "public", "feed.atom"),
+                      "rb") as f:
+                check(f.read() == body,
+                      "served feed differs from public/feed.atom")
+            check(len(srv.hits("/news.xml")) == 1,
+                  "the feed was fetched %d times" % len(srv.hits("/news.xml")))
+            ua = srv.hits("/news.xml")[0].get("User-Agent", "")
+            check(ua.startswith("feedd/"), "User-Agent: %r" % ua)
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd run exited %d on SIGTERM: %s" % (code, d.log()))
+        check("news: 2 new of 2 entries" in d.log(), d.log())
+    finally:
+        srv.stop()
+
+
+def test_conditional_get(tmp):
+    """The second poll sends the ETag it got, and a 304 is no error."""
+    srv = FeedServer()
+    try:
+        srv.routes["/f.xml"] = Route(rss("F", [
+            ("a", "https://f.example/a-200001", "A",
+             "Fri, 17 May 2024 10:00:00 GMT")]), etag='"abc"')
+        conf = write_config(tmp, ["feed f %s" % srv.url("/f.xml")])
+        for _ in range(2):
+            code, _, err = feedd("poll", "--once", "-c", conf)
+            check(code == 0, "poll exited %d: %s" % (code, err))
+        hits = srv.hits("/f.xml")
+        check(len(hits) == 2, "%d requests" % len(hits))
+        check("If-None-Match" not in hits[0], "first request was conditional")
+        check(hits[1].get("If-None-Match") == '"abc"',
+              "second request: %s" % hits[1])
+        check("f:" not in err or "error" not in err.lower(),
+              "a 304 was reported as an error: %s" % err)
+        check(len(read_atom(os.path.join(tmp, "state", "public",
+                                         "feed.atom"))) == 1,
+              "the entry is not there once")
+    finally:
+        srv.stop()
+
+
+def test_bad_feeds(tmp):
+    """A missing file, an HTTP error, malformed XML and a non-feed each get
+    one line naming the feed and the cause; the good feed and the entries
+    before the break are still stored and published."""
+    srv = FeedServer()
+    try:
+        srv.routes["/good.xml"] = Route(rss("Good", [
+            ("g1", "https://good.example/one-300001", "Good one",
+             "Fri, 17 May 2024 10:00:00 GMT")]))
+        srv.routes["/gone.xml"] = Route("gone", status=410)
+        broken = rss("Broken", [
+            ("b1", "https://broken.example/kept-400001", "Kept",
+             "Fri, 17 May 2024 09:00:00 GMT"),
+            ("b2", "https://broken.example/lost-400002", "Lost",
+             "Fri, 17 May 2024 08:00:00 GMT")])
+        cut = broken.index("<item>", broken.index("Kept"))
+        srv.routes["/broken.xml"] = Route(broken[:cut] + "<item><title>Lost</channel>")
+        srv.routes["/page.html"] = Route("<html><body>hi</body></html>",
+                                         ctype="text/html")
+        conf = write_config(tmp, [
+            "feed good %s" % srv.url("/good.xml"),
+            "feed gone %s" % srv.url("/gone.xml"),
+            "feed broken %s" % srv.url("/broken.xml"),
+            "feed page %s" % srv.url("/page.html"),
+            "feed missing does/not/exist.xml",
+        ])
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "poll exited %d: %s" % (code, err))
+        lines = err.strip().splitlines()
+
+        def line_for(name):
+            found = [l for l in lines if l.startswith(name + ": ")]
+            check(len(found) == 1, "not one line for %s: %s" % (name, lines))
+            return found[0]
+        check("410" in line_for("gone"), line_for("gone"))
+        check(re.search(r"line \d+, column \d+: mismatched tag",
+                        line_for("broken")), line_for("broken"))
+        check("not a feed" in line_for("page"), line_for("page"))
+        check("exist.xml" in line_for("missing") or
+              "Couldn't" in line_for("missing"), line_for("missing"))
+        check(line_for("good") == "good: 1 new of 1 entries", line_for("good"))
+        titles = sorted(e["title"] for e in
+                        read_atom(os.path.join(tmp, "state", "public",
+                                               "feed.atom")))
+        check(titles == ["Good one", "Kept"], "published: %s" % titles)
+    finally:
+        srv.stop()
+
+
+def test_bad_config(tmp):
+    """A bad config: every error as FILE:LINE, a non-zero exit, nothing
+    started."""
+    conf = os.path.join(tmp, "feedd.conf")
+    with open(conf, "w") as f:
+        f.write("interval 15x\n"
+                "feed ok https://example.com/feed\n"
+                "bogus setting\n"
+                "feed ok https://example.com/other\n")
+    code, out, err = feedd("check", "-c", conf)
+    check(code != 0, "check accepted a bad config")
+    errs = [l for l in err.splitlines() if l]
+    check(len(errs) == 3, "expected 3 errors, got: %s" % errs)
+    for n, l in zip((1, 3, 4), errs):
+        check(l.startswith("%s:%d: " % (conf, n)), "not FILE:%d: %s" % (n, l))
+    code, _, err2 = feedd("poll", "--once", "-c", conf)
+    check(code != 0, "poll --once ran with a bad config")
+    check(not os.path.exists(os.path.join(tmp, "state")),
+          "a bad config still created the store")
+    code, out, _ = feedd("check", "-c", os.path.join(ARGS.examples,
+                                                     "feedd.conf"))
+    check(code == 0 and "configuration OK" in out, "the demo config is bad")
+
+
+def test_parse_cli(tmp):
+    """feedd parse prints one JSON object per entry and one per file."""
+    import json
+    path = os.path.join(ARGS.examples, "feeds", "moscow-times.xml")
+    code, out, err = feedd("parse", path)
+    check(code == 0, "parse exited %d: %s" % (code, err))
+    lines = [json.loads(l) for l in out.splitlines()]
+    check(len(lines) == 3, "expected 2 entries and a file line: %s" % lines)
+    e = lines[0]
+    for key in ("file", "feed_title", "guid", "id", "link", "title",
+                "published", "updated", "author", "summary", "content"):
+        check(key in e, "no %s in %s" % (key, e))
+    check(e["published"] == "2024-05-17T09:14:00Z", e["published"])
+    check(lines[2] == {"file": path, "format": "rss20", "entries": 2,
+                       "error": None}, lines[2])
+    code, out, err = feedd("parse", os.path.join(tmp, "missing.xml"))
+    check(code == 1 and "missing.xml" in err, "missing file: %d %s" % (code, err))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--feedd", required=True)
+    ap.add_argument("--examples", required=True)
+    ap.add_argument("test")
+    ARGS = ap.parse_args()
+    ARGS.feedd = os.path.abspath(ARGS.feedd)
+    fn = globals().get("test_" + ARGS.test)
+    if fn is None:
+        sys.exit("no test %s" % ARGS.test)
+    tmp = tempfile.mkdtemp(prefix="feedd-it-")
+    try:
+        fn(tmp)
+    except AssertionError as e:
+        print("FAIL %s: %s" % (ARGS.test, e))
+        sys.exit(1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok %s" % ARGS.test)
+
+
+if __name__ == "__main__":
+    main()

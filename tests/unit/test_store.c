@@ -1,0 +1,877 @@
+/* tests/unit/test_store.c - the item log, the seen set, crash recovery,
+ * feed state and atomic file replacement, through store.h. Each test gets
+ * a fresh folder under /tmp. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "store.h"
+
+struct fixture {
+    char dir[64];
+    char path[256]; /* scratch for path() */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+rm_rf(const char *path)
+{
+    char sub[512];
+    struct dirent *de;
+    DIR *d = opendir(path);
+
+    if (d == NULL) {
+        unlink(path);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        rm_rf(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+
+    if (f == NULL)
+        return -1;
+    strcpy(f->dir, "/tmp/feedd-test-store-XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    rm_rf(f->dir);
+    free(f);
+    return 0;
+}
+
+/* dir/rel, in a buffer of f's that the next call reuses. */
+static const char *
+path(struct fixture *f, const char *rel)
+{
+    snprintf(f->path, sizeof f->path, "%s/%s", f->dir, rel);
+    return f->path;
+}
+
+static struct store *
+open_ok(struct fixture *f)
+{
+    char err[256];
+    struct store *s = store_open(f->dir, err, sizeof err);
+
+    if (s == NULL)
+        fail_msg("store_open: %s", err);
+    return s;
+}
+
+/* An item with only the fields a test cares about. */
+static struct feed_item
+item(const char *id, const char *title, int64_t published)
+{
+    struct feed_item it;
+
+    memset(&it, 0, sizeof it);
+    snprintf(it.id, sizeof it.id, "%s", id);
+    it.feed = "lwn";
+    it.feed_url = "https://lwn.net/headlines/rss";
+    it.stored = 1700000000;
+    it.entry.title = title;
+    it.entry.published = published;
+    it.entry.updated = FEED_TIME_NONE;
+    return it;
+}
+
+static void
+add_ok(struct store *s, const char *id, const char *title, int64_t published)
+{
+    struct feed_item it = item(id, title, published);
+
+    assert_int_equal(store_add(s, &it), 0);
+}
+
+static off_t
+file_size(const char *p)
+{
+    struct stat st;
+
+    assert_int_equal(stat(p, &st), 0);
+    return st.st_size;
+}
+
+static void
+append_file(const char *p, const char *data)
+{
+    int fd = open(p, O_WRONLY | O_APPEND);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+    close(fd);
+}
+
+static void
+write_file(const char *p, const char *data)
+{
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+    close(fd);
+}
+
+/* The whole of a small file, NUL-terminated; the caller frees it. */
+static char *
+read_file(const char *p)
+{
+    char *buf = calloc(1, 1 << 16);
+    int fd = open(p, O_RDONLY);
+    ssize_t n;
+
+    assert_non_null(buf);
+    assert_true(fd >= 0);
+    n = read(fd, buf, (1 << 16) - 1);
+    assert_true(n >= 0);
+    close(fd);
+    return buf;
+}
+
+static size_t
+count_entries(const char *dir)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* What store_recent() handed over, copied. */
+struct seen_item {
+    char id[FEED_ID_LEN + 1];
+    char title[64];
+    int64_t date;
+    size_t content_len;
+};
+
+struct collect {
+    struct seen_item items[16];
+    size_t n;
+    int stop_after; /* 0: never */
+};
+
+static int
+collect_fn(const struct feed_item *it, void *arg)
+{
+    struct collect *c = arg;
+    struct seen_item *si;
+
+    assert_true(c->n < 16);
+    si = &c->items[c->n++];
+    strcpy(si->id, it->id);
+    snprintf(si->title, sizeof si->title, "%s",
+             it->entry.title ? it->entry.title : "(null)");
+    si->date = feed_item_date(it);
+    si->content_len = it->entry.content ? strlen(it->entry.content) : 0;
+    if (c->stop_after != 0 && c->n == (size_t)c->stop_after)
+        return 42;
+    return 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_add_commit_seen(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct feed_item bad = item("not-an-id", "x", 0);
+    struct stat st;
+    char *seg;
+
+    assert_int_equal(stat(path(f, "public"), &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(store_seen(s, "00000000000000a1"), 0);
+    add_ok(s, "00000000000000a1", "one", 100);
+    /* Seen as soon as it is pending, so one poll cannot add it twice. */
+    assert_int_equal(store_seen(s, "00000000000000a1"), 1);
+    assert_int_equal(store_seen(s, "00000000000000A1"), 1);
+    assert_int_equal(store_count(s), 0);
+    assert_int_equal(store_add(s, &bad), -EINVAL);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 1);
+    assert_int_equal(store_seen(s, "00000000000000a1"), 1);
+    assert_int_equal(store_seen(s, "00000000000000a2"), 0);
+    assert_int_equal(store_seen(s, "a1"), 0);
+    /* An empty commit writes nothing. */
+    assert_int_equal(store_commit(s), 0);
+    assert_null(store_warnings(s));
+    store_close(s);
+
+    seg = read_file(path(f, "items/000001.jsonl"));
+    assert_true(strncmp(seg,
+                        "{\"feedd_store\":1}\n{\"id\":\"00000000000000a1\"",
+                        42) == 0);
+    assert_int_equal(seg[strlen(seg) - 1], '\n');
+    free(seg);
+    store_close(NULL);
+}
+
+static void
+test_reopen(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_seen(s, "0000000000000001"), 1);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    assert_int_equal(store_seen(s, "0000000000000003"), 1);
+    assert_int_equal(store_seen(s, "0000000000000004"), 0);
+    assert_null(store_warnings(s));
+    /* Appends go on in the same segment, behind a single header. */
+    add_ok(s, "0000000000000004", "d", 4);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    assert_int_equal(store_count(s), 4);
+    assert_null(store_warnings(s));
+    store_close(s);
+    assert_int_equal(count_entries(path(f, "items")), 1);
+}
+
+static void
+test_pending_not_committed(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+
+    add_ok(s, "00000000000000a1", "kept", 1);
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "00000000000000b2", "lost", 2);
+    assert_int_equal(store_seen(s, "00000000000000b2"), 1);
+    store_close(s);
+
+    s = open_ok(f);
+    assert_int_equal(store_seen(s, "00000000000000a1"), 1);
+    assert_int_equal(store_seen(s, "00000000000000b2"), 0);
+    assert_int_equal(store_count(s), 1);
+    store_close(s);
+}
+
+static void
+test_lock(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char err[256];
+
+    assert_null(store_open(f->dir, err, sizeof err));
+    assert_non_null(strstr(err, "in use by another process"));
+    store_close(s);
+    s = open_ok(f);
+    store_close(s);
+}
+
+static void
+test_recent(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    struct feed_item it;
+    int pass;
+
+    add_ok(s, "0000000000000001", "old", 1000);
+    add_ok(s, "0000000000000002", "newest", 5000);
+    add_ok(s, "0000000000000003", "tie-first", 3000);
+    add_ok(s, "0000000000000004", "tie-second", 3000);
+    /* No published date: sorts by updated. */
+    it = item("0000000000000005", "by-updated", FEED_TIME_NONE);
+    it.entry.updated = 4000;
+    assert_int_equal(store_add(s, &it), 0);
+    /* No dates at all: sorts by stored. */
+    it = item("0000000000000006", "by-stored", FEED_TIME_NONE);
+    it.stored = 2000;
+    assert_int_equal(store_add(s, &it), 0);
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "0000000000000007", "pending", 9999);
+
+    for (pass = 0; pass < 2; pass++) {
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 4, collect_fn, &c), 0);
+        assert_int_equal(c.n, 4);
+        assert_string_equal(c.items[0].title, "newest");
+        assert_string_equal(c.items[1].title, "by-updated");
+        /* Same date: the one written later is newer. */
+        assert_string_equal(c.items[2].title, "tie-second");
+        assert_string_equal(c.items[3].title, "tie-first");
+        assert_int_equal(c.items[1].date, 4000);
+
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 100, collect_fn, &c), 0);
+        assert_int_equal(c.n, 6);
+        assert_string_equal(c.items[4].title, "by-stored");
+        assert_string_equal(c.items[5].title, "old");
+        assert_string_equal(c.items[5].id, "0000000000000001");
+
+        memset(&c, 0, sizeof c);
+        c.stop_after = 2;
+        assert_int_equal(store_recent(s, 100, collect_fn, &c), 42);
+        assert_int_equal(c.n, 2);
+
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 0, collect_fn, &c), 0);
+        assert_int_equal(c.n, 0);
+        /* The same again from the files alone. */
+        store_close(s);
+        s = open_ok(f);
+    }
+    store_close(s);
+}
+
+/* Checks every field of the one item in the store. */
+static int
+roundtrip_fn(const struct feed_item *it, void *arg)
+{
+    const char *tricky = arg;
+
+    assert_string_equal(it->id, "0123456789abcdef");
+    assert_string_equal(it->feed, "feed \"one\"");
+    assert_null(it->feed_title);
+    assert_string_equal(it->feed_url, "https://example.org/feed.xml");
+    assert_int_equal(it->stored, 1716000000);
+    assert_string_equal(it->entry.guid, "urn:uuid:1");
+    assert_null(it->entry.link);
+    assert_string_equal(it->entry.title, tricky);
+    assert_null(it->entry.author);
+    assert_int_equal(it->entry.published, FEED_TIME_NONE);
+    assert_int_equal(it->entry.updated, -86400);
+    assert_string_equal(it->entry.summary, "<p>a &amp; b</p>");
+    assert_string_equal(it->entry.content, "");
+    return 7;
+}
+
+static void
+test_roundtrip(void **state)
+{
+    static const char tricky[] =
+        "say \"hi\"\\ \n\ttab \r\x01 \xc3\xa9t\xc3\xa9 "
+        "\xe2\x82\xac \xf0\x9f\x93\xb0 </script>";
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct feed_item it;
+
+    memset(&it, 0, sizeof it);
+    /* Upper case on the way in, lower case on the way out. */
+    strcpy(it.id, "0123456789ABCDEF");
+    it.feed = "feed \"one\"";
+    it.feed_url = "https://example.org/feed.xml";
+    it.stored = 1716000000;
+    it.entry.guid = "urn:uuid:1";
+    it.entry.title = tricky;
+    it.entry.published = FEED_TIME_NONE;
+    it.entry.updated = -86400;
+    it.entry.summary = "<p>a &amp; b</p>";
+    it.entry.content = "";
+    assert_int_equal(store_add(s, &it), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_recent(s, 10, roundtrip_fn, (void *)tricky), 7);
+    store_close(s);
+    s = open_ok(f);
+    assert_int_equal(store_recent(s, 10, roundtrip_fn, (void *)tricky), 7);
+    store_close(s);
+}
+
+static void
+test_update(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+
+    add_ok(s, "00000000000000aa", "first version", 100);
+    add_ok(s, "00000000000000bb", "other", 50);
+    assert_int_equal(store_commit(s), 0);
+    /* The same ID again is an update: one item, the later line wins. */
+    add_ok(s, "00000000000000aa", "edited", 100);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].title, "edited");
+    store_close(s);
+
+    s = open_ok(f);
+    assert_int_equal(store_count(s), 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].title, "edited");
+    assert_string_equal(c.items[1].title, "other");
+    store_close(s);
+}
+
+static void
+test_torn_last_line(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    off_t good;
+    char *w;
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    good = file_size(path(f, "items/000001.jsonl"));
+    /* A kill -9 in the middle of a write; even a whole object is torn
+     * without its '\n'. */
+    append_file(path(f, "items/000001.jsonl"),
+                "{\"id\":\"0000000000000003\",\"title\":\"c\"}");
+
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "items/000001.jsonl:4: torn last line cut off"));
+    free(w);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000003"), 0);
+    assert_int_equal(file_size(path(f, "items/000001.jsonl")), good);
+    add_ok(s, "0000000000000004", "d", 4);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].title, "d");
+    assert_string_equal(c.items[2].title, "a");
+    store_close(s);
+}
+
+static void
+test_torn_header(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    char *w, *seg;
+
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    write_file(path(f, "items/000001.jsonl"), "{\"feedd_st");
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_non_null(strstr(w, "items/000001.jsonl:1: torn last line"));
+    free(w);
+    assert_int_equal(file_size(path(f, "items/000001.jsonl")), 0);
+    add_ok(s, "0000000000000001", "a", 1);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    /* The emptied segment got its header with the first batch. */
+    seg = read_file(path(f, "items/000001.jsonl"));
+    assert_true(strncmp(seg, "{\"feedd_store\":1}\n", 18) == 0);
+    free(seg);
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 1);
+    store_close(s);
+}
+
+static void
+test_corrupt_middle(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char *w;
+
+    add_ok(s, "0000000000000001", "a", 1);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    append_file(path(f, "items/000001.jsonl"),
+                "garbage\n"
+                "{\"feed\":\"no id\"}\n"
+                "{\"id\":\"0000000000000xyz\"}\n"
+                "\n"
+                "{\"id\":\"0000000000000002\",\"title\":\"b\"}\n");
+    s = open_ok(f);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_non_null(w);
+    assert_string_equal(w, "items/000001.jsonl:3: corrupt record skipped\n"
+                           "items/000001.jsonl:4: corrupt record skipped\n"
+                           "items/000001.jsonl:5: corrupt record skipped\n"
+                           "items/000001.jsonl:6: corrupt record skipped");
+    free(w);
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_seen(s, "0000000000000001"), 1);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    assert_int_equal(store_seen(s, "0000000000000003"), 1);
+    store_close(s);
+}
+
+static void
+test_missing_header_and_many_warnings(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    char *w, *p;
+    size_t lines = 1;
+    int i, fd;
+
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    fd = open(path(f, "items/000001.jsonl"), O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_true(dprintf(fd, "{\"id\":\"0000000000000001\"}\n") > 0);
+    for (i = 0; i < 150; i++)
+        assert_true(dprintf(fd, "bad %d\n", i) > 0);
+    assert_true(dprintf(fd, "{\"id\":\"0000000000000002\"}\n") > 0);
+    close(fd);
+
+    s = open_ok(f);
+    assert_int_equal(store_count(s), 2);
+    w = store_warnings(s);
+    assert_non_null(w);
+    assert_true(strncmp(w, "items/000001.jsonl:1: no store header\n", 38) == 0);
+    for (p = w; (p = strchr(p, '\n')) != NULL; p++)
+        lines++;
+    /* 100 kept, then one line that counts the rest. */
+    assert_int_equal(lines, 101);
+    assert_non_null(strstr(w, "\n51 more warnings not shown"));
+    free(w);
+    store_close(s);
+}
+
+static void
+test_newer_format(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    write_file(path(f, "items/000001.jsonl"),
+               "{\"feedd_store\":1}\n{\"id\":\"0000000000000001\"}\n");
+    write_file(path(f, "items/000003.jsonl"),
+               "{\"feedd_store\":2}\n{\"id\":\"0000000000000002\"}\n");
+    memset(err, 'x', sizeof err);
+    assert_null(store_open(f->dir, err, sizeof err));
+    assert_string_equal(err, "items/000003.jsonl: written by a newer feedd "
+                             "(store format 2); this one reads format 1");
+    /* Refusing touches nothing. */
+    assert_int_equal(file_size(path(f, "items/000003.jsonl")), 44);
+}
+
+static void
+test_feed_state(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    struct store_feed_state st;
+    char etag[] = "\"abc\"";
+    char *file;
+
+    assert_null(store_feed_state_get(s, "lwn"));
+    memset(&st, 0, sizeof st);
+    st.etag = etag;
+    st.last_modified = (char *)"Fri, 17 May 2024 10:00:00 GMT";
+    st.last_poll = 1715940000;
+    st.next_poll = 1715941800;
+    assert_int_equal(store_feed_state_set(s, "lwn", &st), 0);
+    /* A copy: changing the caller's strings changes nothing. */
+    etag[1] = 'X';
+    memset(&st, 0, sizeof st);
+    st.last_poll = FEED_TIME_NONE;
+    st.next_poll = FEED_TIME_NONE;
+    st.errors = 3;
+    st.last_error = (char *)"HTTP 503\nretry";
+    assert_int_equal(store_feed_state_set(s, "moscow-times", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "gone", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "gone", NULL), 0);
+    assert_null(store_feed_state_get(s, "gone"));
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file, "\"feed\":\"lwn\""));
+    assert_null(strstr(file, "gone"));
+    free(file);
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    got = store_feed_state_get(s, "lwn");
+    assert_non_null(got);
+    assert_string_equal(got->etag, "\"abc\"");
+    assert_string_equal(got->last_modified, "Fri, 17 May 2024 10:00:00 GMT");
+    assert_int_equal(got->last_poll, 1715940000);
+    assert_int_equal(got->next_poll, 1715941800);
+    assert_int_equal(got->errors, 0);
+    assert_null(got->last_error);
+    got = store_feed_state_get(s, "moscow-times");
+    assert_non_null(got);
+    assert_null(got->etag);
+    assert_null(got->last_modified);
+    assert_int_equal(got->last_poll, FEED_TIME_NONE);
+    assert_int_equal(got->next_poll, FEED_TIME_NONE);
+    assert_int_equal(got->errors, 3);
+    assert_string_equal(got->last_error, "HTTP 503\nretry");
+    assert_null(store_feed_state_get(s, "gone"));
+    store_close(s);
+}
+
+static void
+test_feed_state_corrupt(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    const struct store_feed_state *got;
+    char *w;
+
+    write_file(path(f, "feeds.state"), "{\"feed\":\"a\",\"errors\":1}\n"
+                                       "{not json\n"
+                                       "{\"etag\":\"no feed name\"}\n"
+                                       "{\"feed\":\"b\",\"errors\":2}");
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_string_equal(w, "feeds.state:2: corrupt record skipped\n"
+                           "feeds.state:3: corrupt record skipped");
+    free(w);
+    got = store_feed_state_get(s, "a");
+    assert_non_null(got);
+    assert_int_equal(got->errors, 1);
+    got = store_feed_state_get(s, "b");
+    assert_non_null(got);
+    assert_int_equal(got->errors, 2);
+    assert_int_equal(got->last_poll, FEED_TIME_NONE);
+    store_close(s);
+}
+
+static void
+test_file_replace(void **state)
+{
+    struct fixture *f = *state;
+    char p[256], *got;
+
+    snprintf(p, sizeof p, "%s", path(f, "feed.atom"));
+    write_file(p, "old and longer than the new one");
+    assert_int_equal(store_file_replace(p, "new", 3), 0);
+    got = read_file(p);
+    assert_string_equal(got, "new");
+    free(got);
+    /* No temporary left behind. */
+    assert_int_equal(count_entries(f->dir), 1);
+    assert_int_equal(store_file_replace(p, "", 0), 0);
+    assert_int_equal(file_size(p), 0);
+    assert_int_equal(count_entries(f->dir), 1);
+    /* A folder that does not exist: an error, and nothing made. */
+    assert_int_equal(store_file_replace(path(f, "nope/feed.atom"), "x", 1),
+                     -ENOENT);
+    assert_int_equal(count_entries(f->dir), 1);
+}
+
+static void
+test_file_replace_fails(void **state)
+{
+    struct fixture *f = *state;
+    struct rlimit old, lim;
+    char p[256], *got;
+
+    snprintf(p, sizeof p, "%s", path(f, "feed.json"));
+    write_file(p, "old");
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 10;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    assert_int_equal(store_file_replace(p, "much more than ten bytes", 24),
+                     -EFBIG);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    got = read_file(p);
+    assert_string_equal(got, "old");
+    free(got);
+    assert_int_equal(count_entries(f->dir), 1);
+}
+
+static void
+test_commit_failure(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct rlimit old, lim;
+    char id[FEED_ID_LEN + 1], *w;
+    struct feed_item it;
+    static char big[4096];
+    off_t size;
+    int i, rc;
+
+    /* Enough IDs that removing the failed batch's from the seen set
+     * shifts entries around in it. */
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "%016x", i * 2);
+        add_ok(s, id, "kept", i);
+    }
+    assert_int_equal(store_commit(s), 0);
+    size = file_size(path(f, "items/000001.jsonl"));
+
+    memset(big, 'x', sizeof big - 1);
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "%016x", i * 2 + 1);
+        it = item(id, "lost", i);
+        it.entry.content = big;
+        assert_int_equal(store_add(s, &it), 0);
+    }
+    /* An update of a stored item in the failed batch: still seen after. */
+    add_ok(s, "0000000000000000", "lost update", 0);
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)size + 100000;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    rc = store_commit(s);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(rc, -EFBIG);
+    assert_non_null(strstr(store_error(s), "items/000001.jsonl"));
+    assert_int_equal(file_size(path(f, "items/000001.jsonl")), size);
+    assert_int_equal(store_count(s), 2000);
+    for (i = 0; i < 4000; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        if (store_seen(s, id) != !(i & 1))
+            fail_msg("after the failed commit, seen(%s) is %d", id,
+                     store_seen(s, id));
+    }
+    /* The next batch goes where the failed one was. */
+    add_ok(s, "00000000000fffff", "after", 5000);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_null(w);
+    assert_int_equal(store_count(s), 2001);
+    assert_int_equal(store_seen(s, "0000000000000001"), 0);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    assert_int_equal(store_seen(s, "00000000000fffff"), 1);
+    store_close(s);
+}
+
+static void
+test_rollover(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    size_t big_len = (size_t)22 << 20;
+    char *big = malloc(big_len + 1), *seg2;
+    struct collect c;
+    struct feed_item it;
+    char id[FEED_ID_LEN + 1];
+    int i;
+
+    assert_non_null(big);
+    memset(big, 'y', big_len);
+    big[big_len] = '\0';
+    /* Three lines of 22 MiB fill the first segment past 64 MiB. */
+    for (i = 1; i <= 4; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        it = item(id, "big", i);
+        if (i < 4)
+            it.entry.content = big;
+        assert_int_equal(store_add(s, &it), 0);
+        assert_int_equal(store_commit(s), 0);
+    }
+    free(big);
+    store_close(s);
+    assert_int_equal(count_entries(path(f, "items")), 2);
+    seg2 = read_file(path(f, "items/000002.jsonl"));
+    assert_true(strncmp(seg2,
+                        "{\"feedd_store\":1}\n{\"id\":\"0000000000000004\"",
+                        42) == 0);
+    free(seg2);
+
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 4);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.items[0].id, "0000000000000004");
+    assert_int_equal(c.items[0].content_len, 0);
+    assert_string_equal(c.items[3].id, "0000000000000001");
+    assert_int_equal(c.items[3].content_len, big_len);
+    store_close(s);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_add_commit_seen),
+        T(test_reopen),
+        T(test_pending_not_committed),
+        T(test_lock),
+        T(test_recent),
+        T(test_roundtrip),
+        T(test_update),
+        T(test_torn_last_line),
+        T(test_torn_header),
+        T(test_corrupt_middle),
+        T(test_missing_header_and_many_warnings),
+        T(test_newer_format),
+        T(test_feed_state),
+        T(test_feed_state_corrupt),
+        T(test_file_replace),
+        T(test_file_replace_fails),
+        T(test_commit_failure),
+        T(test_rollover),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
