@@ -46,22 +46,19 @@ on_entry(const struct feed_entry *e, void *arg)
     const struct feed_info *info = feed_parser_info(c->parser);
     char id[FEED_ID_LEN + 1];
     struct feed_buf *b = &c->line;
-    int rc;
 
     if (feed_entry_id(e, c->file, FEED_ID_AUTO, id) < 0)
         return -1;
     feed_buf_reset(b);
-    if ((rc = feed_buf_puts(b, "{\"file\":")) || (rc = feed_buf_json(b, c->file)) ||
-        (rc = put_str(b, "feed_title", info->title)) ||
-        (rc = put_str(b, "guid", e->guid)) || (rc = put_str(b, "id", id)) ||
-        (rc = put_str(b, "link", e->link)) ||
-        (rc = put_str(b, "title", e->title)) ||
-        (rc = put_date(b, "published", e->published)) ||
-        (rc = put_date(b, "updated", e->updated)) ||
-        (rc = put_str(b, "author", e->author)) ||
-        (rc = put_str(b, "summary", e->summary)) ||
-        (rc = put_str(b, "content", e->content)) ||
-        (rc = feed_buf_puts(b, "}\n")))
+    if (feed_buf_puts(b, "{\"file\":") || feed_buf_json(b, c->file) ||
+        put_str(b, "feed_title", info->title) || put_str(b, "guid", e->guid) ||
+        put_str(b, "id", id) || put_str(b, "link", e->link) ||
+        put_str(b, "title", e->title) ||
+        put_date(b, "published", e->published) ||
+        put_date(b, "updated", e->updated) ||
+        put_str(b, "author", e->author) ||
+        put_str(b, "summary", e->summary) ||
+        put_str(b, "content", e->content) || feed_buf_puts(b, "}\n"))
         return -1;
     fwrite(b->data, 1, b->len, stdout);
     return 0;

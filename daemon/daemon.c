@@ -34,7 +34,7 @@
  * end close together share one rewrite. */
 #define PUBLISH_DELAY_MS 500
 /* Back-off after errors never waits longer than this. */
-#define MAX_BACKOFF (24 * 3600)
+#define MAX_BACKOFF ((int64_t)24 * 3600)
 
 struct daemon;
 
@@ -45,6 +45,7 @@ struct feed_rt {
     uv_timer_t timer;
     struct feed_parser *parser; /* while a poll is under way */
     size_t entries, fresh;
+    unsigned lost_at_start; /* d->lost_batches when this poll began */
     int busy;
 };
 
@@ -59,6 +60,10 @@ struct daemon {
     uv_signal_t sig[3];
     uv_timer_t publish_timer;
     char *public_dir;
+    struct feed_buf published; /* the last feed.atom written */
+    /* Failed commits so far. The pending batch is shared by the polls
+     * under way, so a failed commit loses entries of each of them. */
+    unsigned lost_batches;
     int once;
     int stopping;
     int exit_code;
@@ -172,6 +177,12 @@ publish(struct daemon *d)
         rc = -ENOMEM;
         goto fail;
     }
+    /* Unchanged bytes: no write, and readers' validators stay valid. */
+    if (d->published.data && out.len == d->published.len &&
+        memcmp(out.data, d->published.data, out.len) == 0) {
+        rc = 0;
+        goto done;
+    }
     if ((path = path_join(d->public_dir, "feed.atom")) == NULL) {
         rc = -ENOMEM;
         goto fail;
@@ -187,6 +198,9 @@ publish(struct daemon *d)
                         out.len, now_s())) != 0)
         goto fail;
     log_debug("publish: %zu entries in feed.atom", c.n);
+    feed_buf_free(&d->published);
+    d->published = out;
+    feed_buf_init(&out, 0);
     goto done;
 fail:
     errno = -rc;
@@ -307,12 +321,16 @@ on_done(const struct fetch_result *r, void *arg)
     if (r->ok && !r->not_modified &&
         feed_parser_push(fr->parser, NULL, 0, 1) != 0)
         error = feed_parser_error(fr->parser);
-    if (fr->fresh > 0 && (rc = store_commit(d->store)) != 0) {
-        /* Nothing of this batch is stored and its IDs are unseen again:
-         * keep the old validators so the next poll brings it all back. */
+    if (fr->fresh > 0 && store_commit(d->store) != 0) {
         log_warnx("%s: cannot store %zu new entries: %s", fr->cf->name,
                   fr->fresh, store_error(d->store));
-        error = "store failed";
+        d->lost_batches++;
+    }
+    if (d->lost_batches != fr->lost_at_start) {
+        /* Nothing of the failed batch is stored and its IDs are unseen
+         * again: forget the validators so the next poll brings it all
+         * back. */
+        error = "the store could not save its entries";
         fr->fresh = 0;
         r = NULL;
     }
@@ -386,6 +404,7 @@ poll_feed(struct feed_rt *fr)
         return;
     feed_limits_default(&lim);
     fr->entries = fr->fresh = 0;
+    fr->lost_at_start = d->lost_batches;
     fr->parser = feed_parser_new(&lim, fr->cf->location, on_entry, fr);
     if (fr->parser == NULL) {
         log_warnx("%s: out of memory", fr->cf->name);
@@ -451,7 +470,7 @@ daemon_stop(struct daemon *d)
         fetcher_close(d->fetcher, NULL, NULL);
         d->fetcher = NULL;
     }
-    if ((rc = store_commit(d->store)) != 0)
+    if (store_commit(d->store) != 0)
         log_warnx("store: %s", store_error(d->store));
     if ((rc = store_feed_state_save(d->store)) != 0) {
         errno = -rc;
@@ -632,6 +651,7 @@ run:
     store_close(d.store);
     free(d.feeds);
     free(d.public_dir);
+    feed_buf_free(&d.published);
     config_free(d.cfg);
     curl_global_cleanup();
     return d.exit_code;

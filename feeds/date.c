@@ -44,8 +44,8 @@ make_time(int64_t y, int mon, int d, int h, int min, int s, int offset)
         return FEED_TIME_NONE;
     if (s == 60)
         s = 59; /* a leap second: the instant before is close enough */
-    return days_from_civil(y, mon, d) * 86400 + h * 3600 + min * 60 + s -
-           offset;
+    return days_from_civil(y, mon, d) * 86400 + (int64_t)h * 3600 +
+           (int64_t)min * 60 + s - offset;
 }
 
 /* Reads 1 to max digits at *p. -1 when there is none. */

@@ -111,8 +111,8 @@ struct feed_parser;
 /* base_url (may be NULL) resolves relative links when the document gives
  * no xml:base or channel link of its own. Caller owns the result and frees
  * it with feed_parser_free(). NULL when out of memory. */
-struct feed_parser *feed_parser_new(const struct feed_limits *,
-                                    const char *base_url, feed_entry_fn *,
+struct feed_parser *feed_parser_new(const struct feed_limits *lim,
+                                    const char *base_url, feed_entry_fn *fn,
                                     void *arg);
 
 /* Chunks may split anywhere, even inside a UTF-8 sequence; last != 0 marks
