@@ -1,1 +1,1162 @@
-/* httpd */
+/* daemon/httpd.c - the reader-facing HTTP server (see httpd.h).
+ *
+ * A connection lives through three states. READING: bytes go into a fixed
+ * buffer until the empty line that ends the header block; the whole request
+ * must arrive within HTTPD_REQUEST_TIMEOUT_MS of the accept and fit in
+ * HTTPD_MAX_REQUEST bytes. WRITING: the response head and the body (the
+ * document's own bytes, which the write holds a reference to) are queued in
+ * one uv_write. DRAINING: our side is shut down and whatever the peer still
+ * sends is read and dropped until its EOF, so that closing cannot turn into
+ * a reset that destroys the response before the client read it (RFC 7230
+ * §6.6). Every state has a deadline, and every end goes through
+ * httpd_conn_close(); the memory is freed when both handles are closed. */
+#include <assert.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpd.h"
+
+/* The timeouts, the retry delay and the connection cap can be lowered at
+ * build time, which the unit test does to exercise them quickly. */
+#ifndef HTTPD_REQUEST_TIMEOUT_MS
+#define HTTPD_REQUEST_TIMEOUT_MS 10000 /* accept to end of the headers */
+#endif
+#ifndef HTTPD_WRITE_TIMEOUT_MS
+#define HTTPD_WRITE_TIMEOUT_MS 60000 /* the whole response */
+#endif
+#ifndef HTTPD_LINGER_MS
+#define HTTPD_LINGER_MS 2000 /* waiting for the peer's EOF after ours */
+#endif
+#ifndef HTTPD_RETRY_MS
+#define HTTPD_RETRY_MS 1000 /* accepting again after running out of memory */
+#endif
+#ifndef HTTPD_MAX_CONNS
+#define HTTPD_MAX_CONNS 256
+#endif
+
+#define HTTPD_MAX_REQUEST 8192 /* request line and header fields */
+#define HTTPD_MAX_HEADERS 100
+#define HTTPD_MAX_FIELD 256 /* path and content type in httpd_set() */
+#define HTTPD_HEAD_SIZE 1024
+#define HTTPD_BACKLOG 128
+#define HTTPD_DATE_SIZE 32
+#define HTTPD_CACHE_CONTROL "max-age=60"
+
+struct httpd_doc {
+    struct httpd_doc *next;
+    unsigned refs; /* 1 while it is the one set, +1 per write in flight */
+    int64_t mtime;
+    const char *path;
+    const char *content_type;
+    const char *data;
+    size_t len;
+    char etag[20]; /* '"', 16 hex digits, '"' */
+    char last_modified[HTTPD_DATE_SIZE];
+    /* path, content type and data follow in the same allocation */
+};
+
+enum httpd_state {
+    HTTPD_READING,
+    HTTPD_WRITING,
+    HTTPD_DRAINING,
+};
+
+struct httpd_conn {
+    struct httpd_conn *prev, *next;
+    struct httpd *httpd;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_write_t write_req;
+    uv_shutdown_t shutdown_req;
+    struct httpd_doc *doc; /* the body of the write in flight, if a doc */
+    enum httpd_state state;
+    int closing;
+    int open_handles;
+    int peer_eof;
+    size_t len;      /* bytes of the request in req */
+    size_t head_len; /* bytes of the response head (and error body) */
+    char req[HTTPD_MAX_REQUEST + 1];
+    char head[HTTPD_HEAD_SIZE];
+};
+
+struct httpd {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_timer_t retry; /* accepting again after running out of memory */
+    int open_handles; /* listener and retry, until closed */
+    int closing;
+    int port;
+    unsigned nconns;
+    struct httpd_conn *conns;
+    struct httpd_doc *docs;
+    void (*done)(void *);
+    void *done_arg;
+};
+
+struct httpd_header {
+    const char *name;
+    const char *value;
+};
+
+struct httpd_request {
+    const char *method;
+    const char *target;
+    int minor;
+    size_t nheaders;
+    struct httpd_header headers[HTTPD_MAX_HEADERS];
+};
+
+static void httpd_conn_close(struct httpd_conn *);
+static void httpd_on_shutdown(uv_shutdown_t *, int);
+static void httpd_on_timeout(uv_timer_t *);
+
+/* ---- dates (RFC 7231 §7.1.1.1) ----------------------------------------- */
+
+static const char httpd_wdays[7][4] = {"Sun", "Mon", "Tue", "Wed",
+                                       "Thu", "Fri", "Sat"};
+static const char httpd_wdays_long[7][10] = {"Sunday",    "Monday",   "Tuesday",
+                                             "Wednesday", "Thursday", "Friday",
+                                             "Saturday"};
+static const char httpd_months[12][4] = {"Jan", "Feb", "Mar", "Apr",
+                                         "May", "Jun", "Jul", "Aug",
+                                         "Sep", "Oct", "Nov", "Dec"};
+
+/* v as n decimal digits at p, zero-padded. */
+static void
+httpd_put_digits(char *p, int v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), NUL-terminated.
+ * The names come from fixed tables, as strftime's %a and %b follow the
+ * locale. Times outside years 1970 to 9999 are clamped: the format has four
+ * year digits, and nothing served here predates the epoch. */
+static void
+httpd_date_format(char out[HTTPD_DATE_SIZE], int64_t t)
+{
+    struct tm tm;
+    time_t tt;
+
+    if (t < 0)
+        t = 0;
+    if (t > INT64_C(253402300799)) /* 9999-12-31T23:59:59Z */
+        t = INT64_C(253402300799);
+    tt = (time_t)t;
+    if (gmtime_r(&tt, &tm) == NULL) {
+        tt = 0;
+        (void)gmtime_r(&tt, &tm);
+    }
+    memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", 30);
+    memcpy(out, httpd_wdays[tm.tm_wday], 3);
+    httpd_put_digits(out + 5, tm.tm_mday, 2);
+    memcpy(out + 8, httpd_months[tm.tm_mon], 3);
+    httpd_put_digits(out + 12, tm.tm_year + 1900, 4);
+    httpd_put_digits(out + 17, tm.tm_hour, 2);
+    httpd_put_digits(out + 20, tm.tm_min, 2);
+    httpd_put_digits(out + 23, tm.tm_sec, 2);
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil). */
+static int64_t
+httpd_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* The value of n decimal digits at s, or -1. */
+static int
+httpd_digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* 0 to 11 for the three-letter month name at s, or -1. Case-sensitive, as
+ * the grammar says. */
+static int
+httpd_month(const char *s)
+{
+    for (int i = 0; i < 12; i++)
+        if (strncmp(s, httpd_months[i], 3) == 0)
+            return i;
+    return -1;
+}
+
+static int
+httpd_wday(const char *s, size_t len, int long_names)
+{
+    for (int i = 0; i < 7; i++) {
+        const char *name = long_names ? httpd_wdays_long[i] : httpd_wdays[i];
+
+        if (strlen(name) == len && strncmp(s, name, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* "hh:mm:ss" at s into seconds since midnight, or -1. */
+static int
+httpd_hms(const char *s)
+{
+    int h = httpd_digits(s, 2), m = httpd_digits(s + 3, 2);
+    int sec = httpd_digits(s + 6, 2);
+
+    if (h < 0 || m < 0 || sec < 0 || s[2] != ':' || s[5] != ':')
+        return -1;
+    if (h > 23 || m > 59 || sec > 60)
+        return -1;
+    if (sec == 60) /* a leap second */
+        sec = 59;
+    return h * 3600 + m * 60 + sec;
+}
+
+/* An HTTP-date in any of the three formats a recipient must accept
+ * (RFC 7231 §7.1.1.1): IMF-fixdate, the obsolete RFC 850 format and
+ * asctime's. 0 and *out, or -1 when s is not a valid date. The weekday must
+ * be a weekday name, but need not agree with the date. */
+static int
+httpd_date_parse(const char *s, int64_t *out)
+{
+    static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30,
+                                            31, 31, 30, 31, 30, 31};
+    const char *comma = strchr(s, ',');
+    size_t len = strlen(s);
+    int day, mon, year, secs;
+
+    if (comma == NULL) {
+        /* asctime: "Sun Nov  6 08:49:37 1994" */
+        if (len != 24 || s[3] != ' ' || s[7] != ' ' || s[10] != ' ' ||
+            s[19] != ' ' || httpd_wday(s, 3, 0) < 0)
+            return -1;
+        mon = httpd_month(s + 4);
+        day = s[8] == ' ' ? httpd_digits(s + 9, 1) : httpd_digits(s + 8, 2);
+        secs = httpd_hms(s + 11);
+        year = httpd_digits(s + 20, 4);
+    } else if (comma - s == 3) {
+        /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+        if (len != 29 || httpd_wday(s, 3, 0) < 0 || s[4] != ' ' ||
+            s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+            strcmp(s + 25, " GMT") != 0)
+            return -1;
+        day = httpd_digits(s + 5, 2);
+        mon = httpd_month(s + 8);
+        year = httpd_digits(s + 12, 4);
+        secs = httpd_hms(s + 17);
+    } else {
+        /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year is
+         * taken as 1970 to 2069, a simplification of the 50-year rule. */
+        const char *p = comma + 1;
+
+        if (httpd_wday(s, (size_t)(comma - s), 1) < 0 || strlen(p) != 23 ||
+            p[0] != ' ' || p[3] != '-' || p[7] != '-' || p[10] != ' ' ||
+            strcmp(p + 19, " GMT") != 0)
+            return -1;
+        day = httpd_digits(p + 1, 2);
+        mon = httpd_month(p + 4);
+        year = httpd_digits(p + 8, 2);
+        if (year >= 0)
+            year += year < 70 ? 2000 : 1900;
+        secs = httpd_hms(p + 11);
+    }
+    if (day < 1 || mon < 0 || year < 0 || secs < 0 || day > mdays[mon])
+        return -1;
+    if (mon == 1 && day == 29 &&
+        (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0)))
+        return -1;
+    *out =
+        httpd_days_from_civil(year, (unsigned)mon + 1, (unsigned)day) * 86400 +
+        secs;
+    return 0;
+}
+
+/* ---- documents --------------------------------------------------------- */
+
+static void
+httpd_doc_release(struct httpd_doc *doc)
+{
+    if (doc != NULL && --doc->refs == 0)
+        free(doc);
+}
+
+static struct httpd_doc *
+httpd_doc_find(const struct httpd *h, const char *path)
+{
+    for (struct httpd_doc *d = h->docs; d != NULL; d = d->next)
+        if (strcmp(d->path, path) == 0)
+            return d;
+    return NULL;
+}
+
+/* Whether s is short and free of control characters, so that it can go
+ * into a header line or name a document. */
+static int
+httpd_field_ok(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return i <= HTTPD_MAX_FIELD;
+}
+
+int
+httpd_set(struct httpd *h, const char *path, const char *content_type,
+          const void *data, size_t len, int64_t mtime)
+{
+    struct httpd_doc *doc, **pp;
+    size_t plen, clen;
+    uint64_t hash = UINT64_C(0xcbf29ce484222325);
+    char *p;
+
+    assert(h != NULL && !h->closing);
+    if (path == NULL || path[0] != '/' || strchr(path, '?') != NULL ||
+        !httpd_field_ok(path) || content_type == NULL ||
+        !httpd_field_ok(content_type) || (data == NULL && len > 0))
+        return -EINVAL;
+    plen = strlen(path) + 1;
+    clen = strlen(content_type) + 1;
+    if (len > SIZE_MAX - sizeof(*doc) - plen - clen)
+        return -ENOMEM;
+    doc = malloc(sizeof(*doc) + plen + clen + len);
+    if (doc == NULL)
+        return -ENOMEM;
+
+    p = (char *)(doc + 1);
+    memcpy(p, path, plen);
+    doc->path = p;
+    p += plen;
+    memcpy(p, content_type, clen);
+    doc->content_type = p;
+    p += clen;
+    if (len > 0)
+        memcpy(p, data, len);
+    doc->data = p;
+    doc->len = len;
+    doc->mtime = mtime;
+    doc->refs = 1;
+    for (size_t i = 0; i < len; i++) { /* 64-bit FNV-1a */
+        hash ^= (unsigned char)p[i];
+        hash *= UINT64_C(0x100000001b3);
+    }
+    snprintf(doc->etag, sizeof(doc->etag), "\"%016llx\"",
+             (unsigned long long)hash);
+    httpd_date_format(doc->last_modified, mtime);
+
+    /* Replace in place, so the list keeps its order. */
+    for (pp = &h->docs; *pp != NULL; pp = &(*pp)->next) {
+        if (strcmp((*pp)->path, path) == 0) {
+            struct httpd_doc *old = *pp;
+
+            doc->next = old->next;
+            *pp = doc;
+            httpd_doc_release(old);
+            return 0;
+        }
+    }
+    doc->next = NULL;
+    *pp = doc;
+    return 0;
+}
+
+/* ---- request parsing (RFC 7230 §3) ------------------------------------- */
+
+/* tchar of RFC 7230 §3.2.6. */
+static int
+httpd_tchar(int ch)
+{
+    return ch > 0 && ch < 0x7f &&
+           ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+            (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static int
+httpd_hex(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Offset just past the empty line that ends the header block in p[0..len),
+ * or 0 when it has not arrived yet. The search resumes near from, where the
+ * previous one gave up. Empty lines before the request line do not count
+ * (RFC 7230 §3.5), nor does a bare LF stand for less than CRLF. */
+static size_t
+httpd_header_end(const char *p, size_t from, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (from >= i + 2)
+        i = from - 2;
+    for (; i < len; i++) {
+        if (p[i] != '\n')
+            continue;
+        if (i + 1 < len && p[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+/* The line at *p, NUL-terminated in place without its CRLF (or LF), and *p
+ * moved past it; NULL when no line is left before end. */
+static char *
+httpd_next_line(char **p, const char *end)
+{
+    char *line = *p, *nl = memchr(line, '\n', (size_t)(end - line));
+
+    if (nl == NULL)
+        return NULL;
+    *p = nl + 1;
+    if (nl > line && nl[-1] == '\r')
+        nl--;
+    *nl = '\0';
+    return line;
+}
+
+/* Splits the header block p[0..end) in place into r. 0, or the status to
+ * answer with: 400 for bad syntax, 431 for too many fields, 505 for a
+ * major version other than 1. */
+static int
+httpd_request_parse(char *p, char *end, struct httpd_request *r)
+{
+    char *line, *s, *version;
+
+    if (memchr(p, '\0', (size_t)(end - p)) != NULL)
+        return 400;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    line = httpd_next_line(&p, end);
+    if (line == NULL)
+        return 400;
+
+    /* request-line = method SP request-target SP HTTP-version */
+    for (s = line; httpd_tchar((unsigned char)*s); s++)
+        ;
+    if (s == line || *s != ' ')
+        return 400;
+    *s++ = '\0';
+    r->method = line;
+    r->target = s;
+    while ((unsigned char)*s > 0x20 && (unsigned char)*s < 0x7f)
+        s++;
+    if (s == r->target || *s != ' ')
+        return 400;
+    *s++ = '\0';
+    version = s;
+    if (strncmp(version, "HTTP/", 5) != 0 || httpd_digits(version + 5, 1) < 0 ||
+        version[6] != '.' || httpd_digits(version + 7, 1) < 0 ||
+        version[8] != '\0')
+        return 400;
+    if (version[5] != '1')
+        return 505;
+    r->minor = version[7] - '0';
+
+    /* header-field = field-name ":" OWS field-value OWS */
+    r->nheaders = 0;
+    while ((line = httpd_next_line(&p, end)) != NULL && *line != '\0') {
+        char *value, *last;
+
+        /* obs-fold is refused with 400 (RFC 7230 §3.2.4), and so is
+         * whitespace between the name and the colon. */
+        for (s = line; httpd_tchar((unsigned char)*s); s++)
+            ;
+        if (s == line || *s != ':')
+            return 400;
+        *s++ = '\0';
+        while (*s == ' ' || *s == '\t')
+            s++;
+        value = last = s;
+        for (; *s != '\0'; s++) {
+            unsigned char ch = (unsigned char)*s;
+
+            if (ch != '\t' && (ch < 0x20 || ch == 0x7f))
+                return 400; /* a bare CR among them */
+            if (ch != ' ' && ch != '\t')
+                last = s + 1;
+        }
+        *last = '\0';
+        if (r->nheaders == HTTPD_MAX_HEADERS)
+            return 431;
+        r->headers[r->nheaders].name = line;
+        r->headers[r->nheaders].value = value;
+        r->nheaders++;
+    }
+    return 0;
+}
+
+/* The path of the request target, percent-decoded, without query or
+ * fragment, into out. 0, or -1 when it is not a usable target. Both
+ * origin-form and absolute-form are accepted (RFC 7230 §5.3). */
+static int
+httpd_target_path(const char *t, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    if (*t != '/') {
+        if (strncasecmp(t, "http://", 7) == 0)
+            t += 7;
+        else if (strncasecmp(t, "https://", 8) == 0)
+            t += 8;
+        else
+            return -1;
+        t += strcspn(t, "/?#");
+        if (*t != '/')
+            t = "/";
+    }
+    for (; *t != '\0' && *t != '?' && *t != '#'; t++) {
+        int ch = (unsigned char)*t;
+
+        if (ch == '%') {
+            int hi = httpd_hex((unsigned char)t[1]), lo;
+
+            if (hi < 0 || (lo = httpd_hex((unsigned char)t[2])) < 0)
+                return -1;
+            ch = hi * 16 + lo;
+            if (ch == 0)
+                return -1;
+            t += 2;
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = (char)ch;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+static size_t
+httpd_header_count(const struct httpd_request *r, const char *name)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->nheaders; i++)
+        n += strcasecmp(r->headers[i].name, name) == 0;
+    return n;
+}
+
+/* Whether the If-None-Match list matches etag, by the weak comparison
+ * RFC 7232 §3.2 asks for: a W/ prefix is ignored. "*" matches any
+ * document. A malformed list matches nothing from the fault on. */
+static int
+httpd_etag_match(const char *list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = list, *q;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            return 0;
+        if (*p == '*')
+            return 1;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
+            return 0;
+        q++;
+        if ((size_t)(q - p) == elen && memcmp(p, etag, elen) == 0)
+            return 1;
+        p = q;
+    }
+}
+
+/* Whether the request's preconditions make the answer a 304, in the order
+ * of RFC 7232 §6: If-None-Match when present (every field of it), else the
+ * first If-Modified-Since that is a valid date. */
+static int
+httpd_not_modified(const struct httpd_request *r, const struct httpd_doc *doc)
+{
+    int inm = 0;
+
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->headers[i].name, "If-None-Match") != 0)
+            continue;
+        inm = 1;
+        if (httpd_etag_match(r->headers[i].value, doc->etag))
+            return 1;
+    }
+    if (inm)
+        return 0;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        int64_t since;
+
+        if (strcasecmp(r->headers[i].name, "If-Modified-Since") == 0 &&
+            httpd_date_parse(r->headers[i].value, &since) == 0)
+            return doc->mtime <= since;
+    }
+    return 0;
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static const char *
+httpd_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+static void httpd_conn_add(struct httpd_conn *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends to the response head. What goes in is bounded (the longest value
+ * is a content type of HTTPD_MAX_FIELD bytes), so it always fits. */
+static void
+httpd_conn_add(struct httpd_conn *c, const char *fmt, ...)
+{
+    size_t room = sizeof(c->head) - c->head_len;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(c->head + c->head_len, room, fmt, ap);
+    va_end(ap);
+    assert(n >= 0 && (size_t)n < room);
+    if (n > 0)
+        c->head_len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static void
+httpd_conn_begin(struct httpd_conn *c, int status)
+{
+    char date[HTTPD_DATE_SIZE];
+
+    httpd_date_format(date, (int64_t)time(NULL));
+    c->head_len = 0;
+    httpd_conn_add(c,
+                   "HTTP/1.1 %d %s\r\n"
+                   "Date: %s\r\n"
+                   "Server: feedd\r\n",
+                   status, httpd_reason(status), date);
+}
+
+static void
+httpd_on_write(uv_write_t *req, int status)
+{
+    struct httpd_conn *c = req->data;
+
+    httpd_doc_release(c->doc);
+    c->doc = NULL;
+    if (c->closing)
+        return; /* cancelled by httpd_conn_close() */
+    if (status < 0 || c->peer_eof) {
+        httpd_conn_close(c);
+        return;
+    }
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
+                    httpd_on_shutdown) != 0)
+        httpd_conn_close(c);
+}
+
+static void
+httpd_on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct httpd_conn *c = req->data;
+
+    if (c->closing)
+        return;
+    if (status < 0 || c->peer_eof) {
+        httpd_conn_close(c);
+        return;
+    }
+    c->state = HTTPD_DRAINING;
+    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_LINGER_MS, 0) != 0)
+        httpd_conn_close(c);
+}
+
+/* Ends the head and queues it with body (which may be NULL), taking a
+ * reference to doc when the body is its bytes. */
+static void
+httpd_conn_send(struct httpd_conn *c, const char *body, size_t len,
+                struct httpd_doc *doc)
+{
+    uv_buf_t bufs[2];
+    unsigned nbufs = 1;
+
+    httpd_conn_add(c, "Connection: close\r\n\r\n");
+    bufs[0] = uv_buf_init(c->head, (unsigned)c->head_len);
+    if (body != NULL && len > 0) {
+        /* Not uv_buf_init(), whose length is an unsigned int. */
+        bufs[1].base = (char *)body;
+        bufs[1].len = len;
+        nbufs = 2;
+        if (doc != NULL) {
+            doc->refs++;
+            c->doc = doc;
+        }
+    }
+    c->state = HTTPD_WRITING;
+    c->write_req.data = c;
+    /* On failure the write callback is never called, and the reference
+     * goes when the connection is closed. */
+    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_WRITE_TIMEOUT_MS,
+                       0) != 0 ||
+        uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, nbufs,
+                 httpd_on_write) != 0)
+        httpd_conn_close(c);
+}
+
+/* A short text/plain answer for status; head_only leaves out the body but
+ * not its length. */
+static void
+httpd_conn_error(struct httpd_conn *c, int status, int head_only)
+{
+    char body[64];
+    int n =
+        snprintf(body, sizeof(body), "%d %s\n", status, httpd_reason(status));
+    size_t len;
+
+    len = n > 0 ? (size_t)n : 0;
+    httpd_conn_begin(c, status);
+    if (status == 405)
+        httpd_conn_add(c, "Allow: GET, HEAD\r\n");
+    httpd_conn_add(c,
+                   "Content-Type: text/plain; charset=utf-8\r\n"
+                   "Content-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\n",
+                   len);
+    httpd_conn_send(c, head_only ? NULL : body, len, NULL);
+}
+
+static void
+httpd_conn_healthz(struct httpd_conn *c, int head_only)
+{
+    static const char ok[] = "ok\n";
+
+    httpd_conn_begin(c, 200);
+    httpd_conn_add(c,
+                   "Content-Type: text/plain; charset=utf-8\r\n"
+                   "Content-Length: %zu\r\n"
+                   "Cache-Control: no-store\r\n",
+                   sizeof(ok) - 1);
+    httpd_conn_send(c, head_only ? NULL : ok, sizeof(ok) - 1, NULL);
+}
+
+/* 200 or 304 with doc. A 304 carries the validators and Cache-Control of
+ * the 200 (RFC 7232 §4.1) but no body and no Content-Length. */
+static void
+httpd_conn_doc(struct httpd_conn *c, struct httpd_doc *doc, int status,
+               int head_only)
+{
+    httpd_conn_begin(c, status);
+    if (status == 200)
+        httpd_conn_add(c,
+                       "Content-Type: %s\r\n"
+                       "Content-Length: %zu\r\n",
+                       doc->content_type, doc->len);
+    httpd_conn_add(c,
+                   "Last-Modified: %s\r\n"
+                   "ETag: %s\r\n"
+                   "Cache-Control: " HTTPD_CACHE_CONTROL "\r\n",
+                   doc->last_modified, doc->etag);
+    if (status == 200 && !head_only)
+        httpd_conn_send(c, doc->data, doc->len, doc);
+    else
+        httpd_conn_send(c, NULL, 0, NULL);
+}
+
+/* Answers the request whose header block is req[0..end). */
+static void
+httpd_conn_handle(struct httpd_conn *c, size_t end)
+{
+    struct httpd_request r;
+    struct httpd_doc *doc;
+    char path[HTTPD_MAX_REQUEST];
+    size_t hosts;
+    int status, head_only;
+
+    c->req[end] = '\0';
+    status = httpd_request_parse(c->req, c->req + end, &r);
+    if (status != 0) {
+        httpd_conn_error(c, status, 0);
+        return;
+    }
+    head_only = strcmp(r.method, "HEAD") == 0;
+    hosts = httpd_header_count(&r, "Host");
+    /* RFC 7230 §5.4: HTTP/1.1 requires exactly one Host. */
+    if (hosts > 1 || (r.minor >= 1 && hosts == 0) ||
+        httpd_target_path(r.target, path, sizeof(path)) != 0) {
+        httpd_conn_error(c, 400, head_only);
+        return;
+    }
+    if (!head_only && strcmp(r.method, "GET") != 0) {
+        httpd_conn_error(c, 405, 0);
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        httpd_conn_healthz(c, head_only);
+        return;
+    }
+    doc = httpd_doc_find(c->httpd, path);
+    if (doc == NULL && strcmp(path, "/") == 0)
+        doc = httpd_doc_find(c->httpd, "/index.html");
+    if (doc == NULL) {
+        httpd_conn_error(c, 404, head_only);
+        return;
+    }
+    httpd_conn_doc(c, doc, httpd_not_modified(&r, doc) ? 304 : 200, head_only);
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static void
+httpd_maybe_done(struct httpd *h)
+{
+    void (*done)(void *);
+    void *arg;
+
+    if (!h->closing || h->open_handles > 0 || h->conns != NULL)
+        return;
+    while (h->docs != NULL) {
+        struct httpd_doc *next = h->docs->next;
+
+        httpd_doc_release(h->docs);
+        h->docs = next;
+    }
+    done = h->done;
+    arg = h->done_arg;
+    free(h);
+    if (done != NULL)
+        done(arg);
+}
+
+static void
+httpd_on_conn_closed(uv_handle_t *handle)
+{
+    struct httpd_conn *c = handle->data;
+    struct httpd *h = c->httpd;
+
+    if (--c->open_handles > 0)
+        return;
+    /* libuv cancels a write in flight, whose callback releases the doc,
+     * before the close callbacks run; this covers a write never queued. */
+    httpd_doc_release(c->doc);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    h->nconns--;
+    free(c);
+    httpd_maybe_done(h);
+}
+
+static void
+httpd_conn_close(struct httpd_conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_close((uv_handle_t *)&c->tcp, httpd_on_conn_closed);
+    uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
+}
+
+static void
+httpd_on_timeout(uv_timer_t *timer)
+{
+    struct httpd_conn *c = timer->data;
+
+    /* A client that sent part of a request hears why it is cut off; one
+     * that sent nothing is just closed. */
+    if (c->state == HTTPD_READING && c->len > 0)
+        httpd_conn_error(c, 408, 0);
+    else
+        httpd_conn_close(c);
+}
+
+static void
+httpd_on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    struct httpd_conn *c = handle->data;
+
+    /* Once the request is parsed the buffer is free: what the client sends
+     * after it is read into it and dropped. */
+    if (c->state == HTTPD_READING)
+        *buf = uv_buf_init(c->req + c->len,
+                           (unsigned)(HTTPD_MAX_REQUEST - c->len));
+    else
+        *buf = uv_buf_init(c->req, HTTPD_MAX_REQUEST);
+}
+
+static void
+httpd_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct httpd_conn *c = stream->data;
+    size_t from, end;
+
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        /* A client may half-close once it has sent its request: finish
+         * the response, then close. libuv has stopped reading. */
+        if (nread == UV_EOF && c->state == HTTPD_WRITING)
+            c->peer_eof = 1;
+        else
+            httpd_conn_close(c);
+        return;
+    }
+    if (c->state != HTTPD_READING)
+        return;
+    from = c->len;
+    c->len += (size_t)nread;
+    end = httpd_header_end(c->req, from, c->len);
+    if (end > 0)
+        httpd_conn_handle(c, end);
+    else if (c->len == HTTPD_MAX_REQUEST)
+        httpd_conn_error(c, 431, 0);
+}
+
+static void httpd_on_connection(uv_stream_t *, int);
+
+static void
+httpd_on_retry(uv_timer_t *timer)
+{
+    struct httpd *h = timer->data;
+
+    httpd_on_connection((uv_stream_t *)&h->listener, 0);
+}
+
+static void
+httpd_on_connection(uv_stream_t *server, int status)
+{
+    struct httpd *h = server->data;
+    struct httpd_conn *c;
+    uv_stream_t *stream;
+
+    if (status < 0 || h->closing)
+        return;
+    /* libuv stops watching the listener until the connection it holds is
+     * accepted, so out of memory we try again in a while rather than
+     * never. */
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        (void)uv_timer_start(&h->retry, httpd_on_retry, HTTPD_RETRY_MS, 0);
+        return;
+    }
+    if (uv_tcp_init(h->loop, &c->tcp) != 0) {
+        free(c);
+        return;
+    }
+    (void)uv_timer_init(h->loop, &c->timer);
+    c->httpd = h;
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->open_handles = 2;
+    c->state = HTTPD_READING;
+    c->next = h->conns;
+    if (h->conns != NULL)
+        h->conns->prev = c;
+    h->conns = c;
+    h->nconns++;
+
+    /* Over the cap the connection is taken and closed at once, which tells
+     * the client more than a connection left hanging in the backlog. */
+    stream = (uv_stream_t *)&c->tcp;
+    if (uv_accept(server, stream) != 0 || h->nconns > HTTPD_MAX_CONNS)
+        goto fail;
+    if (uv_read_start(stream, httpd_on_alloc, httpd_on_read) != 0)
+        goto fail;
+    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_REQUEST_TIMEOUT_MS,
+                       0) != 0)
+        goto fail;
+    return;
+
+fail:
+    httpd_conn_close(c);
+}
+
+/* ---- the server -------------------------------------------------------- */
+
+static void
+httpd_on_handle_closed(uv_handle_t *handle)
+{
+    struct httpd *h = handle->data;
+
+    h->open_handles--;
+    httpd_maybe_done(h);
+}
+
+/* host and port as a socket address. 0 or UV_EINVAL. */
+static int
+httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
+{
+    size_t len;
+
+    memset(ss, 0, sizeof(*ss));
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    len = strlen(host);
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        char buf[64];
+
+        if (len - 2 >= sizeof(buf))
+            return UV_EINVAL;
+        memcpy(buf, host + 1, len - 2);
+        buf[len - 2] = '\0';
+        return uv_ip6_addr(buf, port, (struct sockaddr_in6 *)ss);
+    }
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
+        return 0;
+    return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss);
+}
+
+struct httpd *
+httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    struct httpd *h = NULL;
+    const char *why = NULL;
+    int fd = -1, on = 1, rc;
+
+    if (host == NULL)
+        host = "";
+    if (port < 0 || port > 65535) {
+        why = "invalid port";
+        goto fail;
+    }
+    if (httpd_addr(host, port, &ss) != 0) {
+        why = "invalid address";
+        goto fail;
+    }
+    sslen = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                     : sizeof(struct sockaddr_in);
+
+    /* Bind and listen on a plain socket first, so that the usual failures
+     * (address in use, permission denied) leave no libuv handle behind. */
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
+        listen(fd, HTTPD_BACKLOG) != 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
+        why = uv_strerror(uv_translate_sys_error(errno));
+        goto fail;
+    }
+
+    h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        why = uv_strerror(UV_ENOMEM);
+        goto fail;
+    }
+    h->loop = loop;
+    h->port =
+        ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                       : ((struct sockaddr_in *)&ss)->sin_port);
+    rc = uv_tcp_init(loop, &h->listener);
+    if (rc != 0) {
+        why = uv_strerror(rc);
+        goto fail;
+    }
+    (void)uv_timer_init(loop, &h->retry);
+    h->listener.data = h;
+    h->retry.data = h;
+    h->open_handles = 2;
+    rc = uv_tcp_open(&h->listener, fd);
+    if (rc != 0) {
+        why = uv_strerror(rc);
+        goto fail;
+    }
+    fd = -1; /* the handle owns it now */
+    rc = uv_listen((uv_stream_t *)&h->listener, HTTPD_BACKLOG,
+                   httpd_on_connection);
+    if (rc != 0) {
+        why = uv_strerror(rc);
+        goto fail;
+    }
+    return h;
+
+fail:
+    if (err != NULL && errlen > 0) {
+        int v6 = strchr(host, ':') != NULL && host[0] != '[';
+
+        snprintf(err, errlen, "listen %s%s%s:%d: %s", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port, why);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (h != NULL && h->open_handles > 0) {
+        h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
+        uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
+        uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
+    } else {
+        free(h);
+    }
+    return NULL;
+}
+
+int
+httpd_port(const struct httpd *h)
+{
+    return h->port;
+}
+
+void
+httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
+{
+    assert(!h->closing);
+    h->closing = 1;
+    h->done = done;
+    h->done_arg = arg;
+    uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
+    uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
+    for (struct httpd_conn *c = h->conns; c != NULL; c = c->next)
+        httpd_conn_close(c);
+}
