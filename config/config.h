@@ -21,7 +21,7 @@ struct config_feed {
 struct config {
     char *path;      /* the file, as given */
     char *dir;       /* its folder: relative paths are relative to it */
-    char *state_dir; /* absolute or relative to the process's cwd */
+    char *state_dir; /* absolute: a relative one is resolved against dir */
     char *listen_host;
     int listen_port;
     char *title;
@@ -37,12 +37,15 @@ struct config {
  * (caller frees with config_free()) and *errors is NULL. On failure returns
  * NULL and *errors holds every problem found, one "FILE:LINE: message" per
  * line (caller frees); NULL too when out of memory. */
-struct config *config_load(const char *path, char **errors);
+struct config *config_load(const char *path, char **errors)
+    __attribute__((warn_unused_result));
 
-/* The same for text already in memory; name is used in messages and dir
- * anchors relative paths. */
+/* The same for text already in memory; name (not NULL) is used in
+ * messages and dir anchors relative paths (NULL or relative: from the
+ * current directory). */
 struct config *config_parse(const char *text, size_t len, const char *name,
-                            const char *dir, char **errors);
+                            const char *dir, char **errors)
+    __attribute__((warn_unused_result));
 
 void config_free(struct config *);
 
@@ -50,8 +53,9 @@ void config_free(struct config *);
 const struct config_feed *config_feed_find(const struct config *,
                                            const char *name);
 
-/* "30s", "15m", "2h", "1d", and sums such as "1h30m", into seconds.
- * 0, or -1 when s is not a positive duration. */
+/* "30s", "15m", "2h", "1d", "1w", and sums such as "1h30m" (largest unit
+ * first, each once), into seconds. 0, or -1 when s is not a positive
+ * duration or exceeds INT64_MAX / 1000 seconds. */
 int config_duration_parse(const char *s, int64_t *seconds);
 
 #endif

@@ -23,10 +23,11 @@
 
 struct store;
 
-/* Opens (creating what is missing) the store in dir: loads the seen IDs
- * and recovers from a crash (a torn last line is cut off; a corrupt line
- * in the middle is skipped with a warning). NULL on failure, with a
- * one-line reason in err. Caller frees with store_close(). */
+/* Opens (creating what is missing) the store in dir: takes an exclusive
+ * lock on it (a second process gets "in use by another process"), loads
+ * the seen IDs and recovers from a crash (a torn last line is cut off; a
+ * corrupt line in the middle is skipped with a warning). NULL on failure,
+ * with a one-line reason in err. Caller frees with store_close(). */
 struct store *store_open(const char *dir, char *err, size_t errlen);
 
 /* Commits nothing: pending items not yet committed are dropped. */
@@ -35,7 +36,9 @@ void store_close(struct store *);
 /* 1 when an item with this ID is stored or pending, else 0. */
 int store_seen(const struct store *, const char *id);
 
-/* Copies item into the pending batch and marks its ID seen. 0, or -ENOMEM.
+/* Copies item into the pending batch and marks its ID seen; a stored of
+ * FEED_TIME_NONE becomes now. 0, -ENOMEM, -EINVAL (an ID that is not
+ * FEED_ID_LEN hex digits), -EFBIG (a record over 32 MiB) or -EOVERFLOW.
  * Nothing is on disk until store_commit(). */
 int store_add(struct store *, const struct feed_item *) STORE_WUR;
 
@@ -49,8 +52,10 @@ int store_commit(struct store *) STORE_WUR;
 size_t store_count(const struct store *);
 
 /* Calls fn on the newest n committed items, newest first by
- * feed_item_date(). The item is borrowed for the call. Returns 0, the
- * first non-zero value fn returned, or a negative errno. */
+ * feed_item_date() (ties: the later record first). The item is borrowed
+ * for the call. A record that no longer reads back is skipped with a
+ * warning. Returns 0, the first non-zero value fn returned, or a negative
+ * errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
 
@@ -69,7 +74,8 @@ struct store_feed_state {
  * next store_feed_state_set() for that feed or store_close(). */
 const struct store_feed_state *store_feed_state_get(const struct store *,
                                                     const char *feed);
-/* Copies st as the state of feed. 0 or -ENOMEM. Saved by
+/* Copies st as the state of feed (st may point into the current state);
+ * st == NULL forgets the feed. 0 or -ENOMEM. Saved by
  * store_feed_state_save(). */
 int store_feed_state_set(struct store *, const char *feed,
                          const struct store_feed_state *st) STORE_WUR;
@@ -87,7 +93,8 @@ char *store_warnings(struct store *);
 
 /* Replaces path with data atomically: a temporary file in the same folder,
  * fsync, rename, fsync of the folder. 0 or a negative errno; on failure
- * the old file is untouched. */
+ * before the rename the old file is untouched (a failed fsync of the
+ * folder is reported after the new file is in place). */
 int store_file_replace(const char *path, const void *data,
                        size_t len) STORE_WUR;
 
