@@ -157,11 +157,24 @@ done:
     return rc;
 }
 
+/* The key of value: "url:" and its normalized form when it is an http(s)
+ * URL (global: the same URL in any feed is one article), else
+ * "TAG:FEED\0value" (scoped to its feed). */
 static int
-is_url(const char *s)
+url_or_scoped_key(struct feed_buf *key, const char *tag, const char *feed,
+                  const char *value)
 {
-    return s && (strncasecmp(s, "http://", 7) == 0 ||
-                 strncasecmp(s, "https://", 8) == 0);
+    int rc;
+
+    if ((rc = feed_buf_puts(key, "url:")) != 0)
+        return rc;
+    if (feed_url_key(value, key) == 0)
+        return 0;
+    feed_buf_reset(key);
+    if ((rc = feed_buf_printf(key, "%s:%s", tag, feed ? feed : "")) != 0 ||
+        (rc = feed_buf_append(key, "", 1)) != 0)
+        return rc;
+    return feed_buf_puts(key, value);
 }
 
 static int
@@ -187,34 +200,15 @@ make_key(const struct feed_entry *e, const char *feed, enum feed_id_rule rule,
     case FEED_ID_GUID:
         if (!has_text(e->guid))
             return FEED_E_INVAL;
-        if (is_url(e->guid)) {
-            /* A guid that is a URL is as global as a link: http and
-             * https spellings of it are one. */
-            if ((rc = feed_buf_puts(key, "url:")) != 0)
-                return rc;
-            if (feed_url_key(e->guid, key) == 0)
-                return FEED_ID_GUID;
-            feed_buf_reset(key);
-        }
-        if ((rc = feed_buf_printf(key, "guid:%s", feed ? feed : "")) != 0 ||
-            (rc = feed_buf_append(key, "", 1)) != 0 ||
-            (rc = feed_buf_puts(key, e->guid)) != 0)
-            return rc;
-        return FEED_ID_GUID;
+        /* A guid that is a URL is as global as a link: http and https
+         * spellings of it are one. */
+        rc = url_or_scoped_key(key, "guid", feed, e->guid);
+        return rc ? rc : FEED_ID_GUID;
     case FEED_ID_LINK:
         if (!has_text(e->link))
             return FEED_E_INVAL;
-        if ((rc = feed_buf_puts(key, "url:")) != 0)
-            return rc;
-        if (feed_url_key(e->link, key) == 0)
-            return FEED_ID_LINK;
-        /* Not http(s): scoped to the feed, as it is. */
-        feed_buf_reset(key);
-        if ((rc = feed_buf_printf(key, "link:%s", feed ? feed : "")) != 0 ||
-            (rc = feed_buf_append(key, "", 1)) != 0 ||
-            (rc = feed_buf_puts(key, e->link)) != 0)
-            return rc;
-        return FEED_ID_LINK;
+        rc = url_or_scoped_key(key, "link", feed, e->link);
+        return rc ? rc : FEED_ID_LINK;
     case FEED_ID_CONTENT:
     default:
         if ((rc = feed_buf_printf(key, "content:%s", feed ? feed : "")) ||
