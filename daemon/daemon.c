@@ -439,6 +439,11 @@ on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
 
+    if (signum == SIGHUP) {
+        log_warnx("SIGHUP: reloading the config is not supported yet; "
+                  "restart feedd to apply changes");
+        return;
+    }
     log_info("%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
     daemon_stop(d);
 }
@@ -597,10 +602,8 @@ cmd_run(int argc, char **argv, int once)
     for (i = 0; i < 3; i++) {
         uv_signal_init(&d.loop, &d.sig[i]);
         d.sig[i].data = &d;
-        /* SIGHUP is caught so that it does not kill the daemon; reloading
-         * the config comes with live editing. */
-        if (signums[i] != SIGHUP || !once)
-            uv_signal_start(&d.sig[i], on_signal, signums[i]);
+        /* SIGHUP is caught so that it does not kill the daemon. */
+        uv_signal_start(&d.sig[i], on_signal, signums[i]);
     }
     d.fetcher = fetcher_new(&d.loop, d.cfg->parallel, d.cfg->per_host);
     d.nfeeds = d.cfg->nfeeds;

@@ -325,6 +325,12 @@ def test_run_serves(tmp):
                   "the feed was fetched %d times" % len(srv.hits("/news.xml")))
             ua = srv.hits("/news.xml")[0].get("User-Agent", "")
             check(ua.startswith("feedd/"), "User-Agent: %r" % ua)
+            # SIGHUP does not end the daemon.
+            d.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+            check(d.proc.poll() is None, "SIGHUP ended feedd")
+            status, _, _ = get(base + "/healthz")
+            check(status == 200, "not serving after SIGHUP")
         finally:
             code = d.stop()
         check(code == 0, "feedd run exited %d on SIGTERM: %s" % (code, d.log()))
