@@ -67,6 +67,14 @@ enum feed_format {
 /* "rss20", "atom10", ... ("unknown"). */
 const char *feed_format_name(enum feed_format);
 
+/* A file attached to an entry: RSS <enclosure>, Atom rel="enclosure",
+ * media:content. */
+struct feed_enclosure {
+    const char *url; /* absolute when it could be resolved */
+    const char *type; /* MIME type, or NULL */
+    int64_t length;   /* bytes, or -1 when unknown */
+};
+
 /* One entry. Strings are UTF-8, NULL when absent; title is plain text,
  * summary and content are HTML; link is absolute when it could be
  * resolved. */
@@ -77,8 +85,13 @@ struct feed_entry {
     const char *author;
     const char *summary;
     const char *content;
+    const char *image; /* a thumbnail (media:thumbnail, itunes:image) */
     int64_t published;
     int64_t updated;
+    const struct feed_enclosure *enclosures;
+    size_t nenclosures;
+    const char *const *categories; /* RSS category, Atom term, dc:subject */
+    size_t ncategories;
 };
 
 /* What the document says about itself. */

@@ -473,6 +473,7 @@ entry_emit(struct feed_parser *p)
         }
         p->have[F_LINK] = 1;
     }
+    memset(&e, 0, sizeof(e));
     e.guid = FIELD(F_GUID);
     e.link = FIELD(F_LINK);
     e.title = FIELD(F_TITLE);
