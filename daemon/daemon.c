@@ -129,6 +129,12 @@ collect_item(const struct feed_item *it, void *arg)
     dst->entry.author = keep(c, it->entry.author);
     dst->entry.summary = keep(c, it->entry.summary);
     dst->entry.content = keep(c, it->entry.content);
+    dst->entry.image = keep(c, it->entry.image);
+    /* The writer does not show enclosures or categories yet. */
+    dst->entry.enclosures = NULL;
+    dst->entry.nenclosures = 0;
+    dst->entry.categories = NULL;
+    dst->entry.ncategories = 0;
     dst->feed = keep(c, it->feed);
     dst->feed_title = keep(c, it->feed_title);
     dst->feed_url = keep(c, it->feed_url);
@@ -151,7 +157,7 @@ publish(struct daemon *d)
     feed_buf_init(&out, 0);
     c.cap = n;
     c.items = calloc(n ? n : 1, sizeof(*c.items));
-    c.strings = calloc(n * 9 + 1, sizeof(*c.strings));
+    c.strings = calloc(n * 10 + 1, sizeof(*c.strings));
     if (c.items == NULL || c.strings == NULL) {
         rc = -ENOMEM;
         goto fail;

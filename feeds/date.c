@@ -126,8 +126,30 @@ parse_iso(const char *s)
         if ((mon = digits(&s, 2, 2)) < 0 || (d = digits(&s, 2, 2)) < 0)
             return FEED_TIME_NONE;
     }
-    if (*s == 'T' || *s == 't' || (*s == ' ' && isdigit((unsigned char)s[1]))) {
-        s++;
+    /* The time comes after "T" (some generators put white space around
+     * it) or after a space alone. */
+    {
+        const char *t = s;
+        int sep = 0;
+
+        while (*t == ' ') {
+            t++;
+            sep = 1;
+        }
+        if (*t == 'T' || *t == 't') {
+            t++;
+            sep = 1;
+            while (*t == ' ')
+                t++;
+        }
+        if (sep && isdigit((unsigned char)*t))
+            s = t;
+        else
+            sep = 0;
+        if (!sep)
+            goto end;
+    }
+    {
         if ((h = digits(&s, 2, 2)) < 0)
             return FEED_TIME_NONE;
         if (*s == ':')
@@ -153,6 +175,7 @@ parse_iso(const char *s)
         if (strncasecmp(s, "UTC", 3) == 0 || strncasecmp(s, "GMT", 3) == 0)
             s += 3;
     }
+end:
     skip_space(&s);
     if (*s != '\0')
         return FEED_TIME_NONE;
@@ -260,6 +283,15 @@ parse_rfc822(const char *s)
         while (isdigit((unsigned char)*++s))
             ;
     skip_space(&s);
+    /* A 12-hour clock: "8:56 am". */
+    if ((s[0] == 'a' || s[0] == 'A' || s[0] == 'p' || s[0] == 'P') &&
+        (s[1] == 'm' || s[1] == 'M') && !isalpha((unsigned char)s[2])) {
+        if (h < 1 || h > 12)
+            return FEED_TIME_NONE;
+        h = h % 12 + ((s[0] == 'p' || s[0] == 'P') ? 12 : 0);
+        s += 2;
+        skip_space(&s);
+    }
     if (*s == '+' || *s == '-') {
         if (numeric_zone(&s, &offset) < 0)
             return FEED_TIME_NONE;

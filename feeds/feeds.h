@@ -62,6 +62,8 @@ enum feed_format {
     FEED_FORMAT_RSS20,
     FEED_FORMAT_ATOM03,
     FEED_FORMAT_ATOM10,
+    FEED_FORMAT_JSON10, /* JSON Feed */
+    FEED_FORMAT_JSON11,
 };
 
 /* "rss20", "atom10", ... ("unknown"). */
@@ -99,6 +101,7 @@ struct feed_info {
     enum feed_format format;
     const char *title;
     const char *link;
+    const char *encoding; /* what the bytes were read as: "utf-8", ... */
 };
 
 /* ---- the streaming parser ---------------------------------------------- */
@@ -128,7 +131,14 @@ struct feed_parser *feed_parser_new(const struct feed_limits *lim,
                                     const char *base_url, feed_entry_fn *fn,
                                     void *arg);
 
-/* Chunks may split anywhere, even inside a UTF-8 sequence; last != 0 marks
+/* The HTTP Content-Type charset, when there is one. It beats the XML
+ * declaration but not a byte order mark (RFC 7303 §3). Only before the
+ * first push: FEED_E_INVAL after. */
+int feed_parser_charset(struct feed_parser *, const char *charset) FEEDS_WUR;
+
+/* Any encoding, any chunking: chunks may split anywhere, even inside a
+ * character. A document starting with '{' is read as a JSON Feed once it
+ * is whole; an XML one streams. last != 0 marks
  * the end of the document. 0, or a negative FEED_E* code, after which
  * feed_parser_error() says why; entries already handed over stay valid. */
 int feed_parser_push(struct feed_parser *, const char *, size_t,

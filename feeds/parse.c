@@ -4,15 +4,23 @@
  * caller the moment its end tag closes, and its field buffers are reused
  * for the next one. Namespaces are resolved here rather than by expat so
  * that a feed using a well-known prefix it forgot to declare (dc:, content:)
- * is read instead of refused. */
+ * is read instead of refused.
+ *
+ * Below expat sits feeds/input.c, which finds the encoding and hands on
+ * clean UTF-8; a document whose first character is '{' is a JSON Feed,
+ * read with jansson once it is whole (JSON Feeds are small). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <expat.h>
+#include <jansson.h>
 
+#include "entities.h"
 #include "feeds.h"
+#include "input.h"
 
 enum ns {
     NS_NONE,
@@ -27,6 +35,8 @@ enum ns {
     NS_DCTERMS,
     NS_CONTENT,
     NS_XHTML,
+    NS_MEDIA,
+    NS_ITUNES,
     NS_OTHER,
 };
 
@@ -47,6 +57,10 @@ static const struct {
     {"http://purl.org/dc/terms/", NS_DCTERMS},
     {"http://purl.org/rss/1.0/modules/content/", NS_CONTENT},
     {"http://www.w3.org/1999/xhtml", NS_XHTML},
+    {"http://search.yahoo.com/mrss/", NS_MEDIA},
+    {"http://search.yahoo.com/mrss", NS_MEDIA},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
+    {"http://www.itunes.com/DTDs/Podcast-1.0.dtd", NS_ITUNES},
 };
 
 /* Prefixes feeds use without declaring them. */
@@ -56,6 +70,7 @@ static const struct {
 } known_prefix[] = {
     {"atom", NS_ATOM10}, {"rdf", NS_RDF},       {"dc", NS_DC},
     {"dcterms", NS_DCTERMS}, {"content", NS_CONTENT}, {"xhtml", NS_XHTML},
+    {"media", NS_MEDIA}, {"itunes", NS_ITUNES},
 };
 
 /* The fields of an entry. */
@@ -68,8 +83,12 @@ enum field {
     F_CONTENT,
     F_PUBLISHED,
     F_UPDATED,
+    F_CATEGORY, /* one category's text, moved to the list when it ends */
+    F_AUTHOR2,  /* itunes:author: used when nothing else names one */
+    F_SUMMARY2, /* itunes:summary, media:description: likewise */
     F_FEED_TITLE, /* the feed's own, outside any entry */
     F_FEED_LINK,
+    F_FEED_AUTHOR,
     F_NFIELDS,
     F_NONE = F_NFIELDS,
 };
@@ -94,8 +113,27 @@ struct level {
     int set_base;
 };
 
+#define MAX_ENCLOSURES 64
+#define MAX_CATEGORIES 256
+#define MAX_ENTITY_DECLS 64
+#define NONE ((size_t)-1)
+
+/* An enclosure while its entry is read: offsets into the arena. */
+struct pending_enclosure {
+    size_t url, type;
+    int64_t length;
+};
+
+enum input_mode { IN_UNKNOWN, IN_XML, IN_JSON };
+
 struct feed_parser {
     XML_Parser xp;
+    struct feed_input *in;
+    enum input_mode mode;
+    char *charset;
+    struct feed_buf json; /* a JSON Feed, until it is whole */
+    int entity_decls;
+    int in_builtin_dtd;
     struct feed_limits lim;
     feed_entry_fn *fn;
     void *arg;
@@ -118,6 +156,17 @@ struct feed_parser {
     int link_rank; /* how good the link in f[F_LINK] is */
     int guid_is_permalink;
     size_t author_depth; /* inside an Atom <author> */
+    size_t feed_author_depth;
+
+    /* The entry's enclosures, categories and image: strings in arena. */
+    struct feed_buf arena;
+    struct pending_enclosure enc[MAX_ENCLOSURES];
+    size_t nenc;
+    size_t cat[MAX_CATEGORIES];
+    size_t ncat;
+    size_t image;
+    struct feed_enclosure out_enc[MAX_ENCLOSURES];
+    const char *out_cat[MAX_CATEGORIES];
 
     /* The field being captured, if any. */
     enum field cap;
@@ -156,7 +205,8 @@ feed_format_name(enum feed_format f)
 {
     static const char *const names[] = {
         "unknown", "rss090", "rss091", "rss092", "rss093", "rss094",
-        "rss10",   "rss11",  "rss20",  "atom03", "atom10",
+        "rss10",   "rss11",  "rss20",  "atom03", "atom10", "json10",
+        "json11",
     };
 
     if ((size_t)f >= sizeof(names) / sizeof(names[0]))
@@ -294,29 +344,21 @@ trim(struct feed_buf *b)
     b->data[b->len] = '\0';
 }
 
-/* Decodes the character references and the few entities HTML text
- * carries, in place; used on titles whose type says they are HTML. */
+/* Decodes character references and HTML's named entities in place; used
+ * on titles, which must be plain text. UTF-8 is never longer than the
+ * reference it replaces, so the text only shrinks. */
 static void
 decode_entities(struct feed_buf *b)
 {
-    static const struct {
-        const char *name;
-        const char *utf8;
-    } ents[] = {
-        {"amp", "&"},          {"lt", "<"},           {"gt", ">"},
-        {"quot", "\""},        {"apos", "'"},         {"nbsp", "\xc2\xa0"},
-        {"mdash", "\xe2\x80\x94"}, {"ndash", "\xe2\x80\x93"},
-        {"hellip", "\xe2\x80\xa6"}, {"rsquo", "\xe2\x80\x99"},
-        {"lsquo", "\xe2\x80\x98"}, {"rdquo", "\xe2\x80\x9d"},
-        {"ldquo", "\xe2\x80\x9c"},
-    };
-    char *r, *w, *semi;
-    size_t i;
+    char *r, *w, *semi, name[16];
+    const char *utf8;
+    size_t n;
 
     if (b->data == NULL)
         return;
     for (r = w = b->data; *r;) {
-        if (*r != '&' || (semi = strchr(r, ';')) == NULL || semi - r > 10) {
+        if (*r != '&' || (semi = strchr(r, ';')) == NULL || semi - r > 10 ||
+            semi - r < 3) {
             *w++ = *r++;
             continue;
         }
@@ -333,7 +375,6 @@ decode_entities(struct feed_buf *b)
                 *w++ = *r++;
                 continue;
             }
-            /* UTF-8 is never longer than the reference it replaces. */
             if (cp < 0x80) {
                 *w++ = (char)cp;
             } else if (cp < 0x800) {
@@ -352,17 +393,16 @@ decode_entities(struct feed_buf *b)
             r = semi + 1;
             continue;
         }
-        for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
-            if (strlen(ents[i].name) == (size_t)(semi - r - 1) &&
-                strncmp(ents[i].name, r + 1, (size_t)(semi - r - 1)) == 0)
-                break;
-        if (i == sizeof(ents) / sizeof(ents[0]) ||
-            strlen(ents[i].utf8) > (size_t)(semi - r + 1)) {
+        n = (size_t)(semi - r - 1);
+        memcpy(name, r + 1, n);
+        name[n] = '\0';
+        utf8 = feed_html_entity(name);
+        if (utf8 == NULL || strlen(utf8) > n + 2) {
             *w++ = *r++;
             continue;
         }
-        for (const char *u = ents[i].utf8; *u;)
-            *w++ = *u++;
+        while (*utf8)
+            *w++ = *utf8++;
         r = semi + 1;
     }
     *w = '\0';
@@ -427,6 +467,24 @@ entry_reset(struct feed_parser *p)
     p->link_rank = 0;
     p->guid_is_permalink = 0;
     p->author_depth = 0;
+    feed_buf_reset(&p->arena);
+    p->nenc = 0;
+    p->ncat = 0;
+    p->image = NONE;
+}
+
+/* Copies s into the arena; its offset, or NONE when it does not fit. */
+static size_t
+arena_put(struct feed_parser *p, const char *s, size_t n)
+{
+    size_t at = p->arena.len;
+
+    if (feed_buf_append(&p->arena, s, n) != 0 ||
+        feed_buf_append(&p->arena, "", 1) != 0) {
+        p->arena.len = at;
+        return NONE;
+    }
+    return at;
 }
 
 /* Makes f[F_LINK] (or any URL field) absolute against the base in force. */
@@ -452,6 +510,7 @@ static void
 entry_emit(struct feed_parser *p)
 {
     struct feed_entry e;
+    const char *guid;
 #define FIELD(i) (p->have[i] && p->f[i].len ? p->f[i].data : NULL)
 
     if (p->entries >= p->lim.max_entries) {
@@ -462,12 +521,16 @@ entry_emit(struct feed_parser *p)
         set_error(p, FEED_E_LIMIT, msg);
         return;
     }
-    /* RSS 2.0 "guid": a permalink guid is the link when there is none. */
-    if (!FIELD(F_LINK) && FIELD(F_GUID) && p->guid_is_permalink) {
+    /* RSS 2.0 "guid": a permalink guid is the link when there is none;
+     * so is an Atom id that is a web address. */
+    guid = FIELD(F_GUID);
+    if (p->is_atom)
+        p->guid_is_permalink = 1;
+    /* The guid is taken as it is: one that is not a URL ("urn:uuid:...")
+     * is no relative link either. */
+    if (!FIELD(F_LINK) && guid && p->guid_is_permalink) {
         feed_buf_reset(&p->f[F_LINK]);
-        if (feed_buf_append(&p->f[F_LINK], p->f[F_GUID].data,
-                            p->f[F_GUID].len) != 0 ||
-            absolutize(p, &p->f[F_LINK]) != 0) {
+        if (feed_buf_append(&p->f[F_LINK], guid, p->f[F_GUID].len) != 0) {
             set_error(p, FEED_E_NOMEM, "out of memory");
             return;
         }
@@ -478,11 +541,32 @@ entry_emit(struct feed_parser *p)
     e.link = FIELD(F_LINK);
     e.title = FIELD(F_TITLE);
     e.author = FIELD(F_AUTHOR);
+    if (e.author == NULL)
+        e.author = FIELD(F_AUTHOR2);
+    /* RFC 4287 §4.2.1: an entry without an author has its feed's. */
+    if (e.author == NULL && (p->is_atom || p->mode == IN_JSON))
+        e.author = FIELD(F_FEED_AUTHOR);
     e.summary = FIELD(F_SUMMARY);
+    if (e.summary == NULL)
+        e.summary = FIELD(F_SUMMARY2);
     e.content = FIELD(F_CONTENT);
     e.published = feed_date_parse(FIELD(F_PUBLISHED));
     e.updated = feed_date_parse(FIELD(F_UPDATED));
 #undef FIELD
+    if (p->image != NONE)
+        e.image = p->arena.data + p->image;
+    for (size_t i = 0; i < p->nenc; i++) {
+        p->out_enc[i].url = p->arena.data + p->enc[i].url;
+        p->out_enc[i].type =
+            p->enc[i].type == NONE ? NULL : p->arena.data + p->enc[i].type;
+        p->out_enc[i].length = p->enc[i].length;
+    }
+    e.enclosures = p->nenc ? p->out_enc : NULL;
+    e.nenclosures = p->nenc;
+    for (size_t i = 0; i < p->ncat; i++)
+        p->out_cat[i] = p->arena.data + p->cat[i];
+    e.categories = p->ncat ? p->out_cat : NULL;
+    e.ncategories = p->ncat;
     p->entries++;
     if (p->fn && p->fn(&e, p->arg) != 0)
         set_error(p, FEED_E_STOPPED, "stopped by the caller");
@@ -561,20 +645,19 @@ atom_mode(const char **atts)
     return M_HTML;
 }
 
-/* Ranks an Atom link: the alternate HTML page first (RFC 4287 §4.2.7.2
- * makes a link without rel an alternate). */
+/* 1 when an Atom link is the entry's page: rel="alternate" (RFC 4287
+ * §4.2.7.2 makes a link without rel one) of an HTML type or of no type.
+ * Any other relation, or an alternate in another format (an Atom or RSS
+ * version of the entry), is not where a reader goes. */
 static int
 link_rank(const char **atts)
 {
     const char *rel = attr(atts, "rel"), *type = attr(atts, "type");
 
-    if (rel == NULL || strcmp(rel, "alternate") == 0 ||
-        strcmp(rel, "http://www.iana.org/assignments/relation/alternate") ==
-            0)
-        return type == NULL || strstr(type, "html") ? 3 : 2;
-    if (strcmp(rel, "self") == 0 || strcmp(rel, "related") == 0)
+    if (rel != NULL && strcmp(rel, "alternate") != 0 &&
+        strcmp(rel, "http://www.iana.org/assignments/relation/alternate") != 0)
         return 0;
-    return 1;
+    return type == NULL || *type == '\0' || strstr(type, "html") != NULL;
 }
 
 static void
@@ -583,7 +666,9 @@ take_link_attr(struct feed_parser *p, enum field f, const char **atts)
     const char *href = attr(atts, "href");
     int rank = link_rank(atts);
 
-    if (href == NULL || rank == 0 || (p->have[f] && rank <= p->link_rank))
+    /* Of two links that rank alike, the later one wins, as with any
+     * other repeated element. */
+    if (href == NULL || rank == 0 || (p->have[f] && rank < p->link_rank))
         return;
     feed_buf_reset(&p->f[f]);
     if (feed_buf_puts(&p->f[f], href) != 0) {
@@ -599,6 +684,120 @@ take_link_attr(struct feed_parser *p, enum field f, const char **atts)
         sync_info(p);
 }
 
+/* url resolved against the base in force, into p->tmp. */
+static int
+resolve_into_tmp(struct feed_parser *p, const char *url, size_t n)
+{
+    const char *base = current_base(p);
+
+    while (n > 0 && isspace((unsigned char)*url)) {
+        url++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)url[n - 1]))
+        n--;
+    feed_buf_reset(&p->tmp);
+    if (feed_buf_append(&p->tmp, url, n) != 0)
+        return FEED_E_NOMEM;
+    if (n == 0 || base == NULL)
+        return 0;
+    {
+        struct feed_buf abs;
+        int rc;
+
+        feed_buf_init(&abs, 0);
+        rc = feed_url_resolve(base, p->tmp.data, &abs);
+        if (rc == 0 && abs.len > 0) {
+            feed_buf_free(&p->tmp);
+            p->tmp = abs;
+            return 0;
+        }
+        feed_buf_free(&abs);
+        return rc == FEED_E_INVAL ? 0 : rc;
+    }
+}
+
+/* An enclosure of the entry being read, unless it has one with that URL
+ * already (media:content and <enclosure> often name the same file). */
+static void
+add_enclosure(struct feed_parser *p, const char *url, const char *type,
+              const char *length)
+{
+    struct pending_enclosure *e;
+    char *end;
+    size_t i;
+
+    if (url == NULL || p->nenc == MAX_ENCLOSURES ||
+        resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
+        return;
+    for (i = 0; i < p->nenc; i++)
+        if (strcmp(p->arena.data + p->enc[i].url, p->tmp.data) == 0) {
+            if (p->enc[i].type == NONE && type && *type)
+                p->enc[i].type = arena_put(p, type, strlen(type));
+            return;
+        }
+    e = &p->enc[p->nenc];
+    if ((e->url = arena_put(p, p->tmp.data, p->tmp.len)) == NONE)
+        return;
+    e->type = type && *type ? arena_put(p, type, strlen(type)) : NONE;
+    e->length = -1;
+    if (length) {
+        long long v = strtoll(length, &end, 10);
+
+        if (end != length && *end == '\0' && v >= 0)
+            e->length = v;
+    }
+    p->nenc++;
+}
+
+static void
+add_category(struct feed_parser *p, const char *s, size_t n)
+{
+    size_t i;
+
+    while (n > 0 && isspace((unsigned char)*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n == 0 || p->ncat == MAX_CATEGORIES)
+        return;
+    for (i = 0; i < p->ncat; i++)
+        if (strlen(p->arena.data + p->cat[i]) == n &&
+            memcmp(p->arena.data + p->cat[i], s, n) == 0)
+            return;
+    if ((p->cat[p->ncat] = arena_put(p, s, n)) != NONE)
+        p->ncat++;
+}
+
+static void
+set_image(struct feed_parser *p, const char *url)
+{
+    if (url == NULL || p->image != NONE ||
+        resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
+        return;
+    p->image = arena_put(p, p->tmp.data, p->tmp.len);
+}
+
+/* Media RSS (media:content, media:thumbnail, media:description), also
+ * inside a media:group. */
+static void
+media_child(struct feed_parser *p, const char *local, const char **atts)
+{
+    if (strcmp(local, "content") == 0) {
+        add_enclosure(p, attr(atts, "url"), attr(atts, "type"),
+                      attr(atts, "fileSize"));
+    } else if (strcmp(local, "thumbnail") == 0) {
+        set_image(p, attr(atts, "url"));
+    } else if (strcmp(local, "description") == 0 && !p->have[F_SUMMARY2]) {
+        const char *type = attr(atts, "type");
+
+        cap_start(p, F_SUMMARY2,
+                  type && strcmp(type, "html") == 0 ? M_HTML : M_TEXT);
+    }
+}
+
 /* What the element (ns, local) at the current depth means inside an
  * entry; starts a capture when it is a field. */
 static void
@@ -612,8 +811,18 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
             cap_start(p, F_TITLE, atom_mode(atts));
             p->cap_strip = p->cap_mode != M_TEXT;
         } else if (strcmp(local, "link") == 0) {
-            if (!p->have[F_LINK] || p->link_rank > 0)
+            const char *rel = attr(atts, "rel");
+
+            if (rel && strcmp(rel, "enclosure") == 0)
+                add_enclosure(p, attr(atts, "href"), attr(atts, "type"),
+                              attr(atts, "length"));
+            else
                 take_link_attr(p, F_LINK, atts);
+        } else if (strcmp(local, "category") == 0) {
+            const char *term = attr(atts, "term");
+
+            if (term)
+                add_category(p, term, strlen(term));
         } else if (strcmp(local, "id") == 0) {
             cap_start(p, F_GUID, M_TEXT);
         } else if (strcmp(local, "published") == 0 ||
@@ -622,8 +831,6 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
         } else if (strcmp(local, "updated") == 0 ||
                    strcmp(local, "modified") == 0) {
             cap_start(p, F_UPDATED, M_TEXT);
-        } else if (strcmp(local, "created") == 0 && !p->have[F_PUBLISHED]) {
-            cap_start(p, F_PUBLISHED, M_TEXT);
         } else if (strcmp(local, "author") == 0) {
             p->author_depth = p->depth;
         } else if (strcmp(local, "summary") == 0) {
@@ -636,7 +843,15 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
     }
     if (own) {
         if (strcmp(local, "title") == 0) {
+            /* RSS says nothing of markup in titles; publishers put HTML
+             * there, escaped or not. A title is plain text. */
             cap_start(p, F_TITLE, M_TEXT);
+            p->cap_strip = 1;
+        } else if (strcmp(local, "enclosure") == 0) {
+            add_enclosure(p, attr(atts, "url"), attr(atts, "type"),
+                          attr(atts, "length"));
+        } else if (strcmp(local, "category") == 0) {
+            cap_start(p, F_CATEGORY, M_TEXT);
         } else if (strcmp(local, "link") == 0) {
             cap_start(p, F_LINK, M_TEXT);
         } else if (strcmp(local, "guid") == 0) {
@@ -657,20 +872,31 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
     case NS_DC:
         if (strcmp(local, "creator") == 0 && !p->have[F_AUTHOR])
             cap_start(p, F_AUTHOR, M_TEXT);
+        else if (strcmp(local, "subject") == 0)
+            cap_start(p, F_CATEGORY, M_TEXT);
         else if (strcmp(local, "date") == 0 && !p->have[F_UPDATED])
             cap_start(p, F_UPDATED, M_TEXT);
         break;
     case NS_DCTERMS:
         if (strcmp(local, "modified") == 0)
             cap_start(p, F_UPDATED, M_TEXT);
-        else if ((strcmp(local, "issued") == 0 ||
-                  strcmp(local, "created") == 0) &&
-                 !p->have[F_PUBLISHED])
+        else if (strcmp(local, "issued") == 0 && !p->have[F_PUBLISHED])
             cap_start(p, F_PUBLISHED, M_TEXT);
         break;
     case NS_CONTENT:
         if (strcmp(local, "encoded") == 0)
             cap_start(p, F_CONTENT, M_HTML);
+        break;
+    case NS_MEDIA:
+        media_child(p, local, atts);
+        break;
+    case NS_ITUNES:
+        if (strcmp(local, "author") == 0 && !p->have[F_AUTHOR2])
+            cap_start(p, F_AUTHOR2, M_TEXT);
+        else if (strcmp(local, "summary") == 0 && !p->have[F_SUMMARY2])
+            cap_start(p, F_SUMMARY2, M_TEXT);
+        else if (strcmp(local, "image") == 0)
+            set_image(p, attr(atts, "href"));
         break;
     default:
         break;
@@ -819,6 +1045,8 @@ on_start(void *ud, const char *name, const char **atts)
                 cap_start(p, F_AUTHOR, M_TEXT);
             else if (strcmp(local, "email") == 0 && !p->have[F_AUTHOR])
                 cap_start(p, F_AUTHOR, M_TEXT);
+        } else if (ns == NS_MEDIA) {
+            media_child(p, local, atts);
         }
         return;
     }
@@ -846,11 +1074,20 @@ on_start(void *ud, const char *name, const char **atts)
                 p->info.format = FEED_FORMAT_RSS090;
             return;
         }
+        if (p->feed_author_depth && p->depth == p->feed_author_depth + 1 &&
+            strcmp(local, "name") == 0) {
+            cap_start(p, F_FEED_AUTHOR, M_TEXT);
+            return;
+        }
         if (p->container_depth && p->depth == p->container_depth + 1) {
-            if (strcmp(local, "title") == 0 && !p->have[F_FEED_TITLE]) {
+            if (p->is_atom && strcmp(local, "author") == 0 &&
+                !p->have[F_FEED_AUTHOR]) {
+                p->feed_author_depth = p->depth;
+            } else if (strcmp(local, "title") == 0 &&
+                       !p->have[F_FEED_TITLE]) {
                 cap_start(p, F_FEED_TITLE,
                           p->is_atom ? atom_mode(atts) : M_TEXT);
-                p->cap_strip = p->cap_mode != M_TEXT;
+                p->cap_strip = !p->is_atom || p->cap_mode != M_TEXT;
             } else if (strcmp(local, "link") == 0) {
                 if (p->is_atom || attr(atts, "href"))
                     take_link_attr(p, F_FEED_LINK, atts);
@@ -872,6 +1109,12 @@ cap_end(struct feed_parser *p)
     if (p->cap_strip)
         strip_markup(b);
     trim(b);
+    if (f == F_CATEGORY) {
+        add_category(p, b->data ? b->data : "", b->len);
+        feed_buf_reset(b);
+        p->have[f] = 0;
+        return;
+    }
     if ((f == F_LINK || f == F_FEED_LINK) && absolutize(p, b) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
     if (f == F_LINK)
@@ -908,6 +1151,8 @@ on_end(void *ud, const char *name)
         p->entry_depth = 0;
     } else if (p->author_depth == p->depth) {
         p->author_depth = 0;
+    } else if (p->feed_author_depth == p->depth) {
+        p->feed_author_depth = 0;
     }
     if (p->container_depth == p->depth)
         p->container_depth = 0;
@@ -944,8 +1189,9 @@ on_text(void *ud, const char *s, int len)
     (void)cap_append(p, s, (size_t)len);
 }
 
-/* Internal entity declarations are refused outright: no feed needs them,
- * and they are how "billion laughs" expansions start. */
+/* A document may declare a few internal entities (some do, for a
+ * repeated prefix); expat's amplification limit, set tight below, bounds
+ * what they expand to. External entities are never read. */
 static void XMLCALL
 on_entity_decl(void *ud, const XML_Char *name, int is_param,
                const XML_Char *value, int value_length, const XML_Char *base,
@@ -954,15 +1200,209 @@ on_entity_decl(void *ud, const XML_Char *name, int is_param,
 {
     struct feed_parser *p = ud;
 
+    (void)name;
     (void)is_param;
     (void)value;
-    (void)value_length;
     (void)base;
+    (void)system_id;
     (void)public_id;
     (void)notation;
+    if (++p->entity_decls > MAX_ENTITY_DECLS)
+        set_error(p, FEED_E_LIMIT, "more than 64 entity declarations");
+    else if (value_length > 4096)
+        set_error(p, FEED_E_LIMIT, "an entity longer than 4096 bytes");
+}
+
+/* An entity the document uses without declaring it. expat calls this
+ * rather than failing only because on_external_entity "read" an empty
+ * external DTD: so &nbsp; and its kind, which feeds copy from HTML, are
+ * read as HTML means them. */
+static void XMLCALL
+on_skipped_entity(void *ud, const XML_Char *name, int is_param)
+{
+    struct feed_parser *p = ud;
+    const char *utf8;
+    char lit[80];
+
+    if (is_param || p->error)
+        return;
+    utf8 = feed_html_entity(name);
+    if (utf8 == NULL) {
+        /* Unknown: kept as written, so nothing silently vanishes. */
+        snprintf(lit, sizeof(lit), "&%.64s;", name);
+        utf8 = lit;
+    }
+    on_text(p, utf8, (int)strlen(utf8));
+}
+
+/* Every external entity, the DTD included, reads as empty: nothing is
+ * ever fetched or opened. Parsing the empty text is what makes expat
+ * treat undeclared entities as skipped instead of fatal. */
+static int XMLCALL
+on_external_entity(XML_Parser xp, const XML_Char *context,
+                   const XML_Char *base, const XML_Char *system_id,
+                   const XML_Char *public_id)
+{
+    XML_Parser ep;
+    enum XML_Status st;
+
+    (void)base;
     (void)system_id;
-    (void)name;
-    set_error(p, FEED_E_LIMIT, "entity declarations are not allowed");
+    (void)public_id;
+    ep = XML_ExternalEntityParserCreate(xp, context, NULL);
+    if (ep == NULL)
+        return XML_STATUS_ERROR;
+    st = XML_Parse(ep, "", 0, 1);
+    XML_ParserFree(ep);
+    return st;
+}
+
+/* ---- JSON Feed (https://www.jsonfeed.org/version/1.1/) ---- */
+
+/* s into field f of the entry (or feed) being built. */
+static int
+set_field(struct feed_parser *p, enum field f, const char *s, int escape)
+{
+    int rc;
+
+    feed_buf_reset(&p->f[f]);
+    p->have[f] = 1;
+    rc = escape ? feed_buf_xml(&p->f[f], s) : feed_buf_puts(&p->f[f], s);
+    if (rc == FEED_E_TOOBIG) {
+        char msg[96];
+
+        snprintf(msg, sizeof(msg), "a field is longer than %zu bytes",
+                 p->lim.max_field);
+        set_error(p, FEED_E_LIMIT, msg);
+    } else if (rc != 0) {
+        set_error(p, rc, "out of memory");
+    }
+    trim(&p->f[f]);
+    return rc;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The first author's name: "authors" (1.1) or "author" (1.0). */
+static const char *
+jauthor(const json_t *o)
+{
+    const json_t *a = json_object_get(o, "authors");
+
+    if (json_is_array(a) && json_array_size(a) > 0)
+        return jstr(json_array_get(a, 0), "name");
+    return jstr(json_object_get(o, "author"), "name");
+}
+
+static void
+json_item(struct feed_parser *p, const json_t *it)
+{
+    const json_t *v, *x;
+    const char *str;
+    char num[32];
+    size_t i;
+
+    entry_reset(p);
+    v = json_object_get(it, "id");
+    if (json_is_string(v)) {
+        (void)set_field(p, F_GUID, json_string_value(v), 0);
+    } else if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        (void)set_field(p, F_GUID, num, 0);
+    }
+    if ((str = jstr(it, "url")) || (str = jstr(it, "external_url"))) {
+        if (set_field(p, F_LINK, str, 0) == 0 &&
+            absolutize(p, &p->f[F_LINK]) != 0)
+            set_error(p, FEED_E_NOMEM, "out of memory");
+    }
+    if ((str = jstr(it, "title")))
+        (void)set_field(p, F_TITLE, str, 0);
+    if ((str = jstr(it, "content_html")))
+        (void)set_field(p, F_CONTENT, str, 0);
+    else if ((str = jstr(it, "content_text")))
+        (void)set_field(p, F_CONTENT, str, 1);
+    if ((str = jstr(it, "summary")))
+        (void)set_field(p, F_SUMMARY, str, 1);
+    if ((str = jstr(it, "date_published")))
+        (void)set_field(p, F_PUBLISHED, str, 0);
+    if ((str = jstr(it, "date_modified")))
+        (void)set_field(p, F_UPDATED, str, 0);
+    if ((str = jauthor(it)))
+        (void)set_field(p, F_AUTHOR, str, 0);
+    set_image(p, jstr(it, "image"));
+    v = json_object_get(it, "tags");
+    json_array_foreach(v, i, x) {
+        if (json_is_string(x))
+            add_category(p, json_string_value(x), json_string_length(x));
+    }
+    v = json_object_get(it, "attachments");
+    json_array_foreach(v, i, x) {
+        const json_t *size = json_object_get(x, "size_in_bytes");
+
+        num[0] = '\0';
+        if (json_is_integer(size))
+            snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(size));
+        add_enclosure(p, jstr(x, "url"), jstr(x, "mime_type"),
+                      num[0] ? num : NULL);
+    }
+    if (!p->error)
+        entry_emit(p);
+}
+
+/* A whole JSON Feed document, in p->json. */
+static int
+json_parse(struct feed_parser *p)
+{
+    json_error_t jerr;
+    json_t *root, *items, *it;
+    const char *version, *str;
+    size_t i;
+
+    root = json_loadb(p->json.data, p->json.len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (root == NULL) {
+        snprintf(p->errmsg, sizeof(p->errmsg), "line %d, column %d: %s",
+                 jerr.line, jerr.column, jerr.text);
+        p->error = FEED_E_XML;
+        return p->error;
+    }
+    version = jstr(root, "version");
+    if (version == NULL ||
+        (strncmp(version, "https://jsonfeed.org/version/", 29) != 0 &&
+         strncmp(version, "http://jsonfeed.org/version/", 28) != 0)) {
+        json_decref(root);
+        set_error(p, FEED_E_NOTFEED, "not a feed: JSON without a JSON Feed "
+                                     "version");
+        return p->error;
+    }
+    p->info.format = strstr(version, "/1.1") ? FEED_FORMAT_JSON11
+                                             : FEED_FORMAT_JSON10;
+    if ((str = jstr(root, "title")))
+        (void)set_field(p, F_FEED_TITLE, str, 0);
+    if ((str = jstr(root, "home_page_url")) &&
+        set_field(p, F_FEED_LINK, str, 0) == 0 &&
+        absolutize(p, &p->f[F_FEED_LINK]) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
+    if ((str = jauthor(root)))
+        (void)set_field(p, F_FEED_AUTHOR, str, 0);
+    sync_info(p);
+    items = json_object_get(root, "items");
+    json_array_foreach(items, i, it) {
+        if (p->error)
+            break;
+        if (json_is_object(it))
+            json_item(p, it);
+    }
+    json_decref(root);
+    return p->error;
 }
 
 struct feed_parser *
@@ -982,44 +1422,48 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
     p->fn = fn;
     p->arg = arg;
     p->cap = F_NONE;
-    if (base_url && (p->base_url = strdup(base_url)) == NULL)
+    /* Only a web address anchors relative links: those of a local file
+     * would point nowhere a reader can follow. */
+    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
+                     strncasecmp(base_url, "https://", 8) == 0) &&
+        (p->base_url = strdup(base_url)) == NULL)
         goto fail;
     for (i = 0; i < F_NFIELDS; i++)
         feed_buf_init(&p->f[i], p->lim.max_field);
     feed_buf_init(&p->tmp, 0);
-    p->xp = XML_ParserCreate(NULL);
+    feed_buf_init(&p->arena, 0);
+    feed_buf_init(&p->json, p->lim.max_bytes);
+    p->image = NONE;
+    /* feeds/input.c hands expat UTF-8 whatever the document declares. */
+    p->xp = XML_ParserCreate("UTF-8");
     if (p->xp == NULL)
         goto fail;
     XML_SetUserData(p->xp, p);
     XML_SetElementHandler(p->xp, on_start, on_end);
     XML_SetCharacterDataHandler(p->xp, on_text);
     XML_SetEntityDeclHandler(p->xp, on_entity_decl);
-    /* Never read a DTD or an external entity (expat loads none unless
-     * asked; say so anyway). */
-    XML_SetParamEntityParsing(p->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetSkippedEntityHandler(p->xp, on_skipped_entity);
+    XML_SetExternalEntityRefHandler(p->xp, on_external_entity);
+    XML_SetParamEntityParsing(p->xp,
+                              XML_PARAM_ENTITY_PARSING_UNLESS_STANDALONE);
+    XML_UseForeignDTD(p->xp, XML_TRUE);
+    /* Far below expat's defaults (100x once past 8 MiB): declared
+     * entities may not expand a document more than fourfold once it has
+     * produced 256 KiB. */
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(p->xp, 4.0f);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp,
+                                                            256u << 10);
     return p;
 fail:
     feed_parser_free(p);
     return NULL;
 }
 
-int
-feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
+/* Hands UTF-8 to expat, an int's worth at a time. */
+static int
+xml_feed(struct feed_parser *p, const char *s, size_t n, int last)
 {
-    if (p->error)
-        return p->error;
-    if (n > p->lim.max_bytes - p->bytes) {
-        char msg[96];
-
-        snprintf(msg, sizeof(msg), "the document is larger than %zu bytes",
-                 p->lim.max_bytes);
-        p->error = FEED_E_LIMIT;
-        snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
-        return p->error;
-    }
-    p->bytes += n;
     while (n > 0 || last) {
-        /* expat takes an int length. */
         int len = n > (1u << 30) ? 1 << 30 : (int)n;
         int fin = last && (size_t)len == n;
 
@@ -1039,10 +1483,82 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
         if (fin)
             break;
     }
-    if (last && p->info.format == FEED_FORMAT_UNKNOWN) {
-        set_error(p, FEED_E_NOTFEED, "not a feed: no root element");
+    return p->error;
+}
+
+static int json_parse(struct feed_parser *p);
+
+/* feed_input_fn: clean UTF-8 from feeds/input.c. */
+static int
+on_input(const char *s, size_t n, int last, void *arg)
+{
+    struct feed_parser *p = arg;
+    int rc;
+
+    if (p->mode == IN_UNKNOWN && n > 0)
+        p->mode = s[0] == '{' ? IN_JSON : IN_XML;
+    if (p->mode == IN_JSON) {
+        if ((rc = feed_buf_append(&p->json, s, n)) != 0) {
+            set_error(p, rc == FEED_E_TOOBIG ? FEED_E_LIMIT : rc,
+                      rc == FEED_E_TOOBIG ? "the document is too large"
+                                          : "out of memory");
+            return p->error;
+        }
+        return last ? json_parse(p) : 0;
+    }
+    if (p->mode == IN_UNKNOWN) {
+        if (last)
+            set_error(p, FEED_E_NOTFEED, "not a feed: the document is empty");
         return p->error;
     }
+    return xml_feed(p, s, n, last);
+}
+
+int
+feed_parser_charset(struct feed_parser *p, const char *charset)
+{
+    char *copy;
+
+    if (p->in != NULL)
+        return FEED_E_INVAL;
+    copy = charset ? strdup(charset) : NULL;
+    if (charset && copy == NULL)
+        return FEED_E_NOMEM;
+    free(p->charset);
+    p->charset = copy;
+    return 0;
+}
+
+int
+feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
+{
+    int rc;
+
+    if (p->error)
+        return p->error;
+    if (n > p->lim.max_bytes - p->bytes) {
+        snprintf(p->errmsg, sizeof(p->errmsg),
+                 "the document is larger than %zu bytes", p->lim.max_bytes);
+        p->error = FEED_E_LIMIT;
+        return p->error;
+    }
+    p->bytes += n;
+    if (p->in == NULL) {
+        p->in = feed_input_new(p->charset, on_input, p);
+        if (p->in == NULL) {
+            set_error(p, FEED_E_NOMEM, "out of memory");
+            return p->error;
+        }
+    }
+    rc = feed_input_push(p->in, s, n, last);
+    p->info.encoding = feed_input_encoding(p->in);
+    if (rc != 0 && !p->error)
+        set_error(p, rc, rc == FEED_E_NOMEM ? "out of memory"
+                                            : "cannot decode the document");
+    if (p->error)
+        return p->error;
+    if (last && p->info.format == FEED_FORMAT_UNKNOWN)
+        set_error(p, FEED_E_NOTFEED, "not a feed: no root element");
     return p->error;
 }
 
@@ -1073,6 +1589,10 @@ feed_parser_free(struct feed_parser *p)
         return;
     if (p->xp)
         XML_ParserFree(p->xp);
+    feed_input_free(p->in);
+    free(p->charset);
+    feed_buf_free(&p->json);
+    feed_buf_free(&p->arena);
     while (p->depth > 0) {
         if (p->levels[p->depth - 1].set_base)
             free(p->levels[p->depth - 1].base);

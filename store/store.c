@@ -10,7 +10,12 @@
  * A segment is items/NNNNNN.jsonl: a header line {"feedd_store":1}, then
  * one JSON object per item. A line only counts once its '\n' is on disk:
  * a last line without one is a torn write and is cut off at open. When an
- * ID appears twice in the log (an update), the later line wins. */
+ * ID appears twice in the log (an update), the later line wins.
+ *
+ * Keys are only ever added to a record within one format: a reader takes
+ * a missing key as "none" and ignores keys it does not know, so adding one
+ * does not change STORE_FORMAT. "image", "enclosures" and "categories"
+ * came that way. */
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +48,11 @@ static const uint64_t store_segment_max = (uint64_t)64 << 20;
 #define STORE_STATE_MAX ((size_t)64 << 20)
 /* Warnings kept between two store_warnings() calls; the rest are counted. */
 #define STORE_WARN_MAX 100
+/* The most enclosures and categories one record keeps, both ways: the
+ * first ones are kept and the rest dropped, so that store_recent() can
+ * hand them over from arrays of a fixed size. */
+#define STORE_ENCLOSURES_MAX 64
+#define STORE_CATEGORIES_MAX 256
 
 /* store_slot.ref of an ID that only the pending batch holds; recs stay
  * below STORE_REC_MAX so that no rec's ref reaches it. */
@@ -1055,6 +1065,51 @@ store_count(const struct store *s)
     return s->nrecs;
 }
 
+/* ,"image":..,"enclosures":[..],"categories":[..] of e appended to b,
+ * the lists written even when empty ([]). Additive keys: format 1 records
+ * written before them read back as having none. An enclosure without a
+ * URL and a NULL category carry nothing and are left out; past
+ * STORE_ENCLOSURES_MAX and STORE_CATEGORIES_MAX the rest are dropped.
+ * 0, or non-zero when out of memory. */
+static int
+store_put_lists(struct feed_buf *b, const struct feed_entry *e)
+{
+    const struct feed_enclosure *enc;
+    size_t i, n;
+
+    if (store_put_str(b, "image", e->image) != 0 ||
+        feed_buf_puts(b, ",\"enclosures\":[") != 0)
+        return 1;
+    for (i = n = 0; e->enclosures != NULL && i < e->nenclosures &&
+                    n < STORE_ENCLOSURES_MAX;
+         i++) {
+        enc = &e->enclosures[i];
+        if (enc->url == NULL)
+            continue;
+        if (feed_buf_puts(b, n++ > 0 ? ",{\"url\":" : "{\"url\":") != 0 ||
+            feed_buf_json(b, enc->url) != 0 ||
+            store_put_str(b, "type", enc->type) != 0)
+            return 1;
+        /* Any negative length is the "unknown" of the model. */
+        if ((enc->length >= 0
+                 ? feed_buf_printf(b, ",\"length\":%" PRId64 "}", enc->length)
+                 : feed_buf_puts(b, ",\"length\":null}")) != 0)
+            return 1;
+    }
+    if (feed_buf_puts(b, "],\"categories\":[") != 0)
+        return 1;
+    for (i = n = 0; e->categories != NULL && i < e->ncategories &&
+                    n < STORE_CATEGORIES_MAX;
+         i++) {
+        if (e->categories[i] == NULL)
+            continue;
+        if ((n++ > 0 && feed_buf_puts(b, ",") != 0) ||
+            feed_buf_json(b, e->categories[i]) != 0)
+            return 1;
+    }
+    return feed_buf_puts(b, "]") != 0;
+}
+
 /* The line of it (id already parsed), '\n' included, appended to b.
  * 0, or non-zero when out of memory. */
 static int
@@ -1075,7 +1130,7 @@ store_item_line(struct feed_buf *b, uint64_t id, const struct feed_item *it)
            store_put_time(b, "updated", e->updated) != 0 ||
            store_put_str(b, "summary", e->summary) != 0 ||
            store_put_str(b, "content", e->content) != 0 ||
-           feed_buf_puts(b, "}\n") != 0;
+           store_put_lists(b, e) != 0 || feed_buf_puts(b, "}\n") != 0;
 }
 
 int
@@ -1246,9 +1301,52 @@ store_rec_load(struct store *s, const struct store_rec *r, json_t **o)
     return 0;
 }
 
-/* it, borrowing its strings from o. 0, or -EINVAL when o is no item. */
+/* The per-call arrays that store_recent() lends the lists of an item
+ * in: on its stack, so that a callback may call it again. */
+struct store_lists {
+    struct feed_enclosure enc[STORE_ENCLOSURES_MAX];
+    const char *cat[STORE_CATEGORIES_MAX];
+};
+
+/* e's image, enclosures and categories from o, in l's arrays, borrowing
+ * the strings from o. A missing or malformed key (a record written before
+ * the keys existed, or edited by hand) gives none: NULL and 0. Like
+ * store_put_lists(), skips enclosures without a URL and categories that
+ * are not strings, and keeps at most the first STORE_*_MAX. */
+static void
+store_lists_from_json(struct feed_entry *e, const json_t *o,
+                      struct store_lists *l)
+{
+    const json_t *a, *v, *len;
+    json_int_t x;
+    size_t i, n;
+
+    e->image = store_json_str(o, "image");
+    a = json_object_get(o, "enclosures");
+    for (i = n = 0; i < json_array_size(a) && n < STORE_ENCLOSURES_MAX; i++) {
+        v = json_array_get(a, i);
+        if ((l->enc[n].url = store_json_str(v, "url")) == NULL)
+            continue;
+        l->enc[n].type = store_json_str(v, "type");
+        len = json_object_get(v, "length");
+        x = json_is_integer(len) ? json_integer_value(len) : -1;
+        l->enc[n++].length = x >= 0 ? (int64_t)x : -1;
+    }
+    e->enclosures = n > 0 ? l->enc : NULL;
+    e->nenclosures = n;
+    a = json_object_get(o, "categories");
+    for (i = n = 0; i < json_array_size(a) && n < STORE_CATEGORIES_MAX; i++)
+        if ((l->cat[n] = json_string_value(json_array_get(a, i))) != NULL)
+            n++;
+    e->categories = n > 0 ? l->cat : NULL;
+    e->ncategories = n;
+}
+
+/* it, borrowing its strings from o and its lists from l. 0, or -EINVAL
+ * when o is no item. */
 static int
-store_item_from_json(struct feed_item *it, const json_t *o)
+store_item_from_json(struct feed_item *it, const json_t *o,
+                     struct store_lists *l)
 {
     uint64_t id;
 
@@ -1268,6 +1366,7 @@ store_item_from_json(struct feed_item *it, const json_t *o)
     it->entry.updated = store_json_time(o, "updated");
     it->entry.summary = store_json_str(o, "summary");
     it->entry.content = store_json_str(o, "content");
+    store_lists_from_json(&it->entry, o, l);
     return 0;
 }
 
@@ -1275,6 +1374,7 @@ int
 store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
 {
     const struct store_rec *r;
+    struct store_lists lists;
     struct feed_item it;
     uint32_t *h = NULL, t;
     size_t k, hn = 0, i;
@@ -1312,7 +1412,7 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
         r = &s->recs[h[i]];
         if ((rc = store_rec_load(s, r, &o)) != 0)
             break;
-        if (o == NULL || store_item_from_json(&it, o) != 0)
+        if (o == NULL || store_item_from_json(&it, o, &lists) != 0)
             store_warn(s,
                        "items/%06" PRIu32 ".jsonl: record at byte %" PRIu64
                        " changed on disk, skipped",

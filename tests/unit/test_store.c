@@ -422,6 +422,208 @@ test_roundtrip(void **state)
     store_close(s);
 }
 
+/* Checks the image and lists of the items of test_lists(). */
+static int
+lists_fn(const struct feed_item *it, void *arg)
+{
+    int *calls = arg;
+
+    (*calls)++;
+    if (strcmp(it->id, "00000000000000e1") == 0) {
+        assert_string_equal(it->entry.image, "https://example.org/th\"umb.jpg");
+        assert_int_equal(it->entry.nenclosures, 2);
+        assert_non_null(it->entry.enclosures);
+        assert_string_equal(it->entry.enclosures[0].url,
+                            "https://example.org/ep1.mp3");
+        assert_string_equal(it->entry.enclosures[0].type, "audio/mpeg");
+        assert_int_equal(it->entry.enclosures[0].length, 12345678901LL);
+        assert_string_equal(it->entry.enclosures[1].url,
+                            "https://example.org/caf\xc3\xa9.pdf?a=1&b=\"2\"");
+        assert_null(it->entry.enclosures[1].type);
+        assert_int_equal(it->entry.enclosures[1].length, -1);
+        assert_int_equal(it->entry.ncategories, 3);
+        assert_non_null(it->entry.categories);
+        assert_string_equal(it->entry.categories[0], "say \"hi\"\\");
+        assert_string_equal(it->entry.categories[1],
+                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb0");
+        assert_string_equal(it->entry.categories[2], "");
+    } else {
+        assert_string_equal(it->id, "00000000000000e2");
+        assert_null(it->entry.image);
+        assert_null(it->entry.enclosures);
+        assert_int_equal(it->entry.nenclosures, 0);
+        assert_null(it->entry.categories);
+        assert_int_equal(it->entry.ncategories, 0);
+    }
+    /* The other fields are still there. */
+    assert_string_equal(it->entry.title, "with lists");
+    return 0;
+}
+
+static void
+test_lists(void **state)
+{
+    static const struct feed_enclosure enc[] = {
+        {"https://example.org/ep1.mp3", "audio/mpeg", 12345678901LL},
+        {"https://example.org/caf\xc3\xa9.pdf?a=1&b=\"2\"", NULL, -1},
+    };
+    static const char *const cats[] = {
+        "say \"hi\"\\",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xb0",
+        "",
+    };
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct feed_item it;
+    char *seg;
+    int pass, calls;
+
+    it = item("00000000000000e1", "with lists", 200);
+    it.entry.image = "https://example.org/th\"umb.jpg";
+    it.entry.enclosures = enc;
+    it.entry.nenclosures = 2;
+    it.entry.categories = cats;
+    it.entry.ncategories = 3;
+    assert_int_equal(store_add(s, &it), 0);
+    /* None at all, and a count of none with a pointer to some. */
+    it = item("00000000000000e2", "with lists", 100);
+    it.entry.categories = cats;
+    assert_int_equal(store_add(s, &it), 0);
+    assert_int_equal(store_commit(s), 0);
+    for (pass = 0; pass < 2; pass++) {
+        calls = 0;
+        assert_int_equal(store_recent(s, 10, lists_fn, &calls), 0);
+        assert_int_equal(calls, 2);
+        store_close(s);
+        s = open_ok(f);
+        assert_null(store_warnings(s));
+    }
+    store_close(s);
+
+    seg = read_file(path(f, "items/000001.jsonl"));
+    assert_non_null(strstr(seg, "{\"url\":\"https://example.org/caf\xc3\xa9"
+                                ".pdf?a=1&b=\\\"2\\\"\",\"type\":null,"
+                                "\"length\":null}]"));
+    assert_non_null(strstr(seg, "\"image\":null,\"enclosures\":[],"
+                                "\"categories\":[]}\n"));
+    free(seg);
+}
+
+/* Checks the lists of test_lists_capped()'s item. */
+static int
+capped_fn(const struct feed_item *it, void *arg)
+{
+    char want[32];
+    size_t i;
+
+    (void)arg;
+    assert_int_equal(it->entry.nenclosures, 64);
+    assert_int_equal(it->entry.ncategories, 256);
+    /* The first ones are kept, less the one without a URL. */
+    for (i = 0; i < 64; i++) {
+        snprintf(want, sizeof want, "https://e.org/%zu", i + 1);
+        assert_string_equal(it->entry.enclosures[i].url, want);
+        assert_int_equal(it->entry.enclosures[i].length, (int64_t)i + 1);
+    }
+    for (i = 0; i < 256; i++) {
+        snprintf(want, sizeof want, "c%zu", i);
+        assert_string_equal(it->entry.categories[i], want);
+    }
+    return 0;
+}
+
+static void
+test_lists_capped(void **state)
+{
+    static struct feed_enclosure enc[100];
+    static char urls[100][32], names[300][8];
+    static const char *cats[300];
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct feed_item it;
+    size_t i;
+
+    for (i = 0; i < 100; i++) {
+        snprintf(urls[i], sizeof urls[i], "https://e.org/%zu", i);
+        enc[i].url = i == 0 ? NULL : urls[i];
+        enc[i].length = (int64_t)i;
+    }
+    for (i = 0; i < 300; i++) {
+        snprintf(names[i], sizeof names[i], "c%zu", i);
+        cats[i] = names[i];
+    }
+    it = item("00000000000000c1", "many", 1);
+    it.entry.enclosures = enc;
+    it.entry.nenclosures = 100;
+    it.entry.categories = cats;
+    it.entry.ncategories = 300;
+    assert_int_equal(store_add(s, &it), 0);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_recent(s, 10, capped_fn, NULL), 0);
+    store_close(s);
+    s = open_ok(f);
+    assert_int_equal(store_recent(s, 10, capped_fn, NULL), 0);
+    store_close(s);
+}
+
+/* Checks an item of test_lists_old_records(): its lists are none, but
+ * for the one with lengths that are not one. */
+static int
+old_fn(const struct feed_item *it, void *arg)
+{
+    int *calls = arg;
+
+    (*calls)++;
+    if (strcmp(it->id, "0000000000000003") == 0) {
+        assert_int_equal(it->entry.nenclosures, 2);
+        assert_string_equal(it->entry.enclosures[0].url, "u");
+        assert_int_equal(it->entry.enclosures[0].length, -1);
+        assert_string_equal(it->entry.enclosures[1].url, "v");
+        assert_int_equal(it->entry.enclosures[1].length, -1);
+        assert_null(it->entry.enclosures[1].type);
+        return 0;
+    }
+    assert_null(it->entry.image);
+    assert_null(it->entry.enclosures);
+    assert_int_equal(it->entry.nenclosures, 0);
+    assert_null(it->entry.categories);
+    assert_int_equal(it->entry.ncategories, 0);
+    if (strcmp(it->id, "0000000000000001") == 0)
+        assert_string_equal(it->entry.title, "old");
+    return 0;
+}
+
+static void
+test_lists_old_records(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    int calls = 0;
+
+    /* A line from before the keys existed, and one whose keys hold
+     * nothing usable (edited by hand): both read back as none. */
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    write_file(path(f, "items/000001.jsonl"),
+               "{\"feedd_store\":1}\n"
+               "{\"id\":\"0000000000000001\",\"feed\":\"lwn\","
+               "\"feed_title\":null,\"feed_url\":\"https://lwn.net/\","
+               "\"stored\":1700000000,\"guid\":null,\"link\":null,"
+               "\"title\":\"old\",\"author\":null,\"published\":5,"
+               "\"updated\":null,\"summary\":null,\"content\":null}\n"
+               "{\"id\":\"0000000000000002\",\"image\":7,"
+               "\"enclosures\":[\"x\",{\"url\":null},{\"type\":\"a/b\"}],"
+               "\"categories\":[1,null,{}]}\n"
+               "{\"id\":\"0000000000000003\",\"enclosures\":["
+               "{\"url\":\"u\",\"length\":-5},"
+               "{\"url\":\"v\",\"type\":3,\"length\":\"7\"}]}\n");
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_recent(s, 10, old_fn, &calls), 0);
+    assert_int_equal(calls, 3);
+    store_close(s);
+}
+
 static void
 test_update(void **state)
 {
@@ -860,6 +1062,9 @@ main(void)
         T(test_lock),
         T(test_recent),
         T(test_roundtrip),
+        T(test_lists),
+        T(test_lists_capped),
+        T(test_lists_old_records),
         T(test_update),
         T(test_torn_last_line),
         T(test_torn_header),
