@@ -12,12 +12,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include <uchardet/uchardet.h>
+
 #include "feeds.h"
 #include "input.h"
 
-/* How many bytes are held to find the encoding. The XML declaration is
- * at the start; 512 bytes leave room for white space and a comment. */
-#define SNIFF_BYTES 512
+/* How many bytes are held to find the encoding: the XML declaration is
+ * at the start, but a document that declares nothing and is not UTF-8
+ * needs a sample for uchardet to guess from. */
+#define SNIFF_BYTES 4096
 #define CONV_CHUNK 16384
 #define REF_MAX 40
 
@@ -597,6 +600,67 @@ xml_decl_encoding(const char *s, size_t n, char *name, size_t size)
     return 0;
 }
 
+/* 1 when b[0..n) is UTF-8, a character cut short at the end aside. */
+static int
+utf8_prefix_valid(const unsigned char *b, size_t n)
+{
+    const unsigned char *end = b + n;
+
+    while (b < end) {
+        int len;
+
+        if (*b < 0x80) {
+            b++;
+            continue;
+        }
+        len = utf8_check(b, (size_t)(end - b));
+        if (len < 0)
+            return 1;
+        if (len == 0)
+            return 0;
+        b += len;
+    }
+    return 1;
+}
+
+int
+feed_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)s, *end = b + n;
+
+    while (b < end) {
+        int len = *b < 0x80 ? 1 : utf8_check(b, (size_t)(end - b));
+
+        if (len <= 0)
+            return 0;
+        b += len;
+    }
+    return 1;
+}
+
+static int
+single_byte(const char *name)
+{
+    static const char *const prefixes[] = {"windows-125", "cp125", "iso-8859",
+                                           "iso8859", "koi8", "latin",
+                                           "mac"};
+
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncasecmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when b[0..n) holds at least one multi-byte UTF-8 character. */
+static int
+has_utf8_sequences(const unsigned char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] >= 0xc2 && utf8_check(b + i, n - i) > 1)
+            return 1;
+    return 0;
+}
+
 /* Picks the encoding from the held bytes and sets up the decoder.
  * Returns how many leading bytes (a BOM) to drop. */
 static size_t
@@ -639,7 +703,33 @@ choose(struct feed_input *in)
                strncasecmp(decl, "utf-32", 6) != 0) {
         label = decl;
     }
+    /* Nothing says what the bytes are, and they are not UTF-8: guess,
+     * from the sample held (chardet's way; feeds in legacy CJK and
+     * Cyrillic encodings often declare nothing). */
+    if (label == NULL && !utf8_prefix_valid(b, n)) {
+        uchardet_t ud = uchardet_new();
+
+        if (ud != NULL) {
+            const char *guess;
+
+            if (uchardet_handle_data(ud, (const char *)b, n) == 0) {
+                uchardet_data_end(ud);
+                guess = uchardet_get_charset(ud);
+                if (guess && *guess && strlen(guess) < sizeof(decl)) {
+                    snprintf(decl, sizeof(decl), "%s", guess);
+                    label = decl;
+                }
+            }
+            uchardet_delete(ud);
+        }
+    }
     name = label ? iconv_name(label) : NULL;
+    /* A single-byte encoding declared over bytes that read as UTF-8 with
+     * real multi-byte characters: the declaration is the mistake (text
+     * in windows-1252 or KOI8-R practically never forms valid UTF-8). */
+    if (name && skip == 0 && single_byte(name) && has_utf8_sequences(b, n) &&
+        utf8_prefix_valid(b, n))
+        name = NULL;
     in->state = S_UTF8;
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");
     if (name) {

@@ -34,4 +34,7 @@ int feed_input_repaired(const struct feed_input *);
 
 void feed_input_free(struct feed_input *);
 
+/* 1 when s[0..n) is whole, valid UTF-8 (U+FFFE and U+FFFF excluded). */
+int feed_utf8_valid(const char *s, size_t n);
+
 #endif

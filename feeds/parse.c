@@ -86,6 +86,8 @@ enum field {
     F_CATEGORY, /* one category's text, moved to the list when it ends */
     F_AUTHOR2,  /* itunes:author: used when nothing else names one */
     F_SUMMARY2, /* itunes:summary, media:description: likewise */
+    F_TITLE2,   /* dc:title, media:title: likewise */
+    F_SCRATCH,  /* a repeated element: read, then dropped */
     F_FEED_TITLE, /* the feed's own, outside any entry */
     F_FEED_LINK,
     F_FEED_AUTHOR,
@@ -153,6 +155,7 @@ struct feed_parser {
     size_t container_depth; /* channel / feed: feed-level fields */
     struct feed_buf f[F_NFIELDS];
     int have[F_NFIELDS];
+    int weak[F_NFIELDS]; /* filled from a weaker source: see cap_weak() */
     int link_rank; /* how good the link in f[F_LINK] is */
     int guid_is_permalink;
     size_t author_depth; /* inside an Atom <author> */
@@ -173,6 +176,7 @@ struct feed_parser {
     enum mode cap_mode;
     size_t cap_depth;
     int cap_strip; /* html or xhtml title: strip the markup at the end */
+    int cap_b64;   /* Atom 0.3 mode="base64": decode at the end */
 
     size_t bytes;
     size_t entries;
@@ -409,6 +413,18 @@ decode_entities(struct feed_buf *b)
     b->len = (size_t)(w - b->data);
 }
 
+/* The first place needle occurs in s, ignoring ASCII case; NULL. */
+static char *
+strcasestr_n(char *s, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *s; s++)
+        if (strncasecmp(s, needle, n) == 0)
+            return s;
+    return NULL;
+}
+
 /* Removes markup from HTML text in place: tags dropped, entities decoded,
  * so that a title is plain text. */
 static void
@@ -424,6 +440,17 @@ strip_markup(struct feed_buf *b)
             char *gt = strchr(r, '>');
 
             if (gt) {
+                /* What a script or a style holds is not text at all. */
+                if (strncasecmp(r + 1, "script", 6) == 0 ||
+                    strncasecmp(r + 1, "style", 5) == 0) {
+                    const char *name = r[2] == 'c' || r[2] == 'C'
+                                           ? "</script"
+                                           : "</style";
+                    char *close = strcasestr_n(gt, name);
+
+                    if (close && (gt = strchr(close, '>')) == NULL)
+                        gt = close + strlen(close) - 1;
+                }
                 r = gt;
                 continue;
             }
@@ -463,6 +490,7 @@ entry_reset(struct feed_parser *p)
     for (i = 0; i < F_FEED_TITLE; i++) {
         feed_buf_reset(&p->f[i]);
         p->have[i] = 0;
+        p->weak[i] = 0;
     }
     p->link_rank = 0;
     p->guid_is_permalink = 0;
@@ -540,6 +568,8 @@ entry_emit(struct feed_parser *p)
     e.guid = FIELD(F_GUID);
     e.link = FIELD(F_LINK);
     e.title = FIELD(F_TITLE);
+    if (e.title == NULL)
+        e.title = FIELD(F_TITLE2);
     e.author = FIELD(F_AUTHOR);
     if (e.author == NULL)
         e.author = FIELD(F_AUTHOR2);
@@ -619,12 +649,31 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
 static void
 cap_start(struct feed_parser *p, enum field f, enum mode m)
 {
+    /* The first of repeated elements wins (two <title>s, two <guid>s):
+     * later ones are read into a field nobody looks at; but a field
+     * filled from a weaker source (Atom 0.3's issued, dc:date) gives way
+     * to the element that is the format's own. */
+    if (p->have[f] && p->f[f].len > 0 && f != F_CATEGORY && !p->weak[f])
+        f = F_SCRATCH;
+    p->weak[f] = 0;
     p->cap = f;
     p->cap_mode = m;
     p->cap_depth = p->depth;
     p->cap_strip = 0;
+    p->cap_b64 = 0;
     feed_buf_reset(&p->f[f]);
     p->have[f] = 1;
+}
+
+/* cap_start() for a weaker source of f: it fills f only when nothing
+ * has, and anything stronger that comes later replaces it. */
+static void
+cap_weak(struct feed_parser *p, enum field f, enum mode m)
+{
+    if (p->have[f] && p->f[f].len > 0)
+        f = F_SCRATCH;
+    cap_start(p, f, m);
+    p->weak[f] = 1;
 }
 
 /* The mode of an Atom text construct (RFC 4287 §3.1) or Atom 0.3
@@ -643,6 +692,63 @@ atom_mode(const char **atts)
         strcmp(type, "application/xhtml+xml") == 0)
         return M_XHTML;
     return M_HTML;
+}
+
+/* Starts capturing an Atom text construct (or Atom 0.3 content) into f.
+ * A title ends up plain text whatever its type. */
+static void
+atom_cap(struct feed_parser *p, enum field f, const char **atts, int title)
+{
+    const char *mode = attr(atts, "mode");
+
+    const char *type = attr(atts, "type");
+
+    cap_start(p, f, atom_mode(atts));
+    p->cap_strip = title && p->cap_mode != M_TEXT;
+    /* Atom 0.3's mode="base64", and RFC 4287 §4.1.3.3: a MIME type that
+     * is neither text nor XML is base64. */
+    if ((mode && strcmp(mode, "base64") == 0) ||
+        (type && strchr(type, '/') && strncmp(type, "text/", 5) != 0 &&
+         !strstr(type, "xml") && !strstr(type, "html"))) {
+        /* Decoded at the end; its type says whether it is HTML. */
+        p->cap_b64 = 1;
+        p->cap_mode = M_TEXT;
+        p->cap_strip = title && type && strstr(type, "html") != NULL;
+    }
+}
+
+/* Decodes base64 in place (RFC 4648 §4; white space skipped). -1 when it
+ * is not base64. */
+static int
+base64_decode(struct feed_buf *b)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned acc = 0;
+    int bits = 0;
+    char *r, *w;
+
+    if (b->data == NULL)
+        return 0;
+    for (r = w = b->data; *r; r++) {
+        const char *c;
+
+        if (isspace((unsigned char)*r))
+            continue;
+        if (*r == '=')
+            break;
+        if ((c = strchr(alphabet, *r)) == NULL)
+            return -1;
+        acc = acc << 6 | (unsigned)(c - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            *w++ = (char)((acc >> bits) & 0xff);
+        }
+    }
+    *w = '\0';
+    b->len = (size_t)(w - b->data);
+    return 0;
 }
 
 /* 1 when an Atom link is the entry's page: rel="alternate" (RFC 4287
@@ -790,6 +896,12 @@ media_child(struct feed_parser *p, const char *local, const char **atts)
                       attr(atts, "fileSize"));
     } else if (strcmp(local, "thumbnail") == 0) {
         set_image(p, attr(atts, "url"));
+    } else if (strcmp(local, "title") == 0) {
+        const char *type = attr(atts, "type");
+
+        cap_start(p, F_TITLE2,
+                  type && strcmp(type, "html") == 0 ? M_HTML : M_TEXT);
+        p->cap_strip = 1;
     } else if (strcmp(local, "description") == 0 && !p->have[F_SUMMARY2]) {
         const char *type = attr(atts, "type");
 
@@ -808,8 +920,7 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
 
     if (atom) {
         if (strcmp(local, "title") == 0) {
-            cap_start(p, F_TITLE, atom_mode(atts));
-            p->cap_strip = p->cap_mode != M_TEXT;
+            atom_cap(p, F_TITLE, atts, 1);
         } else if (strcmp(local, "link") == 0) {
             const char *rel = attr(atts, "rel");
 
@@ -825,18 +936,20 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
                 add_category(p, term, strlen(term));
         } else if (strcmp(local, "id") == 0) {
             cap_start(p, F_GUID, M_TEXT);
-        } else if (strcmp(local, "published") == 0 ||
-                   strcmp(local, "issued") == 0) {
+        } else if (strcmp(local, "published") == 0) {
             cap_start(p, F_PUBLISHED, M_TEXT);
-        } else if (strcmp(local, "updated") == 0 ||
-                   strcmp(local, "modified") == 0) {
+        } else if (strcmp(local, "issued") == 0) {
+            cap_weak(p, F_PUBLISHED, M_TEXT);
+        } else if (strcmp(local, "updated") == 0) {
             cap_start(p, F_UPDATED, M_TEXT);
+        } else if (strcmp(local, "modified") == 0) {
+            cap_weak(p, F_UPDATED, M_TEXT);
         } else if (strcmp(local, "author") == 0) {
             p->author_depth = p->depth;
         } else if (strcmp(local, "summary") == 0) {
-            cap_start(p, F_SUMMARY, atom_mode(atts));
+            atom_cap(p, F_SUMMARY, atts, 0);
         } else if (strcmp(local, "content") == 0) {
-            cap_start(p, F_CONTENT, atom_mode(atts));
+            atom_cap(p, F_CONTENT, atts, 0);
         }
         if (p->is_atom || !own)
             return;
@@ -863,25 +976,29 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
             cap_start(p, F_SUMMARY, M_HTML);
         } else if (strcmp(local, "pubDate") == 0) {
             cap_start(p, F_PUBLISHED, M_TEXT);
-        } else if (strcmp(local, "author") == 0 && !p->have[F_AUTHOR]) {
+        } else if (strcmp(local, "author") == 0) {
             cap_start(p, F_AUTHOR, M_TEXT);
         }
         return;
     }
     switch (ns) {
     case NS_DC:
-        if (strcmp(local, "creator") == 0 && !p->have[F_AUTHOR])
-            cap_start(p, F_AUTHOR, M_TEXT);
+        if (strcmp(local, "creator") == 0)
+            cap_weak(p, F_AUTHOR, M_TEXT);
         else if (strcmp(local, "subject") == 0)
             cap_start(p, F_CATEGORY, M_TEXT);
-        else if (strcmp(local, "date") == 0 && !p->have[F_UPDATED])
-            cap_start(p, F_UPDATED, M_TEXT);
+        else if (strcmp(local, "title") == 0) {
+            cap_start(p, F_TITLE2, M_TEXT);
+            p->cap_strip = 1;
+        }
+        else if (strcmp(local, "date") == 0)
+            cap_weak(p, F_UPDATED, M_TEXT);
         break;
     case NS_DCTERMS:
         if (strcmp(local, "modified") == 0)
-            cap_start(p, F_UPDATED, M_TEXT);
-        else if (strcmp(local, "issued") == 0 && !p->have[F_PUBLISHED])
-            cap_start(p, F_PUBLISHED, M_TEXT);
+            cap_weak(p, F_UPDATED, M_TEXT);
+        else if (strcmp(local, "issued") == 0)
+            cap_weak(p, F_PUBLISHED, M_TEXT);
         break;
     case NS_CONTENT:
         if (strcmp(local, "encoded") == 0)
@@ -1106,6 +1223,14 @@ cap_end(struct feed_parser *p)
     enum field f = p->cap;
 
     p->cap = F_NONE;
+    /* Decoded bytes must be UTF-8 like everything else, or go. */
+    if (p->cap_b64 &&
+        (base64_decode(b) != 0 ||
+         !feed_utf8_valid(b->data ? b->data : "", b->len) ||
+         memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
+        feed_buf_reset(b);
+        p->have[f] = 0;
+    }
     if (p->cap_strip)
         strip_markup(b);
     trim(b);

@@ -246,9 +246,9 @@ test_limits(void **state)
     lim.max_depth = 16;
     feed_buf_init(&deep, 0);
     assert_int_equal(feed_buf_puts(&deep, "<rss><channel><item>"), 0);
-    /* More than the 512 bytes the parser holds to find the encoding, so
-     * that this one push reaches expat. */
-    for (int i = 0; i < 200; i++)
+    /* More than the 4 KiB the parser holds to find the encoding, so that
+     * this one push reaches expat. */
+    for (int i = 0; i < 2000; i++)
         assert_int_equal(feed_buf_puts(&deep, "<x>"), 0);
     p = feed_parser_new(&lim, NULL, count_entry, &n);
     assert_int_equal(feed_parser_push(p, deep.data, deep.len, 0),
