@@ -39,6 +39,33 @@ put_str(struct feed_buf *b, const char *key, const char *val)
     return feed_buf_json(b, val);
 }
 
+/* "enclosures": [{"url", "type", "length"}], "categories": [...] */
+static int
+put_lists(struct feed_buf *b, const struct feed_entry *e)
+{
+    size_t i;
+
+    if (feed_buf_puts(b, ",\"enclosures\":[") != 0)
+        return -1;
+    for (i = 0; i < e->nenclosures; i++) {
+        const struct feed_enclosure *x = &e->enclosures[i];
+
+        if (feed_buf_puts(b, i ? ",{\"url\":" : "{\"url\":") ||
+            feed_buf_json(b, x->url) || feed_buf_puts(b, ",\"type\":") ||
+            feed_buf_json(b, x->type) ||
+            (x->length >= 0
+                 ? feed_buf_printf(b, ",\"length\":%lld}", (long long)x->length)
+                 : feed_buf_puts(b, ",\"length\":null}")))
+            return -1;
+    }
+    if (feed_buf_puts(b, "],\"categories\":[") != 0)
+        return -1;
+    for (i = 0; i < e->ncategories; i++)
+        if ((i && feed_buf_puts(b, ",")) || feed_buf_json(b, e->categories[i]))
+            return -1;
+    return feed_buf_puts(b, "]");
+}
+
 static int
 on_entry(const struct feed_entry *e, void *arg)
 {
@@ -58,7 +85,8 @@ on_entry(const struct feed_entry *e, void *arg)
         put_date(b, "updated", e->updated) ||
         put_str(b, "author", e->author) ||
         put_str(b, "summary", e->summary) ||
-        put_str(b, "content", e->content) || feed_buf_puts(b, "}\n"))
+        put_str(b, "content", e->content) || put_str(b, "image", e->image) ||
+        put_lists(b, e) || feed_buf_puts(b, "}\n"))
         return -1;
     fwrite(b->data, 1, b->len, stdout);
     return 0;
@@ -75,14 +103,14 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     ssize_t n;
     int fd, rc = 0;
 
-    (void)charset;
     c->file = path;
     abs = realpath(path, NULL);
     snprintf(base, sizeof(base), "file://%s", abs ? abs : path);
     free(abs);
     c->parser = feed_parser_new(NULL, base, on_entry, c);
-    if (c->parser == NULL) {
+    if (c->parser == NULL || feed_parser_charset(c->parser, charset) != 0) {
         fprintf(stderr, "feedd: out of memory\n");
+        feed_parser_free(c->parser);
         return -1;
     }
     if ((fd = open(path, O_RDONLY)) < 0) {
@@ -110,9 +138,12 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
         feed_buf_json(&c->line, path) == 0 &&
         feed_buf_printf(&c->line, ",\"format\":\"%s\",\"entries\":%zu,"
-                                  "\"error\":",
+                                  "\"encoding\":\"%s\",\"error\":",
                         feed_format_name(feed_parser_info(c->parser)->format),
-                        feed_parser_entries(c->parser)) == 0 &&
+                        feed_parser_entries(c->parser),
+                        feed_parser_info(c->parser)->encoding
+                            ? feed_parser_info(c->parser)->encoding
+                            : "") == 0 &&
         feed_buf_json(&c->line, err) == 0 &&
         feed_buf_puts(&c->line, "}\n") == 0)
         fwrite(c->line.data, 1, c->line.len, stdout);

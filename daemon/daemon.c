@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -46,6 +47,7 @@ struct feed_rt {
     struct feed_parser *parser; /* while a poll is under way */
     size_t entries, fresh;
     unsigned lost_at_start; /* d->lost_batches when this poll began */
+    int pushed; /* the parser has had bytes */
     int busy;
 };
 
@@ -91,53 +93,86 @@ path_join(const char *dir, const char *name)
 
 /* ---- publishing ---- */
 
+/* The items store_recent() lends, copied for the writer: each item's
+ * strings go into one allocation of its own. */
 struct collect {
     struct feed_item *items;
+    void **blocks;
     size_t n, cap;
-    char **strings; /* copies the items point into */
-    size_t nstrings;
 };
 
-static char *
-keep(struct collect *c, const char *s)
+static size_t
+str_size(const char *s)
 {
-    char *copy;
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s into *at, advancing it; NULL stays NULL. */
+static const char *
+put_str(char **at, const char *s)
+{
+    char *d;
+    size_t n;
 
     if (s == NULL)
         return NULL;
-    if ((copy = strdup(s)) == NULL)
-        return NULL;
-    c->strings[c->nstrings++] = copy;
-    return copy;
+    n = strlen(s) + 1;
+    d = memcpy(*at, s, n);
+    *at += n;
+    return d;
 }
 
-/* store_recent() lends each item only for the call: copy what the writer
- * needs. */
 static int
 collect_item(const struct feed_item *it, void *arg)
 {
     struct collect *c = arg;
+    const struct feed_entry *e = &it->entry;
     struct feed_item *dst;
+    struct feed_enclosure *enc;
+    const char **cats;
+    size_t size, i;
+    char *block, *at;
 
     if (c->n == c->cap)
         return -ENOMEM;
+    size = e->nenclosures * sizeof(*enc) + e->ncategories * sizeof(*cats) +
+           str_size(e->guid) + str_size(e->link) + str_size(e->title) +
+           str_size(e->author) + str_size(e->summary) +
+           str_size(e->content) + str_size(e->image) + str_size(it->feed) +
+           str_size(it->feed_title) + str_size(it->feed_url);
+    for (i = 0; i < e->nenclosures; i++)
+        size += str_size(e->enclosures[i].url) +
+                str_size(e->enclosures[i].type);
+    for (i = 0; i < e->ncategories; i++)
+        size += str_size(e->categories[i]);
+    if ((block = malloc(size ? size : 1)) == NULL)
+        return -ENOMEM;
+    c->blocks[c->n] = block;
     dst = &c->items[c->n++];
     *dst = *it;
-    dst->entry.guid = keep(c, it->entry.guid);
-    dst->entry.link = keep(c, it->entry.link);
-    dst->entry.title = keep(c, it->entry.title);
-    dst->entry.author = keep(c, it->entry.author);
-    dst->entry.summary = keep(c, it->entry.summary);
-    dst->entry.content = keep(c, it->entry.content);
-    dst->entry.image = keep(c, it->entry.image);
-    /* The writer does not show enclosures or categories yet. */
-    dst->entry.enclosures = NULL;
-    dst->entry.nenclosures = 0;
-    dst->entry.categories = NULL;
-    dst->entry.ncategories = 0;
-    dst->feed = keep(c, it->feed);
-    dst->feed_title = keep(c, it->feed_title);
-    dst->feed_url = keep(c, it->feed_url);
+    /* Pointer arrays first: they need the alignment malloc gives. */
+    enc = (struct feed_enclosure *)(void *)block;
+    cats = (const char **)(void *)(enc + e->nenclosures);
+    at = (char *)(cats + e->ncategories);
+    for (i = 0; i < e->nenclosures; i++) {
+        enc[i] = e->enclosures[i];
+        enc[i].url = put_str(&at, e->enclosures[i].url);
+        enc[i].type = put_str(&at, e->enclosures[i].type);
+    }
+    for (i = 0; i < e->ncategories; i++)
+        cats[i] = put_str(&at, e->categories[i]);
+    dst->entry.enclosures = e->nenclosures ? enc : NULL;
+    dst->entry.categories = e->ncategories ? cats : NULL;
+    dst->entry.guid = put_str(&at, e->guid);
+    dst->entry.link = put_str(&at, e->link);
+    dst->entry.title = put_str(&at, e->title);
+    dst->entry.author = put_str(&at, e->author);
+    dst->entry.summary = put_str(&at, e->summary);
+    dst->entry.content = put_str(&at, e->content);
+    dst->entry.image = put_str(&at, e->image);
+    dst->feed = put_str(&at, it->feed);
+    dst->feed_title = put_str(&at, it->feed_title);
+    dst->feed_url = put_str(&at, it->feed_url);
     return 0;
 }
 
@@ -157,8 +192,8 @@ publish(struct daemon *d)
     feed_buf_init(&out, 0);
     c.cap = n;
     c.items = calloc(n ? n : 1, sizeof(*c.items));
-    c.strings = calloc(n * 10 + 1, sizeof(*c.strings));
-    if (c.items == NULL || c.strings == NULL) {
+    c.blocks = calloc(n ? n : 1, sizeof(*c.blocks));
+    if (c.items == NULL || c.blocks == NULL) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -212,9 +247,9 @@ fail:
     errno = -rc;
     log_warn("publish");
 done:
-    for (i = 0; i < c.nstrings; i++)
-        free(c.strings[i]);
-    free(c.strings);
+    for (i = 0; i < c.n; i++)
+        free(c.blocks[i]);
+    free(c.blocks);
     free(c.items);
     free(path);
     feed_buf_free(&out);
@@ -298,11 +333,48 @@ on_entry(const struct feed_entry *e, void *arg)
     return 0;
 }
 
+/* The charset parameter of a Content-Type (RFC 9110 §8.3), into out;
+ * 0 when there is none. */
 static int
-on_data(const char *p, size_t n, const char **error, void *arg)
+content_type_charset(const char *ct, char *out, size_t size)
+{
+    const char *p = ct;
+    size_t n;
+
+    while (p && (p = strchr(p, ';')) != NULL) {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, "charset=", 8) != 0)
+            continue;
+        p += 8;
+        if (*p == '"')
+            p++;
+        n = strcspn(p, "\"; \t");
+        if (n == 0 || n >= size)
+            return 0;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+static int
+on_data(const char *p, size_t n, const char *content_type,
+        const char **error, void *arg)
 {
     struct feed_rt *fr = arg;
+    char charset[64];
 
+    /* RFC 7303 §3: the HTTP charset beats the XML declaration. */
+    if (!fr->pushed && content_type_charset(content_type, charset,
+                                            sizeof(charset)) &&
+        feed_parser_charset(fr->parser, charset) != 0) {
+        *error = "out of memory";
+        return -1;
+    }
+    fr->pushed = 1;
     if (feed_parser_push(fr->parser, p, n, 0) != 0) {
         *error = feed_parser_error(fr->parser);
         return -1;
@@ -410,6 +482,7 @@ poll_feed(struct feed_rt *fr)
         return;
     feed_limits_default(&lim);
     fr->entries = fr->fresh = 0;
+    fr->pushed = 0;
     fr->lost_at_start = d->lost_batches;
     fr->parser = feed_parser_new(&lim, fr->cf->location, on_entry, fr);
     if (fr->parser == NULL) {

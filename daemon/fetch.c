@@ -202,7 +202,8 @@ on_write(char *p, size_t size, size_t n, void *arg)
     x->bytes += len;
     if (status != 0 && (status < 200 || status > 299))
         return len;
-    if (x->on_data && x->on_data(p, len, &x->abort_error, x->arg) != 0) {
+    if (x->on_data &&
+        x->on_data(p, len, x->content_type, &x->abort_error, x->arg) != 0) {
         if (x->abort_error == NULL)
             x->abort_error = "aborted";
         return 0;

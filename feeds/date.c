@@ -221,6 +221,13 @@ named_zone(const char *s, size_t n, int *offset)
     };
     size_t i;
 
+    /* RFC 822's military zones had their signs the wrong way round; RFC
+     * 2822 §4.3 says to take them as -0000: the time as written. */
+    if (n == 1 && isalpha((unsigned char)s[0]) && s[0] != 'J' &&
+        s[0] != 'j') {
+        *offset = 0;
+        return 0;
+    }
     for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
         if (strlen(zones[i].name) == n &&
             strncasecmp(s, zones[i].name, n) == 0) {

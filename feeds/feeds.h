@@ -64,6 +64,7 @@ enum feed_format {
     FEED_FORMAT_ATOM10,
     FEED_FORMAT_JSON10, /* JSON Feed */
     FEED_FORMAT_JSON11,
+    FEED_FORMAT_CDF, /* Microsoft's Channel Definition Format */
 };
 
 /* "rss20", "atom10", ... ("unknown"). */

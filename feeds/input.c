@@ -123,8 +123,18 @@ bad_control(unsigned char c)
     return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
 
+/* 1 when a character reference to cp is allowed (XML 1.0 §2.2 Char). */
+static int
+xml_char(unsigned long cp)
+{
+    return cp == 0x9 || cp == 0xa || cp == 0xd ||
+           (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+           (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
 /* What a '&' at s starts (XML 1.0 §4.1): how many bytes form a valid
- * reference, 0 when it is a bare '&' (as in an unescaped URL query), -1
+ * reference, 0 when it is a bare '&' (as in an unescaped URL query),
+ * -2 when it is a character reference to what XML forbids ("&#x1a;"), -1
  * when the chunk ends before that is known. */
 static int
 reference_length(const char *s, size_t n)
@@ -134,6 +144,7 @@ reference_length(const char *s, size_t n)
     if (i >= n)
         return -1;
     if (s[1] == '#') {
+        unsigned long cp = 0;
         int hex = 0;
 
         i = 2;
@@ -144,10 +155,17 @@ reference_length(const char *s, size_t n)
         for (; i < n && i < REF_MAX; i++) {
             unsigned char c = (unsigned char)s[i];
 
-            if (c == ';')
-                return i > (size_t)(2 + hex) ? (int)i + 1 : 0;
+            if (c == ';') {
+                if (i == (size_t)(2 + hex))
+                    return 0;
+                return xml_char(cp) ? (int)i + 1 : -2;
+            }
             if (!(hex ? isxdigit(c) : isdigit(c)))
                 return 0;
+            if (cp < 0x110000)
+                cp = cp * (hex ? 16 : 10) +
+                     (unsigned long)(isdigit(c) ? c - '0'
+                                                : tolower(c) - 'a' + 10);
         }
         return i >= REF_MAX ? 0 : -1;
     }
@@ -299,8 +317,20 @@ repair(struct feed_input *in, const char *s, size_t n, int last)
             {
                 int len = reference_length(p, left);
 
-                if (len < 0 && !last)
+                if (len == -1 && !last)
                     goto carry;
+                if (len == -2) {
+                    /* A reference to a control character: a space. */
+                    const char *semi = memchr(p, ';', left);
+
+                    if ((rc = feed_buf_append(&in->fixed, run,
+                                              (size_t)(p - run))) != 0 ||
+                        (rc = feed_buf_append(&in->fixed, " ", 1)) != 0)
+                        return rc;
+                    in->repaired = 1;
+                    p = run = semi + 1;
+                    break;
+                }
                 if (len > 0) {
                     if (p[1] == '#' && p[2] == 'X') {
                         if ((rc = feed_buf_append(&in->fixed, run,

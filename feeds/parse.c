@@ -144,6 +144,7 @@ struct feed_parser {
     struct feed_info info;
     enum ns root_ns;
     int is_atom; /* the document is Atom (a <feed> or <entry> root) */
+    int is_cdf;  /* Microsoft's Channel Definition Format (CHANNEL/ITEM) */
 
     struct level *levels;
     size_t depth, nlevels;
@@ -210,7 +211,7 @@ feed_format_name(enum feed_format f)
     static const char *const names[] = {
         "unknown", "rss090", "rss091", "rss092", "rss093", "rss094",
         "rss10",   "rss11",  "rss20",  "atom03", "atom10", "json10",
-        "json11",
+        "json11",  "cdf",
     };
 
     if ((size_t)f >= sizeof(names) / sizeof(names[0]))
@@ -439,6 +440,13 @@ strip_markup(struct feed_buf *b)
                           r[1] == '!' || r[1] == '?')) {
             char *gt = strchr(r, '>');
 
+            if (gt && strncmp(r, "<!--", 4) == 0) {
+                /* A comment ends at "-->", whatever it holds. */
+                char *end = strstr(r + 4, "-->");
+
+                r = end ? end + 2 : r + strlen(r) - 1;
+                continue;
+            }
             if (gt) {
                 /* What a script or a style holds is not text at all. */
                 if (strncasecmp(r + 1, "script", 6) == 0 ||
@@ -966,7 +974,11 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
         } else if (strcmp(local, "category") == 0) {
             cap_start(p, F_CATEGORY, M_TEXT);
         } else if (strcmp(local, "link") == 0) {
-            cap_start(p, F_LINK, M_TEXT);
+            /* Some RSS borrows Atom's <link href=.../>. */
+            if (attr(atts, "href"))
+                take_link_attr(p, F_LINK, atts);
+            else
+                cap_start(p, F_LINK, M_TEXT);
         } else if (strcmp(local, "guid") == 0) {
             const char *pl = attr(atts, "isPermaLink");
 
@@ -1020,6 +1032,10 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
     }
 }
 
+static int set_field(struct feed_parser *p, enum field f, const char *s,
+                     int escape);
+static void cdf_base(struct feed_parser *p, const char **atts);
+
 /* Decides the document's format from its root element. */
 static void
 root_start(struct feed_parser *p, enum ns ns, const char *local,
@@ -1038,6 +1054,19 @@ root_start(struct feed_parser *p, enum ns ns, const char *local,
         p->root_ns = NS_RSS10;
     } else if (strcmp(local, "Channel") == 0 && ns == NS_RSS11) {
         p->info.format = FEED_FORMAT_RSS11;
+    } else if (strcasecmp(local, "CHANNEL") == 0 && ns == NS_NONE) {
+        /* CDF (W3C NOTE-CDFsubmit): upper-case elements, the links in
+         * attributes. */
+        p->is_cdf = 1;
+        p->info.format = FEED_FORMAT_CDF;
+        p->container_depth = p->depth;
+        cdf_base(p, atts);
+        if (attr(atts, "HREF")) {
+            if (set_field(p, F_FEED_LINK, attr(atts, "HREF"), 0) == 0 &&
+                absolutize(p, &p->f[F_FEED_LINK]) != 0)
+                set_error(p, FEED_E_NOMEM, "out of memory");
+            sync_info(p);
+        }
     } else if ((strcmp(local, "feed") == 0 || strcmp(local, "entry") == 0) &&
                (ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_NONE ||
                 ns == NS_OTHER)) {
@@ -1057,6 +1086,54 @@ root_start(struct feed_parser *p, enum ns ns, const char *local,
         snprintf(msg, sizeof(msg), "not a feed: the root element is <%.100s>",
                  local);
         set_error(p, FEED_E_NOTFEED, msg);
+    }
+}
+
+/* CDF's BASE attribute is its xml:base. */
+static void
+cdf_base(struct feed_parser *p, const char **atts)
+{
+    struct level *lv = &p->levels[p->depth - 1];
+    const char *base = attr(atts, "BASE");
+
+    if (base == NULL || lv->set_base)
+        return;
+    feed_buf_reset(&p->tmp);
+    if (feed_url_resolve(lv->base ? lv->base : p->base_url, base, &p->tmp) ==
+            0 &&
+        p->tmp.len) {
+        if ((lv->base = strdup(p->tmp.data)) == NULL) {
+            set_error(p, FEED_E_NOMEM, "out of memory");
+            return;
+        }
+        lv->set_base = 1;
+    }
+}
+
+/* Elements of a CDF document below its root. */
+static void
+cdf_start(struct feed_parser *p, const char *local, const char **atts)
+{
+    const char *v;
+
+    cdf_base(p, atts);
+    if (p->entry_depth == 0 && strcasecmp(local, "ITEM") == 0) {
+        p->entry_depth = p->depth;
+        entry_reset(p);
+        if ((v = attr(atts, "HREF")) && set_field(p, F_LINK, v, 0) == 0 &&
+            absolutize(p, &p->f[F_LINK]) != 0)
+            set_error(p, FEED_E_NOMEM, "out of memory");
+        if ((v = attr(atts, "LASTMOD")))
+            (void)set_field(p, F_UPDATED, v, 0);
+        return;
+    }
+    if (p->depth == (p->entry_depth ? p->entry_depth : p->container_depth) + 1) {
+        int item = p->entry_depth != 0;
+
+        if (strcasecmp(local, "TITLE") == 0)
+            cap_start(p, item ? F_TITLE : F_FEED_TITLE, M_TEXT);
+        else if (item && strcasecmp(local, "ABSTRACT") == 0)
+            cap_start(p, F_SUMMARY, M_TEXT);
     }
 }
 
@@ -1153,7 +1230,7 @@ on_start(void *ud, const char *name, const char **atts)
         return;
     }
 
-    if (p->entry_depth) {
+    if (p->entry_depth && !p->is_cdf) {
         if (p->depth == p->entry_depth + 1) {
             entry_child(p, ns, local, atts);
         } else if (p->author_depth && p->depth == p->author_depth + 1 &&
@@ -1165,6 +1242,11 @@ on_start(void *ud, const char *name, const char **atts)
         } else if (ns == NS_MEDIA) {
             media_child(p, local, atts);
         }
+        return;
+    }
+
+    if (p->is_cdf) {
+        cdf_start(p, local, atts);
         return;
     }
 

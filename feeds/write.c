@@ -1,4 +1,6 @@
 /* feeds/write.c - the merged output writers. */
+#include <strings.h>
+
 #include "feeds.h"
 
 int64_t
@@ -53,6 +55,49 @@ xml_link(struct feed_buf *out, const char *indent, const char *rel,
     return feed_buf_puts(out, "\"/>\n");
 }
 
+/* 1 for an absolute http(s) URL: the only links worth a reader's click
+ * (an entry whose "link" is its urn:uuid id has none). */
+static int
+web_url(const char *s)
+{
+    return s && (strncasecmp(s, "http://", 7) == 0 ||
+                 strncasecmp(s, "https://", 8) == 0);
+}
+
+/* RFC 4287 §4.2.7: enclosures as rel="enclosure" links; §4.2.2:
+ * categories as terms. */
+static int
+atom_lists(struct feed_buf *out, const struct feed_entry *e)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < e->nenclosures; i++) {
+        const struct feed_enclosure *x = &e->enclosures[i];
+
+        if (!web_url(x->url))
+            continue;
+        if ((rc = feed_buf_puts(out, "    <link rel=\"enclosure\" href=\"")) ||
+            (rc = feed_buf_xml(out, x->url)) != 0)
+            return rc;
+        if (x->type && ((rc = feed_buf_puts(out, "\" type=\"")) != 0 ||
+                        (rc = feed_buf_xml(out, x->type)) != 0))
+            return rc;
+        if (x->length >= 0 &&
+            (rc = feed_buf_printf(out, "\" length=\"%lld",
+                                  (long long)x->length)) != 0)
+            return rc;
+        if ((rc = feed_buf_puts(out, "\"/>\n")) != 0)
+            return rc;
+    }
+    for (i = 0; i < e->ncategories; i++)
+        if ((rc = feed_buf_puts(out, "    <category term=\"")) != 0 ||
+            (rc = feed_buf_xml(out, e->categories[i])) != 0 ||
+            (rc = feed_buf_puts(out, "\"/>\n")) != 0)
+            return rc;
+    return 0;
+}
+
 static int
 atom_entry(struct feed_buf *out, const struct feed_item *it)
 {
@@ -65,7 +110,8 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
                               it->id)) != 0 ||
         (rc = xml_elem(out, "    ", "title", " type=\"text\"",
                        e->title ? e->title : "")) != 0 ||
-        (rc = xml_link(out, "    ", "alternate", e->link)) != 0 ||
+        (rc = xml_link(out, "    ", "alternate",
+                       web_url(e->link) ? e->link : NULL)) != 0 ||
         (rc = xml_date(out, "    ", "published", e->published)) != 0 ||
         (rc = xml_date(out, "    ", "updated", updated)) != 0)
         return rc;
@@ -77,7 +123,8 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
     if ((rc = xml_elem(out, "    ", "summary", " type=\"html\"",
                        e->summary)) != 0 ||
         (rc = xml_elem(out, "    ", "content", " type=\"html\"",
-                       e->content)) != 0)
+                       e->content)) != 0 ||
+        (rc = atom_lists(out, e)) != 0)
         return rc;
     /* RFC 4287 §4.2.11: where the entry came from. */
     if ((rc = feed_buf_puts(out, "    <source>\n")) != 0 ||

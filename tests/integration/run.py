@@ -447,11 +447,26 @@ def test_parse_cli(tmp):
     check(len(lines) == 3, "expected 2 entries and a file line: %s" % lines)
     e = lines[0]
     for key in ("file", "feed_title", "guid", "id", "link", "title",
-                "published", "updated", "author", "summary", "content"):
+                "published", "updated", "author", "summary", "content",
+                "enclosures", "categories"):
         check(key in e, "no %s in %s" % (key, e))
     check(e["published"] == "2024-05-17T09:14:00Z", e["published"])
     check(lines[2] == {"file": path, "format": "rss20", "entries": 2,
-                       "error": None}, lines[2])
+                       "encoding": "utf-8", "error": None}, lines[2])
+    # --charset is the HTTP charset: it beats the XML declaration.
+    doc = os.path.join(tmp, "koi8.xml")
+    with open(doc, "wb") as f:
+        f.write('<?xml version="1.0" encoding="windows-1251"?><rss><channel>'
+                '<item><title>Привет</title><enclosure url="http://x/a.mp3" '
+                'type="audio/mpeg" length="12"/><category>a</category>'
+                '</item></channel></rss>'.encode("koi8-r"))
+    code, out, err = feedd("parse", "--charset", "koi8-r", doc)
+    lines = [json.loads(l) for l in out.splitlines()]
+    check(code == 0 and lines[0]["title"] == "Привет", out)
+    check(lines[0]["enclosures"] == [{"url": "http://x/a.mp3",
+                                      "type": "audio/mpeg", "length": 12}],
+          lines[0]["enclosures"])
+    check(lines[0]["categories"] == ["a"], lines[0]["categories"])
     code, out, err = feedd("parse", os.path.join(tmp, "missing.xml"))
     check(code == 1 and "missing.xml" in err, "missing file: %d %s" % (code, err))
 

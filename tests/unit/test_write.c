@@ -89,6 +89,43 @@ test_atom_round_trip(void **state)
 }
 
 static void
+test_atom_lists(void **state)
+{
+    struct feed_enclosure enc[2] = {
+        {"https://example.com/a.mp3", "audio/mpeg", 12345},
+        {"https://example.com/b\"c.jpg", NULL, -1},
+    };
+    const char *cats[] = {"news", "<tag>"};
+    struct feed_item it;
+    struct feed_meta meta = {"t", NULL, "urn:x", 0};
+    struct feed_buf out;
+
+    (void)state;
+    memset(&it, 0, sizeof(it));
+    strcpy(it.id, "0123456789abcdef");
+    it.entry.link = "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a";
+    it.entry.published = it.entry.updated = FEED_TIME_NONE;
+    it.entry.enclosures = enc;
+    it.entry.nenclosures = 2;
+    it.entry.categories = cats;
+    it.entry.ncategories = 2;
+    it.feed = "f";
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_atom(&out, &meta, &it, 1), 0);
+    assert_non_null(strstr(out.data,
+                           "<link rel=\"enclosure\" href=\"https://example.com/"
+                           "a.mp3\" type=\"audio/mpeg\" length=\"12345\"/>"));
+    assert_non_null(strstr(out.data,
+                           "<link rel=\"enclosure\" href=\"https://example.com/"
+                           "b&quot;c.jpg\"/>"));
+    assert_non_null(strstr(out.data, "<category term=\"news\"/>"));
+    assert_non_null(strstr(out.data, "<category term=\"&lt;tag&gt;\"/>"));
+    /* A link that is no web address (an id used as link) is left out. */
+    assert_null(strstr(out.data, "rel=\"alternate\""));
+    feed_buf_free(&out);
+}
+
+static void
 test_item_date(void **state)
 {
     struct feed_item it;
@@ -110,6 +147,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atom_round_trip),
+        cmocka_unit_test(test_atom_lists),
         cmocka_unit_test(test_item_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
