@@ -138,12 +138,14 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
         feed_buf_json(&c->line, path) == 0 &&
         feed_buf_printf(&c->line, ",\"format\":\"%s\",\"entries\":%zu,"
-                                  "\"encoding\":\"%s\",\"error\":",
+                                  "\"encoding\":\"%s\",\"bad_dates\":%zu,"
+                                  "\"error\":",
                         feed_format_name(feed_parser_info(c->parser)->format),
                         feed_parser_entries(c->parser),
                         feed_parser_info(c->parser)->encoding
                             ? feed_parser_info(c->parser)->encoding
-                            : "") == 0 &&
+                            : "",
+                        feed_parser_info(c->parser)->bad_dates) == 0 &&
         feed_buf_json(&c->line, err) == 0 &&
         feed_buf_puts(&c->line, "}\n") == 0)
         fwrite(c->line.data, 1, c->line.len, stdout);

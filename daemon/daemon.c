@@ -424,6 +424,13 @@ on_done(const struct fetch_result *r, void *arg)
         fr->parser = NULL;
         return;
     }
+    if (fr->parser && feed_parser_info(fr->parser)->bad_dates > 0) {
+        const struct feed_info *fi = feed_parser_info(fr->parser);
+
+        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
+                  fr->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
+                  fi->bad_date ? fi->bad_date : "");
+    }
     if (error == NULL) {
         st.errors = 0;
         st.last_error = NULL;

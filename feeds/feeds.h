@@ -103,6 +103,8 @@ struct feed_info {
     const char *title;
     const char *link;
     const char *encoding; /* what the bytes were read as: "utf-8", ... */
+    size_t bad_dates;     /* dates that could not be read (null instead) */
+    const char *bad_date; /* the first of them, as written */
 };
 
 /* ---- the streaming parser ---------------------------------------------- */

@@ -184,6 +184,7 @@ struct feed_parser {
     int error;
     char errmsg[256];
     struct feed_buf tmp;
+    struct feed_buf bad_date; /* the first date that did not read */
 };
 
 static void
@@ -542,6 +543,21 @@ absolutize(struct feed_parser *p, struct feed_buf *b)
     return feed_buf_append(b, p->tmp.data, p->tmp.len);
 }
 
+/* A date field, counted in info.bad_dates when it cannot be read: the
+ * entry gets none rather than a guess, and the caller can say why. */
+static int64_t
+read_date(struct feed_parser *p, const char *s)
+{
+    int64_t t = feed_date_parse(s);
+
+    if (s == NULL || t != FEED_TIME_NONE)
+        return t;
+    if (p->info.bad_dates++ == 0 &&
+        feed_buf_puts(&p->bad_date, s) == 0)
+        p->info.bad_date = p->bad_date.data;
+    return t;
+}
+
 static void
 entry_emit(struct feed_parser *p)
 {
@@ -588,8 +604,8 @@ entry_emit(struct feed_parser *p)
     if (e.summary == NULL)
         e.summary = FIELD(F_SUMMARY2);
     e.content = FIELD(F_CONTENT);
-    e.published = feed_date_parse(FIELD(F_PUBLISHED));
-    e.updated = feed_date_parse(FIELD(F_UPDATED));
+    e.published = read_date(p, FIELD(F_PUBLISHED));
+    e.updated = read_date(p, FIELD(F_UPDATED));
 #undef FIELD
     if (p->image != NONE)
         e.image = p->arena.data + p->image;
@@ -1053,7 +1069,9 @@ root_start(struct feed_parser *p, enum ns ns, const char *local,
         p->info.format = FEED_FORMAT_RSS10;
         p->root_ns = NS_RSS10;
     } else if (strcmp(local, "Channel") == 0 && ns == NS_RSS11) {
+        /* RSS 1.1: the root is the channel. */
         p->info.format = FEED_FORMAT_RSS11;
+        p->container_depth = p->depth;
     } else if (strcasecmp(local, "CHANNEL") == 0 && ns == NS_NONE) {
         /* CDF (W3C NOTE-CDFsubmit): upper-case elements, the links in
          * attributes. */
@@ -1638,6 +1656,7 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
     for (i = 0; i < F_NFIELDS; i++)
         feed_buf_init(&p->f[i], p->lim.max_field);
     feed_buf_init(&p->tmp, 0);
+    feed_buf_init(&p->bad_date, 256);
     feed_buf_init(&p->arena, 0);
     feed_buf_init(&p->json, p->lim.max_bytes);
     p->image = NONE;
@@ -1800,6 +1819,7 @@ feed_parser_free(struct feed_parser *p)
     free(p->charset);
     feed_buf_free(&p->json);
     feed_buf_free(&p->arena);
+    feed_buf_free(&p->bad_date);
     while (p->depth > 0) {
         if (p->levels[p->depth - 1].set_base)
             free(p->levels[p->depth - 1].base);

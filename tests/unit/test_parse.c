@@ -79,6 +79,16 @@ on_entry(const struct feed_entry *e, void *arg)
     put(&o->b, "author", e->author);
     put(&o->b, "summary", e->summary);
     put(&o->b, "content", e->content);
+    put(&o->b, "image", e->image);
+    for (size_t i = 0; i < e->nenclosures; i++) {
+        put(&o->b, "enclosure", e->enclosures[i].url);
+        put(&o->b, "type", e->enclosures[i].type);
+        assert_int_equal(feed_buf_printf(&o->b, ",\"length\":%lld",
+                                         (long long)e->enclosures[i].length),
+                         0);
+    }
+    for (size_t i = 0; i < e->ncategories; i++)
+        put(&o->b, "category", e->categories[i]);
     assert_int_equal(feed_buf_puts(&o->b, "}\n"), 0);
     return 0;
 }
@@ -111,6 +121,11 @@ run(const char *doc, size_t len, size_t step, const char *base)
                                      feed_format_name(feed_parser_info(o.p)->format),
                                      feed_parser_entries(o.p)), 0);
     assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->link), 0);
+    assert_int_equal(feed_buf_printf(&o.b, ",\"bad_dates\":%zu,\"bad_date\":",
+                                     feed_parser_info(o.p)->bad_dates), 0);
+    assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->bad_date), 0);
+    assert_int_equal(feed_buf_puts(&o.b, ",\"encoding\":"), 0);
+    assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->encoding), 0);
     assert_int_equal(feed_buf_puts(&o.b, ",\"error\":"), 0);
     assert_int_equal(feed_buf_json(&o.b, rc ? feed_parser_error(o.p) : NULL),
                      0);
@@ -166,6 +181,14 @@ FIXTURE_TEST(test_undeclared_prefix, "undeclared-prefix.xml")
 FIXTURE_TEST(test_malformed, "malformed.xml")
 FIXTURE_TEST(test_entities, "entities.xml")
 FIXTURE_TEST(test_laughs, "laughs.xml")
+FIXTURE_TEST(test_rss091, "rss091.xml")
+FIXTURE_TEST(test_rss11, "rss11.xml")
+FIXTURE_TEST(test_atom03, "atom03.xml")
+FIXTURE_TEST(test_atom_entry, "atom-entry.xml")
+FIXTURE_TEST(test_media, "media.xml")
+FIXTURE_TEST(test_cdf, "cdf.xml")
+FIXTURE_TEST(test_jsonfeed, "jsonfeed.json")
+FIXTURE_TEST(test_no_namespace_atom, "atom-no-namespace.xml")
 FIXTURE_TEST(test_external, "external.xml")
 FIXTURE_TEST(test_notfeed, "notfeed.xml")
 
@@ -294,6 +317,14 @@ main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_entities),
         cmocka_unit_test(test_laughs),
+        cmocka_unit_test(test_rss091),
+        cmocka_unit_test(test_rss11),
+        cmocka_unit_test(test_atom03),
+        cmocka_unit_test(test_atom_entry),
+        cmocka_unit_test(test_media),
+        cmocka_unit_test(test_cdf),
+        cmocka_unit_test(test_jsonfeed),
+        cmocka_unit_test(test_no_namespace_atom),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
