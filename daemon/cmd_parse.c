@@ -18,25 +18,43 @@ struct parse_ctx {
     int failed;
 };
 
+/* ,"key": -- key is one of ours, plain ASCII. */
+static int
+put_key(struct feed_buf *b, const char *key)
+{
+    int rc;
+
+    if ((rc = feed_buf_append(b, ",\"", 2)) != 0 ||
+        (rc = feed_buf_puts(b, key)) != 0)
+        return rc;
+    return feed_buf_append(b, "\":", 2);
+}
+
 static int
 put_date(struct feed_buf *b, const char *key, int64_t t)
 {
-    char date[FEED_DATE_LEN + 1];
+    char date[FEED_DATE_LEN + 3];
+    int rc;
 
+    if ((rc = put_key(b, key)) != 0)
+        return rc;
     if (t == FEED_TIME_NONE)
-        return feed_buf_printf(b, ",\"%s\":null", key);
-    return feed_buf_printf(b, ",\"%s\":\"%s\"", key,
-                           feed_date_format(t, date));
+        return feed_buf_append(b, "null", 4);
+    date[0] = '"';
+    feed_date_format(t, date + 1);
+    date[FEED_DATE_LEN + 1] = '"';
+    return feed_buf_append(b, date, FEED_DATE_LEN + 2);
 }
 
+/* A string the parser gave: valid UTF-8. */
 static int
 put_str(struct feed_buf *b, const char *key, const char *val)
 {
     int rc;
 
-    if ((rc = feed_buf_printf(b, ",\"%s\":", key)) != 0)
+    if ((rc = put_key(b, key)) != 0)
         return rc;
-    return feed_buf_json(b, val);
+    return feed_buf_json_utf8(b, val);
 }
 
 /* "enclosures": [{"url", "type", "length"}], "categories": [...] */

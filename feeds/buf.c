@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "feeds.h"
+#include "scan.h"
 
 void
 feed_buf_init(struct feed_buf *b, size_t max)
@@ -16,8 +17,8 @@ feed_buf_init(struct feed_buf *b, size_t max)
 }
 
 /* Makes room for n more bytes plus the terminating NUL. */
-static int
-buf_grow(struct feed_buf *b, size_t n)
+int
+feed_buf_grow_(struct feed_buf *b, size_t n)
 {
     size_t need, cap;
     char *p;
@@ -41,20 +42,6 @@ buf_grow(struct feed_buf *b, size_t n)
 }
 
 int
-feed_buf_append(struct feed_buf *b, const void *p, size_t n)
-{
-    int rc;
-
-    if ((rc = buf_grow(b, n)) != 0)
-        return rc;
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int
 feed_buf_puts(struct feed_buf *b, const char *s)
 {
     return feed_buf_append(b, s, strlen(s));
@@ -71,7 +58,7 @@ feed_buf_printf(struct feed_buf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return FEED_E_INVAL;
-    if ((rc = buf_grow(b, (size_t)n)) != 0)
+    if ((rc = feed_buf_grow_(b, (size_t)n)) != 0)
         return rc;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -103,7 +90,7 @@ feed_buf_free(struct feed_buf *b)
 
 /* Length of the valid UTF-8 sequence at s (1 to 4), or 0 when s does not
  * start one. Overlong forms and surrogates are invalid (RFC 3629 §4). */
-static size_t
+static inline size_t
 utf8_seq(const unsigned char *s)
 {
     if (s[0] < 0x80)
@@ -132,11 +119,34 @@ utf8_seq(const unsigned char *s)
     return 0;
 }
 
-int
-feed_buf_json(struct feed_buf *b, const char *s)
+/* The escape of control character or '"' or '\\' c, into esc; its
+ * length. */
+static size_t
+json_escape(unsigned char c, char esc[7])
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p, *run;
+
+    esc[0] = '\\';
+    switch (c) {
+    case '"': esc[1] = '"'; return 2;
+    case '\\': esc[1] = '\\'; return 2;
+    case '\n': esc[1] = 'n'; return 2;
+    case '\t': esc[1] = 't'; return 2;
+    case '\r': esc[1] = 'r'; return 2;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+/* s as a JSON string; trusted says s is known to be valid UTF-8, so that
+ * only what JSON must escape is looked at. */
+static int
+json_string(struct feed_buf *b, const char *s, int trusted)
+{
+    const unsigned char *p, *run, *end;
     char esc[7];
     size_t n;
     int rc;
@@ -146,44 +156,46 @@ feed_buf_json(struct feed_buf *b, const char *s)
     if ((rc = feed_buf_append(b, "\"", 1)) != 0)
         return rc;
     p = run = (const unsigned char *)s;
-    while (*p) {
-        if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
-            p++;
+    end = p + strlen(s);
+    while (p < end) {
+        p += trusted ? scan_json_utf8(p, (size_t)(end - p))
+                     : scan_json_plain(p, (size_t)(end - p));
+        if (p == end)
+            break;
+        if (*p >= 0x80) {
+            /* A run of non-ASCII characters, checked one by one. */
+            while (p < end && *p >= 0x80 && (n = utf8_seq(p)) > 0)
+                p += n;
+            if (p == end || *p < 0x80)
+                continue;
+            /* Not UTF-8: U+FFFD keeps the output valid JSON. */
+            if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0 ||
+                (rc = feed_buf_append(b, "\xef\xbf\xbd", 3)) != 0)
+                return rc;
+            run = ++p;
             continue;
         }
-        if (*p >= 0x80 && (n = utf8_seq(p)) > 0) {
-            p += n;
-            continue;
-        }
-        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
-            return rc;
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            rc = feed_buf_append(b, esc, 2);
-        } else if (*p == '\n') {
-            rc = feed_buf_append(b, "\\n", 2);
-        } else if (*p == '\t') {
-            rc = feed_buf_append(b, "\\t", 2);
-        } else if (*p == '\r') {
-            rc = feed_buf_append(b, "\\r", 2);
-        } else if (*p < 0x20) {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[*p >> 4];
-            esc[5] = hex[*p & 15];
-            rc = feed_buf_append(b, esc, 6);
-        } else {
-            /* A byte that is not valid UTF-8: U+FFFD keeps the output
-             * valid JSON. */
-            rc = feed_buf_append(b, "\xef\xbf\xbd", 3);
-        }
-        if (rc != 0)
+        n = json_escape(*p, esc);
+        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0 ||
+            (rc = feed_buf_append(b, esc, n)) != 0)
             return rc;
         run = ++p;
     }
     if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
         return rc;
     return feed_buf_append(b, "\"", 1);
+}
+
+int
+feed_buf_json(struct feed_buf *b, const char *s)
+{
+    return json_string(b, s, 0);
+}
+
+int
+feed_buf_json_utf8(struct feed_buf *b, const char *s)
+{
+    return json_string(b, s, 1);
 }
 
 int

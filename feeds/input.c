@@ -16,6 +16,7 @@
 
 #include "feeds.h"
 #include "input.h"
+#include "scan.h"
 
 /* How many bytes are held to find the encoding: the XML declaration is
  * at the start, but a document that declares nothing and is not UTF-8
@@ -81,7 +82,7 @@ put_utf8(unsigned cp, char *out)
  * valid and whole, 0 when invalid, -1 when it is a valid start cut short
  * by the end of the buffer. U+FFFE and U+FFFF count as invalid: they are
  * not XML characters. */
-static int
+static inline int
 utf8_check(const unsigned char *s, size_t n)
 {
     int len;
@@ -114,13 +115,6 @@ utf8_check(const unsigned char *s, size_t n)
     if (len == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
         return 0;
     return len;
-}
-
-/* 1 when c may not appear in an XML 1.0 document (§2.2). */
-static int
-bad_control(unsigned char c)
-{
-    return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
 
 /* 1 when a character reference to cp is allowed (XML 1.0 §2.2 Char). */
@@ -280,8 +274,7 @@ repair(struct feed_input *in, const char *s, size_t n, int last)
             break;
         }
         default:
-            while (p < end && *p != '&' && *p != '<')
-                p++;
+            p += scan_xml_refs((const unsigned char *)p, (size_t)(end - p));
             if (p == end)
                 break;
             left = (size_t)(end - p);
@@ -411,16 +404,18 @@ clean(struct feed_input *in, const char *src, size_t n, int flush, int last)
     /* The fast path: plain ASCII and valid UTF-8 are handed on as they
      * are, without a copy. */
     while (s < end) {
-        if (*s < 0x80) {
-            if (bad_control(*s))
+        s += scan_xml_ascii(s, (size_t)(end - s));
+        if (s == end)
+            break;
+        if (*s < 0x80)
+            goto slow; /* a control character */
+        /* A run of non-ASCII characters (Cyrillic, CJK) in one go. */
+        do {
+            len = utf8_check(s, (size_t)(end - s));
+            if (len <= 0)
                 goto slow;
-            s++;
-            continue;
-        }
-        len = utf8_check(s, (size_t)(end - s));
-        if (len <= 0)
-            goto slow;
-        s += len;
+            s += len;
+        } while (s < end && *s >= 0x80);
     }
     return emit(in, src, n, last);
 
@@ -430,11 +425,10 @@ slow:
     while (s < end) {
         size_t nrep;
 
+        s += scan_xml_ascii(s, (size_t)(end - s));
+        if (s == end)
+            break;
         if (*s < 0x80) {
-            if (!bad_control(*s)) {
-                s++;
-                continue;
-            }
             rep[0] = ' ';
             nrep = 1;
         } else if ((len = utf8_check(s, (size_t)(end - s))) > 0) {
@@ -697,7 +691,11 @@ static size_t
 choose(struct feed_input *in)
 {
     const unsigned char *b = (const unsigned char *)in->held.data;
-    size_t n = in->held.len, skip = 0;
+    /* Decide on the first SNIFF_BYTES only, however many arrived: the
+     * same bytes must always be read the same way, whatever the chunks
+     * (a guess from more would differ from poll to poll). */
+    size_t n = in->held.len < SNIFF_BYTES ? in->held.len : SNIFF_BYTES;
+    size_t skip = 0;
     const char *label = NULL, *name;
     char decl[40];
 

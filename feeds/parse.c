@@ -21,6 +21,7 @@
 #include "entities.h"
 #include "feeds.h"
 #include "input.h"
+#include "scan.h"
 
 enum ns {
     NS_NONE,
@@ -655,6 +656,9 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
     for (; s < end; s++) {
         const char *rep;
 
+        s += scan_xml_plain((const unsigned char *)s, (size_t)(end - s));
+        if (s == end)
+            break;
         switch (*s) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;

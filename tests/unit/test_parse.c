@@ -189,6 +189,9 @@ FIXTURE_TEST(test_media, "media.xml")
 FIXTURE_TEST(test_cdf, "cdf.xml")
 FIXTURE_TEST(test_jsonfeed, "jsonfeed.json")
 FIXTURE_TEST(test_no_namespace_atom, "atom-no-namespace.xml")
+/* Found by fuzz_parse: an undeclared legacy encoding was guessed from
+ * however many bytes the first chunks held. */
+FIXTURE_TEST(test_sniff_chunking, "sniff-chunking.xml")
 FIXTURE_TEST(test_external, "external.xml")
 FIXTURE_TEST(test_notfeed, "notfeed.xml")
 
@@ -325,6 +328,7 @@ main(void)
         cmocka_unit_test(test_cdf),
         cmocka_unit_test(test_jsonfeed),
         cmocka_unit_test(test_no_namespace_atom),
+        cmocka_unit_test(test_sniff_chunking),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),

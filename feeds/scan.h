@@ -1,0 +1,167 @@
+/* feeds/scan.h - the byte scans on feedd's hot path (internal to feeds/):
+ * each returns how many bytes at the start of s need no attention, 16 at
+ * a time with SSE2 where the compiler has it (every x86-64 does), byte
+ * by byte elsewhere. */
+#ifndef FEEDS_SCAN_H
+#define FEEDS_SCAN_H
+
+#include <stddef.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Bytes that are ASCII and allowed in XML: 0x20..0x7f, tab, LF, CR. */
+static inline size_t
+scan_xml_ascii(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), tab = _mm_set1_epi8('\t'),
+                  lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* Signed: bytes >= 0x80 are negative, so "less than space"
+         * catches them together with the control characters. */
+        __m128i bad = _mm_cmplt_epi8(v, space);
+        __m128i ok = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab),
+                                               _mm_cmpeq_epi8(v, lf)),
+                                  _mm_cmpeq_epi8(v, cr));
+        int mask = _mm_movemask_epi8(_mm_andnot_si128(ok, bad));
+
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = s[i];
+
+        if (c >= 0x80 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+            break;
+    }
+    return i;
+}
+
+/* Bytes that go into a JSON string as they are: 0x20..0x7f but '"' and
+ * '\\'. */
+static inline size_t
+scan_json_plain(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                  bslash = _mm_set1_epi8('\\');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                _mm_cmpeq_epi8(v, bslash)));
+        int mask = _mm_movemask_epi8(bad);
+
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+            break;
+    return i;
+}
+
+/* Bytes that go into a JSON string as they are when the string is known
+ * to be valid UTF-8: all but control characters, '"' and '\\'. */
+static inline size_t
+scan_json_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
+                  bslash = _mm_set1_epi8('\\'), minus1 = _mm_set1_epi8(-1);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* 0x00..0x1f: not negative (not >= 0x80), and below space. */
+        __m128i ctrl = _mm_and_si128(_mm_cmpgt_epi8(v, minus1),
+                                     _mm_cmplt_epi8(v, space));
+        __m128i bad = _mm_or_si128(ctrl,
+                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                _mm_cmpeq_epi8(v, bslash)));
+        int mask = _mm_movemask_epi8(bad);
+
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            break;
+    return i;
+}
+
+/* Bytes that XML character data takes as they are: all but & < > ". */
+static inline size_t
+scan_xml_plain(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+                  gt = _mm_set1_epi8('>'), quote = _mm_set1_epi8('"');
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hit = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quote)));
+        int mask = _mm_movemask_epi8(hit);
+
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] == '&' || s[i] == '<' || s[i] == '>' || s[i] == '"')
+            break;
+    return i;
+}
+
+/* Bytes before the next '&', or '<' that opens a comment, CDATA section,
+ * declaration or processing instruction ("<!", "<?"): plain tags need no
+ * look. The byte after the last one counts as '!' when unknown, so that
+ * the caller looks. */
+static inline size_t
+scan_xml_refs(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+
+#ifdef __SSE2__
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+                  bang = _mm_set1_epi8('!'), qm = _mm_set1_epi8('?');
+
+    for (; i + 17 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i w =
+            _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+        __m128i open = _mm_and_si128(
+            _mm_cmpeq_epi8(v, lt),
+            _mm_or_si128(_mm_cmpeq_epi8(w, bang), _mm_cmpeq_epi8(w, qm)));
+        int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, amp),
+                                                  open));
+
+        if (mask)
+            return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] == '&' ||
+            (s[i] == '<' && (i + 1 == n || s[i + 1] == '!' || s[i + 1] == '?')))
+            break;
+    return i;
+}
+
+#endif
