@@ -15,8 +15,40 @@ struct parse_ctx {
     const char *file;
     struct feed_parser *parser;
     struct feed_buf line;
+    struct feed_buf out; /* what goes to stdout, written in big pieces */
     int failed;
 };
+
+#define OUT_FLUSH (256u << 10)
+
+/* Sends the buffered output to stdout. -1 when stdout fails. */
+static int
+out_flush(struct parse_ctx *c)
+{
+    const char *p = c->out.data;
+    size_t n = c->out.len;
+
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    feed_buf_reset(&c->out);
+    return 0;
+}
+
+static int
+out_write(struct parse_ctx *c, const char *p, size_t n)
+{
+    if (feed_buf_append(&c->out, p, n) != 0)
+        return -1;
+    return c->out.len >= OUT_FLUSH ? out_flush(c) : 0;
+}
 
 /* ,"key": -- key is one of ours, plain ASCII. */
 static int
@@ -90,11 +122,12 @@ on_entry(const struct feed_entry *e, void *arg)
     struct parse_ctx *c = arg;
     const struct feed_info *info = feed_parser_info(c->parser);
     char id[FEED_ID_LEN + 1];
-    struct feed_buf *b = &c->line;
+    /* Written straight into the output buffer: no copy per line. */
+    struct feed_buf *b = &c->out;
+    size_t start = b->len;
 
     if (feed_entry_id(e, c->file, FEED_ID_AUTO, id) < 0)
         return -1;
-    feed_buf_reset(b);
     if (feed_buf_puts(b, "{\"file\":") || feed_buf_json(b, c->file) ||
         put_str(b, "feed_title", info->title) || put_str(b, "guid", e->guid) ||
         put_str(b, "id", id) || put_str(b, "link", e->link) ||
@@ -104,10 +137,11 @@ on_entry(const struct feed_entry *e, void *arg)
         put_str(b, "author", e->author) ||
         put_str(b, "summary", e->summary) ||
         put_str(b, "content", e->content) || put_str(b, "image", e->image) ||
-        put_lists(b, e) || feed_buf_puts(b, "}\n"))
+        put_lists(b, e) || feed_buf_puts(b, "}\n")) {
+        b->len = start; /* no half line */
         return -1;
-    fwrite(b->data, 1, b->len, stdout);
-    return 0;
+    }
+    return b->len >= OUT_FLUSH ? out_flush(c) : 0;
 }
 
 /* Parses one file; prints its entries and its file line. 0 when the file
@@ -166,7 +200,7 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
                         feed_parser_info(c->parser)->bad_dates) == 0 &&
         feed_buf_json(&c->line, err) == 0 &&
         feed_buf_puts(&c->line, "}\n") == 0)
-        fwrite(c->line.data, 1, c->line.len, stdout);
+        (void)out_write(c, c->line.data, c->line.len);
     if (err)
         fprintf(stderr, "feedd: %s: %s\n", path, err);
     feed_parser_free(c->parser);
@@ -183,6 +217,7 @@ cmd_parse(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
     feed_buf_init(&c.line, 0);
+    feed_buf_init(&c.out, 0);
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc) {
             charset = argv[++i];
@@ -192,8 +227,13 @@ cmd_parse(int argc, char **argv)
         if (parse_file(argv[i], charset, &c) != 0)
             failed = 1;
     }
+    if (out_flush(&c) != 0) {
+        fprintf(stderr, "feedd: cannot write the output: %s\n",
+                strerror(errno));
+        failed = 1;
+    }
     feed_buf_free(&c.line);
-    fflush(stdout);
+    feed_buf_free(&c.out);
     if (files == 0) {
         fprintf(stderr, "usage: feedd parse [--charset NAME] FILE...\n");
         return 2;

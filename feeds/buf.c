@@ -122,7 +122,7 @@ utf8_seq(const unsigned char *s)
 /* The escape of control character or '"' or '\\' c, into esc; its
  * length. */
 static size_t
-json_escape(unsigned char c, char esc[7])
+json_escape(unsigned char c, char *esc)
 {
     static const char hex[] = "0123456789abcdef";
 
@@ -142,48 +142,58 @@ json_escape(unsigned char c, char esc[7])
 }
 
 /* s as a JSON string; trusted says s is known to be valid UTF-8, so that
- * only what JSON must escape is looked at. */
+ * only what JSON must escape is looked at. Room for the worst case (every
+ * byte a \u escape) is made first, so the loop writes without checks. */
 static int
 json_string(struct feed_buf *b, const char *s, int trusted)
 {
-    const unsigned char *p, *run, *end;
-    char esc[7];
-    size_t n;
+    const unsigned char *p, *end;
+    char *w;
+    size_t len, n;
     int rc;
 
     if (s == NULL)
         return feed_buf_append(b, "null", 4);
-    if ((rc = feed_buf_append(b, "\"", 1)) != 0)
+    len = strlen(s);
+    if (len > (SIZE_MAX - 2) / 6)
+        return FEED_E_NOMEM;
+    if ((rc = feed_buf_grow_(b, len * 6 + 2)) != 0)
         return rc;
-    p = run = (const unsigned char *)s;
-    end = p + strlen(s);
+    w = b->data + b->len;
+    *w++ = '"';
+    p = (const unsigned char *)s;
+    end = p + len;
     while (p < end) {
-        p += trusted ? scan_json_utf8(p, (size_t)(end - p))
-                     : scan_json_plain(p, (size_t)(end - p));
+        n = trusted ? scan_json_utf8(p, (size_t)(end - p))
+                    : scan_json_plain(p, (size_t)(end - p));
+        memcpy(w, p, n);
+        w += n;
+        p += n;
         if (p == end)
             break;
         if (*p >= 0x80) {
-            /* A run of non-ASCII characters, checked one by one. */
-            while (p < end && *p >= 0x80 && (n = utf8_seq(p)) > 0)
-                p += n;
-            if (p == end || *p < 0x80)
-                continue;
-            /* Not UTF-8: U+FFFD keeps the output valid JSON. */
-            if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0 ||
-                (rc = feed_buf_append(b, "\xef\xbf\xbd", 3)) != 0)
-                return rc;
-            run = ++p;
+            /* Non-ASCII characters, checked one by one. */
+            const unsigned char *q = p;
+
+            while (q < end && *q >= 0x80 && (n = utf8_seq(q)) > 0)
+                q += n;
+            memcpy(w, p, (size_t)(q - p));
+            w += q - p;
+            p = q;
+            if (p < end && *p >= 0x80) {
+                /* Not UTF-8: U+FFFD keeps the output valid JSON. */
+                memcpy(w, "\xef\xbf\xbd", 3);
+                w += 3;
+                p++;
+            }
             continue;
         }
-        n = json_escape(*p, esc);
-        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0 ||
-            (rc = feed_buf_append(b, esc, n)) != 0)
-            return rc;
-        run = ++p;
+        w += json_escape(*p++, w);
     }
-    if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
-        return rc;
-    return feed_buf_append(b, "\"", 1);
+    *w++ = '"';
+    b->len = (size_t)(w - b->data);
+    b->data[b->len] = '\0';
+    return 0;
 }
 
 int

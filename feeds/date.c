@@ -383,19 +383,37 @@ split_time(int64_t t, int64_t *y, int *mon, int *d, int *wday, int *h,
     *s = (int)(rem % 60);
 }
 
+/* n as width zero-padded digits at out. */
+static void
+put_digits(char *out, int n, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+}
+
 char *
 feed_date_format(int64_t t, char out[FEED_DATE_LEN + 1])
 {
     int64_t y;
     int mon, d, wday, h, min, s;
-    char tmp[64];
 
-
+    /* By hand rather than snprintf: every entry written needs two. */
     split_time(t, &y, &mon, &d, &wday, &h, &min, &s);
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ",
-             (int)(y % 10000), mon, d, h, min, s);
-    memcpy(out, tmp, FEED_DATE_LEN);
-    out[FEED_DATE_LEN] = '\0';
+    put_digits(out, (int)(y % 10000 + (y < 0 ? 10000 : 0)), 4);
+    out[4] = '-';
+    put_digits(out + 5, mon, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = 'T';
+    put_digits(out + 11, h, 2);
+    out[13] = ':';
+    put_digits(out + 14, min, 2);
+    out[16] = ':';
+    put_digits(out + 17, s, 2);
+    out[19] = 'Z';
+    out[20] = '\0';
     return out;
 }
 

@@ -121,9 +121,9 @@ feed_slug_key(const char *link, struct feed_buf *out)
         size_t nval, nk;
 
         if (query_id(q + 1, strlen(q + 1), &val, &nval, &nk)) {
-            rc = feed_buf_printf(out, "%.*s?%.*s=%.*s", (int)nhost,
-                                 key.data + 2, (int)nk, val - nk - 1,
-                                 (int)nval, val);
+            if ((rc = feed_buf_append(out, key.data + 2, nhost)) == 0 &&
+                (rc = feed_buf_append(out, "?", 1)) == 0)
+                rc = feed_buf_append(out, val - nk - 1, nk + 1 + nval);
             goto done;
         }
     }
@@ -149,8 +149,9 @@ feed_slug_key(const char *link, struct feed_buf *out)
                 if (!isdigit((unsigned char)*c))
                     goto done;
         }
-        rc = feed_buf_printf(out, "%.*s/%.*s", (int)nhost, key.data + 2,
-                             (int)(end - tok), tok);
+        if ((rc = feed_buf_append(out, key.data + 2, nhost)) == 0 &&
+            (rc = feed_buf_append(out, "/", 1)) == 0)
+            rc = feed_buf_append(out, tok, (size_t)(end - tok));
     }
 done:
     feed_buf_free(&key);
@@ -171,7 +172,9 @@ url_or_scoped_key(struct feed_buf *key, const char *tag, const char *feed,
     if (feed_url_key(value, key) == 0)
         return 0;
     feed_buf_reset(key);
-    if ((rc = feed_buf_printf(key, "%s:%s", tag, feed ? feed : "")) != 0 ||
+    if ((rc = feed_buf_puts(key, tag)) != 0 ||
+        (rc = feed_buf_append(key, ":", 1)) != 0 ||
+        (rc = feed_buf_puts(key, feed ? feed : "")) != 0 ||
         (rc = feed_buf_append(key, "", 1)) != 0)
         return rc;
     return feed_buf_puts(key, value);

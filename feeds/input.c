@@ -117,6 +117,32 @@ utf8_check(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Skips the valid UTF-8 characters at s (up to end); returns where the
+ * run of non-ASCII bytes stops: at an ASCII byte, at end, or at a
+ * sequence that is invalid or cut short (for utf8_check() to judge). The
+ * common two- and three-byte forms are checked inline. */
+static inline const unsigned char *
+utf8_run(const unsigned char *s, const unsigned char *end)
+{
+    while (s < end && *s >= 0x80) {
+        unsigned c = *s;
+
+        if (c >= 0xc2 && c <= 0xdf && end - s >= 2 && (s[1] & 0xc0) == 0x80) {
+            s += 2;
+        } else if (c >= 0xe1 && c <= 0xec && end - s >= 3 &&
+                   (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+            s += 3;
+        } else {
+            int len = utf8_check(s, (size_t)(end - s));
+
+            if (len <= 0)
+                break;
+            s += len;
+        }
+    }
+    return s;
+}
+
 /* 1 when a character reference to cp is allowed (XML 1.0 §2.2 Char). */
 static int
 xml_char(unsigned long cp)
@@ -306,7 +332,16 @@ repair(struct feed_input *in, const char *s, size_t n, int last)
                 }
                 break;
             }
-            /* '&' */
+            /* '&': the usual references first, cheaply. */
+            if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
+                p[2] == 't') {
+                p += 4;
+                break;
+            }
+            if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
+                p += 5;
+                break;
+            }
             {
                 int len = reference_length(p, left);
 
@@ -410,12 +445,9 @@ clean(struct feed_input *in, const char *src, size_t n, int flush, int last)
         if (*s < 0x80)
             goto slow; /* a control character */
         /* A run of non-ASCII characters (Cyrillic, CJK) in one go. */
-        do {
-            len = utf8_check(s, (size_t)(end - s));
-            if (len <= 0)
-                goto slow;
-            s += len;
-        } while (s < end && *s >= 0x80);
+        s = utf8_run(s, end);
+        if (s < end && *s >= 0x80)
+            goto slow; /* invalid, or cut by the chunk's end */
     }
     return emit(in, src, n, last);
 

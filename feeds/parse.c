@@ -674,6 +674,8 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
     (void)cap_append(p, run, (size_t)(s - run));
 }
 
+static void XMLCALL on_text(void *ud, const char *s, int len);
+
 static void
 cap_start(struct feed_parser *p, enum field f, enum mode m)
 {
@@ -684,6 +686,10 @@ cap_start(struct feed_parser *p, enum field f, enum mode m)
     if (p->have[f] && p->f[f].len > 0 && f != F_CATEGORY && !p->weak[f])
         f = F_SCRATCH;
     p->weak[f] = 0;
+    /* Character data matters only while a field is captured: the rest
+     * of the time expat need not call back at all. */
+    if (p->cap == F_NONE)
+        XML_SetCharacterDataHandler(p->xp, on_text);
     p->cap = f;
     p->cap_mode = m;
     p->cap_depth = p->depth;
@@ -1327,6 +1333,7 @@ cap_end(struct feed_parser *p)
     enum field f = p->cap;
 
     p->cap = F_NONE;
+    XML_SetCharacterDataHandler(p->xp, NULL);
     /* Decoded bytes must be UTF-8 like everything else, or go. */
     if (p->cap_b64 &&
         (base64_decode(b) != 0 ||
@@ -1670,7 +1677,6 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
         goto fail;
     XML_SetUserData(p->xp, p);
     XML_SetElementHandler(p->xp, on_start, on_end);
-    XML_SetCharacterDataHandler(p->xp, on_text);
     XML_SetEntityDeclHandler(p->xp, on_entity_decl);
     XML_SetSkippedEntityHandler(p->xp, on_skipped_entity);
     XML_SetExternalEntityRefHandler(p->xp, on_external_entity);

@@ -270,7 +270,8 @@ feed_url_key(const char *url, struct feed_buf *out)
         out->data[--out->len] = '\0';
     if (nport && !(nport == 2 && !https && memcmp(port, "80", 2) == 0) &&
         !(nport == 3 && https && memcmp(port, "443", 3) == 0) &&
-        (rc = feed_buf_printf(out, ":%.*s", (int)nport, port)) != 0)
+        ((rc = feed_buf_append(out, ":", 1)) != 0 ||
+         (rc = feed_buf_append(out, port, nport)) != 0))
         return rc;
     if (u.npath == 0)
         rc = feed_buf_append(out, "/", 1);
@@ -299,8 +300,8 @@ feed_url_key(const char *url, struct feed_buf *out)
     }
     qsort(params, np, sizeof(*params), param_cmp);
     for (i = 0; i < np && rc == 0; i++)
-        rc = feed_buf_printf(out, "%c%.*s", i ? '&' : '?', (int)params[i].n,
-                             params[i].p);
+        if ((rc = feed_buf_append(out, i ? "&" : "?", 1)) == 0)
+            rc = feed_buf_append(out, params[i].p, params[i].n);
     free(params);
     return rc;
 }
