@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,7 +323,10 @@ on_entry(const struct feed_entry *e, void *arg)
         return -1;
     if (store_seen(fr->d->store, it.id))
         return 0;
+    memset(&it.also, 0, sizeof(it) - offsetof(struct feed_item, also));
     it.entry = *e;
+    it.changed = FEED_TIME_NONE;
+    it.hash = feed_entry_hash(e);
     it.feed = fr->cf->name;
     it.feed_title = feed_parser_info(fr->parser)->title;
     it.feed_url = fr->cf->location;

@@ -229,14 +229,24 @@ int feed_slug_key(const char *link, struct feed_buf *out) FEEDS_WUR;
 
 /* ---- output writers ----------------------------------------------------- */
 
-/* An entry as the merged outputs see it. */
+/* A hash of what a reader sees of e (title, link, dates, author,
+ * summary, content, image, enclosures, categories): a stored entry whose
+ * hash changes has been edited. */
+uint64_t feed_entry_hash(const struct feed_entry *e);
+
+/* An entry as the store and the merged outputs see it. */
 struct feed_item {
     char id[FEED_ID_LEN + 1];
     struct feed_entry entry;
-    const char *feed;       /* its source feed's name in the config */
-    const char *feed_title; /* the source's own title, or NULL */
-    const char *feed_url;   /* where the source was fetched from */
-    int64_t stored;         /* when feedd first stored it */
+    const char *feed;       /* the first feed that carried it (config name) */
+    const char *feed_title; /* that feed's own title, or NULL */
+    const char *feed_url;   /* where that feed was fetched from */
+    const char *const *also; /* names of other feeds that carried it */
+    size_t nalso;
+    int64_t stored;  /* when feedd first stored it */
+    int64_t changed; /* when feedd last stored an edited version of it, or
+                      * FEED_TIME_NONE when never */
+    uint64_t hash;   /* feed_entry_hash() of this version */
 };
 
 /* The date an item sorts by: published, else updated, else stored. */

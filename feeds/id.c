@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+/* The state of XXH3 on the stack: a hash per entry, no malloc. */
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "feeds.h"
@@ -259,4 +261,51 @@ feed_entry_id(const struct feed_entry *e, const char *feed,
     id[FEED_ID_LEN] = '\0';
     feed_buf_free(&key);
     return used;
+}
+
+/* Adds s (or a marker for none) and a separator to the hash state. */
+static void
+hash_str(XXH3_state_t *st, const char *s)
+{
+    static const char none[] = "\xff";
+
+    if (s)
+        XXH3_64bits_update(st, s, strlen(s) + 1);
+    else
+        XXH3_64bits_update(st, none, sizeof(none));
+}
+
+static void
+hash_int(XXH3_state_t *st, int64_t v)
+{
+    XXH3_64bits_update(st, &v, sizeof(v));
+}
+
+uint64_t
+feed_entry_hash(const struct feed_entry *e)
+{
+    XXH3_state_t st;
+    size_t i;
+
+    /* The guid is the entry's name, not its content: it is left out, so
+     * that a guid's http -> https flip alone is no edit. */
+    XXH3_64bits_reset(&st);
+    hash_str(&st, e->title);
+    hash_str(&st, e->link);
+    hash_str(&st, e->author);
+    hash_str(&st, e->summary);
+    hash_str(&st, e->content);
+    hash_str(&st, e->image);
+    hash_int(&st, e->published);
+    hash_int(&st, e->updated);
+    for (i = 0; i < e->nenclosures; i++) {
+        hash_str(&st, e->enclosures[i].url);
+        hash_str(&st, e->enclosures[i].type);
+        hash_int(&st, e->enclosures[i].length);
+    }
+    hash_int(&st, (int64_t)e->nenclosures);
+    for (i = 0; i < e->ncategories; i++)
+        hash_str(&st, e->categories[i]);
+    hash_int(&st, (int64_t)e->ncategories);
+    return XXH3_64bits_digest(&st);
 }
