@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@
 #define CONFIG_DEFAULT_PARALLEL 16
 #define CONFIG_DEFAULT_PER_HOST 2
 
-#define CONFIG_NSETTINGS 7
+#define CONFIG_NSETTINGS 9
 #define CONFIG_DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define CONFIG_NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 
@@ -617,11 +618,33 @@ setting_per_host(struct parser *p, const char *v)
         p->cfg->per_host = (int)n;
 }
 
+static void
+setting_keep(struct parser *p, const char *v)
+{
+    char a[CONFIG_SHOW_SIZE];
+
+    if (strcmp(v, "forever") == 0)
+        p->cfg->keep = 0;
+    else if (config_duration_parse(v, &p->cfg->keep) != 0)
+        parser_error(p, "bad keep %s " CONFIG_DURATION_HINT " or forever",
+                     show(a, v));
+}
+
+static void
+setting_keep_items(struct parser *p, const char *v)
+{
+    long n = 0;
+
+    if (setting_number(p, "keep_items", v, 0, 100000000, &n) == 0)
+        p->cfg->keep_items = (size_t)n;
+}
+
 static const struct config_setting settings[] = {
     {"state_dir", setting_state_dir}, {"listen", setting_listen},
     {"title", setting_title},         {"interval", setting_interval},
     {"max_items", setting_max_items}, {"parallel", setting_parallel},
-    {"per_host", setting_per_host},
+    {"per_host", setting_per_host},   {"keep", setting_keep},
+    {"keep_items", setting_keep_items},
 };
 _Static_assert(sizeof settings / sizeof settings[0] == CONFIG_NSETTINGS,
                "CONFIG_NSETTINGS");
@@ -780,15 +803,68 @@ fail:
     free(tags);
 }
 
-/* "feed NAME LOCATION [interval DURATION] [tags A,B]". Whatever part is
- * valid is kept, so duplicates are found even on lines with other faults. */
+/* "id RULE" of a feed line. */
+static void
+feed_id_rule(struct parser *p, struct config_feed *f, const char *label,
+             const char *v)
+{
+    static const struct {
+        const char *name;
+        enum config_id_rule rule;
+    } rules[] = {
+        {"auto", CONFIG_ID_AUTO}, {"slug", CONFIG_ID_SLUG},
+        {"guid", CONFIG_ID_GUID}, {"link", CONFIG_ID_LINK},
+        {"content", CONFIG_ID_CONTENT},
+    };
+    char a[CONFIG_SHOW_SIZE];
+
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strcmp(v, rules[i].name) == 0) {
+            f->id_rule = rules[i].rule;
+            return;
+        }
+    parser_error(p, "feed %s: bad id %s (use auto, slug, guid, link or "
+                    "content)",
+                 label, show(a, v));
+}
+
+/* "id_pattern REGEX": a POSIX extended regular expression, checked now so
+ * that a bad one is a config error, not a surprise at the first poll. */
+static void
+feed_id_pattern(struct parser *p, struct config_feed *f, const char *label,
+                const char *v)
+{
+    char a[CONFIG_SHOW_SIZE], why[128];
+    regex_t re;
+    int rc;
+
+    if ((rc = regcomp(&re, v, REG_EXTENDED)) != 0) {
+        regerror(rc, &re, why, sizeof why);
+        parser_error(p, "feed %s: bad id_pattern %s: %s", label, show(a, v),
+                     why);
+        return;
+    }
+    if (re.re_nsub > 1)
+        parser_error(p, "feed %s: id_pattern %s has more than one group",
+                     label, show(a, v));
+    else
+        f->id_pattern = parser_strdup(p, v);
+    regfree(&re);
+}
+
+/* "feed NAME LOCATION [interval DURATION] [tags A,B] [id RULE]
+ * [id_pattern REGEX]". Whatever part is valid is kept, so duplicates are
+ * found even on lines with other faults. */
 static void
 parser_feed(struct parser *p)
 {
     struct config *cfg = p->cfg;
     char label[CONFIG_SHOW_SIZE], a[CONFIG_SHOW_SIZE], b[CONFIG_SHOW_SIZE];
     struct config_feed *f;
-    int i, have_interval = 0, have_tags = 0;
+    static const char *const options[] = {"interval", "tags", "id",
+                                          "id_pattern"};
+    int have[4] = {0, 0, 0, 0};
+    int i, k;
 
     if (p->nwords < 2) {
         parser_error(p, "feed needs a name and a location");
@@ -821,12 +897,13 @@ parser_feed(struct parser *p)
 
     for (i = 3; i < p->nwords; i += 2) {
         const char *key = p->words[i], *v;
-        int is_interval = strcmp(key, "interval") == 0;
 
-        if (!is_interval && strcmp(key, "tags") != 0) {
+        for (k = 0; k < 4 && strcmp(key, options[k]) != 0; k++)
+            ;
+        if (k == 4) {
             parser_error(p,
-                         "feed %s: unknown option %s (use interval or "
-                         "tags)",
+                         "feed %s: unknown option %s (use interval, tags, "
+                         "id or id_pattern)",
                          label, show(a, key));
             return;
         }
@@ -836,16 +913,20 @@ parser_feed(struct parser *p)
             return;
         }
         v = p->words[i + 1];
-        if (is_interval ? have_interval++ : have_tags++) {
+        if (have[k]++) {
             parser_error(p, "feed %s: option %s given twice", label,
                          show(a, key));
-        } else if (is_interval) {
+        } else if (k == 0) {
             if (config_duration_parse(v, &f->interval) != 0)
                 parser_error(p,
                              "feed %s: bad interval %s " CONFIG_DURATION_HINT,
                              label, show(b, v));
-        } else {
+        } else if (k == 1) {
             feed_tags(p, f, label, v);
+        } else if (k == 2) {
+            feed_id_rule(p, f, label, v);
+        } else {
+            feed_id_pattern(p, f, label, v);
         }
     }
 }
@@ -1172,6 +1253,7 @@ config_free(struct config *cfg)
         for (j = 0; j < f->ntags; j++)
             free(f->tags[j]);
         free(f->tags);
+        free(f->id_pattern);
     }
     free(cfg->feeds);
     free(cfg->path);

@@ -7,6 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a feed's entries get their stable IDs (DESIGN.md "Stable IDs"). */
+enum config_id_rule {
+    CONFIG_ID_AUTO,    /* the usual order of rules */
+    CONFIG_ID_SLUG,    /* the article ID at the end of the link */
+    CONFIG_ID_GUID,
+    CONFIG_ID_LINK,
+    CONFIG_ID_CONTENT,
+};
+
 struct config_feed {
     char *name;
     /* An absolute http://, https:// or file:// URL; a path in the file is
@@ -15,7 +24,9 @@ struct config_feed {
     int64_t interval; /* seconds; the config's default when not given */
     char **tags;
     size_t ntags;
-    int line; /* where it stands in the file */
+    enum config_id_rule id_rule; /* "id RULE" */
+    char *id_pattern; /* "id_pattern REGEX" (POSIX extended), or NULL */
+    int line;         /* where it stands in the file */
 };
 
 struct config {
@@ -29,6 +40,8 @@ struct config {
     size_t max_items; /* entries in the merged outputs */
     int parallel;     /* connections in all */
     int per_host;     /* connections to one host */
+    int64_t keep;      /* drop entries older than this (seconds); 0: never */
+    size_t keep_items; /* keep at most this many entries; 0: no limit */
     struct config_feed *feeds;
     size_t nfeeds;
 };

@@ -21,61 +21,14 @@
 #include <uv.h>
 
 #include "cmd.h"
-#include "config.h"
-#include "feeds.h"
+#include "daemon.h"
 #include "fetch.h"
 #include "httpd.h"
 #include "log.h"
-#include "store.h"
 
 #define DEFAULT_CONFIG "/etc/feedd/feedd.conf"
-/* The largest response feedd reads; a feed larger than this is broken or
- * hostile. */
-#define MAX_RESPONSE (32u << 20)
-/* How long after a poll brings news the outputs are rewritten: polls that
- * end close together share one rewrite. */
-#define PUBLISH_DELAY_MS 500
-/* Back-off after errors never waits longer than this. */
-#define MAX_BACKOFF ((int64_t)24 * 3600)
 
-struct daemon;
-
-/* A configured feed at run time. */
-struct feed_rt {
-    struct daemon *d;
-    const struct config_feed *cf;
-    uv_timer_t timer;
-    struct feed_parser *parser; /* while a poll is under way */
-    size_t entries, fresh;
-    unsigned lost_at_start; /* d->lost_batches when this poll began */
-    int pushed; /* the parser has had bytes */
-    int busy;
-};
-
-struct daemon {
-    uv_loop_t loop;
-    struct config *cfg;
-    struct store *store;
-    struct fetcher *fetcher;
-    struct httpd *httpd;
-    struct feed_rt *feeds;
-    size_t nfeeds;
-    uv_signal_t sig[3];
-    uv_timer_t publish_timer;
-    char *public_dir;
-    struct feed_buf published; /* the last feed.atom written */
-    /* Failed commits so far. The pending batch is shared by the polls
-     * under way, so a failed commit loses entries of each of them. */
-    unsigned lost_batches;
-    int once;
-    int stopping;
-    int exit_code;
-};
-
-static void poll_feed(struct feed_rt *);
-static void daemon_stop(struct daemon *);
-
-static int64_t
+int64_t
 now_s(void)
 {
     return (int64_t)time(NULL);
@@ -92,434 +45,54 @@ path_join(const char *dir, const char *name)
     return p;
 }
 
-/* ---- publishing ---- */
+/* ---- retention ---- */
 
-/* The items store_recent() lends, copied for the writer: each item's
- * strings go into one allocation of its own. */
-struct collect {
-    struct feed_item *items;
-    void **blocks;
-    size_t n, cap;
-};
-
-static size_t
-str_size(const char *s)
-{
-    return s ? strlen(s) + 1 : 0;
-}
-
-/* Copies s into *at, advancing it; NULL stays NULL. */
-static const char *
-put_str(char **at, const char *s)
-{
-    char *d;
-    size_t n;
-
-    if (s == NULL)
-        return NULL;
-    n = strlen(s) + 1;
-    d = memcpy(*at, s, n);
-    *at += n;
-    return d;
-}
+#define COMPACT_EVERY_MS (24u * 3600 * 1000)
+/* Outside the daily run, a rewrite is worth it only when a quarter of
+ * the log, and at least 1 MiB, holds nothing live (old versions of
+ * edited entries). */
+#define COMPACT_WASTE_MIN (1u << 20)
 
 static int
-collect_item(const struct feed_item *it, void *arg)
+worth_compacting(const struct store *s)
 {
-    struct collect *c = arg;
-    const struct feed_entry *e = &it->entry;
-    struct feed_item *dst;
-    struct feed_enclosure *enc;
-    const char **cats;
-    size_t size, i;
-    char *block, *at;
+    uint64_t total, waste = store_waste(s, &total);
 
-    if (c->n == c->cap)
-        return -ENOMEM;
-    size = e->nenclosures * sizeof(*enc) + e->ncategories * sizeof(*cats) +
-           str_size(e->guid) + str_size(e->link) + str_size(e->title) +
-           str_size(e->author) + str_size(e->summary) +
-           str_size(e->content) + str_size(e->image) + str_size(it->feed) +
-           str_size(it->feed_title) + str_size(it->feed_url);
-    for (i = 0; i < e->nenclosures; i++)
-        size += str_size(e->enclosures[i].url) +
-                str_size(e->enclosures[i].type);
-    for (i = 0; i < e->ncategories; i++)
-        size += str_size(e->categories[i]);
-    if ((block = malloc(size ? size : 1)) == NULL)
-        return -ENOMEM;
-    c->blocks[c->n] = block;
-    dst = &c->items[c->n++];
-    *dst = *it;
-    /* Pointer arrays first: they need the alignment malloc gives. */
-    enc = (struct feed_enclosure *)(void *)block;
-    cats = (const char **)(void *)(enc + e->nenclosures);
-    at = (char *)(cats + e->ncategories);
-    for (i = 0; i < e->nenclosures; i++) {
-        enc[i] = e->enclosures[i];
-        enc[i].url = put_str(&at, e->enclosures[i].url);
-        enc[i].type = put_str(&at, e->enclosures[i].type);
-    }
-    for (i = 0; i < e->ncategories; i++)
-        cats[i] = put_str(&at, e->categories[i]);
-    dst->entry.enclosures = e->nenclosures ? enc : NULL;
-    dst->entry.categories = e->ncategories ? cats : NULL;
-    dst->entry.guid = put_str(&at, e->guid);
-    dst->entry.link = put_str(&at, e->link);
-    dst->entry.title = put_str(&at, e->title);
-    dst->entry.author = put_str(&at, e->author);
-    dst->entry.summary = put_str(&at, e->summary);
-    dst->entry.content = put_str(&at, e->content);
-    dst->entry.image = put_str(&at, e->image);
-    dst->feed = put_str(&at, it->feed);
-    dst->feed_title = put_str(&at, it->feed_title);
-    dst->feed_url = put_str(&at, it->feed_url);
-    return 0;
+    return waste >= COMPACT_WASTE_MIN && waste * 4 >= total;
 }
 
-/* Writes public/feed.atom from the newest max_items entries and hands it
- * to the HTTP server. 0 or a negative errno (logged). */
-static int
-publish(struct daemon *d)
+void
+daemon_compact(struct daemon *d)
 {
-    struct collect c;
-    struct feed_meta meta;
-    struct feed_buf out;
-    char self[300], *path = NULL;
-    size_t i, n = d->cfg->max_items;
+    size_t before = store_count(d->store);
+    char *warnings;
     int rc;
 
-    memset(&c, 0, sizeof(c));
-    feed_buf_init(&out, 0);
-    c.cap = n;
-    c.items = calloc(n ? n : 1, sizeof(*c.items));
-    c.blocks = calloc(n ? n : 1, sizeof(*c.blocks));
-    if (c.items == NULL || c.blocks == NULL) {
-        rc = -ENOMEM;
-        goto fail;
+    rc = store_compact(d->store, now_s(), d->cfg->keep, d->cfg->keep_items);
+    if ((warnings = store_warnings(d->store)) != NULL) {
+        for (char *line = strtok(warnings, "\n"); line;
+             line = strtok(NULL, "\n"))
+            log_warnx("store: %s", line);
+        free(warnings);
     }
-    if ((rc = store_recent(d->store, n, collect_item, &c)) != 0)
-        goto fail;
-    snprintf(self, sizeof(self), "http://%s%s%s:%d/feed.atom",
-             strchr(d->cfg->listen_host, ':') ? "[" : "",
-             d->cfg->listen_host,
-             strchr(d->cfg->listen_host, ':') ? "]" : "",
-             d->cfg->listen_port);
-    meta.title = d->cfg->title;
-    meta.self_url = self;
-    meta.id = self;
-    meta.updated = c.n ? feed_item_date(&c.items[0]) : now_s();
-    for (i = 0; i < c.n; i++) {
-        int64_t t = feed_item_date(&c.items[i]);
-
-        if (t > meta.updated)
-            meta.updated = t;
-    }
-    if (feed_write_atom(&out, &meta, c.items, c.n) != 0) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    /* Unchanged bytes: no write, and readers' validators stay valid. */
-    if (d->published.data && out.len == d->published.len &&
-        memcmp(out.data, d->published.data, out.len) == 0) {
-        rc = 0;
-        goto done;
-    }
-    if ((path = path_join(d->public_dir, "feed.atom")) == NULL) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    if ((rc = store_file_replace(path, out.data, out.len)) != 0) {
-        errno = -rc;
-        log_warn("publish: cannot write %s", path);
-        goto done;
-    }
-    if (d->httpd &&
-        (rc = httpd_set(d->httpd, "/feed.atom",
-                        "application/atom+xml; charset=utf-8", out.data,
-                        out.len, now_s())) != 0)
-        goto fail;
-    log_debug("publish: %zu entries in feed.atom", c.n);
-    feed_buf_free(&d->published);
-    d->published = out;
-    feed_buf_init(&out, 0);
-    goto done;
-fail:
-    errno = -rc;
-    log_warn("publish");
-done:
-    for (i = 0; i < c.n; i++)
-        free(c.blocks[i]);
-    free(c.blocks);
-    free(c.items);
-    free(path);
-    feed_buf_free(&out);
-    return rc;
-}
-
-static void
-on_publish_timer(uv_timer_t *t)
-{
-    (void)publish(t->data);
-}
-
-static void
-publish_soon(struct daemon *d)
-{
-    if (d->once || d->stopping)
-        return;
-    if (!uv_is_active((uv_handle_t *)&d->publish_timer))
-        uv_timer_start(&d->publish_timer, on_publish_timer, PUBLISH_DELAY_MS,
-                       0);
-}
-
-/* ---- one poll of one feed ---- */
-
-static void
-on_feed_timer(uv_timer_t *t)
-{
-    poll_feed(t->data);
-}
-
-/* Arms the feed's timer for its next poll: its interval, longer after
- * consecutive errors (doubling, up to a day), with a little jitter so
- * feeds with one interval do not all fire together. */
-static void
-schedule(struct feed_rt *fr, int errors)
-{
-    int64_t delay = fr->cf->interval;
-    struct store_feed_state st;
-    const struct store_feed_state *old;
-    uint64_t jitter;
-
-    if (fr->d->once || fr->d->stopping)
-        return;
-    for (int i = 1; i < errors && delay < MAX_BACKOFF; i++)
-        delay *= 2;
-    if (errors > 0 && delay > MAX_BACKOFF)
-        delay = MAX_BACKOFF > fr->cf->interval ? MAX_BACKOFF
-                                               : fr->cf->interval;
-    jitter = (uint64_t)delay * 1000 / 20; /* up to 5% */
-    jitter = jitter ? (uint64_t)rand() % jitter : 0;
-    uv_timer_start(&fr->timer, on_feed_timer,
-                   (uint64_t)delay * 1000 + jitter, 0);
-    old = store_feed_state_get(fr->d->store, fr->cf->name);
-    if (old) {
-        st = *old;
-        st.next_poll = now_s() + delay;
-        if (store_feed_state_set(fr->d->store, fr->cf->name, &st) != 0)
-            log_warnx("%s: out of memory", fr->cf->name);
-    }
-}
-
-static int
-on_entry(const struct feed_entry *e, void *arg)
-{
-    struct feed_rt *fr = arg;
-    struct feed_item it;
-
-    fr->entries++;
-    if (feed_entry_id(e, fr->cf->name, FEED_ID_AUTO, it.id) < 0)
-        return -1;
-    if (store_seen(fr->d->store, it.id))
-        return 0;
-    memset(&it.also, 0, sizeof(it) - offsetof(struct feed_item, also));
-    it.entry = *e;
-    it.changed = FEED_TIME_NONE;
-    it.hash = feed_entry_hash(e);
-    it.feed = fr->cf->name;
-    it.feed_title = feed_parser_info(fr->parser)->title;
-    it.feed_url = fr->cf->location;
-    it.stored = now_s();
-    if (store_add(fr->d->store, &it) != 0)
-        return -1;
-    fr->fresh++;
-    return 0;
-}
-
-/* The charset parameter of a Content-Type (RFC 9110 §8.3), into out;
- * 0 when there is none. */
-static int
-content_type_charset(const char *ct, char *out, size_t size)
-{
-    const char *p = ct;
-    size_t n;
-
-    while (p && (p = strchr(p, ';')) != NULL) {
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncasecmp(p, "charset=", 8) != 0)
-            continue;
-        p += 8;
-        if (*p == '"')
-            p++;
-        n = strcspn(p, "\"; \t");
-        if (n == 0 || n >= size)
-            return 0;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
-static int
-on_data(const char *p, size_t n, const char *content_type,
-        const char **error, void *arg)
-{
-    struct feed_rt *fr = arg;
-    char charset[64];
-
-    /* RFC 7303 §3: the HTTP charset beats the XML declaration. */
-    if (!fr->pushed && content_type_charset(content_type, charset,
-                                            sizeof(charset)) &&
-        feed_parser_charset(fr->parser, charset) != 0) {
-        *error = "out of memory";
-        return -1;
-    }
-    fr->pushed = 1;
-    if (feed_parser_push(fr->parser, p, n, 0) != 0) {
-        *error = feed_parser_error(fr->parser);
-        return -1;
-    }
-    return 0;
-}
-
-/* The poll of fr ended, well or not: finish the parse, commit what it
- * brought, record the feed's state, and schedule the next poll. */
-static void
-on_done(const struct fetch_result *r, void *arg)
-{
-    struct feed_rt *fr = arg;
-    struct daemon *d = fr->d;
-    const struct store_feed_state *old;
-    struct store_feed_state st;
-    const char *error = r->error;
-    char msg[512];
-    int rc;
-
-    fr->busy = 0;
-    if (r->ok && !r->not_modified &&
-        feed_parser_push(fr->parser, NULL, 0, 1) != 0)
-        error = feed_parser_error(fr->parser);
-    if (fr->fresh > 0 && store_commit(d->store) != 0) {
-        log_warnx("%s: cannot store %zu new entries: %s", fr->cf->name,
-                  fr->fresh, store_error(d->store));
-        d->lost_batches++;
-    }
-    if (d->lost_batches != fr->lost_at_start) {
-        /* Nothing of the failed batch is stored and its IDs are unseen
-         * again: forget the validators so the next poll brings it all
-         * back. */
-        error = "the store could not save its entries";
-        fr->fresh = 0;
-        r = NULL;
-    }
-    memset(&st, 0, sizeof(st));
-    old = store_feed_state_get(d->store, fr->cf->name);
-    if (old)
-        st = *old;
-    else
-        st.next_poll = FEED_TIME_NONE;
-    st.last_poll = now_s();
-    if (r && r->cancelled) {
-        feed_parser_free(fr->parser);
-        fr->parser = NULL;
+    if (rc != 0) {
+        log_warnx("store: retention failed, nothing dropped: %s",
+                  store_error(d->store));
         return;
     }
-    if (fr->parser && feed_parser_info(fr->parser)->bad_dates > 0) {
-        const struct feed_info *fi = feed_parser_info(fr->parser);
+    if (store_count(d->store) != before)
+        log_info("store: retention dropped %zu entries, %zu kept",
+                 before - store_count(d->store), store_count(d->store));
+}
 
-        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
-                  fr->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
-                  fi->bad_date ? fi->bad_date : "");
-    }
-    if (error == NULL) {
-        st.errors = 0;
-        st.last_error = NULL;
-        /* Validators are kept only from a whole, clean response: after a
-         * failure the next poll must fetch everything again. */
-        if (!r->not_modified) {
-            st.etag = (char *)r->etag;
-            st.last_modified = (char *)r->last_modified;
-        }
-        if (r->not_modified)
-            log_debug("%s: not modified", fr->cf->name);
-        else if (fr->fresh > 0)
-            log_info("%s: %zu new of %zu entries", fr->cf->name, fr->fresh,
-                     fr->entries);
-        else
-            log_debug("%s: no new entries (%zu)", fr->cf->name, fr->entries);
-    } else {
-        st.errors++;
-        if (r && r->status >= 400)
-            snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
-        else if (fr->entries > 0)
-            snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
-                     fr->entries, fr->entries == 1 ? "y" : "ies");
-        else
-            snprintf(msg, sizeof(msg), "%s", error);
-        st.last_error = msg;
-        st.etag = NULL;
-        st.last_modified = NULL;
-        log_warnx("%s: %s", fr->cf->name, msg);
-    }
-    if (store_feed_state_set(d->store, fr->cf->name, &st) != 0)
-        log_warnx("%s: out of memory", fr->cf->name);
-    feed_parser_free(fr->parser);
-    fr->parser = NULL;
-    schedule(fr, st.errors);
-    if ((rc = store_feed_state_save(d->store)) != 0) {
-        errno = -rc;
-        log_warn("feeds.state: cannot save");
-    }
-    if (fr->fresh > 0)
+static void
+on_compact_timer(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    daemon_compact(d);
+    if (store_count(d->store) > 0)
         publish_soon(d);
-    if (d->once && fetcher_active(d->fetcher) == 0)
-        daemon_stop(d);
-}
-
-static void
-poll_feed(struct feed_rt *fr)
-{
-    struct daemon *d = fr->d;
-    const struct store_feed_state *st;
-    struct feed_limits lim;
-    struct fetch_req req;
-    int rc;
-
-    if (fr->busy || d->stopping)
-        return;
-    feed_limits_default(&lim);
-    fr->entries = fr->fresh = 0;
-    fr->pushed = 0;
-    fr->lost_at_start = d->lost_batches;
-    fr->parser = feed_parser_new(&lim, fr->cf->location, on_entry, fr);
-    if (fr->parser == NULL) {
-        log_warnx("%s: out of memory", fr->cf->name);
-        schedule(fr, 1);
-        return;
-    }
-    st = store_feed_state_get(d->store, fr->cf->name);
-    memset(&req, 0, sizeof(req));
-    req.url = fr->cf->location;
-    req.etag = st ? st->etag : NULL;
-    req.last_modified = st ? st->last_modified : NULL;
-    req.max_bytes = MAX_RESPONSE;
-    req.timeout_s = 120;
-    req.on_data = on_data;
-    req.on_done = on_done;
-    req.arg = fr;
-    if ((rc = fetcher_start(d->fetcher, &req)) != 0) {
-        errno = -rc;
-        log_warn("%s: cannot start the fetch", fr->cf->name);
-        feed_parser_free(fr->parser);
-        fr->parser = NULL;
-        schedule(fr, 1);
-        return;
-    }
-    fr->busy = 1;
 }
 
 /* ---- start and stop ---- */
@@ -548,7 +121,7 @@ close_handle(uv_handle_t *h)
 /* Ends the daemon cleanly: transfers cancelled, what was parsed
  * committed, state saved, outputs written, every handle closed. The loop
  * then runs dry and cmd_run() returns. */
-static void
+void
 daemon_stop(struct daemon *d)
 {
     size_t i;
@@ -557,14 +130,17 @@ daemon_stop(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = 1;
-    for (i = 0; i < d->nfeeds; i++) {
-        uv_timer_stop(&d->feeds[i].timer);
-        close_handle((uv_handle_t *)&d->feeds[i].timer);
-    }
+    for (i = 0; i < d->nfeeds; i++)
+        if (d->feeds[i].d)
+            uv_timer_stop(&d->feeds[i].timer);
+    /* Cancelled polls store what they parsed, as finished ones do. */
     if (d->fetcher) {
         fetcher_close(d->fetcher, NULL, NULL);
         d->fetcher = NULL;
     }
+    for (i = 0; i < d->nfeeds; i++)
+        if (d->feeds[i].d)
+            feed_rt_close(&d->feeds[i]);
     if (store_commit(d->store) != 0)
         log_warnx("store: %s", store_error(d->store));
     if ((rc = store_feed_state_save(d->store)) != 0) {
@@ -572,6 +148,8 @@ daemon_stop(struct daemon *d)
         log_warn("feeds.state: cannot save");
     }
     uv_timer_stop(&d->publish_timer);
+    uv_timer_stop(&d->compact_timer);
+    close_handle((uv_handle_t *)&d->compact_timer);
     if (publish(d) != 0)
         d->exit_code = 1;
     close_handle((uv_handle_t *)&d->publish_timer);
@@ -689,6 +267,15 @@ cmd_run(int argc, char **argv, int once)
     uv_loop_init(&d.loop);
     uv_timer_init(&d.loop, &d.publish_timer);
     d.publish_timer.data = &d;
+    uv_timer_init(&d.loop, &d.compact_timer);
+    d.compact_timer.data = &d;
+    /* Retention runs daily; at start (and so for a poll --once from
+     * cron) only when old versions fill a quarter of the log. */
+    if (worth_compacting(d.store))
+        daemon_compact(&d);
+    if (!once)
+        uv_timer_start(&d.compact_timer, on_compact_timer, COMPACT_EVERY_MS,
+                       COMPACT_EVERY_MS);
     for (i = 0; i < 3; i++) {
         uv_signal_init(&d.loop, &d.sig[i]);
         d.sig[i].data = &d;
@@ -724,14 +311,15 @@ cmd_run(int argc, char **argv, int once)
     for (i = 0; i < d.nfeeds; i++) {
         struct feed_rt *fr = &d.feeds[i];
 
-        fr->d = &d;
-        fr->cf = &d.cfg->feeds[i];
-        uv_timer_init(&d.loop, &fr->timer);
-        fr->timer.data = fr;
+        if (feed_rt_init(fr, &d, &d.cfg->feeds[i]) != 0) {
+            d.exit_code = 1;
+            daemon_stop(&d);
+            goto run;
+        }
         if (once)
             poll_feed(fr);
         else
-            uv_timer_start(&fr->timer, on_feed_timer, first_delay(&d, i), 0);
+            poll_first(fr, first_delay(&d, i));
     }
     if (once && fetcher_active(d.fetcher) == 0)
         daemon_stop(&d);

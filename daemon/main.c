@@ -1,4 +1,5 @@
 /* daemon/main.c - feedd's command line. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,11 @@ main(int argc, char **argv)
     const char *cmd;
 
     log_init();
+    /* A file size limit (RLIMIT_FSIZE) must fail the write with EFBIG,
+     * which the store handles, not kill the daemon. Writes to a closed
+     * reader's socket fail with EPIPE likewise. */
+    signal(SIGXFSZ, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

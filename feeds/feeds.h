@@ -5,6 +5,7 @@
 #ifndef FEEDS_H
 #define FEEDS_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -222,6 +223,20 @@ enum feed_id_rule {
 int feed_entry_id(const struct feed_entry *e, const char *feed,
                   enum feed_id_rule rule, char id[FEED_ID_LEN + 1]);
 
+/* Rule FEED_ID_SLUG with a feed's own pattern (config "id_pattern"): re is
+ * matched against e's link; its first group (else the whole match) is the
+ * article ID, keyed with the link's host as the built-in rule keys it, so
+ * that both give one article one ID. FEED_ID_SLUG, FEED_E_INVAL when the
+ * link does not match (fall back to feed_entry_id()), or FEED_E_NOMEM. */
+int feed_entry_id_pattern(const struct feed_entry *e, const regex_t *re,
+                          char id[FEED_ID_LEN + 1]);
+
+/* The ID of one of several different entries that share the ID base in
+ * one document (two items with one guid): base and what tells this one
+ * apart (disc: its link, or its title), hashed. */
+void feed_id_derive(const char *base, const char *disc,
+                    char id[FEED_ID_LEN + 1]);
+
 /* The article ID at the end of an http(s) link's last path segment, and
  * its host: the key of rule FEED_ID_SLUG, appended to out as
  * "host/article-id". 0 when found, FEED_E_INVAL when the link has none. */
@@ -248,6 +263,10 @@ struct feed_item {
                       * FEED_TIME_NONE when never */
     uint64_t hash;   /* feed_entry_hash() of this version */
 };
+
+/* A deep copy of it in one allocation: the caller frees it with free().
+ * NULL when out of memory. */
+struct feed_item *feed_item_copy(const struct feed_item *it);
 
 /* The date an item sorts by: published, else updated, else stored. */
 int64_t feed_item_date(const struct feed_item *);

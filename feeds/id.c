@@ -232,15 +232,85 @@ make_key(const struct feed_entry *e, const char *feed, enum feed_id_rule rule,
     }
 }
 
+/* h as the 16 hex digits of an ID. */
+static void
+hex_of(XXH64_hash_t h, char id[FEED_ID_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < FEED_ID_LEN; i++)
+        id[i] = hex[(h >> (60 - 4 * i)) & 15];
+    id[FEED_ID_LEN] = '\0';
+}
+
+/* The ID of key[0..n): XXH3-64, in hex. */
+static void
+id_hex(const void *key, size_t n, char id[FEED_ID_LEN + 1])
+{
+    hex_of(XXH3_64bits(key, n), id);
+}
+
+int
+feed_entry_id_pattern(const struct feed_entry *e, const regex_t *re,
+                      char id[FEED_ID_LEN + 1])
+{
+    struct feed_buf url, key;
+    regmatch_t m[2];
+    const char *host;
+    size_t nhost;
+    int rc = FEED_E_INVAL;
+
+    if (e->link == NULL)
+        return FEED_E_INVAL;
+    feed_buf_init(&url, 0);
+    feed_buf_init(&key, 0);
+    /* Matched against the normalized link: no tracking parameters, the
+     * host in lower case. */
+    if (feed_url_key(e->link, &url) != 0)
+        goto done;
+    if (regexec(re, url.data, 2, m, 0) != 0)
+        goto done;
+    if (m[1].rm_so < 0)
+        m[1] = m[0];
+    if (m[1].rm_eo <= m[1].rm_so)
+        goto done;
+    host = url.data + 2;
+    nhost = strcspn(host, "/?");
+    rc = FEED_E_NOMEM;
+    if (feed_buf_puts(&key, "slug:") != 0 ||
+        feed_buf_append(&key, host, nhost) != 0 ||
+        feed_buf_append(&key, "/", 1) != 0 ||
+        feed_buf_append(&key, url.data + m[1].rm_so,
+                        (size_t)(m[1].rm_eo - m[1].rm_so)) != 0)
+        goto done;
+    id_hex(key.data, key.len, id);
+    rc = FEED_ID_SLUG;
+done:
+    feed_buf_free(&url);
+    feed_buf_free(&key);
+    return rc;
+}
+
+void
+feed_id_derive(const char *base, const char *disc, char id[FEED_ID_LEN + 1])
+{
+    XXH3_state_t st;
+
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, "dup:", 4);
+    XXH3_64bits_update(&st, base, strlen(base) + 1);
+    XXH3_64bits_update(&st, disc ? disc : "", disc ? strlen(disc) : 0);
+    hex_of(XXH3_64bits_digest(&st), id);
+}
+
 int
 feed_entry_id(const struct feed_entry *e, const char *feed,
               enum feed_id_rule rule, char id[FEED_ID_LEN + 1])
 {
     static const enum feed_id_rule order[] = {FEED_ID_SLUG, FEED_ID_GUID,
                                               FEED_ID_LINK, FEED_ID_CONTENT};
-    static const char hex[] = "0123456789abcdef";
     struct feed_buf key;
-    XXH64_hash_t h;
     size_t i;
     int used = FEED_E_INVAL;
 
@@ -255,10 +325,7 @@ feed_entry_id(const struct feed_entry *e, const char *feed,
         feed_buf_free(&key);
         return used;
     }
-    h = XXH3_64bits(key.data, key.len);
-    for (i = 0; i < FEED_ID_LEN; i++)
-        id[i] = hex[(h >> (60 - 4 * i)) & 15];
-    id[FEED_ID_LEN] = '\0';
+    id_hex(key.data, key.len, id);
     feed_buf_free(&key);
     return used;
 }

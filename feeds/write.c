@@ -104,7 +104,13 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
     const struct feed_entry *e = &it->entry;
     int64_t updated = e->updated != FEED_TIME_NONE ? e->updated
                                                    : feed_item_date(it);
+    size_t i;
     int rc;
+
+    /* An edit feedd noticed (the publisher left its own date alone)
+     * still moves atom:updated, so readers show the new version. */
+    if (it->changed != FEED_TIME_NONE && it->changed > updated)
+        updated = it->changed;
 
     if ((rc = feed_buf_printf(out, "  <entry>\n    <id>urn:feedd:%s</id>\n",
                               it->id)) != 0 ||
@@ -126,6 +132,18 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
                        e->content)) != 0 ||
         (rc = atom_lists(out, e)) != 0)
         return rc;
+    /* Every feed that carried it, as categories of feedd's own scheme. */
+    for (i = 0; i <= it->nalso; i++) {
+        const char *name = i == 0 ? it->feed : it->also[i - 1];
+
+        if (name == NULL)
+            continue;
+        if ((rc = feed_buf_puts(out, "    <category scheme=\"urn:feedd:feed\" "
+                                     "term=\"")) != 0 ||
+            (rc = feed_buf_xml(out, name)) != 0 ||
+            (rc = feed_buf_puts(out, "\"/>\n")) != 0)
+            return rc;
+    }
     /* RFC 4287 §4.2.11: where the entry came from. */
     if ((rc = feed_buf_puts(out, "    <source>\n")) != 0 ||
         (rc = xml_elem(out, "      ", "id", "", it->feed_url)) != 0 ||

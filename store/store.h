@@ -1,6 +1,10 @@
 /* store/store.h - feedd's flat-file store under state_dir:
  *
  *     items/NNNNNN.jsonl   append-only segments, one JSON object per line
+ *     items/index          a cache of where each line is and what it holds,
+ *                          so that start-up need not parse the segments;
+ *                          rebuilt from them when missing or damaged
+ *     items/dropped        the IDs store_compact() dropped, which stay seen
  *     feeds.state          per-feed HTTP and poll state, one JSON object per line
  *     public/              the published outputs (written by the daemon
  *                          through store_file_replace())
@@ -25,31 +29,73 @@ struct store;
 
 /* Opens (creating what is missing) the store in dir: takes an exclusive
  * lock on it (a second process gets "in use by another process"), loads
- * the seen IDs and recovers from a crash (a torn last line is cut off; a
- * corrupt line in the middle is skipped with a warning). NULL on failure,
- * with a one-line reason in err. Caller frees with store_close(). */
+ * the seen IDs through items/index and recovers from a crash (a torn last
+ * line is cut off; a corrupt line in the middle is skipped with a warning;
+ * a compaction cut short is finished or undone; an index that does not
+ * match the segments is rebuilt from them, with a warning). NULL on
+ * failure, with a one-line reason in err. Caller frees with
+ * store_close(). */
 struct store *store_open(const char *dir, char *err, size_t errlen);
 
 /* Commits nothing: pending items not yet committed are dropped. */
 void store_close(struct store *);
 
-/* 1 when an item with this ID is stored or pending, else 0. */
+/* 1 when an item with this ID is stored or pending, or was dropped by
+ * store_compact() (dropped IDs stay seen for ever: the feeds still carry
+ * them, and readers must not get them twice), else 0. */
 int store_seen(const struct store *, const char *id);
 
+/* store_seen(), and the version: 1 when the ID is seen, with *hash (when
+ * hash is not NULL) the feed_item.hash of its latest pending version, or
+ * else of its stored one; 0 for a dropped ID or a record written before
+ * hashes were kept. 0 when not seen (*hash untouched), -EINVAL for an ID
+ * that is not FEED_ID_LEN hex digits. */
+int store_lookup(const struct store *, const char *id, uint64_t *hash);
+
 /* Copies item into the pending batch and marks its ID seen; a stored of
- * FEED_TIME_NONE becomes now. 0, -ENOMEM, -EINVAL (an ID that is not
- * FEED_ID_LEN hex digits), -EFBIG (a record over 32 MiB) or -EOVERFLOW.
- * Nothing is on disk until store_commit(). */
+ * FEED_TIME_NONE becomes now. An ID already stored (or dropped) makes an
+ * update: once committed, the new version is the item (store_count() does
+ * not grow; a dropped one comes back) and the old line stays in the log
+ * until store_compact(). Of two versions of one ID in a batch, the later
+ * wins. 0, -ENOMEM, -EINVAL (an ID that is not FEED_ID_LEN hex digits),
+ * -EFBIG (a record over 32 MiB) or -EOVERFLOW. Nothing is on disk until
+ * store_commit(). */
 int store_add(struct store *, const struct feed_item *) STORE_WUR;
 
-/* Appends the pending batch to the current segment and fsyncs it. 0, or a
- * negative errno; on failure the batch is dropped, its IDs are no longer
- * seen (so the next poll stores them again), and what was stored before
- * is untouched. */
+/* Appends the pending batch to the current segment and fsyncs it, then
+ * lists it in items/index (no fsync: a cache). 0, or a negative errno; on
+ * failure the batch is dropped and the store is as before it: its new IDs
+ * are no longer seen (so the next poll stores them again), the items it
+ * updated are their previous version again, and what was stored before is
+ * untouched. */
 int store_commit(struct store *) STORE_WUR;
 
-/* Items committed so far. */
+/* Live items committed so far (each version of an updated item counts
+ * once; dropped ones not at all). */
 size_t store_count(const struct store *);
+
+/* The bytes of the segments that hold no live item (superseded versions,
+ * dropped items, headers), and in *total (when not NULL) all of their
+ * bytes: whether a compaction is worth its rewrite. */
+uint64_t store_waste(const struct store *, uint64_t *total);
+
+/* Retention. Drops the committed items whose feed_item_date() is before
+ * now - keep_seconds (keep_seconds 0: no age limit), and those beyond the
+ * newest keep_items in store_recent()'s order (0: no count limit), and the
+ * old versions of updated items and any corrupt line; an item with a
+ * pending version is never dropped, and the pending batch is left as it
+ * is. Dropped IDs stay seen (store_seen()), also after a restart.
+ *
+ * Rewrites items/ as a new generation: written whole in items.new/ and
+ * synced, then swapped in with two renames (items -> items.old, items.new
+ * -> items) and a sync of dir; a crash anywhere leaves either the old or
+ * the new store, which store_open() then completes. Nothing is rewritten
+ * when there is nothing to drop. 0, or a negative errno (-EINVAL for a
+ * negative keep_seconds) with the store as it was; but for a failed sync
+ * of dir after the renames, which is reported with the new store in
+ * place. */
+int store_compact(struct store *, int64_t now, int64_t keep_seconds,
+                  size_t keep_items) STORE_WUR;
 
 /* Calls fn on the newest n committed items, newest first by
  * feed_item_date() (ties: the later record first). The item is borrowed
@@ -58,6 +104,12 @@ size_t store_count(const struct store *);
  * errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
+
+/* Calls fn on the latest version of the item with this ID (pending or
+ * committed), borrowed for the call. fn's value, -ENOENT when there is
+ * none (a dropped ID has none), -EINVAL for a bad ID, or a negative errno
+ * when its record cannot be read. */
+int store_get(struct store *, const char *id, store_item_fn *fn, void *arg);
 
 /* ---- per-feed state ---- */
 

@@ -52,6 +52,41 @@ check_errors(const char *text, const char *expected)
 }
 
 static void
+test_ids_and_retention(void **state)
+{
+    struct config *cfg;
+    char *errors = NULL;
+
+    (void)state;
+    cfg = parse_ok("keep 90d\nkeep_items 5000\n"
+                   "feed a http://a.example/ id guid\n"
+                   "feed b http://b.example/ id_pattern \"/story/([0-9]+)\"\n"
+                   "feed c http://c.example/\n");
+    assert_int_equal(cfg->keep, 90 * 86400);
+    assert_int_equal(cfg->keep_items, 5000);
+    assert_int_equal(cfg->feeds[0].id_rule, CONFIG_ID_GUID);
+    assert_null(cfg->feeds[0].id_pattern);
+    assert_string_equal(cfg->feeds[1].id_pattern, "/story/([0-9]+)");
+    assert_int_equal(cfg->feeds[2].id_rule, CONFIG_ID_AUTO);
+    config_free(cfg);
+    cfg = parse_ok("keep forever\n");
+    assert_int_equal(cfg->keep, 0);
+    assert_int_equal(cfg->keep_items, 0);
+    config_free(cfg);
+    /* A pattern that does not compile is a config error, with why. */
+    {
+        static const char bad[] = "feed a http://a.example/ id_pattern \"(\"\n";
+
+        cfg = config_parse(bad, strlen(bad), NAME, DIR, &errors);
+    }
+    assert_null(cfg);
+    assert_non_null(errors);
+    assert_non_null(strstr(errors, "feedd.conf:1: feed \"a\": bad id_pattern "
+                                   "\"(\": "));
+    free(errors);
+}
+
+static void
 test_full(void **state)
 {
     static const char text[] =
@@ -409,7 +444,17 @@ test_errors_feeds(void **state)
         {"feed lwn https://lwn.net/ interval 15x\n",
          E(1, "feed \"lwn\": bad interval \"15x\" " DURATION_HINT)},
         {"feed a http://a.example/ every 1h\n",
-         E(1, "feed \"a\": unknown option \"every\" (use interval or tags)")},
+         E(1, "feed \"a\": unknown option \"every\" (use interval, tags, id "
+              "or id_pattern)")},
+        {"feed a http://a.example/ id url\n",
+         E(1, "feed \"a\": bad id \"url\" (use auto, slug, guid, link or "
+              "content)")},
+        {"feed a http://a.example/ id_pattern (a)(b)\n",
+         E(1, "feed \"a\": id_pattern \"(a)(b)\" has more than one group")},
+        {"keep 1x\n",
+         E(1, "bad keep \"1x\" " DURATION_HINT " or forever")},
+        {"keep_items -1\n",
+         E(1, "bad keep_items \"-1\" (a number from 0 to 100000000)")},
         {"feed a http://a.example/ interval\n",
          E(1, "feed \"a\": option \"interval\" needs a value")},
         {"feed a http://a.example/ tags a interval 1h interval 2h\n",
@@ -765,6 +810,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_ids_and_retention),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_interval_after_feeds),
         cmocka_unit_test(test_quotes_and_comments),

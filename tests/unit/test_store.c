@@ -1,6 +1,7 @@
-/* tests/unit/test_store.c - the item log, the seen set, crash recovery,
- * feed state and atomic file replacement, through store.h. Each test gets
- * a fresh folder under /tmp. */
+/* tests/unit/test_store.c - the item log, the seen set, updates, the side
+ * index, retention and compaction, crash recovery, feed state and atomic
+ * file replacement, through store.h. Each test gets a fresh folder under
+ * /tmp. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +107,7 @@ item(const char *id, const char *title, int64_t published)
     it.entry.title = title;
     it.entry.published = published;
     it.entry.updated = FEED_TIME_NONE;
+    it.changed = FEED_TIME_NONE;
     return it;
 }
 
@@ -175,6 +177,119 @@ count_entries(const char *dir)
             n++;
     closedir(d);
     return n;
+}
+
+/* The items/NNNNNN.jsonl in dir. */
+static size_t
+count_segments(const char *dir)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    size_t n = 0, len;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        len = strlen(de->d_name);
+        if (len > 6 && strcmp(de->d_name + len - 6, ".jsonl") == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int
+exists(const char *p)
+{
+    struct stat st;
+
+    return stat(p, &st) == 0;
+}
+
+/* Copies the file src to dst (both small). */
+static void
+copy_file(const char *src, const char *dst)
+{
+    char buf[1 << 16];
+    int in = open(src, O_RDONLY), out;
+    ssize_t n;
+
+    assert_true(in >= 0);
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(out >= 0);
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        assert_int_equal(write(out, buf, (size_t)n), n);
+    assert_int_equal(n, 0);
+    close(in);
+    close(out);
+}
+
+/* Writes len bytes of data at off in the existing file p. */
+static void
+poke(const char *p, off_t off, const void *data, size_t len)
+{
+    int fd = open(p, O_WRONLY);
+
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, data, len, off), (ssize_t)len);
+    close(fd);
+}
+
+/* Where needle starts in the small file p; fails when it is not there. */
+static off_t
+find_in_file(const char *p, const char *needle)
+{
+    char *buf = read_file(p), *at = strstr(buf, needle);
+    off_t off;
+
+    if (at == NULL)
+        fail_msg("%s: no %s", p, needle);
+    off = at - buf;
+    free(buf);
+    return off;
+}
+
+static int
+file_has(const char *p, const char *needle)
+{
+    char *buf = read_file(p);
+    int has = strstr(buf, needle) != NULL;
+
+    free(buf);
+    return has;
+}
+
+/* The warnings, which must hold want (or be none when want is NULL). */
+static void
+warnings_have(struct store *s, const char *want)
+{
+    char *w = store_warnings(s);
+
+    if (want == NULL && w != NULL)
+        fail_msg("unexpected warnings: %s", w);
+    if (want != NULL && (w == NULL || strstr(w, want) == NULL))
+        fail_msg("no warning \"%s\" in: %s", want, w ? w : "(none)");
+    free(w);
+}
+
+/* An item of a given version (hash). */
+static void
+add_v(struct store *s, const char *id, const char *title, int64_t published,
+      uint64_t hash)
+{
+    struct feed_item it = item(id, title, published);
+
+    it.hash = hash;
+    assert_int_equal(store_add(s, &it), 0);
+}
+
+/* The hash store_lookup() gives; fails when the ID is not seen. */
+static uint64_t
+hash_of(struct store *s, const char *id)
+{
+    uint64_t h = 12345;
+
+    assert_int_equal(store_lookup(s, id, &h), 1);
+    return h;
 }
 
 /* What store_recent() handed over, copied. */
@@ -276,7 +391,7 @@ test_reopen(void **state)
     assert_int_equal(store_count(s), 4);
     assert_null(store_warnings(s));
     store_close(s);
-    assert_int_equal(count_entries(path(f, "items")), 1);
+    assert_int_equal(count_segments(path(f, "items")), 1);
 }
 
 static void
@@ -588,6 +703,11 @@ old_fn(const struct feed_item *it, void *arg)
     assert_int_equal(it->entry.nenclosures, 0);
     assert_null(it->entry.categories);
     assert_int_equal(it->entry.ncategories, 0);
+    /* Keys that came later still: none, never, no hash. */
+    assert_null(it->also);
+    assert_int_equal(it->nalso, 0);
+    assert_int_equal(it->changed, FEED_TIME_NONE);
+    assert_int_equal(it->hash, 0);
     if (strcmp(it->id, "0000000000000001") == 0)
         assert_string_equal(it->entry.title, "old");
     return 0;
@@ -1030,7 +1150,7 @@ test_rollover(void **state)
     }
     free(big);
     store_close(s);
-    assert_int_equal(count_entries(path(f, "items")), 2);
+    assert_int_equal(count_segments(path(f, "items")), 2);
     seg2 = read_file(path(f, "items/000002.jsonl"));
     assert_true(strncmp(seg2,
                         "{\"feedd_store\":1}\n{\"id\":\"0000000000000004\"",
@@ -1047,6 +1167,861 @@ test_rollover(void **state)
     assert_int_equal(c.items[0].content_len, 0);
     assert_string_equal(c.items[3].id, "0000000000000001");
     assert_int_equal(c.items[3].content_len, big_len);
+
+    /* A compaction that drops the old version of item 4 writes the rest
+     * in segments of the same size: the three big lines fill the first
+     * one, and the new version of 4 starts the second. */
+    add_ok(s, "0000000000000004", "big v2", 4);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_compact(s, 0, 0, 0), 0);
+    assert_int_equal(count_segments(path(f, "items")), 2);
+    seg2 = read_file(path(f, "items/000002.jsonl"));
+    assert_true(strncmp(seg2,
+                        "{\"feedd_store\":1}\n{\"id\":\"0000000000000004\"",
+                        42) == 0);
+    assert_non_null(strstr(seg2, "big v2"));
+    free(seg2);
+    store_close(s);
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 4);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.items[0].title, "big v2");
+    assert_int_equal(c.items[3].content_len, big_len);
+    store_close(s);
+}
+
+/* ---- the fields of issue 4 ---------------------------------------------- */
+
+static int
+fields_fn(const struct feed_item *it, void *arg)
+{
+    int *calls = arg;
+
+    (*calls)++;
+    if (strcmp(it->id, "00000000000000f1") == 0) {
+        assert_int_equal(it->nalso, 2);
+        assert_non_null(it->also);
+        assert_string_equal(it->also[0], "hn");
+        assert_string_equal(it->also[1], "caf\xc3\xa9 \"feed\"");
+        assert_int_equal(it->changed, 1716000123);
+        assert_true(it->hash == UINT64_C(0xfedcba9876543210));
+    } else {
+        assert_string_equal(it->id, "00000000000000f2");
+        assert_null(it->also);
+        assert_int_equal(it->nalso, 0);
+        assert_int_equal(it->changed, FEED_TIME_NONE);
+        assert_true(it->hash == 1);
+    }
+    return 0;
+}
+
+static void
+test_new_fields(void **state)
+{
+    static const char *const also[] = {"hn", NULL, "caf\xc3\xa9 \"feed\""};
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct feed_item it;
+    int pass, calls;
+
+    it = item("00000000000000f1", "carried twice", 10);
+    it.also = also;
+    it.nalso = 3; /* the NULL carries nothing and is left out */
+    it.changed = 1716000123;
+    it.hash = UINT64_C(0xfedcba9876543210);
+    assert_int_equal(store_add(s, &it), 0);
+    add_v(s, "00000000000000f2", "plain", 5, 1);
+    assert_int_equal(store_commit(s), 0);
+    for (pass = 0; pass < 2; pass++) {
+        calls = 0;
+        assert_int_equal(store_recent(s, 10, fields_fn, &calls), 0);
+        assert_int_equal(calls, 2);
+        store_close(s);
+        s = open_ok(f);
+        warnings_have(s, NULL);
+    }
+    store_close(s);
+    assert_true(file_has(path(f, "items/000001.jsonl"),
+                         "\"also\":[\"hn\",\"caf\xc3\xa9 \\\"feed\\\"\"],"
+                         "\"stored\":1700000000,\"changed\":1716000123,"
+                         "\"hash\":\"fedcba9876543210\""));
+    assert_true(file_has(path(f, "items/000001.jsonl"),
+                         "\"also\":[],\"stored\":1700000000,\"changed\":null,"
+                         "\"hash\":\"0000000000000001\""));
+}
+
+/* ---- updates ------------------------------------------------------------ */
+
+static void
+test_update_versions(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    int pass;
+
+    add_v(s, "00000000000000aa", "aa v1", 100, 1);
+    add_v(s, "00000000000000cc", "cc", 50, 7);
+    assert_int_equal(store_commit(s), 0);
+    assert_true(hash_of(s, "00000000000000aa") == 1);
+    /* A pending update is what store_lookup() sees, not yet what
+     * store_recent() shows. */
+    add_v(s, "00000000000000aa", "aa v2", 300, 2);
+    assert_true(hash_of(s, "00000000000000aa") == 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].title, "aa v1");
+    /* Two versions of a new ID in one batch: the later wins. */
+    add_v(s, "00000000000000bb", "bb v1", 200, 3);
+    add_v(s, "00000000000000bb", "bb v2", 200, 4);
+    assert_true(hash_of(s, "00000000000000bb") == 4);
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 3);
+    for (pass = 0; pass < 2; pass++) {
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+        assert_int_equal(c.n, 3);
+        assert_string_equal(c.items[0].title, "aa v2");
+        assert_int_equal(c.items[0].date, 300);
+        assert_string_equal(c.items[1].title, "bb v2");
+        assert_string_equal(c.items[2].title, "cc");
+        assert_true(hash_of(s, "00000000000000aa") == 2);
+        assert_true(hash_of(s, "00000000000000bb") == 4);
+        assert_true(hash_of(s, "00000000000000cc") == 7);
+        assert_int_equal(store_count(s), 3);
+        store_close(s);
+        s = open_ok(f);
+        warnings_have(s, NULL);
+    }
+    /* The old versions stay in the log until a compaction. */
+    assert_true(file_has(path(f, "items/000001.jsonl"), "aa v1"));
+    assert_true(file_has(path(f, "items/000001.jsonl"), "bb v1"));
+    assert_int_equal(store_compact(s, 1000, 0, 0), 0);
+    assert_false(file_has(path(f, "items/000001.jsonl"), "aa v1"));
+    assert_false(file_has(path(f, "items/000001.jsonl"), "bb v1"));
+    assert_true(file_has(path(f, "items/000001.jsonl"), "aa v2"));
+    for (pass = 0; pass < 2; pass++) {
+        assert_int_equal(store_count(s), 3);
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+        assert_int_equal(c.n, 3);
+        assert_string_equal(c.items[0].title, "aa v2");
+        assert_string_equal(c.items[1].title, "bb v2");
+        assert_string_equal(c.items[2].title, "cc");
+        assert_true(hash_of(s, "00000000000000aa") == 2);
+        store_close(s);
+        s = open_ok(f);
+        warnings_have(s, NULL);
+    }
+    store_close(s);
+}
+
+static void
+test_update_failed_commit(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    static char big[1 << 16];
+    struct rlimit old, lim;
+    struct feed_item it;
+    struct collect c;
+    char id[FEED_ID_LEN + 1];
+    off_t size;
+    int i, rc;
+
+    /* Enough IDs that taking the failed batch's out of the seen set
+     * moves others in it. */
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "%016x", 0x1000 + i);
+        add_v(s, id, "filler", 1, (uint64_t)i);
+    }
+    add_v(s, "00000000000000aa", "aa v1", 100, 1);
+    assert_int_equal(store_commit(s), 0);
+    size = file_size(path(f, "items/000001.jsonl"));
+
+    memset(big, 'x', sizeof big - 1);
+    it = item("00000000000000aa", "aa v2", 500);
+    it.hash = 2;
+    it.entry.content = big;
+    assert_int_equal(store_add(s, &it), 0);
+    add_v(s, "00000000000000aa", "aa v3", 600, 3);
+    add_v(s, "00000000000000dd", "new", 700, 9);
+    add_v(s, "00000000000000ee", "new twice", 700, 10);
+    add_v(s, "00000000000000ee", "new twice v2", 700, 11);
+    for (i = 0; i < 500; i++) {
+        snprintf(id, sizeof id, "%016x", 0x9000 + i);
+        add_v(s, id, "new filler", 1, 1);
+    }
+    assert_true(hash_of(s, "00000000000000aa") == 3);
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)size + 1000;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    rc = store_commit(s);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(rc, -EFBIG);
+
+    /* As before the batch: the update's old version is the item again,
+     * the new IDs are unseen, the others still seen. */
+    assert_int_equal(store_count(s), 2001);
+    assert_true(hash_of(s, "00000000000000aa") == 1);
+    assert_int_equal(store_lookup(s, "00000000000000dd", NULL), 0);
+    assert_int_equal(store_lookup(s, "00000000000000ee", NULL), 0);
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "%016x", 0x1000 + i);
+        assert_true(hash_of(s, id) == (uint64_t)i);
+    }
+    for (i = 0; i < 500; i++) {
+        snprintf(id, sizeof id, "%016x", 0x9000 + i);
+        assert_int_equal(store_seen(s, id), 0);
+    }
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 1, collect_fn, &c), 0);
+    assert_string_equal(c.items[0].title, "aa v1");
+    assert_int_equal(c.items[0].date, 100);
+    store_close(s);
+
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 2001);
+    assert_true(hash_of(s, "00000000000000aa") == 1);
+    assert_int_equal(store_seen(s, "00000000000000dd"), 0);
+    store_close(s);
+}
+
+static void
+test_lookup(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    uint64_t h = 77;
+
+    assert_int_equal(store_lookup(s, "xyz", &h), -EINVAL);
+    assert_int_equal(store_lookup(s, "00000000000000a1x", &h), -EINVAL);
+    assert_int_equal(store_lookup(s, NULL, &h), -EINVAL);
+    assert_int_equal(store_lookup(s, "00000000000000a1", &h), 0);
+    assert_true(h == 77); /* untouched when not seen */
+    add_v(s, "00000000000000a1", "a", 1, UINT64_C(0xffffffffffffffff));
+    assert_int_equal(store_lookup(s, "00000000000000a1", NULL), 1);
+    assert_true(hash_of(s, "00000000000000A1") == UINT64_MAX);
+    assert_int_equal(store_commit(s), 0);
+    assert_true(hash_of(s, "00000000000000a1") == UINT64_MAX);
+    store_close(s);
+    s = open_ok(f);
+    assert_true(hash_of(s, "00000000000000a1") == UINT64_MAX);
+    store_close(s);
+
+    /* A record from before hashes: seen, hash 0. */
+    append_file(path(f, "items/000001.jsonl"),
+                "{\"id\":\"00000000000000b2\",\"title\":\"old\"}\n");
+    s = open_ok(f);
+    assert_true(hash_of(s, "00000000000000b2") == 0);
+    store_close(s);
+}
+
+/* ---- the side index ----------------------------------------------------- */
+
+static void
+test_index_used(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    char seg[256];
+    off_t off;
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    /* A header, then a record per line: the segment header and three
+     * items. */
+    assert_int_equal(file_size(path(f, "items/index")), 16 + 4 * 48);
+
+    /* Damage the middle record in a way the scan would see. An open
+     * through the index does not read it... */
+    snprintf(seg, sizeof seg, "%s", path(f, "items/000001.jsonl"));
+    off = find_in_file(seg, "{\"id\":\"0000000000000002\"");
+    poke(seg, off, "X", 1);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    /* ...only store_recent() does. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    warnings_have(s, "items/000001.jsonl: record at byte");
+    store_close(s);
+
+    /* Without the index, the scan parses every line, finds the damage and
+     * writes the index again. */
+    assert_int_equal(unlink(path(f, "items/index")), 0);
+    s = open_ok(f);
+    warnings_have(s, "items/000001.jsonl:3: corrupt record skipped");
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    store_close(s);
+    assert_int_equal(file_size(path(f, "items/index")), 16 + 4 * 48);
+    /* The rebuilt index remembers the bad line and its warning. */
+    s = open_ok(f);
+    warnings_have(s, "items/000001.jsonl:3: corrupt record skipped");
+    assert_int_equal(store_count(s), 2);
+    store_close(s);
+}
+
+static void
+test_index_damaged(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char idx[256];
+    char id[FEED_ID_LEN + 1];
+    int i;
+
+    for (i = 1; i <= 5; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        add_ok(s, id, "x", i);
+    }
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    snprintf(idx, sizeof idx, "%s", path(f, "items/index"));
+
+    /* One byte of the third record. */
+    poke(idx, 16 + 2 * 48 + 20, "\x55", 1);
+    s = open_ok(f);
+    warnings_have(s, "items/index: record 3 is damaged; rebuilt from the "
+                     "segments");
+    assert_int_equal(store_count(s), 5);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 5);
+    store_close(s);
+
+    /* Not an index at all. */
+    write_file(idx, "hello");
+    s = open_ok(f);
+    warnings_have(s, "items/index: not an index; rebuilt from the segments");
+    assert_int_equal(store_count(s), 5);
+    store_close(s);
+    assert_int_equal(file_size(idx), 16 + 6 * 48);
+
+    /* A record of zeros, as a crash may leave in a file not synced. */
+    poke(idx, 16 + 48,
+         "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+         "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+         48);
+    s = open_ok(f);
+    warnings_have(s, "items/index: record 2 is damaged");
+    assert_int_equal(store_count(s), 5);
+    for (i = 1; i <= 5; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        assert_int_equal(store_seen(s, id), 1);
+    }
+    store_close(s);
+}
+
+static void
+test_index_torn_tail(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    off_t good;
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    good = file_size(path(f, "items/index"));
+    append_file(path(f, "items/index"), "twenty bytes of junk");
+
+    s = open_ok(f);
+    warnings_have(s, "items/index: torn last record cut off");
+    assert_int_equal(file_size(path(f, "items/index")), good);
+    assert_int_equal(store_count(s), 2);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    assert_int_equal(file_size(path(f, "items/index")), good + 48);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+}
+
+static void
+test_index_past_segment(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char seg[256];
+    off_t two;
+
+    snprintf(seg, sizeof seg, "%s", path(f, "items/000001.jsonl"));
+    add_ok(s, "0000000000000001", "a", 1);
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    two = file_size(seg);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+
+    /* The segment lost its last line behind the index's back. */
+    assert_int_equal(truncate(seg, two), 0);
+    s = open_ok(f);
+    warnings_have(s, "items/index: record 4 does not fit "
+                     "items/000001.jsonl; rebuilt from the segments");
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000003"), 0);
+    add_ok(s, "0000000000000004", "d", 4);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+
+    /* Cut in the middle of a line: the rebuild cuts the torn line too. */
+    assert_int_equal(truncate(seg, file_size(seg) - 10), 0);
+    s = open_ok(f);
+    warnings_have(s, "torn last line cut off");
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000004"), 0);
+    store_close(s);
+}
+
+/* A crash between the fsync of a batch and the index append: the index
+ * lists less than the log holds. */
+static void
+test_index_behind_log(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char idx[256], saved[256];
+    struct collect c;
+
+    snprintf(idx, sizeof idx, "%s", path(f, "items/index"));
+    snprintf(saved, sizeof saved, "%s", path(f, "index.saved"));
+    add_ok(s, "0000000000000001", "a", 1);
+    assert_int_equal(store_commit(s), 0);
+    copy_file(idx, saved);
+    add_ok(s, "0000000000000002", "b", 2);
+    add_ok(s, "0000000000000001", "a v2", 5);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    copy_file(saved, idx);
+
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].title, "a v2");
+    store_close(s);
+    /* The scan listed what it found. */
+    assert_int_equal(file_size(idx), 16 + 4 * 48);
+}
+
+/* A store written before the index (and the fields of issue 4) existed. */
+static void
+test_store_before_index(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    struct collect c;
+    int pass, calls;
+
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    write_file(path(f, "items/000001.jsonl"),
+               "{\"feedd_store\":1}\n"
+               "{\"id\":\"0000000000000001\",\"feed\":\"lwn\","
+               "\"feed_title\":null,\"feed_url\":\"https://lwn.net/\","
+               "\"stored\":1700000000,\"guid\":null,\"link\":null,"
+               "\"title\":\"old\",\"author\":null,\"published\":5,"
+               "\"updated\":null,\"summary\":null,\"content\":null,"
+               "\"image\":null,\"enclosures\":[],\"categories\":[]}\n");
+    write_file(path(f, "items/000002.jsonl"),
+               "{\"feedd_store\":1}\n"
+               "{\"id\":\"0000000000000002\",\"title\":\"older\","
+               "\"published\":3}\n");
+    for (pass = 0; pass < 2; pass++) {
+        s = open_ok(f);
+        /* An upgrade, not a fault: no warning. */
+        warnings_have(s, NULL);
+        assert_int_equal(store_count(s), 2);
+        assert_true(hash_of(s, "0000000000000001") == 0);
+        calls = 0;
+        assert_int_equal(store_recent(s, 10, old_fn, &calls), 0);
+        assert_int_equal(calls, 2);
+        store_close(s);
+        assert_int_equal(file_size(path(f, "items/index")), 16 + 4 * 48);
+    }
+    s = open_ok(f);
+    add_ok(s, "0000000000000003", "new", 9);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].title, "new");
+    assert_string_equal(c.items[2].title, "older");
+    store_close(s);
+    assert_int_equal(count_segments(path(f, "items")), 2);
+}
+
+/* ---- retention and compaction ------------------------------------------- */
+
+static void
+test_compact_age(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    int pass;
+
+    add_v(s, "0000000000000001", "t1000", 1000, 11);
+    add_v(s, "0000000000000002", "t2000", 2000, 12);
+    assert_int_equal(store_commit(s), 0);
+    add_v(s, "0000000000000003", "t3000", 3000, 13);
+    add_v(s, "0000000000000004", "t4000", 4000, 14);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_compact(s, 5000, -1, 0), -EINVAL);
+    /* Older than 5000 - 2500: 1000 and 2000 go; 3000 is not older than
+     * 2500. */
+    assert_int_equal(store_compact(s, 5000, 2500, 0), 0);
+    for (pass = 0; pass < 2; pass++) {
+        assert_int_equal(store_count(s), 2);
+        memset(&c, 0, sizeof c);
+        assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+        assert_int_equal(c.n, 2);
+        assert_string_equal(c.items[0].title, "t4000");
+        assert_string_equal(c.items[1].title, "t3000");
+        /* Dropped, still seen, also after a restart. */
+        assert_int_equal(store_seen(s, "0000000000000001"), 1);
+        assert_int_equal(store_seen(s, "0000000000000002"), 1);
+        assert_true(hash_of(s, "0000000000000001") == 0);
+        assert_true(hash_of(s, "0000000000000003") == 13);
+        assert_int_equal(store_seen(s, "0000000000000005"), 0);
+        store_close(s);
+        assert_false(file_has(path(f, "items/000001.jsonl"), "t1000"));
+        assert_int_equal(file_size(path(f, "items/dropped")), 16 + 2 * 8);
+        assert_false(exists(path(f, "items.old")));
+        assert_false(exists(path(f, "items.new")));
+        s = open_ok(f);
+        warnings_have(s, NULL);
+    }
+    /* Appends go on in the new generation. */
+    add_v(s, "0000000000000006", "t6000", 6000, 16);
+    assert_int_equal(store_commit(s), 0);
+    /* A dropped ID added again comes back, as an update would. */
+    add_v(s, "0000000000000001", "t1000 again", 1000, 21);
+    assert_true(hash_of(s, "0000000000000001") == 21);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 4);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 4);
+    assert_true(hash_of(s, "0000000000000001") == 21);
+    assert_true(hash_of(s, "0000000000000002") == 0);
+    /* Dropped again: one tombstone, not two. */
+    assert_int_equal(store_compact(s, 5000, 2500, 0), 0);
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_seen(s, "0000000000000001"), 1);
+    store_close(s);
+    assert_int_equal(file_size(path(f, "items/dropped")), 16 + 2 * 8);
+}
+
+static void
+test_compact_count(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char id[FEED_ID_LEN + 1], title[16];
+    struct collect c;
+    struct stat before, after;
+    int i;
+
+    for (i = 1; i <= 10; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        snprintf(title, sizeof title, "n%d", i);
+        /* 9 and 10 share a date: the later line is newer. */
+        add_v(s, id, title, i == 10 ? 9 : i, (uint64_t)i);
+        if (i % 3 == 0)
+            assert_int_equal(store_commit(s), 0);
+    }
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_compact(s, 0, 0, 3), 0);
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].title, "n10");
+    assert_string_equal(c.items[1].title, "n9");
+    assert_string_equal(c.items[2].title, "n8");
+    for (i = 1; i <= 10; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        assert_int_equal(store_seen(s, id), 1);
+    }
+    /* The limit counts items, not tombstones: nothing more goes. */
+    assert_int_equal(stat(path(f, "items/000001.jsonl"), &before), 0);
+    assert_int_equal(store_compact(s, 0, 0, 3), 0);
+    assert_int_equal(store_compact(s, 0, 0, 0), 0);
+    assert_int_equal(store_count(s), 3);
+    /* Nothing to drop and no dead line: nothing rewritten. */
+    assert_int_equal(stat(path(f, "items/000001.jsonl"), &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_string_equal(c.items[0].title, "n10");
+    assert_string_equal(c.items[1].title, "n9");
+    store_close(s);
+}
+
+static void
+test_compact_keeps_pending(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+
+    add_v(s, "0000000000000001", "old stored", 10, 1);
+    add_v(s, "0000000000000002", "old, updated", 20, 2);
+    add_v(s, "0000000000000003", "new", 5000, 3);
+    assert_int_equal(store_commit(s), 0);
+    /* Pending: an update of an item that is old enough to drop, and a new
+     * item that is just as old. */
+    add_v(s, "0000000000000002", "old, updated v2", 30, 22);
+    add_v(s, "0000000000000004", "old pending", 40, 4);
+    assert_int_equal(store_compact(s, 5000, 100, 1), 0);
+    /* 1 is gone; 2 stays for its pending version; 4 is untouched. */
+    assert_int_equal(store_count(s), 2);
+    assert_true(hash_of(s, "0000000000000001") == 0);
+    assert_true(hash_of(s, "0000000000000002") == 22);
+    assert_true(hash_of(s, "0000000000000004") == 4);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].title, "new");
+    assert_string_equal(c.items[1].title, "old pending");
+    assert_string_equal(c.items[2].title, "old, updated v2");
+    assert_int_equal(store_seen(s, "0000000000000001"), 1);
+    store_close(s);
+
+    /* By count: the newest stays, and so does an item with a pending
+     * version, even past the limit; a batch never committed after the
+     * compaction leaves its items as the compaction kept them. */
+    s = open_ok(f);
+    add_v(s, "0000000000000004", "old pending v2", 40, 44);
+    add_v(s, "0000000000000005", "five", 5000, 5);
+    assert_int_equal(store_compact(s, 5000, 0, 1), 0);
+    assert_int_equal(store_count(s), 2); /* 3, the newest, and 4 */
+    assert_true(hash_of(s, "0000000000000002") == 0);
+    assert_true(hash_of(s, "0000000000000004") == 44);
+    store_close(s); /* the batch is dropped */
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 2);
+    assert_true(hash_of(s, "0000000000000003") == 3);
+    assert_true(hash_of(s, "0000000000000004") == 4);
+    assert_true(hash_of(s, "0000000000000002") == 0);
+    assert_int_equal(store_seen(s, "0000000000000005"), 0);
+    store_close(s);
+}
+
+/* A line changed behind the store's back so that it no longer fits its
+ * place: compaction drops it (its ID stays seen) rather than failing,
+ * which would stop retention for good. */
+static void
+test_compact_damaged(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char seg[256], want[128];
+    off_t off;
+
+    add_v(s, "0000000000000001", "a", 1, 1);
+    add_v(s, "0000000000000002", "b", 2, 2);
+    add_v(s, "0000000000000003", "c", 3, 3);
+    add_v(s, "0000000000000004", "d", 4, 4);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    snprintf(seg, sizeof seg, "%s", path(f, "items/000001.jsonl"));
+    off = find_in_file(seg, "{\"id\":\"0000000000000003\"");
+    poke(seg, off + 10, "\n", 1);
+
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_compact(s, 0, 0, 3), 0);
+    snprintf(want, sizeof want,
+             "items/000001.jsonl: record at byte %lld changed on disk, "
+             "dropped",
+             (long long)off);
+    warnings_have(s, want);
+    assert_int_equal(store_count(s), 2);
+    assert_true(hash_of(s, "0000000000000001") == 0);
+    assert_true(hash_of(s, "0000000000000003") == 0);
+    assert_true(hash_of(s, "0000000000000004") == 4);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000003"), 1);
+    store_close(s);
+}
+
+static void
+make_three(struct fixture *f)
+{
+    struct store *s = open_ok(f);
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+}
+
+static void
+check_three(struct fixture *f)
+{
+    struct store *s = open_ok(f);
+
+    assert_int_equal(store_count(s), 3);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    warnings_have(s, NULL);
+    store_close(s);
+    assert_false(exists(path(f, "items.new")));
+    assert_false(exists(path(f, "items.old")));
+}
+
+static void
+test_compact_crash_leftovers(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    char a[256], b[256];
+
+    make_three(f);
+    /* Cut short while writing items.new/: the old store stays. */
+    assert_int_equal(mkdir(path(f, "items.new"), 0755), 0);
+    write_file(path(f, "items.new/000001.jsonl"), "{\"feedd_store\":1}\n{\"i");
+    s = open_ok(f);
+    warnings_have(s, "items.new: left by a compaction cut short, removed");
+    store_close(s);
+    check_three(f);
+
+    /* Cut short between the renames: items.old/ goes back. */
+    snprintf(a, sizeof a, "%s", path(f, "items"));
+    snprintf(b, sizeof b, "%s", path(f, "items.old"));
+    assert_int_equal(rename(a, b), 0);
+    assert_int_equal(mkdir(path(f, "items.new"), 0755), 0);
+    write_file(path(f, "items.new/000001.jsonl"), "{\"feedd_store\":1}\n");
+    s = open_ok(f);
+    warnings_have(s, "items: a compaction was cut short; the items from "
+                     "before it are back");
+    store_close(s);
+    check_three(f);
+
+    /* The same without items.new/ (it was renamed, then the crash came
+     * before the sync made the second rename durable). */
+    assert_int_equal(rename(a, b), 0);
+    s = open_ok(f);
+    warnings_have(s, "the items from before it are back");
+    store_close(s);
+    check_three(f);
+
+    /* An empty items/ beside items.old/: made by an open that knew nothing
+     * of compaction. items.old/ wins. */
+    assert_int_equal(rename(a, b), 0);
+    assert_int_equal(mkdir(a, 0755), 0);
+    s = open_ok(f);
+    store_close(s);
+    check_three(f);
+
+    /* Cut short after the swap, while removing items.old/: the new store
+     * is items/, and what is left of the old one goes. */
+    assert_int_equal(mkdir(b, 0755), 0);
+    write_file(path(f, "items.old/000001.jsonl"), "{\"feedd_store\":1}\n");
+    s = open_ok(f);
+    store_close(s);
+    check_three(f);
+}
+
+static void
+test_compact_failure(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct rlimit old, lim;
+    char id[FEED_ID_LEN + 1];
+    static char big[8192];
+    struct feed_item it;
+    struct collect c;
+    int i, rc;
+
+    memset(big, 'z', sizeof big - 1);
+    for (i = 1; i <= 20; i++) {
+        snprintf(id, sizeof id, "%016x", i);
+        it = item(id, "kept", i);
+        it.entry.content = big;
+        assert_int_equal(store_add(s, &it), 0);
+    }
+    assert_int_equal(store_commit(s), 0);
+    add_ok(s, "0000000000000001", "updated", 100);
+    assert_int_equal(store_commit(s), 0);
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 50000;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    rc = store_compact(s, 0, 0, 10);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(rc, -EFBIG);
+    assert_non_null(strstr(store_error(s), "items.new/000001.jsonl"));
+    assert_false(exists(path(f, "items.new")));
+    assert_false(exists(path(f, "items.old")));
+    /* All as it was, in memory and on disk. */
+    assert_int_equal(store_count(s), 20);
+    assert_int_equal(store_seen(s, "0000000000000002"), 1);
+    assert_false(exists(path(f, "items/dropped")));
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 16, collect_fn, &c), 0);
+    assert_int_equal(c.n, 16);
+    assert_string_equal(c.items[0].title, "updated");
+    add_ok(s, "0000000000000099", "after", 1);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 21);
+    assert_int_equal(store_compact(s, 0, 0, 10), 0);
+    assert_int_equal(store_count(s), 10);
     store_close(s);
 }
 
@@ -1077,6 +2052,22 @@ main(void)
         T(test_file_replace_fails),
         T(test_commit_failure),
         T(test_rollover),
+        T(test_new_fields),
+        T(test_update_versions),
+        T(test_update_failed_commit),
+        T(test_lookup),
+        T(test_index_used),
+        T(test_index_damaged),
+        T(test_index_torn_tail),
+        T(test_index_past_segment),
+        T(test_index_behind_log),
+        T(test_store_before_index),
+        T(test_compact_age),
+        T(test_compact_count),
+        T(test_compact_keeps_pending),
+        T(test_compact_damaged),
+        T(test_compact_crash_leftovers),
+        T(test_compact_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
