@@ -54,6 +54,12 @@ test_slug_key(void **state)
         {"https://medium.com/@someone/a-title-here-3f2a9c1b4d5e",
          "medium.com/3f2a9c1b4d5e"},
         {"HTTPS://Example.COM/a-b-c_55555", "example.com/55555"},
+        {"https://www.bbc.co.uk/news/world-europe-68123456",
+         "www.bbc.co.uk/68123456"},
+        {"https://lwn.net/Articles/975312/", "lwn.net/975312"},
+        {"https://www.example.com/news/2024/05/17/story.php?story_id=88123&"
+         "utm_campaign=rss",
+         "www.example.com?story_id=88123"},
     };
     /* Words and dates are not article IDs: two articles that share one
      * would become one. */
@@ -67,6 +73,8 @@ test_slug_key(void **state)
         "https://example.com/",
         "https://example.com/x?p=abc",
         "https://example.com/posts/iphone15-review",
+        "https://example.com/2024/05/17/",
+        "https://example.com/tag/covid19",
         "tag:example.com,2024:a85146",
         "not a url",
     };
@@ -207,6 +215,86 @@ test_forced_rule(void **state)
     assert_string_equal(slug, guid);
 }
 
+static void
+test_pattern_rule(void **state)
+{
+    struct feed_entry a = entry(NULL,
+                                "https://example.com/story/1234/"
+                                "first-headline?utm_source=x",
+                                "T");
+    struct feed_entry b = entry("guid-b",
+                                "http://EXAMPLE.com/story/1234/edited-headline",
+                                "T2");
+    struct feed_entry other = entry(NULL, "https://example.com/about", "A");
+    struct feed_entry slug = entry(NULL,
+                                   "https://example.com/x/words-here-55555", "S");
+    char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
+    regex_t re, whole;
+
+    (void)state;
+    assert_int_equal(regcomp(&re, "/story/([0-9]+)/", REG_EXTENDED), 0);
+    /* The group is the article ID: the headline and the guid around it
+     * do not matter, nor does the scheme or a tracking parameter. */
+    assert_int_equal(feed_entry_id_pattern(&a, &re, x), FEED_ID_SLUG);
+    assert_int_equal(feed_entry_id_pattern(&b, &re, y), FEED_ID_SLUG);
+    assert_string_equal(x, y);
+    assert_int_equal(feed_entry_id_pattern(&other, &re, x), FEED_E_INVAL);
+    regfree(&re);
+    /* Without a group the whole match counts; a pattern that picks what
+     * the built-in rule picks gives the same ID. */
+    assert_int_equal(regcomp(&whole, "[0-9]{5}$", REG_EXTENDED), 0);
+    assert_int_equal(feed_entry_id_pattern(&slug, &whole, x), FEED_ID_SLUG);
+    assert_int_equal(feed_entry_id(&slug, "f", FEED_ID_AUTO, y), FEED_ID_SLUG);
+    assert_string_equal(x, y);
+    regfree(&whole);
+}
+
+static void
+test_derive(void **state)
+{
+    char a[FEED_ID_LEN + 1], b[FEED_ID_LEN + 1], c[FEED_ID_LEN + 1];
+
+    (void)state;
+    feed_id_derive("0123456789abcdef", "l:https://e.example/one", a);
+    feed_id_derive("0123456789abcdef", "l:https://e.example/two", b);
+    feed_id_derive("0123456789abcdef", "l:https://e.example/one", c);
+    assert_string_not_equal(a, b);
+    assert_string_equal(a, c);
+    assert_string_not_equal(a, "0123456789abcdef");
+}
+
+static void
+test_entry_hash(void **state)
+{
+    struct feed_enclosure enc = {"https://e.example/a.mp3", "audio/mpeg", 1};
+    struct feed_entry a = entry("g", "https://e.example/a", "Title");
+    struct feed_entry b;
+    uint64_t h;
+
+    (void)state;
+    h = feed_entry_hash(&a);
+    b = a;
+    assert_true(feed_entry_hash(&b) == h);
+    /* The guid is a name, not content: a flip alone is no edit. */
+    b.guid = "https://other";
+    assert_true(feed_entry_hash(&b) == h);
+    b = a;
+    b.title = "Title edited";
+    assert_true(feed_entry_hash(&b) != h);
+    b = a;
+    b.published = 1;
+    assert_true(feed_entry_hash(&b) != h);
+    b = a;
+    b.enclosures = &enc;
+    b.nenclosures = 1;
+    assert_true(feed_entry_hash(&b) != h);
+    /* A field moving to the next one is still a change. */
+    b = a;
+    b.title = NULL;
+    b.summary = "Title";
+    assert_true(feed_entry_hash(&b) != h);
+}
+
 int
 main(void)
 {
@@ -217,6 +305,9 @@ main(void)
         cmocka_unit_test(test_link_rule),
         cmocka_unit_test(test_content_rule),
         cmocka_unit_test(test_forced_rule),
+        cmocka_unit_test(test_pattern_rule),
+        cmocka_unit_test(test_derive),
+        cmocka_unit_test(test_entry_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
