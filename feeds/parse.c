@@ -629,11 +629,10 @@ entry_emit(struct feed_parser *p)
 
 /* ---- capture of character data and markup ---- */
 
+/* Turns a failed append to a field into the parser's error. */
 static int
-cap_append(struct feed_parser *p, const char *s, size_t n)
+field_error(struct feed_parser *p, int rc)
 {
-    int rc = feed_buf_append(&p->f[p->cap], s, n);
-
     if (rc == FEED_E_TOOBIG) {
         char msg[96];
 
@@ -644,6 +643,12 @@ cap_append(struct feed_parser *p, const char *s, size_t n)
         set_error(p, rc, "out of memory");
     }
     return rc;
+}
+
+static int
+cap_append(struct feed_parser *p, const char *s, size_t n)
+{
+    return field_error(p, feed_buf_append(&p->f[p->cap], s, n));
 }
 
 /* Appends s[0..n) as XML character data (for markup kept in a field):
@@ -1504,15 +1509,7 @@ set_field(struct feed_parser *p, enum field f, const char *s, int escape)
     feed_buf_reset(&p->f[f]);
     p->have[f] = 1;
     rc = escape ? feed_buf_xml(&p->f[f], s) : feed_buf_puts(&p->f[f], s);
-    if (rc == FEED_E_TOOBIG) {
-        char msg[96];
-
-        snprintf(msg, sizeof(msg), "a field is longer than %zu bytes",
-                 p->lim.max_field);
-        set_error(p, FEED_E_LIMIT, msg);
-    } else if (rc != 0) {
-        set_error(p, rc, "out of memory");
-    }
+    (void)field_error(p, rc);
     trim(&p->f[f]);
     return rc;
 }

@@ -143,6 +143,9 @@ def read_atom(path):
             "published": e.findtext(ATOM + "published"),
             "updated": e.findtext(ATOM + "updated"),
             "source": src.findtext(ATOM + "title") if src is not None else None,
+            # Every feed that carried it, in feedd's own category scheme.
+            "feeds": sorted(c.get("term") for c in e.findall(ATOM + "category")
+                            if c.get("scheme") == "urn:feedd:feed"),
         })
     return entries
 
@@ -438,24 +441,6 @@ def test_bad_config(tmp):
     check(code == 0 and "configuration OK" in out, "the demo config is bad")
 
 
-def read_atom_full(path):
-    """Entries of feed.atom with their categories of feedd's feed scheme."""
-    root = ET.parse(path).getroot()
-    out = []
-    for e in root.findall(ATOM + "entry"):
-        link = e.find(ATOM + "link")
-        out.append({
-            "id": e.findtext(ATOM + "id"),
-            "title": e.findtext(ATOM + "title"),
-            "link": link.get("href") if link is not None else None,
-            "updated": e.findtext(ATOM + "updated"),
-            "published": e.findtext(ATOM + "published"),
-            "feeds": sorted(c.get("term") for c in e.findall(ATOM + "category")
-                            if c.get("scheme") == "urn:feedd:feed"),
-        })
-    return out
-
-
 def item(guid=None, link=None, title="", date=None, desc=None, permalink=False):
     out = ["<item>"]
     if guid:
@@ -523,7 +508,7 @@ def test_scenario(tmp):
             return err
 
         poll()
-        first = read_atom_full(atom)
+        first = read_atom(atom)
         titles = sorted(e["title"] for e in first)
         check(titles == sorted(["A first", "B first", "C first",
                                 "Shared guid one", "Shared guid two",
@@ -547,7 +532,7 @@ def test_scenario(tmp):
         err = poll()
         check("news: 1 new, 3 updated (4 in the feed)" in err,
               "poll 2 log: %s" % err)
-        second = read_atom_full(atom)
+        second = read_atom(atom)
         check_entries(second)
         titles = sorted(e["title"] for e in second)
         check(titles == sorted(["A edited", "B edited", "C edited", "D new",
@@ -625,7 +610,7 @@ def test_crash(tmp):
             kills += 1
         code, _, err = feedd("poll", "--once", "-c", conf)
         check(code == 0, "final poll exited %d: %s" % (code, err))
-        entries = read_atom_full(os.path.join(tmp, "state", "public",
+        entries = read_atom(os.path.join(tmp, "state", "public",
                                               "feed.atom"))
         titles = [e["title"] for e in entries]
         check(len(titles) == len(set(titles)),
@@ -676,7 +661,7 @@ def test_disk_full(tmp):
         hits = srv.hits("/f.xml")
         check("If-None-Match" not in hits[-1],
               "the retry was conditional after a failed store")
-        titles = [e["title"] for e in read_atom_full(
+        titles = [e["title"] for e in read_atom(
             os.path.join(tmp, "state", "public", "feed.atom"))]
         check(sorted(titles) == sorted("entry %d" % i for i in range(40)),
               "after the retry: %d entries" % len(titles))
