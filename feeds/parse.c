@@ -22,6 +22,7 @@
 #include "feeds.h"
 #include "input.h"
 #include "scan.h"
+#include "text.h"
 
 enum ns {
     NS_NONE,
@@ -335,143 +336,6 @@ current_base(const struct feed_parser *p)
     return p->base_url;
 }
 
-static void
-trim(struct feed_buf *b)
-{
-    size_t i = 0, n = b->len;
-
-    if (b->data == NULL)
-        return;
-    while (n > 0 && isspace((unsigned char)b->data[n - 1]))
-        n--;
-    while (i < n && isspace((unsigned char)b->data[i]))
-        i++;
-    memmove(b->data, b->data + i, n - i);
-    b->len = n - i;
-    b->data[b->len] = '\0';
-}
-
-/* Decodes character references and HTML's named entities in place; used
- * on titles, which must be plain text. UTF-8 is never longer than the
- * reference it replaces, so the text only shrinks. */
-static void
-decode_entities(struct feed_buf *b)
-{
-    char *r, *w, *semi, name[16];
-    const char *utf8;
-    size_t n;
-
-    if (b->data == NULL)
-        return;
-    for (r = w = b->data; *r;) {
-        if (*r != '&' || (semi = strchr(r, ';')) == NULL || semi - r > 10 ||
-            semi - r < 3) {
-            *w++ = *r++;
-            continue;
-        }
-        if (r[1] == '#') {
-            unsigned long cp;
-            char *end;
-
-            if (r[2] == 'x' || r[2] == 'X')
-                cp = strtoul(r + 3, &end, 16);
-            else
-                cp = strtoul(r + 2, &end, 10);
-            if (end != semi || cp == 0 || cp > 0x10ffff ||
-                (cp >= 0xd800 && cp <= 0xdfff)) {
-                *w++ = *r++;
-                continue;
-            }
-            if (cp < 0x80) {
-                *w++ = (char)cp;
-            } else if (cp < 0x800) {
-                *w++ = (char)(0xc0 | cp >> 6);
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            } else if (cp < 0x10000) {
-                *w++ = (char)(0xe0 | cp >> 12);
-                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            } else {
-                *w++ = (char)(0xf0 | cp >> 18);
-                *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            }
-            r = semi + 1;
-            continue;
-        }
-        n = (size_t)(semi - r - 1);
-        memcpy(name, r + 1, n);
-        name[n] = '\0';
-        utf8 = feed_html_entity(name);
-        if (utf8 == NULL || strlen(utf8) > n + 2) {
-            *w++ = *r++;
-            continue;
-        }
-        while (*utf8)
-            *w++ = *utf8++;
-        r = semi + 1;
-    }
-    *w = '\0';
-    b->len = (size_t)(w - b->data);
-}
-
-/* The first place needle occurs in s, ignoring ASCII case; NULL. */
-static char *
-strcasestr_n(char *s, const char *needle)
-{
-    size_t n = strlen(needle);
-
-    for (; *s; s++)
-        if (strncasecmp(s, needle, n) == 0)
-            return s;
-    return NULL;
-}
-
-/* Removes markup from HTML text in place: tags dropped, entities decoded,
- * so that a title is plain text. */
-static void
-strip_markup(struct feed_buf *b)
-{
-    char *r, *w;
-
-    if (b->data == NULL)
-        return;
-    for (r = w = b->data; *r; r++) {
-        if (*r == '<' && (isalpha((unsigned char)r[1]) || r[1] == '/' ||
-                          r[1] == '!' || r[1] == '?')) {
-            char *gt = strchr(r, '>');
-
-            if (gt && strncmp(r, "<!--", 4) == 0) {
-                /* A comment ends at "-->", whatever it holds. */
-                char *end = strstr(r + 4, "-->");
-
-                r = end ? end + 2 : r + strlen(r) - 1;
-                continue;
-            }
-            if (gt) {
-                /* What a script or a style holds is not text at all. */
-                if (strncasecmp(r + 1, "script", 6) == 0 ||
-                    strncasecmp(r + 1, "style", 5) == 0) {
-                    const char *name = r[2] == 'c' || r[2] == 'C'
-                                           ? "</script"
-                                           : "</style";
-                    char *close = strcasestr_n(gt, name);
-
-                    if (close && (gt = strchr(close, '>')) == NULL)
-                        gt = close + strlen(close) - 1;
-                }
-                r = gt;
-                continue;
-            }
-        }
-        *w++ = *r;
-    }
-    *w = '\0';
-    b->len = (size_t)(w - b->data);
-    decode_entities(b);
-}
-
 /* Points info at the feed-level fields after one of them changed. */
 static void
 sync_info(struct feed_parser *p)
@@ -756,40 +620,6 @@ atom_cap(struct feed_parser *p, enum field f, const char **atts, int title)
     }
 }
 
-/* Decodes base64 in place (RFC 4648 §4; white space skipped). -1 when it
- * is not base64. */
-static int
-base64_decode(struct feed_buf *b)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned acc = 0;
-    int bits = 0;
-    char *r, *w;
-
-    if (b->data == NULL)
-        return 0;
-    for (r = w = b->data; *r; r++) {
-        const char *c;
-
-        if (isspace((unsigned char)*r))
-            continue;
-        if (*r == '=')
-            break;
-        if ((c = strchr(alphabet, *r)) == NULL)
-            return -1;
-        acc = acc << 6 | (unsigned)(c - alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *w++ = (char)((acc >> bits) & 0xff);
-        }
-    }
-    *w = '\0';
-    b->len = (size_t)(w - b->data);
-    return 0;
-}
-
 /* 1 when an Atom link is the entry's page: rel="alternate" (RFC 4287
  * §4.2.7.2 makes a link without rel one) of an HTML type or of no type.
  * Any other relation, or an alternate in another format (an Atom or RSS
@@ -820,7 +650,7 @@ take_link_attr(struct feed_parser *p, enum field f, const char **atts)
         set_error(p, FEED_E_LIMIT, "a link is too long");
         return;
     }
-    trim(&p->f[f]);
+    text_trim(&p->f[f]);
     if (absolutize(p, &p->f[f]) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
     p->have[f] = 1;
@@ -1341,15 +1171,15 @@ cap_end(struct feed_parser *p)
     XML_SetCharacterDataHandler(p->xp, NULL);
     /* Decoded bytes must be UTF-8 like everything else, or go. */
     if (p->cap_b64 &&
-        (base64_decode(b) != 0 ||
+        (text_base64_decode(b) != 0 ||
          !feed_utf8_valid(b->data ? b->data : "", b->len) ||
          memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;
     }
     if (p->cap_strip)
-        strip_markup(b);
-    trim(b);
+        text_strip_markup(b);
+    text_trim(b);
     if (f == F_CATEGORY) {
         add_category(p, b->data ? b->data : "", b->len);
         feed_buf_reset(b);
@@ -1510,7 +1340,7 @@ set_field(struct feed_parser *p, enum field f, const char *s, int escape)
     p->have[f] = 1;
     rc = escape ? feed_buf_xml(&p->f[f], s) : feed_buf_puts(&p->f[f], s);
     (void)field_error(p, rc);
-    trim(&p->f[f]);
+    text_trim(&p->f[f]);
     return rc;
 }
 

@@ -1,0 +1,20 @@
+/* feeds/text.h - in-place edits of field text (internal to feeds/). */
+#ifndef FEEDS_TEXT_H
+#define FEEDS_TEXT_H
+
+#include "feeds.h"
+
+/* White space off both ends. */
+void text_trim(struct feed_buf *);
+/* Character references and HTML 4.01's named entities decoded; an
+ * unknown name stays as written. UTF-8 is never longer than the
+ * reference it replaces, so the text only shrinks. */
+void text_decode_entities(struct feed_buf *);
+/* HTML to plain text: tags, comments and the bodies of scripts and
+ * styles removed, then entities decoded. */
+void text_strip_markup(struct feed_buf *);
+/* Base64 decoded in place (RFC 4648 §4; white space skipped). 0, or -1
+ * when it is not base64. */
+int text_base64_decode(struct feed_buf *);
+
+#endif
