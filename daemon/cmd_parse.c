@@ -150,16 +150,14 @@ static int
 parse_file(const char *path, const char *charset, struct parse_ctx *c)
 {
     char buf[65536];
-    char base[4096 + 8], *abs;
     const char *err = NULL;
     ssize_t n;
     int fd, rc = 0;
 
     c->file = path;
-    abs = realpath(path, NULL);
-    snprintf(base, sizeof(base), "file://%s", abs ? abs : path);
-    free(abs);
-    c->parser = feed_parser_new(NULL, base, on_entry, c);
+    /* No base: a local file's relative links point nowhere a reader can
+     * follow, so they stay as written. */
+    c->parser = feed_parser_new(NULL, NULL, on_entry, c);
     if (c->parser == NULL || feed_parser_charset(c->parser, charset) != 0) {
         fprintf(stderr, "feedd: out of memory\n");
         feed_parser_free(c->parser);

@@ -106,6 +106,7 @@ enum mode {
 
 struct binding {
     char *prefix; /* "" for the default namespace */
+    size_t plen;
     enum ns ns;
     char *uri; /* for NS_OTHER: to tell two unknown ones apart */
     size_t depth;
@@ -261,6 +262,7 @@ bind_push(struct feed_parser *p, const char *prefix, const char *uri)
         free(b->uri);
         return FEED_E_NOMEM;
     }
+    b->plen = strlen(b->prefix);
     b->ns = *uri ? ns_of_uri(uri) : NS_NONE;
     b->depth = p->depth;
     p->nbind++;
@@ -278,7 +280,7 @@ resolve(const struct feed_parser *p, const char *qname, const char **local)
     for (i = p->nbind; i > 0; i--) {
         const struct binding *b = &p->bind[i - 1];
 
-        if (strlen(b->prefix) == n && strncmp(b->prefix, qname, n) == 0)
+        if (b->plen == n && memcmp(b->prefix, qname, n) == 0)
             return b->ns;
     }
     if (!colon)
@@ -509,10 +511,12 @@ field_error(struct feed_parser *p, int rc)
     return rc;
 }
 
-static int
+static inline int
 cap_append(struct feed_parser *p, const char *s, size_t n)
 {
-    return field_error(p, feed_buf_append(&p->f[p->cap], s, n));
+    int rc = feed_buf_append(&p->f[p->cap], s, n);
+
+    return rc ? field_error(p, rc) : 0;
 }
 
 /* Appends s[0..n) as XML character data (for markup kept in a field):
@@ -1246,18 +1250,13 @@ on_text(void *ud, const char *s, int len)
 
     if (p->error || p->cap == F_NONE)
         return;
-    if (p->cap_mode == M_TEXT) {
-        (void)cap_append(p, s, (size_t)len);
-        return;
-    }
-    /* Markup mode: text between kept elements is escaped again so that
-     * the field stays HTML. Only M_XHTML and HTML with child elements
-     * need it; for escaped HTML (no children) the text is the HTML. */
-    if (p->cap_mode == M_XHTML) {
+    /* In Atom xhtml, text between the kept elements is escaped again so
+     * that the field stays HTML; anywhere else the text is the field
+     * (escaped HTML arrives unescaped: it is the HTML). */
+    if (p->cap_mode == M_XHTML)
         cap_escaped(p, s, (size_t)len);
-        return;
-    }
-    (void)cap_append(p, s, (size_t)len);
+    else
+        (void)cap_append(p, s, (size_t)len);
 }
 
 /* A document may declare a few internal entities (some do, for a
