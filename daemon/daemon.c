@@ -27,6 +27,8 @@
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/feedd/feedd.conf"
+/* The longest back-off: poll.c's too. */
+#define MAX_BACKOFF ((int64_t)24 * 3600)
 
 int64_t
 now_s(void)
@@ -222,12 +224,14 @@ first_delay(struct daemon *d, size_t i)
         store_feed_state_get(d->store, d->feeds[i].cf->name);
     int64_t now = now_s();
 
-    if (st && st->next_poll != FEED_TIME_NONE && st->next_poll > now &&
-        st->errors == 0) {
+    if (st && st->next_poll != FEED_TIME_NONE && st->next_poll > now) {
         int64_t wait = st->next_poll - now;
+        /* A failing feed keeps its back-off across restarts: a restart
+         * loop must not hammer the servers back-off protects. */
+        int64_t cap = st->errors > 0 ? MAX_BACKOFF : d->feeds[i].cf->interval;
 
-        if (wait > d->feeds[i].cf->interval)
-            wait = d->feeds[i].cf->interval;
+        if (wait > cap)
+            wait = cap;
         return (uint64_t)wait * 1000;
     }
     return (uint64_t)(i % 64) * 100;
@@ -264,6 +268,8 @@ cmd_run(int argc, char **argv, int once)
         free(warnings);
     }
     d.public_dir = path_join(d.cfg->state_dir, "public");
+    if (d.public_dir)
+        publish_load(&d);
     uv_loop_init(&d.loop);
     uv_timer_init(&d.loop, &d.publish_timer);
     d.publish_timer.data = &d;
@@ -287,6 +293,8 @@ cmd_run(int argc, char **argv, int once)
     d.feeds = calloc(d.nfeeds ? d.nfeeds : 1, sizeof(*d.feeds));
     if (d.fetcher == NULL || d.feeds == NULL || d.public_dir == NULL) {
         log_warnx("out of memory");
+        if (d.feeds == NULL)
+            d.nfeeds = 0;
         d.exit_code = 1;
         daemon_stop(&d);
         goto run;

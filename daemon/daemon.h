@@ -27,7 +27,6 @@ struct feed_rt {
     struct feed_parser *parser; /* while a poll is under way */
     struct poll_batch *batch;   /* the entries of that poll */
     size_t entries;
-    unsigned lost_at_start; /* d->lost_batches when this poll began */
     int pushed;             /* the parser has had bytes */
     int busy;
     /* The IDs this feed carried at its last poll, sorted: an entry seen
@@ -49,9 +48,7 @@ struct daemon {
     uv_timer_t compact_timer; /* retention, once a day */
     char *public_dir;
     struct feed_buf published; /* the last feed.atom written */
-    /* Failed commits so far. The pending batch is shared by the polls
-     * under way, so a failed commit loses entries of each of them. */
-    unsigned lost_batches;
+    int served;                /* the HTTP server has it */
     int once;
     int stopping;
     int exit_code;
@@ -80,6 +77,9 @@ void poll_first(struct feed_rt *fr, uint64_t delay_ms);
 /* Writes public/feed.atom from the newest max_items entries and hands it
  * to the HTTP server. 0, or a negative errno (logged). */
 int publish(struct daemon *d);
+/* Reads the feed.atom a previous run wrote, so that publishing the same
+ * bytes again writes nothing (readers' validators stay valid). */
+void publish_load(struct daemon *d);
 /* publish() a little later: polls that end together share one. */
 void publish_soon(struct daemon *d);
 

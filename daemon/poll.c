@@ -134,45 +134,89 @@ by_base(const void *a, const void *b)
     return c ? c : (x < y ? -1 : x > y);
 }
 
-/* What tells m apart from the other members of its group: its link when
- * no other member has that link, else its title when unique, else its
- * content hash. Stable under edits of the rest of the entry. */
-static void
-discriminator(struct poll_entry **g, size_t n, size_t m, char *out,
-              size_t size)
+/* 1 when a and b are one entry (what an ID shared by several entries is
+ * kept by): the same link, else the same title, else the same content. */
+static int
+same_entry(const struct feed_item *a, const struct feed_item *b)
 {
-    const struct feed_entry *e = &g[m]->item->entry;
-    int link_unique = e->link != NULL, title_unique = e->title != NULL;
-    size_t i;
+    const struct feed_entry *x = &a->entry, *y = &b->entry;
 
-    for (i = 0; i < n; i++) {
-        const struct feed_entry *o = &g[i]->item->entry;
+    if (x->link && y->link)
+        return strcmp(x->link, y->link) == 0;
+    if (x->title && y->title)
+        return strcmp(x->title, y->title) == 0;
+    return a->hash == b->hash;
+}
 
-        if (i == m || g[i]->drop)
-            continue;
-        if (e->link && o->link && strcmp(e->link, o->link) == 0)
-            link_unique = 0;
-        if (e->title && o->title && strcmp(e->title, o->title) == 0)
-            title_unique = 0;
-    }
-    if (link_unique)
-        snprintf(out, size, "l:%s", e->link);
-    else if (title_unique)
-        snprintf(out, size, "t:%s", e->title);
+/* 1 when a and b, which share a link, are one entry: the same title,
+ * else the same content. */
+static int
+same_content_name(const struct feed_item *a, const struct feed_item *b)
+{
+    if (a->entry.title && b->entry.title)
+        return strcmp(a->entry.title, b->entry.title) == 0;
+    return a->hash == b->hash;
+}
+
+/* The ID of an entry that shares its base ID with others but is not the
+ * one that keeps it: from the base and the entry alone (its link, else
+ * its title, else its content), so that it does not change with what
+ * else the feed carries. level 1 and 2 go further down that list, for
+ * two entries that share the link too. */
+static void
+derive(struct poll_entry *m, int level)
+{
+    const struct feed_entry *e = &m->item->entry;
+    char hash[FEED_ID_LEN + 1];
+
+    snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)m->item->hash);
+    if (level == 0 && e->link)
+        feed_id_derive(m->base, 'l', e->link, m->item->id);
+    else if (level <= 1 && e->title)
+        feed_id_derive(m->base, 't', e->title, m->item->id);
     else
-        snprintf(out, size, "h:%016llx", (unsigned long long)g[m]->item->hash);
+        feed_id_derive(m->base, 'h', hash, m->item->id);
+}
+
+struct stored {
+    struct feed_item *item; /* a copy of the stored version */
+};
+
+static int
+keep_stored(const struct feed_item *it, void *arg)
+{
+    struct stored *s = arg;
+
+    s->item = feed_item_copy(it);
+    return s->item ? 0 : -ENOMEM;
+}
+
+/* The stored version of id, copied (the caller frees it), or NULL when
+ * there is none (never stored, or dropped by retention). */
+static struct feed_item *
+stored_version(struct daemon *d, const char *id)
+{
+    struct stored s = {NULL};
+
+    if (store_get(d->store, id, keep_stored, &s) != 0) {
+        free(s.item);
+        return NULL;
+    }
+    return s.item;
 }
 
 /* Two or more entries of one document share an ID. Exact repeats are
  * dropped; the rest are different entries and are all kept: the one that
- * matches what is stored under the ID (else the first) keeps it, the
- * others get IDs derived from it and from what tells them apart. */
+ * is the stored entry (same link, else title) keeps the ID, or the first
+ * when none is stored; the others get IDs derived from themselves. The
+ * keeper is marked shared, so that a lone entry under that ID later is
+ * compared with it instead of taken for an edit of it. */
 static void
 resolve_group(struct daemon *d, struct poll_entry **g, size_t n)
 {
-    uint64_t stored = 0;
-    size_t i, j, keeper = 0;
-    char disc[1024];
+    struct feed_item *stored = stored_version(d, g[0]->base);
+    size_t i, j, keeper = n;
+    int level;
 
     for (i = 1; i < n; i++)
         for (j = 0; j < i; j++)
@@ -180,18 +224,38 @@ resolve_group(struct daemon *d, struct poll_entry **g, size_t n)
                 g[i]->drop = 1;
                 break;
             }
-    if (store_lookup(d->store, g[0]->base, &stored) == 1)
-        for (i = 0; i < n; i++)
-            if (!g[i]->drop && g[i]->item->hash == stored) {
-                keeper = i;
-                break;
+    for (i = 0; i < n && keeper == n; i++)
+        if (!g[i]->drop && (stored ? same_entry(g[i]->item, stored) : 1))
+            keeper = i;
+    free(stored);
+    if (keeper < n)
+        g[keeper]->item->shared = 1;
+    for (i = 0; i < n; i++)
+        if (!g[i]->drop && i != keeper)
+            derive(g[i], 0);
+    /* Two that share the link as well: the one already stored under the
+     * ID they both got keeps it, the other goes further down the list
+     * (both, when neither is stored). */
+    for (level = 1; level <= 2; level++)
+        for (i = 0; i < n; i++) {
+            if (g[i]->drop || i == keeper)
+                continue;
+            for (j = i + 1; j < n; j++) {
+                if (g[j]->drop || j == keeper ||
+                    strcmp(g[i]->item->id, g[j]->item->id) != 0)
+                    continue;
+                stored = stored_version(d, g[i]->item->id);
+                if (stored && same_content_name(g[i]->item, stored)) {
+                    derive(g[j], level);
+                } else if (stored && same_content_name(g[j]->item, stored)) {
+                    derive(g[i], level);
+                } else {
+                    derive(g[i], level);
+                    derive(g[j], level);
+                }
+                free(stored);
             }
-    for (i = 0; i < n; i++) {
-        if (g[i]->drop || i == keeper)
-            continue;
-        discriminator(g, n, i, disc, sizeof(disc));
-        feed_id_derive(g[i]->base, disc, g[i]->item->id);
-    }
+        }
 }
 
 static int
@@ -219,19 +283,6 @@ resolve(struct daemon *d, struct poll_batch *b)
 }
 
 /* ---- storing ---- */
-
-struct stored {
-    struct feed_item *item; /* a copy of the stored version */
-};
-
-static int
-keep_stored(const struct feed_item *it, void *arg)
-{
-    struct stored *s = arg;
-
-    s->item = feed_item_copy(it);
-    return s->item ? 0 : -ENOMEM;
-}
 
 static int
 carries(const struct feed_item *it, const char *feed)
@@ -262,6 +313,7 @@ store_version(struct daemon *d, const struct feed_item *old,
     v.feed_url = old->feed_url;
     v.stored = old->stored;
     v.changed = edited ? now_s() : old->changed;
+    v.shared = old->shared || fresh->shared;
     v.also = old->also;
     v.nalso = old->nalso;
     if (!carries(old, feed)) {
@@ -281,10 +333,10 @@ store_version(struct daemon *d, const struct feed_item *old,
 /* Puts one resolved entry where it belongs. Returns 1 when something was
  * stored, 0 when nothing needed to be, or a negative errno. */
 static int
-store_entry(struct feed_rt *fr, const struct feed_item *it)
+store_entry(struct feed_rt *fr, struct poll_entry *pe)
 {
     struct daemon *d = fr->d;
-    struct stored s = {NULL};
+    struct feed_item *it = pe->item, *old;
     uint64_t hash = 0;
     int rc, edited;
 
@@ -292,62 +344,81 @@ store_entry(struct feed_rt *fr, const struct feed_item *it)
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return store_add(d->store, it) == 0 ? 1 : -ENOMEM;
-    /* Dropped by retention: it stays gone (hash 0). */
-    if (hash == 0)
-        return 0;
+        return (rc = store_add(d->store, it)) == 0 ? 1 : rc;
     /* The same as this feed had it last time: nothing to look at. */
-    if (hash == it->hash && known(fr, it->id))
+    if (hash == it->hash && known(fr, it->id) && !it->shared)
         return 0;
-    if ((rc = store_get(d->store, it->id, keep_stored, &s)) != 0 ||
-        s.item == NULL)
-        return rc < 0 ? rc : -EIO;
+    if ((old = stored_version(d, it->id)) == NULL) {
+        /* Seen, but no version: dropped by retention, and it stays
+         * gone (the feed still carries it). */
+        return store_seen(d->store, it->id) ? 0 : -EIO;
+    }
+    /* An ID once shared by different entries is kept only by the same
+     * entry: another one alone under it now is not its edit. */
+    if (old->shared && !same_entry(it, old) &&
+        strcmp(it->id, pe->base) == 0) {
+        free(old);
+        derive(pe, 0);
+        return store_entry(fr, pe);
+    }
     /* Only the feed that brought an entry first edits it: two feeds that
      * carry one article differently must not flip it back and forth. */
-    edited = hash != it->hash && strcmp(s.item->feed, fr->cf->name) == 0;
+    edited = hash != it->hash && strcmp(old->feed, fr->cf->name) == 0;
     rc = 0;
-    if (edited || !carries(s.item, fr->cf->name))
-        rc = store_version(d, s.item, it, edited, fr->cf->name) == 0 ? 1
-                                                                     : -ENOMEM;
-    free(s.item);
+    if (edited || !carries(old, fr->cf->name) || (it->shared && !old->shared))
+        rc = (rc = store_version(d, old, it, edited, fr->cf->name)) == 0 ? 1
+                                                                         : rc;
+    free(old);
     return rc;
 }
 
-/* Resolves the batch and stores it; *fresh, *edited count what changed.
- * Remembers the IDs for the next poll. */
+/* Resolves the batch and stores it; *fresh and *changed count what was
+ * written, *failed the entries that could not be (each is logged; the
+ * poll then counts as failed, so that its entries come again). The IDs
+ * are remembered for the next poll when the document was whole. */
 static int
-store_batch(struct feed_rt *fr, size_t *fresh, size_t *changed)
+store_batch(struct feed_rt *fr, int whole, size_t *fresh, size_t *changed,
+            size_t *failed)
 {
     struct poll_batch *b = fr->batch;
-    uint64_t *ids;
+    uint64_t *ids = NULL;
     size_t i, n = 0;
     int rc;
 
-    *fresh = *changed = 0;
+    *fresh = *changed = *failed = 0;
+    if (b->n == 0)
+        return 0;
     if ((rc = resolve(fr->d, b)) != 0)
         return rc;
-    if ((ids = malloc((b->n ? b->n : 1) * sizeof(*ids))) == NULL)
+    if (whole && (ids = malloc(b->n * sizeof(*ids))) == NULL)
         return -ENOMEM;
     for (i = 0; i < b->n; i++) {
-        const struct feed_item *it = b->v[i].item;
+        struct poll_entry *pe = &b->v[i];
         int seen;
 
-        if (b->v[i].drop)
+        if (pe->drop)
             continue;
-        seen = store_lookup(fr->d->store, it->id, NULL) == 1;
-        rc = store_entry(fr, it);
+        seen = store_lookup(fr->d->store, pe->item->id, NULL) == 1;
+        rc = store_entry(fr, pe);
         if (rc < 0) {
-            free(ids);
-            return rc;
+            if (++*failed == 1)
+                log_warnx("%s: cannot store entry %s: %s", fr->cf->name,
+                          pe->item->id,
+                          rc == -EIO ? store_error(fr->d->store)
+                                     : strerror(-rc));
+            continue;
         }
         if (rc > 0)
             ++*(seen ? changed : fresh);
-        ids[n++] = id_value(it->id);
+        if (ids)
+            ids[n++] = id_value(pe->item->id);
     }
-    qsort(ids, n, sizeof(*ids), u64_cmp);
-    free(fr->known);
-    fr->known = ids;
-    fr->nknown = n;
+    if (ids) {
+        qsort(ids, n, sizeof(*ids), u64_cmp);
+        free(fr->known);
+        fr->known = ids;
+        fr->nknown = n;
+    }
     return 0;
 }
 
@@ -458,8 +529,8 @@ on_done(const struct fetch_result *r, void *arg)
     const struct store_feed_state *old;
     struct store_feed_state st;
     const char *error = r->error;
-    size_t fresh = 0, changed = 0;
-    char msg[512];
+    size_t fresh = 0, changed = 0, failed = 0;
+    char msg[512], what[64];
     int rc;
 
     fr->busy = 0;
@@ -467,20 +538,22 @@ on_done(const struct fetch_result *r, void *arg)
         feed_parser_push(fr->parser, NULL, 0, 1) != 0)
         error = feed_parser_error(fr->parser);
     /* Entries parsed before an error are kept, as on a clean end. */
-    if ((rc = store_batch(fr, &fresh, &changed)) != 0) {
+    if ((rc = store_batch(fr, error == NULL && r->ok && !r->not_modified,
+                          &fresh, &changed, &failed)) != 0) {
         errno = -rc;
         log_warn("%s: cannot store its entries", fr->cf->name);
         error = "the store could not take its entries";
+    } else if (failed > 0) {
+        snprintf(what, sizeof(what), "%zu entr%s could not be stored",
+                 failed, failed == 1 ? "y" : "ies");
+        error = what;
     }
+    /* One commit per poll; the batch holds this poll's entries only. */
     if (fresh + changed > 0 && store_commit(d->store) != 0) {
+        /* Nothing of it is stored and its new IDs are unseen again:
+         * without validators, the next poll brings it all back. */
         log_warnx("%s: cannot store %zu entries: %s", fr->cf->name,
                   fresh + changed, store_error(d->store));
-        d->lost_batches++;
-    }
-    if (d->lost_batches != fr->lost_at_start) {
-        /* Nothing of the failed batch is stored and its IDs are unseen
-         * again: forget the validators so the next poll brings it all
-         * back. */
         error = "the store could not save its entries";
         free(fr->known);
         fr->known = NULL;
@@ -550,6 +623,29 @@ on_done(const struct fetch_result *r, void *arg)
         daemon_stop(d);
 }
 
+/* A poll that could not even start: an error like any other, recorded
+ * and backed off from. */
+static void
+poll_failed(struct feed_rt *fr, const char *why)
+{
+    const struct store_feed_state *old =
+        store_feed_state_get(fr->d->store, fr->cf->name);
+    struct store_feed_state st;
+
+    memset(&st, 0, sizeof(st));
+    if (old)
+        st = *old;
+    else
+        st.next_poll = FEED_TIME_NONE;
+    st.last_poll = now_s();
+    st.errors++;
+    st.last_error = (char *)why;
+    if (store_feed_state_set(fr->d->store, fr->cf->name, &st) != 0)
+        log_warnx("%s: out of memory", fr->cf->name);
+    poll_end(fr);
+    schedule(fr, st.errors);
+}
+
 void
 poll_feed(struct feed_rt *fr)
 {
@@ -564,13 +660,11 @@ poll_feed(struct feed_rt *fr)
     feed_limits_default(&lim);
     fr->entries = 0;
     fr->pushed = 0;
-    fr->lost_at_start = d->lost_batches;
     fr->parser = feed_parser_new(&lim, fr->cf->location, on_entry, fr);
     fr->batch = calloc(1, sizeof(*fr->batch));
     if (fr->parser == NULL || fr->batch == NULL) {
         log_warnx("%s: out of memory", fr->cf->name);
-        poll_end(fr);
-        schedule(fr, 1);
+        poll_failed(fr, "out of memory");
         return;
     }
     st = store_feed_state_get(d->store, fr->cf->name);
@@ -586,8 +680,7 @@ poll_feed(struct feed_rt *fr)
     if ((rc = fetcher_start(d->fetcher, &req)) != 0) {
         errno = -rc;
         log_warn("%s: cannot start the fetch", fr->cf->name);
-        poll_end(fr);
-        schedule(fr, 1);
+        poll_failed(fr, "cannot start the fetch");
         return;
     }
     fr->busy = 1;
@@ -606,6 +699,9 @@ feed_rt_init(struct feed_rt *fr, struct daemon *d,
     memset(fr, 0, sizeof(*fr));
     fr->d = d;
     fr->cf = cf;
+    /* The timer first: feed_rt_close() closes it whatever came after. */
+    uv_timer_init(&d->loop, &fr->timer);
+    fr->timer.data = fr;
     if (cf->id_pattern) {
         if (regcomp(&fr->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
             log_warnx("%s: id_pattern does not compile", cf->name);
@@ -613,8 +709,6 @@ feed_rt_init(struct feed_rt *fr, struct daemon *d,
         }
         fr->have_re = 1;
     }
-    uv_timer_init(&d->loop, &fr->timer);
-    fr->timer.data = fr;
     return 0;
 }
 

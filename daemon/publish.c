@@ -82,7 +82,9 @@ publish(struct daemon *d)
     meta.title = d->cfg->title;
     meta.self_url = self;
     meta.id = self;
-    meta.updated = c.n ? feed_item_date(&items[0]) : now_s();
+    /* From the entries alone, so that the same entries make the same
+     * bytes (and an empty river a fixed date). */
+    meta.updated = c.n ? feed_item_date(&items[0]) : 0;
     for (i = 0; i < c.n; i++) {
         int64_t t = feed_item_date(&items[i]);
 
@@ -99,6 +101,14 @@ publish(struct daemon *d)
     if (d->published.data && out.len == d->published.len &&
         memcmp(out.data, d->published.data, out.len) == 0) {
         rc = 0;
+        if (d->httpd && !d->served) {
+            /* A restart with the same entries: serve what is there. */
+            if ((rc = httpd_set(d->httpd, "/feed.atom",
+                                "application/atom+xml; charset=utf-8",
+                                out.data, out.len, now_s())) != 0)
+                goto fail;
+            d->served = 1;
+        }
         goto done;
     }
     if ((rc = write_file(d->public_dir, "feed.atom", &out)) != 0)
@@ -108,6 +118,7 @@ publish(struct daemon *d)
                         "application/atom+xml; charset=utf-8", out.data,
                         out.len, now_s())) != 0)
         goto fail;
+    d->served = d->httpd != NULL;
     log_debug("publish: %zu entries in feed.atom", c.n);
     feed_buf_free(&d->published);
     d->published = out;
@@ -123,6 +134,29 @@ done:
     free(items);
     feed_buf_free(&out);
     return rc;
+}
+
+void
+publish_load(struct daemon *d)
+{
+    size_t n = strlen(d->public_dir) + sizeof("/feed.atom");
+    char *path = malloc(n), buf[65536];
+    FILE *fp;
+    size_t got;
+
+    if (path == NULL)
+        return;
+    snprintf(path, n, "%s/feed.atom", d->public_dir);
+    if ((fp = fopen(path, "rb")) != NULL) {
+        feed_buf_free(&d->published);
+        while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+            if (feed_buf_append(&d->published, buf, got) != 0) {
+                feed_buf_free(&d->published);
+                break;
+            }
+        fclose(fp);
+    }
+    free(path);
 }
 
 static void

@@ -231,10 +231,10 @@ int feed_entry_id(const struct feed_entry *e, const char *feed,
 int feed_entry_id_pattern(const struct feed_entry *e, const regex_t *re,
                           char id[FEED_ID_LEN + 1]);
 
-/* The ID of one of several different entries that share the ID base in
- * one document (two items with one guid): base and what tells this one
- * apart (disc: its link, or its title), hashed. */
-void feed_id_derive(const char *base, const char *disc,
+/* The ID of one of several different entries that share the ID base
+ * (two items with one guid): base and what tells this one apart, kind
+ * ('l' link, 't' title, 'h' content hash) and its value, hashed. */
+void feed_id_derive(const char *base, char kind, const char *value,
                     char id[FEED_ID_LEN + 1]);
 
 /* The article ID at the end of an http(s) link's last path segment, and
@@ -262,6 +262,10 @@ struct feed_item {
     int64_t changed; /* when feedd last stored an edited version of it, or
                       * FEED_TIME_NONE when never */
     uint64_t hash;   /* feed_entry_hash() of this version */
+    /* Its ID was once shared by different entries of its feed (two items
+     * with one guid): it keeps the ID only while it is the same entry
+     * (the same link, else the same title). */
+    int shared;
 };
 
 /* A deep copy of it in one allocation: the caller frees it with free().

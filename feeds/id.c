@@ -293,14 +293,17 @@ done:
 }
 
 void
-feed_id_derive(const char *base, const char *disc, char id[FEED_ID_LEN + 1])
+feed_id_derive(const char *base, char kind, const char *value,
+               char id[FEED_ID_LEN + 1])
 {
     XXH3_state_t st;
 
     XXH3_64bits_reset(&st);
     XXH3_64bits_update(&st, "dup:", 4);
     XXH3_64bits_update(&st, base, strlen(base) + 1);
-    XXH3_64bits_update(&st, disc ? disc : "", disc ? strlen(disc) : 0);
+    XXH3_64bits_update(&st, &kind, 1);
+    if (value)
+        XXH3_64bits_update(&st, value, strlen(value));
     hex_of(XXH3_64bits_digest(&st), id);
 }
 

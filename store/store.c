@@ -17,7 +17,7 @@
  * Keys are only ever added to a record within one format: a reader takes
  * a missing key as "none" and ignores keys it does not know, so adding one
  * does not change STORE_FORMAT. "image", "enclosures", "categories",
- * "also", "changed" and "hash" came that way.
+ * "also", "changed", "hash" and "shared" came that way.
  *
  * items/index is a cache of what the scan of the segments finds, so that
  * start-up reads 48 bytes per line instead of parsing every record: a
@@ -2040,6 +2040,7 @@ store_item_line(struct feed_buf *b, uint64_t id, const struct feed_item *it)
            store_put_time(b, "stored", it->stored) != 0 ||
            store_put_time(b, "changed", it->changed) != 0 ||
            feed_buf_printf(b, ",\"hash\":\"%016" PRIx64 "\"", it->hash) != 0 ||
+           (it->shared && feed_buf_puts(b, ",\"shared\":true") != 0) ||
            store_put_str(b, "guid", e->guid) != 0 ||
            store_put_str(b, "link", e->link) != 0 ||
            store_put_str(b, "title", e->title) != 0 ||
@@ -2353,6 +2354,7 @@ store_item_from_json(struct feed_item *it, const json_t *o,
     it->stored = store_json_time(o, "stored");
     it->changed = store_json_time(o, "changed");
     it->hash = store_json_hash(o);
+    it->shared = json_is_true(json_object_get(o, "shared"));
     it->entry.guid = store_json_str(o, "guid");
     it->entry.link = store_json_str(o, "link");
     it->entry.title = store_json_str(o, "title");

@@ -338,6 +338,20 @@ def test_run_serves(tmp):
             code = d.stop()
         check(code == 0, "feedd run exited %d on SIGTERM: %s" % (code, d.log()))
         check("news: 2 new, 0 updated (2 in the feed)" in d.log(), d.log())
+        # A restart serves the same feed at once, and leaves the file as
+        # it was (the same bytes are not written again).
+        atom = os.path.join(tmp, "state", "public", "feed.atom")
+        mtime = os.stat(atom).st_mtime_ns
+        d = Daemon(conf)
+        try:
+            status, _, again = wait_for("/feed.atom after a restart",
+                                        lambda: get(base + "/feed.atom"))
+            check(status == 200 and again == body,
+                  "after a restart /feed.atom gave %d" % status)
+            check(os.stat(atom).st_mtime_ns == mtime,
+                  "a restart rewrote an unchanged feed.atom")
+        finally:
+            check(d.stop() == 0, "the restarted feedd did not exit 0")
     finally:
         srv.stop()
 
@@ -557,6 +571,41 @@ def test_scenario(tmp):
         check(after_sizes == sizes, "an unchanged re-poll wrote to the store")
         with open(atom, "rb") as f:
             check(f.read() == before, "an unchanged re-poll changed feed.atom")
+    finally:
+        srv.stop()
+
+
+def test_shared_guid(tmp):
+    """Entries that share one guid stay apart however the feed changes:
+    the one that kept the ID leaves, comes back edited, and another entry
+    joins with a link already taken."""
+    srv = FeedServer()
+    D = "Fri, 17 May 2024 %02d:00:00 GMT"
+    try:
+        A = item("same", "https://s.example/a", "A", D % 10)
+        A2 = item("same", "https://s.example/a", "A edited", D % 10)
+        B = item("same", "https://s.example/b", "B", D % 9)
+        C = item("same", "https://s.example/b", "C shares B's link", D % 8)
+        conf = write_config(tmp, ["max_items 100",
+                                  "feed s %s" % srv.url("/s.xml")])
+        atom = os.path.join(tmp, "state", "public", "feed.atom")
+        ids = {}
+        for step, items in enumerate([[A, B], [B], [B, A2], [A2, B, C],
+                                      [C, B]]):
+            srv.routes["/s.xml"] = Route(channel("S", items))
+            code, _, err = feedd("poll", "--once", "-c", conf)
+            check(code == 0, "poll %d exited %d: %s" % (step, code, err))
+            entries = read_atom(atom)
+            check_entries(entries)
+            for e in entries:
+                key = "A" if e["link"].endswith("/a") else e["title"][0]
+                check(ids.setdefault(key, e["id"]) == e["id"],
+                      "step %d: %s changed its ID" % (step, key))
+            titles = sorted(e["title"] for e in entries)
+            want = {0: ["A", "B"], 1: ["A", "B"], 2: ["A edited", "B"],
+                    3: ["A edited", "B", "C shares B's link"],
+                    4: ["A edited", "B", "C shares B's link"]}[step]
+            check(titles == want, "step %d: %s, not %s" % (step, titles, want))
     finally:
         srv.stop()
 

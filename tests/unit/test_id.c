@@ -255,12 +255,15 @@ test_derive(void **state)
     char a[FEED_ID_LEN + 1], b[FEED_ID_LEN + 1], c[FEED_ID_LEN + 1];
 
     (void)state;
-    feed_id_derive("0123456789abcdef", "l:https://e.example/one", a);
-    feed_id_derive("0123456789abcdef", "l:https://e.example/two", b);
-    feed_id_derive("0123456789abcdef", "l:https://e.example/one", c);
+    feed_id_derive("0123456789abcdef", 'l', "https://e.example/one", a);
+    feed_id_derive("0123456789abcdef", 'l', "https://e.example/two", b);
+    feed_id_derive("0123456789abcdef", 'l', "https://e.example/one", c);
     assert_string_not_equal(a, b);
     assert_string_equal(a, c);
     assert_string_not_equal(a, "0123456789abcdef");
+    /* A link and a title that read alike are different discriminators. */
+    feed_id_derive("0123456789abcdef", 't', "https://e.example/one", c);
+    assert_string_not_equal(a, c);
 }
 
 static void
