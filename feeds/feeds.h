@@ -272,7 +272,8 @@ struct feed_item {
  * NULL when out of memory. */
 struct feed_item *feed_item_copy(const struct feed_item *it);
 
-/* The date an item sorts by: published, else updated, else stored. */
+/* The date an item sorts by: published, else updated, else stored; a
+ * date more than a day after stored is taken as stored. */
 int64_t feed_item_date(const struct feed_item *);
 
 struct feed_meta {

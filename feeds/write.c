@@ -6,11 +6,17 @@
 int64_t
 feed_item_date(const struct feed_item *it)
 {
-    if (it->entry.published != FEED_TIME_NONE)
-        return it->entry.published;
-    if (it->entry.updated != FEED_TIME_NONE)
-        return it->entry.updated;
-    return it->stored;
+    int64_t t = it->entry.published != FEED_TIME_NONE ? it->entry.published
+              : it->entry.updated != FEED_TIME_NONE   ? it->entry.updated
+                                                      : it->stored;
+
+    /* A date more than a day past when feedd first saw the entry is a
+     * wrong clock or a wrong zone: it would pin the entry to the top of
+     * the river for as long as it lasts. */
+    if (it->stored != FEED_TIME_NONE && it->stored > 0 &&
+        t > it->stored + 86400)
+        t = it->stored;
+    return t;
 }
 
 /* <name>text</name>, or nothing when text is NULL. */

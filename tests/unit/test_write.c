@@ -140,6 +140,13 @@ test_item_date(void **state)
     assert_true(feed_item_date(&it) == 20);
     it.entry.updated = FEED_TIME_NONE;
     assert_true(feed_item_date(&it) == 30);
+    /* A date far in the future (a wrong clock) does not pin the entry to
+     * the top: when it was stored counts instead. */
+    it.stored = 1715948040;
+    it.entry.published = 1715948040 + 7 * 86400;
+    assert_true(feed_item_date(&it) == 1715948040);
+    it.entry.published = 1715948040 + 3600;
+    assert_true(feed_item_date(&it) == 1715948040 + 3600);
 }
 
 int
