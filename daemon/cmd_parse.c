@@ -155,12 +155,17 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     int fd, rc = 0;
 
     c->file = path;
-    /* No base: a local file's relative links point nowhere a reader can
-     * follow, so they stay as written. */
-    c->parser = feed_parser_new(NULL, NULL, on_entry, c);
+    /* One parser for all the files, reset between them: its buffers are
+     * reused. No base: a local file's relative links point nowhere a
+     * reader can follow, so they stay as written. */
+    if (c->parser == NULL)
+        c->parser = feed_parser_new(NULL, NULL, on_entry, c);
+    else if (feed_parser_reset(c->parser, NULL) != 0) {
+        feed_parser_free(c->parser);
+        c->parser = NULL;
+    }
     if (c->parser == NULL || feed_parser_charset(c->parser, charset) != 0) {
         fprintf(stderr, "feedd: out of memory\n");
-        feed_parser_free(c->parser);
         return -1;
     }
     if ((fd = open(path, O_RDONLY)) < 0) {
@@ -201,8 +206,6 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
         (void)out_write(c, c->line.data, c->line.len);
     if (err)
         fprintf(stderr, "feedd: %s: %s\n", path, err);
-    feed_parser_free(c->parser);
-    c->parser = NULL;
     return err ? -1 : 0;
 }
 
@@ -230,6 +233,7 @@ cmd_parse(int argc, char **argv)
                 strerror(errno));
         failed = 1;
     }
+    feed_parser_free(c.parser);
     feed_buf_free(&c.line);
     feed_buf_free(&c.out);
     if (files == 0) {

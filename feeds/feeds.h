@@ -159,6 +159,12 @@ struct feed_parser *feed_parser_new(const struct feed_limits *lim,
                                     const char *base_url, feed_entry_fn *fn,
                                     void *arg);
 
+/* Readies p for another document, keeping its buffers (cheaper than a
+ * new parser for each of many documents). base_url as for
+ * feed_parser_new(); the charset is forgotten. 0 or FEED_E_NOMEM (then
+ * free p). */
+int feed_parser_reset(struct feed_parser *, const char *base_url) FEEDS_WUR;
+
 /* The HTTP Content-Type charset, when there is one. It beats the XML
  * declaration but not a byte order mark (RFC 7303 §3). Only before the
  * first push: FEED_E_INVAL after. */

@@ -138,7 +138,6 @@ struct feed_parser {
     char *charset;
     struct feed_buf json; /* a JSON Feed, until it is whole */
     int entity_decls;
-    int in_builtin_dtd;
     struct feed_limits lim;
     feed_entry_fn *fn;
     void *arg;
@@ -1467,6 +1466,28 @@ json_parse(struct feed_parser *p)
     return p->error;
 }
 
+/* The handlers and limits of p's expat parser (again after a reset,
+ * which clears them). */
+static void
+xml_setup(struct feed_parser *p)
+{
+    XML_SetUserData(p->xp, p);
+    XML_SetElementHandler(p->xp, on_start, on_end);
+    XML_SetCharacterDataHandler(p->xp, NULL);
+    XML_SetEntityDeclHandler(p->xp, on_entity_decl);
+    XML_SetSkippedEntityHandler(p->xp, on_skipped_entity);
+    XML_SetExternalEntityRefHandler(p->xp, on_external_entity);
+    XML_SetParamEntityParsing(p->xp,
+                              XML_PARAM_ENTITY_PARSING_UNLESS_STANDALONE);
+    XML_UseForeignDTD(p->xp, XML_TRUE);
+    /* Far below expat's defaults (100x once past 8 MiB): declared
+     * entities may not expand a document more than fourfold once it has
+     * produced 256 KiB. */
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(p->xp, 4.0f);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp,
+                                                            256u << 10);
+}
+
 struct feed_parser *
 feed_parser_new(const struct feed_limits *lim, const char *base_url,
                 feed_entry_fn *fn, void *arg)
@@ -1501,24 +1522,72 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
     p->xp = XML_ParserCreate("UTF-8");
     if (p->xp == NULL)
         goto fail;
-    XML_SetUserData(p->xp, p);
-    XML_SetElementHandler(p->xp, on_start, on_end);
-    XML_SetEntityDeclHandler(p->xp, on_entity_decl);
-    XML_SetSkippedEntityHandler(p->xp, on_skipped_entity);
-    XML_SetExternalEntityRefHandler(p->xp, on_external_entity);
-    XML_SetParamEntityParsing(p->xp,
-                              XML_PARAM_ENTITY_PARSING_UNLESS_STANDALONE);
-    XML_UseForeignDTD(p->xp, XML_TRUE);
-    /* Far below expat's defaults (100x once past 8 MiB): declared
-     * entities may not expand a document more than fourfold once it has
-     * produced 256 KiB. */
-    XML_SetBillionLaughsAttackProtectionMaximumAmplification(p->xp, 4.0f);
-    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp,
-                                                            256u << 10);
+    xml_setup(p);
     return p;
 fail:
     feed_parser_free(p);
     return NULL;
+}
+
+/* Drops what the last document left in p, keeping the buffers. */
+static void
+parser_clear(struct feed_parser *p)
+{
+    while (p->depth > 0) {
+        if (p->levels[p->depth - 1].set_base)
+            free(p->levels[p->depth - 1].base);
+        p->depth--;
+    }
+    while (p->nbind > 0) {
+        p->nbind--;
+        free(p->bind[p->nbind].prefix);
+        free(p->bind[p->nbind].uri);
+    }
+    feed_input_free(p->in);
+    p->in = NULL;
+    free(p->charset);
+    p->charset = NULL;
+    free(p->base_url);
+    p->base_url = NULL;
+}
+
+int
+feed_parser_reset(struct feed_parser *p, const char *base_url)
+{
+    int i;
+
+    parser_clear(p);
+    if (XML_ParserReset(p->xp, "UTF-8") != XML_TRUE)
+        return FEED_E_NOMEM;
+    for (i = 0; i < F_NFIELDS; i++) {
+        feed_buf_reset(&p->f[i]);
+        p->have[i] = 0;
+        p->weak[i] = 0;
+    }
+    feed_buf_reset(&p->tmp);
+    feed_buf_reset(&p->bad_date);
+    feed_buf_reset(&p->arena);
+    feed_buf_reset(&p->json);
+    memset(&p->info, 0, sizeof(p->info));
+    p->mode = IN_UNKNOWN;
+    p->entity_decls = 0;
+    p->root_ns = NS_NONE;
+    p->is_atom = p->is_cdf = 0;
+    p->entry_depth = p->container_depth = 0;
+    p->link_rank = p->guid_is_permalink = 0;
+    p->author_depth = p->feed_author_depth = 0;
+    p->nenc = p->ncat = 0;
+    p->image = NONE;
+    p->cap = F_NONE;
+    p->bytes = p->entries = 0;
+    p->error = 0;
+    p->errmsg[0] = '\0';
+    xml_setup(p);
+    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
+                     strncasecmp(base_url, "https://", 8) == 0) &&
+        (p->base_url = strdup(base_url)) == NULL)
+        return FEED_E_NOMEM;
+    return 0;
 }
 
 /* Hands UTF-8 to expat, an int's worth at a time. */
@@ -1651,26 +1720,14 @@ feed_parser_free(struct feed_parser *p)
         return;
     if (p->xp)
         XML_ParserFree(p->xp);
-    feed_input_free(p->in);
-    free(p->charset);
+    parser_clear(p);
     feed_buf_free(&p->json);
     feed_buf_free(&p->arena);
     feed_buf_free(&p->bad_date);
-    while (p->depth > 0) {
-        if (p->levels[p->depth - 1].set_base)
-            free(p->levels[p->depth - 1].base);
-        p->depth--;
-    }
-    while (p->nbind > 0) {
-        p->nbind--;
-        free(p->bind[p->nbind].prefix);
-        free(p->bind[p->nbind].uri);
-    }
     free(p->bind);
     free(p->levels);
     for (i = 0; i < F_NFIELDS; i++)
         feed_buf_free(&p->f[i]);
     feed_buf_free(&p->tmp);
-    free(p->base_url);
     free(p);
 }

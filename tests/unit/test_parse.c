@@ -94,17 +94,33 @@ on_entry(const struct feed_entry *e, void *arg)
 }
 
 /* Parses doc in chunks of step bytes (0: whole) and returns what it
- * printed; the caller frees it. */
+ * printed; the caller frees it. With reuse, the parser first reads
+ * another document (ill-formed, mid-entry) and is reset: what it prints
+ * then must be the same. */
 static char *
-run(const char *doc, size_t len, size_t step, const char *base)
+run_reuse(const char *doc, size_t len, size_t step, const char *base,
+          int reuse)
 {
     struct out o;
     size_t off = 0;
     int rc = 0;
 
     feed_buf_init(&o.b, 0);
-    o.p = feed_parser_new(NULL, base, on_entry, &o);
+    o.p = feed_parser_new(NULL, reuse ? "http://other.example/" : base,
+                          on_entry, &o);
     assert_non_null(o.p);
+    if (reuse) {
+        static const char other[] =
+            "<?xml version=\"1.0\" encoding=\"koi8-r\"?><feed xmlns=\""
+            "http://www.w3.org/2005/Atom\" xml:base=\"http://x/\"><title>o"
+            "</title><entry><title>cut <b>here";
+
+        assert_int_equal(feed_parser_charset(o.p, "koi8-r"), 0);
+        assert_int_equal(feed_parser_push(o.p, other, sizeof(other) - 1, 0),
+                         0);
+        feed_buf_reset(&o.b);
+        assert_int_equal(feed_parser_reset(o.p, base), 0);
+    }
     if (step == 0)
         step = len ? len : 1;
     while (off < len && rc == 0) {
@@ -134,10 +150,16 @@ run(const char *doc, size_t len, size_t step, const char *base)
     return o.b.data;
 }
 
+static char *
+run(const char *doc, size_t len, size_t step, const char *base)
+{
+    return run_reuse(doc, len, step, base, 0);
+}
+
 static void
 fixture(const char *name)
 {
-    char path[512], *doc, *whole, *one, *seven, *expected;
+    char path[512], *doc, *whole, *one, *seven, *reused, *expected;
     size_t len, elen;
 
     snprintf(path, sizeof(path), DIR "%s", name);
@@ -146,9 +168,12 @@ fixture(const char *name)
     whole = run(doc, len, 0, "http://base.example/feeds/x.xml");
     one = run(doc, len, 1, "http://base.example/feeds/x.xml");
     seven = run(doc, len, 7, "http://base.example/feeds/x.xml");
-    /* Chunk boundaries never change what comes out. */
+    reused = run_reuse(doc, len, 0, "http://base.example/feeds/x.xml", 1);
+    /* Chunk boundaries never change what comes out, nor does a parser
+     * reset after another document. */
     assert_string_equal(whole, one);
     assert_string_equal(whole, seven);
+    assert_string_equal(whole, reused);
     snprintf(path, sizeof(path), DIR "%s.expected", name);
     if (getenv("FEEDD_UPDATE_GOLDEN")) {
         FILE *fp = fopen(path, "w");
@@ -164,6 +189,7 @@ fixture(const char *name)
     free(whole);
     free(one);
     free(seven);
+    free(reused);
     free(expected);
 }
 
