@@ -36,7 +36,7 @@ now_s(void)
     return (int64_t)time(NULL);
 }
 
-static char *
+char *
 path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;

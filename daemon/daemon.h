@@ -55,6 +55,8 @@ struct daemon {
 };
 
 int64_t now_s(void);
+/* dir "/" name, malloc'd; NULL when out of memory. */
+char *path_join(const char *dir, const char *name);
 
 /* daemon.c */
 void daemon_stop(struct daemon *);

@@ -36,13 +36,11 @@ collect_item(const struct feed_item *it, void *arg)
 static int
 write_file(const char *dir, const char *name, const struct feed_buf *b)
 {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *path = malloc(n);
+    char *path = path_join(dir, name);
     int rc;
 
     if (path == NULL)
         return -ENOMEM;
-    snprintf(path, n, "%s/%s", dir, name);
     if ((rc = store_file_replace(path, b->data, b->len)) != 0) {
         errno = -rc;
         log_warn("publish: cannot write %s", path);
@@ -139,14 +137,12 @@ done:
 void
 publish_load(struct daemon *d)
 {
-    size_t n = strlen(d->public_dir) + sizeof("/feed.atom");
-    char *path = malloc(n), buf[65536];
+    char *path = path_join(d->public_dir, "feed.atom"), buf[65536];
     FILE *fp;
     size_t got;
 
     if (path == NULL)
         return;
-    snprintf(path, n, "%s/feed.atom", d->public_dir);
     if ((fp = fopen(path, "rb")) != NULL) {
         feed_buf_free(&d->published);
         while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)

@@ -311,15 +311,18 @@ store_id_parse(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Writes all of p at off, through EINTR and short writes. 0 or -errno. */
+/* Writes (write != 0) or reads exactly len bytes at off, through EINTR
+ * and short transfers. 0, -EIO when a read meets the end of the file, or
+ * -errno. */
 static int
-store_write_all(int fd, const void *p, size_t len, uint64_t off)
+store_io_all(int fd, int write, void *p, size_t len, uint64_t off)
 {
-    const char *c = p;
+    char *c = p;
     ssize_t n;
 
     while (len > 0) {
-        n = pwrite(fd, c, len, (off_t)off);
+        n = write ? pwrite(fd, c, len, (off_t)off)
+                  : pread(fd, c, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -333,27 +336,16 @@ store_write_all(int fd, const void *p, size_t len, uint64_t off)
     return 0;
 }
 
-/* Reads exactly len bytes at off. 0, -EIO when the file is shorter, or
- * -errno. */
+static int
+store_write_all(int fd, const void *p, size_t len, uint64_t off)
+{
+    return store_io_all(fd, 1, (void *)(uintptr_t)p, len, off);
+}
+
 static int
 store_read_all(int fd, void *p, size_t len, uint64_t off)
 {
-    char *c = p;
-    ssize_t n;
-
-    while (len > 0) {
-        n = pread(fd, c, len, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -EIO;
-        c += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
+    return store_io_all(fd, 0, p, len, off);
 }
 
 /* fsync of a folder; a file system that cannot sync folders (EINVAL) has
