@@ -117,30 +117,21 @@ utf8_check(const unsigned char *s, size_t n)
     return len;
 }
 
-/* Skips the valid UTF-8 characters at s (up to end); returns where the
- * run of non-ASCII bytes stops: at an ASCII byte, at end, or at a
- * sequence that is invalid or cut short (for utf8_check() to judge). The
- * common two- and three-byte forms are checked inline. */
-static inline const unsigned char *
-utf8_run(const unsigned char *s, const unsigned char *end)
+/* How many of the last bytes of s[0..n) begin a multi-byte character
+ * that n does not hold whole (0 to 3). */
+static inline size_t
+cut_short(const unsigned char *s, size_t n)
 {
-    while (s < end && *s >= 0x80) {
-        unsigned c = *s;
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned c = s[n - k];
 
-        if (c >= 0xc2 && c <= 0xdf && end - s >= 2 && (s[1] & 0xc0) == 0x80) {
-            s += 2;
-        } else if (c >= 0xe1 && c <= 0xec && end - s >= 3 &&
-                   (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-            s += 3;
-        } else {
-            int len = utf8_check(s, (size_t)(end - s));
-
-            if (len <= 0)
-                break;
-            s += len;
-        }
+        if ((c & 0xc0) == 0x80)
+            continue;
+        if (c < 0xc0)
+            return 0;
+        return (c >= 0xf0 ? 4u : c >= 0xe0 ? 3u : 2u) > k ? k : 0;
     }
-    return s;
+    return 0;
 }
 
 /* 1 when a character reference to cp is allowed (XML 1.0 §2.2 Char). */
@@ -434,24 +425,23 @@ clean(struct feed_input *in, const char *src, size_t n, int flush, int last)
     const unsigned char *s = (const unsigned char *)src, *end = s + n;
     const unsigned char *run;
     char rep[4];
+    size_t whole;
     int rc, len;
 
-    /* The fast path: plain ASCII and valid UTF-8 are handed on as they
-     * are, without a copy. */
-    while (s < end) {
-        s += scan_xml_ascii(s, (size_t)(end - s));
-        if (s == end)
-            break;
-        if (*s < 0x80)
-            goto slow; /* a control character */
-        /* A run of non-ASCII characters (Cyrillic, CJK) in one go. */
-        s = utf8_run(s, end);
-        if (s < end && *s >= 0x80)
-            goto slow; /* invalid, or cut by the chunk's end */
+    /* The fast path: clean UTF-8 is handed on as it is, without a copy;
+     * a character cut by the chunk's end waits in the carry. */
+    whole = n - cut_short(s, n);
+    if (utf8_xml_clean(s, whole)) {
+        if (whole == n)
+            return emit(in, src, n, last);
+        if (!flush && utf8_check(s + whole, n - whole) < 0) {
+            memcpy(in->carry, s + whole, n - whole);
+            in->ncarry = n - whole;
+            return emit(in, src, whole, last);
+        }
     }
-    return emit(in, src, n, last);
 
-slow:
+
     feed_buf_reset(&in->out);
     run = (const unsigned char *)src;
     while (s < end) {

@@ -11,6 +11,18 @@
 #include <emmintrin.h>
 #endif
 
+/* 1 when s[0..n) is XML-clean UTF-8: valid, whole characters, no U+FFFE
+ * or U+FFFF, no control character but tab, LF and CR (utf8.c). The
+ * scalar version is the reference the vector one is tested against. */
+int utf8_xml_clean(const unsigned char *s, size_t n);
+int utf8_xml_clean_scalar(const unsigned char *s, size_t n);
+
+/* For tests: each version this machine can run and its name, the scalar
+ * one first; returns how many (at most max). */
+typedef int (*utf8_clean_fn)(const unsigned char *s, size_t n);
+size_t utf8_xml_clean_versions(utf8_clean_fn *fn, const char **name,
+                               size_t max);
+
 /* Bytes that are ASCII and allowed in XML: 0x20..0x7f, tab, LF, CR. */
 static inline size_t
 scan_xml_ascii(const unsigned char *s, size_t n)
