@@ -288,11 +288,12 @@ cmd_run(int argc, char **argv, int once)
         /* SIGHUP is caught so that it does not kill the daemon. */
         uv_signal_start(&d.sig[i], on_signal, signums[i]);
     }
-    d.fetcher = fetcher_new(&d.loop, d.cfg->parallel, d.cfg->per_host);
+    d.fetcher = fetcher_new(&d.loop, d.cfg->parallel, d.cfg->per_host, err,
+                            sizeof(err));
     d.nfeeds = d.cfg->nfeeds;
     d.feeds = calloc(d.nfeeds ? d.nfeeds : 1, sizeof(*d.feeds));
     if (d.fetcher == NULL || d.feeds == NULL || d.public_dir == NULL) {
-        log_warnx("out of memory");
+        log_warnx("%s", d.fetcher == NULL ? err : "out of memory");
         if (d.feeds == NULL)
             d.nfeeds = 0;
         d.exit_code = 1;

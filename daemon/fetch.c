@@ -7,6 +7,7 @@
  * close callback. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -323,16 +324,22 @@ check_done(struct fetcher *f)
 }
 
 struct fetcher *
-fetcher_new(uv_loop_t *loop, int parallel, int per_host)
+fetcher_new(uv_loop_t *loop, int parallel, int per_host, char *err,
+            size_t errlen)
 {
     static int global_done;
     struct fetcher *f;
 
+    if (curl_load(err, errlen) != 0)
+        return NULL;
     if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            snprintf(err, errlen, "libcurl failed to initialize");
             return NULL;
+        }
         global_done = 1;
     }
+    snprintf(err, errlen, "out of memory");
     f = calloc(1, sizeof(*f));
     if (f == NULL)
         return NULL;

@@ -45,7 +45,12 @@ struct fetch_req {
 
 /* parallel caps connections in all, per_host those to one host. NULL on
  * failure. */
-struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host);
+/* Opens libcurl (curl_load.c) unless it is open: 0, or -1 with why in
+ * err. */
+int curl_load(char *err, size_t errlen);
+
+struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host,
+                            char *err, size_t errlen);
 
 /* Starts a fetch; the strings of req are copied. 0, or a negative errno
  * (then on_done is never called). */
