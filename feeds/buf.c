@@ -164,9 +164,8 @@ json_string(struct feed_buf *b, const char *s, int trusted)
     p = (const unsigned char *)s;
     end = p + len;
     while (p < end) {
-        n = trusted ? scan_json_utf8(p, (size_t)(end - p))
-                    : scan_json_plain(p, (size_t)(end - p));
-        memcpy(w, p, n);
+        n = trusted ? scan_json_utf8(p, (size_t)(end - p), w)
+                    : scan_json_plain(p, (size_t)(end - p), w);
         w += n;
         p += n;
         if (p == end)

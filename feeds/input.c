@@ -24,6 +24,8 @@
 #define SNIFF_BYTES 4096
 #define CONV_CHUNK 16384
 #define REF_MAX 40
+/* How much of a chunk completes what waited from the one before. */
+#define JOIN_BYTES 256
 
 enum state { S_SNIFF, S_UTF8, S_ICONV };
 
@@ -230,21 +232,40 @@ blank(struct feed_buf *b, size_t n)
  * comment before it) is blanked out. CDATA sections, comments and
  * processing instructions are left alone. Whatever a chunk's end cuts in
  * two waits in rcarry. */
+static int repair_piece(struct feed_input *in, const char *s, size_t n,
+                        int last);
+
 static int
 repair(struct feed_input *in, const char *s, size_t n, int last)
+{
+    /* What waited is completed from the start of this chunk as a short
+     * piece of its own, so that the rest of the chunk needs no copy. A
+     * piece is longer than any wait, so each round moves on. */
+    while (in->nrcarry > 0) {
+        size_t take = n < JOIN_BYTES ? n : JOIN_BYTES;
+        int rc;
+
+        feed_buf_reset(&in->joined);
+        if ((rc = feed_buf_append(&in->joined, in->rcarry, in->nrcarry)) ||
+            (rc = feed_buf_append(&in->joined, s, take)) != 0)
+            return rc;
+        in->nrcarry = 0;
+        rc = repair_piece(in, in->joined.data, in->joined.len,
+                          last && take == n);
+        if (rc != 0 || take == n)
+            return rc;
+        s += take;
+        n -= take;
+    }
+    return repair_piece(in, s, n, last);
+}
+
+static int
+repair_piece(struct feed_input *in, const char *s, size_t n, int last)
 {
     const char *p, *end, *run;
     int rc;
 
-    if (in->nrcarry > 0) {
-        feed_buf_reset(&in->joined);
-        if ((rc = feed_buf_append(&in->joined, in->rcarry, in->nrcarry)) ||
-            (rc = feed_buf_append(&in->joined, s, n)) != 0)
-            return rc;
-        in->nrcarry = 0;
-        s = in->joined.data;
-        n = in->joined.len;
-    }
     feed_buf_reset(&in->fixed);
     p = run = s;
     end = s + n;
@@ -707,16 +728,17 @@ has_utf8_sequences(const unsigned char *b, size_t n)
     return 0;
 }
 
-/* Picks the encoding from the held bytes and sets up the decoder.
+/* Picks the encoding from the first bytes, held[0..nheld), and sets up
+ * the decoder.
  * Returns how many leading bytes (a BOM) to drop. */
 static size_t
-choose(struct feed_input *in)
+choose(struct feed_input *in, const char *held, size_t nheld)
 {
-    const unsigned char *b = (const unsigned char *)in->held.data;
+    const unsigned char *b = (const unsigned char *)held;
     /* Decide on the first SNIFF_BYTES only, however many arrived: the
      * same bytes must always be read the same way, whatever the chunks
      * (a guess from more would differ from poll to poll). */
-    size_t n = in->held.len < SNIFF_BYTES ? in->held.len : SNIFF_BYTES;
+    size_t n = nheld < SNIFF_BYTES ? nheld : SNIFF_BYTES;
     size_t skip = 0;
     const char *label = NULL, *name;
     char decl[40];
@@ -825,14 +847,18 @@ feed_input_push(struct feed_input *in, const char *s, size_t n, int last)
     if (in->state == S_SNIFF) {
         size_t skip;
 
-        if (in->held.len + n < SNIFF_BYTES && !last) {
+        if (in->held.len + n < SNIFF_BYTES && !last)
             return feed_buf_append(&in->held, s, n);
+        if (in->held.len > 0) {
+            if ((rc = feed_buf_append(&in->held, s, n)) != 0)
+                return rc;
+            s = in->held.data;
+            n = in->held.len;
         }
-        if ((rc = feed_buf_append(&in->held, s, n)) != 0)
-            return rc;
-        skip = choose(in);
-        s = in->held.data ? in->held.data + skip : "";
-        n = in->held.len - skip;
+        /* Else the first chunk holds enough to decide: read in place. */
+        skip = choose(in, s ? s : "", n);
+        s = s ? s + skip : "";
+        n -= skip;
         rc = in->state == S_ICONV ? push_iconv(in, s, n, last)
                                   : push_utf8(in, s, n, last);
         feed_buf_free(&in->held);

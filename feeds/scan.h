@@ -56,10 +56,14 @@ scan_xml_ascii(const unsigned char *s, size_t n)
     return i;
 }
 
+/* The JSON scans copy as they look: each returns how many bytes at the
+ * start of s go into a JSON string as they are, having copied them to
+ * out. It may copy more of s than it returns, but never past out[n). */
+
 /* Bytes that go into a JSON string as they are: 0x20..0x7f but '"' and
  * '\\'. */
 static inline size_t
-scan_json_plain(const unsigned char *s, size_t n)
+scan_json_plain(const unsigned char *s, size_t n, char *out)
 {
     size_t i = 0;
 
@@ -74,20 +78,23 @@ scan_json_plain(const unsigned char *s, size_t n)
                                                 _mm_cmpeq_epi8(v, bslash)));
         int mask = _mm_movemask_epi8(bad);
 
+        _mm_storeu_si128((__m128i *)(void *)(out + i), v);
         if (mask)
             return i + (size_t)__builtin_ctz((unsigned)mask);
     }
 #endif
-    for (; i < n; i++)
+    for (; i < n; i++) {
         if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
             break;
+        out[i] = (char)s[i];
+    }
     return i;
 }
 
 /* Bytes that go into a JSON string as they are when the string is known
  * to be valid UTF-8: all but control characters, '"' and '\\'. */
 static inline size_t
-scan_json_utf8(const unsigned char *s, size_t n)
+scan_json_utf8(const unsigned char *s, size_t n, char *out)
 {
     size_t i = 0;
 
@@ -105,13 +112,16 @@ scan_json_utf8(const unsigned char *s, size_t n)
                                                 _mm_cmpeq_epi8(v, bslash)));
         int mask = _mm_movemask_epi8(bad);
 
+        _mm_storeu_si128((__m128i *)(void *)(out + i), v);
         if (mask)
             return i + (size_t)__builtin_ctz((unsigned)mask);
     }
 #endif
-    for (; i < n; i++)
+    for (; i < n; i++) {
         if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
             break;
+        out[i] = (char)s[i];
+    }
     return i;
 }
 

@@ -221,6 +221,56 @@ FIXTURE_TEST(test_sniff_chunking, "sniff-chunking.xml")
 FIXTURE_TEST(test_external, "external.xml")
 FIXTURE_TEST(test_notfeed, "notfeed.xml")
 
+/* A long document with every kind of place a chunk can end badly: in
+ * CDATA and its "]]>", in comments, in references good and bad, in
+ * multi-byte characters, at a '<'. Parsed in chunks of every size
+ * around the byte layer's own lengths (the 4096 bytes sniffed, the 256
+ * that complete what waited), it must read the same as whole. */
+static void
+test_chunk_sizes(void **state)
+{
+    static const size_t steps[] = {1,   2,   3,    5,    255,  256,
+                                   257, 300, 1000, 4095, 4096, 4097,
+                                   8191, 20000};
+    struct feed_buf doc;
+    char *whole;
+
+    (void)state;
+    feed_buf_init(&doc, 0);
+    assert_int_equal(
+        feed_buf_puts(&doc, "<?xml version=\"1.0\"?>\n<!-- a comment -->\n"
+                            "<rss version=\"2.0\"><channel><title>T</title>"
+                            "<link>http://example.org/</link>\n"),
+        0);
+    for (int i = 0; i < 120; i++)
+        assert_int_equal(
+            feed_buf_printf(
+                &doc,
+                "<item><title>Item %d &amp; caf\xc3\xa9 &#X41; &lt;b&gt;"
+                "</title><link>http://example.org/a?x=1&y=%d</link>"
+                "<guid>g%d</guid><!-- c%d --><description><![CDATA[<p>"
+                "\xd0\x9c\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0 "
+                "\xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x93\x88 & ]] ]]]"
+                "%.*s</p>]]></description><pubDate>Mon, 06 May 2024 "
+                "10:%02d:00 GMT</pubDate></item>\n",
+                i, i, i, i, i % 40,
+                "...................................................", i % 60),
+            0);
+    assert_int_equal(feed_buf_puts(&doc, "</channel></rss>\n"), 0);
+    whole = run(doc.data, doc.len, 0, NULL);
+    assert_non_null(strstr(whole, "\"entries\":120"));
+    assert_null(strstr(whole, "\"error\":\""));
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        char *got = run(doc.data, doc.len, steps[i], NULL);
+
+        if (strcmp(got, whole) != 0)
+            fail_msg("in chunks of %zu bytes the entries differ", steps[i]);
+        free(got);
+    }
+    free(whole);
+    feed_buf_free(&doc);
+}
+
 static int
 count_entry(const struct feed_entry *e, void *arg)
 {
@@ -355,6 +405,7 @@ main(void)
         cmocka_unit_test(test_jsonfeed),
         cmocka_unit_test(test_no_namespace_atom),
         cmocka_unit_test(test_sniff_chunking),
+        cmocka_unit_test(test_chunk_sizes),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
