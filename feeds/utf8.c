@@ -102,6 +102,12 @@ enum {
         TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT,  \
         TOO_SHORT, TOO_SHORT, TOO_SHORT
 
+/* A control character that XML does not allow, by both nibbles: any of
+ * 0x10..0x1f (bit 1), and 0x00..0x0f but tab, LF and CR (bit 0). */
+static const unsigned char ctrl_high[16] = {1, 2},
+                           ctrl_low[16] = {3, 3, 3, 3, 3, 3, 3, 3,
+                                           3, 2, 2, 3, 3, 2, 3, 3};
+
 static const unsigned char prev_high[16] = {PREV_HIGH},
                            prev_low[16] = {PREV_LOW},
                            this_high[16] = {THIS_HIGH};

@@ -18,8 +18,7 @@ UTF8_NAME(const unsigned char *s, size_t n)
               t_this_high = TABLE(this_high);
     const VEC cut = LOAD(cut_limit + 32 - W);
     const VEC nib = SET1(0x0f), zero = ZERO(), x80 = SET1(0x80);
-    const VEC space = SET1(0x20), minus1 = SET1(0xff);
-    const VEC tab = SET1('\t'), lf = SET1('\n'), cr = SET1('\r');
+    const VEC t_ctrl_high = TABLE(ctrl_high), t_ctrl_low = TABLE(ctrl_low);
     const VEC ef = SET1(0xef), bf = SET1(0xbf), one = SET1(1);
     const VEC third_min = SET1(0xe0 - 1), fourth_min = SET1(0xf0 - 1);
     VEC prev = zero, pending = zero, err = zero;
@@ -40,9 +39,11 @@ UTF8_NAME(const unsigned char *s, size_t n)
         }
         i += W;
 
-        /* 0x00..0x1f but tab, LF, CR; bytes >= 0x80 are negative. */
-        err = OR(err, ANDNOT(OR(OR(EQ(v, tab), EQ(v, lf)), EQ(v, cr)),
-                             AND(GT(v, minus1), GT(space, v))));
+        /* 0x00..0x1f but tab, LF, CR: by both nibbles. */
+        VEC high = AND(SRL4(v), nib);
+
+        err = OR(err, AND(LOOKUP(t_ctrl_high, high),
+                          LOOKUP(t_ctrl_low, AND(v, nib))));
         if (MASK(v) == 0) {
             /* All ASCII: only a sequence cut by the vector before can be
              * wrong. */
@@ -57,7 +58,7 @@ UTF8_NAME(const unsigned char *s, size_t n)
         VEC special =
             AND(AND(LOOKUP(t_prev_high, AND(SRL4(prev1), nib)),
                     LOOKUP(t_prev_low, AND(prev1, nib))),
-                LOOKUP(t_this_high, AND(SRL4(v), nib)));
+                LOOKUP(t_this_high, high));
         /* Where the byte two or three back leads a three- or four-byte
          * sequence, this one must be a continuation; TWO_CONTS says it
          * is one. The two must agree. */
