@@ -203,8 +203,13 @@ on_write(char *p, size_t size, size_t n, void *arg)
     x->bytes += len;
     if (status != 0 && (status < 200 || status > 299))
         return len;
-    if (x->on_data &&
-        x->on_data(p, len, x->content_type, &x->abort_error, x->arg) != 0) {
+    if (x->on_data) {
+        char *url = NULL;
+
+        curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
+        if (x->on_data(p, len, x->content_type, url, &x->abort_error,
+                       x->arg) == 0)
+            return len;
         if (x->abort_error == NULL)
             x->abort_error = "aborted";
         return 0;

@@ -23,11 +23,12 @@ struct fetch_result {
 };
 
 /* Called with each chunk of the body as it arrives (decoded), with the
- * response's Content-Type (NULL when none). Return 0 to go on, or
- * non-zero to abort the transfer; error (static or owned by the caller
- * until on_done returns) then becomes the result's error. */
+ * response's Content-Type (NULL when none) and the URL it came from after
+ * redirects. Return 0 to go on, or non-zero to abort the transfer; error
+ * (static or owned by the caller until on_done returns) then becomes the
+ * result's error. */
 typedef int fetch_data_fn(const char *p, size_t n, const char *content_type,
-                          const char **error, void *arg);
+                          const char *url, const char **error, void *arg);
 /* Called once per started fetch, from the loop. The result is borrowed
  * for the call. */
 typedef void fetch_done_fn(const struct fetch_result *, void *arg);

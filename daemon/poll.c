@@ -489,16 +489,19 @@ content_type_charset(const char *ct, char *out, size_t size)
 }
 
 static int
-on_data(const char *p, size_t n, const char *content_type,
+on_data(const char *p, size_t n, const char *content_type, const char *url,
         const char **error, void *arg)
 {
     struct feed_rt *fr = arg;
     char charset[64];
 
-    /* RFC 7303 §3: the HTTP charset beats the XML declaration. */
-    if (!fr->pushed && content_type_charset(content_type, charset,
-                                            sizeof(charset)) &&
-        feed_parser_charset(fr->parser, charset) != 0) {
+    /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
+     * redirect, relative links are relative to where the feed is. */
+    if (!fr->pushed &&
+        ((content_type_charset(content_type, charset, sizeof(charset)) &&
+          feed_parser_charset(fr->parser, charset) != 0) ||
+         (url && strcmp(url, fr->cf->location) != 0 &&
+          feed_parser_base(fr->parser, url) != 0))) {
         *error = "out of memory";
         return -1;
     }

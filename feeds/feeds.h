@@ -37,6 +37,28 @@ void feed_buf_init(struct feed_buf *, size_t max);
 /* Internal to feed_buf_append(): room for n more bytes and a NUL. */
 int feed_buf_grow_(struct feed_buf *, size_t n) FEEDS_WUR;
 
+/* Internal to feed_buf_append(): memcpy() without the call for the few
+ * bytes that most appends are (expat hands text over a line or a
+ * reference at a time): two overlapping fixed-size moves cover them. */
+static inline void
+feed_copy_(char *d, const void *src, size_t n)
+{
+    const char *s = (const char *)src;
+
+    if (n >= 8 && n <= 16) {
+        __builtin_memcpy(d, s, 8);
+        __builtin_memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+        __builtin_memcpy(d, s, 4);
+        __builtin_memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n > 16) {
+        __builtin_memcpy(d, s, n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 /* 0, FEED_E_TOOBIG (nothing appended) or FEED_E_NOMEM. Inline: the
  * parser appends in small pieces, and most fit. */
 static inline FEEDS_WUR int
@@ -49,8 +71,7 @@ feed_buf_append(struct feed_buf *b, const void *p, size_t n)
         if (rc != 0)
             return rc;
     }
-    if (n)
-        __builtin_memcpy(b->data + b->len, p, n);
+    feed_copy_(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
@@ -169,6 +190,11 @@ int feed_parser_reset(struct feed_parser *, const char *base_url) FEEDS_WUR;
  * declaration but not a byte order mark (RFC 7303 §3). Only before the
  * first push: FEED_E_INVAL after. */
 int feed_parser_charset(struct feed_parser *, const char *charset) FEEDS_WUR;
+
+/* The URL the document came from after redirects, in place of the one
+ * given to feed_parser_new(): relative links resolve against it. Only
+ * before the first push: FEED_E_INVAL after. */
+int feed_parser_base(struct feed_parser *, const char *base_url) FEEDS_WUR;
 
 /* Any encoding, any chunking: chunks may split anywhere, even inside a
  * character. A document starting with '{' is read as a JSON Feed once it

@@ -1191,10 +1191,34 @@ cap_end(struct feed_parser *p)
     }
     if ((f == F_LINK || f == F_FEED_LINK) && absolutize(p, b) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
+    /* HTML republished in another feed loses its page: its relative
+     * links and images must carry their base with them. */
+    if ((f == F_SUMMARY || f == F_SUMMARY2 || f == F_CONTENT) &&
+        p->cap_mode != M_TEXT &&
+        text_resolve_urls(b, current_base(p), &p->tmp) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
     if (f == F_LINK)
         p->link_rank = 3; /* <link>text</link> is the RSS permalink */
     if (f == F_FEED_TITLE || f == F_FEED_LINK)
         sync_info(p);
+}
+
+/* 1 for HTML's void elements, which take no end tag. */
+static int
+html_void(const char *local)
+{
+    static const char *const names[] = {"area",  "base", "br",    "col",
+                                        "embed", "hr",   "img",   "input",
+                                        "link",  "meta", "param", "source",
+                                        "track", "wbr"};
+    size_t n = strlen(local);
+
+    if (n < 2 || n > 6) /* the common <p>, <div>, <strong> at once */
+        return 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i][0] == (local[0] | 0x20) && strcasecmp(local, names[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static void XMLCALL
@@ -1214,7 +1238,8 @@ on_end(void *ud, const char *name)
                      strcmp(local_name(name), "div") == 0)) {
             const char *local = local_name(name);
 
-            if (cap_append(p, "</", 2) == 0 &&
+            /* <img>, <br> and their kind have no end tag in HTML. */
+            if (!html_void(local) && cap_append(p, "</", 2) == 0 &&
                 cap_append(p, local, strlen(local)) == 0)
                 (void)cap_append(p, ">", 1);
         }
@@ -1385,9 +1410,11 @@ json_item(struct feed_parser *p, const json_t *it)
     }
     if ((str = jstr(it, "title")))
         (void)set_field(p, F_TITLE, str, 0);
-    if ((str = jstr(it, "content_html")))
-        (void)set_field(p, F_CONTENT, str, 0);
-    else if ((str = jstr(it, "content_text")))
+    if ((str = jstr(it, "content_html"))) {
+        if (set_field(p, F_CONTENT, str, 0) == 0 &&
+            text_resolve_urls(&p->f[F_CONTENT], current_base(p), &p->tmp))
+            set_error(p, FEED_E_NOMEM, "out of memory");
+    } else if ((str = jstr(it, "content_text")))
         (void)set_field(p, F_CONTENT, str, 1);
     if ((str = jstr(it, "summary")))
         (void)set_field(p, F_SUMMARY, str, 1);
@@ -1657,6 +1684,22 @@ feed_parser_charset(struct feed_parser *p, const char *charset)
         return FEED_E_NOMEM;
     free(p->charset);
     p->charset = copy;
+    return 0;
+}
+
+int
+feed_parser_base(struct feed_parser *p, const char *base_url)
+{
+    char *copy = NULL;
+
+    if (p->in != NULL)
+        return FEED_E_INVAL;
+    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
+                     strncasecmp(base_url, "https://", 8) == 0) &&
+        (copy = strdup(base_url)) == NULL)
+        return FEED_E_NOMEM;
+    free(p->base_url);
+    p->base_url = copy;
     return 0;
 }
 

@@ -207,6 +207,7 @@ scan_xml_refs_sse2(const unsigned char *s, size_t n)
 /* The two scans that see every byte of a feed, twice as wide where the
  * processor has AVX2 (checked at each call: a load and a test). */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SCAN_HAVE_AVX2 1
 #include <immintrin.h>
 
 __attribute__((target("avx2"))) static size_t
@@ -237,7 +238,7 @@ scan_xml_refs_avx2(const unsigned char *s, size_t n)
     return i + scan_xml_refs_sse2(s + i, n - i);
 }
 
-__attribute__((target("avx2"))) static size_t
+__attribute__((target("avx2"))) static inline size_t
 scan_json_utf8_avx2(const unsigned char *s, size_t n, char *out)
 {
     const __m256i space = _mm256_set1_epi8(0x20),
@@ -268,15 +269,8 @@ scan_xml_refs(const unsigned char *s, size_t n)
                                           : scan_xml_refs_sse2(s, n);
 }
 
-static inline size_t
-scan_json_utf8(const unsigned char *s, size_t n, char *out)
-{
-    return __builtin_cpu_supports("avx2") ? scan_json_utf8_avx2(s, n, out)
-                                          : scan_json_utf8_sse2(s, n, out);
-}
 #else
 #define scan_xml_refs scan_xml_refs_sse2
-#define scan_json_utf8 scan_json_utf8_sse2
 #endif
 
 #endif

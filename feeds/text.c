@@ -179,3 +179,210 @@ text_base64_decode(struct feed_buf *b)
     b->len = (size_t)(w - b->data);
     return 0;
 }
+
+/* HTML's white space (and the form feed). */
+static int
+html_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* 1 when s[0..n) starts with a URI scheme and its colon (RFC 3986 §3.1),
+ * so is not relative. */
+static int
+has_scheme(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    if (n >= 6 && memcmp(s, "http", 4) == 0 &&
+        (s[4] == ':' || (s[4] == 's' && s[5] == ':')))
+        return 1; /* most are */
+    if (n == 0 || !isalpha((unsigned char)s[0]))
+        return 0;
+    while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' ||
+                     s[i] == '-' || s[i] == '.'))
+        i++;
+    return i < n && s[i] == ':';
+}
+
+/* 1 when name[0..n) (letters, digits, '-', '_', ':') is lit (lower
+ * case) in any case. */
+static int
+same_lower(const char *name, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((name[i] | 0x20) != lit[i])
+            return 0;
+    return 1;
+}
+
+/* What an attribute of that name holds: 1 a URL, 2 a srcset (URLs with
+ * descriptors, comma-separated), 0 anything else. */
+static int
+url_attr(const char *name, size_t n)
+{
+#define IS(lit) (n == sizeof(lit) - 1 && same_lower(name, lit, n))
+    switch (n) {
+    case 3:
+        return IS("src");
+    case 4:
+        return IS("href") || IS("cite");
+    case 6:
+        return IS("srcset") ? 2 : IS("poster") || IS("action") || IS("usemap");
+    case 8:
+        return IS("codebase") || IS("longdesc");
+    case 10:
+        return IS("background") || IS("formaction");
+    default:
+        return 0;
+    }
+#undef IS
+}
+
+struct rewrite {
+    const char *base;
+    const char *data;     /* the whole text */
+    const char *run;      /* the start of what is not yet in out */
+    struct feed_buf *out; /* the text so far, once anything changed */
+    struct feed_buf url;  /* one value, NUL-terminated for the resolver */
+    int rc;
+};
+
+/* 1 when s[at] is inside a tag: the nearest '<' or '>' before it is a
+ * '<' that opens an element. */
+static int
+in_tag(const char *s, size_t at)
+{
+    while (at-- > 0) {
+        if (s[at] == '>')
+            return 0;
+        if (s[at] == '<')
+            return isalpha((unsigned char)s[at + 1]);
+    }
+    return 0;
+}
+
+/* Resolves the URL in v[0..n) in place of it, when it is relative. */
+static void
+rewrite_url(struct rewrite *w, const char *v, size_t n)
+{
+    size_t at;
+
+    while (n > 0 && html_space(*v))
+        v++, n--;
+    while (n > 0 && html_space(v[n - 1]))
+        n--;
+    if (n == 0 || has_scheme(v, n) || w->rc != 0 ||
+        !in_tag(w->data, (size_t)(v - w->data)))
+        return;
+    feed_buf_reset(&w->url);
+    if ((w->rc = feed_buf_append(&w->url, v, n)) != 0)
+        return;
+    at = w->out->len;
+    if ((w->rc = feed_buf_append(w->out, w->run, (size_t)(v - w->run))) != 0)
+        return;
+    switch (feed_url_resolve(w->base, w->url.data, w->out)) {
+    case 0:
+        w->run = v + n;
+        break;
+    case FEED_E_INVAL: /* not resolvable: left as it is */
+        w->out->len = at;
+        break;
+    default:
+        w->rc = FEED_E_NOMEM;
+    }
+}
+
+/* Each URL of a srcset ("a.png 1x, b.png 2x"), as HTML splits them. */
+static void
+rewrite_srcset(struct rewrite *w, const char *v, const char *end)
+{
+    while (v < end) {
+        const char *u;
+
+        while (v < end && (html_space(*v) || *v == ','))
+            v++;
+        u = v;
+        while (v < end && !html_space(*v))
+            v++;
+        if (v > u) {
+            const char *e = v;
+
+            while (e > u && e[-1] == ',')
+                e--;
+            rewrite_url(w, u, (size_t)(e - u));
+            if (e < v) /* "a.png," ends the candidate */
+                continue;
+        }
+        while (v < end && *v != ',') /* the descriptors */
+            v++;
+    }
+}
+
+int
+text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
+{
+    struct rewrite w = {.base = base, .out = tmp};
+    const char *data, *p, *end, *eq;
+
+    if (b->data == NULL || base == NULL)
+        return 0;
+    feed_buf_reset(tmp);
+    feed_buf_init(&w.url, 0);
+    w.run = w.data = p = data = b->data;
+    end = p + b->len;
+    /* Every attribute with a value has an '='; tags without any and the
+     * text between them are passed over at memchr's speed. */
+    while (w.rc == 0 && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+        const char *name, *q = eq, *v, *vend;
+        int kind;
+
+        p = eq + 1;
+        while (q > data && html_space(q[-1]))
+            q--;
+        name = q;
+        while (name > data && (isalnum((unsigned char)name[-1]) ||
+                               name[-1] == '-' || name[-1] == '_' ||
+                               name[-1] == ':'))
+            name--;
+        /* An attribute's name follows white space; whether it is in a
+         * tag at all is asked only of a relative URL (in rewrite_url). */
+        if ((kind = url_attr(name, (size_t)(q - name))) == 0 ||
+            name == data || !html_space(name[-1]))
+            continue;
+        while (p < end && html_space(*p))
+            p++;
+        if (p < end && (*p == '"' || *p == '\'')) {
+            v = p + 1;
+            if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
+                break; /* unterminated: leave the rest */
+            p = vend + 1;
+        } else {
+            v = p;
+            while (p < end && !html_space(*p) && *p != '>')
+                p++;
+            vend = p;
+        }
+        if (kind == 1)
+            rewrite_url(&w, v, (size_t)(vend - v));
+        else
+            rewrite_srcset(&w, v, vend);
+    }
+    feed_buf_free(&w.url);
+    if (w.rc != 0 || w.run == b->data)
+        return w.rc;
+    if ((w.rc = feed_buf_append(tmp, w.run, (size_t)(end - w.run))) != 0)
+        return w.rc;
+    /* The rewritten text takes the field's place, within its limit. */
+    if (b->max == 0 || tmp->len <= b->max) {
+        struct feed_buf swap = *b;
+
+        b->data = tmp->data;
+        b->len = tmp->len;
+        b->cap = tmp->cap;
+        tmp->data = swap.data;
+        tmp->len = swap.len;
+        tmp->cap = swap.cap;
+    }
+    return 0;
+}

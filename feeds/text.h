@@ -13,6 +13,12 @@ void text_decode_entities(struct feed_buf *);
 /* HTML to plain text: tags, comments and the bodies of scripts and
  * styles removed, then entities decoded. */
 void text_strip_markup(struct feed_buf *);
+/* The relative URLs in HTML's links and embeds (href, src, srcset,
+ * cite, poster, ...) made absolute against base; the rest of the text as
+ * it was. tmp is scratch: its buffer may be swapped with b's. 0, or
+ * FEED_E_NOMEM. */
+int text_resolve_urls(struct feed_buf *b, const char *base,
+                      struct feed_buf *tmp);
 /* Base64 decoded in place (RFC 4648 §4; white space skipped). 0, or -1
  * when it is not base64. */
 int text_base64_decode(struct feed_buf *);

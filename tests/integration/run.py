@@ -381,6 +381,41 @@ def test_conditional_get(tmp):
         srv.stop()
 
 
+def test_redirect(tmp):
+    """A feed that moved: relative links, in <link> and in the HTML of
+    the description, resolve against where the feed is now, not the URL
+    in the config."""
+    srv = FeedServer()
+    try:
+        srv.routes["/old.xml"] = Route(
+            "moved", status=301,
+            headers={"Location": srv.url("/new/feed.xml")})
+        srv.routes["/new/feed.xml"] = Route(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Moved'
+            '</title><item><title>Post</title>'
+            '<link>2024/05/post-a85146</link>'
+            '<description>&lt;p&gt;&lt;img src="img/a.png"&gt; '
+            '&lt;a href="/about"&gt;about&lt;/a&gt;&lt;/p&gt;</description>'
+            '</item></channel></rss>')
+        conf = write_config(tmp, ["feed moved %s" % srv.url("/old.xml")])
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "poll exited %d: %s" % (code, err))
+        path = os.path.join(tmp, "state", "public", "feed.atom")
+        entries = read_atom(path)
+        check(len(entries) == 1, "%d entries" % len(entries))
+        check(entries[0]["link"] == srv.url("/new/2024/05/post-a85146"),
+              "link %s" % entries[0]["link"])
+        root = ET.parse(path).getroot()
+        html = "".join(e.text or "" for e in root.iter()
+                       if e.tag in (ATOM + "content", ATOM + "summary"))
+        check('src="%s"' % srv.url("/new/img/a.png") in html,
+              "relative image not resolved: %r" % html)
+        check('href="%s"' % srv.url("/about") in html,
+              "root-relative link not resolved: %r" % html)
+    finally:
+        srv.stop()
+
+
 def test_bad_feeds(tmp):
     """A missing file, an HTTP error, malformed XML and a non-feed each get
     one line naming the feed and the cause; the good feed and the entries

@@ -220,6 +220,8 @@ FIXTURE_TEST(test_no_namespace_atom, "atom-no-namespace.xml")
 FIXTURE_TEST(test_sniff_chunking, "sniff-chunking.xml")
 FIXTURE_TEST(test_external, "external.xml")
 FIXTURE_TEST(test_notfeed, "notfeed.xml")
+FIXTURE_TEST(test_relative_urls, "relative-urls.xml")
+FIXTURE_TEST(test_relative_urls_rss, "relative-urls-rss.xml")
 
 /* A long document with every kind of place a chunk can end badly: in
  * CDATA and its "]]>", in comments, in references good and bad, in
@@ -406,6 +408,8 @@ main(void)
         cmocka_unit_test(test_no_namespace_atom),
         cmocka_unit_test(test_sniff_chunking),
         cmocka_unit_test(test_chunk_sizes),
+        cmocka_unit_test(test_relative_urls),
+        cmocka_unit_test(test_relative_urls_rss),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
