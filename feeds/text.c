@@ -338,6 +338,12 @@ text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
         int kind;
 
         p = eq + 1;
+        /* Most values are absolute: passed over before the name is read
+         * (but for a srcset, whose later URLs may not be). */
+        v = p + (p < end && (*p == '"' || *p == '\''));
+        if (end - v >= 5 && memcmp(v, "http", 4) == 0 &&
+            (v[4] == ':' || v[4] == 's') && eq > data && eq[-1] != 't')
+            continue;
         while (q > data && html_space(q[-1]))
             q--;
         name = q;
