@@ -50,6 +50,11 @@ struct feed_input {
     struct feed_buf joined, fixed;
     int started;         /* a character was handed on */
     int repaired;
+    /* UTF-8 goes to expat as it comes, kept in case expat finds it
+     * ill-formed; then it is read again with care: checked, cleaned and
+     * repaired (feed_input_retry()). */
+    int careful;
+    struct feed_buf kept;
     char encoding[48];
 };
 
@@ -432,7 +437,7 @@ emit(struct feed_input *in, const char *s, size_t n, int last)
         in->started = 1;
         in->json = n > 0 && s[0] == '{';
     }
-    if (in->json)
+    if (in->json || !in->careful)
         return in->fn(s, n, last, in->arg);
     return repair(in, s, n, last);
 }
@@ -508,6 +513,12 @@ static int
 push_utf8(struct feed_input *in, const char *s, size_t n, int last)
 {
     int rc;
+
+    if (!in->careful) {
+        if ((rc = feed_buf_append(&in->kept, s, n)) != 0)
+            return rc;
+        return emit(in, s, n, last);
+    }
 
     while (in->ncarry > 0) {
         unsigned char tmp[8];
@@ -803,11 +814,22 @@ choose(struct feed_input *in, const char *held, size_t nheld)
         utf8_prefix_valid(b, n))
         name = NULL;
     in->state = S_UTF8;
+    /* Hope for well-formed XML, unless the first bytes already show
+     * otherwise or the document is JSON (which no retry covers). */
+    {
+        size_t k = skip;
+
+        while (k < n && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r' ||
+                         b[k] == '\n'))
+            k++;
+        in->careful = (k < n && b[k] == '{') || !utf8_prefix_valid(b, n);
+    }
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");
     if (name) {
         in->cd = iconv_open("UTF-8", name);
         if (in->cd != (iconv_t)-1) {
             in->state = S_ICONV;
+            in->careful = 1; /* iconv's output is cleaned as it comes */
             snprintf(in->encoding, sizeof(in->encoding), "%s", name);
             for (char *c = in->encoding; *c; c++)
                 *c = (char)tolower((unsigned char)*c);
@@ -832,6 +854,7 @@ feed_input_new(const char *charset, feed_input_fn *fn, void *arg)
     feed_buf_init(&in->stage, 0);
     feed_buf_init(&in->joined, 0);
     feed_buf_init(&in->fixed, 0);
+    feed_buf_init(&in->kept, 0);
     if (charset && *charset && (in->charset = strdup(charset)) == NULL) {
         free(in);
         return NULL;
@@ -869,6 +892,28 @@ feed_input_push(struct feed_input *in, const char *s, size_t n, int last)
     return push_utf8(in, s, n, last);
 }
 
+int
+feed_input_can_retry(const struct feed_input *in)
+{
+    return in->state == S_UTF8 && !in->careful;
+}
+
+int
+feed_input_retry(struct feed_input *in, int last)
+{
+    struct feed_buf kept = in->kept;
+    int rc;
+
+    feed_buf_init(&in->kept, 0);
+    in->careful = 1;
+    in->started = in->json = in->blank = 0;
+    in->lex = LEX_TEXT;
+    in->ncarry = in->nrcarry = in->emitted = 0;
+    rc = push_utf8(in, kept.data ? kept.data : "", kept.len, last);
+    feed_buf_free(&kept);
+    return rc;
+}
+
 const char *
 feed_input_encoding(const struct feed_input *in)
 {
@@ -879,6 +924,32 @@ int
 feed_input_repaired(const struct feed_input *in)
 {
     return in->repaired;
+}
+
+int
+feed_input_reset(struct feed_input *in, const char *charset)
+{
+    struct feed_input was = *in;
+
+    if (in->cd != (iconv_t)-1)
+        iconv_close(in->cd);
+    free(in->charset);
+    memset(in, 0, sizeof(*in));
+    in->fn = was.fn;
+    in->arg = was.arg;
+    in->cd = (iconv_t)-1;
+    in->state = S_SNIFF;
+#define KEEP(b) (in->b = was.b, feed_buf_reset(&in->b))
+    KEEP(held);
+    KEEP(out);
+    KEEP(stage);
+    KEEP(joined);
+    KEEP(fixed);
+    KEEP(kept);
+#undef KEEP
+    if (charset && *charset && (in->charset = strdup(charset)) == NULL)
+        return FEED_E_NOMEM;
+    return 0;
 }
 
 void
@@ -893,6 +964,7 @@ feed_input_free(struct feed_input *in)
     feed_buf_free(&in->stage);
     feed_buf_free(&in->joined);
     feed_buf_free(&in->fixed);
+    feed_buf_free(&in->kept);
     free(in->charset);
     free(in);
 }

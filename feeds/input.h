@@ -9,8 +9,9 @@
 
 struct feed_input;
 
-/* Receives clean UTF-8: valid sequences only, no control characters XML
- * forbids, no BOM or white space before the first character. last != 0
+/* Receives UTF-8 with no BOM or white space before the first character:
+ * clean (valid sequences only, no control characters XML forbids) once
+ * careful (see feed_input_retry()), as it came before. last != 0
  * on the final call (n may be 0 then). Return 0, or a negative FEED_E*
  * code to stop: feed_input_push() returns it. */
 typedef int feed_input_fn(const char *utf8, size_t n, int last, void *arg);
@@ -25,12 +26,24 @@ struct feed_input *feed_input_new(const char *charset, feed_input_fn *fn,
 /* 0, or what fn returned, or FEED_E_NOMEM. */
 int feed_input_push(struct feed_input *, const char *s, size_t n, int last);
 
+/* UTF-8 is handed on as it comes, on the hope that it is well-formed,
+ * and kept. When the receiver finds it is not, and can_retry says 1,
+ * the receiver starts over and calls retry: everything kept is handed on
+ * again from the start, checked, cleaned and repaired, and so is all that
+ * comes after. last as for the push that failed. */
+int feed_input_can_retry(const struct feed_input *);
+int feed_input_retry(struct feed_input *, int last);
+
 /* The encoding the document is read in ("utf-8", "windows-1251", ...);
  * "" until the first bytes are seen. */
 const char *feed_input_encoding(const struct feed_input *);
 
 /* 1 once bytes that were not valid in that encoding were replaced. */
 int feed_input_repaired(const struct feed_input *);
+
+/* Readies in for another document, as feed_input_new() would, keeping
+ * its buffers. 0 or FEED_E_NOMEM (then free in). */
+int feed_input_reset(struct feed_input *, const char *charset);
 
 void feed_input_free(struct feed_input *);
 

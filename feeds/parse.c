@@ -134,6 +134,7 @@ enum input_mode { IN_UNKNOWN, IN_XML, IN_JSON };
 struct feed_parser {
     XML_Parser xp;
     struct feed_input *in;
+    int in_use; /* in has had this document's first bytes */
     enum input_mode mode;
     char *charset;
     struct feed_buf json; /* a JSON Feed, until it is whole */
@@ -183,6 +184,8 @@ struct feed_parser {
 
     size_t bytes;
     size_t entries;
+    size_t skip;      /* entries read again after a retry, not emitted */
+    int syntax_error; /* the error is expat's: the document is ill-formed */
     int error;
     char errmsg[256];
     struct feed_buf tmp;
@@ -488,6 +491,10 @@ entry_emit(struct feed_parser *p)
     e.categories = p->ncat ? p->out_cat : NULL;
     e.ncategories = p->ncat;
     p->entries++;
+    if (p->skip > 0) { /* emitted before the retry */
+        p->skip--;
+        return;
+    }
     if (p->fn && p->fn(&e, p->arg) != 0)
         set_error(p, FEED_E_STOPPED, "stopped by the caller");
 }
@@ -1557,8 +1564,9 @@ fail:
 }
 
 /* Drops what the last document left in p, keeping the buffers. */
+/* Forgets the open elements and their namespace bindings. */
 static void
-parser_clear(struct feed_parser *p)
+tree_clear(struct feed_parser *p)
 {
     while (p->depth > 0) {
         if (p->levels[p->depth - 1].set_base)
@@ -1570,20 +1578,27 @@ parser_clear(struct feed_parser *p)
         free(p->bind[p->nbind].prefix);
         free(p->bind[p->nbind].uri);
     }
-    feed_input_free(p->in);
-    p->in = NULL;
+}
+
+static void
+parser_clear(struct feed_parser *p)
+{
+    tree_clear(p);
+    p->in_use = 0; /* the input layer stays, for its buffers */
     free(p->charset);
     p->charset = NULL;
     free(p->base_url);
     p->base_url = NULL;
 }
 
-int
-feed_parser_reset(struct feed_parser *p, const char *base_url)
+/* Readies p to read a document from its start: what was read of one is
+ * forgotten, the input, charset and base are not. */
+static int
+document_reset(struct feed_parser *p)
 {
     int i;
 
-    parser_clear(p);
+    tree_clear(p);
     if (XML_ParserReset(p->xp, "UTF-8") != XML_TRUE)
         return FEED_E_NOMEM;
     for (i = 0; i < F_NFIELDS; i++) {
@@ -1606,10 +1621,22 @@ feed_parser_reset(struct feed_parser *p, const char *base_url)
     p->nenc = p->ncat = 0;
     p->image = NONE;
     p->cap = F_NONE;
-    p->bytes = p->entries = 0;
-    p->error = 0;
+    p->entries = p->skip = 0;
+    p->error = p->syntax_error = 0;
     p->errmsg[0] = '\0';
     xml_setup(p);
+    return 0;
+}
+
+int
+feed_parser_reset(struct feed_parser *p, const char *base_url)
+{
+    int rc;
+
+    parser_clear(p);
+    if ((rc = document_reset(p)) != 0)
+        return rc;
+    p->bytes = 0;
     if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
                      strncasecmp(base_url, "https://", 8) == 0) &&
         (p->base_url = strdup(base_url)) == NULL)
@@ -1628,6 +1655,7 @@ xml_feed(struct feed_parser *p, const char *s, size_t n, int last)
         if (XML_Parse(p->xp, s, len, fin) == XML_STATUS_ERROR) {
             if (!p->error) {
                 p->error = FEED_E_XML;
+                p->syntax_error = 1;
                 snprintf(p->errmsg, sizeof(p->errmsg),
                          "line %lu, column %lu: %s",
                          (unsigned long)XML_GetCurrentLineNumber(p->xp),
@@ -1677,7 +1705,7 @@ feed_parser_charset(struct feed_parser *p, const char *charset)
 {
     char *copy;
 
-    if (p->in != NULL)
+    if (p->in_use)
         return FEED_E_INVAL;
     copy = charset ? strdup(charset) : NULL;
     if (charset && copy == NULL)
@@ -1692,7 +1720,7 @@ feed_parser_base(struct feed_parser *p, const char *base_url)
 {
     char *copy = NULL;
 
-    if (p->in != NULL)
+    if (p->in_use)
         return FEED_E_INVAL;
     if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
                      strncasecmp(base_url, "https://", 8) == 0) &&
@@ -1701,6 +1729,23 @@ feed_parser_base(struct feed_parser *p, const char *base_url)
     free(p->base_url);
     p->base_url = copy;
     return 0;
+}
+
+/* The input went to expat as it came, unrepaired, and expat found it
+ * ill-formed: read it all again from the start, the careful way (see
+ * input.c), without emitting again the entries already emitted. Up to
+ * the first fault, repairs change nothing, so those entries come again
+ * the same and in the same order. */
+static int
+retry(struct feed_parser *p, int last)
+{
+    size_t done = p->entries;
+    int rc;
+
+    if ((rc = document_reset(p)) != 0)
+        return rc;
+    p->skip = done;
+    return feed_input_retry(p->in, last);
 }
 
 int
@@ -1717,14 +1762,22 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
         return p->error;
     }
     p->bytes += n;
-    if (p->in == NULL) {
-        p->in = feed_input_new(p->charset, on_input, p);
+    if (!p->in_use) {
+        if (p->in == NULL)
+            p->in = feed_input_new(p->charset, on_input, p);
+        else if (feed_input_reset(p->in, p->charset) != 0) {
+            feed_input_free(p->in);
+            p->in = NULL;
+        }
+        p->in_use = 1;
         if (p->in == NULL) {
             set_error(p, FEED_E_NOMEM, "out of memory");
             return p->error;
         }
     }
     rc = feed_input_push(p->in, s, n, last);
+    if (p->syntax_error && feed_input_can_retry(p->in))
+        rc = retry(p, last);
     p->info.encoding = feed_input_encoding(p->in);
     if (rc != 0 && !p->error)
         set_error(p, rc, rc == FEED_E_NOMEM ? "out of memory"
@@ -1764,6 +1817,7 @@ feed_parser_free(struct feed_parser *p)
     if (p->xp)
         XML_ParserFree(p->xp);
     parser_clear(p);
+    feed_input_free(p->in);
     feed_buf_free(&p->json);
     feed_buf_free(&p->arena);
     feed_buf_free(&p->bad_date);

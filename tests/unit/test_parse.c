@@ -273,6 +273,66 @@ test_chunk_sizes(void **state)
     feed_buf_free(&doc);
 }
 
+/* Well-formed UTF-8 goes to expat as it is; the first fault found late
+ * in a document (here a bare '&', a stray byte and a control character
+ * after 40 good items) makes the parser read it all again with repairs.
+ * Each entry must still come exactly once, in order, however the
+ * document is cut: the 40 before the fault are not emitted twice. */
+static void
+test_late_fault(void **state)
+{
+    static const size_t steps[] = {0, 1, 7, 100, 4096, 5000};
+    struct feed_buf doc;
+    char *whole;
+
+    (void)state;
+    feed_buf_init(&doc, 0);
+    assert_int_equal(feed_buf_puts(&doc, "<?xml version=\"1.0\"?><rss "
+                                         "version=\"2.0\"><channel><title>"
+                                         "T</title>"),
+                     0);
+    for (int i = 0; i < 81; i++)
+        assert_int_equal(
+            feed_buf_printf(&doc,
+                            "<item><guid>g%02d</guid><title>%s</title>"
+                            "<description>%.*s</description></item>\n",
+                            i,
+                            i == 40 ? "Fish & chips \xe9t\xe9 \x01 bell"
+                                    : "fine",
+                            i * 3 % 200,
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+            0);
+    assert_int_equal(feed_buf_puts(&doc, "</channel></rss>\n"), 0);
+    whole = run(doc.data, doc.len, 0, NULL);
+    assert_non_null(strstr(whole, "\"entries\":81"));
+    assert_null(strstr(whole, "\"error\":\""));
+    /* Repaired, not dropped: the '&' kept, the bytes read as
+     * windows-1252, the control character a space. */
+    assert_non_null(strstr(whole, "\"title\":\"Fish & chips \xc3\xa9t\xc3\xa9"
+                                  "   bell\""));
+    for (int i = 0; i < 81; i++) {
+        char guid[32];
+        const char *at;
+
+        snprintf(guid, sizeof(guid), "\"guid\":\"g%02d\"", i);
+        at = strstr(whole, guid);
+        assert_non_null(at);
+        assert_null(strstr(at + 1, guid)); /* once */
+    }
+    for (size_t i = 1; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        char *got = run(doc.data, doc.len, steps[i], NULL);
+
+        if (strcmp(got, whole) != 0)
+            fail_msg("in chunks of %zu bytes the entries differ", steps[i]);
+        free(got);
+    }
+    free(whole);
+    feed_buf_free(&doc);
+}
+
 static int
 count_entry(const struct feed_entry *e, void *arg)
 {
@@ -408,6 +468,7 @@ main(void)
         cmocka_unit_test(test_no_namespace_atom),
         cmocka_unit_test(test_sniff_chunking),
         cmocka_unit_test(test_chunk_sizes),
+        cmocka_unit_test(test_late_fault),
         cmocka_unit_test(test_relative_urls),
         cmocka_unit_test(test_relative_urls_rss),
         cmocka_unit_test(test_external),
