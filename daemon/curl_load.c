@@ -10,9 +10,9 @@
  * soname, whose ABI has been stable since 2006. They are hidden: nothing
  * outside this binary, libcurl included, can bind to them.
  *
- * The varargs of the setopt functions are read by the option's type
- * range, as libcurl itself reads them: below 10000 a long, then an
- * object pointer, a function pointer, a curl_off_t, a blob pointer. */
+ * The varargs of the setopt functions are read by the option's number,
+ * as libcurl itself reads them: below 10000 a long, then an object
+ * pointer, a function pointer, a curl_off_t, a blob pointer. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
@@ -112,14 +112,20 @@ curl_easy_init(void)
     return lib.easy_init();
 }
 
-/* What the option's type range says its argument is. */
-#define FORWARD_OPTION(fn, h, opt, ap)                                         \
-    ((opt) < CURLOPTTYPE_OBJECTPOINT     ? fn(h, opt, va_arg(ap, long))        \
-     : (opt) < CURLOPTTYPE_FUNCTIONPOINT ? fn(h, opt, va_arg(ap, void *))      \
-     : (opt) < CURLOPTTYPE_OFF_T                                               \
-         ? fn(h, opt, va_arg(ap, void (*)(void)))                              \
-     : (opt) < CURLOPTTYPE_BLOB ? fn(h, opt, va_arg(ap, curl_off_t))           \
-                                : fn(h, opt, va_arg(ap, void *)))
+/* What an option's number says its argument is. */
+enum arg { ARG_LONG, ARG_POINTER, ARG_FUNCTION, ARG_OFF_T };
+
+static enum arg
+arg_of(long opt)
+{
+    if (opt < CURLOPTTYPE_OBJECTPOINT)
+        return ARG_LONG;
+    if (opt >= CURLOPTTYPE_FUNCTIONPOINT && opt < CURLOPTTYPE_OFF_T)
+        return ARG_FUNCTION;
+    if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB)
+        return ARG_OFF_T;
+    return ARG_POINTER; /* an object, a string, a blob */
+}
 
 HIDDEN CURLcode
 curl_easy_setopt(CURL *h, CURLoption opt, ...)
@@ -128,7 +134,19 @@ curl_easy_setopt(CURL *h, CURLoption opt, ...)
     CURLcode rc;
 
     va_start(ap, opt);
-    rc = FORWARD_OPTION(lib.easy_setopt, h, opt, ap);
+    switch (arg_of((long)opt)) {
+    case ARG_LONG:
+        rc = lib.easy_setopt(h, opt, va_arg(ap, long));
+        break;
+    case ARG_FUNCTION:
+        rc = lib.easy_setopt(h, opt, va_arg(ap, void (*)(void)));
+        break;
+    case ARG_OFF_T:
+        rc = lib.easy_setopt(h, opt, va_arg(ap, curl_off_t));
+        break;
+    default:
+        rc = lib.easy_setopt(h, opt, va_arg(ap, void *));
+    }
     va_end(ap);
     return rc;
 }
@@ -171,7 +189,19 @@ curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
     CURLMcode rc;
 
     va_start(ap, opt);
-    rc = FORWARD_OPTION(lib.multi_setopt, m, opt, ap);
+    switch (arg_of((long)opt)) {
+    case ARG_LONG:
+        rc = lib.multi_setopt(m, opt, va_arg(ap, long));
+        break;
+    case ARG_FUNCTION:
+        rc = lib.multi_setopt(m, opt, va_arg(ap, void (*)(void)));
+        break;
+    case ARG_OFF_T:
+        rc = lib.multi_setopt(m, opt, va_arg(ap, curl_off_t));
+        break;
+    default:
+        rc = lib.multi_setopt(m, opt, va_arg(ap, void *));
+    }
     va_end(ap);
     return rc;
 }

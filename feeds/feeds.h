@@ -46,11 +46,15 @@ feed_copy_(char *d, const void *src, size_t n)
     const char *s = (const char *)src;
 
     if (n >= 8 && n <= 16) {
+        size_t k = n - 8;
+
         __builtin_memcpy(d, s, 8);
-        __builtin_memcpy(d + n - 8, s + n - 8, 8);
+        __builtin_memcpy(d + k, s + k, 8);
     } else if (n >= 4 && n < 8) {
+        size_t k = n - 4;
+
         __builtin_memcpy(d, s, 4);
-        __builtin_memcpy(d + n - 4, s + n - 4, 4);
+        __builtin_memcpy(d + k, s + k, 4);
     } else if (n > 16) {
         __builtin_memcpy(d, s, n);
     } else {
