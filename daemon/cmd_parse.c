@@ -19,7 +19,7 @@ struct parse_ctx {
     int failed;
 };
 
-#define OUT_FLUSH (256u << 10)
+#define OUT_FLUSH (64u << 10)
 
 /* Sends the buffered output to stdout. -1 when stdout fails. */
 static int
