@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -16,10 +17,16 @@ struct parse_ctx {
     struct feed_parser *parser;
     struct feed_buf line;
     struct feed_buf out; /* what goes to stdout, written in big pieces */
+    char *whole; /* the file, when it is read whole */
+    size_t whole_len, whole_cap;
     int failed;
 };
 
 #define OUT_FLUSH (64u << 10)
+/* Files up to the parser's size limit are read whole (feeds.h: pushed in
+ * one call, they are not copied again); bigger ones in chunks, so that
+ * the entries before the limit still come out. */
+#define WHOLE_MAX (32u << 20)
 
 /* Sends the buffered output to stdout. -1 when stdout fails. */
 static int
@@ -144,6 +151,44 @@ on_entry(const struct feed_entry *e, void *arg)
     return b->len >= OUT_FLUSH ? out_flush(c) : 0;
 }
 
+/* Reads a regular file of up to WHOLE_MAX bytes into c->whole: 0, or -1
+ * (for a pipe, a bigger file, an error) to read it in chunks instead. */
+static int
+read_whole(int fd, struct parse_ctx *c)
+{
+    struct stat st;
+    size_t have = 0, room;
+
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (unsigned long long)st.st_size > WHOLE_MAX)
+        return -1;
+    /* A byte more than the size says, to see the end of the file. */
+    room = (size_t)st.st_size + 1;
+    if (room > c->whole_cap) {
+        char *p = realloc(c->whole, room);
+
+        if (p == NULL)
+            return -1;
+        c->whole = p;
+        c->whole_cap = room;
+    }
+    for (;;) {
+        ssize_t n = read(fd, c->whole + have, room - have);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || have + (size_t)n == room)
+            break; /* an error, or the file grew: chunks it is */
+        if (n == 0) {
+            c->whole_len = have;
+            return 0;
+        }
+        have += (size_t)n;
+    }
+    (void)lseek(fd, 0, SEEK_SET);
+    return -1;
+}
+
 /* Parses one file; prints its entries and its file line. 0 when the file
  * parsed cleanly. */
 static int
@@ -170,6 +215,11 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     }
     if ((fd = open(path, O_RDONLY)) < 0) {
         err = strerror(errno);
+    } else if (read_whole(fd, c) == 0) {
+        /* One push with last set: the parser need not copy it. */
+        if (feed_parser_push(c->parser, c->whole, c->whole_len, 1) != 0)
+            err = feed_parser_error(c->parser);
+        close(fd);
     } else {
         for (;;) {
             n = read(fd, buf, sizeof(buf));
@@ -236,6 +286,7 @@ cmd_parse(int argc, char **argv)
     feed_parser_free(c.parser);
     feed_buf_free(&c.line);
     feed_buf_free(&c.out);
+    free(c.whole);
     if (files == 0) {
         fprintf(stderr, "usage: feedd parse [--charset NAME] FILE...\n");
         return 2;

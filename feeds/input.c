@@ -55,6 +55,11 @@ struct feed_input {
      * repaired (feed_input_retry()). */
     int careful;
     struct feed_buf kept;
+    /* Or, when the whole document came in the first push (last set), the
+     * caller's bytes, valid until that push returns: no copy. */
+    int borrow;
+    const char *whole;
+    size_t nwhole;
     char encoding[48];
 };
 
@@ -515,8 +520,14 @@ push_utf8(struct feed_input *in, const char *s, size_t n, int last)
     int rc;
 
     if (!in->careful) {
-        if ((rc = feed_buf_append(&in->kept, s, n)) != 0)
+        /* A document that came whole, in the caller's buffer, is read
+         * again from there; else it is kept. */
+        if (in->borrow && last) {
+            in->whole = s;
+            in->nwhole = n;
+        } else if ((rc = feed_buf_append(&in->kept, s, n)) != 0) {
             return rc;
+        }
         return emit(in, s, n, last);
     }
 
@@ -879,11 +890,13 @@ feed_input_push(struct feed_input *in, const char *s, size_t n, int last)
             n = in->held.len;
         }
         /* Else the first chunk holds enough to decide: read in place. */
+        in->borrow = in->held.len == 0;
         skip = choose(in, s ? s : "", n);
         s = s ? s + skip : "";
         n -= skip;
         rc = in->state == S_ICONV ? push_iconv(in, s, n, last)
                                   : push_utf8(in, s, n, last);
+        in->borrow = 0;
         feed_buf_free(&in->held);
         return rc;
     }
@@ -902,14 +915,17 @@ int
 feed_input_retry(struct feed_input *in, int last)
 {
     struct feed_buf kept = in->kept;
+    const char *s = in->whole ? in->whole : kept.data ? kept.data : "";
+    size_t n = in->whole ? in->nwhole : kept.len;
     int rc;
 
     feed_buf_init(&in->kept, 0);
+    in->whole = NULL;
     in->careful = 1;
     in->started = in->json = in->blank = 0;
     in->lex = LEX_TEXT;
     in->ncarry = in->nrcarry = in->emitted = 0;
-    rc = push_utf8(in, kept.data ? kept.data : "", kept.len, last);
+    rc = push_utf8(in, s, n, last);
     feed_buf_free(&kept);
     return rc;
 }

@@ -30,7 +30,9 @@ int feed_input_push(struct feed_input *, const char *s, size_t n, int last);
  * and kept. When the receiver finds it is not, and can_retry says 1,
  * the receiver starts over and calls retry: everything kept is handed on
  * again from the start, checked, cleaned and repaired, and so is all that
- * comes after. last as for the push that failed. */
+ * comes after. last as for the push that failed. A document pushed
+ * whole in one call (last set) is not copied: the retry, if any, must
+ * come before that push's caller reuses its buffer. */
 int feed_input_can_retry(const struct feed_input *);
 int feed_input_retry(struct feed_input *, int last);
 
