@@ -6,10 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "entities.h"
 #include "text.h"
 
@@ -323,86 +319,61 @@ rewrite_srcset(struct rewrite *w, const char *v, const char *end)
     }
 }
 
-/* The attribute whose '=' is at eq: rewritten when it holds URLs.
- * Returns where its value ends (at least eq + 1). */
-static const char *
-url_attribute(struct rewrite *w, const char *eq, const char *end)
-{
-    const char *data = w->data, *p = eq + 1, *q = eq, *name, *v, *vend;
-    int kind;
-
-    /* Most values are absolute: passed over before the name is read
-     * (but for a srcset, whose later URLs may not be). */
-    v = p + (p < end && (*p == '"' || *p == '\''));
-    if (end - v >= 5 && memcmp(v, "http", 4) == 0 &&
-        (v[4] == ':' || v[4] == 's') && eq > data && eq[-1] != 't')
-        return p;
-    while (q > data && html_space(q[-1]))
-        q--;
-    name = q;
-    while (name > data && (isalnum((unsigned char)name[-1]) ||
-                           name[-1] == '-' || name[-1] == '_' ||
-                           name[-1] == ':'))
-        name--;
-    /* An attribute's name follows white space; whether it is in a tag at
-     * all is asked only of a relative URL (in rewrite_url). */
-    if ((kind = url_attr(name, (size_t)(q - name))) == 0 || name == data ||
-        !html_space(name[-1]))
-        return p;
-    while (p < end && html_space(*p))
-        p++;
-    if (p < end && (*p == '"' || *p == '\'')) {
-        v = p + 1;
-        if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
-            return end; /* unterminated: leave the rest */
-        p = vend + 1;
-    } else {
-        v = p;
-        while (p < end && !html_space(*p) && *p != '>')
-            p++;
-        vend = p;
-    }
-    if (kind == 1)
-        rewrite_url(w, v, (size_t)(vend - v));
-    else
-        rewrite_srcset(w, v, vend);
-    return p;
-}
-
 int
 text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
 {
     struct rewrite w = {.base = base, .out = tmp};
-    const char *data, *next, *end;
-    size_t i = 0, n;
+    const char *data, *p, *end, *eq;
 
     if (b->data == NULL || base == NULL)
         return 0;
     feed_buf_reset(tmp);
     feed_buf_init(&w.url, 0);
-    w.run = w.data = next = data = b->data;
-    n = b->len;
-    end = data + n;
-    /* Every attribute with a value has an '='; the text and the tags
-     * without one are passed over 16 bytes at a time. An '=' inside a
-     * value already read (a query string) is passed over too. */
-#ifdef __SSE2__
-    for (; i + 16 <= n && w.rc == 0; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(data + i));
-        unsigned mask = (unsigned)_mm_movemask_epi8(
-            _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
+    w.run = w.data = p = data = b->data;
+    end = p + b->len;
+    /* Every attribute with a value has an '='; tags without any and the
+     * text between them are passed over at memchr's speed. */
+    while (w.rc == 0 && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
+        const char *name, *q = eq, *v, *vend;
+        int kind;
 
-        for (; mask && w.rc == 0; mask &= mask - 1) {
-            const char *eq = data + i + __builtin_ctz(mask);
-
-            if (eq >= next)
-                next = url_attribute(&w, eq, end);
+        p = eq + 1;
+        /* Most values are absolute: passed over before the name is read
+         * (but for a srcset, whose later URLs may not be). */
+        v = p + (p < end && (*p == '"' || *p == '\''));
+        if (end - v >= 5 && memcmp(v, "http", 4) == 0 &&
+            (v[4] == ':' || v[4] == 's') && eq > data && eq[-1] != 't')
+            continue;
+        while (q > data && html_space(q[-1]))
+            q--;
+        name = q;
+        while (name > data && (isalnum((unsigned char)name[-1]) ||
+                               name[-1] == '-' || name[-1] == '_' ||
+                               name[-1] == ':'))
+            name--;
+        /* An attribute's name follows white space; whether it is in a
+         * tag at all is asked only of a relative URL (in rewrite_url). */
+        if ((kind = url_attr(name, (size_t)(q - name))) == 0 ||
+            name == data || !html_space(name[-1]))
+            continue;
+        while (p < end && html_space(*p))
+            p++;
+        if (p < end && (*p == '"' || *p == '\'')) {
+            v = p + 1;
+            if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
+                break; /* unterminated: leave the rest */
+            p = vend + 1;
+        } else {
+            v = p;
+            while (p < end && !html_space(*p) && *p != '>')
+                p++;
+            vend = p;
         }
+        if (kind == 1)
+            rewrite_url(&w, v, (size_t)(vend - v));
+        else
+            rewrite_srcset(&w, v, vend);
     }
-#endif
-    for (; i < n && w.rc == 0; i++)
-        if (data[i] == '=' && data + i >= next)
-            next = url_attribute(&w, data + i, end);
     feed_buf_free(&w.url);
     if (w.rc != 0 || w.run == b->data)
         return w.rc;
