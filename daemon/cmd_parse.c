@@ -192,7 +192,8 @@ read_whole(int fd, struct parse_ctx *c)
 /* Parses one file; prints its entries and its file line. 0 when the file
  * parsed cleanly. */
 static int
-parse_file(const char *path, const char *charset, struct parse_ctx *c)
+parse_file(const char *path, const char *charset, size_t chunk,
+           struct parse_ctx *c)
 {
     char buf[65536];
     const char *err = NULL;
@@ -215,13 +216,17 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
     }
     if ((fd = open(path, O_RDONLY)) < 0) {
         err = strerror(errno);
-    } else if (read_whole(fd, c) == 0) {
+    } else if (chunk == 0 && read_whole(fd, c) == 0) {
         /* One push with last set: the parser need not copy it. */
         if (feed_parser_push(c->parser, c->whole, c->whole_len, 1) != 0)
             err = feed_parser_error(c->parser);
         close(fd);
     } else {
+        /* Streamed: in pieces of chunk bytes (as many as a read gives
+         * when 0), as the daemon gets a body from the network. */
         for (;;) {
+            size_t off = 0;
+
             n = read(fd, buf, sizeof(buf));
             if (n < 0 && errno == EINTR)
                 continue;
@@ -229,7 +234,14 @@ parse_file(const char *path, const char *charset, struct parse_ctx *c)
                 err = strerror(errno);
                 break;
             }
-            rc = feed_parser_push(c->parser, buf, (size_t)n, n == 0);
+            do {
+                size_t k = (size_t)n - off;
+
+                if (chunk && k > chunk)
+                    k = chunk;
+                rc = feed_parser_push(c->parser, buf + off, k, n == 0);
+                off += k;
+            } while (rc == 0 && off < (size_t)n);
             if (rc != 0) {
                 err = feed_parser_error(c->parser);
                 break;
@@ -264,6 +276,7 @@ cmd_parse(int argc, char **argv)
 {
     struct parse_ctx c;
     const char *charset = NULL;
+    size_t chunk = 0;
     int i, failed = 0, files = 0;
 
     memset(&c, 0, sizeof(c));
@@ -274,8 +287,22 @@ cmd_parse(int argc, char **argv)
             charset = argv[++i];
             continue;
         }
+        if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+
+            if (*end != '\0' || v == 0 || v > (1u << 30) ||
+                argv[i][0] == '-') {
+                fprintf(stderr, "feedd: --chunk wants a number of bytes "
+                                "from 1 to 1073741824, not \"%s\"\n",
+                        argv[i]);
+                return 2;
+            }
+            chunk = (size_t)v;
+            continue;
+        }
         files++;
-        if (parse_file(argv[i], charset, &c) != 0)
+        if (parse_file(argv[i], charset, chunk, &c) != 0)
             failed = 1;
     }
     if (out_flush(&c) != 0) {
@@ -288,7 +315,8 @@ cmd_parse(int argc, char **argv)
     feed_buf_free(&c.out);
     free(c.whole);
     if (files == 0) {
-        fprintf(stderr, "usage: feedd parse [--charset NAME] FILE...\n");
+        fprintf(stderr, "usage: feedd parse [--charset NAME] [--chunk BYTES] "
+                        "FILE...\n");
         return 2;
     }
     return failed;

@@ -11,7 +11,7 @@ static const char usage[] =
     "\n"
     "  run   [-c FILE]           run the daemon in the foreground\n"
     "  poll  [-c FILE] --once    poll every feed once, store, publish, exit\n"
-    "  parse [--charset NAME] FILE...\n"
+    "  parse [--charset NAME] [--chunk BYTES] FILE...\n"
     "                            print the entries of feed files as JSON lines\n"
     "  check [-c FILE]           validate the config; non-zero when bad\n"
     "\n"

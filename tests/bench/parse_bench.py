@@ -4,12 +4,18 @@ sfeed (tests/bench/README.md).
 
     parse_bench.py FEEDD BENCH_EXPAT_RAW CORPUS_DIR [--rounds N] [--sfeed PATH]
 
-Four variants over every file in CORPUS_DIR:
+Six variants over every file in CORPUS_DIR:
 
-  feedd        feedd parse FILES... > /dev/null            one process
-  expat-raw    bench_expat_raw FILES...                    one process
-  sfeed        for f in FILES; do sfeed < f > /dev/null; done
-  feedd-each   for f in FILES; do feedd parse f > /dev/null; done
+  feedd          feedd parse FILES... > /dev/null               one process
+  expat-raw      bench_expat_raw FILES...                       one process
+  feedd-stream   feedd parse --chunk 16384 FILES... > /dev/null one process
+  expat-stream   bench_expat_raw --chunk 16384 FILES...         one process
+  sfeed          for f in FILES; do sfeed < f > /dev/null; done
+  feedd-each     for f in FILES; do feedd parse f > /dev/null; done
+
+feedd and expat-raw read each file whole and parse it in one call, as
+`feedd parse` does; the -stream pair hands it over 16 KiB at a time, as
+the daemon gets a body from curl.
 
 One warm-up pass (not counted) fills the page cache and checks that every
 variant succeeds on every file. Then N rounds (default 5); in each round
@@ -17,8 +23,9 @@ every variant runs once, in an order rotated from round to round, so that
 noise from a shared machine falls on all of them alike. Per variant it
 reports the median wall time (time.perf_counter) and the median CPU time
 (user + sys of the children, from getrusage), each also as MB/s of input,
-and the ratios feedd/expat-raw (one process each) and feedd-each/sfeed
-(one process per file each) as throughput ratios: 0.5 means half as fast.
+and the ratios feedd/expat-raw and feedd-stream/expat-stream (one process
+each) and feedd-each/sfeed (one process per file each) as throughput
+ratios: 0.5 means half as fast.
 """
 
 import argparse
@@ -84,10 +91,12 @@ def main():
     variants = [
         ("feedd", [feedd, "parse"]),
         ("expat-raw", [expat]),
+        ("feedd-stream", [feedd, "parse", "--chunk", "16384"]),
+        ("expat-stream", [expat, "--chunk", "16384"]),
         ("feedd-each", per_file([feedd, "parse"], False)),
     ]
     if args.sfeed:
-        variants.insert(2, ("sfeed", per_file([args.sfeed], True)))
+        variants.insert(4, ("sfeed", per_file([args.sfeed], True)))
     else:
         print("sfeed not found (apt-get install sfeed): skipped",
               file=sys.stderr)
@@ -125,23 +134,24 @@ def main():
     med_w = {n: statistics.median(v) for n, v in wall.items()}
     med_c = {n: statistics.median(v) for n, v in cpu.items()}
     print()
-    print("%-11s %9s %9s %9s %9s %9s  (median of %d; wall min..max)" % (
+    print("%-13s %9s %9s %9s %9s %9s  (median of %d; wall min..max)" % (
         "variant", "wall s", "wall MB/s", "cpu s", "cpu MB/s", "spread",
         args.rounds))
     for n, _ in variants:
         spread = (max(wall[n]) - min(wall[n])) / med_w[n] * 100
-        print("%-11s %9.3f %9.1f %9.3f %9.1f %8.0f%%" % (
+        print("%-13s %9.3f %9.1f %9.3f %9.1f %8.0f%%" % (
             n, med_w[n], mb / med_w[n], med_c[n], mb / med_c[n], spread))
 
     def ratio(a, b):
         if a not in med_w or b not in med_w:
             return
-        print("%-22s wall %.2f   cpu %.2f" % (
+        print("%-26s wall %.2f   cpu %.2f" % (
             "%s/%s" % (a, b), med_w[b] / med_w[a], med_c[b] / med_c[a]))
 
     print()
     print("throughput ratios (1.00 = as fast; 0.50 = half as fast):")
     ratio("feedd", "expat-raw")
+    ratio("feedd-stream", "expat-stream")
     ratio("feedd-each", "sfeed")
     ratio("feedd", "sfeed")
     return 0

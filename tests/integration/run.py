@@ -8,6 +8,7 @@ only, are started by the test itself and stopped before it returns; every
 feedd process is stopped by its pid. A test fails by raising (exit 1).
 """
 import argparse
+import glob
 import http.server
 import os
 import re
@@ -786,6 +787,23 @@ def test_parse_cli(tmp):
     check(lines[0]["categories"] == ["a"], lines[0]["categories"])
     code, out, err = feedd("parse", os.path.join(tmp, "missing.xml"))
     check(code == 1 and "missing.xml" in err, "missing file: %d %s" % (code, err))
+    # --chunk streams the file in pieces: the same lines, whatever the
+    # size, for each demo feed (one with a bare '&' to repair).
+    broken = os.path.join(tmp, "broken.xml")
+    with open(broken, "w") as f:
+        f.write('<rss version="2.0"><channel><title>B</title>' +
+                "".join('<item><guid>g%d</guid><title>%s</title></item>'
+                        % (i, "Fish & chips" if i == 30 else "ok")
+                        for i in range(60)) + "</channel></rss>")
+    feeds = sorted(glob.glob(os.path.join(ARGS.examples, "feeds", "*")))
+    code, whole, err = feedd("parse", broken, *feeds)
+    check(code == 0 and whole.count('"guid":"g') == 60, "whole: %s" % err)
+    for size in ("1", "13", "4096"):
+        code, out, err = feedd("parse", "--chunk", size, broken, *feeds)
+        check(code == 0 and out == whole,
+              "--chunk %s gives other lines: %s" % (size, err))
+    code, out, err = feedd("parse", "--chunk", "0", broken)
+    check(code == 2 and "--chunk" in err, "--chunk 0: %d %s" % (code, err))
 
 
 def main():
