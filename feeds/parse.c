@@ -65,6 +65,11 @@ static const struct {
     {"http://www.itunes.com/DTDs/Podcast-1.0.dtd", NS_ITUNES},
 };
 
+
+/* An element's local name is lit: strcmp() only when the first letters
+ * agree, which most names in a dispatch chain do not. */
+#define IS(name, lit) ((name)[0] == (lit)[0] && strcmp((name), (lit)) == 0)
+
 /* Prefixes feeds use without declaring them. */
 static const struct {
     const char *prefix;
@@ -502,7 +507,7 @@ entry_emit(struct feed_parser *p)
 /* ---- capture of character data and markup ---- */
 
 /* Turns a failed append to a field into the parser's error. */
-static int
+__attribute__((noinline, cold)) static int
 field_error(struct feed_parser *p, int rc)
 {
     if (rc == FEED_E_TOOBIG) {
@@ -527,7 +532,7 @@ cap_append(struct feed_parser *p, const char *s, size_t n)
 
 /* Appends s[0..n) as XML character data (for markup kept in a field):
  * the text between elements must be escaped again to stay markup-safe. */
-static void
+__attribute__((noinline)) static void
 cap_escaped(struct feed_parser *p, const char *s, size_t n)
 {
     const char *run = s, *end = s + n;
@@ -770,18 +775,18 @@ set_image(struct feed_parser *p, const char *url)
 static void
 media_child(struct feed_parser *p, const char *local, const char **atts)
 {
-    if (strcmp(local, "content") == 0) {
+    if (IS(local, "content")) {
         add_enclosure(p, attr(atts, "url"), attr(atts, "type"),
                       attr(atts, "fileSize"));
-    } else if (strcmp(local, "thumbnail") == 0) {
+    } else if (IS(local, "thumbnail")) {
         set_image(p, attr(atts, "url"));
-    } else if (strcmp(local, "title") == 0) {
+    } else if (IS(local, "title")) {
         const char *type = attr(atts, "type");
 
         cap_start(p, F_TITLE2,
                   type && strcmp(type, "html") == 0 ? M_HTML : M_TEXT);
         p->cap_strip = 1;
-    } else if (strcmp(local, "description") == 0 && !p->have[F_SUMMARY2]) {
+    } else if (IS(local, "description") && !p->have[F_SUMMARY2]) {
         const char *type = attr(atts, "type");
 
         cap_start(p, F_SUMMARY2,
@@ -798,9 +803,9 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
     int atom = is_atom_ns(p, ns), own = is_own(p, ns);
 
     if (atom) {
-        if (strcmp(local, "title") == 0) {
+        if (IS(local, "title")) {
             atom_cap(p, F_TITLE, atts, 1);
-        } else if (strcmp(local, "link") == 0) {
+        } else if (IS(local, "link")) {
             const char *rel = attr(atts, "rel");
 
             if (rel && strcmp(rel, "enclosure") == 0)
@@ -808,94 +813,94 @@ entry_child(struct feed_parser *p, enum ns ns, const char *local,
                               attr(atts, "length"));
             else
                 take_link_attr(p, F_LINK, atts);
-        } else if (strcmp(local, "category") == 0) {
+        } else if (IS(local, "category")) {
             const char *term = attr(atts, "term");
 
             if (term)
                 add_category(p, term, strlen(term));
-        } else if (strcmp(local, "id") == 0) {
+        } else if (IS(local, "id")) {
             cap_start(p, F_GUID, M_TEXT);
-        } else if (strcmp(local, "published") == 0) {
+        } else if (IS(local, "published")) {
             cap_start(p, F_PUBLISHED, M_TEXT);
-        } else if (strcmp(local, "issued") == 0) {
+        } else if (IS(local, "issued")) {
             cap_weak(p, F_PUBLISHED, M_TEXT);
-        } else if (strcmp(local, "updated") == 0) {
+        } else if (IS(local, "updated")) {
             cap_start(p, F_UPDATED, M_TEXT);
-        } else if (strcmp(local, "modified") == 0) {
+        } else if (IS(local, "modified")) {
             cap_weak(p, F_UPDATED, M_TEXT);
-        } else if (strcmp(local, "author") == 0) {
+        } else if (IS(local, "author")) {
             p->author_depth = p->depth;
-        } else if (strcmp(local, "summary") == 0) {
+        } else if (IS(local, "summary")) {
             atom_cap(p, F_SUMMARY, atts, 0);
-        } else if (strcmp(local, "content") == 0) {
+        } else if (IS(local, "content")) {
             atom_cap(p, F_CONTENT, atts, 0);
         }
         if (p->is_atom || !own)
             return;
     }
     if (own) {
-        if (strcmp(local, "title") == 0) {
+        if (IS(local, "title")) {
             /* RSS says nothing of markup in titles; publishers put HTML
              * there, escaped or not. A title is plain text. */
             cap_start(p, F_TITLE, M_TEXT);
             p->cap_strip = 1;
-        } else if (strcmp(local, "enclosure") == 0) {
+        } else if (IS(local, "enclosure")) {
             add_enclosure(p, attr(atts, "url"), attr(atts, "type"),
                           attr(atts, "length"));
-        } else if (strcmp(local, "category") == 0) {
+        } else if (IS(local, "category")) {
             cap_start(p, F_CATEGORY, M_TEXT);
-        } else if (strcmp(local, "link") == 0) {
+        } else if (IS(local, "link")) {
             /* Some RSS borrows Atom's <link href=.../>. */
             if (attr(atts, "href"))
                 take_link_attr(p, F_LINK, atts);
             else
                 cap_start(p, F_LINK, M_TEXT);
-        } else if (strcmp(local, "guid") == 0) {
+        } else if (IS(local, "guid")) {
             const char *pl = attr(atts, "isPermaLink");
 
             cap_start(p, F_GUID, M_TEXT);
             p->guid_is_permalink = pl == NULL || strcmp(pl, "false") != 0;
-        } else if (strcmp(local, "description") == 0) {
+        } else if (IS(local, "description")) {
             cap_start(p, F_SUMMARY, M_HTML);
-        } else if (strcmp(local, "pubDate") == 0) {
+        } else if (IS(local, "pubDate")) {
             cap_start(p, F_PUBLISHED, M_TEXT);
-        } else if (strcmp(local, "author") == 0) {
+        } else if (IS(local, "author")) {
             cap_start(p, F_AUTHOR, M_TEXT);
         }
         return;
     }
     switch (ns) {
     case NS_DC:
-        if (strcmp(local, "creator") == 0)
+        if (IS(local, "creator"))
             cap_weak(p, F_AUTHOR, M_TEXT);
-        else if (strcmp(local, "subject") == 0)
+        else if (IS(local, "subject"))
             cap_start(p, F_CATEGORY, M_TEXT);
-        else if (strcmp(local, "title") == 0) {
+        else if (IS(local, "title")) {
             cap_start(p, F_TITLE2, M_TEXT);
             p->cap_strip = 1;
         }
-        else if (strcmp(local, "date") == 0)
+        else if (IS(local, "date"))
             cap_weak(p, F_UPDATED, M_TEXT);
         break;
     case NS_DCTERMS:
-        if (strcmp(local, "modified") == 0)
+        if (IS(local, "modified"))
             cap_weak(p, F_UPDATED, M_TEXT);
-        else if (strcmp(local, "issued") == 0)
+        else if (IS(local, "issued"))
             cap_weak(p, F_PUBLISHED, M_TEXT);
         break;
     case NS_CONTENT:
-        if (strcmp(local, "encoded") == 0)
+        if (IS(local, "encoded"))
             cap_start(p, F_CONTENT, M_HTML);
         break;
     case NS_MEDIA:
         media_child(p, local, atts);
         break;
     case NS_ITUNES:
-        if (strcmp(local, "author") == 0 && !p->have[F_AUTHOR2])
+        if (IS(local, "author") && !p->have[F_AUTHOR2])
             cap_start(p, F_AUTHOR2, M_TEXT);
-        else if (strcmp(local, "summary") == 0 && !p->have[F_SUMMARY2])
+        else if (IS(local, "summary") && !p->have[F_SUMMARY2])
             cap_start(p, F_SUMMARY2, M_TEXT);
-        else if (strcmp(local, "image") == 0)
+        else if (IS(local, "image"))
             set_image(p, attr(atts, "href"));
         break;
     default:
@@ -915,15 +920,15 @@ root_start(struct feed_parser *p, enum ns ns, const char *local,
     const char *v = attr(atts, "version");
 
     p->root_ns = ns;
-    if (strcmp(local, "rss") == 0 && is_rss_ns(ns)) {
+    if (IS(local, "rss") && is_rss_ns(ns)) {
         p->info.format = FEED_FORMAT_RSS20;
         if (v && strncmp(v, "0.9", 3) == 0 && v[3] >= '1' && v[3] <= '4' &&
             v[4] == '\0')
             p->info.format = FEED_FORMAT_RSS091 + (v[3] - '1');
-    } else if (strcmp(local, "RDF") == 0 && ns == NS_RDF) {
+    } else if (IS(local, "RDF") && ns == NS_RDF) {
         p->info.format = FEED_FORMAT_RSS10;
         p->root_ns = NS_RSS10;
-    } else if (strcmp(local, "Channel") == 0 && ns == NS_RSS11) {
+    } else if (IS(local, "Channel") && ns == NS_RSS11) {
         /* RSS 1.1: the root is the channel. */
         p->info.format = FEED_FORMAT_RSS11;
         p->container_depth = p->depth;
@@ -940,14 +945,14 @@ root_start(struct feed_parser *p, enum ns ns, const char *local,
                 set_error(p, FEED_E_NOMEM, "out of memory");
             sync_info(p);
         }
-    } else if ((strcmp(local, "feed") == 0 || strcmp(local, "entry") == 0) &&
+    } else if ((IS(local, "feed") || IS(local, "entry")) &&
                (ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_NONE ||
                 ns == NS_OTHER)) {
         p->is_atom = 1;
         p->info.format = ns == NS_ATOM03 || (v && strcmp(v, "0.3") == 0)
                              ? FEED_FORMAT_ATOM03
                              : FEED_FORMAT_ATOM10;
-        if (strcmp(local, "entry") == 0) {
+        if (IS(local, "entry")) {
             p->entry_depth = p->depth;
             entry_reset(p);
         } else {
@@ -1084,7 +1089,7 @@ on_start(void *ud, const char *name, const char **atts)
         /* The <div> that wraps Atom xhtml content is not part of it
          * (RFC 4287 §3.1.1.3). */
         if (p->cap_mode == M_XHTML && p->depth == p->cap_depth + 1 &&
-            strcmp(local, "div") == 0)
+            IS(local, "div"))
             return;
         if (cap_append(p, "<", 1) || cap_append(p, local, strlen(local)))
             return;
@@ -1108,9 +1113,9 @@ on_start(void *ud, const char *name, const char **atts)
             entry_child(p, ns, local, atts);
         } else if (p->author_depth && p->depth == p->author_depth + 1 &&
                    is_atom_ns(p, ns)) {
-            if (strcmp(local, "name") == 0)
+            if (IS(local, "name"))
                 cap_start(p, F_AUTHOR, M_TEXT);
-            else if (strcmp(local, "email") == 0 && !p->have[F_AUTHOR])
+            else if (IS(local, "email") && !p->have[F_AUTHOR])
                 cap_start(p, F_AUTHOR, M_TEXT);
         } else if (ns == NS_MEDIA) {
             media_child(p, local, atts);
@@ -1126,8 +1131,8 @@ on_start(void *ud, const char *name, const char **atts)
     /* Outside entries: the start of one, the channel, and the feed's own
      * title and link. */
     if (is_own(p, ns) || is_atom_ns(p, ns)) {
-        if ((!p->is_atom && strcmp(local, "item") == 0) ||
-            (p->is_atom && strcmp(local, "entry") == 0)) {
+        if ((!p->is_atom && IS(local, "item")) ||
+            (p->is_atom && IS(local, "entry"))) {
             const char *about = attr(atts, "rdf:about");
 
             p->entry_depth = p->depth;
@@ -1140,27 +1145,27 @@ on_start(void *ud, const char *name, const char **atts)
             }
             return;
         }
-        if (!p->is_atom && strcmp(local, "channel") == 0) {
+        if (!p->is_atom && IS(local, "channel")) {
             p->container_depth = p->depth;
             if (ns == NS_RSS090)
                 p->info.format = FEED_FORMAT_RSS090;
             return;
         }
         if (p->feed_author_depth && p->depth == p->feed_author_depth + 1 &&
-            strcmp(local, "name") == 0) {
+            IS(local, "name")) {
             cap_start(p, F_FEED_AUTHOR, M_TEXT);
             return;
         }
         if (p->container_depth && p->depth == p->container_depth + 1) {
-            if (p->is_atom && strcmp(local, "author") == 0 &&
+            if (p->is_atom && IS(local, "author") &&
                 !p->have[F_FEED_AUTHOR]) {
                 p->feed_author_depth = p->depth;
-            } else if (strcmp(local, "title") == 0 &&
+            } else if (IS(local, "title") &&
                        !p->have[F_FEED_TITLE]) {
                 cap_start(p, F_FEED_TITLE,
                           p->is_atom ? atom_mode(atts) : M_TEXT);
                 p->cap_strip = !p->is_atom || p->cap_mode != M_TEXT;
-            } else if (strcmp(local, "link") == 0) {
+            } else if (IS(local, "link")) {
                 if (p->is_atom || attr(atts, "href"))
                     take_link_attr(p, F_FEED_LINK, atts);
                 else if (!p->have[F_FEED_LINK])
