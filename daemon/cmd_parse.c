@@ -57,25 +57,16 @@ out_write(struct parse_ctx *c, const char *p, size_t n)
     return c->out.len >= OUT_FLUSH ? out_flush(c) : 0;
 }
 
-/* ,"key": -- key is one of ours, plain ASCII. */
-static int
-put_key(struct feed_buf *b, const char *key)
-{
-    int rc;
-
-    if ((rc = feed_buf_append(b, ",\"", 2)) != 0 ||
-        (rc = feed_buf_puts(b, key)) != 0)
-        return rc;
-    return feed_buf_append(b, "\":", 2);
-}
+/* ,"key": as a literal and its length, for put_date() and put_str(). */
+#define KEY(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
 
 static int
-put_date(struct feed_buf *b, const char *key, int64_t t)
+put_date(struct feed_buf *b, const char *key, size_t klen, int64_t t)
 {
     char date[FEED_DATE_LEN + 3];
     int rc;
 
-    if ((rc = put_key(b, key)) != 0)
+    if ((rc = feed_buf_append(b, key, klen)) != 0)
         return rc;
     if (t == FEED_TIME_NONE)
         return feed_buf_append(b, "null", 4);
@@ -87,11 +78,11 @@ put_date(struct feed_buf *b, const char *key, int64_t t)
 
 /* A string the parser gave: valid UTF-8. */
 static int
-put_str(struct feed_buf *b, const char *key, const char *val)
+put_str(struct feed_buf *b, const char *key, size_t klen, const char *val)
 {
     int rc;
 
-    if ((rc = put_key(b, key)) != 0)
+    if ((rc = feed_buf_append(b, key, klen)) != 0)
         return rc;
     return feed_buf_json_utf8(b, val);
 }
@@ -136,15 +127,17 @@ on_entry(const struct feed_entry *e, void *arg)
     if (feed_entry_id(e, c->file, FEED_ID_AUTO, id) < 0)
         return -1;
     if (feed_buf_puts(b, "{\"file\":") || feed_buf_json(b, c->file) ||
-        put_str(b, "feed_title", info->title) || put_str(b, "guid", e->guid) ||
-        put_str(b, "id", id) || put_str(b, "link", e->link) ||
-        put_str(b, "title", e->title) ||
-        put_date(b, "published", e->published) ||
-        put_date(b, "updated", e->updated) ||
-        put_str(b, "author", e->author) ||
-        put_str(b, "summary", e->summary) ||
-        put_str(b, "content", e->content) || put_str(b, "image", e->image) ||
-        put_lists(b, e) || feed_buf_puts(b, "}\n")) {
+        put_str(b, KEY("feed_title"), info->title) ||
+        put_str(b, KEY("guid"), e->guid) || put_str(b, KEY("id"), id) ||
+        put_str(b, KEY("link"), e->link) ||
+        put_str(b, KEY("title"), e->title) ||
+        put_date(b, KEY("published"), e->published) ||
+        put_date(b, KEY("updated"), e->updated) ||
+        put_str(b, KEY("author"), e->author) ||
+        put_str(b, KEY("summary"), e->summary) ||
+        put_str(b, KEY("content"), e->content) ||
+        put_str(b, KEY("image"), e->image) || put_lists(b, e) ||
+        feed_buf_puts(b, "}\n")) {
         b->len = start; /* no half line */
         return -1;
     }
