@@ -44,12 +44,12 @@ struct fetch_req {
     void *arg;
 };
 
-/* parallel caps connections in all, per_host those to one host. NULL on
- * failure. */
 /* Opens libcurl (curl_load.c) unless it is open: 0, or -1 with why in
  * err. */
 int curl_load(char *err, size_t errlen);
 
+/* parallel caps connections in all, per_host those to one host. NULL on
+ * failure, with why in err (libcurl cannot be loaded, out of memory). */
 struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host,
                             char *err, size_t errlen);
 
