@@ -830,10 +830,17 @@ choose(struct feed_input *in, const char *held, size_t nheld)
     {
         size_t k = skip;
 
-        while (k < n && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r' ||
-                         b[k] == '\n'))
-            k++;
-        in->careful = (k < n && b[k] == '{') || !utf8_prefix_valid(b, n);
+        /* What emit() skips: white space and byte order marks. When
+         * nothing else is in sight, no hope is taken. */
+        while (k < n) {
+            if (b[k] == ' ' || b[k] == '\t' || b[k] == '\r' || b[k] == '\n')
+                k++;
+            else if (n - k >= 3 && memcmp(b + k, "\xef\xbb\xbf", 3) == 0)
+                k += 3;
+            else
+                break;
+        }
+        in->careful = k == n || b[k] == '{' || !utf8_prefix_valid(b, n);
     }
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");
     if (name) {

@@ -221,6 +221,10 @@ FIXTURE_TEST(test_sniff_chunking, "sniff-chunking.xml")
 FIXTURE_TEST(test_external, "external.xml")
 FIXTURE_TEST(test_notfeed, "notfeed.xml")
 FIXTURE_TEST(test_relative_urls, "relative-urls.xml")
+/* Found in review: a JSON Feed behind a line break and a BOM went to the
+ * JSON reader unchecked, and one windows-1252 byte past the first 4 KiB
+ * lost the whole feed. */
+FIXTURE_TEST(test_jsonfeed_late_bad_byte, "jsonfeed-late-bad-byte.json")
 FIXTURE_TEST(test_relative_urls_rss, "relative-urls-rss.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
@@ -472,6 +476,7 @@ main(void)
         cmocka_unit_test(test_chunk_sizes),
         cmocka_unit_test(test_late_fault),
         cmocka_unit_test(test_relative_urls),
+        cmocka_unit_test(test_jsonfeed_late_bad_byte),
         cmocka_unit_test(test_relative_urls_rss),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
