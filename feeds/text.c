@@ -241,25 +241,57 @@ url_attr(const char *name, size_t n)
 
 struct rewrite {
     const char *base;
-    const char *data;     /* the whole text */
+    const char *data, *end; /* the whole text */
+    /* How far the text is read, and whether that is in text, in a tag
+     * or in a quoted value in a tag: read forward only, once, however
+     * many '=' are asked about. */
+    const char *at;
+    enum { AT_TEXT, AT_TAG, AT_QUOTE } state;
+    char quote;
     const char *run;      /* the start of what is not yet in out */
     struct feed_buf *out; /* the text so far, once anything changed */
     struct feed_buf url;  /* one value, NUL-terminated for the resolver */
     int rc;
 };
 
-/* 1 when s[at] is inside a tag: the nearest '<' or '>' before it is a
- * '<' that opens an element. */
-static int
-in_tag(const char *s, size_t at)
+/* Reads the text on to `to`. A '<' opens a tag only before a letter:
+ * "a < b" and comments stay text. */
+static void
+read_to(struct rewrite *w, const char *to)
 {
-    while (at-- > 0) {
-        if (s[at] == '>')
-            return 0;
-        if (s[at] == '<')
-            return isalpha((unsigned char)s[at + 1]);
+    const char *p = w->at, *q;
+
+    while (p < to) {
+        switch (w->state) {
+        case AT_TEXT:
+            if ((q = memchr(p, '<', (size_t)(to - p))) == NULL) {
+                p = to;
+            } else {
+                p = q + 1;
+                if (p < w->end && isalpha((unsigned char)*p))
+                    w->state = AT_TAG;
+            }
+            break;
+        case AT_TAG:
+            for (; p < to; p++)
+                if (*p == '>' || *p == '"' || *p == '\'')
+                    break;
+            if (p < to) {
+                w->state = *p == '>' ? AT_TEXT : AT_QUOTE;
+                w->quote = *p++;
+            }
+            break;
+        case AT_QUOTE:
+            if ((q = memchr(p, w->quote, (size_t)(to - p))) == NULL) {
+                p = to;
+            } else {
+                p = q + 1;
+                w->state = AT_TAG;
+            }
+            break;
+        }
     }
-    return 0;
+    w->at = p;
 }
 
 /* Resolves the URL in v[0..n) in place of it, when it is relative. */
@@ -272,8 +304,7 @@ rewrite_url(struct rewrite *w, const char *v, size_t n)
         v++, n--;
     while (n > 0 && html_space(v[n - 1]))
         n--;
-    if (n == 0 || has_scheme(v, n) || w->rc != 0 ||
-        !in_tag(w->data, (size_t)(v - w->data)))
+    if (n == 0 || has_scheme(v, n) || w->rc != 0)
         return;
     feed_buf_reset(&w->url);
     if ((w->rc = feed_buf_append(&w->url, v, n)) != 0)
@@ -319,65 +350,78 @@ rewrite_srcset(struct rewrite *w, const char *v, const char *end)
     }
 }
 
+/* The attribute whose '=' is at eq: rewritten when it holds URLs.
+ * Returns where to look for the next '='. */
+static const char *
+url_attribute(struct rewrite *w, const char *eq)
+{
+    const char *data = w->data, *end = w->end, *p = eq + 1, *q = eq;
+    const char *name, *v, *vend;
+    int kind;
+
+    /* Only an '=' in a tag, outside quotes, is an attribute's. */
+    read_to(w, eq);
+    if (w->state != AT_TAG)
+        return p;
+    /* Most values are absolute: passed over before the name is read
+     * (but for a srcset, whose later URLs may not be). */
+    v = p + (p < end && (*p == '"' || *p == '\''));
+    if (end - v >= 6 && memcmp(v, "http", 4) == 0 &&
+        (v[4] == ':' || (v[4] == 's' && v[5] == ':')) && eq[-1] != 't')
+        return p;
+    while (q > data && html_space(q[-1]))
+        q--;
+    name = q;
+    while (name > data && (isalnum((unsigned char)name[-1]) ||
+                           name[-1] == '-' || name[-1] == '_' ||
+                           name[-1] == ':'))
+        name--;
+    /* An attribute's name follows white space. */
+    if ((kind = url_attr(name, (size_t)(q - name))) == 0 || name == data ||
+        !html_space(name[-1]))
+        return p;
+    while (p < end && html_space(*p))
+        p++;
+    if (p < end && (*p == '"' || *p == '\'')) {
+        v = p + 1;
+        if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
+            return end; /* unterminated: leave the rest */
+        p = vend + 1;
+    } else {
+        v = p;
+        while (p < end && !html_space(*p) && *p != '>')
+            p++;
+        vend = p;
+    }
+    if (kind == 1)
+        rewrite_url(w, v, (size_t)(vend - v));
+    else
+        rewrite_srcset(w, v, vend);
+    w->at = p; /* the value is read: still in the tag */
+    return p;
+}
+
 int
 text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
 {
     struct rewrite w = {.base = base, .out = tmp};
-    const char *data, *p, *end, *eq;
+    const char *p, *eq;
 
     if (b->data == NULL || base == NULL)
         return 0;
     feed_buf_reset(tmp);
     feed_buf_init(&w.url, 0);
-    w.run = w.data = p = data = b->data;
-    end = p + b->len;
-    /* Every attribute with a value has an '='; tags without any and the
-     * text between them are passed over at memchr's speed. */
-    while (w.rc == 0 && (eq = memchr(p, '=', (size_t)(end - p))) != NULL) {
-        const char *name, *q = eq, *v, *vend;
-        int kind;
-
-        p = eq + 1;
-        /* Most values are absolute: passed over before the name is read
-         * (but for a srcset, whose later URLs may not be). */
-        v = p + (p < end && (*p == '"' || *p == '\''));
-        if (end - v >= 5 && memcmp(v, "http", 4) == 0 &&
-            (v[4] == ':' || v[4] == 's') && eq > data && eq[-1] != 't')
-            continue;
-        while (q > data && html_space(q[-1]))
-            q--;
-        name = q;
-        while (name > data && (isalnum((unsigned char)name[-1]) ||
-                               name[-1] == '-' || name[-1] == '_' ||
-                               name[-1] == ':'))
-            name--;
-        /* An attribute's name follows white space; whether it is in a
-         * tag at all is asked only of a relative URL (in rewrite_url). */
-        if ((kind = url_attr(name, (size_t)(q - name))) == 0 ||
-            name == data || !html_space(name[-1]))
-            continue;
-        while (p < end && html_space(*p))
-            p++;
-        if (p < end && (*p == '"' || *p == '\'')) {
-            v = p + 1;
-            if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
-                break; /* unterminated: leave the rest */
-            p = vend + 1;
-        } else {
-            v = p;
-            while (p < end && !html_space(*p) && *p != '>')
-                p++;
-            vend = p;
-        }
-        if (kind == 1)
-            rewrite_url(&w, v, (size_t)(vend - v));
-        else
-            rewrite_srcset(&w, v, vend);
-    }
+    w.run = w.data = w.at = p = b->data;
+    w.end = b->data + b->len;
+    /* Every attribute with a value has an '='; the text between is
+     * passed over at memchr's speed, and read once (read_to()). */
+    while (w.rc == 0 && p < w.end &&
+           (eq = memchr(p, '=', (size_t)(w.end - p))) != NULL)
+        p = url_attribute(&w, eq);
     feed_buf_free(&w.url);
     if (w.rc != 0 || w.run == b->data)
         return w.rc;
-    if ((w.rc = feed_buf_append(tmp, w.run, (size_t)(end - w.run))) != 0)
+    if ((w.rc = feed_buf_append(tmp, w.run, (size_t)(w.end - w.run))) != 0)
         return w.rc;
     /* The rewritten text takes the field's place, within its limit. */
     if (b->max == 0 || tmp->len <= b->max) {
