@@ -140,6 +140,7 @@ struct feed_parser {
     XML_Parser xp;
     struct feed_input *in;
     int in_use; /* in has had this document's first bytes */
+    int ended;  /* the last push was made */
     enum input_mode mode;
     char *charset;
     struct feed_buf json; /* a JSON Feed, until it is whole */
@@ -1642,6 +1643,7 @@ feed_parser_reset(struct feed_parser *p, const char *base_url)
     if ((rc = document_reset(p)) != 0)
         return rc;
     p->bytes = 0;
+    p->ended = 0;
     if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
                      strncasecmp(base_url, "https://", 8) == 0) &&
         (p->base_url = strdup(base_url)) == NULL)
@@ -1659,8 +1661,15 @@ xml_feed(struct feed_parser *p, const char *s, size_t n, int last)
 
         if (XML_Parse(p->xp, s, len, fin) == XML_STATUS_ERROR) {
             if (!p->error) {
+                enum XML_Error code = XML_GetErrorCode(p->xp);
+
                 p->error = FEED_E_XML;
-                p->syntax_error = 1;
+                /* Worth a careful second reading: not what no repair
+                 * touches (entity limits, memory, an empty document). */
+                p->syntax_error = code != XML_ERROR_NO_MEMORY &&
+                                  code != XML_ERROR_NO_ELEMENTS &&
+                                  code != XML_ERROR_EXTERNAL_ENTITY_HANDLING &&
+                                  code != XML_ERROR_AMPLIFICATION_LIMIT_BREACH;
                 snprintf(p->errmsg, sizeof(p->errmsg),
                          "line %lu, column %lu: %s",
                          (unsigned long)XML_GetCurrentLineNumber(p->xp),
@@ -1760,6 +1769,13 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
 
     if (p->error)
         return p->error;
+    if (p->ended) {
+        /* Also what keeps a document pushed whole from being read again
+         * after its caller's buffer is gone (input.c). */
+        set_error(p, FEED_E_INVAL, "a push after the last");
+        return p->error;
+    }
+    p->ended = last != 0;
     if (n > p->lim.max_bytes - p->bytes) {
         snprintf(p->errmsg, sizeof(p->errmsg),
                  "the document is larger than %zu bytes", p->lim.max_bytes);

@@ -373,6 +373,27 @@ test_many_attributes(void **state)
     feed_buf_free(&doc);
 }
 
+/* Nothing comes after the last push: a document pushed whole is read
+ * again, on a retry, from the caller's buffer, which is gone by then. */
+static void
+test_push_after_last(void **state)
+{
+    static const char doc[] = "<rss><channel><item><title>a & b</title>"
+                              "</item></channel></rss>";
+    struct feed_parser *p = feed_parser_new(NULL, NULL, NULL, NULL);
+
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal(feed_parser_push(p, doc, sizeof(doc) - 1, 1), 0);
+    assert_int_equal(feed_parser_entries(p), 1);
+    assert_int_equal(feed_parser_push(p, "<rss/>", 6, 1), FEED_E_INVAL);
+    assert_non_null(strstr(feed_parser_error(p), "after the last"));
+    /* A reset parser takes a new document. */
+    assert_int_equal(feed_parser_reset(p, NULL), 0);
+    assert_int_equal(feed_parser_push(p, doc, sizeof(doc) - 1, 1), 0);
+    feed_parser_free(p);
+}
+
 static int
 count_entry(const struct feed_entry *e, void *arg)
 {
@@ -510,6 +531,7 @@ main(void)
         cmocka_unit_test(test_chunk_sizes),
         cmocka_unit_test(test_late_fault),
         cmocka_unit_test(test_many_attributes),
+        cmocka_unit_test(test_push_after_last),
         cmocka_unit_test(test_relative_urls),
         cmocka_unit_test(test_jsonfeed_late_bad_byte),
         cmocka_unit_test(test_relative_urls_rss),
