@@ -294,6 +294,17 @@ read_to(struct rewrite *w, const char *to)
     w->at = p;
 }
 
+/* 1 when v[0..n), trimmed, is a relative URL. */
+static int
+relative(const char *v, size_t n)
+{
+    while (n > 0 && html_space(*v))
+        v++, n--;
+    while (n > 0 && html_space(v[n - 1]))
+        n--;
+    return n > 0 && !has_scheme(v, n);
+}
+
 /* Resolves the URL in v[0..n) in place of it, when it is relative. */
 static void
 rewrite_url(struct rewrite *w, const char *v, size_t n)
@@ -350,8 +361,18 @@ rewrite_srcset(struct rewrite *w, const char *v, const char *end)
     }
 }
 
-/* The attribute whose '=' is at eq: rewritten when it holds URLs.
- * Returns where to look for the next '='. */
+/* 1 when the '=' at eq is an attribute's: in a tag, not in a quoted
+ * value. Asked only of the few that would change the text, so that most
+ * fields are never read through (read_to()). */
+static int
+in_tag_at(struct rewrite *w, const char *eq)
+{
+    read_to(w, eq);
+    return w->state == AT_TAG;
+}
+
+/* The attribute whose '=' may be at eq: rewritten when it holds relative
+ * URLs. Returns where to look for the next '='. */
 static const char *
 url_attribute(struct rewrite *w, const char *eq)
 {
@@ -359,15 +380,12 @@ url_attribute(struct rewrite *w, const char *eq)
     const char *name, *v, *vend;
     int kind;
 
-    /* Only an '=' in a tag, outside quotes, is an attribute's. */
-    read_to(w, eq);
-    if (w->state != AT_TAG)
-        return p;
     /* Most values are absolute: passed over before the name is read
      * (but for a srcset, whose later URLs may not be). */
     v = p + (p < end && (*p == '"' || *p == '\''));
     if (end - v >= 6 && memcmp(v, "http", 4) == 0 &&
-        (v[4] == ':' || (v[4] == 's' && v[5] == ':')) && eq[-1] != 't')
+        (v[4] == ':' || (v[4] == 's' && v[5] == ':')) && eq > data &&
+        eq[-1] != 't')
         return p;
     while (q > data && html_space(q[-1]))
         q--;
@@ -385,7 +403,8 @@ url_attribute(struct rewrite *w, const char *eq)
     if (p < end && (*p == '"' || *p == '\'')) {
         v = p + 1;
         if ((vend = memchr(v, *p, (size_t)(end - v))) == NULL)
-            return end; /* unterminated: leave the rest */
+            /* Unterminated: in a tag, the rest is left as it is. */
+            return in_tag_at(w, eq) ? end : eq + 1;
         p = vend + 1;
     } else {
         v = p;
@@ -393,6 +412,10 @@ url_attribute(struct rewrite *w, const char *eq)
             p++;
         vend = p;
     }
+    if (kind == 1 && !relative(v, (size_t)(vend - v)))
+        return p;
+    if (!in_tag_at(w, eq))
+        return eq + 1;
     if (kind == 1)
         rewrite_url(w, v, (size_t)(vend - v));
     else
