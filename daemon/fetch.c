@@ -41,6 +41,7 @@ struct fetch {
     const char *abort_error; /* why we aborted, when we did */
     char limit_error[96];
     char *etag, *last_modified, *content_type;
+    char *url; /* where the body comes from after redirects (curl's) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -204,10 +205,10 @@ on_write(char *p, size_t size, size_t n, void *arg)
     if (status != 0 && (status < 200 || status > 299))
         return len;
     if (x->on_data) {
-        char *url = NULL;
-
-        curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
-        if (x->on_data(p, len, x->content_type, url, &x->abort_error,
+        /* Redirects are over once a body flows: asked of curl once. */
+        if (x->url == NULL)
+            curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &x->url);
+        if (x->on_data(p, len, x->content_type, x->url, &x->abort_error,
                        x->arg) == 0)
             return len;
         if (x->abort_error == NULL)

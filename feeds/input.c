@@ -764,6 +764,8 @@ choose(struct feed_input *in, const char *held, size_t nheld)
     size_t skip = 0;
     const char *label = NULL, *name;
     char decl[40];
+    /* Asked three times below: whether the sample reads as UTF-8. */
+    int utf8 = utf8_prefix_valid(b, n);
 
     if (n >= 4 && !memcmp(b, "\xff\xfe\0\0", 4)) {
         label = "UTF-32LE";
@@ -800,7 +802,7 @@ choose(struct feed_input *in, const char *held, size_t nheld)
     /* Nothing says what the bytes are, and they are not UTF-8: guess,
      * from the sample held (chardet's way; feeds in legacy CJK and
      * Cyrillic encodings often declare nothing). */
-    if (label == NULL && !utf8_prefix_valid(b, n)) {
+    if (label == NULL && !utf8) {
         uchardet_t ud = uchardet_new();
 
         if (ud != NULL) {
@@ -822,7 +824,7 @@ choose(struct feed_input *in, const char *held, size_t nheld)
      * real multi-byte characters: the declaration is the mistake (text
      * in windows-1252 or KOI8-R practically never forms valid UTF-8). */
     if (name && skip == 0 && single_byte(name) && has_utf8_sequences(b, n) &&
-        utf8_prefix_valid(b, n))
+        utf8)
         name = NULL;
     in->state = S_UTF8;
     /* Hope for well-formed XML, unless the first bytes already show
@@ -840,7 +842,7 @@ choose(struct feed_input *in, const char *held, size_t nheld)
             else
                 break;
         }
-        in->careful = k == n || b[k] == '{' || !utf8_prefix_valid(b, n);
+        in->careful = k == n || b[k] == '{' || !utf8;
     }
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");
     if (name) {

@@ -61,41 +61,11 @@ scan_xml_ascii(const unsigned char *s, size_t n)
  * start of s go into a JSON string as they are, having copied them to
  * out. It may copy more of s than it returns, but never past out[n). */
 
-/* Bytes that go into a JSON string as they are: 0x20..0x7f but '"' and
- * '\\'. */
+/* Bytes that go into a JSON string as they are: all but control
+ * characters, '"' and '\\'; and, unless utf8 says the string is known
+ * to be valid UTF-8, but bytes >= 0x80 (each is looked at). */
 static inline size_t
-scan_json_plain(const unsigned char *s, size_t n, char *out)
-{
-    size_t i = 0;
-
-#ifdef __SSE2__
-    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'),
-                  bslash = _mm_set1_epi8('\\');
-
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        __m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, space),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, bslash)));
-        int mask = _mm_movemask_epi8(bad);
-
-        _mm_storeu_si128((__m128i *)(void *)(out + i), v);
-        if (mask)
-            return i + (size_t)__builtin_ctz((unsigned)mask);
-    }
-#endif
-    for (; i < n; i++) {
-        if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
-            break;
-        out[i] = (char)s[i];
-    }
-    return i;
-}
-
-/* Bytes that go into a JSON string as they are when the string is known
- * to be valid UTF-8: all but control characters, '"' and '\\'. */
-static inline size_t
-scan_json_utf8_sse2(const unsigned char *s, size_t n, char *out)
+scan_json_sse2(const unsigned char *s, size_t n, char *out, int utf8)
 {
     size_t i = 0;
 
@@ -105,12 +75,13 @@ scan_json_utf8_sse2(const unsigned char *s, size_t n, char *out)
 
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-        /* 0x00..0x1f: not negative (not >= 0x80), and below space. */
-        __m128i ctrl = _mm_and_si128(_mm_cmpgt_epi8(v, minus1),
-                                     _mm_cmplt_epi8(v, space));
-        __m128i bad = _mm_or_si128(ctrl,
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                _mm_cmpeq_epi8(v, bslash)));
+        /* Signed: bytes >= 0x80 are negative, below space too; 0x00..0x1f
+         * alone are those not negative as well. */
+        __m128i low = _mm_cmplt_epi8(v, space);
+        __m128i bad = _mm_or_si128(
+            utf8 ? _mm_and_si128(_mm_cmpgt_epi8(v, minus1), low) : low,
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                         _mm_cmpeq_epi8(v, bslash)));
         int mask = _mm_movemask_epi8(bad);
 
         _mm_storeu_si128((__m128i *)(void *)(out + i), v);
@@ -119,11 +90,24 @@ scan_json_utf8_sse2(const unsigned char *s, size_t n, char *out)
     }
 #endif
     for (; i < n; i++) {
-        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+        if (s[i] < 0x20 || (!utf8 && s[i] >= 0x80) || s[i] == '"' ||
+            s[i] == '\\')
             break;
         out[i] = (char)s[i];
     }
     return i;
+}
+
+static inline size_t
+scan_json_plain(const unsigned char *s, size_t n, char *out)
+{
+    return scan_json_sse2(s, n, out, 0);
+}
+
+static inline size_t
+scan_json_utf8_sse2(const unsigned char *s, size_t n, char *out)
+{
+    return scan_json_sse2(s, n, out, 1);
 }
 
 /* Bytes that XML character data takes as they are: all but & < > ". */
@@ -204,8 +188,9 @@ scan_xml_refs_sse2(const unsigned char *s, size_t n)
     return i;
 }
 
-/* The two scans that see every byte of a feed, twice as wide where the
- * processor has AVX2 (checked at each call: a load and a test). */
+/* Twice as wide where the processor has AVX2 (checked at each call: a
+ * load and a test): the repair scan of a feed read carefully, and the
+ * JSON output of `feedd parse`. */
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define SCAN_HAVE_AVX2 1
 #include <immintrin.h>

@@ -294,14 +294,21 @@ read_to(struct rewrite *w, const char *to)
     w->at = p;
 }
 
+/* *v[0..*n) without the white space at its ends. */
+static void
+trim_value(const char **v, size_t *n)
+{
+    while (*n > 0 && html_space(**v))
+        ++*v, --*n;
+    while (*n > 0 && html_space((*v)[*n - 1]))
+        --*n;
+}
+
 /* 1 when v[0..n), trimmed, is a relative URL. */
 static int
 relative(const char *v, size_t n)
 {
-    while (n > 0 && html_space(*v))
-        v++, n--;
-    while (n > 0 && html_space(v[n - 1]))
-        n--;
+    trim_value(&v, &n);
     return n > 0 && !has_scheme(v, n);
 }
 
@@ -311,10 +318,7 @@ rewrite_url(struct rewrite *w, const char *v, size_t n)
 {
     size_t at;
 
-    while (n > 0 && html_space(*v))
-        v++, n--;
-    while (n > 0 && html_space(v[n - 1]))
-        n--;
+    trim_value(&v, &n);
     if (n == 0 || has_scheme(v, n) || w->rc != 0)
         return;
     feed_buf_reset(&w->url);
