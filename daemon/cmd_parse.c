@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
 
 struct parse_ctx {
     const char *file;

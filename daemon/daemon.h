@@ -11,7 +11,7 @@
 #include <uv.h>
 
 #include "config.h"
-#include "feeds.h"
+#include "feeds/buf.h"
 #include "store.h"
 
 struct daemon;

@@ -15,6 +15,8 @@
 #include <strings.h>
 
 #include "daemon.h"
+#include "feeds/id.h"
+#include "feeds/parse.h"
 #include "fetch.h"
 #include "log.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "feeds/write.h"
 #include "httpd.h"
 #include "log.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "feeds.h"
+#include "feeds/date.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil algorithm). */

@@ -14,7 +14,11 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
+#include "feeds/url.h"
 
 /* 1 when tok[0..n) reads as a date, YYYYMMDD: a day's worth of articles
  * shares that, so it is no article ID. */

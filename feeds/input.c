@@ -14,7 +14,7 @@
 
 #include <uchardet/uchardet.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
 #include "input.h"
 #include "scan.h"
 

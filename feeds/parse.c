@@ -19,7 +19,11 @@
 #include <jansson.h>
 
 #include "entities.h"
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
+#include "feeds/url.h"
 #include "input.h"
 #include "scan.h"
 #include "text.h"

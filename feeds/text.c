@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "entities.h"
+#include "feeds/url.h"
 #include "text.h"
 
 void

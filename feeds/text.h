@@ -2,7 +2,7 @@
 #ifndef FEEDS_TEXT_H
 #define FEEDS_TEXT_H
 
-#include "feeds.h"
+#include "feeds/buf.h"
 
 /* White space off both ends. */
 void text_trim(struct feed_buf *);

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/url.h"
 
 /* A URL split into its RFC 3986 §3 parts; each is a pointer into the
  * string and a length; a part that is absent has ptr == NULL. */

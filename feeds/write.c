@@ -1,7 +1,10 @@
 /* feeds/write.c - the merged output writers. */
 #include <strings.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/item.h"
+#include "feeds/write.h"
 
 int64_t
 feed_item_date(const struct feed_item *it)

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "feeds.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
 
 static double
 now(void)

@@ -19,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
 
 #define BASE_URL "http://fuzz.example/feed"
 

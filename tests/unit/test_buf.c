@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
 
 static void
 test_cap(void **state)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/date.h"
 
 static const struct {
     const char *in;

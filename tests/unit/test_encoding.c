@@ -13,7 +13,9 @@
 
 #include <iconv.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
 
 struct got {
     char title[512];

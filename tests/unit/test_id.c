@@ -7,7 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
 
 static struct feed_entry
 entry(const char *guid, const char *link, const char *title)

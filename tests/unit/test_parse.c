@@ -13,7 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
 
 #define DIR FIXTURES "/parse/"
 

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/url.h"
 
 static void
 test_resolve(void **state)

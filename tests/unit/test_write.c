@@ -8,7 +8,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feeds.h"
+#include "feeds/buf.h"
+#include "feeds/date.h"
+#include "feeds/item.h"
+#include "feeds/parse.h"
+#include "feeds/write.h"
 
 struct seen {
     int n;

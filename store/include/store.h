@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "feeds.h"
+#include "feeds/date.h"
+#include "feeds/id.h"
+#include "feeds/item.h"
 
 #define STORE_WUR __attribute__((warn_unused_result))
 
