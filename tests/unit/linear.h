@@ -1,0 +1,67 @@
+/* tests/unit/linear.h - asserting that a pass over text is linear in its
+ * input, as a unit test can on a noisy machine.
+ *
+ * The function under test runs at size n and at 4n, alternately, three
+ * times each; the best time of each size is kept (noise only ever adds
+ * time). Linear work grows 4x, quadratic 16x: the test fails above 8x.
+ * n first doubles until one run takes at least 2 ms of CPU, so that the
+ * clock's resolution and the call's fixed cost do not decide the ratio.
+ * CPU time of the thread, not wall time: another process on the machine
+ * does not count. */
+#ifndef FEEDD_TEST_LINEAR_H
+#define FEEDD_TEST_LINEAR_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Builds an input of about n bytes (or items) and runs the pass over it
+ * once. Building the input may be counted: it is linear too. */
+typedef void linear_fn(size_t n, void *arg);
+
+static double
+linear_now_(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+linear_time_(linear_fn *fn, void *arg, size_t n)
+{
+    double t0 = linear_now_();
+
+    fn(n, arg);
+    return linear_now_() - t0;
+}
+
+/* The ratio of the time at 4n to the time at n (n grown as above, up to
+ * max_n). name is printed with the numbers. */
+static double
+linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n,
+             size_t max_n)
+{
+    double small = 1e9, big = 1e9;
+
+    while (n < max_n && linear_time_(fn, arg, n) < 0.002)
+        n *= 2;
+    for (int i = 0; i < 3; i++) {
+        double a = linear_time_(fn, arg, n), b = linear_time_(fn, arg, 4 * n);
+
+        small = a < small ? a : small;
+        big = b < big ? b : big;
+    }
+    if (small <= 0)
+        small = 1e-9;
+    printf("# %s: n=%zu %.2f ms, 4n %.2f ms, ratio %.1f\n", name, n,
+           small * 1e3, big * 1e3, big / small);
+    return big / small;
+}
+
+/* For cmocka: fails the test when fn grows faster than 8x from n to 4n. */
+#define assert_linear(name, fn, arg, n, max_n)                                \
+    assert_true(linear_ratio((name), (fn), (arg), (n), (max_n)) <= 8.0)
+
+#endif
