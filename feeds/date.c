@@ -26,8 +26,7 @@ days_from_civil(int64_t y, int m, int d)
 static int
 days_in_month(int64_t y, int m)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
     return m == 2 && leap ? 29 : mdays[m - 1];
@@ -39,8 +38,8 @@ static int64_t
 make_time(int64_t y, int mon, int d, int h, int min, int s, int offset)
 {
     if (y < 1 || y > 9999 || mon < 1 || mon > 12 || d < 1 ||
-        d > days_in_month(y, mon) || h < 0 || h > 24 || min < 0 ||
-        min > 59 || s < 0 || s > 60 || (h == 24 && (min || s)))
+        d > days_in_month(y, mon) || h < 0 || h > 24 || min < 0 || min > 59 ||
+        s < 0 || s > 60 || (h == 24 && (min || s)))
         return FEED_TIME_NONE;
     if (s == 60)
         s = 59; /* a leap second: the instant before is close enough */
@@ -207,24 +206,23 @@ named_zone(const char *s, size_t n, int *offset)
         const char *name;
         int minutes;
     } zones[] = {
-        {"UT", 0},      {"UTC", 0},     {"GMT", 0},     {"Z", 0},
-        {"EST", -300},  {"EDT", -240},  {"CST", -360},  {"CDT", -300},
-        {"MST", -420},  {"MDT", -360},  {"PST", -480},  {"PDT", -420},
-        {"AKST", -540}, {"AKDT", -480}, {"HST", -600},  {"AST", -240},
-        {"ADT", -180},  {"NST", -210},  {"NDT", -150},  {"BST", 60},
-        {"IST", 330},   {"CET", 60},    {"CEST", 120},  {"MET", 60},
-        {"MEST", 120},  {"EET", 120},   {"EEST", 180},  {"WET", 0},
-        {"WEST", 60},   {"MSK", 180},   {"MSD", 240},   {"JST", 540},
-        {"KST", 540},   {"HKT", 480},   {"SGT", 480},   {"AEST", 600},
-        {"AEDT", 660},  {"ACST", 570},  {"ACDT", 630},  {"AWST", 480},
+        {"UT", 0},      {"UTC", 0},     {"GMT", 0},    {"Z", 0},
+        {"EST", -300},  {"EDT", -240},  {"CST", -360}, {"CDT", -300},
+        {"MST", -420},  {"MDT", -360},  {"PST", -480}, {"PDT", -420},
+        {"AKST", -540}, {"AKDT", -480}, {"HST", -600}, {"AST", -240},
+        {"ADT", -180},  {"NST", -210},  {"NDT", -150}, {"BST", 60},
+        {"IST", 330},   {"CET", 60},    {"CEST", 120}, {"MET", 60},
+        {"MEST", 120},  {"EET", 120},   {"EEST", 180}, {"WET", 0},
+        {"WEST", 60},   {"MSK", 180},   {"MSD", 240},  {"JST", 540},
+        {"KST", 540},   {"HKT", 480},   {"SGT", 480},  {"AEST", 600},
+        {"AEDT", 660},  {"ACST", 570},  {"ACDT", 630}, {"AWST", 480},
         {"NZST", 720},  {"NZDT", 780},
     };
     size_t i;
 
     /* RFC 822's military zones had their signs the wrong way round; RFC
      * 2822 §4.3 says to take them as -0000: the time as written. */
-    if (n == 1 && isalpha((unsigned char)s[0]) && s[0] != 'J' &&
-        s[0] != 'j') {
+    if (n == 1 && isalpha((unsigned char)s[0]) && s[0] != 'J' && s[0] != 'j') {
         *offset = 0;
         return 0;
     }
@@ -331,7 +329,8 @@ feed_date_parse(const char *s)
     /* Four digits then '-' or end or another digit: the ISO family. */
     for (i = 0; i < 4 && isdigit((unsigned char)p[i]); i++)
         ;
-    if (i == 4 && (p[4] == '-' || p[4] == '\0' || isdigit((unsigned char)p[4]))) {
+    if (i == 4 &&
+        (p[4] == '-' || p[4] == '\0' || isdigit((unsigned char)p[4]))) {
         char tmp[64];
         size_t n = strlen(p);
 
@@ -367,8 +366,8 @@ civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 }
 
 static void
-split_time(int64_t t, int64_t *y, int *mon, int *d, int *wday, int *h,
-           int *min, int *s)
+split_time(int64_t t, int64_t *y, int *mon, int *d, int *wday, int *h, int *min,
+           int *s)
 {
     int64_t days = t / 86400, rem = t % 86400;
 
@@ -422,13 +421,11 @@ feed_date_format_http(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
 {
     static const char days[][4] = {"Sun", "Mon", "Tue", "Wed",
                                    "Thu", "Fri", "Sat"};
-    static const char months[][4] = {"Jan", "Feb", "Mar", "Apr",
-                                     "May", "Jun", "Jul", "Aug",
-                                     "Sep", "Oct", "Nov", "Dec"};
+    static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     int64_t y;
     int mon, d, wday, h, min, s;
     char tmp[64];
-
 
     split_time(t, &y, &mon, &d, &wday, &h, &min, &s);
     snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT",
@@ -436,4 +433,99 @@ feed_date_format_http(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
     memcpy(out, tmp, FEED_HTTPDATE_LEN);
     out[FEED_HTTPDATE_LEN] = '\0';
     return out;
+}
+
+/* The value of exactly n decimal digits at s, or -1. */
+static int
+fixed_digits(const char *s, int n)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Whether s[0..n) is a weekday's name: short ("Sun") or long ("Sunday").
+ * Case-sensitive, as HTTP's grammar is. */
+static int
+is_weekday(const char *s, size_t n, int long_name)
+{
+    static const char *const names[] = {"Sunday",    "Monday",   "Tuesday",
+                                        "Wednesday", "Thursday", "Friday",
+                                        "Saturday"};
+
+    for (int i = 0; i < 7; i++) {
+        size_t len = long_name ? strlen(names[i]) : 3;
+
+        if (n == len && strncmp(s, names[i], len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The month of the three letters at s, 1 to 12, or 0: case-sensitive. */
+static int
+http_month(const char *s)
+{
+    static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+    for (int i = 0; i < 12; i++)
+        if (strncmp(s, names + 3 * i, 3) == 0)
+            return i + 1;
+    return 0;
+}
+
+int64_t
+feed_date_parse_http(const char *s)
+{
+    const char *comma = strchr(s, ',');
+    const char *t; /* "hh:mm:ss" */
+    size_t len = strlen(s);
+    int day, mon, year, h, min, sec;
+
+    if (comma == NULL) {
+        /* asctime: "Sun Nov  6 08:49:37 1994" */
+        if (len != 24 || !is_weekday(s, 3, 0) || s[3] != ' ' || s[7] != ' ' ||
+            s[10] != ' ' || s[19] != ' ')
+            return FEED_TIME_NONE;
+        mon = http_month(s + 4);
+        day = s[8] == ' ' ? fixed_digits(s + 9, 1) : fixed_digits(s + 8, 2);
+        t = s + 11;
+        year = fixed_digits(s + 20, 4);
+    } else if (comma - s == 3) {
+        /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+        if (len != 29 || !is_weekday(s, 3, 0) || s[4] != ' ' || s[7] != ' ' ||
+            s[11] != ' ' || s[16] != ' ' || strcmp(s + 25, " GMT") != 0)
+            return FEED_TIME_NONE;
+        day = fixed_digits(s + 5, 2);
+        mon = http_month(s + 8);
+        year = fixed_digits(s + 12, 4);
+        t = s + 17;
+    } else {
+        /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year is
+         * taken as 1970 to 2069, a simplification of the 50-year rule. */
+        const char *p = comma + 1;
+
+        if (!is_weekday(s, (size_t)(comma - s), 1) || strlen(p) != 23 ||
+            p[0] != ' ' || p[3] != '-' || p[7] != '-' || p[10] != ' ' ||
+            strcmp(p + 19, " GMT") != 0)
+            return FEED_TIME_NONE;
+        day = fixed_digits(p + 1, 2);
+        mon = http_month(p + 4);
+        year = fixed_digits(p + 8, 2);
+        if (year >= 0)
+            year += year < 70 ? 2000 : 1900;
+        t = p + 11;
+    }
+    h = fixed_digits(t, 2);
+    min = fixed_digits(t + 3, 2);
+    sec = fixed_digits(t + 6, 2);
+    if (t[2] != ':' || t[5] != ':' || day < 0 || year < 0 || h < 0 || h > 23 ||
+        min < 0 || sec < 0)
+        return FEED_TIME_NONE;
+    return make_time(year, mon, day, h, min, sec, 0);
 }

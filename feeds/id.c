@@ -69,13 +69,12 @@ is_article_id(const char *tok, size_t n)
 /* Query parameters whose numeric value is the article ("?p=123" is a
  * WordPress post). */
 static int
-query_id(const char *q, size_t nq, const char **val, size_t *nval,
-         size_t *nkey)
+query_id(const char *q, size_t nq, const char **val, size_t *nval, size_t *nkey)
 {
-    static const char *const keys[] = {"p", "id", "post", "story",
-                                       "article", "articleid", "story_id",
-                                       "storyid", "article_id", "postid",
-                                       "newsid", "nid", "sid", "aid"};
+    static const char *const keys[] = {
+        "p",         "id",       "post",    "story",      "article",
+        "articleid", "story_id", "storyid", "article_id", "postid",
+        "newsid",    "nid",      "sid",     "aid"};
     const char *end = q + nq;
 
     while (q < end) {
@@ -230,15 +229,15 @@ make_key(const struct feed_entry *e, const char *feed, enum feed_id_rule rule,
         if (rc == 0)
             rc = feed_buf_append(key, "", 1);
         if (rc == 0)
-            rc = feed_buf_puts(key, e->content ? e->content
-                                    : e->summary ? e->summary : "");
+            rc = feed_buf_puts(key, e->content   ? e->content
+                                    : e->summary ? e->summary
+                                                 : "");
         return rc ? rc : FEED_ID_CONTENT;
     }
 }
 
-/* h as the 16 hex digits of an ID. */
-static void
-hex_of(XXH64_hash_t h, char id[FEED_ID_LEN + 1])
+void
+feed_id_format(uint64_t h, char id[FEED_ID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     size_t i;
@@ -248,11 +247,36 @@ hex_of(XXH64_hash_t h, char id[FEED_ID_LEN + 1])
     id[FEED_ID_LEN] = '\0';
 }
 
+int
+feed_id_parse(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    int d;
+
+    if (s == NULL)
+        return FEED_E_INVAL;
+    for (size_t i = 0; i < FEED_ID_LEN; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            d = s[i] - '0';
+        else if (s[i] >= 'a' && s[i] <= 'f')
+            d = s[i] - 'a' + 10;
+        else if (s[i] >= 'A' && s[i] <= 'F')
+            d = s[i] - 'A' + 10;
+        else
+            return FEED_E_INVAL;
+        v = v << 4 | (uint64_t)d;
+    }
+    if (s[FEED_ID_LEN] != '\0')
+        return FEED_E_INVAL;
+    *out = v;
+    return 0;
+}
+
 /* The ID of key[0..n): XXH3-64, in hex. */
 static void
 id_hex(const void *key, size_t n, char id[FEED_ID_LEN + 1])
 {
-    hex_of(XXH3_64bits(key, n), id);
+    feed_id_format(XXH3_64bits(key, n), id);
 }
 
 int
@@ -308,7 +332,7 @@ feed_id_derive(const char *base, char kind, const char *value,
     XXH3_64bits_update(&st, &kind, 1);
     if (value)
         XXH3_64bits_update(&st, value, strlen(value));
-    hex_of(XXH3_64bits_digest(&st), id);
+    feed_id_format(XXH3_64bits_digest(&st), id);
 }
 
 int

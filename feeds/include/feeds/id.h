@@ -19,6 +19,13 @@ enum feed_id_rule {
 
 #define FEED_ID_LEN 16
 
+/* The one hex codec of IDs. h as FEED_ID_LEN lower-case hex digits into
+ * id. */
+void feed_id_format(uint64_t h, char id[FEED_ID_LEN + 1]);
+/* The value of an ID of exactly FEED_ID_LEN hex digits (either case) and
+ * nothing after them into *out. 0, or FEED_E_INVAL when s is not one. */
+int feed_id_parse(const char *s, uint64_t *out);
+
 /* The stable ID of e, as FEED_ID_LEN lower-case hex digits, into id. feed
  * scopes non-URL GUIDs and content hashes to their feed. Returns the rule
  * that was used (never FEED_ID_AUTO), or FEED_E_NOMEM. */
