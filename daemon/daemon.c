@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static void daemon_stop(struct daemon *d);
 
 /* ---- retention ---- */
 
-#define COMPACT_EVERY_MS (24u * 3600 * 1000)
+#define COMPACT_EVERY_MS ((uint64_t)24 * 3600 * 1000)
 /* Outside the daily run, a rewrite is worth it only when a quarter of
  * the log, and at least 1 MiB, holds nothing live (old versions of
  * edited entries). */
@@ -190,9 +191,8 @@ static const char usage_run[] = "usage: feedd run [-c FILE]\n"
 static const char usage_poll[] =
     "usage: feedd poll [-c FILE] --once\n"
     "  poll every feed once, store, publish, exit\n";
-static const char usage_check[] =
-    "usage: feedd check [-c FILE]\n"
-    "  validate the config; non-zero when bad\n";
+static const char usage_check[] = "usage: feedd check [-c FILE]\n"
+                                  "  validate the config; non-zero when bad\n";
 
 enum { OPT_ONCE = 256, OPT_HELP };
 
@@ -225,7 +225,9 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     while (rc == 0 &&
            (c = getopt_long(argc + 1, args, ":c:", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': *config = optarg; break;
+        case 'c':
+            *config = optarg;
+            break;
         case OPT_ONCE:
             if (once == NULL) {
                 fprintf(stderr, "feedd %s: --once is for feedd poll only\n",
@@ -317,15 +319,13 @@ start_handles(struct daemon *d)
     }
     for (i = 0; i < 3; i++) {
         if ((rc = uv_signal_init(&d->loop, &d->sig[i])) != 0) {
-            log_warnx("cannot watch for %s: %s", names[i],
-                      uv_strerror(rc));
+            log_warnx("cannot watch for %s: %s", names[i], uv_strerror(rc));
             return -1;
         }
         d->sig[i].data = d;
         /* SIGHUP is caught so that it does not kill the daemon. */
         if ((rc = uv_signal_start(&d->sig[i], on_signal, signums[i])) != 0) {
-            log_warnx("cannot watch for %s: %s", names[i],
-                      uv_strerror(rc));
+            log_warnx("cannot watch for %s: %s", names[i], uv_strerror(rc));
             return -1;
         }
     }
@@ -337,8 +337,6 @@ start_handles(struct daemon *d)
 static int
 start(struct daemon *d)
 {
-    char err[256];
-
     if (start_handles(d) != 0)
         return -1;
     /* Retention runs daily; at start (and so for a poll --once from
@@ -346,8 +344,10 @@ start(struct daemon *d)
     if (worth_compacting(d->store))
         daemon_compact(d);
     if (!d->once) {
-        d->httpd = httpd_new(&d->loop, d->cfg->listen_host,
-                             d->cfg->listen_port, err, sizeof(err));
+        char err[256];
+
+        d->httpd = httpd_new(&d->loop, d->cfg->listen_host, d->cfg->listen_port,
+                             err, sizeof(err));
         if (d->httpd == NULL) {
             log_warnx("%s", err);
             return -1;
@@ -409,7 +409,7 @@ cmd_run(int argc, char **argv, int once)
         d.exit_code = 1;
         daemon_stop(&d);
     }
-    if ((rc = uv_run(&d.loop, UV_RUN_DEFAULT)) != 0)
+    if (uv_run(&d.loop, UV_RUN_DEFAULT) != 0)
         log_warnx("internal: the loop stopped with handles still active");
     if ((rc = uv_loop_close(&d.loop)) != 0)
         log_warnx("internal: the loop did not close clean: %s",

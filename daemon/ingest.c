@@ -53,8 +53,8 @@ known(const struct ingest *ing, const char *id)
 {
     uint64_t v = id_value(id);
 
-    return ing->nknown && bsearch(&v, ing->known, ing->nknown, sizeof(v),
-                                  u64_cmp) != NULL;
+    return ing->nknown &&
+           bsearch(&v, ing->known, ing->nknown, sizeof(v), u64_cmp) != NULL;
 }
 
 static void
@@ -374,8 +374,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
     }
     /* An ID once shared by different entries is kept only by the same
      * entry: another one alone under it now is not its edit. */
-    if (old->shared && !same_entry(it, old) &&
-        strcmp(it->id, pe->base) == 0) {
+    if (old->shared && !same_entry(it, old) && strcmp(it->id, pe->base) == 0) {
         free(old);
         derive(pe, 0);
         return store_entry(ing, pe, now);

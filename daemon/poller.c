@@ -153,8 +153,8 @@ arm(struct poller_feed *f, uint64_t ms)
     int rc = uv_timer_start(&f->timer, on_feed_timer, ms, 0);
 
     if (rc != 0) {
-        log_warnx("%s: cannot arm the timer of its next poll: %s",
-                  f->cf->name, uv_strerror(rc));
+        log_warnx("%s: cannot arm the timer of its next poll: %s", f->cf->name,
+                  uv_strerror(rc));
         return -1;
     }
     return 0;
@@ -239,8 +239,8 @@ save_state(struct poller *p)
  * error when its entries could not all be stored (in what, when it is
  * made up); *res says what was stored. */
 static const char *
-ingest(struct poller_feed *f, int whole, struct ingest_result *res,
-       char *what, size_t size)
+ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
+       size_t size)
 {
     const char *name = f->cf->name;
     int rc;
@@ -324,8 +324,8 @@ on_done(const struct fetch_result *r, void *arg)
         if (r->not_modified)
             log_debug("%s: not modified", f->cf->name);
         else if (res.fresh + res.changed > 0)
-            log_info("%s: %zu new, %zu updated (%zu in the feed)",
-                     f->cf->name, res.fresh, res.changed, f->entries);
+            log_info("%s: %zu new, %zu updated (%zu in the feed)", f->cf->name,
+                     res.fresh, res.changed, f->entries);
         else
             log_debug("%s: no new entries (%zu)", f->cf->name, f->entries);
     } else {
@@ -425,11 +425,16 @@ static enum feed_id_rule
 id_rule(enum config_id_rule r)
 {
     switch (r) {
-    case CONFIG_ID_SLUG: return FEED_ID_SLUG;
-    case CONFIG_ID_GUID: return FEED_ID_GUID;
-    case CONFIG_ID_LINK: return FEED_ID_LINK;
-    case CONFIG_ID_CONTENT: return FEED_ID_CONTENT;
-    default: return FEED_ID_AUTO;
+    case CONFIG_ID_SLUG:
+        return FEED_ID_SLUG;
+    case CONFIG_ID_GUID:
+        return FEED_ID_GUID;
+    case CONFIG_ID_LINK:
+        return FEED_ID_LINK;
+    case CONFIG_ID_CONTENT:
+        return FEED_ID_CONTENT;
+    default:
+        return FEED_ID_AUTO;
     }
 }
 
@@ -494,8 +499,7 @@ poller_close(struct poller *p)
 }
 
 static int
-feed_init(struct poller *p, struct poller_feed *f,
-          const struct config_feed *cf)
+feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
 {
     int rc;
 
@@ -524,8 +528,8 @@ feed_init(struct poller *p, struct poller_feed *f,
 }
 
 struct poller *
-poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
-           int once, poller_report_fn *report, void *arg)
+poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
+           poller_report_fn *report, void *arg)
 {
     struct poller *p = calloc(1, sizeof(*p));
     char err[256];
@@ -547,8 +551,8 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         free(p);
         return NULL;
     }
-    p->fetcher = fetcher_new(loop, cfg->parallel, cfg->per_host, err,
-                             sizeof(err));
+    p->fetcher =
+        fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
     if (p->fetcher == NULL) {
         log_warnx("%s", err);
         poller_close(p);

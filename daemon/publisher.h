@@ -21,8 +21,7 @@ struct publisher;
  * bytes are not written again. NULL on failure, logged (out of memory,
  * libuv). Ended by publisher_close(). */
 struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
-                                const struct config *cfg,
-                                struct httpd *httpd);
+                                const struct config *cfg, struct httpd *httpd);
 
 /* Writes feed.atom now (when its bytes changed) and hands it to the HTTP
  * server. 0, or a negative errno (logged). */
