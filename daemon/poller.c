@@ -286,8 +286,10 @@ on_done(const struct fetch_result *r, void *arg)
     char msg[512], what[64];
     int whole;
 
+    /* The end of the document: no more bytes ("" rather than NULL, which
+     * the byte layer would hand to memcpy). */
     if (r->ok && !r->not_modified &&
-        feed_parser_push(f->parser, NULL, 0, 1) != 0)
+        feed_parser_push(f->parser, "", 0, 1) != 0)
         error = parse_error(f);
     /* Entries parsed before an error are kept, as on a clean end. */
     whole = error == NULL && r->ok && !r->not_modified;
