@@ -1,7 +1,9 @@
 /* tests/unit/test_ingest.c - daemon/ingest.c against a real store in a
  * fresh folder under /tmp: what a poll's entries become (new, updated,
- * one more feed, nothing), entries of one document that share a guid, and
- * one article carried by two feeds. */
+ * one more feed, nothing), entries of one document that share a guid, one
+ * article carried by two feeds, and running out of memory anywhere on the
+ * way (malloc, calloc and realloc are wrapped by the linker, so that the
+ * test can make them fail). */
 #include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +21,44 @@
 #include "store.h"
 
 #define T0 ((int64_t)1715940000) /* 2024-05-17 10:00:00 UTC */
+
+/* Allocations left before they all fail; -1: none fails. */
+static long alloc_left = -1;
+
+void *__real_malloc(size_t);
+void *__real_calloc(size_t, size_t);
+void *__real_realloc(void *, size_t);
+void *__wrap_malloc(size_t);
+void *__wrap_calloc(size_t, size_t);
+void *__wrap_realloc(void *, size_t);
+
+static int
+alloc_fails(void)
+{
+    if (alloc_left == 0)
+        return 1;
+    if (alloc_left > 0)
+        alloc_left--;
+    return 0;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+    return alloc_fails() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+    return alloc_fails() ? NULL : __real_realloc(p, n);
+}
 
 struct fixture {
     char dir[64];
@@ -403,6 +443,77 @@ test_partial_poll_stores_and_forgets(void **state)
     ingest_free(ing);
 }
 
+/* Memory runs out at every point of a poll in turn, from the k-th
+ * allocation of ingest_finish() on: it says so (-ENOMEM for the batch, or
+ * for the entries or the commit that failed), stores nothing it does not
+ * count, and the next poll, with memory back, stores every entry once. */
+static void
+test_out_of_memory_anywhere(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry v[3] = {entry("same", "https://a.example/p/1", "One"),
+                              entry("same", "https://a.example/p/2", "Two"),
+                              entry("g3", "https://a.example/p/3", "Three")};
+    struct ingest_result res;
+    char dir[128], err[256];
+    long k;
+    int hit = 0, rc;
+
+    /* ingest_add() itself: -ENOMEM, and the batch as it was. */
+    {
+        struct ingest *ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL);
+
+        assert_non_null(ing);
+        alloc_left = 0;
+        rc = ingest_add(ing, &v[0], NULL, "https://example.com/feed", T0);
+        alloc_left = -1;
+        assert_int_equal(rc, -ENOMEM);
+        assert_int_equal(ingest_pending(ing), 0);
+        ingest_free(ing);
+    }
+    for (k = 0; k < 1000; k++) {
+        struct store *s;
+        struct ingest *ing;
+        size_t i;
+
+        snprintf(dir, sizeof dir, "%s/%ld", f->dir, k);
+        assert_non_null(s = store_open(dir, err, sizeof err));
+        assert_non_null(ing = ingest_new(s, "a", FEED_ID_GUID, NULL));
+        for (i = 0; i < 3; i++)
+            assert_int_equal(ingest_add(ing, &v[i], NULL, "https://x/", T0), 0);
+        alloc_left = k;
+        rc = ingest_finish(ing, 1, T0, &res);
+        hit = alloc_left == 0;
+        alloc_left = -1;
+        assert_int_equal(ingest_pending(ing), 0);
+        if (rc != 0) {
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(store_count(s), 0);
+        } else {
+            if (res.failed > 0)
+                assert_int_equal(res.failed_rc, -ENOMEM);
+            assert_true(res.commit_rc == 0 || res.commit_rc == -ENOMEM);
+            assert_int_equal(store_count(s), res.fresh);
+            assert_int_equal(
+                res.fresh + res.failed + (res.commit_rc ? res.lost : 0), 3);
+        }
+        /* Memory is back: the next poll stores the rest, once each. */
+        for (i = 0; i < 3; i++)
+            assert_int_equal(ingest_add(ing, &v[i], NULL, "https://x/", T0), 0);
+        assert_int_equal(ingest_finish(ing, 1, T0 + 60, &res), 0);
+        assert_int_equal(res.failed, 0);
+        assert_int_equal(res.commit_rc, 0);
+        assert_int_equal(store_count(s), 3);
+        ingest_free(ing);
+        store_close(s);
+        if (!hit)
+            break; /* the poll needed fewer than k allocations */
+    }
+    print_message("out of memory at each of %ld points\n", k);
+    assert_true(k > 3);
+    assert_false(hit);
+}
+
 int
 main(void)
 {
@@ -421,6 +532,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_partial_poll_stores_and_forgets,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_anywhere, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
