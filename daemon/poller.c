@@ -246,10 +246,13 @@ ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
     int rc;
 
     if ((rc = ingest_finish(f->ing, whole, now_s(), res)) != 0) {
+        if (rc == -ENOMEM) {
+            log_warnx("%s: cannot store its entries: out of memory", name);
+            return "out of memory";
+        }
         errno = -rc;
         log_warn("%s: cannot store its entries", name);
-        return rc == -ENOMEM ? "out of memory"
-                             : "the store could not take its entries";
+        return "the store could not take its entries";
     }
     if (res->failed > 0)
         log_warnx("%s: cannot store entry %s: %s", name, res->failed_id,
@@ -295,8 +298,10 @@ on_done(const struct fetch_result *r, void *arg)
     whole = error == NULL && r->ok && !r->not_modified;
     if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL)
         error = failed;
+    /* A failed commit is the poll's failure, cancelled or not, and not
+     * the server's. */
     if (res.commit_rc != 0)
-        r = NULL; /* the response's validators must not be kept */
+        r = NULL;
     if (r && r->cancelled) {
         poll_end(f);
         return;

@@ -649,9 +649,9 @@ def test_shared_guid(tmp):
 class GrowingServer(FeedServer):
     """Each request for /grow-N.xml returns every entry so far plus three
     new ones: a feed that grows while the daemon is killed again and again.
-    Feed N's body is sent in two halves with 0.3*N s between them, so that
-    a poll of feeds 1 and 2 is under way for a while; inflight counts the
-    responses being sent."""
+    Feed N's body is sent in two halves with 0.25*(N+1) s between them, so
+    that a poll is under way for a while; inflight counts the responses
+    being sent."""
 
     def __init__(self, nfeeds):
         super().__init__()
@@ -685,7 +685,7 @@ class GrowingServer(FeedServer):
                 half = len(body) // 2
                 handler.wfile.write(body[:half])
                 handler.wfile.flush()
-                time.sleep(0.3 * n)
+                time.sleep(0.25 * (n + 1))
                 handler.wfile.write(body[half:])
             except OSError:
                 pass  # the daemon was killed mid-response
