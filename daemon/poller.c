@@ -291,8 +291,7 @@ on_done(const struct fetch_result *r, void *arg)
 
     /* The end of the document: no more bytes ("" rather than NULL, which
      * the byte layer would hand to memcpy). */
-    if (r->ok && !r->not_modified &&
-        feed_parser_push(f->parser, "", 0, 1) != 0)
+    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
         error = parse_error(f);
     /* Entries parsed before an error are kept, as on a clean end. */
     whole = error == NULL && r->ok && !r->not_modified;
