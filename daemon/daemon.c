@@ -1,59 +1,70 @@
 /* daemon/daemon.c - `feedd run`, `feedd poll --once` and `feedd check`:
- * the loop that ties config, fetcher, parser, store, writers and the HTTP
- * server together.
+ * the command line, the config, the loop and its signals, retention, and
+ * the wiring of the rest.
  *
- * One libuv timer per feed says when it is due. A due feed's response goes
- * chunk by chunk from curl into its own parser; each entry gets its stable
- * ID and, when new, joins the store's pending batch. When the response
- * ends, the batch is committed (one fsync), the feed's state is saved, and
- * the merged outputs are rewritten shortly after. */
+ * The daemon owns the loop, the store, the HTTP server, a poller
+ * (poller.h: when each feed is polled, and each poll, down to the store)
+ * and a publisher (publisher.h: the merged outputs). The poller reports
+ * each finished poll through a callback set here; the daemon then asks
+ * the publisher to publish. Neither calls the daemon or the other. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <uv.h>
 
 #include "cmd.h"
-#include "daemon.h"
-#include "fetch.h"
+#include "config.h"
 #include "httpd.h"
 #include "log.h"
+#include "poller.h"
+#include "publisher.h"
+#include "store.h"
 
 #define DEFAULT_CONFIG "/etc/feedd/feedd.conf"
-/* The longest back-off: poll.c's too. */
-#define MAX_BACKOFF ((int64_t)24 * 3600)
 
-int64_t
-now_s(void)
-{
-    return (int64_t)time(NULL);
-}
+struct daemon {
+    uv_loop_t loop;
+    struct config *cfg;
+    struct store *store;
+    struct poller *poller;
+    struct publisher *pub;
+    struct httpd *httpd;
+    uv_signal_t sig[3];
+    uv_timer_t compact_timer; /* retention, once a day */
+    int once;
+    int stopping;
+    int exit_code;
+};
 
-char *
-path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
+static void daemon_stop(struct daemon *d);
 
 /* ---- retention ---- */
 
-#define COMPACT_EVERY_MS (24u * 3600 * 1000)
+#define COMPACT_EVERY_MS ((uint64_t)24 * 3600 * 1000)
 /* Outside the daily run, a rewrite is worth it only when a quarter of
  * the log, and at least 1 MiB, holds nothing live (old versions of
  * edited entries). */
 #define COMPACT_WASTE_MIN (1u << 20)
+
+static void
+log_store_warnings(struct store *s)
+{
+    char *warnings = store_warnings(s);
+
+    if (warnings == NULL)
+        return;
+    for (char *line = strtok(warnings, "\n"); line; line = strtok(NULL, "\n"))
+        log_warnx("store: %s", line);
+    free(warnings);
+}
 
 static int
 worth_compacting(const struct store *s)
@@ -63,20 +74,17 @@ worth_compacting(const struct store *s)
     return waste >= COMPACT_WASTE_MIN && waste * 4 >= total;
 }
 
-void
+/* Applies keep and keep_items, and drops the old versions of updated
+ * entries; logs what it did or why it could not. */
+static void
 daemon_compact(struct daemon *d)
 {
     size_t before = store_count(d->store);
-    char *warnings;
     int rc;
 
-    rc = store_compact(d->store, now_s(), d->cfg->keep, d->cfg->keep_items);
-    if ((warnings = store_warnings(d->store)) != NULL) {
-        for (char *line = strtok(warnings, "\n"); line;
-             line = strtok(NULL, "\n"))
-            log_warnx("store: %s", line);
-        free(warnings);
-    }
+    rc = store_compact(d->store, (int64_t)time(NULL), d->cfg->keep,
+                       d->cfg->keep_items);
+    log_store_warnings(d->store);
     if (rc != 0) {
         log_warnx("store: retention failed, nothing dropped: %s",
                   store_error(d->store));
@@ -93,8 +101,21 @@ on_compact_timer(uv_timer_t *t)
     struct daemon *d = t->data;
 
     daemon_compact(d);
-    if (store_count(d->store) > 0)
-        publish_soon(d);
+    if (store_count(d->store) > 0 && d->pub)
+        publisher_soon(d->pub);
+}
+
+/* ---- what the poller reports ---- */
+
+static void
+on_polled(const struct poller_report *r, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (r->fresh + r->changed > 0 && !d->once && d->pub)
+        publisher_soon(d->pub);
+    if (d->once && r->active == 0)
+        daemon_stop(d);
 }
 
 /* ---- start and stop ---- */
@@ -113,17 +134,20 @@ on_signal(uv_signal_t *h, int signum)
     daemon_stop(d);
 }
 
+/* Closes h when it was initialised (its data set) and is not closing. */
 static void
-close_handle(uv_handle_t *h)
+close_handle(void *handle)
 {
-    if (!uv_is_closing(h))
+    uv_handle_t *h = handle;
+
+    if (h->data != NULL && !uv_is_closing(h))
         uv_close(h, NULL);
 }
 
 /* Ends the daemon cleanly: transfers cancelled, what was parsed
  * committed, state saved, outputs written, every handle closed. The loop
  * then runs dry and cmd_run() returns. */
-void
+static void
 daemon_stop(struct daemon *d)
 {
     size_t i;
@@ -132,35 +156,113 @@ daemon_stop(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = 1;
-    for (i = 0; i < d->nfeeds; i++)
-        if (d->feeds[i].d)
-            uv_timer_stop(&d->feeds[i].timer);
     /* Cancelled polls store what they parsed, as finished ones do. */
-    if (d->fetcher) {
-        fetcher_close(d->fetcher, NULL, NULL);
-        d->fetcher = NULL;
+    if (d->poller) {
+        poller_close(d->poller);
+        d->poller = NULL;
     }
-    for (i = 0; i < d->nfeeds; i++)
-        if (d->feeds[i].d)
-            feed_rt_close(&d->feeds[i]);
     if (store_commit(d->store) != 0)
         log_warnx("store: %s", store_error(d->store));
     if ((rc = store_feed_state_save(d->store)) != 0) {
         errno = -rc;
         log_warn("feeds.state: cannot save");
     }
-    uv_timer_stop(&d->publish_timer);
-    uv_timer_stop(&d->compact_timer);
-    close_handle((uv_handle_t *)&d->compact_timer);
-    if (publish(d) != 0)
-        d->exit_code = 1;
-    close_handle((uv_handle_t *)&d->publish_timer);
+    if (d->compact_timer.data != NULL)
+        (void)uv_timer_stop(&d->compact_timer);
+    close_handle(&d->compact_timer);
+    if (d->pub) {
+        if (publisher_publish(d->pub) != 0)
+            d->exit_code = 1;
+        publisher_close(d->pub);
+        d->pub = NULL;
+    }
     for (i = 0; i < 3; i++)
-        close_handle((uv_handle_t *)&d->sig[i]);
+        close_handle(&d->sig[i]);
     if (d->httpd) {
         httpd_close(d->httpd, NULL, NULL);
         d->httpd = NULL;
     }
+}
+
+/* ---- the command line ---- */
+
+static const char usage_run[] = "usage: feedd run [-c FILE]\n"
+                                "  run the daemon in the foreground\n";
+static const char usage_poll[] =
+    "usage: feedd poll [-c FILE] --once\n"
+    "  poll every feed once, store, publish, exit\n";
+static const char usage_check[] = "usage: feedd check [-c FILE]\n"
+                                  "  validate the config; non-zero when bad\n";
+
+enum { OPT_ONCE = 256, OPT_HELP };
+
+/* The arguments of cmd ("run", "poll" or "check"; argv holds those after
+ * its name): -c/--config FILE, --once (poll only), --help. 0 to go on, 1
+ * when --help was answered, or -1 with a one-line error printed. */
+static int
+parse_args(const char *cmd, int argc, char **argv, const char **config,
+           int *once)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    char **args;
+    int c, rc = 0;
+
+    *config = DEFAULT_CONFIG;
+    /* getopt_long() wants a program name first, and may reorder. */
+    if ((args = calloc((size_t)argc + 2, sizeof(*args))) == NULL) {
+        fputs("feedd: out of memory\n", stderr);
+        return -1;
+    }
+    args[0] = (char *)cmd;
+    memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 &&
+           (c = getopt_long(argc + 1, args, ":c:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            *config = optarg;
+            break;
+        case OPT_ONCE:
+            if (once == NULL) {
+                fprintf(stderr, "feedd %s: --once is for feedd poll only\n",
+                        cmd);
+                rc = -1;
+            } else {
+                *once = 1;
+            }
+            break;
+        case OPT_HELP:
+            fputs(strcmp(cmd, "run") == 0    ? usage_run
+                  : strcmp(cmd, "poll") == 0 ? usage_poll
+                                             : usage_check,
+                  stdout);
+            rc = 1;
+            break;
+        case ':':
+            fprintf(stderr, "feedd %s: %s needs a file\n", cmd,
+                    args[optind - 1]);
+            rc = -1;
+            break;
+        default:
+            fprintf(stderr, "feedd %s: unknown option \"%s\"\n", cmd,
+                    args[optind - 1]);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && optind < argc + 1) {
+        fprintf(stderr, "feedd %s: unexpected argument \"%s\"\n", cmd,
+                args[optind]);
+        rc = -1;
+    }
+    free(args);
+    return rc;
 }
 
 static struct config *
@@ -177,35 +279,15 @@ load_config(const char *path)
     return cfg;
 }
 
-/* -c FILE, and --once for poll; anything else is an error. */
-static int
-parse_args(int argc, char **argv, const char **config, int *once)
-{
-    int i;
-
-    *config = DEFAULT_CONFIG;
-    for (i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
-            i + 1 < argc)
-            *config = argv[++i];
-        else if (strcmp(argv[i], "--once") == 0 && once)
-            *once = 1;
-        else {
-            fprintf(stderr, "feedd: unexpected argument \"%s\"\n", argv[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int
 cmd_check(int argc, char **argv)
 {
     struct config *cfg;
     const char *path;
+    int rc;
 
-    if (parse_args(argc, argv, &path, NULL) != 0)
-        return 2;
+    if ((rc = parse_args("check", argc, argv, &path, NULL)) != 0)
+        return rc > 0 ? 0 : 2;
     if ((cfg = load_config(path)) == NULL)
         return 1;
     printf("%s: configuration OK, %zu feed%s\n", path, cfg->nfeeds,
@@ -214,27 +296,82 @@ cmd_check(int argc, char **argv)
     return 0;
 }
 
-/* The first poll of each feed: when the last run set a next poll still in
- * the future, then (a restart is no reason to poll early); otherwise
- * soon, staggered so a long list does not start all at once. */
-static uint64_t
-first_delay(struct daemon *d, size_t i)
+/* The loop's handles of the daemon itself: the retention timer and the
+ * signals. 0, or -1 with the reason logged. */
+static int
+start_handles(struct daemon *d)
 {
-    const struct store_feed_state *st =
-        store_feed_state_get(d->store, d->feeds[i].cf->name);
-    int64_t now = now_s();
+    static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
+    static const char *const names[] = {"SIGTERM", "SIGINT", "SIGHUP"};
+    size_t i;
+    int rc;
 
-    if (st && st->next_poll != FEED_TIME_NONE && st->next_poll > now) {
-        int64_t wait = st->next_poll - now;
-        /* A failing feed keeps its back-off across restarts: a restart
-         * loop must not hammer the servers back-off protects. */
-        int64_t cap = st->errors > 0 ? MAX_BACKOFF : d->feeds[i].cf->interval;
-
-        if (wait > cap)
-            wait = cap;
-        return (uint64_t)wait * 1000;
+    if ((rc = uv_timer_init(&d->loop, &d->compact_timer)) != 0) {
+        log_warnx("cannot make the retention timer: %s", uv_strerror(rc));
+        return -1;
     }
-    return (uint64_t)(i % 64) * 100;
+    d->compact_timer.data = d;
+    if (!d->once &&
+        (rc = uv_timer_start(&d->compact_timer, on_compact_timer,
+                             COMPACT_EVERY_MS, COMPACT_EVERY_MS)) != 0) {
+        log_warnx("cannot arm the retention timer: %s", uv_strerror(rc));
+        return -1;
+    }
+    for (i = 0; i < 3; i++) {
+        if ((rc = uv_signal_init(&d->loop, &d->sig[i])) != 0) {
+            log_warnx("cannot watch for %s: %s", names[i], uv_strerror(rc));
+            return -1;
+        }
+        d->sig[i].data = d;
+        /* SIGHUP is caught so that it does not kill the daemon. */
+        if ((rc = uv_signal_start(&d->sig[i], on_signal, signums[i])) != 0) {
+            log_warnx("cannot watch for %s: %s", names[i], uv_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Everything after the store and the loop: 0, or -1 with the reason
+ * logged (the caller stops the daemon). */
+static int
+start(struct daemon *d)
+{
+    if (start_handles(d) != 0)
+        return -1;
+    /* Retention runs daily; at start (and so for a poll --once from
+     * cron) only when old versions fill a quarter of the log. */
+    if (worth_compacting(d->store))
+        daemon_compact(d);
+    if (!d->once) {
+        char err[256];
+
+        d->httpd = httpd_new(&d->loop, d->cfg->listen_host, d->cfg->listen_port,
+                             err, sizeof(err));
+        if (d->httpd == NULL) {
+            log_warnx("%s", err);
+            return -1;
+        }
+    }
+    d->pub = publisher_new(&d->loop, d->store, d->cfg, d->httpd);
+    if (d->pub == NULL)
+        return -1;
+    if (!d->once) {
+        const char *host = d->cfg->listen_host;
+
+        log_info("serving http://%s%s%s:%d/feed.atom, %zu feeds",
+                 strchr(host, ':') ? "[" : "", host,
+                 strchr(host, ':') ? "]" : "", d->cfg->listen_port,
+                 d->cfg->nfeeds);
+        /* Readers get what is stored at once, before any poll. */
+        (void)publisher_publish(d->pub);
+    }
+    d->poller = poller_new(&d->loop, d->store, d->cfg, d->once, on_polled, d);
+    if (d->poller == NULL || poller_start(d->poller) != 0)
+        return -1;
+    if (d->once && poller_active(d->poller) == 0)
+        daemon_stop(d);
+    return 0;
 }
 
 int
@@ -242,15 +379,15 @@ cmd_run(int argc, char **argv, int once)
 {
     struct daemon d;
     const char *path;
-    char err[256], *warnings;
-    static const int signums[] = {SIGTERM, SIGINT, SIGHUP};
-    size_t i;
+    char err[256];
     int rc;
 
     memset(&d, 0, sizeof(d));
-    d.once = once;
-    if (parse_args(argc, argv, &path, &once) != 0)
-        return 2;
+    /* --once is accepted by poll alone: `feedd run --once` is refused. */
+    rc = parse_args(once ? "poll" : "run", argc, argv, &path,
+                    once ? &d.once : NULL);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
     d.once = once;
     if ((d.cfg = load_config(path)) == NULL)
         return 1;
@@ -261,87 +398,23 @@ cmd_run(int argc, char **argv, int once)
         config_free(d.cfg);
         return 1;
     }
-    if ((warnings = store_warnings(d.store)) != NULL) {
-        for (char *line = strtok(warnings, "\n"); line;
-             line = strtok(NULL, "\n"))
-            log_warnx("store: %s", line);
-        free(warnings);
+    log_store_warnings(d.store);
+    if ((rc = uv_loop_init(&d.loop)) != 0) {
+        log_warnx("cannot make the event loop: %s", uv_strerror(rc));
+        store_close(d.store);
+        config_free(d.cfg);
+        return 1;
     }
-    d.public_dir = path_join(d.cfg->state_dir, "public");
-    if (d.public_dir)
-        publish_load(&d);
-    uv_loop_init(&d.loop);
-    uv_timer_init(&d.loop, &d.publish_timer);
-    d.publish_timer.data = &d;
-    uv_timer_init(&d.loop, &d.compact_timer);
-    d.compact_timer.data = &d;
-    /* Retention runs daily; at start (and so for a poll --once from
-     * cron) only when old versions fill a quarter of the log. */
-    if (worth_compacting(d.store))
-        daemon_compact(&d);
-    if (!once)
-        uv_timer_start(&d.compact_timer, on_compact_timer, COMPACT_EVERY_MS,
-                       COMPACT_EVERY_MS);
-    for (i = 0; i < 3; i++) {
-        uv_signal_init(&d.loop, &d.sig[i]);
-        d.sig[i].data = &d;
-        /* SIGHUP is caught so that it does not kill the daemon. */
-        uv_signal_start(&d.sig[i], on_signal, signums[i]);
-    }
-    d.fetcher = fetcher_new(&d.loop, d.cfg->parallel, d.cfg->per_host, err,
-                            sizeof(err));
-    d.nfeeds = d.cfg->nfeeds;
-    d.feeds = calloc(d.nfeeds ? d.nfeeds : 1, sizeof(*d.feeds));
-    if (d.fetcher == NULL || d.feeds == NULL || d.public_dir == NULL) {
-        log_warnx("%s", d.fetcher == NULL ? err : "out of memory");
-        if (d.feeds == NULL)
-            d.nfeeds = 0;
+    if (start(&d) != 0) {
         d.exit_code = 1;
         daemon_stop(&d);
-        goto run;
     }
-    if (!once) {
-        d.httpd = httpd_new(&d.loop, d.cfg->listen_host, d.cfg->listen_port,
-                            err, sizeof(err));
-        if (d.httpd == NULL) {
-            log_warnx("%s", err);
-            d.exit_code = 1;
-            daemon_stop(&d);
-            goto run;
-        }
-        log_info("serving http://%s%s%s:%d/feed.atom, %zu feeds",
-                 strchr(d.cfg->listen_host, ':') ? "[" : "",
-                 d.cfg->listen_host,
-                 strchr(d.cfg->listen_host, ':') ? "]" : "",
-                 d.cfg->listen_port, d.nfeeds);
-        /* Readers get what is stored at once, before any poll. */
-        (void)publish(&d);
-    }
-    for (i = 0; i < d.nfeeds; i++) {
-        struct feed_rt *fr = &d.feeds[i];
-
-        if (feed_rt_init(fr, &d, &d.cfg->feeds[i]) != 0) {
-            d.exit_code = 1;
-            daemon_stop(&d);
-            goto run;
-        }
-        if (once)
-            poll_feed(fr);
-        else
-            poll_first(fr, first_delay(&d, i));
-    }
-    if (once && fetcher_active(d.fetcher) == 0)
-        daemon_stop(&d);
-run:
-    uv_run(&d.loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(&d.loop);
-    if (rc != 0)
+    if (uv_run(&d.loop, UV_RUN_DEFAULT) != 0)
+        log_warnx("internal: the loop stopped with handles still active");
+    if ((rc = uv_loop_close(&d.loop)) != 0)
         log_warnx("internal: the loop did not close clean: %s",
                   uv_strerror(rc));
     store_close(d.store);
-    free(d.feeds);
-    free(d.public_dir);
-    feed_buf_free(&d.published);
     config_free(d.cfg);
     curl_global_cleanup();
     return d.exit_code;

@@ -647,56 +647,110 @@ def test_shared_guid(tmp):
 
 
 class GrowingServer(FeedServer):
-    """Each request for /grow-N.xml returns every entry so far plus a new
-    one: a feed that grows while the daemon is killed again and again."""
+    """Each request for /grow-N.xml returns every entry so far plus three
+    new ones: a feed that grows while the daemon is killed again and again.
+    Feed N's body is sent in two halves with 0.25*(N+1) s between them, so
+    that a poll is under way for a while; inflight counts the responses
+    being sent."""
 
     def __init__(self, nfeeds):
         super().__init__()
         self.count = [0] * nfeeds
+        self.inflight = 0
+        self.lock = threading.Lock()
         for n in range(nfeeds):
             self.routes["/grow-%d.xml" % n] = Route("")
         orig = self.httpd.RequestHandlerClass.do_GET
         server = self
 
         def do_GET(handler):
-            if handler.path.startswith("/grow-"):
-                n = int(handler.path[6:].split(".")[0])
+            if not handler.path.startswith("/grow-"):
+                return orig(handler)
+            n = int(handler.path[6:].split(".")[0])
+            with server.lock:
                 server.count[n] += 1
+                server.inflight += 1
+                total = server.count[n] * 3
+            try:
                 items = [item("g%d-%d" % (n, i), "https://grow%d.example/p/%d"
                               % (n, i), "grow %d entry %d" % (n, i),
                               "Fri, 17 May 2024 10:%02d:%02d GMT"
                               % (i // 60 % 60, i % 60))
-                         for i in range(server.count[n] * 3)]
-                server.routes[handler.path] = Route(channel("Grow %d" % n, items))
-            return orig(handler)
+                         for i in range(total)]
+                body = channel("Grow %d" % n, items).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/rss+xml")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                half = len(body) // 2
+                handler.wfile.write(body[:half])
+                handler.wfile.flush()
+                time.sleep(0.25 * (n + 1))
+                handler.wfile.write(body[half:])
+            except OSError:
+                pass  # the daemon was killed mid-response
+            finally:
+                with server.lock:
+                    server.inflight -= 1
         self.httpd.RequestHandlerClass.do_GET = do_GET
 
-    def served(self):
-        return sum(c * 3 for c in self.count)
+
+def segment_bytes(state):
+    """The bytes of the store's segments (what every commit appends to)."""
+    return sum(os.path.getsize(p) for p in
+               glob.glob(os.path.join(state, "items", "*.jsonl")))
 
 
 def test_crash(tmp):
-    """SIGKILL at random moments while a daemon polls growing feeds, dozens
-    of times; after a final clean poll no entry is lost and none is
-    duplicated."""
+    """SIGKILL while a daemon polls growing feeds, again and again. Each
+    kill is shown to land in a running daemon that had already polled and
+    stored in that run (its log says so and the segments grew), and most
+    while a response was still arriving (mid-poll, a batch half parsed);
+    after a final clean poll no entry is lost and none is duplicated."""
     import random
     rnd = random.Random(4242)
     srv = GrowingServer(3)
+    state = os.path.join(tmp, "state")
+    stored = re.compile(r"^grow\d: \d+ new, \d+ updated", re.M)
     try:
         conf = write_config(tmp, ["max_items 100000", "interval 1s"] +
                             ["feed grow%d %s" % (n, srv.url("/grow-%d.xml" % n))
                              for n in range(3)])
-        kills = 0
-        for _ in range(30):
+        kills = mid = 0
+        for run in range(16):
+            before = segment_bytes(state)
             d = Daemon(conf)
-            time.sleep(rnd.uniform(0.05, 1.2))
-            d.proc.kill()
-            d.proc.wait()
+            try:
+                wait_for("a stored poll in run %d" % run,
+                         lambda: stored.search(d.log()), timeout=20)
+                if run % 2 == 0:
+                    # While a response is being sent: mid-transfer.
+                    wait_for("a poll under way in run %d" % run,
+                             lambda: srv.inflight > 0, timeout=20)
+                else:
+                    # Anywhere: mid-transfer, mid-commit, or between polls.
+                    time.sleep(rnd.uniform(0, 1.0))
+                check(d.proc.poll() is None,
+                      "run %d ended before its kill: %s" % (run, d.log()))
+                under_way = srv.inflight > 0
+                d.proc.kill()
+                code = d.proc.wait()
+            finally:
+                if d.proc.poll() is None:
+                    d.proc.kill()
+                    d.proc.wait()
+            check(code == -signal.SIGKILL,
+                  "run %d exited %s, not by the kill" % (run, code))
+            check(segment_bytes(state) > before,
+                  "run %d stored nothing before its kill" % run)
             kills += 1
+            mid += under_way
+        check(mid >= kills // 2,
+              "only %d of %d kills landed while a poll was under way"
+              % (mid, kills))
         code, _, err = feedd("poll", "--once", "-c", conf)
         check(code == 0, "final poll exited %d: %s" % (code, err))
-        entries = read_atom(os.path.join(tmp, "state", "public",
-                                              "feed.atom"))
+        entries = read_atom(os.path.join(state, "public", "feed.atom"))
         titles = [e["title"] for e in entries]
         check(len(titles) == len(set(titles)),
               "duplicated after %d kills: %d entries, %d distinct"
@@ -706,8 +760,8 @@ def test_crash(tmp):
         missing = want - set(titles)
         check(not missing, "lost after %d kills: %s" % (kills,
                                                         sorted(missing)[:5]))
-        print("crash: %d kills, %d entries, none lost or doubled"
-              % (kills, len(titles)))
+        print("crash: %d kills, each after a stored poll, %d mid-poll; "
+              "%d entries, none lost or doubled" % (kills, mid, len(titles)))
     finally:
         srv.stop()
 
@@ -752,6 +806,36 @@ def test_disk_full(tmp):
               "after the retry: %d entries" % len(titles))
     finally:
         srv.stop()
+
+
+def test_daemon_cli(tmp):
+    """run, poll and check read their arguments strictly: `run --once`
+    (which used to poll once and exit 0) and anything unknown are refused
+    with one line and exit 2, before anything is started."""
+    conf = write_config(tmp, ["feed f file://%s/none.xml" % tmp])
+    state = os.path.join(tmp, "state")
+    for args, what in ((["run", "--once", "-c", conf], "--once"),
+                       (["run", "-c", conf, "--once"], "--once"),
+                       (["check", "--once", "-c", conf], "--once"),
+                       (["poll", "--once", "--bogus", "-c", conf], "--bogus"),
+                       (["run", "-c", conf, "extra"], "extra"),
+                       (["poll", "--once", "-c"], "-c")):
+        code, out, err = feedd(*args, timeout=10)
+        lines = err.splitlines()
+        check(code == 2, "%s exited %d, not 2: %s" % (args, code, err))
+        check(len(lines) == 1 and what in lines[0],
+              "%s: not one line naming %s: %r" % (args, what, err))
+        check(out == "", "%s printed %r" % (args, out))
+        check(not os.path.exists(state), "%s created the store" % args)
+    for cmd in ("run", "poll", "check"):
+        code, out, err = feedd(cmd, "--help")
+        check(code == 0 and out.startswith("usage: feedd %s" % cmd) and
+              err == "", "%s --help: %d %r %r" % (cmd, code, out, err))
+    # The long forms, with = as well.
+    code, out, err = feedd("check", "--config=" + conf)
+    check(code == 0 and "configuration OK" in out, "--config=: %s" % err)
+    code, out, err = feedd("poll", "--config", conf, "--once")
+    check(code == 0 and os.path.exists(state), "poll --config: %s" % err)
 
 
 def test_parse_cli(tmp):

@@ -1,0 +1,447 @@
+/* daemon/ingest.c - the entries of one poll, resolved and stored
+ * (ingest.h).
+ *
+ * Entries stream in (a copy of each, with its stable ID). At the end the
+ * batch is resolved as a whole: entries of this document that share an ID
+ * but differ are told apart (never merged), and each is then new, edited,
+ * carried by one more feed, or the same as before. Then one commit. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+
+struct ingest_entry {
+    char base[FEED_ID_LEN + 1]; /* the ID its rule gives */
+    struct feed_item *item;     /* a copy; item->id is the final ID */
+    int drop;                   /* an exact repeat within the document */
+};
+
+struct ingest {
+    struct store *store;
+    const char *feed;
+    enum feed_id_rule rule;
+    const regex_t *id_re;
+    struct ingest_entry *v; /* the batch */
+    size_t n, cap;
+    /* The IDs this feed carried at its last whole poll, sorted: an entry
+     * seen there unchanged needs no look at the store. */
+    uint64_t *known;
+    size_t nknown;
+};
+
+static uint64_t
+id_value(const char *id)
+{
+    uint64_t v = 0;
+
+    (void)feed_id_parse(id, &v);
+    return v;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+known(const struct ingest *ing, const char *id)
+{
+    uint64_t v = id_value(id);
+
+    return ing->nknown &&
+           bsearch(&v, ing->known, ing->nknown, sizeof(v), u64_cmp) != NULL;
+}
+
+static void
+batch_clear(struct ingest *ing)
+{
+    size_t i;
+
+    for (i = 0; i < ing->n; i++)
+        free(ing->v[i].item);
+    ing->n = 0;
+}
+
+struct ingest *
+ingest_new(struct store *s, const char *feed, enum feed_id_rule rule,
+           const regex_t *id_re)
+{
+    struct ingest *ing = calloc(1, sizeof(*ing));
+
+    if (ing == NULL)
+        return NULL;
+    ing->store = s;
+    ing->feed = feed;
+    ing->rule = rule;
+    ing->id_re = id_re;
+    return ing;
+}
+
+void
+ingest_free(struct ingest *ing)
+{
+    if (ing == NULL)
+        return;
+    batch_clear(ing);
+    free(ing->v);
+    free(ing->known);
+    free(ing);
+}
+
+size_t
+ingest_pending(const struct ingest *ing)
+{
+    return ing->n;
+}
+
+int
+ingest_add(struct ingest *ing, const struct feed_entry *e,
+           const char *feed_title, const char *feed_url, int64_t now)
+{
+    struct ingest_entry *pe;
+    struct feed_item it;
+
+    if (ing->n == ing->cap) {
+        size_t cap = ing->cap ? ing->cap * 2 : 64;
+        struct ingest_entry *v = realloc(ing->v, cap * sizeof(*v));
+
+        if (v == NULL)
+            return -ENOMEM;
+        ing->v = v;
+        ing->cap = cap;
+    }
+    pe = &ing->v[ing->n];
+    memset(pe, 0, sizeof(*pe));
+    if (!(ing->id_re && feed_entry_id_pattern(e, ing->id_re, pe->base) > 0) &&
+        feed_entry_id(e, ing->feed, ing->rule, pe->base) < 0)
+        return -ENOMEM;
+    memset(&it, 0, sizeof(it));
+    memcpy(it.id, pe->base, sizeof(it.id));
+    it.entry = *e;
+    it.feed = ing->feed;
+    it.feed_title = feed_title;
+    it.feed_url = feed_url;
+    it.stored = now;
+    it.changed = FEED_TIME_NONE;
+    it.hash = feed_entry_hash(e);
+    if ((pe->item = feed_item_copy(&it)) == NULL)
+        return -ENOMEM;
+    ing->n++;
+    return 0;
+}
+
+/* ---- entries of one document that share an ID ---- */
+
+static int
+by_base(const void *a, const void *b)
+{
+    const struct ingest_entry *x = *(struct ingest_entry *const *)a,
+                              *y = *(struct ingest_entry *const *)b;
+    int c = strcmp(x->base, y->base);
+
+    /* Document order within a group. */
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+/* 1 when a and b are one entry (what an ID shared by several entries is
+ * kept by): the same link, else the same title, else the same content. */
+static int
+same_entry(const struct feed_item *a, const struct feed_item *b)
+{
+    const struct feed_entry *x = &a->entry, *y = &b->entry;
+
+    if (x->link && y->link)
+        return strcmp(x->link, y->link) == 0;
+    if (x->title && y->title)
+        return strcmp(x->title, y->title) == 0;
+    return a->hash == b->hash;
+}
+
+/* 1 when a and b, which share a link, are one entry: the same title,
+ * else the same content. */
+static int
+same_content_name(const struct feed_item *a, const struct feed_item *b)
+{
+    if (a->entry.title && b->entry.title)
+        return strcmp(a->entry.title, b->entry.title) == 0;
+    return a->hash == b->hash;
+}
+
+/* The ID of an entry that shares its base ID with others but is not the
+ * one that keeps it: from the base and the entry alone (its link, else
+ * its title, else its content), so that it does not change with what
+ * else the feed carries. level 1 and 2 go further down that list, for
+ * two entries that share the link too. */
+static void
+derive(struct ingest_entry *m, int level)
+{
+    const struct feed_entry *e = &m->item->entry;
+    char hash[FEED_ID_LEN + 1];
+
+    feed_id_format(m->item->hash, hash);
+    if (level == 0 && e->link)
+        feed_id_derive(m->base, 'l', e->link, m->item->id);
+    else if (level <= 1 && e->title)
+        feed_id_derive(m->base, 't', e->title, m->item->id);
+    else
+        feed_id_derive(m->base, 'h', hash, m->item->id);
+}
+
+static int
+keep_copy(const struct feed_item *it, void *arg)
+{
+    struct feed_item **out = arg;
+
+    *out = feed_item_copy(it);
+    return *out ? 0 : -ENOMEM;
+}
+
+/* The stored version of id into *out (the caller frees it): 0, -ENOENT
+ * when there is none (never stored, or dropped by retention), or another
+ * negative errno (out of memory, a record that does not read back). */
+static int
+stored_version(struct store *s, const char *id, struct feed_item **out)
+{
+    int rc;
+
+    *out = NULL;
+    if ((rc = store_get(s, id, keep_copy, out)) != 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Two or more entries of one document share an ID. Exact repeats are
+ * dropped; the rest are different entries and are all kept: the one that
+ * is the stored entry (same link, else title) keeps the ID, or the first
+ * when none is stored; the others get IDs derived from themselves. The
+ * keeper is marked shared, so that a lone entry under that ID later is
+ * compared with it instead of taken for an edit of it. */
+static int
+resolve_group(struct store *s, struct ingest_entry **g, size_t n)
+{
+    struct feed_item *stored;
+    size_t i, j, keeper = n;
+    int level, rc;
+
+    rc = stored_version(s, g[0]->base, &stored);
+    if (rc == -ENOMEM)
+        return rc;
+    for (i = 1; i < n; i++)
+        for (j = 0; j < i; j++)
+            if (!g[j]->drop && g[j]->item->hash == g[i]->item->hash) {
+                g[i]->drop = 1;
+                break;
+            }
+    for (i = 0; i < n && keeper == n; i++)
+        if (!g[i]->drop && (stored ? same_entry(g[i]->item, stored) : 1))
+            keeper = i;
+    free(stored);
+    if (keeper < n)
+        g[keeper]->item->shared = 1;
+    for (i = 0; i < n; i++)
+        if (!g[i]->drop && i != keeper)
+            derive(g[i], 0);
+    /* Two that share the link as well: the one already stored under the
+     * ID they both got keeps it, the other goes further down the list
+     * (both, when neither is stored). */
+    for (level = 1; level <= 2; level++)
+        for (i = 0; i < n; i++) {
+            if (g[i]->drop || i == keeper)
+                continue;
+            for (j = i + 1; j < n; j++) {
+                if (g[j]->drop || j == keeper ||
+                    strcmp(g[i]->item->id, g[j]->item->id) != 0)
+                    continue;
+                if (stored_version(s, g[i]->item->id, &stored) == -ENOMEM)
+                    return -ENOMEM;
+                if (stored && same_content_name(g[i]->item, stored)) {
+                    derive(g[j], level);
+                } else if (stored && same_content_name(g[j]->item, stored)) {
+                    derive(g[i], level);
+                } else {
+                    derive(g[i], level);
+                    derive(g[j], level);
+                }
+                free(stored);
+            }
+        }
+    return 0;
+}
+
+static int
+resolve(struct ingest *ing)
+{
+    struct ingest_entry **idx;
+    size_t i, j;
+    int rc = 0;
+
+    if (ing->n < 2)
+        return 0;
+    if ((idx = malloc(ing->n * sizeof(*idx))) == NULL)
+        return -ENOMEM;
+    for (i = 0; i < ing->n; i++)
+        idx[i] = &ing->v[i];
+    qsort(idx, ing->n, sizeof(*idx), by_base);
+    for (i = 0; i < ing->n && rc == 0; i = j) {
+        for (j = i + 1; j < ing->n && strcmp(idx[j]->base, idx[i]->base) == 0;
+             j++)
+            ;
+        if (j - i > 1)
+            rc = resolve_group(ing->store, idx + i, j - i);
+    }
+    free(idx);
+    return rc;
+}
+
+/* ---- storing ---- */
+
+static int
+carries(const struct feed_item *it, const char *feed)
+{
+    size_t i;
+
+    if (strcmp(it->feed, feed) == 0)
+        return 1;
+    for (i = 0; i < it->nalso; i++)
+        if (strcmp(it->also[i], feed) == 0)
+            return 1;
+    return 0;
+}
+
+/* Stores a new version of old: fresh's content when this feed owns the
+ * entry and it changed, else old's with this feed added to its list. */
+static int
+store_version(struct ingest *ing, const struct feed_item *old,
+              const struct feed_item *fresh, int edited, int64_t now)
+{
+    const char **also = NULL;
+    struct feed_item v = edited ? *fresh : *old;
+    size_t n = old->nalso;
+    int rc;
+
+    v.feed = old->feed;
+    v.feed_title = old->feed_title;
+    v.feed_url = old->feed_url;
+    v.stored = old->stored;
+    v.changed = edited ? now : old->changed;
+    v.shared = old->shared || fresh->shared;
+    v.also = old->also;
+    v.nalso = old->nalso;
+    if (!carries(old, ing->feed)) {
+        if ((also = malloc((n + 1) * sizeof(*also))) == NULL)
+            return -ENOMEM;
+        if (n > 0)
+            memcpy(also, old->also, n * sizeof(*also));
+        also[n] = ing->feed;
+        v.also = also;
+        v.nalso = n + 1;
+    }
+    rc = store_add(ing->store, &v);
+    free(also);
+    return rc;
+}
+
+/* Puts one resolved entry where it belongs. Returns 1 when something was
+ * stored, 0 when nothing needed to be, or a negative errno. */
+static int
+store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
+{
+    struct feed_item *it = pe->item, *old;
+    uint64_t hash = 0;
+    int rc, edited;
+
+    rc = store_lookup(ing->store, it->id, &hash);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return (rc = store_add(ing->store, it)) == 0 ? 1 : rc;
+    /* The same as this feed had it last time: nothing to look at. */
+    if (hash == it->hash && known(ing, it->id) && !it->shared)
+        return 0;
+    if ((rc = stored_version(ing->store, it->id, &old)) == -ENOMEM)
+        return rc;
+    if (rc != 0) {
+        /* Seen, but no version: dropped by retention (or a record that
+         * no longer reads back), and it stays gone. */
+        return 0;
+    }
+    /* An ID once shared by different entries is kept only by the same
+     * entry: another one alone under it now is not its edit. */
+    if (old->shared && !same_entry(it, old) && strcmp(it->id, pe->base) == 0) {
+        free(old);
+        derive(pe, 0);
+        return store_entry(ing, pe, now);
+    }
+    /* Only the feed that brought an entry first edits it: two feeds that
+     * carry one article differently must not flip it back and forth. */
+    edited = hash != it->hash && strcmp(old->feed, ing->feed) == 0;
+    rc = 0;
+    if (edited || !carries(old, ing->feed) || (it->shared && !old->shared))
+        rc = (rc = store_version(ing, old, it, edited, now)) == 0 ? 1 : rc;
+    free(old);
+    return rc;
+}
+
+int
+ingest_finish(struct ingest *ing, int whole, int64_t now,
+              struct ingest_result *res)
+{
+    uint64_t *ids = NULL;
+    size_t i, n = 0;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if (ing->n == 0)
+        return 0;
+    if ((rc = resolve(ing)) != 0 ||
+        (whole && (ids = malloc(ing->n * sizeof(*ids))) == NULL)) {
+        batch_clear(ing);
+        return rc ? rc : -ENOMEM;
+    }
+    for (i = 0; i < ing->n; i++) {
+        struct ingest_entry *pe = &ing->v[i];
+        int seen;
+
+        if (pe->drop)
+            continue;
+        seen = store_lookup(ing->store, pe->item->id, NULL) == 1;
+        rc = store_entry(ing, pe, now);
+        if (rc < 0) {
+            if (++res->failed == 1) {
+                memcpy(res->failed_id, pe->item->id, sizeof(res->failed_id));
+                res->failed_rc = rc;
+            }
+            continue;
+        }
+        if (rc > 0)
+            ++*(seen ? &res->changed : &res->fresh);
+        if (ids)
+            ids[n++] = id_value(pe->item->id);
+    }
+    batch_clear(ing);
+    if (ids) {
+        qsort(ids, n, sizeof(*ids), u64_cmp);
+        free(ing->known);
+        ing->known = ids;
+        ing->nknown = n;
+    }
+    /* One commit per poll; the batch holds this poll's entries only. */
+    if (res->fresh + res->changed > 0 &&
+        (res->commit_rc = store_commit(ing->store)) != 0) {
+        /* Nothing of it is stored and its new IDs are unseen again:
+         * nothing may be taken as known either. */
+        res->lost = res->fresh + res->changed;
+        res->fresh = res->changed = 0;
+        free(ing->known);
+        ing->known = NULL;
+        ing->nknown = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,72 @@
+/* daemon/ingest.h - what one poll of one feed brought, decided and stored:
+ * each entry's stable ID, entries of one document that share an ID told
+ * apart, and each entry then new (stored), edited (stored again under its
+ * ID: an update, never a second entry), carried by one more feed (its list
+ * of feeds grows) or the same as before (nothing written); then one commit.
+ *
+ * No event loop, no network, no logging: the entries come in through
+ * ingest_add() and what happened comes back in struct ingest_result, for
+ * the caller to log. Uses only the feeds/ and store/ public APIs. */
+#ifndef FEEDD_INGEST_H
+#define FEEDD_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <regex.h>
+
+#include "feeds/id.h"
+#include "feeds/item.h"
+#include "store.h"
+
+/* One feed's ingest, from one poll to the next. Opaque. */
+struct ingest;
+
+/* For the feed named feed (its config name, borrowed: it must outlive the
+ * ingest), storing into s (borrowed likewise). rule is how its entries'
+ * IDs are made; id_re (borrowed, may be NULL) is the feed's id_pattern,
+ * tried first. NULL when out of memory. Free with ingest_free(). */
+struct ingest *ingest_new(struct store *s, const char *feed,
+                          enum feed_id_rule rule, const regex_t *id_re);
+/* Frees ing and the batch it holds (nothing of that batch is stored). */
+void ingest_free(struct ingest *ing);
+
+/* Adds a copy of e to the poll's batch, with its ID (by the feed's rule)
+ * and content hash. feed_title (the document's own title, may be NULL)
+ * and feed_url (where the feed is fetched from) are copied; now is when
+ * it is first stored, if it is new. 0 or -ENOMEM (the batch keeps what it
+ * had). */
+int ingest_add(struct ingest *ing, const struct feed_entry *e,
+               const char *feed_title, const char *feed_url, int64_t now);
+
+/* Entries in the batch, repeats included. */
+size_t ingest_pending(const struct ingest *ing);
+
+struct ingest_result {
+    size_t fresh;   /* new entries committed */
+    size_t changed; /* entries committed again: edited, or one more feed */
+    /* Entries that could not be stored (the others were): the first one's
+     * ID and negative errno; -EIO means store_error() says why. */
+    size_t failed;
+    char failed_id[FEED_ID_LEN + 1];
+    int failed_rc;
+    /* When the commit failed (store_commit()'s negative errno; store_error()
+     * says why): the entries it held, none of which is stored. fresh and
+     * changed are then 0. */
+    int commit_rc;
+    size_t lost;
+};
+
+/* Resolves the batch as a whole, stores what is new or changed and
+ * commits it (one write, one sync; no commit when nothing changed). whole
+ * says the document was read to its end without error: only then are its
+ * IDs remembered, so that at the next poll an entry that is the same as
+ * this time costs no read of the store. now is the time of any edit. The
+ * batch is emptied whatever happens.
+ * Returns 0 (then *res says what was stored and what failed, including a
+ * failed commit), or a negative errno when the batch could not be
+ * resolved at all (-ENOMEM): then nothing of it was stored. */
+int ingest_finish(struct ingest *ing, int whole, int64_t now,
+                  struct ingest_result *res);
+
+#endif

@@ -1,0 +1,596 @@
+/* daemon/poller.c - the polls of every feed (poller.h).
+ *
+ * One libuv timer per feed says when it is due. A due feed's response goes
+ * chunk by chunk from curl into its own parser, and each entry the parser
+ * hands out into the feed's ingest (ingest.h). When the response ends, the
+ * ingest resolves, stores and commits the batch; the feed's state is
+ * saved, its next poll armed, and the owner told. */
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "feeds/parse.h"
+#include "fetch.h"
+#include "ingest.h"
+#include "log.h"
+#include "poller.h"
+
+/* The largest response feedd reads; a feed larger than this is broken or
+ * hostile. */
+#define MAX_RESPONSE (32u << 20)
+/* Back-off after errors never waits longer than this; nor does the first
+ * poll of a failing feed after a restart. */
+#define MAX_BACKOFF ((int64_t)24 * 3600)
+#define FETCH_TIMEOUT_S 120
+
+/* One configured feed. */
+struct poller_feed {
+    struct poller *p;
+    const struct config_feed *cf;
+    uv_timer_t timer;
+    regex_t id_re; /* cf->id_pattern, compiled */
+    int have_re;
+    struct ingest *ing;
+    struct feed_parser *parser; /* while a poll is under way */
+    size_t entries;             /* handed out by the parser this poll */
+    int entry_rc;               /* why on_entry() stopped the parser */
+    int pushed;                 /* the parser has had bytes */
+    int busy;
+};
+
+struct poller {
+    uv_loop_t *loop;
+    struct store *store;
+    const struct config *cfg;
+    struct fetcher *fetcher;
+    struct poller_feed *feeds;
+    size_t nfeeds;
+    size_t open; /* handles not yet closed, the fetcher counted as one */
+    int once;
+    int closing;
+    poller_report_fn *report;
+    void *arg;
+};
+
+static int64_t
+now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ---- the entries ---- */
+
+static int
+on_entry(const struct feed_entry *e, void *arg)
+{
+    struct poller_feed *f = arg;
+
+    f->entries++;
+    f->entry_rc = ingest_add(f->ing, e, feed_parser_info(f->parser)->title,
+                             f->cf->location, now_s());
+    return f->entry_rc;
+}
+
+/* Why the parser failed: out of memory when on_entry() stopped it so. */
+static const char *
+parse_error(const struct poller_feed *f)
+{
+    if (f->entry_rc == -ENOMEM)
+        return "out of memory";
+    return feed_parser_error(f->parser);
+}
+
+/* The charset parameter of a Content-Type (RFC 9110 §8.3), into out;
+ * 0 when there is none. */
+static int
+content_type_charset(const char *ct, char *out, size_t size)
+{
+    const char *p = ct;
+    size_t n;
+
+    while (p && (p = strchr(p, ';')) != NULL) {
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncasecmp(p, "charset=", 8) != 0)
+            continue;
+        p += 8;
+        if (*p == '"')
+            p++;
+        n = strcspn(p, "\"; \t");
+        if (n == 0 || n >= size)
+            return 0;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+static int
+on_data(const char *p, size_t n, const char *content_type, const char *url,
+        const char **error, void *arg)
+{
+    struct poller_feed *f = arg;
+    char charset[64];
+
+    /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
+     * redirect, relative links are relative to where the feed is. */
+    if (!f->pushed &&
+        ((content_type_charset(content_type, charset, sizeof(charset)) &&
+          feed_parser_charset(f->parser, charset) != 0) ||
+         (url && strcmp(url, f->cf->location) != 0 &&
+          feed_parser_base(f->parser, url) != 0))) {
+        *error = "out of memory";
+        return -1;
+    }
+    f->pushed = 1;
+    if (feed_parser_push(f->parser, p, n, 0) != 0) {
+        *error = parse_error(f);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the schedule ---- */
+
+static void poll_feed(struct poller_feed *f);
+
+static void
+on_feed_timer(uv_timer_t *t)
+{
+    poll_feed(t->data);
+}
+
+/* Arms f's timer: 0, or -1 with the reason logged. */
+static int
+arm(struct poller_feed *f, uint64_t ms)
+{
+    int rc = uv_timer_start(&f->timer, on_feed_timer, ms, 0);
+
+    if (rc != 0) {
+        log_warnx("%s: cannot arm the timer of its next poll: %s", f->cf->name,
+                  uv_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Arms the feed's timer for its next poll: its interval, longer after
+ * consecutive errors (doubling, up to MAX_BACKOFF), with a little jitter
+ * so feeds with one interval do not all fire together. */
+static void
+schedule(struct poller_feed *f, int errors)
+{
+    int64_t delay = f->cf->interval;
+    struct store_feed_state st;
+    const struct store_feed_state *old;
+    uint64_t jitter;
+
+    if (f->p->once || f->p->closing)
+        return;
+    for (int i = 1; i < errors && delay < MAX_BACKOFF; i++)
+        delay *= 2;
+    if (errors > 0 && delay > MAX_BACKOFF)
+        delay = MAX_BACKOFF > f->cf->interval ? MAX_BACKOFF : f->cf->interval;
+    jitter = (uint64_t)delay * 1000 / 20; /* up to 5% */
+    jitter = jitter ? (uint64_t)rand() % jitter : 0;
+    if (arm(f, (uint64_t)delay * 1000 + jitter) != 0)
+        return;
+    old = store_feed_state_get(f->p->store, f->cf->name);
+    if (old) {
+        st = *old;
+        st.next_poll = now_s() + delay;
+        if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
+            log_warnx("%s: out of memory", f->cf->name);
+    }
+}
+
+/* The first poll of feed i: when the last run set a next poll still in
+ * the future, then (a restart is no reason to poll early); otherwise
+ * soon, staggered so a long list does not start all at once. */
+static uint64_t
+first_delay(const struct poller *p, size_t i)
+{
+    const struct config_feed *cf = p->feeds[i].cf;
+    const struct store_feed_state *st =
+        store_feed_state_get(p->store, cf->name);
+    int64_t now = now_s();
+
+    if (st && st->next_poll != FEED_TIME_NONE && st->next_poll > now) {
+        int64_t wait = st->next_poll - now;
+        /* A failing feed keeps its back-off across restarts: a restart
+         * loop must not hammer the servers back-off protects. */
+        int64_t cap = st->errors > 0 ? MAX_BACKOFF : cf->interval;
+
+        if (wait > cap)
+            wait = cap;
+        return (uint64_t)wait * 1000;
+    }
+    return (uint64_t)(i % 64) * 100;
+}
+
+/* ---- the end of a poll ---- */
+
+static void
+poll_end(struct poller_feed *f)
+{
+    feed_parser_free(f->parser);
+    f->parser = NULL;
+    f->busy = 0;
+}
+
+static void
+save_state(struct poller *p)
+{
+    int rc;
+
+    if ((rc = store_feed_state_save(p->store)) != 0) {
+        errno = -rc;
+        log_warn("feeds.state: cannot save");
+    }
+}
+
+/* Resolves and stores what the poll brought. Returns NULL, or the poll's
+ * error when its entries could not all be stored (in what, when it is
+ * made up); *res says what was stored. */
+static const char *
+ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
+       size_t size)
+{
+    const char *name = f->cf->name;
+    int rc;
+
+    if ((rc = ingest_finish(f->ing, whole, now_s(), res)) != 0) {
+        if (rc == -ENOMEM) {
+            log_warnx("%s: cannot store its entries: out of memory", name);
+            return "out of memory";
+        }
+        errno = -rc;
+        log_warn("%s: cannot store its entries", name);
+        return "the store could not take its entries";
+    }
+    if (res->failed > 0)
+        log_warnx("%s: cannot store entry %s: %s", name, res->failed_id,
+                  res->failed_rc == -EIO      ? store_error(f->p->store)
+                  : res->failed_rc == -ENOMEM ? "out of memory"
+                                              : strerror(-res->failed_rc));
+    if (res->commit_rc != 0) {
+        /* Nothing of it is stored and its new IDs are unseen again:
+         * without validators, the next poll brings it all back. */
+        log_warnx("%s: cannot store %zu entries: %s", name, res->lost,
+                  store_error(f->p->store));
+        return "the store could not save its entries";
+    }
+    if (res->failed > 0) {
+        snprintf(what, size, "%zu entr%s could not be stored", res->failed,
+                 res->failed == 1 ? "y" : "ies");
+        return what;
+    }
+    return NULL;
+}
+
+/* The poll of f ended, well or not: finish the parse, store what it
+ * brought, record the feed's state, schedule the next poll and report. */
+static void
+on_done(const struct fetch_result *r, void *arg)
+{
+    struct poller_feed *f = arg;
+    struct poller *p = f->p;
+    const struct store_feed_state *old;
+    struct store_feed_state st;
+    struct poller_report rep;
+    struct ingest_result res;
+    const char *error = r->error, *failed;
+    char msg[512], what[64];
+    int whole;
+
+    /* The end of the document: no more bytes ("" rather than NULL, which
+     * the byte layer would hand to memcpy). */
+    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
+        error = parse_error(f);
+    /* Entries parsed before an error are kept, as on a clean end. */
+    whole = error == NULL && r->ok && !r->not_modified;
+    if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL)
+        error = failed;
+    /* A failed commit is the poll's failure, cancelled or not, and not
+     * the server's. */
+    if (res.commit_rc != 0)
+        r = NULL;
+    if (r && r->cancelled) {
+        poll_end(f);
+        return;
+    }
+    memset(&st, 0, sizeof(st));
+    if ((old = store_feed_state_get(p->store, f->cf->name)) != NULL)
+        st = *old;
+    else
+        st.next_poll = FEED_TIME_NONE;
+    st.last_poll = now_s();
+    if (feed_parser_info(f->parser)->bad_dates > 0) {
+        const struct feed_info *fi = feed_parser_info(f->parser);
+
+        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
+                  f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
+                  fi->bad_date ? fi->bad_date : "");
+    }
+    if (error == NULL) {
+        st.errors = 0;
+        st.last_error = NULL;
+        /* Validators are kept only from a whole, clean response: after a
+         * failure the next poll must fetch everything again. */
+        if (!r->not_modified) {
+            st.etag = (char *)r->etag;
+            st.last_modified = (char *)r->last_modified;
+        }
+        if (r->not_modified)
+            log_debug("%s: not modified", f->cf->name);
+        else if (res.fresh + res.changed > 0)
+            log_info("%s: %zu new, %zu updated (%zu in the feed)", f->cf->name,
+                     res.fresh, res.changed, f->entries);
+        else
+            log_debug("%s: no new entries (%zu)", f->cf->name, f->entries);
+    } else {
+        st.errors++;
+        if (r && r->status >= 400)
+            snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
+        else if (f->entries > 0)
+            snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
+                     f->entries, f->entries == 1 ? "y" : "ies");
+        else
+            snprintf(msg, sizeof(msg), "%s", error);
+        st.last_error = msg;
+        st.etag = NULL;
+        st.last_modified = NULL;
+        log_warnx("%s: %s", f->cf->name, msg);
+    }
+    if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
+        log_warnx("%s: out of memory", f->cf->name);
+    poll_end(f);
+    schedule(f, st.errors);
+    save_state(p);
+    rep.feed = f->cf->name;
+    rep.fresh = res.fresh;
+    rep.changed = res.changed;
+    rep.active = poller_active(p);
+    p->report(&rep, p->arg);
+}
+
+/* A poll that could not even start: an error like any other, recorded
+ * and backed off from. */
+static void
+poll_failed(struct poller_feed *f, const char *why)
+{
+    const struct store_feed_state *old =
+        store_feed_state_get(f->p->store, f->cf->name);
+    struct store_feed_state st;
+
+    log_warnx("%s: %s", f->cf->name, why);
+    memset(&st, 0, sizeof(st));
+    if (old)
+        st = *old;
+    else
+        st.next_poll = FEED_TIME_NONE;
+    st.last_poll = now_s();
+    st.errors++;
+    st.last_error = (char *)why;
+    if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
+        log_warnx("%s: out of memory", f->cf->name);
+    poll_end(f);
+    schedule(f, st.errors);
+}
+
+static void
+poll_feed(struct poller_feed *f)
+{
+    struct poller *p = f->p;
+    const struct store_feed_state *st;
+    struct feed_limits lim;
+    struct fetch_req req;
+    int rc;
+
+    if (f->busy || p->closing)
+        return;
+    feed_limits_default(&lim);
+    f->entries = 0;
+    f->entry_rc = 0;
+    f->pushed = 0;
+    if ((f->parser = feed_parser_new(&lim, f->cf->location, on_entry, f)) ==
+        NULL) {
+        poll_failed(f, "out of memory");
+        return;
+    }
+    st = store_feed_state_get(p->store, f->cf->name);
+    memset(&req, 0, sizeof(req));
+    req.url = f->cf->location;
+    req.etag = st ? st->etag : NULL;
+    req.last_modified = st ? st->last_modified : NULL;
+    req.max_bytes = MAX_RESPONSE;
+    req.timeout_s = FETCH_TIMEOUT_S;
+    req.on_data = on_data;
+    req.on_done = on_done;
+    req.arg = f;
+    if ((rc = fetcher_start(p->fetcher, &req)) != 0) {
+        char why[128];
+
+        snprintf(why, sizeof(why), "cannot start the fetch: %s",
+                 rc == -ENOMEM ? "out of memory" : strerror(-rc));
+        poll_failed(f, why);
+        return;
+    }
+    f->busy = 1;
+}
+
+/* ---- start and end ---- */
+
+static enum feed_id_rule
+id_rule(enum config_id_rule r)
+{
+    switch (r) {
+    case CONFIG_ID_SLUG:
+        return FEED_ID_SLUG;
+    case CONFIG_ID_GUID:
+        return FEED_ID_GUID;
+    case CONFIG_ID_LINK:
+        return FEED_ID_LINK;
+    case CONFIG_ID_CONTENT:
+        return FEED_ID_CONTENT;
+    default:
+        return FEED_ID_AUTO;
+    }
+}
+
+static void
+poller_free(struct poller *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nfeeds; i++) {
+        struct poller_feed *f = &p->feeds[i];
+
+        if (f->have_re)
+            regfree(&f->id_re);
+        feed_parser_free(f->parser);
+        ingest_free(f->ing);
+    }
+    free(p->feeds);
+    free(p);
+}
+
+/* One handle of p is closed; the last one frees p. */
+static void
+closed(struct poller *p)
+{
+    if (--p->open == 0)
+        poller_free(p);
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+    struct poller_feed *f = h->data;
+
+    closed(f->p);
+}
+
+static void
+on_fetcher_closed(void *arg)
+{
+    closed(arg);
+}
+
+void
+poller_close(struct poller *p)
+{
+    size_t i;
+
+    p->closing = 1;
+    /* One count for this call, so that nothing frees p before its end. */
+    p->open++;
+    for (i = 0; i < p->nfeeds; i++)
+        if (p->feeds[i].timer.data != NULL) {
+            (void)uv_timer_stop(&p->feeds[i].timer);
+            uv_close((uv_handle_t *)&p->feeds[i].timer, on_timer_closed);
+        }
+    /* Cancelled polls store what they parsed, as finished ones do. */
+    if (p->fetcher != NULL) {
+        fetcher_close(p->fetcher, on_fetcher_closed, p);
+        p->fetcher = NULL;
+    }
+    closed(p);
+}
+
+static int
+feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
+{
+    int rc;
+
+    f->p = p;
+    f->cf = cf;
+    if ((rc = uv_timer_init(p->loop, &f->timer)) != 0) {
+        log_warnx("%s: cannot make its timer: %s", cf->name, uv_strerror(rc));
+        return -1;
+    }
+    f->timer.data = f;
+    p->open++;
+    if (cf->id_pattern) {
+        if (regcomp(&f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
+            log_warnx("%s: id_pattern does not compile", cf->name);
+            return -1;
+        }
+        f->have_re = 1;
+    }
+    f->ing = ingest_new(p->store, cf->name, id_rule(cf->id_rule),
+                        f->have_re ? &f->id_re : NULL);
+    if (f->ing == NULL) {
+        log_warnx("%s: out of memory", cf->name);
+        return -1;
+    }
+    return 0;
+}
+
+struct poller *
+poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
+           poller_report_fn *report, void *arg)
+{
+    struct poller *p = calloc(1, sizeof(*p));
+    char err[256];
+    size_t i;
+
+    if (p == NULL) {
+        log_warnx("out of memory");
+        return NULL;
+    }
+    p->loop = loop;
+    p->store = s;
+    p->cfg = cfg;
+    p->once = once;
+    p->report = report;
+    p->arg = arg;
+    p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->feeds));
+    if (p->feeds == NULL) {
+        log_warnx("out of memory");
+        free(p);
+        return NULL;
+    }
+    p->fetcher =
+        fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
+    if (p->fetcher == NULL) {
+        log_warnx("%s", err);
+        poller_close(p);
+        return NULL;
+    }
+    p->open++;
+    for (i = 0; i < cfg->nfeeds; i++) {
+        p->nfeeds = i + 1;
+        if (feed_init(p, &p->feeds[i], &cfg->feeds[i]) != 0) {
+            poller_close(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+int
+poller_start(struct poller *p)
+{
+    size_t i;
+
+    for (i = 0; i < p->nfeeds; i++) {
+        if (p->once)
+            poll_feed(&p->feeds[i]);
+        else if (arm(&p->feeds[i], first_delay(p, i)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+size_t
+poller_active(const struct poller *p)
+{
+    return p->fetcher ? fetcher_active(p->fetcher) : 0;
+}

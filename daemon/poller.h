@@ -1,0 +1,58 @@
+/* daemon/poller.h - when each feed is polled, and each poll: a timer per
+ * feed, the schedule and the back-off after errors, the fetch, the bytes
+ * into the feed's parser and its entries into its ingest (ingest.h), the
+ * feed's state in the store. A finished poll is reported through the
+ * callback its owner set; the poller calls nothing else above it.
+ * Internal to daemon/; runs on the caller's libuv loop. */
+#ifndef FEEDD_POLLER_H
+#define FEEDD_POLLER_H
+
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "store.h"
+
+struct poller;
+
+/* What one finished poll brought. */
+struct poller_report {
+    const char *feed; /* its config name */
+    size_t fresh;     /* new entries committed */
+    size_t changed;   /* entries committed again (edited, one more feed) */
+    size_t active;    /* polls still under way, this one not counted */
+};
+
+/* Called from the loop after each poll that ran to its end, well or not
+ * (not for those poller_close() cancels), once its entries are committed
+ * and the feed's state is saved. The report is borrowed for the call. */
+typedef void poller_report_fn(const struct poller_report *, void *arg);
+
+/* A poller for the feeds of cfg (borrowed: cfg must outlive it), on loop,
+ * storing into s (borrowed likewise), with cfg's caps on connections.
+ * With once set, each feed is polled once by poller_start() and never
+ * scheduled again. NULL on failure, with the reason logged (libcurl or
+ * libuv failed, an id_pattern does not compile, out of memory); the loop
+ * may then hold closing handles, so it must run before uv_loop_close().
+ * Ended by poller_close(). */
+struct poller *poller_new(uv_loop_t *loop, struct store *s,
+                          const struct config *cfg, int once,
+                          poller_report_fn *report, void *arg);
+
+/* Polls every feed now (once), or arms each feed's first poll: when the
+ * last run set a next poll still in the future, then (capped by the
+ * feed's interval, or by the longest back-off for a failing feed);
+ * otherwise soon, staggered. 0, or -1 with the reason logged. */
+int poller_start(struct poller *);
+
+/* Polls started and not yet done. */
+size_t poller_active(const struct poller *);
+
+/* Ends the poller: no poll starts after this; polls under way are
+ * cancelled and store what they had parsed (not reported); every handle
+ * is closed, and the poller frees itself from the loop once they are.
+ * It must not be used after this call. Call it exactly once. */
+void poller_close(struct poller *);
+
+#endif

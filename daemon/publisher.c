@@ -1,0 +1,237 @@
+/* daemon/publisher.c - the merged outputs (publisher.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "feeds/buf.h"
+#include "feeds/write.h"
+#include "log.h"
+#include "publisher.h"
+
+/* How long after a poll brings news the outputs are rewritten: polls that
+ * end close together share one rewrite. */
+#define PUBLISH_DELAY_MS 500
+#define ATOM_TYPE "application/atom+xml; charset=utf-8"
+
+struct publisher {
+    struct store *store;
+    const struct config *cfg;
+    struct httpd *httpd;
+    uv_timer_t timer;
+    char *path;                /* state_dir/public/feed.atom */
+    struct feed_buf published; /* the last feed.atom written */
+    int served;                /* the HTTP server has it */
+    int closing;
+};
+
+struct collect {
+    struct feed_item **items;
+    size_t n, cap;
+};
+
+/* store_recent() lends each item only for the call: keep a copy. */
+static int
+collect_item(const struct feed_item *it, void *arg)
+{
+    struct collect *c = arg;
+
+    if (c->n == c->cap)
+        return -ENOMEM;
+    if ((c->items[c->n] = feed_item_copy(it)) == NULL)
+        return -ENOMEM;
+    c->n++;
+    return 0;
+}
+
+/* The merged feed of items into out: 0 or -ENOMEM. */
+static int
+render(const struct publisher *pub, struct feed_item *items, size_t n,
+       struct feed_buf *out)
+{
+    const char *host = pub->cfg->listen_host;
+    struct feed_meta meta;
+    char self[300];
+    size_t i;
+
+    snprintf(self, sizeof(self), "http://%s%s%s:%d/feed.atom",
+             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+             pub->cfg->listen_port);
+    meta.title = pub->cfg->title;
+    meta.self_url = self;
+    meta.id = self;
+    /* From the entries alone, so that the same entries make the same
+     * bytes (and an empty river a fixed date). */
+    meta.updated = n ? feed_item_date(&items[0]) : 0;
+    for (i = 0; i < n; i++) {
+        int64_t t = feed_item_date(&items[i]);
+
+        if (items[i].changed != FEED_TIME_NONE && items[i].changed > t)
+            t = items[i].changed;
+        if (t > meta.updated)
+            meta.updated = t;
+    }
+    return feed_write_atom(out, &meta, items, n) != 0 ? -ENOMEM : 0;
+}
+
+static int
+serve(struct publisher *pub, const struct feed_buf *b)
+{
+    int rc;
+
+    if (pub->httpd == NULL)
+        return 0;
+    rc = httpd_set(pub->httpd, "/feed.atom", ATOM_TYPE, b->data, b->len,
+                   (int64_t)time(NULL));
+    if (rc == 0)
+        pub->served = 1;
+    return rc;
+}
+
+int
+publisher_publish(struct publisher *pub)
+{
+    struct collect c;
+    struct feed_item *items;
+    struct feed_buf out;
+    size_t i, n = pub->cfg->max_items;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    feed_buf_init(&out, 0);
+    c.cap = n;
+    c.items = calloc(n ? n : 1, sizeof(*c.items));
+    items = calloc(n ? n : 1, sizeof(*items));
+    if (c.items == NULL || items == NULL) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    if ((rc = store_recent(pub->store, n, collect_item, &c)) != 0)
+        goto fail;
+    for (i = 0; i < c.n; i++)
+        items[i] = *c.items[i];
+    if ((rc = render(pub, items, c.n, &out)) != 0)
+        goto fail;
+    /* Unchanged bytes: no write, and readers' validators stay valid; a
+     * restart with the same entries serves what is there. */
+    if (pub->published.data && out.len == pub->published.len &&
+        memcmp(out.data, pub->published.data, out.len) == 0) {
+        if (!pub->served && (rc = serve(pub, &out)) != 0)
+            goto fail;
+        goto out;
+    }
+    if ((rc = store_file_replace(pub->path, out.data, out.len)) != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", pub->path);
+        goto out;
+    }
+    if ((rc = serve(pub, &out)) != 0)
+        goto fail;
+    log_debug("publish: %zu entries in feed.atom", c.n);
+    feed_buf_free(&pub->published);
+    pub->published = out;
+    feed_buf_init(&out, 0);
+    goto out;
+fail:
+    if (rc == -ENOMEM) {
+        log_warnx("publish: out of memory");
+    } else {
+        errno = -rc;
+        log_warn("publish");
+    }
+out:
+    for (i = 0; i < c.n; i++)
+        free(c.items[i]);
+    free(c.items);
+    free(items);
+    feed_buf_free(&out);
+    return rc;
+}
+
+/* The feed.atom a previous run wrote, if any, as the last one written. */
+static void
+load(struct publisher *pub)
+{
+    char buf[65536];
+    FILE *fp;
+    size_t got;
+
+    if ((fp = fopen(pub->path, "rb")) == NULL)
+        return;
+    while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+        if (feed_buf_append(&pub->published, buf, got) != 0) {
+            feed_buf_free(&pub->published);
+            break;
+        }
+    fclose(fp);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+    (void)publisher_publish(t->data);
+}
+
+void
+publisher_soon(struct publisher *pub)
+{
+    int rc;
+
+    if (pub->closing || uv_is_active((uv_handle_t *)&pub->timer))
+        return;
+    if ((rc = uv_timer_start(&pub->timer, on_timer, PUBLISH_DELAY_MS, 0)) !=
+        0) {
+        log_warnx("publish: cannot arm its timer (%s): publishing now",
+                  uv_strerror(rc));
+        (void)publisher_publish(pub);
+    }
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+    struct publisher *pub = h->data;
+
+    feed_buf_free(&pub->published);
+    free(pub->path);
+    free(pub);
+}
+
+void
+publisher_close(struct publisher *pub)
+{
+    pub->closing = 1;
+    (void)uv_timer_stop(&pub->timer);
+    uv_close((uv_handle_t *)&pub->timer, on_closed);
+}
+
+struct publisher *
+publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
+              struct httpd *httpd)
+{
+    static const char tail[] = "/public/feed.atom";
+    struct publisher *pub = calloc(1, sizeof(*pub));
+    size_t n = strlen(cfg->state_dir) + sizeof(tail);
+    int rc;
+
+    if (pub == NULL || (pub->path = malloc(n)) == NULL) {
+        log_warnx("out of memory");
+        free(pub);
+        return NULL;
+    }
+    snprintf(pub->path, n, "%s%s", cfg->state_dir, tail);
+    pub->store = s;
+    pub->cfg = cfg;
+    pub->httpd = httpd;
+    feed_buf_init(&pub->published, 0);
+    if ((rc = uv_timer_init(loop, &pub->timer)) != 0) {
+        log_warnx("publish: cannot make its timer: %s", uv_strerror(rc));
+        free(pub->path);
+        free(pub);
+        return NULL;
+    }
+    pub->timer.data = pub;
+    load(pub);
+    return pub;
+}

@@ -1,0 +1,38 @@
+/* daemon/publisher.h - the merged outputs: the newest max_items entries of
+ * every feed as state_dir/public/feed.atom (written atomically, and only
+ * when its bytes change, so that readers' validators stay valid) and
+ * handed to the HTTP server. Publishes when its owner says so, at once or
+ * a little later. Internal to daemon/; runs on the caller's libuv loop. */
+#ifndef FEEDD_PUBLISHER_H
+#define FEEDD_PUBLISHER_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "httpd.h"
+#include "store.h"
+
+struct publisher;
+
+/* A publisher of the entries of s, as cfg says (title, max_items, the
+ * listen address for the feed's own URL, state_dir/public/), serving them
+ * through httpd when it is not NULL. All three are borrowed and must
+ * outlive it. Reads the feed.atom a previous run wrote, so that the same
+ * bytes are not written again. NULL on failure, logged (out of memory,
+ * libuv). Ended by publisher_close(). */
+struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
+                                const struct config *cfg, struct httpd *httpd);
+
+/* Writes feed.atom now (when its bytes changed) and hands it to the HTTP
+ * server. 0, or a negative errno (logged). */
+int publisher_publish(struct publisher *);
+
+/* publisher_publish() a little later: polls that end together share one.
+ * Does nothing once the publisher is closing. */
+void publisher_soon(struct publisher *);
+
+/* Stops its timer and closes its handle; the publisher frees itself from
+ * the loop once it is closed. It must not be used after this call. */
+void publisher_close(struct publisher *);
+
+#endif
