@@ -17,7 +17,7 @@ reason. Fails (exit 1), one line per problem, when
     VALUE),
   - a listed disagreement no longer occurs (STALE: the entry must go),
   - a listed file is not in the reference,
-  - feedd crashes, exits above 1, or hangs on any file.
+  - feedd crashes, exits above 1, hangs, or a sanitizer reports.
 Exits 77 (skipped) when the corpus is not there. --update prints the new
 disagreements as TSV lines with the reason "TODO", to be written by hand.
 """
@@ -76,10 +76,12 @@ def run_feedd(feedd, corpus, files):
         except subprocess.TimeoutExpired:
             sys.exit("corpus: feedd parse hung on files %d..%d (%s ...)"
                      % (i, i + len(batch) - 1, batch[0]))
-        if p.returncode < 0 or p.returncode > 1:
+        err = p.stderr.decode(errors="replace")
+        # A sanitizer report exits 1, as a parse error does: look for it.
+        if (p.returncode < 0 or p.returncode > 1 or "Sanitizer" in err or
+                "runtime error:" in err):
             sys.exit("corpus: feedd parse exited %d on files %d..%d:\n%s"
-                     % (p.returncode, i, i + len(batch) - 1,
-                        p.stderr.decode(errors="replace")[-2000:]))
+                     % (p.returncode, i, i + len(batch) - 1, err[-4000:]))
         for line in p.stdout.decode("utf-8").splitlines():
             o = json.loads(line)
             if "format" in o:
