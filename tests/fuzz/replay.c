@@ -31,13 +31,15 @@ replay_file(const char *path, struct tally *t)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *data = NULL, *p;
-    size_t n = 0, cap = 0, r;
+    size_t n = 0, cap = 0;
 
     if (f == NULL) {
         fprintf(stderr, "fuzz_replay: %s: %s\n", path, strerror(errno));
         return -1;
     }
     for (;;) {
+        size_t r;
+
         if (n == cap) {
             cap = cap ? cap * 2 : 65536;
             if ((p = realloc(data, cap)) == NULL) {
@@ -112,7 +114,7 @@ replay_dir(const char *path, struct tally *t)
     closedir(d);
     if (rc != 0)
         fprintf(stderr, "fuzz_replay: %s: out of memory\n", path);
-    else
+    else if (n > 1)
         qsort(names, n, sizeof *names, name_cmp);
     for (i = 0; i < n; i++) {
         if (rc == 0 && replay_path(names[i], t) != 0)
