@@ -8,12 +8,14 @@
  * string that is not terminated, and computes the entry's stable ID under
  * every rule.
  *
- * feeds.h says chunks may split anywhere, so the two parses must agree: the
- * same number of entries, the same error code, the same entries (a digest
- * of their fields). When they do not, the target prints both and aborts.
- * The one legitimate disagreement is FEED_E_LIMIT on max_bytes, which
- * refuses the whole push before parsing any of it; with the default 32 MiB
- * cap no fuzz input is that large. */
+ * feeds/parse.h says chunks may split anywhere, so the two parses must
+ * agree: the same number of entries, the same error code, the same entries
+ * (a digest of their fields). When they do not, the target prints both
+ * and aborts. The one legitimate disagreement is FEED_E_LIMIT on
+ * max_bytes, which refuses the whole push before parsing any of it; with
+ * the default 32 MiB cap and the -max_len of tests/fuzz/README.md (16 MiB)
+ * no fuzz input is that large. tests/fuzz/replay.c runs this target
+ * without libFuzzer. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

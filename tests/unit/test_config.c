@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "linear.h"
 
 #define NAME "feedd.conf"
 #define DIR "/etc/feedd"
@@ -451,8 +452,7 @@ test_errors_feeds(void **state)
               "content)")},
         {"feed a http://a.example/ id_pattern (a)(b)\n",
          E(1, "feed \"a\": id_pattern \"(a)(b)\" has more than one group")},
-        {"keep 1x\n",
-         E(1, "bad keep \"1x\" " DURATION_HINT " or forever")},
+        {"keep 1x\n", E(1, "bad keep \"1x\" " DURATION_HINT " or forever")},
         {"keep_items -1\n",
          E(1, "bad keep_items \"-1\" (a number from 0 to 100000000)")},
         {"feed a http://a.example/ interval\n",
@@ -471,6 +471,13 @@ test_errors_feeds(void **state)
          E(1, "feed \"a\": bad tags \"a b\" " TAGS_HINT)},
         {"feed a http://a.example/ tags x,y,x\n",
          E(1, "feed \"a\": tag \"x\" given twice")},
+        /* The first fault in list order is the one reported. */
+        {"feed a http://a.example/ tags b,a,a,b\n",
+         E(1, "feed \"a\": tag \"a\" given twice")},
+        {"feed a http://a.example/ tags x,y,x,b!d\n",
+         E(1, "feed \"a\": tag \"x\" given twice")},
+        {"feed a http://a.example/ tags x,b!d,x\n",
+         E(1, "feed \"a\": bad tags \"x,b!d,x\" " TAGS_HINT)},
         {"feed a http://a.example/\nfeed b http://b.example/\n"
          "feed a http://c.example/\n",
          E(3, "feed \"a\" given twice (first on line 1)")},
@@ -805,6 +812,97 @@ test_load_errors(void **state)
     rmdir(tmpl);
 }
 
+/* Appends the name of number i in letters (base 26, at least 3 letters). */
+static char *
+put_name(char *o, size_t i)
+{
+    for (int k = 0; k < 3 || i > 0; k++, i /= 26)
+        *o++ = (char)('a' + i % 26);
+    return o;
+}
+
+/* 32 feed lines of n tags each (n at most 2000, so that a line fits). */
+static void
+run_many_tags(size_t n, void *arg)
+{
+    size_t lines = 32, cap = lines * (n * 4 + 64), i, j;
+    char *text = malloc(cap), *o = text, *errors = NULL;
+    struct config *cfg;
+
+    (void)arg;
+    assert_non_null(text);
+    for (i = 0; i < lines; i++) {
+        o += sprintf(o, "feed f%zu http://h.example/%zu tags ", i, i);
+        for (j = 0; j < n; j++) {
+            o = put_name(o, j);
+            *o++ = j + 1 < n ? ',' : '\n';
+        }
+    }
+    cfg = config_parse(text, (size_t)(o - text), NAME, DIR, &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->feeds[0].ntags, n);
+    config_free(cfg);
+    free(text);
+}
+
+/* n feed lines: the duplicate checks sort rather than compare pairs. */
+static void
+run_many_feeds(size_t n, void *arg)
+{
+    char *text = malloc(n * 48 + 1), *o = text, *errors = NULL;
+    struct config *cfg;
+    size_t i;
+
+    (void)arg;
+    assert_non_null(text);
+    for (i = 0; i < n; i++)
+        o += sprintf(o, "feed f%zu http://h.example/%zu\n", i, i);
+    cfg = config_parse(text, (size_t)(o - text), NAME, DIR, &errors);
+    assert_null(errors);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->nfeeds, n);
+    config_free(cfg);
+    free(text);
+}
+
+/* Hostile lines: a 8 KB line of quotes and escapes, one of '#', one of
+ * spaces; each with its error. n lines of each. */
+static void
+run_hostile_lines(size_t n, void *arg)
+{
+    size_t len = 8000, i, j;
+    char *text = malloc(n * 3 * (len + 16) + 1), *o = text, *errors = NULL;
+
+    (void)arg;
+    assert_non_null(text);
+    for (i = 0; i < n; i++) {
+        o += sprintf(o, "title \"");
+        for (j = 0; j < len / 2; j++, o += 2)
+            memcpy(o, "\\\"", 2);
+        o += sprintf(o, "\n#");
+        memset(o, '#', len);
+        o += len;
+        o += sprintf(o, "\nx");
+        memset(o, ' ', len);
+        o += len;
+        *o++ = '\n';
+    }
+    assert_null(config_parse(text, (size_t)(o - text), NAME, DIR, &errors));
+    assert_non_null(errors);
+    free(errors);
+    free(text);
+}
+
+static void
+test_linear(void **state)
+{
+    (void)state;
+    assert_linear("config tags per line", run_many_tags, NULL, 500, 500);
+    assert_linear("config feed lines", run_many_feeds, NULL, 1000, 1 << 16);
+    assert_linear("config hostile lines", run_hostile_lines, NULL, 4, 256);
+}
+
 int
 main(void)
 {
@@ -826,6 +924,7 @@ main(void)
         cmocka_unit_test(test_parse_dir),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
