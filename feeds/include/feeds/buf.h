@@ -44,7 +44,8 @@ feed_buf_append(struct feed_buf *b, const void *p, size_t n)
         if (rc != 0)
             return rc;
     }
-    memcpy(b->data + b->len, p, n);
+    if (n > 0) /* p may be NULL then, which memcpy does not allow */
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
