@@ -3,6 +3,7 @@
  * and for comparing feedd's parser with others. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ struct parse_ctx {
     struct feed_parser *parser;
     struct feed_buf line;
     struct feed_buf out; /* what goes to stdout, written in big pieces */
-    char *whole; /* the file, when it is read whole */
+    char *whole;         /* the file, when it is read whole */
     size_t whole_len, whole_cap;
     int failed;
 };
@@ -251,9 +252,10 @@ parse_file(const char *path, const char *charset, size_t chunk,
     feed_buf_reset(&c->line);
     if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
         feed_buf_json(&c->line, path) == 0 &&
-        feed_buf_printf(&c->line, ",\"format\":\"%s\",\"entries\":%zu,"
-                                  "\"encoding\":\"%s\",\"bad_dates\":%zu,"
-                                  "\"error\":",
+        feed_buf_printf(&c->line,
+                        ",\"format\":\"%s\",\"entries\":%zu,"
+                        "\"encoding\":\"%s\",\"bad_dates\":%zu,"
+                        "\"error\":",
                         feed_format_name(feed_parser_info(c->parser)->format),
                         feed_parser_entries(c->parser),
                         feed_parser_info(c->parser)->encoding
@@ -268,40 +270,81 @@ parse_file(const char *path, const char *charset, size_t chunk,
     return err ? -1 : 0;
 }
 
+static const char cmd_parse_usage[] =
+    "usage: feedd parse [--charset NAME] [--chunk BYTES] FILE...\n";
+
+/* --chunk's value: 1 to 1 GiB. 0, or -1 when s is not one. */
+static int
+cmd_parse_chunk(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v == 0 || v > (1u << 30))
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
 int
 cmd_parse(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"charset", required_argument, NULL, 'c'},
+        {"chunk", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     struct parse_ctx c;
     const char *charset = NULL;
     size_t chunk = 0;
-    int i, failed = 0, files = 0;
+    int i, opt, failed = 0;
 
+    opterr = 0; /* our messages, one line each */
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            charset = optarg;
+            break;
+        case 'k':
+            if (cmd_parse_chunk(optarg, &chunk) != 0) {
+                fprintf(stderr,
+                        "feedd parse: --chunk wants a number of "
+                        "bytes from 1 to 1073741824, not \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            fputs(cmd_parse_usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "feedd parse: %s needs a value\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            if (optopt != 0)
+                fprintf(stderr, "feedd parse: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "feedd parse: unknown option %s\n",
+                        argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fputs(cmd_parse_usage, stderr);
+        return 2;
+    }
     memset(&c, 0, sizeof(c));
     feed_buf_init(&c.line, 0);
     feed_buf_init(&c.out, 0);
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc) {
-            charset = argv[++i];
-            continue;
-        }
-        if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
-            char *end;
-            unsigned long long v = strtoull(argv[++i], &end, 10);
-
-            if (*end != '\0' || v == 0 || v > (1u << 30) ||
-                argv[i][0] == '-') {
-                fprintf(stderr, "feedd: --chunk wants a number of bytes "
-                                "from 1 to 1073741824, not \"%s\"\n",
-                        argv[i]);
-                return 2;
-            }
-            chunk = (size_t)v;
-            continue;
-        }
-        files++;
+    for (i = optind; i < argc; i++)
         if (parse_file(argv[i], charset, chunk, &c) != 0)
             failed = 1;
-    }
     if (out_flush(&c) != 0) {
         fprintf(stderr, "feedd: cannot write the output: %s\n",
                 strerror(errno));
@@ -311,10 +354,5 @@ cmd_parse(int argc, char **argv)
     feed_buf_free(&c.line);
     feed_buf_free(&c.out);
     free(c.whole);
-    if (files == 0) {
-        fprintf(stderr, "usage: feedd parse [--charset NAME] [--chunk BYTES] "
-                        "FILE...\n");
-        return 2;
-    }
     return failed;
 }
