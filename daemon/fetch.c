@@ -386,15 +386,16 @@ fetch_multi_setup(struct fetcher *f, long parallel, long per_host,
     CURLM *m = f->multi;
     CURLMcode rc;
 
-#define SET(o, v) FETCH_SET(curl_multi_setopt, m, o, v, name)
-    if ((rc = SET(CURLMOPT_SOCKETFUNCTION, on_socket)) != CURLM_OK ||
-        (rc = SET(CURLMOPT_SOCKETDATA, f)) != CURLM_OK ||
-        (rc = SET(CURLMOPT_TIMERFUNCTION, on_timer)) != CURLM_OK ||
-        (rc = SET(CURLMOPT_TIMERDATA, f)) != CURLM_OK ||
-        (rc = SET(CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel)) != CURLM_OK ||
-        (rc = SET(CURLMOPT_MAX_HOST_CONNECTIONS, per_host)) != CURLM_OK)
+#define FETCH_OPT(o, v) FETCH_SET(curl_multi_setopt, m, o, v, name)
+    if ((rc = FETCH_OPT(CURLMOPT_SOCKETFUNCTION, on_socket)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_SOCKETDATA, f)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_TIMERFUNCTION, on_timer)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_TIMERDATA, f)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel)) !=
+            CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_MAX_HOST_CONNECTIONS, per_host)) != CURLM_OK)
         return rc;
-#undef SET
+#undef FETCH_OPT
     return CURLM_OK;
 }
 
@@ -405,27 +406,29 @@ fetch_base_setup(CURL *e, const char **name)
 {
     CURLcode rc;
 
-#define SET(o, v) FETCH_SET(curl_easy_setopt, e, o, v, name)
-    if ((rc = SET(CURLOPT_WRITEFUNCTION, on_write)) != CURLE_OK ||
-        (rc = SET(CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK ||
-        (rc = SET(CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+#define FETCH_OPT(o, v) FETCH_SET(curl_easy_setopt, e, o, v, name)
+    if ((rc = FETCH_OPT(CURLOPT_WRITEFUNCTION, on_write)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
         /* A feed's URL decides what may be read: a web feed can never
          * redirect to a local file. "file" is tried here too, so that a
          * libcurl that refuses it fails now rather than at a file feed. */
-        (rc = SET(CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK ||
-        (rc = SET(CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-        (rc = SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-        (rc = SET(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
-        (rc = SET(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
-        (rc = SET(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
-        (rc = SET(CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION)) != CURLE_OK ||
-        (rc = SET(CURLOPT_CONNECTTIMEOUT, 20L)) != CURLE_OK ||
-        (rc = SET(CURLOPT_TIMEOUT, FETCH_TIMEOUT_S)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")) !=
+            CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION)) !=
+            CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT, 20L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_TIMEOUT, FETCH_TIMEOUT_S)) != CURLE_OK ||
         /* A server that trickles: under 16 bytes/s for 30 s is dead. */
-        (rc = SET(CURLOPT_LOW_SPEED_LIMIT, 16L)) != CURLE_OK ||
-        (rc = SET(CURLOPT_LOW_SPEED_TIME, 30L)) != CURLE_OK)
+        (rc = FETCH_OPT(CURLOPT_LOW_SPEED_LIMIT, 16L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_LOW_SPEED_TIME, 30L)) != CURLE_OK)
         return rc;
-#undef SET
+#undef FETCH_OPT
     return CURLE_OK;
 }
 
