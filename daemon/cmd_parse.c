@@ -21,7 +21,6 @@ struct parse_ctx {
     struct feed_parser *parser;
     struct feed_buf line;
     struct feed_buf out; /* what goes to stdout, written in big pieces */
-    int failed;
 };
 
 /* Output is written to stdout in pieces of about this size. */
@@ -146,16 +145,46 @@ on_entry(const struct feed_entry *e, void *arg)
     return b->len >= CMD_PARSE_FLUSH ? out_flush(c) : 0;
 }
 
+/* Pushes what fd holds through c's parser as the daemon pushes a body
+ * from the network: in pieces of chunk bytes, or as many as a read gives
+ * when chunk is 0. NULL, or why it stopped. */
+static const char *
+parse_fd(struct parse_ctx *c, int fd, size_t chunk)
+{
+    char buf[65536];
+
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        size_t off = 0;
+        int rc;
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return strerror(errno);
+        do {
+            size_t k = (size_t)n - off;
+
+            if (chunk && k > chunk)
+                k = chunk;
+            rc = feed_parser_push(c->parser, buf + off, k, n == 0);
+            off += k;
+        } while (rc == 0 && off < (size_t)n);
+        if (rc != 0)
+            return feed_parser_error(c->parser);
+        if (n == 0)
+            return NULL;
+    }
+}
+
 /* Parses one file; prints its entries and its file line. 0 when the file
  * parsed cleanly. */
 static int
 parse_file(const char *path, const char *charset, size_t chunk,
            struct parse_ctx *c)
 {
-    char buf[65536];
-    const char *err = NULL;
-    ssize_t n;
-    int fd, rc = 0;
+    const char *err;
+    int fd;
 
     c->file = path;
     /* One parser for all the files, reset between them: its buffers are
@@ -174,33 +203,7 @@ parse_file(const char *path, const char *charset, size_t chunk,
     if ((fd = open(path, O_RDONLY)) < 0) {
         err = strerror(errno);
     } else {
-        /* Streamed as the daemon gets a body from the network: in pieces
-         * of chunk bytes, or as many as a read gives when 0. */
-        for (;;) {
-            size_t off = 0;
-
-            n = read(fd, buf, sizeof(buf));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                err = strerror(errno);
-                break;
-            }
-            do {
-                size_t k = (size_t)n - off;
-
-                if (chunk && k > chunk)
-                    k = chunk;
-                rc = feed_parser_push(c->parser, buf + off, k, n == 0);
-                off += k;
-            } while (rc == 0 && off < (size_t)n);
-            if (rc != 0) {
-                err = feed_parser_error(c->parser);
-                break;
-            }
-            if (n == 0)
-                break;
-        }
+        err = parse_fd(c, fd, chunk);
         close(fd);
     }
     feed_buf_reset(&c->line);
