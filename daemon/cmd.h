@@ -1,8 +1,10 @@
-/* daemon/cmd.h - the subcommands of feedd. Each takes the arguments after
- * its name and returns the process's exit status. */
+/* daemon/cmd.h - the subcommands of feedd. Each returns the process's exit
+ * status. */
 #ifndef FEEDD_CMD_H
 #define FEEDD_CMD_H
 
+/* argv[0] is the command's name, as getopt_long(3) wants. Unknown options
+ * and bad values are refused with one line and status 2. */
 int cmd_parse(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* `run` (once == 0) and `poll --once` (once == 1). */

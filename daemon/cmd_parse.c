@@ -3,10 +3,10 @@
  * and for comparing feedd's parser with others. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -21,16 +21,10 @@ struct parse_ctx {
     struct feed_parser *parser;
     struct feed_buf line;
     struct feed_buf out; /* what goes to stdout, written in big pieces */
-    char *whole; /* the file, when it is read whole */
-    size_t whole_len, whole_cap;
-    int failed;
 };
 
-#define OUT_FLUSH (64u << 10)
-/* Files up to the parser's size limit are read whole (feeds.h: pushed in
- * one call, they are not copied again); bigger ones in chunks, so that
- * the entries before the limit still come out. */
-#define WHOLE_MAX (32u << 20)
+/* Output is written to stdout in pieces of about this size. */
+#define CMD_PARSE_FLUSH (64u << 10)
 
 /* Sends the buffered output to stdout. -1 when stdout fails. */
 static int
@@ -58,35 +52,41 @@ out_write(struct parse_ctx *c, const char *p, size_t n)
 {
     if (feed_buf_append(&c->out, p, n) != 0)
         return -1;
-    return c->out.len >= OUT_FLUSH ? out_flush(c) : 0;
+    return c->out.len >= CMD_PARSE_FLUSH ? out_flush(c) : 0;
 }
 
-/* ,"key": as a literal and its length, for put_date() and put_str(). */
-#define KEY(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
-
+/* ,"key": */
 static int
-put_date(struct feed_buf *b, const char *key, size_t klen, int64_t t)
+put_key(struct feed_buf *b, const char *key)
 {
-    char date[FEED_DATE_LEN + 3];
     int rc;
 
-    if ((rc = feed_buf_append(b, key, klen)) != 0)
+    if ((rc = feed_buf_puts(b, ",\"")) != 0 ||
+        (rc = feed_buf_puts(b, key)) != 0)
+        return rc;
+    return feed_buf_puts(b, "\":");
+}
+
+static int
+put_date(struct feed_buf *b, const char *key, int64_t t)
+{
+    char date[FEED_DATE_LEN + 1];
+    int rc;
+
+    if ((rc = put_key(b, key)) != 0)
         return rc;
     if (t == FEED_TIME_NONE)
-        return feed_buf_append(b, "null", 4);
-    date[0] = '"';
-    feed_date_format(t, date + 1);
-    date[FEED_DATE_LEN + 1] = '"';
-    return feed_buf_append(b, date, FEED_DATE_LEN + 2);
+        return feed_buf_puts(b, "null");
+    return feed_buf_printf(b, "\"%s\"", feed_date_format(t, date));
 }
 
 /* A string the parser gave: valid UTF-8. */
 static int
-put_str(struct feed_buf *b, const char *key, size_t klen, const char *val)
+put_str(struct feed_buf *b, const char *key, const char *val)
 {
     int rc;
 
-    if ((rc = feed_buf_append(b, key, klen)) != 0)
+    if ((rc = put_key(b, key)) != 0)
         return rc;
     return feed_buf_json_utf8(b, val);
 }
@@ -131,59 +131,50 @@ on_entry(const struct feed_entry *e, void *arg)
     if (feed_entry_id(e, c->file, FEED_ID_AUTO, id) < 0)
         return -1;
     if (feed_buf_puts(b, "{\"file\":") || feed_buf_json(b, c->file) ||
-        put_str(b, KEY("feed_title"), info->title) ||
-        put_str(b, KEY("guid"), e->guid) || put_str(b, KEY("id"), id) ||
-        put_str(b, KEY("link"), e->link) ||
-        put_str(b, KEY("title"), e->title) ||
-        put_date(b, KEY("published"), e->published) ||
-        put_date(b, KEY("updated"), e->updated) ||
-        put_str(b, KEY("author"), e->author) ||
-        put_str(b, KEY("summary"), e->summary) ||
-        put_str(b, KEY("content"), e->content) ||
-        put_str(b, KEY("image"), e->image) || put_lists(b, e) ||
-        feed_buf_puts(b, "}\n")) {
+        put_str(b, "feed_title", info->title) || put_str(b, "guid", e->guid) ||
+        put_str(b, "id", id) || put_str(b, "link", e->link) ||
+        put_str(b, "title", e->title) ||
+        put_date(b, "published", e->published) ||
+        put_date(b, "updated", e->updated) || put_str(b, "author", e->author) ||
+        put_str(b, "summary", e->summary) ||
+        put_str(b, "content", e->content) || put_str(b, "image", e->image) ||
+        put_lists(b, e) || feed_buf_puts(b, "}\n")) {
         b->len = start; /* no half line */
         return -1;
     }
-    return b->len >= OUT_FLUSH ? out_flush(c) : 0;
+    return b->len >= CMD_PARSE_FLUSH ? out_flush(c) : 0;
 }
 
-/* Reads a regular file of up to WHOLE_MAX bytes into c->whole: 0, or -1
- * (for a pipe, a bigger file, an error) to read it in chunks instead. */
-static int
-read_whole(int fd, struct parse_ctx *c)
+/* Pushes what fd holds through c's parser as the daemon pushes a body
+ * from the network: in pieces of chunk bytes, or as many as a read gives
+ * when chunk is 0. NULL, or why it stopped. */
+static const char *
+parse_fd(struct parse_ctx *c, int fd, size_t chunk)
 {
-    struct stat st;
-    size_t have = 0, room;
+    char buf[65536];
 
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (unsigned long long)st.st_size > WHOLE_MAX)
-        return -1;
-    /* A byte more than the size says, to see the end of the file. */
-    room = (size_t)st.st_size + 1;
-    if (room > c->whole_cap) {
-        char *p = realloc(c->whole, room);
-
-        if (p == NULL)
-            return -1;
-        c->whole = p;
-        c->whole_cap = room;
-    }
     for (;;) {
-        ssize_t n = read(fd, c->whole + have, room - have);
+        ssize_t n = read(fd, buf, sizeof(buf));
+        size_t off = 0;
+        int rc;
 
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || have + (size_t)n == room)
-            break; /* an error, or the file grew: chunks it is */
-        if (n == 0) {
-            c->whole_len = have;
-            return 0;
-        }
-        have += (size_t)n;
+        if (n < 0)
+            return strerror(errno);
+        do {
+            size_t k = (size_t)n - off;
+
+            if (chunk && k > chunk)
+                k = chunk;
+            rc = feed_parser_push(c->parser, buf + off, k, n == 0);
+            off += k;
+        } while (rc == 0 && off < (size_t)n);
+        if (rc != 0)
+            return feed_parser_error(c->parser);
+        if (n == 0)
+            return NULL;
     }
-    (void)lseek(fd, 0, SEEK_SET);
-    return -1;
 }
 
 /* Parses one file; prints its entries and its file line. 0 when the file
@@ -192,10 +183,8 @@ static int
 parse_file(const char *path, const char *charset, size_t chunk,
            struct parse_ctx *c)
 {
-    char buf[65536];
-    const char *err = NULL;
-    ssize_t n;
-    int fd, rc = 0;
+    const char *err;
+    int fd;
 
     c->file = path;
     /* One parser for all the files, reset between them: its buffers are
@@ -213,47 +202,17 @@ parse_file(const char *path, const char *charset, size_t chunk,
     }
     if ((fd = open(path, O_RDONLY)) < 0) {
         err = strerror(errno);
-    } else if (chunk == 0 && read_whole(fd, c) == 0) {
-        /* One push with last set: the parser need not copy it. */
-        if (feed_parser_push(c->parser, c->whole, c->whole_len, 1) != 0)
-            err = feed_parser_error(c->parser);
-        close(fd);
     } else {
-        /* Streamed: in pieces of chunk bytes (as many as a read gives
-         * when 0), as the daemon gets a body from the network. */
-        for (;;) {
-            size_t off = 0;
-
-            n = read(fd, buf, sizeof(buf));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                err = strerror(errno);
-                break;
-            }
-            do {
-                size_t k = (size_t)n - off;
-
-                if (chunk && k > chunk)
-                    k = chunk;
-                rc = feed_parser_push(c->parser, buf + off, k, n == 0);
-                off += k;
-            } while (rc == 0 && off < (size_t)n);
-            if (rc != 0) {
-                err = feed_parser_error(c->parser);
-                break;
-            }
-            if (n == 0)
-                break;
-        }
+        err = parse_fd(c, fd, chunk);
         close(fd);
     }
     feed_buf_reset(&c->line);
     if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
         feed_buf_json(&c->line, path) == 0 &&
-        feed_buf_printf(&c->line, ",\"format\":\"%s\",\"entries\":%zu,"
-                                  "\"encoding\":\"%s\",\"bad_dates\":%zu,"
-                                  "\"error\":",
+        feed_buf_printf(&c->line,
+                        ",\"format\":\"%s\",\"entries\":%zu,"
+                        "\"encoding\":\"%s\",\"bad_dates\":%zu,"
+                        "\"error\":",
                         feed_format_name(feed_parser_info(c->parser)->format),
                         feed_parser_entries(c->parser),
                         feed_parser_info(c->parser)->encoding
@@ -268,40 +227,81 @@ parse_file(const char *path, const char *charset, size_t chunk,
     return err ? -1 : 0;
 }
 
+static const char cmd_parse_usage[] =
+    "usage: feedd parse [--charset NAME] [--chunk BYTES] FILE...\n";
+
+/* --chunk's value: 1 to 1 GiB. 0, or -1 when s is not one. */
+static int
+cmd_parse_chunk(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v == 0 || v > (1u << 30))
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
 int
 cmd_parse(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"charset", required_argument, NULL, 'c'},
+        {"chunk", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     struct parse_ctx c;
     const char *charset = NULL;
     size_t chunk = 0;
-    int i, failed = 0, files = 0;
+    int i, opt, failed = 0;
 
+    opterr = 0; /* our messages, one line each */
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            charset = optarg;
+            break;
+        case 'k':
+            if (cmd_parse_chunk(optarg, &chunk) != 0) {
+                fprintf(stderr,
+                        "feedd parse: --chunk wants a number of "
+                        "bytes from 1 to 1073741824, not \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            fputs(cmd_parse_usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "feedd parse: %s needs a value\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            if (optopt != 0)
+                fprintf(stderr, "feedd parse: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "feedd parse: unknown option %s\n",
+                        argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fputs(cmd_parse_usage, stderr);
+        return 2;
+    }
     memset(&c, 0, sizeof(c));
     feed_buf_init(&c.line, 0);
     feed_buf_init(&c.out, 0);
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc) {
-            charset = argv[++i];
-            continue;
-        }
-        if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
-            char *end;
-            unsigned long long v = strtoull(argv[++i], &end, 10);
-
-            if (*end != '\0' || v == 0 || v > (1u << 30) ||
-                argv[i][0] == '-') {
-                fprintf(stderr, "feedd: --chunk wants a number of bytes "
-                                "from 1 to 1073741824, not \"%s\"\n",
-                        argv[i]);
-                return 2;
-            }
-            chunk = (size_t)v;
-            continue;
-        }
-        files++;
+    for (i = optind; i < argc; i++)
         if (parse_file(argv[i], charset, chunk, &c) != 0)
             failed = 1;
-    }
     if (out_flush(&c) != 0) {
         fprintf(stderr, "feedd: cannot write the output: %s\n",
                 strerror(errno));
@@ -310,11 +310,5 @@ cmd_parse(int argc, char **argv)
     feed_parser_free(c.parser);
     feed_buf_free(&c.line);
     feed_buf_free(&c.out);
-    free(c.whole);
-    if (files == 0) {
-        fprintf(stderr, "usage: feedd parse [--charset NAME] [--chunk BYTES] "
-                        "FILE...\n");
-        return 2;
-    }
     return failed;
 }

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <uv.h>
 
 #include "cmd.h"
 #include "config.h"
 #include "httpd.h"
+#include "fetch.h"
 #include "log.h"
 #include "poller.h"
 #include "publisher.h"
@@ -196,8 +196,8 @@ static const char usage_check[] = "usage: feedd check [-c FILE]\n"
 
 enum { OPT_ONCE = 256, OPT_HELP };
 
-/* The arguments of cmd ("run", "poll" or "check"; argv holds those after
- * its name): -c/--config FILE, --once (poll only), --help. 0 to go on, 1
+/* The arguments of cmd ("run", "poll" or "check"; argv[0] is its name,
+ * as getopt_long(3) wants): -c/--config FILE, --once (poll only), --help. 0 to go on, 1
  * when --help was answered, or -1 with a one-line error printed. */
 static int
 parse_args(const char *cmd, int argc, char **argv, const char **config,
@@ -209,21 +209,13 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    char **args;
     int c, rc = 0;
 
     *config = DEFAULT_CONFIG;
-    /* getopt_long() wants a program name first, and may reorder. */
-    if ((args = calloc((size_t)argc + 2, sizeof(*args))) == NULL) {
-        fputs("feedd: out of memory\n", stderr);
-        return -1;
-    }
-    args[0] = (char *)cmd;
-    memcpy(args + 1, argv, (size_t)argc * sizeof(*args));
     optind = 1;
     opterr = 0;
     while (rc == 0 &&
-           (c = getopt_long(argc + 1, args, ":c:", opts, NULL)) != -1) {
+           (c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             *config = optarg;
@@ -246,22 +238,21 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
             break;
         case ':':
             fprintf(stderr, "feedd %s: %s needs a file\n", cmd,
-                    args[optind - 1]);
+                    argv[optind - 1]);
             rc = -1;
             break;
         default:
             fprintf(stderr, "feedd %s: unknown option \"%s\"\n", cmd,
-                    args[optind - 1]);
+                    argv[optind - 1]);
             rc = -1;
             break;
         }
     }
-    if (rc == 0 && optind < argc + 1) {
+    if (rc == 0 && optind < argc) {
         fprintf(stderr, "feedd %s: unexpected argument \"%s\"\n", cmd,
-                args[optind]);
+                argv[optind]);
         rc = -1;
     }
-    free(args);
     return rc;
 }
 
@@ -416,6 +407,6 @@ cmd_run(int argc, char **argv, int once)
                   uv_strerror(rc));
     store_close(d.store);
     config_free(d.cfg);
-    curl_global_cleanup();
+    fetch_global_cleanup();
     return d.exit_code;
 }

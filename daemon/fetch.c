@@ -4,7 +4,13 @@
  * (on_timer); uv_poll and uv_timer do the watching, and every event goes
  * back to curl_multi_socket_action(). Finished transfers are collected
  * after each action. Handles follow libuv's rule: freed only in their
- * close callback. */
+ * close callback.
+ *
+ * The options every fetch shares, the limits and protocol restrictions
+ * among them, are set once on a template handle when the fetcher is made,
+ * each one checked; a fetch starts from a copy of it
+ * (curl_easy_duphandle) and adds its own. A refused option fails the
+ * fetcher, or the fetch, never lets it run without the limit. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +22,14 @@
 
 #include "fetch.h"
 
+/* The whole transfer, unless the request says otherwise. */
+#define FETCH_TIMEOUT_S 120L
+
 struct fetcher {
     uv_loop_t *loop;
     CURLM *multi;
+    CURL *base;           /* the options every fetch shares: copied per fetch */
+    const char *cb_error; /* why a multi callback failed, when one did */
     uv_timer_t timer;
     struct fetch *list; /* transfers under way */
     struct sock *socks; /* sockets curl asked us to watch */
@@ -39,6 +50,7 @@ struct fetch {
     void *arg;
     size_t bytes, max_bytes;
     const char *abort_error; /* why we aborted, when we did */
+    const char *watch_error; /* why a socket of it went unwatched */
     char limit_error[96];
     char *etag, *last_modified, *content_type;
     char *url; /* where the body comes from after redirects (curl's) */
@@ -96,7 +108,7 @@ sock_close(struct fetcher *f, struct sock *s)
             *pp = s->next;
             break;
         }
-    uv_poll_stop(&s->poll);
+    (void)uv_poll_stop(&s->poll); /* fails only for a closing handle */
     uv_close((uv_handle_t *)&s->poll, sock_closed);
 }
 
@@ -113,8 +125,25 @@ on_poll(uv_poll_t *h, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(f->multi, s->fd, flags, &running);
+    /* An error here is the transfers', and reaches them: check_done()
+     * reports it. */
+    (void)curl_multi_socket_action(f->multi, s->fd, flags, &running);
     check_done(f);
+}
+
+/* Records on the transfer of easy that one of its sockets cannot be
+ * watched. The transfer is left to end by its own timeouts, with why as
+ * its error: failing the callback instead would fail every transfer of
+ * the multi handle, and the handle for good. */
+static void
+watch_failed(CURL *easy, const char *why)
+{
+    struct fetch *x = NULL;
+
+    if (easy != NULL &&
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK &&
+        x != NULL && x->watch_error == NULL)
+        x->watch_error = why;
 }
 
 /* CURLMOPT_SOCKETFUNCTION: watch, rewatch or forget a socket. */
@@ -125,36 +154,40 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
     struct sock *s = sockp;
     int events = 0;
 
-    (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (s) {
             if (!f->closing)
-                curl_multi_assign(f->multi, fd, NULL);
+                (void)curl_multi_assign(f->multi, fd, NULL);
             sock_close(f, s);
         }
         return 0;
     }
     if (s == NULL) {
         s = calloc(1, sizeof(*s));
-        if (s == NULL)
-            return -1;
+        if (s == NULL) {
+            watch_failed(easy, "out of memory");
+            return 0;
+        }
         s->fd = fd;
         s->f = f;
         if (uv_poll_init_socket(f->loop, &s->poll, fd) != 0) {
             free(s);
-            return -1;
+            watch_failed(easy, "cannot watch a socket");
+            return 0;
         }
         s->poll.data = s;
         s->next = f->socks;
         f->socks = s;
         f->open_handles++;
-        curl_multi_assign(f->multi, fd, s);
+        /* Cannot fail: curl asked about fd, so it knows it. */
+        (void)curl_multi_assign(f->multi, fd, s);
     }
     if (what & CURL_POLL_IN)
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
+    if (uv_poll_start(&s->poll, events, on_poll) != 0)
+        watch_failed(easy, "cannot watch a socket");
     return 0;
 }
 
@@ -164,7 +197,7 @@ on_timeout(uv_timer_t *t)
     struct fetcher *f = t->data;
     int running;
 
-    curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    (void)curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(f);
 }
 
@@ -178,10 +211,16 @@ on_timer(CURLM *multi, long ms, void *userp)
     (void)multi;
     if (f->closing)
         return 0;
-    if (ms < 0)
-        uv_timer_stop(&f->timer);
-    else
-        uv_timer_start(&f->timer, on_timeout, (uint64_t)ms, 0);
+    if (ms < 0) {
+        (void)uv_timer_stop(&f->timer); /* cannot fail */
+        return 0;
+    }
+    /* Fails only for a closing handle. Then curl fails every transfer
+     * with CURLE_ABORTED_BY_CALLBACK, which fetch_finish() explains. */
+    if (uv_timer_start(&f->timer, on_timeout, (uint64_t)ms, 0) != 0) {
+        f->cb_error = "cannot start a timer";
+        return -1;
+    }
     return 0;
 }
 
@@ -294,6 +333,10 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
         r.error = "cancelled";
     } else if (x->abort_error) {
         r.error = x->abort_error;
+    } else if (code != CURLE_OK && x->watch_error) {
+        r.error = x->watch_error;
+    } else if (code == CURLE_ABORTED_BY_CALLBACK && f->cb_error) {
+        r.error = f->cb_error;
     } else if (code != CURLE_OK) {
         snprintf(msg, sizeof(msg), "%s",
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
@@ -307,7 +350,7 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
         snprintf(msg, sizeof(msg), "HTTP %ld", r.status);
         r.error = msg;
     }
-    curl_multi_remove_handle(f->multi, x->easy);
+    (void)curl_multi_remove_handle(f->multi, x->easy); /* it is there */
     x->on_done(&r, x->arg);
     curl_easy_cleanup(x->easy);
     fetch_free(x);
@@ -329,53 +372,180 @@ check_done(struct fetcher *f)
     }
 }
 
+/* Sets option o of handle h to v, with setopt (curl_easy_setopt or
+ * curl_multi_setopt), first keeping the option's name in *name: the
+ * setopt's return code, which the caller checks. */
+#define FETCH_SET(setopt, h, o, v, name) ((*(name) = #o), setopt(h, o, v))
+
+/* The options of the multi handle: its callbacks and the connection caps.
+ * CURLM_OK, or the first code that is not, with the option in *name. */
+static CURLMcode
+fetch_multi_setup(struct fetcher *f, long parallel, long per_host,
+                  const char **name)
+{
+    CURLM *m = f->multi;
+    CURLMcode rc;
+
+#define FETCH_OPT(o, v) FETCH_SET(curl_multi_setopt, m, o, v, name)
+    if ((rc = FETCH_OPT(CURLMOPT_SOCKETFUNCTION, on_socket)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_SOCKETDATA, f)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_TIMERFUNCTION, on_timer)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_TIMERDATA, f)) != CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel)) !=
+            CURLM_OK ||
+        (rc = FETCH_OPT(CURLMOPT_MAX_HOST_CONNECTIONS, per_host)) != CURLM_OK)
+        return rc;
+#undef FETCH_OPT
+    return CURLM_OK;
+}
+
+/* The options every fetch shares, on the template handle e. CURLE_OK, or
+ * the first code that is not, with the option in *name. */
+static CURLcode
+fetch_base_setup(CURL *e, const char **name)
+{
+    CURLcode rc;
+
+#define FETCH_OPT(o, v) FETCH_SET(curl_easy_setopt, e, o, v, name)
+    if ((rc = FETCH_OPT(CURLOPT_WRITEFUNCTION, on_write)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        /* A feed's URL decides what may be read: a web feed can never
+         * redirect to a local file. "file" is tried here too, so that a
+         * libcurl that refuses it fails now rather than at a file feed. */
+        (rc = FETCH_OPT(CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")) !=
+            CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION)) !=
+            CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT, 20L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_TIMEOUT, FETCH_TIMEOUT_S)) != CURLE_OK ||
+        /* A server that trickles: under 16 bytes/s for 30 s is dead. */
+        (rc = FETCH_OPT(CURLOPT_LOW_SPEED_LIMIT, 16L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_LOW_SPEED_TIME, 30L)) != CURLE_OK)
+        return rc;
+#undef FETCH_OPT
+    return CURLE_OK;
+}
+
 struct fetcher *
 fetcher_new(uv_loop_t *loop, int parallel, int per_host, char *err,
             size_t errlen)
 {
     static int global_done;
     struct fetcher *f;
+    const char *name = NULL;
+    CURLMcode mrc;
+    CURLcode rc;
+    int uvrc;
 
-    if (curl_load(err, errlen) != 0)
-        return NULL;
     if (!global_done) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            snprintf(err, errlen, "libcurl failed to initialize");
+        if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+            snprintf(err, errlen, "libcurl failed to initialize: %s",
+                     curl_easy_strerror(rc));
             return NULL;
         }
         global_done = 1;
     }
-    snprintf(err, errlen, "out of memory");
     f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return NULL;
-    f->loop = loop;
-    f->multi = curl_multi_init();
-    if (f->multi == NULL) {
-        free(f);
-        return NULL;
+    if (f == NULL || (f->multi = curl_multi_init()) == NULL ||
+        (f->base = curl_easy_init()) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
-    uv_timer_init(loop, &f->timer);
+    f->loop = loop;
+    if ((mrc = fetch_multi_setup(f, parallel, per_host, &name)) != CURLM_OK) {
+        snprintf(err, errlen, "libcurl refused %s: %s", name,
+                 curl_multi_strerror(mrc));
+        goto fail;
+    }
+    if ((rc = fetch_base_setup(f->base, &name)) != CURLE_OK) {
+        snprintf(err, errlen, "libcurl refused %s: %s", name,
+                 curl_easy_strerror(rc));
+        goto fail;
+    }
+    if ((uvrc = uv_timer_init(loop, &f->timer)) != 0) {
+        snprintf(err, errlen, "cannot make a timer: %s", uv_strerror(uvrc));
+        goto fail;
+    }
     f->timer.data = f;
     f->open_handles = 1;
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-    curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-    curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      (long)parallel);
-    curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)per_host);
     return f;
+fail:
+    if (f != NULL) {
+        if (f->multi != NULL)
+            (void)curl_multi_cleanup(f->multi);
+        if (f->base != NULL)
+            curl_easy_cleanup(f->base);
+        free(f);
+    }
+    return NULL;
+}
+
+/* The options of one fetch x of req, on the copy e of the template.
+ * CURLE_OK, or the first code that is not. */
+static CURLcode
+fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
+{
+    CURLcode rc;
+
+    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf)) !=
+            CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers)) != CURLE_OK)
+        return rc;
+    /* The limits of this fetch. */
+    if (strncasecmp(req->url, "file:", 5) == 0 &&
+        (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK)
+        return rc;
+    if (req->timeout_s > 0 &&
+        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT, req->timeout_s)) != CURLE_OK)
+        return rc;
+    return curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+                            (curl_off_t)req->max_bytes);
+}
+
+/* The request headers of req into x->headers. 0 or -ENOMEM. */
+static int
+fetch_headers(struct fetch *x, const struct fetch_req *req)
+{
+    char hdr[1024];
+
+    x->headers =
+        curl_slist_append(NULL, "Accept: application/atom+xml, "
+                                "application/rss+xml, "
+                                "application/rdf+xml;q=0.9, "
+                                "application/xml;q=0.8, text/xml;q=0.8, "
+                                "*/*;q=0.5");
+    if (x->headers == NULL)
+        return -ENOMEM;
+    if (req->etag && *req->etag && strlen(req->etag) < 900) {
+        snprintf(hdr, sizeof(hdr), "If-None-Match: %s", req->etag);
+        if (!curl_slist_append(x->headers, hdr))
+            return -ENOMEM;
+    }
+    if (req->last_modified && *req->last_modified &&
+        strlen(req->last_modified) < 900) {
+        snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", req->last_modified);
+        if (!curl_slist_append(x->headers, hdr))
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 int
 fetcher_start(struct fetcher *f, const struct fetch_req *req)
 {
     struct fetch *x;
-    CURL *e;
-    int is_file = strncasecmp(req->url, "file:", 5) == 0;
-    char hdr[1024];
+    CURLcode rc;
+    int err = -ENOMEM;
 
     if (f->closing)
         return -ECANCELED;
@@ -387,65 +557,26 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
-    x->easy = e = curl_easy_init();
-    if (e == NULL)
-        goto nomem;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    /* A feed's URL decides what may be read: a web feed can never
-     * redirect to a local file. */
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, is_file ? "file" : "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 20L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, req->timeout_s > 0 ? req->timeout_s
-                                                            : 120L);
-    /* A server that trickles: under 16 bytes/s for 30 s is dead. */
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 30L);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t)req->max_bytes);
-    x->headers = curl_slist_append(NULL,
-                                   "Accept: application/atom+xml, "
-                                   "application/rss+xml, "
-                                   "application/rdf+xml;q=0.9, "
-                                   "application/xml;q=0.8, text/xml;q=0.8, "
-                                   "*/*;q=0.5");
-    if (x->headers == NULL)
-        goto nomem;
-    if (req->etag && *req->etag && strlen(req->etag) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-None-Match: %s", req->etag);
-        if (!curl_slist_append(x->headers, hdr))
-            goto nomem;
+    if ((x->easy = curl_easy_duphandle(f->base)) == NULL ||
+        fetch_headers(x, req) != 0)
+        goto fail;
+    /* The shared options were checked in fetcher_new(); what can go wrong
+     * now is memory, or a value of req that libcurl refuses. */
+    if ((rc = fetch_setup(x, x->easy, req)) != CURLE_OK) {
+        err = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+        goto fail;
     }
-    if (req->last_modified && *req->last_modified &&
-        strlen(req->last_modified) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s",
-                 req->last_modified);
-        if (!curl_slist_append(x->headers, hdr))
-            goto nomem;
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-    if (curl_multi_add_handle(f->multi, e) != CURLM_OK)
-        goto nomem;
+    if (curl_multi_add_handle(f->multi, x->easy) != CURLM_OK)
+        goto fail;
     x->next = f->list;
     f->list = x;
     f->active++;
     return 0;
-nomem:
+fail:
     if (x->easy)
         curl_easy_cleanup(x->easy);
     fetch_free(x);
-    return -ENOMEM;
+    return err;
 }
 
 size_t
@@ -464,10 +595,18 @@ fetcher_close(struct fetcher *f, void (*done)(void *), void *arg)
         fetch_finish(f, f->list, CURLE_OK, 1);
     /* The connection cache goes too; curl may tell on_socket to forget
      * sockets while it does. Any it did not mention are closed after. */
-    curl_multi_cleanup(f->multi);
+    (void)curl_multi_cleanup(f->multi);
     f->multi = NULL;
+    curl_easy_cleanup(f->base);
+    f->base = NULL;
     while (f->socks)
         sock_close(f, f->socks);
-    uv_timer_stop(&f->timer);
+    (void)uv_timer_stop(&f->timer);
     uv_close((uv_handle_t *)&f->timer, timer_closed);
+}
+
+void
+fetch_global_cleanup(void)
+{
+    curl_global_cleanup();
 }

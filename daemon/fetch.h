@@ -11,15 +11,15 @@
 struct fetcher;
 
 struct fetch_result {
-    int ok;             /* a 2xx (or file) body arrived whole, or a 304 */
-    int not_modified;   /* 304: nothing new */
-    int cancelled;      /* fetcher_close() ended it */
-    long status;        /* HTTP status; 0 for file:// and failures */
-    const char *error;  /* one-line reason when !ok, else NULL */
-    const char *etag;   /* validators of the response, NULL when none */
+    int ok;            /* a 2xx (or file) body arrived whole, or a 304 */
+    int not_modified;  /* 304: nothing new */
+    int cancelled;     /* fetcher_close() ended it */
+    long status;       /* HTTP status; 0 for file:// and failures */
+    const char *error; /* one-line reason when !ok, else NULL */
+    const char *etag;  /* validators of the response, NULL when none */
     const char *last_modified;
     const char *content_type;
-    const char *url;    /* the URL after redirects */
+    const char *url; /* the URL after redirects */
 };
 
 /* Called with each chunk of the body as it arrives (decoded), with the
@@ -44,17 +44,19 @@ struct fetch_req {
     void *arg;
 };
 
-/* Opens libcurl (curl_load.c) unless it is open: 0, or -1 with why in
- * err. */
-int curl_load(char *err, size_t errlen);
-
-/* parallel caps connections in all, per_host those to one host. NULL on
- * failure, with why in err (libcurl cannot be loaded, out of memory). */
+/* parallel caps connections in all, per_host those to one host. The
+ * first call sets libcurl up for the process (curl_global_init). Every
+ * option a limit or a protocol restriction rests on is set here once and
+ * checked: NULL on failure, with a one-line reason in err, e.g. "libcurl
+ * refused CURLOPT_PROTOCOLS_STR: ..." or "out of memory"; no fetcher then
+ * runs without its limits. */
 struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host,
                             char *err, size_t errlen);
 
 /* Starts a fetch; the strings of req are copied. 0, or a negative errno
- * (then on_done is never called). */
+ * (then on_done is never called): -ENOMEM, -EINVAL when libcurl refuses
+ * a value of req (the fetch never runs without its limits), -ECANCELED
+ * once fetcher_close() was called. */
 int fetcher_start(struct fetcher *, const struct fetch_req *req);
 
 /* Fetches started and not yet done. */
@@ -64,5 +66,9 @@ size_t fetcher_active(const struct fetcher *);
  * closes the fetcher's handles; the fetcher is freed once they are closed
  * and done(arg) is called then, from the loop. */
 void fetcher_close(struct fetcher *, void (*done)(void *), void *arg);
+
+/* Releases what the first fetcher_new() set up for the process; call it
+ * once, after every fetcher is closed. */
+void fetch_global_cleanup(void);
 
 #endif

@@ -22,7 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feeds/date.h"
+#include "feeds/id.h"
 #include "httpd.h"
+#include "httpd_request.h"
+#include "log.h"
 
 /* The timeouts, the retry delay and the connection cap can be lowered at
  * build time, which the unit test does to exercise them quickly. */
@@ -43,11 +47,9 @@
 #endif
 
 #define HTTPD_MAX_REQUEST 8192 /* request line and header fields */
-#define HTTPD_MAX_HEADERS 100
-#define HTTPD_MAX_FIELD 256 /* path and content type in httpd_set() */
+#define HTTPD_MAX_FIELD 256    /* path and content type in httpd_set() */
 #define HTTPD_HEAD_SIZE 1024
 #define HTTPD_BACKLOG 128
-#define HTTPD_DATE_SIZE 32
 #define HTTPD_CACHE_CONTROL "max-age=60"
 
 struct httpd_doc {
@@ -58,8 +60,8 @@ struct httpd_doc {
     const char *content_type;
     const char *data;
     size_t len;
-    char etag[20]; /* '"', 16 hex digits, '"' */
-    char last_modified[HTTPD_DATE_SIZE];
+    char etag[FEED_ID_LEN + 3]; /* '"', 16 hex digits, '"' */
+    char last_modified[FEED_HTTPDATE_LEN + 1];
     /* path, content type and data follow in the same allocation */
 };
 
@@ -82,6 +84,7 @@ struct httpd_conn {
     int open_handles;
     int peer_eof;
     size_t len;      /* bytes of the request in req */
+    size_t lead;     /* httpd_header_end()'s */
     size_t head_len; /* bytes of the response head (and error body) */
     char req[HTTPD_MAX_REQUEST + 1];
     char head[HTTPD_HEAD_SIZE];
@@ -101,199 +104,23 @@ struct httpd {
     void *done_arg;
 };
 
-struct httpd_header {
-    const char *name;
-    const char *value;
-};
-
-struct httpd_request {
-    const char *method;
-    const char *target;
-    int minor;
-    size_t nheaders;
-    struct httpd_header headers[HTTPD_MAX_HEADERS];
-};
-
 static void httpd_conn_close(struct httpd_conn *);
 static void httpd_on_shutdown(uv_shutdown_t *, int);
 static void httpd_on_timeout(uv_timer_t *);
 
-/* ---- dates (RFC 7231 §7.1.1.1) ----------------------------------------- */
+/* ---- dates ------------------------------------------------------------ */
 
-static const char httpd_wdays[7][4] = {"Sun", "Mon", "Tue", "Wed",
-                                       "Thu", "Fri", "Sat"};
-static const char httpd_wdays_long[7][10] = {"Sunday",    "Monday",   "Tuesday",
-                                             "Wednesday", "Thursday", "Friday",
-                                             "Saturday"};
-static const char httpd_months[12][4] = {"Jan", "Feb", "Mar", "Apr",
-                                         "May", "Jun", "Jul", "Aug",
-                                         "Sep", "Oct", "Nov", "Dec"};
-
-/* v as n decimal digits at p, zero-padded. */
+/* t as an IMF-fixdate (RFC 9110 §5.6.7), clamped to the years 1970 to
+ * 9999: the format has four year digits, and nothing served here predates
+ * the epoch. */
 static void
-httpd_put_digits(char *p, int v, int n)
+httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
 {
-    while (n-- > 0) {
-        p[n] = (char)('0' + v % 10);
-        v /= 10;
-    }
-}
-
-/* t as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), NUL-terminated.
- * The names come from fixed tables, as strftime's %a and %b follow the
- * locale. Times outside years 1970 to 9999 are clamped: the format has four
- * year digits, and nothing served here predates the epoch. */
-static void
-httpd_date_format(char out[HTTPD_DATE_SIZE], int64_t t)
-{
-    struct tm tm;
-    time_t tt;
-
     if (t < 0)
         t = 0;
     if (t > INT64_C(253402300799)) /* 9999-12-31T23:59:59Z */
         t = INT64_C(253402300799);
-    tt = (time_t)t;
-    if (gmtime_r(&tt, &tm) == NULL) {
-        tt = 0;
-        (void)gmtime_r(&tt, &tm);
-    }
-    memcpy(out, "Thu, 01 Jan 1970 00:00:00 GMT", 30);
-    memcpy(out, httpd_wdays[tm.tm_wday], 3);
-    httpd_put_digits(out + 5, tm.tm_mday, 2);
-    memcpy(out + 8, httpd_months[tm.tm_mon], 3);
-    httpd_put_digits(out + 12, tm.tm_year + 1900, 4);
-    httpd_put_digits(out + 17, tm.tm_hour, 2);
-    httpd_put_digits(out + 20, tm.tm_min, 2);
-    httpd_put_digits(out + 23, tm.tm_sec, 2);
-}
-
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
- * (H. Hinnant's days_from_civil). */
-static int64_t
-httpd_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* The value of n decimal digits at s, or -1. */
-static int
-httpd_digits(const char *s, int n)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-/* 0 to 11 for the three-letter month name at s, or -1. Case-sensitive, as
- * the grammar says. */
-static int
-httpd_month(const char *s)
-{
-    for (int i = 0; i < 12; i++)
-        if (strncmp(s, httpd_months[i], 3) == 0)
-            return i;
-    return -1;
-}
-
-static int
-httpd_wday(const char *s, size_t len, int long_names)
-{
-    for (int i = 0; i < 7; i++) {
-        const char *name = long_names ? httpd_wdays_long[i] : httpd_wdays[i];
-
-        if (strlen(name) == len && strncmp(s, name, len) == 0)
-            return i;
-    }
-    return -1;
-}
-
-/* "hh:mm:ss" at s into seconds since midnight, or -1. */
-static int
-httpd_hms(const char *s)
-{
-    int h = httpd_digits(s, 2), m = httpd_digits(s + 3, 2);
-    int sec = httpd_digits(s + 6, 2);
-
-    if (h < 0 || m < 0 || sec < 0 || s[2] != ':' || s[5] != ':')
-        return -1;
-    if (h > 23 || m > 59 || sec > 60)
-        return -1;
-    if (sec == 60) /* a leap second */
-        sec = 59;
-    return h * 3600 + m * 60 + sec;
-}
-
-/* An HTTP-date in any of the three formats a recipient must accept
- * (RFC 7231 §7.1.1.1): IMF-fixdate, the obsolete RFC 850 format and
- * asctime's. 0 and *out, or -1 when s is not a valid date. The weekday must
- * be a weekday name, but need not agree with the date. */
-static int
-httpd_date_parse(const char *s, int64_t *out)
-{
-    static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30,
-                                            31, 31, 30, 31, 30, 31};
-    const char *comma = strchr(s, ',');
-    size_t len = strlen(s);
-    int day, mon, year, secs;
-
-    if (comma == NULL) {
-        /* asctime: "Sun Nov  6 08:49:37 1994" */
-        if (len != 24 || s[3] != ' ' || s[7] != ' ' || s[10] != ' ' ||
-            s[19] != ' ' || httpd_wday(s, 3, 0) < 0)
-            return -1;
-        mon = httpd_month(s + 4);
-        day = s[8] == ' ' ? httpd_digits(s + 9, 1) : httpd_digits(s + 8, 2);
-        secs = httpd_hms(s + 11);
-        year = httpd_digits(s + 20, 4);
-    } else if (comma - s == 3) {
-        /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-        if (len != 29 || httpd_wday(s, 3, 0) < 0 || s[4] != ' ' ||
-            s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
-            strcmp(s + 25, " GMT") != 0)
-            return -1;
-        day = httpd_digits(s + 5, 2);
-        mon = httpd_month(s + 8);
-        year = httpd_digits(s + 12, 4);
-        secs = httpd_hms(s + 17);
-    } else {
-        /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT". A two-digit year is
-         * taken as 1970 to 2069, a simplification of the 50-year rule. */
-        const char *p = comma + 1;
-
-        if (httpd_wday(s, (size_t)(comma - s), 1) < 0 || strlen(p) != 23 ||
-            p[0] != ' ' || p[3] != '-' || p[7] != '-' || p[10] != ' ' ||
-            strcmp(p + 19, " GMT") != 0)
-            return -1;
-        day = httpd_digits(p + 1, 2);
-        mon = httpd_month(p + 4);
-        year = httpd_digits(p + 8, 2);
-        if (year >= 0)
-            year += year < 70 ? 2000 : 1900;
-        secs = httpd_hms(p + 11);
-    }
-    if (day < 1 || mon < 0 || year < 0 || secs < 0 || day > mdays[mon])
-        return -1;
-    if (mon == 1 && day == 29 &&
-        (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0)))
-        return -1;
-    *out =
-        httpd_days_from_civil(year, (unsigned)mon + 1, (unsigned)day) * 86400 +
-        secs;
-    return 0;
+    feed_date_format_http(t, out);
 }
 
 /* ---- documents --------------------------------------------------------- */
@@ -366,9 +193,11 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
         hash ^= (unsigned char)p[i];
         hash *= UINT64_C(0x100000001b3);
     }
-    snprintf(doc->etag, sizeof(doc->etag), "\"%016llx\"",
-             (unsigned long long)hash);
-    httpd_date_format(doc->last_modified, mtime);
+    doc->etag[0] = '"';
+    feed_id_format(hash, doc->etag + 1);
+    doc->etag[FEED_ID_LEN + 1] = '"';
+    doc->etag[FEED_ID_LEN + 2] = '\0';
+    httpd_date(mtime, doc->last_modified);
 
     /* Replace in place, so the list keeps its order. */
     for (pp = &h->docs; *pp != NULL; pp = &(*pp)->next) {
@@ -384,217 +213,6 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
     doc->next = NULL;
     *pp = doc;
     return 0;
-}
-
-/* ---- request parsing (RFC 7230 §3) ------------------------------------- */
-
-/* tchar of RFC 7230 §3.2.6. */
-static int
-httpd_tchar(int ch)
-{
-    return ch > 0 && ch < 0x7f &&
-           ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-            (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-static int
-httpd_hex(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Offset just past the empty line that ends the header block in p[0..len),
- * or 0 when it has not arrived yet. The search resumes near from, where the
- * previous one gave up. Empty lines before the request line do not count
- * (RFC 7230 §3.5), nor does a bare LF stand for less than CRLF. */
-static size_t
-httpd_header_end(const char *p, size_t from, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (p[i] == '\r' || p[i] == '\n'))
-        i++;
-    if (from >= i + 2)
-        i = from - 2;
-    for (; i < len; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (i + 1 < len && p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
-
-/* The line at *p, NUL-terminated in place without its CRLF (or LF), and *p
- * moved past it; NULL when no line is left before end. */
-static char *
-httpd_next_line(char **p, const char *end)
-{
-    char *line = *p, *nl = memchr(line, '\n', (size_t)(end - line));
-
-    if (nl == NULL)
-        return NULL;
-    *p = nl + 1;
-    if (nl > line && nl[-1] == '\r')
-        nl--;
-    *nl = '\0';
-    return line;
-}
-
-/* Splits the header block p[0..end) in place into r. 0, or the status to
- * answer with: 400 for bad syntax, 431 for too many fields, 505 for a
- * major version other than 1. */
-static int
-httpd_request_parse(char *p, char *end, struct httpd_request *r)
-{
-    char *line, *s, *version;
-
-    if (memchr(p, '\0', (size_t)(end - p)) != NULL)
-        return 400;
-    while (p < end && (*p == '\r' || *p == '\n'))
-        p++;
-    line = httpd_next_line(&p, end);
-    if (line == NULL)
-        return 400;
-
-    /* request-line = method SP request-target SP HTTP-version */
-    for (s = line; httpd_tchar((unsigned char)*s); s++)
-        ;
-    if (s == line || *s != ' ')
-        return 400;
-    *s++ = '\0';
-    r->method = line;
-    r->target = s;
-    while ((unsigned char)*s > 0x20 && (unsigned char)*s < 0x7f)
-        s++;
-    if (s == r->target || *s != ' ')
-        return 400;
-    *s++ = '\0';
-    version = s;
-    if (strncmp(version, "HTTP/", 5) != 0 || httpd_digits(version + 5, 1) < 0 ||
-        version[6] != '.' || httpd_digits(version + 7, 1) < 0 ||
-        version[8] != '\0')
-        return 400;
-    if (version[5] != '1')
-        return 505;
-    r->minor = version[7] - '0';
-
-    /* header-field = field-name ":" OWS field-value OWS */
-    r->nheaders = 0;
-    while ((line = httpd_next_line(&p, end)) != NULL && *line != '\0') {
-        char *value, *last;
-
-        /* obs-fold is refused with 400 (RFC 7230 §3.2.4), and so is
-         * whitespace between the name and the colon. */
-        for (s = line; httpd_tchar((unsigned char)*s); s++)
-            ;
-        if (s == line || *s != ':')
-            return 400;
-        *s++ = '\0';
-        while (*s == ' ' || *s == '\t')
-            s++;
-        value = last = s;
-        for (; *s != '\0'; s++) {
-            unsigned char ch = (unsigned char)*s;
-
-            if (ch != '\t' && (ch < 0x20 || ch == 0x7f))
-                return 400; /* a bare CR among them */
-            if (ch != ' ' && ch != '\t')
-                last = s + 1;
-        }
-        *last = '\0';
-        if (r->nheaders == HTTPD_MAX_HEADERS)
-            return 431;
-        r->headers[r->nheaders].name = line;
-        r->headers[r->nheaders].value = value;
-        r->nheaders++;
-    }
-    return 0;
-}
-
-/* The path of the request target, percent-decoded, without query or
- * fragment, into out. 0, or -1 when it is not a usable target. Both
- * origin-form and absolute-form are accepted (RFC 7230 §5.3). */
-static int
-httpd_target_path(const char *t, char *out, size_t cap)
-{
-    size_t n = 0;
-
-    if (*t != '/') {
-        if (strncasecmp(t, "http://", 7) == 0)
-            t += 7;
-        else if (strncasecmp(t, "https://", 8) == 0)
-            t += 8;
-        else
-            return -1;
-        t += strcspn(t, "/?#");
-        if (*t != '/')
-            t = "/";
-    }
-    for (; *t != '\0' && *t != '?' && *t != '#'; t++) {
-        int ch = (unsigned char)*t;
-
-        if (ch == '%') {
-            int hi = httpd_hex((unsigned char)t[1]), lo;
-
-            if (hi < 0 || (lo = httpd_hex((unsigned char)t[2])) < 0)
-                return -1;
-            ch = hi * 16 + lo;
-            if (ch == 0)
-                return -1;
-            t += 2;
-        }
-        if (n + 1 >= cap)
-            return -1;
-        out[n++] = (char)ch;
-    }
-    out[n] = '\0';
-    return 0;
-}
-
-static size_t
-httpd_header_count(const struct httpd_request *r, const char *name)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < r->nheaders; i++)
-        n += strcasecmp(r->headers[i].name, name) == 0;
-    return n;
-}
-
-/* Whether the If-None-Match list matches etag, by the weak comparison
- * RFC 7232 §3.2 asks for: a W/ prefix is ignored. "*" matches any
- * document. A malformed list matches nothing from the fault on. */
-static int
-httpd_etag_match(const char *list, const char *etag)
-{
-    size_t elen = strlen(etag);
-    const char *p = list, *q;
-
-    for (;;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '\0')
-            return 0;
-        if (*p == '*')
-            return 1;
-        if (p[0] == 'W' && p[1] == '/')
-            p += 2;
-        if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
-            return 0;
-        q++;
-        if ((size_t)(q - p) == elen && memcmp(p, etag, elen) == 0)
-            return 1;
-        p = q;
-    }
 }
 
 /* Whether the request's preconditions make the answer a 304, in the order
@@ -618,7 +236,8 @@ httpd_not_modified(const struct httpd_request *r, const struct httpd_doc *doc)
         int64_t since;
 
         if (strcasecmp(r->headers[i].name, "If-Modified-Since") == 0 &&
-            httpd_date_parse(r->headers[i].value, &since) == 0)
+            (since = feed_date_parse_http(r->headers[i].value)) !=
+                FEED_TIME_NONE)
             return doc->mtime <= since;
     }
     return 0;
@@ -674,9 +293,9 @@ httpd_conn_add(struct httpd_conn *c, const char *fmt, ...)
 static void
 httpd_conn_begin(struct httpd_conn *c, int status)
 {
-    char date[HTTPD_DATE_SIZE];
+    char date[FEED_HTTPDATE_LEN + 1];
 
-    httpd_date_format(date, (int64_t)time(NULL));
+    httpd_date((int64_t)time(NULL), date);
     c->head_len = 0;
     httpd_conn_add(c,
                    "HTTP/1.1 %d %s\r\n"
@@ -956,7 +575,7 @@ httpd_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     from = c->len;
     c->len += (size_t)nread;
-    end = httpd_header_end(c->req, from, c->len);
+    end = httpd_header_end(c->req, from, c->len, &c->lead);
     if (end > 0)
         httpd_conn_handle(c, end);
     else if (c->len == HTTPD_MAX_REQUEST)
@@ -973,38 +592,58 @@ httpd_on_retry(uv_timer_t *timer)
     httpd_on_connection((uv_stream_t *)&h->listener, 0);
 }
 
+/* Tries accepting again in a while: libuv stops watching the listener until
+ * the connection it holds is accepted, so this is not left to the next
+ * connection. */
+static void
+httpd_retry_later(struct httpd *h, const char *why)
+{
+    int rc;
+
+    log_warnx("httpd: %s: accepting again in %d ms", why, HTTPD_RETRY_MS);
+    if ((rc = uv_timer_start(&h->retry, httpd_on_retry, HTTPD_RETRY_MS, 0)) !=
+        0)
+        log_warnx("httpd: cannot accept again: %s", uv_strerror(rc));
+}
+
 static void
 httpd_on_connection(uv_stream_t *server, int status)
 {
     struct httpd *h = server->data;
     struct httpd_conn *c;
     uv_stream_t *stream;
+    int rc;
 
     if (status < 0 || h->closing)
         return;
-    /* libuv stops watching the listener until the connection it holds is
-     * accepted, so out of memory we try again in a while rather than
-     * never. */
     c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        (void)uv_timer_start(&h->retry, httpd_on_retry, HTTPD_RETRY_MS, 0);
+        httpd_retry_later(h, "out of memory");
         return;
     }
-    if (uv_tcp_init(h->loop, &c->tcp) != 0) {
+    if ((rc = uv_timer_init(h->loop, &c->timer)) != 0) {
         free(c);
+        httpd_retry_later(h, uv_strerror(rc));
         return;
     }
-    (void)uv_timer_init(h->loop, &c->timer);
     c->httpd = h;
     c->tcp.data = c;
     c->timer.data = c;
-    c->open_handles = 2;
+    c->open_handles = 1;
     c->state = HTTPD_READING;
     c->next = h->conns;
     if (h->conns != NULL)
         h->conns->prev = c;
     h->conns = c;
     h->nconns++;
+    if ((rc = uv_tcp_init(h->loop, &c->tcp)) != 0) {
+        /* Only the timer to close; the connection waits for the retry. */
+        c->closing = 1;
+        uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
+        httpd_retry_later(h, uv_strerror(rc));
+        return;
+    }
+    c->open_handles = 2;
 
     /* Over the cap the connection is taken and closed at once, which tells
      * the client more than a connection left hanging in the backlog. */
@@ -1105,8 +744,13 @@ httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
         why = uv_strerror(rc);
         goto fail;
     }
-    (void)uv_timer_init(loop, &h->retry);
     h->listener.data = h;
+    h->open_handles = 1;
+    rc = uv_timer_init(loop, &h->retry);
+    if (rc != 0) {
+        why = uv_strerror(rc);
+        goto fail;
+    }
     h->retry.data = h;
     h->open_handles = 2;
     rc = uv_tcp_open(&h->listener, fd);
@@ -1134,8 +778,9 @@ fail:
         close(fd);
     if (h != NULL && h->open_handles > 0) {
         h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
+        if (h->open_handles == 2)
+            uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
         uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-        uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
     } else {
         free(h);
     }

@@ -9,8 +9,10 @@
  * arrive within 10 s of the connect (else 408, or a silent close if nothing
  * came); a response must be written within 60 s; beyond 256 connections a
  * new one is accepted and closed at once.
- * Everything runs on the caller's libuv loop. Nothing here logs: failures
- * come back as return codes or as text in err. */
+ * Everything runs on the caller's libuv loop. Failures come back as return
+ * codes or as text in err; the one logged (log.h) is a connection that
+ * cannot be accepted for want of memory, which has no caller to go back
+ * to: one warning, and accepting resumes a second later. */
 #ifndef HTTPD_H
 #define HTTPD_H
 
@@ -31,8 +33,8 @@ struct httpd; /* opaque */
  * handle of ours, except after a failure of libuv itself past the bind, when
  * a handle is closing and the loop must run once more before
  * uv_loop_close(). */
-struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port,
-    char *err, size_t errlen) HTTPD_WUR;
+struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port, char *err,
+                        size_t errlen) HTTPD_WUR;
 
 /* Serves data at path (which starts with '/', e.g. "/feed.atom"), replacing
  * any document previously set there. The bytes are copied; content_type
@@ -46,7 +48,7 @@ struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port,
  * control characters or longer than 256 bytes) or -ENOMEM; on failure the
  * previous document, if any, stays in place. */
 int httpd_set(struct httpd *, const char *path, const char *content_type,
-    const void *data, size_t len, int64_t mtime) HTTPD_WUR;
+              const void *data, size_t len, int64_t mtime) HTTPD_WUR;
 
 /* The port actually bound. */
 int httpd_port(const struct httpd *);

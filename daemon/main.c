@@ -12,7 +12,8 @@ static const char usage[] =
     "  run   [-c FILE]           run the daemon in the foreground\n"
     "  poll  [-c FILE] --once    poll every feed once, store, publish, exit\n"
     "  parse [--charset NAME] [--chunk BYTES] FILE...\n"
-    "                            print the entries of feed files as JSON lines\n"
+    "                            print the entries of feed files as JSON "
+    "lines\n"
     "  check [-c FILE]           validate the config; non-zero when bad\n"
     "\n"
     "  -c FILE   the config (default /etc/feedd/feedd.conf)\n"
@@ -44,13 +45,13 @@ main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "parse") == 0)
-        return cmd_parse(argc - 2, argv + 2);
+        return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc - 2, argv + 2);
+        return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 2, argv + 2, 0);
+        return cmd_run(argc - 1, argv + 1, 0);
     if (strcmp(cmd, "poll") == 0)
-        return cmd_run(argc - 2, argv + 2, 1);
+        return cmd_run(argc - 1, argv + 1, 1);
     fprintf(stderr, "feedd: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

@@ -886,8 +886,18 @@ def test_parse_cli(tmp):
         code, out, err = feedd("parse", "--chunk", size, broken, *feeds)
         check(code == 0 and out == whole,
               "--chunk %s gives other lines: %s" % (size, err))
-    code, out, err = feedd("parse", "--chunk", "0", broken)
-    check(code == 2 and "--chunk" in err, "--chunk 0: %d %s" % (code, err))
+    # Bad values and unknown options: one line on stderr, status 2, and
+    # nothing parsed.
+    for args in (["--chunk", "0", broken], ["--chunk", "junk", broken],
+                 ["--chunk=12x", broken], ["--chunk", "-1", broken],
+                 ["--bogus", broken], ["-x", broken], [broken, "--charset"]):
+        opt = [a for a in args if a.startswith("-")][0].split("=")[0]
+        code, out, err = feedd("parse", *args)
+        check(code == 2 and out == "" and len(err.splitlines()) == 1 and
+              opt in err, "%s: %d %r %r" % (args, code, out, err))
+    code, out, err = feedd("parse", "--help")
+    check(code == 0 and out.startswith("usage: feedd parse"),
+          "--help: %d %r" % (code, out))
 
 
 def main():

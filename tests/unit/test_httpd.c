@@ -636,6 +636,29 @@ replace_on_first_bytes(struct client *c)
 /* A document replaced while a response is being written: the response
  * goes on with the bytes it started with. Under ASan a freed document
  * would show here. */
+/* Last-Modified outside the years the format can say is clamped to them;
+ * the ETag is the FNV-1a of the bytes in 16 lower-case hex digits. */
+static void
+test_validators(void **state)
+{
+    struct fixture *fx = *state;
+    struct client *c;
+
+    assert_int_equal(httpd_set(fx->httpd, "/old", ATOM, "", 0, -5), 0);
+    assert_int_equal(httpd_set(fx->httpd, "/new", ATOM, "a", 1, INT64_MAX), 0);
+    c = fetch(fx, GET("/old"));
+    assert_string_equal(header(c, "Last-Modified"),
+                        "Thu, 01 Jan 1970 00:00:00 GMT");
+    /* FNV-1a's offset basis: the hash of no bytes. */
+    assert_string_equal(header(c, "ETag"), "\"cbf29ce484222325\"");
+    client_free(c);
+    c = fetch(fx, GET("/new"));
+    assert_string_equal(header(c, "Last-Modified"),
+                        "Fri, 31 Dec 9999 23:59:59 GMT");
+    assert_string_equal(header(c, "ETag"), "\"af63dc4c8601ec8c\"");
+    client_free(c);
+}
+
 static void
 test_replace_during_write(void **state)
 {
@@ -1027,6 +1050,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_if_modified_since, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validators, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_during_write, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_root, setup, teardown),

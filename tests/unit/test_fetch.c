@@ -1,0 +1,511 @@
+/* tests/unit/test_fetch.c - the fetcher (daemon/fetch.c) on a libuv loop,
+ * against file:// URLs and feedd's own HTTP server (daemon/httpd.c) on the
+ * same loop. curl_easy_setopt, curl_multi_setopt and calloc are wrapped by
+ * the linker (see tests/CMakeLists.txt), so that the test can make libcurl
+ * refuse an option, or memory run out, where it chooses. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+
+#include "fetch.h"
+#include "httpd.h"
+
+#define FEED                                                                   \
+    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
+#define GUARD_MS 10000
+
+/* ---- the wrapped functions ----------------------------------------------
+ * The call of option refuse_opt that comes after refuse_skip others of it
+ * fails with refuse_code; the next fail_callocs calls to calloc from this
+ * executable's own objects (not libcurl's or libuv's) return NULL. */
+static long refuse_opt = -1;
+static int refuse_multi; /* refuse_opt is a CURLMOPT_* */
+static int refuse_skip;
+static int refused; /* how many calls were refused */
+static CURLcode refuse_code = CURLE_UNKNOWN_OPTION;
+static int fail_callocs;
+
+CURLcode __real_curl_easy_setopt(CURL *, CURLoption, ...);
+CURLMcode __real_curl_multi_setopt(CURLM *, CURLMoption, ...);
+CURLcode __wrap_curl_easy_setopt(CURL *, CURLoption, ...);
+CURLMcode __wrap_curl_multi_setopt(CURLM *, CURLMoption, ...);
+void *__real_calloc(size_t, size_t);
+void *__wrap_calloc(size_t, size_t);
+
+static int
+refuse(long opt, int multi)
+{
+    if (opt != refuse_opt || multi != refuse_multi)
+        return 0;
+    if (refuse_skip > 0) {
+        refuse_skip--;
+        return 0;
+    }
+    refused++;
+    return 1;
+}
+
+/* The argument of an option is read by its number, as libcurl reads it:
+ * below 10000 a long, then an object, a function, a curl_off_t. */
+CURLcode
+__wrap_curl_easy_setopt(CURL *h, CURLoption opt, ...)
+{
+    va_list ap;
+    CURLcode rc;
+
+    if (refuse((long)opt, 0))
+        return refuse_code;
+    va_start(ap, opt);
+    if (opt < CURLOPTTYPE_OBJECTPOINT)
+        rc = __real_curl_easy_setopt(h, opt, va_arg(ap, long));
+    else if (opt >= CURLOPTTYPE_FUNCTIONPOINT && opt < CURLOPTTYPE_OFF_T)
+        rc = __real_curl_easy_setopt(h, opt, va_arg(ap, void (*)(void)));
+    else if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB)
+        rc = __real_curl_easy_setopt(h, opt, va_arg(ap, curl_off_t));
+    else
+        rc = __real_curl_easy_setopt(h, opt, va_arg(ap, void *));
+    va_end(ap);
+    return rc;
+}
+
+CURLMcode
+__wrap_curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
+{
+    va_list ap;
+    CURLMcode rc;
+
+    if (refuse((long)opt, 1))
+        return CURLM_UNKNOWN_OPTION;
+    va_start(ap, opt);
+    if (opt < CURLOPTTYPE_OBJECTPOINT)
+        rc = __real_curl_multi_setopt(m, opt, va_arg(ap, long));
+    else if (opt >= CURLOPTTYPE_FUNCTIONPOINT && opt < CURLOPTTYPE_OFF_T)
+        rc = __real_curl_multi_setopt(m, opt, va_arg(ap, void (*)(void)));
+    else if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB)
+        rc = __real_curl_multi_setopt(m, opt, va_arg(ap, curl_off_t));
+    else
+        rc = __real_curl_multi_setopt(m, opt, va_arg(ap, void *));
+    va_end(ap);
+    return rc;
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+    if (fail_callocs > 0) {
+        fail_callocs--;
+        return NULL;
+    }
+    return __real_calloc(n, size);
+}
+
+/* ---- the fixture --------------------------------------------------------- */
+
+struct fixture {
+    uv_loop_t loop;
+    uv_timer_t guard;
+    int timed_out;
+    struct fetcher *fetcher;
+    struct httpd *httpd;
+    char dir[64];
+    char url[128]; /* http://127.0.0.1:port/feed.atom */
+    int closing;   /* close calls made with on_closed */
+    int closed;    /* on_closed calls */
+};
+
+/* What one fetch saw. */
+struct result {
+    uv_loop_t *loop;
+    int done;
+    int ok, not_modified, cancelled;
+    long status;
+    char error[256];
+    char etag[64];
+    char body[4096];
+    size_t len;
+};
+
+static void
+on_guard(uv_timer_t *t)
+{
+    struct fixture *fx = t->data;
+
+    fx->timed_out = 1;
+}
+
+/* Runs the loop until *flag is set; fails the test after GUARD_MS. */
+static void
+run_until(struct fixture *fx, const int *flag)
+{
+    fx->timed_out = 0;
+    assert_int_equal(uv_timer_start(&fx->guard, on_guard, GUARD_MS, 0), 0);
+    while (!*flag && !fx->timed_out)
+        uv_run(&fx->loop, UV_RUN_ONCE);
+    uv_timer_stop(&fx->guard);
+    assert_false(fx->timed_out);
+}
+
+static void
+on_closed(void *arg)
+{
+    struct fixture *fx = arg;
+
+    fx->closed++;
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char err[256];
+    static const char mtime_doc[] = FEED;
+
+    assert_non_null(fx);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    assert_int_equal(uv_timer_init(&fx->loop, &fx->guard), 0);
+    fx->guard.data = fx;
+    fx->httpd = httpd_new(&fx->loop, "127.0.0.1", 0, err, sizeof(err));
+    assert_non_null(fx->httpd);
+    assert_int_equal(httpd_set(fx->httpd, "/feed.atom", "application/atom+xml",
+                               mtime_doc, sizeof(mtime_doc) - 1, 784111777),
+                     0);
+    snprintf(fx->url, sizeof(fx->url), "http://127.0.0.1:%d/feed.atom",
+             httpd_port(fx->httpd));
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/feedd-test-fetch-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    *state = fx;
+    return 0;
+}
+
+/* Closes what is open and asserts the loop closes clean. */
+static int
+teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char path[128];
+
+    refuse_opt = -1;
+    refuse_skip = 0;
+    refuse_multi = 0;
+    refused = 0;
+    refuse_code = CURLE_UNKNOWN_OPTION;
+    fail_callocs = 0;
+    if (fx->fetcher != NULL) {
+        fetcher_close(fx->fetcher, on_closed, fx);
+        fx->closing++;
+    }
+    httpd_close(fx->httpd, on_closed, fx);
+    fx->closing++;
+    uv_close((uv_handle_t *)&fx->guard, NULL);
+    while (uv_run(&fx->loop, UV_RUN_DEFAULT) != 0) /* past uv_stop() */
+        ;
+    assert_int_equal(fx->closed, fx->closing);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+    snprintf(path, sizeof(path), "%s/feed.xml", fx->dir);
+    unlink(path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static int
+on_data(const char *p, size_t n, const char *content_type, const char *url,
+        const char **error, void *arg)
+{
+    struct result *r = arg;
+
+    (void)content_type;
+    (void)url;
+    (void)error;
+    if (r->len + n > sizeof(r->body) - 1)
+        return 1;
+    memcpy(r->body + r->len, p, n);
+    r->len += n;
+    r->body[r->len] = '\0';
+    return 0;
+}
+
+static void
+on_done(const struct fetch_result *res, void *arg)
+{
+    struct result *r = arg;
+
+    r->done = 1;
+    /* uv_run(UV_RUN_ONCE) returns now, not at the next event. */
+    uv_stop(r->loop);
+    r->ok = res->ok;
+    r->not_modified = res->not_modified;
+    r->cancelled = res->cancelled;
+    r->status = res->status;
+    snprintf(r->error, sizeof(r->error), "%s", res->error ? res->error : "");
+    snprintf(r->etag, sizeof(r->etag), "%s", res->etag ? res->etag : "");
+}
+
+static struct fetch_req
+request(struct fixture *fx, const char *url, struct result *r)
+{
+    struct fetch_req req;
+
+    memset(&req, 0, sizeof(req));
+    memset(r, 0, sizeof(*r));
+    r->loop = &fx->loop;
+    req.url = url;
+    req.max_bytes = 1 << 20;
+    req.timeout_s = 5;
+    req.on_data = on_data;
+    req.on_done = on_done;
+    req.arg = r;
+    return req;
+}
+
+static struct fetcher *
+fetcher(struct fixture *fx)
+{
+    char err[256];
+
+    fx->fetcher = fetcher_new(&fx->loop, 4, 2, err, sizeof(err));
+    if (fx->fetcher == NULL)
+        fail_msg("fetcher_new: %s", err);
+    return fx->fetcher;
+}
+
+/* Fetches url whole into r. */
+static void
+fetch(struct fixture *fx, struct fetch_req *req, struct result *r)
+{
+    assert_int_equal(fetcher_start(fx->fetcher, req), 0);
+    assert_int_equal(fetcher_active(fx->fetcher), 1);
+    run_until(fx, &r->done);
+    assert_int_equal(fetcher_active(fx->fetcher), 0);
+}
+
+/* ---- the tests ----------------------------------------------------------- */
+
+static void
+test_http(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req = request(fx, fx->url, &r);
+    char etag[64];
+
+    fetcher(fx);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, FEED);
+    assert_true(r.etag[0] == '"');
+    /* Conditional: the validators of the first answer give a 304. */
+    snprintf(etag, sizeof(etag), "%s", r.etag);
+    req = request(fx, fx->url, &r);
+    req.etag = etag;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_true(r.not_modified);
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.len, 0);
+}
+
+static void
+test_file_and_caps(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req;
+    char path[128], url[160];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/feed.xml", fx->dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(FEED, fp);
+    fclose(fp);
+    snprintf(url, sizeof(url), "file://%s", path);
+    fetcher(fx);
+    req = request(fx, url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.body, FEED);
+    /* The size cap. */
+    req = request(fx, url, &r);
+    req.max_bytes = 10;
+    fetch(fx, &req, &r);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.error, "larger than 10 bytes"));
+    /* Only http, https and file. */
+    req = request(fx, "ftp://127.0.0.1/feed.xml", &r);
+    fetch(fx, &req, &r);
+    assert_false(r.ok);
+    assert_true(r.error[0] != '\0');
+    assert_int_equal(r.len, 0);
+}
+
+static void
+count_handle(uv_handle_t *h, void *arg)
+{
+    (void)h;
+    (*(int *)arg)++;
+}
+
+/* Each option a limit or a restriction rests on, refused in turn:
+ * fetcher_new() fails and names it. */
+static void
+test_refused_options(void **state)
+{
+    static const struct {
+        long opt;
+        const char *name;
+        int skip, multi;
+    } opts[] = {
+#define OPT(o, skip) {(long)o, #o, skip, 0}
+#define MOPT(o)                                                                \
+    {                                                                          \
+        (long)o, #o, 0, 1                                                      \
+    }
+        MOPT(CURLMOPT_MAX_TOTAL_CONNECTIONS),
+        MOPT(CURLMOPT_MAX_HOST_CONNECTIONS),
+        MOPT(CURLMOPT_SOCKETFUNCTION),
+        MOPT(CURLMOPT_TIMERFUNCTION),
+        OPT(CURLOPT_PROTOCOLS_STR, 0), /* "file" */
+        OPT(CURLOPT_PROTOCOLS_STR, 1), /* "http,https" */
+        OPT(CURLOPT_REDIR_PROTOCOLS_STR, 0),
+        OPT(CURLOPT_FOLLOWLOCATION, 0),
+        OPT(CURLOPT_MAXREDIRS, 0),
+        OPT(CURLOPT_CONNECTTIMEOUT, 0),
+        OPT(CURLOPT_TIMEOUT, 0),
+        OPT(CURLOPT_LOW_SPEED_LIMIT, 0),
+        OPT(CURLOPT_LOW_SPEED_TIME, 0),
+        OPT(CURLOPT_WRITEFUNCTION, 0),
+        OPT(CURLOPT_HEADERFUNCTION, 0),
+        OPT(CURLOPT_NOSIGNAL, 0),
+#undef OPT
+#undef MOPT
+    };
+    struct fixture *fx = *state;
+    char err[256], want[128];
+    int handles = 0, after = 0;
+
+    uv_walk(&fx->loop, count_handle, &handles);
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        refuse_opt = opts[i].opt;
+        refuse_skip = opts[i].skip;
+        refuse_multi = opts[i].multi;
+        refused = 0;
+        err[0] = '\0';
+        assert_null(fetcher_new(&fx->loop, 4, 2, err, sizeof(err)));
+        assert_int_equal(refused, 1);
+        snprintf(want, sizeof(want), "libcurl refused %s: ", opts[i].name);
+        if (strncmp(err, want, strlen(want)) != 0)
+            fail_msg("refusing %s: \"%s\"", opts[i].name, err);
+    }
+    /* Nothing of the failed fetchers is left on the loop. */
+    uv_walk(&fx->loop, count_handle, &after);
+    assert_int_equal(after, handles);
+}
+
+/* An option of one fetch refused: the fetch does not start. */
+static void
+test_refused_per_fetch(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req;
+
+    fetcher(fx);
+    req = request(fx, fx->url, &r);
+    refuse_opt = CURLOPT_MAXFILESIZE_LARGE;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), -EINVAL);
+    assert_int_equal(refused, 1);
+    refuse_opt = CURLOPT_TIMEOUT;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), -EINVAL);
+    assert_int_equal(refused, 2);
+    req = request(fx, "file:///nonexistent", &r);
+    refuse_opt = CURLOPT_PROTOCOLS_STR;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), -EINVAL);
+    assert_int_equal(refused, 3);
+    refuse_opt = CURLOPT_URL;
+    refuse_code = CURLE_OUT_OF_MEMORY;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), -ENOMEM);
+    assert_int_equal(refused, 4);
+    assert_int_equal(fetcher_active(fx->fetcher), 0);
+    /* None of them called on_done; the fetcher still works. */
+    refuse_opt = -1;
+    uv_run(&fx->loop, UV_RUN_NOWAIT);
+    assert_false(r.done);
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+}
+
+/* Out of memory for the watcher of a socket: the transfer fails as out of
+ * memory (by its own timeout), and the next one works. */
+static void
+test_socket_out_of_memory(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req = request(fx, fx->url, &r);
+
+    fetcher(fx);
+    req.timeout_s = 1;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    /* Every struct sock (the resolver's too), and the server's accept. */
+    fail_callocs = 1000;
+    run_until(fx, &r.done);
+    assert_true(fail_callocs < 1000);
+    fail_callocs = 0;
+    assert_false(r.ok);
+    assert_string_equal(r.error, "out of memory");
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    if (!r.ok)
+        fail_msg("after: %s", r.error);
+}
+
+/* fetcher_close() ends the fetches under way, each told so. */
+static void
+test_close_cancels(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req = request(fx, fx->url, &r);
+
+    fetcher(fx);
+    assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    fetcher_close(fx->fetcher, on_closed, fx);
+    fx->closing++;
+    fx->fetcher = NULL;
+    assert_true(r.done);
+    assert_true(r.cancelled);
+    assert_false(r.ok);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_and_caps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_per_fetch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_socket_out_of_memory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    fetch_global_cleanup();
+    return rc;
+}
