@@ -10,8 +10,11 @@
  *    "type":..,"length":N}],"categories":[..]}
  *
  * where a string may be null and a time T is seconds since the epoch or
- * null. Keys are only ever added to a record within one format: a reader
- * takes a missing key as "none" and ignores keys it does not know, so
+ * null. A record read back is checked before anything uses it: every
+ * member present with the type the writer gives it (store_fields[]); one
+ * that is not is no item, and the scan at open skips it with a warning.
+ * Keys are only ever added to a record within one format: a reader takes
+ * a missing added key as "none" and ignores keys it does not know, so
  * adding one does not change STORE_FORMAT. "image", "enclosures",
  * "categories", "also", "changed", "hash" and "shared" came that way.
  * Every string is written by feed_buf_json(), the one JSON string writer,
@@ -41,7 +44,7 @@ store_json_time(const json_t *o, const char *key)
 }
 
 /* The "hash" member of o, 16 hex digits, or 0 when absent (a record
- * written before hashes were kept) or malformed. */
+ * written before hashes were kept). */
 static uint64_t
 store_json_hash(const json_t *o)
 {
@@ -152,44 +155,136 @@ store_record_encode(struct feed_buf *b, uint64_t id, const struct feed_item *it)
 
 /* ---- a line back to an item --------------------------------------------- */
 
-/* The first max strings of the array o[key] into out, borrowed from o;
- * members that are not strings are skipped. Their count. */
+/* The types of a record's members: what store_record_encode() can write. */
+enum {
+    STORE_T_HEX,  /* FEED_ID_LEN hex digits */
+    STORE_T_STR,  /* a string or null */
+    STORE_T_TIME, /* an integer or null */
+    STORE_T_BOOL,
+    STORE_T_STRS, /* an array of strings */
+    STORE_T_ENCS, /* an array of {"url":string,"type":string|null,
+                   * "length":integer >= 0|null} */
+};
+
+/* Every member a record may have. The ones marked required are in every
+ * record any version wrote; the others came later (see the top of this
+ * file) and may be missing. */
+static const struct store_field {
+    const char *key;
+    unsigned char type;
+    unsigned char required;
+} store_fields[] = {
+    {"id", STORE_T_HEX, 1},          {"feed", STORE_T_STR, 1},
+    {"feed_title", STORE_T_STR, 1},  {"feed_url", STORE_T_STR, 1},
+    {"also", STORE_T_STRS, 0},       {"stored", STORE_T_TIME, 1},
+    {"changed", STORE_T_TIME, 0},    {"hash", STORE_T_HEX, 0},
+    {"shared", STORE_T_BOOL, 0},     {"guid", STORE_T_STR, 1},
+    {"link", STORE_T_STR, 1},        {"title", STORE_T_STR, 1},
+    {"author", STORE_T_STR, 1},      {"published", STORE_T_TIME, 1},
+    {"updated", STORE_T_TIME, 1},    {"summary", STORE_T_STR, 1},
+    {"content", STORE_T_STR, 1},     {"image", STORE_T_STR, 0},
+    {"enclosures", STORE_T_ENCS, 0}, {"categories", STORE_T_STRS, 0},
+};
+
+/* 1 when v is an enclosure as store_put_lists() writes one. */
+static int
+store_enc_ok(const json_t *v)
+{
+    const json_t *url = json_object_get(v, "url"),
+                 *type = json_object_get(v, "type"),
+                 *len = json_object_get(v, "length");
+
+    return json_is_string(url) &&
+           (type == NULL || json_is_null(type) || json_is_string(type)) &&
+           (len == NULL || json_is_null(len) ||
+            (json_is_integer(len) && json_integer_value(len) >= 0));
+}
+
+/* 1 when v, o's member of type type, has that type. One pass over its
+ * members for the arrays. */
+static int
+store_member_ok(const json_t *v, unsigned type)
+{
+    uint64_t x;
+    size_t i;
+
+    switch (type) {
+    case STORE_T_HEX:
+        return feed_id_parse(json_string_value(v), &x) == 0;
+    case STORE_T_STR:
+        return json_is_null(v) || json_is_string(v);
+    case STORE_T_TIME:
+        return json_is_null(v) || json_is_integer(v);
+    case STORE_T_BOOL:
+        return json_is_boolean(v);
+    case STORE_T_STRS:
+    case STORE_T_ENCS:
+        if (!json_is_array(v))
+            return 0;
+        for (i = 0; i < json_array_size(v); i++)
+            if (type == STORE_T_STRS ? !json_is_string(json_array_get(v, i))
+                                     : !store_enc_ok(json_array_get(v, i)))
+                return 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* 0 when o is a record that store_record_encode() could have written
+ * (members it does not know are allowed: a later version may add some),
+ * else -EINVAL. */
+static int
+store_record_check(const json_t *o)
+{
+    const json_t *v;
+    size_t i;
+
+    if (!json_is_object(o))
+        return -EINVAL;
+    for (i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++) {
+        v = json_object_get(o, store_fields[i].key);
+        if (v == NULL ? store_fields[i].required
+                      : !store_member_ok(v, store_fields[i].type))
+            return -EINVAL;
+    }
+    return 0;
+}
+
+/* The first max strings of the array o[key] (checked) into out, borrowed
+ * from o. Their count. */
 static size_t
 store_strs_from_json(const json_t *o, const char *key, const char **out,
                      size_t max)
 {
     const json_t *a = json_object_get(o, key);
-    size_t i, n;
+    size_t i;
 
-    for (i = n = 0; i < json_array_size(a) && n < max; i++)
-        if ((out[n] = json_string_value(json_array_get(a, i))) != NULL)
-            n++;
-    return n;
+    for (i = 0; i < json_array_size(a) && i < max; i++)
+        out[i] = json_string_value(json_array_get(a, i));
+    return i;
 }
 
-/* e's image, enclosures and categories from o, in l's arrays, borrowing
- * the strings from o. A missing or malformed key (a record written before
- * the keys existed, or edited by hand) gives none: NULL and 0. Like
- * store_put_lists(), skips enclosures without a URL and categories that
- * are not strings, and keeps at most the first STORE_*_MAX. */
+/* e's image, enclosures and categories from o (checked), in l's arrays,
+ * borrowing the strings from o. A missing key (a record written before
+ * the keys existed) gives none: NULL and 0. Like store_put_lists(), keeps
+ * at most the first STORE_*_MAX. */
 static void
 store_lists_from_json(struct feed_entry *e, const json_t *o,
                       struct store_lists *l)
 {
     const json_t *a, *v, *len;
-    json_int_t x;
-    size_t i, n;
+    size_t n;
 
     e->image = store_json_str(o, "image");
     a = json_object_get(o, "enclosures");
-    for (i = n = 0; i < json_array_size(a) && n < STORE_ENCLOSURES_MAX; i++) {
-        v = json_array_get(a, i);
-        if ((l->enc[n].url = store_json_str(v, "url")) == NULL)
-            continue;
+    for (n = 0; n < json_array_size(a) && n < STORE_ENCLOSURES_MAX; n++) {
+        v = json_array_get(a, n);
+        l->enc[n].url = store_json_str(v, "url");
         l->enc[n].type = store_json_str(v, "type");
         len = json_object_get(v, "length");
-        x = json_is_integer(len) ? json_integer_value(len) : -1;
-        l->enc[n++].length = x >= 0 ? (int64_t)x : -1;
+        l->enc[n].length =
+            json_is_integer(len) ? (int64_t)json_integer_value(len) : -1;
     }
     e->enclosures = n > 0 ? l->enc : NULL;
     e->nenclosures = n;
@@ -204,7 +299,8 @@ store_record_decode(struct feed_item *it, const json_t *o,
 {
     uint64_t id;
 
-    if (feed_id_parse(store_json_str(o, "id"), &id) != 0)
+    if (store_record_check(o) != 0 ||
+        feed_id_parse(store_json_str(o, "id"), &id) != 0)
         return -EINVAL;
     memset(it, 0, sizeof *it);
     feed_id_format(id, it->id);
@@ -234,7 +330,8 @@ store_record_peek(const json_t *o, uint64_t *id, int64_t *date, uint64_t *hash)
 {
     struct feed_item it;
 
-    if (!json_is_object(o) || feed_id_parse(store_json_str(o, "id"), id) != 0)
+    if (store_record_check(o) != 0 ||
+        feed_id_parse(store_json_str(o, "id"), id) != 0)
         return -EINVAL;
     memset(&it, 0, sizeof it);
     it.stored = store_json_time(o, "stored");

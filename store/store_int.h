@@ -327,11 +327,14 @@ uint32_t *store_newest(const struct store *, size_t k);
 int store_record_encode(struct feed_buf *b, uint64_t id,
                         const struct feed_item *item);
 /* The item o holds into it, borrowing its strings from o and its lists
- * from l. 0, or -EINVAL when o is no item. */
+ * from l. 0, or -EINVAL when o is no item: not an object, a member the
+ * writer always writes missing, or one with a type the writer does not
+ * give it. */
 int store_record_decode(struct feed_item *it, const struct json_t *o,
                         struct store_lists *l);
 /* What the scan at open needs of a record: its ID, its sort date
- * (feed_item_date()) and its hash. 0, or -EINVAL when o is no item. */
+ * (feed_item_date()) and its hash. 0, or -EINVAL when o is no item (the
+ * same check as store_record_decode()). */
 int store_record_peek(const struct json_t *o, uint64_t *id, int64_t *date,
                       uint64_t *hash);
 /* A string member of o, or NULL. Borrowed from o. */

@@ -337,15 +337,6 @@ old_fn(const struct feed_item *it, void *arg)
     int *calls = arg;
 
     (*calls)++;
-    if (strcmp(it->id, "0000000000000003") == 0) {
-        assert_int_equal(it->entry.nenclosures, 2);
-        assert_string_equal(it->entry.enclosures[0].url, "u");
-        assert_int_equal(it->entry.enclosures[0].length, -1);
-        assert_string_equal(it->entry.enclosures[1].url, "v");
-        assert_int_equal(it->entry.enclosures[1].length, -1);
-        assert_null(it->entry.enclosures[1].type);
-        return 0;
-    }
     assert_null(it->entry.image);
     assert_null(it->entry.enclosures);
     assert_int_equal(it->entry.nenclosures, 0);
@@ -362,5 +353,14 @@ old_fn(const struct feed_item *it, void *arg)
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+/* A record as the first feedd wrote them: every member a record always
+ * has, and none of those that came later. title and published are JSON
+ * values. */
+#define RECORD(id, title, published)                                           \
+    "{\"id\":\"" id "\",\"feed\":\"lwn\",\"feed_title\":null,"                 \
+    "\"feed_url\":null,\"stored\":1700000000,\"guid\":null,\"link\":null,"     \
+    "\"title\":" title ",\"author\":null,\"published\":" published             \
+    ",\"updated\":null,\"summary\":null,\"content\":null}"
 
 #endif

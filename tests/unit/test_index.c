@@ -230,9 +230,8 @@ test_store_before_index(void **state)
                "\"updated\":null,\"summary\":null,\"content\":null,"
                "\"image\":null,\"enclosures\":[],\"categories\":[]}\n");
     write_file(path(f, "items/000002.jsonl"),
-               "{\"feedd_store\":1}\n"
-               "{\"id\":\"0000000000000002\",\"title\":\"older\","
-               "\"published\":3}\n");
+               "{\"feedd_store\":1}\n" RECORD("0000000000000002", "\"older\"",
+                                              "3") "\n");
     for (pass = 0; pass < 2; pass++) {
         s = open_ok(f);
         /* An upgrade, not a fault: no warning. */

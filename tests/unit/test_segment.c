@@ -88,7 +88,8 @@ test_corrupt_middle(void **state)
                 "{\"feed\":\"no id\"}\n"
                 "{\"id\":\"0000000000000xyz\"}\n"
                 "\n"
-                "{\"id\":\"0000000000000002\",\"title\":\"b\"}\n");
+                "{\"id\":\"0000000000000009\",\"feedXXXX\":\"lwn\"}\n" RECORD(
+                    "0000000000000002", "\"b\"", "null") "\n");
     s = open_ok(f);
     add_ok(s, "0000000000000003", "c", 3);
     assert_int_equal(store_commit(s), 0);
@@ -100,12 +101,16 @@ test_corrupt_middle(void **state)
     assert_string_equal(w, "items/000001.jsonl:3: corrupt record skipped\n"
                            "items/000001.jsonl:4: corrupt record skipped\n"
                            "items/000001.jsonl:5: corrupt record skipped\n"
-                           "items/000001.jsonl:6: corrupt record skipped");
+                           "items/000001.jsonl:6: corrupt record skipped\n"
+                           "items/000001.jsonl:7: corrupt record skipped");
     free(w);
     assert_int_equal(store_count(s), 3);
     assert_int_equal(store_seen(s, "0000000000000001"), 1);
     assert_int_equal(store_seen(s, "0000000000000002"), 1);
     assert_int_equal(store_seen(s, "0000000000000003"), 1);
+    /* A record without a member every record has is no item: not seen,
+     * so that the next poll stores it again. */
+    assert_int_equal(store_seen(s, "0000000000000009"), 0);
     store_close(s);
 }
 
@@ -121,10 +126,12 @@ test_missing_header_and_many_warnings(void **state)
     assert_int_equal(mkdir(path(f, "items"), 0755), 0);
     fd = open(path(f, "items/000001.jsonl"), O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
-    assert_true(dprintf(fd, "{\"id\":\"0000000000000001\"}\n") > 0);
+    assert_true(dprintf(fd, RECORD("0000000000000001", "null", "null") "\n") >
+                0);
     for (i = 0; i < 150; i++)
         assert_true(dprintf(fd, "bad %d\n", i) > 0);
-    assert_true(dprintf(fd, "{\"id\":\"0000000000000002\"}\n") > 0);
+    assert_true(dprintf(fd, RECORD("0000000000000002", "null", "null") "\n") >
+                0);
     close(fd);
 
     s = open_ok(f);

@@ -424,7 +424,7 @@ test_lookup(void **state)
 
     /* A record from before hashes: seen, hash 0. */
     append_file(path(f, "items/000001.jsonl"),
-                "{\"id\":\"00000000000000b2\",\"title\":\"old\"}\n");
+                RECORD("00000000000000b2", "\"old\"", "null") "\n");
     s = open_ok(f);
     assert_true(hash_of(s, "00000000000000b2") == 0);
     store_close(s);
