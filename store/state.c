@@ -52,19 +52,86 @@ store_feed_state_copy(struct store_feed_state *dst,
     return 0;
 }
 
+/* ---- finding a feed by name ---------------------------------------------- */
+
+/* Feeds are found through a hash table of their indexes in s->feeds (plus
+ * one; 0 is a free slot), linear probing, load at most 1/2, so that
+ * loading a feeds.state of n lines costs O(n). */
+
+/* A seeded FNV-1a of name, mixed by splitmix64's finalizer. */
+static uint64_t
+store_name_hash(uint64_t seed, const char *name)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ seed;
+
+    for (; *name != '\0'; name++)
+        h = (h ^ (unsigned char)*name) * UINT64_C(0x100000001b3);
+    h ^= h >> 30;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 27;
+    h *= UINT64_C(0x94d049bb133111eb);
+    return h ^ (h >> 31);
+}
+
+/* Puts s->feeds[i] in the table, which has room. */
+static void
+store_feeds_place(struct store *s, size_t i)
+{
+    size_t mask = s->feed_slots_cap - 1,
+           j = (size_t)store_name_hash(s->ids.seed, s->feeds[i]->name) & mask;
+
+    while (s->feed_slots[j] != 0)
+        j = (j + 1) & mask;
+    s->feed_slots[j] = i + 1;
+}
+
+/* A new table for s->feeds[0, nfeeds) with room for want feeds. 0, or
+ * -ENOMEM with the table as it was. */
+static int
+store_feeds_rehash(struct store *s, size_t want)
+{
+    size_t cap = 16, i;
+    size_t *t;
+
+    while (cap / 2 < want)
+        cap *= 2;
+    if ((t = calloc(cap, sizeof *t)) == NULL)
+        return -ENOMEM;
+    free(s->feed_slots);
+    s->feed_slots = t;
+    s->feed_slots_cap = cap;
+    for (i = 0; i < s->nfeeds; i++)
+        store_feeds_place(s, i);
+    return 0;
+}
+
+/* The feed called name, and its index in *at (when at is not NULL), or
+ * NULL. Without a table (out of memory after a removal), a linear
+ * search. */
 static struct store_feed *
 store_feed_find(const struct store *s, const char *name, size_t *at)
 {
-    size_t i;
+    size_t i, j, mask = s->feed_slots_cap - 1;
 
-    for (i = 0; i < s->nfeeds; i++) {
-        if (strcmp(s->feeds[i]->name, name) == 0) {
-            if (at != NULL)
-                *at = i;
-            return s->feeds[i];
+    if (s->feed_slots_cap == 0) {
+        for (i = 0; i < s->nfeeds && strcmp(s->feeds[i]->name, name) != 0; i++)
+            ;
+    } else {
+        j = (size_t)store_name_hash(s->ids.seed, name) & mask;
+        for (;; j = (j + 1) & mask) {
+            if ((i = s->feed_slots[j]) == 0) {
+                i = s->nfeeds;
+                break;
+            }
+            if (strcmp(s->feeds[--i]->name, name) == 0)
+                break;
         }
     }
-    return NULL;
+    if (i == s->nfeeds)
+        return NULL;
+    if (at != NULL)
+        *at = i;
+    return s->feeds[i];
 }
 
 static void
@@ -175,8 +242,10 @@ store_states_free(struct store *s)
     for (i = 0; i < s->nfeeds; i++)
         store_feed_free(s->feeds[i]);
     free(s->feeds);
+    free(s->feed_slots);
     s->feeds = NULL;
-    s->nfeeds = s->feeds_cap = 0;
+    s->feed_slots = NULL;
+    s->nfeeds = s->feeds_cap = s->feed_slots_cap = 0;
 }
 
 const struct store_feed_state *
@@ -208,6 +277,12 @@ store_feed_state_set(struct store *s, const char *feed,
             memmove(&s->feeds[at], &s->feeds[at + 1],
                     (s->nfeeds - at - 1) * sizeof *s->feeds);
             s->nfeeds--;
+            /* The indexes past it moved. Out of memory, finds go linear. */
+            if (store_feeds_rehash(s, s->nfeeds) != 0) {
+                free(s->feed_slots);
+                s->feed_slots = NULL;
+                s->feed_slots_cap = 0;
+            }
         }
         return 0;
     }
@@ -222,6 +297,9 @@ store_feed_state_set(struct store *s, const char *feed,
     if (p == NULL)
         goto fail;
     s->feeds = p;
+    if ((s->nfeeds + 1) * 2 > s->feed_slots_cap &&
+        store_feeds_rehash(s, s->nfeeds + 1) != 0)
+        goto fail;
     if ((f = calloc(1, sizeof *f)) == NULL)
         goto fail;
     if ((f->name = strdup(feed)) == NULL) {
@@ -229,7 +307,8 @@ store_feed_state_set(struct store *s, const char *feed,
         goto fail;
     }
     f->st = copy;
-    s->feeds[s->nfeeds++] = f;
+    s->feeds[s->nfeeds] = f;
+    store_feeds_place(s, s->nfeeds++);
     return 0;
 fail:
     store_feed_state_clear(&copy);

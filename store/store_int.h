@@ -200,6 +200,8 @@ struct store {
 
     struct store_feed **feeds; /* pointers, so that a get stays valid */
     size_t nfeeds, feeds_cap;
+    size_t *feed_slots; /* finds a feed by name (state.c) */
+    size_t feed_slots_cap;
 
     char *line; /* store_recent()'s read buffer */
     size_t line_cap;

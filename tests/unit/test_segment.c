@@ -3,6 +3,9 @@
  * linear time. Each test gets a fresh folder under /tmp. */
 #include "store_fixture.h"
 
+#include "linear.h"
+#include "store_int.h"
+
 static void
 test_torn_last_line(void **state)
 {
@@ -236,10 +239,154 @@ test_rollover(void **state)
     store_close(s);
 }
 
+/* ---- directly ----------------------------------------------------------- */
+
+/* A batch goes to the last segment while it is under seg_max, else to a
+ * new one that starts with the header; the limit is checked before a
+ * batch, so a batch never splits. */
+static void
+test_new_segments(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char id[FEED_ID_LEN + 1], name[32], rel[64];
+    uint64_t before;
+    size_t i, nsegs;
+    char *seg;
+
+    s->seg_max = 1000;
+    for (i = 1; i <= 12; i++) {
+        nsegs = s->nsegs;
+        before = s->tail;
+        snprintf(id, sizeof id, "%016zx", i);
+        add_ok(s, id, "a title of some length to fill the segment", 1);
+        add_ok(s, "00000000000000ff", "and an update in the same batch", 1);
+        assert_int_equal(store_commit(s), 0);
+        if (nsegs > 0 && before < s->seg_max) {
+            assert_int_equal(s->nsegs, nsegs);
+            assert_true(s->tail > before);
+        } else {
+            assert_int_equal(s->nsegs, nsegs + 1);
+            assert_true(s->tail > sizeof STORE_SEG_HEADER);
+        }
+        assert_int_equal(s->segs[s->nsegs - 1].no, s->nsegs);
+    }
+    nsegs = s->nsegs;
+    assert_true(nsegs >= 3);
+    store_close(s);
+    assert_int_equal(count_segments(path(f, "items")), nsegs);
+    for (i = 1; i <= nsegs; i++) {
+        store_seg_name(name, (uint32_t)i);
+        assert_int_equal(strlen(name), 12);
+        snprintf(rel, sizeof rel, "items/%s", name);
+        seg = read_file(path(f, rel));
+        assert_true(
+            strncmp(seg, STORE_SEG_HEADER, sizeof STORE_SEG_HEADER - 1) == 0);
+        /* Full segments are past the limit, by less than a batch. */
+        if (i < nsegs)
+            assert_true(strlen(seg) >= 1000 && strlen(seg) < 1000 + 1000);
+        free(seg);
+    }
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 13);
+    /* The default limit again: the last segment takes the appends. */
+    assert_true(s->seg_max == STORE_SEG_MAX);
+    add_ok(s, "0000000000000100", "x", 1);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(s->nsegs, nsegs);
+    store_close(s);
+}
+
+/* A segment of n bytes of one hostile shape: the scan at open must be
+ * linear in it. */
+struct shape {
+    struct fixture *f;
+    int kind;
+};
+
+enum {
+    SHAPE_SHORT_LINES, /* "{\n" over and over: every line corrupt */
+    SHAPE_TORN,        /* one line of n bytes, no '\n': cut off */
+    SHAPE_LONG_TITLE,  /* one record whose title is n bytes of "\u00e9&lt;" */
+    SHAPE_NESTING,     /* one line of n '[' */
+};
+
+static void
+scan_n(size_t n, void *arg)
+{
+    struct shape *sh = arg;
+    struct fixture *f = sh->f;
+    struct store *s;
+    size_t i, len;
+    char *buf = malloc(n + 512), *p;
+    int fd;
+
+    assert_non_null(buf);
+    p = buf + sprintf(buf, "%s", STORE_SEG_HEADER);
+    switch (sh->kind) {
+    case SHAPE_SHORT_LINES:
+        for (i = 0; i + 2 <= n; i += 2)
+            p += sprintf(p, "{\n");
+        break;
+    case SHAPE_TORN:
+        memset(p, 'x', n);
+        p += n;
+        break;
+    case SHAPE_LONG_TITLE:
+        len = sprintf(p, "%s", RECORD("0000000000000001", "\"\"", "1"));
+        /* The title's value goes where RECORD() closed it. */
+        p = strstr(p, "\"title\":\"") + 9;
+        memmove(p + n, p, strlen(p) + 1);
+        for (i = 0; i + 10 <= n; i += 10)
+            memcpy(p + i, "\\u00e9&lt;", 10);
+        memset(p + i, ' ', n - i);
+        p += strlen(p);
+        *p++ = '\n';
+        (void)len;
+        break;
+    default:
+        memset(p, '[', n);
+        p += n;
+        *p++ = '\n';
+        break;
+    }
+    (void)unlink(path(f, "items/index"));
+    fd =
+        open(path(f, "items/000001.jsonl"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, (size_t)(p - buf)), p - buf);
+    close(fd);
+    free(buf);
+    s = open_ok(f);
+    free(store_warnings(s));
+    assert_int_equal(store_count(s), sh->kind == SHAPE_LONG_TITLE);
+    store_close(s);
+}
+
+static void
+test_scan_linear(void **state)
+{
+    static const char *const names[] = {
+        "segment scan, n bytes of \"{\\n\"",
+        "segment scan, a torn line of n bytes",
+        "segment scan, a title of n bytes of escapes",
+        "segment scan, a line of n '['",
+    };
+    struct shape sh = {*state, 0};
+
+    assert_int_equal(mkdir(path(sh.f, "items"), 0755), 0);
+    for (sh.kind = 0; sh.kind < 4; sh.kind++)
+        assert_linear(names[sh.kind], scan_n, &sh,
+                      sh.kind == SHAPE_SHORT_LINES ? 1 << 16 : 1 << 20,
+                      1 << 23);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(test_new_segments),   T(test_scan_linear),
         T(test_torn_last_line), T(test_torn_header),
         T(test_corrupt_middle), T(test_missing_header_and_many_warnings),
         T(test_newer_format),   T(test_rollover),
