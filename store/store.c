@@ -175,10 +175,13 @@ store_waste(const struct store *s, uint64_t *total)
     uint64_t all = 0, live = 0;
     size_t i;
 
+    /* The last segment's size is s->tail: segs[].size of the last one is
+     * only brought up to date when the next segment starts. A live line's
+     * '\n' is part of it. */
     for (i = 0; i < s->nsegs; i++)
-        all += s->segs[i].size;
+        all += i + 1 < s->nsegs ? s->segs[i].size : s->tail;
     for (i = 0; i < s->nrecs; i++)
-        live += s->recs[i].len;
+        live += (uint64_t)s->recs[i].len + 1;
     if (total != NULL)
         *total = all;
     return all > live ? all - live : 0;

@@ -2,6 +2,7 @@
  * count limits, pending items kept, damaged lines, a compaction cut short
  * at every step, failures. Each test gets a fresh folder under /tmp. */
 #include "store_fixture.h"
+#include "store_int.h"
 
 /* ---- retention and compaction ------------------------------------------- */
 
@@ -345,6 +346,80 @@ test_compact_failure(void **state)
     store_close(s);
 }
 
+/* ---- the store as compaction leaves it, directly ------------------------ */
+
+/* After a compaction every ID of the seen set points at a rec whose line,
+ * read from the new segments, is that ID's record; the segments hold no
+ * dead byte; the dropped IDs are sorted and seen; and a pending item
+ * kept through it commits after it. */
+static void
+test_compact_consistent(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char id[FEED_ID_LEN + 1], want[32], line[64];
+    const struct store_slot *slot;
+    const struct store_rec *r;
+    uint64_t total, total2;
+    size_t i, live = 0, old_len;
+    int fd;
+
+    s->seg_max = 3000;
+    for (i = 1; i <= 60; i++) {
+        snprintf(id, sizeof id, "%016zx", i % 45 + 1);
+        add_v(s, id, "t", (int64_t)i, i);
+        if (i % 4 == 0)
+            assert_int_equal(store_commit(s), 0);
+    }
+    assert_int_equal(store_commit(s), 0);
+    add_v(s, "0000000000000011", "pending", 1, 7); /* the oldest, pinned */
+    assert_int_equal(store_compact(s, 0, 0, 20), 0);
+    assert_int_equal(s->nrecs, 21); /* the newest 20, and the pinned one */
+    assert_int_equal(s->ids.used, 21);
+    assert_int_equal(s->ndropped, 45 - 21);
+    for (i = 1; i < s->ndropped; i++)
+        assert_true(s->dropped[i - 1] < s->dropped[i]);
+    for (i = 0; i < s->ndropped; i++) {
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)s->dropped[i]);
+        assert_int_equal(store_seen(s, id), 1);
+        assert_null(store_set_find(&s->ids, s->dropped[i]));
+    }
+    for (i = 0; i < s->ids.cap; i++) {
+        slot = &s->ids.slots[i];
+        if (slot->ref == 0)
+            continue;
+        assert_true(slot->ref >= 1 && slot->ref <= s->nrecs);
+        r = &s->recs[slot->ref - 1];
+        assert_true(r->seg < s->nsegs);
+        fd = store_seg_fd(s, r->seg);
+        assert_true(fd >= 0);
+        assert_int_equal(store_read_all(fd, line, 25, r->off), 0);
+        snprintf(want, sizeof want, "{\"id\":\"%016llx\"",
+                 (unsigned long long)slot->id);
+        assert_memory_equal(line, want, 24);
+        live += r->len + 1;
+    }
+    /* Nothing but the headers is waste, the last segment included. */
+    assert_int_equal(store_waste(s, &total),
+                     s->nsegs * (sizeof STORE_SEG_HEADER - 1));
+    assert_int_equal(total, live + s->nsegs * (sizeof STORE_SEG_HEADER - 1));
+    assert_true(s->nsegs >= 2);
+    old_len = s->recs[store_set_find(&s->ids, 0x11)->ref - 1].len;
+    assert_int_equal(store_commit(s), 0);
+    assert_true(hash_of(s, "0000000000000011") == 7);
+    /* The commit appended to the last segment and superseded a line: that
+     * line is waste now, and total counts what was appended. */
+    assert_int_equal(store_waste(s, &total2),
+                     s->nsegs * (sizeof STORE_SEG_HEADER - 1) + old_len + 1);
+    assert_true(total2 > total);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 21);
+    assert_true(hash_of(s, "0000000000000011") == 7);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -355,6 +430,7 @@ main(void)
         T(test_compact_damaged),
         T(test_compact_crash_leftovers),
         T(test_compact_failure),
+        T(test_compact_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
