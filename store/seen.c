@@ -112,7 +112,7 @@ store_set_add(struct store_set *set, uint64_t id, uint32_t ref, uint32_t pend)
 /* Shifts back the entries of the run that would not be found past the
  * hole (linear probing needs no tombstones). */
 void
-store_set_del(struct store_set *set, struct store_slot *slot)
+store_set_del(struct store_set *set, const struct store_slot *slot)
 {
     size_t i = (size_t)(slot - set->slots), j = i, k, mask = set->cap - 1;
 

@@ -283,7 +283,7 @@ int store_set_reserve(struct store_set *, size_t n);
 /* Adds id, which the set does not hold. 0 or -ENOMEM. */
 int store_set_add(struct store_set *, uint64_t id, uint32_t ref, uint32_t pend);
 /* Removes slot, one of the set's (no tombstone is left). */
-void store_set_del(struct store_set *, struct store_slot *slot);
+void store_set_del(struct store_set *, const struct store_slot *slot);
 /* Empties the set, keeping its table. */
 void store_set_clear(struct store_set *);
 /* A new set in *out (same seed) holding the IDs of old with their refs
