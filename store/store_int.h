@@ -12,7 +12,9 @@
  * The files, and whom each may call (edges one way, down this list):
  *
  *   store.c    the public API: open/close, add/commit, recent/get
- *   compact.c  retention: a new generation of items/, and its recovery
+ *   compact.c  retention: what stays, the swap of generations, and the
+ *              recovery of a swap cut short
+ *   generation.c  a new generation of items/ written in items.new/
  *   segment.c  the segments: the scan at open, torn lines, new segments
  *   index.c    items/index, the side index: load, rebuild, append
  *   state.c    feeds.state, the per-feed state
@@ -408,6 +410,50 @@ int store_seg_fd(struct store *, uint32_t segi);
  * json_decref()s it. 0 or a negative errno, with s->err set. */
 int store_rec_load(struct store *, const struct store_rec *r,
                    struct json_t **o);
+
+/* ---- generation.c: a new generation of items/ ---- */
+
+/* An item that store_compact() keeps, in the order of the log. */
+struct store_keep {
+    uint64_t off;
+    uint32_t seg;
+    uint32_t rec; /* its index in s->recs */
+};
+
+/* A new generation of items/ being written in items.new/. */
+struct store_gen {
+    int dir_fd; /* items.new/ */
+    struct store_seg *segs;
+    size_t nsegs, segs_cap;
+    uint64_t size;          /* of the last segment, out included */
+    uint32_t lines;         /* of the last segment */
+    struct feed_buf out;    /* the last segment's bytes not yet written */
+    uint64_t out_at;        /* where out goes */
+    int idx_fd;             /* items.new/index */
+    uint64_t idx_size;      /* idx included */
+    struct feed_buf idx;    /* records not yet written */
+    uint64_t idx_at;        /* where idx goes */
+    struct store_rec *recs; /* the kept items, with their new places */
+    size_t nrecs;
+};
+
+/* Writes the items of a new generation of the store in items.new/: the
+ * kept ones keep[0, nkeep), in the order of the log, and their index,
+ * all synced. map[rec] becomes the new rec of each plus one; a line that
+ * no longer reads is left out, its ID appended to gone[*ngone]. 0 or a
+ * negative errno, with s->err set; g holds what was made, for the caller
+ * to free. */
+int store_gen_write(struct store *, struct store_gen *g,
+                    const struct store_keep *keep, size_t nkeep,
+                    const uint64_t *ids, uint32_t *map, uint64_t *gone,
+                    size_t *ngone);
+/* Ends the new generation g: its items/dropped (dropped[0, ndropped)),
+ * then a sync of the folder, so that every name in it is as durable as
+ * the file. 0 or a negative errno, with s->err set. */
+int store_gen_finish(struct store *, struct store_gen *g,
+                     const uint64_t *dropped, size_t ndropped);
+/* Frees what g holds; its folder stays. */
+void store_gen_free(struct store_gen *g);
 
 /* ---- compact.c: retention ---- */
 
