@@ -1,0 +1,343 @@
+/* store/record.c - the record codec: an item to its line in a segment,
+ * and the line (parsed by jansson) back to an item, side by side.
+ *
+ * A record is one JSON object on one line:
+ *
+ *   {"id":"<16 hex>","feed":..,"feed_title":..,"feed_url":..,"also":[..],
+ *    "stored":T,"changed":T,"hash":"<16 hex>"[,"shared":true],"guid":..,
+ *    "link":..,"title":..,"author":..,"published":T,"updated":T,
+ *    "summary":..,"content":..,"image":..,"enclosures":[{"url":..,
+ *    "type":..,"length":N}],"categories":[..]}
+ *
+ * where a string may be null and a time T is seconds since the epoch or
+ * null. A record read back is checked before anything uses it: every
+ * member present with the type the writer gives it (store_fields[]); one
+ * that is not is no item, and the scan at open skips it with a warning.
+ * Keys are only ever added to a record within one format: a reader takes
+ * a missing added key as "none" and ignores keys it does not know, so
+ * adding one does not change STORE_FORMAT. "image", "enclosures",
+ * "categories", "also", "changed", "hash" and "shared" came that way.
+ * Every string is written by feed_buf_json(), the one JSON string writer,
+ * and every ID and hash by feed_id_format(), the one hex codec. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "store_int.h"
+
+/* ---- the helpers both ways ---------------------------------------------- */
+
+const char *
+store_json_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+int64_t
+store_json_time(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : FEED_TIME_NONE;
+}
+
+/* The "hash" member of o, 16 hex digits, or 0 when absent (a record
+ * written before hashes were kept). */
+static uint64_t
+store_json_hash(const json_t *o)
+{
+    uint64_t h;
+
+    return feed_id_parse(store_json_str(o, "hash"), &h) == 0 ? h : 0;
+}
+
+int
+store_put_str(struct feed_buf *b, const char *key, const char *s)
+{
+    return feed_buf_printf(b, ",\"%s\":", key) != 0 || feed_buf_json(b, s) != 0;
+}
+
+int
+store_put_time(struct feed_buf *b, const char *key, int64_t t)
+{
+    if (t == FEED_TIME_NONE)
+        return feed_buf_printf(b, ",\"%s\":null", key) != 0;
+    return feed_buf_printf(b, ",\"%s\":%" PRId64, key, t) != 0;
+}
+
+/* ---- an item to its line ----------------------------------------------- */
+
+static int
+store_put_strs(struct feed_buf *b, const char *key, const char *const *a,
+               size_t n, size_t max)
+{
+    size_t i, k;
+
+    if (feed_buf_printf(b, ",\"%s\":[", key) != 0)
+        return 1;
+    for (i = k = 0; a != NULL && i < n && k < max; i++) {
+        if (a[i] == NULL)
+            continue;
+        if ((k++ > 0 && feed_buf_puts(b, ",") != 0) ||
+            feed_buf_json(b, a[i]) != 0)
+            return 1;
+    }
+    return feed_buf_puts(b, "]") != 0;
+}
+
+/* ,"image":..,"enclosures":[..],"categories":[..] of e appended to b,
+ * the lists written even when empty ([]). Additive keys: format 1 records
+ * written before them read back as having none. An enclosure without a
+ * URL and a NULL category carry nothing and are left out; past
+ * STORE_ENCLOSURES_MAX and STORE_CATEGORIES_MAX the rest are dropped.
+ * 0, or non-zero when out of memory. */
+static int
+store_put_lists(struct feed_buf *b, const struct feed_entry *e)
+{
+    const struct feed_enclosure *enc;
+    size_t i, n;
+
+    if (store_put_str(b, "image", e->image) != 0 ||
+        feed_buf_puts(b, ",\"enclosures\":[") != 0)
+        return 1;
+    for (i = n = 0; e->enclosures != NULL && i < e->nenclosures &&
+                    n < STORE_ENCLOSURES_MAX;
+         i++) {
+        enc = &e->enclosures[i];
+        if (enc->url == NULL)
+            continue;
+        if (feed_buf_puts(b, n++ > 0 ? ",{\"url\":" : "{\"url\":") != 0 ||
+            feed_buf_json(b, enc->url) != 0 ||
+            store_put_str(b, "type", enc->type) != 0)
+            return 1;
+        /* Any negative length is the "unknown" of the model. */
+        if ((enc->length >= 0
+                 ? feed_buf_printf(b, ",\"length\":%" PRId64 "}", enc->length)
+                 : feed_buf_puts(b, ",\"length\":null}")) != 0)
+            return 1;
+    }
+    if (feed_buf_puts(b, "]") != 0)
+        return 1;
+    return store_put_strs(b, "categories", e->categories, e->ncategories,
+                          STORE_CATEGORIES_MAX);
+}
+
+int
+store_record_encode(struct feed_buf *b, uint64_t id, const struct feed_item *it)
+{
+    const struct feed_entry *e = &it->entry;
+    char hex[FEED_ID_LEN + 1], hash[FEED_ID_LEN + 1];
+
+    feed_id_format(id, hex);
+    feed_id_format(it->hash, hash);
+    return feed_buf_puts(b, "{\"id\":") != 0 || feed_buf_json(b, hex) != 0 ||
+           store_put_str(b, "feed", it->feed) != 0 ||
+           store_put_str(b, "feed_title", it->feed_title) != 0 ||
+           store_put_str(b, "feed_url", it->feed_url) != 0 ||
+           store_put_strs(b, "also", it->also, it->nalso, STORE_ALSO_MAX) !=
+               0 ||
+           store_put_time(b, "stored", it->stored) != 0 ||
+           store_put_time(b, "changed", it->changed) != 0 ||
+           store_put_str(b, "hash", hash) != 0 ||
+           (it->shared && feed_buf_puts(b, ",\"shared\":true") != 0) ||
+           store_put_str(b, "guid", e->guid) != 0 ||
+           store_put_str(b, "link", e->link) != 0 ||
+           store_put_str(b, "title", e->title) != 0 ||
+           store_put_str(b, "author", e->author) != 0 ||
+           store_put_time(b, "published", e->published) != 0 ||
+           store_put_time(b, "updated", e->updated) != 0 ||
+           store_put_str(b, "summary", e->summary) != 0 ||
+           store_put_str(b, "content", e->content) != 0 ||
+           store_put_lists(b, e) != 0 || feed_buf_puts(b, "}\n") != 0;
+}
+
+/* ---- a line back to an item --------------------------------------------- */
+
+/* The types of a record's members: what store_record_encode() can write. */
+enum {
+    STORE_T_HEX,  /* FEED_ID_LEN hex digits */
+    STORE_T_STR,  /* a string or null */
+    STORE_T_TIME, /* an integer or null */
+    STORE_T_BOOL,
+    STORE_T_STRS, /* an array of strings */
+    STORE_T_ENCS, /* an array of {"url":string,"type":string|null,
+                   * "length":integer >= 0|null} */
+};
+
+/* Every member a record may have. The ones marked required are in every
+ * record any version wrote; the others came later (see the top of this
+ * file) and may be missing. */
+static const struct store_field {
+    const char *key;
+    unsigned char type;
+    unsigned char required;
+} store_fields[] = {
+    {"id", STORE_T_HEX, 1},          {"feed", STORE_T_STR, 1},
+    {"feed_title", STORE_T_STR, 1},  {"feed_url", STORE_T_STR, 1},
+    {"also", STORE_T_STRS, 0},       {"stored", STORE_T_TIME, 1},
+    {"changed", STORE_T_TIME, 0},    {"hash", STORE_T_HEX, 0},
+    {"shared", STORE_T_BOOL, 0},     {"guid", STORE_T_STR, 1},
+    {"link", STORE_T_STR, 1},        {"title", STORE_T_STR, 1},
+    {"author", STORE_T_STR, 1},      {"published", STORE_T_TIME, 1},
+    {"updated", STORE_T_TIME, 1},    {"summary", STORE_T_STR, 1},
+    {"content", STORE_T_STR, 1},     {"image", STORE_T_STR, 0},
+    {"enclosures", STORE_T_ENCS, 0}, {"categories", STORE_T_STRS, 0},
+};
+
+/* 1 when v is an enclosure as store_put_lists() writes one. */
+static int
+store_enc_ok(const json_t *v)
+{
+    const json_t *url = json_object_get(v, "url"),
+                 *type = json_object_get(v, "type"),
+                 *len = json_object_get(v, "length");
+
+    return json_is_string(url) &&
+           (type == NULL || json_is_null(type) || json_is_string(type)) &&
+           (len == NULL || json_is_null(len) ||
+            (json_is_integer(len) && json_integer_value(len) >= 0));
+}
+
+/* 1 when v, o's member of type type, has that type. One pass over its
+ * members for the arrays. */
+static int
+store_member_ok(const json_t *v, unsigned type)
+{
+    uint64_t x;
+    size_t i;
+
+    switch (type) {
+    case STORE_T_HEX:
+        return feed_id_parse(json_string_value(v), &x) == 0;
+    case STORE_T_STR:
+        return json_is_null(v) || json_is_string(v);
+    case STORE_T_TIME:
+        return json_is_null(v) || json_is_integer(v);
+    case STORE_T_BOOL:
+        return json_is_boolean(v);
+    case STORE_T_STRS:
+    case STORE_T_ENCS:
+        if (!json_is_array(v))
+            return 0;
+        for (i = 0; i < json_array_size(v); i++)
+            if (type == STORE_T_STRS ? !json_is_string(json_array_get(v, i))
+                                     : !store_enc_ok(json_array_get(v, i)))
+                return 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* 0 when o is a record that store_record_encode() could have written
+ * (members it does not know are allowed: a later version may add some),
+ * else -EINVAL. */
+static int
+store_record_check(const json_t *o)
+{
+    const json_t *v;
+    size_t i;
+
+    if (!json_is_object(o))
+        return -EINVAL;
+    for (i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++) {
+        v = json_object_get(o, store_fields[i].key);
+        if (v == NULL ? store_fields[i].required
+                      : !store_member_ok(v, store_fields[i].type))
+            return -EINVAL;
+    }
+    return 0;
+}
+
+/* The first max strings of the array o[key] (checked) into out, borrowed
+ * from o. Their count. */
+static size_t
+store_strs_from_json(const json_t *o, const char *key, const char **out,
+                     size_t max)
+{
+    const json_t *a = json_object_get(o, key);
+    size_t i;
+
+    for (i = 0; i < json_array_size(a) && i < max; i++)
+        out[i] = json_string_value(json_array_get(a, i));
+    return i;
+}
+
+/* e's image, enclosures and categories from o (checked), in l's arrays,
+ * borrowing the strings from o. A missing key (a record written before
+ * the keys existed) gives none: NULL and 0. Like store_put_lists(), keeps
+ * at most the first STORE_*_MAX. */
+static void
+store_lists_from_json(struct feed_entry *e, const json_t *o,
+                      struct store_lists *l)
+{
+    const json_t *a, *v, *len;
+    size_t n;
+
+    e->image = store_json_str(o, "image");
+    a = json_object_get(o, "enclosures");
+    for (n = 0; n < json_array_size(a) && n < STORE_ENCLOSURES_MAX; n++) {
+        v = json_array_get(a, n);
+        l->enc[n].url = store_json_str(v, "url");
+        l->enc[n].type = store_json_str(v, "type");
+        len = json_object_get(v, "length");
+        l->enc[n].length =
+            json_is_integer(len) ? (int64_t)json_integer_value(len) : -1;
+    }
+    e->enclosures = n > 0 ? l->enc : NULL;
+    e->nenclosures = n;
+    n = store_strs_from_json(o, "categories", l->cat, STORE_CATEGORIES_MAX);
+    e->categories = n > 0 ? l->cat : NULL;
+    e->ncategories = n;
+}
+
+int
+store_record_decode(struct feed_item *it, const json_t *o,
+                    struct store_lists *l)
+{
+    uint64_t id;
+
+    if (store_record_check(o) != 0 ||
+        feed_id_parse(store_json_str(o, "id"), &id) != 0)
+        return -EINVAL;
+    memset(it, 0, sizeof *it);
+    feed_id_format(id, it->id);
+    it->feed = store_json_str(o, "feed");
+    it->feed_title = store_json_str(o, "feed_title");
+    it->feed_url = store_json_str(o, "feed_url");
+    it->nalso = store_strs_from_json(o, "also", l->also, STORE_ALSO_MAX);
+    it->also = it->nalso > 0 ? l->also : NULL;
+    it->stored = store_json_time(o, "stored");
+    it->changed = store_json_time(o, "changed");
+    it->hash = store_json_hash(o);
+    it->shared = json_is_true(json_object_get(o, "shared"));
+    it->entry.guid = store_json_str(o, "guid");
+    it->entry.link = store_json_str(o, "link");
+    it->entry.title = store_json_str(o, "title");
+    it->entry.author = store_json_str(o, "author");
+    it->entry.published = store_json_time(o, "published");
+    it->entry.updated = store_json_time(o, "updated");
+    it->entry.summary = store_json_str(o, "summary");
+    it->entry.content = store_json_str(o, "content");
+    store_lists_from_json(&it->entry, o, l);
+    return 0;
+}
+
+int
+store_record_peek(const json_t *o, uint64_t *id, int64_t *date, uint64_t *hash)
+{
+    struct feed_item it;
+
+    if (store_record_check(o) != 0 ||
+        feed_id_parse(store_json_str(o, "id"), id) != 0)
+        return -EINVAL;
+    memset(&it, 0, sizeof it);
+    it.stored = store_json_time(o, "stored");
+    it.entry.published = store_json_time(o, "published");
+    it.entry.updated = store_json_time(o, "updated");
+    *date = feed_item_date(&it);
+    *hash = store_json_hash(o);
+    return 0;
+}

@@ -1,0 +1,117 @@
+/* store/recs.c - the table of committed items (recs): one struct
+ * store_rec per live item, found through the seen set, and the newest
+ * ones first for store_recent() and retention. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "store_int.h"
+
+int
+store_recs_reserve(struct store *s, size_t n)
+{
+    size_t ncap;
+    void *p;
+
+    if (n > STORE_REC_MAX - s->nrecs)
+        return -EOVERFLOW;
+    if (s->nrecs + n <= s->recs_cap)
+        return 0;
+    ncap = s->recs_cap ? s->recs_cap : 1024;
+    while (ncap < s->nrecs + n)
+        ncap *= 2;
+    if (ncap > SIZE_MAX / sizeof *s->recs)
+        return -ENOMEM;
+    p = realloc(s->recs, ncap * sizeof *s->recs);
+    if (p == NULL)
+        return -ENOMEM;
+    s->recs = p;
+    s->recs_cap = ncap;
+    return 0;
+}
+
+int
+store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
+{
+    struct store_slot *slot = store_set_find(&s->ids, id);
+    int rc;
+
+    if (slot != NULL && slot->ref != STORE_SLOT_PENDING) {
+        s->recs[slot->ref - 1] = *r;
+        return 0;
+    }
+    if ((rc = store_recs_reserve(s, 1)) != 0)
+        return rc;
+    if (slot != NULL)
+        slot->ref = (uint32_t)s->nrecs + 1;
+    else if ((rc = store_set_add(&s->ids, id, (uint32_t)s->nrecs + 1, 0)) != 0)
+        return rc;
+    s->recs[s->nrecs++] = *r;
+    return 0;
+}
+
+/* 1 when a sorts before b in store_recent() (is newer): a later date, or
+ * the same date and a later place in the log. */
+static int
+store_rec_newer(const struct store_rec *a, const struct store_rec *b)
+{
+    if (a->date != b->date)
+        return a->date > b->date;
+    if (a->seg != b->seg)
+        return a->seg > b->seg;
+    return a->off > b->off;
+}
+
+/* Sifts h[i] down the heap h[0, n) whose root is the oldest rec. */
+static void
+store_heap_down(const struct store_rec *recs, uint32_t *h, size_t n, size_t i)
+{
+    size_t c;
+    uint32_t t;
+
+    for (;;) {
+        c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && store_rec_newer(&recs[h[c]], &recs[h[c + 1]]))
+            c++;
+        if (!store_rec_newer(&recs[h[i]], &recs[h[c]]))
+            break;
+        t = h[i];
+        h[i] = h[c];
+        h[c] = t;
+        i = c;
+    }
+}
+
+uint32_t *
+store_newest(const struct store *s, size_t k)
+{
+    uint32_t *h, t;
+    size_t hn = 0, i;
+
+    if ((h = malloc((k ? k : 1) * sizeof *h)) == NULL)
+        return NULL;
+    if (k == 0)
+        return h;
+    /* The k newest in a heap whose root is the oldest of them: one pass,
+     * O(count log k). */
+    for (i = 0; i < s->nrecs; i++) {
+        if (hn < k) {
+            h[hn++] = (uint32_t)i;
+            if (hn == k)
+                for (t = (uint32_t)(k / 2); t-- > 0;)
+                    store_heap_down(s->recs, h, k, t);
+        } else if (store_rec_newer(&s->recs[i], &s->recs[h[0]])) {
+            h[0] = (uint32_t)i;
+            store_heap_down(s->recs, h, k, 0);
+        }
+    }
+    /* Heapsort: each oldest goes to the end, so h ends newest first. */
+    for (hn = k; hn > 1; hn--) {
+        t = h[0];
+        h[0] = h[hn - 1];
+        h[hn - 1] = t;
+        store_heap_down(s->recs, h, hn - 1, 0);
+    }
+    return h;
+}

@@ -1,0 +1,415 @@
+/* store/segment.c - the segments of the item log.
+ *
+ * A segment is items/NNNNNN.jsonl: a header line {"feedd_store":1}, then
+ * one record per item (record.c). A line only counts once its '\n' is on
+ * disk: a last line without one is a torn write and is cut off at open,
+ * never parsed into garbage. When an ID appears twice in the log (an
+ * update), the later line wins. The last segment takes the appends until
+ * it has grown past store.seg_max; the next batch starts a new one. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "store_int.h"
+
+/* ---- the scan at open --------------------------------------------------- */
+
+/* Indexes one line of segment segi, number lineno, at off: an item goes
+ * into the index, a bad line gives its warning, and the line's record
+ * goes to s->idx_out when the scan gathers them. 0, or a negative errno
+ * when the store cannot be used. */
+static int
+store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
+                 const char *line, size_t len)
+{
+    struct store_irec ir;
+    const json_t *v;
+    json_error_t jerr;
+    struct store_rec r;
+    json_t *o;
+    int rc = 0;
+
+    memset(&ir, 0, sizeof ir);
+    ir.off = off;
+    ir.len = (uint32_t)len;
+    ir.seg = s->segs[segi].no;
+    ir.line = lineno;
+    o = json_loadb(line, len, 0, &jerr);
+    if (lineno == 1 && json_is_object(o)) {
+        v = json_object_get(o, "feedd_store");
+        if (json_is_integer(v) && json_integer_value(v) > STORE_FORMAT) {
+            store_fail(s,
+                       "items/%06" PRIu32 ".jsonl: written by a newer feedd "
+                       "(store format %lld); this one reads format %d",
+                       ir.seg, (long long)json_integer_value(v), STORE_FORMAT);
+            rc = -ENOTSUP;
+            goto fail;
+        }
+        if (json_is_integer(v) && json_integer_value(v) >= 1) {
+            ir.kind = STORE_IK_HEADER;
+            goto done;
+        }
+        if (v != NULL) {
+            ir.kind = STORE_IK_BADHDR;
+            goto done;
+        }
+        ir.kind = STORE_IK_NOHDR;
+    }
+    if (store_record_peek(o, &ir.id, &ir.date, &ir.hash) != 0) {
+        ir.id = 0;
+        ir.date = 0;
+        ir.hash = 0;
+        ir.kind |= STORE_IK_CORRUPT;
+        goto done;
+    }
+    ir.kind |= STORE_IK_ITEM;
+    r.date = ir.date;
+    r.hash = ir.hash;
+    r.off = off;
+    r.seg = segi;
+    r.len = ir.len;
+    if ((rc = store_rec_put(s, ir.id, &r)) != 0) {
+        store_fail(s, "items/%06" PRIu32 ".jsonl: %s", ir.seg, strerror(-rc));
+        goto fail;
+    }
+done:
+    store_line_warn(s, &ir);
+    if (s->idx_out != NULL && store_irec_emit(s->idx_out, &ir) != 0) {
+        rc = -ENOMEM;
+        store_fail(s, "items/index: out of memory");
+    }
+fail: /* also the way out when all went well */
+    json_decref(o);
+    return rc;
+}
+
+/* A line of segment segi longer than STORE_LINE_MAX: skipped, with a
+ * warning. 0 or -ENOMEM. */
+static int
+store_line_long(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
+                uint64_t len)
+{
+    struct store_irec ir;
+
+    memset(&ir, 0, sizeof ir);
+    ir.off = off;
+    ir.len = (uint32_t)len;
+    ir.seg = s->segs[segi].no;
+    ir.line = lineno;
+    ir.kind = STORE_IK_LONG;
+    store_line_warn(s, &ir);
+    if (len > UINT32_MAX) {
+        /* No record can say how long it is: the index would have a gap. */
+        s->idx_unusable = 1;
+        return 0;
+    }
+    if (s->idx_out != NULL && store_irec_emit(s->idx_out, &ir) != 0) {
+        store_fail(s, "items/index: out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int
+store_seg_scan(struct store *s, uint32_t segi, char *buf, uint64_t start,
+               uint32_t lineno, uint64_t *size, uint32_t *lines)
+{
+    const struct store_seg *seg = &s->segs[segi];
+    uint64_t pos = start, line_off = start; /* the line being read */
+    uint64_t line_len = 0;
+    struct feed_buf carry; /* its start, when it spans reads */
+    const char *p, *end, *nl;
+    size_t chunk;
+    ssize_t n;
+    int rc = 0;
+
+    feed_buf_init(&carry, 0);
+    for (;;) {
+        n = pread(seg->fd, buf, STORE_SCAN_BUF, (off_t)pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            store_fail(s, "items/%06" PRIu32 ".jsonl: read: %s", seg->no,
+                       strerror(errno));
+            goto fail;
+        }
+        if (n == 0)
+            break;
+        pos += (uint64_t)n;
+        for (p = buf, end = buf + n; p < end; p = nl + 1) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            chunk = (size_t)((nl ? nl : end) - p);
+            /* A line that spans reads is gathered in carry; one that
+             * grows past STORE_LINE_MAX is only counted. */
+            if (nl == NULL || line_len > 0) {
+                if (line_len + chunk <= STORE_LINE_MAX &&
+                    feed_buf_append(&carry, p, chunk) != 0) {
+                    rc = -ENOMEM;
+                    store_fail(s, "items/%06" PRIu32 ".jsonl: out of memory",
+                               seg->no);
+                    goto fail;
+                }
+                line_len += chunk;
+                if (nl == NULL)
+                    break;
+                p = carry.data ? carry.data : "";
+                chunk = carry.len;
+            } else {
+                line_len = chunk;
+            }
+            if (lineno < UINT32_MAX)
+                lineno++;
+            if (line_len > STORE_LINE_MAX)
+                rc = store_line_long(s, segi, lineno, line_off, line_len);
+            else
+                rc = store_line_index(s, segi, lineno, line_off, p, chunk);
+            if (rc != 0)
+                goto fail;
+            line_off += line_len + 1;
+            line_len = 0;
+            feed_buf_reset(&carry);
+        }
+    }
+    if (line_len > 0) {
+        /* The write of the last line was cut short: DESIGN.md says such
+         * a line is cut off, never parsed. */
+        if (ftruncate(seg->fd, (off_t)line_off) != 0 || fsync(seg->fd) != 0) {
+            rc = -errno;
+            store_fail(s,
+                       "items/%06" PRIu32 ".jsonl: cutting off a torn "
+                       "last line: %s",
+                       seg->no, strerror(errno));
+            goto fail;
+        }
+        store_warn(s,
+                   "items/%06" PRIu32 ".jsonl:%" PRIu64 ": torn last line "
+                   "cut off (%" PRIu64 " bytes)",
+                   seg->no, (uint64_t)lineno + 1, line_len);
+    }
+    *size = line_off;
+    *lines = lineno;
+fail: /* also the way out when all went well */
+    feed_buf_free(&carry);
+    return rc;
+}
+
+static int
+store_seg_cmp(const void *a, const void *b)
+{
+    const struct store_seg *x = a, *y = b;
+
+    return x->no < y->no ? -1 : x->no > y->no;
+}
+
+int
+store_segs_load(struct store *s)
+{
+    char name[32], *buf = NULL;
+    struct feed_buf out;
+    struct dirent *de;
+    struct store_seg *seg;
+    unsigned long no;
+    struct stat st;
+    DIR *d = NULL;
+    char *endp;
+    uint64_t from_off = 0;
+    uint32_t from_line = 0, lines = 0;
+    size_t i, from = 0;
+    void *p;
+    int fd, rc = 0, rebuild;
+
+    feed_buf_init(&out, 0);
+    if ((fd = dup(s->items_fd)) < 0 || (d = fdopendir(fd)) == NULL) {
+        rc = -errno;
+        if (fd >= 0)
+            close(fd);
+        store_fail(s, "items: %s", strerror(-rc));
+        goto fail;
+    }
+    while ((errno = 0, de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        errno = 0;
+        no = strtoul(de->d_name, &endp, 10);
+        if (errno != 0 || no == 0 || no >= UINT32_MAX ||
+            strcmp(endp, ".jsonl") != 0)
+            continue;
+        /* Only names as store_seg_new() writes them. */
+        store_seg_name(name, (uint32_t)no);
+        if (strcmp(name, de->d_name) != 0)
+            continue;
+        if (fstatat(s->items_fd, name, &st, 0) != 0) {
+            rc = -errno;
+            store_fail(s, "items/%s: %s", name, strerror(errno));
+            goto fail;
+        }
+        p = store_array_grow(s->segs, &s->segs_cap, s->nsegs, sizeof *s->segs);
+        if (p == NULL) {
+            rc = -ENOMEM;
+            store_fail(s, "items: out of memory");
+            goto fail;
+        }
+        s->segs = p;
+        s->segs[s->nsegs].no = (uint32_t)no;
+        s->segs[s->nsegs].size = (uint64_t)st.st_size;
+        s->segs[s->nsegs++].fd = -1;
+    }
+    if (errno != 0) {
+        rc = -errno;
+        store_fail(s, "items: %s", strerror(errno));
+        goto fail;
+    }
+    if (s->nsegs > 1)
+        qsort(s->segs, s->nsegs, sizeof *s->segs, store_seg_cmp);
+    if ((buf = malloc(STORE_SCAN_BUF)) == NULL) {
+        rc = -ENOMEM;
+        store_fail(s, "items: out of memory");
+        goto fail;
+    }
+    if ((rc = store_idx_load(s, buf, &from, &from_off, &from_line)) < 0)
+        goto fail;
+    rebuild = rc == 1;
+    rc = 0;
+    if (rebuild && store_file_header(&out, STORE_IDX_MAGIC, STORE_IDX_VERSION,
+                                     STORE_IDX_REC) != 0) {
+        rc = -ENOMEM;
+        store_fail(s, "items/index: out of memory");
+        goto fail;
+    }
+    /* The rest, from where the index ends: the whole store when there is
+     * none, else the lines of the last batches, whose records a crash
+     * kept from the index; and always the end of the last segment, where
+     * a torn line may be. */
+    s->idx_out = &out;
+    for (i = from; i < s->nsegs; i++) {
+        seg = &s->segs[i];
+        store_seg_name(name, seg->no);
+        seg->fd = openat(s->items_fd, name, O_RDWR | O_CLOEXEC);
+        if (seg->fd < 0) {
+            rc = -errno;
+            store_fail(s, "items/%s: %s", name, strerror(errno));
+            goto fail;
+        }
+        if ((rc = store_seg_scan(s, (uint32_t)i, buf, i == from ? from_off : 0,
+                                 i == from ? from_line : 0, &seg->size,
+                                 &lines)) != 0)
+            goto fail;
+        /* Only the last one stays open: it takes the appends. */
+        if (i + 1 < s->nsegs) {
+            close(seg->fd);
+            seg->fd = -1;
+        }
+    }
+    s->idx_out = NULL;
+    if (s->nsegs > 0) {
+        s->tail = s->segs[s->nsegs - 1].size;
+        s->tail_lines = lines;
+    }
+    store_idx_save(s, &out, rebuild);
+fail: /* also the way out when all went well */
+    s->idx_out = NULL;
+    feed_buf_free(&out);
+    free(buf);
+    if (d != NULL)
+        closedir(d);
+    return rc;
+}
+
+int
+store_seg_new(struct store *s)
+{
+    uint32_t no = s->nsegs ? s->segs[s->nsegs - 1].no + 1 : 1;
+    char name[32];
+    void *p;
+    int fd;
+
+    if (no == UINT32_MAX) {
+        store_fail(s, "items: out of segment numbers");
+        return -EOVERFLOW;
+    }
+    p = store_array_grow(s->segs, &s->segs_cap, s->nsegs, sizeof *s->segs);
+    if (p == NULL) {
+        store_fail(s, "items: out of memory");
+        return -ENOMEM;
+    }
+    s->segs = p;
+    store_seg_name(name, no);
+    fd = openat(s->items_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        store_fail(s, "items/%s: create: %s", name, strerror(errno));
+        return -errno;
+    }
+    /* The full one is read from now on, through an fd opened when
+     * needed. */
+    if (s->nsegs > 0) {
+        s->segs[s->nsegs - 1].size = s->tail;
+        if (s->segs[s->nsegs - 1].fd >= 0) {
+            close(s->segs[s->nsegs - 1].fd);
+            s->segs[s->nsegs - 1].fd = -1;
+        }
+    }
+    s->segs[s->nsegs].no = no;
+    s->segs[s->nsegs].size = 0;
+    s->segs[s->nsegs++].fd = fd;
+    s->tail = 0;
+    s->tail_lines = 0;
+    s->tail_dirty = 0;
+    s->items_unsynced = 1;
+    return 0;
+}
+
+int
+store_seg_fd(struct store *s, uint32_t segi)
+{
+    struct store_seg *seg = &s->segs[segi];
+    char name[32];
+
+    if (seg->fd >= 0)
+        return seg->fd;
+    store_seg_name(name, seg->no);
+    seg->fd = openat(s->items_fd, name, O_RDONLY | O_CLOEXEC);
+    if (seg->fd < 0) {
+        store_fail(s, "items/%s: %s", name, strerror(errno));
+        return -errno;
+    }
+    return seg->fd;
+}
+
+/* ---- reading a line back ------------------------------------------------ */
+
+int
+store_rec_load(struct store *s, const struct store_rec *r, json_t **o)
+{
+    json_error_t jerr;
+    char *p;
+    int fd, rc;
+
+    *o = NULL;
+    if ((fd = store_seg_fd(s, r->seg)) < 0)
+        return fd;
+    if (r->len > s->line_cap) {
+        p = realloc(s->line, r->len);
+        if (p == NULL) {
+            store_fail(s, "items: out of memory");
+            return -ENOMEM;
+        }
+        s->line = p;
+        s->line_cap = r->len;
+    }
+    if ((rc = store_read_all(fd, s->line, r->len, r->off)) != 0) {
+        store_fail(s, "items/%06" PRIu32 ".jsonl: read: %s", s->segs[r->seg].no,
+                   strerror(-rc));
+        return rc;
+    }
+    *o = json_loadb(s->line, r->len, 0, &jerr);
+    return 0;
+}

@@ -1,0 +1,464 @@
+/* store/store_int.h - the private header of store/: what its files share.
+ * Not on any include path but store/'s own (and its unit tests').
+ *
+ * In memory there is only an index. For every committed item it holds
+ * its sort date, the hash of its version and where its line is (segment,
+ * offset, length): 32 bytes (struct store_rec, recs.c). The seen set
+ * (seen.c) is an open-addressing hash table from ID to rec that also
+ * holds the IDs of the pending batch; IDs dropped by retention are a
+ * sorted array beside it. Items are read back from disk, one line at a
+ * time, when store_recent() asks for them.
+ *
+ * The files, and whom each may call (edges one way, down this list):
+ *
+ *   store.c    the public API: open/close, add/commit, recent/get
+ *   compact.c  retention: what stays, the swap of generations, and the
+ *              recovery of a swap cut short
+ *   generation.c  a new generation of items/ written in items.new/
+ *   segment.c  the segments: the scan at open, torn lines, new segments
+ *   index.c    items/index, the side index: load, rebuild, append
+ *   state.c    feeds.state, the per-feed state
+ *   record.c   the record codec: an item to its line and back
+ *   recs.c     the table of committed items, newest first
+ *   seen.c     the seen set and the list of dropped IDs
+ *   fsutil.c   file utilities: whole reads and writes, folders, atomic
+ *              replacement
+ *   msg.c      the last error and the warnings of a store
+ *
+ * The on-disk format of each file is described at the top of the file
+ * that owns it. */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "feeds/buf.h"
+#include "store.h"
+
+/* jansson's type, declared here so that the header does not need
+ * jansson.h (its typedef names this struct). */
+struct json_t;
+
+/* The size past which the last segment takes no more appends; the next
+ * batch starts a new one (store.seg_max, which tests may lower). */
+#define STORE_SEG_MAX ((uint64_t)64 << 20)
+/* The longest line store_add() writes and the scan at open accepts. */
+#define STORE_LINE_MAX ((size_t)32 << 20)
+/* The read buffer of the scan at open, and of the index. */
+#define STORE_SCAN_BUF ((size_t)1 << 20)
+/* The largest feeds.state that is read. */
+#define STORE_STATE_MAX ((size_t)64 << 20)
+/* Warnings kept between two store_warnings() calls; the rest are counted. */
+#define STORE_WARN_MAX 100
+/* The most enclosures, categories and other feeds one record keeps, both
+ * ways: the first ones are kept and the rest dropped, so that
+ * store_recent() can hand them over from arrays of a fixed size. */
+#define STORE_ENCLOSURES_MAX 64
+#define STORE_CATEGORIES_MAX 256
+#define STORE_ALSO_MAX 256
+/* What store_compact() buffers before a write, and reads ahead. */
+#define STORE_COPY_BUF ((size_t)4 << 20)
+
+/* store_slot.ref of an ID that only the pending batch holds; recs stay
+ * below STORE_REC_MAX so that no rec's ref reaches it. */
+#define STORE_SLOT_PENDING UINT32_MAX
+#define STORE_REC_MAX (UINT32_MAX - 2)
+
+/* The header of a segment as this version writes it. */
+#define STORE_SEG_HEADER "{\"feedd_store\":1}\n"
+
+/* items/index: header and record sizes. */
+#define STORE_IDX_MAGIC "feeddidx"
+#define STORE_IDX_VERSION 1
+#define STORE_IDX_HDR 16
+#define STORE_IDX_REC 48
+
+/* items/dropped. */
+#define STORE_DROP_MAGIC "feedddrp"
+#define STORE_DROP_VERSION 1
+#define STORE_DROP_HDR 16
+
+/* What a line of a segment is, as the index records it. Every line has
+ * one record, so that the records tile the segment; the kinds other than
+ * ITEM carry the warning the scan gave, which an open through the index
+ * gives again. */
+enum {
+    STORE_IK_HEADER = 1, /* a good header (line 1) */
+    STORE_IK_ITEM,       /* an item */
+    STORE_IK_BADHDR,     /* line 1: a "feedd_store" that is not a format */
+    STORE_IK_CORRUPT,    /* no item: skipped */
+    STORE_IK_LONG,       /* longer than STORE_LINE_MAX: skipped */
+};
+/* Or'ed into the kind of line 1 when it is not a header at all. */
+#define STORE_IK_NOHDR 0x80
+
+struct store_seg {
+    uint32_t no;   /* the NNNNNN of its name */
+    int fd;        /* -1 until it is needed */
+    uint64_t size; /* its committed size; s->tail for the last one */
+};
+
+/* A committed item: what it sorts by, its version and where its line is. */
+struct store_rec {
+    int64_t date;  /* feed_item_date() */
+    uint64_t hash; /* feed_item.hash of this version */
+    uint64_t off;  /* of its line in the segment */
+    uint32_t seg;  /* index into store.segs */
+    uint32_t len;  /* of its line, without the '\n' */
+};
+
+/* A slot of the seen set. ref is 0 when the slot is free (so calloc()
+ * makes an empty table), the index of the ID's rec plus one, or
+ * STORE_SLOT_PENDING while only the pending batch holds the ID. pend is
+ * the index of the ID's latest pending version plus one, or 0; it fills
+ * what would be padding. */
+struct store_slot {
+    uint64_t id;
+    uint32_t ref;
+    uint32_t pend;
+};
+
+/* The seen set: linear probing over a power-of-two table, load under
+ * 0.7. seed is mixed into every home slot (see store_set_home()). A
+ * zeroed struct with a seed is an empty set. */
+struct store_set {
+    struct store_slot *slots;
+    size_t cap, used; /* cap is 0 or a power of two */
+    uint64_t seed;
+};
+
+/* An item added but not committed: its line, '\n' included, is
+ * pend.data[off, off + len]. */
+struct store_pend {
+    uint64_t id;
+    int64_t date;
+    uint64_t hash;
+    size_t off;
+    uint32_t len;
+    int fresh; /* the ID had no rec when the batch began */
+};
+
+/* A record of items/index, decoded. On disk, little-endian: id 8, date 8,
+ * hash 8, off 8, len 4, seg 4, line 4, kind 1, check 3 (the low 24 bits
+ * of a mix of the fields, so that a record of zeros or of garbage is told
+ * from a good one). */
+struct store_irec {
+    uint64_t id;   /* ITEM only; 0 otherwise */
+    int64_t date;  /* ITEM only */
+    uint64_t hash; /* ITEM only */
+    uint64_t off;  /* of the line */
+    uint32_t len;  /* of the line, without the '\n' */
+    uint32_t seg;  /* the segment's number (NNNNNN), not its index */
+    uint32_t line; /* the line's number, for warnings */
+    unsigned kind; /* STORE_IK_* */
+};
+
+struct store_feed {
+    char *name;
+    struct store_feed_state st;
+};
+
+/* The arrays that the decoder of a record lends an item's lists in: the
+ * caller's, so that a store_recent() callback may call it again. */
+struct store_lists {
+    struct feed_enclosure enc[STORE_ENCLOSURES_MAX];
+    const char *cat[STORE_CATEGORIES_MAX];
+    const char *also[STORE_ALSO_MAX];
+};
+
+struct store {
+    char *dir;
+    int dir_fd; /* holds the lock */
+    int items_fd;
+
+    struct store_seg *segs; /* by number; the last one takes appends */
+    size_t nsegs, segs_cap;
+    uint64_t tail;       /* the last segment's committed size */
+    uint32_t tail_lines; /* and how many lines it holds */
+    int tail_dirty;      /* a failed batch may lie past tail */
+    int items_unsynced;  /* the last segment's name is not fsynced yet */
+    uint64_t seg_max;    /* STORE_SEG_MAX */
+
+    /* items/index, open for appends while what it holds is a gapless
+     * prefix of the log; -1 once an append failed or when there is
+     * none. */
+    int idx_fd;
+    uint64_t idx_size;
+    struct feed_buf *idx_out; /* where the scan puts its records */
+    int idx_unusable;         /* the scan met a line it cannot record */
+
+    struct store_rec *recs;
+    size_t nrecs, recs_cap;
+
+    struct store_set ids; /* the seen set */
+
+    uint64_t *dropped; /* sorted */
+    size_t ndropped;
+
+    struct feed_buf pend;
+    struct store_pend *pends;
+    size_t npends, pends_cap;
+
+    struct store_feed **feeds; /* pointers, so that a get stays valid */
+    size_t nfeeds, feeds_cap;
+    size_t *feed_slots; /* finds a feed by name (state.c) */
+    size_t feed_slots_cap;
+
+    char *line; /* store_recent()'s read buffer */
+    size_t line_cap;
+
+    struct feed_buf warn;
+    size_t nwarn, nwarn_dropped;
+    char err[256];
+};
+
+/* ---- msg.c: the last error and the warnings ---- */
+
+/* Sets the store's error line (store_error()). */
+void store_fail(struct store *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Adds one line to the warnings (store_warnings()); past STORE_WARN_MAX
+ * they are only counted. Out of memory, the warning is lost: a warning is
+ * never worth failing for. */
+void store_warn(struct store *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- fsutil.c: file utilities ---- */
+
+/* Write or read exactly len bytes at off, through EINTR and short
+ * transfers. 0, -EIO when a read meets the end of the file, or -errno. */
+int store_write_all(int fd, const void *p, size_t len, uint64_t off);
+int store_read_all(int fd, void *p, size_t len, uint64_t off);
+/* fsync of a folder; a file system that cannot sync folders (EINVAL) has
+ * nothing to sync. 0 or -errno. */
+int store_dir_sync(int fd);
+/* 1 when dir_fd/name is a folder, 0 when there is nothing by that name,
+ * -errno otherwise (-ENOTDIR for something else). */
+int store_dir_exists(int dir_fd, const char *name);
+/* 1 when the folder dir_fd/name holds nothing, 0 when it holds something,
+ * or -errno. */
+int store_dir_empty(int dir_fd, const char *name);
+/* Removes dir_fd/name, a folder of files (no folders in it). 0 when it is
+ * gone or was never there, else the first -errno. */
+int store_dir_remove(int dir_fd, const char *name);
+/* mkdir -p dir. 0 or a negative errno, with s->err set. */
+int store_mkdirs(struct store *s, const char *dir);
+/* arr (holding n of *cap elements of size sz) with room for one more:
+ * arr itself, or a new pointer that replaces it. NULL when out of memory,
+ * arr left as it was. */
+void *store_array_grow(void *arr, size_t *cap, size_t n, size_t sz);
+/* The 16-byte header of items/index or items/dropped appended to b. 0, or
+ * non-zero when out of memory. */
+int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
+                      uint32_t extra);
+/* The name of segment no ("NNNNNN.jsonl") into name. */
+void store_seg_name(char name[32], uint32_t no);
+
+/* n little-endian bytes of v at p, and back. */
+static inline void
+store_put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint64_t
+store_get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+
+    for (int i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* ---- seen.c: the seen set, and the dropped IDs ---- */
+
+/* The home slot of id in a table of cap slots (a power of two). */
+size_t store_set_home(uint64_t seed, size_t cap, uint64_t id);
+/* id's slot, or NULL when the set does not hold it. */
+struct store_slot *store_set_find(const struct store_set *, uint64_t id);
+/* Room for n more IDs without a rehash. 0 or -ENOMEM (the set as it
+ * was). */
+int store_set_reserve(struct store_set *, size_t n);
+/* Adds id, which the set does not hold. 0 or -ENOMEM. */
+int store_set_add(struct store_set *, uint64_t id, uint32_t ref, uint32_t pend);
+/* Removes slot, one of the set's (no tombstone is left). */
+void store_set_del(struct store_set *, const struct store_slot *slot);
+/* Empties the set, keeping its table. */
+void store_set_clear(struct store_set *);
+/* A new set in *out (same seed) holding the IDs of old with their refs
+ * renumbered: a rec's ref becomes map[ref - 1], and the ID is left out
+ * when that is 0; IDs only the pending batch holds stay as they are.
+ * 0 or -ENOMEM (out untouched). */
+int store_set_remap(const struct store_set *old, const uint32_t *map,
+                    struct store_set *out);
+void store_set_free(struct store_set *);
+
+/* 1 when store_compact() dropped id, else 0. */
+int store_dropped_has(const struct store *, uint64_t id);
+/* Reads items/dropped into s->dropped when there is one. A damaged file
+ * only warns. 0 or -ENOMEM, with s->err set. */
+int store_dropped_load(struct store *);
+/* The contents of an items/dropped listing ids[0, n) (sorted) appended
+ * to b. 0, or non-zero when out of memory. */
+int store_dropped_encode(struct feed_buf *b, const uint64_t *ids, size_t n);
+/* a[0, na) and b[0, nb), both sorted, merged into a new sorted array
+ * without duplicates; *n is its length. NULL when out of memory. */
+uint64_t *store_ids_merge(const uint64_t *a, size_t na, const uint64_t *b,
+                          size_t nb, size_t *n);
+/* qsort()'s comparison of uint64_t. */
+int store_u64_cmp(const void *a, const void *b);
+
+/* ---- recs.c: the table of committed items ---- */
+
+/* Room for n more recs, so that a commit cannot fail after its write.
+ * 0, -ENOMEM or -EOVERFLOW. */
+int store_recs_reserve(struct store *, size_t n);
+/* Records that id's line is r: a new item, or a later line (an update)
+ * that replaces the one indexed. 0, -ENOMEM or -EOVERFLOW. */
+int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
+/* The indexes of the k newest recs (k <= nrecs) by store_recent()'s
+ * order, newest first, in a new array the caller frees. NULL when out of
+ * memory. */
+uint32_t *store_newest(const struct store *, size_t k);
+
+/* ---- record.c: the record codec ---- */
+
+/* The line of item (id already parsed), '\n' included, appended to b.
+ * 0, or non-zero when out of memory. */
+int store_record_encode(struct feed_buf *b, uint64_t id,
+                        const struct feed_item *item);
+/* The item o holds into it, borrowing its strings from o and its lists
+ * from l. 0, or -EINVAL when o is no item: not an object, a member the
+ * writer always writes missing, or one with a type the writer does not
+ * give it. */
+int store_record_decode(struct feed_item *it, const struct json_t *o,
+                        struct store_lists *l);
+/* What the scan at open needs of a record: its ID, its sort date
+ * (feed_item_date()) and its hash. 0, or -EINVAL when o is no item (the
+ * same check as store_record_decode()). */
+int store_record_peek(const struct json_t *o, uint64_t *id, int64_t *date,
+                      uint64_t *hash);
+/* A string member of o, or NULL. Borrowed from o. */
+const char *store_json_str(const struct json_t *o, const char *key);
+/* An integer member of o, or FEED_TIME_NONE when absent or null. */
+int64_t store_json_time(const struct json_t *o, const char *key);
+/* ,"key":"s" (or null) and ,"key":t (or null) appended to b. 0, or
+ * non-zero when out of memory. */
+int store_put_str(struct feed_buf *b, const char *key, const char *s);
+int store_put_time(struct feed_buf *b, const char *key, int64_t t);
+
+/* ---- state.c: feeds.state ---- */
+
+/* Reads feeds.state when there is one. 0 or a negative errno, with
+ * s->err set. */
+int store_states_load(struct store *);
+/* Frees every feed's state. */
+void store_states_free(struct store *);
+
+/* ---- index.c: items/index ---- */
+
+/* r encoded into p[0, STORE_IDX_REC), and back (0, or -1 when its check
+ * fails). */
+void store_irec_encode(unsigned char *p, const struct store_irec *r);
+int store_irec_decode(const unsigned char *p, struct store_irec *r);
+/* r appended to b. 0, or non-zero when out of memory. */
+int store_irec_emit(struct feed_buf *b, const struct store_irec *r);
+/* The warning the scan gives for a line of kind r->kind in segment r->seg;
+ * an open through the index gives it again. */
+void store_line_warn(struct store *, const struct store_irec *r);
+/* Loads items/index: the lines it records are indexed as the scan would
+ * have, without reading them. Then the scan must go on in segment *segi,
+ * from byte *off, after line *line, and read the segments after it
+ * whole. 0 when the index was used (s->idx_fd is then open on it for
+ * appends); 1 when the segments must be scanned whole: there is no index,
+ * or it was unreadable or inconsistent (a warning says so, and what it
+ * had loaded is undone); or -ENOMEM. buf has STORE_SCAN_BUF bytes. */
+int store_idx_load(struct store *, char *buf, size_t *segi, uint64_t *off,
+                   uint32_t *line);
+/* Puts the records the scan at open gathered (out) into items/index: a
+ * whole new file when rebuild is set (out then starts with the header),
+ * else appended. A failure only warns, and stops the appends. */
+void store_idx_save(struct store *, const struct feed_buf *out, int rebuild);
+/* Appends the records of a committed batch (b) to items/index; ok is 0
+ * when b could not be built whole. A failure only warns, and stops the
+ * appends for good. */
+void store_idx_append(struct store *, const struct feed_buf *b, int ok);
+
+/* ---- segment.c: the segments ---- */
+
+/* Finds the segments in items/, loads what items/index lists of them and
+ * scans the rest in order, cutting off a torn last line. 0 or a negative
+ * errno, with s->err set. */
+int store_segs_load(struct store *);
+/* Reads segment segi from byte start, where line lineno + 1 begins:
+ * indexes its lines and cuts off a torn last line. *size is then the
+ * segment's size and *lines the number of its last line. buf has
+ * STORE_SCAN_BUF bytes. 0 or a negative errno, with s->err set. */
+int store_seg_scan(struct store *, uint32_t segi, char *buf, uint64_t start,
+                   uint32_t lineno, uint64_t *size, uint32_t *lines);
+/* Starts the next segment, empty; its header goes in with the first
+ * batch. 0 or a negative errno, with s->err set. */
+int store_seg_new(struct store *);
+/* The fd of segment segi, opened for reading when it is not open;
+ * -errno with s->err set. */
+int store_seg_fd(struct store *, uint32_t segi);
+/* Reads the line of rec r and parses it. *o is NULL when the line is no
+ * longer JSON (the file was changed behind our back); the caller
+ * json_decref()s it. 0 or a negative errno, with s->err set. */
+int store_rec_load(struct store *, const struct store_rec *r,
+                   struct json_t **o);
+
+/* ---- generation.c: a new generation of items/ ---- */
+
+/* An item that store_compact() keeps, in the order of the log. */
+struct store_keep {
+    uint64_t off;
+    uint32_t seg;
+    uint32_t rec; /* its index in s->recs */
+};
+
+/* A new generation of items/ being written in items.new/. */
+struct store_gen {
+    int dir_fd; /* items.new/ */
+    struct store_seg *segs;
+    size_t nsegs, segs_cap;
+    uint64_t size;          /* of the last segment, out included */
+    uint32_t lines;         /* of the last segment */
+    struct feed_buf out;    /* the last segment's bytes not yet written */
+    uint64_t out_at;        /* where out goes */
+    int idx_fd;             /* items.new/index */
+    uint64_t idx_size;      /* idx included */
+    struct feed_buf idx;    /* records not yet written */
+    uint64_t idx_at;        /* where idx goes */
+    struct store_rec *recs; /* the kept items, with their new places */
+    size_t nrecs;
+};
+
+/* Writes the items of a new generation of the store in items.new/: the
+ * kept ones keep[0, nkeep), in the order of the log, and their index,
+ * all synced. map[rec] becomes the new rec of each plus one; a line that
+ * no longer reads is left out, its ID appended to gone[*ngone]. 0 or a
+ * negative errno, with s->err set; g holds what was made, for the caller
+ * to free. */
+int store_gen_write(struct store *, struct store_gen *g,
+                    const struct store_keep *keep, size_t nkeep,
+                    const uint64_t *ids, uint32_t *map, uint64_t *gone,
+                    size_t *ngone);
+/* Ends the new generation g: its items/dropped (dropped[0, ndropped)),
+ * then a sync of the folder, so that every name in it is as durable as
+ * the file. 0 or a negative errno, with s->err set. */
+int store_gen_finish(struct store *, struct store_gen *g,
+                     const uint64_t *dropped, size_t ndropped);
+/* Frees what g holds; its folder stays. */
+void store_gen_free(struct store_gen *g);
+
+/* ---- compact.c: retention ---- */
+
+/* Finishes or undoes a compaction that a crash cut short. 0 or a
+ * negative errno, with s->err set. */
+int store_gen_recover(struct store *);
+
+#endif

@@ -1,0 +1,257 @@
+/* tests/unit/test_seen.c - the seen set (seen.c) directly: insert, find,
+ * growth, collisions, removal inside and across the end of a run, many
+ * IDs; and the dropped IDs: merge, and the file at open. */
+#include "store_fixture.h"
+#include "store_int.h"
+
+static void
+test_set_insert_find(void **state)
+{
+    struct store_set set = {.seed = 42};
+    struct store_slot *slot;
+
+    (void)state;
+    assert_null(store_set_find(&set, 7)); /* an empty set has no table */
+    assert_int_equal(store_set_add(&set, 7, 1, 0), 0);
+    assert_int_equal(store_set_add(&set, 8, STORE_SLOT_PENDING, 3), 0);
+    assert_int_equal(set.used, 2);
+    slot = store_set_find(&set, 7);
+    assert_non_null(slot);
+    assert_int_equal(slot->id, 7);
+    assert_int_equal(slot->ref, 1);
+    assert_int_equal(slot->pend, 0);
+    slot = store_set_find(&set, 8);
+    assert_non_null(slot);
+    assert_int_equal(slot->ref, STORE_SLOT_PENDING);
+    assert_int_equal(slot->pend, 3);
+    assert_null(store_set_find(&set, 9));
+    assert_null(store_set_find(&set, 0));
+    store_set_del(&set, store_set_find(&set, 7));
+    assert_null(store_set_find(&set, 7));
+    assert_non_null(store_set_find(&set, 8));
+    assert_int_equal(set.used, 1);
+    store_set_clear(&set);
+    assert_null(store_set_find(&set, 8));
+    assert_int_equal(set.used, 0);
+    store_set_free(&set);
+    store_set_free(&set); /* twice: a no-op */
+}
+
+/* n IDs that all have the same home slot in a table of cap slots. */
+static void
+colliding(uint64_t seed, size_t cap, uint64_t *ids, size_t n)
+{
+    size_t home = store_set_home(seed, cap, 1), k = 0;
+
+    for (uint64_t id = 1; k < n; id++)
+        if (store_set_home(seed, cap, id) == home)
+            ids[k++] = id;
+}
+
+static void
+test_set_collisions(void **state)
+{
+    struct store_set set = {.seed = 0x1234};
+    uint64_t ids[12];
+    size_t i, j;
+
+    (void)state;
+    assert_int_equal(store_set_reserve(&set, 1), 0);
+    colliding(set.seed, set.cap, ids, 12);
+    for (i = 0; i < 12; i++)
+        assert_int_equal(store_set_add(&set, ids[i], (uint32_t)i + 1, 0), 0);
+    for (i = 0; i < 12; i++)
+        assert_int_equal(store_set_find(&set, ids[i])->ref, i + 1);
+    /* Removing one in the middle of the run shifts the rest back: every
+     * other is still found, and the removed one is not. */
+    for (i = 0; i < 12; i += 3) {
+        store_set_del(&set, store_set_find(&set, ids[i]));
+        for (j = 0; j < 12; j++) {
+            if (j % 3 == 0 && j <= i)
+                assert_null(store_set_find(&set, ids[j]));
+            else
+                assert_int_equal(store_set_find(&set, ids[j])->ref, j + 1);
+        }
+    }
+    assert_int_equal(set.used, 8);
+    store_set_free(&set);
+}
+
+/* A run that wraps from the last slot to the first, then loses its
+ * head: the entries past the end must still be found. */
+static void
+test_set_wrap(void **state)
+{
+    struct store_set set = {.seed = 99};
+    uint64_t ids[6], id;
+    size_t k = 0;
+
+    (void)state;
+    assert_int_equal(store_set_reserve(&set, 1), 0);
+    for (id = 1; k < 6; id++)
+        if (store_set_home(set.seed, set.cap, id) == set.cap - 2)
+            ids[k++] = id;
+    for (k = 0; k < 6; k++)
+        assert_int_equal(store_set_add(&set, ids[k], (uint32_t)k + 1, 0), 0);
+    assert_int_equal(set.slots[1].ref != 0, 1); /* it wrapped */
+    store_set_del(&set, store_set_find(&set, ids[0]));
+    store_set_del(&set, store_set_find(&set, ids[3]));
+    for (k = 0; k < 6; k++) {
+        if (k == 0 || k == 3)
+            assert_null(store_set_find(&set, ids[k]));
+        else
+            assert_int_equal(store_set_find(&set, ids[k])->ref, k + 1);
+    }
+    store_set_free(&set);
+}
+
+static void
+test_set_grow_many(void **state)
+{
+    struct store_set set = {.seed = 7};
+    const size_t n = 200000;
+    size_t i, cap0;
+    uint64_t x = 0x9e3779b97f4a7c15;
+
+    (void)state;
+    assert_int_equal(store_set_add(&set, 1, 1, 0), 0);
+    cap0 = set.cap;
+    for (i = 2; i <= n; i++)
+        assert_int_equal(store_set_add(&set, i * x, (uint32_t)i, 0), 0);
+    assert_true(set.cap > cap0);
+    assert_true(set.used * 10 <= set.cap * 7); /* the load stays under 0.7 */
+    assert_int_equal(set.used, n);
+    assert_int_equal(store_set_find(&set, 1)->ref, 1);
+    for (i = 2; i <= n; i++)
+        assert_int_equal(store_set_find(&set, i * x)->ref, i);
+    assert_null(store_set_find(&set, 2));
+    /* Half removed, the other half still found. */
+    for (i = 2; i <= n; i += 2)
+        store_set_del(&set, store_set_find(&set, i * x));
+    for (i = 2; i <= n; i++) {
+        if (i % 2 == 0)
+            assert_null(store_set_find(&set, i * x));
+        else
+            assert_int_equal(store_set_find(&set, i * x)->ref, i);
+    }
+    store_set_free(&set);
+}
+
+/* A reserve sizes the table once: the adds that follow do not move it. */
+static void
+test_set_reserve(void **state)
+{
+    struct store_set set = {.seed = 3};
+    struct store_slot *t;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(store_set_reserve(&set, 5000), 0);
+    t = set.slots;
+    for (i = 1; i <= 5000; i++)
+        assert_int_equal(store_set_add(&set, i, (uint32_t)i, 0), 0);
+    assert_ptr_equal(set.slots, t);
+    store_set_free(&set);
+}
+
+static void
+test_set_remap(void **state)
+{
+    struct store_set set = {.seed = 5}, out;
+    uint32_t map[3] = {2, 0, 1}; /* rec 1 -> 2, rec 2 dropped, rec 3 -> 1 */
+
+    (void)state;
+    assert_int_equal(store_set_add(&set, 10, 1, 0), 0);
+    assert_int_equal(store_set_add(&set, 20, 2, 0), 0);
+    assert_int_equal(store_set_add(&set, 30, 3, 4), 0);
+    assert_int_equal(store_set_add(&set, 40, STORE_SLOT_PENDING, 1), 0);
+    assert_int_equal(store_set_remap(&set, map, &out), 0);
+    assert_int_equal(out.seed, set.seed);
+    assert_int_equal(out.used, 3);
+    assert_int_equal(store_set_find(&out, 10)->ref, 2);
+    assert_null(store_set_find(&out, 20));
+    assert_int_equal(store_set_find(&out, 30)->ref, 1);
+    assert_int_equal(store_set_find(&out, 30)->pend, 4);
+    assert_int_equal(store_set_find(&out, 40)->ref, STORE_SLOT_PENDING);
+    store_set_free(&set);
+    store_set_free(&out);
+}
+
+static void
+test_ids_merge(void **state)
+{
+    const uint64_t a[] = {1, 3, 5, 7}, b[] = {2, 3, 8};
+    uint64_t *m;
+    size_t n;
+
+    (void)state;
+    m = store_ids_merge(a, 4, b, 3, &n);
+    assert_non_null(m);
+    assert_int_equal(n, 6);
+    assert_int_equal(m[0], 1);
+    assert_int_equal(m[1], 2);
+    assert_int_equal(m[2], 3);
+    assert_int_equal(m[3], 5);
+    assert_int_equal(m[4], 7);
+    assert_int_equal(m[5], 8);
+    free(m);
+    m = store_ids_merge(NULL, 0, NULL, 0, &n);
+    assert_non_null(m);
+    assert_int_equal(n, 0);
+    free(m);
+}
+
+/* items/dropped as written, and as edited by hand out of order. */
+static void
+test_dropped_file(void **state)
+{
+    struct fixture *f = *state;
+    const uint64_t ids[] = {0x30, 0x10, 0x20};
+    struct feed_buf b;
+    struct store *s;
+    int fd;
+
+    s = open_ok(f);
+    store_close(s);
+    feed_buf_init(&b, 0);
+    assert_int_equal(store_dropped_encode(&b, ids, 3), 0);
+    assert_int_equal(b.len, STORE_DROP_HDR + 3 * 8);
+    assert_memory_equal(b.data, STORE_DROP_MAGIC, 8);
+    fd = open(path(f, "items/dropped"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+    close(fd);
+    feed_buf_free(&b);
+    s = open_ok(f);
+    warnings_have(s, "items/dropped: out of order, sorted");
+    assert_int_equal(s->ndropped, 3);
+    assert_int_equal(s->dropped[0], 0x10);
+    assert_int_equal(store_dropped_has(s, 0x20), 1);
+    assert_int_equal(store_dropped_has(s, 0x21), 0);
+    assert_int_equal(store_seen(s, "0000000000000030"), 1);
+    assert_int_equal(store_lookup(s, "0000000000000030", NULL), 1);
+    store_close(s);
+
+    /* Not a list of IDs: ignored, with a warning. */
+    write_file(path(f, "items/dropped"), "garbage garbage garbage");
+    s = open_ok(f);
+    warnings_have(s, "not a list of dropped IDs");
+    assert_int_equal(store_seen(s, "0000000000000030"), 0);
+    store_close(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_set_insert_find),
+        cmocka_unit_test(test_set_collisions),
+        cmocka_unit_test(test_set_wrap),
+        cmocka_unit_test(test_set_grow_many),
+        cmocka_unit_test(test_set_reserve),
+        cmocka_unit_test(test_set_remap),
+        cmocka_unit_test(test_ids_merge),
+        T(test_dropped_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,232 @@
+/* tests/unit/test_state.c - feeds.state (state.c): the per-feed state saved
+ * and read back, corrupt lines, and the load in linear time. Each test gets
+ * a fresh folder under /tmp. */
+#include "store_fixture.h"
+
+#include <limits.h>
+
+#include "linear.h"
+#include "store_int.h"
+
+static void
+test_feed_state(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    struct store_feed_state st;
+    char etag[] = "\"abc\"";
+    char *file;
+
+    assert_null(store_feed_state_get(s, "lwn"));
+    memset(&st, 0, sizeof st);
+    st.etag = etag;
+    st.last_modified = (char *)"Fri, 17 May 2024 10:00:00 GMT";
+    st.last_poll = 1715940000;
+    st.next_poll = 1715941800;
+    assert_int_equal(store_feed_state_set(s, "lwn", &st), 0);
+    /* A copy: changing the caller's strings changes nothing. */
+    etag[1] = 'X';
+    memset(&st, 0, sizeof st);
+    st.last_poll = FEED_TIME_NONE;
+    st.next_poll = FEED_TIME_NONE;
+    st.errors = 3;
+    st.last_error = (char *)"HTTP 503\nretry";
+    assert_int_equal(store_feed_state_set(s, "moscow-times", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "gone", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "gone", NULL), 0);
+    assert_null(store_feed_state_get(s, "gone"));
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file, "\"feed\":\"lwn\""));
+    assert_null(strstr(file, "gone"));
+    free(file);
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    got = store_feed_state_get(s, "lwn");
+    assert_non_null(got);
+    assert_string_equal(got->etag, "\"abc\"");
+    assert_string_equal(got->last_modified, "Fri, 17 May 2024 10:00:00 GMT");
+    assert_int_equal(got->last_poll, 1715940000);
+    assert_int_equal(got->next_poll, 1715941800);
+    assert_int_equal(got->errors, 0);
+    assert_null(got->last_error);
+    got = store_feed_state_get(s, "moscow-times");
+    assert_non_null(got);
+    assert_null(got->etag);
+    assert_null(got->last_modified);
+    assert_int_equal(got->last_poll, FEED_TIME_NONE);
+    assert_int_equal(got->next_poll, FEED_TIME_NONE);
+    assert_int_equal(got->errors, 3);
+    assert_string_equal(got->last_error, "HTTP 503\nretry");
+    assert_null(store_feed_state_get(s, "gone"));
+    store_close(s);
+}
+
+static void
+test_feed_state_corrupt(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    const struct store_feed_state *got;
+    char *w;
+
+    write_file(path(f, "feeds.state"), "{\"feed\":\"a\",\"errors\":1}\n"
+                                       "{not json\n"
+                                       "{\"etag\":\"no feed name\"}\n"
+                                       "{\"feed\":\"b\",\"errors\":2}");
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_string_equal(w, "feeds.state:2: corrupt record skipped\n"
+                           "feeds.state:3: corrupt record skipped");
+    free(w);
+    got = store_feed_state_get(s, "a");
+    assert_non_null(got);
+    assert_int_equal(got->errors, 1);
+    got = store_feed_state_get(s, "b");
+    assert_non_null(got);
+    assert_int_equal(got->errors, 2);
+    assert_int_equal(got->last_poll, FEED_TIME_NONE);
+    store_close(s);
+}
+
+/* Many feeds, set, found, forgotten in the middle and set again: every
+ * one is found where it is, the forgotten ones are not. */
+static void
+test_feed_state_many(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    struct store_feed_state st;
+    char name[32];
+    size_t i;
+
+    memset(&st, 0, sizeof st);
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        st.errors = (int)i;
+        assert_int_equal(store_feed_state_set(s, name, &st), 0);
+    }
+    for (i = 0; i < 5000; i += 7) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        assert_int_equal(store_feed_state_set(s, name, NULL), 0);
+    }
+    for (i = 0; i < 5000; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        got = store_feed_state_get(s, name);
+        if (i % 7 == 0) {
+            assert_null(got);
+        } else {
+            assert_non_null(got);
+            assert_int_equal(got->errors, (int)i);
+        }
+    }
+    assert_int_equal(s->nfeeds, 5000 - 715);
+    /* An update keeps the feed where it is: a get stays valid. */
+    got = store_feed_state_get(s, "feed-1");
+    st.errors = 99;
+    assert_int_equal(store_feed_state_set(s, "feed-1", &st), 0);
+    assert_ptr_equal(store_feed_state_get(s, "feed-1"), got);
+    assert_int_equal(got->errors, 99);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(s->nfeeds, 5000 - 715);
+    assert_null(store_feed_state_get(s, "feed-7"));
+    assert_int_equal(store_feed_state_get(s, "feed-4999")->errors, 4999);
+    store_close(s);
+}
+
+/* Values feeds.state clamps or takes as none. */
+static void
+test_feed_state_odd_values(void **state)
+{
+    struct fixture *f = *state;
+    const struct store_feed_state *got;
+    struct store *s;
+
+    write_file(path(f, "feeds.state"),
+               "{\"feed\":\"a\",\"errors\":-3,\"etag\":5}\n"
+               "\n"
+               "{\"feed\":\"b\",\"errors\":99999999999,\"last_poll\":\"x\"}\n"
+               "{\"feed\":\"a\",\"errors\":1,\"etag\":\"e\"}\n");
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    got = store_feed_state_get(s, "b");
+    assert_int_equal(got->errors, INT_MAX);
+    assert_int_equal(got->last_poll, FEED_TIME_NONE);
+    /* The later line of a feed wins. */
+    got = store_feed_state_get(s, "a");
+    assert_int_equal(got->errors, 1);
+    assert_string_equal(got->etag, "e");
+    assert_int_equal(s->nfeeds, 2);
+    store_close(s);
+}
+
+/* feeds.state of about n bytes, of one shape, loaded at open. */
+struct shape {
+    struct fixture *f;
+    int kind; /* 0: one feed per line; 1: garbage lines; 2: one long line */
+};
+
+static void
+load_n(size_t n, void *arg)
+{
+    struct shape *sh = arg;
+    struct feed_buf b;
+    struct store *s;
+    size_t i;
+
+    feed_buf_init(&b, 0);
+    if (sh->kind == 2)
+        assert_int_equal(feed_buf_puts(&b, "{\"feed\":\"a\",\"last_error\":\""),
+                         0);
+    for (i = 0; b.len < n; i++) {
+        if (sh->kind == 0)
+            assert_int_equal(
+                feed_buf_printf(&b, "{\"feed\":\"f%zu\",\"errors\":1}\n", i),
+                0);
+        else if (sh->kind == 1)
+            assert_int_equal(feed_buf_puts(&b, "{&lt;a\n"), 0);
+        else
+            assert_int_equal(feed_buf_puts(&b, "\\u00e9&lt;"), 0);
+    }
+    if (sh->kind == 2)
+        assert_int_equal(feed_buf_puts(&b, "\"}\n"), 0);
+    write_file(path(sh->f, "feeds.state"), b.data);
+    feed_buf_free(&b);
+    s = open_ok(sh->f);
+    free(store_warnings(s));
+    assert_true(s->nfeeds == (sh->kind == 1 ? 0 : sh->kind == 2 ? 1 : i));
+    store_close(s);
+}
+
+static void
+test_feed_state_linear(void **state)
+{
+    static const char *const names[] = {
+        "feeds.state load, n bytes of one feed per line",
+        "feeds.state load, n bytes of garbage lines",
+        "feeds.state load, one line of n bytes of escapes",
+    };
+    struct shape sh = {*state, 0};
+
+    for (sh.kind = 0; sh.kind < 3; sh.kind++)
+        assert_linear(names[sh.kind], load_n, &sh,
+                      sh.kind == 2 ? 1 << 20 : 1 << 16, 1 << 24);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_feed_state),        T(test_feed_state_corrupt),
+        T(test_feed_state_many),   T(test_feed_state_odd_values),
+        T(test_feed_state_linear),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
