@@ -47,13 +47,134 @@ static const unsigned char byte_class[256] = {
     H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xf0 */
 };
 
-/* The classes each state stops at, and the end of each kind of section. */
+/* The classes each state stops at, the one or two characters among them
+ * that are ASCII and not control characters, and the end of each kind of
+ * section. */
 static const unsigned char stops[] = {
     [L_TEXT] = H | C | A | L, [L_CDATA] = H | C | R, [L_COMMENT] = H | C | D,
     [L_PI] = H | C | Q,       [L_JSON] = H | C,
 };
+static const char stop_chars[][2] = {
+    [L_TEXT] = "&<", [L_CDATA] = "]]", [L_COMMENT] = "--",
+    [L_PI] = "??",   [L_JSON] = "\0\0",
+};
 static const char *const closes[] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
+
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* The 8 bytes at p, the first in the lowest bits whatever the machine. */
+static inline uint64_t
+load8(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The high bit of each of the 8 bytes at p set where the byte is >= 0x80,
+ * < 0x20 (tab, LF and CR too: the caller steps over those), a or b. A
+ * subtraction's borrow runs on only from a byte that is itself a hit,
+ * so the lowest bit set marks the first hit truly. */
+static inline uint64_t
+hits8(const unsigned char *p, unsigned char a, unsigned char b)
+{
+    uint64_t w = load8(p), x = w ^ (ONES * a), y = w ^ (ONES * b);
+
+    return (w | ((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x) |
+            ((y - ONES) & ~y)) &
+           HIGHS;
+}
+
+/* Which byte (0 to 7) the lowest high bit set in m belongs to: m & -m is
+ * 1 << (8k + 7), and the multiplication moves byte 7 - k of the constant,
+ * which is k, to the top. */
+static inline unsigned
+first_hit(uint64_t m)
+{
+    return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
+}
+
+/* The first byte of p[0..end) that the state stops at, or end: eight
+ * bytes at a time. */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end, int lex)
+{
+    unsigned char mask = stops[lex], a = (unsigned char)stop_chars[lex][0],
+                  b = (unsigned char)stop_chars[lex][1];
+
+    while (end - p >= 8) {
+        uint64_t m = hits8(p, a, b);
+
+        if (m == 0) {
+            p += 8;
+            continue;
+        }
+        p += first_hit(m);
+        if (byte_class[*p] & mask)
+            return p;
+        p++; /* tab, LF or CR */
+    }
+    while (p < end && !(byte_class[*p] & mask))
+        p++;
+    return p;
+}
+
+/* In text, the stops that need neither a repair nor a look far ahead are
+ * passed here, quickly: the '<' of a tag, the references escaped HTML is
+ * made of, characters of more than one byte. Returns the first stop left
+ * to piece(), or end. */
+static const unsigned char *
+skip_text(const unsigned char *p, const unsigned char *end)
+{
+    for (;;) {
+        uint32_t cp;
+        size_t len;
+
+        /* skip_plain(), with what it looks for known here. */
+        while (end - p >= 8) {
+            uint64_t m = hits8(p, '&', '<');
+
+            if (m == 0) {
+                p += 8;
+                continue;
+            }
+            p += first_hit(m);
+            if (byte_class[*p] & (H | C | A | L))
+                break;
+            p++; /* tab, LF or CR */
+        }
+        if (end - p < 8)
+            return skip_plain(p, end, L_TEXT);
+        switch (*p) {
+        case '<':
+            if (p[1] == '!' || p[1] == '?')
+                return p;
+            p++;
+            break;
+        case '&':
+            if (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g'))
+                p += 4;
+            else if (memcmp(p, "&amp;", 5) == 0)
+                p += 5;
+            else if (memcmp(p, "&quot;", 6) == 0)
+                p += 6;
+            else
+                return p;
+            break;
+        default:
+            /* A run of characters of two bytes or more; of those, XML
+             * forbids U+FFFE and U+FFFF. */
+            do {
+                len = utf8_decode(p, (size_t)(end - p), &cp);
+                if (len < 2 || cp == 0xfffe || cp == 0xffff)
+                    return p;
+                p += len;
+            } while (p < end && *p >= 0x80);
+        }
+    }
+}
 
 /* windows-1252's 0x80..0x9f (WHATWG encoding standard); 0 where the byte
  * is undefined. 0xa0..0xff are Latin-1. */
@@ -178,7 +299,8 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
     int rc;
 
     if (len > 0) {
-        if (utf8_xml_char(cp))
+        /* Of the characters of two bytes or more, XML forbids these. */
+        if (cp != 0xfffe && cp != 0xffff)
             return (int)len;
         ps->r->repaired = 1;
         rc = replace(ps, p, len, " ", 1);
@@ -255,8 +377,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        while (p < end && !(byte_class[*p] & stops[r->lex]))
-            p++;
+        p = r->lex == L_TEXT ? skip_text(p, end) : skip_plain(p, end, r->lex);
         if (p == end)
             break;
         left = (size_t)(end - p);
