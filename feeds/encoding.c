@@ -131,9 +131,8 @@ reads_as_utf8(const unsigned char *b, size_t n, int *multi)
 static int
 single_byte(const char *name)
 {
-    static const char *const prefixes[] = {"windows-125", "cp125", "iso-8859",
-                                           "iso8859",     "koi8",  "latin",
-                                           "mac"};
+    static const char *const prefixes[] = {
+        "windows-125", "cp125", "iso-8859", "iso8859", "koi8", "latin", "mac"};
 
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (strncasecmp(name, prefixes[i], strlen(prefixes[i])) == 0)

@@ -55,7 +55,7 @@ static const unsigned char stops[] = {
     [L_PI] = H | C | Q,       [L_JSON] = H | C,
 };
 static const char stop_chars[][2] = {
-    [L_TEXT] = "&<", [L_CDATA] = "]]", [L_COMMENT] = "--",
+    [L_TEXT] = "&<", [L_CDATA] = "]]",  [L_COMMENT] = "--",
     [L_PI] = "??",   [L_JSON] = "\0\0",
 };
 static const char *const closes[] = {
@@ -396,9 +396,9 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             p++;
             break;
         case L:
-            if (!last && (cut_prefix(p, left, "<![CDATA[") ||
-                          cut_prefix(p, left, "<!--") ||
-                          cut_prefix(p, left, "<?xml ")))
+            if (!last &&
+                (cut_prefix(p, left, "<![CDATA[") ||
+                 cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
                 goto hold;
             if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
                 r->lex = L_CDATA;
@@ -518,8 +518,8 @@ repair_free(struct repair *r)
 }
 
 int
-repair_push(struct repair *r, const char *s, size_t n, int last,
-            repair_fn *fn, void *arg)
+repair_push(struct repair *r, const char *s, size_t n, int last, repair_fn *fn,
+            void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;
 

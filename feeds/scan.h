@@ -26,8 +26,8 @@ scan_json_(const unsigned char *s, size_t n, char *out, int utf8)
         memcpy(&w, s + i, 8);
         q = w ^ (ones * '"');
         b = w ^ (ones * '\\');
-        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-             ((b - ones) & ~b) | (utf8 ? 0 : w)) &
+        if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+             (utf8 ? 0 : w)) &
             highs)
             break;
         memcpy(out + i, s + i, 8);

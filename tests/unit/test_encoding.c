@@ -28,13 +28,13 @@ expect_choice(const char *charset, const char *s, size_t n, const char *name,
 {
     char got[48];
 
-    assert_int_equal(encoding_choose(charset, (const unsigned char *)s, n,
-                                     got, sizeof(got)),
-                     bom);
+    assert_int_equal(
+        encoding_choose(charset, (const unsigned char *)s, n, got, sizeof(got)),
+        bom);
     assert_string_equal(got, name);
 }
 
-#define CHOICE(charset, lit, name, bom)                                       \
+#define CHOICE(charset, lit, name, bom)                                        \
     expect_choice(charset, lit, sizeof(lit) - 1, name, bom)
 
 static void
@@ -57,8 +57,8 @@ test_choose(void **state)
     CHOICE("windows-1251", "<?xml version='1.0' encoding='koi8-r'?>",
            "windows-1251", 0);
     CHOICE(NULL, "<?xml version='1.0' encoding='koi8-r'?>", "koi8-r", 0);
-    CHOICE(NULL, " \n<?xml version=\"1.0\" encoding = \"KOI8-R\" ?>",
-           "KOI8-R", 0);
+    CHOICE(NULL, " \n<?xml version=\"1.0\" encoding = \"KOI8-R\" ?>", "KOI8-R",
+           0);
     CHOICE("utf-16", "<?xml version='1.0' encoding='koi8-r'?>", "koi8-r", 0);
     CHOICE(NULL, "<?xml version='1.0' encoding='utf-16'?><a/>", "", 0);
     CHOICE(NULL, "<?xml version='1.0'?><a>x</a>", "", 0);
@@ -197,8 +197,8 @@ static void
 test_linear(void **state)
 {
     (void)state;
-    assert_linear("encoding_conv_push of bytes that mean nothing",
-                  conv_bad_run, NULL, 1 << 14, 1 << 22);
+    assert_linear("encoding_conv_push of bytes that mean nothing", conv_bad_run,
+                  NULL, 1 << 14, 1 << 22);
     /* Bounded by ENCODING_SNIFF: flat, which passes too. */
     assert_linear("encoding_choose", choose_run, NULL, 1 << 10, 1 << 20);
 }
@@ -292,11 +292,12 @@ rss(const char *decl, const char *t)
 
     assert_non_null(doc);
     if (decl)
-        snprintf(doc, 1024,
-                 "<?xml version=\"1.0\" encoding=\"%s\"?>\n<rss version=\"2.0\">"
-                 "<channel><title>c</title><item><title>%s</title></item>"
-                 "</channel></rss>\n",
-                 decl, t);
+        snprintf(
+            doc, 1024,
+            "<?xml version=\"1.0\" encoding=\"%s\"?>\n<rss version=\"2.0\">"
+            "<channel><title>c</title><item><title>%s</title></item>"
+            "</channel></rss>\n",
+            decl, t);
     else
         snprintf(doc, 1024,
                  "<rss version=\"2.0\"><channel><title>c</title><item>"
@@ -420,7 +421,9 @@ test_not_what_it_says(void **state)
         free(utf8);
     }
     /* Characters XML forbids become spaces, the feed is kept. */
-    doc = rss("utf-8", "a\x01" "b\x0b" "c");
+    doc = rss("utf-8", "a\x01"
+                       "b\x0b"
+                       "c");
     expect(doc, strlen(doc), NULL, "a b c", NULL);
     free(doc);
     /* An unknown encoding name: read as UTF-8, not lost. */
@@ -466,7 +469,8 @@ static void
 test_json_feed(void **state)
 {
     static const char doc[] =
-        "  {\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\","
+        "  {\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": "
+        "\"J\","
         " \"home_page_url\": \"https://example.org/\","
         " \"authors\": [{\"name\": \"Feed Author\"}],"
         " \"items\": [{\"id\": \"1\", \"url\": \"/a\", \"title\": \"A & B\","

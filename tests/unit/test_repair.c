@@ -55,8 +55,8 @@ run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
     }
     assert_int_equal(repair_push(&r, NULL, 0, 1, collect, &k), 0);
     assert_int_equal(k.lasts, 1);
-    if (k.out.len != nwant || memcmp(k.out.data ? k.out.data : "", want,
-                                     nwant) != 0)
+    if (k.out.len != nwant ||
+        memcmp(k.out.data ? k.out.data : "", want, nwant) != 0)
         fail_msg("\"%s\" in %zu pieces (first cut %zu): got \"%s\", want "
                  "\"%s\"",
                  in, ncuts + 1, ncuts ? cuts[0] : n, feed_buf_str(&k.out),
@@ -115,7 +115,7 @@ test_references(void **state)
     expect("&#X41;", "&#x41;");
     expect("&#x1a;|&#0;|&#xD800;|&#1114112;|&#xFFFE;", " | | | | ");
     expect("&;&#;&#x;&a b;&#12a;&1a;", "&amp;;&amp;#;&amp;#x;&amp;a b;"
-                                        "&amp;#12a;&amp;1a;");
+                                       "&amp;#12a;&amp;1a;");
     expect("&caf\xc3\xa9;", "&caf\xc3\xa9;");
     expect("&abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz;",
            "&amp;abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz;");
@@ -130,7 +130,8 @@ static void
 test_sections(void **state)
 {
     (void)state;
-    expect("<![CDATA[a & b <c> &#X41;]]>&", "<![CDATA[a & b <c> &#X41;]]>&amp;");
+    expect("<![CDATA[a & b <c> &#X41;]]>&",
+           "<![CDATA[a & b <c> &#X41;]]>&amp;");
     expect("<![CDATA[x]]]>&", "<![CDATA[x]]]>&amp;");
     expect("<![CDATA[x]]", "<![CDATA[x]]");
     expect("<!-- & - -- -->&", "<!-- & - -- -->&amp;");
@@ -181,7 +182,9 @@ test_characters(void **state)
     expect("<t>\xf0\x9f\x98\x80\xe4\xb8\xad\xc3\xa9</t>",
            "<t>\xf0\x9f\x98\x80\xe4\xb8\xad\xc3\xa9</t>");
     /* What XML forbids: spaces. */
-    expect("<t>a\x01" "b\x0b" "c\x7f\xef\xbf\xbe\xef\xbf\xbf</t>",
+    expect("<t>a\x01"
+           "b\x0b"
+           "c\x7f\xef\xbf\xbe\xef\xbf\xbf</t>",
            "<t>a b c\x7f  </t>");
     expect_n("<t>\0</t>", 8, "<t> </t>", 8);
     /* Before the first character, all of that goes. */
@@ -315,8 +318,7 @@ test_linear(void **state)
 
         snprintf(name, sizeof(name), "repair of \"%s\" + \"%s\"...",
                  shapes[i].head, shapes[i].unit);
-        assert_linear(name, hostile_run, (void *)&shapes[i], 1 << 12,
-                      1 << 22);
+        assert_linear(name, hostile_run, (void *)&shapes[i], 1 << 12, 1 << 22);
     }
 }
 

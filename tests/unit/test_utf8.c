@@ -84,11 +84,11 @@ check(const unsigned char *s, size_t n)
 
     if (wl != gl || (wl && want != got))
         fail_msg("%02x %02x %02x %02x (n %zu): want %zu U+%04X, got %zu U+%04X",
-                 s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n > 3 ? s[3] : 0,
-                 n, wl, (unsigned)want, gl, (unsigned)got);
+                 s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n > 3 ? s[3] : 0, n,
+                 wl, (unsigned)want, gl, (unsigned)got);
     if (wl == 0 && utf8_cut(s, n) != reference_cut(s, n))
-        fail_msg("utf8_cut(%02x %02x %02x, %zu) wrong", s[0],
-                 n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n);
+        fail_msg("utf8_cut(%02x %02x %02x, %zu) wrong", s[0], n > 1 ? s[1] : 0,
+                 n > 2 ? s[2] : 0, n);
 }
 
 static void
@@ -104,7 +104,7 @@ test_known(void **state)
         {"\xd0\x9f", 0x41f},
         {"\xe2\x82\xac", 0x20ac},
         {"\xef\xbf\xbd", 0xfffd},
-        {"\xef\xbf\xbe", 0xfffe},     /* valid UTF-8; XML forbids it */
+        {"\xef\xbf\xbe", 0xfffe}, /* valid UTF-8; XML forbids it */
         {"\xf0\x9f\x98\x80", 0x1f600},
         {"\xf4\x8f\xbf\xbf", 0x10ffff},
         {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
@@ -204,8 +204,10 @@ test_encode(void **state)
         if (cp >= 0xd800 && cp <= 0xdfff)
             continue;
         n = utf8_encode(cp, buf);
-        assert_int_equal(n, cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3
-                                                                          : 4);
+        assert_int_equal(n, cp < 0x80      ? 1
+                            : cp < 0x800   ? 2
+                            : cp < 0x10000 ? 3
+                                           : 4);
         assert_int_equal(utf8_decode((unsigned char *)buf, n, &back), n);
         assert_int_equal(back, cp);
     }
@@ -217,12 +219,21 @@ static void
 test_random(void **state)
 {
     static const char *const pieces[] = {
-        "a", "<p>", " ", "\n", "\xc3\xa9", "\xd0\xb6", "\xe4\xb8\xad",
-        "\xe2\x80\x94", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "&amp;",
+        "a",
+        "<p>",
+        " ",
+        "\n",
+        "\xc3\xa9",
+        "\xd0\xb6",
+        "\xe4\xb8\xad",
+        "\xe2\x80\x94",
+        "\xf0\x9f\x98\x80",
+        "\xef\xbf\xbd",
+        "&amp;",
     };
     static const char *const bad[] = {
-        "\x80", "\xc3", "\xe4\xb8", "\xf0\x9f\x98", "\xed\xa0\x80",
-        "\xc0\xaf", "\xff",
+        "\x80",         "\xc3",     "\xe4\xb8", "\xf0\x9f\x98",
+        "\xed\xa0\x80", "\xc0\xaf", "\xff",
     };
     unsigned char buf[600];
     unsigned seed = 12345;
@@ -293,10 +304,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known),
-        cmocka_unit_test(test_exhaustive),
-        cmocka_unit_test(test_encode),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_known),  cmocka_unit_test(test_exhaustive),
+        cmocka_unit_test(test_encode), cmocka_unit_test(test_random),
         cmocka_unit_test(test_linear),
     };
 
