@@ -96,8 +96,25 @@ first_hit(uint64_t m)
     return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
 }
 
-/* The first byte of p[0..end) that the state stops at, or end: eight
- * bytes at a time. */
+/* Past the run of valid characters of two bytes or more at p (p itself
+ * when there is none). Of those characters, XML forbids U+FFFE and
+ * U+FFFF. */
+static inline const unsigned char *
+skip_multibyte(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && *p >= 0x80) {
+        uint32_t cp;
+        size_t len = utf8_decode(p, (size_t)(end - p), &cp);
+
+        if (len == 0 || cp == 0xfffe || cp == 0xffff)
+            break;
+        p += len;
+    }
+    return p;
+}
+
+/* The first byte of p[0..end) that the state stops at and that is not
+ * part of a valid character, or end: eight bytes at a time. */
 static const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *end, int lex)
 {
@@ -106,18 +123,30 @@ skip_plain(const unsigned char *p, const unsigned char *end, int lex)
 
     while (end - p >= 8) {
         uint64_t m = hits8(p, a, b);
+        const unsigned char *q;
 
         if (m == 0) {
             p += 8;
             continue;
         }
         p += first_hit(m);
-        if (byte_class[*p] & mask)
+        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
+            p = q;
+        else if (byte_class[*p] & mask)
             return p;
-        p++; /* tab, LF or CR */
+        else
+            p++; /* tab, LF or CR */
     }
-    while (p < end && !(byte_class[*p] & mask))
-        p++;
+    while (p < end) {
+        const unsigned char *q;
+
+        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
+            p = q;
+        else if (byte_class[*p] & mask)
+            break;
+        else
+            p++;
+    }
     return p;
 }
 
@@ -129,8 +158,7 @@ static const unsigned char *
 skip_text(const unsigned char *p, const unsigned char *end)
 {
     for (;;) {
-        uint32_t cp;
-        size_t len;
+        const unsigned char *q;
 
         /* skip_plain(), with what it looks for known here. */
         while (end - p >= 8) {
@@ -164,14 +192,9 @@ skip_text(const unsigned char *p, const unsigned char *end)
                 return p;
             break;
         default:
-            /* A run of characters of two bytes or more; of those, XML
-             * forbids U+FFFE and U+FFFF. */
-            do {
-                len = utf8_decode(p, (size_t)(end - p), &cp);
-                if (len < 2 || cp == 0xfffe || cp == 0xffff)
-                    return p;
-                p += len;
-            } while (p < end && *p >= 0x80);
+            if ((q = skip_multibyte(p, end)) == p)
+                return p;
+            p = q;
         }
     }
 }
