@@ -243,7 +243,7 @@ encoding_conv_push(struct encoding_conv *conv, const char *s, size_t n,
 
     /* The bytes wait in a staging buffer so that a character cut by a
      * chunk's end is completed by the next. */
-    if ((rc = feed_buf_append(&conv->stage, s, n)) != 0)
+    if (n > 0 && (rc = feed_buf_append(&conv->stage, s, n)) != 0)
         return rc;
     ip = conv->stage.data;
     il = conv->stage.len;
