@@ -223,6 +223,42 @@ test_json_and_empty(void **state)
     repair_free(&r);
 }
 
+static int
+discard(const char *s, size_t n, int last, void *arg)
+{
+    (void)s;
+    (void)last;
+    *(size_t *)arg += n;
+    return 0;
+}
+
+/* Memory is bounded by the chunk, not the document: 8 MiB of text that
+ * needs a repair every few bytes, in 16 KiB chunks, leaves a buffer of a
+ * few chunks' size at most, and never more than REPAIR_HOLD waiting. */
+static void
+test_bounded(void **state)
+{
+    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; ";
+    char chunk[16384];
+    struct repair r;
+    size_t got = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(chunk); i++)
+        chunk[i] = unit[i % (sizeof(unit) - 1)];
+    repair_init(&r);
+    assert_int_equal(repair_push(&r, "<a>", 3, 0, discard, &got), 0);
+    for (int i = 0; i < 512; i++) {
+        assert_int_equal(
+            repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
+        assert_true(r.nhold <= REPAIR_HOLD);
+    }
+    assert_int_equal(repair_push(&r, "</a>", 4, 1, discard, &got), 0);
+    assert_true(got > 512 * sizeof(chunk));
+    assert_true(r.out.cap <= 5 * sizeof(chunk) + 2 * REPAIR_JOIN);
+    repair_free(&r);
+}
+
 /* What fn returns stops the push. */
 static int
 stop(const char *s, size_t n, int last, void *arg)
@@ -249,15 +285,6 @@ test_stop(void **state)
 struct hostile {
     const char *head, *unit;
 };
-
-static int
-discard(const char *s, size_t n, int last, void *arg)
-{
-    (void)s;
-    (void)last;
-    *(size_t *)arg += n;
-    return 0;
-}
 
 static void
 hostile_run(size_t n, void *arg)
@@ -332,6 +359,7 @@ main(void)
         cmocka_unit_test(test_characters),
         cmocka_unit_test(test_json_and_empty),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_linear),
     };
 
