@@ -2,12 +2,15 @@
  * bytes, a small lexer that knows only what the repairs need (text and
  * tags, CDATA sections, comments, processing instructions, JSON).
  *
- * Each byte is looked up in a table of classes; a lexer state stops only
- * at the classes it cares about (text at '&', '<', bytes >= 0x80 and
- * control characters; a comment at '-' and those two), so that the run
- * between stops is one short loop. Replacements go into a copy of the
- * chunk, started at the first one; a chunk that needs none is handed on
- * as it came. */
+ * Each lexer state stops only at the bytes it cares about (text at '&',
+ * '<', bytes >= 0x80 and control characters; a comment at '-' and those
+ * two; see byte_class and stops). The run between stops is read 8 bytes
+ * at a time with a uint64_t mask, and the stops that need nothing (a
+ * tag's '<', "&lt;", valid characters of several bytes) are passed
+ * without leaving that loop. Replacements go into a copy of the piece,
+ * started at the first one; a piece that needs none is handed on as it
+ * came. A token that the end of a chunk cuts waits in hold, and is
+ * completed by the start of the next chunk in join. */
 #include "repair.h"
 
 #include <stdint.h>
