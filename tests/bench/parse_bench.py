@@ -3,6 +3,7 @@
 sfeed (tests/bench/README.md).
 
     parse_bench.py FEEDD BENCH_EXPAT_RAW CORPUS_DIR [--rounds N] [--sfeed PATH]
+                   [--baseline FEEDD] [--no-each]
 
 Six variants over every file in CORPUS_DIR:
 
@@ -26,6 +27,11 @@ reports the median wall time (time.perf_counter) and the median CPU time
 and the ratios feedd/expat-raw and feedd-stream/expat-stream (one process
 each) and feedd-each/sfeed (one process per file each) as throughput
 ratios: 0.5 means half as fast.
+
+--baseline FEEDD adds the pair base and base-stream: another build of
+feedd (say, of the main branch) measured in the same rounds, so that what
+a change costs is read off one run. --no-each leaves out the variants
+that start a process per file (the slowest to run).
 """
 
 import argparse
@@ -75,6 +81,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sfeed", default=shutil.which("sfeed"),
                     help="the sfeed binary (default: sfeed on PATH)")
+    ap.add_argument("--baseline", help="another feedd to measure beside")
+    ap.add_argument("--no-each", action="store_true",
+                    help="leave out sfeed and feedd-each")
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
@@ -95,7 +104,14 @@ def main():
         ("expat-stream", [expat, "--chunk", "16384"]),
         ("feedd-each", per_file([feedd, "parse"], False)),
     ]
-    if args.sfeed:
+    if args.baseline:
+        base = os.path.abspath(args.baseline)
+        variants[4:4] = [("base", [base, "parse"]),
+                         ("base-stream", [base, "parse", "--chunk", "16384"])]
+    if args.no_each:
+        variants = [v for v in variants if v[0] != "feedd-each"]
+        args.sfeed = None
+    elif args.sfeed:
         variants.insert(4, ("sfeed", per_file([args.sfeed], True)))
     else:
         print("sfeed not found (apt-get install sfeed): skipped",
@@ -152,6 +168,8 @@ def main():
     print("throughput ratios (1.00 = as fast; 0.50 = half as fast):")
     ratio("feedd", "expat-raw")
     ratio("feedd-stream", "expat-stream")
+    ratio("base", "expat-raw")
+    ratio("base-stream", "expat-stream")
     ratio("feedd-each", "sfeed")
     ratio("feedd", "sfeed")
     return 0

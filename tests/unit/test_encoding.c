@@ -1,7 +1,9 @@
-/* tests/unit/test_encoding.c - what the parser makes of the bytes
+/* tests/unit/test_encoding.c - feeds/encoding.c directly (which encoding
+ * wins, the conversion), then what the parser makes of the bytes
  * publishers send: encodings (declared, by BOM, by HTTP charset, or not at
- * all), bytes that are not what they claim, and the XML slips feeds.c
- * repairs. Every case is parsed whole and in 1- and 7-byte chunks. */
+ * all), bytes that are not what they claim, and the XML slips the byte
+ * layer repairs. Every parser case is parsed whole and in 1- and 7-byte
+ * chunks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +15,193 @@
 
 #include <iconv.h>
 
+#include "encoding.h"
 #include "feeds/buf.h"
 #include "feeds/item.h"
 #include "feeds/parse.h"
+#include "linear.h"
+
+/* encoding_choose() on s (n bytes) with charset: the name and BOM. */
+static void
+expect_choice(const char *charset, const char *s, size_t n, const char *name,
+              size_t bom)
+{
+    char got[48];
+
+    assert_int_equal(
+        encoding_choose(charset, (const unsigned char *)s, n, got, sizeof(got)),
+        bom);
+    assert_string_equal(got, name);
+}
+
+#define CHOICE(charset, lit, name, bom)                                        \
+    expect_choice(charset, lit, sizeof(lit) - 1, name, bom)
+
+static void
+test_choose(void **state)
+{
+    char big[ENCODING_SNIFF + 64];
+
+    (void)state;
+    /* Byte order marks, and the zero bytes around a first '<'. */
+    CHOICE(NULL, "\xef\xbb\xbf<a/>", "", 3);
+    CHOICE("koi8-r", "\xef\xbb\xbf<a/>", "", 3);
+    CHOICE(NULL, "\xff\xfe<\0a\0", "UTF-16LE", 2);
+    CHOICE(NULL, "\xfe\xff\0<\0a", "UTF-16BE", 2);
+    CHOICE(NULL, "\xff\xfe\0\0<\0\0\0", "UTF-32LE", 4);
+    CHOICE(NULL, "\0\0\xfe\xff\0\0\0<", "UTF-32BE", 4);
+    CHOICE(NULL, "<\0?\0", "UTF-16LE", 0);
+    CHOICE(NULL, "\0<\0?", "UTF-16BE", 0);
+    CHOICE(NULL, "<\0\0\0", "UTF-32LE", 0);
+    /* The HTTP charset, then the declaration (RFC 7303 §3). */
+    CHOICE("windows-1251", "<?xml version='1.0' encoding='koi8-r'?>",
+           "windows-1251", 0);
+    CHOICE(NULL, "<?xml version='1.0' encoding='koi8-r'?>", "koi8-r", 0);
+    CHOICE(NULL, " \n<?xml version=\"1.0\" encoding = \"KOI8-R\" ?>", "KOI8-R",
+           0);
+    CHOICE("utf-16", "<?xml version='1.0' encoding='koi8-r'?>", "koi8-r", 0);
+    CHOICE(NULL, "<?xml version='1.0' encoding='utf-16'?><a/>", "", 0);
+    CHOICE(NULL, "<?xml version='1.0'?><a>x</a>", "", 0);
+    CHOICE(NULL, "<a encoding='koi8-r'/>", "", 0);
+    /* Labels to what browsers read them as; UTF-8's names to "". */
+    CHOICE("ISO-8859-1", "<a/>", "WINDOWS-1252", 0);
+    CHOICE("latin1", "<a/>", "WINDOWS-1252", 0);
+    CHOICE("Shift_JIS", "<a/>", "CP932", 0);
+    CHOICE("gb2312", "<a/>", "GB18030", 0);
+    CHOICE("us-ascii", "<a/>", "", 0);
+    CHOICE("UTF8", "<a/>", "", 0);
+    CHOICE("x-unknown", "<a/>", "x-unknown", 0);
+    /* A single-byte label over what is plainly UTF-8 is the mistake. */
+    CHOICE("iso-8859-1", "<a>caf\xc3\xa9</a>", "", 0);
+    CHOICE("iso-8859-1", "<a>caf\xe9</a>", "WINDOWS-1252", 0);
+    CHOICE("shift_jis", "<a>caf\xc3\xa9</a>", "CP932", 0);
+    /* Only the first ENCODING_SNIFF bytes count. */
+    memset(big, 'a', sizeof(big));
+    big[sizeof(big) - 1] = (char)0xe9;
+    expect_choice(NULL, big, sizeof(big), "", 0);
+    /* A character cut at the end of the sample is still UTF-8. */
+    memcpy(big + ENCODING_SNIFF - 1, "\xc3\xa9", 2);
+    expect_choice(NULL, big, sizeof(big), "", 0);
+}
+
+struct conv_out {
+    struct feed_buf b;
+    int lasts;
+};
+
+static int
+conv_collect(const char *s, size_t n, int last, void *arg)
+{
+    struct conv_out *o = arg;
+
+    o->lasts += last != 0;
+    return feed_buf_append(&o->b, s, n);
+}
+
+/* in (n bytes, from encoding name) converted in pieces of step. */
+static void
+expect_conv(const char *name, const char *in, size_t n, size_t step,
+            const char *want, int replaced)
+{
+    struct encoding_conv conv;
+    struct conv_out o = {{0}, 0};
+
+    feed_buf_init(&o.b, 0);
+    assert_int_equal(encoding_conv_open(&conv, name), 0);
+    for (size_t at = 0; at < n; at += step)
+        assert_int_equal(encoding_conv_push(&conv, in + at,
+                                            n - at < step ? n - at : step, 0,
+                                            conv_collect, &o),
+                         0);
+    assert_int_equal(encoding_conv_push(&conv, NULL, 0, 1, conv_collect, &o),
+                     0);
+    assert_int_equal(o.lasts, 1);
+    assert_string_equal(feed_buf_str(&o.b), want);
+    assert_int_equal(conv.replaced, replaced);
+    encoding_conv_close(&conv);
+    feed_buf_free(&o.b);
+}
+
+static void
+test_conv(void **state)
+{
+    static const char cp1251[] = "\xcf\xf0\xe8\xe2\xe5\xf2";
+    static const char sjis[] = "\x93\xfa\x96\x7b";
+
+    (void)state;
+    for (size_t step = 1; step <= 7; step++) {
+        expect_conv("WINDOWS-1251", cp1251, 6, step, "Привет", 0);
+        /* Characters of two bytes cut anywhere. */
+        expect_conv("CP932", sjis, 4, step, "日本", 0);
+        /* What means nothing, and what the end cuts: U+FFFD. */
+        expect_conv("CP932", "a\x93", 2, step, "a\xef\xbf\xbd", 1);
+    }
+    {
+        struct encoding_conv conv;
+
+        assert_int_equal(encoding_conv_open(&conv, "x-no-such-charset"), -1);
+        encoding_conv_close(&conv);
+    }
+}
+
+static int
+conv_count(const char *s, size_t n, int last, void *arg)
+{
+    (void)s;
+    (void)last;
+    *(size_t *)arg += n;
+    return 0;
+}
+
+/* A body of n bytes that each mean nothing in windows-1252 (0x81),
+ * converted in 16 KiB chunks: a call of iconv per byte. */
+static void
+conv_bad_run(size_t n, void *arg)
+{
+    struct encoding_conv conv;
+    size_t got = 0;
+    char *in = malloc(n);
+
+    (void)arg;
+    assert_non_null(in);
+    memset(in, 0x81, n);
+    assert_int_equal(encoding_conv_open(&conv, "WINDOWS-1252"), 0);
+    for (size_t at = 0; at < n; at += 16384)
+        assert_int_equal(encoding_conv_push(&conv, in + at,
+                                            n - at < 16384 ? n - at : 16384, 0,
+                                            conv_count, &got),
+                         0);
+    assert_int_equal(encoding_conv_push(&conv, NULL, 0, 1, conv_count, &got),
+                     0);
+    assert_int_equal(got, 3 * n);
+    encoding_conv_close(&conv);
+    free(in);
+}
+
+static void
+choose_run(size_t n, void *arg)
+{
+    char name[48];
+    char *in = malloc(n);
+
+    (void)arg;
+    assert_non_null(in);
+    memcpy(in, "<?xml ", 6);
+    for (size_t i = 6; i < n; i++)
+        in[i] = "encodin"[i % 7];
+    encoding_choose(NULL, (const unsigned char *)in, n, name, sizeof(name));
+    free(in);
+}
+
+static void
+test_linear(void **state)
+{
+    (void)state;
+    assert_linear("encoding_conv_push of bytes that mean nothing", conv_bad_run,
+                  NULL, 1 << 14, 1 << 22);
+    /* Bounded by ENCODING_SNIFF: flat, which passes too. */
+    assert_linear("encoding_choose", choose_run, NULL, 1 << 10, 1 << 20);
+}
 
 struct got {
     char title[512];
@@ -106,11 +292,12 @@ rss(const char *decl, const char *t)
 
     assert_non_null(doc);
     if (decl)
-        snprintf(doc, 1024,
-                 "<?xml version=\"1.0\" encoding=\"%s\"?>\n<rss version=\"2.0\">"
-                 "<channel><title>c</title><item><title>%s</title></item>"
-                 "</channel></rss>\n",
-                 decl, t);
+        snprintf(
+            doc, 1024,
+            "<?xml version=\"1.0\" encoding=\"%s\"?>\n<rss version=\"2.0\">"
+            "<channel><title>c</title><item><title>%s</title></item>"
+            "</channel></rss>\n",
+            decl, t);
     else
         snprintf(doc, 1024,
                  "<rss version=\"2.0\"><channel><title>c</title><item>"
@@ -234,7 +421,9 @@ test_not_what_it_says(void **state)
         free(utf8);
     }
     /* Characters XML forbids become spaces, the feed is kept. */
-    doc = rss("utf-8", "a\x01" "b\x0b" "c");
+    doc = rss("utf-8", "a\x01"
+                       "b\x0b"
+                       "c");
     expect(doc, strlen(doc), NULL, "a b c", NULL);
     free(doc);
     /* An unknown encoding name: read as UTF-8, not lost. */
@@ -280,7 +469,8 @@ static void
 test_json_feed(void **state)
 {
     static const char doc[] =
-        "  {\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": \"J\","
+        "  {\"version\": \"https://jsonfeed.org/version/1.1\", \"title\": "
+        "\"J\","
         " \"home_page_url\": \"https://example.org/\","
         " \"authors\": [{\"name\": \"Feed Author\"}],"
         " \"items\": [{\"id\": \"1\", \"url\": \"/a\", \"title\": \"A & B\","
@@ -315,6 +505,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_choose),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_linear),
         cmocka_unit_test(test_declared),
         cmocka_unit_test(test_bom_and_utf16),
         cmocka_unit_test(test_precedence),

@@ -1,6 +1,6 @@
-/* tests/unit/test_utf8.c - utf8_xml_clean(), the check every chunk
- * passes before expat: the vector version against the scalar one, and
- * both against a decoder written here from RFC 3629's definition. */
+/* tests/unit/test_utf8.c - feeds/utf8.c, the one UTF-8 decoder, validator
+ * and encoder: each against a decoder written here from RFC 3629's
+ * definition, exhaustively where the space is small. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,97 +11,84 @@
 
 #include <cmocka.h>
 
-#include "scan.h"
-
-/* Every version this machine runs: scalar, SSSE3, AVX2. */
-static utf8_clean_fn versions[8];
-static const char *names[8];
-static size_t nversions;
-
-static int
-setup(void **state)
-{
-    (void)state;
-    nversions = utf8_xml_clean_versions(versions, names, 8);
-    return nversions >= 1 ? 0 : -1;
-}
+#include "linear.h"
+#include "utf8.h"
 
 /* The definition, decoded the long way: a lead's bit pattern says the
  * length, continuations carry six bits each, and the code point must
- * need that length, be at most U+10FFFF and not be a surrogate, U+FFFE,
- * U+FFFF or a control character other than tab, LF and CR. */
+ * need that length, be at most U+10FFFF and not be a surrogate. Returns
+ * the length of the character at s, 0 when invalid or cut short. */
+static size_t
+reference(const unsigned char *s, size_t n, uint32_t *out)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    unsigned c, len;
+    uint32_t cp;
+
+    if (n == 0)
+        return 0;
+    c = s[0];
+    if (c < 0x80)
+        len = 1, cp = c;
+    else if ((c & 0xe0) == 0xc0)
+        len = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        len = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (unsigned k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3f);
+    }
+    if ((len > 1 && cp < min[len]) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    *out = cp;
+    return len;
+}
+
+/* 1 when some continuation of s[0..n) makes a valid character longer
+ * than n: the reference's idea of a cut. */
 static int
-reference(const unsigned char *s, size_t n)
+reference_cut(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
+    unsigned char buf[4];
+    uint32_t cp;
 
-    while (i < n) {
-        unsigned c = s[i], len, cp;
-        static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-
-        if (c < 0x80)
-            len = 1, cp = c;
-        else if ((c & 0xe0) == 0xc0)
-            len = 2, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            len = 3, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            len = 4, cp = c & 0x07;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (unsigned k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (len > 1 && cp < min[len])
-            return 0;
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-            cp == 0xfffe || cp == 0xffff)
-            return 0;
-        if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
-            return 0;
-        i += len;
+    if (n == 0 || n >= 4)
+        return 0;
+    memcpy(buf, s, n);
+    /* Every continuation byte for the next position (later ones: any
+     * continuation works once the second byte is right). */
+    for (unsigned b = 0x80; b < 0xc0; b++) {
+        buf[n] = (unsigned char)b;
+        for (size_t k = n + 1; k < 4; k++)
+            buf[k] = 0x80;
+        for (size_t len = n + 1; len <= 4; len++)
+            if (reference(buf, len, &cp) == len)
+                return 1;
     }
-    return 1;
-}
-
-/* s placed after `at` bytes of ASCII and followed by `after`, so that it
- * falls on every position of a 16-byte block and at the very end. */
-static void
-check_placed(const unsigned char *s, size_t n, size_t at, size_t after)
-{
-    unsigned char buf[128];
-    size_t len = at + n + after;
-    int want;
-
-    assert_true(len <= sizeof(buf));
-    memset(buf, 'a', sizeof(buf));
-    memcpy(buf + at, s, n);
-    want = reference(buf, len);
-    for (size_t v = 0; v < nversions; v++)
-        if (versions[v](buf, len) != want) {
-            char hex[3 * 8 + 1] = "";
-
-            for (size_t k = 0; k < n && k < 8; k++)
-                snprintf(hex + 3 * k, 4, "%02x ", s[k]);
-            fail_msg("%sat %zu of %zu: want %d, %s says %d", hex, at, len,
-                     want, names[v], !want);
-        }
-    if (utf8_xml_clean(buf, len) != want)
-        fail_msg("utf8_xml_clean() disagrees with its versions");
+    return 0;
 }
 
 static void
-check_everywhere(const unsigned char *s, size_t n)
+check(const unsigned char *s, size_t n)
 {
-    for (size_t at = 0; at < 34; at++) {
-        check_placed(s, n, at, 0);
-        check_placed(s, n, at, 1);
-        check_placed(s, n, at, 17);
-    }
+    uint32_t want = 0, got = 0;
+    size_t wl = reference(s, n, &want), gl = utf8_decode(s, n, &got);
+
+    if (wl != gl || (wl && want != got))
+        fail_msg("%02x %02x %02x %02x (n %zu): want %zu U+%04X, got %zu U+%04X",
+                 s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n > 3 ? s[3] : 0, n,
+                 wl, (unsigned)want, gl, (unsigned)got);
+    if (wl == 0 && utf8_cut(s, n) != reference_cut(s, n))
+        fail_msg("utf8_cut(%02x %02x %02x, %zu) wrong", s[0], n > 1 ? s[1] : 0,
+                 n > 2 ? s[2] : 0, n);
 }
 
 static void
@@ -109,106 +96,152 @@ test_known(void **state)
 {
     static const struct {
         const char *bytes;
-        int clean;
+        uint32_t cp; /* 0: invalid */
     } cases[] = {
-        {"plain ascii", 1},
-        {"tab\tlf\ncr\r", 1},
-        {"\x01", 0},
-        {"\x1f", 0},
-        {"\x7f", 1},
-        {"\xc2\x80", 1},             /* U+0080, a C1 control: XML allows it */
-        {"\xd0\x9f\xd1\x80", 1},     /* Cyrillic */
-        {"\xe2\x82\xac", 1},         /* U+20AC */
-        {"\xef\xbf\xbd", 1},         /* U+FFFD */
-        {"\xef\xbf\xbe", 0},         /* U+FFFE */
-        {"\xef\xbf\xbf", 0},         /* U+FFFF */
-        {"\xf0\x9f\x98\x80", 1},     /* U+1F600 */
-        {"\xf4\x8f\xbf\xbf", 1},     /* U+10FFFF */
-        {"\xf4\x90\x80\x80", 0},     /* above U+10FFFF */
+        {"a", 'a'},
+        {"\x7f", 0x7f},
+        {"\xc2\x80", 0x80},
+        {"\xd0\x9f", 0x41f},
+        {"\xe2\x82\xac", 0x20ac},
+        {"\xef\xbf\xbd", 0xfffd},
+        {"\xef\xbf\xbe", 0xfffe}, /* valid UTF-8; XML forbids it */
+        {"\xf0\x9f\x98\x80", 0x1f600},
+        {"\xf4\x8f\xbf\xbf", 0x10ffff},
+        {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
         {"\xf5\x80\x80\x80", 0},
         {"\xff", 0},
-        {"\xc0\x80", 0},             /* overlong NUL */
+        {"\xc0\x80", 0}, /* overlong NUL */
         {"\xc1\xbf", 0},
-        {"\xe0\x9f\xbf", 0},         /* overlong three */
-        {"\xe0\xa0\x80", 1},
-        {"\xf0\x8f\xbf\xbf", 0},     /* overlong four */
-        {"\xed\x9f\xbf", 1},         /* U+D7FF */
-        {"\xed\xa0\x80", 0},         /* a surrogate */
-        {"\xed\xbf\xbf", 0},
-        {"\x80", 0},                 /* a lone continuation */
-        {"\xc3", 0},                 /* cut short */
-        {"\xe2\x82", 0},
-        {"\xf0\x9f\x98", 0},
-        {"\xc3\xa9\xa9", 0},         /* one continuation too many */
-        {"\xe2\x82\xac\x80", 0},
+        {"\xe0\x9f\xbf", 0}, /* overlong three */
+        {"\xe0\xa0\x80", 0x800},
+        {"\xf0\x8f\xbf\xbf", 0}, /* overlong four */
+        {"\xed\x9f\xbf", 0xd7ff},
+        {"\xed\xa0\x80", 0}, /* a surrogate */
+        {"\x80", 0},         /* a lone continuation */
     };
 
+    uint32_t cp0 = 0;
+
     (void)state;
-    print_message("versions:");
-    for (size_t v = 0; v < nversions; v++)
-        print_message(" %s", names[v]);
-    print_message("\n");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const unsigned char *s = (const unsigned char *)cases[i].bytes;
         size_t n = strlen(cases[i].bytes);
+        uint32_t cp = 0;
 
-        assert_int_equal(reference(s, n), cases[i].clean);
-        check_everywhere(s, n);
+        assert_int_equal(utf8_decode(s, n, &cp), cases[i].cp ? n : 0);
+        if (cases[i].cp)
+            assert_int_equal(cp, cases[i].cp);
+        assert_int_equal(utf8_valid(cases[i].bytes, n), cases[i].cp != 0);
+        check(s, n);
     }
-    /* The empty buffer is clean. */
-    assert_int_equal(utf8_xml_clean((const unsigned char *)"", 0), 1);
+    /* Cut short: invalid to decode, but a cut. */
+    assert_int_equal(utf8_decode((const unsigned char *)"\xe2\x82", 2, &cp0),
+                     0);
+    assert_true(utf8_cut((const unsigned char *)"\xe2\x82", 2));
+    assert_true(utf8_cut((const unsigned char *)"\xf0\x9f\x98", 3));
+    assert_true(utf8_cut((const unsigned char *)"\xc3", 1));
+    assert_false(utf8_cut((const unsigned char *)"\xe0\x80", 2));
+    assert_false(utf8_cut((const unsigned char *)"\xed\xa0", 2));
+    assert_false(utf8_cut((const unsigned char *)"a", 1));
+    assert_false(utf8_cut((const unsigned char *)"", 0));
+    assert_int_equal(utf8_valid("", 0), 1);
+    assert_int_equal(utf8_valid("\xc3\xa9\xa9", 3), 0);
+    assert_int_equal(utf8_valid("abcdefgh\xc3", 9), 0);
+    assert_int_equal(utf8_valid("abcdefghijklmnop\xc3\xa9", 18), 1);
+    /* XML's characters. */
+    assert_true(utf8_xml_char('\t') && utf8_xml_char(0x20) &&
+                utf8_xml_char(0xfffd) && utf8_xml_char(0x10000));
+    assert_false(utf8_xml_char(0) || utf8_xml_char(0x1f) ||
+                 utf8_xml_char(0xd800) || utf8_xml_char(0xfffe) ||
+                 utf8_xml_char(0xffff) || utf8_xml_char(0x110000));
 }
 
-/* Every pair of bytes and every three-byte sequence with a lead >= 0xe0,
- * at a block boundary and inside a block. */
+/* Every one- and two-byte input, every three-byte one with a lead of
+ * 0xe0 or more, and four-byte ones over every lead and second byte. */
 static void
 test_exhaustive(void **state)
 {
-    unsigned char s[3];
+    unsigned char s[4];
 
     (void)state;
-    for (unsigned a = 0; a < 256; a++)
+    for (unsigned a = 0; a < 256; a++) {
+        s[0] = (unsigned char)a;
+        check(s, 1);
         for (unsigned b = 0; b < 256; b++) {
-            s[0] = (unsigned char)a;
             s[1] = (unsigned char)b;
-            check_placed(s, 2, 14, 0);
-            check_placed(s, 2, 15, 3);
-            check_placed(s, 2, 5, 20);
+            check(s, 2);
         }
+    }
     for (unsigned a = 0xe0; a < 0x100; a++)
-        for (unsigned b = 0x80; b < 0xc0; b++)
+        for (unsigned b = 0; b < 256; b++)
             for (unsigned c = 0; c < 256; c++) {
                 s[0] = (unsigned char)a;
                 s[1] = (unsigned char)b;
                 s[2] = (unsigned char)c;
-                check_placed(s, 3, 14, 0);
-                check_placed(s, 3, 29, 2);
+                check(s, 3);
+            }
+    for (unsigned a = 0xf0; a < 0x100; a++)
+        for (unsigned b = 0; b < 256; b++)
+            for (unsigned d = 0x70; d < 0xd0; d += 0x0f) {
+                s[0] = (unsigned char)a;
+                s[1] = (unsigned char)b;
+                s[2] = 0x80;
+                s[3] = (unsigned char)d;
+                check(s, 4);
             }
 }
 
-/* Long random texts of valid characters with the odd bad byte: the two
- * versions agree on each, and on each prefix that a chunk might be. */
+/* utf8_encode() and utf8_decode() are inverses on every scalar value. */
+static void
+test_encode(void **state)
+{
+    (void)state;
+    for (uint32_t cp = 0; cp <= 0x10ffff; cp++) {
+        char buf[4];
+        uint32_t back = 0;
+        size_t n;
+
+        if (cp >= 0xd800 && cp <= 0xdfff)
+            continue;
+        n = utf8_encode(cp, buf);
+        assert_int_equal(n, cp < 0x80      ? 1
+                            : cp < 0x800   ? 2
+                            : cp < 0x10000 ? 3
+                                           : 4);
+        assert_int_equal(utf8_decode((unsigned char *)buf, n, &back), n);
+        assert_int_equal(back, cp);
+    }
+}
+
+/* Long random texts of valid characters with the odd bad byte: the
+ * validator agrees with the reference on every prefix near the end. */
 static void
 test_random(void **state)
 {
     static const char *const pieces[] = {
-        "a", "<p>", " ", "\n", "\xc3\xa9", "\xd0\xb6", "\xe4\xb8\xad",
-        "\xe2\x80\x94", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "&amp;",
+        "a",
+        "<p>",
+        " ",
+        "\n",
+        "\xc3\xa9",
+        "\xd0\xb6",
+        "\xe4\xb8\xad",
+        "\xe2\x80\x94",
+        "\xf0\x9f\x98\x80",
+        "\xef\xbf\xbd",
+        "&amp;",
     };
     static const char *const bad[] = {
-        "\x80", "\xc3", "\xe4\xb8", "\xf0\x9f\x98", "\x01", "\xef\xbf\xbe",
+        "\x80",         "\xc3",     "\xe4\xb8", "\xf0\x9f\x98",
         "\xed\xa0\x80", "\xc0\xaf", "\xff",
     };
     unsigned char buf[600];
     unsigned seed = 12345;
 
     (void)state;
-    for (int round = 0; round < 20000; round++) {
+    for (int round = 0; round < 5000; round++) {
         size_t len = 0;
-        int with_bad;
 
-        seed = seed * 1103515245u + 12345u;
-        with_bad = (seed >> 16) % 3 == 0;
         while (len < 500) {
             const char *p;
 
@@ -217,33 +250,64 @@ test_random(void **state)
             memcpy(buf + len, p, strlen(p));
             len += strlen(p);
         }
-        if (with_bad) {
-            const char *b;
-            size_t at;
+        seed = seed * 1103515245u + 12345u;
+        if ((seed >> 16) % 3 == 0) {
+            const char *b = bad[(seed >> 8) % (sizeof(bad) / sizeof(bad[0]))];
 
             seed = seed * 1103515245u + 12345u;
-            b = bad[(seed >> 16) % (sizeof(bad) / sizeof(bad[0]))];
-            seed = seed * 1103515245u + 12345u;
-            at = (seed >> 16) % (len - 4);
-            memcpy(buf + at, b, strlen(b));
+            memcpy(buf + (seed >> 16) % (len - 4), b, strlen(b));
         }
         for (size_t n = len - 40; n <= len; n++) {
-            int want = reference(buf, n);
+            size_t i = 0;
+            uint32_t cp;
+            int want = 1;
 
-            for (size_t v = 0; v < nversions; v++)
-                assert_int_equal(versions[v](buf, n), want);
+            while (i < n) {
+                size_t k = reference(buf + i, n - i, &cp);
+
+                if (k == 0) {
+                    want = 0;
+                    break;
+                }
+                i += k;
+            }
+            assert_int_equal(utf8_valid((const char *)buf, n), want);
         }
     }
+}
+
+static char *big;
+
+static void
+valid_run(size_t n, void *arg)
+{
+    (void)arg;
+    assert_true(utf8_valid(big, n));
+}
+
+/* Linear in its input, ASCII or not. */
+static void
+test_linear(void **state)
+{
+    size_t max = 64u << 20;
+
+    (void)state;
+    big = malloc(max);
+    assert_non_null(big);
+    for (size_t i = 0; i + 3 <= max; i += 3)
+        memcpy(big + i, i % 2 ? "\xe4\xb8\xad" : "ab<", 3);
+    assert_linear("utf8_valid", valid_run, NULL, 3 << 10, max / 4 / 3 * 3);
+    free(big);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known),
-        cmocka_unit_test(test_exhaustive),
-        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_known),  cmocka_unit_test(test_exhaustive),
+        cmocka_unit_test(test_encode), cmocka_unit_test(test_random),
+        cmocka_unit_test(test_linear),
     };
 
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,573 @@
+/* feeds/repair.c - the streaming repairs of repair.h: one pass over the
+ * bytes, a small lexer that knows only what the repairs need (text and
+ * tags, CDATA sections, comments, processing instructions, JSON).
+ *
+ * Each lexer state stops only at the bytes it cares about (text at '&',
+ * '<', bytes >= 0x80 and control characters; a comment at '-' and those
+ * two; see byte_class and stops). The run between stops is read 8 bytes
+ * at a time with a uint64_t mask, and the stops that need nothing (a
+ * tag's '<', "&lt;", valid characters of several bytes) are passed
+ * without leaving that loop. Replacements go into a copy of the piece,
+ * started at the first one; a piece that needs none is handed on as it
+ * came. A token that the end of a chunk cuts waits in hold, and is
+ * completed by the start of the next chunk in join. */
+#include "repair.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "utf8.h"
+
+enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
+
+/* Byte classes. */
+enum {
+    H = 1,  /* >= 0x80: a UTF-8 sequence, or a byte to read as cp1252 */
+    C = 2,  /* a control character XML forbids */
+    A = 4,  /* '&' */
+    L = 8,  /* '<' */
+    R = 16, /* ']', which may close a CDATA section */
+    D = 32, /* '-', which may close a comment */
+    Q = 64, /* '?', which may close a processing instruction */
+};
+
+static const unsigned char byte_class[256] = {
+    C, C, C, C, C, C, C, C, C, 0, 0, C, C, 0, C, C, /* 0x00 */
+    C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, /* 0x10 */
+    0, 0, 0, 0, 0, 0, A, 0, 0, 0, 0, 0, 0, D, 0, 0, /* 0x20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, L, 0, 0, Q, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, R, 0, 0, /* 0x50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xa0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xb0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xc0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xd0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xe0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xf0 */
+};
+
+/* The classes each state stops at, the one or two characters among them
+ * that are ASCII and not control characters, and the end of each kind of
+ * section. */
+static const unsigned char stops[] = {
+    [L_TEXT] = H | C | A | L, [L_CDATA] = H | C | R, [L_COMMENT] = H | C | D,
+    [L_PI] = H | C | Q,       [L_JSON] = H | C,
+};
+static const char stop_chars[][2] = {
+    [L_TEXT] = "&<", [L_CDATA] = "]]",  [L_COMMENT] = "--",
+    [L_PI] = "??",   [L_JSON] = "\0\0",
+};
+static const char *const closes[] = {
+    [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
+
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* The 8 bytes at p, the first in the lowest bits whatever the machine. */
+static inline uint64_t
+load8(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The high bit of each of the 8 bytes at p set where the byte is >= 0x80,
+ * < 0x20 (tab, LF and CR too: the caller steps over those), a or b. A
+ * subtraction's borrow runs on only from a byte that is itself a hit,
+ * so the lowest bit set marks the first hit truly. */
+static inline uint64_t
+hits8(const unsigned char *p, unsigned char a, unsigned char b)
+{
+    uint64_t w = load8(p), x = w ^ (ONES * a), y = w ^ (ONES * b);
+
+    return (w | ((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x) |
+            ((y - ONES) & ~y)) &
+           HIGHS;
+}
+
+/* Which byte (0 to 7) the lowest high bit set in m belongs to: m & -m is
+ * 1 << (8k + 7), and the multiplication moves byte 7 - k of the constant,
+ * which is k, to the top. */
+static inline unsigned
+first_hit(uint64_t m)
+{
+    return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
+}
+
+/* Past the run of valid characters of two bytes or more at p (p itself
+ * when there is none). Of those characters, XML forbids U+FFFE and
+ * U+FFFF. */
+static inline const unsigned char *
+skip_multibyte(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && *p >= 0x80) {
+        uint32_t cp;
+        size_t len = utf8_decode(p, (size_t)(end - p), &cp);
+
+        if (len == 0 || cp == 0xfffe || cp == 0xffff)
+            break;
+        p += len;
+    }
+    return p;
+}
+
+/* The first byte of p[0..end) that the state stops at and that is not
+ * part of a valid character, or end: eight bytes at a time. */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end, int lex)
+{
+    unsigned char mask = stops[lex], a = (unsigned char)stop_chars[lex][0],
+                  b = (unsigned char)stop_chars[lex][1];
+
+    while (end - p >= 8) {
+        uint64_t m = hits8(p, a, b);
+        const unsigned char *q;
+
+        if (m == 0) {
+            p += 8;
+            continue;
+        }
+        p += first_hit(m);
+        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
+            p = q;
+        else if (byte_class[*p] & mask)
+            return p;
+        else
+            p++; /* tab, LF or CR */
+    }
+    while (p < end) {
+        const unsigned char *q;
+
+        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
+            p = q;
+        else if (byte_class[*p] & mask)
+            break;
+        else
+            p++;
+    }
+    return p;
+}
+
+/* In text, the stops that need neither a repair nor a look far ahead are
+ * passed here, quickly: the '<' of a tag, the references escaped HTML is
+ * made of, characters of more than one byte. Returns the first stop left
+ * to piece(), or end. */
+static const unsigned char *
+skip_text(const unsigned char *p, const unsigned char *end)
+{
+    for (;;) {
+        const unsigned char *q;
+
+        /* skip_plain(), with what it looks for known here. */
+        while (end - p >= 8) {
+            uint64_t m = hits8(p, '&', '<');
+
+            if (m == 0) {
+                p += 8;
+                continue;
+            }
+            p += first_hit(m);
+            if (byte_class[*p] & (H | C | A | L))
+                break;
+            p++; /* tab, LF or CR */
+        }
+        if (end - p < 8)
+            return skip_plain(p, end, L_TEXT);
+        switch (*p) {
+        case '<':
+            if (p[1] == '!' || p[1] == '?')
+                return p;
+            p++;
+            break;
+        case '&':
+            if (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g'))
+                p += 4;
+            else if (memcmp(p, "&amp;", 5) == 0)
+                p += 5;
+            else if (memcmp(p, "&quot;", 6) == 0)
+                p += 6;
+            else
+                return p;
+            break;
+        default:
+            if ((q = skip_multibyte(p, end)) == p)
+                return p;
+            p = q;
+        }
+    }
+}
+
+/* windows-1252's 0x80..0x9f (WHATWG encoding standard); 0 where the byte
+ * is undefined. 0xa0..0xff are Latin-1. */
+static const uint16_t cp1252_high[32] = {
+    0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
+    0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
+};
+
+/* The longest reference looked at: longer than any entity name in use,
+ * short enough that a '&' is decided within a few dozen bytes. */
+#define REF_MAX 40
+
+/* What a '&' at s[0..n) starts (XML 1.0 §4.1): the length of a valid
+ * reference, 0 for a bare '&' (as in an unescaped URL query), -2 for a
+ * character reference to what XML forbids ("&#x1a;"), -1 when n ends
+ * before that is known. */
+static int
+reference_length(const unsigned char *s, size_t n)
+{
+    size_t i = 1;
+
+    if (i >= n)
+        return -1;
+    if (s[1] == '#') {
+        uint32_t cp = 0;
+        int hex = 0;
+
+        i = 2;
+        if (i < n && (s[2] == 'x' || s[2] == 'X')) {
+            hex = 1;
+            i = 3;
+        }
+        for (; i < n && i < REF_MAX; i++) {
+            unsigned c = s[i], d;
+
+            if (c == ';') {
+                if (i == (size_t)(2 + hex))
+                    return 0;
+                return utf8_xml_char(cp) ? (int)i + 1 : -2;
+            }
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+                d = (c | 0x20) - 'a' + 10;
+            else
+                return 0;
+            if (cp < 0x110000) /* beyond that it stays beyond */
+                cp = cp * (hex ? 16 : 10) + d;
+        }
+        return i >= REF_MAX ? 0 : -1;
+    }
+    for (; i < n && i < REF_MAX; i++) {
+        unsigned c = s[i];
+        int alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+
+        if (c == ';')
+            return i > 1 ? (int)i + 1 : 0;
+        if (!(alpha || c == '_' || c == ':' || c >= 0x80 ||
+              (i > 1 && ((c >= '0' && c <= '9') || c == '.' || c == '-'))))
+            return 0;
+    }
+    return i >= REF_MAX ? 0 : -1;
+}
+
+/* 1 when s[0..n) is a proper prefix of lit: cut before it is known. */
+static int
+cut_prefix(const unsigned char *s, size_t n, const char *lit)
+{
+    return n < strlen(lit) && memcmp(s, lit, n) == 0;
+}
+
+/* One pass over a piece of a chunk. */
+struct pass {
+    struct repair *r;
+    const unsigned char *run; /* the start of what is still to copy */
+};
+
+/* s[0..len) at p becomes rep[0..nrep) in the output. */
+static int
+replace(struct pass *ps, const unsigned char *p, size_t len, const char *rep,
+        size_t nrep)
+{
+    struct feed_buf *out = &ps->r->out;
+    int rc;
+
+    /* Dropping what comes before anything was copied needs no copy. */
+    if (p > ps->run || out->len > 0 || nrep > 0) {
+        if ((rc = feed_buf_append(out, ps->run, (size_t)(p - ps->run))) ||
+            (rc = feed_buf_append(out, rep, nrep)) != 0)
+            return rc;
+    }
+    ps->run = p + len;
+    return 0;
+}
+
+/* n spaces in place of s[0..n) at p: a misplaced declaration. */
+static int
+blank(struct pass *ps, const unsigned char *p, size_t n)
+{
+    struct feed_buf *out = &ps->r->out;
+    int rc;
+
+    if ((rc = replace(ps, p, n, "", 0)) != 0 ||
+        (rc = feed_buf_grow_(out, n)) != 0)
+        return rc;
+    memset(out->data + out->len, ' ', n);
+    out->len += n;
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+/* A byte >= 0x80 at p: a character, or a byte read as windows-1252.
+ * Returns how many bytes it took (0: cut short, wait), or < 0. */
+static int
+high(struct pass *ps, const unsigned char *p, size_t left, int last)
+{
+    uint32_t cp;
+    size_t len = utf8_decode(p, left, &cp);
+    char rep[4];
+    int rc;
+
+    if (len > 0) {
+        /* Of the characters of two bytes or more, XML forbids these. */
+        if (cp != 0xfffe && cp != 0xffff)
+            return (int)len;
+        ps->r->repaired = 1;
+        rc = replace(ps, p, len, " ", 1);
+        return rc ? rc : (int)len;
+    }
+    if (!last && utf8_cut(p, left))
+        return 0;
+    cp = *p >= 0xa0 ? *p : cp1252_high[*p - 0x80];
+    ps->r->repaired = 1;
+    rc = replace(ps, p, 1, rep, utf8_encode(cp ? cp : 0xfffd, rep));
+    return rc ? rc : 1;
+}
+
+/* Repairs one piece; what a token cut by its end leaves waits in hold. */
+static int
+piece(struct repair *r, const unsigned char *s, size_t n, int last,
+      repair_fn *fn, void *arg)
+{
+    const unsigned char *p = s, *end = s + n;
+    /* Where the document's text starts in this piece (NULL: not yet). */
+    const unsigned char *text = r->lex == L_START ? NULL : s;
+    struct pass ps = {r, s};
+    int rc = 0;
+
+    feed_buf_reset(&r->out);
+    while (p < end) {
+        size_t left = (size_t)(end - p);
+        int k;
+
+        if (r->lex == L_START) {
+            /* What comes before the first character goes: white space,
+             * byte order marks, what would become a space. */
+            if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+                byte_class[*p] == C) {
+                ps.run = ++p;
+                continue;
+            }
+            if (*p >= 0x80) {
+                uint32_t cp;
+                size_t len = utf8_decode(p, left, &cp);
+
+                if (len == 0 && !last && utf8_cut(p, left))
+                    goto hold;
+                if (len > 0 && (cp == 0xfeff || !utf8_xml_char(cp))) {
+                    ps.run = p += len;
+                    continue;
+                }
+            }
+            r->lex = *p == '{' ? L_JSON : L_TEXT;
+            text = p;
+            continue;
+        }
+        if (r->blank) {
+            /* Up to the end of the declaration, everything is a space. */
+            const unsigned char *q = p;
+
+            while (q < end && !(q[0] == '?' && q + 1 < end && q[1] == '>'))
+                q++;
+            if (q < end) {
+                if ((rc = blank(&ps, p, (size_t)(q + 2 - p))) != 0)
+                    return rc;
+                ps.run = p = q + 2;
+                r->blank = 0;
+                r->lex = L_TEXT;
+                continue;
+            }
+            if (!last && end[-1] == '?')
+                q = end - 1;
+            if ((rc = blank(&ps, p, (size_t)(q - p))) != 0)
+                return rc;
+            ps.run = p = q;
+            if (p < end)
+                goto hold;
+            break;
+        }
+
+        p = r->lex == L_TEXT ? skip_text(p, end) : skip_plain(p, end, r->lex);
+        if (p == end)
+            break;
+        left = (size_t)(end - p);
+        switch (byte_class[*p]) {
+        case H:
+            if ((k = high(&ps, p, left, last)) < 0)
+                return k;
+            if (k == 0)
+                goto hold;
+            p += k;
+            break;
+        case C:
+            r->repaired = 1;
+            if ((rc = replace(&ps, p, 1, " ", 1)) != 0)
+                return rc;
+            p++;
+            break;
+        case L:
+            if (!last &&
+                (cut_prefix(p, left, "<![CDATA[") ||
+                 cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
+                goto hold;
+            if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+                r->lex = L_CDATA;
+                p += 9;
+            } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+                r->lex = L_COMMENT;
+                p += 4;
+            } else if (left >= 2 && p[1] == '?') {
+                r->lex = L_PI;
+                /* An XML declaration after anything at all is an error
+                 * to expat; it says nothing new by then. */
+                if (left >= 6 && memcmp(p, "<?xml", 5) == 0 &&
+                    (p[5] == ' ' || p[5] == '\t' || p[5] == '\r' ||
+                     p[5] == '\n') &&
+                    (r->begun || p > text)) {
+                    r->blank = 1;
+                    r->repaired = 1;
+                } else {
+                    p += 2;
+                }
+            } else {
+                p++;
+            }
+            break;
+        case A:
+            /* The usual references first, cheaply. */
+            if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
+                p[2] == 't') {
+                p += 4;
+                break;
+            }
+            if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
+                p += 5;
+                break;
+            }
+            k = reference_length(p, left);
+            if (k == -1 && !last)
+                goto hold;
+            if (k == -2) {
+                /* A reference to a control character: a space. */
+                const unsigned char *semi = memchr(p, ';', left);
+
+                r->repaired = 1;
+                if ((rc = replace(&ps, p, (size_t)(semi + 1 - p), " ", 1)))
+                    return rc;
+                p = semi + 1;
+            } else if (k > 0 && p[1] == '#' && p[2] == 'X') {
+                r->repaired = 1;
+                if ((rc = replace(&ps, p, 3, "&#x", 3)) != 0)
+                    return rc;
+                p += 3;
+            } else if (k > 0) {
+                /* Its name is looked at as text: bytes >= 0x80 in it
+                 * are checked like any others. */
+                p++;
+            } else {
+                r->repaired = 1;
+                if ((rc = replace(&ps, p, 1, "&amp;", 5)) != 0)
+                    return rc;
+                p++;
+            }
+            break;
+        default: { /* ']', '-' or '?': perhaps the end of a section */
+            const char *close = closes[r->lex];
+            size_t nc = strlen(close);
+
+            if (left >= nc && memcmp(p, close, nc) == 0) {
+                r->lex = L_TEXT;
+                p += nc;
+            } else if (!last && cut_prefix(p, left, close)) {
+                goto hold;
+            } else {
+                p++;
+            }
+        }
+        }
+    }
+    goto out;
+hold:
+    /* p..end waits for the next chunk: a token whose end n cut off. */
+    r->nhold = (size_t)(end - p);
+    memcpy(r->hold, p, r->nhold);
+    end = p;
+out:
+    if (text != NULL && end > text)
+        r->begun = 1;
+    if (!last && (r->lex == L_START || (end == ps.run && r->out.len == 0)))
+        return 0; /* nothing to hand on yet */
+    if (r->out.len == 0)
+        return fn((const char *)ps.run, (size_t)(end - ps.run), last, arg);
+    if ((rc = feed_buf_append(&r->out, ps.run, (size_t)(end - ps.run))) != 0)
+        return rc;
+    return fn(r->out.data, r->out.len, last, arg);
+}
+
+void
+repair_init(struct repair *r)
+{
+    memset(r, 0, sizeof(*r));
+    feed_buf_init(&r->out, 0);
+}
+
+void
+repair_reset(struct repair *r)
+{
+    struct feed_buf out = r->out;
+
+    memset(r, 0, sizeof(*r));
+    r->out = out;
+    feed_buf_reset(&r->out);
+}
+
+void
+repair_free(struct repair *r)
+{
+    feed_buf_free(&r->out);
+}
+
+int
+repair_push(struct repair *r, const char *s, size_t n, int last, repair_fn *fn,
+            void *arg)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (n == 0 && !last)
+        return 0;
+    /* What waited is completed from the start of this chunk, as a short
+     * piece of its own, so that the rest of the chunk needs no copy. A
+     * join holds more than any token needs to be decided, so each round
+     * moves on by at least REPAIR_JOIN - REPAIR_HOLD bytes. */
+    while (r->nhold > 0) {
+        size_t take = n < REPAIR_JOIN ? n : REPAIR_JOIN, k = r->nhold;
+        int rc;
+
+        memcpy(r->join, r->hold, k);
+        if (take > 0)
+            memcpy(r->join + k, u, take);
+        r->nhold = 0;
+        rc = piece(r, r->join, k + take, last && take == n, fn, arg);
+        if (rc != 0 || take == n)
+            return rc;
+        u += take;
+        n -= take;
+    }
+    return piece(r, u ? u : (const unsigned char *)"", n, last, fn, arg);
+}

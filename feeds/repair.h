@@ -1,0 +1,59 @@
+/* feeds/repair.h - the repairs the byte layer makes as a document streams
+ * by, before expat sees it (internal to feeds/). What claims to be UTF-8
+ * goes in, in chunks split anywhere; what comes out is valid UTF-8 with
+ * only characters XML allows, and the slips publishers make that expat
+ * refuses are mended:
+ *
+ *   - a byte that is not valid UTF-8 is read as windows-1252;
+ *   - a character XML forbids (a control character, U+FFFE) is a space;
+ *   - a bare '&' is "&amp;", "&#X41;" is "&#x41;", and a reference to a
+ *     character XML forbids ("&#x1a;") is a space;
+ *   - an XML declaration that does not come first is blanked out;
+ *   - white space and byte order marks before the first character go.
+ *
+ * CDATA sections, comments and processing instructions are left alone. A
+ * document whose first character is '{' is JSON: it gets the character
+ * repairs only. Only the bytes of a token cut by a chunk's end wait for
+ * the next chunk (at most REPAIR_HOLD); nothing else is kept. */
+#ifndef FEEDS_REPAIR_H
+#define FEEDS_REPAIR_H
+
+#include <stddef.h>
+
+#include "feeds/buf.h"
+
+#define REPAIR_HOLD 64
+#define REPAIR_JOIN 256
+
+/* Receives the repaired text. last != 0 on the final call (n may be 0
+ * then). Return 0, or non-zero to stop: repair_push() returns it. */
+typedef int repair_fn(const char *s, size_t n, int last, void *arg);
+
+/* The state of one document; the fields are repair.c's. */
+struct repair {
+    int lex;      /* where the lexer stands */
+    int blank;    /* blanking out a misplaced XML declaration */
+    int begun;    /* a character after the first was passed */
+    int repaired; /* something was changed */
+    unsigned char hold[REPAIR_HOLD];
+    size_t nhold;
+    unsigned char join[REPAIR_HOLD + REPAIR_JOIN];
+    struct feed_buf out; /* the text of one chunk, when it changed */
+};
+
+void repair_init(struct repair *);
+
+/* Readies r for another document, keeping its buffer. */
+void repair_reset(struct repair *);
+
+void repair_free(struct repair *);
+
+/* Repairs s[0..n) and hands what is settled to fn: the chunk itself when
+ * nothing changed, else a repaired copy (so fn gets at most a few times
+ * n bytes plus REPAIR_HOLD). fn is not called before the document's
+ * first character, except once with n == 0 when last comes first.
+ * Returns 0, FEED_E_NOMEM, or what fn returned. */
+int repair_push(struct repair *, const char *s, size_t n, int last,
+                repair_fn *fn, void *arg);
+
+#endif

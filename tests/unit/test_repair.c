@@ -1,0 +1,367 @@
+/* tests/unit/test_repair.c - feeds/repair.c, the repairs made as the bytes
+ * stream by: each repair, each at every split into chunks, the bound on
+ * what waits between chunks, and linear time on hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "linear.h"
+#include "repair.h"
+
+struct sink {
+    struct feed_buf out;
+    int lasts; /* calls with last set */
+    int calls;
+};
+
+static int
+collect(const char *s, size_t n, int last, void *arg)
+{
+    struct sink *k = arg;
+
+    if (k->lasts > 0)
+        fail_msg("a call after the last");
+    if (n == 0 && !last)
+        fail_msg("an empty call that is not the last");
+    k->calls++;
+    k->lasts += last != 0;
+    return feed_buf_append(&k->out, s, n);
+}
+
+/* in[0..n) pushed in the pieces that cuts[0..ncuts) (ascending offsets)
+ * make, then a final empty push; the output must be want. */
+static void
+run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
+          const char *want, size_t nwant)
+{
+    struct repair r;
+    struct sink k = {{0}, 0, 0};
+    size_t at = 0;
+
+    repair_init(&r);
+    feed_buf_init(&k.out, 0);
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t to = i < ncuts ? cuts[i] : n;
+
+        assert_int_equal(repair_push(&r, in + at, to - at, 0, collect, &k), 0);
+        assert_true(r.nhold <= REPAIR_HOLD);
+        at = to;
+    }
+    assert_int_equal(repair_push(&r, NULL, 0, 1, collect, &k), 0);
+    assert_int_equal(k.lasts, 1);
+    if (k.out.len != nwant ||
+        memcmp(k.out.data ? k.out.data : "", want, nwant) != 0)
+        fail_msg("\"%s\" in %zu pieces (first cut %zu): got \"%s\", want "
+                 "\"%s\"",
+                 in, ncuts + 1, ncuts ? cuts[0] : n, feed_buf_str(&k.out),
+                 want);
+    feed_buf_free(&k.out);
+    repair_free(&r);
+}
+
+/* in must repair to want: whole (also with last on the one push), in
+ * one-byte pieces, and cut at every one and every two places. */
+static void
+expect_n(const char *in, size_t n, const char *want, size_t nwant)
+{
+    struct repair r;
+    struct sink k = {{0}, 0, 0};
+    size_t cuts[2048];
+
+    repair_init(&r);
+    feed_buf_init(&k.out, 0);
+    assert_int_equal(repair_push(&r, in, n, 1, collect, &k), 0);
+    assert_int_equal(k.lasts, 1);
+    assert_int_equal(k.out.len, nwant);
+    assert_memory_equal(k.out.data ? k.out.data : "", want, nwant);
+    feed_buf_free(&k.out);
+    repair_free(&r);
+
+    run_split(in, n, NULL, 0, want, nwant);
+    assert_true(n < sizeof(cuts) / sizeof(cuts[0]));
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
+    run_split(in, n, cuts, n ? n - 1 : 0, want, nwant);
+    for (size_t i = 0; i <= n; i++) {
+        run_split(in, n, &i, 1, want, nwant);
+        for (size_t j = i; j <= n && n <= 64; j++) {
+            cuts[0] = i;
+            cuts[1] = j;
+            run_split(in, n, cuts, 2, want, nwant);
+        }
+    }
+}
+
+static void
+expect(const char *in, const char *want)
+{
+    expect_n(in, strlen(in), want, strlen(want));
+}
+
+static void
+test_references(void **state)
+{
+    (void)state;
+    expect("<a>Fish & Chips</a>", "<a>Fish &amp; Chips</a>");
+    expect("<a href=\"/?a=1&b=2\">", "<a href=\"/?a=1&amp;b=2\">");
+    expect("&amp; &lt; &gt; &quot; &apos; &copy; &#65; &#x41; &eacute;",
+           "&amp; &lt; &gt; &quot; &apos; &copy; &#65; &#x41; &eacute;");
+    expect("&#X41;", "&#x41;");
+    expect("&#x1a;|&#0;|&#xD800;|&#1114112;|&#xFFFE;", " | | | | ");
+    expect("&;&#;&#x;&a b;&#12a;&1a;", "&amp;;&amp;#;&amp;#x;&amp;a b;"
+                                       "&amp;#12a;&amp;1a;");
+    expect("&caf\xc3\xa9;", "&caf\xc3\xa9;");
+    expect("&abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz;",
+           "&amp;abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz;");
+    /* The end of the document decides what was cut. */
+    expect("x &am", "x &amp;am");
+    expect("x &", "x &amp;");
+    expect("x &#x4", "x &amp;#x4");
+    expect("&&&", "&amp;&amp;&amp;");
+}
+
+static void
+test_sections(void **state)
+{
+    (void)state;
+    expect("<![CDATA[a & b <c> &#X41;]]>&",
+           "<![CDATA[a & b <c> &#X41;]]>&amp;");
+    expect("<![CDATA[x]]]>&", "<![CDATA[x]]]>&amp;");
+    expect("<![CDATA[x]]", "<![CDATA[x]]");
+    expect("<!-- & - -- -->&", "<!-- & - -- -->&amp;");
+    expect("<?pi a & b ? ?>&", "<?pi a & b ? ?>&amp;");
+    expect("<!DOCTYPE x SYSTEM \"a&b\">", "<!DOCTYPE x SYSTEM \"a&amp;b\">");
+    expect("<", "<");
+    expect("<!-", "<!-");
+    /* But bad bytes are repaired everywhere. */
+    expect("<!-- \x01\xe9 -->", "<!--  \xc3\xa9 -->");
+    expect("<![CDATA[\x93]]>", "<![CDATA[\xe2\x80\x9c]]>");
+}
+
+static void
+test_declarations(void **state)
+{
+    static const char decl[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
+    char in[256], want[256];
+
+    (void)state;
+    /* First: kept, after white space and a BOM that go. */
+    expect(" \r\n\xef\xbb\xbf<?xml version=\"1.0\"?><a/>",
+           "<?xml version=\"1.0\"?><a/>");
+    /* After a comment: blanked. */
+    snprintf(in, sizeof(in), "<!-- c -->\n%s<a>&</a>", decl);
+    snprintf(want, sizeof(want), "<!-- c -->\n%*s<a>&amp;</a>",
+             (int)strlen(decl), "");
+    expect(in, want);
+    /* Not a declaration. */
+    expect("<a/><?xml-stylesheet href=\"s\"?>",
+           "<a/><?xml-stylesheet href=\"s\"?>");
+    snprintf(want, sizeof(want), "<a/>%*s", 23, "");
+    expect("<a/><?xml\tversion='1.0' \xe9?>", want);
+    /* Unterminated: blanked to the end. */
+    expect("<a/><?xml a", "<a/>       ");
+}
+
+static void
+test_characters(void **state)
+{
+    (void)state;
+    /* Not UTF-8: windows-1252; undefined there: U+FFFD. */
+    expect("caf\xe9 \x93q\x94", "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d");
+    expect("\x81|\xc0\xaf|\xff", "\xef\xbf\xbd|\xc3\x80\xc2\xaf|\xc3\xbf");
+    expect("\xed\xa0\x80", "\xc3\xad\xc2\xa0\xe2\x82\xac");
+    /* Cut by the end of the document. */
+    expect("a\xe2\x82", "a\xc3\xa2\xe2\x80\x9a");
+    /* Valid, and kept whole across any cut. */
+    expect("<t>\xf0\x9f\x98\x80\xe4\xb8\xad\xc3\xa9</t>",
+           "<t>\xf0\x9f\x98\x80\xe4\xb8\xad\xc3\xa9</t>");
+    /* What XML forbids: spaces. */
+    expect("<t>a\x01"
+           "b\x0b"
+           "c\x7f\xef\xbf\xbe\xef\xbf\xbf</t>",
+           "<t>a b c\x7f  </t>");
+    expect_n("<t>\0</t>", 8, "<t> </t>", 8);
+    /* Before the first character, all of that goes. */
+    expect("\x0c\xef\xbb\xbf\xef\xbf\xbe <a/>", "<a/>");
+    expect("\xe9<a/>", "\xc3\xa9<a/>");
+}
+
+static void
+test_json_and_empty(void **state)
+{
+    struct repair r;
+    struct sink k = {{0}, 0, 0};
+
+    (void)state;
+    expect("  {\"a\": \"x & y\x01 <![CDATA[\xe9\"}",
+           "{\"a\": \"x & y  <![CDATA[\xc3\xa9\"}");
+    expect("", "");
+    expect(" \n\t ", "");
+    /* Nothing is handed on before the first character. */
+    repair_init(&r);
+    feed_buf_init(&k.out, 0);
+    assert_int_equal(repair_push(&r, "  \xef\xbb", 4, 0, collect, &k), 0);
+    assert_int_equal(k.calls, 0);
+    assert_int_equal(repair_push(&r, "\xbf<", 2, 0, collect, &k), 0);
+    assert_int_equal(repair_push(&r, "a/>", 3, 1, collect, &k), 0);
+    assert_string_equal(feed_buf_str(&k.out), "<a/>");
+    /* Clean text is handed on in place, and repaired says no. */
+    assert_int_equal(r.repaired, 0);
+    repair_reset(&r);
+    feed_buf_reset(&k.out);
+    k.lasts = 0;
+    assert_int_equal(repair_push(&r, "<a>&</a>", 8, 1, collect, &k), 0);
+    assert_int_equal(r.repaired, 1);
+    assert_string_equal(feed_buf_str(&k.out), "<a>&amp;</a>");
+    feed_buf_free(&k.out);
+    repair_free(&r);
+}
+
+static int
+discard(const char *s, size_t n, int last, void *arg)
+{
+    (void)s;
+    (void)last;
+    *(size_t *)arg += n;
+    return 0;
+}
+
+/* Memory is bounded by the chunk, not the document: 8 MiB of text that
+ * needs a repair every few bytes, in 16 KiB chunks, leaves a buffer of a
+ * few chunks' size at most, and never more than REPAIR_HOLD waiting. */
+static void
+test_bounded(void **state)
+{
+    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; ";
+    char chunk[16384];
+    struct repair r;
+    size_t got = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(chunk); i++)
+        chunk[i] = unit[i % (sizeof(unit) - 1)];
+    repair_init(&r);
+    assert_int_equal(repair_push(&r, "<a>", 3, 0, discard, &got), 0);
+    for (int i = 0; i < 512; i++) {
+        assert_int_equal(
+            repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
+        assert_true(r.nhold <= REPAIR_HOLD);
+    }
+    assert_int_equal(repair_push(&r, "</a>", 4, 1, discard, &got), 0);
+    assert_true(got > 512 * sizeof(chunk));
+    assert_true(r.out.cap <= 5 * sizeof(chunk) + 2 * REPAIR_JOIN);
+    repair_free(&r);
+}
+
+/* What fn returns stops the push. */
+static int
+stop(const char *s, size_t n, int last, void *arg)
+{
+    (void)s;
+    (void)n;
+    (void)last;
+    (void)arg;
+    return -42;
+}
+
+static void
+test_stop(void **state)
+{
+    struct repair r;
+
+    (void)state;
+    repair_init(&r);
+    assert_int_equal(repair_push(&r, "<a>", 3, 0, stop, NULL), -42);
+    repair_free(&r);
+}
+
+/* Hostile shapes, each pushed in 16 KiB chunks and whole. */
+struct hostile {
+    const char *head, *unit;
+};
+
+static void
+hostile_run(size_t n, void *arg)
+{
+    const struct hostile *h = arg;
+    size_t hl = strlen(h->head), ul = strlen(h->unit), got = 0;
+    char *doc = malloc(hl + n + ul);
+    struct repair r;
+
+    assert_non_null(doc);
+    memcpy(doc, h->head, hl);
+    for (size_t i = hl; i < hl + n; i += ul)
+        memcpy(doc + i, h->unit, ul);
+    repair_init(&r);
+    for (size_t at = 0; at < hl + n; at += 16384) {
+        size_t k = hl + n - at < 16384 ? hl + n - at : 16384;
+
+        assert_int_equal(repair_push(&r, doc + at, k, 0, discard, &got), 0);
+    }
+    assert_int_equal(repair_push(&r, NULL, 0, 1, discard, &got), 0);
+    repair_reset(&r);
+    assert_int_equal(repair_push(&r, doc, hl + n, 1, discard, &got), 0);
+    assert_true(got > 0 || hl == 0); /* white space alone gives nothing */
+    repair_free(&r);
+    free(doc);
+}
+
+static void
+test_linear(void **state)
+{
+    static const struct hostile shapes[] = {
+        {"<a>", "&"},
+        {"<a>", "&#"},
+        {"<a>", "&#x"},
+        {"<a>", "&abcdefghijklmnopqrstuvwxyzabcdef"},
+        {"<a>", "&lt;a"},
+        {"<a>", "<"},
+        {"<a>", "<!"},
+        {"<a>", "<?xml "},
+        {"<a>", "<![CDATA["},
+        {"<a>", "<!--"},
+        {"<a><![CDATA[", "]]"},
+        {"<a><![CDATA[", "&"},
+        {"<a><!--", "-"},
+        {"<a><?pi ", "?"},
+        {"<a/><?xml ", "?&"},
+        {"<a>", "\xff"},
+        {"<a>", "\xe2\x82"},
+        {"<a>", "\x01"},
+        {"", " "},
+        {"", "\xef\xbb\xbf"},
+        {"{", "\xe9\x01&<"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "repair of \"%s\" + \"%s\"...",
+                 shapes[i].head, shapes[i].unit);
+        assert_linear(name, hostile_run, (void *)&shapes[i], 1 << 12, 1 << 22);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_references),
+        cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_declarations),
+        cmocka_unit_test(test_characters),
+        cmocka_unit_test(test_json_and_empty),
+        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_linear),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
