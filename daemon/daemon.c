@@ -197,8 +197,8 @@ static const char usage_check[] = "usage: feedd check [-c FILE]\n"
 enum { OPT_ONCE = 256, OPT_HELP };
 
 /* The arguments of cmd ("run", "poll" or "check"; argv[0] is its name,
- * as getopt_long(3) wants): -c/--config FILE, --once (poll only), --help. 0 to go on, 1
- * when --help was answered, or -1 with a one-line error printed. */
+ * as getopt_long(3) wants): -c/--config FILE, --once (poll only), --help. 0 to
+ * go on, 1 when --help was answered, or -1 with a one-line error printed. */
 static int
 parse_args(const char *cmd, int argc, char **argv, const char **config,
            int *once)
@@ -214,8 +214,7 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     *config = DEFAULT_CONFIG;
     optind = 1;
     opterr = 0;
-    while (rc == 0 &&
-           (c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             *config = optarg;

@@ -9,8 +9,8 @@
 
 /* How a feed's entries get their stable IDs (DESIGN.md "Stable IDs"). */
 enum config_id_rule {
-    CONFIG_ID_AUTO,    /* the usual order of rules */
-    CONFIG_ID_SLUG,    /* the article ID at the end of the link */
+    CONFIG_ID_AUTO, /* the usual order of rules */
+    CONFIG_ID_SLUG, /* the article ID at the end of the link */
     CONFIG_ID_GUID,
     CONFIG_ID_LINK,
     CONFIG_ID_CONTENT,
@@ -36,10 +36,10 @@ struct config {
     char *listen_host;
     int listen_port;
     char *title;
-    int64_t interval; /* default poll interval, seconds */
-    size_t max_items; /* entries in the merged outputs */
-    int parallel;     /* connections in all */
-    int per_host;     /* connections to one host */
+    int64_t interval;  /* default poll interval, seconds */
+    size_t max_items;  /* entries in the merged outputs */
+    int parallel;      /* connections in all */
+    int per_host;      /* connections to one host */
     int64_t keep;      /* drop entries older than this (seconds); 0: never */
     size_t keep_items; /* keep at most this many entries; 0: no limit */
     struct config_feed *feeds;

@@ -5,8 +5,8 @@
  *                          so that start-up need not parse the segments;
  *                          rebuilt from them when missing or damaged
  *     items/dropped        the IDs store_compact() dropped, which stay seen
- *     feeds.state          per-feed HTTP and poll state, one JSON object per line
- *     public/              the published outputs (written by the daemon
+ *     feeds.state          per-feed HTTP and poll state, one JSON object per
+ * line public/              the published outputs (written by the daemon
  *                          through store_file_replace())
  *
  * No I/O scheduling and no logging: problems come back as return codes and
@@ -120,8 +120,8 @@ struct store_feed_state {
     char *last_modified; /* the Last-Modified header as sent */
     int64_t last_poll;   /* FEED_TIME_NONE when never */
     int64_t next_poll;
-    int errors;          /* consecutive failed polls */
-    char *last_error;    /* NULL when the last poll succeeded */
+    int errors;       /* consecutive failed polls */
+    char *last_error; /* NULL when the last poll succeeded */
 };
 
 /* The state of feed, or NULL when none is kept. Borrowed: valid until the

@@ -59,8 +59,7 @@ parse_stream(XML_Parser xp, int fd, const char *path, size_t chunk)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            fprintf(stderr, "bench_expat_raw: %s: %s\n", path,
-                    strerror(errno));
+            fprintf(stderr, "bench_expat_raw: %s: %s\n", path, strerror(errno));
             return -1;
         }
         do {

@@ -36,9 +36,9 @@ main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000, i;
     struct feed_entry *e = calloc(n, sizeof(*e));
-    char (*links)[160] = calloc(n, sizeof(*links));
-    char (*guids)[96] = calloc(n, sizeof(*guids));
-    char (*titles)[96] = calloc(n, sizeof(*titles));
+    char(*links)[160] = calloc(n, sizeof(*links));
+    char(*guids)[96] = calloc(n, sizeof(*guids));
+    char(*titles)[96] = calloc(n, sizeof(*titles));
     double t_id[5], t_hash[5];
     char id[FEED_ID_LEN + 1];
     unsigned long sink = 0;
@@ -66,8 +66,7 @@ main(int argc, char **argv)
         case 2: /* a plain guid */
             snprintf(links[i], sizeof(links[i]),
                      "https://site.example.net/about/this-page");
-            snprintf(guids[i], sizeof(guids[i]), "tag:example.net,2024:%zu",
-                     i);
+            snprintf(guids[i], sizeof(guids[i]), "tag:example.net,2024:%zu", i);
             e[i].guid = guids[i];
             break;
         default: /* a link alone */

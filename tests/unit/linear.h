@@ -40,8 +40,7 @@ linear_time_(linear_fn *fn, void *arg, size_t n)
 /* The ratio of the time at 4n to the time at n (n grown as above, up to
  * max_n). name is printed with the numbers. */
 static double
-linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n,
-             size_t max_n)
+linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n, size_t max_n)
 {
     double small = 1e9, big = 1e9;
 
@@ -61,7 +60,7 @@ linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n,
 }
 
 /* For cmocka: fails the test when fn grows faster than 8x from n to 4n. */
-#define assert_linear(name, fn, arg, n, max_n)                                \
+#define assert_linear(name, fn, arg, n, max_n)                                 \
     assert_true(linear_ratio((name), (fn), (arg), (n), (max_n)) <= 8.0)
 
 #endif

@@ -32,7 +32,7 @@ const char *feed_format_name(enum feed_format);
 /* A file attached to an entry: RSS <enclosure>, Atom rel="enclosure",
  * media:content. */
 struct feed_enclosure {
-    const char *url; /* absolute when it could be resolved */
+    const char *url;  /* absolute when it could be resolved */
     const char *type; /* MIME type, or NULL */
     int64_t length;   /* bytes, or -1 when unknown */
 };
@@ -41,7 +41,7 @@ struct feed_enclosure {
  * summary and content are HTML; link is absolute when it could be
  * resolved. */
 struct feed_entry {
-    const char *guid;    /* the entry's own guid / atom:id */
+    const char *guid; /* the entry's own guid / atom:id */
     const char *link;
     const char *title;
     const char *author;
@@ -70,9 +70,9 @@ struct feed_info {
 struct feed_item {
     char id[FEED_ID_LEN + 1];
     struct feed_entry entry;
-    const char *feed;       /* the first feed that carried it (config name) */
-    const char *feed_title; /* that feed's own title, or NULL */
-    const char *feed_url;   /* where that feed was fetched from */
+    const char *feed;        /* the first feed that carried it (config name) */
+    const char *feed_title;  /* that feed's own title, or NULL */
+    const char *feed_url;    /* where that feed was fetched from */
     const char *const *also; /* names of other feeds that carried it */
     size_t nalso;
     int64_t stored;  /* when feedd first stored it */

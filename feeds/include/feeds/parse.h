@@ -52,10 +52,10 @@ int feed_parser_base(struct feed_parser *, const char *base_url) FEEDS_WUR;
 /* Any encoding, any chunking: chunks may split anywhere, even inside a
  * character. A document starting with '{' is read as a JSON Feed once it
  * is whole; an XML one streams. last != 0 marks
- * the end of the document (a push after it is FEED_E_INVAL). 0, or a negative FEED_E* code, after which
- * feed_parser_error() says why; entries already handed over stay valid.
- * UTF-8 is kept until the end, in case it must be read again; a document
- * pushed whole, in one call with last set, is not copied. */
+ * the end of the document (a push after it is FEED_E_INVAL). 0, or a negative
+ * FEED_E* code, after which feed_parser_error() says why; entries already
+ * handed over stay valid. UTF-8 is kept until the end, in case it must be read
+ * again; a document pushed whole, in one call with last set, is not copied. */
 int feed_parser_push(struct feed_parser *, const char *, size_t,
                      int last) FEEDS_WUR;
 
