@@ -38,7 +38,7 @@ struct fetch_req {
     const char *etag;          /* sent as If-None-Match, may be NULL */
     const char *last_modified; /* sent as If-Modified-Since, may be NULL */
     size_t max_bytes;          /* body cap (decoded) */
-    long timeout_s;            /* the whole transfer */
+    long timeout_s;            /* the whole transfer; 0: fetch.c's default */
     fetch_data_fn *on_data;
     fetch_done_fn *on_done;
     void *arg;

@@ -25,7 +25,6 @@
 /* Back-off after errors never waits longer than this; nor does the first
  * poll of a failing feed after a restart. */
 #define MAX_BACKOFF ((int64_t)24 * 3600)
-#define FETCH_TIMEOUT_S 120
 
 /* One configured feed. */
 struct poller_feed {
@@ -410,7 +409,6 @@ poll_feed(struct poller_feed *f)
     req.etag = st ? st->etag : NULL;
     req.last_modified = st ? st->last_modified : NULL;
     req.max_bytes = MAX_RESPONSE;
-    req.timeout_s = FETCH_TIMEOUT_S;
     req.on_data = on_data;
     req.on_done = on_done;
     req.arg = f;
