@@ -119,8 +119,7 @@ feed_fields_emit(struct feed_parser *p)
     if (p->entries >= p->lim.max_entries) {
         char msg[96];
 
-        snprintf(msg, sizeof(msg), "more than %zu entries",
-                 p->lim.max_entries);
+        snprintf(msg, sizeof(msg), "more than %zu entries", p->lim.max_entries);
         set_error(p, FEED_E_LIMIT, msg);
         return;
     }
@@ -218,11 +217,20 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
         const char *rep;
 
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        default: continue;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        default:
+            continue;
         }
         if (cap_append(p, run, (size_t)(s - run)) != 0 ||
             cap_append(p, rep, strlen(rep)) != 0)
@@ -294,8 +302,7 @@ xhtml_wrapper(const struct feed_parser *p, const char *local)
 }
 
 void
-feed_cap_open_tag(struct feed_parser *p, const char *local,
-                  const char **atts)
+feed_cap_open_tag(struct feed_parser *p, const char *local, const char **atts)
 {
     size_t i;
 
@@ -306,8 +313,7 @@ feed_cap_open_tag(struct feed_parser *p, const char *local,
     for (i = 0; atts[i]; i += 2) {
         if (strncmp(atts[i], "xmlns", 5) == 0)
             continue;
-        if (cap_append(p, " ", 1) ||
-            cap_append(p, atts[i], strlen(atts[i])) ||
+        if (cap_append(p, " ", 1) || cap_append(p, atts[i], strlen(atts[i])) ||
             cap_append(p, "=\"", 2))
             return;
         cap_escaped(p, atts[i + 1], strlen(atts[i + 1]));
@@ -322,7 +328,7 @@ static int
 html_void(const char *local)
 {
     static const char *const names[] = {
-        "area", "base", "br",   "col",   "embed",  "hr",    "img",
+        "area",  "base", "br",   "col",   "embed",  "hr",    "img",
         "input", "link", "meta", "param", "source", "track", "wbr",
     };
 
@@ -338,8 +344,7 @@ feed_cap_close_tag(struct feed_parser *p, const char *local)
     /* <img>, <br> and their kind have no end tag in HTML. */
     if (p->cap_mode == M_TEXT || xhtml_wrapper(p, local) || html_void(local))
         return;
-    if (cap_append(p, "</", 2) == 0 &&
-        cap_append(p, local, strlen(local)) == 0)
+    if (cap_append(p, "</", 2) == 0 && cap_append(p, local, strlen(local)) == 0)
         (void)cap_append(p, ">", 1);
 }
 
@@ -352,10 +357,9 @@ feed_cap_end(struct feed_parser *p)
     p->cap = F_NONE;
     XML_SetCharacterDataHandler(p->xp, NULL);
     /* Decoded bytes must be UTF-8 like everything else, or go. */
-    if (p->cap_b64 &&
-        (text_base64_decode(b) != 0 ||
-         !feed_utf8_valid(b->data ? b->data : "", b->len) ||
-         memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
+    if (p->cap_b64 && (text_base64_decode(b) != 0 ||
+                       !feed_utf8_valid(b->data ? b->data : "", b->len) ||
+                       memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;
     }
@@ -383,8 +387,7 @@ feed_cap_end(struct feed_parser *p)
 }
 
 int
-feed_fields_set(struct feed_parser *p, enum field f, const char *s,
-                int escape)
+feed_fields_set(struct feed_parser *p, enum field f, const char *s, int escape)
 {
     int rc;
 
@@ -481,8 +484,8 @@ enclosure_length(const char *s)
 }
 
 void
-feed_fields_enclosure(struct feed_parser *p, const char *url,
-                      const char *type, const char *length)
+feed_fields_enclosure(struct feed_parser *p, const char *url, const char *type,
+                      const char *length)
 {
     struct pending_enclosure *e;
     size_t i;

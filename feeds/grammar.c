@@ -74,15 +74,13 @@ static rule_fn atom_author, atom_category, atom_link, cdf_item, channel,
 static const struct rule rules[] = {
     /* Atom's entry (RFC 4287 §4.1.2; Atom 0.3's issued and modified). */
     {CX_ENTRY, V_ATOM, "author", AT_CHILD, F_NONE, M_TEXT, 0, atom_author},
-    {CX_ENTRY, V_ATOM, "category", AT_CHILD, F_NONE, M_TEXT, 0,
-     atom_category},
+    {CX_ENTRY, V_ATOM, "category", AT_CHILD, F_NONE, M_TEXT, 0, atom_category},
     {CX_ENTRY, V_ATOM, "content", AT_CHILD, F_CONTENT, M_TEXT,
      R_ATOM_TYPE | R_BASE64, NULL},
     {CX_ENTRY, V_ATOM, "id", AT_CHILD, F_GUID, M_TEXT, 0, NULL},
     {CX_ENTRY, V_ATOM, "issued", AT_CHILD, F_PUBLISHED, M_TEXT, R_WEAK, NULL},
     {CX_ENTRY, V_ATOM, "link", AT_CHILD, F_LINK, M_TEXT, 0, atom_link},
-    {CX_ENTRY, V_ATOM, "modified", AT_CHILD, F_UPDATED, M_TEXT, R_WEAK,
-     NULL},
+    {CX_ENTRY, V_ATOM, "modified", AT_CHILD, F_UPDATED, M_TEXT, R_WEAK, NULL},
     {CX_ENTRY, V_ATOM, "published", AT_CHILD, F_PUBLISHED, M_TEXT, 0, NULL},
     {CX_ENTRY, V_ATOM, "summary", AT_CHILD, F_SUMMARY, M_TEXT,
      R_ATOM_TYPE | R_BASE64, NULL},
@@ -94,8 +92,7 @@ static const struct rule rules[] = {
     {CX_ENTRY, V_RSS, "author", AT_CHILD, F_AUTHOR, M_TEXT, 0, NULL},
     {CX_ENTRY, V_RSS, "category", AT_CHILD, F_CATEGORY, M_TEXT, 0, NULL},
     {CX_ENTRY, V_RSS, "description", AT_CHILD, F_SUMMARY, M_HTML, 0, NULL},
-    {CX_ENTRY, V_RSS, "enclosure", AT_CHILD, F_NONE, M_TEXT, 0,
-     rss_enclosure},
+    {CX_ENTRY, V_RSS, "enclosure", AT_CHILD, F_NONE, M_TEXT, 0, rss_enclosure},
     {CX_ENTRY, V_RSS, "guid", AT_CHILD, F_GUID, M_TEXT, 0, guid},
     {CX_ENTRY, V_RSS, "link", AT_CHILD, F_LINK, M_TEXT, 0, rss_link},
     {CX_ENTRY, V_RSS, "pubDate", AT_CHILD, F_PUBLISHED, M_TEXT, 0, NULL},
@@ -118,8 +115,7 @@ static const struct rule rules[] = {
      media_thumbnail},
     {CX_ENTRY, V_MEDIA, "title", AT_ANY, F_TITLE2, M_TEXT,
      R_MEDIA_TYPE | R_STRIP, NULL},
-    {CX_ENTRY, V_ITUNES, "author", AT_CHILD, F_AUTHOR2, M_TEXT, R_FIRST,
-     NULL},
+    {CX_ENTRY, V_ITUNES, "author", AT_CHILD, F_AUTHOR2, M_TEXT, R_FIRST, NULL},
     {CX_ENTRY, V_ITUNES, "image", AT_CHILD, F_NONE, M_TEXT, 0, itunes_image},
     {CX_ENTRY, V_ITUNES, "summary", AT_CHILD, F_SUMMARY2, M_TEXT, R_FIRST,
      NULL},
@@ -136,10 +132,9 @@ static const struct rule rules[] = {
      R_FIRST | R_ATOM_TYPE | R_STRIP_HTML, NULL},
     {CX_FEED, V_RSS, "channel", AT_ANY, F_NONE, M_TEXT, 0, channel},
     {CX_FEED, V_RSS, "item", AT_ANY, F_NONE, M_TEXT, 0, entry_start},
-    {CX_FEED, V_RSS, "link", AT_CHILD, F_FEED_LINK, M_TEXT, R_FIRST,
-     rss_link},
-    {CX_FEED, V_RSS, "title", AT_CHILD, F_FEED_TITLE, M_TEXT,
-     R_FIRST | R_STRIP, NULL},
+    {CX_FEED, V_RSS, "link", AT_CHILD, F_FEED_LINK, M_TEXT, R_FIRST, rss_link},
+    {CX_FEED, V_RSS, "title", AT_CHILD, F_FEED_TITLE, M_TEXT, R_FIRST | R_STRIP,
+     NULL},
     /* CDF (W3C NOTE-CDFsubmit): upper-case elements, the links in
      * attributes. */
     {CX_CDF_CHANNEL, V_ANY, "ITEM", AT_ANY, F_NONE, M_TEXT, 0, cdf_item},
@@ -192,15 +187,15 @@ in_place(const struct feed_parser *p, const struct rule *r)
     size_t parent;
 
     switch (r->at) {
-    case AT_ANY: return 1;
+    case AT_ANY:
+        return 1;
     case AT_AUTHOR:
-        return p->feed_author_depth &&
-               p->depth == p->feed_author_depth + 1;
-    case AT_CHILD: break;
+        return p->feed_author_depth && p->depth == p->feed_author_depth + 1;
+    case AT_CHILD:
+        break;
     }
-    parent = r->ctx == CX_FEED || r->ctx == CX_CDF_CHANNEL
-                 ? p->container_depth
-                 : p->entry_depth;
+    parent = r->ctx == CX_FEED || r->ctx == CX_CDF_CHANNEL ? p->container_depth
+                                                           : p->entry_depth;
     return parent && p->depth == parent + 1;
 }
 
@@ -261,8 +256,8 @@ capture(struct feed_parser *p, const struct rule *r, const char **atts)
         /* Decoded at the end; its type says whether it is HTML. */
         p->cap_b64 = 1;
         p->cap_mode = M_TEXT;
-        p->cap_strip = (r->flags & R_STRIP_HTML) && type &&
-                       strstr(type, "html") != NULL;
+        p->cap_strip =
+            (r->flags & R_STRIP_HTML) && type && strstr(type, "html") != NULL;
     }
 }
 
@@ -287,30 +282,26 @@ atom_category(struct feed_parser *p, const struct rule *r,
 }
 
 static void
-atom_link(struct feed_parser *p, const struct rule *r,
-          const struct element *el)
+atom_link(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
     const char *rel = attr(el->atts, "rel");
 
     if (rel && strcmp(rel, "enclosure") == 0)
-        feed_fields_enclosure(p, attr(el->atts, "href"),
-                              attr(el->atts, "type"),
+        feed_fields_enclosure(p, attr(el->atts, "href"), attr(el->atts, "type"),
                               attr(el->atts, "length"));
     else
         feed_fields_link(p, r->field, el->atts);
 }
 
 static void
-link_href(struct feed_parser *p, const struct rule *r,
-          const struct element *el)
+link_href(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
     feed_fields_link(p, r->field, el->atts);
 }
 
 /* RSS's <link>text</link>; some RSS borrows Atom's <link href=.../>. */
 static void
-rss_link(struct feed_parser *p, const struct rule *r,
-         const struct element *el)
+rss_link(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
     if (attr(el->atts, "href"))
         feed_fields_link(p, r->field, el->atts);

@@ -70,13 +70,15 @@ json_item(struct feed_parser *p, const json_t *it)
         (void)feed_fields_set(p, F_AUTHOR, str, 0);
     feed_fields_image(p, jstr(it, "image"));
     v = json_object_get(it, "tags");
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         if (json_is_string(x))
             feed_fields_category(p, json_string_value(x),
                                  json_string_length(x));
     }
     v = json_object_get(it, "attachments");
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         const json_t *size = json_object_get(x, "size_in_bytes");
 
         num[0] = '\0';
@@ -98,8 +100,7 @@ feed_jsonfeed_parse(struct feed_parser *p)
     const char *version, *str;
     size_t i;
 
-    root =
-        json_loadb(p->json.data, p->json.len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(p->json.data, p->json.len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         snprintf(p->errmsg, sizeof(p->errmsg), "line %d, column %d: %s",
                  jerr.line, jerr.column, jerr.text);
@@ -127,7 +128,8 @@ feed_jsonfeed_parse(struct feed_parser *p)
         (void)feed_fields_set(p, F_FEED_AUTHOR, str, 0);
     feed_fields_sync_info(p);
     items = json_object_get(root, "items");
-    json_array_foreach(items, i, it) {
+    json_array_foreach(items, i, it)
+    {
         if (p->error)
             break;
         if (json_is_object(it))

@@ -46,9 +46,9 @@ static const struct {
     const char *prefix;
     enum ns ns;
 } known_prefix[] = {
-    {"atom", NS_ATOM10},       {"rdf", NS_RDF},     {"dc", NS_DC},
-    {"dcterms", NS_DCTERMS},   {"content", NS_CONTENT},
-    {"xhtml", NS_XHTML},       {"media", NS_MEDIA}, {"itunes", NS_ITUNES},
+    {"atom", NS_ATOM10},     {"rdf", NS_RDF},         {"dc", NS_DC},
+    {"dcterms", NS_DCTERMS}, {"content", NS_CONTENT}, {"xhtml", NS_XHTML},
+    {"media", NS_MEDIA},     {"itunes", NS_ITUNES},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -84,8 +84,7 @@ feed_ns_vocab(const struct feed_parser *p, enum ns ns)
      * that forget Atom's), or RSS's. Atom's elements are Atom's in RSS
      * too (atom:link in a channel). */
     int own = ns == p->root_ns ||
-              (p->is_atom ? ns == NS_ATOM10 || ns == NS_ATOM03 ||
-                                ns == NS_NONE
+              (p->is_atom ? ns == NS_ATOM10 || ns == NS_ATOM03 || ns == NS_NONE
                           : feed_ns_is_rss(ns));
 
     if (ns == NS_ATOM10 || ns == NS_ATOM03 || (own && p->is_atom))
@@ -93,12 +92,18 @@ feed_ns_vocab(const struct feed_parser *p, enum ns ns)
     if (own)
         return V_RSS;
     switch (ns) {
-    case NS_DC: return V_DC;
-    case NS_DCTERMS: return V_DCTERMS;
-    case NS_CONTENT: return V_CONTENT;
-    case NS_MEDIA: return V_MEDIA;
-    case NS_ITUNES: return V_ITUNES;
-    default: return V_OTHER;
+    case NS_DC:
+        return V_DC;
+    case NS_DCTERMS:
+        return V_DCTERMS;
+    case NS_CONTENT:
+        return V_CONTENT;
+    case NS_MEDIA:
+        return V_MEDIA;
+    case NS_ITUNES:
+        return V_ITUNES;
+    default:
+        return V_OTHER;
     }
 }
 

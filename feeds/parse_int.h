@@ -159,7 +159,7 @@ struct feed_parser {
     size_t container_depth; /* channel / feed: feed-level fields */
     struct feed_buf f[F_NFIELDS];
     int have[F_NFIELDS];
-    int weak[F_NFIELDS]; /* filled from a weaker source: see cap_weak() */
+    int weak[F_NFIELDS]; /* filled from a weaker source: feed_cap_weak() */
     int link_rank;       /* how good the link in f[F_LINK] is */
     int guid_is_permalink;
     size_t author_depth; /* inside an Atom <author> */
