@@ -205,18 +205,30 @@ cap_append(struct feed_parser *p, const char *s, size_t n)
     return rc ? field_error(p, rc) : 0;
 }
 
+/* The characters cap_escaped() escapes. */
+static const unsigned char xml_special[256] = {
+    ['&'] = 1,
+    ['<'] = 1,
+    ['>'] = 1,
+    ['"'] = 1,
+};
+
 /* Appends s[0..n) as XML character data (for markup kept in a field):
  * the text between elements must be escaped again to stay markup-safe.
  * One pass: the runs between the characters escaped are copied whole. */
 static void
 cap_escaped(struct feed_parser *p, const char *s, size_t n)
 {
-    const char *run = s, *end = s + n;
+    const char *end = s + n;
 
-    for (; s < end; s++) {
-        const char *rep;
+    for (;;) {
+        const char *run = s, *rep;
 
-        switch (*s) {
+        while (s < end && !xml_special[(unsigned char)*s])
+            s++;
+        if (cap_append(p, run, (size_t)(s - run)) != 0 || s == end)
+            return;
+        switch (*s++) {
         case '&':
             rep = "&amp;";
             break;
@@ -226,18 +238,13 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
         case '>':
             rep = "&gt;";
             break;
-        case '"':
+        default:
             rep = "&quot;";
             break;
-        default:
-            continue;
         }
-        if (cap_append(p, run, (size_t)(s - run)) != 0 ||
-            cap_append(p, rep, strlen(rep)) != 0)
+        if (cap_append(p, rep, strlen(rep)) != 0)
             return;
-        run = s + 1;
     }
-    (void)cap_append(p, run, (size_t)(end - run));
 }
 
 void
@@ -323,19 +330,24 @@ feed_cap_open_tag(struct feed_parser *p, const char *local, const char **atts)
     (void)cap_append(p, ">", 1);
 }
 
+static int
+name_cmp(const void *key, const void *name)
+{
+    return strcasecmp(key, *(const char *const *)name);
+}
+
 /* 1 for HTML's void elements, which take no end tag. */
 static int
 html_void(const char *local)
 {
     static const char *const names[] = {
+        /* Sorted, for bsearch(). */
         "area",  "base", "br",   "col",   "embed",  "hr",    "img",
         "input", "link", "meta", "param", "source", "track", "wbr",
     };
 
-    for (size_t i = 0; i < COUNT(names); i++)
-        if (strcasecmp(local, names[i]) == 0)
-            return 1;
-    return 0;
+    return bsearch(local, names, COUNT(names), sizeof(names[0]), name_cmp) !=
+           NULL;
 }
 
 void
