@@ -22,7 +22,8 @@ feed_fields_base(const struct feed_parser *p)
 {
     if (p->depth > 0 && p->levels[p->depth - 1].base)
         return p->levels[p->depth - 1].base;
-    if (p->have[F_FEED_LINK] && p->f[F_FEED_LINK].len)
+    if (p->have[F_FEED_LINK] && p->f[F_FEED_LINK].len &&
+        p->f[F_FEED_LINK].len <= MAX_BASE)
         return p->f[F_FEED_LINK].data;
     return p->base_url;
 }

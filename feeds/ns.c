@@ -264,7 +264,7 @@ resolve(const struct feed_parser *p, const char *qname, const char **local)
 /* ---- the open elements ---- */
 
 /* href resolved against the base in force as the innermost element's
- * base. */
+ * base, unless it is longer than MAX_BASE. */
 static int
 set_base(struct feed_parser *p, const char *href)
 {
@@ -273,7 +273,7 @@ set_base(struct feed_parser *p, const char *href)
     feed_buf_reset(&p->tmp);
     if (feed_url_resolve(lv->base ? lv->base : p->base_url, href, &p->tmp) !=
             0 ||
-        p->tmp.len == 0)
+        p->tmp.len == 0 || p->tmp.len > MAX_BASE)
         return 0;
     if ((lv->base = strdup(p->tmp.data)) == NULL)
         return FEED_E_NOMEM;

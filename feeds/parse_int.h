@@ -94,6 +94,11 @@ enum input_mode { IN_UNKNOWN, IN_XML, IN_JSON };
 #define MAX_ENCLOSURES 64
 #define MAX_CATEGORIES 256
 #define MAX_ENTITY_DECLS 64
+/* The longest base URL relative links are resolved against. Each link
+ * copies its base: a longer one (an xml:base of megabytes, with a link
+ * in each of many entries) would turn a small document into gigabytes
+ * of entries. Real bases are a few hundred bytes. */
+#define MAX_BASE 4096
 #define NONE ((size_t)-1)
 
 /* One namespace declaration in force (ns.c). */

@@ -32,7 +32,8 @@ test_table_sorted(void **state)
 
 struct seen {
     size_t entries, categories, enclosures;
-    int titled; /* an entry had the title "t" */
+    int titled;      /* an entry had the title "t" */
+    size_t link_len; /* the longest link */
 };
 
 static int
@@ -47,6 +48,8 @@ on_entry(const struct feed_entry *e, void *arg)
         s->enclosures = e->nenclosures;
     if (e->title && strcmp(e->title, "t") == 0)
         s->titled = 1;
+    if (e->link && strlen(e->link) > s->link_len)
+        s->link_len = strlen(e->link);
     return 0;
 }
 
@@ -331,6 +334,69 @@ test_long_names_linear(void **state)
     assert_linear("long names", long_names, NULL, 1000, 1u << 22);
 }
 
+/* A channel whose xml:base is n bytes, and n / 64 entries with relative
+ * links, enclosures and HTML: each would copy the base. */
+static void
+long_base(size_t n, void *arg)
+{
+    struct feed_buf b;
+    struct seen s;
+
+    (void)arg;
+    feed_buf_init(&b, 0);
+    put(&b, "<rss version=\"2.0\"><channel xml:base=\"http://example.com/");
+    for (size_t i = 0; i < n; i++)
+        put(&b, "a");
+    put(&b, "/\"><title>c</title>");
+    for (size_t i = 0; i < n / 64; i++)
+        put(&b, "<item><title>t</title><link>x</link><enclosure url=\"e\"/>"
+                "<description>&lt;a href=\"y\"&gt;</description></item>");
+    rss_close(&b);
+    s = parse(&b);
+    assert_int_equal(s.entries, n / 64);
+    assert_true(s.link_len < 4096);
+}
+
+static void
+test_long_base_linear(void **state)
+{
+    (void)state;
+    assert_linear("long base", long_base, NULL, 16000, 1u << 22);
+}
+
+/* An xml:base or feed link up to MAX_BASE bytes is the base of relative
+ * links; a longer one is not (the document's URL is). */
+static void
+test_long_base(void **state)
+{
+    static const size_t lens[] = {MAX_BASE - 19, MAX_BASE - 18};
+    struct feed_buf b;
+    struct seen s;
+
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        for (int feed_link = 0; feed_link < 2; feed_link++) {
+            /* "http://example.com/" and "/": 20 bytes around the a's. */
+            rss_open(&b);
+            put(&b, feed_link ? "<link>http://example.com/"
+                              : "<g xml:base=\"http://example.com/");
+            for (size_t i = 0; i < lens[k] - 1; i++)
+                put(&b, "a");
+            put(&b, feed_link ? "/</link>" : "/\">");
+            put(&b, "<item><link>x</link></item>");
+            if (!feed_link)
+                put(&b, "</g>");
+            rss_close(&b);
+            s = parse(&b);
+            assert_int_equal(s.entries, 1);
+            if (k == 0)
+                assert_int_equal(s.link_len, MAX_BASE + 1);
+            else /* against the document's URL */
+                assert_int_equal(s.link_len, strlen("http://example.com/x"));
+        }
+    }
+}
+
 /* Atom xhtml content: its text escaped again, n characters that must be. */
 static void
 xhtml_escapes(size_t n, void *arg)
@@ -374,6 +440,8 @@ main(void)
         cmocka_unit_test(test_many_namespaces_linear),
         cmocka_unit_test(test_long_names_linear),
         cmocka_unit_test(test_xhtml_escapes_linear),
+        cmocka_unit_test(test_long_base_linear),
+        cmocka_unit_test(test_long_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
