@@ -230,6 +230,12 @@ FIXTURE_TEST(test_relative_urls, "relative-urls.xml")
  * lost the whole feed. */
 FIXTURE_TEST(test_jsonfeed_late_bad_byte, "jsonfeed-late-bad-byte.json")
 FIXTURE_TEST(test_relative_urls_rss, "relative-urls-rss.xml")
+/* The grammar's rows (feeds/grammar.c): every module element, the rules
+ * between elements that fill one field, Atom's text constructs and
+ * links, CDF in lower case. */
+FIXTURE_TEST(test_modules, "modules.xml")
+FIXTURE_TEST(test_atom_rows, "atom-rows.xml")
+FIXTURE_TEST(test_cdf_rows, "cdf-rows.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -539,6 +545,9 @@ main(void)
         cmocka_unit_test(test_relative_urls),
         cmocka_unit_test(test_jsonfeed_late_bad_byte),
         cmocka_unit_test(test_relative_urls_rss),
+        cmocka_unit_test(test_modules),
+        cmocka_unit_test(test_atom_rows),
+        cmocka_unit_test(test_cdf_rows),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
