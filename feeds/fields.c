@@ -11,9 +11,9 @@
 
 #include "feeds/date.h"
 #include "feeds/url.h"
-#include "input.h"
 #include "parse_int.h"
 #include "text.h"
+#include "utf8.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -172,10 +172,6 @@ feed_fields_emit(struct feed_parser *p)
     e.categories = p->ncat ? p->out_cat : NULL;
     e.ncategories = p->ncat;
     p->entries++;
-    if (p->skip > 0) { /* emitted before the retry */
-        p->skip--;
-        return;
-    }
     if (p->fn && p->fn(&e, p->arg) != 0)
         set_error(p, FEED_E_STOPPED, "stopped by the caller");
 }
@@ -371,7 +367,7 @@ feed_cap_end(struct feed_parser *p)
     XML_SetCharacterDataHandler(p->xp, NULL);
     /* Decoded bytes must be UTF-8 like everything else, or go. */
     if (p->cap_b64 && (text_base64_decode(b) != 0 ||
-                       !feed_utf8_valid(b->data ? b->data : "", b->len) ||
+                       !utf8_valid(b->data ? b->data : "", b->len) ||
                        memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;

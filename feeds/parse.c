@@ -222,8 +222,8 @@ document_reset(struct feed_parser *p)
     p->nenc = p->ncat = 0;
     p->image = NONE;
     p->cap = F_NONE;
-    p->entries = p->skip = 0;
-    p->error = p->syntax_error = 0;
+    p->entries = 0;
+    p->error = 0;
     p->errmsg[0] = '\0';
     xml_setup(p);
     return 0;
@@ -259,17 +259,11 @@ xml_feed(struct feed_parser *p, const char *s, size_t n, int last)
                 enum XML_Error code = XML_GetErrorCode(p->xp);
 
                 p->error = FEED_E_XML;
-                /* Worth a careful second reading: not what no repair
-                 * touches (entity limits, memory, an empty document). */
-                p->syntax_error = code != XML_ERROR_NO_MEMORY &&
-                                  code != XML_ERROR_NO_ELEMENTS &&
-                                  code != XML_ERROR_EXTERNAL_ENTITY_HANDLING &&
-                                  code != XML_ERROR_AMPLIFICATION_LIMIT_BREACH;
                 snprintf(p->errmsg, sizeof(p->errmsg),
                          "line %lu, column %lu: %s",
                          (unsigned long)XML_GetCurrentLineNumber(p->xp),
                          (unsigned long)XML_GetCurrentColumnNumber(p->xp) + 1,
-                         XML_ErrorString(XML_GetErrorCode(p->xp)));
+                         XML_ErrorString(code));
             }
             return p->error;
         }
@@ -338,23 +332,6 @@ feed_parser_base(struct feed_parser *p, const char *base_url)
     return 0;
 }
 
-/* The input went to expat as it came, unrepaired, and expat found it
- * ill-formed: read it all again from the start, the careful way (see
- * input.c), without emitting again the entries already emitted. Up to
- * the first fault, repairs change nothing, so those entries come again
- * the same and in the same order. */
-static int
-retry(struct feed_parser *p, int last)
-{
-    size_t done = p->entries;
-    int rc;
-
-    if ((rc = document_reset(p)) != 0)
-        return rc;
-    p->skip = done;
-    return feed_input_retry(p->in, last);
-}
-
 int
 feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
 {
@@ -363,8 +340,6 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
     if (p->error)
         return p->error;
     if (p->ended) {
-        /* Also what keeps a document pushed whole from being read again
-         * after its caller's buffer is gone (input.c). */
         set_error(p, FEED_E_INVAL, "a push after the last");
         return p->error;
     }
@@ -390,8 +365,6 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
         }
     }
     rc = feed_input_push(p->in, s, n, last);
-    if (p->syntax_error && feed_input_can_retry(p->in))
-        rc = retry(p, last);
     p->info.encoding = feed_input_encoding(p->in);
     if (rc != 0 && !p->error)
         set_error(p, rc, rc == FEED_E_NOMEM ? "out of memory"

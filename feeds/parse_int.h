@@ -189,8 +189,6 @@ struct feed_parser {
 
     size_t bytes;
     size_t entries;
-    size_t skip;      /* entries read again after a retry, not emitted */
-    int syntax_error; /* the error is expat's: the document is ill-formed */
     int error;
     char errmsg[256];
     struct feed_buf tmp;
@@ -274,7 +272,7 @@ void feed_fields_category(struct feed_parser *, const char *s, size_t n);
 void feed_fields_image(struct feed_parser *, const char *url);
 /* Forgets the entry's fields (not the feed's), ready for the next. */
 void feed_fields_reset(struct feed_parser *);
-/* Hands the entry read to the caller (or counts it, after a retry). */
+/* Hands the entry read to the caller. */
 void feed_fields_emit(struct feed_parser *);
 
 /* ---- ns.c: the open elements' scope ---- */
