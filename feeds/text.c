@@ -106,8 +106,7 @@ ref_decode(const char *r, size_t n, char *out)
     }
     memcpy(name, r + 1, n - 1);
     name[n - 1] = '\0';
-    if ((utf8 = feed_html_entity(name)) == NULL ||
-        (len = strlen(utf8)) > n + 1)
+    if ((utf8 = feed_html_entity(name)) == NULL || (len = strlen(utf8)) > n + 1)
         return 0;
     memcpy(out, utf8, len);
     return len;
@@ -495,9 +494,9 @@ url_attribute(struct rewrite *w, const char *eq)
     while (q > data && html_space(q[-1]))
         q--;
     name = q;
-    while (name > data && (isalnum((unsigned char)name[-1]) ||
-                           name[-1] == '-' || name[-1] == '_' ||
-                           name[-1] == ':'))
+    while (name > data &&
+           (isalnum((unsigned char)name[-1]) || name[-1] == '-' ||
+            name[-1] == '_' || name[-1] == ':'))
         name--;
     /* An attribute's name follows white space. */
     if ((kind = url_attr(name, (size_t)(q - name))) == 0 || name == data ||
