@@ -88,7 +88,7 @@ put_str(struct feed_buf *b, const char *key, size_t klen, const char *val)
 
     if ((rc = feed_buf_append(b, key, klen)) != 0)
         return rc;
-    return feed_buf_json_utf8(b, val);
+    return feed_buf_json(b, val);
 }
 
 /* "enclosures": [{"url", "type", "length"}], "categories": [...] */
