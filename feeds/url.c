@@ -177,23 +177,23 @@ query:
     return 0;
 }
 
-/* Parameters that only say where a reader came from, never which page it
- * is: dropped from the key so that the same article with and without
- * them is one article. */
+/* Parameters (p[0..n), "name=value") that only say where a reader came
+ * from, never which page it is: dropped from the key so that the same
+ * article with and without them is one article. */
 static int
 is_tracking_param(const char *p, size_t n)
 {
     static const char *const names[] = {
-        "fbclid", "gclid",  "gclsrc", "dclid",   "gbraid", "wbraid",
-        "msclkid", "mc_cid", "mc_eid", "yclid",  "igshid", "_ga",
-        "_gl",    "_hsenc", "_hsmi",  "mkt_tok", "oly_anon_id",
-        "oly_enc_id", "vero_id", "vero_conv", "wt.mc_id", "ncid",
-        "cmpid",  "soc_src", "soc_trk", "ocid",  "spm",    "s_cid",
+        "fbclid",   "gclid",       "gclsrc",     "dclid",   "gbraid",
+        "wbraid",   "msclkid",     "mc_cid",     "mc_eid",  "yclid",
+        "igshid",   "_ga",         "_gl",        "_hsenc",  "_hsmi",
+        "mkt_tok",  "oly_anon_id", "oly_enc_id", "vero_id", "vero_conv",
+        "wt.mc_id", "ncid",        "cmpid",      "soc_src", "soc_trk",
+        "ocid",     "spm",         "s_cid",
     };
-    size_t i, key = strcspn(p, "=&");
+    const char *eq = memchr(p, '=', n);
+    size_t i, key = eq ? (size_t)(eq - p) : n;
 
-    if (key > n)
-        key = n;
     if (key >= 4 && strncasecmp(p, "utm_", 4) == 0)
         return 1;
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -4,11 +4,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "feeds/buf.h"
 #include "feeds/url.h"
+#include "linear.h"
 
 static void
 test_resolve(void **state)
@@ -61,8 +68,8 @@ test_resolve(void **state)
     feed_buf_init(&b, 0);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         feed_buf_reset(&b);
-        assert_int_equal(feed_url_resolve("http://a/b/c/d;p?q", cases[i][0],
-                                          &b), 0);
+        assert_int_equal(
+            feed_url_resolve("http://a/b/c/d;p?q", cases[i][0], &b), 0);
         if (strcmp(feed_buf_str(&b), cases[i][1]) != 0)
             fail_msg("\"%s\" gave \"%s\", not \"%s\"", cases[i][0],
                      feed_buf_str(&b), cases[i][1]);
@@ -72,8 +79,7 @@ test_resolve(void **state)
     assert_string_equal(feed_buf_str(&b), "http://example.com/x");
     feed_buf_reset(&b);
     assert_int_equal(feed_url_resolve(NULL, "x", &b), FEED_E_INVAL);
-    assert_int_equal(feed_url_resolve("relative/base", "x", &b),
-                     FEED_E_INVAL);
+    assert_int_equal(feed_url_resolve("relative/base", "x", &b), FEED_E_INVAL);
     feed_buf_free(&b);
 }
 
@@ -87,7 +93,8 @@ test_key(void **state)
         {"https://example.com/a#section", "https://example.com/a"},
         {"https://example.com/a?utm_source=rss&utm_medium=feed",
          "https://example.com/a"},
-        {"https://example.com/a?b=2&fbclid=xyz&a=1", "https://example.com/a?a=1&b=2"},
+        {"https://example.com/a?b=2&fbclid=xyz&a=1",
+         "https://example.com/a?a=1&b=2"},
         {"https://example.com", "https://example.com/"},
         {"https://example.com./a", "https://example.com/a"},
         {"https://user@example.com/a", "https://example.com/a"},
@@ -126,10 +133,99 @@ test_key(void **state)
     assert_string_equal(feed_buf_str(&x), "//example.com:8443/p?a&b");
     assert_int_equal(feed_url_key("ftp://example.com/a", &x), FEED_E_INVAL);
     assert_int_equal(feed_url_key("/relative", &x), FEED_E_INVAL);
-    assert_int_equal(feed_url_key("tag:example.com,2024:1", &x),
-                     FEED_E_INVAL);
+    assert_int_equal(feed_url_key("tag:example.com,2024:1", &x), FEED_E_INVAL);
     feed_buf_free(&x);
     feed_buf_free(&y);
+}
+
+/* ---- linear in the URL ---- */
+
+enum op { RESOLVE, RESOLVE_BASE, KEY };
+
+/* head, unit repeated to about n bytes, tail: the reference resolved
+ * against a short base (RESOLVE), the base a short reference is resolved
+ * against, the reference being unit again (RESOLVE_BASE), or the URL of
+ * a key (KEY). */
+struct shape {
+    enum op op;
+    const char *head, *unit, *tail;
+};
+
+static void
+run_shape(size_t n, void *arg)
+{
+    const struct shape *sh = arg;
+    size_t lu = strlen(sh->unit), k = n / lu + 1;
+    struct feed_buf s, out;
+    int rc;
+
+    feed_buf_init(&s, 0);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_buf_puts(&s, sh->head), 0);
+    for (size_t i = 0; i < k; i++)
+        assert_int_equal(feed_buf_append(&s, sh->unit, lu), 0);
+    assert_int_equal(feed_buf_puts(&s, sh->tail), 0);
+    switch (sh->op) {
+    case RESOLVE:
+        assert_int_equal(feed_url_resolve("http://a/b/c", s.data, &out), 0);
+        break;
+    case RESOLVE_BASE:
+        assert_int_equal(feed_url_resolve(s.data, sh->unit, &out), 0);
+        break;
+    case KEY:
+        rc = feed_url_key(s.data, &out);
+        assert_true(rc == 0 || rc == FEED_E_INVAL);
+        break;
+    }
+    feed_buf_free(&s);
+    feed_buf_free(&out);
+}
+
+static void
+test_linear(void **state)
+{
+    static const struct shape shapes[] = {
+        {RESOLVE, "", "a/../", ""},
+        {RESOLVE, "", "../", "x"},
+        {RESOLVE, "", "./", "x"},
+        {RESOLVE, "/", "./", ""},
+        {RESOLVE, "", "/..", ""},
+        {RESOLVE, "", "/.", ""},
+        {RESOLVE, "", "a/", ""},
+        {RESOLVE, "x", "/", ""},
+        {RESOLVE, "", ".", ""},
+        {RESOLVE, "//h/", "a/../", ""},
+        {RESOLVE, "?", "a=1&", "#x"},
+        {RESOLVE, "http://h/", "../", ""},
+        {RESOLVE, "", " ", "x"},
+        {RESOLVE_BASE, "http://a/", "b/", ""},
+        {RESOLVE_BASE, "http://a/", "../", ""},
+        {RESOLVE_BASE, "http://a/?", "q", ""},
+        {KEY, "http://a/?", "a=1&", ""},
+        {KEY, "http://a/?", "b=1&a=1&", ""},
+        {KEY, "http://a/?", "utm_x=1&", ""},
+        {KEY, "http://a/?", "fbclid=1&", ""},
+        {KEY, "http://a/?", "&", ""},
+        {KEY, "http://a/?", "a", "#b=c"},
+        {KEY, "http://", "A", "/"},
+        {KEY, "http://", "@", "a/"},
+        {KEY, "http://a:", "1", "/"},
+        {KEY, "http://a", "/..", ""},
+        {KEY, "http://a/", "a/../", ""},
+        {KEY, "http://a/", "./", ""},
+        {KEY, "", " ", "http://a/"},
+        {KEY, "h", "t", "://a/"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "%s %s|%s|%s",
+                 shapes[i].op == KEY ? "key" : "resolve", shapes[i].head,
+                 shapes[i].unit, shapes[i].tail);
+        assert_linear(name, run_shape, (void *)&shapes[i], 4096, 1u << 22);
+    }
 }
 
 int
@@ -138,6 +234,13 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_key),
+        cmocka_unit_test(test_linear),
     };
+
+#ifdef __GLIBC__
+    /* Memory kept between runs: page faults are not what is timed. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
