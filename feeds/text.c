@@ -343,7 +343,8 @@ url_attr(const char *name, size_t n)
 
 struct rewrite {
     const char *base;
-    const char *data, *end; /* the whole text */
+    struct feed_url_base *ub; /* base split, once a URL needs it */
+    const char *data, *end;   /* the whole text */
     /* How far the text is read, and whether that is in text, in a tag
      * or in a quoted value in a tag: read forward only, once, however
      * many '=' are asked about. */
@@ -432,7 +433,11 @@ rewrite_url(struct rewrite *w, const char *v, size_t n)
         return;
     w->run = v;
     at = w->out->len;
-    switch ((rc = feed_url_resolve(w->base, w->url.data, w->out))) {
+    if (w->ub == NULL && (w->ub = feed_url_base_new(w->base)) == NULL) {
+        w->rc = FEED_E_NOMEM;
+        return;
+    }
+    switch ((rc = feed_url_base_resolve(w->ub, w->url.data, w->out))) {
     case 0:
         w->run = v + n;
         break;
@@ -550,6 +555,7 @@ text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
            (eq = memchr(p, '=', (size_t)(w.end - p))) != NULL)
         p = url_attribute(&w, eq);
     feed_buf_free(&w.url);
+    feed_url_base_free(w.ub);
     if (w.rc == 0 && w.run != b->data)
         w.rc = feed_buf_append(tmp, w.run, (size_t)(w.end - w.run));
     tmp->max = max;

@@ -251,14 +251,37 @@ test_resolve_spaces(void **state)
 
 /* ---- linear in the text ---- */
 
-enum pass { DECODE, STRIP, TRIM, BASE64, RESOLVE, RESOLVE_NOBASE };
+enum pass { DECODE, STRIP, TRIM, BASE64, RESOLVE, RESOLVE_NOBASE, LONG_BASE };
 
 /* A hostile text: head, then unit repeated to about n bytes, then tail;
- * and the pass to run over it. */
+ * and the pass to run over it. LONG_BASE: the text is tail repeated to
+ * about n bytes, resolved against head, then unit repeated to about n
+ * bytes, within a cap of twice the text. */
 struct shape {
     enum pass pass;
     const char *head, *unit, *tail;
 };
+
+static void
+run_long_base(size_t n, const struct shape *s)
+{
+    size_t lu = strlen(s->unit), lt = strlen(s->tail);
+    struct feed_buf b, base, tmp;
+
+    feed_buf_init(&b, 0);
+    feed_buf_init(&base, 0);
+    feed_buf_init(&tmp, 0);
+    assert_int_equal(feed_buf_puts(&base, s->head), 0);
+    for (size_t i = 0; i < n / lu + 1; i++)
+        assert_int_equal(feed_buf_append(&base, s->unit, lu), 0);
+    for (size_t i = 0; i < n / lt + 1; i++)
+        assert_int_equal(feed_buf_append(&b, s->tail, lt), 0);
+    b.max = 2 * b.len;
+    assert_int_equal(text_resolve_urls(&b, base.data, &tmp), 0);
+    feed_buf_free(&b);
+    feed_buf_free(&base);
+    feed_buf_free(&tmp);
+}
 
 static void
 run_shape(size_t n, void *arg)
@@ -267,6 +290,10 @@ run_shape(size_t n, void *arg)
     size_t lu = strlen(s->unit), k = n / lu + 1;
     struct feed_buf b, tmp;
 
+    if (s->pass == LONG_BASE) {
+        run_long_base(n, s);
+        return;
+    }
     feed_buf_init(&b, 0);
     feed_buf_init(&tmp, 0);
     assert_int_equal(feed_buf_puts(&b, s->head), 0);
@@ -291,6 +318,8 @@ run_shape(size_t n, void *arg)
         break;
     case RESOLVE_NOBASE:
         assert_int_equal(text_resolve_urls(&b, "nobase", &tmp), 0);
+        break;
+    case LONG_BASE:
         break;
     }
     feed_buf_free(&b);
@@ -389,6 +418,18 @@ test_resolve_linear(void **state)
         {RESOLVE, "", "href=x ", ""},
         {RESOLVE_NOBASE, "", "<a href=b>", ""},
         {RESOLVE_NOBASE, "", " src=\"x\"", ""},
+        /* Many links, and a base as long as the text. */
+        {LONG_BASE, "http://e/?", "q", "<a href=/b>"},
+        {LONG_BASE, "http://e/#", "f", "<a href=b>"},
+        {LONG_BASE, "http://e/", "p", "<a href=/b>"},
+        {LONG_BASE, "http://e/", "p", "<a href=b>"},
+        {LONG_BASE, "http://e/", "p", "<a href=?b>"},
+        {LONG_BASE, "http://e/", "p", "<a href=#b>"},
+        {LONG_BASE, "http://e/", "p", "<a href=../b>"},
+        {LONG_BASE, "http://e/", "p/", "<a href=../../b>"},
+        {LONG_BASE, "http://e/", "p/", "<a href=b>"},
+        {LONG_BASE, "http://e/", "a/../", "<a href=b>"},
+        {LONG_BASE, "http://", "h", "<a href=b>"},
     };
 
     (void)state;

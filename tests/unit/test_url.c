@@ -83,6 +83,62 @@ test_resolve(void **state)
     feed_buf_free(&b);
 }
 
+/* One base for many references gives what feed_url_resolve() gives. */
+static void
+test_base(void **state)
+{
+    static const char *const bases[] = {
+        "http://a/b/c/d;p?q",
+        "http://a",
+        "http://a/x/../y/./z/",
+        "http://a/../..//x",
+        "x:a/b",
+        "x:",
+        "mailto:a@b",
+        "relative/base",
+        "",
+        NULL,
+    };
+    static const char *const refs[] = {
+        "g",          "./g",          "../g",    "../../../g", "/g",
+        "//g/h/../i", "?y",           "#s",      "",           ".",
+        "..",         "g/..",         "g/../..", "a//b/../c",  " http://x/y",
+        "g?y#s",      "../../x/./y/",
+    };
+    struct feed_buf x, y;
+
+    (void)state;
+    feed_buf_init(&x, 0);
+    feed_buf_init(&y, 0);
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        struct feed_url_base *b = feed_url_base_new(bases[i]);
+
+        assert_non_null(b);
+        for (size_t j = 0; j < sizeof(refs) / sizeof(refs[0]); j++) {
+            int rx, ry;
+
+            feed_buf_reset(&x);
+            feed_buf_reset(&y);
+            rx = feed_url_base_resolve(b, refs[j], &x);
+            ry = feed_url_resolve(bases[i], refs[j], &y);
+            assert_int_equal(rx, ry);
+            if (rx == 0 && strcmp(feed_buf_str(&x), feed_buf_str(&y)) != 0)
+                fail_msg("%s against %s: %s, not %s", refs[j], bases[i],
+                         feed_buf_str(&x), feed_buf_str(&y));
+        }
+        feed_url_base_free(b);
+    }
+    feed_buf_reset(&x);
+    assert_int_equal(feed_url_resolve("http://a/x/../y/./z/", "../g", &x), 0);
+    assert_string_equal(feed_buf_str(&x), "http://a/y/g");
+    feed_buf_reset(&x);
+    assert_int_equal(feed_url_resolve("x:a/b", "c", &x), 0);
+    assert_string_equal(feed_buf_str(&x), "x:a/c");
+    feed_url_base_free(NULL);
+    feed_buf_free(&x);
+    feed_buf_free(&y);
+}
+
 static void
 test_key(void **state)
 {
@@ -140,12 +196,14 @@ test_key(void **state)
 
 /* ---- linear in the URL ---- */
 
-enum op { RESOLVE, RESOLVE_BASE, KEY };
+enum op { RESOLVE, RESOLVE_BASE, MANY, KEY };
 
 /* head, unit repeated to about n bytes, tail: the reference resolved
  * against a short base (RESOLVE), the base a short reference is resolved
- * against, the reference being unit again (RESOLVE_BASE), or the URL of
- * a key (KEY). */
+ * against, the reference being unit again (RESOLVE_BASE), the base that
+ * tail is resolved against n / 8 times (MANY: when the result holds the
+ * base, as "?q" does, it is as long as the base: a cap on the output
+ * bounds that, as in text_resolve_urls()), or the URL of a key (KEY). */
 struct shape {
     enum op op;
     const char *head, *unit, *tail;
@@ -164,7 +222,8 @@ run_shape(size_t n, void *arg)
     assert_int_equal(feed_buf_puts(&s, sh->head), 0);
     for (size_t i = 0; i < k; i++)
         assert_int_equal(feed_buf_append(&s, sh->unit, lu), 0);
-    assert_int_equal(feed_buf_puts(&s, sh->tail), 0);
+    if (sh->op != MANY)
+        assert_int_equal(feed_buf_puts(&s, sh->tail), 0);
     switch (sh->op) {
     case RESOLVE:
         assert_int_equal(feed_url_resolve("http://a/b/c", s.data, &out), 0);
@@ -172,6 +231,17 @@ run_shape(size_t n, void *arg)
     case RESOLVE_BASE:
         assert_int_equal(feed_url_resolve(s.data, sh->unit, &out), 0);
         break;
+    case MANY: {
+        struct feed_url_base *b = feed_url_base_new(s.data);
+
+        assert_non_null(b);
+        for (size_t i = 0; i < n / 8; i++) {
+            feed_buf_reset(&out);
+            assert_int_equal(feed_url_base_resolve(b, sh->tail, &out), 0);
+        }
+        feed_url_base_free(b);
+        break;
+    }
     case KEY:
         rc = feed_url_key(s.data, &out);
         assert_true(rc == 0 || rc == FEED_E_INVAL);
@@ -201,6 +271,15 @@ test_linear(void **state)
         {RESOLVE_BASE, "http://a/", "b/", ""},
         {RESOLVE_BASE, "http://a/", "../", ""},
         {RESOLVE_BASE, "http://a/?", "q", ""},
+        {MANY, "http://a/?", "q", "/b"},
+        {MANY, "http://a/?", "q", "b"},
+        {MANY, "http://a/#", "f", "b"},
+        {MANY, "http://a/", "p", "/b"},
+        {MANY, "http://a/", "p", "b"},
+        {MANY, "http://a/", "p", "../b"},
+        {MANY, "http://a/x/", "p", "../../b"},
+        {MANY, "http://a/", "./", "b"},
+        {MANY, "http://a/", "../", "../b"},
         {KEY, "http://a/?", "a=1&", ""},
         {KEY, "http://a/?", "b=1&a=1&", ""},
         {KEY, "http://a/?", "utm_x=1&", ""},
@@ -222,8 +301,10 @@ test_linear(void **state)
         char name[64];
 
         snprintf(name, sizeof(name), "%s %s|%s|%s",
-                 shapes[i].op == KEY ? "key" : "resolve", shapes[i].head,
-                 shapes[i].unit, shapes[i].tail);
+                 shapes[i].op == KEY    ? "key"
+                 : shapes[i].op == MANY ? "many"
+                                        : "resolve",
+                 shapes[i].head, shapes[i].unit, shapes[i].tail);
         assert_linear(name, run_shape, (void *)&shapes[i], 4096, 1u << 22);
     }
 }
@@ -233,6 +314,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_base),
         cmocka_unit_test(test_key),
         cmocka_unit_test(test_linear),
     };
