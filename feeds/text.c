@@ -307,38 +307,25 @@ has_scheme(const char *s, size_t n)
     return i < n && s[i] == ':';
 }
 
-/* 1 when name[0..n) (letters, digits, '-', '_', ':') is lit (lower
- * case) in any case. */
-static int
-same_lower(const char *name, const char *lit, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((name[i] | 0x20) != lit[i])
-            return 0;
-    return 1;
-}
-
-/* What an attribute of that name holds: 1 a URL, 2 a srcset (URLs with
- * descriptors, comma-separated), 0 anything else. */
+/* What an attribute of name[0..n) holds, in any case: 1 a URL, 2 a
+ * srcset (URLs with descriptors, comma-separated), 0 anything else. */
 static int
 url_attr(const char *name, size_t n)
 {
-#define IS(lit) (n == sizeof(lit) - 1 && same_lower(name, lit, n))
-    switch (n) {
-    case 3:
-        return IS("src");
-    case 4:
-        return IS("href") || IS("cite");
-    case 6:
-        return IS("srcset") ? 2 : IS("poster") || IS("action") || IS("usemap");
-    case 8:
-        return IS("codebase") || IS("longdesc");
-    case 10:
-        return IS("background") || IS("formaction");
-    default:
-        return 0;
-    }
-#undef IS
+    static const struct {
+        const char *name;
+        int kind;
+    } attrs[] = {
+        {"src", 1},      {"href", 1},       {"cite", 1},       {"srcset", 2},
+        {"poster", 1},   {"action", 1},     {"usemap", 1},     {"codebase", 1},
+        {"longdesc", 1}, {"background", 1}, {"formaction", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        if (strlen(attrs[i].name) == n &&
+            strncasecmp(name, attrs[i].name, n) == 0)
+            return attrs[i].kind;
+    return 0;
 }
 
 struct rewrite {
