@@ -184,6 +184,21 @@ memo_tag(struct memo *m, char *p, char *end, const char *name)
     return m->at;
 }
 
+/* The '>' of the first "-->" in [p, end), or end - 1 when there is
+ * none. */
+static char *
+comment_end(char *p, char *end)
+{
+    char *q = end - p > 2 ? p + 2 : end;
+
+    while (q < end && (q = memchr(q, '>', (size_t)(end - q))) != NULL) {
+        if (q[-1] == '-' && q[-2] == '-')
+            return q;
+        q++;
+    }
+    return end - 1;
+}
+
 /* Removes markup from HTML text in place: tags dropped, entities decoded,
  * so that a title is plain text. A '<' that is never closed by a '>'
  * stays text; so does what follows a script or a style that is never
@@ -205,9 +220,7 @@ text_strip_markup(struct feed_buf *b)
 
             if (gt != end && strncmp(r, "<!--", 4) == 0) {
                 /* A comment ends at "-->", whatever it holds. */
-                char *e = strstr(r + 4, "-->");
-
-                r = e ? e + 2 : end - 1;
+                r = comment_end(r + 4, end);
                 continue;
             }
             if (gt != end) {

@@ -105,36 +105,53 @@ append_path(struct feed_buf *out, const char *path, size_t n)
 
 /* A base split once. When its path is absolute, the directory that
  * relative references merge with (RFC 3986 §5.2.3: the path up to its
- * last '/') is kept with its dot segments removed, and where each of its
- * segments starts, so that a reference's ".." takes one off without
- * reading it: resolving costs what the reference and the result are
- * long, never what the base is. */
+ * last '/') is kept with its dot segments removed, and where it is cut
+ * by each ".." a reference has taken it back by so far, so that no
+ * segment is read again for the next reference: resolving costs what the
+ * reference and the result are long, never what the base is. */
 struct feed_url_base {
     char *text; /* the base, copied; NULL when there is none */
     struct url_parts u;
     const char *dir; /* the directory as written */
     size_t ndir;
-    int abs_dir;               /* dir starts with '/': norm and seg are kept */
-    struct feed_buf norm;      /* "/s1/.../sm/", dot segments removed */
-    size_t *seg, nseg, capseg; /* seg[j]: norm's length with j segments */
+    int abs_dir;          /* dir starts with '/': norm is kept */
+    struct feed_buf norm; /* "/s1/.../sm/", dot segments removed */
+    size_t nseg;          /* m */
+    size_t *cut, ncut, capcut; /* cut[k]: norm's length without k + 1 */
     struct feed_buf tail;      /* scratch: a reference's own segments */
 };
 
-/* Marks where the directory ends now: after its '/' or its last
- * segment's. */
-static int
-dir_mark(struct feed_url_base *b)
+/* The length of norm[0..len) without its last segment and that
+ * segment's '/'. */
+static size_t
+dir_up(const struct feed_url_base *b, size_t len)
 {
-    if (b->nseg == b->capseg) {
-        size_t cap = b->capseg ? 2 * b->capseg : 8;
-        size_t *seg = realloc(b->seg, cap * sizeof(*seg));
+    len--;
+    while (len > 0 && b->norm.data[len - 1] != '/')
+        len--;
+    return len;
+}
 
-        if (seg == NULL)
-            return FEED_E_NOMEM;
-        b->seg = seg;
-        b->capseg = cap;
+/* Into *len: the directory's length without its last k segments (k at
+ * most nseg). Each cut is found once and kept. */
+static int
+dir_cut(struct feed_url_base *b, size_t k, size_t *len)
+{
+    while (b->ncut < k) {
+        if (b->ncut == b->capcut) {
+            size_t cap = b->capcut ? 2 * b->capcut : 8;
+            size_t *cut = realloc(b->cut, cap * sizeof(*cut));
+
+            if (cut == NULL)
+                return FEED_E_NOMEM;
+            b->cut = cut;
+            b->capcut = cap;
+        }
+        b->cut[b->ncut] =
+            dir_up(b, b->ncut ? b->cut[b->ncut - 1] : b->norm.len);
+        b->ncut++;
     }
-    b->seg[b->nseg++] = b->norm.len;
+    *len = k ? b->cut[k - 1] : b->norm.len;
     return 0;
 }
 
@@ -169,7 +186,7 @@ feed_url_base_new(const char *base)
         return b;
     /* The directory's segments, between its first and last '/'. */
     b->abs_dir = 1;
-    if (feed_buf_append(&b->norm, "/", 1) != 0 || dir_mark(b) != 0)
+    if (feed_buf_append(&b->norm, "/", 1) != 0)
         goto fail;
     for (size_t i = 1; i < b->ndir;) {
         const char *s = b->dir + i;
@@ -179,13 +196,16 @@ feed_url_base_new(const char *base)
         if (n == 1 && s[0] == '.')
             continue;
         if (n == 2 && s[0] == '.' && s[1] == '.') {
-            if (b->nseg > 1)
-                b->norm.len = b->seg[--b->nseg - 1];
+            if (b->nseg > 0) {
+                b->norm.len = dir_up(b, b->norm.len);
+                b->nseg--;
+            }
             continue;
         }
         if (feed_buf_append(&b->norm, s, n) != 0 ||
-            feed_buf_append(&b->norm, "/", 1) != 0 || dir_mark(b) != 0)
+            feed_buf_append(&b->norm, "/", 1) != 0)
             goto fail;
+        b->nseg++;
     }
     return b;
 fail:
@@ -199,7 +219,7 @@ feed_url_base_free(struct feed_url_base *b)
     if (b == NULL)
         return;
     free(b->text);
-    free(b->seg);
+    free(b->cut);
     feed_buf_free(&b->norm);
     feed_buf_free(&b->tail);
     free(b);
@@ -207,14 +227,14 @@ feed_url_base_free(struct feed_url_base *b)
 
 /* Appends the relative path p[0..n) merged with b's absolute directory,
  * its dot segments removed (RFC 3986 §5.2.3-4). The reference's own
- * segments are kept apart in b->tail; a ".." with none left takes the
- * directory's last segment off by its index; the directory's part goes
+ * segments are kept apart in b->tail; a ".." with none left takes a
+ * segment off the directory (dir_cut()); the directory's part goes
  * to out once, at the end. */
 static int
 merge_abs(struct feed_url_base *b, const char *p, size_t n,
           struct feed_buf *out)
 {
-    size_t keep = b->nseg, nt = 0, i = 0;
+    size_t up = 0, nt = 0, i = 0, ndir;
     int rc;
 
     feed_buf_reset(&b->tail);
@@ -233,8 +253,8 @@ merge_abs(struct feed_url_base *b, const char *p, size_t n,
                 if (b->tail.len > 0)
                     b->tail.len--;
                 nt--;
-            } else if (len == 2 && keep > 1) {
-                keep--;
+            } else if (len == 2 && up < b->nseg) {
+                up++;
             }
             if (!last)
                 continue;
@@ -245,7 +265,8 @@ merge_abs(struct feed_url_base *b, const char *p, size_t n,
             return rc;
         nt++;
     }
-    if ((rc = feed_buf_append(out, b->norm.data, b->seg[keep - 1])) != 0)
+    if ((rc = dir_cut(b, up, &ndir)) != 0 ||
+        (rc = feed_buf_append(out, b->norm.data, ndir)) != 0)
         return rc;
     return feed_buf_append(out, b->tail.data ? b->tail.data : "", b->tail.len);
 }

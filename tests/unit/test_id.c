@@ -9,9 +9,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "feeds/buf.h"
 #include "feeds/date.h"
@@ -434,7 +431,7 @@ test_linear(void **state)
 
         snprintf(name, sizeof(name), "%d %s|%s|%s", (int)shapes[i].field,
                  shapes[i].head, shapes[i].unit, shapes[i].tail);
-        assert_linear(name, run_shape, (void *)&shapes[i], 4096, 1u << 22);
+        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 20);
     }
 }
 
@@ -455,10 +452,6 @@ main(void)
         cmocka_unit_test(test_linear),
     };
 
-#ifdef __GLIBC__
-    /* Memory kept between runs: page faults are not what is timed. */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
+    linear_setup();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "entities.h"
 #include "feeds/buf.h"
@@ -334,7 +331,7 @@ check_linear(const struct shape *shapes, size_t n)
 
         snprintf(name, sizeof(name), "%.20s|%.20s|%.10s", shapes[i].head,
                  shapes[i].unit, shapes[i].tail);
-        assert_linear(name, run_shape, (void *)&shapes[i], 4096, 1u << 22);
+        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 20);
     }
 }
 
@@ -464,14 +461,7 @@ test_entity_table(void **state)
 int
 main(void)
 {
-#ifdef __GLIBC__
-    /* Memory given back to the system between runs comes back as page
-     * faults, which cost more per byte than the passes under test (on a
-     * virtual machine, several times more): kept, the runs at n and 4n
-     * time the pass and not the faults. */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
+    linear_setup();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_strip),

@@ -9,9 +9,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "feeds/buf.h"
 #include "feeds/date.h"
@@ -228,7 +225,7 @@ test_linear(void **state)
         snprintf(name, sizeof(name), "%s %02x",
                  shapes[i].many ? "items" : "text",
                  (unsigned char)shapes[i].unit[0]);
-        assert_linear(name, run_shape, (void *)&shapes[i], 4096, 1u << 22);
+        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 20);
     }
 }
 
@@ -242,10 +239,6 @@ main(void)
         cmocka_unit_test(test_linear),
     };
 
-#ifdef __GLIBC__
-    /* Memory kept between runs: page faults are not what is timed. */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
+    linear_setup();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
