@@ -309,9 +309,6 @@ has_scheme(const char *s, size_t n)
 {
     size_t i = 0;
 
-    if (n >= 6 && memcmp(s, "http", 4) == 0 &&
-        (s[4] == ':' || (s[4] == 's' && s[5] == ':')))
-        return 1; /* most are */
     if (n == 0 || !isalpha((unsigned char)s[0]))
         return 0;
     while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' ||
