@@ -162,7 +162,6 @@ feed_buf_json(struct feed_buf *b, const char *s)
         return rc;
     /* Runs of bytes that stand for themselves are copied whole. */
     for (p = run = (const unsigned char *)s; *p;) {
-        char esc[6];
         size_t n;
 
         if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
@@ -175,10 +174,13 @@ feed_buf_json(struct feed_buf *b, const char *s)
         }
         if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
             return rc;
-        if (*p >= 0x80) /* not UTF-8: U+FFFD keeps the output valid JSON */
+        if (*p >= 0x80) { /* not UTF-8: U+FFFD keeps the output valid JSON */
             rc = feed_buf_append(b, "\xef\xbf\xbd", 3);
-        else
+        } else {
+            char esc[6];
+
             rc = feed_buf_append(b, esc, json_escape(*p, esc));
+        }
         if (rc != 0)
             return rc;
         run = ++p;

@@ -114,9 +114,9 @@ struct feed_url_base {
     struct url_parts u;
     const char *dir; /* the directory as written */
     size_t ndir;
-    int abs_dir;          /* dir starts with '/': norm is kept */
-    struct feed_buf norm; /* "/s1/.../sm/", dot segments removed */
-    size_t nseg;          /* m */
+    int abs_dir;               /* dir starts with '/': norm is kept */
+    struct feed_buf norm;      /* "/s1/.../sm/", dot segments removed */
+    size_t nseg;               /* m */
     size_t *cut, ncut, capcut; /* cut[k]: norm's length without k + 1 */
     struct feed_buf tail;      /* scratch: a reference's own segments */
 };
