@@ -88,7 +88,7 @@ put_str(struct feed_buf *b, const char *key, const char *val)
 
     if ((rc = put_key(b, key)) != 0)
         return rc;
-    return feed_buf_json_utf8(b, val);
+    return feed_buf_json(b, val);
 }
 
 /* "enclosures": [{"url", "type", "length"}], "categories": [...] */

@@ -482,11 +482,14 @@ http_month(const char *s)
 int64_t
 feed_date_parse_http(const char *s)
 {
-    const char *comma = strchr(s, ',');
-    const char *t; /* "hh:mm:ss" */
-    size_t len = strlen(s);
+    const char *comma, *t; /* t: "hh:mm:ss" */
+    size_t len;
     int day, mon, year, h, min, sec;
 
+    if (s == NULL)
+        return FEED_TIME_NONE;
+    comma = strchr(s, ',');
+    len = strlen(s);
     if (comma == NULL) {
         /* asctime: "Sun Nov  6 08:49:37 1994" */
         if (len != 24 || !is_weekday(s, 3, 0) || s[3] != ' ' || s[7] != ' ' ||

@@ -283,3 +283,15 @@ feed_html_entity(const char *name)
                 sizeof(entities[0]), entity_cmp);
     return e ? e->utf8 : NULL;
 }
+
+size_t
+feed_html_entity_count(void)
+{
+    return sizeof(entities) / sizeof(entities[0]);
+}
+
+const char *
+feed_html_entity_name(size_t i)
+{
+    return i < feed_html_entity_count() ? entities[i].name : NULL;
+}

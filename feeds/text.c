@@ -1,6 +1,11 @@
 /* feeds/text.c - the text surgery the parser does on fields, in place:
- * trimming, HTML entities, markup removal (titles are plain text), base64.
- * Internal to feeds/. */
+ * trimming, HTML entities, markup removal (titles are plain text), base64,
+ * relative URLs in HTML made absolute. Internal to feeds/.
+ *
+ * Every pass here reads untrusted text and is linear in it: a look-ahead
+ * is bounded (a reference is at most REF_MAX bytes), or what a search
+ * found is remembered for the next search from further on, so that no
+ * byte is read again for each '&', '<' or '=' before it. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,115 +31,209 @@ text_trim(struct feed_buf *b)
     b->data[b->len] = '\0';
 }
 
+/* The longest reference decoded, from '&' to ';': "&thetasym;" (the
+ * longest HTML 4.01 name) and "&#1114111;" fit. */
+#define REF_MAX 10
+
+/* cp as UTF-8 into out; its length. cp is a Unicode scalar value. */
+static size_t
+utf8_put(unsigned long cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* The code point of the digits s[0..n) of a numeric reference ("65" or
+ * "x41"), or 0 when they are none or name no Unicode scalar value. */
+static unsigned long
+ref_number(const char *s, size_t n)
+{
+    unsigned long cp = 0;
+    int hex = n > 0 && (s[0] == 'x' || s[0] == 'X');
+    size_t i = (size_t)hex;
+
+    if (i == n)
+        return 0;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int d;
+
+        if (isdigit(c))
+            d = c - '0';
+        else if (hex && isxdigit(c))
+            d = tolower(c) - 'a' + 10;
+        else
+            return 0;
+        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+    }
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return cp;
+}
+
+/* The UTF-8 of the reference r[0..n) ('&' to before its ';') into out
+ * (room for REF_MAX bytes); its length, never more than n + 1, or 0 when
+ * r is not a reference this decodes. */
+static size_t
+ref_decode(const char *r, size_t n, char *out)
+{
+    char name[REF_MAX];
+    const char *utf8;
+    size_t len;
+
+    if (r[1] == '#') {
+        unsigned long cp = ref_number(r + 2, n - 2);
+
+        return cp ? utf8_put(cp, out) : 0;
+    }
+    memcpy(name, r + 1, n - 1);
+    name[n - 1] = '\0';
+    if ((utf8 = feed_html_entity(name)) == NULL || (len = strlen(utf8)) > n + 1)
+        return 0;
+    memcpy(out, utf8, len);
+    return len;
+}
+
 /* Decodes character references and HTML's named entities in place; used
- * on titles, which must be plain text. UTF-8 is never longer than the
- * reference it replaces, so the text only shrinks. */
+ * on titles, which must be plain text. A reference is looked for within
+ * REF_MAX bytes of its '&' only. */
 void
 text_decode_entities(struct feed_buf *b)
 {
-    char *r, *w, *semi, name[16];
-    const char *utf8;
-    size_t n;
+    char *r, *w, out[REF_MAX];
 
     if (b->data == NULL)
         return;
     for (r = w = b->data; *r;) {
-        if (*r != '&' || (semi = strchr(r, ';')) == NULL || semi - r > 10 ||
-            semi - r < 3) {
-            *w++ = *r++;
-            continue;
-        }
-        if (r[1] == '#') {
-            unsigned long cp;
-            char *end;
+        size_t n = 0, len = 0;
 
-            if (r[2] == 'x' || r[2] == 'X')
-                cp = strtoul(r + 3, &end, 16);
-            else
-                cp = strtoul(r + 2, &end, 10);
-            if (end != semi || cp == 0 || cp > 0x10ffff ||
-                (cp >= 0xd800 && cp <= 0xdfff)) {
-                *w++ = *r++;
-                continue;
-            }
-            if (cp < 0x80) {
-                *w++ = (char)cp;
-            } else if (cp < 0x800) {
-                *w++ = (char)(0xc0 | cp >> 6);
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            } else if (cp < 0x10000) {
-                *w++ = (char)(0xe0 | cp >> 12);
-                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            } else {
-                *w++ = (char)(0xf0 | cp >> 18);
-                *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-                *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-                *w++ = (char)(0x80 | (cp & 0x3f));
-            }
-            r = semi + 1;
-            continue;
+        if (*r == '&') {
+            /* n: from '&' to before the ';', when there is one in
+             * reach. */
+            for (n = 1; n <= REF_MAX && r[n] && r[n] != ';'; n++)
+                ;
+            if (n >= 3 && n <= REF_MAX && r[n] == ';')
+                len = ref_decode(r, n, out);
         }
-        n = (size_t)(semi - r - 1);
-        memcpy(name, r + 1, n);
-        name[n] = '\0';
-        utf8 = feed_html_entity(name);
-        if (utf8 == NULL || strlen(utf8) > n + 2) {
+        if (len == 0) {
             *w++ = *r++;
             continue;
         }
-        while (*utf8)
-            *w++ = *utf8++;
-        r = semi + 1;
+        memcpy(w, out, len);
+        w += len;
+        r += n + 1;
     }
     *w = '\0';
     b->len = (size_t)(w - b->data);
 }
 
-/* The first place needle occurs in s, ignoring ASCII case; NULL. */
-static char *
-strcasestr_n(char *s, const char *needle)
-{
-    size_t n = strlen(needle);
+/* A search that remembers its answer: the first place at or after from
+ * where what is looked for is (end when nowhere). Searches are asked from
+ * positions that only move forward, so the last answer stands while it
+ * is not behind: the text is read once, however many times it is asked. */
+struct memo {
+    char *at;
+};
 
-    for (; *s; s++)
-        if (strncasecmp(s, needle, n) == 0)
-            return s;
-    return NULL;
+/* The first c in [p, end) (end when none), remembered in m. */
+static char *
+memo_chr(struct memo *m, char *p, char *end, char c)
+{
+    if (m->at == NULL || m->at < p) {
+        char *q = memchr(p, c, (size_t)(end - p));
+
+        m->at = q ? q : end;
+    }
+    return m->at;
+}
+
+/* The first tag name (lower case, "</script") in [p, end), in any case,
+ * remembered in m. Each '<' is compared once. */
+static char *
+memo_tag(struct memo *m, char *p, char *end, const char *name)
+{
+    size_t n = strlen(name);
+    char *q;
+
+    if (m->at != NULL && m->at >= p)
+        return m->at;
+    m->at = end;
+    for (; (q = memchr(p, '<', (size_t)(end - p))) != NULL; p = q + 1)
+        if ((size_t)(end - q) >= n && strncasecmp(q, name, n) == 0) {
+            m->at = q;
+            break;
+        }
+    return m->at;
+}
+
+/* The '>' of the first "-->" in [p, end), or end - 1 when there is
+ * none. */
+static char *
+comment_end(char *p, char *end)
+{
+    char *q = end - p > 2 ? p + 2 : end;
+
+    while (q < end && (q = memchr(q, '>', (size_t)(end - q))) != NULL) {
+        if (q[-1] == '-' && q[-2] == '-')
+            return q;
+        q++;
+    }
+    return end - 1;
 }
 
 /* Removes markup from HTML text in place: tags dropped, entities decoded,
- * so that a title is plain text. */
+ * so that a title is plain text. A '<' that is never closed by a '>'
+ * stays text; so does what follows a script or a style that is never
+ * closed. */
 void
 text_strip_markup(struct feed_buf *b)
 {
-    char *r, *w;
+    static const char *const closes[] = {"</script", "</style"};
+    struct memo gt_memo = {0}, close_memo[2] = {{0}, {0}};
+    char *r, *w, *end;
 
     if (b->data == NULL)
         return;
-    for (r = w = b->data; *r; r++) {
+    end = b->data + strlen(b->data);
+    for (r = w = b->data; r < end; r++) {
         if (*r == '<' && (isalpha((unsigned char)r[1]) || r[1] == '/' ||
                           r[1] == '!' || r[1] == '?')) {
-            char *gt = strchr(r, '>');
+            char *gt = memo_chr(&gt_memo, r, end, '>');
 
-            if (gt && strncmp(r, "<!--", 4) == 0) {
+            if (gt != end && strncmp(r, "<!--", 4) == 0) {
                 /* A comment ends at "-->", whatever it holds. */
-                char *end = strstr(r + 4, "-->");
-
-                r = end ? end + 2 : r + strlen(r) - 1;
+                r = comment_end(r + 4, end);
                 continue;
             }
-            if (gt) {
+            if (gt != end) {
                 /* What a script or a style holds is not text at all. */
                 if (strncasecmp(r + 1, "script", 6) == 0 ||
                     strncasecmp(r + 1, "style", 5) == 0) {
-                    const char *name = r[2] == 'c' || r[2] == 'C'
-                                           ? "</script"
-                                           : "</style";
-                    char *close = strcasestr_n(gt, name);
+                    int k = r[2] == 'c' || r[2] == 'C' ? 0 : 1;
+                    char *close = memo_tag(&close_memo[k], gt, end, closes[k]);
 
-                    if (close && (gt = strchr(close, '>')) == NULL)
-                        gt = close + strlen(close) - 1;
+                    if (close != end &&
+                        (gt = memchr(close, '>', (size_t)(end - close))) ==
+                            NULL)
+                        gt = end - 1;
                 }
                 r = gt;
                 continue;
@@ -147,13 +246,28 @@ text_strip_markup(struct feed_buf *b)
     text_decode_entities(b);
 }
 
+/* The value of base64 digit c (RFC 4648 §4, Table 1), or -1. */
+static int
+base64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
 /* Decodes base64 in place (RFC 4648 §4; white space skipped). -1 when it
  * is not base64. */
 int
 text_base64_decode(struct feed_buf *b)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     unsigned acc = 0;
     int bits = 0;
     char *r, *w;
@@ -161,15 +275,15 @@ text_base64_decode(struct feed_buf *b)
     if (b->data == NULL)
         return 0;
     for (r = w = b->data; *r; r++) {
-        const char *c;
+        int v;
 
         if (isspace((unsigned char)*r))
             continue;
         if (*r == '=')
             break;
-        if ((c = strchr(alphabet, *r)) == NULL)
+        if ((v = base64_value((unsigned char)*r)) < 0)
             return -1;
-        acc = acc << 6 | (unsigned)(c - alphabet);
+        acc = acc << 6 | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -195,9 +309,6 @@ has_scheme(const char *s, size_t n)
 {
     size_t i = 0;
 
-    if (n >= 6 && memcmp(s, "http", 4) == 0 &&
-        (s[4] == ':' || (s[4] == 's' && s[5] == ':')))
-        return 1; /* most are */
     if (n == 0 || !isalpha((unsigned char)s[0]))
         return 0;
     while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' ||
@@ -206,43 +317,31 @@ has_scheme(const char *s, size_t n)
     return i < n && s[i] == ':';
 }
 
-/* 1 when name[0..n) (letters, digits, '-', '_', ':') is lit (lower
- * case) in any case. */
-static int
-same_lower(const char *name, const char *lit, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((name[i] | 0x20) != lit[i])
-            return 0;
-    return 1;
-}
-
-/* What an attribute of that name holds: 1 a URL, 2 a srcset (URLs with
- * descriptors, comma-separated), 0 anything else. */
+/* What an attribute of name[0..n) holds, in any case: 1 a URL, 2 a
+ * srcset (URLs with descriptors, comma-separated), 0 anything else. */
 static int
 url_attr(const char *name, size_t n)
 {
-#define IS(lit) (n == sizeof(lit) - 1 && same_lower(name, lit, n))
-    switch (n) {
-    case 3:
-        return IS("src");
-    case 4:
-        return IS("href") || IS("cite");
-    case 6:
-        return IS("srcset") ? 2 : IS("poster") || IS("action") || IS("usemap");
-    case 8:
-        return IS("codebase") || IS("longdesc");
-    case 10:
-        return IS("background") || IS("formaction");
-    default:
-        return 0;
-    }
-#undef IS
+    static const struct {
+        const char *name;
+        int kind;
+    } attrs[] = {
+        {"src", 1},      {"href", 1},       {"cite", 1},       {"srcset", 2},
+        {"poster", 1},   {"action", 1},     {"usemap", 1},     {"codebase", 1},
+        {"longdesc", 1}, {"background", 1}, {"formaction", 1},
+    };
+
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        if (strlen(attrs[i].name) == n &&
+            strncasecmp(name, attrs[i].name, n) == 0)
+            return attrs[i].kind;
+    return 0;
 }
 
 struct rewrite {
     const char *base;
-    const char *data, *end; /* the whole text */
+    struct feed_url_base *ub; /* base split, once a URL needs it */
+    const char *data, *end;   /* the whole text */
     /* How far the text is read, and whether that is in text, in a tag
      * or in a quoted value in a tag: read forward only, once, however
      * many '=' are asked about. */
@@ -313,22 +412,29 @@ relative(const char *v, size_t n)
     return n > 0 && !has_scheme(v, n);
 }
 
-/* Resolves the URL in v[0..n) in place of it, when it is relative. */
+/* Resolves the URL in v[0..n) in place of it, when it is relative. The
+ * text before it goes to out first, once: a URL that cannot be resolved
+ * stays in it as written. */
 static void
 rewrite_url(struct rewrite *w, const char *v, size_t n)
 {
     size_t at;
+    int rc;
 
     trim_value(&v, &n);
     if (n == 0 || has_scheme(v, n) || w->rc != 0)
         return;
     feed_buf_reset(&w->url);
-    if ((w->rc = feed_buf_append(&w->url, v, n)) != 0)
+    if ((w->rc = feed_buf_append(&w->url, v, n)) != 0 ||
+        (w->rc = feed_buf_append(w->out, w->run, (size_t)(v - w->run))) != 0)
         return;
+    w->run = v;
     at = w->out->len;
-    if ((w->rc = feed_buf_append(w->out, w->run, (size_t)(v - w->run))) != 0)
+    if (w->ub == NULL && (w->ub = feed_url_base_new(w->base)) == NULL) {
+        w->rc = FEED_E_NOMEM;
         return;
-    switch (feed_url_resolve(w->base, w->url.data, w->out)) {
+    }
+    switch ((rc = feed_url_base_resolve(w->ub, w->url.data, w->out))) {
     case 0:
         w->run = v + n;
         break;
@@ -336,7 +442,7 @@ rewrite_url(struct rewrite *w, const char *v, size_t n)
         w->out->len = at;
         break;
     default:
-        w->rc = FEED_E_NOMEM;
+        w->rc = rc;
     }
 }
 
@@ -367,8 +473,8 @@ rewrite_srcset(struct rewrite *w, const char *v, const char *end)
 }
 
 /* 1 when the '=' at eq is an attribute's: in a tag, not in a quoted
- * value. Asked only of the few that would change the text, so that most
- * fields are never read through (read_to()). */
+ * value. The text is read forward once, however many '=' are asked about
+ * (read_to()). */
 static int
 in_tag_at(struct rewrite *w, const char *eq)
 {
@@ -377,7 +483,8 @@ in_tag_at(struct rewrite *w, const char *eq)
 }
 
 /* The attribute whose '=' may be at eq: rewritten when it holds relative
- * URLs. Returns where to look for the next '='. */
+ * URLs. HTML allows white space on both sides of the '='. Returns where
+ * to look for the next '='. */
 static const char *
 url_attribute(struct rewrite *w, const char *eq)
 {
@@ -385,19 +492,13 @@ url_attribute(struct rewrite *w, const char *eq)
     const char *name, *v, *vend;
     int kind;
 
-    /* Most values are absolute: passed over before the name is read
-     * (but for a srcset, whose later URLs may not be). */
-    v = p + (p < end && (*p == '"' || *p == '\''));
-    if (end - v >= 6 && memcmp(v, "http", 4) == 0 &&
-        (v[4] == ':' || (v[4] == 's' && v[5] == ':')) && eq > data &&
-        eq[-1] != 't')
-        return p;
+    /* Back to the name: no further than the '=' before this one. */
     while (q > data && html_space(q[-1]))
         q--;
     name = q;
-    while (name > data && (isalnum((unsigned char)name[-1]) ||
-                           name[-1] == '-' || name[-1] == '_' ||
-                           name[-1] == ':'))
+    while (name > data &&
+           (isalnum((unsigned char)name[-1]) || name[-1] == '-' ||
+            name[-1] == '_' || name[-1] == ':'))
         name--;
     /* An attribute's name follows white space. */
     if ((kind = url_attr(name, (size_t)(q - name))) == 0 || name == data ||
@@ -417,10 +518,10 @@ url_attribute(struct rewrite *w, const char *eq)
             p++;
         vend = p;
     }
-    if (kind == 1 && !relative(v, (size_t)(vend - v)))
-        return p;
     if (!in_tag_at(w, eq))
         return eq + 1;
+    if (kind == 1 && !relative(v, (size_t)(vend - v)))
+        return p;
     if (kind == 1)
         rewrite_url(w, v, (size_t)(vend - v));
     else
@@ -434,10 +535,14 @@ text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
 {
     struct rewrite w = {.base = base, .out = tmp};
     const char *p, *eq;
+    size_t max = tmp->max;
 
     if (b->data == NULL || base == NULL)
         return 0;
     feed_buf_reset(tmp);
+    /* The rewritten text takes the field's place only within its limit:
+     * tmp stops there, so that neither time nor memory goes past it. */
+    tmp->max = b->max;
     feed_buf_init(&w.url, 0);
     w.run = w.data = w.at = p = b->data;
     w.end = b->data + b->len;
@@ -447,12 +552,15 @@ text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
            (eq = memchr(p, '=', (size_t)(w.end - p))) != NULL)
         p = url_attribute(&w, eq);
     feed_buf_free(&w.url);
+    feed_url_base_free(w.ub);
+    if (w.rc == 0 && w.run != b->data)
+        w.rc = feed_buf_append(tmp, w.run, (size_t)(w.end - w.run));
+    tmp->max = max;
+    if (w.rc == FEED_E_TOOBIG)
+        return 0; /* too long resolved: the field stays as it was */
     if (w.rc != 0 || w.run == b->data)
         return w.rc;
-    if ((w.rc = feed_buf_append(tmp, w.run, (size_t)(w.end - w.run))) != 0)
-        return w.rc;
-    /* The rewritten text takes the field's place, within its limit. */
-    if (b->max == 0 || tmp->len <= b->max) {
+    {
         struct feed_buf swap = *b;
 
         b->data = tmp->data;

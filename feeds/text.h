@@ -6,16 +6,20 @@
 
 /* White space off both ends. */
 void text_trim(struct feed_buf *);
-/* Character references and HTML 4.01's named entities decoded; an
- * unknown name stays as written. UTF-8 is never longer than the
- * reference it replaces, so the text only shrinks. */
+/* Character references ("&#233;", "&#xe9;": digits only) and HTML
+ * 4.01's named entities decoded; an unknown name, a code point that is
+ * no Unicode scalar value, and a reference longer than 10 bytes from '&'
+ * to ';' stay as written. UTF-8 is never longer than the reference it
+ * replaces, so the text only shrinks. */
 void text_decode_entities(struct feed_buf *);
 /* HTML to plain text: tags, comments and the bodies of scripts and
- * styles removed, then entities decoded. */
+ * styles removed, then entities decoded. A '<' that no '>' follows, and
+ * what follows a script or style that is never closed, stay text. */
 void text_strip_markup(struct feed_buf *);
 /* The relative URLs in HTML's links and embeds (href, src, srcset,
  * cite, poster, ...) made absolute against base; the rest of the text as
- * it was. tmp is scratch: its buffer may be swapped with b's. 0, or
+ * it was. tmp is scratch: its buffer may be swapped with b's. When the
+ * result would be longer than b's cap, b stays as it was. 0, or
  * FEED_E_NOMEM. */
 int text_resolve_urls(struct feed_buf *b, const char *base,
                       struct feed_buf *tmp);

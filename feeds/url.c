@@ -103,11 +103,180 @@ append_path(struct feed_buf *out, const char *path, size_t n)
     return 0;
 }
 
-int
-feed_url_resolve(const char *base, const char *ref, struct feed_buf *out)
+/* A base split once. When its path is absolute, the directory that
+ * relative references merge with (RFC 3986 §5.2.3: the path up to its
+ * last '/') is kept with its dot segments removed, and where it is cut
+ * by each ".." a reference has taken it back by so far, so that no
+ * segment is read again for the next reference: resolving costs what the
+ * reference and the result are long, never what the base is. */
+struct feed_url_base {
+    char *text; /* the base, copied; NULL when there is none */
+    struct url_parts u;
+    const char *dir; /* the directory as written */
+    size_t ndir;
+    int abs_dir;               /* dir starts with '/': norm is kept */
+    struct feed_buf norm;      /* "/s1/.../sm/", dot segments removed */
+    size_t nseg;               /* m */
+    size_t *cut, ncut, capcut; /* cut[k]: norm's length without k + 1 */
+    struct feed_buf tail;      /* scratch: a reference's own segments */
+};
+
+/* The length of norm[0..len) without its last segment and that
+ * segment's '/'. */
+static size_t
+dir_up(const struct feed_url_base *b, size_t len)
 {
-    struct url_parts b, r;
-    const char *slash;
+    len--;
+    while (len > 0 && b->norm.data[len - 1] != '/')
+        len--;
+    return len;
+}
+
+/* Into *len: the directory's length without its last k segments (k at
+ * most nseg). Each cut is found once and kept. */
+static int
+dir_cut(struct feed_url_base *b, size_t k, size_t *len)
+{
+    while (b->ncut < k) {
+        if (b->ncut == b->capcut) {
+            size_t cap = b->capcut ? 2 * b->capcut : 8;
+            size_t *cut = realloc(b->cut, cap * sizeof(*cut));
+
+            if (cut == NULL)
+                return FEED_E_NOMEM;
+            b->cut = cut;
+            b->capcut = cap;
+        }
+        b->cut[b->ncut] =
+            dir_up(b, b->ncut ? b->cut[b->ncut - 1] : b->norm.len);
+        b->ncut++;
+    }
+    *len = k ? b->cut[k - 1] : b->norm.len;
+    return 0;
+}
+
+struct feed_url_base *
+feed_url_base_new(const char *base)
+{
+    struct feed_url_base *b = calloc(1, sizeof(*b));
+    const char *slash = NULL;
+
+    if (b == NULL)
+        return NULL;
+    feed_buf_init(&b->norm, 0);
+    feed_buf_init(&b->tail, 0);
+    if (base == NULL)
+        return b;
+    if ((b->text = strdup(base)) == NULL)
+        goto fail;
+    url_split(b->text, &b->u);
+    if (b->u.scheme == NULL)
+        return b;
+    if (b->u.auth && b->u.npath == 0) {
+        b->dir = "/";
+        b->ndir = 1;
+    } else {
+        for (size_t i = 0; i < b->u.npath; i++)
+            if (b->u.path[i] == '/')
+                slash = b->u.path + i;
+        b->dir = b->u.path;
+        b->ndir = slash ? (size_t)(slash - b->u.path) + 1 : 0;
+    }
+    if (b->ndir == 0 || b->dir[0] != '/')
+        return b;
+    /* The directory's segments, between its first and last '/'. */
+    b->abs_dir = 1;
+    if (feed_buf_append(&b->norm, "/", 1) != 0)
+        goto fail;
+    for (size_t i = 1; i < b->ndir;) {
+        const char *s = b->dir + i;
+        size_t n = (size_t)((const char *)memchr(s, '/', b->ndir - i) - s);
+
+        i += n + 1;
+        if (n == 1 && s[0] == '.')
+            continue;
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            if (b->nseg > 0) {
+                b->norm.len = dir_up(b, b->norm.len);
+                b->nseg--;
+            }
+            continue;
+        }
+        if (feed_buf_append(&b->norm, s, n) != 0 ||
+            feed_buf_append(&b->norm, "/", 1) != 0)
+            goto fail;
+        b->nseg++;
+    }
+    return b;
+fail:
+    feed_url_base_free(b);
+    return NULL;
+}
+
+void
+feed_url_base_free(struct feed_url_base *b)
+{
+    if (b == NULL)
+        return;
+    free(b->text);
+    free(b->cut);
+    feed_buf_free(&b->norm);
+    feed_buf_free(&b->tail);
+    free(b);
+}
+
+/* Appends the relative path p[0..n) merged with b's absolute directory,
+ * its dot segments removed (RFC 3986 §5.2.3-4). The reference's own
+ * segments are kept apart in b->tail; a ".." with none left takes a
+ * segment off the directory (dir_cut()); the directory's part goes
+ * to out once, at the end. */
+static int
+merge_abs(struct feed_url_base *b, const char *p, size_t n,
+          struct feed_buf *out)
+{
+    size_t up = 0, nt = 0, i = 0, ndir;
+    int rc;
+
+    feed_buf_reset(&b->tail);
+    while (i <= n) {
+        const char *s = p + i, *e = memchr(s, '/', n - i);
+        size_t len = e ? (size_t)(e - s) : n - i;
+        int last = e == NULL;
+
+        i += len + 1;
+        if ((len == 1 && s[0] == '.') ||
+            (len == 2 && s[0] == '.' && s[1] == '.')) {
+            if (len == 2 && nt > 0) {
+                /* Back to the '/' before the tail's last segment. */
+                while (b->tail.len > 0 && b->tail.data[b->tail.len - 1] != '/')
+                    b->tail.len--;
+                if (b->tail.len > 0)
+                    b->tail.len--;
+                nt--;
+            } else if (len == 2 && up < b->nseg) {
+                up++;
+            }
+            if (!last)
+                continue;
+            len = 0; /* "a/.." and "a/." end with '/' */
+        }
+        if ((nt > 0 && (rc = feed_buf_append(&b->tail, "/", 1)) != 0) ||
+            (rc = feed_buf_append(&b->tail, s, len)) != 0)
+            return rc;
+        nt++;
+    }
+    if ((rc = dir_cut(b, up, &ndir)) != 0 ||
+        (rc = feed_buf_append(out, b->norm.data, ndir)) != 0)
+        return rc;
+    return feed_buf_append(out, b->tail.data ? b->tail.data : "", b->tail.len);
+}
+
+int
+feed_url_base_resolve(struct feed_url_base *base, const char *ref,
+                      struct feed_buf *out)
+{
+    const struct url_parts *b = &base->u;
+    struct url_parts r;
     int rc;
 
     while (isspace((unsigned char)*ref))
@@ -115,12 +284,9 @@ feed_url_resolve(const char *base, const char *ref, struct feed_buf *out)
     url_split(ref, &r);
     if (r.scheme)
         return feed_buf_puts(out, ref);
-    if (base == NULL)
+    if (b->scheme == NULL)
         return FEED_E_INVAL;
-    url_split(base, &b);
-    if (b.scheme == NULL)
-        return FEED_E_INVAL;
-    if ((rc = feed_buf_append(out, b.scheme, b.nscheme)) != 0 ||
+    if ((rc = feed_buf_append(out, b->scheme, b->nscheme)) != 0 ||
         (rc = feed_buf_append(out, ":", 1)) != 0)
         return rc;
     if (r.auth) {
@@ -129,36 +295,30 @@ feed_url_resolve(const char *base, const char *ref, struct feed_buf *out)
             return rc;
         goto query;
     }
-    if (b.auth &&
-        (rc = feed_buf_printf(out, "//%.*s", (int)b.nauth, b.auth)) != 0)
+    if (b->auth &&
+        (rc = feed_buf_printf(out, "//%.*s", (int)b->nauth, b->auth)) != 0)
         return rc;
     if (r.npath == 0) {
-        if ((rc = feed_buf_append(out, b.path, b.npath)) != 0)
+        if ((rc = feed_buf_append(out, b->path, b->npath)) != 0)
             return rc;
-        if (r.query == NULL && b.query &&
-            (rc = feed_buf_printf(out, "?%.*s", (int)b.nquery, b.query)))
+        if (r.query == NULL && b->query &&
+            (rc = feed_buf_printf(out, "?%.*s", (int)b->nquery, b->query)))
             return rc;
         goto query;
     }
     if (r.path[0] == '/') {
         if ((rc = append_path(out, r.path, r.npath)) != 0)
             return rc;
+    } else if (base->abs_dir) {
+        if ((rc = merge_abs(base, r.path, r.npath, out)) != 0)
+            return rc;
     } else {
-        /* Merge (§5.2.3): the base path up to its last '/', then ref. */
+        /* A directory that is not absolute ("x:a/b"): merged, then its
+         * dot segments removed, each time. */
         struct feed_buf merged;
 
         feed_buf_init(&merged, 0);
-        if (b.auth && b.npath == 0)
-            rc = feed_buf_append(&merged, "/", 1);
-        else {
-            slash = NULL;
-            for (size_t i = 0; i < b.npath; i++)
-                if (b.path[i] == '/')
-                    slash = b.path + i;
-            rc = slash ? feed_buf_append(&merged, b.path,
-                                         (size_t)(slash - b.path) + 1)
-                       : 0;
-        }
+        rc = feed_buf_append(&merged, base->dir, base->ndir);
         if (rc == 0)
             rc = feed_buf_append(&merged, r.path, r.npath);
         if (rc == 0)
@@ -177,23 +337,36 @@ query:
     return 0;
 }
 
-/* Parameters that only say where a reader came from, never which page it
- * is: dropped from the key so that the same article with and without
- * them is one article. */
+int
+feed_url_resolve(const char *base, const char *ref, struct feed_buf *out)
+{
+    struct feed_url_base *b = feed_url_base_new(base);
+    int rc;
+
+    if (b == NULL)
+        return FEED_E_NOMEM;
+    rc = feed_url_base_resolve(b, ref, out);
+    feed_url_base_free(b);
+    return rc;
+}
+
+/* Parameters (p[0..n), "name=value") that only say where a reader came
+ * from, never which page it is: dropped from the key so that the same
+ * article with and without them is one article. */
 static int
 is_tracking_param(const char *p, size_t n)
 {
     static const char *const names[] = {
-        "fbclid", "gclid",  "gclsrc", "dclid",   "gbraid", "wbraid",
-        "msclkid", "mc_cid", "mc_eid", "yclid",  "igshid", "_ga",
-        "_gl",    "_hsenc", "_hsmi",  "mkt_tok", "oly_anon_id",
-        "oly_enc_id", "vero_id", "vero_conv", "wt.mc_id", "ncid",
-        "cmpid",  "soc_src", "soc_trk", "ocid",  "spm",    "s_cid",
+        "fbclid",   "gclid",       "gclsrc",     "dclid",   "gbraid",
+        "wbraid",   "msclkid",     "mc_cid",     "mc_eid",  "yclid",
+        "igshid",   "_ga",         "_gl",        "_hsenc",  "_hsmi",
+        "mkt_tok",  "oly_anon_id", "oly_enc_id", "vero_id", "vero_conv",
+        "wt.mc_id", "ncid",        "cmpid",      "soc_src", "soc_trk",
+        "ocid",     "spm",         "s_cid",
     };
-    size_t i, key = strcspn(p, "=&");
+    const char *eq = memchr(p, '=', n);
+    size_t i, key = eq ? (size_t)(eq - p) : n;
 
-    if (key > n)
-        key = n;
     if (key >= 4 && strncasecmp(p, "utm_", 4) == 0)
         return 1;
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

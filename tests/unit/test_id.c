@@ -4,13 +4,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "feeds/buf.h"
 #include "feeds/date.h"
 #include "feeds/id.h"
 #include "feeds/item.h"
+#include "linear.h"
 
 static struct feed_entry
 entry(const char *guid, const char *link, const char *title)
@@ -103,18 +107,17 @@ test_slug_key(void **state)
 static void
 test_slug_edit_keeps_id(void **state)
 {
-    struct feed_entry a = entry(
-        "https://www.themoscowtimes.com/2024/05/17/"
-        "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
-        "https://www.themoscowtimes.com/2024/05/17/"
-        "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
-        "Putin Touts Economic Ties on Final Day of China Trip");
-    struct feed_entry b = entry(
-        "https://www.themoscowtimes.com/2024/05/17/"
-        "putin-ends-china-visit-in-harbin-a85146",
-        "https://www.themoscowtimes.com/2024/05/17/"
-        "putin-ends-china-visit-in-harbin-a85146",
-        "Putin Ends China Visit in Harbin");
+    struct feed_entry a =
+        entry("https://www.themoscowtimes.com/2024/05/17/"
+              "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+              "https://www.themoscowtimes.com/2024/05/17/"
+              "putin-touts-economic-ties-on-final-day-of-china-trip-a85146",
+              "Putin Touts Economic Ties on Final Day of China Trip");
+    struct feed_entry b = entry("https://www.themoscowtimes.com/2024/05/17/"
+                                "putin-ends-china-visit-in-harbin-a85146",
+                                "https://www.themoscowtimes.com/2024/05/17/"
+                                "putin-ends-china-visit-in-harbin-a85146",
+                                "Putin Ends China Visit in Harbin");
     struct feed_entry other = entry(
         NULL, "https://www.themoscowtimes.com/2024/05/17/another-story-a85147",
         "Another story");
@@ -137,8 +140,10 @@ test_slug_edit_keeps_id(void **state)
 static void
 test_guid_rule(void **state)
 {
-    struct feed_entry a = entry("tag:example.com,2024:1", "https://example.com/a", "A");
-    struct feed_entry a_moved = entry("tag:example.com,2024:1", "https://example.com/renamed", "A");
+    struct feed_entry a =
+        entry("tag:example.com,2024:1", "https://example.com/a", "A");
+    struct feed_entry a_moved =
+        entry("tag:example.com,2024:1", "https://example.com/renamed", "A");
     struct feed_entry http = entry("http://example.com/?guid=7", NULL, "X");
     struct feed_entry https = entry("https://example.com/?guid=7", NULL, "X");
     char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
@@ -164,9 +169,9 @@ static void
 test_link_rule(void **state)
 {
     struct feed_entry a = entry(NULL, "http://example.com/post/hello", "Hi");
-    struct feed_entry b = entry(NULL,
-                                "https://EXAMPLE.com/post/hello?utm_source=rss#top",
-                                "Hi, edited");
+    struct feed_entry b =
+        entry(NULL, "https://EXAMPLE.com/post/hello?utm_source=rss#top",
+              "Hi, edited");
     struct feed_entry c = entry(NULL, "https://example.com/post/other", "Hi");
     char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
 
@@ -202,8 +207,8 @@ test_content_rule(void **state)
 static void
 test_forced_rule(void **state)
 {
-    struct feed_entry e = entry("guid-1", "https://example.com/story-1234567",
-                                "T");
+    struct feed_entry e =
+        entry("guid-1", "https://example.com/story-1234567", "T");
     char slug[FEED_ID_LEN + 1], guid[FEED_ID_LEN + 1], link[FEED_ID_LEN + 1];
 
     (void)state;
@@ -225,12 +230,11 @@ test_pattern_rule(void **state)
                                 "https://example.com/story/1234/"
                                 "first-headline?utm_source=x",
                                 "T");
-    struct feed_entry b = entry("guid-b",
-                                "http://EXAMPLE.com/story/1234/edited-headline",
-                                "T2");
+    struct feed_entry b =
+        entry("guid-b", "http://EXAMPLE.com/story/1234/edited-headline", "T2");
     struct feed_entry other = entry(NULL, "https://example.com/about", "A");
-    struct feed_entry slug = entry(NULL,
-                                   "https://example.com/x/words-here-55555", "S");
+    struct feed_entry slug =
+        entry(NULL, "https://example.com/x/words-here-55555", "S");
     char x[FEED_ID_LEN + 1], y[FEED_ID_LEN + 1];
     regex_t re, whole;
 
@@ -301,6 +305,136 @@ test_entry_hash(void **state)
     assert_true(feed_entry_hash(&b) != h);
 }
 
+/* The one hex codec of IDs: FEED_ID_LEN lower-case digits out, either
+ * case in, nothing else. */
+static void
+test_hex(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "0123456789abcde",   /* one short */
+        "0123456789abcdef0", /* one more */
+        "0123456789abcdeg",
+        " 0123456789abcdef",
+        "0123456789abcdef ",
+        "+123456789abcdef",
+        "0x23456789abcdef",
+        "0123456789abcd\nf",
+        "0123456789abcd\0f",
+    };
+    char id[FEED_ID_LEN + 1];
+    uint64_t v, h = 0x9e3779b97f4a7c15u;
+
+    (void)state;
+    feed_id_format(0, id);
+    assert_string_equal(id, "0000000000000000");
+    feed_id_format(0x0123456789abcdefu, id);
+    assert_string_equal(id, "0123456789abcdef");
+    feed_id_format(UINT64_MAX, id);
+    assert_string_equal(id, "ffffffffffffffff");
+    assert_int_equal(feed_id_parse("0123456789ABCDEF", &v), 0);
+    assert_true(v == 0x0123456789abcdefu);
+    assert_int_equal(feed_id_parse("FfFfFfFfFfFfFfFf", &v), 0);
+    assert_true(v == UINT64_MAX);
+    for (int i = 0; i < 1000; i++) {
+        h ^= h << 13, h ^= h >> 7, h ^= h << 17;
+        feed_id_format(h, id);
+        assert_int_equal(strlen(id), FEED_ID_LEN);
+        assert_int_equal(feed_id_parse(id, &v), 0);
+        assert_true(v == h);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        v = 42;
+        if (feed_id_parse(bad[i], &v) != FEED_E_INVAL)
+            fail_msg("\"%s\" was taken", bad[i]);
+        assert_true(v == 42); /* untouched */
+    }
+    assert_int_equal(feed_id_parse(NULL, &v), FEED_E_INVAL);
+}
+
+/* ---- linear in the link, guid and content ---- */
+
+enum field { LINK, GUID, TITLE, SLUG };
+
+struct shape {
+    enum field field;
+    const char *head, *unit, *tail;
+};
+
+static void
+run_shape(size_t n, void *arg)
+{
+    const struct shape *sh = arg;
+    size_t lu = strlen(sh->unit), k = n / lu + 1;
+    struct feed_entry e = entry(NULL, NULL, NULL);
+    struct feed_buf s, out;
+    char id[FEED_ID_LEN + 1];
+
+    feed_buf_init(&s, 0);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_buf_puts(&s, sh->head), 0);
+    for (size_t i = 0; i < k; i++)
+        assert_int_equal(feed_buf_append(&s, sh->unit, lu), 0);
+    assert_int_equal(feed_buf_puts(&s, sh->tail), 0);
+    switch (sh->field) {
+    case LINK:
+        e.link = s.data;
+        break;
+    case GUID:
+        e.guid = s.data;
+        break;
+    case TITLE:
+        e.title = e.content = s.data;
+        break;
+    case SLUG: {
+        int rc = feed_slug_key(s.data, &out);
+
+        assert_true(rc == 0 || rc == FEED_E_INVAL);
+        break;
+    }
+    }
+    if (sh->field != SLUG) {
+        assert_true(feed_entry_id(&e, "feed", FEED_ID_AUTO, id) > 0);
+        (void)feed_entry_hash(&e);
+    }
+    feed_buf_free(&s);
+    feed_buf_free(&out);
+}
+
+static void
+test_linear(void **state)
+{
+    static const struct shape shapes[] = {
+        {LINK, "http://e.example/", "a-", "12345"},
+        {LINK, "http://e.example/", "a-", ""},
+        {LINK, "http://e.example/", "1", "/"},
+        {LINK, "http://e.example/a", "/", ""},
+        {LINK, "http://e.example/a", ".", ""},
+        {LINK, "http://e.example/", "-", "1234567"},
+        {LINK, "http://e.example/", "_1", ""},
+        {LINK, "http://e.example/?", "p=1x&", ""},
+        {LINK, "http://e.example/?", "id=&", ""},
+        {LINK, "http://e.example/?", "x=1&", "p=1"},
+        {LINK, "http://e.example/?p=", "1", ""},
+        {LINK, "http://e.example/", "a/../", ""},
+        {LINK, "", "a", ""},
+        {GUID, "http://e.example/?", "b=1&a=1&", ""},
+        {GUID, "", "guid", ""},
+        {TITLE, "", "t", ""},
+        {SLUG, "http://e.example/", "a-1", ""},
+        {SLUG, "http://e.example/x", "/", ""},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "%d %s|%s|%s", (int)shapes[i].field,
+                 shapes[i].head, shapes[i].unit, shapes[i].tail);
+        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 20);
+    }
+}
+
 int
 main(void)
 {
@@ -314,6 +448,10 @@ main(void)
         cmocka_unit_test(test_pattern_rule),
         cmocka_unit_test(test_derive),
         cmocka_unit_test(test_entry_hash),
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_linear),
     };
+
+    linear_setup();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "feeds/buf.h"
@@ -13,6 +15,7 @@
 #include "feeds/item.h"
 #include "feeds/parse.h"
 #include "feeds/write.h"
+#include "linear.h"
 
 struct seen {
     int n;
@@ -28,7 +31,8 @@ on_entry(const struct feed_entry *e, void *arg)
     struct seen *s = arg;
 
     assert_true(s->n < 4);
-    snprintf(s->titles[s->n], sizeof(s->titles[0]), "%s", e->title ? e->title : "");
+    snprintf(s->titles[s->n], sizeof(s->titles[0]), "%s",
+             e->title ? e->title : "");
     snprintf(s->links[s->n], sizeof(s->links[0]), "%s", e->link ? e->link : "");
     snprintf(s->guids[s->n], sizeof(s->guids[0]), "%s", e->guid ? e->guid : "");
     s->published[s->n] = e->published;
@@ -41,7 +45,8 @@ static void
 test_atom_round_trip(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&> \"quoted\"", "http://127.0.0.1:8080/feed.atom",
+    struct feed_meta meta = {"River <&> \"quoted\"",
+                             "http://127.0.0.1:8080/feed.atom",
                              "http://127.0.0.1:8080/feed.atom", 1715948040};
     struct feed_buf out;
     struct feed_parser *p;
@@ -153,6 +158,77 @@ test_item_date(void **state)
     assert_true(feed_item_date(&it) == 1715948040 + 3600);
 }
 
+/* ---- linear in the items ---- */
+
+/* One item whose title and content are unit repeated to about n bytes
+ * (ITEM_TEXT), or about n / 64 small items (ITEMS); written as Atom, and
+ * each copied. */
+struct shape {
+    int many;
+    const char *unit;
+};
+
+static void
+run_shape(size_t n, void *arg)
+{
+    const struct shape *sh = arg;
+    size_t lu = strlen(sh->unit), k = n / lu + 1;
+    size_t nitems = sh->many ? n / 64 + 1 : 1;
+    struct feed_meta m = {"merged", "http://h/feed", "urn:x", 0};
+    struct feed_item *items = calloc(nitems, sizeof(*items));
+    const char *cats[] = {"a&b", "<c>"};
+    struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};
+    struct feed_buf text, out;
+
+    assert_non_null(items);
+    feed_buf_init(&text, 0);
+    feed_buf_init(&out, 0);
+    for (size_t i = 0; i < (sh->many ? 1 : k); i++)
+        assert_int_equal(feed_buf_append(&text, sh->unit, lu), 0);
+    for (size_t i = 0; i < nitems; i++) {
+        struct feed_item *it = &items[i], *c;
+        struct feed_entry *e = &it->entry;
+
+        memcpy(it->id, "0123456789abcdef", FEED_ID_LEN + 1);
+        e->title = e->content = text.data;
+        e->link = "http://h/a?b=1&c=2";
+        e->published = e->updated = 1715948040;
+        e->enclosures = &enc;
+        e->nenclosures = 1;
+        e->categories = cats;
+        e->ncategories = 2;
+        it->feed = "f";
+        it->feed_url = "http://h/rss";
+        it->also = cats;
+        it->nalso = 2;
+        it->stored = it->changed = 1715948040;
+        assert_non_null(c = feed_item_copy(it));
+        free(c);
+    }
+    assert_int_equal(feed_write_atom(&out, &m, items, nitems), 0);
+    feed_buf_free(&text);
+    feed_buf_free(&out);
+    free(items);
+}
+
+static void
+test_linear(void **state)
+{
+    static const struct shape shapes[] = {
+        {0, "&"}, {0, "<a>"}, {0, "\xff"}, {0, "\x01"}, {0, "a"}, {1, "t&"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "%s %02x",
+                 shapes[i].many ? "items" : "text",
+                 (unsigned char)shapes[i].unit[0]);
+        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 18);
+    }
+}
+
 int
 main(void)
 {
@@ -160,6 +236,9 @@ main(void)
         cmocka_unit_test(test_atom_round_trip),
         cmocka_unit_test(test_atom_lists),
         cmocka_unit_test(test_item_date),
+        cmocka_unit_test(test_linear),
     };
+
+    linear_setup();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

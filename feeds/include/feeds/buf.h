@@ -58,12 +58,12 @@ const char *feed_buf_str(struct feed_buf *);
 void feed_buf_reset(struct feed_buf *);
 void feed_buf_free(struct feed_buf *);
 
-/* s as a JSON string ("null" when s is NULL); bytes that are not UTF-8
- * become U+FFFD. */
+/* s as a JSON string (RFC 8259 §7: '"', '\\' and control characters
+ * escaped), appended; "null" when s is NULL. Each byte that is not part
+ * of a valid UTF-8 character becomes U+FFFD, so that the output is valid
+ * JSON whatever s holds. 0, FEED_E_TOOBIG or FEED_E_NOMEM; on failure
+ * part of the string may have been appended. */
 int feed_buf_json(struct feed_buf *, const char *s) FEEDS_WUR;
-/* The same for s known to be valid UTF-8, as every string the parser
- * hands out is: faster, and the same result for such strings. */
-int feed_buf_json_utf8(struct feed_buf *, const char *s) FEEDS_WUR;
 /* s as XML character data: & < > " escaped, characters that XML 1.0 forbids
  * dropped. */
 int feed_buf_xml(struct feed_buf *, const char *s) FEEDS_WUR;

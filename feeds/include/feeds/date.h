@@ -19,7 +19,8 @@ char *feed_date_format_http(int64_t t, char out[FEED_HTTPDATE_LEN + 1]);
 /* An HTTP-date in any of the three forms a recipient must accept (RFC 9110
  * §5.6.7): IMF-fixdate, the obsolete RFC 850 form and asctime's, strictly
  * (If-Modified-Since, Retry-After). The weekday must be a weekday's name
- * but need not agree with the date. FEED_TIME_NONE when s is not one. */
+ * but need not agree with the date. FEED_TIME_NONE when s is not one (or
+ * is NULL). */
 int64_t feed_date_parse_http(const char *s);
 
 #endif
