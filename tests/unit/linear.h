@@ -14,6 +14,37 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* The memory a process frees comes back to it as page faults, which on a
+ * virtual machine cost more per byte than the passes under test: fresh
+ * memory at 4n against reused memory at n has measured 20x for a linear
+ * pass. linear_setup() has glibc keep what is freed;
+ * linear_ratio() calls it, and a test may call it first in main.
+ * AddressSanitizer's allocator gives blocks over 128 KiB fresh memory every
+ * time whatever is asked: under it, timing starts at LINEAR_N0 = 256 KiB, so
+ * that both sizes pay alike. */
+static void
+linear_setup(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LINEAR_N0 ((size_t)256 << 10)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LINEAR_N0 ((size_t)256 << 10)
+#endif
+#endif
+#ifndef LINEAR_N0
+#define LINEAR_N0 ((size_t)4096)
+#endif
 
 /* Builds an input of about n bytes (or items) and runs the pass over it
  * once. Building the input may be counted: it is linear too. */
@@ -44,6 +75,7 @@ linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n, size_t max_n)
 {
     double small = 1e9, big = 1e9;
 
+    linear_setup();
     while (n < max_n && linear_time_(fn, arg, n) < 0.002)
         n *= 2;
     for (int i = 0; i < 3; i++) {
@@ -63,35 +95,4 @@ linear_ratio(const char *name, linear_fn *fn, void *arg, size_t n, size_t max_n)
 #define assert_linear(name, fn, arg, n, max_n)                                 \
     assert_true(linear_ratio((name), (fn), (arg), (n), (max_n)) <= 8.0)
 
-#endif
-
-/* The memory a process frees comes back to it as page faults, which on a
- * virtual machine cost more per byte than the passes under test: fresh
- * memory at 4n against reused memory at n has measured 20x for a linear
- * pass. linear_setup() (call it first in main) has glibc keep what is
- * freed. AddressSanitizer's allocator gives blocks over 128 KiB fresh
- * memory every time whatever is asked: under it, timing starts at
- * LINEAR_N0 = 256 KiB, so that both sizes pay alike. */
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
-static void
-linear_setup(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-}
-
-#if defined(__SANITIZE_ADDRESS__)
-#define LINEAR_N0 ((size_t)256 << 10)
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LINEAR_N0 ((size_t)256 << 10)
-#endif
-#endif
-#ifndef LINEAR_N0
-#define LINEAR_N0 ((size_t)4096)
 #endif
