@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "feeds/buf.h"
+#include "utf8.h"
 
 void
 feed_buf_init(struct feed_buf *b, size_t max)
@@ -88,34 +89,12 @@ feed_buf_free(struct feed_buf *b)
 }
 
 /* The length of the valid UTF-8 character at s (1 to 4), or 0 when s
- * does not start one: overlong forms, surrogates and what is above
- * U+10FFFF are invalid (RFC 3629 §3-4). s is NUL-terminated, and a NUL
- * is no continuation byte, so no byte past it is read. */
+ * does not start one. s is NUL-terminated, and a NUL is no continuation
+ * byte: the decoder stops there, so no byte past it is read. */
 static size_t
-utf8_char(const unsigned char *s)
+char_len(const unsigned char *s, uint32_t *cp)
 {
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t len;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;
-    len = s[0] <= 0xdf ? 2 : s[0] <= 0xef ? 3 : 4;
-    if (s[0] == 0xe0)
-        lo = 0xa0;
-    else if (s[0] == 0xed)
-        hi = 0x9f;
-    else if (s[0] == 0xf0)
-        lo = 0x90;
-    else if (s[0] == 0xf4)
-        hi = 0x8f;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    return len;
+    return utf8_decode(s, 4, cp);
 }
 
 /* The JSON escape of c, a control character, '"' or '\\' (RFC 8259
@@ -162,13 +141,14 @@ feed_buf_json(struct feed_buf *b, const char *s)
         return rc;
     /* Runs of bytes that stand for themselves are copied whole. */
     for (p = run = (const unsigned char *)s; *p;) {
+        uint32_t cp;
         size_t n;
 
         if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
             continue;
         }
-        if (*p >= 0x80 && (n = utf8_char(p)) > 0) {
+        if (*p >= 0x80 && (n = char_len(p, &cp)) > 0) {
             p += n;
             continue;
         }
@@ -195,6 +175,7 @@ feed_buf_xml(struct feed_buf *b, const char *s)
 {
     const unsigned char *p, *run;
     const char *rep;
+    uint32_t cp;
     size_t n;
     int rc;
 
@@ -225,12 +206,11 @@ feed_buf_xml(struct feed_buf *b, const char *s)
             if (*p < 0x20) {
                 rep = ""; /* XML 1.0 §2.2: not a Char */
             } else if (*p >= 0x80) {
-                n = utf8_char(p);
+                n = char_len(p, &cp);
                 if (n == 0) {
                     rep = "\xef\xbf\xbd";
                     n = 1;
-                } else if (n == 3 && p[0] == 0xef && p[1] == 0xbf &&
-                           (p[2] == 0xbe || p[2] == 0xbf)) {
+                } else if (!utf8_xml_char(cp)) {
                     rep = ""; /* U+FFFE, U+FFFF */
                 }
             }

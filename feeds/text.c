@@ -14,6 +14,7 @@
 #include "entities.h"
 #include "feeds/url.h"
 #include "text.h"
+#include "utf8.h"
 
 void
 text_trim(struct feed_buf *b)
@@ -34,32 +35,6 @@ text_trim(struct feed_buf *b)
 /* The longest reference decoded, from '&' to ';': "&thetasym;" (the
  * longest HTML 4.01 name) and "&#1114111;" fit. */
 #define REF_MAX 10
-
-/* cp as UTF-8 into out; its length. cp is a Unicode scalar value. */
-static size_t
-utf8_put(unsigned long cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xc0 | cp >> 6);
-        out[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xe0 | cp >> 12);
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    out[0] = (char)(0xf0 | cp >> 18);
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
 
 /* The code point of the digits s[0..n) of a numeric reference ("65" or
  * "x41"), or 0 when they are none or name no Unicode scalar value. */
@@ -102,7 +77,7 @@ ref_decode(const char *r, size_t n, char *out)
     if (r[1] == '#') {
         unsigned long cp = ref_number(r + 2, n - 2);
 
-        return cp ? utf8_put(cp, out) : 0;
+        return cp ? utf8_encode((uint32_t)cp, out) : 0;
     }
     memcpy(name, r + 1, n - 1);
     name[n - 1] = '\0';
