@@ -20,186 +20,114 @@
 
 enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
 
-/* Byte classes. */
+/* The scan is a table-driven automaton that reads one byte per step with
+ * no branch: it checks UTF-8 (utf8.h gives the ranges) and stops at the
+ * ASCII characters the lexer state cares about. A state is a bit offset
+ * (a multiple of 6), and dfa[byte] holds, at each state's offset, the
+ * 6-bit state that follows: state = dfa[byte] >> state (& 63). Eleven
+ * states fit: the last, at offset 60, has 4 bits, enough for the states
+ * it goes to. STOP, at offset 0, stays STOP.
+ *
+ *   OK    between characters             C1..C3  1 to 3 bytes 80..BF to go
+ *   E0    E0 read: A0..BF, then 1        ED      ED read: 80..9F, then 1
+ *   F0    F0 read: 90..BF, then 2        F4      F4 read: 80..8F, then 2
+ *   EF    EF read: BF may start U+FFFE or U+FFFF, which XML forbids
+ *   EFBF  EF BF read: 80..BD, done */
 enum {
-    H = 1,  /* >= 0x80: a UTF-8 sequence, or a byte to read as cp1252 */
-    C = 2,  /* a control character XML forbids */
-    A = 4,  /* '&' */
-    L = 8,  /* '<' */
-    R = 16, /* ']', which may close a CDATA section */
-    D = 32, /* '-', which may close a comment */
-    Q = 64, /* '?', which may close a processing instruction */
+    STOP = 0, OK = 6, C1 = 12, C2 = 18, C3 = 24, E0 = 30, ED = 36,
+    F0 = 42, F4 = 48, EF = 54, EFBF = 60,
 };
 
-static const unsigned char byte_class[256] = {
-    C, C, C, C, C, C, C, C, C, 0, 0, C, C, 0, C, C, /* 0x00 */
-    C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, /* 0x10 */
-    0, 0, 0, 0, 0, 0, A, 0, 0, 0, 0, 0, 0, D, 0, 0, /* 0x20 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, L, 0, 0, Q, /* 0x30 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, R, 0, 0, /* 0x50 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xa0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xb0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xc0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xd0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xe0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xf0 */
-};
+#define IN(b, lo, hi) ((b) >= (lo) && (b) <= (hi))
+/* From OK: x, y and z are the ASCII characters the lexer state stops at. */
+#define FROM_OK(b, x, y, z)                                                    \
+    ((b) == (x) || (b) == (y) || (b) == (z) ? STOP                             \
+     : (b) < 0x20 ? ((b) == 9 || (b) == 10 || (b) == 13 ? OK : STOP)          \
+     : (b) < 0x80 ? OK                                                         \
+     : (b) < 0xc2 ? STOP                                                       \
+     : (b) < 0xe0 ? C1                                                         \
+     : (b) == 0xe0 ? E0                                                        \
+     : (b) == 0xed ? ED                                                        \
+     : (b) == 0xef ? EF                                                        \
+     : (b) < 0xf0 ? C2                                                         \
+     : (b) == 0xf0 ? F0                                                        \
+     : (b) < 0xf4 ? C3                                                         \
+     : (b) == 0xf4 ? F4                                                        \
+                   : STOP)
+#define TO(b, lo, hi, st) ((uint64_t)(IN(b, lo, hi) ? (st) : STOP))
+#define ROW(b, x, y, z)                                                        \
+    ((uint64_t)FROM_OK(b, x, y, z) << OK | TO(b, 0x80, 0xbf, OK) << C1 |       \
+     TO(b, 0x80, 0xbf, C1) << C2 | TO(b, 0x80, 0xbf, C2) << C3 |               \
+     TO(b, 0xa0, 0xbf, C1) << E0 | TO(b, 0x80, 0x9f, C1) << ED |               \
+     TO(b, 0x90, 0xbf, C2) << F0 | TO(b, 0x80, 0x8f, C2) << F4 |               \
+     ((uint64_t)((b) == 0xbf ? EFBF : IN(b, 0x80, 0xbe) ? C1 : STOP)) << EF |  \
+     TO(b, 0x80, 0xbd, OK) << EFBF)
+#define R4(b, x, y, z)                                                         \
+    ROW(b, x, y, z), ROW(b + 1, x, y, z), ROW(b + 2, x, y, z),                 \
+        ROW(b + 3, x, y, z)
+#define R16(b, x, y, z)                                                        \
+    R4(b, x, y, z), R4(b + 4, x, y, z), R4(b + 8, x, y, z),                    \
+        R4(b + 12, x, y, z)
+#define R64(b, x, y, z)                                                        \
+    R16(b, x, y, z), R16(b + 16, x, y, z), R16(b + 32, x, y, z),               \
+        R16(b + 48, x, y, z)
+#define TABLE(x, y, z)                                                         \
+    {R64(0, x, y, z), R64(64, x, y, z), R64(128, x, y, z),                     \
+     R64(192, x, y, z)}
 
-/* The classes each state stops at, the one or two characters among them
- * that are ASCII and not control characters, and the end of each kind of
- * section. */
-static const unsigned char stops[] = {
-    [L_TEXT] = H | C | A | L, [L_CDATA] = H | C | R, [L_COMMENT] = H | C | D,
-    [L_PI] = H | C | Q,       [L_JSON] = H | C,
-};
-static const char stop_chars[][2] = {
-    [L_TEXT] = "&<", [L_CDATA] = "]]",  [L_COMMENT] = "--",
-    [L_PI] = "??",   [L_JSON] = "\0\0",
+/* Per lexer state. Text stops at '&' and at the '!' and '?' that may
+ * follow a '<' (piece() looks back): a tag's '<' is passed unseen. */
+static const uint64_t dfa[][256] = {
+    [L_TEXT] = TABLE('&', '!', '?'),
+    [L_CDATA] = TABLE(']', ']', ']'),
+    [L_COMMENT] = TABLE('-', '-', '-'),
+    [L_PI] = TABLE('?', '?', '?'),
+    [L_JSON] = TABLE(0, 0, 0),
 };
 static const char *const closes[] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
 
-#define ONES 0x0101010101010101u
-#define HIGHS 0x8080808080808080u
-
-/* The 8 bytes at p, the first in the lowest bits whatever the machine. */
-static inline uint64_t
-load8(const unsigned char *p)
-{
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
-/* The high bit of each of the 8 bytes at p set where the byte is >= 0x80,
- * < 0x20 (tab, LF and CR too: the caller steps over those), a or b. A
- * subtraction's borrow runs on only from a byte that is itself a hit,
- * so the lowest bit set marks the first hit truly. */
-static inline uint64_t
-hits8(const unsigned char *p, unsigned char a, unsigned char b)
-{
-    uint64_t w = load8(p), x = w ^ (ONES * a), y = w ^ (ONES * b);
-
-    return (w | ((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x) |
-            ((y - ONES) & ~y)) &
-           HIGHS;
-}
-
-/* Which byte (0 to 7) the lowest high bit set in m belongs to: m & -m is
- * 1 << (8k + 7), and the multiplication moves byte 7 - k of the constant,
- * which is k, to the top. */
-static inline unsigned
-first_hit(uint64_t m)
-{
-    return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
-}
-
-/* Past the run of valid characters of two bytes or more at p (p itself
- * when there is none). Of those characters, XML forbids U+FFFE and
- * U+FFFF. */
-static inline const unsigned char *
-skip_multibyte(const unsigned char *p, const unsigned char *end)
-{
-    while (p < end && *p >= 0x80) {
-        uint32_t cp;
-        size_t len = utf8_decode(p, (size_t)(end - p), &cp);
-
-        if (len == 0 || cp == 0xfffe || cp == 0xffff)
-            break;
-        p += len;
-    }
-    return p;
-}
-
-/* The first byte of p[0..end) that the state stops at and that is not
- * part of a valid character, or end: eight bytes at a time. */
+/* The first byte of p[0..end) that the table t stops at, or the first
+ * byte of the character it is part of, or end: an ASCII character the
+ * lexer state cares about, a control character, the first byte of a
+ * sequence that is not valid UTF-8, is U+FFFE or U+FFFF, or that end
+ * cuts short. Eight bytes between checks. */
 static const unsigned char *
-skip_plain(const unsigned char *p, const unsigned char *end, int lex)
+scan(const unsigned char *p, const unsigned char *end, const uint64_t *t)
 {
-    unsigned char mask = stops[lex], a = (unsigned char)stop_chars[lex][0],
-                  b = (unsigned char)stop_chars[lex][1];
+    uint64_t s = OK;
+    const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t m = hits8(p, a, b);
-        const unsigned char *q;
+        uint64_t u = s;
 
-        if (m == 0) {
-            p += 8;
-            continue;
-        }
-        p += first_hit(m);
-        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
-            p = q;
-        else if (byte_class[*p] & mask)
-            return p;
-        else
-            p++; /* tab, LF or CR */
-    }
-    while (p < end) {
-        const unsigned char *q;
-
-        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
-            p = q;
-        else if (byte_class[*p] & mask)
+        u = t[p[0]] >> (u & 63);
+        u = t[p[1]] >> (u & 63);
+        u = t[p[2]] >> (u & 63);
+        u = t[p[3]] >> (u & 63);
+        u = t[p[4]] >> (u & 63);
+        u = t[p[5]] >> (u & 63);
+        u = t[p[6]] >> (u & 63);
+        u = t[p[7]] >> (u & 63);
+        if ((u & 63) == STOP)
             break;
-        else
-            p++;
+        s = u & 63;
+        p += 8;
     }
-    return p;
-}
-
-/* In text, the stops that need neither a repair nor a look far ahead are
- * passed here, quickly: the '<' of a tag, the references escaped HTML is
- * made of, characters of more than one byte. Returns the first stop left
- * to piece(), or end. */
-static const unsigned char *
-skip_text(const unsigned char *p, const unsigned char *end)
-{
-    for (;;) {
-        const unsigned char *q;
-
-        /* skip_plain(), with what it looks for known here. */
-        while (end - p >= 8) {
-            uint64_t m = hits8(p, '&', '<');
-
-            if (m == 0) {
-                p += 8;
-                continue;
-            }
-            p += first_hit(m);
-            if (byte_class[*p] & (H | C | A | L))
-                break;
-            p++; /* tab, LF or CR */
-        }
-        if (end - p < 8)
-            return skip_plain(p, end, L_TEXT);
-        switch (*p) {
-        case '<':
-            if (p[1] == '!' || p[1] == '?')
-                return p;
-            p++;
-            break;
-        case '&':
-            if (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g'))
-                p += 4;
-            else if (memcmp(p, "&amp;", 5) == 0)
-                p += 5;
-            else if (memcmp(p, "&quot;", 6) == 0)
-                p += 6;
-            else
-                return p;
-            break;
-        default:
-            if ((q = skip_multibyte(p, end)) == p)
-                return p;
-            p = q;
-        }
+    /* One byte at a time, from a word that stopped or for the last
+     * bytes; a character begun before p began at its first byte. */
+    start = p;
+    if (s != OK)
+        while ((*--start & 0xc0) == 0x80)
+            ;
+    for (; p < end; p++) {
+        if (s == OK)
+            start = p;
+        s = (t[*p] >> s) & 63;
+        if (s == STOP)
+            return start;
     }
+    return s == OK ? end : start;
 }
 
 /* windows-1252's 0x80..0x9f (WHATWG encoding standard); 0 where the byte
@@ -359,8 +287,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
         if (r->lex == L_START) {
             /* What comes before the first character goes: white space,
              * byte order marks, what would become a space. */
-            if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
-                byte_class[*p] == C) {
+            if (*p <= ' ') {
                 ps.run = ++p;
                 continue;
             }
@@ -403,25 +330,36 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = r->lex == L_TEXT ? skip_text(p, end) : skip_plain(p, end, r->lex);
+        p = scan(p, end, dfa[r->lex]);
         if (p == end)
             break;
         left = (size_t)(end - p);
-        switch (byte_class[*p]) {
-        case H:
+        if (*p >= 0x80) {
             if ((k = high(&ps, p, left, last)) < 0)
                 return k;
             if (k == 0)
                 goto hold;
             p += k;
-            break;
-        case C:
+            continue;
+        }
+        if (*p < 0x20) {
             r->repaired = 1;
             if ((rc = replace(&ps, p, 1, " ", 1)) != 0)
                 return rc;
             p++;
-            break;
-        case L:
+            continue;
+        }
+        switch (r->lex == L_TEXT ? *p : 0) {
+        case '!':
+        case '?':
+            /* Markup that is not a tag starts "<!" or "<?". A '<' that
+             * ends a piece waits for the next (below), so it is here. */
+            if (p == s || p[-1] != '<') {
+                p++;
+                break;
+            }
+            p--;
+            left++;
             if (!last &&
                 (cut_prefix(p, left, "<![CDATA[") ||
                  cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
@@ -432,7 +370,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
                 r->lex = L_COMMENT;
                 p += 4;
-            } else if (left >= 2 && p[1] == '?') {
+            } else if (p[1] == '?') {
                 r->lex = L_PI;
                 /* An XML declaration after anything at all is an error
                  * to expat; it says nothing new by then. */
@@ -446,10 +384,10 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
                     p += 2;
                 }
             } else {
-                p++;
+                p += 2;
             }
             break;
-        case A:
+        case '&':
             /* The usual references first, cheaply. */
             if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
                 p[2] == 't') {
@@ -458,6 +396,10 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             }
             if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
                 p += 5;
+                break;
+            }
+            if (left >= 6 && memcmp(p, "&quot;", 6) == 0) {
+                p += 6;
                 break;
             }
             k = reference_length(p, left);
@@ -501,6 +443,12 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             }
         }
         }
+    }
+    /* A '<' that ends the piece waits: what follows it decides. */
+    if (!last && r->lex == L_TEXT && !r->blank && end > ps.run &&
+        end[-1] == '<') {
+        p = end - 1;
+        goto hold;
     }
     goto out;
 hold:
