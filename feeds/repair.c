@@ -78,7 +78,7 @@ enum {
 /* Per lexer state. Text stops at '&' and at the '!' and '?' that may
  * follow a '<' (piece() looks back): a tag's '<' is passed unseen. */
 static const uint64_t dfa[][256] = {
-    [L_TEXT] = TABLE('&', '!', '?'),
+    [L_TEXT] = TABLE('!', '?', '?'),
     [L_CDATA] = TABLE(']', ']', ']'),
     [L_COMMENT] = TABLE('-', '-', '-'),
     [L_PI] = TABLE('?', '?', '?'),
@@ -87,19 +87,63 @@ static const uint64_t dfa[][256] = {
 static const char *const closes[] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
 
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* The 8 bytes at p, the first in the lowest bits whatever the machine. */
+static inline uint64_t
+load8(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+           (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+           (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* The bytes of w (the first in the lowest bits) that are '&': their
+ * high bit set. A subtraction's borrow runs on only from a byte that is
+ * itself a hit, so the lowest bit set marks the first hit truly. */
+static inline uint64_t
+amps8(uint64_t w)
+{
+    uint64_t x = w ^ (ONES * '&');
+
+    return (x - ONES) & ~x & HIGHS;
+}
+
+/* Which byte (0 to 7) the lowest high bit set in m belongs to: m & -m is
+ * 1 << (8k + 7), and the multiplication moves byte 7 - k of the constant,
+ * which is k, to the top. */
+static inline unsigned
+first_hit(uint64_t m)
+{
+    return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
+}
+
+/* 1 when the '&' at p starts one of the references escaped HTML is made
+ * of, which need nothing (p has 6 bytes). */
+static inline int
+usual_ref(const unsigned char *p)
+{
+    return (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g')) ||
+           memcmp(p, "&amp;", 5) == 0 || memcmp(p, "&quot;", 6) == 0;
+}
+
 /* The first byte of p[0..end) that the table t stops at, or the first
  * byte of the character it is part of, or end: an ASCII character the
  * lexer state cares about, a control character, the first byte of a
  * sequence that is not valid UTF-8, is U+FFFE or U+FFFF, or that end
- * cuts short. Eight bytes between checks. */
+ * cuts short. Eight bytes between checks. In text (amp != 0) it stops
+ * too at a '&' that does not start a usual reference; the table does
+ * not see those. */
 static const unsigned char *
-scan(const unsigned char *p, const unsigned char *end, const uint64_t *t)
+scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
+     int amp)
 {
     uint64_t s = OK;
     const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t u = s;
+        uint64_t u = s, m;
 
         u = t[p[0]] >> (u & 63);
         u = t[p[1]] >> (u & 63);
@@ -111,6 +155,18 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t)
         u = t[p[7]] >> (u & 63);
         if ((u & 63) == STOP)
             break;
+        if (amp && (m = amps8(load8(p))) != 0) {
+            /* Each '&' is at a character's start (the table checked
+             * the whole word): the ones that need a look are left to
+             * the caller. */
+            do {
+                const unsigned char *q = p + first_hit(m);
+
+                if (end - q < 6 || !usual_ref(q))
+                    return q;
+                m &= m - 1;
+            } while (m != 0);
+        }
         s = u & 63;
         p += 8;
     }
@@ -121,8 +177,11 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t)
         while ((*--start & 0xc0) == 0x80)
             ;
     for (; p < end; p++) {
-        if (s == OK)
+        if (s == OK) {
             start = p;
+            if (amp && *p == '&')
+                return p;
+        }
         s = (t[*p] >> s) & 63;
         if (s == STOP)
             return start;
@@ -330,7 +389,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = scan(p, end, dfa[r->lex]);
+        p = scan(p, end, dfa[r->lex], r->lex == L_TEXT);
         if (p == end)
             break;
         left = (size_t)(end - p);
