@@ -34,24 +34,33 @@ enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
  *   EF    EF read: BF may start U+FFFE or U+FFFF, which XML forbids
  *   EFBF  EF BF read: 80..BD, done */
 enum {
-    STOP = 0, OK = 6, C1 = 12, C2 = 18, C3 = 24, E0 = 30, ED = 36,
-    F0 = 42, F4 = 48, EF = 54, EFBF = 60,
+    STOP = 0,
+    OK = 6,
+    C1 = 12,
+    C2 = 18,
+    C3 = 24,
+    E0 = 30,
+    ED = 36,
+    F0 = 42,
+    F4 = 48,
+    EF = 54,
+    EFBF = 60,
 };
 
 #define IN(b, lo, hi) ((b) >= (lo) && (b) <= (hi))
 /* From OK: x, y and z are the ASCII characters the lexer state stops at. */
 #define FROM_OK(b, x, y, z)                                                    \
     ((b) == (x) || (b) == (y) || (b) == (z) ? STOP                             \
-     : (b) < 0x20 ? ((b) == 9 || (b) == 10 || (b) == 13 ? OK : STOP)          \
-     : (b) < 0x80 ? OK                                                         \
-     : (b) < 0xc2 ? STOP                                                       \
-     : (b) < 0xe0 ? C1                                                         \
+     : (b) < 0x20  ? ((b) == 9 || (b) == 10 || (b) == 13 ? OK : STOP)          \
+     : (b) < 0x80  ? OK                                                        \
+     : (b) < 0xc2  ? STOP                                                      \
+     : (b) < 0xe0  ? C1                                                        \
      : (b) == 0xe0 ? E0                                                        \
      : (b) == 0xed ? ED                                                        \
      : (b) == 0xef ? EF                                                        \
-     : (b) < 0xf0 ? C2                                                         \
+     : (b) < 0xf0  ? C2                                                        \
      : (b) == 0xf0 ? F0                                                        \
-     : (b) < 0xf4 ? C3                                                         \
+     : (b) < 0xf4  ? C3                                                        \
      : (b) == 0xf4 ? F4                                                        \
                    : STOP)
 #define TO(b, lo, hi, st) ((uint64_t)(IN(b, lo, hi) ? (st) : STOP))
@@ -60,28 +69,30 @@ enum {
      TO(b, 0x80, 0xbf, C1) << C2 | TO(b, 0x80, 0xbf, C2) << C3 |               \
      TO(b, 0xa0, 0xbf, C1) << E0 | TO(b, 0x80, 0x9f, C1) << ED |               \
      TO(b, 0x90, 0xbf, C2) << F0 | TO(b, 0x80, 0x8f, C2) << F4 |               \
-     ((uint64_t)((b) == 0xbf ? EFBF : IN(b, 0x80, 0xbe) ? C1 : STOP)) << EF |  \
+     ((uint64_t)((b) == 0xbf         ? EFBF                                    \
+                 : IN(b, 0x80, 0xbe) ? C1                                      \
+                                     : STOP))                                  \
+         << EF |                                                               \
      TO(b, 0x80, 0xbd, OK) << EFBF)
 #define R4(b, x, y, z)                                                         \
     ROW(b, x, y, z), ROW(b + 1, x, y, z), ROW(b + 2, x, y, z),                 \
         ROW(b + 3, x, y, z)
 #define R16(b, x, y, z)                                                        \
-    R4(b, x, y, z), R4(b + 4, x, y, z), R4(b + 8, x, y, z),                    \
-        R4(b + 12, x, y, z)
+    R4(b, x, y, z), R4(b + 4, x, y, z), R4(b + 8, x, y, z), R4(b + 12, x, y, z)
 #define R64(b, x, y, z)                                                        \
     R16(b, x, y, z), R16(b + 16, x, y, z), R16(b + 32, x, y, z),               \
         R16(b + 48, x, y, z)
 #define TABLE(x, y, z)                                                         \
-    {R64(0, x, y, z), R64(64, x, y, z), R64(128, x, y, z),                     \
-     R64(192, x, y, z)}
+    {                                                                          \
+        R64(0, x, y, z), R64(64, x, y, z), R64(128, x, y, z),                  \
+            R64(192, x, y, z)                                                  \
+    }
 
 /* Per lexer state. Text stops at '&' and at the '!' and '?' that may
  * follow a '<' (piece() looks back): a tag's '<' is passed unseen. */
 static const uint64_t dfa[][256] = {
-    [L_TEXT] = TABLE('!', '?', '?'),
-    [L_CDATA] = TABLE(']', ']', ']'),
-    [L_COMMENT] = TABLE('-', '-', '-'),
-    [L_PI] = TABLE('?', '?', '?'),
+    [L_TEXT] = TABLE('!', '?', '?'),    [L_CDATA] = TABLE(']', ']', ']'),
+    [L_COMMENT] = TABLE('-', '-', '-'), [L_PI] = TABLE('?', '?', '?'),
     [L_JSON] = TABLE(0, 0, 0),
 };
 static const char *const closes[] = {
