@@ -20,80 +20,24 @@
 
 enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
 
-/* The scan is a table-driven automaton that reads one byte per step with
- * no branch: it checks UTF-8 (utf8.h gives the ranges) and stops at the
- * ASCII characters the lexer state cares about. A state is a bit offset
- * (a multiple of 6), and dfa[byte] holds, at each state's offset, the
- * 6-bit state that follows: state = dfa[byte] >> state (& 63). Eleven
- * states fit: the last, at offset 60, has 4 bits, enough for the states
- * it goes to. STOP, at offset 0, stays STOP.
- *
- *   OK    between characters             C1..C3  1 to 3 bytes 80..BF to go
- *   E0    E0 read: A0..BF, then 1        ED      ED read: 80..9F, then 1
- *   F0    F0 read: 90..BF, then 2        F4      F4 read: 80..8F, then 2
- *   EF    EF read: BF may start U+FFFE or U+FFFF, which XML forbids
- *   EFBF  EF BF read: 80..BD, done */
-enum {
-    STOP = 0,
-    OK = 6,
-    C1 = 12,
-    C2 = 18,
-    C3 = 24,
-    E0 = 30,
-    ED = 36,
-    F0 = 42,
-    F4 = 48,
-    EF = 54,
-    EFBF = 60,
-};
+/* What each lexer state stops at besides what utf8.h's automaton stops at
+ * (bytes that are not UTF-8, U+FFFE, U+FFFF): control characters XML
+ * forbids, and the ASCII characters that may end a section. Text stops
+ * at the '!' and '?' that may follow a '<' (piece() looks back), so that
+ * a tag's '<' is passed unseen, and at '&' by a mask beside the table
+ * (scan()). */
+#define CONTROL(b) ((b) < 0x20 && (b) != '\t' && (b) != '\n' && (b) != '\r')
+#define TEXT_STOPS(b) (CONTROL(b) || (b) == '!' || (b) == '?')
+#define CDATA_STOPS(b) (CONTROL(b) || (b) == ']')
+#define COMMENT_STOPS(b) (CONTROL(b) || (b) == '-')
+#define PI_STOPS(b) (CONTROL(b) || (b) == '?')
 
-#define IN(b, lo, hi) ((b) >= (lo) && (b) <= (hi))
-/* From OK: x, y and z are the ASCII characters the lexer state stops at. */
-#define FROM_OK(b, x, y, z)                                                    \
-    ((b) == (x) || (b) == (y) || (b) == (z) ? STOP                             \
-     : (b) < 0x20  ? ((b) == 9 || (b) == 10 || (b) == 13 ? OK : STOP)          \
-     : (b) < 0x80  ? OK                                                        \
-     : (b) < 0xc2  ? STOP                                                      \
-     : (b) < 0xe0  ? C1                                                        \
-     : (b) == 0xe0 ? E0                                                        \
-     : (b) == 0xed ? ED                                                        \
-     : (b) == 0xef ? EF                                                        \
-     : (b) < 0xf0  ? C2                                                        \
-     : (b) == 0xf0 ? F0                                                        \
-     : (b) < 0xf4  ? C3                                                        \
-     : (b) == 0xf4 ? F4                                                        \
-                   : STOP)
-#define TO(b, lo, hi, st) ((uint64_t)(IN(b, lo, hi) ? (st) : STOP))
-#define ROW(b, x, y, z)                                                        \
-    ((uint64_t)FROM_OK(b, x, y, z) << OK | TO(b, 0x80, 0xbf, OK) << C1 |       \
-     TO(b, 0x80, 0xbf, C1) << C2 | TO(b, 0x80, 0xbf, C2) << C3 |               \
-     TO(b, 0xa0, 0xbf, C1) << E0 | TO(b, 0x80, 0x9f, C1) << ED |               \
-     TO(b, 0x90, 0xbf, C2) << F0 | TO(b, 0x80, 0x8f, C2) << F4 |               \
-     ((uint64_t)((b) == 0xbf         ? EFBF                                    \
-                 : IN(b, 0x80, 0xbe) ? C1                                      \
-                                     : STOP))                                  \
-         << EF |                                                               \
-     TO(b, 0x80, 0xbd, OK) << EFBF)
-#define R4(b, x, y, z)                                                         \
-    ROW(b, x, y, z), ROW(b + 1, x, y, z), ROW(b + 2, x, y, z),                 \
-        ROW(b + 3, x, y, z)
-#define R16(b, x, y, z)                                                        \
-    R4(b, x, y, z), R4(b + 4, x, y, z), R4(b + 8, x, y, z), R4(b + 12, x, y, z)
-#define R64(b, x, y, z)                                                        \
-    R16(b, x, y, z), R16(b + 16, x, y, z), R16(b + 32, x, y, z),               \
-        R16(b + 48, x, y, z)
-#define TABLE(x, y, z)                                                         \
-    {                                                                          \
-        R64(0, x, y, z), R64(64, x, y, z), R64(128, x, y, z),                  \
-            R64(192, x, y, z)                                                  \
-    }
-
-/* Per lexer state. Text stops at '&' and at the '!' and '?' that may
- * follow a '<' (piece() looks back): a tag's '<' is passed unseen. */
 static const uint64_t dfa[][256] = {
-    [L_TEXT] = TABLE('!', '?', '?'),    [L_CDATA] = TABLE(']', ']', ']'),
-    [L_COMMENT] = TABLE('-', '-', '-'), [L_PI] = TABLE('?', '?', '?'),
-    [L_JSON] = TABLE(0, 0, 0),
+    [L_TEXT] = UTF8_TABLE(TEXT_STOPS),
+    [L_CDATA] = UTF8_TABLE(CDATA_STOPS),
+    [L_COMMENT] = UTF8_TABLE(COMMENT_STOPS),
+    [L_PI] = UTF8_TABLE(PI_STOPS),
+    [L_JSON] = UTF8_TABLE(CONTROL),
 };
 static const char *const closes[] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
@@ -150,7 +94,7 @@ static const unsigned char *
 scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
      int amp)
 {
-    uint64_t s = OK;
+    uint64_t s = UTF8_OK;
     const unsigned char *start;
 
     while (end - p >= 8) {
@@ -164,7 +108,7 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
         u = t[p[5]] >> (u & 63);
         u = t[p[6]] >> (u & 63);
         u = t[p[7]] >> (u & 63);
-        if ((u & 63) == STOP)
+        if ((u & 63) == UTF8_STOP)
             break;
         if (amp && (m = amps8(load8(p))) != 0) {
             /* Each '&' is at a character's start (the table checked
@@ -184,20 +128,20 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
     /* One byte at a time, from a word that stopped or for the last
      * bytes; a character begun before p began at its first byte. */
     start = p;
-    if (s != OK)
+    if (s != UTF8_OK)
         while ((*--start & 0xc0) == 0x80)
             ;
     for (; p < end; p++) {
-        if (s == OK) {
+        if (s == UTF8_OK) {
             start = p;
             if (amp && *p == '&')
                 return p;
         }
         s = (t[*p] >> s) & 63;
-        if (s == STOP)
+        if (s == UTF8_STOP)
             return start;
     }
-    return s == OK ? end : start;
+    return s == UTF8_OK ? end : start;
 }
 
 /* windows-1252's 0x80..0x9f (WHATWG encoding standard); 0 where the byte
