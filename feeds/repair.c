@@ -445,9 +445,11 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         default: { /* ']', '-' or '?': perhaps the end of a section */
             const char *close = closes[r->lex];
-            size_t nc = strlen(close);
+            size_t nc = close ? strlen(close) : 0;
 
-            if (left >= nc && memcmp(p, close, nc) == 0) {
+            if (nc == 0) { /* the table stops nowhere else */
+                p++;
+            } else if (left >= nc && memcmp(p, close, nc) == 0) {
                 r->lex = L_TEXT;
                 p += nc;
             } else if (!last && cut_prefix(p, left, close)) {
