@@ -2,15 +2,18 @@
  * bytes, a small lexer that knows only what the repairs need (text and
  * tags, CDATA sections, comments, processing instructions, JSON).
  *
- * Each lexer state stops only at the bytes it cares about (text at '&',
- * '<', bytes >= 0x80 and control characters; a comment at '-' and those
- * two; see byte_class and stops). The run between stops is read 8 bytes
- * at a time with a uint64_t mask, and the stops that need nothing (a
- * tag's '<', "&lt;", valid characters of several bytes) are passed
- * without leaving that loop. Replacements go into a copy of the piece,
- * started at the first one; a piece that needs none is handed on as it
- * came. A token that the end of a chunk cuts waits in hold, and is
- * completed by the start of the next chunk in join. */
+ * The scan (scan()) runs utf8.h's automaton over the bytes with a table
+ * per lexer state: valid characters of any length pass, and it stops
+ * only at what may need a repair or changes the state: a byte that is
+ * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, and in
+ * text the '!' or '?' that may follow a '<' (a tag's '<' is passed) and
+ * a '&' that does not start "&lt;", "&gt;", "&amp;" or "&quot;"; in a
+ * CDATA section ']', in a comment '-', in a processing instruction '?'.
+ * piece() decides at each stop. Replacements go into a copy of the
+ * piece, started at the first one; a piece that needs none is handed on
+ * as it came, in one call. A token that the end of a chunk cuts (and a
+ * '<' that ends one in text) waits in hold, and is completed by the start
+ * of the next chunk in join. */
 #include "repair.h"
 
 #include <stdint.h>
