@@ -2,15 +2,18 @@
  * bytes, a small lexer that knows only what the repairs need (text and
  * tags, CDATA sections, comments, processing instructions, JSON).
  *
- * Each lexer state stops only at the bytes it cares about (text at '&',
- * '<', bytes >= 0x80 and control characters; a comment at '-' and those
- * two; see byte_class and stops). The run between stops is read 8 bytes
- * at a time with a uint64_t mask, and the stops that need nothing (a
- * tag's '<', "&lt;", valid characters of several bytes) are passed
- * without leaving that loop. Replacements go into a copy of the piece,
- * started at the first one; a piece that needs none is handed on as it
- * came. A token that the end of a chunk cuts waits in hold, and is
- * completed by the start of the next chunk in join. */
+ * The scan (scan()) runs utf8.h's automaton over the bytes with a table
+ * per lexer state: valid characters of any length pass, and it stops
+ * only at what may need a repair or changes the state: a byte that is
+ * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, and in
+ * text the '!' or '?' that may follow a '<' (a tag's '<' is passed) and
+ * a '&' that does not start "&lt;", "&gt;", "&amp;" or "&quot;"; in a
+ * CDATA section ']', in a comment '-', in a processing instruction '?'.
+ * piece() decides at each stop. Replacements go into a copy of the
+ * piece, started at the first one; a piece that needs none is handed on
+ * as it came, in one call. A token that the end of a chunk cuts (and a
+ * '<' that ends one in text) waits in hold, and is completed by the start
+ * of the next chunk in join. */
 #include "repair.h"
 
 #include <stdint.h>
@@ -20,46 +23,24 @@
 
 enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
 
-/* Byte classes. */
-enum {
-    H = 1,  /* >= 0x80: a UTF-8 sequence, or a byte to read as cp1252 */
-    C = 2,  /* a control character XML forbids */
-    A = 4,  /* '&' */
-    L = 8,  /* '<' */
-    R = 16, /* ']', which may close a CDATA section */
-    D = 32, /* '-', which may close a comment */
-    Q = 64, /* '?', which may close a processing instruction */
-};
+/* What each lexer state stops at besides what utf8.h's automaton stops at
+ * (bytes that are not UTF-8, U+FFFE, U+FFFF): control characters XML
+ * forbids, and the ASCII characters that may end a section. Text stops
+ * at the '!' and '?' that may follow a '<' (piece() looks back), so that
+ * a tag's '<' is passed unseen, and at '&' by a mask beside the table
+ * (scan()). */
+#define CONTROL(b) ((b) < 0x20 && (b) != '\t' && (b) != '\n' && (b) != '\r')
+#define TEXT_STOPS(b) (CONTROL(b) || (b) == '!' || (b) == '?')
+#define CDATA_STOPS(b) (CONTROL(b) || (b) == ']')
+#define COMMENT_STOPS(b) (CONTROL(b) || (b) == '-')
+#define PI_STOPS(b) (CONTROL(b) || (b) == '?')
 
-static const unsigned char byte_class[256] = {
-    C, C, C, C, C, C, C, C, C, 0, 0, C, C, 0, C, C, /* 0x00 */
-    C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, C, /* 0x10 */
-    0, 0, 0, 0, 0, 0, A, 0, 0, 0, 0, 0, 0, D, 0, 0, /* 0x20 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, L, 0, 0, Q, /* 0x30 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, R, 0, 0, /* 0x50 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x60 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x70 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xa0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xb0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xc0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xd0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xe0 */
-    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xf0 */
-};
-
-/* The classes each state stops at, the one or two characters among them
- * that are ASCII and not control characters, and the end of each kind of
- * section. */
-static const unsigned char stops[] = {
-    [L_TEXT] = H | C | A | L, [L_CDATA] = H | C | R, [L_COMMENT] = H | C | D,
-    [L_PI] = H | C | Q,       [L_JSON] = H | C,
-};
-static const char stop_chars[][2] = {
-    [L_TEXT] = "&<", [L_CDATA] = "]]",  [L_COMMENT] = "--",
-    [L_PI] = "??",   [L_JSON] = "\0\0",
+static const uint64_t dfa[][256] = {
+    [L_TEXT] = UTF8_TABLE(TEXT_STOPS),
+    [L_CDATA] = UTF8_TABLE(CDATA_STOPS),
+    [L_COMMENT] = UTF8_TABLE(COMMENT_STOPS),
+    [L_PI] = UTF8_TABLE(PI_STOPS),
+    [L_JSON] = UTF8_TABLE(CONTROL),
 };
 static const char *const closes[] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
@@ -76,18 +57,15 @@ load8(const unsigned char *p)
            (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* The high bit of each of the 8 bytes at p set where the byte is >= 0x80,
- * < 0x20 (tab, LF and CR too: the caller steps over those), a or b. A
- * subtraction's borrow runs on only from a byte that is itself a hit,
- * so the lowest bit set marks the first hit truly. */
+/* The bytes of w (the first in the lowest bits) that are '&': their
+ * high bit set. A subtraction's borrow runs on only from a byte that is
+ * itself a hit, so the lowest bit set marks the first hit truly. */
 static inline uint64_t
-hits8(const unsigned char *p, unsigned char a, unsigned char b)
+amps8(uint64_t w)
 {
-    uint64_t w = load8(p), x = w ^ (ONES * a), y = w ^ (ONES * b);
+    uint64_t x = w ^ (ONES * '&');
 
-    return (w | ((w - ONES * 0x20) & ~w) | ((x - ONES) & ~x) |
-            ((y - ONES) & ~y)) &
-           HIGHS;
+    return (x - ONES) & ~x & HIGHS;
 }
 
 /* Which byte (0 to 7) the lowest high bit set in m belongs to: m & -m is
@@ -99,107 +77,74 @@ first_hit(uint64_t m)
     return (unsigned)((((m & (~m + 1)) >> 7) * 0x0001020304050607u) >> 56);
 }
 
-/* Past the run of valid characters of two bytes or more at p (p itself
- * when there is none). Of those characters, XML forbids U+FFFE and
- * U+FFFF. */
-static inline const unsigned char *
-skip_multibyte(const unsigned char *p, const unsigned char *end)
+/* 1 when the '&' at p starts one of the references escaped HTML is made
+ * of, which need nothing (p has 6 bytes). */
+static inline int
+usual_ref(const unsigned char *p)
 {
-    while (p < end && *p >= 0x80) {
-        uint32_t cp;
-        size_t len = utf8_decode(p, (size_t)(end - p), &cp);
-
-        if (len == 0 || cp == 0xfffe || cp == 0xffff)
-            break;
-        p += len;
-    }
-    return p;
+    return (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g')) ||
+           memcmp(p, "&amp;", 5) == 0 || memcmp(p, "&quot;", 6) == 0;
 }
 
-/* The first byte of p[0..end) that the state stops at and that is not
- * part of a valid character, or end: eight bytes at a time. */
+/* The first byte of p[0..end) that the table t stops at, or the first
+ * byte of the character it is part of, or end: an ASCII character the
+ * lexer state cares about, a control character, the first byte of a
+ * sequence that is not valid UTF-8, is U+FFFE or U+FFFF, or that end
+ * cuts short. Eight bytes between checks. In text (amp != 0) it stops
+ * too at a '&' that does not start a usual reference; the table does
+ * not see those. */
 static const unsigned char *
-skip_plain(const unsigned char *p, const unsigned char *end, int lex)
+scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
+     int amp)
 {
-    unsigned char mask = stops[lex], a = (unsigned char)stop_chars[lex][0],
-                  b = (unsigned char)stop_chars[lex][1];
+    uint64_t s = UTF8_OK;
+    const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t m = hits8(p, a, b);
-        const unsigned char *q;
+        uint64_t u = s, m;
 
-        if (m == 0) {
-            p += 8;
-            continue;
-        }
-        p += first_hit(m);
-        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
-            p = q;
-        else if (byte_class[*p] & mask)
-            return p;
-        else
-            p++; /* tab, LF or CR */
-    }
-    while (p < end) {
-        const unsigned char *q;
-
-        if (*p >= 0x80 && (q = skip_multibyte(p, end)) > p)
-            p = q;
-        else if (byte_class[*p] & mask)
+        u = t[p[0]] >> (u & 63);
+        u = t[p[1]] >> (u & 63);
+        u = t[p[2]] >> (u & 63);
+        u = t[p[3]] >> (u & 63);
+        u = t[p[4]] >> (u & 63);
+        u = t[p[5]] >> (u & 63);
+        u = t[p[6]] >> (u & 63);
+        u = t[p[7]] >> (u & 63);
+        if ((u & 63) == UTF8_STOP)
             break;
-        else
-            p++;
-    }
-    return p;
-}
+        if (amp && (m = amps8(load8(p))) != 0) {
+            /* Each '&' is at a character's start (the table checked
+             * the whole word): the ones that need a look are left to
+             * the caller. */
+            do {
+                const unsigned char *q = p + first_hit(m);
 
-/* In text, the stops that need neither a repair nor a look far ahead are
- * passed here, quickly: the '<' of a tag, the references escaped HTML is
- * made of, characters of more than one byte. Returns the first stop left
- * to piece(), or end. */
-static const unsigned char *
-skip_text(const unsigned char *p, const unsigned char *end)
-{
-    for (;;) {
-        const unsigned char *q;
-
-        /* skip_plain(), with what it looks for known here. */
-        while (end - p >= 8) {
-            uint64_t m = hits8(p, '&', '<');
-
-            if (m == 0) {
-                p += 8;
-                continue;
-            }
-            p += first_hit(m);
-            if (byte_class[*p] & (H | C | A | L))
-                break;
-            p++; /* tab, LF or CR */
+                if (end - q < 6 || !usual_ref(q))
+                    return q;
+                m &= m - 1;
+            } while (m != 0);
         }
-        if (end - p < 8)
-            return skip_plain(p, end, L_TEXT);
-        switch (*p) {
-        case '<':
-            if (p[1] == '!' || p[1] == '?')
-                return p;
-            p++;
-            break;
-        case '&':
-            if (p[3] == ';' && p[2] == 't' && (p[1] == 'l' || p[1] == 'g'))
-                p += 4;
-            else if (memcmp(p, "&amp;", 5) == 0)
-                p += 5;
-            else if (memcmp(p, "&quot;", 6) == 0)
-                p += 6;
-            else
-                return p;
-            break;
-        default:
-            if ((q = skip_multibyte(p, end)) == p)
-                return p;
-            p = q;
-        }
+        s = u & 63;
+        p += 8;
     }
+    /* One byte at a time, from a word that stopped or for the last
+     * bytes; a character begun before p began at its first byte. */
+    start = p;
+    if (s != UTF8_OK)
+        while ((*--start & 0xc0) == 0x80)
+            ;
+    for (; p < end; p++) {
+        if (s == UTF8_OK) {
+            start = p;
+            if (amp && *p == '&')
+                return p;
+        }
+        s = (t[*p] >> s) & 63;
+        if (s == UTF8_STOP)
+            return start;
+    }
+    return s == UTF8_OK ? end : start;
 }
 
 /* windows-1252's 0x80..0x9f (WHATWG encoding standard); 0 where the byte
@@ -359,8 +304,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
         if (r->lex == L_START) {
             /* What comes before the first character goes: white space,
              * byte order marks, what would become a space. */
-            if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
-                byte_class[*p] == C) {
+            if (*p <= ' ') {
                 ps.run = ++p;
                 continue;
             }
@@ -403,25 +347,36 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = r->lex == L_TEXT ? skip_text(p, end) : skip_plain(p, end, r->lex);
+        p = scan(p, end, dfa[r->lex], r->lex == L_TEXT);
         if (p == end)
             break;
         left = (size_t)(end - p);
-        switch (byte_class[*p]) {
-        case H:
+        if (*p >= 0x80) {
             if ((k = high(&ps, p, left, last)) < 0)
                 return k;
             if (k == 0)
                 goto hold;
             p += k;
-            break;
-        case C:
+            continue;
+        }
+        if (*p < 0x20) {
             r->repaired = 1;
             if ((rc = replace(&ps, p, 1, " ", 1)) != 0)
                 return rc;
             p++;
-            break;
-        case L:
+            continue;
+        }
+        switch (r->lex == L_TEXT ? *p : 0) {
+        case '!':
+        case '?':
+            /* Markup that is not a tag starts "<!" or "<?". A '<' that
+             * ends a piece waits for the next (below), so it is here. */
+            if (p == s || p[-1] != '<') {
+                p++;
+                break;
+            }
+            p--;
+            left++;
             if (!last &&
                 (cut_prefix(p, left, "<![CDATA[") ||
                  cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
@@ -432,7 +387,7 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
                 r->lex = L_COMMENT;
                 p += 4;
-            } else if (left >= 2 && p[1] == '?') {
+            } else if (p[1] == '?') {
                 r->lex = L_PI;
                 /* An XML declaration after anything at all is an error
                  * to expat; it says nothing new by then. */
@@ -446,10 +401,10 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
                     p += 2;
                 }
             } else {
-                p++;
+                p += 2;
             }
             break;
-        case A:
+        case '&':
             /* The usual references first, cheaply. */
             if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
                 p[2] == 't') {
@@ -458,6 +413,10 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             }
             if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
                 p += 5;
+                break;
+            }
+            if (left >= 6 && memcmp(p, "&quot;", 6) == 0) {
+                p += 6;
                 break;
             }
             k = reference_length(p, left);
@@ -489,9 +448,11 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             break;
         default: { /* ']', '-' or '?': perhaps the end of a section */
             const char *close = closes[r->lex];
-            size_t nc = strlen(close);
+            size_t nc = close ? strlen(close) : 0;
 
-            if (left >= nc && memcmp(p, close, nc) == 0) {
+            if (nc == 0) { /* the table stops nowhere else */
+                p++;
+            } else if (left >= nc && memcmp(p, close, nc) == 0) {
                 r->lex = L_TEXT;
                 p += nc;
             } else if (!last && cut_prefix(p, left, close)) {
@@ -501,6 +462,12 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             }
         }
         }
+    }
+    /* A '<' that ends the piece waits: what follows it decides. */
+    if (!last && r->lex == L_TEXT && !r->blank && end > ps.run &&
+        end[-1] == '<') {
+        p = end - 1;
+        goto hold;
     }
     goto out;
 hold:

@@ -69,6 +69,85 @@ utf8_decode_(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+/* A table-driven automaton that checks UTF-8 a byte at a time with no
+ * branch, for scans of long runs (utf8_decode() is for one character).
+ * A state is a bit offset, and t[byte] holds, at each state's offset, the
+ * 6-bit state that follows:
+ *
+ *     s = t[byte] >> (s & 63);
+ *
+ * from UTF8_OK before a document's first byte; UTF8_OK again after each
+ * whole character; UTF8_STOP (which stays UTF8_STOP) at a byte that is
+ * not valid UTF-8 there, at the last byte of U+FFFE or U+FFFF (which XML
+ * forbids), and at each ASCII byte the table's maker chose. A table is
+ * made, as a constant, by UTF8_TABLE(STOPS), where STOPS(b) is a macro
+ * that is nonzero for the ASCII bytes to stop at. Eleven states fit in
+ * the 64 bits: the last, at offset 60, has 4 bits, enough for the states
+ * it goes to.
+ *
+ *   OK    between characters             C1..C3  1 to 3 bytes 80..BF to go
+ *   E0    E0 read: A0..BF, then 1        ED      ED read: 80..9F, then 1
+ *   F0    F0 read: 90..BF, then 2        F4      F4 read: 80..8F, then 2
+ *   EF    EF read: BF may start U+FFFE or U+FFFF
+ *   EFBF  EF BF read: 80..BD, done */
+enum {
+    UTF8_STOP = 0,
+    UTF8_OK = 6,
+    UTF8_C1_ = 12,
+    UTF8_C2_ = 18,
+    UTF8_C3_ = 24,
+    UTF8_E0_ = 30,
+    UTF8_ED_ = 36,
+    UTF8_F0_ = 42,
+    UTF8_F4_ = 48,
+    UTF8_EF_ = 54,
+    UTF8_EFBF_ = 60,
+};
+
+#define UTF8_IN_(b, lo, hi) ((b) >= (lo) && (b) <= (hi))
+#define UTF8_FROM_OK_(b, stops)                                                \
+    ((b) < 0x80    ? ((stops(b)) ? UTF8_STOP : UTF8_OK)                        \
+     : (b) < 0xc2  ? UTF8_STOP                                                 \
+     : (b) < 0xe0  ? UTF8_C1_                                                  \
+     : (b) == 0xe0 ? UTF8_E0_                                                  \
+     : (b) == 0xed ? UTF8_ED_                                                  \
+     : (b) == 0xef ? UTF8_EF_                                                  \
+     : (b) < 0xf0  ? UTF8_C2_                                                  \
+     : (b) == 0xf0 ? UTF8_F0_                                                  \
+     : (b) < 0xf4  ? UTF8_C3_                                                  \
+     : (b) == 0xf4 ? UTF8_F4_                                                  \
+                   : UTF8_STOP)
+#define UTF8_TO_(b, lo, hi, st)                                                \
+    ((uint64_t)(UTF8_IN_(b, lo, hi) ? (st) : UTF8_STOP))
+#define UTF8_ROW_(b, stops)                                                    \
+    ((uint64_t)UTF8_FROM_OK_(b, stops) << UTF8_OK |                            \
+     UTF8_TO_(b, 0x80, 0xbf, UTF8_OK) << UTF8_C1_ |                            \
+     UTF8_TO_(b, 0x80, 0xbf, UTF8_C1_) << UTF8_C2_ |                           \
+     UTF8_TO_(b, 0x80, 0xbf, UTF8_C2_) << UTF8_C3_ |                           \
+     UTF8_TO_(b, 0xa0, 0xbf, UTF8_C1_) << UTF8_E0_ |                           \
+     UTF8_TO_(b, 0x80, 0x9f, UTF8_C1_) << UTF8_ED_ |                           \
+     UTF8_TO_(b, 0x90, 0xbf, UTF8_C2_) << UTF8_F0_ |                           \
+     UTF8_TO_(b, 0x80, 0x8f, UTF8_C2_) << UTF8_F4_ |                           \
+     (uint64_t)((b) == 0xbf               ? UTF8_EFBF_                         \
+                : UTF8_IN_(b, 0x80, 0xbe) ? UTF8_C1_                           \
+                                          : UTF8_STOP)                         \
+         << UTF8_EF_ |                                                         \
+     UTF8_TO_(b, 0x80, 0xbd, UTF8_OK) << UTF8_EFBF_)
+#define UTF8_R4_(b, stops)                                                     \
+    UTF8_ROW_(b, stops), UTF8_ROW_(b + 1, stops), UTF8_ROW_(b + 2, stops),     \
+        UTF8_ROW_(b + 3, stops)
+#define UTF8_R16_(b, stops)                                                    \
+    UTF8_R4_(b, stops), UTF8_R4_(b + 4, stops), UTF8_R4_(b + 8, stops),        \
+        UTF8_R4_(b + 12, stops)
+#define UTF8_R64_(b, stops)                                                    \
+    UTF8_R16_(b, stops), UTF8_R16_(b + 16, stops), UTF8_R16_(b + 32, stops),   \
+        UTF8_R16_(b + 48, stops)
+#define UTF8_TABLE(stops)                                                      \
+    {                                                                          \
+        UTF8_R64_(0, stops), UTF8_R64_(64, stops), UTF8_R64_(128, stops),      \
+            UTF8_R64_(192, stops)                                              \
+    }
+
 /* The character that starts s[0..n): its length (1 to 4), with its code
  * point in *cp; 0 when s does not start a whole valid sequence (n == 0,
  * a bad byte, or a valid start that n cuts short: utf8_cut() tells). */

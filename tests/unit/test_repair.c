@@ -13,6 +13,7 @@
 
 #include "linear.h"
 #include "repair.h"
+#include "utf8.h"
 
 struct sink {
     struct feed_buf out;
@@ -192,6 +193,104 @@ test_characters(void **state)
     expect("\xe9<a/>", "\xc3\xa9<a/>");
 }
 
+/* What the character repairs make of s[0..n) (text with no '&', '<', '!'
+ * or '?'), worked out character by character with utf8_decode(): the
+ * reference the scan's automaton is held to. */
+static size_t
+reference(const unsigned char *s, size_t n, char *out)
+{
+    static const uint16_t cp1252[32] = {
+        0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+        0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
+        0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+        0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
+    };
+    size_t o = 0;
+
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+
+        if (len > 0 && (cp == 0xfffe || cp == 0xffff ||
+                        (cp < 0x20 && cp != 9 && cp != 10 && cp != 13))) {
+            out[o++] = ' ';
+        } else if (len > 0) {
+            memcpy(out + o, s + i, len);
+            o += len;
+        } else {
+            cp = s[i] >= 0xa0 ? s[i] : cp1252[s[i] - 0x80];
+            o += utf8_encode(cp ? cp : 0xfffd, out + o);
+            len = 1;
+        }
+        i += len;
+    }
+    return o;
+}
+
+/* Every sequence of up to three bytes from those that decide UTF-8's
+ * ranges, and of four from fewer, at each of the 8 places in a word,
+ * between ASCII: the scan agrees with the decoder. */
+static void
+test_every_sequence(void **state)
+{
+    static const unsigned char edge[] = {
+        0x00, 0x09, 0x0a, 0x1f, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f,
+        0xa0, 0xbd, 0xbe, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1,
+        0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff,
+    };
+    static const unsigned char few[] = {0x41, 0x80, 0x8f, 0x90, 0xbf,
+                                        0xe0, 0xef, 0xf0, 0xf4};
+    size_t ne = sizeof(edge), nf = sizeof(few);
+    struct repair r;
+    struct sink k = {{0}, 0, 0};
+    unsigned long cases = 0;
+
+    (void)state;
+    repair_init(&r);
+    feed_buf_init(&k.out, 0);
+    for (size_t len = 1; len <= 4; len++) {
+        const unsigned char *set = len < 4 ? edge : few;
+        size_t ns = len < 4 ? ne : nf, total = 1;
+
+        for (size_t i = 0; i < len; i++)
+            total *= ns;
+        for (size_t c = 0; c < total; c++) {
+            unsigned char seq[4];
+
+            for (size_t i = 0, x = c; i < len; i++, x /= ns)
+                seq[i] = set[x % ns];
+            for (size_t at = 0; at < 8; at++) {
+                unsigned char in[48];
+                char want[160];
+                size_t n = 0, nw;
+
+                memcpy(in, "<t>", 3);
+                memset(in + 3, 'x', 5 + at);
+                n = 8 + at;
+                memcpy(in + n, seq, len);
+                n += len;
+                memset(in + n, 'y', 17);
+                n += 17;
+                nw = 3 + reference(in + 3, n - 3, want + 3);
+                memcpy(want, "<t>", 3);
+                repair_reset(&r);
+                feed_buf_reset(&k.out);
+                k.lasts = 0;
+                assert_int_equal(repair_push(&r, (char *)in, n, 1, collect, &k),
+                                 0);
+                if (k.out.len != nw || memcmp(k.out.data, want, nw) != 0)
+                    fail_msg("bytes %02x %02x %02x %02x (%zu) at %zu", seq[0],
+                             len > 1 ? seq[1] : 0, len > 2 ? seq[2] : 0,
+                             len > 3 ? seq[3] : 0, len, at);
+                cases++;
+            }
+        }
+    }
+    assert_true(cases > 200000);
+    feed_buf_free(&k.out);
+    repair_free(&r);
+}
+
 static void
 test_json_and_empty(void **state)
 {
@@ -316,27 +415,18 @@ static void
 test_linear(void **state)
 {
     static const struct hostile shapes[] = {
-        {"<a>", "&"},
-        {"<a>", "&#"},
-        {"<a>", "&#x"},
-        {"<a>", "&abcdefghijklmnopqrstuvwxyzabcdef"},
-        {"<a>", "&lt;a"},
-        {"<a>", "<"},
-        {"<a>", "<!"},
-        {"<a>", "<?xml "},
-        {"<a>", "<![CDATA["},
-        {"<a>", "<!--"},
-        {"<a><![CDATA[", "]]"},
-        {"<a><![CDATA[", "&"},
-        {"<a><!--", "-"},
-        {"<a><?pi ", "?"},
-        {"<a/><?xml ", "?&"},
-        {"<a>", "\xff"},
-        {"<a>", "\xe2\x82"},
-        {"<a>", "\x01"},
-        {"", " "},
-        {"", "\xef\xbb\xbf"},
-        {"{", "\xe9\x01&<"},
+        {"<a>", "&"},           {"<a>", "&#"},
+        {"<a>", "&#x"},         {"<a>", "&abcdefghijklmnopqrstuvwxyzabcdef"},
+        {"<a>", "&lt;a"},       {"<a>", "<"},
+        {"<a>", "<!"},          {"<a>", "<?xml "},
+        {"<a>", "<![CDATA["},   {"<a>", "<!--"},
+        {"<a><![CDATA[", "]]"}, {"<a><![CDATA[", "&"},
+        {"<a><!--", "-"},       {"<a><?pi ", "?"},
+        {"<a/><?xml ", "?&"},   {"<a>", "\xff"},
+        {"<a>", "\xe2\x82"},    {"<a>", "\xef\xbf"},
+        {"<a>", "!?"},          {"<a>", "&quot;&amp;"},
+        {"<a>", "\x01"},        {"", " "},
+        {"", "\xef\xbb\xbf"},   {"{", "\xe9\x01&<"},
     };
 
     (void)state;
@@ -357,6 +447,7 @@ main(void)
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_declarations),
         cmocka_unit_test(test_characters),
+        cmocka_unit_test(test_every_sequence),
         cmocka_unit_test(test_json_and_empty),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_bounded),

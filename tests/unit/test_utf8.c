@@ -191,6 +191,66 @@ test_exhaustive(void **state)
             }
 }
 
+/* The automaton, on every character from the first bytes of each kind
+ * on: it ends in UTF8_OK exactly on one whole valid character other than
+ * U+FFFE and U+FFFF, stays short of UTF8_STOP exactly on a valid start,
+ * and stops at the ASCII bytes its table names. */
+#define NO_STOPS(b) 0
+#define STOP_AT_AMP(b) ((b) == '&')
+static const uint64_t plain[256] = UTF8_TABLE(NO_STOPS);
+static const uint64_t amp[256] = UTF8_TABLE(STOP_AT_AMP);
+
+static void
+test_automaton(void **state)
+{
+    unsigned char s[4] = {0};
+    unsigned long n = 0;
+
+    (void)state;
+    for (uint32_t x = 0; x < 1u << 24; x++) {
+        /* Leads in full; later bytes 0x00..0xff on byte 2, a spread of
+         * edges on bytes 3 and 4. */
+        static const unsigned char edge[] = {0x41, 0x7f, 0x80, 0x8f,
+                                             0x90, 0x9f, 0xa0, 0xbd,
+                                             0xbe, 0xbf, 0xc0, 0xff};
+        unsigned a = x >> 16, b = (x >> 8) & 0xff, c = (x >> 4) & 0xf,
+                 d = x & 0xf;
+        uint64_t st = UTF8_OK;
+        uint32_t cp;
+
+        if (c >= sizeof(edge) || d >= sizeof(edge))
+            continue;
+        s[0] = (unsigned char)a;
+        s[1] = (unsigned char)b;
+        s[2] = edge[c];
+        s[3] = edge[d];
+        for (size_t len = 1; len <= 4; len++) {
+            int want_ok, want_more, r = utf8_decode_(s, len, &cp);
+
+            st = (plain[s[len - 1]] >> (st & 63)) & 63;
+            want_ok = r == (int)len && cp != 0xfffe && cp != 0xffff;
+            want_more = r < 0;
+            assert_int_equal(st == UTF8_OK, want_ok);
+            if (want_more)
+                assert_true(st != UTF8_OK && st != UTF8_STOP);
+            if (!want_ok && !want_more) {
+                assert_int_equal(st, UTF8_STOP);
+                break;
+            }
+            if (want_ok)
+                break;
+        }
+        n++;
+    }
+    assert_true(n > 1000000);
+    assert_int_equal(amp['&'] >> UTF8_OK & 63, UTF8_STOP);
+    assert_int_equal(amp['a'] >> UTF8_OK & 63, UTF8_OK);
+    assert_int_equal(plain['&'] >> UTF8_OK & 63, UTF8_OK);
+    assert_int_equal(plain[0] >> UTF8_OK & 63, UTF8_OK);
+    for (unsigned b = 0; b < 256; b++)
+        assert_int_equal(plain[b] & 63, UTF8_STOP); /* STOP stays */
+}
+
 /* utf8_encode() and utf8_decode() are inverses on every scalar value. */
 static void
 test_encode(void **state)
@@ -304,9 +364,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known),  cmocka_unit_test(test_exhaustive),
-        cmocka_unit_test(test_encode), cmocka_unit_test(test_random),
-        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_known),     cmocka_unit_test(test_exhaustive),
+        cmocka_unit_test(test_automaton), cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_random),    cmocka_unit_test(test_linear),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
