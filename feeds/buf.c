@@ -129,44 +129,65 @@ json_escape(unsigned char c, char esc[6])
     }
 }
 
+/* What JSON takes as it is: whole, valid UTF-8 characters, but not the
+ * control characters, '"' and '\\' (RFC 8259 §7). */
+#define JSON_STOPS(b) ((b) < 0x20 || (b) == '"' || (b) == '\\')
+static const uint64_t json_plain[256] = UTF8_TABLE(JSON_STOPS);
+
+/* The end of the run at p that JSON takes as it is. p is NUL-terminated,
+ * and a NUL stops the automaton wherever it stands. */
+static const unsigned char *
+json_run(const unsigned char *p)
+{
+    const unsigned char *end = p; /* after the last whole character */
+    uint64_t st = UTF8_OK;
+
+    for (;;) {
+        st = (json_plain[*p] >> st) & 63;
+        if (st == UTF8_STOP)
+            return end;
+        p++;
+        if (st == UTF8_OK)
+            end = p;
+    }
+}
+
 int
 feed_buf_json(struct feed_buf *b, const char *s)
 {
-    const unsigned char *p, *run;
+    const unsigned char *p;
     int rc;
 
     if (s == NULL)
         return feed_buf_append(b, "null", 4);
     if ((rc = feed_buf_append(b, "\"", 1)) != 0)
         return rc;
-    /* Runs of bytes that stand for themselves are copied whole. */
-    for (p = run = (const unsigned char *)s; *p;) {
+    for (p = (const unsigned char *)s;;) {
+        const unsigned char *end = json_run(p);
         uint32_t cp;
         size_t n;
 
-        if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
-            p++;
-            continue;
-        }
-        if (*p >= 0x80 && (n = char_len(p, &cp)) > 0) {
-            p += n;
-            continue;
-        }
-        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
+        if ((rc = feed_buf_append(b, p, (size_t)(end - p))) != 0)
             return rc;
-        if (*p >= 0x80) { /* not UTF-8: U+FFFD keeps the output valid JSON */
-            rc = feed_buf_append(b, "\xef\xbf\xbd", 3);
-        } else {
+        p = end;
+        if (*p == '\0')
+            break;
+        if (*p < 0x80) {
             char esc[6];
 
             rc = feed_buf_append(b, esc, json_escape(*p, esc));
+            n = 1;
+        } else if ((n = char_len(p, &cp)) > 0) {
+            rc = feed_buf_append(b, p, n); /* U+FFFE or U+FFFF: JSON's own */
+        } else {
+            /* Not UTF-8: U+FFFD keeps the output valid JSON. */
+            rc = feed_buf_append(b, "\xef\xbf\xbd", 3);
+            n = 1;
         }
         if (rc != 0)
             return rc;
-        run = ++p;
+        p += n;
     }
-    if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
-        return rc;
     return feed_buf_append(b, "\"", 1);
 }
 
