@@ -114,21 +114,6 @@ feed_input_push(struct feed_input *in, const char *s, size_t n, int last)
     return rc;
 }
 
-int
-feed_input_can_retry(const struct feed_input *in)
-{
-    (void)in;
-    return 0;
-}
-
-int
-feed_input_retry(struct feed_input *in, int last)
-{
-    (void)in;
-    (void)last;
-    return FEED_E_INVAL;
-}
-
 const char *
 feed_input_encoding(const struct feed_input *in)
 {
@@ -167,10 +152,4 @@ feed_input_free(struct feed_input *in)
     repair_free(&in->repair);
     free(in->charset);
     free(in);
-}
-
-int
-feed_utf8_valid(const char *s, size_t n)
-{
-    return utf8_valid(s, n);
 }

@@ -28,11 +28,6 @@ struct feed_input *feed_input_new(const char *charset, feed_input_fn *fn,
  * or FEED_E_INVAL when the conversion failed. */
 int feed_input_push(struct feed_input *, const char *s, size_t n, int last);
 
-/* What is handed on is never read again: can_retry is always 0, and
- * retry returns FEED_E_INVAL. Kept until parse.c no longer asks. */
-int feed_input_can_retry(const struct feed_input *);
-int feed_input_retry(struct feed_input *, int last);
-
 /* The encoding the document is read in ("utf-8", "windows-1251", ...);
  * "" until the first bytes are seen. */
 const char *feed_input_encoding(const struct feed_input *);
@@ -45,8 +40,5 @@ int feed_input_repaired(const struct feed_input *);
 int feed_input_reset(struct feed_input *, const char *charset);
 
 void feed_input_free(struct feed_input *);
-
-/* utf8_valid() (utf8.h), under the name parse.c calls it by. */
-int feed_utf8_valid(const char *s, size_t n);
 
 #endif
