@@ -94,7 +94,7 @@ feed_buf_free(struct feed_buf *b)
 static size_t
 char_len(const unsigned char *s, uint32_t *cp)
 {
-    return utf8_decode(s, 4, cp);
+    return feed_utf8_decode(s, 4, cp);
 }
 
 /* The JSON escape of c, a control character, '"' or '\\' (RFC 8259
@@ -231,7 +231,7 @@ feed_buf_xml(struct feed_buf *b, const char *s)
                 if (n == 0) {
                     rep = "\xef\xbf\xbd";
                     n = 1;
-                } else if (!utf8_xml_char(cp)) {
+                } else if (!feed_utf8_xml_char(cp)) {
                     rep = ""; /* U+FFFE, U+FFFF */
                 }
             }

@@ -118,10 +118,10 @@ reads_as_utf8(const unsigned char *b, size_t n, int *multi)
     *multi = 0;
     while (b < end) {
         uint32_t cp;
-        size_t len = utf8_decode(b, (size_t)(end - b), &cp);
+        size_t len = feed_utf8_decode(b, (size_t)(end - b), &cp);
 
         if (len == 0)
-            return utf8_cut(b, (size_t)(end - b));
+            return feed_utf8_cut(b, (size_t)(end - b));
         *multi |= len > 1;
         b += len;
     }
@@ -175,7 +175,7 @@ sixteen_or_32(const char *label)
 }
 
 size_t
-encoding_choose(const char *charset, const unsigned char *b, size_t n,
+feed_encoding_choose(const char *charset, const unsigned char *b, size_t n,
                 char *name, size_t size)
 {
     size_t bom;
@@ -225,7 +225,7 @@ encoding_choose(const char *charset, const unsigned char *b, size_t n,
 }
 
 int
-encoding_conv_open(struct encoding_conv *conv, const char *name)
+feed_encoding_conv_open(struct feed_encoding_conv *conv, const char *name)
 {
     feed_buf_init(&conv->stage, 0);
     conv->replaced = 0;
@@ -234,8 +234,8 @@ encoding_conv_open(struct encoding_conv *conv, const char *name)
 }
 
 int
-encoding_conv_push(struct encoding_conv *conv, const char *s, size_t n,
-                   int last, encoding_fn *fn, void *arg)
+feed_encoding_conv_push(struct feed_encoding_conv *conv, const char *s, size_t n,
+                   int last, feed_encoding_fn *fn, void *arg)
 {
     char buf[CONV_PIECE], *ip, *op;
     size_t il, ol;
@@ -286,7 +286,7 @@ encoding_conv_push(struct encoding_conv *conv, const char *s, size_t n,
 }
 
 void
-encoding_conv_close(struct encoding_conv *conv)
+feed_encoding_conv_close(struct feed_encoding_conv *conv)
 {
     if (conv->cd != (iconv_t)-1)
         iconv_close(conv->cd);

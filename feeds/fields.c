@@ -366,15 +366,15 @@ feed_cap_end(struct feed_parser *p)
     p->cap = F_NONE;
     XML_SetCharacterDataHandler(p->xp, NULL);
     /* Decoded bytes must be UTF-8 like everything else, or go. */
-    if (p->cap_b64 && (text_base64_decode(b) != 0 ||
-                       !utf8_valid(b->data ? b->data : "", b->len) ||
+    if (p->cap_b64 && (feed_text_base64_decode(b) != 0 ||
+                       !feed_utf8_valid(b->data ? b->data : "", b->len) ||
                        memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;
     }
     if (p->cap_strip)
-        text_strip_markup(b);
-    text_trim(b);
+        feed_text_strip_markup(b);
+    feed_text_trim(b);
     if (f == F_CATEGORY) {
         feed_fields_category(p, b->data ? b->data : "", b->len);
         feed_buf_reset(b);
@@ -387,7 +387,7 @@ feed_cap_end(struct feed_parser *p)
      * links and images must carry their base with them. */
     if ((f == F_SUMMARY || f == F_SUMMARY2 || f == F_CONTENT) &&
         p->cap_mode != M_TEXT &&
-        text_resolve_urls(b, feed_fields_base(p), &p->tmp) != 0)
+        feed_text_resolve_urls(b, feed_fields_base(p), &p->tmp) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
     if (f == F_LINK)
         p->link_rank = 3; /* <link>text</link> is the RSS permalink */
@@ -404,7 +404,7 @@ feed_fields_set(struct feed_parser *p, enum field f, const char *s, int escape)
     p->have[f] = 1;
     rc = escape ? feed_buf_xml(&p->f[f], s) : feed_buf_puts(&p->f[f], s);
     (void)field_error(p, rc);
-    text_trim(&p->f[f]);
+    feed_text_trim(&p->f[f]);
     return rc;
 }
 
@@ -440,7 +440,7 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
         set_error(p, FEED_E_LIMIT, "a link is too long");
         return;
     }
-    text_trim(&p->f[f]);
+    feed_text_trim(&p->f[f]);
     if (feed_fields_absolutize(p, &p->f[f]) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
     p->have[f] = 1;

@@ -26,26 +26,26 @@ struct feed_input {
     char *charset;
     enum state state;
     struct feed_buf held; /* the first bytes, while sniffing */
-    struct encoding_conv conv;
-    struct repair repair;
+    struct feed_encoding_conv conv;
+    struct feed_repair repair;
     char encoding[48];
 };
 
-/* encoding_fn: iconv's output, to the repairs. */
+/* feed_encoding_fn: iconv's output, to the repairs. */
 static int
 repair_converted(const char *s, size_t n, int last, void *arg)
 {
     struct feed_input *in = arg;
 
-    return repair_push(&in->repair, s, n, last, in->fn, in->arg);
+    return feed_repair_push(&in->repair, s, n, last, in->fn, in->arg);
 }
 
 static int
 pass(struct feed_input *in, const char *s, size_t n, int last)
 {
     if (in->state == S_ICONV)
-        return encoding_conv_push(&in->conv, s, n, last, repair_converted, in);
-    return repair_push(&in->repair, s, n, last, in->fn, in->arg);
+        return feed_encoding_conv_push(&in->conv, s, n, last, repair_converted, in);
+    return feed_repair_push(&in->repair, s, n, last, in->fn, in->arg);
 }
 
 /* Picks the encoding from the first bytes s[0..n) and sets up the
@@ -54,12 +54,12 @@ static size_t
 start(struct feed_input *in, const char *s, size_t n)
 {
     char name[48];
-    size_t bom = encoding_choose(in->charset, (const unsigned char *)s, n, name,
+    size_t bom = feed_encoding_choose(in->charset, (const unsigned char *)s, n, name,
                                  sizeof(name));
 
     in->state = S_UTF8;
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");
-    if (*name && encoding_conv_open(&in->conv, name) == 0) {
+    if (*name && feed_encoding_conv_open(&in->conv, name) == 0) {
         in->state = S_ICONV;
         for (size_t i = 0; name[i]; i++)
             in->encoding[i] = (char)tolower((unsigned char)name[i]);
@@ -81,7 +81,7 @@ feed_input_new(const char *charset, feed_input_fn *fn, void *arg)
     in->conv.cd = (iconv_t)-1;
     feed_buf_init(&in->held, 0);
     feed_buf_init(&in->conv.stage, 0);
-    repair_init(&in->repair);
+    feed_repair_init(&in->repair);
     if (charset && *charset && (in->charset = strdup(charset)) == NULL) {
         free(in);
         return NULL;
@@ -129,10 +129,10 @@ feed_input_repaired(const struct feed_input *in)
 int
 feed_input_reset(struct feed_input *in, const char *charset)
 {
-    encoding_conv_close(&in->conv);
+    feed_encoding_conv_close(&in->conv);
     in->conv.replaced = 0;
     feed_buf_reset(&in->held);
-    repair_reset(&in->repair);
+    feed_repair_reset(&in->repair);
     in->state = S_SNIFF;
     in->encoding[0] = '\0';
     free(in->charset);
@@ -147,9 +147,9 @@ feed_input_free(struct feed_input *in)
 {
     if (in == NULL)
         return;
-    encoding_conv_close(&in->conv);
+    feed_encoding_conv_close(&in->conv);
     feed_buf_free(&in->held);
-    repair_free(&in->repair);
+    feed_repair_free(&in->repair);
     free(in->charset);
     free(in);
 }

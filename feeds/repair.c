@@ -186,7 +186,7 @@ reference_length(const unsigned char *s, size_t n)
             if (c == ';') {
                 if (i == (size_t)(2 + hex))
                     return 0;
-                return utf8_xml_char(cp) ? (int)i + 1 : -2;
+                return feed_utf8_xml_char(cp) ? (int)i + 1 : -2;
             }
             if (c >= '0' && c <= '9')
                 d = c - '0';
@@ -221,7 +221,7 @@ cut_prefix(const unsigned char *s, size_t n, const char *lit)
 
 /* One pass over a piece of a chunk. */
 struct pass {
-    struct repair *r;
+    struct feed_repair *r;
     const unsigned char *run; /* the start of what is still to copy */
 };
 
@@ -265,7 +265,7 @@ static int
 high(struct pass *ps, const unsigned char *p, size_t left, int last)
 {
     uint32_t cp;
-    size_t len = utf8_decode(p, left, &cp);
+    size_t len = feed_utf8_decode(p, left, &cp);
     char rep[4];
     int rc;
 
@@ -277,18 +277,18 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
         rc = replace(ps, p, len, " ", 1);
         return rc ? rc : (int)len;
     }
-    if (!last && utf8_cut(p, left))
+    if (!last && feed_utf8_cut(p, left))
         return 0;
     cp = *p >= 0xa0 ? *p : cp1252_high[*p - 0x80];
     ps->r->repaired = 1;
-    rc = replace(ps, p, 1, rep, utf8_encode(cp ? cp : 0xfffd, rep));
+    rc = replace(ps, p, 1, rep, feed_utf8_encode(cp ? cp : 0xfffd, rep));
     return rc ? rc : 1;
 }
 
 /* Repairs one piece; what a token cut by its end leaves waits in hold. */
 static int
-piece(struct repair *r, const unsigned char *s, size_t n, int last,
-      repair_fn *fn, void *arg)
+piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
+      feed_repair_fn *fn, void *arg)
 {
     const unsigned char *p = s, *end = s + n;
     /* Where the document's text starts in this piece (NULL: not yet). */
@@ -310,11 +310,11 @@ piece(struct repair *r, const unsigned char *s, size_t n, int last,
             }
             if (*p >= 0x80) {
                 uint32_t cp;
-                size_t len = utf8_decode(p, left, &cp);
+                size_t len = feed_utf8_decode(p, left, &cp);
 
-                if (len == 0 && !last && utf8_cut(p, left))
+                if (len == 0 && !last && feed_utf8_cut(p, left))
                     goto hold;
-                if (len > 0 && (cp == 0xfeff || !utf8_xml_char(cp))) {
+                if (len > 0 && (cp == 0xfeff || !feed_utf8_xml_char(cp))) {
                     ps.run = p += len;
                     continue;
                 }
@@ -488,14 +488,14 @@ out:
 }
 
 void
-repair_init(struct repair *r)
+feed_repair_init(struct feed_repair *r)
 {
     memset(r, 0, sizeof(*r));
     feed_buf_init(&r->out, 0);
 }
 
 void
-repair_reset(struct repair *r)
+feed_repair_reset(struct feed_repair *r)
 {
     struct feed_buf out = r->out;
 
@@ -505,13 +505,13 @@ repair_reset(struct repair *r)
 }
 
 void
-repair_free(struct repair *r)
+feed_repair_free(struct feed_repair *r)
 {
     feed_buf_free(&r->out);
 }
 
 int
-repair_push(struct repair *r, const char *s, size_t n, int last, repair_fn *fn,
+feed_repair_push(struct feed_repair *r, const char *s, size_t n, int last, feed_repair_fn *fn,
             void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;

@@ -26,11 +26,11 @@
 #define REPAIR_JOIN 256
 
 /* Receives the repaired text. last != 0 on the final call (n may be 0
- * then). Return 0, or non-zero to stop: repair_push() returns it. */
-typedef int repair_fn(const char *s, size_t n, int last, void *arg);
+ * then). Return 0, or non-zero to stop: feed_repair_push() returns it. */
+typedef int feed_repair_fn(const char *s, size_t n, int last, void *arg);
 
 /* The state of one document; the fields are repair.c's. */
-struct repair {
+struct feed_repair {
     int lex;      /* where the lexer stands */
     int blank;    /* blanking out a misplaced XML declaration */
     int begun;    /* a character after the first was passed */
@@ -41,19 +41,19 @@ struct repair {
     struct feed_buf out; /* the text of one chunk, when it changed */
 };
 
-void repair_init(struct repair *);
+void feed_repair_init(struct feed_repair *);
 
 /* Readies r for another document, keeping its buffer. */
-void repair_reset(struct repair *);
+void feed_repair_reset(struct feed_repair *);
 
-void repair_free(struct repair *);
+void feed_repair_free(struct feed_repair *);
 
 /* Repairs s[0..n) and hands what is settled to fn: the chunk itself when
  * nothing changed, else a repaired copy (so fn gets at most a few times
  * n bytes plus REPAIR_HOLD). fn is not called before the document's
  * first character, except once with n == 0 when last comes first.
  * Returns 0, FEED_E_NOMEM, or what fn returned. */
-int repair_push(struct repair *, const char *s, size_t n, int last,
-                repair_fn *fn, void *arg);
+int feed_repair_push(struct feed_repair *, const char *s, size_t n, int last,
+                feed_repair_fn *fn, void *arg);
 
 #endif

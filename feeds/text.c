@@ -17,7 +17,7 @@
 #include "utf8.h"
 
 void
-text_trim(struct feed_buf *b)
+feed_text_trim(struct feed_buf *b)
 {
     size_t i = 0, n = b->len;
 
@@ -77,7 +77,7 @@ ref_decode(const char *r, size_t n, char *out)
     if (r[1] == '#') {
         unsigned long cp = ref_number(r + 2, n - 2);
 
-        return cp ? utf8_encode((uint32_t)cp, out) : 0;
+        return cp ? feed_utf8_encode((uint32_t)cp, out) : 0;
     }
     memcpy(name, r + 1, n - 1);
     name[n - 1] = '\0';
@@ -91,7 +91,7 @@ ref_decode(const char *r, size_t n, char *out)
  * on titles, which must be plain text. A reference is looked for within
  * REF_MAX bytes of its '&' only. */
 void
-text_decode_entities(struct feed_buf *b)
+feed_text_decode_entities(struct feed_buf *b)
 {
     char *r, *w, out[REF_MAX];
 
@@ -179,7 +179,7 @@ comment_end(char *p, char *end)
  * stays text; so does what follows a script or a style that is never
  * closed. */
 void
-text_strip_markup(struct feed_buf *b)
+feed_text_strip_markup(struct feed_buf *b)
 {
     static const char *const closes[] = {"</script", "</style"};
     struct memo gt_memo = {0}, close_memo[2] = {{0}, {0}};
@@ -218,7 +218,7 @@ text_strip_markup(struct feed_buf *b)
     }
     *w = '\0';
     b->len = (size_t)(w - b->data);
-    text_decode_entities(b);
+    feed_text_decode_entities(b);
 }
 
 /* The value of base64 digit c (RFC 4648 §4, Table 1), or -1. */
@@ -241,7 +241,7 @@ base64_value(unsigned char c)
 /* Decodes base64 in place (RFC 4648 §4; white space skipped). -1 when it
  * is not base64. */
 int
-text_base64_decode(struct feed_buf *b)
+feed_text_base64_decode(struct feed_buf *b)
 {
     unsigned acc = 0;
     int bits = 0;
@@ -506,7 +506,7 @@ url_attribute(struct rewrite *w, const char *eq)
 }
 
 int
-text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
+feed_text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
 {
     struct rewrite w = {.base = base, .out = tmp};
     const char *p, *eq;

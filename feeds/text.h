@@ -5,26 +5,26 @@
 #include "feeds/buf.h"
 
 /* White space off both ends. */
-void text_trim(struct feed_buf *);
+void feed_text_trim(struct feed_buf *);
 /* Character references ("&#233;", "&#xe9;": digits only) and HTML
  * 4.01's named entities decoded; an unknown name, a code point that is
  * no Unicode scalar value, and a reference longer than 10 bytes from '&'
  * to ';' stay as written. UTF-8 is never longer than the reference it
  * replaces, so the text only shrinks. */
-void text_decode_entities(struct feed_buf *);
+void feed_text_decode_entities(struct feed_buf *);
 /* HTML to plain text: tags, comments and the bodies of scripts and
  * styles removed, then entities decoded. A '<' that no '>' follows, and
  * what follows a script or style that is never closed, stay text. */
-void text_strip_markup(struct feed_buf *);
+void feed_text_strip_markup(struct feed_buf *);
 /* The relative URLs in HTML's links and embeds (href, src, srcset,
  * cite, poster, ...) made absolute against base; the rest of the text as
  * it was. tmp is scratch: its buffer may be swapped with b's. When the
  * result would be longer than b's cap, b stays as it was. 0, or
  * FEED_E_NOMEM. */
-int text_resolve_urls(struct feed_buf *b, const char *base,
+int feed_text_resolve_urls(struct feed_buf *b, const char *base,
                       struct feed_buf *tmp);
 /* Base64 decoded in place (RFC 4648 §4; white space skipped). 0, or -1
  * when it is not base64. */
-int text_base64_decode(struct feed_buf *);
+int feed_text_base64_decode(struct feed_buf *);
 
 #endif

@@ -5,15 +5,15 @@
 #include <string.h>
 
 int
-utf8_cut(const unsigned char *s, size_t n)
+feed_utf8_cut(const unsigned char *s, size_t n)
 {
     uint32_t cp;
 
-    return utf8_decode_(s, n, &cp) < 0;
+    return feed_utf8_decode_(s, n, &cp) < 0;
 }
 
 int
-utf8_valid(const char *str, size_t n)
+feed_utf8_valid(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str, *end = s + n;
 
@@ -34,7 +34,7 @@ utf8_valid(const char *str, size_t n)
             s++;
             continue;
         }
-        if ((len = utf8_decode(s, (size_t)(end - s), &cp)) == 0)
+        if ((len = feed_utf8_decode(s, (size_t)(end - s), &cp)) == 0)
             return 0;
         s += len;
     }
@@ -42,7 +42,7 @@ utf8_valid(const char *str, size_t n)
 }
 
 size_t
-utf8_encode(uint32_t cp, char out[4])
+feed_utf8_encode(uint32_t cp, char out[4])
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -67,7 +67,7 @@ utf8_encode(uint32_t cp, char out[4])
 }
 
 int
-utf8_xml_char(uint32_t cp)
+feed_utf8_xml_char(uint32_t cp)
 {
     return cp == 0x9 || cp == 0xa || cp == 0xd ||
            (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||

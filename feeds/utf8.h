@@ -1,14 +1,14 @@
 /* feeds/utf8.h - UTF-8 (RFC 3629), the one decoder, validator and encoder
  * of feeds/ (internal to feeds/). Valid means: no overlong forms, no
  * surrogates, nothing above U+10FFFF. Whether a character is allowed in
- * XML is the caller's question (utf8_xml_char()). */
+ * XML is the caller's question (feed_utf8_xml_char()). */
 #ifndef FEEDS_UTF8_H
 #define FEEDS_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Internal to utf8_decode() and utf8_cut(): the length of the sequence
+/* Internal to feed_utf8_decode() and feed_utf8_cut(): the length of the sequence
  * at s[0..n) when whole and valid, 0 when invalid, -1 when valid as far
  * as n goes but cut short. The shortest form is enforced by the range of
  * the second byte, which depends on the first (RFC 3629 §4):
@@ -24,7 +24,7 @@
  *
  * Inline: the byte layer asks it of every character that is not ASCII. */
 static inline int
-utf8_decode_(const unsigned char *s, size_t n, uint32_t *cp)
+feed_utf8_decode_(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char lo = 0x80, hi = 0xbf;
     uint32_t c;
@@ -70,7 +70,7 @@ utf8_decode_(const unsigned char *s, size_t n, uint32_t *cp)
 }
 
 /* A table-driven automaton that checks UTF-8 a byte at a time with no
- * branch, for scans of long runs (utf8_decode() is for one character).
+ * branch, for scans of long runs (feed_utf8_decode() is for one character).
  * A state is a bit offset, and t[byte] holds, at each state's offset, the
  * 6-bit state that follows:
  *
@@ -150,28 +150,28 @@ enum {
 
 /* The character that starts s[0..n): its length (1 to 4), with its code
  * point in *cp; 0 when s does not start a whole valid sequence (n == 0,
- * a bad byte, or a valid start that n cuts short: utf8_cut() tells). */
+ * a bad byte, or a valid start that n cuts short: feed_utf8_cut() tells). */
 static inline size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+feed_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    int len = utf8_decode_(s, n, cp);
+    int len = feed_utf8_decode_(s, n, cp);
 
     return len > 0 ? (size_t)len : 0;
 }
 
 /* 1 when s[0..n) is the valid start of a sequence longer than n: the
  * end of a chunk cut a character that the next chunk completes. */
-int utf8_cut(const unsigned char *s, size_t n);
+int feed_utf8_cut(const unsigned char *s, size_t n);
 
 /* 1 when s[0..n) is whole, valid UTF-8 (n == 0 included). */
-int utf8_valid(const char *s, size_t n);
+int feed_utf8_valid(const char *s, size_t n);
 
 /* Writes cp, a Unicode scalar value (not a surrogate, at most U+10FFFF),
  * to out; returns its length, 1 to 4. */
-size_t utf8_encode(uint32_t cp, char out[4]);
+size_t feed_utf8_encode(uint32_t cp, char out[4]);
 
 /* 1 when cp is a character XML 1.0 allows (§2.2 Char): tab, LF, CR,
  * U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF. */
-int utf8_xml_char(uint32_t cp);
+int feed_utf8_xml_char(uint32_t cp);
 
 #endif

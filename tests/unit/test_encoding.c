@@ -21,7 +21,7 @@
 #include "feeds/parse.h"
 #include "linear.h"
 
-/* encoding_choose() on s (n bytes) with charset: the name and BOM. */
+/* feed_encoding_choose() on s (n bytes) with charset: the name and BOM. */
 static void
 expect_choice(const char *charset, const char *s, size_t n, const char *name,
               size_t bom)
@@ -29,7 +29,7 @@ expect_choice(const char *charset, const char *s, size_t n, const char *name,
     char got[48];
 
     assert_int_equal(
-        encoding_choose(charset, (const unsigned char *)s, n, got, sizeof(got)),
+        feed_encoding_choose(charset, (const unsigned char *)s, n, got, sizeof(got)),
         bom);
     assert_string_equal(got, name);
 }
@@ -103,22 +103,22 @@ static void
 expect_conv(const char *name, const char *in, size_t n, size_t step,
             const char *want, int replaced)
 {
-    struct encoding_conv conv;
+    struct feed_encoding_conv conv;
     struct conv_out o = {{0}, 0};
 
     feed_buf_init(&o.b, 0);
-    assert_int_equal(encoding_conv_open(&conv, name), 0);
+    assert_int_equal(feed_encoding_conv_open(&conv, name), 0);
     for (size_t at = 0; at < n; at += step)
-        assert_int_equal(encoding_conv_push(&conv, in + at,
+        assert_int_equal(feed_encoding_conv_push(&conv, in + at,
                                             n - at < step ? n - at : step, 0,
                                             conv_collect, &o),
                          0);
-    assert_int_equal(encoding_conv_push(&conv, NULL, 0, 1, conv_collect, &o),
+    assert_int_equal(feed_encoding_conv_push(&conv, NULL, 0, 1, conv_collect, &o),
                      0);
     assert_int_equal(o.lasts, 1);
     assert_string_equal(feed_buf_str(&o.b), want);
     assert_int_equal(conv.replaced, replaced);
-    encoding_conv_close(&conv);
+    feed_encoding_conv_close(&conv);
     feed_buf_free(&o.b);
 }
 
@@ -137,10 +137,10 @@ test_conv(void **state)
         expect_conv("CP932", "a\x93", 2, step, "a\xef\xbf\xbd", 1);
     }
     {
-        struct encoding_conv conv;
+        struct feed_encoding_conv conv;
 
-        assert_int_equal(encoding_conv_open(&conv, "x-no-such-charset"), -1);
-        encoding_conv_close(&conv);
+        assert_int_equal(feed_encoding_conv_open(&conv, "x-no-such-charset"), -1);
+        feed_encoding_conv_close(&conv);
     }
 }
 
@@ -158,23 +158,23 @@ conv_count(const char *s, size_t n, int last, void *arg)
 static void
 conv_bad_run(size_t n, void *arg)
 {
-    struct encoding_conv conv;
+    struct feed_encoding_conv conv;
     size_t got = 0;
     char *in = malloc(n);
 
     (void)arg;
     assert_non_null(in);
     memset(in, 0x81, n);
-    assert_int_equal(encoding_conv_open(&conv, "WINDOWS-1252"), 0);
+    assert_int_equal(feed_encoding_conv_open(&conv, "WINDOWS-1252"), 0);
     for (size_t at = 0; at < n; at += 16384)
-        assert_int_equal(encoding_conv_push(&conv, in + at,
+        assert_int_equal(feed_encoding_conv_push(&conv, in + at,
                                             n - at < 16384 ? n - at : 16384, 0,
                                             conv_count, &got),
                          0);
-    assert_int_equal(encoding_conv_push(&conv, NULL, 0, 1, conv_count, &got),
+    assert_int_equal(feed_encoding_conv_push(&conv, NULL, 0, 1, conv_count, &got),
                      0);
     assert_int_equal(got, 3 * n);
-    encoding_conv_close(&conv);
+    feed_encoding_conv_close(&conv);
     free(in);
 }
 
@@ -189,7 +189,7 @@ choose_run(size_t n, void *arg)
     memcpy(in, "<?xml ", 6);
     for (size_t i = 6; i < n; i++)
         in[i] = "encodin"[i % 7];
-    encoding_choose(NULL, (const unsigned char *)in, n, name, sizeof(name));
+    feed_encoding_choose(NULL, (const unsigned char *)in, n, name, sizeof(name));
     free(in);
 }
 
@@ -197,10 +197,10 @@ static void
 test_linear(void **state)
 {
     (void)state;
-    assert_linear("encoding_conv_push of bytes that mean nothing", conv_bad_run,
+    assert_linear("feed_encoding_conv_push of bytes that mean nothing", conv_bad_run,
                   NULL, 1 << 14, 1 << 22);
     /* Bounded by ENCODING_SNIFF: flat, which passes too. */
-    assert_linear("encoding_choose", choose_run, NULL, 1 << 10, 1 << 20);
+    assert_linear("feed_encoding_choose", choose_run, NULL, 1 << 10, 1 << 20);
 }
 
 struct got {

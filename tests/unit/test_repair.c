@@ -41,20 +41,20 @@ static void
 run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
           const char *want, size_t nwant)
 {
-    struct repair r;
+    struct feed_repair r;
     struct sink k = {{0}, 0, 0};
     size_t at = 0;
 
-    repair_init(&r);
+    feed_repair_init(&r);
     feed_buf_init(&k.out, 0);
     for (size_t i = 0; i <= ncuts; i++) {
         size_t to = i < ncuts ? cuts[i] : n;
 
-        assert_int_equal(repair_push(&r, in + at, to - at, 0, collect, &k), 0);
+        assert_int_equal(feed_repair_push(&r, in + at, to - at, 0, collect, &k), 0);
         assert_true(r.nhold <= REPAIR_HOLD);
         at = to;
     }
-    assert_int_equal(repair_push(&r, NULL, 0, 1, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, NULL, 0, 1, collect, &k), 0);
     assert_int_equal(k.lasts, 1);
     if (k.out.len != nwant ||
         memcmp(k.out.data ? k.out.data : "", want, nwant) != 0)
@@ -63,7 +63,7 @@ run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
                  in, ncuts + 1, ncuts ? cuts[0] : n, feed_buf_str(&k.out),
                  want);
     feed_buf_free(&k.out);
-    repair_free(&r);
+    feed_repair_free(&r);
 }
 
 /* in must repair to want: whole (also with last on the one push), in
@@ -71,18 +71,18 @@ run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
 static void
 expect_n(const char *in, size_t n, const char *want, size_t nwant)
 {
-    struct repair r;
+    struct feed_repair r;
     struct sink k = {{0}, 0, 0};
     size_t cuts[2048];
 
-    repair_init(&r);
+    feed_repair_init(&r);
     feed_buf_init(&k.out, 0);
-    assert_int_equal(repair_push(&r, in, n, 1, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, in, n, 1, collect, &k), 0);
     assert_int_equal(k.lasts, 1);
     assert_int_equal(k.out.len, nwant);
     assert_memory_equal(k.out.data ? k.out.data : "", want, nwant);
     feed_buf_free(&k.out);
-    repair_free(&r);
+    feed_repair_free(&r);
 
     run_split(in, n, NULL, 0, want, nwant);
     assert_true(n < sizeof(cuts) / sizeof(cuts[0]));
@@ -194,7 +194,7 @@ test_characters(void **state)
 }
 
 /* What the character repairs make of s[0..n) (text with no '&', '<', '!'
- * or '?'), worked out character by character with utf8_decode(): the
+ * or '?'), worked out character by character with feed_utf8_decode(): the
  * reference the scan's automaton is held to. */
 static size_t
 reference(const unsigned char *s, size_t n, char *out)
@@ -209,7 +209,7 @@ reference(const unsigned char *s, size_t n, char *out)
 
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
+        size_t len = feed_utf8_decode(s + i, n - i, &cp);
 
         if (len > 0 && (cp == 0xfffe || cp == 0xffff ||
                         (cp < 0x20 && cp != 9 && cp != 10 && cp != 13))) {
@@ -219,7 +219,7 @@ reference(const unsigned char *s, size_t n, char *out)
             o += len;
         } else {
             cp = s[i] >= 0xa0 ? s[i] : cp1252[s[i] - 0x80];
-            o += utf8_encode(cp ? cp : 0xfffd, out + o);
+            o += feed_utf8_encode(cp ? cp : 0xfffd, out + o);
             len = 1;
         }
         i += len;
@@ -241,12 +241,12 @@ test_every_sequence(void **state)
     static const unsigned char few[] = {0x41, 0x80, 0x8f, 0x90, 0xbf,
                                         0xe0, 0xef, 0xf0, 0xf4};
     size_t ne = sizeof(edge), nf = sizeof(few);
-    struct repair r;
+    struct feed_repair r;
     struct sink k = {{0}, 0, 0};
     unsigned long cases = 0;
 
     (void)state;
-    repair_init(&r);
+    feed_repair_init(&r);
     feed_buf_init(&k.out, 0);
     for (size_t len = 1; len <= 4; len++) {
         const unsigned char *set = len < 4 ? edge : few;
@@ -273,10 +273,10 @@ test_every_sequence(void **state)
                 n += 17;
                 nw = 3 + reference(in + 3, n - 3, want + 3);
                 memcpy(want, "<t>", 3);
-                repair_reset(&r);
+                feed_repair_reset(&r);
                 feed_buf_reset(&k.out);
                 k.lasts = 0;
-                assert_int_equal(repair_push(&r, (char *)in, n, 1, collect, &k),
+                assert_int_equal(feed_repair_push(&r, (char *)in, n, 1, collect, &k),
                                  0);
                 if (k.out.len != nw || memcmp(k.out.data, want, nw) != 0)
                     fail_msg("bytes %02x %02x %02x %02x (%zu) at %zu", seq[0],
@@ -288,13 +288,13 @@ test_every_sequence(void **state)
     }
     assert_true(cases > 200000);
     feed_buf_free(&k.out);
-    repair_free(&r);
+    feed_repair_free(&r);
 }
 
 static void
 test_json_and_empty(void **state)
 {
-    struct repair r;
+    struct feed_repair r;
     struct sink k = {{0}, 0, 0};
 
     (void)state;
@@ -303,23 +303,23 @@ test_json_and_empty(void **state)
     expect("", "");
     expect(" \n\t ", "");
     /* Nothing is handed on before the first character. */
-    repair_init(&r);
+    feed_repair_init(&r);
     feed_buf_init(&k.out, 0);
-    assert_int_equal(repair_push(&r, "  \xef\xbb", 4, 0, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, "  \xef\xbb", 4, 0, collect, &k), 0);
     assert_int_equal(k.calls, 0);
-    assert_int_equal(repair_push(&r, "\xbf<", 2, 0, collect, &k), 0);
-    assert_int_equal(repair_push(&r, "a/>", 3, 1, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, "\xbf<", 2, 0, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, "a/>", 3, 1, collect, &k), 0);
     assert_string_equal(feed_buf_str(&k.out), "<a/>");
     /* Clean text is handed on in place, and repaired says no. */
     assert_int_equal(r.repaired, 0);
-    repair_reset(&r);
+    feed_repair_reset(&r);
     feed_buf_reset(&k.out);
     k.lasts = 0;
-    assert_int_equal(repair_push(&r, "<a>&</a>", 8, 1, collect, &k), 0);
+    assert_int_equal(feed_repair_push(&r, "<a>&</a>", 8, 1, collect, &k), 0);
     assert_int_equal(r.repaired, 1);
     assert_string_equal(feed_buf_str(&k.out), "<a>&amp;</a>");
     feed_buf_free(&k.out);
-    repair_free(&r);
+    feed_repair_free(&r);
 }
 
 static int
@@ -339,23 +339,23 @@ test_bounded(void **state)
 {
     static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; ";
     char chunk[16384];
-    struct repair r;
+    struct feed_repair r;
     size_t got = 0;
 
     (void)state;
     for (size_t i = 0; i < sizeof(chunk); i++)
         chunk[i] = unit[i % (sizeof(unit) - 1)];
-    repair_init(&r);
-    assert_int_equal(repair_push(&r, "<a>", 3, 0, discard, &got), 0);
+    feed_repair_init(&r);
+    assert_int_equal(feed_repair_push(&r, "<a>", 3, 0, discard, &got), 0);
     for (int i = 0; i < 512; i++) {
         assert_int_equal(
-            repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
+            feed_repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
         assert_true(r.nhold <= REPAIR_HOLD);
     }
-    assert_int_equal(repair_push(&r, "</a>", 4, 1, discard, &got), 0);
+    assert_int_equal(feed_repair_push(&r, "</a>", 4, 1, discard, &got), 0);
     assert_true(got > 512 * sizeof(chunk));
     assert_true(r.out.cap <= 5 * sizeof(chunk) + 2 * REPAIR_JOIN);
-    repair_free(&r);
+    feed_repair_free(&r);
 }
 
 /* What fn returns stops the push. */
@@ -372,12 +372,12 @@ stop(const char *s, size_t n, int last, void *arg)
 static void
 test_stop(void **state)
 {
-    struct repair r;
+    struct feed_repair r;
 
     (void)state;
-    repair_init(&r);
-    assert_int_equal(repair_push(&r, "<a>", 3, 0, stop, NULL), -42);
-    repair_free(&r);
+    feed_repair_init(&r);
+    assert_int_equal(feed_repair_push(&r, "<a>", 3, 0, stop, NULL), -42);
+    feed_repair_free(&r);
 }
 
 /* Hostile shapes, each pushed in 16 KiB chunks and whole. */
@@ -391,23 +391,23 @@ hostile_run(size_t n, void *arg)
     const struct hostile *h = arg;
     size_t hl = strlen(h->head), ul = strlen(h->unit), got = 0;
     char *doc = malloc(hl + n + ul);
-    struct repair r;
+    struct feed_repair r;
 
     assert_non_null(doc);
     memcpy(doc, h->head, hl);
     for (size_t i = hl; i < hl + n; i += ul)
         memcpy(doc + i, h->unit, ul);
-    repair_init(&r);
+    feed_repair_init(&r);
     for (size_t at = 0; at < hl + n; at += 16384) {
         size_t k = hl + n - at < 16384 ? hl + n - at : 16384;
 
-        assert_int_equal(repair_push(&r, doc + at, k, 0, discard, &got), 0);
+        assert_int_equal(feed_repair_push(&r, doc + at, k, 0, discard, &got), 0);
     }
-    assert_int_equal(repair_push(&r, NULL, 0, 1, discard, &got), 0);
-    repair_reset(&r);
-    assert_int_equal(repair_push(&r, doc, hl + n, 1, discard, &got), 0);
+    assert_int_equal(feed_repair_push(&r, NULL, 0, 1, discard, &got), 0);
+    feed_repair_reset(&r);
+    assert_int_equal(feed_repair_push(&r, doc, hl + n, 1, discard, &got), 0);
     assert_true(got > 0 || hl == 0); /* white space alone gives nothing */
-    repair_free(&r);
+    feed_repair_free(&r);
     free(doc);
 }
 

@@ -34,7 +34,7 @@ check_decode(const char *in, const char *want)
 {
     struct feed_buf b = make(in, 0);
 
-    text_decode_entities(&b);
+    feed_text_decode_entities(&b);
     assert_string_equal(b.data, want);
     assert_int_equal(b.len, strlen(want));
     feed_buf_free(&b);
@@ -80,7 +80,7 @@ check_strip(const char *in, const char *want)
 {
     struct feed_buf b = make(in, 0);
 
-    text_strip_markup(&b);
+    feed_text_strip_markup(&b);
     assert_string_equal(b.data, want);
     assert_int_equal(b.len, strlen(want));
     feed_buf_free(&b);
@@ -119,12 +119,12 @@ test_trim(void **state)
     struct feed_buf b = make(" \t a b \r\n", 0);
 
     (void)state;
-    text_trim(&b);
+    feed_text_trim(&b);
     assert_string_equal(b.data, "a b");
     assert_int_equal(b.len, 3);
     feed_buf_free(&b);
     b = make("   ", 0);
-    text_trim(&b);
+    feed_text_trim(&b);
     assert_string_equal(b.data, "");
     assert_int_equal(b.len, 0);
     feed_buf_free(&b);
@@ -136,16 +136,16 @@ test_base64(void **state)
     struct feed_buf b = make("aGVs\nbG8g d29y bGQ=", 0);
 
     (void)state;
-    assert_int_equal(text_base64_decode(&b), 0);
+    assert_int_equal(feed_text_base64_decode(&b), 0);
     assert_string_equal(b.data, "hello world");
     assert_int_equal(b.len, 11);
     feed_buf_free(&b);
     b = make("+/+/", 0);
-    assert_int_equal(text_base64_decode(&b), 0);
+    assert_int_equal(feed_text_base64_decode(&b), 0);
     assert_memory_equal(b.data, "\xfb\xff\xbf", 3);
     feed_buf_free(&b);
     b = make("aGV*", 0);
-    assert_int_equal(text_base64_decode(&b), -1);
+    assert_int_equal(feed_text_base64_decode(&b), -1);
     feed_buf_free(&b);
 }
 
@@ -157,7 +157,7 @@ check_resolve_max(const char *base, const char *in, const char *want,
     struct feed_buf b = make(in, max), tmp;
 
     feed_buf_init(&tmp, 0);
-    assert_int_equal(text_resolve_urls(&b, base, &tmp), 0);
+    assert_int_equal(feed_text_resolve_urls(&b, base, &tmp), 0);
     assert_string_equal(b.data, want);
     assert_int_equal(b.len, strlen(want));
     assert_int_equal(b.max, max);
@@ -274,7 +274,7 @@ run_long_base(size_t n, const struct shape *s)
     for (size_t i = 0; i < n / lt + 1; i++)
         assert_int_equal(feed_buf_append(&b, s->tail, lt), 0);
     b.max = 2 * b.len;
-    assert_int_equal(text_resolve_urls(&b, base.data, &tmp), 0);
+    assert_int_equal(feed_text_resolve_urls(&b, base.data, &tmp), 0);
     feed_buf_free(&b);
     feed_buf_free(&base);
     feed_buf_free(&tmp);
@@ -299,22 +299,22 @@ run_shape(size_t n, void *arg)
     assert_int_equal(feed_buf_puts(&b, s->tail), 0);
     switch (s->pass) {
     case DECODE:
-        text_decode_entities(&b);
+        feed_text_decode_entities(&b);
         break;
     case STRIP:
-        text_strip_markup(&b);
+        feed_text_strip_markup(&b);
         break;
     case TRIM:
-        text_trim(&b);
+        feed_text_trim(&b);
         break;
     case BASE64:
-        (void)text_base64_decode(&b);
+        (void)feed_text_base64_decode(&b);
         break;
     case RESOLVE:
-        assert_int_equal(text_resolve_urls(&b, BASE, &tmp), 0);
+        assert_int_equal(feed_text_resolve_urls(&b, BASE, &tmp), 0);
         break;
     case RESOLVE_NOBASE:
-        assert_int_equal(text_resolve_urls(&b, "nobase", &tmp), 0);
+        assert_int_equal(feed_text_resolve_urls(&b, "nobase", &tmp), 0);
         break;
     case LONG_BASE:
         break;

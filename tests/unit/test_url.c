@@ -200,7 +200,7 @@ enum op { RESOLVE, RESOLVE_BASE, MANY, KEY };
  * against, the reference being unit again (RESOLVE_BASE), the base that
  * tail is resolved against n / 8 times (MANY: when the result holds the
  * base, as "?q" does, it is as long as the base: a cap on the output
- * bounds that, as in text_resolve_urls()), or the URL of a key (KEY). */
+ * bounds that, as in feed_text_resolve_urls()), or the URL of a key (KEY). */
 struct shape {
     enum op op;
     const char *head, *unit, *tail;

@@ -80,14 +80,14 @@ static void
 check(const unsigned char *s, size_t n)
 {
     uint32_t want = 0, got = 0;
-    size_t wl = reference(s, n, &want), gl = utf8_decode(s, n, &got);
+    size_t wl = reference(s, n, &want), gl = feed_utf8_decode(s, n, &got);
 
     if (wl != gl || (wl && want != got))
         fail_msg("%02x %02x %02x %02x (n %zu): want %zu U+%04X, got %zu U+%04X",
                  s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n > 3 ? s[3] : 0, n,
                  wl, (unsigned)want, gl, (unsigned)got);
-    if (wl == 0 && utf8_cut(s, n) != reference_cut(s, n))
-        fail_msg("utf8_cut(%02x %02x %02x, %zu) wrong", s[0], n > 1 ? s[1] : 0,
+    if (wl == 0 && feed_utf8_cut(s, n) != reference_cut(s, n))
+        fail_msg("feed_utf8_cut(%02x %02x %02x, %zu) wrong", s[0], n > 1 ? s[1] : 0,
                  n > 2 ? s[2] : 0, n);
 }
 
@@ -128,32 +128,32 @@ test_known(void **state)
         size_t n = strlen(cases[i].bytes);
         uint32_t cp = 0;
 
-        assert_int_equal(utf8_decode(s, n, &cp), cases[i].cp ? n : 0);
+        assert_int_equal(feed_utf8_decode(s, n, &cp), cases[i].cp ? n : 0);
         if (cases[i].cp)
             assert_int_equal(cp, cases[i].cp);
-        assert_int_equal(utf8_valid(cases[i].bytes, n), cases[i].cp != 0);
+        assert_int_equal(feed_utf8_valid(cases[i].bytes, n), cases[i].cp != 0);
         check(s, n);
     }
     /* Cut short: invalid to decode, but a cut. */
-    assert_int_equal(utf8_decode((const unsigned char *)"\xe2\x82", 2, &cp0),
+    assert_int_equal(feed_utf8_decode((const unsigned char *)"\xe2\x82", 2, &cp0),
                      0);
-    assert_true(utf8_cut((const unsigned char *)"\xe2\x82", 2));
-    assert_true(utf8_cut((const unsigned char *)"\xf0\x9f\x98", 3));
-    assert_true(utf8_cut((const unsigned char *)"\xc3", 1));
-    assert_false(utf8_cut((const unsigned char *)"\xe0\x80", 2));
-    assert_false(utf8_cut((const unsigned char *)"\xed\xa0", 2));
-    assert_false(utf8_cut((const unsigned char *)"a", 1));
-    assert_false(utf8_cut((const unsigned char *)"", 0));
-    assert_int_equal(utf8_valid("", 0), 1);
-    assert_int_equal(utf8_valid("\xc3\xa9\xa9", 3), 0);
-    assert_int_equal(utf8_valid("abcdefgh\xc3", 9), 0);
-    assert_int_equal(utf8_valid("abcdefghijklmnop\xc3\xa9", 18), 1);
+    assert_true(feed_utf8_cut((const unsigned char *)"\xe2\x82", 2));
+    assert_true(feed_utf8_cut((const unsigned char *)"\xf0\x9f\x98", 3));
+    assert_true(feed_utf8_cut((const unsigned char *)"\xc3", 1));
+    assert_false(feed_utf8_cut((const unsigned char *)"\xe0\x80", 2));
+    assert_false(feed_utf8_cut((const unsigned char *)"\xed\xa0", 2));
+    assert_false(feed_utf8_cut((const unsigned char *)"a", 1));
+    assert_false(feed_utf8_cut((const unsigned char *)"", 0));
+    assert_int_equal(feed_utf8_valid("", 0), 1);
+    assert_int_equal(feed_utf8_valid("\xc3\xa9\xa9", 3), 0);
+    assert_int_equal(feed_utf8_valid("abcdefgh\xc3", 9), 0);
+    assert_int_equal(feed_utf8_valid("abcdefghijklmnop\xc3\xa9", 18), 1);
     /* XML's characters. */
-    assert_true(utf8_xml_char('\t') && utf8_xml_char(0x20) &&
-                utf8_xml_char(0xfffd) && utf8_xml_char(0x10000));
-    assert_false(utf8_xml_char(0) || utf8_xml_char(0x1f) ||
-                 utf8_xml_char(0xd800) || utf8_xml_char(0xfffe) ||
-                 utf8_xml_char(0xffff) || utf8_xml_char(0x110000));
+    assert_true(feed_utf8_xml_char('\t') && feed_utf8_xml_char(0x20) &&
+                feed_utf8_xml_char(0xfffd) && feed_utf8_xml_char(0x10000));
+    assert_false(feed_utf8_xml_char(0) || feed_utf8_xml_char(0x1f) ||
+                 feed_utf8_xml_char(0xd800) || feed_utf8_xml_char(0xfffe) ||
+                 feed_utf8_xml_char(0xffff) || feed_utf8_xml_char(0x110000));
 }
 
 /* Every one- and two-byte input, every three-byte one with a lead of
@@ -225,7 +225,7 @@ test_automaton(void **state)
         s[2] = edge[c];
         s[3] = edge[d];
         for (size_t len = 1; len <= 4; len++) {
-            int want_ok, want_more, r = utf8_decode_(s, len, &cp);
+            int want_ok, want_more, r = feed_utf8_decode_(s, len, &cp);
 
             st = (plain[s[len - 1]] >> (st & 63)) & 63;
             want_ok = r == (int)len && cp != 0xfffe && cp != 0xffff;
@@ -251,7 +251,7 @@ test_automaton(void **state)
         assert_int_equal(plain[b] & 63, UTF8_STOP); /* STOP stays */
 }
 
-/* utf8_encode() and utf8_decode() are inverses on every scalar value. */
+/* feed_utf8_encode() and feed_utf8_decode() are inverses on every scalar value. */
 static void
 test_encode(void **state)
 {
@@ -263,12 +263,12 @@ test_encode(void **state)
 
         if (cp >= 0xd800 && cp <= 0xdfff)
             continue;
-        n = utf8_encode(cp, buf);
+        n = feed_utf8_encode(cp, buf);
         assert_int_equal(n, cp < 0x80      ? 1
                             : cp < 0x800   ? 2
                             : cp < 0x10000 ? 3
                                            : 4);
-        assert_int_equal(utf8_decode((unsigned char *)buf, n, &back), n);
+        assert_int_equal(feed_utf8_decode((unsigned char *)buf, n, &back), n);
         assert_int_equal(back, cp);
     }
 }
@@ -331,7 +331,7 @@ test_random(void **state)
                 }
                 i += k;
             }
-            assert_int_equal(utf8_valid((const char *)buf, n), want);
+            assert_int_equal(feed_utf8_valid((const char *)buf, n), want);
         }
     }
 }
@@ -342,7 +342,7 @@ static void
 valid_run(size_t n, void *arg)
 {
     (void)arg;
-    assert_true(utf8_valid(big, n));
+    assert_true(feed_utf8_valid(big, n));
 }
 
 /* Linear in its input, ASCII or not. */
@@ -356,7 +356,7 @@ test_linear(void **state)
     assert_non_null(big);
     for (size_t i = 0; i + 3 <= max; i += 3)
         memcpy(big + i, i % 2 ? "\xe4\xb8\xad" : "ab<", 3);
-    assert_linear("utf8_valid", valid_run, NULL, 3 << 10, max / 4 / 3 * 3);
+    assert_linear("feed_utf8_valid", valid_run, NULL, 3 << 10, max / 4 / 3 * 3);
     free(big);
 }
 
