@@ -176,7 +176,7 @@ sixteen_or_32(const char *label)
 
 size_t
 feed_encoding_choose(const char *charset, const unsigned char *b, size_t n,
-                char *name, size_t size)
+                     char *name, size_t size)
 {
     size_t bom;
     const char *label, *chosen;
@@ -234,8 +234,8 @@ feed_encoding_conv_open(struct feed_encoding_conv *conv, const char *name)
 }
 
 int
-feed_encoding_conv_push(struct feed_encoding_conv *conv, const char *s, size_t n,
-                   int last, feed_encoding_fn *fn, void *arg)
+feed_encoding_conv_push(struct feed_encoding_conv *conv, const char *s,
+                        size_t n, int last, feed_encoding_fn *fn, void *arg)
 {
     char buf[CONV_PIECE], *ip, *op;
     size_t il, ol;

@@ -23,8 +23,8 @@
  * label over bytes that are plainly UTF-8 is overruled.
  * Writes iconv's name for the encoding into name[0..size), or "" for
  * UTF-8 (and ASCII); returns the length of a byte order mark to drop. */
-size_t feed_encoding_choose(const char *charset, const unsigned char *b, size_t n,
-                       char *name, size_t size);
+size_t feed_encoding_choose(const char *charset, const unsigned char *b,
+                            size_t n, char *name, size_t size);
 
 /* Receives UTF-8; returns 0, or non-zero to stop. */
 typedef int feed_encoding_fn(const char *utf8, size_t n, int last, void *arg);
@@ -43,8 +43,9 @@ int feed_encoding_conv_open(struct feed_encoding_conv *, const char *name);
  * by the chunk's end waits for the next. A byte that means nothing in
  * the encoding becomes U+FFFD. Returns 0, FEED_E_NOMEM, FEED_E_INVAL
  * (iconv failed), or what fn returned. */
-int feed_encoding_conv_push(struct feed_encoding_conv *, const char *s, size_t n,
-                       int last, feed_encoding_fn *fn, void *arg);
+int feed_encoding_conv_push(struct feed_encoding_conv *, const char *s,
+                            size_t n, int last, feed_encoding_fn *fn,
+                            void *arg);
 
 /* Closes conv; a no-op on one that is not open. */
 void feed_encoding_conv_close(struct feed_encoding_conv *);

@@ -44,7 +44,8 @@ static int
 pass(struct feed_input *in, const char *s, size_t n, int last)
 {
     if (in->state == S_ICONV)
-        return feed_encoding_conv_push(&in->conv, s, n, last, repair_converted, in);
+        return feed_encoding_conv_push(&in->conv, s, n, last, repair_converted,
+                                       in);
     return feed_repair_push(&in->repair, s, n, last, in->fn, in->arg);
 }
 
@@ -54,8 +55,8 @@ static size_t
 start(struct feed_input *in, const char *s, size_t n)
 {
     char name[48];
-    size_t bom = feed_encoding_choose(in->charset, (const unsigned char *)s, n, name,
-                                 sizeof(name));
+    size_t bom = feed_encoding_choose(in->charset, (const unsigned char *)s, n,
+                                      name, sizeof(name));
 
     in->state = S_UTF8;
     snprintf(in->encoding, sizeof(in->encoding), "utf-8");

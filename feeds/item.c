@@ -41,12 +41,12 @@ feed_item_copy(const struct feed_item *it)
     size = sizeof(*c) + e->nenclosures * sizeof(*enc) +
            (e->ncategories + it->nalso) * sizeof(char *);
     size += str_size(e->guid) + str_size(e->link) + str_size(e->title) +
-            str_size(e->author) + str_size(e->summary) +
-            str_size(e->content) + str_size(e->image) + str_size(it->feed) +
-            str_size(it->feed_title) + str_size(it->feed_url);
+            str_size(e->author) + str_size(e->summary) + str_size(e->content) +
+            str_size(e->image) + str_size(it->feed) + str_size(it->feed_title) +
+            str_size(it->feed_url);
     for (i = 0; i < e->nenclosures; i++)
-        size += str_size(e->enclosures[i].url) +
-                str_size(e->enclosures[i].type);
+        size +=
+            str_size(e->enclosures[i].url) + str_size(e->enclosures[i].type);
     for (i = 0; i < e->ncategories; i++)
         size += str_size(e->categories[i]);
     for (i = 0; i < it->nalso; i++)

@@ -37,9 +37,8 @@ const char *
 feed_format_name(enum feed_format f)
 {
     static const char *const names[] = {
-        "unknown", "rss090", "rss091", "rss092", "rss093", "rss094",
-        "rss10",   "rss11",  "rss20",  "atom03", "atom10", "json10",
-        "json11",  "cdf",
+        "unknown", "rss090", "rss091", "rss092", "rss093", "rss094", "rss10",
+        "rss11",   "rss20",  "atom03", "atom10", "json10", "json11", "cdf",
     };
 
     if ((size_t)f >= sizeof(names) / sizeof(names[0]))
@@ -97,9 +96,8 @@ on_skipped_entity(void *ud, const XML_Char *name, int is_param)
  * ever fetched or opened. Parsing the empty text is what makes expat
  * treat undeclared entities as skipped instead of fatal. */
 static int XMLCALL
-on_external_entity(XML_Parser xp, const XML_Char *context,
-                   const XML_Char *base, const XML_Char *system_id,
-                   const XML_Char *public_id)
+on_external_entity(XML_Parser xp, const XML_Char *context, const XML_Char *base,
+                   const XML_Char *system_id, const XML_Char *public_id)
 {
     XML_Parser ep;
     enum XML_Status st;
@@ -133,8 +131,7 @@ xml_setup(struct feed_parser *p)
      * entities may not expand a document more than fourfold once it has
      * produced 256 KiB. */
     XML_SetBillionLaughsAttackProtectionMaximumAmplification(p->xp, 4.0f);
-    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp,
-                                                            256u << 10);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(p->xp, 256u << 10);
 }
 
 struct feed_parser *
@@ -156,8 +153,9 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
     p->cap = F_NONE;
     /* Only a web address anchors relative links: those of a local file
      * would point nowhere a reader can follow. */
-    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
-                     strncasecmp(base_url, "https://", 8) == 0) &&
+    if (base_url &&
+        (strncasecmp(base_url, "http://", 7) == 0 ||
+         strncasecmp(base_url, "https://", 8) == 0) &&
         (p->base_url = strdup(base_url)) == NULL)
         goto fail;
     for (i = 0; i < F_NFIELDS; i++)
@@ -239,8 +237,9 @@ feed_parser_reset(struct feed_parser *p, const char *base_url)
         return rc;
     p->bytes = 0;
     p->ended = 0;
-    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
-                     strncasecmp(base_url, "https://", 8) == 0) &&
+    if (base_url &&
+        (strncasecmp(base_url, "http://", 7) == 0 ||
+         strncasecmp(base_url, "https://", 8) == 0) &&
         (p->base_url = strdup(base_url)) == NULL)
         return FEED_E_NOMEM;
     return 0;
@@ -323,8 +322,9 @@ feed_parser_base(struct feed_parser *p, const char *base_url)
 
     if (p->in_use)
         return FEED_E_INVAL;
-    if (base_url && (strncasecmp(base_url, "http://", 7) == 0 ||
-                     strncasecmp(base_url, "https://", 8) == 0) &&
+    if (base_url &&
+        (strncasecmp(base_url, "http://", 7) == 0 ||
+         strncasecmp(base_url, "https://", 8) == 0) &&
         (copy = strdup(base_url)) == NULL)
         return FEED_E_NOMEM;
     free(p->base_url);
@@ -367,8 +367,9 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
     rc = feed_input_push(p->in, s, n, last);
     p->info.encoding = feed_input_encoding(p->in);
     if (rc != 0 && !p->error)
-        set_error(p, rc, rc == FEED_E_NOMEM ? "out of memory"
-                                            : "cannot decode the document");
+        set_error(p, rc,
+                  rc == FEED_E_NOMEM ? "out of memory"
+                                     : "cannot decode the document");
     if (p->error)
         return p->error;
     if (last && p->info.format == FEED_FORMAT_UNKNOWN)

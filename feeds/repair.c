@@ -511,8 +511,8 @@ feed_repair_free(struct feed_repair *r)
 }
 
 int
-feed_repair_push(struct feed_repair *r, const char *s, size_t n, int last, feed_repair_fn *fn,
-            void *arg)
+feed_repair_push(struct feed_repair *r, const char *s, size_t n, int last,
+                 feed_repair_fn *fn, void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;
 

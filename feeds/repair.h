@@ -54,6 +54,6 @@ void feed_repair_free(struct feed_repair *);
  * first character, except once with n == 0 when last comes first.
  * Returns 0, FEED_E_NOMEM, or what fn returned. */
 int feed_repair_push(struct feed_repair *, const char *s, size_t n, int last,
-                feed_repair_fn *fn, void *arg);
+                     feed_repair_fn *fn, void *arg);
 
 #endif

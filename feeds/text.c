@@ -506,7 +506,8 @@ url_attribute(struct rewrite *w, const char *eq)
 }
 
 int
-feed_text_resolve_urls(struct feed_buf *b, const char *base, struct feed_buf *tmp)
+feed_text_resolve_urls(struct feed_buf *b, const char *base,
+                       struct feed_buf *tmp)
 {
     struct rewrite w = {.base = base, .out = tmp};
     const char *p, *eq;

@@ -22,7 +22,7 @@ void feed_text_strip_markup(struct feed_buf *);
  * result would be longer than b's cap, b stays as it was. 0, or
  * FEED_E_NOMEM. */
 int feed_text_resolve_urls(struct feed_buf *b, const char *base,
-                      struct feed_buf *tmp);
+                           struct feed_buf *tmp);
 /* Base64 decoded in place (RFC 4648 §4; white space skipped). 0, or -1
  * when it is not base64. */
 int feed_text_base64_decode(struct feed_buf *);

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Internal to feed_utf8_decode() and feed_utf8_cut(): the length of the sequence
- * at s[0..n) when whole and valid, 0 when invalid, -1 when valid as far
- * as n goes but cut short. The shortest form is enforced by the range of
+/* Internal to feed_utf8_decode() and feed_utf8_cut(): the length of the
+ * sequence at s[0..n) when whole and valid, 0 when invalid, -1 when valid as
+ * far as n goes but cut short. The shortest form is enforced by the range of
  * the second byte, which depends on the first (RFC 3629 §4):
  *
  *   C2..DF  80..BF

@@ -10,7 +10,7 @@ int64_t
 feed_item_date(const struct feed_item *it)
 {
     int64_t t = it->entry.published != FEED_TIME_NONE ? it->entry.published
-              : it->entry.updated != FEED_TIME_NONE   ? it->entry.updated
+                : it->entry.updated != FEED_TIME_NONE ? it->entry.updated
                                                       : it->stored;
 
     /* A date more than a day past when feedd first saw the entry is a
@@ -38,8 +38,7 @@ xml_elem(struct feed_buf *out, const char *indent, const char *name,
 }
 
 static int
-xml_date(struct feed_buf *out, const char *indent, const char *name,
-         int64_t t)
+xml_date(struct feed_buf *out, const char *indent, const char *name, int64_t t)
 {
     char date[FEED_DATE_LEN + 1];
 
@@ -92,9 +91,8 @@ atom_lists(struct feed_buf *out, const struct feed_entry *e)
         if (x->type && ((rc = feed_buf_puts(out, "\" type=\"")) != 0 ||
                         (rc = feed_buf_xml(out, x->type)) != 0))
             return rc;
-        if (x->length >= 0 &&
-            (rc = feed_buf_printf(out, "\" length=\"%lld",
-                                  (long long)x->length)) != 0)
+        if (x->length >= 0 && (rc = feed_buf_printf(out, "\" length=\"%lld",
+                                                    (long long)x->length)) != 0)
             return rc;
         if ((rc = feed_buf_puts(out, "\"/>\n")) != 0)
             return rc;
@@ -111,8 +109,8 @@ static int
 atom_entry(struct feed_buf *out, const struct feed_item *it)
 {
     const struct feed_entry *e = &it->entry;
-    int64_t updated = e->updated != FEED_TIME_NONE ? e->updated
-                                                   : feed_item_date(it);
+    int64_t updated =
+        e->updated != FEED_TIME_NONE ? e->updated : feed_item_date(it);
     size_t i;
     int rc;
 
@@ -135,10 +133,10 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
          (rc = xml_elem(out, "      ", "name", "", e->author)) != 0 ||
          (rc = feed_buf_puts(out, "    </author>\n")) != 0))
         return rc;
-    if ((rc = xml_elem(out, "    ", "summary", " type=\"html\"",
-                       e->summary)) != 0 ||
-        (rc = xml_elem(out, "    ", "content", " type=\"html\"",
-                       e->content)) != 0 ||
+    if ((rc = xml_elem(out, "    ", "summary", " type=\"html\"", e->summary)) !=
+            0 ||
+        (rc = xml_elem(out, "    ", "content", " type=\"html\"", e->content)) !=
+            0 ||
         (rc = atom_lists(out, e)) != 0)
         return rc;
     /* Every feed that carried it, as categories of feedd's own scheme. */
@@ -171,9 +169,11 @@ feed_write_atom(struct feed_buf *out, const struct feed_meta *m,
     size_t i;
     int rc;
 
-    if ((rc = feed_buf_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                                 "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n")) ||
-        (rc = xml_elem(out, "  ", "title", "", m->title ? m->title : "feedd")) ||
+    if ((rc = feed_buf_puts(
+             out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                  "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n")) ||
+        (rc =
+             xml_elem(out, "  ", "title", "", m->title ? m->title : "feedd")) ||
         (rc = xml_elem(out, "  ", "id", "", m->id)) != 0 ||
         (rc = xml_date(out, "  ", "updated", m->updated)) != 0 ||
         (rc = xml_link(out, "  ", "self", m->self_url)) != 0 ||

@@ -28,9 +28,9 @@ expect_choice(const char *charset, const char *s, size_t n, const char *name,
 {
     char got[48];
 
-    assert_int_equal(
-        feed_encoding_choose(charset, (const unsigned char *)s, n, got, sizeof(got)),
-        bom);
+    assert_int_equal(feed_encoding_choose(charset, (const unsigned char *)s, n,
+                                          got, sizeof(got)),
+                     bom);
     assert_string_equal(got, name);
 }
 
@@ -110,11 +110,11 @@ expect_conv(const char *name, const char *in, size_t n, size_t step,
     assert_int_equal(feed_encoding_conv_open(&conv, name), 0);
     for (size_t at = 0; at < n; at += step)
         assert_int_equal(feed_encoding_conv_push(&conv, in + at,
-                                            n - at < step ? n - at : step, 0,
-                                            conv_collect, &o),
+                                                 n - at < step ? n - at : step,
+                                                 0, conv_collect, &o),
                          0);
-    assert_int_equal(feed_encoding_conv_push(&conv, NULL, 0, 1, conv_collect, &o),
-                     0);
+    assert_int_equal(
+        feed_encoding_conv_push(&conv, NULL, 0, 1, conv_collect, &o), 0);
     assert_int_equal(o.lasts, 1);
     assert_string_equal(feed_buf_str(&o.b), want);
     assert_int_equal(conv.replaced, replaced);
@@ -139,7 +139,8 @@ test_conv(void **state)
     {
         struct feed_encoding_conv conv;
 
-        assert_int_equal(feed_encoding_conv_open(&conv, "x-no-such-charset"), -1);
+        assert_int_equal(feed_encoding_conv_open(&conv, "x-no-such-charset"),
+                         -1);
         feed_encoding_conv_close(&conv);
     }
 }
@@ -167,12 +168,12 @@ conv_bad_run(size_t n, void *arg)
     memset(in, 0x81, n);
     assert_int_equal(feed_encoding_conv_open(&conv, "WINDOWS-1252"), 0);
     for (size_t at = 0; at < n; at += 16384)
-        assert_int_equal(feed_encoding_conv_push(&conv, in + at,
-                                            n - at < 16384 ? n - at : 16384, 0,
-                                            conv_count, &got),
+        assert_int_equal(feed_encoding_conv_push(
+                             &conv, in + at, n - at < 16384 ? n - at : 16384, 0,
+                             conv_count, &got),
                          0);
-    assert_int_equal(feed_encoding_conv_push(&conv, NULL, 0, 1, conv_count, &got),
-                     0);
+    assert_int_equal(
+        feed_encoding_conv_push(&conv, NULL, 0, 1, conv_count, &got), 0);
     assert_int_equal(got, 3 * n);
     feed_encoding_conv_close(&conv);
     free(in);
@@ -189,7 +190,8 @@ choose_run(size_t n, void *arg)
     memcpy(in, "<?xml ", 6);
     for (size_t i = 6; i < n; i++)
         in[i] = "encodin"[i % 7];
-    feed_encoding_choose(NULL, (const unsigned char *)in, n, name, sizeof(name));
+    feed_encoding_choose(NULL, (const unsigned char *)in, n, name,
+                         sizeof(name));
     free(in);
 }
 
@@ -197,8 +199,8 @@ static void
 test_linear(void **state)
 {
     (void)state;
-    assert_linear("feed_encoding_conv_push of bytes that mean nothing", conv_bad_run,
-                  NULL, 1 << 14, 1 << 22);
+    assert_linear("feed_encoding_conv_push of bytes that mean nothing",
+                  conv_bad_run, NULL, 1 << 14, 1 << 22);
     /* Bounded by ENCODING_SNIFF: flat, which passes too. */
     assert_linear("feed_encoding_choose", choose_run, NULL, 1 << 10, 1 << 20);
 }

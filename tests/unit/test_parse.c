@@ -55,8 +55,9 @@ put_date(struct feed_buf *b, const char *key, int64_t t)
     if (t == FEED_TIME_NONE)
         assert_int_equal(feed_buf_printf(b, ",\"%s\":null", key), 0);
     else
-        assert_int_equal(feed_buf_printf(b, ",\"%s\":\"%s\"", key,
-                                         feed_date_format(t, d)), 0);
+        assert_int_equal(
+            feed_buf_printf(b, ",\"%s\":\"%s\"", key, feed_date_format(t, d)),
+            0);
 }
 
 static void
@@ -102,8 +103,7 @@ on_entry(const struct feed_entry *e, void *arg)
  * another document (ill-formed, mid-entry) and is reset: what it prints
  * then must be the same. */
 static char *
-run_reuse(const char *doc, size_t len, size_t step, const char *base,
-          int reuse)
+run_reuse(const char *doc, size_t len, size_t step, const char *base, int reuse)
 {
     struct out o;
     size_t off = 0;
@@ -120,8 +120,7 @@ run_reuse(const char *doc, size_t len, size_t step, const char *base,
             "</title><entry><title>cut <b>here";
 
         assert_int_equal(feed_parser_charset(o.p, "koi8-r"), 0);
-        assert_int_equal(feed_parser_push(o.p, other, sizeof(other) - 1, 0),
-                         0);
+        assert_int_equal(feed_parser_push(o.p, other, sizeof(other) - 1, 0), 0);
         feed_buf_reset(&o.b);
         assert_int_equal(feed_parser_reset(o.p, base), 0);
     }
@@ -135,14 +134,17 @@ run_reuse(const char *doc, size_t len, size_t step, const char *base,
     }
     if (rc == 0)
         rc = feed_parser_push(o.p, NULL, 0, 1);
-    assert_int_equal(feed_buf_printf(&o.b,
-                                     "{\"format\":\"%s\",\"entries\":%zu,"
-                                     "\"feed_link\":",
-                                     feed_format_name(feed_parser_info(o.p)->format),
-                                     feed_parser_entries(o.p)), 0);
+    assert_int_equal(
+        feed_buf_printf(&o.b,
+                        "{\"format\":\"%s\",\"entries\":%zu,"
+                        "\"feed_link\":",
+                        feed_format_name(feed_parser_info(o.p)->format),
+                        feed_parser_entries(o.p)),
+        0);
     assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->link), 0);
     assert_int_equal(feed_buf_printf(&o.b, ",\"bad_dates\":%zu,\"bad_date\":",
-                                     feed_parser_info(o.p)->bad_dates), 0);
+                                     feed_parser_info(o.p)->bad_dates),
+                     0);
     assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->bad_date), 0);
     assert_int_equal(feed_buf_puts(&o.b, ",\"encoding\":"), 0);
     assert_int_equal(feed_buf_json(&o.b, feed_parser_info(o.p)->encoding), 0);
@@ -197,11 +199,11 @@ fixture(const char *name)
     free(expected);
 }
 
-#define FIXTURE_TEST(fn, file)                                                \
-    static void fn(void **state)                                              \
-    {                                                                         \
-        (void)state;                                                          \
-        fixture(file);                                                        \
+#define FIXTURE_TEST(fn, file)                                                 \
+    static void fn(void **state)                                               \
+    {                                                                          \
+        (void)state;                                                           \
+        fixture(file);                                                         \
     }
 
 FIXTURE_TEST(test_rss20, "rss20.xml")
@@ -262,9 +264,8 @@ same_in_chunks(struct feed_buf *doc, char *whole, const size_t *steps,
 static void
 test_chunk_sizes(void **state)
 {
-    static const size_t steps[] = {1,   2,   3,    5,    255,  256,
-                                   257, 300, 1000, 4095, 4096, 4097,
-                                   8191, 20000};
+    static const size_t steps[] = {1,   2,    3,    5,    255,  256,  257,
+                                   300, 1000, 4095, 4096, 4097, 8191, 20000};
     struct feed_buf doc;
     char *whole;
 
@@ -316,17 +317,16 @@ test_late_fault(void **state)
                      0);
     for (int i = 0; i < 81; i++)
         assert_int_equal(
-            feed_buf_printf(&doc,
-                            "<item><guid>g%02d</guid><title>%s</title>"
-                            "<description>%.*s</description></item>\n",
-                            i,
-                            i == 40 ? "Fish & chips \xe9t\xe9 \x01 bell"
-                                    : "fine",
-                            i * 3 % 200,
-                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
+            feed_buf_printf(
+                &doc,
+                "<item><guid>g%02d</guid><title>%s</title>"
+                "<description>%.*s</description></item>\n",
+                i, i == 40 ? "Fish & chips \xe9t\xe9 \x01 bell" : "fine",
+                i * 3 % 200,
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
             0);
     assert_int_equal(feed_buf_puts(&doc, "</channel></rss>\n"), 0);
     whole = run(doc.data, doc.len, 0, NULL);
@@ -428,8 +428,8 @@ many_items(int n)
     feed_buf_init(&b, 0);
     assert_int_equal(feed_buf_puts(&b, "<rss><channel>"), 0);
     for (int i = 0; i < n; i++)
-        assert_int_equal(feed_buf_printf(&b, "<item><title>%d</title></item>",
-                                         i), 0);
+        assert_int_equal(
+            feed_buf_printf(&b, "<item><title>%d</title></item>", i), 0);
     assert_int_equal(feed_buf_puts(&b, "</channel></rss>"), 0);
     return b.data;
 }
@@ -470,10 +470,10 @@ test_limits(void **state)
     lim.max_field = 8;
     n = 0;
     p = feed_parser_new(&lim, NULL, count_entry, &n);
-    doc = "<rss><channel><item><title>0123456789</title></item></channel></rss>";
+    doc =
+        "<rss><channel><item><title>0123456789</title></item></channel></rss>";
     assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_LIMIT);
-    assert_string_equal(feed_parser_error(p),
-                        "a field is longer than 8 bytes");
+    assert_string_equal(feed_parser_error(p), "a field is longer than 8 bytes");
     feed_parser_free(p);
 
     /* Nesting depth. */
@@ -486,10 +486,8 @@ test_limits(void **state)
     for (int i = 0; i < 2000; i++)
         assert_int_equal(feed_buf_puts(&deep, "<x>"), 0);
     p = feed_parser_new(&lim, NULL, count_entry, &n);
-    assert_int_equal(feed_parser_push(p, deep.data, deep.len, 0),
-                     FEED_E_LIMIT);
-    assert_string_equal(feed_parser_error(p),
-                        "elements nested deeper than 16");
+    assert_int_equal(feed_parser_push(p, deep.data, deep.len, 0), FEED_E_LIMIT);
+    assert_string_equal(feed_parser_error(p), "elements nested deeper than 16");
     /* An error is sticky. */
     assert_int_equal(feed_parser_push(p, "<y/>", 4, 1), FEED_E_LIMIT);
     feed_parser_free(p);
@@ -505,8 +503,7 @@ test_stop(void **state)
 
     (void)state;
     p = feed_parser_new(NULL, NULL, stop_at_two, &n);
-    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1),
-                     FEED_E_STOPPED);
+    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_STOPPED);
     assert_int_equal(n, 2);
     assert_int_equal(feed_parser_entries(p), 2);
     feed_parser_free(p);

@@ -50,7 +50,8 @@ run_split(const char *in, size_t n, const size_t *cuts, size_t ncuts,
     for (size_t i = 0; i <= ncuts; i++) {
         size_t to = i < ncuts ? cuts[i] : n;
 
-        assert_int_equal(feed_repair_push(&r, in + at, to - at, 0, collect, &k), 0);
+        assert_int_equal(feed_repair_push(&r, in + at, to - at, 0, collect, &k),
+                         0);
         assert_true(r.nhold <= REPAIR_HOLD);
         at = to;
     }
@@ -276,8 +277,8 @@ test_every_sequence(void **state)
                 feed_repair_reset(&r);
                 feed_buf_reset(&k.out);
                 k.lasts = 0;
-                assert_int_equal(feed_repair_push(&r, (char *)in, n, 1, collect, &k),
-                                 0);
+                assert_int_equal(
+                    feed_repair_push(&r, (char *)in, n, 1, collect, &k), 0);
                 if (k.out.len != nw || memcmp(k.out.data, want, nw) != 0)
                     fail_msg("bytes %02x %02x %02x %02x (%zu) at %zu", seq[0],
                              len > 1 ? seq[1] : 0, len > 2 ? seq[2] : 0,
@@ -401,7 +402,8 @@ hostile_run(size_t n, void *arg)
     for (size_t at = 0; at < hl + n; at += 16384) {
         size_t k = hl + n - at < 16384 ? hl + n - at : 16384;
 
-        assert_int_equal(feed_repair_push(&r, doc + at, k, 0, discard, &got), 0);
+        assert_int_equal(feed_repair_push(&r, doc + at, k, 0, discard, &got),
+                         0);
     }
     assert_int_equal(feed_repair_push(&r, NULL, 0, 1, discard, &got), 0);
     feed_repair_reset(&r);

@@ -87,8 +87,8 @@ check(const unsigned char *s, size_t n)
                  s[0], n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n > 3 ? s[3] : 0, n,
                  wl, (unsigned)want, gl, (unsigned)got);
     if (wl == 0 && feed_utf8_cut(s, n) != reference_cut(s, n))
-        fail_msg("feed_utf8_cut(%02x %02x %02x, %zu) wrong", s[0], n > 1 ? s[1] : 0,
-                 n > 2 ? s[2] : 0, n);
+        fail_msg("feed_utf8_cut(%02x %02x %02x, %zu) wrong", s[0],
+                 n > 1 ? s[1] : 0, n > 2 ? s[2] : 0, n);
 }
 
 static void
@@ -135,8 +135,8 @@ test_known(void **state)
         check(s, n);
     }
     /* Cut short: invalid to decode, but a cut. */
-    assert_int_equal(feed_utf8_decode((const unsigned char *)"\xe2\x82", 2, &cp0),
-                     0);
+    assert_int_equal(
+        feed_utf8_decode((const unsigned char *)"\xe2\x82", 2, &cp0), 0);
     assert_true(feed_utf8_cut((const unsigned char *)"\xe2\x82", 2));
     assert_true(feed_utf8_cut((const unsigned char *)"\xf0\x9f\x98", 3));
     assert_true(feed_utf8_cut((const unsigned char *)"\xc3", 1));
@@ -251,7 +251,8 @@ test_automaton(void **state)
         assert_int_equal(plain[b] & 63, UTF8_STOP); /* STOP stays */
 }
 
-/* feed_utf8_encode() and feed_utf8_decode() are inverses on every scalar value. */
+/* feed_utf8_encode() and feed_utf8_decode() are inverses on every scalar value.
+ */
 static void
 test_encode(void **state)
 {
