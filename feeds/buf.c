@@ -174,8 +174,9 @@ feed_buf_json(struct feed_buf *b, const char *s)
             break;
         if (*p < 0x80) {
             char esc[6];
+            size_t len = json_escape(*p, esc);
 
-            rc = feed_buf_append(b, esc, json_escape(*p, esc));
+            rc = feed_buf_append(b, esc, len);
             n = 1;
         } else if ((n = char_len(p, &cp)) > 0) {
             rc = feed_buf_append(b, p, n); /* U+FFFE or U+FFFF: JSON's own */
