@@ -365,10 +365,12 @@ feed_cap_end(struct feed_parser *p)
 
     p->cap = F_NONE;
     XML_SetCharacterDataHandler(p->xp, NULL);
-    /* Decoded bytes must be UTF-8 like everything else, or go. */
-    if (p->cap_b64 && (feed_text_base64_decode(b) != 0 ||
-                       !feed_utf8_valid(b->data ? b->data : "", b->len) ||
-                       memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
+    /* Text that is no base64 (type="application/x-custom" on words) is
+     * kept as written; decoded bytes must be UTF-8 like everything else,
+     * or go (an image is no text). */
+    if (p->cap_b64 && feed_text_base64_decode(b) == 0 &&
+        (!feed_utf8_valid(b->data ? b->data : "", b->len) ||
+         memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;
     }

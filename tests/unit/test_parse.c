@@ -238,6 +238,8 @@ FIXTURE_TEST(test_relative_urls_rss, "relative-urls-rss.xml")
 FIXTURE_TEST(test_modules, "modules.xml")
 FIXTURE_TEST(test_atom_rows, "atom-rows.xml")
 FIXTURE_TEST(test_cdf_rows, "cdf-rows.xml")
+/* Issue 9, rules A, E and D of the comparison with other parsers. */
+FIXTURE_TEST(test_atom_other_type, "atom-other-type.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -545,6 +547,7 @@ main(void)
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_atom_rows),
         cmocka_unit_test(test_cdf_rows),
+        cmocka_unit_test(test_atom_other_type),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
