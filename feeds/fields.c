@@ -427,7 +427,7 @@ link_rank(const char **atts)
     return type == NULL || *type == '\0' || strstr(type, "html") != NULL;
 }
 
-void
+int
 feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
 {
     const char *href = attr(atts, "href");
@@ -436,11 +436,11 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
     /* Of two links that rank alike, the later one wins, as with any
      * other repeated element. */
     if (href == NULL || rank == 0 || (p->have[f] && rank < p->link_rank))
-        return;
+        return 0;
     feed_buf_reset(&p->f[f]);
     if (feed_buf_puts(&p->f[f], href) != 0) {
         set_error(p, FEED_E_LIMIT, "a link is too long");
-        return;
+        return 0;
     }
     feed_text_trim(&p->f[f]);
     if (feed_fields_absolutize(p, &p->f[f]) != 0)
@@ -449,6 +449,7 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
     p->link_rank = rank;
     if (f == F_FEED_LINK)
         feed_fields_sync_info(p);
+    return 1;
 }
 
 /* url, trimmed and resolved against the base in force, into p->tmp. */

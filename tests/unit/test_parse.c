@@ -240,6 +240,7 @@ FIXTURE_TEST(test_atom_rows, "atom-rows.xml")
 FIXTURE_TEST(test_cdf_rows, "cdf-rows.xml")
 /* Issue 9, rules A, E and D of the comparison with other parsers. */
 FIXTURE_TEST(test_atom_other_type, "atom-other-type.xml")
+FIXTURE_TEST(test_rss_atom_weak, "rss-atom-weak.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -548,6 +549,7 @@ main(void)
         cmocka_unit_test(test_atom_rows),
         cmocka_unit_test(test_cdf_rows),
         cmocka_unit_test(test_atom_other_type),
+        cmocka_unit_test(test_rss_atom_weak),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
