@@ -72,10 +72,11 @@ arena_put(struct feed_parser *p, const char *s, size_t n)
     return at;
 }
 
-int
-feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
+/* b made absolute against base (NULL: left as it is). 0 or
+ * FEED_E_NOMEM. */
+static int
+absolutize(struct feed_parser *p, const char *base, struct feed_buf *b)
 {
-    const char *base = feed_fields_base(p);
     int rc;
 
     if (b->len == 0 || base == NULL)
@@ -88,6 +89,12 @@ feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
         return rc;
     feed_buf_reset(b);
     return feed_buf_append(b, p->tmp.data, p->tmp.len);
+}
+
+int
+feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
+{
+    return absolutize(p, feed_fields_base(p), b);
 }
 
 /* A date field, counted in info.bad_dates when it cannot be read: the
@@ -129,11 +136,15 @@ feed_fields_emit(struct feed_parser *p)
     guid = field(p, F_GUID);
     if (p->is_atom)
         p->guid_is_permalink = 1;
-    /* The guid is taken as it is: one that is not a URL ("urn:uuid:...")
-     * is no relative link either. */
+    /* The guid is taken as it is ("abc123" is no relative link), unless
+     * an explicit xml:base is in force: then a relative id is a link
+     * relative to it (an absolute one, "urn:uuid:...", stays). */
     if (!field(p, F_LINK) && guid && p->guid_is_permalink) {
+        const char *xbase = p->depth ? p->levels[p->depth - 1].base : NULL;
+
         feed_buf_reset(&p->f[F_LINK]);
-        if (feed_buf_append(&p->f[F_LINK], guid, p->f[F_GUID].len) != 0) {
+        if (feed_buf_append(&p->f[F_LINK], guid, p->f[F_GUID].len) != 0 ||
+            absolutize(p, xbase, &p->f[F_LINK]) != 0) {
             set_error(p, FEED_E_NOMEM, "out of memory");
             return;
         }
