@@ -72,10 +72,11 @@ arena_put(struct feed_parser *p, const char *s, size_t n)
     return at;
 }
 
-int
-feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
+/* b made absolute against base (NULL: left as it is). 0 or
+ * FEED_E_NOMEM. */
+static int
+absolutize(struct feed_parser *p, const char *base, struct feed_buf *b)
 {
-    const char *base = feed_fields_base(p);
     int rc;
 
     if (b->len == 0 || base == NULL)
@@ -88,6 +89,12 @@ feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
         return rc;
     feed_buf_reset(b);
     return feed_buf_append(b, p->tmp.data, p->tmp.len);
+}
+
+int
+feed_fields_absolutize(struct feed_parser *p, struct feed_buf *b)
+{
+    return absolutize(p, feed_fields_base(p), b);
 }
 
 /* A date field, counted in info.bad_dates when it cannot be read: the
@@ -129,11 +136,15 @@ feed_fields_emit(struct feed_parser *p)
     guid = field(p, F_GUID);
     if (p->is_atom)
         p->guid_is_permalink = 1;
-    /* The guid is taken as it is: one that is not a URL ("urn:uuid:...")
-     * is no relative link either. */
+    /* The guid is taken as it is ("abc123" is no relative link), unless
+     * an explicit xml:base is in force: then a relative id is a link
+     * relative to it (an absolute one, "urn:uuid:...", stays). */
     if (!field(p, F_LINK) && guid && p->guid_is_permalink) {
+        const char *xbase = p->depth ? p->levels[p->depth - 1].base : NULL;
+
         feed_buf_reset(&p->f[F_LINK]);
-        if (feed_buf_append(&p->f[F_LINK], guid, p->f[F_GUID].len) != 0) {
+        if (feed_buf_append(&p->f[F_LINK], guid, p->f[F_GUID].len) != 0 ||
+            absolutize(p, xbase, &p->f[F_LINK]) != 0) {
             set_error(p, FEED_E_NOMEM, "out of memory");
             return;
         }
@@ -365,10 +376,12 @@ feed_cap_end(struct feed_parser *p)
 
     p->cap = F_NONE;
     XML_SetCharacterDataHandler(p->xp, NULL);
-    /* Decoded bytes must be UTF-8 like everything else, or go. */
-    if (p->cap_b64 && (feed_text_base64_decode(b) != 0 ||
-                       !feed_utf8_valid(b->data ? b->data : "", b->len) ||
-                       memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
+    /* Text that is no base64 (type="application/x-custom" on words) is
+     * kept as written; decoded bytes must be UTF-8 like everything else,
+     * or go (an image is no text). */
+    if (p->cap_b64 && feed_text_base64_decode(b) == 0 &&
+        (!feed_utf8_valid(b->data ? b->data : "", b->len) ||
+         memchr(b->data ? b->data : "", '\0', b->len) != NULL)) {
         feed_buf_reset(b);
         p->have[f] = 0;
     }
@@ -425,7 +438,7 @@ link_rank(const char **atts)
     return type == NULL || *type == '\0' || strstr(type, "html") != NULL;
 }
 
-void
+int
 feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
 {
     const char *href = attr(atts, "href");
@@ -434,11 +447,11 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
     /* Of two links that rank alike, the later one wins, as with any
      * other repeated element. */
     if (href == NULL || rank == 0 || (p->have[f] && rank < p->link_rank))
-        return;
+        return 0;
     feed_buf_reset(&p->f[f]);
     if (feed_buf_puts(&p->f[f], href) != 0) {
         set_error(p, FEED_E_LIMIT, "a link is too long");
-        return;
+        return 0;
     }
     feed_text_trim(&p->f[f]);
     if (feed_fields_absolutize(p, &p->f[f]) != 0)
@@ -447,6 +460,7 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
     p->link_rank = rank;
     if (f == F_FEED_LINK)
         feed_fields_sync_info(p);
+    return 1;
 }
 
 /* url, trimmed and resolved against the base in force, into p->tmp. */

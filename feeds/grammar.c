@@ -231,6 +231,16 @@ atom_base64(const char **atts)
             !strstr(type, "xml") && !strstr(type, "html"));
 }
 
+/* 1 for an Atom element in an RSS item. Its dates and links are weaker
+ * sources: the item's own pubDate and link win wherever they stand, as
+ * over dc:date. (Its id and text stay as they were: the id is the entry's
+ * identity.) */
+static int
+atom_in_rss(const struct feed_parser *p, const struct rule *r)
+{
+    return r->ctx == CX_ENTRY && r->vocab == V_ATOM && !p->is_atom;
+}
+
 /* The field of row r, captured as its mode and flags say. */
 static void
 capture(struct feed_parser *p, const struct rule *r, const char **atts)
@@ -244,7 +254,8 @@ capture(struct feed_parser *p, const struct rule *r, const char **atts)
         m = atom_mode(atts);
     else if (r->flags & R_MEDIA_TYPE)
         m = type && strcmp(type, "html") == 0 ? M_HTML : M_TEXT;
-    if (r->flags & R_WEAK)
+    if ((r->flags & R_WEAK) || (atom_in_rss(p, r) && (r->field == F_PUBLISHED ||
+                                                      r->field == F_UPDATED)))
         feed_cap_weak(p, r->field, m);
     else
         feed_cap_start(p, r->field, m);
@@ -289,23 +300,29 @@ atom_link(struct feed_parser *p, const struct rule *r, const struct element *el)
     if (rel && strcmp(rel, "enclosure") == 0)
         feed_fields_enclosure(p, attr(el->atts, "href"), attr(el->atts, "type"),
                               attr(el->atts, "length"));
-    else
-        feed_fields_link(p, r->field, el->atts);
+    else if (!atom_in_rss(p, r))
+        (void)feed_fields_link(p, r->field, el->atts);
+    else if (!p->have[r->field] || p->f[r->field].len == 0 ||
+             p->weak[r->field]) {
+        if (feed_fields_link(p, r->field, el->atts))
+            p->weak[r->field] = 1;
+    }
 }
 
 static void
 link_href(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
-    feed_fields_link(p, r->field, el->atts);
+    (void)feed_fields_link(p, r->field, el->atts);
 }
 
 /* RSS's <link>text</link>; some RSS borrows Atom's <link href=.../>. */
 static void
 rss_link(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
-    if (attr(el->atts, "href"))
-        feed_fields_link(p, r->field, el->atts);
-    else if (!(r->flags & R_FIRST) || !p->have[r->field])
+    if (attr(el->atts, "href")) {
+        if (feed_fields_link(p, r->field, el->atts))
+            p->weak[r->field] = 0;
+    } else if (!(r->flags & R_FIRST) || !p->have[r->field])
         feed_cap_start(p, r->field, M_TEXT);
 }
 

@@ -262,8 +262,8 @@ const char *feed_fields_base(const struct feed_parser *);
 /* Points p->info at the feed-level fields after one of them changed. */
 void feed_fields_sync_info(struct feed_parser *);
 /* An Atom-style link (href, rel, type) into f, when it ranks at least
- * as well as the one f holds. */
-void feed_fields_link(struct feed_parser *, enum field f, const char **atts);
+ * as well as the one f holds. 1 when it was taken, else 0. */
+int feed_fields_link(struct feed_parser *, enum field f, const char **atts);
 /* An enclosure, category or image of the entry being read. Repeats are
  * dropped; so is what does not fit. */
 void feed_fields_enclosure(struct feed_parser *, const char *url,

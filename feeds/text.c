@@ -238,8 +238,28 @@ base64_value(unsigned char c)
     return -1;
 }
 
+/* 1 when s is base64 as RFC 4648 §4 writes it: digits, then at most two
+ * '=', in groups of four; white space anywhere is skipped. */
+static int
+base64_valid(const char *s)
+{
+    size_t digits = 0, pad = 0;
+
+    for (; *s; s++) {
+        if (isspace((unsigned char)*s))
+            continue;
+        if (*s == '=')
+            pad++;
+        else if (pad > 0 || base64_value((unsigned char)*s) < 0)
+            return 0;
+        else
+            digits++;
+    }
+    return pad <= 2 && (digits + pad) % 4 == 0 && (pad == 0 || digits % 4);
+}
+
 /* Decodes base64 in place (RFC 4648 §4; white space skipped). -1 when it
- * is not base64. */
+ * is not base64, which leaves b as it was. */
 int
 feed_text_base64_decode(struct feed_buf *b)
 {
@@ -249,6 +269,8 @@ feed_text_base64_decode(struct feed_buf *b)
 
     if (b->data == NULL)
         return 0;
+    if (!base64_valid(b->data))
+        return -1;
     for (r = w = b->data; *r; r++) {
         int v;
 

@@ -238,6 +238,11 @@ FIXTURE_TEST(test_relative_urls_rss, "relative-urls-rss.xml")
 FIXTURE_TEST(test_modules, "modules.xml")
 FIXTURE_TEST(test_atom_rows, "atom-rows.xml")
 FIXTURE_TEST(test_cdf_rows, "cdf-rows.xml")
+/* Issue 9, rules A, E and D of the comparison with other parsers. */
+FIXTURE_TEST(test_atom_other_type, "atom-other-type.xml")
+FIXTURE_TEST(test_rss_atom_weak, "rss-atom-weak.xml")
+FIXTURE_TEST(test_atom_id_base, "atom-id-base.xml")
+FIXTURE_TEST(test_rss_guid_base, "rss-guid-base.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -545,6 +550,10 @@ main(void)
         cmocka_unit_test(test_modules),
         cmocka_unit_test(test_atom_rows),
         cmocka_unit_test(test_cdf_rows),
+        cmocka_unit_test(test_atom_other_type),
+        cmocka_unit_test(test_rss_atom_weak),
+        cmocka_unit_test(test_atom_id_base),
+        cmocka_unit_test(test_rss_guid_base),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),

@@ -147,6 +147,26 @@ test_base64(void **state)
     b = make("aGV*", 0);
     assert_int_equal(feed_text_base64_decode(&b), -1);
     feed_buf_free(&b);
+    /* Not in groups of four, or padded wrong: no base64, left as it was
+     * (a word under an Atom type that is neither text nor XML). */
+    b = make("Hello", 0);
+    assert_int_equal(feed_text_base64_decode(&b), -1);
+    assert_string_equal(b.data, "Hello");
+    feed_buf_free(&b);
+    b = make("aGVsbG8", 0);
+    assert_int_equal(feed_text_base64_decode(&b), -1);
+    feed_buf_free(&b);
+    b = make("aGVsbA===", 0);
+    assert_int_equal(feed_text_base64_decode(&b), -1);
+    feed_buf_free(&b);
+    b = make("aG=Vs", 0);
+    assert_int_equal(feed_text_base64_decode(&b), -1);
+    assert_string_equal(b.data, "aG=Vs");
+    feed_buf_free(&b);
+    b = make("aGVsbA==", 0);
+    assert_int_equal(feed_text_base64_decode(&b), 0);
+    assert_string_equal(b.data, "hell");
+    feed_buf_free(&b);
 }
 
 /* in with its relative URLs resolved against base, within cap max. */
