@@ -788,10 +788,19 @@ def test_disk_full(tmp):
         p = subprocess.run([ARGS.feedd, "poll", "--once", "-c", conf],
                            capture_output=True, text=True, timeout=30,
                            preexec_fn=limited, stdin=subprocess.DEVNULL)
-        check(p.returncode == 0, "poll exited %d: %s" % (p.returncode, p.stderr))
+        # Entries that could not be stored fail the run, although
+        # feed.atom (small) could be written.
+        check(p.returncode == 1, "poll exited %d: %s" % (p.returncode, p.stderr))
+        lines = p.stderr.splitlines()
         check(re.search(r"^f: cannot store 40 entries: .*(too large|File too "
                         r"large)", p.stderr, re.M),
               "no clear error: %s" % p.stderr)
+        # One line for the feed, and the last line says the run failed.
+        check(len([l for l in lines if l.startswith("f:")]) == 1,
+              "not one line for the feed: %s" % p.stderr)
+        check(lines and re.search(r"^poll: .*1 of 1 feed could not all be "
+                                  r"stored", lines[-1]),
+              "the last line does not say entries were lost: %s" % p.stderr)
         # The failed batch left the validators unset: the next poll must
         # fetch everything again, not ask for 304.
         code, _, err = feedd("poll", "--once", "-c", conf)
