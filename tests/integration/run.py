@@ -817,6 +817,69 @@ def test_disk_full(tmp):
         srv.stop()
 
 
+def test_store_fails(tmp):
+    """A commit that fails never leaves feeds.state saying the poll
+    succeeded: the feed's validators are dropped (so that the next poll
+    fetches everything again) and its error is recorded, on disk."""
+    import json
+    import resource
+    srv = FeedServer()
+    try:
+        srv.routes["/f.xml"] = Route(channel("F", [
+            item("a0", "https://f.example/a-0", "first",
+                 "Fri, 17 May 2024 09:00:00 GMT")]), etag='"v1"',
+            headers={"Last-Modified": "Fri, 17 May 2024 09:00:00 GMT"})
+        conf = write_config(tmp, ["max_items 1000",
+                                  "feed f %s" % srv.url("/f.xml")])
+        state_file = os.path.join(tmp, "state", "feeds.state")
+
+        def state():
+            with open(state_file) as fp:
+                rows = [json.loads(l) for l in fp if l.strip()]
+            return [r for r in rows if r.get("feed") == "f"][-1]
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "first poll exited %d: %s" % (code, err))
+        st = state()
+        check(st["etag"] == '"v1"' and st["errors"] == 0,
+              "after a good poll: %s" % st)
+        # The feed changes; its entries do not fit on the disk.
+        big = "x" * 2000
+        srv.routes["/f.xml"] = Route(channel("F", [
+            item("e%d" % i, "https://f.example/e-%d" % i, "entry %d" % i,
+                 "Fri, 17 May 2024 10:%02d:00 GMT" % i, desc=big)
+            for i in range(40)]), etag='"v2"',
+            headers={"Last-Modified": "Fri, 17 May 2024 10:00:00 GMT"})
+        size = os.path.getsize(glob.glob(os.path.join(
+            tmp, "state", "items", "*.jsonl"))[0])
+
+        def limited():
+            lim = size + 20000
+            resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))
+        p = subprocess.run([ARGS.feedd, "poll", "--once", "-c", conf],
+                           capture_output=True, text=True, timeout=30,
+                           preexec_fn=limited, stdin=subprocess.DEVNULL)
+        check(p.returncode != 0, "poll exited 0: %s" % p.stderr)
+        st = state()
+        check(st["etag"] is None and st["last_modified"] is None,
+              "validators kept after a failed commit: %s" % st)
+        check(st["errors"] >= 1 and "cannot store" in (st["last_error"] or ""),
+              "no error recorded after a failed commit: %s" % st)
+        # The next poll is not conditional and stores everything.
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "third poll exited %d: %s" % (code, err))
+        check("If-None-Match" not in srv.hits("/f.xml")[-1] and
+              "If-Modified-Since" not in srv.hits("/f.xml")[-1],
+              "the retry was conditional after a failed commit")
+        st = state()
+        check(st["etag"] == '"v2"' and st["errors"] == 0 and
+              st["last_error"] is None, "after the retry: %s" % st)
+        titles = [e["title"] for e in read_atom(
+            os.path.join(tmp, "state", "public", "feed.atom"))]
+        check(len(titles) == 41, "after the retry: %d entries" % len(titles))
+    finally:
+        srv.stop()
+
+
 def test_daemon_cli(tmp):
     """run, poll and check read their arguments strictly: `run --once`
     (which used to poll once and exit 0) and anything unknown are refused
