@@ -880,6 +880,47 @@ def test_store_fails(tmp):
         srv.stop()
 
 
+def test_publish_fails(tmp):
+    """When public/feed.atom cannot be written (here a directory stands in
+    its way), readers are served what was committed all the same; the file
+    is written at the next publish once it can be."""
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", [
+            ("n1", "https://news.example/2024/05/17/first-story-100001",
+             "First story", "Fri, 17 May 2024 10:00:00 GMT"),
+            ("n2", "https://news.example/2024/05/17/second-story-100002",
+             "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
+        ]), etag='"v1"')
+        port = free_port()
+        conf = write_config(tmp, ["interval 1h",
+                                  "feed news %s" % srv.url("/news.xml")],
+                            port=port)
+        atom = os.path.join(tmp, "state", "public", "feed.atom")
+        os.makedirs(os.path.join(atom, "blocker"))
+        d = Daemon(conf)
+        try:
+            base = "http://127.0.0.1:%d" % port
+
+            def has_two():
+                status, _, body = get(base + "/feed.atom")
+                return status == 200 and body.count(b"<entry>") == 2 and body
+            body = wait_for("two entries at /feed.atom", has_two)
+            check("publish: cannot write" in d.log(),
+                  "the failed write was not logged: %s" % d.log())
+            check(os.path.isdir(atom), "feed.atom was written through a "
+                  "directory")
+            # The way is clear: the stop's publish writes the file.
+            shutil.rmtree(atom)
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd run exited %d: %s" % (code, d.log()))
+        with open(atom, "rb") as f:
+            check(f.read() == body, "feed.atom differs from what was served")
+    finally:
+        srv.stop()
+
+
 def test_daemon_cli(tmp):
     """run, poll and check read their arguments strictly: `run --once`
     (which used to poll once and exit 0) and anything unknown are refused
