@@ -42,7 +42,8 @@ struct daemon {
     int once;
     int stopping;
     int exit_code;
-    size_t unstored; /* feeds whose entries could not all be stored */
+    size_t unstored;  /* feeds whose entries could not all be stored */
+    int lost_at_stop; /* the last commit, at the stop, failed */
 };
 
 static void daemon_stop(struct daemon *d);
@@ -167,8 +168,7 @@ daemon_stop(struct daemon *d)
     }
     if (store_commit(d->store) != 0) {
         log_warnx("store: %s", store_error(d->store));
-        if (d->unstored == 0)
-            d->unstored = 1;
+        d->lost_at_stop = 1;
     }
     /* A failure the poller logged already is not logged again. */
     if ((rc = store_feed_state_save(d->store)) != 0 && rc != logged) {
@@ -191,6 +191,9 @@ daemon_stop(struct daemon *d)
         log_warnx("poll: the entries of %zu of %zu feed%s could not all be "
                   "stored",
                   d->unstored, d->cfg->nfeeds, d->cfg->nfeeds == 1 ? "" : "s");
+    } else if (d->once && d->lost_at_stop) {
+        d->exit_code = 1;
+        log_warnx("poll: entries could not be stored");
     }
     for (i = 0; i < 3; i++)
         close_handle(&d->sig[i]);

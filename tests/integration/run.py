@@ -778,8 +778,13 @@ def test_disk_full(tmp):
             item("e%d" % i, "https://f.example/e-%d" % (1000 + i), "entry %d" % i,
                  "Fri, 17 May 2024 10:%02d:00 GMT" % i, desc=big)
             for i in range(40)]), etag='"v1"')
+        # g fits on the disk; f does not, and that alone fails the run.
+        srv.routes["/g.xml"] = Route(channel("G", [
+            item("g0", "https://g.example/g-1", "small one",
+                 "Fri, 17 May 2024 09:00:00 GMT")]))
         conf = write_config(tmp, ["max_items 1000",
-                                  "feed f %s" % srv.url("/f.xml")])
+                                  "feed f %s" % srv.url("/f.xml"),
+                                  "feed g %s" % srv.url("/g.xml")])
         # A first poll creates the store; then writes are capped small.
         os.makedirs(os.path.join(tmp, "state"), exist_ok=True)
 
@@ -798,7 +803,9 @@ def test_disk_full(tmp):
         # One line for the feed, and the last line says the run failed.
         check(len([l for l in lines if l.startswith("f:")]) == 1,
               "not one line for the feed: %s" % p.stderr)
-        check(lines and re.search(r"^poll: .*1 of 1 feed could not all be "
+        check(re.search(r"^g: 1 new", p.stderr, re.M),
+              "g was not stored: %s" % p.stderr)
+        check(lines and re.search(r"^poll: .*1 of 2 feeds could not all be "
                                   r"stored", lines[-1]),
               "the last line does not say entries were lost: %s" % p.stderr)
         # The failed batch left the validators unset: the next poll must
@@ -811,7 +818,8 @@ def test_disk_full(tmp):
               "the retry was conditional after a failed store")
         titles = [e["title"] for e in read_atom(
             os.path.join(tmp, "state", "public", "feed.atom"))]
-        check(sorted(titles) == sorted("entry %d" % i for i in range(40)),
+        check(sorted(titles) == sorted(["small one"] +
+                                       ["entry %d" % i for i in range(40)]),
               "after the retry: %d entries" % len(titles))
     finally:
         srv.stop()
