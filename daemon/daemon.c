@@ -42,6 +42,8 @@ struct daemon {
     int once;
     int stopping;
     int exit_code;
+    size_t unstored;  /* feeds whose entries could not all be stored */
+    int lost_at_stop; /* the last commit, at the stop, failed */
 };
 
 static void daemon_stop(struct daemon *d);
@@ -112,6 +114,8 @@ on_polled(const struct poller_report *r, void *arg)
 {
     struct daemon *d = arg;
 
+    if (r->unstored)
+        d->unstored++;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);
     if (d->once && r->active == 0)
@@ -151,19 +155,23 @@ static void
 daemon_stop(struct daemon *d)
 {
     size_t i;
-    int rc;
+    int rc, logged = 0;
 
     if (d->stopping)
         return;
     d->stopping = 1;
     /* Cancelled polls store what they parsed, as finished ones do. */
     if (d->poller) {
+        logged = poller_save_rc(d->poller);
         poller_close(d->poller);
         d->poller = NULL;
     }
-    if (store_commit(d->store) != 0)
+    if (store_commit(d->store) != 0) {
         log_warnx("store: %s", store_error(d->store));
-    if ((rc = store_feed_state_save(d->store)) != 0) {
+        d->lost_at_stop = 1;
+    }
+    /* A failure the poller logged already is not logged again. */
+    if ((rc = store_feed_state_save(d->store)) != 0 && rc != logged) {
         errno = -rc;
         log_warn("feeds.state: cannot save");
     }
@@ -175,6 +183,17 @@ daemon_stop(struct daemon *d)
             d->exit_code = 1;
         publisher_close(d->pub);
         d->pub = NULL;
+    }
+    /* A poll --once whose entries were not all stored failed, whatever
+     * else went well: the last line says so, and the exit status. */
+    if (d->once && d->unstored > 0) {
+        d->exit_code = 1;
+        log_warnx("poll: the entries of %zu of %zu feed%s could not all be "
+                  "stored",
+                  d->unstored, d->cfg->nfeeds, d->cfg->nfeeds == 1 ? "" : "s");
+    } else if (d->once && d->lost_at_stop) {
+        d->exit_code = 1;
+        log_warnx("poll: entries could not be stored");
     }
     for (i = 0; i < 3; i++)
         close_handle(&d->sig[i]);

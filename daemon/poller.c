@@ -51,6 +51,7 @@ struct poller {
     size_t open; /* handles not yet closed, the fetcher counted as one */
     int once;
     int closing;
+    int save_rc; /* why feeds.state could not be saved last time, or 0 */
     poller_report_fn *report;
     void *arg;
 };
@@ -223,51 +224,48 @@ poll_end(struct poller_feed *f)
     f->busy = 0;
 }
 
+/* Saves feeds.state; a failure is logged once, not after every poll
+ * while it lasts (a full disk is one line per feed, not two). */
 static void
 save_state(struct poller *p)
 {
-    int rc;
+    int rc = store_feed_state_save(p->store);
 
-    if ((rc = store_feed_state_save(p->store)) != 0) {
+    if (rc != 0 && rc != p->save_rc) {
         errno = -rc;
         log_warn("feeds.state: cannot save");
     }
+    p->save_rc = rc;
 }
 
 /* Resolves and stores what the poll brought. Returns NULL, or the poll's
- * error when its entries could not all be stored (in what, when it is
- * made up); *res says what was stored. */
+ * error when its entries could not all be stored, made up in what (the
+ * one line the poll logs: nothing is logged here); *res says what was
+ * stored. */
 static const char *
 ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
        size_t size)
 {
-    const char *name = f->cf->name;
     int rc;
 
     if ((rc = ingest_finish(f->ing, whole, now_s(), res)) != 0) {
-        if (rc == -ENOMEM) {
-            log_warnx("%s: cannot store its entries: out of memory", name);
-            return "out of memory";
-        }
-        errno = -rc;
-        log_warn("%s: cannot store its entries", name);
-        return "the store could not take its entries";
+        snprintf(what, size, "cannot store its entries: %s",
+                 rc == -ENOMEM ? "out of memory" : strerror(-rc));
+        return what;
     }
-    if (res->failed > 0)
-        log_warnx("%s: cannot store entry %s: %s", name, res->failed_id,
-                  res->failed_rc == -EIO      ? store_error(f->p->store)
-                  : res->failed_rc == -ENOMEM ? "out of memory"
-                                              : strerror(-res->failed_rc));
     if (res->commit_rc != 0) {
         /* Nothing of it is stored and its new IDs are unseen again:
          * without validators, the next poll brings it all back. */
-        log_warnx("%s: cannot store %zu entries: %s", name, res->lost,
-                  store_error(f->p->store));
-        return "the store could not save its entries";
+        snprintf(what, size, "cannot store %zu entr%s: %s", res->lost,
+                 res->lost == 1 ? "y" : "ies", store_error(f->p->store));
+        return what;
     }
     if (res->failed > 0) {
-        snprintf(what, size, "%zu entr%s could not be stored", res->failed,
-                 res->failed == 1 ? "y" : "ies");
+        snprintf(what, size, "cannot store %zu entr%s, the first %s: %s",
+                 res->failed, res->failed == 1 ? "y" : "ies", res->failed_id,
+                 res->failed_rc == -EIO      ? store_error(f->p->store)
+                 : res->failed_rc == -ENOMEM ? "out of memory"
+                                             : strerror(-res->failed_rc));
         return what;
     }
     return NULL;
@@ -285,8 +283,8 @@ on_done(const struct fetch_result *r, void *arg)
     struct poller_report rep;
     struct ingest_result res;
     const char *error = r->error, *failed;
-    char msg[512], what[64];
-    int whole;
+    char msg[512], what[400];
+    int whole, unstored = 0;
 
     /* The end of the document: no more bytes ("" rather than NULL, which
      * the byte layer would hand to memcpy). */
@@ -294,8 +292,10 @@ on_done(const struct fetch_result *r, void *arg)
         error = parse_error(f);
     /* Entries parsed before an error are kept, as on a clean end. */
     whole = error == NULL && r->ok && !r->not_modified;
-    if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL)
+    if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL) {
         error = failed;
+        unstored = 1;
+    }
     /* A failed commit is the poll's failure, cancelled or not, and not
      * the server's. */
     if (res.commit_rc != 0)
@@ -337,7 +337,7 @@ on_done(const struct fetch_result *r, void *arg)
         st.errors++;
         if (r && r->status >= 400)
             snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
-        else if (f->entries > 0)
+        else if (f->entries > 0 && !unstored)
             snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
                      f->entries, f->entries == 1 ? "y" : "ies");
         else
@@ -355,6 +355,7 @@ on_done(const struct fetch_result *r, void *arg)
     rep.feed = f->cf->name;
     rep.fresh = res.fresh;
     rep.changed = res.changed;
+    rep.unstored = unstored;
     rep.active = poller_active(p);
     p->report(&rep, p->arg);
 }
@@ -585,6 +586,12 @@ poller_start(struct poller *p)
             return -1;
     }
     return 0;
+}
+
+int
+poller_save_rc(const struct poller *p)
+{
+    return p->save_rc;
 }
 
 size_t

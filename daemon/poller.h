@@ -21,6 +21,7 @@ struct poller_report {
     const char *feed; /* its config name */
     size_t fresh;     /* new entries committed */
     size_t changed;   /* entries committed again (edited, one more feed) */
+    int unstored;     /* some of its entries could not be stored */
     size_t active;    /* polls still under way, this one not counted */
 };
 
@@ -45,6 +46,10 @@ struct poller *poller_new(uv_loop_t *loop, struct store *s,
  * feed's interval, or by the longest back-off for a failing feed);
  * otherwise soon, staggered. 0, or -1 with the reason logged. */
 int poller_start(struct poller *);
+
+/* Why the last save of feeds.state after a poll failed (a negative
+ * errno, already logged), or 0 when it did not fail. */
+int poller_save_rc(const struct poller *);
 
 /* Polls started and not yet done. */
 size_t poller_active(const struct poller *);

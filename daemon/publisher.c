@@ -21,7 +21,8 @@ struct publisher {
     struct httpd *httpd;
     uv_timer_t timer;
     char *path;                /* state_dir/public/feed.atom */
-    struct feed_buf published; /* the last feed.atom written */
+    struct feed_buf published; /* the last feed.atom made */
+    int unwritten;             /* the file does not hold it yet */
     int served;                /* the HTTP server has it */
     int closing;
 };
@@ -89,6 +90,22 @@ serve(struct publisher *pub, const struct feed_buf *b)
     return rc;
 }
 
+/* Writes the last feed.atom made to its file: 0, or a negative errno
+ * (logged; the next publish tries again). */
+static int
+write_file(struct publisher *pub)
+{
+    int rc =
+        store_file_replace(pub->path, pub->published.data, pub->published.len);
+
+    pub->unwritten = rc != 0;
+    if (rc != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", pub->path);
+    }
+    return rc;
+}
+
 int
 publisher_publish(struct publisher *pub)
 {
@@ -115,23 +132,29 @@ publisher_publish(struct publisher *pub)
         goto fail;
     /* Unchanged bytes: no write, and readers' validators stay valid; a
      * restart with the same entries serves what is there. */
-    if (pub->published.data && out.len == pub->published.len &&
-        memcmp(out.data, pub->published.data, out.len) == 0) {
-        if (!pub->served && (rc = serve(pub, &out)) != 0)
-            goto fail;
-        goto out;
+    if (pub->published.data == NULL || out.len != pub->published.len ||
+        memcmp(out.data, pub->published.data, out.len) != 0) {
+        feed_buf_free(&pub->published);
+        pub->published = out;
+        feed_buf_init(&out, 0);
+        pub->served = 0;
+        pub->unwritten = 1;
     }
-    if ((rc = store_file_replace(pub->path, out.data, out.len)) != 0) {
+    /* Readers get what was committed even when the file cannot be
+     * written (a full disk); a file not written is tried again at the
+     * next publish. */
+    if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
         errno = -rc;
-        log_warn("publish: cannot write %s", pub->path);
-        goto out;
+        log_warn("publish: cannot serve feed.atom");
     }
-    if ((rc = serve(pub, &out)) != 0)
-        goto fail;
-    log_debug("publish: %zu entries in feed.atom", c.n);
-    feed_buf_free(&pub->published);
-    pub->published = out;
-    feed_buf_init(&out, 0);
+    if (pub->unwritten) {
+        int wrc = write_file(pub);
+
+        if (wrc == 0)
+            log_debug("publish: %zu entries in feed.atom", c.n);
+        else if (rc == 0)
+            rc = wrc;
+    }
     goto out;
 fail:
     if (rc == -ENOMEM) {

@@ -23,8 +23,11 @@ struct publisher;
 struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
                                 const struct config *cfg, struct httpd *httpd);
 
-/* Writes feed.atom now (when its bytes changed) and hands it to the HTTP
- * server. 0, or a negative errno (logged). */
+/* Makes feed.atom now, hands it to the HTTP server (when its bytes
+ * changed) and writes it to its file (when its bytes changed, or the last
+ * write failed). The server gets the new bytes even when the file cannot
+ * be written; the write is tried again at the next call. 0, or a negative
+ * errno (logged). */
 int publisher_publish(struct publisher *);
 
 /* publisher_publish() a little later: polls that end together share one.

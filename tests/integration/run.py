@@ -778,8 +778,13 @@ def test_disk_full(tmp):
             item("e%d" % i, "https://f.example/e-%d" % (1000 + i), "entry %d" % i,
                  "Fri, 17 May 2024 10:%02d:00 GMT" % i, desc=big)
             for i in range(40)]), etag='"v1"')
+        # g fits on the disk; f does not, and that alone fails the run.
+        srv.routes["/g.xml"] = Route(channel("G", [
+            item("g0", "https://g.example/g-1", "small one",
+                 "Fri, 17 May 2024 09:00:00 GMT")]))
         conf = write_config(tmp, ["max_items 1000",
-                                  "feed f %s" % srv.url("/f.xml")])
+                                  "feed f %s" % srv.url("/f.xml"),
+                                  "feed g %s" % srv.url("/g.xml")])
         # A first poll creates the store; then writes are capped small.
         os.makedirs(os.path.join(tmp, "state"), exist_ok=True)
 
@@ -788,10 +793,21 @@ def test_disk_full(tmp):
         p = subprocess.run([ARGS.feedd, "poll", "--once", "-c", conf],
                            capture_output=True, text=True, timeout=30,
                            preexec_fn=limited, stdin=subprocess.DEVNULL)
-        check(p.returncode == 0, "poll exited %d: %s" % (p.returncode, p.stderr))
+        # Entries that could not be stored fail the run, although
+        # feed.atom (small) could be written.
+        check(p.returncode == 1, "poll exited %d: %s" % (p.returncode, p.stderr))
+        lines = p.stderr.splitlines()
         check(re.search(r"^f: cannot store 40 entries: .*(too large|File too "
                         r"large)", p.stderr, re.M),
               "no clear error: %s" % p.stderr)
+        # One line for the feed, and the last line says the run failed.
+        check(len([l for l in lines if l.startswith("f:")]) == 1,
+              "not one line for the feed: %s" % p.stderr)
+        check(re.search(r"^g: 1 new", p.stderr, re.M),
+              "g was not stored: %s" % p.stderr)
+        check(lines and re.search(r"^poll: .*1 of 2 feeds could not all be "
+                                  r"stored", lines[-1]),
+              "the last line does not say entries were lost: %s" % p.stderr)
         # The failed batch left the validators unset: the next poll must
         # fetch everything again, not ask for 304.
         code, _, err = feedd("poll", "--once", "-c", conf)
@@ -802,8 +818,113 @@ def test_disk_full(tmp):
               "the retry was conditional after a failed store")
         titles = [e["title"] for e in read_atom(
             os.path.join(tmp, "state", "public", "feed.atom"))]
-        check(sorted(titles) == sorted("entry %d" % i for i in range(40)),
+        check(sorted(titles) == sorted(["small one"] +
+                                       ["entry %d" % i for i in range(40)]),
               "after the retry: %d entries" % len(titles))
+    finally:
+        srv.stop()
+
+
+def test_store_fails(tmp):
+    """A commit that fails never leaves feeds.state saying the poll
+    succeeded: the feed's validators are dropped (so that the next poll
+    fetches everything again) and its error is recorded, on disk."""
+    import json
+    import resource
+    srv = FeedServer()
+    try:
+        srv.routes["/f.xml"] = Route(channel("F", [
+            item("a0", "https://f.example/a-0", "first",
+                 "Fri, 17 May 2024 09:00:00 GMT")]), etag='"v1"',
+            headers={"Last-Modified": "Fri, 17 May 2024 09:00:00 GMT"})
+        conf = write_config(tmp, ["max_items 1000",
+                                  "feed f %s" % srv.url("/f.xml")])
+        state_file = os.path.join(tmp, "state", "feeds.state")
+
+        def state():
+            with open(state_file) as fp:
+                rows = [json.loads(l) for l in fp if l.strip()]
+            return [r for r in rows if r.get("feed") == "f"][-1]
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "first poll exited %d: %s" % (code, err))
+        st = state()
+        check(st["etag"] == '"v1"' and st["errors"] == 0,
+              "after a good poll: %s" % st)
+        # The feed changes; its entries do not fit on the disk.
+        big = "x" * 2000
+        srv.routes["/f.xml"] = Route(channel("F", [
+            item("e%d" % i, "https://f.example/e-%d" % i, "entry %d" % i,
+                 "Fri, 17 May 2024 10:%02d:00 GMT" % i, desc=big)
+            for i in range(40)]), etag='"v2"',
+            headers={"Last-Modified": "Fri, 17 May 2024 10:00:00 GMT"})
+        size = os.path.getsize(glob.glob(os.path.join(
+            tmp, "state", "items", "*.jsonl"))[0])
+
+        def limited():
+            lim = size + 20000
+            resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))
+        p = subprocess.run([ARGS.feedd, "poll", "--once", "-c", conf],
+                           capture_output=True, text=True, timeout=30,
+                           preexec_fn=limited, stdin=subprocess.DEVNULL)
+        check(p.returncode != 0, "poll exited 0: %s" % p.stderr)
+        st = state()
+        check(st["etag"] is None and st["last_modified"] is None,
+              "validators kept after a failed commit: %s" % st)
+        check(st["errors"] >= 1 and "cannot store" in (st["last_error"] or ""),
+              "no error recorded after a failed commit: %s" % st)
+        # The next poll is not conditional and stores everything.
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "third poll exited %d: %s" % (code, err))
+        check("If-None-Match" not in srv.hits("/f.xml")[-1] and
+              "If-Modified-Since" not in srv.hits("/f.xml")[-1],
+              "the retry was conditional after a failed commit")
+        st = state()
+        check(st["etag"] == '"v2"' and st["errors"] == 0 and
+              st["last_error"] is None, "after the retry: %s" % st)
+        titles = [e["title"] for e in read_atom(
+            os.path.join(tmp, "state", "public", "feed.atom"))]
+        check(len(titles) == 41, "after the retry: %d entries" % len(titles))
+    finally:
+        srv.stop()
+
+
+def test_publish_fails(tmp):
+    """When public/feed.atom cannot be written (here a directory stands in
+    its way), readers are served what was committed all the same; the file
+    is written at the next publish once it can be."""
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", [
+            ("n1", "https://news.example/2024/05/17/first-story-100001",
+             "First story", "Fri, 17 May 2024 10:00:00 GMT"),
+            ("n2", "https://news.example/2024/05/17/second-story-100002",
+             "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
+        ]), etag='"v1"')
+        port = free_port()
+        conf = write_config(tmp, ["interval 1h",
+                                  "feed news %s" % srv.url("/news.xml")],
+                            port=port)
+        atom = os.path.join(tmp, "state", "public", "feed.atom")
+        os.makedirs(os.path.join(atom, "blocker"))
+        d = Daemon(conf)
+        try:
+            base = "http://127.0.0.1:%d" % port
+
+            def has_two():
+                status, _, body = get(base + "/feed.atom")
+                return status == 200 and body.count(b"<entry>") == 2 and body
+            body = wait_for("two entries at /feed.atom", has_two)
+            check("publish: cannot write" in d.log(),
+                  "the failed write was not logged: %s" % d.log())
+            check(os.path.isdir(atom), "feed.atom was written through a "
+                  "directory")
+            # The way is clear: the stop's publish writes the file.
+            shutil.rmtree(atom)
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd run exited %d: %s" % (code, d.log()))
+        with open(atom, "rb") as f:
+            check(f.read() == body, "feed.atom differs from what was served")
     finally:
         srv.stop()
 
