@@ -489,6 +489,13 @@ def test_bad_config(tmp):
     code, out, _ = feedd("check", "-c", os.path.join(ARGS.examples,
                                                      "feedd.conf"))
     check(code == 0 and "configuration OK" in out, "the demo config is bad")
+    # What run refuses, check refuses first (issue 9): a listen host name.
+    with open(conf, "w") as f:
+        f.write("listen example.com:8080\n")
+    code, _, err = feedd("check", "-c", conf)
+    check(code != 0 and err.startswith(conf + ":1: listen: ")
+          and "not a numeric" in err,
+          "check took a listen host name: %r" % err)
 
 
 def item(guid=None, link=None, title="", date=None, desc=None, permalink=False):

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -307,6 +308,7 @@ test_listen(void **state)
         {"listen [fe80::1%eth0]:8080", "fe80::1%eth0", 8080},
         {"listen 127.0.0.1:08080", "127.0.0.1", 8080},
     };
+    struct sockaddr_storage ss;
     struct config *cfg;
     size_t i;
 
@@ -315,8 +317,50 @@ test_listen(void **state)
         cfg = parse_ok(cases[i].text);
         assert_string_equal(cfg->listen_host, cases[i].host);
         assert_int_equal(cfg->listen_port, cases[i].port);
+        /* The server takes what the check took. */
+        assert_int_equal(
+            config_listen_addr(cfg->listen_host, cfg->listen_port, &ss), 0);
+        assert_int_equal(ss.ss_family,
+                         strchr(cases[i].host, ':') ? AF_INET6 : AF_INET);
         config_free(cfg);
     }
+}
+
+/* A host name is refused by the check and by the server alike (issue 9:
+ * "listen example.com:8080" passed the check and failed to start). */
+static void
+test_listen_names(void **state)
+{
+    static const char *const hosts[] = {
+        "example.com", "ho_st",    "host",          "1.2.3", "256.1.1.1",
+        "::1x",        "fe80::1%", "fe80::1%e th0", "",
+    };
+    struct sockaddr_storage ss;
+    char text[64], want[256], *errors = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        assert_int_equal(config_listen_addr(hosts[i], 8080, &ss), -1);
+        if (hosts[i][0] == '\0' || strchr(hosts[i], ' ') != NULL)
+            continue;
+        snprintf(text, sizeof text,
+                 strchr(hosts[i], ':') ? "listen [%s]:8080\n"
+                                       : "listen %s:8080\n",
+                 hosts[i]);
+        assert_null(config_parse(text, strlen(text), NAME, "/etc", &errors));
+        snprintf(want, sizeof want,
+                 NAME ":1: listen: \"%s\" is not a numeric IPv4 or IPv6 "
+                      "address (host names are not looked up; use e.g. "
+                      "127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n",
+                 hosts[i]);
+        assert_non_null(errors);
+        assert_string_equal(errors, want);
+        free(errors);
+    }
+    assert_int_equal(config_listen_addr("127.0.0.1", 65536, &ss), -1);
+    assert_int_equal(config_listen_addr("127.0.0.1", -1, &ss), -1);
+    assert_int_equal(config_listen_addr("localhost", 0, NULL), 0);
 }
 
 /* Every setting's range ends are accepted. */
@@ -340,6 +384,9 @@ test_number_limits(void **state)
 
 #define E(line, msg) NAME ":" #line ": " msg "\n"
 #define LISTEN_HINT "(use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)"
+#define NOT_NUMERIC                                                            \
+    "is not a numeric IPv4 or IPv6 address (host names are not looked up; "    \
+    "use e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)"
 #define DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 #define TAGS_HINT "(comma-separated; letters, digits, '.', '_' and '-')"
@@ -383,14 +430,14 @@ test_errors_settings(void **state)
         {"listen 8080\n", E(1, "bad listen address \"8080\" " LISTEN_HINT)},
         {"listen 1.2.3.4\n",
          E(1, "bad listen address \"1.2.3.4\" " LISTEN_HINT)},
-        {"listen ho_st:80\n",
-         E(1, "bad listen address \"ho_st:80\" " LISTEN_HINT)},
+        {"listen ho_st:80\n", E(1, "listen: \"ho_st\" " NOT_NUMERIC)},
         {"listen [::1]8080\n",
          E(1, "bad listen address \"[::1]8080\" " LISTEN_HINT)},
         {"listen [::1\n", E(1, "bad listen address \"[::1\" " LISTEN_HINT)},
         {"listen []:80\n", E(1, "bad listen address \"[]:80\" " LISTEN_HINT)},
-        {"listen [host]:80\n",
-         E(1, "bad listen address \"[host]:80\" " LISTEN_HINT)},
+        {"listen [host]:80\n", E(1, "listen: \"host\" " NOT_NUMERIC)},
+        {"listen example.com:8080\n",
+         E(1, "listen: \"example.com\" " NOT_NUMERIC)},
         {"listen ::1:8080\n",
          E(1, "listen: IPv6 addresses need brackets, e.g. [::1]:8080")},
         {"listen :8080\n", E(1, "listen: no host in \":8080\" (0.0.0.0 means "
@@ -914,6 +961,7 @@ main(void)
         cmocka_unit_test(test_quotes_and_comments),
         cmocka_unit_test(test_locations),
         cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_listen_names),
         cmocka_unit_test(test_number_limits),
         cmocka_unit_test(test_errors_settings),
         cmocka_unit_test(test_errors_feeds),
