@@ -24,6 +24,13 @@ setting_state_dir(struct parser *p, const char *v)
         config_parser_error(p, "state_dir is empty");
         return;
     }
+    if (config_has_control(v)) {
+        char a[CONFIG_SHOW_SIZE];
+
+        config_parser_error(p, "state_dir %s has control characters",
+                            config_show(a, v));
+        return;
+    }
     /* Without a folder an error is already reported. */
     if (v[0] != '/' && p->cfg->dir == NULL)
         return;

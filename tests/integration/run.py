@@ -496,6 +496,17 @@ def test_bad_config(tmp):
     check(code != 0 and err.startswith(conf + ":1: listen: ")
           and "not a numeric" in err,
           "check took a listen host name: %r" % err)
+    with open(conf, "w") as f:
+        f.write("feed js javascript:alert(1)\n"
+                "feed v6 http://[::1/feed\n"
+                "state_dir /tmp/a\x01b\n")
+    code, _, err = feedd("check", "-c", conf)
+    errs = [l for l in err.splitlines() if l]
+    check(code != 0 and len(errs) == 3
+          and all(l.startswith("%s:%d: " % (conf, n))
+                  for n, l in zip((1, 2, 3), errs))
+          and "\x01" not in err,
+          "check took a bad location or state_dir: %r" % err)
 
 
 def item(guid=None, link=None, title="", date=None, desc=None, permalink=False):

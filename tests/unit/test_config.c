@@ -272,8 +272,9 @@ test_locations(void **state)
         {DIR, "http://u:p@a.example:8080/f?x=1",
          "http://u:p@a.example:8080/f?x=1"},
         {DIR, "http://[::1]:8080/feed", "http://[::1]:8080/feed"},
-        /* A colon without "//" is part of a file name. */
-        {DIR, "mailto:x", "file://" DIR "/mailto%3Ax"},
+        /* A colon after a folder is part of a file name. */
+        {DIR, "./mailto:x", "file://" DIR "/mailto%3Ax"},
+        {DIR, "a/b:c", "file://" DIR "/a/b%3Ac"},
     };
     struct config *cfg;
     char text[256], *errors;
@@ -407,6 +408,8 @@ test_errors_settings(void **state)
         {"state_dir a b c\n", E(1, "setting \"state_dir\" takes one value, "
                                    "not 3 (quote text with spaces)")},
         {"state_dir \"\"\n", E(1, "state_dir is empty")},
+        {"state_dir /var/lib/\x1b[1m\n",
+         E(1, "state_dir \"/var/lib/\\x1b[1m\" has control characters")},
         {"interval 15x\n", E(1, "bad interval \"15x\" " DURATION_HINT)},
         {"interval 90\n", E(1, "bad interval \"90\" " DURATION_HINT)},
         {"interval 0m\n", E(1, "bad interval \"0m\" " DURATION_HINT)},
@@ -489,6 +492,29 @@ test_errors_feeds(void **state)
          E(1, "feed \"a\": bad URL \"HTTPS:a.example\" (use http://HOST/...)")},
         {"feed a file://\n",
          E(1, "feed \"a\": file URL \"file://\" has no path")},
+        /* Issue 9: what the check took and nothing could use. */
+        {"feed a javascript:alert(1)\n",
+         E(1, "feed \"a\": unsupported URL scheme \"javascript:alert(1)\" "
+              "(use http://, https://, file:// or a path; write a file name "
+              "with ':' as ./NAME)")},
+        {"feed a mailto:x\n",
+         E(1, "feed \"a\": unsupported URL scheme \"mailto:x\" (use "
+              "http://, https://, file:// or a path; write a file name with "
+              "':' as ./NAME)")},
+        {"feed a http://[::1/feed\n",
+         E(1, "feed \"a\": URL \"http://[::1/feed\" has an IPv6 address "
+              "without its closing ']' (e.g. http://[::1]:8080/feed)")},
+        {"feed a http://[::1\n",
+         E(1, "feed \"a\": URL \"http://[::1\" has an IPv6 address "
+              "without its closing ']' (e.g. http://[::1]:8080/feed)")},
+        {"feed a a\x01"
+         "b.xml\n",
+         E(1, "feed \"a\": path \"a\\x01b.xml\" has control characters")},
+        {"feed a \"a\tb.xml\"\n",
+         E(1, "feed \"a\": path \"a\\x09b.xml\" has control characters")},
+        {"feed a file:///a\x7f\n",
+         E(1, "feed \"a\": URL \"file:///a\\x7f\" has control characters "
+              "(write them %-encoded)")},
         {"feed lwn https://lwn.net/ interval 15x\n",
          E(1, "feed \"lwn\": bad interval \"15x\" " DURATION_HINT)},
         {"feed a http://a.example/ every 1h\n",
