@@ -507,6 +507,12 @@ def test_bad_config(tmp):
                   for n, l in zip((1, 2, 3), errs))
           and "\x01" not in err,
           "check took a bad location or state_dir: %r" % err)
+    # A binary file: one line, a short escaped excerpt, no raw bytes.
+    code, _, err = feedd("check", "-c", ARGS.feedd)
+    check(code != 0 and len(err.splitlines()) == 1
+          and "not a config file" in err and len(err) < 400
+          and all(" " <= c <= "~" for c in err.rstrip("\n")),
+          "check of a binary file: %r" % err[:500])
 
 
 def item(guid=None, link=None, title="", date=None, desc=None, permalink=False):

@@ -608,6 +608,11 @@ test_errors_syntax(void **state)
     check_errors("\x01"
                  "bad\\x 1\n",
                  E(1, "unknown setting \"\\x01bad\\\\x\""));
+    /* Bytes that are not UTF-8 are escaped too, a valid sequence is kept. */
+    check_errors("\xff"
+                 "bad\xc0\xaf\xed\xa0\x80\xc3\xa9\xe2\x82 1\n",
+                 E(1, "unknown setting \"\\xffbad\\xc0\\xaf\\xed\\xa0\\x80"
+                      "\xc3\xa9\\xe2\\x82\""));
     assert_non_null(text = malloc(200));
     memset(text, 'k', 70);
     strcpy(text + 70, " 1\n");
@@ -844,6 +849,27 @@ test_load_errors(void **state)
     free(errors);
     unlink(path);
     free(path);
+
+    /* A binary file: one line, with a short escaped excerpt only (issue
+     * 9), however many lines its bytes would make. */
+    {
+        static const char elf[] = "\x7f"
+                                  "ELF\x02\x01\x01\0\0\0\n\xff\xfe title "
+                                  "\x1b[2J\xc3\xa9\n0123456789abcdefghij";
+
+        path = write_file(tmpl, "bin.conf", elf, sizeof elf - 1);
+        cfg = config_load(path, &errors);
+        assert_null(cfg);
+        snprintf(want, sizeof want,
+                 "%s: not a config file (a NUL byte at offset 7; it starts "
+                 "\"\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x0a\\xff\\xfe "
+                 "title \\x1b[2J\xc3\xa9\\x0a0123456789abc\"...)\n",
+                 path);
+        assert_string_equal(errors, want);
+        free(errors);
+        unlink(path);
+        free(path);
+    }
 
     /* Missing: the path as given, no line. */
     snprintf(want, sizeof want, "%s/missing.conf", tmpl);
