@@ -65,11 +65,11 @@ utf8_len(const unsigned char *s, size_t n)
 }
 
 /* s[0..n) in double quotes into out (at least max * 4 + 8 bytes): '"' and
- * '\' escaped, control bytes and bytes that are not UTF-8 as \xNN, cut
- * after max bytes (not inside a UTF-8 sequence) with "..." after the
- * quote. Returns out. */
+ * '\' escaped, control bytes and bytes that are not UTF-8 (when ascii, all
+ * bytes past 0x7f) as \xNN, cut after max bytes (not inside a UTF-8
+ * sequence) with "..." after the quote. Returns out. */
 static const char *
-show_bytes(char *out, const char *str, size_t n, size_t max)
+show_bytes(char *out, const char *str, size_t n, size_t max, int ascii)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
@@ -85,7 +85,7 @@ show_bytes(char *out, const char *str, size_t n, size_t max)
     for (i = 0; i < cut; i += len) {
         unsigned char c = s[i];
 
-        len = utf8_len(s + i, cut - i);
+        len = ascii && c >= 0x80 ? 0 : utf8_len(s + i, cut - i);
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;
@@ -113,7 +113,7 @@ show_bytes(char *out, const char *str, size_t n, size_t max)
 const char *
 config_show(char *out, const char *s)
 {
-    return show_bytes(out, s, strlen(s), CONFIG_SHOW_MAX);
+    return show_bytes(out, s, strlen(s), CONFIG_SHOW_MAX, 0);
 }
 
 static void parser_verror(struct parser *, int line, const char *fmt,
@@ -550,7 +550,7 @@ config_load(const char *path, char **errors)
         goto fail;
     }
     /* A NUL byte: not a config but a binary file, named so in one line
-     * that shows no more than a short, escaped excerpt of it. */
+     * that shows no more than a short excerpt of it, in plain ASCII. */
     if ((nul = memchr(text, '\0', len)) != NULL) {
         char excerpt[FILE_EXCERPT_MAX * 4 + 8];
 
@@ -558,7 +558,7 @@ config_load(const char *path, char **errors)
                  "not a config file (a NUL byte at offset %zu; it starts "
                  "%s)",
                  (size_t)(nul - text),
-                 show_bytes(excerpt, text, len, FILE_EXCERPT_MAX));
+                 show_bytes(excerpt, text, len, FILE_EXCERPT_MAX, 1));
         *errors = file_error(path, what);
         goto fail;
     }

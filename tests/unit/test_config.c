@@ -863,7 +863,7 @@ test_load_errors(void **state)
         snprintf(want, sizeof want,
                  "%s: not a config file (a NUL byte at offset 7; it starts "
                  "\"\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x0a\\xff\\xfe "
-                 "title \\x1b[2J\xc3\xa9\\x0a0123456789abc\"...)\n",
+                 "title \\x1b[2J\\xc3\\xa9\\x0a0123456789abc\"...)\n",
                  path);
         assert_string_equal(errors, want);
         free(errors);
