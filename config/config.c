@@ -17,6 +17,7 @@
 #include "path.h"
 
 #define CONFIG_FILE_MAX (4 << 20) /* bytes in the file */
+#define FILE_EXCERPT_MAX 40       /* bytes of a binary file shown */
 /* Durations stop here, so that milliseconds still fit in an int64_t. */
 #define CONFIG_DURATION_MAX (INT64_MAX / 1000)
 
@@ -29,33 +30,74 @@
 #define CONFIG_DEFAULT_PARALLEL 16
 #define CONFIG_DEFAULT_PER_HOST 2
 
-/* Escaped, cut, in quotes (parser.h). */
-const char *
-config_show(char *out, const char *s)
+/* The length of the UTF-8 sequence at s[0..n) (RFC 3629: no overlong
+ * forms, no surrogates), or 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    unsigned char lo = 0x80, hi = 0xbf;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (s[0] == 0xe0)
+        lo = 0xa0;
+    else if (s[0] == 0xed)
+        hi = 0x9f;
+    else if (s[0] == 0xf0)
+        lo = 0x90;
+    else if (s[0] == 0xf4)
+        hi = 0x8f;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* s[0..n) in double quotes into out (at least max * 4 + 8 bytes): '"' and
+ * '\' escaped, control bytes and bytes that are not UTF-8 (when ascii, all
+ * bytes past 0x7f) as \xNN, cut after max bytes (not inside a UTF-8
+ * sequence) with "..." after the quote. Returns out. */
+static const char *
+show_bytes(char *out, const char *str, size_t n, size_t max, int ascii)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s), cut = n, i;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t cut = n, i, len;
     char *o = out;
 
-    if (n > CONFIG_SHOW_MAX) {
-        cut = CONFIG_SHOW_MAX;
-        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+    if (n > max) {
+        cut = max;
+        while (cut > 0 && (s[cut] & 0xc0) == 0x80)
             cut--;
     }
     *o++ = '"';
-    for (i = 0; i < cut; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (i = 0; i < cut; i += len) {
+        unsigned char c = s[i];
 
+        len = ascii && c >= 0x80 ? 0 : utf8_len(s + i, cut - i);
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c == 0x7f || len == 0) {
             *o++ = '\\';
             *o++ = 'x';
             *o++ = hex[c >> 4];
             *o++ = hex[c & 0xf];
+            len = 1;
         } else {
-            *o++ = (char)c;
+            memcpy(o, s + i, len);
+            o += len;
         }
     }
     *o++ = '"';
@@ -65,6 +107,13 @@ config_show(char *out, const char *s)
     }
     *o = '\0';
     return out;
+}
+
+/* Escaped, cut, in quotes (parser.h). */
+const char *
+config_show(char *out, const char *s)
+{
+    return show_bytes(out, s, strlen(s), CONFIG_SHOW_MAX, 0);
 }
 
 static void parser_verror(struct parser *, int line, const char *fmt,
@@ -480,7 +529,8 @@ struct config *
 config_load(const char *path, char **errors)
 {
     struct config *cfg = NULL;
-    char *text = NULL, *dir = NULL, what[128];
+    char *text = NULL, *dir = NULL, what[256];
+    const char *nul;
     size_t len = 0;
     int rc;
 
@@ -496,6 +546,19 @@ config_load(const char *path, char **errors)
     }
     if (rc < 0) {
         snprintf(what, sizeof what, "cannot read: %s", strerror(-rc));
+        *errors = file_error(path, what);
+        goto fail;
+    }
+    /* A NUL byte: not a config but a binary file, named so in one line
+     * that shows no more than a short excerpt of it, in plain ASCII. */
+    if ((nul = memchr(text, '\0', len)) != NULL) {
+        char excerpt[FILE_EXCERPT_MAX * 4 + 8];
+
+        snprintf(what, sizeof what,
+                 "not a config file (a NUL byte at offset %zu; it starts "
+                 "%s)",
+                 (size_t)(nul - text),
+                 show_bytes(excerpt, text, len, FILE_EXCERPT_MAX, 1));
         *errors = file_error(path, what);
         goto fail;
     }

@@ -28,6 +28,12 @@ feed_url_check(struct parser *p, const char *label, const char *url,
         config_parser_error(p, "feed %s: URL %s has no host", label,
                             config_show(a, url));
         return -1;
+    case CONFIG_URL_BRACKET:
+        config_parser_error(p,
+                            "feed %s: URL %s has an IPv6 address without "
+                            "its closing ']' (e.g. http://[::1]:8080/feed)",
+                            label, config_show(a, url));
+        return -1;
     }
     return -1;
 }
@@ -35,10 +41,16 @@ feed_url_check(struct parser *p, const char *label, const char *url,
 /* Sets f->location to the file:// URL of a path, taken from the config
  * file's folder when relative. */
 static void
-feed_path(struct parser *p, struct config_feed *f, const char *path)
+feed_path(struct parser *p, struct config_feed *f, const char *label,
+          const char *path)
 {
-    char *abs;
+    char a[CONFIG_SHOW_SIZE], *abs;
 
+    if (config_has_control(path)) {
+        config_parser_error(p, "feed %s: path %s has control characters", label,
+                            config_show(a, path));
+        return;
+    }
     /* Without a folder an error is already reported. */
     if (path[0] != '/' && p->cfg->dir == NULL)
         return;
@@ -69,7 +81,17 @@ feed_location(struct parser *p, struct config_feed *f, const char *label,
                                 label, config_show(a, loc));
             return;
         }
-        feed_path(p, f, loc);
+        /* "javascript:x" or "mailto:x": a URL of a scheme feedd does not
+         * fetch, not a file name ("./a:b" is one). */
+        if ((n = config_url_scheme_colon_len(loc)) > 0) {
+            config_parser_error(p,
+                                "feed %s: unsupported URL scheme %s (use "
+                                "http://, https://, file:// or a path; "
+                                "write a file name with ':' as ./NAME)",
+                                label, config_show(a, loc));
+            return;
+        }
+        feed_path(p, f, label, loc);
         return;
     }
     if ((n == 4 && config_ascii_prefix(loc, "http")) ||
@@ -80,6 +102,11 @@ feed_location(struct parser *p, struct config_feed *f, const char *label,
         if (loc[7] == '\0')
             config_parser_error(p, "feed %s: file URL %s has no path", label,
                                 config_show(a, loc));
+        else if (config_has_control(loc))
+            config_parser_error(p,
+                                "feed %s: URL %s has control characters "
+                                "(write them %%-encoded)",
+                                label, config_show(a, loc));
         else
             f->location = config_parser_strdup(p, loc);
     } else {

@@ -109,7 +109,7 @@ config_ascii_prefix(const char *s, const char *prefix)
 }
 
 size_t
-config_url_scheme_len(const char *s)
+config_url_scheme_colon_len(const char *s)
 {
     size_t n;
 
@@ -119,13 +119,30 @@ config_url_scheme_len(const char *s)
                 s[n] == '-' || s[n] == '.';
          n++)
         ;
-    return strncmp(s + n, "://", 3) == 0 ? n : 0;
+    return s[n] == ':' ? n : 0;
+}
+
+size_t
+config_url_scheme_len(const char *s)
+{
+    size_t n = config_url_scheme_colon_len(s);
+
+    return n > 0 && strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
+int
+config_has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
 }
 
 enum config_url_problem
 config_url_check(const char *url, size_t scheme_len)
 {
-    const char *auth, *end, *at, *host, *s;
+    const char *auth, *end, *at, *host, *close, *s;
     int bracket;
 
     for (s = url; *s; s++)
@@ -141,5 +158,10 @@ config_url_check(const char *url, size_t scheme_len)
     host += bracket;
     if (host == end || *host == (bracket ? ']' : ':'))
         return CONFIG_URL_NO_HOST;
+    if (bracket) {
+        close = memchr(host, ']', (size_t)(end - host));
+        if (close == NULL || (close + 1 < end && close[1] != ':'))
+            return CONFIG_URL_BRACKET;
+    }
     return CONFIG_URL_OK;
 }

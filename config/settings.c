@@ -1,7 +1,12 @@
 /* config/settings.c - the settings of the config file, one per line as
  * "NAME VALUE": each checked by its entry in a table, each at most once. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "chars.h"
 #include "parser.h"
@@ -19,6 +24,13 @@ setting_state_dir(struct parser *p, const char *v)
         config_parser_error(p, "state_dir is empty");
         return;
     }
+    if (config_has_control(v)) {
+        char a[CONFIG_SHOW_SIZE];
+
+        config_parser_error(p, "state_dir %s has control characters",
+                            config_show(a, v));
+        return;
+    }
     /* Without a folder an error is already reported. */
     if (v[0] != '/' && p->cfg->dir == NULL)
         return;
@@ -27,42 +39,53 @@ setting_state_dir(struct parser *p, const char *v)
         p->nomem = 1;
 }
 
-/* Whether s[0..n) is an IPv6 address as it stands in brackets: hex digits,
- * ':' and '.', at least one ':', then maybe a "%zone". */
-static int
-listen_v6_valid(const char *s, size_t n)
+int
+config_listen_addr(const char *host, int port, struct sockaddr_storage *addr)
 {
-    size_t i;
-    int colon = 0;
+    struct sockaddr_storage ss;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    const char *zone;
+    char buf[INET6_ADDRSTRLEN + 1];
+    size_t n;
 
-    for (i = 0; i < n && s[i] != '%'; i++) {
-        if (s[i] == ':')
-            colon = 1;
-        else if (!config_is_hex((unsigned char)s[i]) && s[i] != '.')
-            return 0;
+    if (port < 0 || port > 65535)
+        return -1;
+    memset(&ss, 0, sizeof ss);
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        goto done;
     }
-    if (i < n && !config_name_valid(s + i + 1, n - i - 1))
-        return 0;
-    return colon;
-}
-
-/* Whether s[0..n) is an IPv4 address or a host name. */
-static int
-listen_host_valid(const char *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!config_is_alpha(s[i]) && !config_is_digit(s[i]) && s[i] != '.' &&
-            s[i] != '-')
-            return 0;
-    return n > 0;
+    /* An IPv6 address, then maybe "%zone": an interface name, whose index
+     * is 0 when no such interface exists now (bind() then says so). */
+    zone = strchr(host, '%');
+    n = zone ? (size_t)(zone - host) : strlen(host);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, host, n);
+    buf[n] = '\0';
+    if (inet_pton(AF_INET6, buf, &v6->sin6_addr) != 1)
+        return -1;
+    if (zone != NULL) {
+        if (!config_name_valid(zone + 1, strlen(zone + 1)))
+            return -1;
+        v6->sin6_scope_id = if_nametoindex(zone + 1);
+    }
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+done:
+    if (addr != NULL)
+        *addr = ss;
+    return 0;
 }
 
 static void
 setting_listen(struct parser *p, const char *v)
 {
-    char a[CONFIG_SHOW_SIZE];
+    char a[CONFIG_SHOW_SIZE], *h;
     const char *host, *colon;
     size_t hlen;
     long port;
@@ -70,8 +93,7 @@ setting_listen(struct parser *p, const char *v)
     if (v[0] == '[') {
         const char *close = strchr(v, ']');
 
-        if (close == NULL || close[1] != ':' ||
-            !listen_v6_valid(v + 1, (size_t)(close - v - 1)))
+        if (close == NULL || close[1] != ':' || close == v + 1)
             goto bad;
         host = v + 1;
         hlen = (size_t)(close - host);
@@ -93,16 +115,28 @@ setting_listen(struct parser *p, const char *v)
                                 config_show(a, v));
             return;
         }
-        if (!listen_host_valid(host, hlen))
-            goto bad;
+    }
+    if ((h = strndup(host, hlen)) == NULL) {
+        p->nomem = 1;
+        return;
+    }
+    /* The same test as the server's when it starts (config.h). */
+    if (config_listen_addr(h, 0, NULL) != 0) {
+        config_parser_error(p,
+                            "listen: %s is not a numeric IPv4 or IPv6 "
+                            "address (host names are not looked up; use "
+                            "e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)",
+                            config_show(a, h));
+        free(h);
+        return;
     }
     if (config_number_parse(colon + 1, 1, 65535, &port) != 0) {
         config_parser_error(p, "listen: bad port %s (1 to 65535)",
                             config_show(a, colon + 1));
+        free(h);
         return;
     }
-    if ((p->cfg->listen_host = strndup(host, hlen)) == NULL)
-        p->nomem = 1;
+    p->cfg->listen_host = h;
     p->cfg->listen_port = (int)port;
     return;
 bad:

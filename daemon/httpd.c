@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "feeds/date.h"
 #include "feeds/id.h"
 #include "httpd.h"
@@ -672,28 +673,23 @@ httpd_on_handle_closed(uv_handle_t *handle)
     httpd_maybe_done(h);
 }
 
-/* host and port as a socket address. 0 or UV_EINVAL. */
+/* host and port as a socket address, host maybe an IPv6 address in
+ * brackets. Whether it is one is config_listen_addr()'s answer, so that
+ * "feedd check" refuses exactly what the server would. 0 or UV_EINVAL. */
 static int
 httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
 {
-    size_t len;
+    size_t len = strlen(host);
+    char buf[64];
 
-    memset(ss, 0, sizeof(*ss));
-    if (strcmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    len = strlen(host);
     if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-        char buf[64];
-
         if (len - 2 >= sizeof(buf))
             return UV_EINVAL;
         memcpy(buf, host + 1, len - 2);
         buf[len - 2] = '\0';
-        return uv_ip6_addr(buf, port, (struct sockaddr_in6 *)ss);
+        host = buf;
     }
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
-        return 0;
-    return uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss);
+    return config_listen_addr(host, port, ss) == 0 ? 0 : UV_EINVAL;
 }
 
 struct httpd *

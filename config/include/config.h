@@ -71,4 +71,16 @@ const struct config_feed *config_feed_find(const struct config *,
  * duration or exceeds INT64_MAX / 1000 seconds. */
 int config_duration_parse(const char *s, int64_t *seconds);
 
+struct sockaddr_storage;
+
+/* Whether host, as the listen setting holds it (an IPv6 address without
+ * its brackets), is an address to listen on: a numeric IPv4 address, a
+ * numeric IPv6 address with maybe a "%zone" (an interface name), or
+ * "localhost" (127.0.0.1). Host names are not looked up, so that the
+ * config check and the server starting from the same file always agree.
+ * port must be 0 to 65535. 0 and, when addr is not NULL, the socket
+ * address in *addr; or -1. */
+int config_listen_addr(const char *host, int port,
+                       struct sockaddr_storage *addr);
+
 #endif

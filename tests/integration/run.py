@@ -489,6 +489,30 @@ def test_bad_config(tmp):
     code, out, _ = feedd("check", "-c", os.path.join(ARGS.examples,
                                                      "feedd.conf"))
     check(code == 0 and "configuration OK" in out, "the demo config is bad")
+    # What run refuses, check refuses first (issue 9): a listen host name.
+    with open(conf, "w") as f:
+        f.write("listen example.com:8080\n")
+    code, _, err = feedd("check", "-c", conf)
+    check(code != 0 and err.startswith(conf + ":1: listen: ")
+          and "not a numeric" in err,
+          "check took a listen host name: %r" % err)
+    with open(conf, "w") as f:
+        f.write("feed js javascript:alert(1)\n"
+                "feed v6 http://[::1/feed\n"
+                "state_dir /tmp/a\x01b\n")
+    code, _, err = feedd("check", "-c", conf)
+    errs = [l for l in err.splitlines() if l]
+    check(code != 0 and len(errs) == 3
+          and all(l.startswith("%s:%d: " % (conf, n))
+                  for n, l in zip((1, 2, 3), errs))
+          and "\x01" not in err,
+          "check took a bad location or state_dir: %r" % err)
+    # A binary file: one line, a short escaped excerpt, no raw bytes.
+    code, _, err = feedd("check", "-c", ARGS.feedd)
+    check(code != 0 and len(err.splitlines()) == 1
+          and "not a config file" in err and len(err) < 400
+          and all(" " <= c <= "~" for c in err.rstrip("\n")),
+          "check of a binary file: %r" % err[:500])
 
 
 def item(guid=None, link=None, title="", date=None, desc=None, permalink=False):

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -271,8 +272,9 @@ test_locations(void **state)
         {DIR, "http://u:p@a.example:8080/f?x=1",
          "http://u:p@a.example:8080/f?x=1"},
         {DIR, "http://[::1]:8080/feed", "http://[::1]:8080/feed"},
-        /* A colon without "//" is part of a file name. */
-        {DIR, "mailto:x", "file://" DIR "/mailto%3Ax"},
+        /* A colon after a folder is part of a file name. */
+        {DIR, "./mailto:x", "file://" DIR "/mailto%3Ax"},
+        {DIR, "a/b:c", "file://" DIR "/a/b%3Ac"},
     };
     struct config *cfg;
     char text[256], *errors;
@@ -307,6 +309,7 @@ test_listen(void **state)
         {"listen [fe80::1%eth0]:8080", "fe80::1%eth0", 8080},
         {"listen 127.0.0.1:08080", "127.0.0.1", 8080},
     };
+    struct sockaddr_storage ss;
     struct config *cfg;
     size_t i;
 
@@ -315,8 +318,50 @@ test_listen(void **state)
         cfg = parse_ok(cases[i].text);
         assert_string_equal(cfg->listen_host, cases[i].host);
         assert_int_equal(cfg->listen_port, cases[i].port);
+        /* The server takes what the check took. */
+        assert_int_equal(
+            config_listen_addr(cfg->listen_host, cfg->listen_port, &ss), 0);
+        assert_int_equal(ss.ss_family,
+                         strchr(cases[i].host, ':') ? AF_INET6 : AF_INET);
         config_free(cfg);
     }
+}
+
+/* A host name is refused by the check and by the server alike (issue 9:
+ * "listen example.com:8080" passed the check and failed to start). */
+static void
+test_listen_names(void **state)
+{
+    static const char *const hosts[] = {
+        "example.com", "ho_st",    "host",          "1.2.3", "256.1.1.1",
+        "::1x",        "fe80::1%", "fe80::1%e th0", "",
+    };
+    struct sockaddr_storage ss;
+    char text[64], want[256], *errors = NULL;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        assert_int_equal(config_listen_addr(hosts[i], 8080, &ss), -1);
+        if (hosts[i][0] == '\0' || strchr(hosts[i], ' ') != NULL)
+            continue;
+        snprintf(text, sizeof text,
+                 strchr(hosts[i], ':') ? "listen [%s]:8080\n"
+                                       : "listen %s:8080\n",
+                 hosts[i]);
+        assert_null(config_parse(text, strlen(text), NAME, "/etc", &errors));
+        snprintf(want, sizeof want,
+                 NAME ":1: listen: \"%s\" is not a numeric IPv4 or IPv6 "
+                      "address (host names are not looked up; use e.g. "
+                      "127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)\n",
+                 hosts[i]);
+        assert_non_null(errors);
+        assert_string_equal(errors, want);
+        free(errors);
+    }
+    assert_int_equal(config_listen_addr("127.0.0.1", 65536, &ss), -1);
+    assert_int_equal(config_listen_addr("127.0.0.1", -1, &ss), -1);
+    assert_int_equal(config_listen_addr("localhost", 0, NULL), 0);
 }
 
 /* Every setting's range ends are accepted. */
@@ -340,6 +385,9 @@ test_number_limits(void **state)
 
 #define E(line, msg) NAME ":" #line ": " msg "\n"
 #define LISTEN_HINT "(use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)"
+#define NOT_NUMERIC                                                            \
+    "is not a numeric IPv4 or IPv6 address (host names are not looked up; "    \
+    "use e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)"
 #define DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 #define TAGS_HINT "(comma-separated; letters, digits, '.', '_' and '-')"
@@ -360,6 +408,8 @@ test_errors_settings(void **state)
         {"state_dir a b c\n", E(1, "setting \"state_dir\" takes one value, "
                                    "not 3 (quote text with spaces)")},
         {"state_dir \"\"\n", E(1, "state_dir is empty")},
+        {"state_dir /var/lib/\x1b[1m\n",
+         E(1, "state_dir \"/var/lib/\\x1b[1m\" has control characters")},
         {"interval 15x\n", E(1, "bad interval \"15x\" " DURATION_HINT)},
         {"interval 90\n", E(1, "bad interval \"90\" " DURATION_HINT)},
         {"interval 0m\n", E(1, "bad interval \"0m\" " DURATION_HINT)},
@@ -383,14 +433,14 @@ test_errors_settings(void **state)
         {"listen 8080\n", E(1, "bad listen address \"8080\" " LISTEN_HINT)},
         {"listen 1.2.3.4\n",
          E(1, "bad listen address \"1.2.3.4\" " LISTEN_HINT)},
-        {"listen ho_st:80\n",
-         E(1, "bad listen address \"ho_st:80\" " LISTEN_HINT)},
+        {"listen ho_st:80\n", E(1, "listen: \"ho_st\" " NOT_NUMERIC)},
         {"listen [::1]8080\n",
          E(1, "bad listen address \"[::1]8080\" " LISTEN_HINT)},
         {"listen [::1\n", E(1, "bad listen address \"[::1\" " LISTEN_HINT)},
         {"listen []:80\n", E(1, "bad listen address \"[]:80\" " LISTEN_HINT)},
-        {"listen [host]:80\n",
-         E(1, "bad listen address \"[host]:80\" " LISTEN_HINT)},
+        {"listen [host]:80\n", E(1, "listen: \"host\" " NOT_NUMERIC)},
+        {"listen example.com:8080\n",
+         E(1, "listen: \"example.com\" " NOT_NUMERIC)},
         {"listen ::1:8080\n",
          E(1, "listen: IPv6 addresses need brackets, e.g. [::1]:8080")},
         {"listen :8080\n", E(1, "listen: no host in \":8080\" (0.0.0.0 means "
@@ -442,6 +492,29 @@ test_errors_feeds(void **state)
          E(1, "feed \"a\": bad URL \"HTTPS:a.example\" (use http://HOST/...)")},
         {"feed a file://\n",
          E(1, "feed \"a\": file URL \"file://\" has no path")},
+        /* Issue 9: what the check took and nothing could use. */
+        {"feed a javascript:alert(1)\n",
+         E(1, "feed \"a\": unsupported URL scheme \"javascript:alert(1)\" "
+              "(use http://, https://, file:// or a path; write a file name "
+              "with ':' as ./NAME)")},
+        {"feed a mailto:x\n",
+         E(1, "feed \"a\": unsupported URL scheme \"mailto:x\" (use "
+              "http://, https://, file:// or a path; write a file name with "
+              "':' as ./NAME)")},
+        {"feed a http://[::1/feed\n",
+         E(1, "feed \"a\": URL \"http://[::1/feed\" has an IPv6 address "
+              "without its closing ']' (e.g. http://[::1]:8080/feed)")},
+        {"feed a http://[::1\n",
+         E(1, "feed \"a\": URL \"http://[::1\" has an IPv6 address "
+              "without its closing ']' (e.g. http://[::1]:8080/feed)")},
+        {"feed a a\x01"
+         "b.xml\n",
+         E(1, "feed \"a\": path \"a\\x01b.xml\" has control characters")},
+        {"feed a \"a\tb.xml\"\n",
+         E(1, "feed \"a\": path \"a\\x09b.xml\" has control characters")},
+        {"feed a file:///a\x7f\n",
+         E(1, "feed \"a\": URL \"file:///a\\x7f\" has control characters "
+              "(write them %-encoded)")},
         {"feed lwn https://lwn.net/ interval 15x\n",
          E(1, "feed \"lwn\": bad interval \"15x\" " DURATION_HINT)},
         {"feed a http://a.example/ every 1h\n",
@@ -535,6 +608,11 @@ test_errors_syntax(void **state)
     check_errors("\x01"
                  "bad\\x 1\n",
                  E(1, "unknown setting \"\\x01bad\\\\x\""));
+    /* Bytes that are not UTF-8 are escaped too, a valid sequence is kept. */
+    check_errors("\xff"
+                 "bad\xc0\xaf\xed\xa0\x80\xc3\xa9\xe2\x82 1\n",
+                 E(1, "unknown setting \"\\xffbad\\xc0\\xaf\\xed\\xa0\\x80"
+                      "\xc3\xa9\\xe2\\x82\""));
     assert_non_null(text = malloc(200));
     memset(text, 'k', 70);
     strcpy(text + 70, " 1\n");
@@ -772,6 +850,27 @@ test_load_errors(void **state)
     unlink(path);
     free(path);
 
+    /* A binary file: one line, with a short escaped excerpt only (issue
+     * 9), however many lines its bytes would make. */
+    {
+        static const char elf[] = "\x7f"
+                                  "ELF\x02\x01\x01\0\0\0\n\xff\xfe title "
+                                  "\x1b[2J\xc3\xa9\n0123456789abcdefghij";
+
+        path = write_file(tmpl, "bin.conf", elf, sizeof elf - 1);
+        cfg = config_load(path, &errors);
+        assert_null(cfg);
+        snprintf(want, sizeof want,
+                 "%s: not a config file (a NUL byte at offset 7; it starts "
+                 "\"\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x0a\\xff\\xfe "
+                 "title \\x1b[2J\\xc3\\xa9\\x0a0123456789abc\"...)\n",
+                 path);
+        assert_string_equal(errors, want);
+        free(errors);
+        unlink(path);
+        free(path);
+    }
+
     /* Missing: the path as given, no line. */
     snprintf(want, sizeof want, "%s/missing.conf", tmpl);
     cfg = config_load(want, &errors);
@@ -914,6 +1013,7 @@ main(void)
         cmocka_unit_test(test_quotes_and_comments),
         cmocka_unit_test(test_locations),
         cmocka_unit_test(test_listen),
+        cmocka_unit_test(test_listen_names),
         cmocka_unit_test(test_number_limits),
         cmocka_unit_test(test_errors_settings),
         cmocka_unit_test(test_errors_feeds),

@@ -106,6 +106,27 @@ test_scheme_len(void **state)
     assert_int_equal(config_url_scheme_len("a b://"), 0);
     assert_int_equal(config_url_scheme_len("feeds/a.xml"), 0);
     assert_int_equal(config_url_scheme_len(""), 0);
+
+    assert_int_equal(config_url_scheme_colon_len("javascript:alert(1)"), 10);
+    assert_int_equal(config_url_scheme_colon_len("http://a/"), 4);
+    assert_int_equal(config_url_scheme_colon_len("mailto:x"), 6);
+    assert_int_equal(config_url_scheme_colon_len("./a:b"), 0);
+    assert_int_equal(config_url_scheme_colon_len("a/b:c"), 0);
+    assert_int_equal(config_url_scheme_colon_len(":x"), 0);
+    assert_int_equal(config_url_scheme_colon_len("feeds/a.xml"), 0);
+    assert_int_equal(config_url_scheme_colon_len(""), 0);
+}
+
+static void
+test_has_control(void **state)
+{
+    (void)state;
+    assert_false(config_has_control(""));
+    assert_false(config_has_control("/var/lib/feedd \xc3\xbc~"));
+    assert_true(config_has_control("a\x01"));
+    assert_true(config_has_control("\x1f"));
+    assert_true(config_has_control("a\tb"));
+    assert_true(config_has_control("a\x7f"));
 }
 
 static void
@@ -137,6 +158,12 @@ test_url_check(void **state)
         {"http://[]/", CONFIG_URL_NO_HOST},
         {"http://[", CONFIG_URL_NO_HOST},
         {"https://@", CONFIG_URL_NO_HOST},
+        {"http://[::1/feed", CONFIG_URL_BRACKET},
+        {"http://[::1", CONFIG_URL_BRACKET},
+        {"http://[::1]x/", CONFIG_URL_BRACKET},
+        {"http://u@[::1?q", CONFIG_URL_BRACKET},
+        {"http://[::1]", CONFIG_URL_OK},
+        {"http://[::1]:80?q", CONFIG_URL_OK},
     };
 
     (void)state;
@@ -205,6 +232,22 @@ run_scheme_len(size_t n, void *arg)
 }
 
 static void
+run_scheme_colon_len(size_t n, void *arg)
+{
+    char *s = repeat("a", arg, n);
+
+    assert_int_equal(config_url_scheme_colon_len(s), 0);
+}
+
+static void
+run_has_control(size_t n, void *arg)
+{
+    char *s = repeat("/", arg, n);
+
+    assert_false(config_has_control(s));
+}
+
+static void
 test_linear(void **state)
 {
     (void)state;
@@ -215,7 +258,12 @@ test_linear(void **state)
     assert_linear("url_check @", run_url_check, "@", 1 << 10, LINEAR_MAX);
     assert_linear("url_check a@", run_url_check, "a@", 1 << 10, LINEAR_MAX);
     assert_linear("url_check [@", run_url_check, "[@:", 1 << 10, LINEAR_MAX);
+    assert_linear("url_check [:", run_url_check, "[:", 1 << 10, LINEAR_MAX);
     assert_linear("url_scheme_len", run_scheme_len, "a+-.", 1 << 10,
+                  LINEAR_MAX);
+    assert_linear("url_scheme_colon_len", run_scheme_colon_len, "a+-.", 1 << 10,
+                  LINEAR_MAX);
+    assert_linear("has_control", run_has_control, "a~\xc3\xbc", 1 << 10,
                   LINEAR_MAX);
 }
 
@@ -223,10 +271,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resolve),    cmocka_unit_test(test_path_to_url),
-        cmocka_unit_test(test_cwd),        cmocka_unit_test(test_ascii_prefix),
-        cmocka_unit_test(test_scheme_len), cmocka_unit_test(test_url_check),
-        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_resolve),     cmocka_unit_test(test_path_to_url),
+        cmocka_unit_test(test_cwd),         cmocka_unit_test(test_ascii_prefix),
+        cmocka_unit_test(test_scheme_len),  cmocka_unit_test(test_url_check),
+        cmocka_unit_test(test_has_control), cmocka_unit_test(test_linear),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
