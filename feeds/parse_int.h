@@ -89,6 +89,13 @@ enum mode {
     M_XHTML, /* Atom type="xhtml": the children are the markup */
 };
 
+/* What is stripped from a title (plain text) when it is captured. */
+enum cap_strip {
+    STRIP_NONE,
+    STRIP_MARKUP, /* typed HTML or XHTML: all markup */
+    STRIP_TAGS,   /* no type: only HTML's element tags and comments */
+};
+
 enum input_mode { IN_UNKNOWN, IN_XML, IN_JSON };
 
 #define MAX_ENCLOSURES 64
@@ -184,8 +191,8 @@ struct feed_parser {
     enum field cap;
     enum mode cap_mode;
     size_t cap_depth;
-    int cap_strip; /* html or xhtml title: strip the markup at the end */
-    int cap_b64;   /* Atom 0.3 mode="base64": decode at the end */
+    enum cap_strip cap_strip; /* what of a title's markup goes at the end */
+    int cap_b64;              /* Atom 0.3 mode="base64": decode at the end */
 
     size_t bytes;
     size_t entries;
