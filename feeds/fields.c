@@ -260,8 +260,8 @@ feed_cap_text(struct feed_parser *p, const char *s, size_t n)
 {
     if (p->error || p->cap == F_NONE)
         return;
-    /* In Atom xhtml, text between the kept elements is escaped again so
-     * that the field stays HTML; anywhere else the text is the field
+    /* In Atom xhtml (and mode="xml"), text between the kept elements is escaped
+     * again so that the field stays HTML; anywhere else the text is the field
      * (escaped HTML arrives unescaped: it is the HTML). */
     if (p->cap_mode == M_XHTML)
         cap_escaped(p, s, n);

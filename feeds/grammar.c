@@ -202,7 +202,8 @@ in_place(const struct feed_parser *p, const struct rule *r)
 /* ---- the rows' own work ---- */
 
 /* The mode of an Atom text construct (RFC 4287 §3.1) or Atom 0.3
- * content (mode="escaped"). */
+ * content (mode="escaped", or mode="xml": the children are the markup,
+ * and text escaped in them is text, as in xhtml). */
 static enum mode
 atom_mode(const char **atts)
 {
@@ -214,7 +215,8 @@ atom_mode(const char **atts)
         strcmp(type, "text/plain") == 0)
         return M_TEXT;
     if (strcmp(type, "xhtml") == 0 ||
-        strcmp(type, "application/xhtml+xml") == 0)
+        strcmp(type, "application/xhtml+xml") == 0 ||
+        (mode && strcmp(mode, "xml") == 0 && strstr(type, "html") != NULL))
         return M_XHTML;
     return M_HTML;
 }

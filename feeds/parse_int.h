@@ -86,7 +86,8 @@ enum field {
 enum mode {
     M_TEXT,  /* child elements dropped, their text kept */
     M_HTML,  /* escaped HTML; child elements kept as markup */
-    M_XHTML, /* Atom type="xhtml": the children are the markup */
+    M_XHTML, /* Atom type="xhtml", or Atom 0.3 mode="xml" of an HTML
+              * type: the children are the markup */
 };
 
 /* What is stripped from a title (plain text) when it is captured. */
