@@ -260,8 +260,8 @@ feed_cap_text(struct feed_parser *p, const char *s, size_t n)
 {
     if (p->error || p->cap == F_NONE)
         return;
-    /* In Atom xhtml, text between the kept elements is escaped again so
-     * that the field stays HTML; anywhere else the text is the field
+    /* In Atom xhtml (and mode="xml"), text between the kept elements is escaped
+     * again so that the field stays HTML; anywhere else the text is the field
      * (escaped HTML arrives unescaped: it is the HTML). */
     if (p->cap_mode == M_XHTML)
         cap_escaped(p, s, n);
@@ -292,7 +292,7 @@ feed_cap_start(struct feed_parser *p, enum field f, enum mode m)
     p->cap = f;
     p->cap_mode = m;
     p->cap_depth = p->depth;
-    p->cap_strip = 0;
+    p->cap_strip = STRIP_NONE;
     p->cap_b64 = 0;
     feed_buf_reset(&p->f[f]);
     p->have[f] = 1;
@@ -385,8 +385,10 @@ feed_cap_end(struct feed_parser *p)
         feed_buf_reset(b);
         p->have[f] = 0;
     }
-    if (p->cap_strip)
+    if (p->cap_strip == STRIP_MARKUP)
         feed_text_strip_markup(b);
+    else if (p->cap_strip == STRIP_TAGS)
+        feed_text_strip_tags(b);
     feed_text_trim(b);
     if (f == F_CATEGORY) {
         feed_fields_category(p, b->data ? b->data : "", b->len);

@@ -37,7 +37,7 @@ enum place {
 enum {
     R_WEAK = 1,        /* a weaker source: see feed_cap_weak() */
     R_FIRST = 2,       /* only when the field has not been seen */
-    R_STRIP = 4,       /* plain text: markup stripped at the end */
+    R_STRIP = 4,       /* plain text: HTML's tags stripped at the end */
     R_STRIP_HTML = 8,  /* stripped when its type makes it markup */
     R_ATOM_TYPE = 16,  /* the mode from an Atom text construct's type */
     R_MEDIA_TYPE = 32, /* the mode from Media RSS's type="html" */
@@ -202,7 +202,8 @@ in_place(const struct feed_parser *p, const struct rule *r)
 /* ---- the rows' own work ---- */
 
 /* The mode of an Atom text construct (RFC 4287 §3.1) or Atom 0.3
- * content (mode="escaped"). */
+ * content (mode="escaped", or mode="xml": the children are the markup,
+ * and text escaped in them is text, as in xhtml). */
 static enum mode
 atom_mode(const char **atts)
 {
@@ -214,7 +215,8 @@ atom_mode(const char **atts)
         strcmp(type, "text/plain") == 0)
         return M_TEXT;
     if (strcmp(type, "xhtml") == 0 ||
-        strcmp(type, "application/xhtml+xml") == 0)
+        strcmp(type, "application/xhtml+xml") == 0 ||
+        (mode && strcmp(mode, "xml") == 0 && strstr(type, "html") != NULL))
         return M_XHTML;
     return M_HTML;
 }
@@ -259,16 +261,19 @@ capture(struct feed_parser *p, const struct rule *r, const char **atts)
         feed_cap_weak(p, r->field, m);
     else
         feed_cap_start(p, r->field, m);
+    /* A title of no type may hold HTML, or text shaped like it. */
     if (r->flags & R_STRIP)
-        p->cap_strip = 1;
+        p->cap_strip = p->cap_mode == M_TEXT ? STRIP_TAGS : STRIP_MARKUP;
     if (r->flags & R_STRIP_HTML)
-        p->cap_strip = p->cap_mode != M_TEXT;
+        p->cap_strip = p->cap_mode != M_TEXT ? STRIP_MARKUP : STRIP_NONE;
     if ((r->flags & R_BASE64) && atom_base64(atts)) {
         /* Decoded at the end; its type says whether it is HTML. */
         p->cap_b64 = 1;
         p->cap_mode = M_TEXT;
         p->cap_strip =
-            (r->flags & R_STRIP_HTML) && type && strstr(type, "html") != NULL;
+            (r->flags & R_STRIP_HTML) && type && strstr(type, "html") != NULL
+                ? STRIP_MARKUP
+                : STRIP_NONE;
     }
 }
 

@@ -86,7 +86,15 @@ enum field {
 enum mode {
     M_TEXT,  /* child elements dropped, their text kept */
     M_HTML,  /* escaped HTML; child elements kept as markup */
-    M_XHTML, /* Atom type="xhtml": the children are the markup */
+    M_XHTML, /* Atom type="xhtml", or Atom 0.3 mode="xml" of an HTML
+              * type: the children are the markup */
+};
+
+/* What is stripped from a title (plain text) when it is captured. */
+enum cap_strip {
+    STRIP_NONE,
+    STRIP_MARKUP, /* typed HTML or XHTML: all markup */
+    STRIP_TAGS,   /* no type: only HTML's element tags and comments */
 };
 
 enum input_mode { IN_UNKNOWN, IN_XML, IN_JSON };
@@ -184,8 +192,8 @@ struct feed_parser {
     enum field cap;
     enum mode cap_mode;
     size_t cap_depth;
-    int cap_strip; /* html or xhtml title: strip the markup at the end */
-    int cap_b64;   /* Atom 0.3 mode="base64": decode at the end */
+    enum cap_strip cap_strip; /* what of a title's markup goes at the end */
+    int cap_b64;              /* Atom 0.3 mode="base64": decode at the end */
 
     size_t bytes;
     size_t entries;

@@ -174,12 +174,88 @@ comment_end(char *p, char *end)
     return end - 1;
 }
 
-/* Removes markup from HTML text in place: tags dropped, entities decoded,
- * so that a title is plain text. A '<' that is never closed by a '>'
- * stays text; so does what follows a script or a style that is never
- * closed. */
-void
-feed_text_strip_markup(struct feed_buf *b)
+/* The longest name in html_elements[]: "blockquote", "figcaption". */
+#define ELEMENT_MAX 10
+
+static int
+name_cmp(const void *key, const void *name)
+{
+    return strcmp(key, *(const char *const *)name);
+}
+
+/* 1 when p, before end, starts with the name of an element of HTML 4.01
+ * or HTML 5 (obsolete ones included), in any case, then white space, a
+ * '>' or a '/': "<b>" and "<br/>" are tags, "<bool>" and "<bold>" are
+ * not. At most ELEMENT_MAX + 1 bytes are read. */
+static int
+html_element_at(const char *p, const char *end)
+{
+    static const char *const names[] = {
+        /* Sorted, for bsearch(). */
+        "a",       "abbr",     "acronym",    "address",  "applet",
+        "area",    "article",  "aside",      "audio",    "b",
+        "base",    "basefont", "bdi",        "bdo",      "bgsound",
+        "big",     "blink",    "blockquote", "body",     "br",
+        "button",  "canvas",   "caption",    "center",   "cite",
+        "code",    "col",      "colgroup",   "data",     "datalist",
+        "dd",      "del",      "details",    "dfn",      "dialog",
+        "dir",     "div",      "dl",         "dt",       "em",
+        "embed",   "fieldset", "figcaption", "figure",   "font",
+        "footer",  "form",     "frame",      "frameset", "h1",
+        "h2",      "h3",       "h4",         "h5",       "h6",
+        "head",    "header",   "hgroup",     "hr",       "html",
+        "i",       "iframe",   "img",        "input",    "ins",
+        "isindex", "kbd",      "keygen",     "label",    "legend",
+        "li",      "link",     "listing",    "main",     "map",
+        "mark",    "marquee",  "math",       "menu",     "menuitem",
+        "meta",    "meter",    "multicol",   "nav",      "nextid",
+        "nobr",    "noembed",  "noframes",   "noscript", "object",
+        "ol",      "optgroup", "option",     "output",   "p",
+        "param",   "picture",  "plaintext",  "pre",      "progress",
+        "q",       "rb",       "rp",         "rt",       "rtc",
+        "ruby",    "s",        "samp",       "script",   "search",
+        "section", "select",   "slot",       "small",    "source",
+        "spacer",  "span",     "strike",     "strong",   "style",
+        "sub",     "summary",  "sup",        "svg",      "table",
+        "tbody",   "td",       "template",   "textarea", "tfoot",
+        "th",      "thead",    "time",       "title",    "tr",
+        "track",   "tt",       "u",          "ul",       "var",
+        "video",   "wbr",      "xmp",
+    };
+    char name[ELEMENT_MAX + 1];
+    size_t n = 0;
+
+    for (; p < end && isalnum((unsigned char)*p); p++) {
+        if (n == ELEMENT_MAX)
+            return 0;
+        name[n++] = (char)tolower((unsigned char)*p);
+    }
+    name[n] = '\0';
+    if (n == 0 || p == end ||
+        !(isspace((unsigned char)*p) || *p == '>' || *p == '/'))
+        return 0;
+    return bsearch(name, names, sizeof(names) / sizeof(names[0]),
+                   sizeof(names[0]), name_cmp) != NULL;
+}
+
+/* 1 when the '<' at r, before end, opens markup: any tag, comment,
+ * declaration or processing instruction; or, when tags_only, only a tag
+ * of an HTML element (its start or its end) or a comment. */
+static int
+markup_at(const char *r, const char *end, int tags_only)
+{
+    if (!tags_only)
+        return isalpha((unsigned char)r[1]) || r[1] == '/' || r[1] == '!' ||
+               r[1] == '?';
+    if (r[1] == '!')
+        return strncmp(r, "<!--", 4) == 0;
+    return html_element_at(r + 1 + (r[1] == '/'), end);
+}
+
+/* Removes markup (what markup_at() takes for it) in place, then decodes
+ * entities. */
+static void
+strip(struct feed_buf *b, int tags_only)
 {
     static const char *const closes[] = {"</script", "</style"};
     struct memo gt_memo = {0}, close_memo[2] = {{0}, {0}};
@@ -189,8 +265,7 @@ feed_text_strip_markup(struct feed_buf *b)
         return;
     end = b->data + strlen(b->data);
     for (r = w = b->data; r < end; r++) {
-        if (*r == '<' && (isalpha((unsigned char)r[1]) || r[1] == '/' ||
-                          r[1] == '!' || r[1] == '?')) {
+        if (*r == '<' && markup_at(r, end, tags_only)) {
             char *gt = memo_chr(&gt_memo, r, end, '>');
 
             if (gt != end && strncmp(r, "<!--", 4) == 0) {
@@ -219,6 +294,24 @@ feed_text_strip_markup(struct feed_buf *b)
     *w = '\0';
     b->len = (size_t)(w - b->data);
     feed_text_decode_entities(b);
+}
+
+/* Removes markup from HTML text in place: tags dropped, entities decoded,
+ * so that a title is plain text. A '<' that is never closed by a '>'
+ * stays text; so does what follows a script or a style that is never
+ * closed. */
+void
+feed_text_strip_markup(struct feed_buf *b)
+{
+    strip(b, 0);
+}
+
+/* The same for text of no type, which holds text shaped like a tag
+ * ("vector<bool>") as often as HTML: only HTML's own tags go. */
+void
+feed_text_strip_tags(struct feed_buf *b)
+{
+    strip(b, 1);
 }
 
 /* The value of base64 digit c (RFC 4648 §4, Table 1), or -1. */

@@ -16,6 +16,11 @@ void feed_text_decode_entities(struct feed_buf *);
  * styles removed, then entities decoded. A '<' that no '>' follows, and
  * what follows a script or style that is never closed, stay text. */
 void feed_text_strip_markup(struct feed_buf *);
+/* The same for text of no type, where "vector<bool>" is text: only the
+ * tags of HTML's own elements (HTML 4.01 and 5, in any case: "<b>",
+ * "</p>", "<br/>", "<a href=...>") and comments go, with what scripts
+ * and styles hold; any other '<' stays text. */
+void feed_text_strip_tags(struct feed_buf *);
 /* The relative URLs in HTML's links and embeds (href, src, srcset,
  * cite, poster, ...) made absolute against base; the rest of the text as
  * it was. tmp is scratch: its buffer may be swapped with b's. When the

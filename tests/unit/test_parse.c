@@ -243,6 +243,8 @@ FIXTURE_TEST(test_atom_other_type, "atom-other-type.xml")
 FIXTURE_TEST(test_rss_atom_weak, "rss-atom-weak.xml")
 FIXTURE_TEST(test_atom_id_base, "atom-id-base.xml")
 FIXTURE_TEST(test_rss_guid_base, "rss-guid-base.xml")
+FIXTURE_TEST(test_rss_title_text, "rss-title-text.xml")
+FIXTURE_TEST(test_atom03_mode_xml, "atom03-mode-xml.xml")
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -554,6 +556,8 @@ main(void)
         cmocka_unit_test(test_rss_atom_weak),
         cmocka_unit_test(test_atom_id_base),
         cmocka_unit_test(test_rss_guid_base),
+        cmocka_unit_test(test_rss_title_text),
+        cmocka_unit_test(test_atom03_mode_xml),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),

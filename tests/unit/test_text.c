@@ -114,6 +114,51 @@ test_strip(void **state)
 }
 
 static void
+check_tags(const char *in, const char *want)
+{
+    struct feed_buf b = make(in, 0);
+
+    feed_text_strip_tags(&b);
+    assert_string_equal(b.data, want);
+    assert_int_equal(b.len, strlen(want));
+    feed_buf_free(&b);
+}
+
+/* Text of no type: only HTML's element tags and comments are markup. */
+static void
+test_strip_tags(void **state)
+{
+    (void)state;
+    check_tags("Why std::vector<bool> is odd", "Why std::vector<bool> is odd");
+    check_tags("Nice <gorilla> what's he weigh?",
+               "Nice <gorilla> what's he weigh?");
+    check_tags("<bold>x</bold> <bold/>", "<bold>x</bold> <bold/>");
+    check_tags("<b>Bold</b> and <B>BOLD</B>", "Bold and BOLD");
+    check_tags("a<br/>b<br />c<BR>d", "abcd");
+    check_tags("<a href=\"x\">link</a>", "link");
+    check_tags("<h1>t</h1><blockquote>q</blockquote>", "tq");
+    check_tags("<figcaption>f</figcaption>", "f");
+    check_tags("a <!-- c --> b", "a  b");
+    check_tags("<script>x</script>after", "after");
+    check_tags("<style>p{}</style>t", "t");
+    /* The first name, the last, and names too long to be one. */
+    check_tags("<a>1<xmp>2<blockquotes>3<figcaptionx>4",
+               "12<blockquotes>3<figcaptionx>4");
+    /* Not element tags: kept as text. */
+    check_tags("<?php x ?>t", "<?php x ?>t");
+    check_tags("<!DOCTYPE html>t", "<!DOCTYPE html>t");
+    check_tags("</bool>x</ b>", "</bool>x</ b>");
+    check_tags("a <b and more", "a <b and more");
+    check_tags("<b", "<b");
+    check_tags("</", "</");
+    check_tags("x < y > z", "x < y > z");
+    check_tags("List<T> and Map<K, V>", "List<T> and Map<K, V>");
+    /* Decoded after the tags go: an escaped tag is text. */
+    check_tags("&lt;b&gt;x", "<b>x");
+    check_tags("", "");
+}
+
+static void
 test_trim(void **state)
 {
     struct feed_buf b = make(" \t a b \r\n", 0);
@@ -268,7 +313,16 @@ test_resolve_spaces(void **state)
 
 /* ---- linear in the text ---- */
 
-enum pass { DECODE, STRIP, TRIM, BASE64, RESOLVE, RESOLVE_NOBASE, LONG_BASE };
+enum pass {
+    DECODE,
+    STRIP,
+    TAGS,
+    TRIM,
+    BASE64,
+    RESOLVE,
+    RESOLVE_NOBASE,
+    LONG_BASE
+};
 
 /* A hostile text: head, then unit repeated to about n bytes, then tail;
  * and the pass to run over it. LONG_BASE: the text is tail repeated to
@@ -323,6 +377,9 @@ run_shape(size_t n, void *arg)
         break;
     case STRIP:
         feed_text_strip_markup(&b);
+        break;
+    case TAGS:
+        feed_text_strip_tags(&b);
         break;
     case TRIM:
         feed_text_trim(&b);
@@ -389,6 +446,18 @@ test_strip_linear(void **state)
         {STRIP, "", "&lt;a", ""},
         {STRIP, "", "&", ""},
         {STRIP, "<script>", "</scrip", ">"},
+        {TAGS, "", "<b", ""},
+        {TAGS, "", "<b", ">"},
+        {TAGS, "", "<bool", ">"},
+        {TAGS, "", "<blockquotex", ""},
+        {TAGS, "", "</blockquote", ""},
+        {TAGS, "", "<", ""},
+        {TAGS, "", "</", ">"},
+        {TAGS, "", "<!--", ">"},
+        {TAGS, "", "<!-", ">"},
+        {TAGS, "", "<script>", "</"},
+        {TAGS, "<script>", "</scrip", ">"},
+        {TAGS, "", "&lt;b", ""},
     };
 
     (void)state;
@@ -485,6 +554,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode),
         cmocka_unit_test(test_strip),
+        cmocka_unit_test(test_strip_tags),
         cmocka_unit_test(test_trim),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_resolve),
