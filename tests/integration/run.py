@@ -284,17 +284,22 @@ def test_poll_once(tmp):
     check(len(after) == 5, "expected 5 entries after the edit")
 
 
+# The two stories of "Local news", for the tests that serve it.
+NEWS_ITEMS = [
+    ("n1", "https://news.example/2024/05/17/first-story-100001",
+     "First story", "Fri, 17 May 2024 10:00:00 GMT"),
+    ("n2", "https://news.example/2024/05/17/second-story-100002",
+     "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
+]
+
+
 def test_run_serves(tmp):
     """feedd run polls an HTTP feed, serves the merged feed with validators,
     answers conditional GETs with 304, and ends on SIGTERM with exit 0."""
     srv = FeedServer()
     try:
-        srv.routes["/news.xml"] = Route(rss("Local news", [
-            ("n1", "https://news.example/2024/05/17/first-story-100001",
-             "First story", "Fri, 17 May 2024 10:00:00 GMT"),
-            ("n2", "https://news.example/2024/05/17/second-story-100002",
-             "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
-        ]), etag='"v1"')
+        srv.routes["/news.xml"] = Route(rss("Local news", NEWS_ITEMS),
+                                        etag='"v1"')
         port = free_port()
         conf = write_config(tmp, ["interval 1h",
                                   "feed news %s" % srv.url("/news.xml")],
@@ -923,12 +928,8 @@ def test_publish_fails(tmp):
     is written at the next publish once it can be."""
     srv = FeedServer()
     try:
-        srv.routes["/news.xml"] = Route(rss("Local news", [
-            ("n1", "https://news.example/2024/05/17/first-story-100001",
-             "First story", "Fri, 17 May 2024 10:00:00 GMT"),
-            ("n2", "https://news.example/2024/05/17/second-story-100002",
-             "Second story", "Fri, 17 May 2024 11:00:00 GMT"),
-        ]), etag='"v1"')
+        srv.routes["/news.xml"] = Route(rss("Local news", NEWS_ITEMS),
+                                        etag='"v1"')
         port = free_port()
         conf = write_config(tmp, ["interval 1h",
                                   "feed news %s" % srv.url("/news.xml")],

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "rm_rf.h"
 #include "store.h"
 
 /* Not every test file uses every helper. */
@@ -31,27 +32,6 @@ struct fixture {
     char path[256]; /* scratch for path() */
 };
 /* ---- helpers ------------------------------------------------------------ */
-
-STORE_TEST_UNUSED static void
-rm_rf(const char *path)
-{
-    char sub[512];
-    struct dirent *de;
-    DIR *d = opendir(path);
-
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        rm_rf(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 STORE_TEST_UNUSED static int
 setup(void **state)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "ingest.h"
+#include "rm_rf.h"
 #include "store.h"
 
 #define T0 ((int64_t)1715940000) /* 2024-05-17 10:00:00 UTC */
@@ -66,27 +67,6 @@ struct fixture {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void
-rm_rf(const char *path)
-{
-    char sub[512];
-    struct dirent *de;
-    DIR *d = opendir(path);
-
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        rm_rf(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
 
 static int
 setup(void **state)
