@@ -1004,7 +1004,8 @@ def test_parse_cli(tmp):
         check(key in e, "no %s in %s" % (key, e))
     check(e["published"] == "2024-05-17T09:14:00Z", e["published"])
     check(lines[2] == {"file": path, "format": "rss20", "entries": 2,
-                       "encoding": "utf-8", "bad_dates": 0, "error": None},
+                       "encoding": "utf-8", "bad_dates": 0, "skipped": 0,
+                       "error": None},
           lines[2])
     # --charset is the HTTP charset: it beats the XML declaration.
     doc = os.path.join(tmp, "koi8.xml")
