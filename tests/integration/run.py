@@ -928,7 +928,8 @@ def test_limits(tmp):
     skipped beside the normal ones, an entry whose record would be over the
     store's 32 MiB is skipped; one warning line per feed names the limit,
     the poll is a success (errors 0, ETag kept) and the next one is a
-    conditional GET answered 304."""
+    conditional GET answered 304. A document over 32 MiB still fails, with
+    the limit in its error."""
     import json
     srv = FeedServer()
     D = 1715940000  # 2024-05-17 10:00:00 UTC
@@ -957,7 +958,11 @@ def test_limits(tmp):
             '</channel></rss>' % (q, q, q, q, "".join(
                 "<category>%d%s</category>" % (i, q) for i in range(5))),
             etag='"huge-1"')
+        srv.routes["/over.xml"] = Route(channel("Over", [
+            item("o%d" % i, None, "over", None, desc="x" * (1 << 20))
+            for i in range(33)]))
         conf = write_config(tmp, ["max_items 100000",
+                                  "feed over %s" % srv.url("/over.xml"),
                                   "feed many %s" % srv.url("/many.xml"),
                                   "feed big %s" % srv.url("/big.xml"),
                                   "feed huge %s" % srv.url("/huge.xml")])
@@ -985,6 +990,10 @@ def test_limits(tmp):
             st = [r for r in rows if r.get("feed") == name][-1]
             check(st["errors"] == 0 and st["last_error"] is None and
                   st["etag"] == '"%s-1"' % name, "%s: %s" % (name, st))
+        st = [r for r in rows if r.get("feed") == "over"][-1]
+        check(st["errors"] == 1 and "larger than 33554432 bytes, the limit"
+              in st["last_error"] and "over: response larger" in err,
+              "over: %s" % st)
         code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
         check(code == 0, "second poll exited %d: %s" % (code, err))
         for name in warn:
