@@ -18,6 +18,7 @@
 #include "feeds/id.h"
 #include "feeds/item.h"
 #include "feeds/parse.h"
+#include "linear.h"
 
 #define DIR FIXTURES "/parse/"
 
@@ -659,6 +660,59 @@ test_limit_field_default(void **state)
     feed_buf_free(&got);
 }
 
+/* Parses, with a field limit of 16 bytes and max_entries n / 2, n
+ * entries whose fields go over it (split by references and markup into
+ * many pieces), or (arg set) one field of n pieces. */
+static void
+over_limits(size_t n, void *arg)
+{
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf doc;
+
+    feed_limits_default(&lim);
+    lim.max_field = 16;
+    lim.max_entries = n / 2;
+    feed_buf_init(&doc, 0);
+    assert_int_equal(feed_buf_puts(&doc, "<rss><channel>"), 0);
+    if (arg) {
+        assert_int_equal(feed_buf_puts(&doc, "<item><description>"), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(feed_buf_puts(&doc, "a&amp;<b>b</b>"), 0);
+        assert_int_equal(feed_buf_puts(&doc, "</description></item>"), 0);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(
+                feed_buf_printf(&doc,
+                                "<item><guid>%zu</guid><title>a&amp;b&lt;c"
+                                "&gt;d&amp;e&amp;f&amp;g&amp;h&amp;i&amp;j"
+                                "</title><category>k</category></item>",
+                                i),
+                0);
+    }
+    assert_int_equal(feed_buf_puts(&doc, "</channel></rss>"), 0);
+    p = feed_parser_new(&lim, NULL, NULL, NULL);
+    assert_non_null(p);
+    assert_int_equal(feed_parser_push(p, doc.data, doc.len, 1), 0);
+    assert_int_equal(feed_parser_info(p)->big_entries +
+                         feed_parser_info(p)->over_entries,
+                     arg ? 1 : n);
+    feed_parser_free(p);
+    feed_buf_free(&doc);
+}
+
+/* What is over a limit costs no more than what is within it. */
+static void
+test_limits_linear(void **state)
+{
+    static int one_field = 1;
+
+    (void)state;
+    assert_linear("entries over the limits", over_limits, NULL, 1000, 1u << 18);
+    assert_linear("a field over the limit", over_limits, &one_field, 1000,
+                  1u << 20);
+}
+
 static void
 test_limits(void **state)
 {
@@ -771,6 +825,7 @@ main(void)
         cmocka_unit_test(test_limit_entries),
         cmocka_unit_test(test_limit_field),
         cmocka_unit_test(test_limit_field_default),
+        cmocka_unit_test(test_limits_linear),
         cmocka_unit_test(test_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
