@@ -547,6 +547,11 @@ feed_fields_enclosure(struct feed_parser *p, const char *url, const char *type,
     if (url == NULL || p->nenc == MAX_ENCLOSURES ||
         resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
         return;
+    if (p->tmp.len > p->lim.max_field ||
+        (type && strlen(type) > p->lim.max_field)) {
+        p->entry_big = 1;
+        return;
+    }
     /* media:content and <enclosure> often name the same file. */
     for (i = 0; i < p->nenc; i++)
         if (p->enc[i].url_len == p->tmp.len &&
@@ -578,6 +583,10 @@ feed_fields_category(struct feed_parser *p, const char *s, size_t n)
         n--;
     if (n == 0 || p->ncat == MAX_CATEGORIES)
         return;
+    if (n > p->lim.max_field) {
+        p->entry_big = 1;
+        return;
+    }
     /* At most MAX_CATEGORIES compared, each by its length first (a
      * category from JSON may hold a NUL: it ends there). */
     for (i = 0; i < p->ncat; i++)
@@ -595,5 +604,9 @@ feed_fields_image(struct feed_parser *p, const char *url)
     if (url == NULL || p->image != NONE ||
         resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
         return;
+    if (p->tmp.len > p->lim.max_field) {
+        p->entry_big = 1;
+        return;
+    }
     p->image = arena_put(p, p->tmp.data, p->tmp.len);
 }

@@ -282,7 +282,8 @@ void feed_fields_sync_info(struct feed_parser *);
  * as well as the one f holds. 1 when it was taken, else 0. */
 int feed_fields_link(struct feed_parser *, enum field f, const char **atts);
 /* An enclosure, category or image of the entry being read. Repeats are
- * dropped; so is what does not fit. */
+ * dropped; so is what does not fit (past MAX_ENCLOSURES, MAX_CATEGORIES);
+ * one over max_field drops the entry, as a field would. */
 void feed_fields_enclosure(struct feed_parser *, const char *url,
                            const char *type, const char *length);
 void feed_fields_category(struct feed_parser *, const char *s, size_t n);

@@ -1004,6 +1004,16 @@ def test_limits(tmp):
                   % (name, hits[1:]))
         check(not any(w in err for w in warn.values()),
               "a 304 warned again: %s" % err)
+        # feedd parse says it too, and it is no failure.
+        path = os.path.join(tmp, "many.xml")
+        with open(path, "wb") as fp:
+            fp.write(srv.routes["/many.xml"].body)
+        code, out, err = feedd("parse", path)
+        last = json.loads(out.splitlines()[-1])
+        check(code == 0 and last["entries"] == 10000 and
+              last["skipped"] == 5 and last["error"] is None and
+              err == "feedd: %s: %s\n" % (path, warn["many"]),
+              "feedd parse: %d %s %r" % (code, last, err))
     finally:
         srv.stop()
 

@@ -606,6 +606,27 @@ test_limit_field(void **state)
     assert_int_equal(feed_parser_info(p)->big_entries, 1);
     assert_int_equal(feed_parser_info(p)->big_feed_fields, 1);
     feed_parser_free(p);
+    /* Enclosures, images and a JSON Feed's tags: the same. */
+    p = parse_lim(&lim,
+                  "<rss xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0"
+                  ".dtd\"><channel><item><guid>a</guid><enclosure url=\"http:"
+                  "//e/long\"/></item><item><guid>b</guid><enclosure url=\""
+                  "http://e/\" type=\"audio/mpeg3\"/></item><item><guid>c"
+                  "</guid><itunes:image href=\"http://e/long\"/></item><item>"
+                  "<guid>d</guid><enclosure url=\"http://e/\" type=\"x\"/>"
+                  "</item></channel></rss>",
+                  0, &got);
+    assert_string_equal(got.data, "d ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 3);
+    feed_parser_free(p);
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"items\":[{\"id\":\"a\",\"tags\":[\"x\","
+                  "\"0123456789X\"]},{\"id\":\"b\",\"tags\":[\"x\"]}]}",
+                  0, &got);
+    assert_string_equal(got.data, "b ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    feed_parser_free(p);
     /* A dropped entry takes no place among the max_entries. */
     lim.max_entries = 2;
     p = parse_lim(&lim,
