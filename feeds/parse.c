@@ -10,7 +10,6 @@
  * Below expat sits feeds/input.c, which finds the encoding and hands on
  * clean UTF-8; a document whose first character is '{' is a JSON Feed,
  * read with jansson once it is whole (jsonfeed.c). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,42 +424,32 @@ feed_parser_entries(const struct feed_parser *p)
     return p->entries;
 }
 
-/* Appends "; " (unless buf is empty) and what fmt says to buf, as far as
- * it fits. */
-static void __attribute__((format(printf, 3, 4)))
-note_add(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t len = strlen(buf);
-    va_list ap;
-
-    if (len > 0 && len + 2 < size) {
-        memcpy(buf + len, "; ", 3);
-        len += 2;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(buf + len, size - len, fmt, ap);
-    va_end(ap);
-}
-
 int
 feed_parser_limits_note(const struct feed_parser *p, char *buf, size_t size)
 {
     const struct feed_info *fi = &p->info;
     char field[32];
+    size_t len;
 
     if (size == 0)
         return 0;
     buf[0] = '\0';
     size_str(fi->max_field, field, sizeof(field));
     if (fi->over_entries > 0)
-        note_add(buf, size, "more than %zu entries, the first %zu were taken",
+        snprintf(buf, size, "more than %zu entries, the first %zu were taken",
                  fi->max_entries, fi->max_entries);
-    if (fi->big_entries > 0)
-        note_add(buf, size, "%zu entr%s skipped, a field over %s",
-                 fi->big_entries, fi->big_entries == 1 ? "y" : "ies", field);
-    if (fi->big_feed_fields > 0)
-        note_add(buf, size, "the feed's own %s over %s dropped",
-                 fi->big_feed_fields == 1 ? "field" : "fields", field);
+    if (fi->big_entries > 0) {
+        len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%zu entr%s skipped, a field over %s",
+                 len ? "; " : "", fi->big_entries,
+                 fi->big_entries == 1 ? "y" : "ies", field);
+    }
+    if (fi->big_feed_fields > 0) {
+        len = strlen(buf);
+        snprintf(buf + len, size - len, "%sthe feed's own %s over %s dropped",
+                 len ? "; " : "", fi->big_feed_fields == 1 ? "field" : "fields",
+                 field);
+    }
     return fi->over_entries + fi->big_entries + fi->big_feed_fields > 0;
 }
 
