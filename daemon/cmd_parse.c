@@ -177,13 +177,16 @@ parse_fd(struct parse_ctx *c, int fd, size_t chunk)
     }
 }
 
-/* Parses one file; prints its entries and its file line. 0 when the file
- * parsed cleanly. */
+/* Parses one file; prints its entries and its file line, and on stderr
+ * what the parser's limits dropped (not an error) and why it failed. 0
+ * when the file parsed cleanly. */
 static int
 parse_file(const char *path, const char *charset, size_t chunk,
            struct parse_ctx *c)
 {
+    const struct feed_info *fi;
     const char *err;
+    char note[256];
     int fd;
 
     c->file = path;
@@ -206,22 +209,23 @@ parse_file(const char *path, const char *charset, size_t chunk,
         err = parse_fd(c, fd, chunk);
         close(fd);
     }
+    fi = feed_parser_info(c->parser);
     feed_buf_reset(&c->line);
     if (feed_buf_puts(&c->line, "{\"file\":") == 0 &&
         feed_buf_json(&c->line, path) == 0 &&
         feed_buf_printf(&c->line,
                         ",\"format\":\"%s\",\"entries\":%zu,"
                         "\"encoding\":\"%s\",\"bad_dates\":%zu,"
-                        "\"error\":",
-                        feed_format_name(feed_parser_info(c->parser)->format),
+                        "\"skipped\":%zu,\"error\":",
+                        feed_format_name(fi->format),
                         feed_parser_entries(c->parser),
-                        feed_parser_info(c->parser)->encoding
-                            ? feed_parser_info(c->parser)->encoding
-                            : "",
-                        feed_parser_info(c->parser)->bad_dates) == 0 &&
+                        fi->encoding ? fi->encoding : "", fi->bad_dates,
+                        fi->over_entries + fi->big_entries) == 0 &&
         feed_buf_json(&c->line, err) == 0 &&
         feed_buf_puts(&c->line, "}\n") == 0)
         (void)out_write(c, c->line.data, c->line.len);
+    if (feed_parser_limits_note(c->parser, note, sizeof(note)))
+        fprintf(stderr, "feedd: %s: %s\n", path, note);
     if (err)
         fprintf(stderr, "feedd: %s: %s\n", path, err);
     return err ? -1 : 0;

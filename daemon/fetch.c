@@ -236,7 +236,7 @@ on_write(char *p, size_t size, size_t n, void *arg)
      * against the cap and dropped. */
     if (x->bytes + len > x->max_bytes || x->bytes + len < x->bytes) {
         snprintf(x->limit_error, sizeof(x->limit_error),
-                 "response larger than %zu bytes", x->max_bytes);
+                 "response larger than %zu bytes, the limit", x->max_bytes);
         x->abort_error = x->limit_error;
         return 0;
     }
@@ -337,6 +337,11 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
         r.error = x->watch_error;
     } else if (code == CURLE_ABORTED_BY_CALLBACK && f->cb_error) {
         r.error = f->cb_error;
+    } else if (code == CURLE_FILESIZE_EXCEEDED) {
+        /* Its Content-Length said so: in the words of on_write()'s cap. */
+        snprintf(msg, sizeof(msg), "response larger than %zu bytes, the limit",
+                 x->max_bytes);
+        r.error = msg;
     } else if (code != CURLE_OK) {
         snprintf(msg, sizeof(msg), "%s",
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));

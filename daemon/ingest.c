@@ -413,6 +413,13 @@ ingest_finish(struct ingest *ing, int whole, int64_t now,
             continue;
         seen = store_lookup(ing->store, pe->item->id, NULL) == 1;
         rc = store_entry(ing, pe, now);
+        if (rc == -EFBIG) {
+            /* Its record would be over the store's limit: this entry is
+             * left out (any older version stays), the others committed. */
+            if (++res->too_big == 1)
+                memcpy(res->too_big_id, pe->item->id, sizeof(res->too_big_id));
+            continue;
+        }
         if (rc < 0) {
             if (++res->failed == 1) {
                 memcpy(res->failed_id, pe->item->id, sizeof(res->failed_id));

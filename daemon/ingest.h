@@ -45,6 +45,10 @@ size_t ingest_pending(const struct ingest *ing);
 struct ingest_result {
     size_t fresh;   /* new entries committed */
     size_t changed; /* entries committed again: edited, or one more feed */
+    /* Entries left out, their record over the store's limit (store_add()'s
+     * -EFBIG): not a failure; the first one's ID. */
+    size_t too_big;
+    char too_big_id[FEED_ID_LEN + 1];
     /* Entries that could not be stored (the others were): the first one's
      * ID and negative errno; -EIO means store_error() says why. */
     size_t failed;

@@ -271,6 +271,27 @@ ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
     return NULL;
 }
 
+/* What the limits left out of this poll, in one line: the parser's
+ * (past max_entries, fields over max_field) and the store's (records over
+ * its 32 MiB). None of it fails the poll. */
+static void
+log_limits(const struct poller_feed *f, const struct ingest_result *res)
+{
+    char note[384];
+    size_t len;
+
+    (void)feed_parser_limits_note(f->parser, note, sizeof(note));
+    len = strlen(note);
+    if (res->too_big > 0)
+        snprintf(note + len, sizeof(note) - len,
+                 "%s%zu entr%s skipped, a record over the store's 32 MiB "
+                 "(the first: %s)",
+                 len ? "; " : "", res->too_big, res->too_big == 1 ? "y" : "ies",
+                 res->too_big_id);
+    if (note[0])
+        log_warnx("%s: %s", f->cf->name, note);
+}
+
 /* The poll of f ended, well or not: finish the parse, store what it
  * brought, record the feed's state, schedule the next poll and report. */
 static void
@@ -317,6 +338,7 @@ on_done(const struct fetch_result *r, void *arg)
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
     }
+    log_limits(f, &res);
     if (error == NULL) {
         st.errors = 0;
         st.last_error = NULL;

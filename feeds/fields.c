@@ -50,6 +50,7 @@ feed_fields_reset(struct feed_parser *p)
         p->weak[i] = 0;
     }
     p->link_rank = 0;
+    p->entry_big = 0;
     p->guid_is_permalink = 0;
     p->author_depth = 0;
     feed_buf_reset(&p->arena);
@@ -87,6 +88,9 @@ absolutize(struct feed_parser *p, const char *base, struct feed_buf *b)
         return 0;
     if (rc != 0)
         return rc;
+    /* Resolved past b's cap: it stays as written. */
+    if (b->max && p->tmp.len > b->max)
+        return 0;
     feed_buf_reset(b);
     return feed_buf_append(b, p->tmp.data, p->tmp.len);
 }
@@ -124,11 +128,15 @@ feed_fields_emit(struct feed_parser *p)
     struct feed_entry e;
     const char *guid;
 
+    /* The limits drop an entry, not the document: the first max_entries
+     * are the newest of a feed, and the rest is still read, so that the
+     * document is checked whole and the counts are exact. */
     if (p->entries >= p->lim.max_entries) {
-        char msg[96];
-
-        snprintf(msg, sizeof(msg), "more than %zu entries", p->lim.max_entries);
-        set_error(p, FEED_E_LIMIT, msg);
+        p->info.over_entries++;
+        return;
+    }
+    if (p->entry_big) {
+        p->info.big_entries++;
         return;
     }
     /* RSS 2.0 "guid": a permalink guid is the link when there is none;
@@ -189,28 +197,42 @@ feed_fields_emit(struct feed_parser *p)
 
 /* ---- capture of character data and markup ---- */
 
-/* Turns a failed append to a field into the parser's error. */
-static int
-field_error(struct feed_parser *p, int rc)
+int
+feed_fields_error(struct feed_parser *p, enum field f, int rc)
 {
     if (rc == FEED_E_TOOBIG) {
-        char msg[96];
-
-        snprintf(msg, sizeof(msg), "a field is longer than %zu bytes",
-                 p->lim.max_field);
-        set_error(p, FEED_E_LIMIT, msg);
+        feed_buf_reset(&p->f[f]);
+        p->have[f] = 0;
+        /* A repeat, read only to be dropped, may be any length. */
+        if (f == F_SCRATCH)
+            return rc;
+        if (f < F_FEED_TITLE) {
+            p->entry_big = 1;
+        } else {
+            p->info.big_feed_fields++;
+            feed_fields_sync_info(p);
+        }
     } else if (rc != 0) {
         set_error(p, rc, "out of memory");
     }
     return rc;
 }
 
+/* Appends to the captured field. Once it is over max_field, nothing more
+ * is: feed_cap_end() drops it. */
 static int
 cap_append(struct feed_parser *p, const char *s, size_t n)
 {
-    int rc = feed_buf_append(&p->f[p->cap], s, n);
+    int rc;
 
-    return rc ? field_error(p, rc) : 0;
+    if (p->cap_big)
+        return FEED_E_TOOBIG;
+    rc = feed_buf_append(&p->f[p->cap], s, n);
+    if (rc == FEED_E_TOOBIG)
+        p->cap_big = 1;
+    else if (rc != 0)
+        set_error(p, rc, "out of memory");
+    return rc;
 }
 
 /* The characters cap_escaped() escapes. */
@@ -258,7 +280,7 @@ cap_escaped(struct feed_parser *p, const char *s, size_t n)
 void
 feed_cap_text(struct feed_parser *p, const char *s, size_t n)
 {
-    if (p->error || p->cap == F_NONE)
+    if (p->error || p->cap == F_NONE || p->cap_big)
         return;
     /* In Atom xhtml (and mode="xml"), text between the kept elements is escaped
      * again so that the field stays HTML; anywhere else the text is the field
@@ -294,6 +316,7 @@ feed_cap_start(struct feed_parser *p, enum field f, enum mode m)
     p->cap_depth = p->depth;
     p->cap_strip = STRIP_NONE;
     p->cap_b64 = 0;
+    p->cap_big = 0;
     feed_buf_reset(&p->f[f]);
     p->have[f] = 1;
 }
@@ -376,6 +399,11 @@ feed_cap_end(struct feed_parser *p)
 
     p->cap = F_NONE;
     XML_SetCharacterDataHandler(p->xp, NULL);
+    if (p->cap_big) {
+        p->cap_big = 0;
+        (void)feed_fields_error(p, f, FEED_E_TOOBIG);
+        return;
+    }
     /* Text that is no base64 (type="application/x-custom" on words) is
      * kept as written; decoded bytes must be UTF-8 like everything else,
      * or go (an image is no text). */
@@ -418,9 +446,10 @@ feed_fields_set(struct feed_parser *p, enum field f, const char *s, int escape)
     feed_buf_reset(&p->f[f]);
     p->have[f] = 1;
     rc = escape ? feed_buf_xml(&p->f[f], s) : feed_buf_puts(&p->f[f], s);
-    (void)field_error(p, rc);
+    if (rc != 0)
+        return feed_fields_error(p, f, rc);
     feed_text_trim(&p->f[f]);
-    return rc;
+    return 0;
 }
 
 /* ---- links, enclosures, categories, the image ---- */
@@ -444,15 +473,15 @@ int
 feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
 {
     const char *href = attr(atts, "href");
-    int rank = link_rank(atts);
+    int rank = link_rank(atts), rc;
 
     /* Of two links that rank alike, the later one wins, as with any
      * other repeated element. */
     if (href == NULL || rank == 0 || (p->have[f] && rank < p->link_rank))
         return 0;
     feed_buf_reset(&p->f[f]);
-    if (feed_buf_puts(&p->f[f], href) != 0) {
-        set_error(p, FEED_E_LIMIT, "a link is too long");
+    if ((rc = feed_buf_puts(&p->f[f], href)) != 0) {
+        (void)feed_fields_error(p, f, rc);
         return 0;
     }
     feed_text_trim(&p->f[f]);
@@ -518,6 +547,11 @@ feed_fields_enclosure(struct feed_parser *p, const char *url, const char *type,
     if (url == NULL || p->nenc == MAX_ENCLOSURES ||
         resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
         return;
+    if (p->tmp.len > p->lim.max_field ||
+        (type && strlen(type) > p->lim.max_field)) {
+        p->entry_big = 1;
+        return;
+    }
     /* media:content and <enclosure> often name the same file. */
     for (i = 0; i < p->nenc; i++)
         if (p->enc[i].url_len == p->tmp.len &&
@@ -549,6 +583,10 @@ feed_fields_category(struct feed_parser *p, const char *s, size_t n)
         n--;
     if (n == 0 || p->ncat == MAX_CATEGORIES)
         return;
+    if (n > p->lim.max_field) {
+        p->entry_big = 1;
+        return;
+    }
     /* At most MAX_CATEGORIES compared, each by its length first (a
      * category from JSON may hold a NUL: it ends there). */
     for (i = 0; i < p->ncat; i++)
@@ -566,5 +604,9 @@ feed_fields_image(struct feed_parser *p, const char *url)
     if (url == NULL || p->image != NONE ||
         resolve_into_tmp(p, url, strlen(url)) != 0 || p->tmp.len == 0)
         return;
+    if (p->tmp.len > p->lim.max_field) {
+        p->entry_big = 1;
+        return;
+    }
     p->image = arena_put(p, p->tmp.data, p->tmp.len);
 }

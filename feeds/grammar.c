@@ -385,9 +385,8 @@ entry_start(struct feed_parser *p, const struct rule *r,
     feed_fields_reset(p);
     /* RSS 1.0 §5.5: rdf:about is the item's URI. */
     if (about && *about) {
-        if (feed_buf_puts(&p->f[F_GUID], about) != 0)
-            set_error(p, FEED_E_LIMIT, "an rdf:about is too long");
         p->have[F_GUID] = 1;
+        (void)feed_fields_error(p, F_GUID, feed_buf_puts(&p->f[F_GUID], about));
     }
 }
 

@@ -33,6 +33,19 @@ feed_limits_default(struct feed_limits *lim)
     lim->max_entries = 10000;
 }
 
+/* n bytes as a limit is written: "2 MiB", "512 KiB" or "100 bytes". */
+static const char *
+size_str(size_t n, char *buf, size_t size)
+{
+    if (n >= (1u << 20) && n % (1u << 20) == 0)
+        snprintf(buf, size, "%zu MiB", n >> 20);
+    else if (n >= (1u << 10) && n % (1u << 10) == 0)
+        snprintf(buf, size, "%zu KiB", n >> 10);
+    else
+        snprintf(buf, size, "%zu byte%s", n, n == 1 ? "" : "s");
+    return buf;
+}
+
 const char *
 feed_format_name(enum feed_format f)
 {
@@ -148,6 +161,8 @@ feed_parser_new(const struct feed_limits *lim, const char *base_url,
         p->lim = *lim;
     else
         feed_limits_default(&p->lim);
+    p->info.max_entries = p->lim.max_entries;
+    p->info.max_field = p->lim.max_field;
     p->fn = fn;
     p->arg = arg;
     p->cap = F_NONE;
@@ -210,12 +225,15 @@ document_reset(struct feed_parser *p)
     feed_buf_reset(&p->arena);
     feed_buf_reset(&p->json);
     memset(&p->info, 0, sizeof(p->info));
+    p->info.max_entries = p->lim.max_entries;
+    p->info.max_field = p->lim.max_field;
     p->mode = IN_UNKNOWN;
     p->entity_decls = 0;
     p->root_ns = NS_NONE;
     p->is_atom = p->is_cdf = 0;
     p->entry_depth = p->container_depth = 0;
     p->link_rank = p->guid_is_permalink = 0;
+    p->entry_big = p->cap_big = 0;
     p->author_depth = p->feed_author_depth = 0;
     p->nenc = p->ncat = 0;
     p->image = NONE;
@@ -243,6 +261,21 @@ feed_parser_reset(struct feed_parser *p, const char *base_url)
         (p->base_url = strdup(base_url)) == NULL)
         return FEED_E_NOMEM;
     return 0;
+}
+
+/* The whole document is over max_bytes: unlike the other limits, this
+ * one fails it (its entries so far stay handed on). */
+static int
+too_large(struct feed_parser *p)
+{
+    char size[32];
+
+    snprintf(p->errmsg, sizeof(p->errmsg),
+             "the document is larger than the limit of %s",
+             size_str(p->lim.max_bytes, size, sizeof(size)));
+    p->error = FEED_E_LIMIT;
+    XML_StopParser(p->xp, XML_FALSE);
+    return p->error;
 }
 
 /* Hands UTF-8 to expat, an int's worth at a time. */
@@ -284,10 +317,10 @@ on_input(const char *s, size_t n, int last, void *arg)
     if (p->mode == IN_UNKNOWN && n > 0)
         p->mode = s[0] == '{' ? IN_JSON : IN_XML;
     if (p->mode == IN_JSON) {
-        if ((rc = feed_buf_append(&p->json, s, n)) != 0) {
-            set_error(p, rc == FEED_E_TOOBIG ? FEED_E_LIMIT : rc,
-                      rc == FEED_E_TOOBIG ? "the document is too large"
-                                          : "out of memory");
+        if ((rc = feed_buf_append(&p->json, s, n)) == FEED_E_TOOBIG)
+            return too_large(p);
+        if (rc != 0) {
+            set_error(p, rc, "out of memory");
             return p->error;
         }
         return last ? feed_jsonfeed_parse(p) : 0;
@@ -344,12 +377,8 @@ feed_parser_push(struct feed_parser *p, const char *s, size_t n, int last)
         return p->error;
     }
     p->ended = last != 0;
-    if (n > p->lim.max_bytes - p->bytes) {
-        snprintf(p->errmsg, sizeof(p->errmsg),
-                 "the document is larger than %zu bytes", p->lim.max_bytes);
-        p->error = FEED_E_LIMIT;
-        return p->error;
-    }
+    if (n > p->lim.max_bytes - p->bytes)
+        return too_large(p);
     p->bytes += n;
     if (!p->in_use) {
         if (p->in == NULL)
@@ -393,6 +422,35 @@ size_t
 feed_parser_entries(const struct feed_parser *p)
 {
     return p->entries;
+}
+
+int
+feed_parser_limits_note(const struct feed_parser *p, char *buf, size_t size)
+{
+    const struct feed_info *fi = &p->info;
+    char field[32];
+    size_t len;
+
+    if (size == 0)
+        return 0;
+    buf[0] = '\0';
+    size_str(fi->max_field, field, sizeof(field));
+    if (fi->over_entries > 0)
+        snprintf(buf, size, "more than %zu entries, the first %zu were taken",
+                 fi->max_entries, fi->max_entries);
+    if (fi->big_entries > 0) {
+        len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%zu entr%s skipped, a field over %s",
+                 len ? "; " : "", fi->big_entries,
+                 fi->big_entries == 1 ? "y" : "ies", field);
+    }
+    if (fi->big_feed_fields > 0) {
+        len = strlen(buf);
+        snprintf(buf + len, size - len, "%sthe feed's own %s over %s dropped",
+                 len ? "; " : "", fi->big_feed_fields == 1 ? "field" : "fields",
+                 field);
+    }
+    return fi->over_entries + fi->big_entries + fi->big_feed_fields > 0;
 }
 
 void

@@ -174,6 +174,7 @@ struct feed_parser {
     int have[F_NFIELDS];
     int weak[F_NFIELDS]; /* filled from a weaker source: feed_cap_weak() */
     int link_rank;       /* how good the link in f[F_LINK] is */
+    int entry_big;       /* a field of the entry went over max_field */
     int guid_is_permalink;
     size_t author_depth; /* inside an Atom <author> */
     size_t feed_author_depth;
@@ -194,6 +195,7 @@ struct feed_parser {
     size_t cap_depth;
     enum cap_strip cap_strip; /* what of a title's markup goes at the end */
     int cap_b64;              /* Atom 0.3 mode="base64": decode at the end */
+    int cap_big;              /* it went over max_field: the rest is ignored */
 
     size_t bytes;
     size_t entries;
@@ -259,9 +261,16 @@ void feed_cap_close_tag(struct feed_parser *, const char *local);
 void feed_cap_end(struct feed_parser *);
 
 /* s into field f, replacing what it held; escape: as XML character
- * data. 0, or the error, which is also the parser's. */
+ * data. 0; FEED_E_TOOBIG when s is over max_field (as
+ * feed_fields_error() says); or the error, which is also the parser's. */
 int feed_fields_set(struct feed_parser *, enum field f, const char *s,
                     int escape);
+/* What a failed append of rc to field f means: FEED_E_TOOBIG (the field
+ * is over max_field) empties f and drops its entry when it is one of an
+ * entry's (feed_fields_emit() counts it in info.big_entries) or the field
+ * itself when it is the feed's own (info.big_feed_fields); any other
+ * error is the parser's. Returns rc. */
+int feed_fields_error(struct feed_parser *, enum field f, int rc);
 /* A URL field made absolute against the base in force. 0 or
  * FEED_E_NOMEM. */
 int feed_fields_absolutize(struct feed_parser *, struct feed_buf *b);
@@ -273,14 +282,17 @@ void feed_fields_sync_info(struct feed_parser *);
  * as well as the one f holds. 1 when it was taken, else 0. */
 int feed_fields_link(struct feed_parser *, enum field f, const char **atts);
 /* An enclosure, category or image of the entry being read. Repeats are
- * dropped; so is what does not fit. */
+ * dropped; so is what does not fit (past MAX_ENCLOSURES, MAX_CATEGORIES);
+ * one over max_field drops the entry, as a field would. */
 void feed_fields_enclosure(struct feed_parser *, const char *url,
                            const char *type, const char *length);
 void feed_fields_category(struct feed_parser *, const char *s, size_t n);
 void feed_fields_image(struct feed_parser *, const char *url);
 /* Forgets the entry's fields (not the feed's), ready for the next. */
 void feed_fields_reset(struct feed_parser *);
-/* Hands the entry read to the caller. */
+/* Hands the entry read to the caller, unless a limit keeps it out: past
+ * the first max_entries (info.over_entries), or with a field over
+ * max_field (info.big_entries). Neither is an error. */
 void feed_fields_emit(struct feed_parser *);
 
 /* ---- ns.c: the open elements' scope ---- */

@@ -922,6 +922,102 @@ def test_store_fails(tmp):
         srv.stop()
 
 
+def test_limits(tmp):
+    """A feed over the parser's limits is no failed poll: of 10,005 entries
+    the first 10,000 are stored, an entry with a 3 MiB description is
+    skipped beside the normal ones, an entry whose record would be over the
+    store's 32 MiB is skipped; one warning line per feed names the limit,
+    the poll is a success (errors 0, ETag kept) and the next one is a
+    conditional GET answered 304. A document over 32 MiB still fails, with
+    the limit in its error."""
+    import json
+    srv = FeedServer()
+    D = 1715940000  # 2024-05-17 10:00:00 UTC
+
+    def date(i):
+        return time.strftime("%a, %d %b %Y %H:%M:%S GMT",
+                             time.gmtime(D - 60 * i))
+    try:
+        srv.routes["/many.xml"] = Route(channel("Many", [
+            item("m%d" % i, None, "many %d" % i, date(i))
+            for i in range(10005)]), etag='"many-1"')
+        srv.routes["/big.xml"] = Route(channel("Big", [
+            item("b0", None, "big 0", date(0)),
+            item("b1", None, "big 1", date(1), desc="x" * (3 << 20)),
+            item("b2", None, "big 2", date(2))]), etag='"big-1"')
+        # Nine fields just under 2 MiB of '"', which JSON doubles: a
+        # record of 36 MiB from a document of 18.
+        q = '"' * ((2 << 20) - 64)
+        srv.routes["/huge.xml"] = Route(
+            '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://'
+            'purl.org/rss/1.0/modules/content/"><channel><title>Huge</title>'
+            '<item><guid>h0</guid><title>huge 0</title></item><item><guid>'
+            'h1</guid><title>%s</title><description>%s</description>'
+            '<content:encoded>%s</content:encoded><author>%s</author>%s'
+            '</item><item><guid>h2</guid><title>huge 2</title></item>'
+            '</channel></rss>' % (q, q, q, q, "".join(
+                "<category>%d%s</category>" % (i, q) for i in range(5))),
+            etag='"huge-1"')
+        srv.routes["/over.xml"] = Route(channel("Over", [
+            item("o%d" % i, None, "over", None, desc="x" * (1 << 20))
+            for i in range(33)]))
+        conf = write_config(tmp, ["max_items 100000",
+                                  "feed over %s" % srv.url("/over.xml"),
+                                  "feed many %s" % srv.url("/many.xml"),
+                                  "feed big %s" % srv.url("/big.xml"),
+                                  "feed huge %s" % srv.url("/huge.xml")])
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        check(code == 0, "first poll exited %d: %s" % (code, err))
+        titles = [e["title"] for e in read_atom(
+            os.path.join(tmp, "state", "public", "feed.atom"))]
+        want = (["many %d" % i for i in range(10000)] +
+                ["big 0", "big 2", "huge 0", "huge 2"])
+        check(sorted(titles) == sorted(want),
+              "stored: %d entries, %s" % (len(titles), sorted(
+                  set(titles) ^ set(want))[:10]))
+        warn = {"many": "more than 10000 entries, the first 10000 were taken",
+                "big": "1 entry skipped, a field over 2 MiB",
+                "huge": "1 entry skipped, a record over the store's 32 MiB"}
+        for name, what in warn.items():
+            # Beside "N new, 0 updated", one line: the warning, no error.
+            lines = [l for l in err.splitlines() if l.startswith(name + ": ")
+                     and not re.search(r": \d+ new, \d+ updated", l)]
+            check(len(lines) == 1 and what in lines[0],
+                  "%s: expected one line saying %r: %s" % (name, what, lines))
+        with open(os.path.join(tmp, "state", "feeds.state")) as fp:
+            rows = [json.loads(l) for l in fp if l.strip()]
+        for name in warn:
+            st = [r for r in rows if r.get("feed") == name][-1]
+            check(st["errors"] == 0 and st["last_error"] is None and
+                  st["etag"] == '"%s-1"' % name, "%s: %s" % (name, st))
+        st = [r for r in rows if r.get("feed") == "over"][-1]
+        check(st["errors"] == 1 and "larger than 33554432 bytes, the limit"
+              in st["last_error"] and "over: response larger" in err,
+              "over: %s" % st)
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        check(code == 0, "second poll exited %d: %s" % (code, err))
+        for name in warn:
+            hits = srv.hits("/%s.xml" % name)
+            check(len(hits) == 2 and
+                  hits[1].get("If-None-Match") == '"%s-1"' % name,
+                  "%s: the second request was not conditional: %s"
+                  % (name, hits[1:]))
+        check(not any(w in err for w in warn.values()),
+              "a 304 warned again: %s" % err)
+        # feedd parse says it too, and it is no failure.
+        path = os.path.join(tmp, "many.xml")
+        with open(path, "wb") as fp:
+            fp.write(srv.routes["/many.xml"].body)
+        code, out, err = feedd("parse", path)
+        last = json.loads(out.splitlines()[-1])
+        check(code == 0 and last["entries"] == 10000 and
+              last["skipped"] == 5 and last["error"] is None and
+              err == "feedd: %s: %s\n" % (path, warn["many"]),
+              "feedd parse: %d %s %r" % (code, last, err))
+    finally:
+        srv.stop()
+
+
 def test_publish_fails(tmp):
     """When public/feed.atom cannot be written (here a directory stands in
     its way), readers are served what was committed all the same; the file
@@ -1004,7 +1100,8 @@ def test_parse_cli(tmp):
         check(key in e, "no %s in %s" % (key, e))
     check(e["published"] == "2024-05-17T09:14:00Z", e["published"])
     check(lines[2] == {"file": path, "format": "rss20", "entries": 2,
-                       "encoding": "utf-8", "bad_dates": 0, "error": None},
+                       "encoding": "utf-8", "bad_dates": 0, "skipped": 0,
+                       "error": None},
           lines[2])
     # --charset is the HTTP charset: it beats the XML declaration.
     doc = os.path.join(tmp, "koi8.xml")

@@ -494,6 +494,61 @@ test_out_of_memory_anywhere(void **state)
     assert_false(hit);
 }
 
+/* An entry whose record would be over the store's 32 MiB (store_add()
+ * says -EFBIG) is left out and counted; the poll's other entries are
+ * committed, and a stored entry whose edit is too big keeps its older
+ * version. Neither is a failure of the poll. */
+static void
+test_too_big_entry_is_skipped(void **state)
+{
+    struct fixture *f = *state;
+    struct ingest *ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL);
+    size_t big_len = (size_t)33 << 20;
+    char *big = malloc(big_len + 1), id[FEED_ID_LEN + 1];
+    struct feed_entry v[3] = {entry("g1", "https://a.example/p/1", "One"),
+                              entry("g2", "https://a.example/p/2", "Two"),
+                              entry("g3", "https://a.example/p/3", "Three")};
+    struct ingest_result res;
+    struct found fd;
+
+    assert_non_null(ing);
+    assert_non_null(big);
+    memset(big, 'a', big_len);
+    big[big_len] = '\0';
+    v[1].content = big;
+    assert_true(feed_entry_id(&v[1], "a", FEED_ID_AUTO, id) > 0);
+    poll(ing, v, 3, T0, &res);
+    assert_int_equal(res.fresh, 2);
+    assert_int_equal(res.too_big, 1);
+    assert_string_equal(res.too_big_id, id);
+    assert_int_equal(store_count(f->store), 2);
+    recent(f, &fd);
+    assert_int_equal(fd.n, 2);
+    assert_true(strcmp(fd.v[0]->entry.title, "Two") != 0);
+    assert_true(strcmp(fd.v[1]->entry.title, "Two") != 0);
+    found_free(&fd);
+    /* Polled again: left out again, and said again. */
+    poll(ing, v, 3, T0 + 60, &res);
+    assert_int_equal(res.fresh + res.changed, 0);
+    assert_int_equal(res.too_big, 1);
+    /* An edit too big to store: the stored version stays. */
+    v[1].content = NULL;
+    v[2].content = big;
+    poll(ing, v, 3, T0 + 120, &res);
+    assert_int_equal(res.fresh, 1);
+    assert_int_equal(res.too_big, 1);
+    assert_true(feed_entry_id(&v[2], "a", FEED_ID_AUTO, id) > 0);
+    assert_string_equal(res.too_big_id, id);
+    assert_int_equal(store_count(f->store), 3);
+    recent(f, &fd);
+    assert_int_equal(fd.n, 3);
+    for (size_t i = 0; i < fd.n; i++)
+        assert_null(fd.v[i]->entry.content);
+    found_free(&fd);
+    free(big);
+    ingest_free(ing);
+}
+
 int
 main(void)
 {
@@ -513,6 +568,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_partial_poll_stores_and_forgets,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_anywhere, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_too_big_entry_is_skipped, setup,
                                         teardown),
     };
 

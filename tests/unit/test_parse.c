@@ -18,6 +18,7 @@
 #include "feeds/id.h"
 #include "feeds/item.h"
 #include "feeds/parse.h"
+#include "linear.h"
 
 #define DIR FIXTURES "/parse/"
 
@@ -441,6 +442,298 @@ many_items(int n)
     return b.data;
 }
 
+/* The guids handed on, each followed by a space. */
+static int
+list_guid(const struct feed_entry *e, void *arg)
+{
+    assert_int_equal(feed_buf_printf(arg, "%s ", e->guid ? e->guid : "-"), 0);
+    return 0;
+}
+
+/* doc parsed with lim in chunks of step bytes (0: whole); the guids
+ * handed on into out, and the parser, still to be freed, returned. */
+static struct feed_parser *
+parse_lim(const struct feed_limits *lim, const char *doc, size_t step,
+          struct feed_buf *out)
+{
+    struct feed_parser *p = feed_parser_new(lim, NULL, list_guid, out);
+    size_t len = strlen(doc), off = 0;
+
+    assert_non_null(p);
+    feed_buf_reset(out);
+    if (step == 0)
+        step = len;
+    while (off < len) {
+        size_t n = len - off < step ? len - off : step;
+
+        assert_int_equal(feed_parser_push(p, doc + off, n, 0), 0);
+        off += n;
+    }
+    assert_int_equal(feed_parser_push(p, NULL, 0, 1), 0);
+    assert_string_equal(feed_parser_error(p), "");
+    return p;
+}
+
+/* Past max_entries the entries are dropped, not the document: the first
+ * ones are handed on, the rest is read to its end and counted. */
+static void
+test_limit_entries(void **state)
+{
+    static const size_t steps[] = {0, 1, 7};
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf got;
+    char note[128];
+
+    (void)state;
+    feed_buf_init(&got, 0);
+    feed_limits_default(&lim);
+    lim.max_entries = 3;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        p = parse_lim(&lim,
+                      "<rss><channel><item><guid>a</guid></item><item><guid>b"
+                      "</guid></item><item><guid>c</guid></item><item><guid>d"
+                      "</guid></item><item><guid>e</guid></item></channel>"
+                      "<title>after the items</title></rss>",
+                      steps[i], &got);
+        assert_string_equal(got.data, "a b c ");
+        assert_int_equal(feed_parser_entries(p), 3);
+        assert_int_equal(feed_parser_info(p)->over_entries, 2);
+        assert_int_equal(feed_parser_info(p)->big_entries, 0);
+        assert_int_equal(feed_parser_info(p)->max_entries, 3);
+        assert_int_equal(feed_parser_limits_note(p, note, sizeof(note)), 1);
+        assert_string_equal(note,
+                            "more than 3 entries, the first 3 were taken");
+        feed_parser_free(p);
+    }
+    /* Exactly max_entries: nothing dropped, nothing said. */
+    p = parse_lim(&lim,
+                  "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>a"
+                  "</id></entry><entry><id>b</id></entry><entry><id>c</id>"
+                  "</entry></feed>",
+                  0, &got);
+    assert_string_equal(got.data, "a b c ");
+    assert_int_equal(feed_parser_info(p)->over_entries, 0);
+    assert_int_equal(feed_parser_limits_note(p, note, sizeof(note)), 0);
+    assert_string_equal(note, "");
+    /* The counts start again with the next document. */
+    assert_int_equal(feed_parser_reset(p, NULL), 0);
+    assert_int_equal(feed_parser_info(p)->max_entries, 3);
+    feed_parser_free(p);
+    /* A JSON Feed likewise. */
+    lim.max_entries = 1;
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"items\":[{\"id\":\"a\"},{\"id\":\"b\"}]}",
+                  0, &got);
+    assert_string_equal(got.data, "a ");
+    assert_int_equal(feed_parser_info(p)->over_entries, 1);
+    feed_parser_free(p);
+    feed_buf_free(&got);
+}
+
+/* An entry with a field over max_field is dropped, and the rest of the
+ * document read on; a field of the feed's own over it is dropped. */
+static void
+test_limit_field(void **state)
+{
+    static const size_t steps[] = {0, 1, 5};
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf got;
+    char note[256];
+
+    (void)state;
+    feed_buf_init(&got, 0);
+    feed_limits_default(&lim);
+    lim.max_field = 10;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        p = parse_lim(&lim,
+                      "<rss><channel><title>a feed title too long</title>"
+                      "<link>http://e/</link>"
+                      "<item><guid>a</guid><title>1234567890</title></item>"
+                      "<item><guid>b</guid><description>0123<b>45678</b>"
+                      "</description></item>"
+                      "<item><guid>c</guid><category>ok</category><category>"
+                      "0123456789X</category></item>"
+                      /* A repeat is read only to be dropped: any length. */
+                      "<item><guid>d</guid><guid>0123456789X</guid></item>"
+                      "<item><guid>e</guid><title><![CDATA[0123456789X]]>"
+                      "</title></item>"
+                      "<item><guid>f</guid></item></channel></rss>",
+                      steps[i], &got);
+        assert_string_equal(got.data, "a d f ");
+        assert_int_equal(feed_parser_entries(p), 3);
+        assert_int_equal(feed_parser_info(p)->big_entries, 3);
+        assert_int_equal(feed_parser_info(p)->big_feed_fields, 1);
+        assert_int_equal(feed_parser_info(p)->over_entries, 0);
+        assert_null(feed_parser_info(p)->title);
+        assert_string_equal(feed_parser_info(p)->link, "http://e/");
+        assert_int_equal(feed_parser_limits_note(p, note, sizeof(note)), 1);
+        assert_string_equal(note, "3 entries skipped, a field over 10 bytes; "
+                                  "the feed's own field over 10 bytes dropped");
+        feed_parser_free(p);
+    }
+    /* A link, an rdf:about, an Atom link or a JSON Feed field: the same. */
+    p = parse_lim(
+        &lim,
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-"
+        "syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\"><channel>"
+        "<title>T</title></channel><item rdf:about=\"http://e/12\">"
+        "</item><item rdf:about=\"x\"><link>http://e/10x</link></item>"
+        "<item rdf:about=\"y\"/></rdf:RDF>",
+        0, &got);
+    assert_string_equal(got.data, "y ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 2);
+    feed_parser_free(p);
+    p = parse_lim(&lim,
+                  "<feed xmlns=\"http://www.w3.org/2005/Atom\"><link href=\""
+                  "http://e/long\"/><entry><id>a</id><link href=\"http://e/"
+                  "22x\"/></entry><entry><id>b</id></entry></feed>",
+                  0, &got);
+    assert_string_equal(got.data, "b ");
+    assert_null(feed_parser_info(p)->link);
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    assert_int_equal(feed_parser_info(p)->big_feed_fields, 1);
+    feed_parser_free(p);
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"title\":\"0123456789X\",\"items\":[{\"id\":\"a\","
+                  "\"content_text\":\"0123456789X\"},{\"id\":\"b\"}]}",
+                  0, &got);
+    assert_string_equal(got.data, "b ");
+    assert_null(feed_parser_info(p)->title);
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    assert_int_equal(feed_parser_info(p)->big_feed_fields, 1);
+    feed_parser_free(p);
+    /* Enclosures, images and a JSON Feed's tags: the same. */
+    p = parse_lim(&lim,
+                  "<rss xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0"
+                  ".dtd\"><channel><item><guid>a</guid><enclosure url=\"http:"
+                  "//e/long\"/></item><item><guid>b</guid><enclosure url=\""
+                  "http://e/\" type=\"audio/mpeg3\"/></item><item><guid>c"
+                  "</guid><itunes:image href=\"http://e/long\"/></item><item>"
+                  "<guid>d</guid><enclosure url=\"http://e/\" type=\"x\"/>"
+                  "</item></channel></rss>",
+                  0, &got);
+    assert_string_equal(got.data, "d ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 3);
+    feed_parser_free(p);
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"items\":[{\"id\":\"a\",\"tags\":[\"x\","
+                  "\"0123456789X\"]},{\"id\":\"b\",\"tags\":[\"x\"]}]}",
+                  0, &got);
+    assert_string_equal(got.data, "b ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    feed_parser_free(p);
+    /* A dropped entry takes no place among the max_entries. */
+    lim.max_entries = 2;
+    p = parse_lim(&lim,
+                  "<rss><channel><item><guid>0123456789X</guid></item><item>"
+                  "<guid>a</guid></item><item><guid>b</guid></item><item>"
+                  "<guid>c</guid></item></channel></rss>",
+                  0, &got);
+    assert_string_equal(got.data, "a b ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    assert_int_equal(feed_parser_info(p)->over_entries, 1);
+    assert_int_equal(feed_parser_limits_note(p, note, sizeof(note)), 1);
+    assert_string_equal(note, "more than 2 entries, the first 2 were taken; "
+                              "1 entry skipped, a field over 10 bytes");
+    /* A short buffer is cut, and terminated. */
+    assert_int_equal(feed_parser_limits_note(p, note, 10), 1);
+    assert_string_equal(note, "more than");
+    feed_parser_free(p);
+    feed_buf_free(&got);
+}
+
+/* At the default limits: 2 MiB is the most a field may hold. */
+static void
+test_limit_field_default(void **state)
+{
+    struct feed_parser *p;
+    struct feed_buf doc, got;
+    char note[256];
+
+    (void)state;
+    feed_buf_init(&doc, 0);
+    feed_buf_init(&got, 0);
+    assert_int_equal(feed_buf_puts(&doc, "<rss><channel><item><guid>a</guid>"
+                                         "<description>"),
+                     0);
+    for (int i = 0; i < (2 << 20) / 8; i++)
+        assert_int_equal(feed_buf_puts(&doc, "12345678"), 0);
+    assert_int_equal(feed_buf_puts(&doc, "</description></item><item><guid>b"
+                                         "</guid><description>x"),
+                     0);
+    for (int i = 0; i < (2 << 20) / 8; i++)
+        assert_int_equal(feed_buf_puts(&doc, "12345678"), 0);
+    assert_int_equal(feed_buf_puts(&doc, "</description></item>"
+                                         "</channel></rss>"),
+                     0);
+    p = parse_lim(NULL, doc.data, 0, &got);
+    assert_string_equal(got.data, "a ");
+    assert_int_equal(feed_parser_info(p)->big_entries, 1);
+    assert_int_equal(feed_parser_limits_note(p, note, sizeof(note)), 1);
+    assert_string_equal(note, "1 entry skipped, a field over 2 MiB");
+    feed_parser_free(p);
+    feed_buf_free(&doc);
+    feed_buf_free(&got);
+}
+
+/* Parses, with a field limit of 16 bytes and max_entries n / 2, n
+ * entries whose fields go over it (split by references and markup into
+ * many pieces), or (arg set) one field of n pieces. */
+static void
+over_limits(size_t n, void *arg)
+{
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf doc;
+
+    feed_limits_default(&lim);
+    lim.max_field = 16;
+    lim.max_entries = n / 2;
+    feed_buf_init(&doc, 0);
+    assert_int_equal(feed_buf_puts(&doc, "<rss><channel>"), 0);
+    if (arg) {
+        assert_int_equal(feed_buf_puts(&doc, "<item><description>"), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(feed_buf_puts(&doc, "a&amp;<b>b</b>"), 0);
+        assert_int_equal(feed_buf_puts(&doc, "</description></item>"), 0);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(
+                feed_buf_printf(&doc,
+                                "<item><guid>%zu</guid><title>a&amp;b&lt;c"
+                                "&gt;d&amp;e&amp;f&amp;g&amp;h&amp;i&amp;j"
+                                "</title><category>k</category></item>",
+                                i),
+                0);
+    }
+    assert_int_equal(feed_buf_puts(&doc, "</channel></rss>"), 0);
+    p = feed_parser_new(&lim, NULL, NULL, NULL);
+    assert_non_null(p);
+    assert_int_equal(feed_parser_push(p, doc.data, doc.len, 1), 0);
+    assert_int_equal(feed_parser_info(p)->big_entries +
+                         feed_parser_info(p)->over_entries,
+                     arg ? 1 : n);
+    feed_parser_free(p);
+    feed_buf_free(&doc);
+}
+
+/* What is over a limit costs no more than what is within it. */
+static void
+test_limits_linear(void **state)
+{
+    static int one_field = 1;
+
+    (void)state;
+    assert_linear("entries over the limits", over_limits, NULL, 1000, 1u << 18);
+    assert_linear("a field over the limit", over_limits, &one_field, 1000,
+                  1u << 20);
+}
+
 static void
 test_limits(void **state)
 {
@@ -451,36 +744,25 @@ test_limits(void **state)
     int n = 0;
 
     (void)state;
-    /* Entries per document. */
-    feed_limits_default(&lim);
-    lim.max_entries = 3;
+    /* Bytes per document: refused before they reach expat, and unlike
+     * the entries and fields, they fail the document. */
     doc = many_items(5);
-    p = feed_parser_new(&lim, NULL, count_entry, &n);
-    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_LIMIT);
-    assert_int_equal(n, 3);
-    assert_string_equal(feed_parser_error(p), "more than 3 entries");
-    feed_parser_free(p);
-
-    /* Bytes per document: refused before they reach expat. */
     feed_limits_default(&lim);
     lim.max_bytes = 40;
     n = 0;
     p = feed_parser_new(&lim, NULL, count_entry, &n);
     assert_int_equal(feed_parser_push(p, doc, 30, 0), 0);
     assert_int_equal(feed_parser_push(p, doc + 30, 30, 0), FEED_E_LIMIT);
-    assert_non_null(strstr(feed_parser_error(p), "larger than 40 bytes"));
+    assert_string_equal(feed_parser_error(p),
+                        "the document is larger than the limit of 40 bytes");
     feed_parser_free(p);
     free(doc);
-
-    /* Field length. */
-    feed_limits_default(&lim);
-    lim.max_field = 8;
-    n = 0;
+    lim.max_bytes = 32u << 20;
     p = feed_parser_new(&lim, NULL, count_entry, &n);
-    doc =
-        "<rss><channel><item><title>0123456789</title></item></channel></rss>";
-    assert_int_equal(feed_parser_push(p, doc, strlen(doc), 1), FEED_E_LIMIT);
-    assert_string_equal(feed_parser_error(p), "a field is longer than 8 bytes");
+    assert_int_equal(feed_parser_push(p, "<rss>", 5, 0), 0);
+    assert_int_equal(feed_parser_push(p, "", lim.max_bytes, 0), FEED_E_LIMIT);
+    assert_string_equal(feed_parser_error(p),
+                        "the document is larger than the limit of 32 MiB");
     feed_parser_free(p);
 
     /* Nesting depth. */
@@ -561,6 +843,10 @@ main(void)
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_limit_entries),
+        cmocka_unit_test(test_limit_field),
+        cmocka_unit_test(test_limit_field_default),
+        cmocka_unit_test(test_limits_linear),
         cmocka_unit_test(test_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,15 @@ struct feed_info {
     const char *encoding; /* what the bytes were read as: "utf-8", ... */
     size_t bad_dates;     /* dates that could not be read (null instead) */
     const char *bad_date; /* the first of them, as written */
+    /* What the parser's limits (struct feed_limits in feeds/parse.h) kept
+     * out. None of it is an error: the document is read to its end and
+     * everything within the limits is handed on. */
+    size_t max_entries; /* the limits in force */
+    size_t max_field;
+    size_t over_entries;    /* entries past the first max_entries: dropped */
+    size_t big_entries;     /* entries with a field over max_field: dropped */
+    size_t big_feed_fields; /* the feed's own fields (title, link, author)
+                             * over max_field: dropped, NULL instead */
 };
 
 /* An entry as the store and the merged outputs see it. */

@@ -8,11 +8,17 @@
 #include "feeds/buf.h"
 #include "feeds/item.h"
 
+/* max_bytes and max_depth fail the document (FEED_E_LIMIT); the other two
+ * drop what is over them and read on, and struct feed_info counts what
+ * they dropped (feed_parser_limits_note() says it in a line). */
 struct feed_limits {
     size_t max_bytes;   /* whole document */
     size_t max_depth;   /* element nesting */
-    size_t max_field;   /* one field of one entry */
-    size_t max_entries; /* entries in one document */
+    size_t max_field;   /* one field: an entry with a longer one is not
+                         * handed on; a longer field of the feed's own is
+                         * dropped */
+    size_t max_entries; /* entries handed on: the first ones in document
+                         * order (the newest, in a feed); the rest are not */
 };
 
 /* Limits for feeds from the web: generous for real feeds, small enough
@@ -54,8 +60,9 @@ int feed_parser_base(struct feed_parser *, const char *base_url) FEEDS_WUR;
  * is whole; an XML one streams. last != 0 marks
  * the end of the document (a push after it is FEED_E_INVAL). 0, or a negative
  * FEED_E* code, after which feed_parser_error() says why; entries already
- * handed over stay valid. UTF-8 is kept until the end, in case it must be read
- * again; a document pushed whole, in one call with last set, is not copied. */
+ * handed over stay valid. Kept between calls: the first 4 KiB until the
+ * encoding is known, the few bytes of a character or markup a chunk cut
+ * short, and a JSON Feed until it is whole; nothing else. */
 int feed_parser_push(struct feed_parser *, const char *, size_t,
                      int last) FEEDS_WUR;
 
@@ -63,7 +70,14 @@ int feed_parser_push(struct feed_parser *, const char *, size_t,
 const char *feed_parser_error(const struct feed_parser *);
 /* Borrowed; valid until feed_parser_free(). */
 const struct feed_info *feed_parser_info(const struct feed_parser *);
+/* Entries handed to the callback so far. */
 size_t feed_parser_entries(const struct feed_parser *);
+/* What the limits dropped from the document so far (feed_info's
+ * over_entries, big_entries, big_feed_fields), as one line for a log
+ * into buf (always terminated when size > 0): "more than 10000 entries,
+ * the first 10000 were taken", "2 entries skipped, a field over 2 MiB",
+ * ... joined by "; ". 1 when something was dropped, else 0 (buf ""). */
+int feed_parser_limits_note(const struct feed_parser *, char *buf, size_t size);
 void feed_parser_free(struct feed_parser *);
 
 #endif
