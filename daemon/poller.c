@@ -1,6 +1,8 @@
 /* daemon/poller.c - the polls of every feed (poller.h).
  *
- * One libuv timer per feed says when it is due. A due feed's response goes
+ * The schedule (schedule.h) says when each feed is due and which due
+ * polls may start now; one libuv timer wakes the poller for the earliest.
+ * A started feed's response goes
  * chunk by chunk from curl into its own parser, and each entry the parser
  * hands out into the feed's ingest (ingest.h). When the response ends, the
  * ingest resolves, stores and commits the batch; the feed's state is
@@ -18,6 +20,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "poller.h"
+#include "schedule.h"
 
 /* The largest response feedd reads; a feed larger than this is broken or
  * hostile. */
@@ -30,7 +33,6 @@
 struct poller_feed {
     struct poller *p;
     const struct config_feed *cf;
-    uv_timer_t timer;
     regex_t id_re; /* cf->id_pattern, compiled */
     int have_re;
     struct ingest *ing;
@@ -46,6 +48,8 @@ struct poller {
     struct store *store;
     const struct config *cfg;
     struct fetcher *fetcher;
+    struct sched *sched;
+    uv_timer_t timer; /* the next due poll, or a free connection */
     struct poller_feed *feeds;
     size_t nfeeds;
     size_t open; /* handles not yet closed, the fetcher counted as one */
@@ -139,25 +143,54 @@ on_data(const char *p, size_t n, const char *content_type, const char *url,
 /* ---- the schedule ---- */
 
 static void poll_feed(struct poller_feed *f);
+static void on_timer(uv_timer_t *t);
 
-static void
-on_feed_timer(uv_timer_t *t)
+static size_t
+feed_index(const struct poller_feed *f)
 {
-    poll_feed(t->data);
+    return (size_t)(f - f->p->feeds);
 }
 
-/* Arms f's timer: 0, or -1 with the reason logged. */
-static int
+/* Sets the timer for what comes next: at once when a due poll may start
+ * (a connection came free), else the earliest due time. */
+static void
+rearm(struct poller *p)
+{
+    uint64_t next = sched_next(p->sched), now = uv_now(p->loop);
+    int rc;
+
+    if (p->closing)
+        return;
+    if (sched_ready(p->sched))
+        next = now;
+    if (next == SCHED_NEVER) {
+        (void)uv_timer_stop(&p->timer);
+        return;
+    }
+    rc = uv_timer_start(&p->timer, on_timer, next > now ? next - now : 0, 0);
+    if (rc != 0)
+        log_warnx("cannot arm the timer of the next poll: %s", uv_strerror(rc));
+}
+
+/* Starts every due poll that may start now. */
+static void
+on_timer(uv_timer_t *t)
+{
+    struct poller *p = t->data;
+    size_t i;
+
+    sched_due(p->sched, uv_now(p->loop));
+    while (!p->closing && sched_take(p->sched, &i))
+        poll_feed(&p->feeds[i]);
+    rearm(p);
+}
+
+/* f is due ms from now. */
+static void
 arm(struct poller_feed *f, uint64_t ms)
 {
-    int rc = uv_timer_start(&f->timer, on_feed_timer, ms, 0);
-
-    if (rc != 0) {
-        log_warnx("%s: cannot arm the timer of its next poll: %s", f->cf->name,
-                  uv_strerror(rc));
-        return -1;
-    }
-    return 0;
+    sched_at(f->p->sched, feed_index(f), uv_now(f->p->loop) + ms);
+    rearm(f->p);
 }
 
 /* Arms the feed's timer for its next poll: its interval, longer after
@@ -169,7 +202,7 @@ schedule(struct poller_feed *f, int errors)
     int64_t delay = f->cf->interval;
     struct store_feed_state st;
     const struct store_feed_state *old;
-    uint64_t jitter;
+    uint64_t jitter, ms, now = uv_now(f->p->loop);
 
     if (f->p->once || f->p->closing)
         return;
@@ -179,12 +212,16 @@ schedule(struct poller_feed *f, int errors)
         delay = MAX_BACKOFF > f->cf->interval ? MAX_BACKOFF : f->cf->interval;
     jitter = (uint64_t)delay * 1000 / 20; /* up to 5% */
     jitter = jitter ? (uint64_t)rand() % jitter : 0;
-    if (arm(f, (uint64_t)delay * 1000 + jitter) != 0)
-        return;
+    /* A healthy feed keeps its place in its host's cycle, so that the
+     * feeds of one host stay spread over the interval. */
+    ms = (uint64_t)delay * 1000;
+    if (errors == 0)
+        ms = sched_spread(f->p->sched, feed_index(f), now, ms) - now;
+    arm(f, ms + jitter);
     old = store_feed_state_get(f->p->store, f->cf->name);
     if (old) {
         st = *old;
-        st.next_poll = now_s() + delay;
+        st.next_poll = now_s() + (int64_t)((ms + jitter) / 1000);
         if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
             log_warnx("%s: out of memory", f->cf->name);
     }
@@ -192,7 +229,7 @@ schedule(struct poller_feed *f, int errors)
 
 /* The first poll of feed i: when the last run set a next poll still in
  * the future, then (a restart is no reason to poll early); otherwise
- * soon, staggered so a long list does not start all at once. */
+ * now (the schedule starts no more at once than the caps allow). */
 static uint64_t
 first_delay(const struct poller *p, size_t i)
 {
@@ -211,7 +248,7 @@ first_delay(const struct poller *p, size_t i)
             wait = cap;
         return (uint64_t)wait * 1000;
     }
-    return (uint64_t)(i % 64) * 100;
+    return 0;
 }
 
 /* ---- the end of a poll ---- */
@@ -222,6 +259,8 @@ poll_end(struct poller_feed *f)
     feed_parser_free(f->parser);
     f->parser = NULL;
     f->busy = 0;
+    sched_done(f->p->sched, feed_index(f));
+    rearm(f->p);
 }
 
 /* Saves feeds.state; a failure is logged once, not after every poll
@@ -457,6 +496,7 @@ poller_free(struct poller *p)
         ingest_free(f->ing);
     }
     free(p->feeds);
+    sched_free(p->sched);
     free(p);
 }
 
@@ -471,9 +511,7 @@ closed(struct poller *p)
 static void
 on_timer_closed(uv_handle_t *h)
 {
-    struct poller_feed *f = h->data;
-
-    closed(f->p);
+    closed(h->data);
 }
 
 static void
@@ -485,16 +523,13 @@ on_fetcher_closed(void *arg)
 void
 poller_close(struct poller *p)
 {
-    size_t i;
-
     p->closing = 1;
     /* One count for this call, so that nothing frees p before its end. */
     p->open++;
-    for (i = 0; i < p->nfeeds; i++)
-        if (p->feeds[i].timer.data != NULL) {
-            (void)uv_timer_stop(&p->feeds[i].timer);
-            uv_close((uv_handle_t *)&p->feeds[i].timer, on_timer_closed);
-        }
+    if (p->timer.data != NULL) {
+        (void)uv_timer_stop(&p->timer);
+        uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+    }
     /* Cancelled polls store what they parsed, as finished ones do. */
     if (p->fetcher != NULL) {
         fetcher_close(p->fetcher, on_fetcher_closed, p);
@@ -506,16 +541,12 @@ poller_close(struct poller *p)
 static int
 feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
 {
-    int rc;
-
     f->p = p;
     f->cf = cf;
-    if ((rc = uv_timer_init(p->loop, &f->timer)) != 0) {
-        log_warnx("%s: cannot make its timer: %s", cf->name, uv_strerror(rc));
+    if (sched_host(p->sched, feed_index(f), cf->location) != 0) {
+        log_warnx("%s: out of memory", cf->name);
         return -1;
     }
-    f->timer.data = f;
-    p->open++;
     if (cf->id_pattern) {
         if (regcomp(&f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
             log_warnx("%s: id_pattern does not compile", cf->name);
@@ -539,6 +570,7 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     struct poller *p = calloc(1, sizeof(*p));
     char err[256];
     size_t i;
+    int rc;
 
     if (p == NULL) {
         log_warnx("out of memory");
@@ -551,11 +583,19 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     p->report = report;
     p->arg = arg;
     p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->feeds));
-    if (p->feeds == NULL) {
+    p->sched = sched_new(cfg->nfeeds, cfg->parallel, cfg->per_host);
+    if (p->feeds == NULL || p->sched == NULL) {
         log_warnx("out of memory");
-        free(p);
+        poller_free(p);
         return NULL;
     }
+    if ((rc = uv_timer_init(loop, &p->timer)) != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        poller_free(p);
+        return NULL;
+    }
+    p->timer.data = p;
+    p->open++;
     p->fetcher =
         fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
     if (p->fetcher == NULL) {
@@ -579,12 +619,10 @@ poller_start(struct poller *p)
 {
     size_t i;
 
-    for (i = 0; i < p->nfeeds; i++) {
-        if (p->once)
-            poll_feed(&p->feeds[i]);
-        else if (arm(&p->feeds[i], first_delay(p, i)) != 0)
-            return -1;
-    }
+    for (i = 0; i < p->nfeeds; i++)
+        sched_at(p->sched, i,
+                 uv_now(p->loop) + (p->once ? 0 : first_delay(p, i)));
+    rearm(p);
     return 0;
 }
 
@@ -597,5 +635,7 @@ poller_save_rc(const struct poller *p)
 size_t
 poller_active(const struct poller *p)
 {
-    return p->fetcher ? fetcher_active(p->fetcher) : 0;
+    /* Once, every feed not yet polled is still to come. */
+    return sched_running(p->sched) + sched_waiting(p->sched) +
+           (p->once ? sched_scheduled(p->sched) : 0);
 }

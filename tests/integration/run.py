@@ -1051,6 +1051,67 @@ def test_parse_cli(tmp):
           "--help: %d %r" % (code, out))
 
 
+def test_many_feeds(tmp):
+    """A cold poll of 1,500 feeds on one host: feedd hands libcurl only
+    what may start now, so the server never sees more than per_host
+    connections at once, every feed is fetched exactly once, and no poll
+    fails for having waited its turn."""
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0, "hits": {}}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            with lock:
+                state["now"] += 1
+                state["max"] = max(state["max"], state["now"])
+                state["hits"][self.path] = state["hits"].get(self.path, 0) + 1
+            try:
+                n = self.path.rsplit("/", 1)[-1]
+                body = rss("F" + n, [("g" + n, "https://m.example/a-%s" % n,
+                                      "Entry " + n,
+                                      "Fri, 17 May 2024 10:00:00 GMT")])
+                time.sleep(0.01)
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            finally:
+                with lock:
+                    state["now"] -= 1
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.request_queue_size = 128
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    n = 1500
+    try:
+        base = "http://127.0.0.1:%d" % httpd.server_address[1]
+        conf = write_config(tmp, ["parallel 12", "per_host 6",
+                                  "max_items %d" % n] +
+                            ["feed f%d %s/f/%d" % (i, base, i)
+                             for i in range(n)])
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        check(code == 0, "poll exited %d: %s" % (code, err[-2000:]))
+        check(state["max"] <= 6, "%d connections at once to one host"
+              % state["max"])
+        hits = state["hits"]
+        check(len(hits) == n and set(hits.values()) == {1},
+              "%d feeds fetched, counts %s" % (len(hits), set(hits.values())))
+        bad = [l for l in err.splitlines() if "warning" in l.lower()
+               or "error" in l.lower() or "timed out" in l or "resolve" in l]
+        check(not bad, "failures: %s" % bad[:5])
+        entries = read_atom(os.path.join(tmp, "state", "public", "feed.atom"))
+        check(len(entries) == n, "%d entries published" % len(entries))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
