@@ -29,6 +29,22 @@
  * poll of a failing feed after a restart. */
 #define MAX_BACKOFF ((int64_t)24 * 3600)
 
+/* Polls that end within this many ms of the first share one commit. */
+#define GROUP_MS 20
+
+/* What a poll's transfer said, kept from its end to the group commit. */
+struct poll_outcome {
+    int not_modified, cancelled;
+    long status;
+    size_t entries;
+    char *error; /* NULL when none */
+    char *url;   /* after redirects */
+    char *etag;  /* of a whole, clean response only */
+    char *last_modified;
+    int stage_rc; /* ingest_stage()'s */
+    struct ingest_result res;
+};
+
 /* One configured feed. */
 struct poller_feed {
     struct poller *p;
@@ -41,6 +57,7 @@ struct poller_feed {
     int entry_rc;               /* why on_entry() stopped the parser */
     int pushed;                 /* the parser has had bytes */
     int busy;
+    struct poll_outcome out; /* while in the group */
 };
 
 struct poller {
@@ -49,7 +66,13 @@ struct poller {
     const struct config *cfg;
     struct fetcher *fetcher;
     struct sched *sched;
-    uv_timer_t timer; /* the next due poll, or a free connection */
+    uv_timer_t timer;           /* the next due poll, or a free connection */
+    uv_timer_t group_timer;     /* the group commit */
+    struct poller_feed **group; /* polls ended, to be committed: room
+                                   for every feed */
+    size_t ngroup;
+    size_t nflushed; /* of the group, reported */
+    int flushing;
     struct poller_feed *feeds;
     size_t nfeeds;
     size_t open; /* handles not yet closed, the fetcher counted as one */
@@ -277,17 +300,16 @@ save_state(struct poller *p)
     p->save_rc = rc;
 }
 
-/* Resolves and stores what the poll brought. Returns NULL, or the poll's
- * error when its entries could not all be stored, made up in what (the
- * one line the poll logs: nothing is logged here); *res says what was
- * stored. */
+/* Why the poll's entries could not all be stored, made up in what (the
+ * one line the poll logs: nothing is logged here), or NULL when they
+ * were. */
 static const char *
-ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
-       size_t size)
+unstored_why(const struct poller_feed *f, char *what, size_t size)
 {
-    int rc;
+    const struct ingest_result *res = &f->out.res;
+    int rc = f->out.stage_rc;
 
-    if ((rc = ingest_finish(f->ing, whole, now_s(), res)) != 0) {
+    if (rc != 0) {
         snprintf(what, size, "cannot store its entries: %s",
                  rc == -ENOMEM ? "out of memory" : strerror(-rc));
         return what;
@@ -310,75 +332,81 @@ ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
     return NULL;
 }
 
-/* The poll of f ended, well or not: finish the parse, store what it
- * brought, record the feed's state, schedule the next poll and report. */
 static void
-on_done(const struct fetch_result *r, void *arg)
+outcome_clear(struct poll_outcome *o)
 {
-    struct poller_feed *f = arg;
+    free(o->error);
+    free(o->url);
+    free(o->etag);
+    free(o->last_modified);
+    memset(o, 0, sizeof(*o));
+}
+
+static char *
+dup_or_null(const char *s, int *nomem)
+{
+    char *d = s ? strdup(s) : NULL;
+
+    if (s && !d)
+        *nomem = 1;
+    return d;
+}
+
+/* After the group commit: records the feed's state, logs the poll's one
+ * line, schedules the next poll and (with report set) reports it. */
+static void
+poll_result(struct poller_feed *f, int report)
+{
     struct poller *p = f->p;
+    const struct poll_outcome *o = &f->out;
+    const struct ingest_result *res = &o->res;
     const struct store_feed_state *old;
     struct store_feed_state st;
     struct poller_report rep;
-    struct ingest_result res;
-    const char *error = r->error, *failed;
+    const char *error = o->error, *failed;
     char msg[512], what[400];
-    int whole, unstored = 0;
+    int unstored = 0, server = 1;
 
-    /* The end of the document: no more bytes ("" rather than NULL, which
-     * the byte layer would hand to memcpy). */
-    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
-        error = parse_error(f);
-    /* Entries parsed before an error are kept, as on a clean end. */
-    whole = error == NULL && r->ok && !r->not_modified;
-    if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL) {
+    if ((failed = unstored_why(f, what, sizeof(what))) != NULL) {
         error = failed;
         unstored = 1;
     }
     /* A failed commit is the poll's failure, cancelled or not, and not
      * the server's. */
-    if (res.commit_rc != 0)
-        r = NULL;
-    if (r && r->cancelled) {
-        poll_end(f);
+    if (res->commit_rc != 0)
+        server = 0;
+    if (server && o->cancelled)
         return;
-    }
     memset(&st, 0, sizeof(st));
     if ((old = store_feed_state_get(p->store, f->cf->name)) != NULL)
         st = *old;
     else
         st.next_poll = FEED_TIME_NONE;
     st.last_poll = now_s();
-    if (feed_parser_info(f->parser)->bad_dates > 0) {
-        const struct feed_info *fi = feed_parser_info(f->parser);
-
-        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
-                  f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
-                  fi->bad_date ? fi->bad_date : "");
-    }
     if (error == NULL) {
         st.errors = 0;
         st.last_error = NULL;
         /* Validators are kept only from a whole, clean response: after a
          * failure the next poll must fetch everything again. */
-        if (!r->not_modified) {
-            st.etag = (char *)r->etag;
-            st.last_modified = (char *)r->last_modified;
+        if (!o->not_modified) {
+            st.etag = o->etag;
+            st.last_modified = o->last_modified;
         }
-        if (r->not_modified)
+        if (o->not_modified)
             log_debug("%s: not modified", f->cf->name);
-        else if (res.fresh + res.changed > 0)
+        else if (res->fresh + res->changed > 0)
             log_info("%s: %zu new, %zu updated (%zu in the feed)", f->cf->name,
-                     res.fresh, res.changed, f->entries);
+                     res->fresh, res->changed, o->entries);
         else
-            log_debug("%s: no new entries (%zu)", f->cf->name, f->entries);
+            log_debug("%s: no new entries (%zu)", f->cf->name, o->entries);
     } else {
         st.errors++;
-        if (r && r->status >= 400)
-            snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
-        else if (f->entries > 0 && !unstored)
+        if (server && o->status >= 400)
+            snprintf(msg, sizeof(msg), "HTTP %ld from %s", o->status,
+                     o->url ? o->url : f->cf->location);
+        else if (o->entries > 0 && !unstored)
             snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
-                     f->entries, f->entries == 1 ? "y" : "ies");
+                     o->entries, o->entries == 1 ? "y" : "ies");
         else
             snprintf(msg, sizeof(msg), "%s", error);
         st.last_error = msg;
@@ -388,15 +416,117 @@ on_done(const struct fetch_result *r, void *arg)
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
-    poll_end(f);
     schedule(f, st.errors);
-    save_state(p);
+    if (!report)
+        return;
     rep.feed = f->cf->name;
-    rep.fresh = res.fresh;
-    rep.changed = res.changed;
+    rep.fresh = res->fresh;
+    rep.changed = res->changed;
     rep.unstored = unstored;
     rep.active = poller_active(p);
     p->report(&rep, p->arg);
+}
+
+/* The group commit: one commit (one write, one fdatasync) for every poll
+ * that ended since the last, then each poll's state and report, then one
+ * save of feeds.state. */
+static void
+group_flush(struct poller *p, int report)
+{
+    size_t i;
+    int rc = 0, pending = 0;
+
+    if (p->flushing || p->ngroup == 0)
+        return;
+    p->flushing = 1;
+    (void)uv_timer_stop(&p->group_timer);
+    for (i = 0; i < p->ngroup; i++)
+        if (p->group[i]->out.stage_rc == 0 &&
+            p->group[i]->out.res.fresh + p->group[i]->out.res.changed > 0)
+            pending = 1;
+    if (pending)
+        rc = store_commit(p->store);
+    /* The feeds leave the group one by one, so that each report's count
+     * of polls still under way includes those after it. */
+    for (i = 0; i < p->ngroup; i++) {
+        struct poller_feed *f = p->group[i];
+
+        if (f->out.stage_rc == 0)
+            ingest_committed(f->ing, rc, &f->out.res);
+        p->nflushed = i + 1;
+        poll_result(f, report);
+        outcome_clear(&f->out);
+    }
+    p->ngroup = p->nflushed = 0;
+    save_state(p);
+    p->flushing = 0;
+}
+
+static void
+on_group_timer(uv_timer_t *t)
+{
+    group_flush(t->data, 1);
+}
+
+/* f's poll joins the next group commit: within GROUP_MS, or at once when
+ * no other poll is under way to share it. */
+static void
+group_add(struct poller_feed *f)
+{
+    struct poller *p = f->p;
+
+    /* The group has room for every feed, and a feed is in it once. */
+    p->group[p->ngroup++] = f;
+    if (p->closing)
+        return; /* poller_close() flushes */
+    if (sched_running(p->sched) + sched_waiting(p->sched) == 0)
+        (void)uv_timer_start(&p->group_timer, on_group_timer, 0, 0);
+    else if (!uv_is_active((uv_handle_t *)&p->group_timer))
+        (void)uv_timer_start(&p->group_timer, on_group_timer, GROUP_MS, 0);
+}
+
+/* The transfer of f ended, well or not: finish the parse and stage what
+ * it brought for the group commit; its connection is free. */
+static void
+on_done(const struct fetch_result *r, void *arg)
+{
+    struct poller_feed *f = arg;
+    struct poll_outcome *o = &f->out;
+    const struct feed_info *fi;
+    const char *error = r->error;
+    int whole, nomem = 0;
+
+    /* The end of the document: no more bytes ("" rather than NULL, which
+     * the byte layer would hand to memcpy). */
+    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
+        error = parse_error(f);
+    /* Entries parsed before an error are kept, as on a clean end. */
+    whole = error == NULL && r->ok && !r->not_modified;
+    fi = feed_parser_info(f->parser);
+    if (fi->bad_dates > 0)
+        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
+                  f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
+                  fi->bad_date ? fi->bad_date : "");
+    outcome_clear(o);
+    o->not_modified = r->not_modified;
+    o->cancelled = r->cancelled;
+    o->status = r->status;
+    o->entries = f->entries;
+    o->error = dup_or_null(error, &nomem);
+    o->url = dup_or_null(r->url, &nomem);
+    if (whole) {
+        o->etag = dup_or_null(r->etag, &nomem);
+        o->last_modified = dup_or_null(r->last_modified, &nomem);
+    }
+    if (nomem) {
+        /* Without its validators or reason, the poll counts as failed. */
+        free(o->error);
+        o->error = strdup("out of memory");
+        whole = 0;
+    }
+    o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
+    poll_end(f);
+    group_add(f);
 }
 
 /* A poll that could not even start: an error like any other, recorded
@@ -404,23 +534,10 @@ on_done(const struct fetch_result *r, void *arg)
 static void
 poll_failed(struct poller_feed *f, const char *why)
 {
-    const struct store_feed_state *old =
-        store_feed_state_get(f->p->store, f->cf->name);
-    struct store_feed_state st;
-
-    log_warnx("%s: %s", f->cf->name, why);
-    memset(&st, 0, sizeof(st));
-    if (old)
-        st = *old;
-    else
-        st.next_poll = FEED_TIME_NONE;
-    st.last_poll = now_s();
-    st.errors++;
-    st.last_error = (char *)why;
-    if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
-        log_warnx("%s: out of memory", f->cf->name);
+    outcome_clear(&f->out);
+    f->out.error = strdup(why);
     poll_end(f);
-    schedule(f, st.errors);
+    group_add(f);
 }
 
 static void
@@ -494,8 +611,10 @@ poller_free(struct poller *p)
             regfree(&f->id_re);
         feed_parser_free(f->parser);
         ingest_free(f->ing);
+        outcome_clear(&f->out);
     }
     free(p->feeds);
+    free(p->group);
     sched_free(p->sched);
     free(p);
 }
@@ -530,10 +649,17 @@ poller_close(struct poller *p)
         (void)uv_timer_stop(&p->timer);
         uv_close((uv_handle_t *)&p->timer, on_timer_closed);
     }
-    /* Cancelled polls store what they parsed, as finished ones do. */
+    /* Cancelled polls store what they parsed, as finished ones do: they
+     * join the group, which is committed now (no reports: the owner is
+     * closing). */
     if (p->fetcher != NULL) {
         fetcher_close(p->fetcher, on_fetcher_closed, p);
         p->fetcher = NULL;
+    }
+    group_flush(p, 0);
+    if (p->group_timer.data != NULL) {
+        (void)uv_timer_stop(&p->group_timer);
+        uv_close((uv_handle_t *)&p->group_timer, on_timer_closed);
     }
     closed(p);
 }
@@ -583,8 +709,9 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     p->report = report;
     p->arg = arg;
     p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->feeds));
+    p->group = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->group));
     p->sched = sched_new(cfg->nfeeds, cfg->parallel, cfg->per_host);
-    if (p->feeds == NULL || p->sched == NULL) {
+    if (p->feeds == NULL || p->group == NULL || p->sched == NULL) {
         log_warnx("out of memory");
         poller_free(p);
         return NULL;
@@ -595,6 +722,13 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
         return NULL;
     }
     p->timer.data = p;
+    p->open++;
+    if ((rc = uv_timer_init(loop, &p->group_timer)) != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        poller_close(p);
+        return NULL;
+    }
+    p->group_timer.data = p;
     p->open++;
     p->fetcher =
         fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
@@ -635,7 +769,9 @@ poller_save_rc(const struct poller *p)
 size_t
 poller_active(const struct poller *p)
 {
-    /* Once, every feed not yet polled is still to come. */
+    /* Once, every feed not yet polled is still to come; polls waiting
+     * for the group commit are not done either. */
     return sched_running(p->sched) + sched_waiting(p->sched) +
-           (p->once ? sched_scheduled(p->sched) : 0);
+           (p->once ? sched_scheduled(p->sched) : 0) +
+           (p->ngroup - p->nflushed);
 }

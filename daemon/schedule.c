@@ -227,6 +227,14 @@ sched_host(struct sched *s, size_t feed, const char *url)
 
 /* ---- the heap ---- */
 
+/* 1 when feed a is due before feed b: by time, then by number, so that
+ * feeds due together start in the order of the config. */
+static int
+before(const struct sched *s, uint32_t a, uint32_t b)
+{
+    return s->due[a] < s->due[b] || (s->due[a] == s->due[b] && a < b);
+}
+
 static void
 heap_set(struct sched *s, size_t i, uint32_t feed)
 {
@@ -239,7 +247,7 @@ heap_up(struct sched *s, size_t i)
 {
     uint32_t f = s->heap[i];
 
-    while (i > 0 && s->due[s->heap[(i - 1) / 2]] > s->due[f]) {
+    while (i > 0 && before(s, f, s->heap[(i - 1) / 2])) {
         heap_set(s, i, s->heap[(i - 1) / 2]);
         i = (i - 1) / 2;
     }
@@ -253,9 +261,9 @@ heap_down(struct sched *s, size_t i)
     size_t c;
 
     while ((c = 2 * i + 1) < s->nheap) {
-        if (c + 1 < s->nheap && s->due[s->heap[c + 1]] < s->due[s->heap[c]])
+        if (c + 1 < s->nheap && before(s, s->heap[c + 1], s->heap[c]))
             c++;
-        if (s->due[s->heap[c]] >= s->due[f])
+        if (!before(s, s->heap[c], f))
             break;
         heap_set(s, i, s->heap[c]);
         i = c;

@@ -61,6 +61,26 @@ test_due_order(void **state)
     sched_free(s);
 }
 
+/* Feeds due at one time start in the order of the config. */
+static void
+test_ties(void **state)
+{
+    static const char *const url[] = {"http://a.example/feed"};
+    struct sched *s = make(100, 1, 1, url, 1);
+    size_t i, f;
+
+    (void)state;
+    for (i = 100; i-- > 0;)
+        sched_at(s, (i * 37) % 100, 5);
+    sched_due(s, 5);
+    for (i = 0; i < 100; i++) {
+        assert_int_equal(sched_take(s, &f), 1);
+        assert_int_equal(f, i);
+        sched_done(s, f);
+    }
+    sched_free(s);
+}
+
 /* Never more than parallel running, nor per_host to one host; a host
  * whose connections are taken does not hold up the others; hosts take
  * turns. */
@@ -208,9 +228,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_due_order), cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_cancel),    cmocka_unit_test(test_spread),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_due_order), cmocka_unit_test(test_ties),
+        cmocka_unit_test(test_caps),      cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_spread),    cmocka_unit_test(test_scale),
     };
 
     linear_setup();
