@@ -29,6 +29,10 @@ struct ingest {
      * seen there unchanged needs no look at the store. */
     uint64_t *known;
     size_t nknown;
+    /* Those of the poll staged and not yet committed (NULL when it was
+     * not whole). */
+    uint64_t *staged;
+    size_t nstaged;
 };
 
 static uint64_t
@@ -90,6 +94,7 @@ ingest_free(struct ingest *ing)
     batch_clear(ing);
     free(ing->v);
     free(ing->known);
+    free(ing->staged);
     free(ing);
 }
 
@@ -390,14 +395,17 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
 }
 
 int
-ingest_finish(struct ingest *ing, int whole, int64_t now,
-              struct ingest_result *res)
+ingest_stage(struct ingest *ing, int whole, int64_t now,
+             struct ingest_result *res)
 {
     uint64_t *ids = NULL;
     size_t i, n = 0;
     int rc;
 
     memset(res, 0, sizeof(*res));
+    free(ing->staged);
+    ing->staged = NULL;
+    ing->nstaged = 0;
     if (ing->n == 0)
         return 0;
     if ((rc = resolve(ing)) != 0 ||
@@ -435,20 +443,48 @@ ingest_finish(struct ingest *ing, int whole, int64_t now,
     batch_clear(ing);
     if (ids) {
         qsort(ids, n, sizeof(*ids), u64_cmp);
-        free(ing->known);
-        ing->known = ids;
-        ing->nknown = n;
+        ing->staged = ids;
+        ing->nstaged = n;
     }
-    /* One commit per poll; the batch holds this poll's entries only. */
-    if (res->fresh + res->changed > 0 &&
-        (res->commit_rc = store_commit(ing->store)) != 0) {
+    return 0;
+}
+
+void
+ingest_committed(struct ingest *ing, int commit_rc, struct ingest_result *res)
+{
+    if (commit_rc != 0) {
         /* Nothing of it is stored and its new IDs are unseen again:
          * nothing may be taken as known either. */
+        res->commit_rc = commit_rc;
         res->lost = res->fresh + res->changed;
         res->fresh = res->changed = 0;
+        free(ing->staged);
+        ing->staged = NULL;
+        ing->nstaged = 0;
         free(ing->known);
         ing->known = NULL;
         ing->nknown = 0;
+        return;
     }
+    if (ing->staged) {
+        free(ing->known);
+        ing->known = ing->staged;
+        ing->nknown = ing->nstaged;
+        ing->staged = NULL;
+        ing->nstaged = 0;
+    }
+}
+
+int
+ingest_finish(struct ingest *ing, int whole, int64_t now,
+              struct ingest_result *res)
+{
+    int rc = ingest_stage(ing, whole, now, res);
+
+    if (rc != 0)
+        return rc;
+    /* One commit per poll; the batch holds this poll's entries only. */
+    ingest_committed(
+        ing, res->fresh + res->changed > 0 ? store_commit(ing->store) : 0, res);
     return 0;
 }

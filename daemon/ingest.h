@@ -73,4 +73,16 @@ struct ingest_result {
 int ingest_finish(struct ingest *ing, int whole, int64_t now,
                   struct ingest_result *res);
 
+/* ingest_finish() in two steps, so that the polls of several feeds can
+ * share one commit: ingest_stage() resolves the batch and adds what is
+ * new or changed to the store's pending batch, without committing; the
+ * caller then commits (store_commit(), for every feed staged since the
+ * last commit) and tells each feed's ingest how that went with
+ * ingest_committed(), which completes *res (commit_rc, lost) and
+ * remembers the poll's IDs only when the commit held. */
+int ingest_stage(struct ingest *ing, int whole, int64_t now,
+                 struct ingest_result *res);
+void ingest_committed(struct ingest *ing, int commit_rc,
+                      struct ingest_result *res);
+
 #endif

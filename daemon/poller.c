@@ -1,6 +1,8 @@
 /* daemon/poller.c - the polls of every feed (poller.h).
  *
- * One libuv timer per feed says when it is due. A due feed's response goes
+ * The schedule (schedule.h) says when each feed is due and which due
+ * polls may start now; one libuv timer wakes the poller for the earliest.
+ * A started feed's response goes
  * chunk by chunk from curl into its own parser, and each entry the parser
  * hands out into the feed's ingest (ingest.h). When the response ends, the
  * ingest resolves, stores and commits the batch; the feed's state is
@@ -18,6 +20,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "poller.h"
+#include "schedule.h"
 
 /* The largest response feedd reads; a feed larger than this is broken or
  * hostile. */
@@ -26,11 +29,26 @@
  * poll of a failing feed after a restart. */
 #define MAX_BACKOFF ((int64_t)24 * 3600)
 
+/* Polls that end within this many ms of the first share one commit. */
+#define GROUP_MS 20
+
+/* What a poll's transfer said, kept from its end to the group commit. */
+struct poll_outcome {
+    int not_modified, cancelled;
+    long status;
+    size_t entries;
+    char *error; /* NULL when none */
+    char *url;   /* after redirects */
+    char *etag;  /* of a whole, clean response only */
+    char *last_modified;
+    int stage_rc; /* ingest_stage()'s */
+    struct ingest_result res;
+};
+
 /* One configured feed. */
 struct poller_feed {
     struct poller *p;
     const struct config_feed *cf;
-    uv_timer_t timer;
     regex_t id_re; /* cf->id_pattern, compiled */
     int have_re;
     struct ingest *ing;
@@ -39,6 +57,7 @@ struct poller_feed {
     int entry_rc;               /* why on_entry() stopped the parser */
     int pushed;                 /* the parser has had bytes */
     int busy;
+    struct poll_outcome out; /* while in the group */
 };
 
 struct poller {
@@ -46,6 +65,14 @@ struct poller {
     struct store *store;
     const struct config *cfg;
     struct fetcher *fetcher;
+    struct sched *sched;
+    uv_timer_t timer;           /* the next due poll, or a free connection */
+    uv_timer_t group_timer;     /* the group commit */
+    struct poller_feed **group; /* polls ended, to be committed: room
+                                   for every feed */
+    size_t ngroup;
+    size_t nflushed; /* of the group, reported */
+    int flushing;
     struct poller_feed *feeds;
     size_t nfeeds;
     size_t open; /* handles not yet closed, the fetcher counted as one */
@@ -139,25 +166,54 @@ on_data(const char *p, size_t n, const char *content_type, const char *url,
 /* ---- the schedule ---- */
 
 static void poll_feed(struct poller_feed *f);
+static void on_timer(uv_timer_t *t);
 
-static void
-on_feed_timer(uv_timer_t *t)
+static size_t
+feed_index(const struct poller_feed *f)
 {
-    poll_feed(t->data);
+    return (size_t)(f - f->p->feeds);
 }
 
-/* Arms f's timer: 0, or -1 with the reason logged. */
-static int
+/* Sets the timer for what comes next: at once when a due poll may start
+ * (a connection came free), else the earliest due time. */
+static void
+rearm(struct poller *p)
+{
+    uint64_t next = sched_next(p->sched), now = uv_now(p->loop);
+    int rc;
+
+    if (p->closing)
+        return;
+    if (sched_ready(p->sched))
+        next = now;
+    if (next == SCHED_NEVER) {
+        (void)uv_timer_stop(&p->timer);
+        return;
+    }
+    rc = uv_timer_start(&p->timer, on_timer, next > now ? next - now : 0, 0);
+    if (rc != 0)
+        log_warnx("cannot arm the timer of the next poll: %s", uv_strerror(rc));
+}
+
+/* Starts every due poll that may start now. */
+static void
+on_timer(uv_timer_t *t)
+{
+    struct poller *p = t->data;
+    size_t i;
+
+    sched_due(p->sched, uv_now(p->loop));
+    while (!p->closing && sched_take(p->sched, &i))
+        poll_feed(&p->feeds[i]);
+    rearm(p);
+}
+
+/* f is due ms from now. */
+static void
 arm(struct poller_feed *f, uint64_t ms)
 {
-    int rc = uv_timer_start(&f->timer, on_feed_timer, ms, 0);
-
-    if (rc != 0) {
-        log_warnx("%s: cannot arm the timer of its next poll: %s", f->cf->name,
-                  uv_strerror(rc));
-        return -1;
-    }
-    return 0;
+    sched_at(f->p->sched, feed_index(f), uv_now(f->p->loop) + ms);
+    rearm(f->p);
 }
 
 /* Arms the feed's timer for its next poll: its interval, longer after
@@ -169,7 +225,7 @@ schedule(struct poller_feed *f, int errors)
     int64_t delay = f->cf->interval;
     struct store_feed_state st;
     const struct store_feed_state *old;
-    uint64_t jitter;
+    uint64_t jitter, ms, now = uv_now(f->p->loop);
 
     if (f->p->once || f->p->closing)
         return;
@@ -179,12 +235,16 @@ schedule(struct poller_feed *f, int errors)
         delay = MAX_BACKOFF > f->cf->interval ? MAX_BACKOFF : f->cf->interval;
     jitter = (uint64_t)delay * 1000 / 20; /* up to 5% */
     jitter = jitter ? (uint64_t)rand() % jitter : 0;
-    if (arm(f, (uint64_t)delay * 1000 + jitter) != 0)
-        return;
+    /* A healthy feed keeps its place in its host's cycle, so that the
+     * feeds of one host stay spread over the interval. */
+    ms = (uint64_t)delay * 1000;
+    if (errors == 0)
+        ms = sched_spread(f->p->sched, feed_index(f), now, ms) - now;
+    arm(f, ms + jitter);
     old = store_feed_state_get(f->p->store, f->cf->name);
     if (old) {
         st = *old;
-        st.next_poll = now_s() + delay;
+        st.next_poll = now_s() + (int64_t)((ms + jitter) / 1000);
         if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
             log_warnx("%s: out of memory", f->cf->name);
     }
@@ -192,7 +252,7 @@ schedule(struct poller_feed *f, int errors)
 
 /* The first poll of feed i: when the last run set a next poll still in
  * the future, then (a restart is no reason to poll early); otherwise
- * soon, staggered so a long list does not start all at once. */
+ * now (the schedule starts no more at once than the caps allow). */
 static uint64_t
 first_delay(const struct poller *p, size_t i)
 {
@@ -211,7 +271,7 @@ first_delay(const struct poller *p, size_t i)
             wait = cap;
         return (uint64_t)wait * 1000;
     }
-    return (uint64_t)(i % 64) * 100;
+    return 0;
 }
 
 /* ---- the end of a poll ---- */
@@ -222,6 +282,8 @@ poll_end(struct poller_feed *f)
     feed_parser_free(f->parser);
     f->parser = NULL;
     f->busy = 0;
+    sched_done(f->p->sched, feed_index(f));
+    rearm(f->p);
 }
 
 /* Saves feeds.state; a failure is logged once, not after every poll
@@ -238,17 +300,16 @@ save_state(struct poller *p)
     p->save_rc = rc;
 }
 
-/* Resolves and stores what the poll brought. Returns NULL, or the poll's
- * error when its entries could not all be stored, made up in what (the
- * one line the poll logs: nothing is logged here); *res says what was
- * stored. */
+/* Why the poll's entries could not all be stored, made up in what (the
+ * one line the poll logs: nothing is logged here), or NULL when they
+ * were. */
 static const char *
-ingest(struct poller_feed *f, int whole, struct ingest_result *res, char *what,
-       size_t size)
+unstored_why(const struct poller_feed *f, char *what, size_t size)
 {
-    int rc;
+    const struct ingest_result *res = &f->out.res;
+    int rc = f->out.stage_rc;
 
-    if ((rc = ingest_finish(f->ing, whole, now_s(), res)) != 0) {
+    if (rc != 0) {
         snprintf(what, size, "cannot store its entries: %s",
                  rc == -ENOMEM ? "out of memory" : strerror(-rc));
         return what;
@@ -292,76 +353,81 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
         log_warnx("%s: %s", f->cf->name, note);
 }
 
-/* The poll of f ended, well or not: finish the parse, store what it
- * brought, record the feed's state, schedule the next poll and report. */
 static void
-on_done(const struct fetch_result *r, void *arg)
+outcome_clear(struct poll_outcome *o)
 {
-    struct poller_feed *f = arg;
+    free(o->error);
+    free(o->url);
+    free(o->etag);
+    free(o->last_modified);
+    memset(o, 0, sizeof(*o));
+}
+
+static char *
+dup_or_null(const char *s, int *nomem)
+{
+    char *d = s ? strdup(s) : NULL;
+
+    if (s && !d)
+        *nomem = 1;
+    return d;
+}
+
+/* After the group commit: records the feed's state, logs the poll's one
+ * line, schedules the next poll and (with report set) reports it. */
+static void
+poll_result(struct poller_feed *f, int report)
+{
     struct poller *p = f->p;
+    const struct poll_outcome *o = &f->out;
+    const struct ingest_result *res = &o->res;
     const struct store_feed_state *old;
     struct store_feed_state st;
     struct poller_report rep;
-    struct ingest_result res;
-    const char *error = r->error, *failed;
+    const char *error = o->error, *failed;
     char msg[512], what[400];
-    int whole, unstored = 0;
+    int unstored = 0, server = 1;
 
-    /* The end of the document: no more bytes ("" rather than NULL, which
-     * the byte layer would hand to memcpy). */
-    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
-        error = parse_error(f);
-    /* Entries parsed before an error are kept, as on a clean end. */
-    whole = error == NULL && r->ok && !r->not_modified;
-    if ((failed = ingest(f, whole, &res, what, sizeof(what))) != NULL) {
+    if ((failed = unstored_why(f, what, sizeof(what))) != NULL) {
         error = failed;
         unstored = 1;
     }
     /* A failed commit is the poll's failure, cancelled or not, and not
      * the server's. */
-    if (res.commit_rc != 0)
-        r = NULL;
-    if (r && r->cancelled) {
-        poll_end(f);
+    if (res->commit_rc != 0)
+        server = 0;
+    if (server && o->cancelled)
         return;
-    }
     memset(&st, 0, sizeof(st));
     if ((old = store_feed_state_get(p->store, f->cf->name)) != NULL)
         st = *old;
     else
         st.next_poll = FEED_TIME_NONE;
     st.last_poll = now_s();
-    if (feed_parser_info(f->parser)->bad_dates > 0) {
-        const struct feed_info *fi = feed_parser_info(f->parser);
-
-        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
-                  f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
-                  fi->bad_date ? fi->bad_date : "");
-    }
-    log_limits(f, &res);
     if (error == NULL) {
         st.errors = 0;
         st.last_error = NULL;
         /* Validators are kept only from a whole, clean response: after a
          * failure the next poll must fetch everything again. */
-        if (!r->not_modified) {
-            st.etag = (char *)r->etag;
-            st.last_modified = (char *)r->last_modified;
+        if (!o->not_modified) {
+            st.etag = o->etag;
+            st.last_modified = o->last_modified;
         }
-        if (r->not_modified)
+        if (o->not_modified)
             log_debug("%s: not modified", f->cf->name);
-        else if (res.fresh + res.changed > 0)
+        else if (res->fresh + res->changed > 0)
             log_info("%s: %zu new, %zu updated (%zu in the feed)", f->cf->name,
-                     res.fresh, res.changed, f->entries);
+                     res->fresh, res->changed, o->entries);
         else
-            log_debug("%s: no new entries (%zu)", f->cf->name, f->entries);
+            log_debug("%s: no new entries (%zu)", f->cf->name, o->entries);
     } else {
         st.errors++;
-        if (r && r->status >= 400)
-            snprintf(msg, sizeof(msg), "HTTP %ld from %s", r->status, r->url);
-        else if (f->entries > 0 && !unstored)
+        if (server && o->status >= 400)
+            snprintf(msg, sizeof(msg), "HTTP %ld from %s", o->status,
+                     o->url ? o->url : f->cf->location);
+        else if (o->entries > 0 && !unstored)
             snprintf(msg, sizeof(msg), "%s (after %zu entr%s)", error,
-                     f->entries, f->entries == 1 ? "y" : "ies");
+                     o->entries, o->entries == 1 ? "y" : "ies");
         else
             snprintf(msg, sizeof(msg), "%s", error);
         st.last_error = msg;
@@ -371,15 +437,118 @@ on_done(const struct fetch_result *r, void *arg)
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
-    poll_end(f);
     schedule(f, st.errors);
-    save_state(p);
+    if (!report)
+        return;
     rep.feed = f->cf->name;
-    rep.fresh = res.fresh;
-    rep.changed = res.changed;
+    rep.fresh = res->fresh;
+    rep.changed = res->changed;
     rep.unstored = unstored;
     rep.active = poller_active(p);
     p->report(&rep, p->arg);
+}
+
+/* The group commit: one commit (one write, one fdatasync) for every poll
+ * that ended since the last, then each poll's state and report, then one
+ * save of feeds.state. */
+static void
+group_flush(struct poller *p, int report)
+{
+    size_t i;
+    int rc = 0, pending = 0;
+
+    if (p->flushing || p->ngroup == 0)
+        return;
+    p->flushing = 1;
+    (void)uv_timer_stop(&p->group_timer);
+    for (i = 0; i < p->ngroup; i++)
+        if (p->group[i]->out.stage_rc == 0 &&
+            p->group[i]->out.res.fresh + p->group[i]->out.res.changed > 0)
+            pending = 1;
+    if (pending)
+        rc = store_commit(p->store);
+    /* The feeds leave the group one by one, so that each report's count
+     * of polls still under way includes those after it. */
+    for (i = 0; i < p->ngroup; i++) {
+        struct poller_feed *f = p->group[i];
+
+        if (f->out.stage_rc == 0)
+            ingest_committed(f->ing, rc, &f->out.res);
+        p->nflushed = i + 1;
+        poll_result(f, report);
+        outcome_clear(&f->out);
+    }
+    p->ngroup = p->nflushed = 0;
+    save_state(p);
+    p->flushing = 0;
+}
+
+static void
+on_group_timer(uv_timer_t *t)
+{
+    group_flush(t->data, 1);
+}
+
+/* f's poll joins the next group commit: within GROUP_MS, or at once when
+ * no other poll is under way to share it. */
+static void
+group_add(struct poller_feed *f)
+{
+    struct poller *p = f->p;
+
+    /* The group has room for every feed, and a feed is in it once. */
+    p->group[p->ngroup++] = f;
+    if (p->closing)
+        return; /* poller_close() flushes */
+    if (sched_running(p->sched) + sched_waiting(p->sched) == 0)
+        (void)uv_timer_start(&p->group_timer, on_group_timer, 0, 0);
+    else if (!uv_is_active((uv_handle_t *)&p->group_timer))
+        (void)uv_timer_start(&p->group_timer, on_group_timer, GROUP_MS, 0);
+}
+
+/* The transfer of f ended, well or not: finish the parse and stage what
+ * it brought for the group commit; its connection is free. */
+static void
+on_done(const struct fetch_result *r, void *arg)
+{
+    struct poller_feed *f = arg;
+    struct poll_outcome *o = &f->out;
+    const struct feed_info *fi;
+    const char *error = r->error;
+    int whole, nomem = 0;
+
+    /* The end of the document: no more bytes ("" rather than NULL, which
+     * the byte layer would hand to memcpy). */
+    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
+        error = parse_error(f);
+    /* Entries parsed before an error are kept, as on a clean end. */
+    whole = error == NULL && r->ok && !r->not_modified;
+    fi = feed_parser_info(f->parser);
+    if (fi->bad_dates > 0)
+        log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
+                  f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
+                  fi->bad_date ? fi->bad_date : "");
+    outcome_clear(o);
+    o->not_modified = r->not_modified;
+    o->cancelled = r->cancelled;
+    o->status = r->status;
+    o->entries = f->entries;
+    o->error = dup_or_null(error, &nomem);
+    o->url = dup_or_null(r->url, &nomem);
+    if (whole) {
+        o->etag = dup_or_null(r->etag, &nomem);
+        o->last_modified = dup_or_null(r->last_modified, &nomem);
+    }
+    if (nomem) {
+        /* Without its validators or reason, the poll counts as failed. */
+        free(o->error);
+        o->error = strdup("out of memory");
+        whole = 0;
+    }
+    o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
+    log_limits(f, &o->res);
+    poll_end(f);
+    group_add(f);
 }
 
 /* A poll that could not even start: an error like any other, recorded
@@ -387,23 +556,10 @@ on_done(const struct fetch_result *r, void *arg)
 static void
 poll_failed(struct poller_feed *f, const char *why)
 {
-    const struct store_feed_state *old =
-        store_feed_state_get(f->p->store, f->cf->name);
-    struct store_feed_state st;
-
-    log_warnx("%s: %s", f->cf->name, why);
-    memset(&st, 0, sizeof(st));
-    if (old)
-        st = *old;
-    else
-        st.next_poll = FEED_TIME_NONE;
-    st.last_poll = now_s();
-    st.errors++;
-    st.last_error = (char *)why;
-    if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
-        log_warnx("%s: out of memory", f->cf->name);
+    outcome_clear(&f->out);
+    f->out.error = strdup(why);
     poll_end(f);
-    schedule(f, st.errors);
+    group_add(f);
 }
 
 static void
@@ -477,8 +633,11 @@ poller_free(struct poller *p)
             regfree(&f->id_re);
         feed_parser_free(f->parser);
         ingest_free(f->ing);
+        outcome_clear(&f->out);
     }
     free(p->feeds);
+    free(p->group);
+    sched_free(p->sched);
     free(p);
 }
 
@@ -493,9 +652,7 @@ closed(struct poller *p)
 static void
 on_timer_closed(uv_handle_t *h)
 {
-    struct poller_feed *f = h->data;
-
-    closed(f->p);
+    closed(h->data);
 }
 
 static void
@@ -507,20 +664,24 @@ on_fetcher_closed(void *arg)
 void
 poller_close(struct poller *p)
 {
-    size_t i;
-
     p->closing = 1;
     /* One count for this call, so that nothing frees p before its end. */
     p->open++;
-    for (i = 0; i < p->nfeeds; i++)
-        if (p->feeds[i].timer.data != NULL) {
-            (void)uv_timer_stop(&p->feeds[i].timer);
-            uv_close((uv_handle_t *)&p->feeds[i].timer, on_timer_closed);
-        }
-    /* Cancelled polls store what they parsed, as finished ones do. */
+    if (p->timer.data != NULL) {
+        (void)uv_timer_stop(&p->timer);
+        uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+    }
+    /* Cancelled polls store what they parsed, as finished ones do: they
+     * join the group, which is committed now (no reports: the owner is
+     * closing). */
     if (p->fetcher != NULL) {
         fetcher_close(p->fetcher, on_fetcher_closed, p);
         p->fetcher = NULL;
+    }
+    group_flush(p, 0);
+    if (p->group_timer.data != NULL) {
+        (void)uv_timer_stop(&p->group_timer);
+        uv_close((uv_handle_t *)&p->group_timer, on_timer_closed);
     }
     closed(p);
 }
@@ -528,16 +689,12 @@ poller_close(struct poller *p)
 static int
 feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
 {
-    int rc;
-
     f->p = p;
     f->cf = cf;
-    if ((rc = uv_timer_init(p->loop, &f->timer)) != 0) {
-        log_warnx("%s: cannot make its timer: %s", cf->name, uv_strerror(rc));
+    if (sched_host(p->sched, feed_index(f), cf->location) != 0) {
+        log_warnx("%s: out of memory", cf->name);
         return -1;
     }
-    f->timer.data = f;
-    p->open++;
     if (cf->id_pattern) {
         if (regcomp(&f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
             log_warnx("%s: id_pattern does not compile", cf->name);
@@ -561,6 +718,7 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     struct poller *p = calloc(1, sizeof(*p));
     char err[256];
     size_t i;
+    int rc;
 
     if (p == NULL) {
         log_warnx("out of memory");
@@ -573,11 +731,27 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     p->report = report;
     p->arg = arg;
     p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->feeds));
-    if (p->feeds == NULL) {
+    p->group = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->group));
+    p->sched = sched_new(cfg->nfeeds, cfg->parallel, cfg->per_host);
+    if (p->feeds == NULL || p->group == NULL || p->sched == NULL) {
         log_warnx("out of memory");
-        free(p);
+        poller_free(p);
         return NULL;
     }
+    if ((rc = uv_timer_init(loop, &p->timer)) != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        poller_free(p);
+        return NULL;
+    }
+    p->timer.data = p;
+    p->open++;
+    if ((rc = uv_timer_init(loop, &p->group_timer)) != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        poller_close(p);
+        return NULL;
+    }
+    p->group_timer.data = p;
+    p->open++;
     p->fetcher =
         fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
     if (p->fetcher == NULL) {
@@ -601,12 +775,10 @@ poller_start(struct poller *p)
 {
     size_t i;
 
-    for (i = 0; i < p->nfeeds; i++) {
-        if (p->once)
-            poll_feed(&p->feeds[i]);
-        else if (arm(&p->feeds[i], first_delay(p, i)) != 0)
-            return -1;
-    }
+    for (i = 0; i < p->nfeeds; i++)
+        sched_at(p->sched, i,
+                 uv_now(p->loop) + (p->once ? 0 : first_delay(p, i)));
+    rearm(p);
     return 0;
 }
 
@@ -619,5 +791,9 @@ poller_save_rc(const struct poller *p)
 size_t
 poller_active(const struct poller *p)
 {
-    return p->fetcher ? fetcher_active(p->fetcher) : 0;
+    /* Once, every feed not yet polled is still to come; polls waiting
+     * for the group commit are not done either. */
+    return sched_running(p->sched) + sched_waiting(p->sched) +
+           (p->once ? sched_scheduled(p->sched) : 0) +
+           (p->ngroup - p->nflushed);
 }

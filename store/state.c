@@ -1,12 +1,26 @@
-/* store/state.c - feeds.state, the per-feed HTTP and poll state: one JSON
- * object per line,
+/* store/state.c - feeds.state, the per-feed HTTP and poll state: a log
+ * of JSON lines,
  *
+ *   {"feedd_state":2}
  *   {"feed":..,"etag":..,"last_modified":..,"last_poll":T,"next_poll":T,
- *    "errors":N,"last_error":..}
+ *    "errors":N,"last_error":..,"sum":"XXXXXXXX"}
+ *   {"feed":..,"gone":true,"sum":"XXXXXXXX"}
  *
- * (strings may be null, times are seconds or null), read once at open and
- * written whole by store_feed_state_save() through store_file_replace().
- * A line that does not read is skipped with a warning. */
+ * (strings may be null, times are seconds or null; the sum is sum.c's).
+ * A feed's state is its last line; "gone" forgets a feed. A save
+ * appends a line for each feed whose state changed since the last save,
+ * and nothing for the others, then one fdatasync: its cost follows the
+ * polls that ended, not the length of the feed list. When the lines that
+ * no longer count outweigh the live ones (plus some slack), the save
+ * writes the file whole instead (store_file_replace()), so it stays
+ * within about twice its live size.
+ *
+ * Read once at open. A line whose sum does not match is skipped with a
+ * warning (the feed's earlier line, if any, counts): the state is only a
+ * cache of the last poll, and the worst a lost line does is a full
+ * download. An unfinished last line (a save cut short) is cut off. A
+ * file without the first line (written before the log) is read without
+ * sums and written whole at the next save. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -134,6 +148,50 @@ store_feed_find(const struct store *s, const char *name, size_t *at)
     return s->feeds[i];
 }
 
+/* Takes s->feeds[at] out of the table and the array: the last feed takes
+ * its place, and the table's slots stay gapless for linear probing (each
+ * entry after the freed slot moves back when its home allows), so that
+ * forgetting a feed costs O(1) however many there are. */
+static void
+store_feed_unplace(struct store *s, size_t at)
+{
+    size_t mask = s->feed_slots_cap - 1, i, j, k, home;
+
+    if (s->feed_slots_cap != 0) {
+        for (j = (size_t)store_name_hash(s->ids.seed, s->feeds[at]->name) &
+                 mask;
+             s->feed_slots[j] != at + 1; j = (j + 1) & mask)
+            ;
+        for (i = j;;) {
+            s->feed_slots[i] = 0;
+            for (k = (i + 1) & mask;; k = (k + 1) & mask) {
+                if (s->feed_slots[k] == 0)
+                    goto placed;
+                home = (size_t)store_name_hash(
+                           s->ids.seed, s->feeds[s->feed_slots[k] - 1]->name) &
+                       mask;
+                /* k's entry may fill i when its home is not in (i, k]. */
+                if (i <= k ? (home <= i || home > k) : (home <= i && home > k))
+                    break;
+            }
+            s->feed_slots[i] = s->feed_slots[k];
+            i = k;
+        }
+    }
+placed:
+    s->nfeeds--;
+    if (at == s->nfeeds)
+        return;
+    s->feeds[at] = s->feeds[s->nfeeds];
+    if (s->feed_slots_cap != 0) {
+        for (j = (size_t)store_name_hash(s->ids.seed, s->feeds[at]->name) &
+                 mask;
+             s->feed_slots[j] != s->nfeeds + 1; j = (j + 1) & mask)
+            ;
+        s->feed_slots[j] = at + 1;
+    }
+}
+
 static void
 store_feed_free(struct store_feed *f)
 {
@@ -144,146 +202,109 @@ store_feed_free(struct store_feed *f)
     free(f);
 }
 
-/* One line of feeds.state. Bad data only warns; 0 or -ENOMEM. */
+/* ---- what changed since the last save --------------------------------- */
+
+/* Puts f on the list of feeds the next save writes. 0 or -ENOMEM. */
 static int
-store_state_line(struct store *s, size_t lineno, const char *line, size_t len)
+store_feed_dirty(struct store *s, struct store_feed *f)
 {
-    struct store_feed_state st;
-    const json_t *v;
-    json_error_t jerr;
-    json_t *o;
-    json_int_t e;
-    int rc = 0;
+    void *p;
 
-    o = json_loadb(line, len, 0, &jerr);
-    if (!json_is_object(o) || store_json_str(o, "feed") == NULL) {
-        store_warn(s, "feeds.state:%zu: corrupt record skipped", lineno);
-        goto fail;
-    }
-    v = json_object_get(o, "errors");
-    e = json_is_integer(v) ? json_integer_value(v) : 0;
-    st.etag = (char *)store_json_str(o, "etag");
-    st.last_modified = (char *)store_json_str(o, "last_modified");
-    st.last_poll = store_json_time(o, "last_poll");
-    st.next_poll = store_json_time(o, "next_poll");
-    st.errors = e < 0 ? 0 : e > INT_MAX ? INT_MAX : (int)e;
-    st.last_error = (char *)store_json_str(o, "last_error");
-    rc = store_feed_state_set(s, store_json_str(o, "feed"), &st);
-fail: /* also the way out when all went well */
-    json_decref(o);
-    return rc;
-}
-
-int
-store_states_load(struct store *s)
-{
-    struct feed_buf b;
-    char chunk[65536];
-    const char *p, *end, *nl;
-    size_t lineno = 0;
-    ssize_t n;
-    int fd, rc = 0;
-
-    feed_buf_init(&b, STORE_STATE_MAX);
-    fd = openat(s->dir_fd, "feeds.state", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
+    if (f->dirty != 0)
         return 0;
-    if (fd < 0) {
-        rc = -errno;
-        store_fail(s, "feeds.state: %s", strerror(errno));
-        goto fail;
-    }
-    for (;;) {
-        n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            store_fail(s, "feeds.state: read: %s", strerror(errno));
-            goto fail;
-        }
-        if (n == 0)
-            break;
-        if (feed_buf_append(&b, chunk, (size_t)n) != 0) {
-            rc = -EFBIG;
-            store_fail(s,
-                       "feeds.state: larger than %zu bytes or out of "
-                       "memory",
-                       STORE_STATE_MAX);
-            goto fail;
-        }
-    }
-    /* Written whole by store_file_replace(), so a last line without its
-     * '\n' was written by hand: it is read like the others. */
-    for (p = b.data, end = b.data + b.len; p != NULL && p < end; p = nl + 1) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL)
-            nl = end;
-        lineno++;
-        if (nl == p)
-            continue; /* a blank line */
-        if ((rc = store_state_line(s, lineno, p, (size_t)(nl - p))) != 0) {
-            store_fail(s, "feeds.state: out of memory");
-            goto fail;
-        }
-    }
-fail: /* also the way out when all went well */
-    if (fd >= 0)
-        close(fd);
-    feed_buf_free(&b);
-    return rc;
+    p = store_array_grow(s->state_dirty, &s->dirty_cap, s->ndirty,
+                         sizeof *s->state_dirty);
+    if (p == NULL)
+        return -ENOMEM;
+    s->state_dirty = p;
+    s->state_dirty[s->ndirty++] = f;
+    f->dirty = s->ndirty;
+    return 0;
 }
 
-void
-store_states_free(struct store *s)
+/* Takes f off that list. */
+static void
+store_feed_clean(struct store *s, struct store_feed *f)
+{
+    struct store_feed *last;
+
+    if (f->dirty == 0)
+        return;
+    last = s->state_dirty[--s->ndirty];
+    s->state_dirty[f->dirty - 1] = last;
+    last->dirty = f->dirty;
+    f->dirty = 0;
+}
+
+/* Remembers that the next save must say feed name is gone: it has a
+ * line in the file. 0 or -ENOMEM. */
+static int
+store_feed_gone(struct store *s, const char *name)
+{
+    void *p;
+    char *copy;
+
+    p = store_array_grow(s->state_gone, &s->gone_cap, s->ngone,
+                         sizeof *s->state_gone);
+    if (p == NULL)
+        return -ENOMEM;
+    s->state_gone = p;
+    if ((copy = strdup(name)) == NULL)
+        return -ENOMEM;
+    s->state_gone[s->ngone++] = copy;
+    return 0;
+}
+
+static void
+store_gone_free(struct store *s)
 {
     size_t i;
 
-    for (i = 0; i < s->nfeeds; i++)
-        store_feed_free(s->feeds[i]);
-    free(s->feeds);
-    free(s->feed_slots);
-    s->feeds = NULL;
-    s->feed_slots = NULL;
-    s->nfeeds = s->feeds_cap = s->feed_slots_cap = 0;
+    for (i = 0; i < s->ngone; i++)
+        free(s->state_gone[i]);
+    s->ngone = 0;
 }
 
-const struct store_feed_state *
-store_feed_state_get(const struct store *s, const char *feed)
+static int
+store_str_eq(const char *a, const char *b)
 {
-    const struct store_feed *f;
-
-    if (feed == NULL || (f = store_feed_find(s, feed, NULL)) == NULL)
-        return NULL;
-    return &f->st;
+    return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-int
-store_feed_state_set(struct store *s, const char *feed,
-                     const struct store_feed_state *st)
+static int
+store_feed_state_eq(const struct store_feed_state *a,
+                    const struct store_feed_state *b)
+{
+    return store_str_eq(a->etag, b->etag) &&
+           store_str_eq(a->last_modified, b->last_modified) &&
+           a->last_poll == b->last_poll && a->next_poll == b->next_poll &&
+           a->errors == b->errors && store_str_eq(a->last_error, b->last_error);
+}
+
+/* ---- the state in memory ----------------------------------------------- */
+
+/* Sets (st) or forgets (NULL) the state of feed; *out is the feed set, or
+ * NULL. 0 or -ENOMEM. */
+static int
+store_feed_put(struct store *s, const char *feed,
+               const struct store_feed_state *st, struct store_feed **out)
 {
     struct store_feed_state copy;
     struct store_feed *f;
     size_t at = 0;
     void *p;
 
-    if (feed == NULL)
-        return -EINVAL;
+    *out = NULL;
     f = store_feed_find(s, feed, &at);
     if (st == NULL) {
-        /* Forgets the feed (one that left the config). */
-        if (f != NULL) {
-            store_feed_free(f);
-            memmove(&s->feeds[at], &s->feeds[at + 1],
-                    (s->nfeeds - at - 1) * sizeof *s->feeds);
-            s->nfeeds--;
-            /* The indexes past it moved. Out of memory, finds go linear. */
-            if (store_feeds_rehash(s, s->nfeeds) != 0) {
-                free(s->feed_slots);
-                s->feed_slots = NULL;
-                s->feed_slots_cap = 0;
-            }
-        }
+        if (f == NULL)
+            return 0;
+        if (f->len != 0 && store_feed_gone(s, f->name) != 0)
+            return -ENOMEM;
+        s->state_live -= f->len;
+        store_feed_clean(s, f);
+        store_feed_unplace(s, at);
+        store_feed_free(f);
         return 0;
     }
     if (store_feed_state_copy(&copy, st) != 0)
@@ -291,6 +312,7 @@ store_feed_state_set(struct store *s, const char *feed,
     if (f != NULL) {
         store_feed_state_clear(&f->st);
         f->st = copy;
+        *out = f;
         return 0;
     }
     p = store_array_grow(s->feeds, &s->feeds_cap, s->nfeeds, sizeof *s->feeds);
@@ -309,49 +331,415 @@ store_feed_state_set(struct store *s, const char *feed,
     f->st = copy;
     s->feeds[s->nfeeds] = f;
     store_feeds_place(s, s->nfeeds++);
+    *out = f;
     return 0;
 fail:
     store_feed_state_clear(&copy);
     return -ENOMEM;
 }
 
+const struct store_feed_state *
+store_feed_state_get(const struct store *s, const char *feed)
+{
+    const struct store_feed *f;
+
+    if (feed == NULL || (f = store_feed_find(s, feed, NULL)) == NULL)
+        return NULL;
+    return &f->st;
+}
+
+int
+store_feed_state_set(struct store *s, const char *feed,
+                     const struct store_feed_state *st)
+{
+    struct store_feed *f;
+
+    if (feed == NULL)
+        return -EINVAL;
+    f = st ? store_feed_find(s, feed, NULL) : NULL;
+    /* What did not change is not written. */
+    if (f != NULL && store_feed_state_eq(&f->st, st))
+        return 0;
+    if (store_feed_put(s, feed, st, &f) != 0)
+        return -ENOMEM;
+    return f != NULL ? store_feed_dirty(s, f) : 0;
+}
+
+void
+store_states_free(struct store *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->nfeeds; i++)
+        store_feed_free(s->feeds[i]);
+    free(s->feeds);
+    free(s->feed_slots);
+    store_gone_free(s);
+    free(s->state_gone);
+    free(s->state_dirty);
+    if (s->state_fd >= 0)
+        close(s->state_fd);
+    s->feeds = NULL;
+    s->feed_slots = NULL;
+    s->state_gone = NULL;
+    s->state_dirty = NULL;
+    s->state_fd = -1;
+    s->nfeeds = s->feeds_cap = s->feed_slots_cap = 0;
+    s->ndirty = s->dirty_cap = s->gone_cap = 0;
+}
+
+/* ---- reading feeds.state ----------------------------------------------- */
+
+#define STATE_HEADER "{\"feedd_state\":2}\n"
+#define STATE_HEADER_KEY "{\"feedd_state\":"
+#define STATE_FORMAT 2
+
+/* What the load of feeds.state knows as it goes. */
+struct state_load {
+    size_t lineno;
+    int legacy;   /* no header: lines without a sum are read */
+    int summed;   /* a line had a sum */
+    int skipping; /* the line being read is too long: skipped */
+    int header;   /* line 1 was this format's header */
+};
+
+/* Line 1, when it is a header: 1 when it is this format's, -1 when it is
+ * another's (a warning says so), 0 when it is no header. */
+static int
+store_state_header(struct store *s, const char *line, size_t len)
+{
+    size_t klen = sizeof STATE_HEADER_KEY - 1;
+    long v = 0;
+    size_t i;
+
+    if (len < klen || memcmp(line, STATE_HEADER_KEY, klen) != 0)
+        return 0;
+    if (len == sizeof STATE_HEADER - 2 && memcmp(line, STATE_HEADER, len) == 0)
+        return 1;
+    for (i = klen; i < len && line[i] >= '0' && line[i] <= '9' && v < 1000; i++)
+        v = v * 10 + (line[i] - '0');
+    store_warn(s,
+               "feeds.state: format %ld, not %d: every feed's poll state "
+               "starts afresh",
+               v, STATE_FORMAT);
+    return -1;
+}
+
+/* One line of feeds.state (not line 1's header). Bad data only warns;
+ * 0 or -ENOMEM. */
+static int
+store_state_line(struct store *s, struct state_load *ld, const char *line,
+                 size_t len)
+{
+    struct store_feed_state st;
+    struct store_feed *f;
+    const json_t *v;
+    const char *name;
+    json_error_t jerr;
+    json_t *o = NULL;
+    json_int_t e;
+    int rc = 0, sum = store_sum_check(line, len);
+
+    if (sum == 0)
+        ld->summed = 1;
+    if (sum == -2 || (sum == -1 && !ld->legacy)) {
+        store_warn(s, "feeds.state:%zu: damaged record skipped", ld->lineno);
+        goto damaged;
+    }
+    o = json_loadb(line, len, 0, &jerr);
+    if (!json_is_object(o) || (name = store_json_str(o, "feed")) == NULL) {
+        store_warn(s, "feeds.state:%zu: corrupt record skipped", ld->lineno);
+        goto damaged;
+    }
+    if (json_is_true(json_object_get(o, "gone"))) {
+        rc = store_feed_put(s, name, NULL, &f);
+        goto done;
+    }
+    v = json_object_get(o, "errors");
+    e = json_is_integer(v) ? json_integer_value(v) : 0;
+    st.etag = (char *)store_json_str(o, "etag");
+    st.last_modified = (char *)store_json_str(o, "last_modified");
+    st.last_poll = store_json_time(o, "last_poll");
+    st.next_poll = store_json_time(o, "next_poll");
+    st.errors = e < 0 ? 0 : e > INT_MAX ? INT_MAX : (int)e;
+    st.last_error = (char *)store_json_str(o, "last_error");
+    if ((rc = store_feed_put(s, name, &st, &f)) == 0) {
+        s->state_live += len + 1 - f->len;
+        f->len = (uint32_t)(len + 1);
+    }
+    goto done;
+damaged:
+    /* Written whole at the next save, so that it warns once. */
+    s->state_rewrite = 1;
+done:
+    json_decref(o);
+    return rc;
+}
+
+/* The complete line p[0, len) of feeds.state. */
+static int
+store_state_take(struct store *s, struct state_load *ld, const char *p,
+                 size_t len)
+{
+    ld->lineno++;
+    if (ld->lineno == 1) {
+        int h = store_state_header(s, p, len);
+
+        if (h == 1) {
+            ld->header = 1;
+            return 0;
+        }
+        if (h < 0)
+            return 1; /* nothing of it is read */
+        ld->legacy = 1;
+        s->state_rewrite = 1;
+    }
+    if (len == 0)
+        return 0; /* a blank line */
+    return store_state_line(s, ld, p, len) != 0 ? -ENOMEM : 0;
+}
+
+int
+store_states_load(struct store *s)
+{
+    struct state_load ld = {0, 0, 0, 0, 0};
+    struct feed_buf line;
+    char chunk[65536];
+    const char *p, *end, *nl;
+    uint64_t at = 0, whole = 0; /* bytes read; of them, whole lines */
+    ssize_t n;
+    int rc = 0, stop = 0;
+
+    feed_buf_init(&line, STORE_STATE_LINE_MAX);
+    s->state_fd = openat(s->dir_fd, "feeds.state", O_RDWR | O_CLOEXEC);
+    if (s->state_fd < 0 && errno == ENOENT) {
+        s->state_rewrite = 1;
+        return 0;
+    }
+    if (s->state_fd < 0) {
+        rc = -errno;
+        store_fail(s, "feeds.state: %s", strerror(errno));
+        goto out;
+    }
+    while (!stop) {
+        n = read(s->state_fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            store_fail(s, "feeds.state: read: %s", strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        for (p = chunk, end = chunk + n; p < end && !stop; p = nl + 1) {
+            nl = memchr(p, '\n', (size_t)(end - p));
+            if (!ld.skipping &&
+                feed_buf_append(&line, p, (size_t)((nl ? nl : end) - p)) != 0) {
+                ld.skipping = 1;
+                feed_buf_reset(&line);
+            }
+            if (nl == NULL) {
+                at += (uint64_t)(end - p);
+                break;
+            }
+            at += (uint64_t)(nl - p) + 1;
+            whole = at;
+            if (ld.skipping) {
+                ld.lineno++;
+                store_warn(s, "feeds.state:%zu: longer than %zu bytes, skipped",
+                           ld.lineno, STORE_STATE_LINE_MAX);
+                s->state_rewrite = 1;
+                ld.skipping = 0;
+            } else if ((rc =
+                            store_state_take(s, &ld, line.data ? line.data : "",
+                                             line.len)) != 0) {
+                if (rc < 0) {
+                    store_fail(s, "feeds.state: out of memory");
+                    goto out;
+                }
+                /* Another format: none of it counts. */
+                rc = 0;
+                stop = 1;
+                s->state_rewrite = 1;
+            }
+            feed_buf_reset(&line);
+        }
+    }
+    if (!stop && at > whole) {
+        if (ld.legacy || (ld.lineno == 0 && !ld.skipping)) {
+            /* Before the log, the file was written whole: a last line
+             * without its '\n' was written by hand. */
+            if (!ld.skipping &&
+                (rc = store_state_take(s, &ld, line.data ? line.data : "",
+                                       line.len)) < 0) {
+                store_fail(s, "feeds.state: out of memory");
+                goto out;
+            }
+            rc = 0;
+        } else {
+            store_warn(s,
+                       "feeds.state:%zu: an unfinished last line (a save "
+                       "cut short) dropped",
+                       ld.lineno + 1);
+            s->state_rewrite = 1;
+        }
+    }
+    if (ld.legacy && ld.summed)
+        store_warn(s, "feeds.state: its first line is damaged");
+    if (!ld.header)
+        s->state_rewrite = 1;
+    /* Forgetting feeds as the lines say is no news for the next save. */
+    store_gone_free(s);
+    s->state_size = whole;
+out:
+    feed_buf_free(&line);
+    return rc;
+}
+
+/* ---- writing feeds.state ----------------------------------------------- */
+
+/* The line of feed f, '\n' included, appended to b. 0 or non-zero. */
+static int
+store_state_put(struct feed_buf *b, const struct store_feed *f)
+{
+    const struct store_feed_state *st = &f->st;
+    size_t start = b->len;
+
+    return feed_buf_puts(b, "{\"feed\":") != 0 ||
+           feed_buf_json(b, f->name) != 0 ||
+           store_put_str(b, "etag", st->etag) != 0 ||
+           store_put_str(b, "last_modified", st->last_modified) != 0 ||
+           store_put_time(b, "last_poll", st->last_poll) != 0 ||
+           store_put_time(b, "next_poll", st->next_poll) != 0 ||
+           feed_buf_printf(b, ",\"errors\":%d", st->errors) != 0 ||
+           store_put_str(b, "last_error", st->last_error) != 0 ||
+           store_sum_close(b, start) != 0 || feed_buf_puts(b, "\n") != 0;
+}
+
+/* Every saved line is clean again: lens[i] is the new line's length of
+ * the i-th dirty feed. */
+static void
+store_state_saved(struct store *s, const uint32_t *lens)
+{
+    size_t i;
+
+    for (i = 0; i < s->ndirty; i++) {
+        struct store_feed *f = s->state_dirty[i];
+
+        s->state_live += lens[i];
+        s->state_live -= f->len;
+        f->len = lens[i];
+        f->dirty = 0;
+    }
+    s->ndirty = 0;
+    store_gone_free(s);
+}
+
+/* Writes feeds.state whole. 0 or a negative errno, with s->err set. */
+static int
+store_state_rewrite(struct store *s)
+{
+    struct feed_buf b;
+    char *path = NULL;
+    size_t i, len, prev;
+    int rc = 0, fd;
+
+    feed_buf_init(&b, 0);
+    if (feed_buf_puts(&b, STATE_HEADER) != 0)
+        goto nomem;
+    for (i = 0; i < s->nfeeds; i++) {
+        prev = b.len;
+        if (store_state_put(&b, s->feeds[i]) != 0)
+            goto nomem;
+        s->feeds[i]->len = (uint32_t)(b.len - prev);
+    }
+    len = strlen(s->dir) + sizeof "/feeds.state";
+    if ((path = malloc(len)) == NULL)
+        goto nomem;
+    snprintf(path, len, "%s/feeds.state", s->dir);
+    if ((rc = store_file_replace(path, b.data, b.len)) != 0) {
+        store_fail(s, "feeds.state: %s", strerror(-rc));
+        s->state_rewrite = 1;
+        goto out;
+    }
+    /* The lengths just set are those of the new file's lines. */
+    s->state_live = b.len - (sizeof STATE_HEADER - 1);
+    s->state_size = b.len;
+    s->state_rewrite = 0;
+    for (i = 0; i < s->ndirty; i++)
+        s->state_dirty[i]->dirty = 0;
+    s->ndirty = 0;
+    store_gone_free(s);
+    fd = openat(s->dir_fd, "feeds.state", O_RDWR | O_CLOEXEC);
+    if (s->state_fd >= 0)
+        close(s->state_fd);
+    s->state_fd = fd;
+    if (fd < 0)
+        s->state_rewrite = 1; /* the next save tries again */
+    goto out;
+nomem:
+    rc = -ENOMEM;
+    store_fail(s, "feeds.state: out of memory");
+    /* Lengths may be half set: only a whole write sets them right. */
+    s->state_rewrite = 1;
+out:
+    free(path);
+    feed_buf_free(&b);
+    return rc;
+}
+
 int
 store_feed_state_save(struct store *s)
 {
-    const struct store_feed_state *st;
     struct feed_buf b;
-    char *path = NULL;
-    size_t i, len;
+    uint32_t *lens = NULL;
+    uint64_t waste;
+    size_t i, prev;
     int rc = 0;
 
+    waste = s->state_size - s->state_live;
+    if (s->state_rewrite || s->state_fd < 0 ||
+        waste > s->state_live + STORE_STATE_SLACK)
+        return store_state_rewrite(s);
+    if (s->ndirty == 0 && s->ngone == 0)
+        return 0;
     feed_buf_init(&b, 0);
-    for (i = 0; i < s->nfeeds; i++) {
-        st = &s->feeds[i]->st;
+    if ((lens = malloc((s->ndirty + 1) * sizeof *lens)) == NULL)
+        goto nomem;
+    /* Gone first: a feed forgotten and set again is set. */
+    for (i = 0; i < s->ngone; i++) {
+        prev = b.len;
         if (feed_buf_puts(&b, "{\"feed\":") != 0 ||
-            feed_buf_json(&b, s->feeds[i]->name) != 0 ||
-            store_put_str(&b, "etag", st->etag) != 0 ||
-            store_put_str(&b, "last_modified", st->last_modified) != 0 ||
-            store_put_time(&b, "last_poll", st->last_poll) != 0 ||
-            store_put_time(&b, "next_poll", st->next_poll) != 0 ||
-            feed_buf_printf(&b, ",\"errors\":%d", st->errors) != 0 ||
-            store_put_str(&b, "last_error", st->last_error) != 0 ||
-            feed_buf_puts(&b, "}\n") != 0) {
-            rc = -ENOMEM;
-            store_fail(s, "feeds.state: out of memory");
-            goto fail;
-        }
+            feed_buf_json(&b, s->state_gone[i]) != 0 ||
+            feed_buf_puts(&b, ",\"gone\":true") != 0 ||
+            store_sum_close(&b, prev) != 0 || feed_buf_puts(&b, "\n") != 0)
+            goto nomem;
     }
-    len = strlen(s->dir) + sizeof "/feeds.state";
-    if ((path = malloc(len)) == NULL) {
-        rc = -ENOMEM;
-        store_fail(s, "feeds.state: out of memory");
-        goto fail;
+    for (i = 0; i < s->ndirty; i++) {
+        prev = b.len;
+        if (store_state_put(&b, s->state_dirty[i]) != 0)
+            goto nomem;
+        lens[i] = (uint32_t)(b.len - prev);
     }
-    snprintf(path, len, "%s/feeds.state", s->dir);
-    if ((rc = store_file_replace(path, b.data ? b.data : "", b.len)) != 0)
+    if ((rc = store_write_all(s->state_fd, b.data, b.len, s->state_size)) !=
+            0 ||
+        (fdatasync(s->state_fd) != 0 && (rc = -errno) != 0)) {
         store_fail(s, "feeds.state: %s", strerror(-rc));
-fail: /* also the way out when all went well */
-    free(path);
+        /* Nothing of it counts: the next save writes it again, over
+         * what this one may have left. */
+        if (ftruncate(s->state_fd, (off_t)s->state_size) != 0)
+            s->state_rewrite = 1;
+        goto out;
+    }
+    s->state_size += b.len;
+    store_state_saved(s, lens);
+    goto out;
+nomem:
+    rc = -ENOMEM;
+    store_fail(s, "feeds.state: out of memory");
+out:
+    free(lens);
     feed_buf_free(&b);
     return rc;
 }

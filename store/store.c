@@ -50,7 +50,7 @@ store_open(const char *dir, char *err, size_t errlen)
             snprintf(err, errlen, "%s: out of memory", dir);
         return NULL;
     }
-    s->dir_fd = s->items_fd = s->idx_fd = -1;
+    s->dir_fd = s->items_fd = s->idx_fd = s->state_fd = -1;
     s->seg_max = STORE_SEG_MAX;
     feed_buf_init(&s->pend, 0);
     feed_buf_init(&s->warn, 0);

@@ -47,8 +47,11 @@ struct json_t;
 #define STORE_LINE_MAX ((size_t)32 << 20)
 /* The read buffer of the scan at open, and of the index. */
 #define STORE_SCAN_BUF ((size_t)1 << 20)
-/* The largest feeds.state that is read. */
-#define STORE_STATE_MAX ((size_t)64 << 20)
+/* The longest line of feeds.state that is read. */
+#define STORE_STATE_LINE_MAX ((size_t)1 << 20)
+/* The bytes of feeds.state's dead lines past which a save writes it
+ * whole, beyond as many as its live ones. */
+#define STORE_STATE_SLACK ((uint64_t)64 << 10)
 /* Warnings kept between two store_warnings() calls; the rest are counted. */
 #define STORE_WARN_MAX 100
 /* The most enclosures, categories and other feeds one record keeps, both
@@ -157,6 +160,8 @@ struct store_irec {
 struct store_feed {
     char *name;
     struct store_feed_state st;
+    uint32_t len; /* of its line in feeds.state, '\n' included; 0: none */
+    size_t dirty; /* its place in store.state_dirty plus one, or 0 */
 };
 
 /* The arrays that the decoder of a record lends an item's lists in: the
@@ -204,6 +209,17 @@ struct store {
     size_t nfeeds, feeds_cap;
     size_t *feed_slots; /* finds a feed by name (state.c) */
     size_t feed_slots_cap;
+
+    /* feeds.state (state.c): a log of lines, the latest per feed
+     * counting. */
+    int state_fd;                    /* open for writing, or -1 */
+    uint64_t state_size;             /* its whole lines, which appends follow */
+    uint64_t state_live;             /* of which the lines that count */
+    int state_rewrite;               /* the next save writes it whole */
+    struct store_feed **state_dirty; /* changed since the last save */
+    size_t ndirty, dirty_cap;
+    char **state_gone; /* feeds forgotten since the last save */
+    size_t ngone, gone_cap;
 
     char *line; /* store_recent()'s read buffer */
     size_t line_cap;
@@ -349,6 +365,17 @@ int64_t store_json_time(const struct json_t *o, const char *key);
  * non-zero when out of memory. */
 int store_put_str(struct feed_buf *b, const char *key, const char *s);
 int store_put_time(struct feed_buf *b, const char *key, int64_t t);
+
+/* ---- sum.c: the checksum that ends a line ---- */
+
+/* The length of ,"sum":"XXXXXXXX"} */
+#define STORE_SUM_LEN 18
+/* Closes the JSON object b holds from start, written without its closing
+ * brace, with the sum of its bytes. 0, or non-zero when out of memory. */
+int store_sum_close(struct feed_buf *b, size_t start);
+/* 0 when line[0, len) (no '\n') ends with a sum of what comes before it,
+ * -1 when it ends with no sum, -2 when the sum does not match. */
+int store_sum_check(const char *line, size_t len);
 
 /* ---- state.c: feeds.state ---- */
 

@@ -137,14 +137,19 @@ write_file(const char *p, const char *data)
 STORE_TEST_UNUSED static char *
 read_file(const char *p)
 {
-    char *buf = calloc(1, 1 << 16);
     int fd = open(p, O_RDONLY);
+    struct stat st;
+    size_t got = 0;
     ssize_t n;
+    char *buf;
 
-    assert_non_null(buf);
     assert_true(fd >= 0);
-    n = read(fd, buf, (1 << 16) - 1);
-    assert_true(n >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    buf = calloc(1, (size_t)st.st_size + 1);
+    assert_non_null(buf);
+    while (got < (size_t)st.st_size &&
+           (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+        got += (size_t)n;
     close(fd);
     return buf;
 }

@@ -4,6 +4,7 @@
 #include "store_fixture.h"
 
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "linear.h"
 #include "store_int.h"
@@ -167,6 +168,185 @@ test_feed_state_odd_values(void **state)
     store_close(s);
 }
 
+static struct store_feed_state
+state_of(int errors, int64_t next)
+{
+    struct store_feed_state st;
+
+    memset(&st, 0, sizeof st);
+    st.last_poll = FEED_TIME_NONE;
+    st.next_poll = next;
+    st.errors = errors;
+    return st;
+}
+
+/* A save writes the feeds whose state changed, and only them: one line
+ * appended for one feed of a thousand, none for a state set to what it
+ * was. */
+static void
+test_feed_state_save_changed(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_feed_state st;
+    char name[32], *file;
+    size_t i, before, line;
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        st = state_of((int)i, 1000);
+        assert_int_equal(store_feed_state_set(s, name, &st), 0);
+    }
+    assert_int_equal(store_feed_state_save(s), 0);
+    before = (size_t)file_size(path(f, "feeds.state"));
+    /* The same state again: nothing to write. */
+    st = state_of(5, 1000);
+    assert_int_equal(store_feed_state_set(s, "feed-5", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal((size_t)file_size(path(f, "feeds.state")), before);
+    /* One feed changed: one line appended, with its sum. */
+    st = state_of(5, 2000);
+    assert_int_equal(store_feed_state_set(s, "feed-5", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    file = read_file(path(f, "feeds.state"));
+    line = strlen(file) - before;
+    assert_true(line > 20 && line < 200);
+    assert_non_null(strstr(file + before, "\"feed\":\"feed-5\""));
+    assert_non_null(strstr(file + before, "\"next_poll\":2000"));
+    assert_memory_equal(file + strlen(file) - 19, ",\"sum\":\"", 8);
+    assert_memory_equal(file, "{\"feedd_state\":2}\n", 18);
+    free(file);
+    /* Forgotten: one "gone" line. */
+    assert_int_equal(store_feed_state_set(s, "feed-9", NULL), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file + before + line, "\"gone\":true"));
+    free(file);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(s->nfeeds, 999);
+    assert_null(store_feed_state_get(s, "feed-9"));
+    assert_int_equal(store_feed_state_get(s, "feed-5")->next_poll, 2000);
+    assert_int_equal(store_feed_state_get(s, "feed-999")->errors, 999);
+    store_close(s);
+}
+
+/* A feed saved again and again: the file is written whole now and then
+ * and stays within about twice what counts. */
+static void
+test_feed_state_log_bounded(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_feed_state st;
+    size_t i, max = 0, size;
+
+    for (i = 0; i < 5000; i++) {
+        st = state_of(0, (int64_t)i);
+        assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+        st = state_of(1, 7);
+        assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+        assert_int_equal(store_feed_state_save(s), 0);
+        size = (size_t)file_size(path(f, "feeds.state"));
+        if (size > max)
+            max = size;
+    }
+    /* Two lines of under 150 bytes live; a header; one save's lines. */
+    assert_true(max < 3 * 300 + STORE_STATE_SLACK);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_feed_state_get(s, "a")->next_poll, 4999);
+    assert_int_equal(store_feed_state_get(s, "b")->errors, 1);
+    store_close(s);
+}
+
+/* Lines that do not read: a damaged one (its sum), an unfinished last
+ * one. Each warns once, the feed's earlier line counts, and the next save
+ * writes the file clean. */
+static void
+test_feed_state_damaged(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_feed_state st;
+    char *file, *at;
+    FILE *fp;
+    char *w;
+
+    st = state_of(1, 100);
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    st = state_of(2, 200);
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    /* a's newer line gets one byte changed (same length, still JSON). */
+    file = read_file(path(f, "feeds.state"));
+    at = strstr(file, "\"next_poll\":200");
+    assert_non_null(at);
+    at[strlen("\"next_poll\":2")] = '9';
+    write_file(path(f, "feeds.state"), file);
+    free(file);
+    /* And an unfinished line at the end. */
+    fp = fopen(path(f, "feeds.state"), "a");
+    assert_non_null(fp);
+    fputs("{\"feed\":\"b\",\"errors\":7", fp);
+    fclose(fp);
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "feeds.state:4: damaged record skipped"));
+    assert_non_null(strstr(w, "feeds.state:5: an unfinished last line"));
+    free(w);
+    assert_int_equal(store_feed_state_get(s, "a")->next_poll, 100);
+    assert_int_equal(store_feed_state_get(s, "b")->errors, 1);
+    st = state_of(3, 300);
+    assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_feed_state_get(s, "a")->next_poll, 100);
+    assert_int_equal(store_feed_state_get(s, "b")->next_poll, 300);
+    store_close(s);
+}
+
+/* A file of the form before the log (no header, no sums) is read, and
+ * written whole with both at the next save; a header of another format
+ * warns and none of the file counts. */
+static void
+test_feed_state_formats(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    char *file, *w;
+
+    write_file(path(f, "feeds.state"),
+               "{\"feed\":\"a\",\"etag\":\"x\",\"errors\":0}\n");
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_string_equal(store_feed_state_get(s, "a")->etag, "x");
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    file = read_file(path(f, "feeds.state"));
+    assert_memory_equal(file, "{\"feedd_state\":2}\n{\"feed\":\"a\"", 28);
+    assert_non_null(strstr(file, "\"sum\":\""));
+    free(file);
+
+    write_file(path(f, "feeds.state"), "{\"feedd_state\":7}\n"
+                                       "{\"feed\":\"a\",\"x\":[1]}\n");
+    s = open_ok(f);
+    w = store_warnings(s);
+    assert_string_equal(w, "feeds.state: format 7, not 2: every feed's poll "
+                           "state starts afresh");
+    free(w);
+    assert_int_equal(s->nfeeds, 0);
+    store_close(s);
+}
+
 /* feeds.state of about n bytes, of one shape, loaded at open. */
 struct shape {
     struct fixture *f;
@@ -201,7 +381,8 @@ load_n(size_t n, void *arg)
     feed_buf_free(&b);
     s = open_ok(sh->f);
     free(store_warnings(s));
-    assert_true(s->nfeeds == (sh->kind == 1 ? 0 : sh->kind == 2 ? 1 : i));
+    /* A line over STORE_STATE_LINE_MAX is skipped. */
+    assert_true(s->nfeeds == (sh->kind == 1 ? 0 : sh->kind == 2 ? 0 : i));
     store_close(s);
 }
 
@@ -224,9 +405,15 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_feed_state),        T(test_feed_state_corrupt),
-        T(test_feed_state_many),   T(test_feed_state_odd_values),
+        T(test_feed_state),
+        T(test_feed_state_corrupt),
+        T(test_feed_state_many),
+        T(test_feed_state_odd_values),
         T(test_feed_state_linear),
+        T(test_feed_state_save_changed),
+        T(test_feed_state_log_bounded),
+        T(test_feed_state_damaged),
+        T(test_feed_state_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
