@@ -441,6 +441,11 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
             ids[n++] = id_value(pe->item->id);
     }
     batch_clear(ing);
+    /* Between polls a feed holds no batch: idle memory is per feed, and
+     * a feed has polls far apart. */
+    free(ing->v);
+    ing->v = NULL;
+    ing->cap = 0;
     if (ids) {
         qsort(ids, n, sizeof(*ids), u64_cmp);
         ing->staged = ids;

@@ -153,6 +153,14 @@ json_run(const unsigned char *p)
 }
 
 int
+feed_buf_utf8(struct feed_buf *b, uint32_t cp)
+{
+    char out[4];
+
+    return feed_buf_append(b, out, feed_utf8_encode(cp, out));
+}
+
+int
 feed_buf_json(struct feed_buf *b, const char *s)
 {
     const unsigned char *p;

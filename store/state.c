@@ -29,8 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "store_int.h"
 
 static char *
@@ -397,10 +395,11 @@ store_states_free(struct store *s)
 /* What the load of feeds.state knows as it goes. */
 struct state_load {
     size_t lineno;
-    int legacy;   /* no header: lines without a sum are read */
-    int summed;   /* a line had a sum */
-    int skipping; /* the line being read is too long: skipped */
-    int header;   /* line 1 was this format's header */
+    int legacy;           /* no header: lines without a sum are read */
+    int summed;           /* a line had a sum */
+    int skipping;         /* the line being read is too long: skipped */
+    int header;           /* line 1 was this format's header */
+    struct feed_buf strs; /* the strings of the line being read */
 };
 
 /* Line 1, when it is a header: 1 when it is this format's, -1 when it is
@@ -425,20 +424,55 @@ store_state_header(struct store *s, const char *line, size_t len)
     return -1;
 }
 
+/* The members of a line of feeds.state, as store_flat_read() finds
+ * them: strings by their offset in the load's buffer, or -1. */
+struct state_fields {
+    long feed, etag, last_modified, last_error;
+    int64_t last_poll, next_poll, errors;
+    int gone;
+};
+
+#define FIELD_IS(k, n, name)                                                   \
+    ((n) == sizeof(name) - 1 && memcmp((k), (name), sizeof(name) - 1) == 0)
+
+static void
+state_field(const char *key, size_t klen, int type, size_t str, int64_t num,
+            void *arg)
+{
+    struct state_fields *sf = arg;
+    long s = type == STORE_FLAT_STR ? (long)str : -1;
+    int64_t t = type == STORE_FLAT_INT ? num : FEED_TIME_NONE;
+
+    if (FIELD_IS(key, klen, "feed"))
+        sf->feed = s;
+    else if (FIELD_IS(key, klen, "etag"))
+        sf->etag = s;
+    else if (FIELD_IS(key, klen, "last_modified"))
+        sf->last_modified = s;
+    else if (FIELD_IS(key, klen, "last_error"))
+        sf->last_error = s;
+    else if (FIELD_IS(key, klen, "last_poll"))
+        sf->last_poll = t;
+    else if (FIELD_IS(key, klen, "next_poll"))
+        sf->next_poll = t;
+    else if (FIELD_IS(key, klen, "errors"))
+        sf->errors = type == STORE_FLAT_INT ? num : 0;
+    else if (FIELD_IS(key, klen, "gone"))
+        sf->gone = type == STORE_FLAT_TRUE;
+}
+
 /* One line of feeds.state (not line 1's header). Bad data only warns;
  * 0 or -ENOMEM. */
 static int
 store_state_line(struct store *s, struct state_load *ld, const char *line,
                  size_t len)
 {
+    struct state_fields sf = {-1, -1, -1, -1, FEED_TIME_NONE, FEED_TIME_NONE,
+                              0,  0};
     struct store_feed_state st;
     struct store_feed *f;
-    const json_t *v;
-    const char *name;
-    json_error_t jerr;
-    json_t *o = NULL;
-    json_int_t e;
-    int rc = 0, sum = store_sum_check(line, len);
+    const char *name, *b;
+    int rc, sum = store_sum_check(line, len);
 
     if (sum == 0)
         ld->summed = 1;
@@ -446,34 +480,34 @@ store_state_line(struct store *s, struct state_load *ld, const char *line,
         store_warn(s, "feeds.state:%zu: damaged record skipped", ld->lineno);
         goto damaged;
     }
-    o = json_loadb(line, len, 0, &jerr);
-    if (!json_is_object(o) || (name = store_json_str(o, "feed")) == NULL) {
+    feed_buf_reset(&ld->strs);
+    if (store_flat_read(line, len, &ld->strs, state_field, &sf) != 0 ||
+        sf.feed < 0) {
         store_warn(s, "feeds.state:%zu: corrupt record skipped", ld->lineno);
         goto damaged;
     }
-    if (json_is_true(json_object_get(o, "gone"))) {
-        rc = store_feed_put(s, name, NULL, &f);
-        goto done;
-    }
-    v = json_object_get(o, "errors");
-    e = json_is_integer(v) ? json_integer_value(v) : 0;
-    st.etag = (char *)store_json_str(o, "etag");
-    st.last_modified = (char *)store_json_str(o, "last_modified");
-    st.last_poll = store_json_time(o, "last_poll");
-    st.next_poll = store_json_time(o, "next_poll");
-    st.errors = e < 0 ? 0 : e > INT_MAX ? INT_MAX : (int)e;
-    st.last_error = (char *)store_json_str(o, "last_error");
+    b = ld->strs.data;
+    name = b + sf.feed;
+    if (sf.gone)
+        return store_feed_put(s, name, NULL, &f);
+    st.etag = sf.etag < 0 ? NULL : (char *)b + sf.etag;
+    st.last_modified =
+        sf.last_modified < 0 ? NULL : (char *)b + sf.last_modified;
+    st.last_poll = sf.last_poll;
+    st.next_poll = sf.next_poll;
+    st.errors = sf.errors < 0         ? 0
+                : sf.errors > INT_MAX ? INT_MAX
+                                      : (int)sf.errors;
+    st.last_error = sf.last_error < 0 ? NULL : (char *)b + sf.last_error;
     if ((rc = store_feed_put(s, name, &st, &f)) == 0) {
         s->state_live += len + 1 - f->len;
         f->len = (uint32_t)(len + 1);
     }
-    goto done;
+    return rc;
 damaged:
     /* Written whole at the next save, so that it warns once. */
     s->state_rewrite = 1;
-done:
-    json_decref(o);
-    return rc;
+    return 0;
 }
 
 /* The complete line p[0, len) of feeds.state. */
@@ -502,7 +536,7 @@ store_state_take(struct store *s, struct state_load *ld, const char *p,
 int
 store_states_load(struct store *s)
 {
-    struct state_load ld = {0, 0, 0, 0, 0};
+    struct state_load ld;
     struct feed_buf line;
     char chunk[65536];
     const char *p, *end, *nl;
@@ -510,6 +544,8 @@ store_states_load(struct store *s)
     ssize_t n;
     int rc = 0, stop = 0;
 
+    memset(&ld, 0, sizeof ld);
+    feed_buf_init(&ld.strs, 0);
     feed_buf_init(&line, STORE_STATE_LINE_MAX);
     s->state_fd = openat(s->dir_fd, "feeds.state", O_RDWR | O_CLOEXEC);
     if (s->state_fd < 0 && errno == ENOENT) {
@@ -593,6 +629,7 @@ store_states_load(struct store *s)
     store_gone_free(s);
     s->state_size = whole;
 out:
+    feed_buf_free(&ld.strs);
     feed_buf_free(&line);
     return rc;
 }

@@ -377,6 +377,27 @@ int store_sum_close(struct feed_buf *b, size_t start);
  * -1 when it ends with no sum, -2 when the sum does not match. */
 int store_sum_check(const char *line, size_t len);
 
+/* ---- flat.c: flat JSON objects ---- */
+
+enum {
+    STORE_FLAT_NULL,
+    STORE_FLAT_STR,
+    STORE_FLAT_INT,
+    STORE_FLAT_TRUE,
+    STORE_FLAT_FALSE,
+    STORE_FLAT_OTHER, /* an array, an object, a number that is no int64 */
+};
+/* Called for each member, in order: key[0, klen) as written (empty when
+ * it holds escapes); a string's value is decoded into the caller's buffer
+ * at offset str (NUL-terminated), an integer's is num. */
+typedef void store_flat_fn(const char *key, size_t klen, int type, size_t str,
+                           int64_t num, void *arg);
+/* Reads line[0, len), one JSON object, calling fn on each member; the
+ * strings go to strs (appended, not reset). 0, or -1 when the line is no
+ * JSON object or strs could not grow. */
+int store_flat_read(const char *line, size_t len, struct feed_buf *strs,
+                    store_flat_fn *fn, void *arg);
+
 /* ---- state.c: feeds.state ---- */
 
 /* Reads feeds.state when there is one. 0 or a negative errno, with

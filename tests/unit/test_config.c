@@ -836,7 +836,7 @@ test_load_errors(void **state)
     char tmpl[] = "/tmp/test_config.XXXXXX", *path, *errors, *big;
     char want[4200];
     struct config *cfg;
-    size_t max = 4 << 20, i;
+    size_t max = 64 << 20, i;
 
     (void)state;
     assert_non_null(mkdtemp(tmpl));
@@ -886,7 +886,7 @@ test_load_errors(void **state)
     assert_string_equal(errors, want);
     free(errors);
 
-    /* 4 MiB of comments loads; one byte more does not. */
+    /* 64 MiB of comments loads; one byte more does not. */
     assert_non_null(big = malloc(max + 1));
     for (i = 0; i < max; i++)
         big[i] = i % 100 == 99 ? '\n' : '#';
@@ -901,7 +901,7 @@ test_load_errors(void **state)
     path = write_file(tmpl, "big.conf", big, max + 1);
     cfg = config_load(path, &errors);
     assert_null(cfg);
-    snprintf(want, sizeof want, "%s: too large (more than 4 MiB)\n", path);
+    snprintf(want, sizeof want, "%s: too large (more than 64 MiB)\n", path);
     assert_string_equal(errors, want);
     free(errors);
     unlink(path);

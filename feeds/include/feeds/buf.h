@@ -64,6 +64,9 @@ void feed_buf_free(struct feed_buf *);
  * JSON whatever s holds. 0, FEED_E_TOOBIG or FEED_E_NOMEM; on failure
  * part of the string may have been appended. */
 int feed_buf_json(struct feed_buf *, const char *s) FEEDS_WUR;
+/* The code point cp (a Unicode scalar value: not a surrogate, at most
+ * U+10FFFF) in UTF-8, appended. 0, FEED_E_TOOBIG or FEED_E_NOMEM. */
+int feed_buf_utf8(struct feed_buf *, uint32_t cp) FEEDS_WUR;
 /* s as XML character data: & < > " escaped, characters that XML 1.0 forbids
  * dropped. */
 int feed_buf_xml(struct feed_buf *, const char *s) FEEDS_WUR;
