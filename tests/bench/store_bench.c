@@ -352,8 +352,8 @@ main(int argc, char **argv)
             t0 = now_s();
             if (store_recent(s, want, count_item, &recent_n) != 0 ||
                 recent_n != want) {
-                fprintf(stderr, "bench_store: recent: %zu of %zu\n",
-                        recent_n, want);
+                fprintf(stderr, "bench_store: recent: %zu of %zu\n", recent_n,
+                        want);
                 return 1;
             }
             times[j] = now_s() - t0;
