@@ -114,12 +114,24 @@ on_polled(const struct poller_report *r, void *arg)
 {
     struct daemon *d = arg;
 
+    /* What the store found while reading back (a damaged record, which
+     * the poll then stored again) reaches the log now, not at the next
+     * start. */
+    log_store_warnings(d->store);
     if (r->unstored)
         d->unstored++;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);
     if (d->once && r->active == 0)
         daemon_stop(d);
+}
+
+static void
+on_published(void *arg)
+{
+    struct daemon *d = arg;
+
+    log_store_warnings(d->store);
 }
 
 /* ---- start and stop ---- */
@@ -362,7 +374,8 @@ start(struct daemon *d)
             return -1;
         }
     }
-    d->pub = publisher_new(&d->loop, d->store, d->cfg, d->httpd);
+    d->pub =
+        publisher_new(&d->loop, d->store, d->cfg, d->httpd, on_published, d);
     if (d->pub == NULL)
         return -1;
     if (!d->once) {
