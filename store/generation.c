@@ -284,6 +284,7 @@ store_gen_write(struct store *s, struct store_gen *g,
             /* Not dropped: forgotten, so that its feed stores it again. */
             store_warn_damage(s, s->segs[r->seg].no, r->off, 0, rc);
             store_rec_kill(s, keep[i].rec);
+            s->ndamaged++;
             rc = 0;
             continue;
         }

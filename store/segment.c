@@ -101,6 +101,9 @@ store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
         goto fail;
     }
 done:
+    if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_CORRUPT ||
+        (ir.kind & ~STORE_IK_NOHDR) == STORE_IK_BADSUM)
+        s->ndamaged++;
     store_line_warn(s, &ir);
     if (s->idx_out != NULL && store_irec_emit(s->idx_out, &ir) != 0) {
         rc = -ENOMEM;
@@ -125,6 +128,7 @@ store_line_long(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
     ir.seg = s->segs[segi].no;
     ir.line = lineno;
     ir.kind = STORE_IK_LONG;
+    s->ndamaged++;
     store_line_warn(s, &ir);
     if (len > UINT32_MAX) {
         /* No record can say how long it is: the index would have a gap. */
@@ -210,6 +214,7 @@ store_seg_scan(struct store *s, uint32_t segi, char *buf, uint64_t start,
                        seg->no, strerror(errno));
             goto fail;
         }
+        s->ndamaged++;
         store_warn(s,
                    "items/%06" PRIu32 ".jsonl:%" PRIu64 ": torn last line "
                    "cut off (%" PRIu64 " bytes)",

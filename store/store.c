@@ -378,6 +378,13 @@ store_rec_damaged(struct store *s, uint32_t rec, int why)
 
     store_warn_damage(s, s->segs[r->seg].no, r->off, 0, why);
     store_rec_kill(s, rec);
+    s->ndamaged++;
+}
+
+size_t
+store_damaged(const struct store *s)
+{
+    return s->ndamaged;
 }
 
 int

@@ -235,6 +235,7 @@ struct store {
 
     struct feed_buf warn;
     size_t nwarn, nwarn_dropped;
+    size_t ndamaged; /* store_damaged() */
     char err[256];
 };
 

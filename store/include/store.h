@@ -108,6 +108,13 @@ int store_compact(struct store *, int64_t now, int64_t keep_seconds,
  * counted, not listed, and not dropped either, so that the next poll of
  * its feed stores the entry again as new. */
 
+/* How many damaged lines the store has found since it was opened (by the
+ * scan at open, a torn last line included, and by reading records back).
+ * Their entries are no longer in it: a caller that fetches its feeds
+ * conditionally (ETag, Last-Modified) should fetch them whole once when
+ * this grows, so that those entries are stored again. */
+size_t store_damaged(const struct store *);
+
 /* Calls fn on the newest n committed items, newest first by
  * feed_item_date() (ties: the later record first). The item is borrowed
  * for the call. A damaged record is skipped (and forgotten, above) and

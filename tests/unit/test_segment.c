@@ -186,6 +186,7 @@ test_damaged_scan(void **state)
     warnings_have(s, "(line 3): damaged record (checksum), skipped: the entry "
                      "will be stored again from its feed");
     assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_damaged(s), 1);
     assert_int_equal(store_seen(s, "0000000000000002"), 0);
     add_ok(s, "0000000000000002", "b", 2);
     assert_int_equal(store_commit(s), 0);

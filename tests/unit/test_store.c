@@ -474,6 +474,7 @@ test_damaged_get(void **state)
     poke(path(f, "items/000001.jsonl"), off + 100, "~", 1);
     s = open_ok(f);
     warnings_have(s, NULL);
+    assert_int_equal(store_damaged(s), 0);
     assert_int_equal(store_lookup(s, "00000000000000a2", NULL), 1);
     assert_int_equal(store_get(s, "00000000000000a2", collect_fn, &c),
                      -EBADMSG);
@@ -482,6 +483,7 @@ test_damaged_get(void **state)
              "skipped: the entry will be stored again from its feed",
              (long long)off);
     warnings_have(s, want);
+    assert_int_equal(store_damaged(s), 1);
     assert_int_equal(store_lookup(s, "00000000000000a2", NULL), 0);
     assert_int_equal(store_get(s, "00000000000000a2", collect_fn, &c), -ENOENT);
     assert_int_equal(store_count(s), 2);
