@@ -226,6 +226,8 @@ store_line_copy(struct store *s, struct store_reader *rd,
     return 0;
 oom:
     out->len = start;
+    if (out->data != NULL)
+        out->data[start] = '\0';
     store_fail(s, "items.new: out of memory");
     return -ENOMEM;
 }
@@ -285,7 +287,6 @@ store_gen_write(struct store *s, struct store_gen *g,
             store_warn_damage(s, s->segs[r->seg].no, r->off, 0, rc);
             store_rec_kill(s, keep[i].rec);
             s->ndamaged++;
-            rc = 0;
             continue;
         }
         map[keep[i].rec] = (uint32_t)g->nrecs + 1;
