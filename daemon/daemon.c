@@ -43,6 +43,7 @@ struct daemon {
     int stopping;
     int exit_code;
     size_t unstored;  /* feeds whose entries could not all be stored */
+    size_t damaged;   /* store_damaged() when last looked at */
     int lost_at_stop; /* the last commit, at the stop, failed */
 };
 
@@ -66,6 +67,44 @@ log_store_warnings(struct store *s)
     for (char *line = strtok(warnings, "\n"); line; line = strtok(NULL, "\n"))
         log_warnx("store: %s", line);
     free(warnings);
+}
+
+/* After the store was used (opened, polled into, published from): its
+ * warnings to the log. When it has found damaged records since the last
+ * look, their entries are no longer stored, and a feed that answers 304
+ * would never bring them back: every feed's validators are dropped (and
+ * saved), so that each is fetched whole at its next poll. Which feed a
+ * damaged record came from cannot be read from it. */
+static void
+after_store(struct daemon *d)
+{
+    const struct store_feed_state *st;
+    struct store_feed_state fresh;
+    size_t i, n = store_damaged(d->store);
+    int rc;
+
+    log_store_warnings(d->store);
+    if (n == d->damaged)
+        return;
+    d->damaged = n;
+    for (i = 0; i < d->cfg->nfeeds; i++) {
+        const char *name = d->cfg->feeds[i].name;
+
+        st = store_feed_state_get(d->store, name);
+        if (st == NULL || (st->etag == NULL && st->last_modified == NULL))
+            continue;
+        fresh = *st;
+        fresh.etag = NULL;
+        fresh.last_modified = NULL;
+        if (store_feed_state_set(d->store, name, &fresh) != 0)
+            log_warnx("%s: out of memory", name);
+    }
+    if ((rc = store_feed_state_save(d->store)) != 0) {
+        errno = -rc;
+        log_warn("feeds.state: cannot save");
+    }
+    log_warnx("store: damaged records found: every feed is fetched whole at "
+              "its next poll, so that their entries are stored again");
 }
 
 static int
@@ -114,12 +153,24 @@ on_polled(const struct poller_report *r, void *arg)
 {
     struct daemon *d = arg;
 
+    /* What the store found while reading back (a damaged record, which
+     * the poll then stored again) reaches the log now, not at the next
+     * start. */
+    after_store(d);
     if (r->unstored)
         d->unstored++;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);
     if (d->once && r->active == 0)
         daemon_stop(d);
+}
+
+static void
+on_published(void *arg)
+{
+    struct daemon *d = arg;
+
+    after_store(d);
 }
 
 /* ---- start and stop ---- */
@@ -362,7 +413,8 @@ start(struct daemon *d)
             return -1;
         }
     }
-    d->pub = publisher_new(&d->loop, d->store, d->cfg, d->httpd);
+    d->pub =
+        publisher_new(&d->loop, d->store, d->cfg, d->httpd, on_published, d);
     if (d->pub == NULL)
         return -1;
     if (!d->once) {
@@ -407,7 +459,7 @@ cmd_run(int argc, char **argv, int once)
         config_free(d.cfg);
         return 1;
     }
-    log_store_warnings(d.store);
+    after_store(&d);
     if ((rc = uv_loop_init(&d.loop)) != 0) {
         log_warnx("cannot make the event loop: %s", uv_strerror(rc));
         store_close(d.store);

@@ -207,8 +207,10 @@ keep_copy(const struct feed_item *it, void *arg)
 }
 
 /* The stored version of id into *out (the caller frees it): 0, -ENOENT
- * when there is none (never stored, or dropped by retention), or another
- * negative errno (out of memory, a record that does not read back). */
+ * when there is none (never stored, or dropped by retention), -EBADMSG
+ * when its record is damaged (the store forgot the ID: it is to be
+ * stored again), or another negative errno (out of memory, a read that
+ * failed). */
 static int
 stored_version(struct store *s, const char *id, struct feed_item **out)
 {
@@ -353,8 +355,9 @@ store_version(struct ingest *ing, const struct feed_item *old,
     return rc;
 }
 
-/* Puts one resolved entry where it belongs. Returns 1 when something was
- * stored, 0 when nothing needed to be, or a negative errno. */
+/* Puts one resolved entry where it belongs. Returns 1 when it was stored
+ * as new, 2 when stored again (edited, or one more feed), 0 when nothing
+ * needed to be, or a negative errno. */
 static int
 store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
 {
@@ -370,13 +373,19 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
     /* The same as this feed had it last time: nothing to look at. */
     if (hash == it->hash && known(ing, it->id) && !it->shared)
         return 0;
-    if ((rc = stored_version(ing->store, it->id, &old)) == -ENOMEM)
-        return rc;
-    if (rc != 0) {
-        /* Seen, but no version: dropped by retention (or a record that
-         * no longer reads back), and it stays gone. */
+    rc = stored_version(ing->store, it->id, &old);
+    if (rc == -EBADMSG) {
+        /* Its record is damaged: the store warned and forgot it, and the
+         * feed still has it. Stored again, as new. */
+        return (rc = store_add(ing->store, it)) == 0 ? 1 : rc;
+    }
+    if (rc == -ENOENT) {
+        /* Seen, but no version: dropped by retention, and it stays
+         * gone. */
         return 0;
     }
+    if (rc != 0)
+        return rc;
     /* An ID once shared by different entries is kept only by the same
      * entry: another one alone under it now is not its edit. */
     if (old->shared && !same_entry(it, old) && strcmp(it->id, pe->base) == 0) {
@@ -389,7 +398,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
     edited = hash != it->hash && strcmp(old->feed, ing->feed) == 0;
     rc = 0;
     if (edited || !carries(old, ing->feed) || (it->shared && !old->shared))
-        rc = (rc = store_version(ing, old, it, edited, now)) == 0 ? 1 : rc;
+        rc = (rc = store_version(ing, old, it, edited, now)) == 0 ? 2 : rc;
     free(old);
     return rc;
 }
@@ -415,11 +424,9 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
     }
     for (i = 0; i < ing->n; i++) {
         struct ingest_entry *pe = &ing->v[i];
-        int seen;
 
         if (pe->drop)
             continue;
-        seen = store_lookup(ing->store, pe->item->id, NULL) == 1;
         rc = store_entry(ing, pe, now);
         if (rc == -EFBIG) {
             /* Its record would be over the store's limit: this entry is
@@ -436,7 +443,7 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
             continue;
         }
         if (rc > 0)
-            ++*(seen ? &res->changed : &res->fresh);
+            ++*(rc == 1 ? &res->fresh : &res->changed);
         if (ids)
             ids[n++] = id_value(pe->item->id);
     }

@@ -25,6 +25,8 @@ struct publisher {
     int unwritten;             /* the file does not hold it yet */
     int served;                /* the HTTP server has it */
     int closing;
+    publisher_done_fn *done;
+    void *done_arg;
 };
 
 struct collect {
@@ -169,6 +171,8 @@ out:
     free(c.items);
     free(items);
     feed_buf_free(&out);
+    if (pub->done != NULL)
+        pub->done(pub->done_arg);
     return rc;
 }
 
@@ -231,7 +235,7 @@ publisher_close(struct publisher *pub)
 
 struct publisher *
 publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
-              struct httpd *httpd)
+              struct httpd *httpd, publisher_done_fn *done, void *arg)
 {
     static const char tail[] = "/public/feed.atom";
     struct publisher *pub = calloc(1, sizeof(*pub));
@@ -247,6 +251,8 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
     pub->store = s;
     pub->cfg = cfg;
     pub->httpd = httpd;
+    pub->done = done;
+    pub->done_arg = arg;
     feed_buf_init(&pub->published, 0);
     if ((rc = uv_timer_init(loop, &pub->timer)) != 0) {
         log_warnx("publish: cannot make its timer: %s", uv_strerror(rc));

@@ -14,14 +14,20 @@
 
 struct publisher;
 
+/* Called after each publish, well or not (the store may then hold
+ * warnings from reading its records back). */
+typedef void publisher_done_fn(void *arg);
+
 /* A publisher of the entries of s, as cfg says (title, max_items, the
  * listen address for the feed's own URL, state_dir/public/), serving them
  * through httpd when it is not NULL. All three are borrowed and must
- * outlive it. Reads the feed.atom a previous run wrote, so that the same
- * bytes are not written again. NULL on failure, logged (out of memory,
- * libuv). Ended by publisher_close(). */
+ * outlive it. done (may be NULL) is called with arg after each publish.
+ * Reads the feed.atom a previous run wrote, so that the same bytes are
+ * not written again. NULL on failure, logged (out of memory, libuv).
+ * Ended by publisher_close(). */
 struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
-                                const struct config *cfg, struct httpd *httpd);
+                                const struct config *cfg, struct httpd *httpd,
+                                publisher_done_fn *done, void *arg);
 
 /* Makes feed.atom now, hands it to the HTTP server (when its bytes
  * changed) and writes it to its file (when its bytes changed, or the last

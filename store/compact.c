@@ -102,7 +102,8 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
     uint32_t *newest = NULL, *map = NULL;
     unsigned char *flag = NULL;
     uint64_t live = 0, total = 0;
-    size_t n = s->nrecs, nkeep = 0, ngone = 0, ndropped = 0, i;
+    size_t n = s->nrecs, nlive = store_count(s), nkeep = 0, ngone = 0,
+           ndropped = 0, ndead = s->ndead, i;
     int64_t cutoff = INT64_MIN;
     int rc = 0, src;
 
@@ -129,7 +130,7 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
         ids[e.ref - 1] = e.id;
         flag[e.ref - 1] = STORE_KEEP | (e.pend != 0 ? STORE_PINNED : 0);
     }
-    if (keep_items > 0 && keep_items < n) {
+    if (keep_items > 0 && keep_items < nlive) {
         if ((newest = store_newest(s, keep_items)) == NULL) {
             rc = -ENOMEM;
             goto oom;
@@ -140,9 +141,14 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
     /* The verdicts, and the old store's size against what it would be
      * rewritten: with nothing to drop and no dead line, it stays. */
     for (i = 0; i < n; i++) {
+        /* A damaged line's ID is forgotten already: neither kept nor
+         * dropped. */
+        if (s->recs[i].len == STORE_REC_DEAD)
+            continue;
         if (!(flag[i] & STORE_PINNED) &&
             (s->recs[i].date < cutoff ||
-             (keep_items > 0 && keep_items < n && !(flag[i] & STORE_RANKED))))
+             (keep_items > 0 && keep_items < nlive &&
+              !(flag[i] & STORE_RANKED))))
             flag[i] &= (unsigned char)~STORE_KEEP;
         if (flag[i] & STORE_KEEP) {
             keep[nkeep].seg = s->recs[i].seg;
@@ -161,7 +167,12 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
     if (ngone == 0 && live == total)
         goto done;
     qsort(keep, nkeep, sizeof *keep, store_keep_cmp);
-    if ((rc = store_gen_write(s, &g, keep, nkeep, ids, map, gone, &ngone)) != 0)
+    rc = store_gen_write(s, &g, keep, nkeep, ids, map);
+    /* Lines found damaged on the way: their IDs are no longer seen,
+     * whether the compaction goes on or not. */
+    if (s->ndead != ndead)
+        store_recs_forget(s);
+    if (rc != 0)
         goto fail;
     qsort(gone, ngone, sizeof *gone, store_u64_cmp);
     if ((dropped = store_ids_merge(s->dropped, s->ndropped, gone, ngone,
@@ -226,6 +237,7 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
     s->recs = g.recs;
     s->recs_cap = nkeep ? nkeep : 1;
     s->nrecs = g.nrecs;
+    s->ndead = 0;
     g.recs = NULL;
     store_set_free(&s->ids);
     s->ids = ids_new;

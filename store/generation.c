@@ -1,8 +1,13 @@
 /* store/generation.c - a new generation of items/, as store_compact()
- * writes it in items.new/: the kept lines copied as they are (never
- * parsed: a line that no longer fits its place is dropped with a
- * warning), in segments of store.seg_max like the log, with their index
- * and items/dropped, every file and the folder synced. */
+ * writes it in items.new/: the kept lines copied as they are, in
+ * segments of store.seg_max like the log, with their index and
+ * items/dropped, every file and the folder synced.
+ *
+ * Each line is checked on its way: one of format 2 by its checksum alone
+ * (what the checksum covers is what store_record_encode() wrote), one of
+ * format 1 by a parse and the record's check, after which it gets its
+ * checksum, so that the new generation is all of format 2. A damaged
+ * line is left out with a warning; its ID is forgotten, not dropped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "store_int.h"
 
@@ -93,6 +100,7 @@ store_gen_seg_new(struct store *s, struct store_gen *g)
     g->segs = p;
     g->segs[g->nsegs].no = (uint32_t)g->nsegs + 1;
     g->segs[g->nsegs].size = 0;
+    g->segs[g->nsegs].format = STORE_FORMAT;
     store_seg_name(name, (uint32_t)g->nsegs + 1);
     g->segs[g->nsegs].fd =
         openat(g->dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -104,6 +112,7 @@ store_gen_seg_new(struct store *s, struct store_gen *g)
     g->size = g->out_at = 0;
     memset(&ir, 0, sizeof ir);
     ir.kind = STORE_IK_HEADER;
+    ir.date = STORE_FORMAT;
     ir.len = sizeof STORE_SEG_HEADER - 2;
     ir.seg = (uint32_t)g->nsegs;
     ir.line = g->lines = 1;
@@ -117,27 +126,56 @@ store_gen_seg_new(struct store *s, struct store_gen *g)
     return 0;
 }
 
-/* The line of rec r, read through rd, appended to out with its '\n'. 0;
- * 1 when the line no longer fits its place (a warning says so); or a
- * negative errno, with s->err set. */
+/* A STORE_DMG_* when line[0, len), of a segment of format format, is not
+ * the record of id at version hash, else 0. */
+static int
+store_line_check(const char *line, size_t len, unsigned format, uint64_t id,
+                 uint64_t hash)
+{
+    json_error_t jerr;
+    json_t *o;
+    uint64_t got_id, got_hash;
+    int64_t date;
+    int why;
+
+    if ((why = store_record_verify(line, len, format)) != 0)
+        return why;
+    if (format >= 2)
+        return 0;
+    if ((o = json_loadb(line, len, 0, &jerr)) == NULL)
+        return STORE_DMG_JSON;
+    if (store_record_peek(o, &got_id, &date, &got_hash) != 0)
+        why = STORE_DMG_RECORD;
+    else if (got_id != id || got_hash != hash)
+        why = STORE_DMG_INDEX;
+    json_decref(o);
+    return why;
+}
+
+/* The line of rec r (of ID id), read through rd, checked, and appended
+ * to out with its checksum and its '\n'; *len is then its new length. 0;
+ * a STORE_DMG_* when it is damaged (nothing appended); or a negative
+ * errno, with s->err set. */
 static int
 store_line_copy(struct store *s, struct store_reader *rd,
-                const struct store_rec *r, struct feed_buf *out)
+                const struct store_rec *r, uint64_t id, struct feed_buf *out,
+                uint32_t *len)
 {
+    size_t want = (size_t)r->len + 1, start = out->len, body = r->len;
     const char *p;
     char *nb;
     ssize_t n;
-    int fd;
+    int fd, why;
 
     if (rd->seg != r->seg || r->off < rd->at ||
-        r->off - rd->at + r->len > rd->len) {
-        if (r->len > rd->cap) {
-            if ((nb = realloc(rd->buf, r->len)) == NULL) {
+        r->off - rd->at + want > rd->len) {
+        if (want > rd->cap) {
+            if ((nb = realloc(rd->buf, want)) == NULL) {
                 store_fail(s, "items: out of memory");
                 return -ENOMEM;
             }
             rd->buf = nb;
-            rd->cap = r->len;
+            rd->cap = want;
         }
         if ((fd = store_seg_fd(s, r->seg)) < 0)
             return fd;
@@ -161,33 +199,48 @@ store_line_copy(struct store *s, struct store_reader *rd,
         }
     }
     p = rd->buf + (r->off - rd->at);
-    /* Lines are copied as they are, unparsed; one that no longer fits its
-     * place was changed behind the store's back. */
-    if (r->len > rd->len - (size_t)(r->off - rd->at) ||
-        memchr(p, '\n', r->len) != NULL) {
-        store_warn(s,
-                   "items/%06" PRIu32 ".jsonl: record at byte %" PRIu64
-                   " changed on disk, dropped",
-                   s->segs[r->seg].no, r->off);
-        return 1;
+    /* The line must still end where its place says. */
+    if (want > rd->len - (size_t)(r->off - rd->at) || p[r->len] != '\n')
+        return STORE_DMG_EOL;
+    if ((why = store_line_check(p, r->len, s->segs[r->seg].format, id,
+                                r->hash)) != 0)
+        return why;
+    if (s->segs[r->seg].format >= 2 ||
+        store_record_verify(p, r->len, STORE_FORMAT) == 0) {
+        if (feed_buf_append(out, p, want) != 0)
+            goto oom;
+        *len = r->len;
+        return 0;
     }
-    if (feed_buf_append(out, p, r->len) != 0 ||
-        feed_buf_append(out, "\n", 1) != 0) {
-        store_fail(s, "items.new: out of memory");
-        return -ENOMEM;
-    }
+    /* A record of format 1, checked above: it ends with '}' (and maybe
+     * blanks), which its checksum goes before. */
+    while (body > 0 &&
+           (p[body - 1] == ' ' || p[body - 1] == '\t' || p[body - 1] == '\r'))
+        body--;
+    if (body == 0 || p[body - 1] != '}')
+        return STORE_DMG_RECORD;
+    if (feed_buf_append(out, p, body - 1) != 0 ||
+        store_record_seal(out, start) != 0)
+        goto oom;
+    *len = (uint32_t)(out->len - start - 1);
     return 0;
+oom:
+    out->len = start;
+    if (out->data != NULL)
+        out->data[start] = '\0';
+    store_fail(s, "items.new: out of memory");
+    return -ENOMEM;
 }
 
 int
 store_gen_write(struct store *s, struct store_gen *g,
                 const struct store_keep *keep, size_t nkeep,
-                const uint64_t *ids, uint32_t *map, uint64_t *gone,
-                size_t *ngone)
+                const uint64_t *ids, uint32_t *map)
 {
     const struct store_rec *r;
     struct store_reader rd;
     struct store_irec ir;
+    uint32_t len = 0;
     size_t i;
     int rc;
 
@@ -226,24 +279,27 @@ store_gen_write(struct store *s, struct store_gen *g,
         if ((g->nsegs == 0 || g->size >= s->seg_max) &&
             (rc = store_gen_seg_new(s, g)) != 0)
             goto fail;
-        if ((rc = store_line_copy(s, &rd, r, &g->out)) < 0)
+        rc = store_line_copy(s, &rd, r, ids[keep[i].rec], &g->out, &len);
+        if (rc < 0)
             goto fail;
-        if (rc == 1) {
-            /* Dropped, and so still seen. */
-            gone[(*ngone)++] = ids[keep[i].rec];
-            rc = 0;
+        if (rc > 0) {
+            /* Not dropped: forgotten, so that its feed stores it again. */
+            store_warn_damage(s, s->segs[r->seg].no, r->off, 0, rc);
+            store_rec_kill(s, keep[i].rec);
+            s->ndamaged++;
             continue;
         }
         map[keep[i].rec] = (uint32_t)g->nrecs + 1;
         g->recs[g->nrecs] = *r;
         g->recs[g->nrecs].seg = (uint32_t)g->nsegs - 1;
+        g->recs[g->nrecs].len = len;
         g->recs[g->nrecs++].off = g->size;
         ir.kind = STORE_IK_ITEM;
         ir.id = ids[keep[i].rec];
         ir.date = r->date;
         ir.hash = r->hash;
         ir.off = g->size;
-        ir.len = r->len;
+        ir.len = len;
         ir.seg = (uint32_t)g->nsegs;
         ir.line = g->lines < UINT32_MAX ? ++g->lines : g->lines;
         if (store_irec_emit(&g->idx, &ir) != 0) {
@@ -251,7 +307,7 @@ store_gen_write(struct store *s, struct store_gen *g,
             store_fail(s, "items.new: out of memory");
             goto fail;
         }
-        g->size += (uint64_t)r->len + 1;
+        g->size += (uint64_t)len + 1;
         g->idx_size += STORE_IDX_REC;
         if ((rc = store_gen_flush(s, g, STORE_COPY_BUF)) != 0)
             goto fail;

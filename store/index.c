@@ -9,7 +9,9 @@
  * first byte on, with no gap; the bytes past the last record are scanned
  * as before and their records appended. A torn last record is cut off;
  * anything else that does not fit makes the index rebuilt from the
- * segments, with a warning. The log stays the truth: the worst a bad
+ * segments, with a warning. The record of a segment's header holds its
+ * format, and the header is read back at open: a header changed on disk
+ * makes the index rebuilt too. The log stays the truth: the worst a bad
  * index can do is cost a full scan. */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,9 +96,10 @@ store_line_warn(struct store *s, const struct store_irec *r)
         store_warn(s, "items/%06" PRIu32 ".jsonl:1: bad store header", r->seg);
         break;
     case STORE_IK_CORRUPT:
-        store_warn(
-            s, "items/%06" PRIu32 ".jsonl:%" PRIu32 ": corrupt record skipped",
-            r->seg, r->line);
+        store_warn_damage(s, r->seg, r->off, r->line, STORE_DMG_CORRUPT);
+        break;
+    case STORE_IK_BADSUM:
+        store_warn_damage(s, r->seg, r->off, r->line, STORE_DMG_SUM);
         break;
     case STORE_IK_LONG:
         store_warn(s,
@@ -117,29 +120,34 @@ store_irec_valid(const struct store_irec *ir)
 {
     unsigned kind = ir->kind & ~(unsigned)STORE_IK_NOHDR;
 
-    if (kind < STORE_IK_HEADER || kind > STORE_IK_LONG)
+    if (kind < STORE_IK_HEADER || kind > STORE_IK_BADSUM)
         return 0;
     if (ir->kind & STORE_IK_NOHDR)
-        return (kind == STORE_IK_ITEM || kind == STORE_IK_CORRUPT) &&
+        return (kind == STORE_IK_ITEM || kind == STORE_IK_CORRUPT ||
+                kind == STORE_IK_BADSUM) &&
                ir->off == 0;
-    if (kind == STORE_IK_HEADER || kind == STORE_IK_BADHDR)
+    if (kind == STORE_IK_HEADER)
+        return ir->off == 0 && ir->date >= 0 && ir->date <= STORE_FORMAT;
+    if (kind == STORE_IK_BADHDR)
         return ir->off == 0;
     return 1;
 }
 
-/* 1 when byte off of segment segi is a '\n', 0 when not, or -errno. */
+/* 1 when segment segi holds want[0, n) at byte off, 0 when not, or
+ * -errno. */
 static int
-store_seg_newline_at(struct store *s, size_t segi, uint64_t off)
+store_seg_holds(struct store *s, size_t segi, uint64_t off, const char *want,
+                size_t n)
 {
-    char name[32], c;
+    char name[32], got[32];
     int fd, rc;
 
     store_seg_name(name, s->segs[segi].no);
     if ((fd = openat(s->items_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
         return -errno;
-    rc = store_read_all(fd, &c, 1, off);
+    rc = store_read_all(fd, got, n, off);
     close(fd);
-    return rc != 0 ? rc : c == '\n';
+    return rc != 0 ? rc : memcmp(got, want, n) == 0;
 }
 
 int
@@ -158,6 +166,9 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     size_t cur = 0, want, at, j;
     uint32_t lines = 0;
     int fd, rc, started = 0;
+    char hdr_line[32];
+    size_t hlen;
+    unsigned fmt;
     struct stat st;
 
     *segi = 0;
@@ -243,6 +254,20 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
             }
             cov += (uint64_t)ir.len + 1;
             lines = ir.line;
+            if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_HEADER) {
+                /* Read back, as written: so that a header changed on
+                 * disk is seen (and the segment's format known). */
+                fmt = ir.date > 0 ? (unsigned)ir.date : 1;
+                hlen = store_seg_header(hdr_line, fmt);
+                if (ir.len + 1 == hlen &&
+                    store_seg_holds(s, cur, 0, hdr_line, hlen) != 1) {
+                    snprintf(why, sizeof why,
+                             "items/%06" PRIu32 ".jsonl does not match it",
+                             s->segs[cur].no);
+                    goto bad;
+                }
+                s->segs[cur].format = fmt;
+            }
             if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_ITEM) {
                 r.date = ir.date;
                 r.hash = ir.hash;
@@ -261,7 +286,7 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
      * index says: a cheap check that it is the same file. */
     for (j = 0; started && j <= cur; j++) {
         end = j < cur ? s->segs[j].size : cov;
-        if (end > 0 && store_seg_newline_at(s, j, end - 1) != 1) {
+        if (end > 0 && store_seg_holds(s, j, end - 1, "\n", 1) != 1) {
             snprintf(why, sizeof why,
                      "items/%06" PRIu32 ".jsonl does not match it",
                      s->segs[j].no);
@@ -287,6 +312,8 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
 bad:
     /* Back to nothing loaded, and none of its warnings. */
     s->nrecs = 0;
+    for (j = 0; j < s->nsegs; j++)
+        s->segs[j].format = 0;
     store_set_clear(&s->ids);
     s->warn.len = warn_len;
     if (s->warn.data != NULL)

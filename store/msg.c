@@ -1,6 +1,7 @@
 /* store/msg.c - the last error of a store (store_error()) and the
  * warnings it gathers for the caller to log (store_warnings()): the store
  * logs nothing itself. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -33,6 +34,21 @@ store_warn(struct store *s, const char *fmt, ...)
         feed_buf_puts(&s->warn, line) != 0)
         return;
     s->nwarn++;
+}
+
+void
+store_warn_damage(struct store *s, uint32_t no, uint64_t off, uint32_t line,
+                  int why)
+{
+    char at[48] = "";
+
+    if (line > 0)
+        snprintf(at, sizeof at, " (line %" PRIu32 ")", line);
+    store_warn(s,
+               "items/%06" PRIu32 ".jsonl at byte %" PRIu64 "%s: damaged "
+               "record (%s), skipped: the entry will be stored again from "
+               "its feed",
+               no, off, at, store_damage_why(why));
 }
 
 const char *

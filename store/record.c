@@ -7,12 +7,16 @@
  *    "stored":T,"changed":T,"hash":"<16 hex>"[,"shared":true],"guid":..,
  *    "link":..,"title":..,"author":..,"published":T,"updated":T,
  *    "summary":..,"content":..,"image":..,"enclosures":[{"url":..,
- *    "type":..,"length":N}],"categories":[..]}
+ *    "type":..,"length":N}],"categories":[..],"sum":"<8 hex>"}
  *
- * where a string may be null and a time T is seconds since the epoch or
- * null. A record read back is checked before anything uses it: every
+ * where a string may be null (but feed, which names a feed) and a time T
+ * is seconds since the epoch or null. "sum" (format 2) is the crc32 of
+ * the line's bytes before ,"sum", in lowercase hex: it is always last, so
+ * that it is checked from the line's fixed-size end, without a JSON
+ * parse. A record read back is checked before anything uses it: its sum
+ * (in a segment of format 2, where every record has one), then every
  * member present with the type the writer gives it (store_fields[]); one
- * that is not is no item, and the scan at open skips it with a warning.
+ * that fails is no item, and is skipped with a warning.
  * Keys are only ever added to a record within one format: a reader takes
  * a missing added key as "none" and ignores keys it does not know, so
  * adding one does not change STORE_FORMAT. "image", "enclosures",
@@ -24,6 +28,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "store_int.h"
 
@@ -65,6 +70,86 @@ store_put_time(struct feed_buf *b, const char *key, int64_t t)
     if (t == FEED_TIME_NONE)
         return feed_buf_printf(b, ",\"%s\":null", key) != 0;
     return feed_buf_printf(b, ",\"%s\":%" PRId64, key, t) != 0;
+}
+
+/* ---- the checksum ------------------------------------------------------- */
+
+static uint32_t
+store_sum(const char *p, size_t len)
+{
+    return (uint32_t)crc32_z(crc32_z(0, Z_NULL, 0), (const unsigned char *)p,
+                             len);
+}
+
+int
+store_record_seal(struct feed_buf *b, size_t start)
+{
+    return feed_buf_printf(b, STORE_SUM_KEY "%08" PRIx32 "\"}\n",
+                           store_sum(b->data + start, b->len - start)) != 0;
+}
+
+/* The value of 8 lowercase hex digits at p, or -1. */
+static int64_t
+store_hex8(const char *p)
+{
+    uint32_t v = 0;
+    int i, d;
+
+    for (i = 0; i < 8; i++) {
+        if (p[i] >= '0' && p[i] <= '9')
+            d = p[i] - '0';
+        else if (p[i] >= 'a' && p[i] <= 'f')
+            d = p[i] - 'a' + 10;
+        else
+            return -1;
+        v = v << 4 | (uint32_t)d;
+    }
+    return v;
+}
+
+int
+store_record_verify(const char *line, size_t len, unsigned format)
+{
+    const size_t key = sizeof STORE_SUM_KEY - 1;
+    const char *end;
+    int64_t sum;
+
+    /* The shortest record is far longer: a line that cannot hold a sum
+     * and an object around it has none. */
+    if (len < STORE_SUM_LEN + 2 ||
+        memcmp(line + len - STORE_SUM_LEN, STORE_SUM_KEY, key) != 0 ||
+        memcmp(line + len - 2, "\"}", 2) != 0)
+        return format >= 2 ? STORE_DMG_NOSUM : 0;
+    end = line + len - STORE_SUM_LEN;
+    sum = store_hex8(end + key);
+    if (sum < 0)
+        return format >= 2 ? STORE_DMG_NOSUM : STORE_DMG_SUM;
+    return (uint32_t)sum == store_sum(line, (size_t)(end - line))
+               ? 0
+               : STORE_DMG_SUM;
+}
+
+const char *
+store_damage_why(int why)
+{
+    switch (why) {
+    case STORE_DMG_SUM:
+        return "checksum";
+    case STORE_DMG_NOSUM:
+        return "no checksum";
+    case STORE_DMG_EOL:
+        return "line end";
+    case STORE_DMG_JSON:
+        return "not JSON";
+    case STORE_DMG_RECORD:
+        return "a member missing or mistyped";
+    case STORE_DMG_CORRUPT:
+        return "not JSON, or a member missing or mistyped";
+    case STORE_DMG_INDEX:
+        return "not the item the index lists";
+    default:
+        return "damaged";
+    }
 }
 
 /* ---- an item to its line ----------------------------------------------- */
@@ -129,6 +214,7 @@ store_record_encode(struct feed_buf *b, uint64_t id, const struct feed_item *it)
 {
     const struct feed_entry *e = &it->entry;
     char hex[FEED_ID_LEN + 1], hash[FEED_ID_LEN + 1];
+    size_t start = b->len;
 
     feed_id_format(id, hex);
     feed_id_format(it->hash, hash);
@@ -150,7 +236,7 @@ store_record_encode(struct feed_buf *b, uint64_t id, const struct feed_item *it)
            store_put_time(b, "updated", e->updated) != 0 ||
            store_put_str(b, "summary", e->summary) != 0 ||
            store_put_str(b, "content", e->content) != 0 ||
-           store_put_lists(b, e) != 0 || feed_buf_puts(b, "}\n") != 0;
+           store_put_lists(b, e) != 0 || store_record_seal(b, start) != 0;
 }
 
 /* ---- a line back to an item --------------------------------------------- */
@@ -158,6 +244,7 @@ store_record_encode(struct feed_buf *b, uint64_t id, const struct feed_item *it)
 /* The types of a record's members: what store_record_encode() can write. */
 enum {
     STORE_T_HEX,  /* FEED_ID_LEN hex digits */
+    STORE_T_NAME, /* a string */
     STORE_T_STR,  /* a string or null */
     STORE_T_TIME, /* an integer or null */
     STORE_T_BOOL,
@@ -174,7 +261,7 @@ static const struct store_field {
     unsigned char type;
     unsigned char required;
 } store_fields[] = {
-    {"id", STORE_T_HEX, 1},          {"feed", STORE_T_STR, 1},
+    {"id", STORE_T_HEX, 1},          {"feed", STORE_T_NAME, 1},
     {"feed_title", STORE_T_STR, 1},  {"feed_url", STORE_T_STR, 1},
     {"also", STORE_T_STRS, 0},       {"stored", STORE_T_TIME, 1},
     {"changed", STORE_T_TIME, 0},    {"hash", STORE_T_HEX, 0},
@@ -211,6 +298,8 @@ store_member_ok(const json_t *v, unsigned type)
     switch (type) {
     case STORE_T_HEX:
         return feed_id_parse(json_string_value(v), &x) == 0;
+    case STORE_T_NAME:
+        return json_is_string(v);
     case STORE_T_STR:
         return json_is_null(v) || json_is_string(v);
     case STORE_T_TIME:

@@ -1,6 +1,9 @@
 /* store/recs.c - the table of committed items (recs): one struct
  * store_rec per live item, found through the seen set, and the newest
- * ones first for store_recent() and retention. */
+ * ones first for store_recent() and retention. A rec whose line turned
+ * out damaged is killed in place (STORE_REC_DEAD), so that the indexes of
+ * the others stay valid, and its ID forgotten; the next compaction leaves
+ * it out of the new table. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -47,6 +50,54 @@ store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
         return rc;
     s->recs[s->nrecs++] = *r;
     return 0;
+}
+
+void
+store_rec_kill(struct store *s, uint32_t rec)
+{
+    if (s->recs[rec].len != STORE_REC_DEAD) {
+        s->recs[rec].len = STORE_REC_DEAD;
+        s->ndead++;
+    }
+}
+
+void
+store_id_forget(struct store *s, struct store_slot *slot)
+{
+    size_t i;
+
+    if (slot->pend == 0) {
+        store_set_del(&s->ids, slot);
+        return;
+    }
+    /* A pending version stays: it has no rec to go back to now, so a
+     * failed commit must forget the ID as it does a new one. */
+    slot->ref = STORE_SLOT_PENDING;
+    for (i = 0; i < s->npends; i++)
+        if (s->pends[i].id == slot->id)
+            s->pends[i].fresh = 1;
+}
+
+void
+store_recs_forget(struct store *s)
+{
+    struct store_slot *slot;
+    size_t i = 0, keep;
+
+    /* A removal shifts later entries of its run back, into the slot just
+     * looked at (which is then looked at again) or, when the run wraps,
+     * into slots still ahead: none is missed, none matters twice. */
+    while (i < s->ids.cap) {
+        slot = &s->ids.slots[i];
+        if (slot->ref == 0 || slot->ref == STORE_SLOT_PENDING ||
+            s->recs[slot->ref - 1].len != STORE_REC_DEAD) {
+            i++;
+            continue;
+        }
+        keep = slot->pend != 0; /* the slot stays, pending only */
+        store_id_forget(s, slot);
+        i += keep;
+    }
 }
 
 /* 1 when a sorts before b in store_recent() (is newer): a later date, or
@@ -96,6 +147,8 @@ store_newest(const struct store *s, size_t k)
     /* The k newest in a heap whose root is the oldest of them: one pass,
      * O(count log k). */
     for (i = 0; i < s->nrecs; i++) {
+        if (s->recs[i].len == STORE_REC_DEAD)
+            continue;
         if (hn < k) {
             h[hn++] = (uint32_t)i;
             if (hn == k)

@@ -1,11 +1,18 @@
 /* store/segment.c - the segments of the item log.
  *
- * A segment is items/NNNNNN.jsonl: a header line {"feedd_store":1}, then
- * one record per item (record.c). A line only counts once its '\n' is on
- * disk: a last line without one is a torn write and is cut off at open,
- * never parsed into garbage. When an ID appears twice in the log (an
- * update), the later line wins. The last segment takes the appends until
- * it has grown past store.seg_max; the next batch starts a new one. */
+ * A segment is items/NNNNNN.jsonl: a header line {"feedd_store":2} (its
+ * format, STORE_FORMAT), then one record per item (record.c), each ending
+ * with its checksum. Segments of format 1, whose records have none, are
+ * still read; the appends never go to one (a new segment starts). A line
+ * only counts once its '\n' is on disk: a last line without one is a torn
+ * write and is cut off at open, never parsed into garbage. When an ID
+ * appears twice in the log (an update), the later line wins. The last
+ * segment takes the appends until it has grown past store.seg_max; the
+ * next batch starts a new one.
+ *
+ * A line is checked whenever it is read (the scan at open, a record read
+ * back): its checksum, then its JSON and members. A damaged line is
+ * skipped with a warning naming its segment and byte. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,19 +37,23 @@ static int
 store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
                  const char *line, size_t len)
 {
+    struct store_seg *seg = &s->segs[segi];
     struct store_irec ir;
     const json_t *v;
     json_error_t jerr;
     struct store_rec r;
-    json_t *o;
+    json_t *o = NULL;
     int rc = 0;
 
     memset(&ir, 0, sizeof ir);
     ir.off = off;
     ir.len = (uint32_t)len;
-    ir.seg = s->segs[segi].no;
+    ir.seg = seg->no;
     ir.line = lineno;
-    o = json_loadb(line, len, 0, &jerr);
+    if (lineno == 1) {
+        seg->format = 0;
+        o = json_loadb(line, len, 0, &jerr);
+    }
     if (lineno == 1 && json_is_object(o)) {
         v = json_object_get(o, "feedd_store");
         if (json_is_integer(v) && json_integer_value(v) > STORE_FORMAT) {
@@ -55,6 +66,8 @@ store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
         }
         if (json_is_integer(v) && json_integer_value(v) >= 1) {
             ir.kind = STORE_IK_HEADER;
+            seg->format = (unsigned)json_integer_value(v);
+            ir.date = seg->format;
             goto done;
         }
         if (v != NULL) {
@@ -63,6 +76,13 @@ store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
         }
         ir.kind = STORE_IK_NOHDR;
     }
+    /* The checksum first: it costs no parse. */
+    if (store_record_verify(line, len, seg->format) != 0) {
+        ir.kind |= STORE_IK_BADSUM;
+        goto done;
+    }
+    if (lineno != 1)
+        o = json_loadb(line, len, 0, &jerr);
     if (store_record_peek(o, &ir.id, &ir.date, &ir.hash) != 0) {
         ir.id = 0;
         ir.date = 0;
@@ -81,6 +101,9 @@ store_line_index(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
         goto fail;
     }
 done:
+    if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_CORRUPT ||
+        (ir.kind & ~STORE_IK_NOHDR) == STORE_IK_BADSUM)
+        s->ndamaged++;
     store_line_warn(s, &ir);
     if (s->idx_out != NULL && store_irec_emit(s->idx_out, &ir) != 0) {
         rc = -ENOMEM;
@@ -105,6 +128,7 @@ store_line_long(struct store *s, uint32_t segi, uint32_t lineno, uint64_t off,
     ir.seg = s->segs[segi].no;
     ir.line = lineno;
     ir.kind = STORE_IK_LONG;
+    s->ndamaged++;
     store_line_warn(s, &ir);
     if (len > UINT32_MAX) {
         /* No record can say how long it is: the index would have a gap. */
@@ -190,6 +214,7 @@ store_seg_scan(struct store *s, uint32_t segi, char *buf, uint64_t start,
                        seg->no, strerror(errno));
             goto fail;
         }
+        s->ndamaged++;
         store_warn(s,
                    "items/%06" PRIu32 ".jsonl:%" PRIu64 ": torn last line "
                    "cut off (%" PRIu64 " bytes)",
@@ -261,6 +286,7 @@ store_segs_load(struct store *s)
         s->segs = p;
         s->segs[s->nsegs].no = (uint32_t)no;
         s->segs[s->nsegs].size = (uint64_t)st.st_size;
+        s->segs[s->nsegs].format = 0; /* its header says, once read */
         s->segs[s->nsegs++].fd = -1;
     }
     if (errno != 0) {
@@ -359,6 +385,7 @@ store_seg_new(struct store *s)
     }
     s->segs[s->nsegs].no = no;
     s->segs[s->nsegs].size = 0;
+    s->segs[s->nsegs].format = STORE_FORMAT;
     s->segs[s->nsegs++].fd = fd;
     s->tail = 0;
     s->tail_lines = 0;
@@ -384,32 +411,62 @@ store_seg_fd(struct store *s, uint32_t segi)
     return seg->fd;
 }
 
+size_t
+store_seg_header(char buf[32], unsigned format)
+{
+    return (size_t)snprintf(buf, 32, "{\"feedd_store\":%u}\n", format);
+}
+
 /* ---- reading a line back ------------------------------------------------ */
 
 int
-store_rec_load(struct store *s, const struct store_rec *r, json_t **o)
+store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
+               struct feed_item *it, struct store_lists *l, json_t **o)
 {
     json_error_t jerr;
+    uint64_t got;
     char *p;
     int fd, rc;
 
     *o = NULL;
     if ((fd = store_seg_fd(s, r->seg)) < 0)
         return fd;
-    if (r->len > s->line_cap) {
-        p = realloc(s->line, r->len);
+    /* The line and its '\n': a line end that moved is damage too. */
+    if ((size_t)r->len + 1 > s->line_cap) {
+        p = realloc(s->line, (size_t)r->len + 1);
         if (p == NULL) {
             store_fail(s, "items: out of memory");
             return -ENOMEM;
         }
         s->line = p;
-        s->line_cap = r->len;
+        s->line_cap = (size_t)r->len + 1;
     }
-    if ((rc = store_read_all(fd, s->line, r->len, r->off)) != 0) {
+    rc = store_read_all(fd, s->line, (size_t)r->len + 1, r->off);
+    if (rc == -EIO)
+        return STORE_DMG_EOL; /* the segment ends before it */
+    if (rc != 0) {
         store_fail(s, "items/%06" PRIu32 ".jsonl: read: %s", s->segs[r->seg].no,
                    strerror(-rc));
         return rc;
     }
-    *o = json_loadb(s->line, r->len, 0, &jerr);
-    return 0;
+    if (s->line[r->len] != '\n')
+        return STORE_DMG_EOL;
+    if ((rc = store_record_verify(s->line, r->len, s->segs[r->seg].format)) !=
+        0)
+        return rc;
+    if ((*o = json_loadb(s->line, r->len, 0, &jerr)) == NULL)
+        return STORE_DMG_JSON;
+    if (store_record_decode(it, *o, l) != 0)
+        rc = STORE_DMG_RECORD;
+    /* What the index says of it: a format 1 line has no sum, but a
+     * change of its ID or its version shows here. (Not its date: an index
+     * made by an older feedd may have sorted by another rule.) */
+    else if ((id != NULL && (feed_id_parse(it->id, &got) != 0 || got != *id)) ||
+             it->hash != r->hash)
+        rc = STORE_DMG_INDEX;
+    if (rc != 0) {
+        json_decref(*o);
+        *o = NULL;
+    }
+    return rc;
 }

@@ -6,7 +6,8 @@
  *    "errors":N,"last_error":..,"sum":"XXXXXXXX"}
  *   {"feed":..,"gone":true,"sum":"XXXXXXXX"}
  *
- * (strings may be null, times are seconds or null; the sum is sum.c's).
+ * (strings may be null, times are seconds or null; the sum is a crc32, as
+ * in the segments: store_record_seal()).
  * A feed's state is its last line; "gone" forgets a feed. A save
  * appends a line for each feed whose state changed since the last save,
  * and nothing for the others, then one fdatasync: its cost follows the
@@ -472,11 +473,11 @@ store_state_line(struct store *s, struct state_load *ld, const char *line,
     struct store_feed_state st;
     struct store_feed *f;
     const char *name, *b;
-    int rc, sum = store_sum_check(line, len);
+    int rc, sum = store_record_verify(line, len, 2);
 
     if (sum == 0)
         ld->summed = 1;
-    if (sum == -2 || (sum == -1 && !ld->legacy)) {
+    if (sum == STORE_DMG_SUM || (sum == STORE_DMG_NOSUM && !ld->legacy)) {
         store_warn(s, "feeds.state:%zu: damaged record skipped", ld->lineno);
         goto damaged;
     }
@@ -651,7 +652,7 @@ store_state_put(struct feed_buf *b, const struct store_feed *f)
            store_put_time(b, "next_poll", st->next_poll) != 0 ||
            feed_buf_printf(b, ",\"errors\":%d", st->errors) != 0 ||
            store_put_str(b, "last_error", st->last_error) != 0 ||
-           store_sum_close(b, start) != 0 || feed_buf_puts(b, "\n") != 0;
+           store_record_seal(b, start) != 0;
 }
 
 /* Every saved line is clean again: lens[i] is the new line's length of
@@ -750,7 +751,7 @@ store_feed_state_save(struct store *s)
         if (feed_buf_puts(&b, "{\"feed\":") != 0 ||
             feed_buf_json(&b, s->state_gone[i]) != 0 ||
             feed_buf_puts(&b, ",\"gone\":true") != 0 ||
-            store_sum_close(&b, prev) != 0 || feed_buf_puts(&b, "\n") != 0)
+            store_record_seal(&b, prev) != 0)
             goto nomem;
     }
     for (i = 0; i < s->ndirty; i++) {

@@ -166,7 +166,7 @@ store_lookup(const struct store *s, const char *id, uint64_t *hash)
 size_t
 store_count(const struct store *s)
 {
-    return s->nrecs;
+    return s->nrecs - s->ndead;
 }
 
 uint64_t
@@ -181,7 +181,8 @@ store_waste(const struct store *s, uint64_t *total)
     for (i = 0; i < s->nsegs; i++)
         all += i + 1 < s->nsegs ? s->segs[i].size : s->tail;
     for (i = 0; i < s->nrecs; i++)
-        live += (uint64_t)s->recs[i].len + 1;
+        if (s->recs[i].len != STORE_REC_DEAD)
+            live += (uint64_t)s->recs[i].len + 1;
     if (total != NULL)
         *total = all;
     return all > live ? all - live : 0;
@@ -198,7 +199,8 @@ store_add(struct store *s, const struct feed_item *item)
     void *p;
     int rc, fresh;
 
-    if (feed_id_parse(item->id, &id) != 0)
+    /* A record names its feed: one without would not read back. */
+    if (feed_id_parse(item->id, &id) != 0 || item->feed == NULL)
         return -EINVAL;
     if (s->npends >= STORE_REC_MAX - s->nrecs)
         return -EOVERFLOW;
@@ -296,7 +298,10 @@ store_commit(struct store *s)
         }
         s->tail_dirty = 0;
     }
-    if ((s->nsegs == 0 || s->tail >= s->seg_max) &&
+    /* Lines go only to a segment of this format: one of format 1 (or
+     * without a header) is left as it is. */
+    if ((s->nsegs == 0 || s->tail >= s->seg_max ||
+         (s->tail > 0 && s->segs[s->nsegs - 1].format != STORE_FORMAT)) &&
         (rc = store_seg_new(s)) != 0)
         goto fail;
     segi = (uint32_t)(s->nsegs - 1);
@@ -326,12 +331,15 @@ store_commit(struct store *s)
     memset(&ir, 0, sizeof ir);
     ir.seg = no;
     if (hlen > 0) {
+        s->segs[segi].format = STORE_FORMAT;
         ir.kind = STORE_IK_HEADER;
+        ir.date = STORE_FORMAT;
         ir.len = (uint32_t)hlen - 1;
         ir.line = s->tail_lines = 1;
         ok = store_irec_emit(&ib, &ir) == 0;
     }
     ir.kind = STORE_IK_ITEM;
+    ir.date = 0;
     for (i = 0; i < s->npends; i++) {
         r.date = s->pends[i].date;
         r.hash = s->pends[i].hash;
@@ -361,51 +369,78 @@ fail:
     return rc;
 }
 
+/* Rec rec, whose line was found damaged (why): its one warning, and the
+ * rec killed; the caller forgets its ID. */
+static void
+store_rec_damaged(struct store *s, uint32_t rec, int why)
+{
+    const struct store_rec *r = &s->recs[rec];
+
+    store_warn_damage(s, s->segs[r->seg].no, r->off, 0, why);
+    store_rec_kill(s, rec);
+    s->ndamaged++;
+}
+
+size_t
+store_damaged(const struct store *s)
+{
+    return s->ndamaged;
+}
+
 int
 store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
 {
-    const struct store_rec *r;
     struct store_lists lists;
     struct feed_item it;
     uint32_t *h;
-    size_t k, i;
+    size_t want, done = 0, nbad, i;
     json_t *o;
     int rc = 0;
 
-    k = n < s->nrecs ? n : s->nrecs;
-    if (k == 0)
-        return 0;
-    if ((h = store_newest(s, k)) == NULL) {
-        store_fail(s, "items: out of memory");
-        return -ENOMEM;
-    }
     /* One rec per ID: an update replaced its item's rec, so no item
-     * comes twice. */
-    for (i = 0; i < k && rc == 0; i++) {
-        r = &s->recs[h[i]];
-        if ((rc = store_rec_load(s, r, &o)) != 0)
+     * comes twice. A damaged one is killed and the next takes its place:
+     * the newest after it are then the ones handed over, in the same
+     * order, and more. */
+    for (;;) {
+        want = n < store_count(s) ? n : store_count(s);
+        if (done >= want)
             break;
-        if (o == NULL || store_record_decode(&it, o, &lists) != 0)
-            store_warn(s,
-                       "items/%06" PRIu32 ".jsonl: record at byte %" PRIu64
-                       " changed on disk, skipped",
-                       s->segs[r->seg].no, r->off);
-        else
-            rc = fn(&it, arg);
-        json_decref(o);
+        if ((h = store_newest(s, want)) == NULL) {
+            store_fail(s, "items: out of memory");
+            return -ENOMEM;
+        }
+        for (i = done, nbad = 0; i < want && rc == 0; i++) {
+            rc = store_rec_read(s, &s->recs[h[i]], NULL, &it, &lists, &o);
+            if (rc > 0) {
+                store_rec_damaged(s, h[i], rc);
+                nbad++;
+                rc = 0;
+                continue;
+            }
+            if (rc == 0) {
+                rc = fn(&it, arg);
+                done++;
+            }
+            json_decref(o);
+        }
+        free(h);
+        if (nbad > 0)
+            store_recs_forget(s);
+        if (rc != 0 || nbad == 0)
+            break;
     }
-    free(h);
     return rc;
 }
 
 int
 store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
 {
-    const struct store_slot *slot;
+    struct store_slot *slot;
     struct store_lists lists;
     struct feed_item it;
     json_error_t jerr;
     json_t *o = NULL;
+    uint32_t rec;
     uint64_t v;
     int rc;
 
@@ -415,17 +450,25 @@ store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
         (slot->pend == 0 && slot->ref == STORE_SLOT_PENDING))
         return -ENOENT;
     if (slot->pend != 0) {
-        /* The latest version is still in the pending batch. */
+        /* The latest version is still in the pending batch, in memory. */
         const struct store_pend *pd = &s->pends[slot->pend - 1];
 
         o = json_loadb(s->pend.data + pd->off, pd->len, 0, &jerr);
-    } else if ((rc = store_rec_load(s, &s->recs[slot->ref - 1], &o)) != 0) {
-        return rc;
-    }
-    if (o == NULL || store_record_decode(&it, o, &lists) != 0) {
-        json_decref(o);
-        store_fail(s, "items: the record of %s does not read back", id);
-        return -EIO;
+        if (o == NULL || store_record_decode(&it, o, &lists) != 0) {
+            json_decref(o);
+            store_fail(s, "items: the record of %s does not read back", id);
+            return -EIO;
+        }
+    } else {
+        rec = slot->ref - 1;
+        rc = store_rec_read(s, &s->recs[rec], &v, &it, &lists, &o);
+        if (rc < 0)
+            return rc;
+        if (rc > 0) {
+            store_rec_damaged(s, rec, rc);
+            store_id_forget(s, slot);
+            return -EBADMSG;
+        }
     }
     rc = fn(&it, arg);
     json_decref(o);

@@ -68,8 +68,28 @@ struct json_t;
 #define STORE_SLOT_PENDING UINT32_MAX
 #define STORE_REC_MAX (UINT32_MAX - 2)
 
-/* The header of a segment as this version writes it. */
-#define STORE_SEG_HEADER "{\"feedd_store\":1}\n"
+/* The header of a segment as this version writes it (STORE_FORMAT). */
+#define STORE_SEG_HEADER "{\"feedd_store\":2}\n"
+/* The end of every record of a format 2 segment: ,"sum":"XXXXXXXX"} where
+ * XXXXXXXX is the crc32 of the line's bytes before it, in lowercase hex. */
+#define STORE_SUM_KEY ",\"sum\":\""
+#define STORE_SUM_LEN (sizeof STORE_SUM_KEY - 1 + 8 + 2)
+
+/* store_rec.len of a rec whose line turned out damaged: its ID is no
+ * longer seen, and the rec counts for nothing until the next compaction
+ * rebuilds the table. */
+#define STORE_REC_DEAD UINT32_MAX
+
+/* Why a line read back is not the record it should be (0: it is). */
+enum {
+    STORE_DMG_SUM = 1, /* its checksum does not match its bytes */
+    STORE_DMG_NOSUM,   /* no checksum, in a segment whose lines all have one */
+    STORE_DMG_EOL,     /* it does not end where its place says */
+    STORE_DMG_JSON,    /* not JSON */
+    STORE_DMG_RECORD,  /* a member missing or of the wrong type */
+    STORE_DMG_INDEX,   /* not the item its place says (ID, version) */
+    STORE_DMG_CORRUPT, /* not JSON, or not a record (the scan's verdict) */
+};
 
 /* items/index: header and record sizes. */
 #define STORE_IDX_MAGIC "feeddidx"
@@ -92,14 +112,17 @@ enum {
     STORE_IK_BADHDR,     /* line 1: a "feedd_store" that is not a format */
     STORE_IK_CORRUPT,    /* no item: skipped */
     STORE_IK_LONG,       /* longer than STORE_LINE_MAX: skipped */
+    STORE_IK_BADSUM,     /* a checksum that does not match, or none where
+                          * there must be one: skipped */
 };
 /* Or'ed into the kind of line 1 when it is not a header at all. */
 #define STORE_IK_NOHDR 0x80
 
 struct store_seg {
-    uint32_t no;   /* the NNNNNN of its name */
-    int fd;        /* -1 until it is needed */
-    uint64_t size; /* its committed size; s->tail for the last one */
+    uint32_t no;     /* the NNNNNN of its name */
+    int fd;          /* -1 until it is needed */
+    uint64_t size;   /* its committed size; s->tail for the last one */
+    unsigned format; /* its header's format; 0 when it has none */
 };
 
 /* A committed item: what it sorts by, its version and where its line is. */
@@ -148,7 +171,8 @@ struct store_pend {
  * from a good one). */
 struct store_irec {
     uint64_t id;   /* ITEM only; 0 otherwise */
-    int64_t date;  /* ITEM only */
+    int64_t date;  /* ITEM; for a HEADER the segment's format (0 in an
+                    * index written before format 2: format 1) */
     uint64_t hash; /* ITEM only */
     uint64_t off;  /* of the line */
     uint32_t len;  /* of the line, without the '\n' */
@@ -195,6 +219,7 @@ struct store {
 
     struct store_rec *recs;
     size_t nrecs, recs_cap;
+    size_t ndead; /* recs of STORE_REC_DEAD, counted in nrecs */
 
     struct store_set ids; /* the seen set */
 
@@ -226,6 +251,7 @@ struct store {
 
     struct feed_buf warn;
     size_t nwarn, nwarn_dropped;
+    size_t ndamaged; /* store_damaged() */
     char err[256];
 };
 
@@ -239,6 +265,10 @@ void store_fail(struct store *, const char *, ...)
  * never worth failing for. */
 void store_warn(struct store *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+/* The warning of a damaged line: segment no, at byte off, why a
+ * STORE_DMG_*; line is its number, or 0 when not known. */
+void store_warn_damage(struct store *, uint32_t no, uint64_t off, uint32_t line,
+                       int why);
 
 /* ---- fsutil.c: file utilities ---- */
 
@@ -335,17 +365,37 @@ int store_recs_reserve(struct store *, size_t n);
 /* Records that id's line is r: a new item, or a later line (an update)
  * that replaces the one indexed. 0, -ENOMEM or -EOVERFLOW. */
 int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
-/* The indexes of the k newest recs (k <= nrecs) by store_recent()'s
- * order, newest first, in a new array the caller frees. NULL when out of
- * memory. */
+/* The indexes of the k newest live recs (k <= store_count()) by
+ * store_recent()'s order, newest first, in a new array the caller frees.
+ * NULL when out of memory. */
 uint32_t *store_newest(const struct store *, size_t k);
+/* Marks rec dead (its line is damaged): it no longer counts. Its ID stays
+ * in the seen set until store_recs_forget(). */
+void store_rec_kill(struct store *, uint32_t rec);
+/* Forgets the ID of slot, whose rec is dead: no longer seen, unless a
+ * pending version holds it (that version then commits as new). */
+void store_id_forget(struct store *, struct store_slot *slot);
+/* store_id_forget() of every ID whose rec is dead: one pass over the
+ * seen set. */
+void store_recs_forget(struct store *);
 
 /* ---- record.c: the record codec ---- */
 
-/* The line of item (id already parsed), '\n' included, appended to b.
- * 0, or non-zero when out of memory. */
+/* The line of item (id already parsed), '\n' included, appended to b,
+ * with its checksum (format 2). 0, or non-zero when out of memory. */
 int store_record_encode(struct feed_buf *b, uint64_t id,
                         const struct feed_item *item);
+/* Ends the line that b holds from byte start, a record without its
+ * closing '}': its checksum, '}' and '\n' appended. 0, or non-zero when
+ * out of memory. */
+int store_record_seal(struct feed_buf *b, size_t start);
+/* Checks the checksum of line[0, len) (no '\n'), a line of a segment of
+ * format format: 0 when it holds, or a STORE_DMG_*. In format 2 every
+ * record has one; in a segment of format 1 or without a header, a line
+ * without one is not checked here (only its JSON is). No JSON parse. */
+int store_record_verify(const char *line, size_t len, unsigned format);
+/* The words of a STORE_DMG_* for a warning ("checksum"). */
+const char *store_damage_why(int why);
 /* The item o holds into it, borrowing its strings from o and its lists
  * from l. 0, or -EINVAL when o is no item: not an object, a member the
  * writer always writes missing, or one with a type the writer does not
@@ -365,17 +415,6 @@ int64_t store_json_time(const struct json_t *o, const char *key);
  * non-zero when out of memory. */
 int store_put_str(struct feed_buf *b, const char *key, const char *s);
 int store_put_time(struct feed_buf *b, const char *key, int64_t t);
-
-/* ---- sum.c: the checksum that ends a line ---- */
-
-/* The length of ,"sum":"XXXXXXXX"} */
-#define STORE_SUM_LEN 18
-/* Closes the JSON object b holds from start, written without its closing
- * brace, with the sum of its bytes. 0, or non-zero when out of memory. */
-int store_sum_close(struct feed_buf *b, size_t start);
-/* 0 when line[0, len) (no '\n') ends with a sum of what comes before it,
- * -1 when it ends with no sum, -2 when the sum does not match. */
-int store_sum_check(const char *line, size_t len);
 
 /* ---- flat.c: flat JSON objects ---- */
 
@@ -453,11 +492,17 @@ int store_seg_new(struct store *);
 /* The fd of segment segi, opened for reading when it is not open;
  * -errno with s->err set. */
 int store_seg_fd(struct store *, uint32_t segi);
-/* Reads the line of rec r and parses it. *o is NULL when the line is no
- * longer JSON (the file was changed behind our back); the caller
- * json_decref()s it. 0 or a negative errno, with s->err set. */
-int store_rec_load(struct store *, const struct store_rec *r,
-                   struct json_t **o);
+/* Reads the line of rec r back into it: checked (its end, its checksum,
+ * its members and their types, and that it is the item r says: id when
+ * not NULL, and its version), and decoded with its strings in
+ * *o (the caller json_decref()s it) and its lists in l. 0; a STORE_DMG_*
+ * when the line is damaged (*o NULL, nothing warned); or a negative
+ * errno with s->err set. */
+int store_rec_read(struct store *, const struct store_rec *r,
+                   const uint64_t *id, struct feed_item *it,
+                   struct store_lists *l, struct json_t **o);
+/* The header line of format format into buf; its length. */
+size_t store_seg_header(char buf[32], unsigned format);
 
 /* ---- generation.c: a new generation of items/ ---- */
 
@@ -487,14 +532,15 @@ struct store_gen {
 
 /* Writes the items of a new generation of the store in items.new/: the
  * kept ones keep[0, nkeep), in the order of the log, and their index,
- * all synced. map[rec] becomes the new rec of each plus one; a line that
- * no longer reads is left out, its ID appended to gone[*ngone]. 0 or a
+ * all synced; lines of format 1 get their checksum. map[rec] becomes the
+ * new rec of each plus one; a line that is damaged is left out with a
+ * warning and its rec killed (store_rec_kill(): the caller forgets its
+ * ID, which is not dropped, so that its feed stores it again). 0 or a
  * negative errno, with s->err set; g holds what was made, for the caller
  * to free. */
 int store_gen_write(struct store *, struct store_gen *g,
                     const struct store_keep *keep, size_t nkeep,
-                    const uint64_t *ids, uint32_t *map, uint64_t *gone,
-                    size_t *ngone);
+                    const uint64_t *ids, uint32_t *map);
 /* Ends the new generation g: its items/dropped (dropped[0, ndropped)),
  * then a sync of the folder, so that every name in it is as durable as
  * the file. 0 or a negative errno, with s->err set. */

@@ -24,8 +24,10 @@
 #define STORE_WUR __attribute__((warn_unused_result))
 
 /* The format version written in every segment's first line. A segment of
- * a newer version is refused. */
-#define STORE_FORMAT 1
+ * a newer version is refused. Format 2 ends every record with its
+ * checksum; segments of format 1 are still read (without one), and
+ * appends then go to a new segment. */
+#define STORE_FORMAT 2
 
 struct store;
 
@@ -99,18 +101,33 @@ uint64_t store_waste(const struct store *, uint64_t *total);
 int store_compact(struct store *, int64_t now, int64_t keep_seconds,
                   size_t keep_items) STORE_WUR;
 
+/* Damaged records. Every record read back is checked first (its
+ * checksum, its members and their types, that it is the item its place
+ * says). One that fails gives one warning naming its segment and byte,
+ * and its ID is forgotten: no longer seen (store_lookup() gives 0), not
+ * counted, not listed, and not dropped either, so that the next poll of
+ * its feed stores the entry again as new. */
+
+/* How many damaged lines the store has found since it was opened (by the
+ * scan at open, a torn last line included, and by reading records back).
+ * Their entries are no longer in it: a caller that fetches its feeds
+ * conditionally (ETag, Last-Modified) should fetch them whole once when
+ * this grows, so that those entries are stored again. */
+size_t store_damaged(const struct store *);
+
 /* Calls fn on the newest n committed items, newest first by
  * feed_item_date() (ties: the later record first). The item is borrowed
- * for the call. A record that no longer reads back is skipped with a
- * warning. Returns 0, the first non-zero value fn returned, or a negative
- * errno. */
+ * for the call. A damaged record is skipped (and forgotten, above) and
+ * the next one takes its place. Returns 0, the first non-zero value fn
+ * returned, or a negative errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
 
 /* Calls fn on the latest version of the item with this ID (pending or
  * committed), borrowed for the call. fn's value, -ENOENT when there is
- * none (a dropped ID has none), -EINVAL for a bad ID, or a negative errno
- * when its record cannot be read. */
+ * none (a dropped ID has none), -EBADMSG when its record is damaged (the
+ * ID is then forgotten, above: store it again), -EINVAL for a bad ID, or
+ * another negative errno when its record cannot be read. */
 int store_get(struct store *, const char *id, store_item_fn *fn, void *arg);
 
 /* ---- per-feed state ---- */

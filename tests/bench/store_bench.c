@@ -6,7 +6,10 @@
  * 1000) in DIR, which must not exist yet, committed in batches of 100,
  * then measures, one line per measure:
  *
- *   - add + commit per item (each commit fdatasyncs);
+ *   - add + commit per item (each commit fdatasyncs), and the medians
+ *     of the batches;
+ *   - store_recent() of the newest 1000 items and of all of them, the
+ *     median of 5 (every record read back, checked and decoded);
  *   - store_open() through items/index, the median of 5;
  *   - the peak RSS (ru_maxrss, from wait4()) of a child process that only
  *     opens the store, beside one that opens nothing;
@@ -33,6 +36,7 @@
 
 #define BATCH 100
 #define OPENS 5
+#define RECENT 1000
 
 static const char *const words[] = {
     "kernel",     "release",    "security",    "update",     "network",
@@ -94,6 +98,17 @@ cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
 
     return x < y ? -1 : x > y;
+}
+
+/* store_recent()'s callback: counts the items. */
+static int
+count_item(const struct feed_item *it, void *arg)
+{
+    size_t *n = arg;
+
+    (void)it;
+    (*n)++;
+    return 0;
 }
 
 static struct store *
@@ -189,7 +204,9 @@ main(int argc, char **argv)
 {
     char self[4096], idx[4096];
     char title[96], link[128], summary[256], *content;
-    double t0, t_add = 0, t_commit = 0, times[OPENS];
+    double t0, t_add = 0, t_commit = 0, times[OPENS], b_add = 0;
+    double *adds, *commits;
+    size_t nb = 0, recent_n = 0;
     struct feed_item it;
     struct store *s;
     uint64_t n, i, r, h, found = 0, bytes;
@@ -238,6 +255,12 @@ main(int argc, char **argv)
         perror("bench_store");
         return 1;
     }
+    adds = malloc((n / BATCH + 1) * sizeof *adds);
+    commits = malloc((n / BATCH + 1) * sizeof *commits);
+    if (adds == NULL || commits == NULL) {
+        perror("bench_store");
+        return 1;
+    }
     s = open_or_die(argv[1]);
     r = 42;
     for (i = 0; i < n; i++) {
@@ -268,6 +291,7 @@ main(int argc, char **argv)
             return 1;
         }
         t_add += now_s() - t0;
+        b_add += now_s() - t0;
         if ((i + 1) % BATCH == 0 || i + 1 == n) {
             t0 = now_s();
             if (store_commit(s) != 0) {
@@ -275,6 +299,11 @@ main(int argc, char **argv)
                 return 1;
             }
             t_commit += now_s() - t0;
+            if ((i + 1) % BATCH == 0) {
+                adds[nb] = b_add / BATCH;
+                commits[nb++] = (now_s() - t0) / BATCH;
+            }
+            b_add = 0;
         }
     }
     store_close(s);
@@ -288,6 +317,15 @@ main(int argc, char **argv)
            "of %d, one fdatasync each)\n",
            (t_add + t_commit) * 1e6 / (double)n, t_add * 1e6 / (double)n,
            t_commit * 1e6 / (double)n, BATCH);
+    if (nb > 0) {
+        qsort(adds, nb, sizeof *adds, cmp_double);
+        qsort(commits, nb, sizeof *commits, cmp_double);
+        printf("add, commit: medians of %zu batches %.2f us, %.2f us per "
+               "item\n",
+               nb, adds[nb / 2] * 1e6, commits[nb / 2] * 1e6);
+    }
+    free(adds);
+    free(commits);
 
     for (k = 0; k < OPENS; k++) {
         t0 = now_s();
@@ -303,6 +341,31 @@ main(int argc, char **argv)
     qsort(times, OPENS, sizeof *times, cmp_double);
     printf("open (index): median %.3f s of %d (min %.3f, max %.3f)\n",
            times[OPENS / 2], OPENS, times[0], times[OPENS - 1]);
+
+    s = open_or_die(argv[1]);
+    for (k = 0; k < 2; k++) {
+        size_t want = k == 0 && n > RECENT ? RECENT : (size_t)n;
+        int j;
+
+        for (j = 0; j < OPENS; j++) {
+            recent_n = 0;
+            t0 = now_s();
+            if (store_recent(s, want, count_item, &recent_n) != 0 ||
+                recent_n != want) {
+                fprintf(stderr, "bench_store: recent: %zu of %zu\n", recent_n,
+                        want);
+                return 1;
+            }
+            times[j] = now_s() - t0;
+        }
+        qsort(times, OPENS, sizeof *times, cmp_double);
+        printf("recent %zu: median %.2f us per item of %d (min %.2f, max "
+               "%.2f)\n",
+               want, times[OPENS / 2] * 1e6 / (double)want, OPENS,
+               times[0] * 1e6 / (double)want,
+               times[OPENS - 1] * 1e6 / (double)want);
+    }
+    store_close(s);
 
     rss_open = child_rss(popen, wopen);
     rss_none = child_rss(pnone, wnone);

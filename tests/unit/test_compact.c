@@ -182,7 +182,8 @@ test_compact_damaged(void **state)
 {
     struct fixture *f = *state;
     struct store *s = open_ok(f);
-    char seg[256], want[128];
+    struct collect c;
+    char seg[256], want[160];
     off_t off;
 
     add_v(s, "0000000000000001", "a", 1, 1);
@@ -199,19 +200,138 @@ test_compact_damaged(void **state)
     warnings_have(s, NULL);
     assert_int_equal(store_compact(s, 0, 0, 3), 0);
     snprintf(want, sizeof want,
-             "items/000001.jsonl: record at byte %lld changed on disk, "
-             "dropped",
+             "items/000001.jsonl at byte %lld: damaged record (checksum), "
+             "skipped: the entry will be stored again from its feed",
              (long long)off);
     warnings_have(s, want);
+    /* 1 dropped by retention, 3 damaged: forgotten, not dropped, so that
+     * its feed stores it again. */
     assert_int_equal(store_count(s), 2);
     assert_true(hash_of(s, "0000000000000001") == 0);
-    assert_true(hash_of(s, "0000000000000003") == 0);
+    assert_int_equal(store_seen(s, "0000000000000003"), 0);
+    assert_true(hash_of(s, "0000000000000002") == 2);
     assert_true(hash_of(s, "0000000000000004") == 4);
     store_close(s);
     s = open_ok(f);
     warnings_have(s, NULL);
     assert_int_equal(store_count(s), 2);
-    assert_int_equal(store_seen(s, "0000000000000003"), 1);
+    assert_int_equal(store_seen(s, "0000000000000003"), 0);
+    assert_int_equal(store_seen(s, "0000000000000001"), 1);
+    add_v(s, "0000000000000003", "c", 3, 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].id, "0000000000000004");
+    assert_string_equal(c.items[1].id, "0000000000000003");
+    assert_string_equal(c.items[2].id, "0000000000000002");
+    store_close(s);
+}
+
+/* A record read back damaged before the compaction (killed, forgotten)
+ * is neither kept nor dropped by it; and one with a pending version
+ * keeps that version, which commits as new. */
+static void
+test_compact_after_damage(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct collect c;
+    char seg[256];
+    off_t off;
+
+    add_v(s, "0000000000000001", "a", 1, 1);
+    add_v(s, "0000000000000002", "b", 2, 2);
+    add_v(s, "0000000000000003", "c", 3, 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    snprintf(seg, sizeof seg, "%s", path(f, "items/000001.jsonl"));
+    off = find_in_file(seg, "{\"id\":\"0000000000000002\"");
+    poke(seg, off + 30, "#", 1);
+    off = find_in_file(seg, "{\"id\":\"0000000000000003\"");
+    poke(seg, off + 30, "#", 1);
+
+    s = open_ok(f);
+    /* 3 gets a pending version before its stored one is found damaged. */
+    add_v(s, "0000000000000003", "c2", 3, 33);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0].id, "0000000000000001");
+    free(store_warnings(s));
+    assert_int_equal(store_count(s), 1);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    assert_true(hash_of(s, "0000000000000003") == 33);
+    assert_int_equal(store_compact(s, 0, 0, 0), 0);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 1);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    assert_true(hash_of(s, "0000000000000003") == 33);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 2);
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    assert_false(exists(path(f, "items/dropped")));
+    store_close(s);
+}
+
+/* A compaction over a segment of format 1: its lines are checked by
+ * parsing them (one whose key was renamed in place, same length, is
+ * damaged though it is still JSON) and copied with their checksums. */
+static void
+test_compact_format1(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    struct collect c;
+    char seg[256];
+    off_t off;
+    char *text;
+
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    snprintf(seg, sizeof seg, "%s", path(f, "items/000001.jsonl"));
+    write_file(seg, "{\"feedd_store\":1}\n" RECORD(
+                        "0000000000000001", "\"a\"",
+                        "1") "\n" RECORD("0000000000000002", "\"b\"",
+                                         "2") "\n" RECORD("0000000000000003",
+                                                          "\"c\"", "3") "\n");
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+    /* Same length, so that the index still fits. */
+    off = find_in_file(seg, "{\"id\":\"0000000000000002\"");
+    poke(seg, off + 26, "XXXX", 4); /* "feed" */
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    /* An old version to drop, so that the compaction rewrites. */
+    add_v(s, "0000000000000001", "a2", 1, 11);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(count_segments(path(f, "items")), 2);
+    assert_int_equal(store_compact(s, 0, 0, 0), 0);
+    warnings_have(s, "damaged record (a member missing or mistyped)");
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    store_close(s);
+    text = read_file(seg);
+    assert_true(strncmp(text, "{\"feedd_store\":2}\n", 18) == 0);
+    assert_non_null(strstr(text, "\"content\":null,\"sum\":\""));
+    free(text);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].title, "c");
+    assert_string_equal(c.items[1].title, "a2");
+    warnings_have(s, NULL);
     store_close(s);
 }
 
@@ -428,6 +548,8 @@ main(void)
         T(test_compact_count),
         T(test_compact_keeps_pending),
         T(test_compact_damaged),
+        T(test_compact_after_damage),
+        T(test_compact_format1),
         T(test_compact_crash_leftovers),
         T(test_compact_failure),
         T(test_compact_consistent),

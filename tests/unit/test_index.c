@@ -38,21 +38,32 @@ test_index_used(void **state)
     memset(&c, 0, sizeof c);
     assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
     assert_int_equal(c.n, 2);
-    warnings_have(s, "items/000001.jsonl: record at byte");
+    warnings_have(s, "items/000001.jsonl at byte 360: damaged record "
+                     "(checksum), skipped: the entry will be stored again "
+                     "from its feed");
+    /* Forgotten, so that its feed stores it again; and warned once. */
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    assert_int_equal(store_count(s), 2);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    warnings_have(s, NULL);
     store_close(s);
 
     /* Without the index, the scan parses every line, finds the damage and
      * writes the index again. */
     assert_int_equal(unlink(path(f, "items/index")), 0);
     s = open_ok(f);
-    warnings_have(s, "items/000001.jsonl:3: corrupt record skipped");
+    warnings_have(s, "items/000001.jsonl at byte 360 (line 3): damaged "
+                     "record (checksum)");
     assert_int_equal(store_count(s), 2);
     assert_int_equal(store_seen(s, "0000000000000002"), 0);
     store_close(s);
     assert_int_equal(file_size(path(f, "items/index")), 16 + 4 * 48);
     /* The rebuilt index remembers the bad line and its warning. */
     s = open_ok(f);
-    warnings_have(s, "items/000001.jsonl:3: corrupt record skipped");
+    warnings_have(s, "items/000001.jsonl at byte 360 (line 3): damaged "
+                     "record (checksum)");
     assert_int_equal(store_count(s), 2);
     store_close(s);
 }
@@ -257,7 +268,10 @@ test_store_before_index(void **state)
     assert_string_equal(c.items[0].title, "new");
     assert_string_equal(c.items[2].title, "older");
     store_close(s);
-    assert_int_equal(count_segments(path(f, "items")), 2);
+    /* The new item went to a segment of the new format. */
+    assert_int_equal(count_segments(path(f, "items")), 3);
+    assert_true(
+        file_has(path(f, "items/000003.jsonl"), "{\"feedd_store\":2}\n"));
 }
 
 /* ---- directly ----------------------------------------------------------- */

@@ -423,6 +423,148 @@ test_partial_poll_stores_and_forgets(void **state)
     ingest_free(ing);
 }
 
+/* Overwrites the first occurrence of what in the file dir/rel with with
+ * (as long), in place. */
+static void
+damage(const char *dir, const char *rel, const char *what, const char *with)
+{
+    char p[256], buf[1 << 16], *at;
+    FILE *fp;
+    size_t n;
+
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    assert_non_null(fp = fopen(p, "r+b"));
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    assert_non_null(at = strstr(buf, what));
+    assert_int_equal(fseek(fp, at - buf, SEEK_SET), 0);
+    assert_int_equal(fwrite(with, 1, strlen(with), fp), strlen(with));
+    fclose(fp);
+}
+
+/* The store of f closed and opened again (a restart). */
+static void
+reopen(struct fixture *f)
+{
+    char err[256];
+
+    store_close(f->store);
+    f->store = store_open(f->dir, err, sizeof err);
+    if (f->store == NULL)
+        fail_msg("store_open: %s", err);
+}
+
+/* The store's warnings hold want. */
+static void
+warned(struct fixture *f, const char *want)
+{
+    char *w = store_warnings(f->store);
+
+    if (w == NULL || strstr(w, want) == NULL)
+        fail_msg("no warning \"%s\" in: %s", want, w ? w : "(none)");
+    free(w);
+}
+
+/* A record damaged in place (same length: the index still fits) is not
+ * taken for one that retention dropped: the next poll after a restart
+ * reads it, the store warns and forgets it, and the entry is stored again
+ * from the feed, as new, once. */
+static void
+test_damaged_record_stored_again(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry v[3] = {entry("g1", "https://a.example/p/1", "One"),
+                              entry("g2", "https://a.example/p/2", "Two"),
+                              entry("g3", "https://a.example/p/3", "Three")};
+    struct ingest *ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL);
+    struct ingest_result res;
+    struct found fd;
+
+    assert_non_null(ing);
+    poll(ing, v, 3, T0, &res);
+    assert_int_equal(res.fresh, 3);
+    ingest_free(ing);
+    damage(f->dir, "items/000001.jsonl", "\"title\":\"Two\"",
+           "\"title\":\"Tw0\"");
+    reopen(f);
+    assert_null(store_warnings(f->store));
+    assert_non_null(ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL));
+    poll(ing, v, 3, T0 + 60, &res);
+    assert_int_equal(res.fresh, 1);
+    assert_int_equal(res.changed, 0);
+    warned(f, "damaged record (checksum), skipped: the entry will be stored "
+              "again from its feed");
+    assert_int_equal(store_count(f->store), 3);
+    ingest_free(ing);
+    reopen(f);
+    assert_null(store_warnings(f->store));
+    assert_int_equal(store_count(f->store), 3);
+    recent(f, &fd);
+    /* Same dates: the one stored again is the latest in the log. */
+    assert_int_equal(fd.n, 3);
+    assert_string_equal(fd.v[0]->entry.title, "Two");
+    assert_string_equal(fd.v[1]->entry.title, "Three");
+    assert_string_equal(fd.v[2]->entry.title, "One");
+    found_free(&fd);
+    /* And the poll after that finds everything in place. */
+    assert_non_null(ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL));
+    poll(ing, v, 3, T0 + 120, &res);
+    assert_int_equal(res.fresh + res.changed, 0);
+    assert_null(store_warnings(f->store));
+    ingest_free(ing);
+}
+
+/* The damage the issue met: in a store of format 1 (no checksums), a key
+ * renamed in place ("feed" to "feedXXXXXXXX"), so that the record is still
+ * JSON but has no feed. Every later poll of the feed crashed in strcmp;
+ * now the record is refused and the entry stored again. */
+static void
+test_renamed_key_stored_again(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry e = entry("g1", "https://a.example/p/1", "One");
+    struct ingest *ing;
+    struct ingest_result res;
+    char id[FEED_ID_LEN + 1], p[256], line[640];
+    struct found fd;
+    FILE *fp;
+
+    assert_true(feed_entry_id(&e, "a", FEED_ID_AUTO, id) > 0);
+    store_close(f->store);
+    f->store = NULL;
+    snprintf(p, sizeof p, "%s/items/000001.jsonl", f->dir);
+    snprintf(line, sizeof line,
+             "{\"feedd_store\":1}\n"
+             "{\"id\":\"%s\",\"feed\":\"a\",\"feed_title\":null,"
+             "\"feed_url\":null,\"stored\":1700000000,\"guid\":\"g1\","
+             "\"link\":\"https://a.example/p/1\",\"title\":\"One\","
+             "\"author\":null,\"published\":%lld,\"updated\":null,"
+             "\"summary\":null,\"content\":null}\n",
+             id, (long long)T0);
+    assert_non_null(fp = fopen(p, "wb"));
+    assert_int_equal(fputs(line, fp) >= 0, 1);
+    fclose(fp);
+    reopen(f); /* the index made */
+    assert_int_equal(store_count(f->store), 1);
+    /* Same length: "feed":"a","feed_title" becomes "feedXXXXXXXX":"a","fe". */
+    damage(f->dir, "items/000001.jsonl", "\"feed\":\"a\",\"feed_title\"",
+           "\"feedXXXXXXXX\":\"a\",\"fe\"");
+    reopen(f);
+    assert_null(store_warnings(f->store));
+    assert_non_null(ing = ingest_new(f->store, "a", FEED_ID_AUTO, NULL));
+    poll(ing, &e, 1, T0 + 60, &res);
+    assert_int_equal(res.fresh, 1);
+    warned(f, "damaged record (a member missing or mistyped)");
+    ingest_free(ing);
+    reopen(f);
+    assert_null(store_warnings(f->store));
+    recent(f, &fd);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0]->feed, "a");
+    assert_string_equal(fd.v[0]->id, id);
+    found_free(&fd);
+}
+
 /* Memory runs out at every point of a poll in turn, from the k-th
  * allocation of ingest_finish() on: it says so (-ENOMEM for the batch, or
  * for the entries or the commit that failed), stores nothing it does not
@@ -570,6 +712,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_out_of_memory_anywhere, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_too_big_entry_is_skipped, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_record_stored_again, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_renamed_key_stored_again, setup,
                                         teardown),
     };
 

@@ -144,7 +144,7 @@ test_lists(void **state)
                                 ".pdf?a=1&b=\\\"2\\\"\",\"type\":null,"
                                 "\"length\":null}]"));
     assert_non_null(strstr(seg, "\"image\":null,\"enclosures\":[],"
-                                "\"categories\":[]}\n"));
+                                "\"categories\":[],\"sum\":\""));
     free(seg);
 }
 
@@ -233,8 +233,11 @@ test_lists_old_records(void **state)
                  "{\"url\":\"u\",\"length\":-5},"
                  "{\"url\":\"v\",\"type\":3,\"length\":\"7\"}]}\n");
     s = open_ok(f);
-    warnings_have(s, "items/000001.jsonl:4: corrupt record skipped\n"
-                     "items/000001.jsonl:5: corrupt record skipped");
+    warnings_have(s, "items/000001.jsonl at byte 439 (line 4): damaged "
+                     "record (not JSON, or a member missing or mistyped), "
+                     "skipped: the entry will be stored again from its feed\n"
+                     "items/000001.jsonl at byte 547 (line 5): damaged record "
+                     "(not JSON");
     assert_int_equal(store_count(s), 2);
     assert_int_equal(store_seen(s, "0000000000000003"), 0);
     assert_int_equal(store_recent(s, 10, old_fn, &calls), 0);
@@ -358,6 +361,8 @@ encode_parse(const struct feed_item *it, struct feed_buf *b)
     /* One line, ending in its '\n' and holding no other. */
     assert_true(b->len > 1 && b->data[b->len - 1] == '\n');
     assert_null(memchr(b->data, '\n', b->len - 1));
+    /* Sealed with its checksum, last. */
+    assert_int_equal(store_record_verify(b->data, b->len - 1, 2), 0);
     o = json_loadb(b->data, b->len, 0, &jerr);
     if (o == NULL)
         fail_msg("not JSON: %s: %s", jerr.text, b->data);
@@ -430,6 +435,7 @@ test_codec_empty(void **state)
     (void)state;
     memset(&in, 0, sizeof in);
     strcpy(in.id, "00000000000000AB");
+    in.feed = "f"; /* the one string a record must hold */
     in.stored = in.changed = FEED_TIME_NONE;
     in.entry.published = in.entry.updated = FEED_TIME_NONE;
     feed_buf_init(&b, 0);
@@ -439,7 +445,8 @@ test_codec_empty(void **state)
     assert_null(strstr(b.data, "shared"));
     assert_int_equal(store_record_decode(&out, o, &l), 0);
     assert_string_equal(out.id, "00000000000000ab");
-    assert_null(out.feed);
+    assert_string_equal(out.feed, "f");
+    assert_null(out.feed_title);
     assert_null(out.entry.title);
     assert_null(out.also);
     assert_null(out.entry.enclosures);
@@ -486,6 +493,7 @@ test_codec_refuses(void **state)
     } keys[] = {
         {"id", 1, "\"0123\""},
         {"feed", 1, "1"},
+        {"feed", 1, "null"}, /* it names a feed, which is compared */
         {"feed_title", 1, "[]"},
         {"feed_url", 1, "{}"},
         {"also", 0, "[\"a\",1]"},
@@ -545,6 +553,126 @@ test_codec_refuses(void **state)
     json_decref(c);
     json_decref(o);
     feed_buf_free(&b);
+}
+
+/* The checksum of a line: every byte it covers, and every byte of the sum
+ * itself, changed to any other value is damage in format 2; a line of
+ * format 1 has none, but one that has a wrong one is damaged too. */
+static void
+test_checksum(void **state)
+{
+    const struct feed_item in = full_item();
+    struct feed_buf b;
+    char *line;
+    size_t len, i;
+    uint64_t id;
+    char *nl;
+
+    (void)state;
+    feed_buf_init(&b, 0);
+    assert_int_equal(feed_id_parse(in.id, &id), 0);
+    assert_int_equal(store_record_encode(&b, id, &in), 0);
+    len = b.len - 1;
+    line = b.data;
+    assert_int_equal(store_record_verify(line, len, 2), 0);
+    assert_int_equal(store_record_verify(line, len, 1), 0);
+    for (i = 0; i < len; i++) {
+        char was = line[i];
+
+        line[i] = (char)(was ^ (char)(1 + i % 255));
+        if (store_record_verify(line, len, 2) == 0)
+            fail_msg("byte %zu changed, the checksum still holds", i);
+        /* In format 1, a line without the shape of a sum has none. */
+        if ((i < len - STORE_SUM_LEN || (i >= len - 10 && i < len - 2)) &&
+            store_record_verify(line, len, 1) != STORE_DMG_SUM)
+            fail_msg("byte %zu changed: no damage in format 1", i);
+        line[i] = was;
+    }
+    /* Upper-case hex is not what the writer writes. */
+    nl = line + len - 10;
+    assert_true(nl[0] >= '0');
+    for (i = 0; i < 8; i++)
+        if (nl[i] >= 'a' && nl[i] <= 'f')
+            break;
+    if (i < 8) {
+        nl[i] = (char)(nl[i] - 'a' + 'A');
+        assert_int_equal(store_record_verify(line, len, 2), STORE_DMG_NOSUM);
+        nl[i] = (char)(nl[i] - 'A' + 'a');
+    }
+    /* Without its sum: fine in format 1, not in format 2. */
+    assert_int_equal(store_record_verify(line, len - STORE_SUM_LEN, 2),
+                     STORE_DMG_NOSUM);
+    assert_int_equal(store_record_verify(line, len - STORE_SUM_LEN, 1), 0);
+    assert_int_equal(store_record_verify("{}", 2, 2), STORE_DMG_NOSUM);
+    assert_int_equal(store_record_verify("", 0, 2), STORE_DMG_NOSUM);
+    feed_buf_free(&b);
+}
+
+/* A key renamed in place ("feed" to "feedXXXXXXXX", which is what damage
+ * made of a store that then crashed every poll in strcmp): the line is
+ * still JSON, and even sealed again its record is refused, so that
+ * nothing reads a NULL feed. */
+static void
+test_renamed_key(void **state)
+{
+    const struct feed_item in = full_item();
+    struct store_lists l;
+    struct feed_item out;
+    struct feed_buf b, r;
+    const char *at;
+    json_error_t jerr;
+    json_t *o;
+    uint64_t id, hash;
+    int64_t date;
+
+    (void)state;
+    feed_buf_init(&b, 0);
+    feed_buf_init(&r, 0);
+    assert_int_equal(feed_id_parse(in.id, &id), 0);
+    assert_int_equal(store_record_encode(&b, id, &in), 0);
+    at = strstr(b.data, "\"feed\":");
+    assert_non_null(at);
+    assert_int_equal(feed_buf_append(&r, b.data, (size_t)(at - b.data) + 5), 0);
+    assert_int_equal(feed_buf_puts(&r, "XXXXXXXX"), 0);
+    /* Up to its sum, which is made again. */
+    assert_int_equal(
+        feed_buf_append(&r, at + 5, strlen(at + 5) - STORE_SUM_LEN - 1), 0);
+    assert_int_equal(store_record_seal(&r, 0), 0);
+    assert_non_null(strstr(r.data, "\"feedXXXXXXXX\":"));
+    assert_int_equal(store_record_verify(r.data, r.len - 1, 2), 0);
+    o = json_loadb(r.data, r.len - 1, 0, &jerr);
+    assert_non_null(o);
+    assert_int_equal(store_record_decode(&out, o, &l), -EINVAL);
+    assert_int_equal(store_record_peek(o, &id, &date, &hash), -EINVAL);
+    json_decref(o);
+    feed_buf_free(&b);
+    feed_buf_free(&r);
+}
+
+/* store_record_verify() on a line of n bytes. */
+static void
+verify_n(size_t n, void *arg)
+{
+    static const char sum[] = ",\"sum\":\"00000000\"}";
+    char *line = arg;
+
+    /* A sum in its place, so that the whole line is summed. */
+    memcpy(line + n - (sizeof sum - 1), sum, sizeof sum - 1);
+    assert_int_equal(store_record_verify(line, n, 2), STORE_DMG_SUM);
+    memset(line + n - (sizeof sum - 1), 'a', sizeof sum - 1);
+}
+
+static void
+test_checksum_linear(void **state)
+{
+    char *line = malloc(4 << 20);
+
+    (void)state;
+    assert_non_null(line);
+    memset(line, 'a', 4 << 20);
+    assert_linear("store_record_verify, n bytes", verify_n, line, 1 << 18,
+                  1 << 20);
+    free(line);
 }
 
 /* The records check_n() reads: built on the first call for a size and
@@ -623,6 +751,9 @@ main(void)
         cmocka_unit_test(test_codec_bad_utf8),
         cmocka_unit_test(test_codec_refuses),
         cmocka_unit_test(test_codec_linear),
+        cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_renamed_key),
+        cmocka_unit_test(test_checksum_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,7 +68,7 @@ test_torn_header(void **state)
     store_close(s);
     /* The emptied segment got its header with the first batch. */
     seg = read_file(path(f, "items/000001.jsonl"));
-    assert_true(strncmp(seg, "{\"feedd_store\":1}\n", 18) == 0);
+    assert_true(strncmp(seg, "{\"feedd_store\":2}\n", 18) == 0);
     free(seg);
     s = open_ok(f);
     assert_null(store_warnings(s));
@@ -76,36 +76,54 @@ test_torn_header(void **state)
     store_close(s);
 }
 
+/* Lines in the middle of a segment of format 1 (no checksums) that are no
+ * record: each skipped with a warning naming its place, and not seen. */
 static void
 test_corrupt_middle(void **state)
 {
     struct fixture *f = *state;
-    struct store *s = open_ok(f);
+    struct store *s;
     char *w;
 
-    add_ok(s, "0000000000000001", "a", 1);
-    assert_int_equal(store_commit(s), 0);
-    store_close(s);
-    append_file(path(f, "items/000001.jsonl"),
-                "garbage\n"
-                "{\"feed\":\"no id\"}\n"
-                "{\"id\":\"0000000000000xyz\"}\n"
-                "\n"
-                "{\"id\":\"0000000000000009\",\"feedXXXX\":\"lwn\"}\n" RECORD(
-                    "0000000000000002", "\"b\"", "null") "\n");
+    assert_int_equal(mkdir(path(f, "items"), 0755), 0);
+    write_file(
+        path(f, "items/000001.jsonl"),
+        "{\"feedd_store\":1}\n" RECORD(
+            "0000000000000001", "\"a\"",
+            "1") "\n"
+                 "garbage\n"
+                 "{\"feed\":\"no id\"}\n"
+                 "{\"id\":\"0000000000000xyz\"}\n"
+                 "\n"
+                 "{\"id\":\"0000000000000009\",\"feedXXXX\":\"lwn\"}\n" RECORD(
+                     "0000000000000002", "\"b\"", "null") "\n");
     s = open_ok(f);
+    free(store_warnings(s));
     add_ok(s, "0000000000000003", "c", 3);
     assert_int_equal(store_commit(s), 0);
     store_close(s);
+    /* Appends never go to a segment of format 1. */
+    assert_int_equal(count_segments(path(f, "items")), 2);
 
     s = open_ok(f);
     w = store_warnings(s);
     assert_non_null(w);
-    assert_string_equal(w, "items/000001.jsonl:3: corrupt record skipped\n"
-                           "items/000001.jsonl:4: corrupt record skipped\n"
-                           "items/000001.jsonl:5: corrupt record skipped\n"
-                           "items/000001.jsonl:6: corrupt record skipped\n"
-                           "items/000001.jsonl:7: corrupt record skipped");
+    assert_string_equal(
+        w, "items/000001.jsonl at byte 220 (line 3): damaged record (not "
+           "JSON, or a member missing or mistyped), skipped: the entry will "
+           "be stored again from its feed\n"
+           "items/000001.jsonl at byte 228 (line 4): damaged record (not "
+           "JSON, or a member missing or mistyped), skipped: the entry will "
+           "be stored again from its feed\n"
+           "items/000001.jsonl at byte 245 (line 5): damaged record (not "
+           "JSON, or a member missing or mistyped), skipped: the entry will "
+           "be stored again from its feed\n"
+           "items/000001.jsonl at byte 271 (line 6): damaged record (not "
+           "JSON, or a member missing or mistyped), skipped: the entry will "
+           "be stored again from its feed\n"
+           "items/000001.jsonl at byte 272 (line 7): damaged record (not "
+           "JSON, or a member missing or mistyped), skipped: the entry will "
+           "be stored again from its feed");
     free(w);
     assert_int_equal(store_count(s), 3);
     assert_int_equal(store_seen(s, "0000000000000001"), 1);
@@ -114,6 +132,119 @@ test_corrupt_middle(void **state)
     /* A record without a member every record has is no item: not seen,
      * so that the next poll stores it again. */
     assert_int_equal(store_seen(s, "0000000000000009"), 0);
+    store_close(s);
+}
+
+/* Three items, committed; the store closed. */
+static void
+three_items(struct fixture *f)
+{
+    struct store *s = open_ok(f);
+
+    add_ok(s, "0000000000000001", "a", 1);
+    add_ok(s, "0000000000000002", "b", 2);
+    add_ok(s, "0000000000000003", "c", 3);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+}
+
+/* The store of three_items() holds each of them once, and nothing
+ * else, with no warning. */
+static void
+three_once(struct fixture *f)
+{
+    struct store *s = open_ok(f);
+    struct collect c;
+
+    assert_null(store_warnings(s));
+    assert_int_equal(store_count(s), 3);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 3);
+    assert_string_equal(c.items[0].id, "0000000000000003");
+    assert_string_equal(c.items[1].id, "0000000000000002");
+    assert_string_equal(c.items[2].id, "0000000000000001");
+    assert_null(store_warnings(s));
+    store_close(s);
+}
+
+/* A byte changed in a record of format 2, found by the scan at open (no
+ * index): skipped with a warning, not seen; stored again, it is there
+ * once, at that open and the next. */
+static void
+test_damaged_scan(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    off_t at;
+
+    three_items(f);
+    at = find_in_file(path(f, "items/000001.jsonl"), "\"title\":\"b\"");
+    poke(path(f, "items/000001.jsonl"), at + 9, "B", 1);
+    assert_int_equal(unlink(path(f, "items/index")), 0);
+    s = open_ok(f);
+    warnings_have(s, "(line 3): damaged record (checksum), skipped: the entry "
+                     "will be stored again from its feed");
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_damaged(s), 1);
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    add_ok(s, "0000000000000002", "b", 2);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    s = open_ok(f);
+    /* The damaged line stays until a compaction, and warns at each open. */
+    warnings_have(s, "(line 3): damaged record (checksum)");
+    store_close(s);
+    s = open_ok(f);
+    assert_int_equal(store_compact(s, 0, 0, 0), 0);
+    free(store_warnings(s));
+    store_close(s);
+    three_once(f);
+}
+
+/* A line of format 2 without its checksum is damaged, even when it is a
+ * good record otherwise. */
+static void
+test_missing_sum(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+
+    three_items(f);
+    append_file(path(f, "items/000001.jsonl"),
+                RECORD("0000000000000004", "\"d\"", "4") "\n");
+    s = open_ok(f);
+    warnings_have(s, "(line 5): damaged record (checksum)");
+    assert_int_equal(store_seen(s, "0000000000000004"), 0);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+}
+
+/* A line end moved (a byte inside a line became '\n', or a '\n' became
+ * something else), through the index: each line it touches is damaged;
+ * the rest reads. */
+static void
+test_damaged_newline(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    struct collect c;
+    off_t at;
+
+    three_items(f);
+    at = find_in_file(path(f, "items/000001.jsonl"),
+                      "{\"id\":\"0000000000000003");
+    poke(path(f, "items/000001.jsonl"), at - 1, "x", 1);
+    s = open_ok(f);
+    assert_null(store_warnings(s)); /* the index still fits */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 10, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0].id, "0000000000000003");
+    assert_string_equal(c.items[1].id, "0000000000000001");
+    warnings_have(s, "damaged record (line end)");
+    assert_int_equal(store_seen(s, "0000000000000002"), 0);
+    assert_int_equal(store_count(s), 2);
     store_close(s);
 }
 
@@ -161,11 +292,11 @@ test_newer_format(void **state)
     write_file(path(f, "items/000001.jsonl"),
                "{\"feedd_store\":1}\n{\"id\":\"0000000000000001\"}\n");
     write_file(path(f, "items/000003.jsonl"),
-               "{\"feedd_store\":2}\n{\"id\":\"0000000000000002\"}\n");
+               "{\"feedd_store\":3}\n{\"id\":\"0000000000000002\"}\n");
     memset(err, 'x', sizeof err);
     assert_null(store_open(f->dir, err, sizeof err));
     assert_string_equal(err, "items/000003.jsonl: written by a newer feedd "
-                             "(store format 2); this one reads format 1");
+                             "(store format 3); this one reads format 2");
     /* Refusing touches nothing. */
     assert_int_equal(file_size(path(f, "items/000003.jsonl")), 44);
 }
@@ -199,7 +330,7 @@ test_rollover(void **state)
     assert_int_equal(count_segments(path(f, "items")), 2);
     seg2 = read_file(path(f, "items/000002.jsonl"));
     assert_true(strncmp(seg2,
-                        "{\"feedd_store\":1}\n{\"id\":\"0000000000000004\"",
+                        "{\"feedd_store\":2}\n{\"id\":\"0000000000000004\"",
                         42) == 0);
     free(seg2);
 
@@ -223,7 +354,7 @@ test_rollover(void **state)
     assert_int_equal(count_segments(path(f, "items")), 2);
     seg2 = read_file(path(f, "items/000002.jsonl"));
     assert_true(strncmp(seg2,
-                        "{\"feedd_store\":1}\n{\"id\":\"0000000000000004\"",
+                        "{\"feedd_store\":2}\n{\"id\":\"0000000000000004\"",
                         42) == 0);
     assert_non_null(strstr(seg2, "big v2"));
     free(seg2);
@@ -319,7 +450,8 @@ scan_n(size_t n, void *arg)
     struct fixture *f = sh->f;
     struct store *s;
     size_t i, len;
-    char *buf = malloc(n + 512), *p;
+    char *buf = malloc(n + 512), *p, *rec;
+    struct feed_buf sealed;
     int fd;
 
     assert_non_null(buf);
@@ -334,6 +466,7 @@ scan_n(size_t n, void *arg)
         p += n;
         break;
     case SHAPE_LONG_TITLE:
+        rec = p;
         len = sprintf(p, "%s", RECORD("0000000000000001", "\"\"", "1"));
         /* The title's value goes where RECORD() closed it. */
         p = strstr(p, "\"title\":\"") + 9;
@@ -342,7 +475,17 @@ scan_n(size_t n, void *arg)
             memcpy(p + i, "\\u00e9&lt;", 10);
         memset(p + i, ' ', n - i);
         p += strlen(p);
-        *p++ = '\n';
+        /* Sealed with its sum, which the scan checks first. */
+        feed_buf_init(&sealed, 0);
+        assert_int_equal(feed_buf_append(&sealed, rec, (size_t)(p - rec) - 1),
+                         0);
+        assert_int_equal(store_record_seal(&sealed, 0), 0);
+        buf = realloc(buf, (size_t)(rec - buf) + sealed.len + 1);
+        assert_non_null(buf);
+        rec = buf + strlen(STORE_SEG_HEADER);
+        memcpy(rec, sealed.data, sealed.len);
+        p = rec + sealed.len;
+        feed_buf_free(&sealed);
         (void)len;
         break;
     default:
@@ -387,10 +530,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_new_segments),   T(test_scan_linear),
-        T(test_torn_last_line), T(test_torn_header),
-        T(test_corrupt_middle), T(test_missing_header_and_many_warnings),
-        T(test_newer_format),   T(test_rollover),
+        T(test_new_segments),    T(test_scan_linear),
+        T(test_torn_last_line),  T(test_torn_header),
+        T(test_corrupt_middle),  T(test_missing_header_and_many_warnings),
+        T(test_newer_format),    T(test_rollover),
+        T(test_damaged_scan),    T(test_missing_sum),
+        T(test_damaged_newline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
