@@ -18,7 +18,7 @@
 
 /* Bytes in the file: a million feeds of 64-byte lines. */
 #define CONFIG_FILE_MAX (64 << 20)
-#define FILE_EXCERPT_MAX 40       /* bytes of a binary file shown */
+#define FILE_EXCERPT_MAX 40 /* bytes of a binary file shown */
 /* Durations stop here, so that milliseconds still fit in an int64_t. */
 #define CONFIG_DURATION_MAX (INT64_MAX / 1000)
 
