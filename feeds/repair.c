@@ -21,19 +21,37 @@
 
 #include "utf8.h"
 
-enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
+enum lex {
+    L_START,
+    L_TEXT,
+    L_CDATA,
+    L_COMMENT,
+    L_PI,
+    L_JSON,
+    L_STAG, /* in a start tag, after its name */
+    L_DQ,   /* in a value quoted with '"' */
+    L_SQ,   /* in a value quoted with '\'' */
+    L_DECL, /* in a "<!" declaration (a DOCTYPE) */
+};
 
 /* What each lexer state stops at besides what utf8.h's automaton stops at
  * (bytes that are not UTF-8, U+FFFE, U+FFFF): control characters XML
- * forbids, and the ASCII characters that may end a section. Text stops
- * at the '!' and '?' that may follow a '<' (piece() looks back), so that
- * a tag's '<' is passed unseen, and at '&' by a mask beside the table
- * (scan()). */
+ * forbids, and the ASCII characters that may end a section, a tag or a
+ * quoted value. Where references count (AMP()), the scan stops at '&' too,
+ * by a mask beside the table (scan()). */
 #define CONTROL(b) ((b) < 0x20 && (b) != '\t' && (b) != '\n' && (b) != '\r')
-#define TEXT_STOPS(b) (CONTROL(b) || (b) == '!' || (b) == '?')
+#define TEXT_STOPS(b) (CONTROL(b) || (b) == '<')
 #define CDATA_STOPS(b) (CONTROL(b) || (b) == ']')
 #define COMMENT_STOPS(b) (CONTROL(b) || (b) == '-')
 #define PI_STOPS(b) (CONTROL(b) || (b) == '?')
+#define STAG_STOPS(b)                                                          \
+    (CONTROL(b) || (b) == '>' || (b) == '/' || (b) == '"' || (b) == '\'')
+#define DQ_STOPS(b) (CONTROL(b) || (b) == '"')
+#define SQ_STOPS(b) (CONTROL(b) || (b) == '\'')
+#define DECL_STOPS(b)                                                          \
+    (CONTROL(b) || (b) == '>' || (b) == '<' || (b) == '"' || (b) == '\'' ||    \
+     (b) == '[' || (b) == ']')
+#define AMP(lex) ((lex) == L_TEXT || (lex) >= L_STAG)
 
 static const uint64_t dfa[][256] = {
     [L_TEXT] = UTF8_TABLE(TEXT_STOPS),
@@ -41,8 +59,12 @@ static const uint64_t dfa[][256] = {
     [L_COMMENT] = UTF8_TABLE(COMMENT_STOPS),
     [L_PI] = UTF8_TABLE(PI_STOPS),
     [L_JSON] = UTF8_TABLE(CONTROL),
+    [L_STAG] = UTF8_TABLE(STAG_STOPS),
+    [L_DQ] = UTF8_TABLE(DQ_STOPS),
+    [L_SQ] = UTF8_TABLE(SQ_STOPS),
+    [L_DECL] = UTF8_TABLE(DECL_STOPS),
 };
-static const char *const closes[] = {
+static const char *const closes[L_JSON + 1] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
 
 #define ONES 0x0101010101010101u
@@ -285,12 +307,328 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
     return rc ? rc : 1;
 }
 
+/* 1 when the byte c may stand in an XML name (first: start it). Every
+ * byte from 0x80 on may: a name's characters are checked when it is
+ * kept (valid_name()). */
+static inline int
+name_byte(unsigned c, int first)
+{
+    if (c >= 0x80 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_' ||
+        c == ':')
+        return 1;
+    return !first && ((c >= '0' && c <= '9') || c == '-' || c == '.');
+}
+
+/* The length of the name that starts s[0..n), REPAIR_NAME + 1 when it is
+ * longer than REPAIR_NAME, or -1 when n ends before that is known (never
+ * when last). *h is the hash (FNV-1a) of what was read of it. */
+static int
+name_length(const unsigned char *s, size_t n, int last, uint32_t *h)
+{
+    uint32_t x = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < n && i <= REPAIR_NAME && name_byte(s[i], 0); i++)
+        x = (x ^ s[i]) * 16777619u;
+    *h = x;
+    return i == n && i <= REPAIR_NAME && !last ? -1 : (int)i;
+}
+
+/* 1 when s[0..n) is valid UTF-8 without U+FFFE or U+FFFF: what the scan
+ * passes as it is, so that an end tag made from it is what expat saw. */
+static int
+valid_name(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len;
+
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        len = feed_utf8_decode(s + i, n - i, &cp);
+        if (len == 0 || cp == 0xfffe || cp == 0xffff)
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* An element named s[0..n) (n >= 1), with hash h, opens. */
+static void
+push(struct feed_repair *r, const unsigned char *s, size_t n, uint32_t h)
+{
+    struct feed_repair_open *e;
+
+    if (r->depth == REPAIR_DEPTH) {
+        r->over++;
+        return;
+    }
+    e = &r->open[r->depth++];
+    e->hash = h;
+    e->off = (uint16_t)r->nnames;
+    e->len = 0;
+    if (n <= REPAIR_NAME && n <= REPAIR_NAMES - r->nnames && valid_name(s, n)) {
+        memcpy(r->names + r->nnames, s, n);
+        r->nnames += n;
+        e->len = (uint8_t)n;
+        r->filter[h % REPAIR_FILTER]++;
+    } else {
+        r->nameless++;
+    }
+}
+
+/* The innermost open element closes. */
+static void
+pop(struct feed_repair *r)
+{
+    const struct feed_repair_open *e;
+
+    if (r->over > 0) {
+        r->over--;
+        return;
+    }
+    if (r->depth == 0)
+        return;
+    e = &r->open[--r->depth];
+    if (e->len > 0) {
+        r->filter[e->hash % REPAIR_FILTER]--;
+        r->nnames = e->off;
+    } else {
+        r->nameless--;
+    }
+}
+
+/* The end tag at p names s[0..n) (n is REPAIR_NAME + 1 for any longer
+ * name), with hash h. Returns 1 to pass it (after the end tags of the
+ * elements it closes, put in before p), 0 to drop it, or < 0. Work: the
+ * end tags put in, plus at most one walk of the stack when the filter
+ * errs (REPAIR_DEPTH entries, each a compare of hash and length). */
+static int
+end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
+        size_t n, uint32_t h)
+{
+    struct feed_repair *r = ps->r;
+    struct feed_buf *out = &r->out;
+    size_t i = r->depth;
+    int rc;
+
+    if (r->over > 0) { /* one of the unnamed deepest: expat judges */
+        pop(r);
+        return 1;
+    }
+    if (r->depth == 0)
+        return 0;
+    if (n > REPAIR_NAME) { /* only an element without a name can match */
+        if (r->nameless == 0)
+            return 0;
+        pop(r);
+        return 1;
+    }
+    if (r->filter[h % REPAIR_FILTER] > 0) {
+        while (i-- > 0) {
+            const struct feed_repair_open *e = &r->open[i];
+
+            if (e->len == 0)
+                break; /* it may be this one's: no more is known */
+            if (e->hash == h && e->len == n &&
+                memcmp(r->names + e->off, s, n) == 0)
+                goto found;
+        }
+    }
+    if (r->nameless == 0)
+        return 0;
+    pop(r);
+    return 1;
+found:
+    if (i + 1 < r->depth) {
+        r->repaired = 1;
+        if ((rc = replace(ps, p, 0, "", 0)) != 0)
+            return rc;
+    }
+    while (r->depth > i + 1) {
+        const struct feed_repair_open *e = &r->open[r->depth - 1];
+
+        if ((rc = feed_buf_append(out, "</", 2)) != 0 ||
+            (rc = feed_buf_append(out, r->names + e->off, e->len)) != 0 ||
+            (rc = feed_buf_append(out, ">", 1)) != 0)
+            return rc;
+        r->closed++;
+        pop(r);
+    }
+    pop(r);
+    return 1;
+}
+
+/* Drops from p (an end tag's '<', or the piece's start while dropping)
+ * up to and with its '>' (or up to a '<' that shows it ended), looked
+ * for from q. Returns where that ends, or end: then the next piece goes
+ * on dropping. */
+static const unsigned char *
+drop_to(struct pass *ps, const unsigned char *p, const unsigned char *q,
+        const unsigned char *end, int *rc)
+{
+    while (q < end && *q != '>' && *q != '<')
+        q++;
+    ps->r->drop = q == end;
+    if (q < end && *q == '>')
+        q++;
+    *rc = replace(ps, p, (size_t)(q - p), "", 0);
+    return q;
+}
+
+/* At a '<' in text, p[0..left): markup starts. Sets *next to where the
+ * scan goes on. Returns 0, 1 when the piece ends before what it is is
+ * known (p waits), or < 0. text is where the document's text starts in
+ * this piece. */
+static int
+angle(struct pass *ps, const unsigned char *p, size_t left, int last,
+      const unsigned char *text, const unsigned char **next)
+{
+    struct feed_repair *r = ps->r;
+    uint32_t h;
+    int n, rc;
+
+    *next = p + 1;
+    if (left < 2)
+        return !last;
+    if (p[1] == '!') {
+        if (!last &&
+            (cut_prefix(p, left, "<![CDATA[") || cut_prefix(p, left, "<!--")))
+            return 1;
+        r->ret = L_TEXT;
+        if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+            r->lex = L_CDATA;
+            *next = p + 9;
+        } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+            r->lex = L_COMMENT;
+            *next = p + 4;
+        } else {
+            r->lex = L_DECL;
+            r->bracket = 0;
+            *next = p + 2;
+        }
+        return 0;
+    }
+    if (p[1] == '?') {
+        if (!last && cut_prefix(p, left, "<?xml "))
+            return 1;
+        r->lex = L_PI;
+        r->ret = L_TEXT;
+        /* An XML declaration after anything at all is an error to
+         * expat; it says nothing new by then. */
+        if (left >= 6 && memcmp(p, "<?xml", 5) == 0 &&
+            (p[5] == ' ' || p[5] == '\t' || p[5] == '\r' || p[5] == '\n') &&
+            (r->begun || p > text)) {
+            r->blank = 1;
+            r->repaired = 1;
+            *next = p;
+        } else {
+            *next = p + 2;
+        }
+        return 0;
+    }
+    if (p[1] == '/') {
+        if (left < 3)
+            return !last;
+        if (!name_byte(p[2], 1))
+            return 0;
+        if ((n = name_length(p + 2, left - 2, last, &h)) < 0)
+            return 1;
+        if ((rc = end_tag(ps, p, p + 2, (size_t)n, h)) < 0)
+            return rc;
+        if (rc == 1) { /* the rest of it is passed as text */
+            *next = p + 2 + n;
+            return 0;
+        }
+        r->dropped++;
+        r->repaired = 1;
+        *next = drop_to(ps, p, p + 2 + n, p + left, &rc);
+        if (last)
+            r->drop = 0;
+        return rc;
+    }
+    if (!name_byte(p[1], 1))
+        return 0;
+    if ((n = name_length(p + 1, left - 1, last, &h)) < 0)
+        return 1;
+    push(r, p + 1, (size_t)n, h);
+    p += 1 + n;
+    left -= 1 + (size_t)n;
+    /* A tag without attributes is done here; the others, and any name
+     * longer than REPAIR_NAME, are read on in L_STAG. */
+    if (n <= REPAIR_NAME && left >= 1 && *p == '>') {
+        *next = p + 1;
+    } else if (n <= REPAIR_NAME && left >= 2 && p[0] == '/' && p[1] == '>') {
+        pop(r);
+        *next = p + 2;
+    } else {
+        r->lex = L_STAG;
+        *next = p;
+    }
+    return 0;
+}
+
+/* At a byte a tag, a quoted value or a declaration stops at (r->lex is
+ * L_STAG, L_DQ, L_SQ or L_DECL). Sets *next; returns 1 when the piece
+ * ends before it is known what p starts (p waits), else 0. */
+static int
+in_tag(struct feed_repair *r, const unsigned char *p, size_t left, int last,
+       const unsigned char **next)
+{
+    *next = p + 1;
+    switch (*p) {
+    case '>':
+        if (r->lex == L_STAG || (r->lex == L_DECL && r->bracket == 0))
+            r->lex = L_TEXT;
+        return 0;
+    case '/': /* in L_STAG only */
+        if (left < 2)
+            return !last;
+        if (p[1] == '>') {
+            pop(r);
+            r->lex = L_TEXT;
+            *next = p + 2;
+        }
+        return 0;
+    case '"':
+    case '\'':
+        if (r->lex == L_DQ || r->lex == L_SQ) {
+            r->lex = r->ret;
+        } else {
+            r->ret = r->lex;
+            r->lex = *p == '"' ? L_DQ : L_SQ;
+        }
+        return 0;
+    case '[':
+        r->bracket++;
+        return 0;
+    case ']':
+        r->bracket -= r->bracket > 0;
+        return 0;
+    default: /* '<' in L_DECL: a comment or a PI is left alone */
+        if (!last && (cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?")))
+            return 1;
+        if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+            r->ret = L_DECL;
+            r->lex = L_COMMENT;
+            *next = p + 4;
+        } else if (left >= 2 && p[1] == '?') {
+            r->ret = L_DECL;
+            r->lex = L_PI;
+            *next = p + 2;
+        }
+        return 0;
+    }
+}
+
 /* Repairs one piece; what a token cut by its end leaves waits in hold. */
 static int
 piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
       feed_repair_fn *fn, void *arg)
 {
-    const unsigned char *p = s, *end = s + n;
+    const unsigned char *p = s, *end = s + n, *next;
     /* Where the document's text starts in this piece (NULL: not yet). */
     const unsigned char *text = r->lex == L_START ? NULL : s;
     struct pass ps = {r, s};
@@ -323,6 +661,14 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             text = p;
             continue;
         }
+        if (r->drop) {
+            p = drop_to(&ps, p, p, end, &rc);
+            if (rc != 0)
+                return rc;
+            if (last)
+                r->drop = 0;
+            continue;
+        }
         if (r->blank) {
             /* Up to the end of the declaration, everything is a space. */
             const unsigned char *q = p;
@@ -347,7 +693,7 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = scan(p, end, dfa[r->lex], r->lex == L_TEXT);
+        p = scan(p, end, dfa[r->lex], AMP(r->lex));
         if (p == end)
             break;
         left = (size_t)(end - p);
@@ -366,58 +712,20 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             p++;
             continue;
         }
-        switch (r->lex == L_TEXT ? *p : 0) {
-        case '!':
-        case '?':
-            /* Markup that is not a tag starts "<!" or "<?". A '<' that
-             * ends a piece waits for the next (below), so it is here. */
-            if (p == s || p[-1] != '<') {
-                p++;
-                break;
-            }
-            p--;
-            left++;
-            if (!last &&
-                (cut_prefix(p, left, "<![CDATA[") ||
-                 cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
-                goto hold;
-            if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
-                r->lex = L_CDATA;
-                p += 9;
-            } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
-                r->lex = L_COMMENT;
-                p += 4;
-            } else if (p[1] == '?') {
-                r->lex = L_PI;
-                /* An XML declaration after anything at all is an error
-                 * to expat; it says nothing new by then. */
-                if (left >= 6 && memcmp(p, "<?xml", 5) == 0 &&
-                    (p[5] == ' ' || p[5] == '\t' || p[5] == '\r' ||
-                     p[5] == '\n') &&
-                    (r->begun || p > text)) {
-                    r->blank = 1;
-                    r->repaired = 1;
-                } else {
-                    p += 2;
-                }
-            } else {
-                p += 2;
-            }
-            break;
-        case '&':
+        if (*p == '&' && AMP(r->lex)) {
             /* The usual references first, cheaply. */
             if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
                 p[2] == 't') {
                 p += 4;
-                break;
+                continue;
             }
             if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
                 p += 5;
-                break;
+                continue;
             }
             if (left >= 6 && memcmp(p, "&quot;", 6) == 0) {
                 p += 6;
-                break;
+                continue;
             }
             k = reference_length(p, left);
             if (k == -1 && !last)
@@ -445,29 +753,29 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
                     return rc;
                 p++;
             }
-            break;
-        default: { /* ']', '-' or '?': perhaps the end of a section */
+            continue;
+        }
+        if (r->lex == L_TEXT) {
+            if ((rc = angle(&ps, p, left, last, text, &next)) < 0)
+                return rc;
+        } else if (r->lex >= L_STAG) {
+            rc = in_tag(r, p, left, last, &next);
+        } else { /* ']', '-' or '?': perhaps the end of a section */
             const char *close = closes[r->lex];
             size_t nc = close ? strlen(close) : 0;
 
-            if (nc == 0) { /* the table stops nowhere else */
-                p++;
-            } else if (left >= nc && memcmp(p, close, nc) == 0) {
-                r->lex = L_TEXT;
-                p += nc;
-            } else if (!last && cut_prefix(p, left, close)) {
-                goto hold;
-            } else {
-                p++;
+            next = p + 1;
+            rc = 0;
+            if (nc > 0 && left >= nc && memcmp(p, close, nc) == 0) {
+                r->lex = r->ret;
+                next = p + nc;
+            } else if (nc > 0 && !last && cut_prefix(p, left, close)) {
+                rc = 1;
             }
         }
-        }
-    }
-    /* A '<' that ends the piece waits: what follows it decides. */
-    if (!last && r->lex == L_TEXT && !r->blank && end > ps.run &&
-        end[-1] == '<') {
-        p = end - 1;
-        goto hold;
+        if (rc == 1)
+            goto hold;
+        p = next;
     }
     goto out;
 hold:

@@ -9,21 +9,50 @@
  *   - a bare '&' is "&amp;", "&#X41;" is "&#x41;", and a reference to a
  *     character XML forbids ("&#x1a;") is a space;
  *   - an XML declaration that does not come first is blanked out;
- *   - white space and byte order marks before the first character go.
+ *   - white space and byte order marks before the first character go;
+ *   - an end tag closes up to the open element it names: the end tags of
+ *     the elements opened inside that one are put before it ("<p>a<br>b
+ *     </p>" reads "<p>a<br>b</br></p>"), and an end tag that names no
+ *     open element is dropped ("</b>" after "<i>x" goes).
  *
- * CDATA sections, comments and processing instructions are left alone. A
- * document whose first character is '{' is JSON: it gets the character
- * repairs only. Only the bytes of a token cut by a chunk's end wait for
- * the next chunk (at most REPAIR_HOLD); nothing else is kept. */
+ * Names are compared as XML does: the qualified name, byte for byte, so
+ * "</P>" does not close "<p>". The open elements are kept on a bounded
+ * stack: REPAIR_DEPTH of them (the parser's default max_depth; it refuses
+ * deeper documents anyway), names of up to REPAIR_NAME bytes, at most
+ * REPAIR_NAMES bytes of names in all. Past those bounds nothing is
+ * repaired, only counted: an element nested deeper than REPAIR_DEPTH, or
+ * whose name is longer or does not fit, is open without a name, and an
+ * end tag that may be its own, or whose name is longer than REPAIR_NAME,
+ * is passed as it is (expat judges it, as it would without the repair).
+ *
+ * CDATA sections, comments and processing instructions are left alone,
+ * and so are a DOCTYPE's declarations. A document whose first character
+ * is '{' is JSON: it gets the character repairs only. Only the bytes of a
+ * token cut by a chunk's end wait for the next chunk (at most
+ * REPAIR_HOLD); a tag's name and whether it stands in a quoted attribute
+ * value are carried over in the state below, nothing else is kept. */
 #ifndef FEEDS_REPAIR_H
 #define FEEDS_REPAIR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "feeds/buf.h"
 
 #define REPAIR_HOLD 64
 #define REPAIR_JOIN 256
+#define REPAIR_DEPTH 128
+#define REPAIR_NAME 56
+#define REPAIR_NAMES 4096
+#define REPAIR_FILTER 1024
+
+/* One open element: its name is names[off..off + len), or it has none
+ * (len 0: too long, no room, not valid UTF-8). */
+struct feed_repair_open {
+    uint32_t hash;
+    uint16_t off;
+    uint8_t len;
+};
 
 /* Receives the repaired text. last != 0 on the final call (n may be 0
  * then). Return 0, or non-zero to stop: feed_repair_push() returns it. */
@@ -31,10 +60,23 @@ typedef int feed_repair_fn(const char *s, size_t n, int last, void *arg);
 
 /* The state of one document; the fields are repair.c's. */
 struct feed_repair {
-    int lex;      /* where the lexer stands */
-    int blank;    /* blanking out a misplaced XML declaration */
-    int begun;    /* a character after the first was passed */
-    int repaired; /* something was changed */
+    int lex;          /* where the lexer stands */
+    int blank;        /* blanking out a misplaced XML declaration */
+    int begun;        /* a character after the first was passed */
+    int repaired;     /* something was changed */
+    int ret;          /* the state a quoted value or a comment returns to */
+    int drop;         /* dropping the rest of an end tag */
+    unsigned bracket; /* '[' open in a DOCTYPE */
+    size_t dropped;   /* end tags that named no open element */
+    size_t closed;    /* end tags put in */
+    size_t depth;     /* elements open[0..depth) */
+    size_t over;      /* elements open beyond REPAIR_DEPTH */
+    size_t nameless;  /* of open[], those with no name */
+    size_t nnames;    /* bytes of names[] in use */
+    struct feed_repair_open open[REPAIR_DEPTH];
+    /* How many of open[] have a name whose hash ends in each value. */
+    uint8_t filter[REPAIR_FILTER];
+    char names[REPAIR_NAMES];
     unsigned char hold[REPAIR_HOLD];
     size_t nhold;
     unsigned char join[REPAIR_HOLD + REPAIR_JOIN];
