@@ -307,16 +307,29 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
     return rc ? rc : 1;
 }
 
-/* 1 when the byte c may stand in an XML name (first: start it). Every
- * byte from 0x80 on may: a name's characters are checked when it is
- * kept (valid_name()). */
+/* What the byte b may be in an XML name: 1 its first byte or any other,
+ * 2 any other but the first, 0 neither. Every byte from 0x80 on may be:
+ * a name's characters are checked when it is kept (valid_name()). */
+#define NAME_CLASS(b)                                                          \
+    ((b) >= 0x80 || ((b) >= 'a' && (b) <= 'z') ||                              \
+             ((b) >= 'A' && (b) <= 'Z') || (b) == '_' || (b) == ':'            \
+         ? 1                                                                   \
+     : ((b) >= '0' && (b) <= '9') || (b) == '-' || (b) == '.' ? 2              \
+                                                              : 0)
+#define NAME_R4(b)                                                             \
+    NAME_CLASS(b), NAME_CLASS((b) + 1), NAME_CLASS((b) + 2), NAME_CLASS((b) + 3)
+#define NAME_R16(b)                                                            \
+    NAME_R4(b), NAME_R4((b) + 4), NAME_R4((b) + 8), NAME_R4((b) + 12)
+#define NAME_R64(b)                                                            \
+    NAME_R16(b), NAME_R16((b) + 16), NAME_R16((b) + 32), NAME_R16((b) + 48)
+static const unsigned char name_class[256] = {NAME_R64(0), NAME_R64(64),
+                                              NAME_R64(128), NAME_R64(192)};
+
+/* 1 when the byte c may stand in an XML name (first: start it). */
 static inline int
 name_byte(unsigned c, int first)
 {
-    if (c >= 0x80 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_' ||
-        c == ':')
-        return 1;
-    return !first && ((c >= '0' && c <= '9') || c == '-' || c == '.');
+    return first ? name_class[c] == 1 : name_class[c] != 0;
 }
 
 /* The length of the name that starts s[0..n), REPAIR_NAME + 1 when it is
@@ -404,7 +417,9 @@ pop(struct feed_repair *r)
  * name), with hash h. Returns 1 to pass it (after the end tags of the
  * elements it closes, put in before p), 0 to drop it, or < 0. Work: the
  * end tags put in, plus at most one walk of the stack when the filter
- * errs (REPAIR_DEPTH entries, each a compare of hash and length). */
+ * errs (REPAIR_DEPTH entries, each a compare of hash and length). When
+ * an element without a name stands between, which it closes is not
+ * known: the end tag passes and closes the innermost, and expat judges. */
 static int
 end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
         size_t n, uint32_t h)
@@ -420,11 +435,13 @@ end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
     }
     if (r->depth == 0)
         return 0;
-    if (n > REPAIR_NAME) { /* only an element without a name can match */
+    if (n > REPAIR_NAME) {
+        /* Only an element without a name may match: the innermost. */
         if (r->nameless == 0)
             return 0;
-        pop(r);
-        return 1;
+        while (r->open[--i].len > 0)
+            ;
+        goto found;
     }
     if (r->filter[h % REPAIR_FILTER] > 0) {
         while (i-- > 0) {
@@ -532,6 +549,18 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
     if (p[1] == '/') {
         if (left < 3)
             return !last;
+        if (r->over == 0 && r->depth > 0) {
+            /* Most often it closes the innermost element. */
+            const struct feed_repair_open *e = &r->open[r->depth - 1];
+
+            if (e->len > 0 && left > e->len + 2u &&
+                memcmp(p + 2, r->names + e->off, e->len) == 0 &&
+                !name_byte(p[2 + e->len], 0)) {
+                pop(r);
+                *next = p + 2 + e->len;
+                return 0;
+            }
+        }
         if (!name_byte(p[2], 1))
             return 0;
         if ((n = name_length(p + 2, left - 2, last, &h)) < 0)
