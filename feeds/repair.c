@@ -334,16 +334,22 @@ name_byte(unsigned c, int first)
 
 /* The length of the name that starts s[0..n), REPAIR_NAME + 1 when it is
  * longer than REPAIR_NAME, or -1 when n ends before that is known (never
- * when last). *h is the hash (FNV-1a) of what was read of it. */
+ * when last). *h is the hash (FNV-1a) of what was read of it, *high
+ * nonzero when that holds a byte from 0x80 on (which the scan must see). */
 static int
-name_length(const unsigned char *s, size_t n, int last, uint32_t *h)
+name_length(const unsigned char *s, size_t n, int last, uint32_t *h,
+            unsigned *high)
 {
     uint32_t x = 2166136261u;
+    unsigned any = 0;
     size_t i;
 
-    for (i = 0; i < n && i <= REPAIR_NAME && name_byte(s[i], 0); i++)
+    for (i = 0; i < n && i <= REPAIR_NAME && name_byte(s[i], 0); i++) {
         x = (x ^ s[i]) * 16777619u;
+        any |= s[i];
+    }
     *h = x;
+    *high = any & 0x80;
     return i == n && i <= REPAIR_NAME && !last ? -1 : (int)i;
 }
 
@@ -382,13 +388,16 @@ push(struct feed_repair *r, const unsigned char *s, size_t n, uint32_t h)
     e->hash = h;
     e->off = (uint16_t)r->nnames;
     e->len = 0;
+    e->unsure = n <= REPAIR_NAME;
     if (n <= REPAIR_NAME && n <= REPAIR_NAMES - r->nnames && valid_name(s, n)) {
         memcpy(r->names + r->nnames, s, n);
         r->nnames += n;
         e->len = (uint8_t)n;
+        e->unsure = 0;
         r->filter[h % REPAIR_FILTER]++;
     } else {
         r->nameless++;
+        r->unsure += e->unsure;
     }
 }
 
@@ -410,16 +419,18 @@ pop(struct feed_repair *r)
         r->nnames = e->off;
     } else {
         r->nameless--;
+        r->unsure -= e->unsure;
     }
 }
 
 /* The end tag at p names s[0..n) (n is REPAIR_NAME + 1 for any longer
  * name), with hash h. Returns 1 to pass it (after the end tags of the
- * elements it closes, put in before p), 0 to drop it, or < 0. Work: the
- * end tags put in, plus at most one walk of the stack when the filter
- * errs (REPAIR_DEPTH entries, each a compare of hash and length). When
- * an element without a name stands between, which it closes is not
- * known: the end tag passes and closes the innermost, and expat judges. */
+ * elements it closes, put in before p), 0 to drop it, or < 0. An element
+ * without a name matches only a name like its own (short or long): when
+ * one that may match stands between, which element the end tag closes is
+ * not known, and it passes, closing the innermost (expat judges). Work:
+ * the end tags put in, plus at most one walk of the stack when the filter
+ * errs (REPAIR_DEPTH entries, each a compare of hash and length). */
 static int
 end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
         size_t n, uint32_t h)
@@ -427,38 +438,39 @@ end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
     struct feed_repair *r = ps->r;
     struct feed_buf *out = &r->out;
     size_t i = r->depth;
-    int rc;
+    int rc, between = 0;
 
     if (r->over > 0) { /* one of the unnamed deepest: expat judges */
         pop(r);
         return 1;
     }
-    if (r->depth == 0)
-        return 0;
     if (n > REPAIR_NAME) {
-        /* Only an element without a name may match: the innermost. */
-        if (r->nameless == 0)
+        /* Only an element whose name was long may match: the innermost. */
+        if (r->nameless == r->unsure)
             return 0;
-        while (r->open[--i].len > 0)
-            ;
+        while (r->open[--i].len > 0 || r->open[i].unsure)
+            between |= r->open[i].len == 0;
         goto found;
     }
     if (r->filter[h % REPAIR_FILTER] > 0) {
         while (i-- > 0) {
             const struct feed_repair_open *e = &r->open[i];
 
-            if (e->len == 0)
-                break; /* it may be this one's: no more is known */
+            between |= e->len == 0;
             if (e->hash == h && e->len == n &&
                 memcmp(r->names + e->off, s, n) == 0)
                 goto found;
         }
     }
-    if (r->nameless == 0)
+    if (r->unsure == 0)
         return 0;
     pop(r);
     return 1;
 found:
+    if (between) {
+        pop(r);
+        return 1;
+    }
     if (i + 1 < r->depth) {
         r->repaired = 1;
         if ((rc = replace(ps, p, 0, "", 0)) != 0)
@@ -504,6 +516,7 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
       const unsigned char *text, const unsigned char **next)
 {
     struct feed_repair *r = ps->r;
+    unsigned high;
     uint32_t h;
     int n, rc;
 
@@ -563,12 +576,12 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
         }
         if (!name_byte(p[2], 1))
             return 0;
-        if ((n = name_length(p + 2, left - 2, last, &h)) < 0)
+        if ((n = name_length(p + 2, left - 2, last, &h, &high)) < 0)
             return 1;
         if ((rc = end_tag(ps, p, p + 2, (size_t)n, h)) < 0)
             return rc;
         if (rc == 1) { /* the rest of it is passed as text */
-            *next = p + 2 + n;
+            *next = high ? p + 2 : p + 2 + n;
             return 0;
         }
         r->dropped++;
@@ -580,21 +593,23 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
     }
     if (!name_byte(p[1], 1))
         return 0;
-    if ((n = name_length(p + 1, left - 1, last, &h)) < 0)
+    if ((n = name_length(p + 1, left - 1, last, &h, &high)) < 0)
         return 1;
     push(r, p + 1, (size_t)n, h);
+    /* A tag without attributes and a name in ASCII is done here; the
+     * others are read on in L_STAG, from the first byte that the scan
+     * has to see. */
+    *next = high ? p + 1 : p + 1 + n;
     p += 1 + n;
     left -= 1 + (size_t)n;
-    /* A tag without attributes is done here; the others, and any name
-     * longer than REPAIR_NAME, are read on in L_STAG. */
-    if (n <= REPAIR_NAME && left >= 1 && *p == '>') {
+    if (!high && n <= REPAIR_NAME && left >= 1 && *p == '>') {
         *next = p + 1;
-    } else if (n <= REPAIR_NAME && left >= 2 && p[0] == '/' && p[1] == '>') {
+    } else if (!high && n <= REPAIR_NAME && left >= 2 && p[0] == '/' &&
+               p[1] == '>') {
         pop(r);
         *next = p + 2;
     } else {
         r->lex = L_STAG;
-        *next = p;
     }
     return 0;
 }

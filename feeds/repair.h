@@ -47,11 +47,13 @@
 #define REPAIR_FILTER 1024
 
 /* One open element: its name is names[off..off + len), or it has none
- * (len 0: too long, no room, not valid UTF-8). */
+ * (len 0): a name longer than REPAIR_NAME, or (unsure) a shorter one
+ * that had no room or was not valid UTF-8. */
 struct feed_repair_open {
     uint32_t hash;
     uint16_t off;
     uint8_t len;
+    uint8_t unsure;
 };
 
 /* Receives the repaired text. last != 0 on the final call (n may be 0
@@ -72,6 +74,7 @@ struct feed_repair {
     size_t depth;     /* elements open[0..depth) */
     size_t over;      /* elements open beyond REPAIR_DEPTH */
     size_t nameless;  /* of open[], those with no name */
+    size_t unsure;    /* of those, the ones whose name was short */
     size_t nnames;    /* bytes of names[] in use */
     struct feed_repair_open open[REPAIR_DEPTH];
     /* How many of open[] have a name whose hash ends in each value. */

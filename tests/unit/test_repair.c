@@ -524,6 +524,16 @@ test_end_tags(void **state)
     snprintf(in, sizeof(in), "<a><%s><b>x</%s></a>", name, name);
     snprintf(want, sizeof(want), "<a><%s><b>x</b></%s></a>", name, name);
     expect(in, want);
+    /* A short name is not its name; it is not that of one not valid. */
+    snprintf(in, sizeof(in), "<a><%s>x</b></a>", name);
+    snprintf(want, sizeof(want), "<a><%s>x</a>", name);
+    expect(in, want);
+    expect("<a><b\xe9>x</c></a>", "<a><b\xc3\xa9>x</c></a>");
+    expect("<a><b\xe9 t='1'>x</b\xe9></a>",
+           "<a><b\xc3\xa9 t='1'>x</b\xc3\xa9></a>");
+    snprintf(in, sizeof(in), "<a><\xe9%s>x", name);
+    snprintf(want, sizeof(want), "<a><\xc3\xa9%s>x", name);
+    expect(in, want);
     snprintf(in, sizeof(in), "<a>x</%s></a>", name);
     expect(in, "<a>x</a>");
     /* A start tag much longer than what may wait between chunks. */
@@ -586,8 +596,92 @@ test_stack_bounds(void **state)
     assert_int_equal(r.depth, REPAIR_DEPTH);
     assert_true(r.nnames <= REPAIR_NAMES);
     assert_int_equal(r.nameless, REPAIR_DEPTH - REPAIR_NAMES / 53);
+    assert_int_equal(r.unsure, r.nameless);
     feed_buf_free(&doc);
     feed_repair_free(&r);
+}
+
+/* Tag soup made of the tokens the lexer cares about, in a fixed
+ * pseudo-random order: cut anywhere, it repairs to what it does whole. */
+static void
+test_soup(void **state)
+{
+    static const char *const tokens[] = {
+        "<a>",
+        "</a>",
+        "<b t='>/'>",
+        "</b>",
+        "<br/>",
+        "<p x=\"/>\" />",
+        "</p>",
+        "<c:d>",
+        "</c:d>",
+        "<",
+        "</",
+        "/",
+        ">",
+        "\"",
+        "'",
+        "&",
+        "&amp;",
+        "\xe9",
+        "\x01",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "-->",
+        "<?pi ",
+        "?>",
+        "<!DOCTYPE r [",
+        "]",
+        "[",
+        "text ",
+        "</nbcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh>",
+        "<nbcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh>",
+    };
+    size_t nt = sizeof(tokens) / sizeof(tokens[0]);
+    uint32_t seed = 12345;
+    struct feed_buf doc;
+
+    (void)state;
+    feed_buf_init(&doc, 0);
+    for (int round = 0; round < 300; round++) {
+        struct feed_repair r;
+        struct sink k = {{0}, 0, 0};
+        size_t cuts[64], nc = 0;
+
+        feed_buf_reset(&doc);
+        assert_int_equal(feed_buf_puts(&doc, "<r>"), 0);
+        for (int i = 0; i < 60; i++) {
+            seed = seed * 1103515245u + 12345u;
+            assert_int_equal(feed_buf_puts(&doc, tokens[(seed >> 16) % nt]), 0);
+        }
+        feed_repair_init(&r);
+        feed_buf_init(&k.out, 0);
+        assert_int_equal(
+            feed_repair_push(&r, doc.data, doc.len, 1, collect, &k), 0);
+        for (size_t at = 0; nc < 64; nc++) {
+            seed = seed * 1103515245u + 12345u;
+            at += 1 + (seed >> 16) % 40;
+            if (at >= doc.len)
+                break;
+            cuts[nc] = at;
+        }
+        run_split(doc.data, doc.len, cuts, nc, feed_buf_str(&k.out), k.out.len);
+        if (round % 10 == 0) { /* and in pieces of one byte */
+            size_t *every = malloc(doc.len * sizeof(*every));
+
+            assert_non_null(every);
+            for (size_t i = 0; i + 1 < doc.len; i++)
+                every[i] = i + 1;
+            run_split(doc.data, doc.len, every, doc.len - 1,
+                      feed_buf_str(&k.out), k.out.len);
+            free(every);
+        }
+        feed_buf_free(&k.out);
+        feed_repair_free(&r);
+    }
+    feed_buf_free(&doc);
 }
 
 /* The end tags' repair on hostile shapes: each end tag costs O(1) plus
@@ -661,6 +755,7 @@ main(void)
         cmocka_unit_test(test_end_tags),
         cmocka_unit_test(test_stack_bounds),
         cmocka_unit_test(test_linear_tags),
+        cmocka_unit_test(test_soup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
