@@ -1,24 +1,32 @@
 /* feeds/repair.c - the streaming repairs of repair.h: one pass over the
- * bytes, a small lexer that knows only what the repairs need (text and
- * tags, CDATA sections, comments, processing instructions, JSON).
+ * bytes, a small lexer that knows only what the repairs need (text, tags
+ * and their quoted values, CDATA sections, comments, processing
+ * instructions, declarations, JSON).
  *
  * The scan (scan()) runs utf8.h's automaton over the bytes with a table
  * per lexer state: valid characters of any length pass, and it stops
  * only at what may need a repair or changes the state: a byte that is
- * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, and in
- * text the '!' or '?' that may follow a '<' (a tag's '<' is passed) and
- * a '&' that does not start "&lt;", "&gt;", "&amp;" or "&quot;"; in a
- * CDATA section ']', in a comment '-', in a processing instruction '?'.
- * piece() decides at each stop. Replacements go into a copy of the
- * piece, started at the first one; a piece that needs none is handed on
- * as it came, in one call. A token that the end of a chunk cuts (and a
- * '<' that ends one in text) waits in hold, and is completed by the start
- * of the next chunk in join. */
+ * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, a '&'
+ * that does not start "&lt;", "&gt;", "&amp;" or "&quot;" (in text, tags
+ * and declarations), and the characters that may end a state: in text
+ * '<', in a start tag '>', '/' and quotes, in a quoted value its quote,
+ * in a CDATA section ']', in a comment '-', in a processing instruction
+ * '?'. piece() decides at each stop; at a '<' in text, angle() reads what
+ * it starts. A start tag's name goes on the stack of open elements
+ * (tags.h); the tag is read on in L_STAG unless it ends right after its
+ * name. An end tag that closes the innermost element is passed; another
+ * goes to end_tag(), which puts in the end tags of the elements it
+ * closes, or drops it. Replacements go into a copy of the piece, started
+ * at the first one; a piece that needs none is handed on as it came, in
+ * one call. A token that the end of a chunk cuts (a tag only up to the
+ * end of its name) waits in hold, and is completed by the start of the
+ * next chunk in join. */
 #include "repair.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "tags.h"
 #include "utf8.h"
 
 enum lex {
@@ -307,186 +315,38 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
     return rc ? rc : 1;
 }
 
-/* What the byte b may be in an XML name: 1 its first byte or any other,
- * 2 any other but the first, 0 neither. Every byte from 0x80 on may be:
- * a name's characters are checked when it is kept (valid_name()). */
-#define NAME_CLASS(b)                                                          \
-    ((b) >= 0x80 || ((b) >= 'a' && (b) <= 'z') ||                              \
-             ((b) >= 'A' && (b) <= 'Z') || (b) == '_' || (b) == ':'            \
-         ? 1                                                                   \
-     : ((b) >= '0' && (b) <= '9') || (b) == '-' || (b) == '.' ? 2              \
-                                                              : 0)
-#define NAME_R4(b)                                                             \
-    NAME_CLASS(b), NAME_CLASS((b) + 1), NAME_CLASS((b) + 2), NAME_CLASS((b) + 3)
-#define NAME_R16(b)                                                            \
-    NAME_R4(b), NAME_R4((b) + 4), NAME_R4((b) + 8), NAME_R4((b) + 12)
-#define NAME_R64(b)                                                            \
-    NAME_R16(b), NAME_R16((b) + 16), NAME_R16((b) + 32), NAME_R16((b) + 48)
-static const unsigned char name_class[256] = {NAME_R64(0), NAME_R64(64),
-                                              NAME_R64(128), NAME_R64(192)};
-
-/* 1 when the byte c may stand in an XML name (first: start it). */
-static inline int
-name_byte(unsigned c, int first)
-{
-    return first ? name_class[c] == 1 : name_class[c] != 0;
-}
-
-/* The length of the name that starts s[0..n), REPAIR_NAME + 1 when it is
- * longer than REPAIR_NAME, or -1 when n ends before that is known (never
- * when last). *h is the hash (FNV-1a) of what was read of it, *high
- * nonzero when that holds a byte from 0x80 on (which the scan must see). */
-static int
-name_length(const unsigned char *s, size_t n, int last, uint32_t *h,
-            unsigned *high)
-{
-    uint32_t x = 2166136261u;
-    unsigned any = 0;
-    size_t i;
-
-    for (i = 0; i < n && i <= REPAIR_NAME && name_byte(s[i], 0); i++) {
-        x = (x ^ s[i]) * 16777619u;
-        any |= s[i];
-    }
-    *h = x;
-    *high = any & 0x80;
-    return i == n && i <= REPAIR_NAME && !last ? -1 : (int)i;
-}
-
-/* 1 when s[0..n) is valid UTF-8 without U+FFFE or U+FFFF: what the scan
- * passes as it is, so that an end tag made from it is what expat saw. */
-static int
-valid_name(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t len;
-
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        len = feed_utf8_decode(s + i, n - i, &cp);
-        if (len == 0 || cp == 0xfffe || cp == 0xffff)
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
-/* An element named s[0..n) (n >= 1), with hash h, opens. */
-static void
-push(struct feed_repair *r, const unsigned char *s, size_t n, uint32_t h)
-{
-    struct feed_repair_open *e;
-
-    if (r->depth == REPAIR_DEPTH) {
-        r->over++;
-        return;
-    }
-    e = &r->open[r->depth++];
-    e->hash = h;
-    e->off = (uint16_t)r->nnames;
-    e->len = 0;
-    e->unsure = n <= REPAIR_NAME;
-    if (n <= REPAIR_NAME && n <= REPAIR_NAMES - r->nnames && valid_name(s, n)) {
-        memcpy(r->names + r->nnames, s, n);
-        r->nnames += n;
-        e->len = (uint8_t)n;
-        e->unsure = 0;
-        r->filter[h % REPAIR_FILTER]++;
-    } else {
-        r->nameless++;
-        r->unsure += e->unsure;
-    }
-}
-
-/* The innermost open element closes. */
-static void
-pop(struct feed_repair *r)
-{
-    const struct feed_repair_open *e;
-
-    if (r->over > 0) {
-        r->over--;
-        return;
-    }
-    if (r->depth == 0)
-        return;
-    e = &r->open[--r->depth];
-    if (e->len > 0) {
-        r->filter[e->hash % REPAIR_FILTER]--;
-        r->nnames = e->off;
-    } else {
-        r->nameless--;
-        r->unsure -= e->unsure;
-    }
-}
-
-/* The end tag at p names s[0..n) (n is REPAIR_NAME + 1 for any longer
- * name), with hash h. Returns 1 to pass it (after the end tags of the
- * elements it closes, put in before p), 0 to drop it, or < 0. An element
- * without a name matches only a name like its own (short or long): when
- * one that may match stands between, which element the end tag closes is
- * not known, and it passes, closing the innermost (expat judges). Work:
- * the end tags put in, plus at most one walk of the stack when the filter
- * errs (REPAIR_DEPTH entries, each a compare of hash and length). */
+/* The end tag at p names s[0..n), with hash h. Returns 1 to pass it
+ * (after the end tags of the elements it closes, put in before p), 0 to
+ * drop it, or < 0. */
 static int
 end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
         size_t n, uint32_t h)
 {
-    struct feed_repair *r = ps->r;
-    struct feed_buf *out = &r->out;
-    size_t i = r->depth;
-    int rc, between = 0;
+    struct feed_tags *t = &ps->r->tags;
+    struct feed_buf *out = &ps->r->out;
+    size_t k = feed_tags_close(t, s, n, h);
+    int rc;
 
-    if (r->over > 0) { /* one of the unnamed deepest: expat judges */
-        pop(r);
-        return 1;
-    }
-    if (n > REPAIR_NAME) {
-        /* Only an element whose name was long may match: the innermost. */
-        if (r->nameless == r->unsure)
-            return 0;
-        while (r->open[--i].len > 0 || r->open[i].unsure)
-            between |= r->open[i].len == 0;
-        goto found;
-    }
-    if (r->filter[h % REPAIR_FILTER] > 0) {
-        while (i-- > 0) {
-            const struct feed_repair_open *e = &r->open[i];
-
-            between |= e->len == 0;
-            if (e->hash == h && e->len == n &&
-                memcmp(r->names + e->off, s, n) == 0)
-                goto found;
-        }
-    }
-    if (r->unsure == 0)
+    if (k == 0)
         return 0;
-    pop(r);
-    return 1;
-found:
-    if (between) {
-        pop(r);
-        return 1;
-    }
-    if (i + 1 < r->depth) {
-        r->repaired = 1;
+    if (k == TAGS_UNKNOWN)
+        k = 1;
+    if (k > 1) {
+        ps->r->repaired = 1;
         if ((rc = replace(ps, p, 0, "", 0)) != 0)
             return rc;
     }
-    while (r->depth > i + 1) {
-        const struct feed_repair_open *e = &r->open[r->depth - 1];
+    for (; k > 1; k--) {
+        const struct feed_tag *e = &t->open[t->depth - 1];
 
         if ((rc = feed_buf_append(out, "</", 2)) != 0 ||
-            (rc = feed_buf_append(out, r->names + e->off, e->len)) != 0 ||
+            (rc = feed_buf_append(out, t->names + e->off, e->len)) != 0 ||
             (rc = feed_buf_append(out, ">", 1)) != 0)
             return rc;
-        r->closed++;
-        pop(r);
+        ps->r->closed++;
+        feed_tags_pop(t);
     }
-    pop(r);
+    feed_tags_pop(t);
     return 1;
 }
 
@@ -562,21 +422,15 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
     if (p[1] == '/') {
         if (left < 3)
             return !last;
-        if (r->over == 0 && r->depth > 0) {
-            /* Most often it closes the innermost element. */
-            const struct feed_repair_open *e = &r->open[r->depth - 1];
-
-            if (e->len > 0 && left > e->len + 2u &&
-                memcmp(p + 2, r->names + e->off, e->len) == 0 &&
-                !name_byte(p[2 + e->len], 0)) {
-                pop(r);
-                *next = p + 2 + e->len;
-                return 0;
-            }
-        }
-        if (!name_byte(p[2], 1))
+        /* Most often it closes the innermost element. */
+        if ((n = (int)feed_tags_is_top(&r->tags, p + 2, left - 2)) > 0) {
+            feed_tags_pop(&r->tags);
+            *next = p + 2 + n;
             return 0;
-        if ((n = name_length(p + 2, left - 2, last, &h, &high)) < 0)
+        }
+        if (!feed_tags_name_start(p[2]))
+            return 0;
+        if ((n = feed_tags_name(p + 2, left - 2, last, &h, &high)) < 0)
             return 1;
         if ((rc = end_tag(ps, p, p + 2, (size_t)n, h)) < 0)
             return rc;
@@ -591,22 +445,22 @@ angle(struct pass *ps, const unsigned char *p, size_t left, int last,
             r->drop = 0;
         return rc;
     }
-    if (!name_byte(p[1], 1))
+    if (!feed_tags_name_start(p[1]))
         return 0;
-    if ((n = name_length(p + 1, left - 1, last, &h, &high)) < 0)
+    if ((n = feed_tags_name(p + 1, left - 1, last, &h, &high)) < 0)
         return 1;
-    push(r, p + 1, (size_t)n, h);
+    feed_tags_push(&r->tags, p + 1, (size_t)n, h);
     /* A tag without attributes and a name in ASCII is done here; the
      * others are read on in L_STAG, from the first byte that the scan
      * has to see. */
     *next = high ? p + 1 : p + 1 + n;
     p += 1 + n;
     left -= 1 + (size_t)n;
-    if (!high && n <= REPAIR_NAME && left >= 1 && *p == '>') {
+    if (!high && n <= TAGS_NAME && left >= 1 && *p == '>') {
         *next = p + 1;
-    } else if (!high && n <= REPAIR_NAME && left >= 2 && p[0] == '/' &&
+    } else if (!high && n <= TAGS_NAME && left >= 2 && p[0] == '/' &&
                p[1] == '>') {
-        pop(r);
+        feed_tags_pop(&r->tags);
         *next = p + 2;
     } else {
         r->lex = L_STAG;
@@ -631,7 +485,7 @@ in_tag(struct feed_repair *r, const unsigned char *p, size_t left, int last,
         if (left < 2)
             return !last;
         if (p[1] == '>') {
-            pop(r);
+            feed_tags_pop(&r->tags);
             r->lex = L_TEXT;
             *next = p + 2;
         }

@@ -15,46 +15,29 @@
  *     </p>" reads "<p>a<br>b</br></p>"), and an end tag that names no
  *     open element is dropped ("</b>" after "<i>x" goes).
  *
- * Names are compared as XML does: the qualified name, byte for byte, so
- * "</P>" does not close "<p>". The open elements are kept on a bounded
- * stack: REPAIR_DEPTH of them (the parser's default max_depth; it refuses
- * deeper documents anyway), names of up to REPAIR_NAME bytes, at most
- * REPAIR_NAMES bytes of names in all. Past those bounds nothing is
- * repaired, only counted: an element nested deeper than REPAIR_DEPTH, or
- * whose name is longer or does not fit, is open without a name, and an
- * end tag that may be its own, or whose name is longer than REPAIR_NAME,
- * is passed as it is (expat judges it, as it would without the repair).
+ * The open elements are followed in tags.h's bounded stack, where names
+ * are compared as XML does (byte for byte: "</P>" does not close "<p>").
+ * Past its bounds nothing is repaired: an end tag whose element is not
+ * known for sure passes as it is, and closes the innermost (expat judges
+ * it, as it would without the repair).
  *
  * CDATA sections, comments and processing instructions are left alone,
  * and so are a DOCTYPE's declarations. A document whose first character
  * is '{' is JSON: it gets the character repairs only. Only the bytes of a
  * token cut by a chunk's end wait for the next chunk (at most
- * REPAIR_HOLD); a tag's name and whether it stands in a quoted attribute
- * value are carried over in the state below, nothing else is kept. */
+ * REPAIR_HOLD, a tag's up to the end of its name); where the lexer
+ * stands (in a tag, a quoted value, an end tag being dropped) and the open
+ * elements are carried over in the state below, nothing else is kept. */
 #ifndef FEEDS_REPAIR_H
 #define FEEDS_REPAIR_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "feeds/buf.h"
+#include "tags.h"
 
 #define REPAIR_HOLD 64
 #define REPAIR_JOIN 256
-#define REPAIR_DEPTH 128
-#define REPAIR_NAME 56
-#define REPAIR_NAMES 4096
-#define REPAIR_FILTER 1024
-
-/* One open element: its name is names[off..off + len), or it has none
- * (len 0): a name longer than REPAIR_NAME, or (unsure) a shorter one
- * that had no room or was not valid UTF-8. */
-struct feed_repair_open {
-    uint32_t hash;
-    uint16_t off;
-    uint8_t len;
-    uint8_t unsure;
-};
 
 /* Receives the repaired text. last != 0 on the final call (n may be 0
  * then). Return 0, or non-zero to stop: feed_repair_push() returns it. */
@@ -71,15 +54,7 @@ struct feed_repair {
     unsigned bracket; /* '[' open in a DOCTYPE */
     size_t dropped;   /* end tags that named no open element */
     size_t closed;    /* end tags put in */
-    size_t depth;     /* elements open[0..depth) */
-    size_t over;      /* elements open beyond REPAIR_DEPTH */
-    size_t nameless;  /* of open[], those with no name */
-    size_t unsure;    /* of those, the ones whose name was short */
-    size_t nnames;    /* bytes of names[] in use */
-    struct feed_repair_open open[REPAIR_DEPTH];
-    /* How many of open[] have a name whose hash ends in each value. */
-    uint8_t filter[REPAIR_FILTER];
-    char names[REPAIR_NAMES];
+    struct feed_tags tags; /* the open elements */
     unsigned char hold[REPAIR_HOLD];
     size_t nhold;
     unsigned char join[REPAIR_HOLD + REPAIR_JOIN];

@@ -514,11 +514,11 @@ test_end_tags(void **state)
     /* The longest name kept, and one longer: an element with a name too
      * long has none; an end tag that may be its own passes as it is, and
      * a long one closes up to the innermost element without a name. */
-    snprintf(name, sizeof(name), "%s", long_name(REPAIR_NAME));
+    snprintf(name, sizeof(name), "%s", long_name(TAGS_NAME));
     snprintf(in, sizeof(in), "<a><%s><b>x</%s></a>", name, name);
     snprintf(want, sizeof(want), "<a><%s><b>x</b></%s></a>", name, name);
     expect(in, want);
-    snprintf(name, sizeof(name), "%s", long_name(REPAIR_NAME + 1));
+    snprintf(name, sizeof(name), "%s", long_name(TAGS_NAME + 1));
     snprintf(in, sizeof(in), "<a><%s>x</a>", name);
     expect(in, in);
     snprintf(in, sizeof(in), "<a><%s><b>x</%s></a>", name, name);
@@ -565,38 +565,38 @@ test_stack_bounds(void **state)
     feed_buf_init(&doc, 0);
 
     stack_after(&r, "<r><a><b/><c></b></c><d>x</r></r>");
-    assert_int_equal(r.depth, 0);
+    assert_int_equal(r.tags.depth, 0);
     assert_int_equal(r.dropped, 2);
     assert_int_equal(r.closed, 2);
-    assert_int_equal(r.nnames, 0);
+    assert_int_equal(r.tags.nnames, 0);
     assert_int_equal(r.repaired, 1);
     stack_after(&r, "<r><a>x</a></r>");
     assert_int_equal(r.repaired, 0);
 
-    /* Deeper than REPAIR_DEPTH: counted, and their end tags pass. */
-    for (int i = 0; i < REPAIR_DEPTH + 50; i++)
+    /* Deeper than TAGS_DEPTH: counted, and their end tags pass. */
+    for (int i = 0; i < TAGS_DEPTH + 50; i++)
         assert_int_equal(feed_buf_printf(&doc, "<e%d>", i), 0);
     stack_after(&r, feed_buf_str(&doc));
-    assert_int_equal(r.depth, REPAIR_DEPTH);
-    assert_int_equal(r.over, 50);
-    for (int i = REPAIR_DEPTH + 49; i >= 0; i--)
+    assert_int_equal(r.tags.depth, TAGS_DEPTH);
+    assert_int_equal(r.tags.over, 50);
+    for (int i = TAGS_DEPTH + 49; i >= 0; i--)
         assert_int_equal(feed_buf_printf(&doc, "</e%d>", i), 0);
     stack_after(&r, feed_buf_str(&doc));
-    assert_int_equal(r.depth, 0);
-    assert_int_equal(r.over, 0);
+    assert_int_equal(r.tags.depth, 0);
+    assert_int_equal(r.tags.over, 0);
     assert_int_equal(r.closed + r.dropped, 0);
 
-    /* Names past REPAIR_NAMES bytes are not kept: their elements have
+    /* Names past TAGS_NAMES bytes are not kept: their elements have
      * none. */
     feed_buf_reset(&doc);
-    for (int i = 0; i < REPAIR_DEPTH; i++)
+    for (int i = 0; i < TAGS_DEPTH; i++)
         assert_int_equal(feed_buf_printf(&doc, "<%s%03d>", long_name(50), i),
                          0);
     stack_after(&r, feed_buf_str(&doc));
-    assert_int_equal(r.depth, REPAIR_DEPTH);
-    assert_true(r.nnames <= REPAIR_NAMES);
-    assert_int_equal(r.nameless, REPAIR_DEPTH - REPAIR_NAMES / 53);
-    assert_int_equal(r.unsure, r.nameless);
+    assert_int_equal(r.tags.depth, TAGS_DEPTH);
+    assert_true(r.tags.nnames <= TAGS_NAMES);
+    assert_int_equal(r.tags.nameless, TAGS_DEPTH - TAGS_NAMES / 53);
+    assert_int_equal(r.tags.unsure, r.tags.nameless);
     feed_buf_free(&doc);
     feed_repair_free(&r);
 }
@@ -689,7 +689,7 @@ test_soup(void **state)
 static void
 test_linear_tags(void **state)
 {
-    static char deep[REPAIR_DEPTH * 8], named[REPAIR_DEPTH * 64];
+    static char deep[TAGS_DEPTH * 8], named[TAGS_DEPTH * 64];
     static char long_start[160], long_end[160], long_attr[160];
     const struct hostile shapes[] = {
         /* Never closed, then one end tag of another name. */
@@ -718,18 +718,18 @@ test_linear_tags(void **state)
 
     (void)state;
     deep[0] = named[0] = '\0';
-    for (int i = 0; i < REPAIR_DEPTH; i++)
+    for (int i = 0; i < TAGS_DEPTH; i++)
         snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "<e%d>",
                  i % 10);
     /* Names whose hashes fill the filter, some of them sharing a slot
      * with the end tags that follow. */
-    for (int i = 0; i < REPAIR_DEPTH; i++)
+    for (int i = 0; i < TAGS_DEPTH; i++)
         snprintf(named + strlen(named), sizeof(named) - strlen(named), "<n%d>",
                  i * 7919);
     snprintf(long_start, sizeof(long_start), "<%s>", long_name(120));
     snprintf(long_end, sizeof(long_end), "</%s>", long_name(120));
     snprintf(long_attr, sizeof(long_attr), "<%s t=\"%s\"/>",
-             long_name(REPAIR_NAME), long_name(60));
+             long_name(TAGS_NAME), long_name(60));
     for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
         char name[96];
 
