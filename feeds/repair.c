@@ -46,9 +46,8 @@ enum lex {
  * (bytes that are not UTF-8, U+FFFE, U+FFFF): control characters XML
  * forbids, and the ASCII characters that may end a section, a tag or a
  * quoted value. Where references count (AMP()), the scan stops at '&' too,
- * by a mask beside the table (scan()). */
+ * and in text at '<', by masks beside the table (scan()). */
 #define CONTROL(b) ((b) < 0x20 && (b) != '\t' && (b) != '\n' && (b) != '\r')
-#define TEXT_STOPS(b) (CONTROL(b) || (b) == '<')
 #define CDATA_STOPS(b) (CONTROL(b) || (b) == ']')
 #define COMMENT_STOPS(b) (CONTROL(b) || (b) == '-')
 #define PI_STOPS(b) (CONTROL(b) || (b) == '?')
@@ -62,7 +61,7 @@ enum lex {
 #define AMP(lex) ((lex) == L_TEXT || (lex) >= L_STAG)
 
 static const uint64_t dfa[][256] = {
-    [L_TEXT] = UTF8_TABLE(TEXT_STOPS),
+    [L_TEXT] = UTF8_TABLE(CONTROL),
     [L_CDATA] = UTF8_TABLE(CDATA_STOPS),
     [L_COMMENT] = UTF8_TABLE(COMMENT_STOPS),
     [L_PI] = UTF8_TABLE(PI_STOPS),
@@ -87,13 +86,14 @@ load8(const unsigned char *p)
            (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* The bytes of w (the first in the lowest bits) that are '&': their
- * high bit set. A subtraction's borrow runs on only from a byte that is
- * itself a hit, so the lowest bit set marks the first hit truly. */
+/* The bytes of w (the first in the lowest bits) that are c: their high
+ * bit set. A subtraction's borrow runs on only from a byte that is
+ * itself a hit, so the lowest bit set marks the first hit truly (the
+ * caller looks at the byte of each other). */
 static inline uint64_t
-amps8(uint64_t w)
+hits8(uint64_t w, unsigned char c)
 {
-    uint64_t x = w ^ (ONES * '&');
+    uint64_t x = w ^ (ONES * c);
 
     return (x - ONES) & ~x & HIGHS;
 }
@@ -116,22 +116,26 @@ usual_ref(const unsigned char *p)
            memcmp(p, "&amp;", 5) == 0 || memcmp(p, "&quot;", 6) == 0;
 }
 
+/* What scan() stops at besides what its table stops at. */
+enum { S_AMP = 1, S_LT = 2 };
+
 /* The first byte of p[0..end) that the table t stops at, or the first
  * byte of the character it is part of, or end: an ASCII character the
  * lexer state cares about, a control character, the first byte of a
  * sequence that is not valid UTF-8, is U+FFFE or U+FFFF, or that end
- * cuts short. Eight bytes between checks. In text (amp != 0) it stops
- * too at a '&' that does not start a usual reference; the table does
- * not see those. */
+ * cuts short. Eight bytes between checks. With S_AMP in also, it stops
+ * too at a '&' that does not start a usual reference, and with S_LT at
+ * each '<' (in text, where tags start); the table does not see those,
+ * masks of the word do, so that such a stop costs no walk back. */
 static const unsigned char *
 scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
-     int amp)
+     int also)
 {
     uint64_t s = UTF8_OK;
     const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t u = s, m;
+        uint64_t u = s, m = 0, w;
 
         u = t[p[0]] >> (u & 63);
         u = t[p[1]] >> (u & 63);
@@ -143,17 +147,21 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
         u = t[p[7]] >> (u & 63);
         if ((u & 63) == UTF8_STOP)
             break;
-        if (amp && (m = amps8(load8(p))) != 0) {
-            /* Each '&' is at a character's start (the table checked
-             * the whole word): the ones that need a look are left to
-             * the caller. */
-            do {
-                const unsigned char *q = p + first_hit(m);
+        if (also) {
+            w = load8(p);
+            if (also & S_AMP)
+                m = hits8(w, '&');
+            if (also & S_LT)
+                m |= hits8(w, '<');
+        }
+        /* Each hit is at a character's start (the table checked the
+         * whole word): the ones that need a look are left to the
+         * caller. */
+        for (; m != 0; m &= m - 1) {
+            const unsigned char *q = p + first_hit(m);
 
-                if (end - q < 6 || !usual_ref(q))
-                    return q;
-                m &= m - 1;
-            } while (m != 0);
+            if (*q == '<' || (*q == '&' && (end - q < 6 || !usual_ref(q))))
+                return q;
         }
         s = u & 63;
         p += 8;
@@ -167,7 +175,7 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
     for (; p < end; p++) {
         if (s == UTF8_OK) {
             start = p;
-            if (amp && *p == '&')
+            if (((also & S_AMP) && *p == '&') || ((also & S_LT) && *p == '<'))
                 return p;
         }
         s = (t[*p] >> s) & 63;
@@ -591,7 +599,8 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = scan(p, end, dfa[r->lex], AMP(r->lex));
+        p = scan(p, end, dfa[r->lex],
+                 (AMP(r->lex) ? S_AMP : 0) | (r->lex == L_TEXT ? S_LT : 0));
         if (p == end)
             break;
         left = (size_t)(end - p);
