@@ -336,15 +336,19 @@ discard(const char *s, size_t n, int last, void *arg)
 }
 
 /* Memory is bounded by the chunk, not the document: 8 MiB of text that
- * needs a repair every few bytes, in 16 KiB chunks, leaves a buffer of a
- * few chunks' size at most, and never more than REPAIR_HOLD waiting. */
+ * needs a repair every few bytes (end tags put in and dropped among
+ * them), in 16 KiB chunks, leaves a buffer of a few chunks' size at most,
+ * never more than REPAIR_HOLD waiting, and no element left open. */
 static void
 test_bounded(void **state)
 {
-    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; ";
+    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; "
+                               "<p t='>/'>a<br>b</p></x><hr/> ";
     char chunk[16384];
     struct feed_repair r;
     size_t got = 0;
+    /* Whole units in each chunk. */
+    size_t len = sizeof(chunk) - sizeof(chunk) % (sizeof(unit) - 1);
 
     (void)state;
     for (size_t i = 0; i < sizeof(chunk); i++)
@@ -352,12 +356,14 @@ test_bounded(void **state)
     feed_repair_init(&r);
     assert_int_equal(feed_repair_push(&r, "<a>", 3, 0, discard, &got), 0);
     for (int i = 0; i < 512; i++) {
-        assert_int_equal(
-            feed_repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
+        assert_int_equal(feed_repair_push(&r, chunk, len, 0, discard, &got), 0);
         assert_true(r.nhold <= REPAIR_HOLD);
     }
     assert_int_equal(feed_repair_push(&r, "</a>", 4, 1, discard, &got), 0);
-    assert_true(got > 512 * sizeof(chunk));
+    assert_true(got > 512 * len);
+    assert_int_equal(r.tags.depth + r.tags.over, 0);
+    assert_int_equal(r.closed, 512 * (len / (sizeof(unit) - 1)));
+    assert_int_equal(r.dropped, r.closed);
     assert_true(r.out.cap <= 5 * sizeof(chunk) + 2 * REPAIR_JOIN);
     feed_repair_free(&r);
 }
