@@ -1,48 +1,77 @@
 /* feeds/repair.c - the streaming repairs of repair.h: one pass over the
- * bytes, a small lexer that knows only what the repairs need (text and
- * tags, CDATA sections, comments, processing instructions, JSON).
+ * bytes, a small lexer that knows only what the repairs need (text, tags
+ * and their quoted values, CDATA sections, comments, processing
+ * instructions, declarations, JSON).
  *
  * The scan (scan()) runs utf8.h's automaton over the bytes with a table
  * per lexer state: valid characters of any length pass, and it stops
  * only at what may need a repair or changes the state: a byte that is
- * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, and in
- * text the '!' or '?' that may follow a '<' (a tag's '<' is passed) and
- * a '&' that does not start "&lt;", "&gt;", "&amp;" or "&quot;"; in a
- * CDATA section ']', in a comment '-', in a processing instruction '?'.
- * piece() decides at each stop. Replacements go into a copy of the
- * piece, started at the first one; a piece that needs none is handed on
- * as it came, in one call. A token that the end of a chunk cuts (and a
- * '<' that ends one in text) waits in hold, and is completed by the start
- * of the next chunk in join. */
+ * not UTF-8, U+FFFE or U+FFFF, a control character XML forbids, a '&'
+ * that does not start "&lt;", "&gt;", "&amp;" or "&quot;" (in text, tags
+ * and declarations), and the characters that may end a state: in text
+ * '<', in a start tag '>', '/' and quotes, in a quoted value its quote,
+ * in a CDATA section ']', in a comment '-', in a processing instruction
+ * '?'. piece() decides at each stop; at a '<' in text, angle() reads what
+ * it starts. A start tag's name goes on the stack of open elements
+ * (tags.h); the tag is read on in L_STAG unless it ends right after its
+ * name. An end tag that closes the innermost element is passed; another
+ * goes to end_tag(), which puts in the end tags of the elements it
+ * closes, or drops it. Replacements go into a copy of the piece, started
+ * at the first one; a piece that needs none is handed on as it came, in
+ * one call. A token that the end of a chunk cuts (a tag only up to the
+ * end of its name) waits in hold, and is completed by the start of the
+ * next chunk in join. */
 #include "repair.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "tags.h"
 #include "utf8.h"
 
-enum lex { L_START, L_TEXT, L_CDATA, L_COMMENT, L_PI, L_JSON };
+enum lex {
+    L_START,
+    L_TEXT,
+    L_CDATA,
+    L_COMMENT,
+    L_PI,
+    L_JSON,
+    L_STAG, /* in a start tag, after its name */
+    L_DQ,   /* in a value quoted with '"' */
+    L_SQ,   /* in a value quoted with '\'' */
+    L_DECL, /* in a "<!" declaration (a DOCTYPE) */
+};
 
 /* What each lexer state stops at besides what utf8.h's automaton stops at
  * (bytes that are not UTF-8, U+FFFE, U+FFFF): control characters XML
- * forbids, and the ASCII characters that may end a section. Text stops
- * at the '!' and '?' that may follow a '<' (piece() looks back), so that
- * a tag's '<' is passed unseen, and at '&' by a mask beside the table
- * (scan()). */
+ * forbids, and the ASCII characters that may end a section, a tag or a
+ * quoted value. Where references count (AMP()), the scan stops at '&' too,
+ * and in text at '<', by masks beside the table (scan()). */
 #define CONTROL(b) ((b) < 0x20 && (b) != '\t' && (b) != '\n' && (b) != '\r')
-#define TEXT_STOPS(b) (CONTROL(b) || (b) == '!' || (b) == '?')
 #define CDATA_STOPS(b) (CONTROL(b) || (b) == ']')
 #define COMMENT_STOPS(b) (CONTROL(b) || (b) == '-')
 #define PI_STOPS(b) (CONTROL(b) || (b) == '?')
+#define STAG_STOPS(b)                                                          \
+    (CONTROL(b) || (b) == '>' || (b) == '/' || (b) == '"' || (b) == '\'')
+#define DQ_STOPS(b) (CONTROL(b) || (b) == '"')
+#define SQ_STOPS(b) (CONTROL(b) || (b) == '\'')
+#define DECL_STOPS(b)                                                          \
+    (CONTROL(b) || (b) == '>' || (b) == '<' || (b) == '"' || (b) == '\'' ||    \
+     (b) == '[' || (b) == ']')
+#define AMP(lex) ((lex) == L_TEXT || (lex) >= L_STAG)
 
 static const uint64_t dfa[][256] = {
-    [L_TEXT] = UTF8_TABLE(TEXT_STOPS),
+    [L_TEXT] = UTF8_TABLE(CONTROL),
     [L_CDATA] = UTF8_TABLE(CDATA_STOPS),
     [L_COMMENT] = UTF8_TABLE(COMMENT_STOPS),
     [L_PI] = UTF8_TABLE(PI_STOPS),
     [L_JSON] = UTF8_TABLE(CONTROL),
+    [L_STAG] = UTF8_TABLE(STAG_STOPS),
+    [L_DQ] = UTF8_TABLE(DQ_STOPS),
+    [L_SQ] = UTF8_TABLE(SQ_STOPS),
+    [L_DECL] = UTF8_TABLE(DECL_STOPS),
 };
-static const char *const closes[] = {
+static const char *const closes[L_JSON + 1] = {
     [L_CDATA] = "]]>", [L_COMMENT] = "-->", [L_PI] = "?>"};
 
 #define ONES 0x0101010101010101u
@@ -57,13 +86,14 @@ load8(const unsigned char *p)
            (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
 }
 
-/* The bytes of w (the first in the lowest bits) that are '&': their
- * high bit set. A subtraction's borrow runs on only from a byte that is
- * itself a hit, so the lowest bit set marks the first hit truly. */
+/* The bytes of w (the first in the lowest bits) that are c: their high
+ * bit set. A subtraction's borrow runs on only from a byte that is
+ * itself a hit, so the lowest bit set marks the first hit truly (the
+ * caller looks at the byte of each other). */
 static inline uint64_t
-amps8(uint64_t w)
+hits8(uint64_t w, unsigned char c)
 {
-    uint64_t x = w ^ (ONES * '&');
+    uint64_t x = w ^ (ONES * c);
 
     return (x - ONES) & ~x & HIGHS;
 }
@@ -86,22 +116,26 @@ usual_ref(const unsigned char *p)
            memcmp(p, "&amp;", 5) == 0 || memcmp(p, "&quot;", 6) == 0;
 }
 
+/* What scan() stops at besides what its table stops at. */
+enum { S_AMP = 1, S_LT = 2 };
+
 /* The first byte of p[0..end) that the table t stops at, or the first
  * byte of the character it is part of, or end: an ASCII character the
  * lexer state cares about, a control character, the first byte of a
  * sequence that is not valid UTF-8, is U+FFFE or U+FFFF, or that end
- * cuts short. Eight bytes between checks. In text (amp != 0) it stops
- * too at a '&' that does not start a usual reference; the table does
- * not see those. */
+ * cuts short. Eight bytes between checks. With S_AMP in also, it stops
+ * too at a '&' that does not start a usual reference, and with S_LT at
+ * each '<' (in text, where tags start); the table does not see those,
+ * masks of the word do, so that such a stop costs no walk back. */
 static const unsigned char *
 scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
-     int amp)
+     int also)
 {
     uint64_t s = UTF8_OK;
     const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t u = s, m;
+        uint64_t u = s, m = 0, w;
 
         u = t[p[0]] >> (u & 63);
         u = t[p[1]] >> (u & 63);
@@ -113,17 +147,21 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
         u = t[p[7]] >> (u & 63);
         if ((u & 63) == UTF8_STOP)
             break;
-        if (amp && (m = amps8(load8(p))) != 0) {
-            /* Each '&' is at a character's start (the table checked
-             * the whole word): the ones that need a look are left to
-             * the caller. */
-            do {
-                const unsigned char *q = p + first_hit(m);
+        if (also) {
+            w = load8(p);
+            if (also & S_AMP)
+                m = hits8(w, '&');
+            if (also & S_LT)
+                m |= hits8(w, '<');
+        }
+        /* Each hit is at a character's start (the table checked the
+         * whole word): the ones that need a look are left to the
+         * caller. */
+        for (; m != 0; m &= m - 1) {
+            const unsigned char *q = p + first_hit(m);
 
-                if (end - q < 6 || !usual_ref(q))
-                    return q;
-                m &= m - 1;
-            } while (m != 0);
+            if (*q == '<' || (*q == '&' && (end - q < 6 || !usual_ref(q))))
+                return q;
         }
         s = u & 63;
         p += 8;
@@ -137,7 +175,7 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
     for (; p < end; p++) {
         if (s == UTF8_OK) {
             start = p;
-            if (amp && *p == '&')
+            if (((also & S_AMP) && *p == '&') || ((also & S_LT) && *p == '<'))
                 return p;
         }
         s = (t[*p] >> s) & 63;
@@ -285,12 +323,218 @@ high(struct pass *ps, const unsigned char *p, size_t left, int last)
     return rc ? rc : 1;
 }
 
+/* The end tag at p names s[0..n), with hash h. Returns 1 to pass it
+ * (after the end tags of the elements it closes, put in before p), 0 to
+ * drop it, or < 0. */
+static int
+end_tag(struct pass *ps, const unsigned char *p, const unsigned char *s,
+        size_t n, uint32_t h)
+{
+    struct feed_tags *t = &ps->r->tags;
+    struct feed_buf *out = &ps->r->out;
+    size_t k = feed_tags_close(t, s, n, h);
+    int rc;
+
+    if (k == 0)
+        return 0;
+    if (k == TAGS_UNKNOWN)
+        k = 1;
+    if (k > 1) {
+        ps->r->repaired = 1;
+        if ((rc = replace(ps, p, 0, "", 0)) != 0)
+            return rc;
+    }
+    for (; k > 1; k--) {
+        const struct feed_tag *e = &t->open[t->depth - 1];
+
+        if ((rc = feed_buf_append(out, "</", 2)) != 0 ||
+            (rc = feed_buf_append(out, t->names + e->off, e->len)) != 0 ||
+            (rc = feed_buf_append(out, ">", 1)) != 0)
+            return rc;
+        ps->r->closed++;
+        feed_tags_pop(t);
+    }
+    feed_tags_pop(t);
+    return 1;
+}
+
+/* Drops from p (an end tag's '<', or the piece's start while dropping)
+ * up to and with its '>' (or up to a '<' that shows it ended), looked
+ * for from q. Returns where that ends, or end: then the next piece goes
+ * on dropping. */
+static const unsigned char *
+drop_to(struct pass *ps, const unsigned char *p, const unsigned char *q,
+        const unsigned char *end, int *rc)
+{
+    while (q < end && *q != '>' && *q != '<')
+        q++;
+    ps->r->drop = q == end;
+    if (q < end && *q == '>')
+        q++;
+    *rc = replace(ps, p, (size_t)(q - p), "", 0);
+    return q;
+}
+
+/* At a '<' in text, p[0..left): markup starts. Sets *next to where the
+ * scan goes on. Returns 0, 1 when the piece ends before what it is is
+ * known (p waits), or < 0. text is where the document's text starts in
+ * this piece. */
+static int
+angle(struct pass *ps, const unsigned char *p, size_t left, int last,
+      const unsigned char *text, const unsigned char **next)
+{
+    struct feed_repair *r = ps->r;
+    unsigned high;
+    uint32_t h;
+    int n, rc;
+
+    *next = p + 1;
+    if (left < 2)
+        return !last;
+    if (p[1] == '!') {
+        if (!last &&
+            (cut_prefix(p, left, "<![CDATA[") || cut_prefix(p, left, "<!--")))
+            return 1;
+        r->ret = L_TEXT;
+        if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+            r->lex = L_CDATA;
+            *next = p + 9;
+        } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+            r->lex = L_COMMENT;
+            *next = p + 4;
+        } else {
+            r->lex = L_DECL;
+            r->bracket = 0;
+            *next = p + 2;
+        }
+        return 0;
+    }
+    if (p[1] == '?') {
+        if (!last && cut_prefix(p, left, "<?xml "))
+            return 1;
+        r->lex = L_PI;
+        r->ret = L_TEXT;
+        /* An XML declaration after anything at all is an error to
+         * expat; it says nothing new by then. */
+        if (left >= 6 && memcmp(p, "<?xml", 5) == 0 &&
+            (p[5] == ' ' || p[5] == '\t' || p[5] == '\r' || p[5] == '\n') &&
+            (r->begun || p > text)) {
+            r->blank = 1;
+            r->repaired = 1;
+            *next = p;
+        } else {
+            *next = p + 2;
+        }
+        return 0;
+    }
+    if (p[1] == '/') {
+        if (left < 3)
+            return !last;
+        /* Most often it closes the innermost element. */
+        if ((n = (int)feed_tags_is_top(&r->tags, p + 2, left - 2)) > 0) {
+            feed_tags_pop(&r->tags);
+            *next = p + 2 + n;
+            return 0;
+        }
+        if (!feed_tags_name_start(p[2]))
+            return 0;
+        if ((n = feed_tags_name(p + 2, left - 2, last, &h, &high)) < 0)
+            return 1;
+        if ((rc = end_tag(ps, p, p + 2, (size_t)n, h)) < 0)
+            return rc;
+        if (rc == 1) { /* the rest of it is passed as text */
+            *next = high ? p + 2 : p + 2 + n;
+            return 0;
+        }
+        r->dropped++;
+        r->repaired = 1;
+        *next = drop_to(ps, p, p + 2 + n, p + left, &rc);
+        if (last)
+            r->drop = 0;
+        return rc;
+    }
+    if (!feed_tags_name_start(p[1]))
+        return 0;
+    if ((n = feed_tags_name(p + 1, left - 1, last, &h, &high)) < 0)
+        return 1;
+    feed_tags_push(&r->tags, p + 1, (size_t)n, h);
+    /* A tag without attributes and a name in ASCII is done here; the
+     * others are read on in L_STAG, from the first byte that the scan
+     * has to see. */
+    *next = high ? p + 1 : p + 1 + n;
+    p += 1 + n;
+    left -= 1 + (size_t)n;
+    if (!high && n <= TAGS_NAME && left >= 1 && *p == '>') {
+        *next = p + 1;
+    } else if (!high && n <= TAGS_NAME && left >= 2 && p[0] == '/' &&
+               p[1] == '>') {
+        feed_tags_pop(&r->tags);
+        *next = p + 2;
+    } else {
+        r->lex = L_STAG;
+    }
+    return 0;
+}
+
+/* At a byte a tag, a quoted value or a declaration stops at (r->lex is
+ * L_STAG, L_DQ, L_SQ or L_DECL). Sets *next; returns 1 when the piece
+ * ends before it is known what p starts (p waits), else 0. */
+static int
+in_tag(struct feed_repair *r, const unsigned char *p, size_t left, int last,
+       const unsigned char **next)
+{
+    *next = p + 1;
+    switch (*p) {
+    case '>':
+        if (r->lex == L_STAG || (r->lex == L_DECL && r->bracket == 0))
+            r->lex = L_TEXT;
+        return 0;
+    case '/': /* in L_STAG only */
+        if (left < 2)
+            return !last;
+        if (p[1] == '>') {
+            feed_tags_pop(&r->tags);
+            r->lex = L_TEXT;
+            *next = p + 2;
+        }
+        return 0;
+    case '"':
+    case '\'':
+        if (r->lex == L_DQ || r->lex == L_SQ) {
+            r->lex = r->ret;
+        } else {
+            r->ret = r->lex;
+            r->lex = *p == '"' ? L_DQ : L_SQ;
+        }
+        return 0;
+    case '[':
+        r->bracket++;
+        return 0;
+    case ']':
+        r->bracket -= r->bracket > 0;
+        return 0;
+    default: /* '<' in L_DECL: a comment or a PI is left alone */
+        if (!last && (cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?")))
+            return 1;
+        if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
+            r->ret = L_DECL;
+            r->lex = L_COMMENT;
+            *next = p + 4;
+        } else if (left >= 2 && p[1] == '?') {
+            r->ret = L_DECL;
+            r->lex = L_PI;
+            *next = p + 2;
+        }
+        return 0;
+    }
+}
+
 /* Repairs one piece; what a token cut by its end leaves waits in hold. */
 static int
 piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
       feed_repair_fn *fn, void *arg)
 {
-    const unsigned char *p = s, *end = s + n;
+    const unsigned char *p = s, *end = s + n, *next;
     /* Where the document's text starts in this piece (NULL: not yet). */
     const unsigned char *text = r->lex == L_START ? NULL : s;
     struct pass ps = {r, s};
@@ -323,6 +567,14 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             text = p;
             continue;
         }
+        if (r->drop) {
+            p = drop_to(&ps, p, p, end, &rc);
+            if (rc != 0)
+                return rc;
+            if (last)
+                r->drop = 0;
+            continue;
+        }
         if (r->blank) {
             /* Up to the end of the declaration, everything is a space. */
             const unsigned char *q = p;
@@ -347,7 +599,8 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             break;
         }
 
-        p = scan(p, end, dfa[r->lex], r->lex == L_TEXT);
+        p = scan(p, end, dfa[r->lex],
+                 (AMP(r->lex) ? S_AMP : 0) | (r->lex == L_TEXT ? S_LT : 0));
         if (p == end)
             break;
         left = (size_t)(end - p);
@@ -366,58 +619,20 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
             p++;
             continue;
         }
-        switch (r->lex == L_TEXT ? *p : 0) {
-        case '!':
-        case '?':
-            /* Markup that is not a tag starts "<!" or "<?". A '<' that
-             * ends a piece waits for the next (below), so it is here. */
-            if (p == s || p[-1] != '<') {
-                p++;
-                break;
-            }
-            p--;
-            left++;
-            if (!last &&
-                (cut_prefix(p, left, "<![CDATA[") ||
-                 cut_prefix(p, left, "<!--") || cut_prefix(p, left, "<?xml ")))
-                goto hold;
-            if (left >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
-                r->lex = L_CDATA;
-                p += 9;
-            } else if (left >= 4 && memcmp(p, "<!--", 4) == 0) {
-                r->lex = L_COMMENT;
-                p += 4;
-            } else if (p[1] == '?') {
-                r->lex = L_PI;
-                /* An XML declaration after anything at all is an error
-                 * to expat; it says nothing new by then. */
-                if (left >= 6 && memcmp(p, "<?xml", 5) == 0 &&
-                    (p[5] == ' ' || p[5] == '\t' || p[5] == '\r' ||
-                     p[5] == '\n') &&
-                    (r->begun || p > text)) {
-                    r->blank = 1;
-                    r->repaired = 1;
-                } else {
-                    p += 2;
-                }
-            } else {
-                p += 2;
-            }
-            break;
-        case '&':
+        if (*p == '&' && AMP(r->lex)) {
             /* The usual references first, cheaply. */
             if (left >= 4 && p[3] == ';' && (p[1] == 'l' || p[1] == 'g') &&
                 p[2] == 't') {
                 p += 4;
-                break;
+                continue;
             }
             if (left >= 5 && memcmp(p, "&amp;", 5) == 0) {
                 p += 5;
-                break;
+                continue;
             }
             if (left >= 6 && memcmp(p, "&quot;", 6) == 0) {
                 p += 6;
-                break;
+                continue;
             }
             k = reference_length(p, left);
             if (k == -1 && !last)
@@ -445,29 +660,29 @@ piece(struct feed_repair *r, const unsigned char *s, size_t n, int last,
                     return rc;
                 p++;
             }
-            break;
-        default: { /* ']', '-' or '?': perhaps the end of a section */
+            continue;
+        }
+        if (r->lex == L_TEXT) {
+            if ((rc = angle(&ps, p, left, last, text, &next)) < 0)
+                return rc;
+        } else if (r->lex >= L_STAG) {
+            rc = in_tag(r, p, left, last, &next);
+        } else { /* ']', '-' or '?': perhaps the end of a section */
             const char *close = closes[r->lex];
             size_t nc = close ? strlen(close) : 0;
 
-            if (nc == 0) { /* the table stops nowhere else */
-                p++;
-            } else if (left >= nc && memcmp(p, close, nc) == 0) {
-                r->lex = L_TEXT;
-                p += nc;
-            } else if (!last && cut_prefix(p, left, close)) {
-                goto hold;
-            } else {
-                p++;
+            next = p + 1;
+            rc = 0;
+            if (nc > 0 && left >= nc && memcmp(p, close, nc) == 0) {
+                r->lex = r->ret;
+                next = p + nc;
+            } else if (nc > 0 && !last && cut_prefix(p, left, close)) {
+                rc = 1;
             }
         }
-        }
-    }
-    /* A '<' that ends the piece waits: what follows it decides. */
-    if (!last && r->lex == L_TEXT && !r->blank && end > ps.run &&
-        end[-1] == '<') {
-        p = end - 1;
-        goto hold;
+        if (rc == 1)
+            goto hold;
+        p = next;
     }
     goto out;
 hold:

@@ -246,6 +246,58 @@ FIXTURE_TEST(test_atom_id_base, "atom-id-base.xml")
 FIXTURE_TEST(test_rss_guid_base, "rss-guid-base.xml")
 FIXTURE_TEST(test_rss_title_text, "rss-title-text.xml")
 FIXTURE_TEST(test_atom03_mode_xml, "atom03-mode-xml.xml")
+/* Issue 9 F: mismatched end tags (feeds/repair.c). */
+FIXTURE_TEST(test_rss_mismatched_end, "rss-mismatched-end.xml")
+
+/* on_entry for test_mismatched_end: the titles, one a line. */
+static int
+title_entry(const struct feed_entry *e, void *arg)
+{
+    struct feed_buf *b = arg;
+
+    assert_int_equal(feed_buf_printf(b, "%s\n", e->title ? e->title : "(null)"),
+                     0);
+    return 0;
+}
+
+/* Issue 9 F, the issue's own example: an HTML end tag that closes an
+ * element left open inside a description (and the HTML's <br>) lost that
+ * entry and every one after it. Both are read, whole and in chunks of 1
+ * and 7 bytes. */
+static void
+test_mismatched_end(void **state)
+{
+    static const char doc[] =
+        "<rss version=\"2.0\"><channel><title>F</title>"
+        "<item><title>one</title><description><p>a<br>b</p></description>"
+        "</item><item><title>two</title></item></channel></rss>";
+    static const size_t steps[] = {sizeof(doc) - 1, 1, 7};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct feed_buf titles;
+        struct feed_parser *p;
+        int rc = 0;
+
+        feed_buf_init(&titles, 0);
+        p = feed_parser_new(NULL, NULL, title_entry, &titles);
+        assert_non_null(p);
+        for (size_t off = 0; off < sizeof(doc) - 1 && rc == 0;
+             off += steps[i]) {
+            size_t n = sizeof(doc) - 1 - off;
+
+            rc = feed_parser_push(p, doc + off, n < steps[i] ? n : steps[i], 0);
+        }
+        if (rc == 0)
+            rc = feed_parser_push(p, NULL, 0, 1);
+        if (rc != 0)
+            fail_msg("in chunks of %zu: %s", steps[i], feed_parser_error(p));
+        assert_int_equal(feed_parser_entries(p), 2);
+        assert_string_equal(feed_buf_str(&titles), "one\ntwo\n");
+        feed_parser_free(p);
+        feed_buf_free(&titles);
+    }
+}
 
 /* doc, parsed in chunks of each size in steps, reads as whole (what it
  * printed parsed whole); both are freed. */
@@ -840,6 +892,8 @@ main(void)
         cmocka_unit_test(test_rss_guid_base),
         cmocka_unit_test(test_rss_title_text),
         cmocka_unit_test(test_atom03_mode_xml),
+        cmocka_unit_test(test_rss_mismatched_end),
+        cmocka_unit_test(test_mismatched_end),
         cmocka_unit_test(test_external),
         cmocka_unit_test(test_notfeed),
         cmocka_unit_test(test_limits),

@@ -1,6 +1,7 @@
 /* tests/unit/test_repair.c - feeds/repair.c, the repairs made as the bytes
  * stream by: each repair, each at every split into chunks, the bound on
- * what waits between chunks, and linear time on hostile input. */
+ * what waits between chunks and on the open elements kept, and linear
+ * time on hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,8 +81,10 @@ expect_n(const char *in, size_t n, const char *want, size_t nwant)
     feed_buf_init(&k.out, 0);
     assert_int_equal(feed_repair_push(&r, in, n, 1, collect, &k), 0);
     assert_int_equal(k.lasts, 1);
-    assert_int_equal(k.out.len, nwant);
-    assert_memory_equal(k.out.data ? k.out.data : "", want, nwant);
+    if (k.out.len != nwant ||
+        memcmp(k.out.data ? k.out.data : "", want, nwant) != 0)
+        fail_msg("\"%s\": got \"%s\", want \"%s\"", in, feed_buf_str(&k.out),
+                 want);
     feed_buf_free(&k.out);
     feed_repair_free(&r);
 
@@ -333,15 +336,19 @@ discard(const char *s, size_t n, int last, void *arg)
 }
 
 /* Memory is bounded by the chunk, not the document: 8 MiB of text that
- * needs a repair every few bytes, in 16 KiB chunks, leaves a buffer of a
- * few chunks' size at most, and never more than REPAIR_HOLD waiting. */
+ * needs a repair every few bytes (end tags put in and dropped among
+ * them), in 16 KiB chunks, leaves a buffer of a few chunks' size at most,
+ * never more than REPAIR_HOLD waiting, and no element left open. */
 static void
 test_bounded(void **state)
 {
-    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; ";
+    static const char unit[] = "a & b \xe9 <![CDATA[ ]]> &#X41; "
+                               "<p t='>/'>a<br>b</p></x><hr/> ";
     char chunk[16384];
     struct feed_repair r;
     size_t got = 0;
+    /* Whole units in each chunk. */
+    size_t len = sizeof(chunk) - sizeof(chunk) % (sizeof(unit) - 1);
 
     (void)state;
     for (size_t i = 0; i < sizeof(chunk); i++)
@@ -349,12 +356,14 @@ test_bounded(void **state)
     feed_repair_init(&r);
     assert_int_equal(feed_repair_push(&r, "<a>", 3, 0, discard, &got), 0);
     for (int i = 0; i < 512; i++) {
-        assert_int_equal(
-            feed_repair_push(&r, chunk, sizeof(chunk), 0, discard, &got), 0);
+        assert_int_equal(feed_repair_push(&r, chunk, len, 0, discard, &got), 0);
         assert_true(r.nhold <= REPAIR_HOLD);
     }
     assert_int_equal(feed_repair_push(&r, "</a>", 4, 1, discard, &got), 0);
-    assert_true(got > 512 * sizeof(chunk));
+    assert_true(got > 512 * len);
+    assert_int_equal(r.tags.depth + r.tags.over, 0);
+    assert_int_equal(r.closed, 512 * (len / (sizeof(unit) - 1)));
+    assert_int_equal(r.dropped, r.closed);
     assert_true(r.out.cap <= 5 * sizeof(chunk) + 2 * REPAIR_JOIN);
     feed_repair_free(&r);
 }
@@ -383,7 +392,7 @@ test_stop(void **state)
 
 /* Hostile shapes, each pushed in 16 KiB chunks and whole. */
 struct hostile {
-    const char *head, *unit;
+    const char *head, *unit, *tail;
 };
 
 static void
@@ -391,13 +400,16 @@ hostile_run(size_t n, void *arg)
 {
     const struct hostile *h = arg;
     size_t hl = strlen(h->head), ul = strlen(h->unit), got = 0;
-    char *doc = malloc(hl + n + ul);
+    size_t tl = h->tail ? strlen(h->tail) : 0;
+    char *doc = malloc(hl + n + ul + tl);
     struct feed_repair r;
 
     assert_non_null(doc);
     memcpy(doc, h->head, hl);
     for (size_t i = hl; i < hl + n; i += ul)
         memcpy(doc + i, h->unit, ul);
+    memcpy(doc + hl + n, h->tail ? h->tail : "", tl);
+    n += tl;
     feed_repair_init(&r);
     for (size_t at = 0; at < hl + n; at += 16384) {
         size_t k = hl + n - at < 16384 ? hl + n - at : 16384;
@@ -417,18 +429,30 @@ static void
 test_linear(void **state)
 {
     static const struct hostile shapes[] = {
-        {"<a>", "&"},           {"<a>", "&#"},
-        {"<a>", "&#x"},         {"<a>", "&abcdefghijklmnopqrstuvwxyzabcdef"},
-        {"<a>", "&lt;a"},       {"<a>", "<"},
-        {"<a>", "<!"},          {"<a>", "<?xml "},
-        {"<a>", "<![CDATA["},   {"<a>", "<!--"},
-        {"<a><![CDATA[", "]]"}, {"<a><![CDATA[", "&"},
-        {"<a><!--", "-"},       {"<a><?pi ", "?"},
-        {"<a/><?xml ", "?&"},   {"<a>", "\xff"},
-        {"<a>", "\xe2\x82"},    {"<a>", "\xef\xbf"},
-        {"<a>", "!?"},          {"<a>", "&quot;&amp;"},
-        {"<a>", "\x01"},        {"", " "},
-        {"", "\xef\xbb\xbf"},   {"{", "\xe9\x01&<"},
+        {"<a>", "&", NULL},
+        {"<a>", "&#", NULL},
+        {"<a>", "&#x", NULL},
+        {"<a>", "&abcdefghijklmnopqrstuvwxyzabcdef", NULL},
+        {"<a>", "&lt;a", NULL},
+        {"<a>", "<", NULL},
+        {"<a>", "<!", NULL},
+        {"<a>", "<?xml ", NULL},
+        {"<a>", "<![CDATA[", NULL},
+        {"<a>", "<!--", NULL},
+        {"<a><![CDATA[", "]]", NULL},
+        {"<a><![CDATA[", "&", NULL},
+        {"<a><!--", "-", NULL},
+        {"<a><?pi ", "?", NULL},
+        {"<a/><?xml ", "?&", NULL},
+        {"<a>", "\xff", NULL},
+        {"<a>", "\xe2\x82", NULL},
+        {"<a>", "\xef\xbf", NULL},
+        {"<a>", "!?", NULL},
+        {"<a>", "&quot;&amp;", NULL},
+        {"<a>", "\x01", NULL},
+        {"", " ", NULL},
+        {"", "\xef\xbb\xbf", NULL},
+        {"{", "\xe9\x01&<", NULL},
     };
 
     (void)state;
@@ -436,6 +460,286 @@ test_linear(void **state)
         char name[64];
 
         snprintf(name, sizeof(name), "repair of \"%s\" + \"%s\"...",
+                 shapes[i].head, shapes[i].unit);
+        assert_linear(name, hostile_run, (void *)&shapes[i], 1 << 12, 1 << 22);
+    }
+}
+
+/* A name of n bytes: "n" then letters. */
+static const char *
+long_name(size_t n)
+{
+    static char name[128];
+
+    assert_true(n < sizeof(name));
+    for (size_t i = 0; i < n; i++)
+        name[i] = (char)('a' + i % 26);
+    name[0] = 'n';
+    name[n] = '\0';
+    return name;
+}
+
+static void
+test_end_tags(void **state)
+{
+    char in[512], want[512], name[128];
+
+    (void)state;
+    /* The issue's example: the HTML's <br> is closed by </p>. */
+    expect("<i><d><p>a<br>b</p></d></i><i><t>two</t></i>",
+           "<i><d><p>a<br>b</br></p></d></i><i><t>two</t></i>");
+    /* An end tag that names no open element goes. */
+    expect("<a>x</b>y</a>", "<a>xy</a>");
+    expect("<a></a></a>z", "<a></a>z");
+    expect("<a>x</b  >y</b\n>z</a>", "<a>xyz</a>");
+    expect("<a>x</b", "<a>x");
+    /* The root's end closes everything. */
+    expect("<r><a><b><c></r>", "<r><a><b><c></c></b></a></r>");
+    expect("<r><b></r >", "<r><b></b></r >");
+    /* Quoted values may hold '>' and '/'; an empty element opens nothing. */
+    expect("<a><p t=\"a>b/c\" u='>/'>x</a>",
+           "<a><p t=\"a>b/c\" u='>/'>x</p></a>");
+    expect("<a><br/><hr /><img src=\"/x\"/></b></a>",
+           "<a><br/><hr /><img src=\"/x\"/></a>");
+    expect("<a t=\"x&y\">&<b></a>", "<a t=\"x&amp;y\">&amp;<b></b></a>");
+    /* Names are qualified names, compared byte for byte. */
+    expect("<a><P>x</p></a>", "<a><P>x</P></a>");
+    expect("<a:b><c:d>x</a:b>", "<a:b><c:d>x</c:d></a:b>");
+    expect("<a><b>x</a:b></a>", "<a><b>x</b></a>");
+    expect("<a><\xc3\xa9>x</a>", "<a><\xc3\xa9>x</\xc3\xa9></a>");
+    /* Sections and a DOCTYPE's declarations hold no tags. */
+    expect("<a><![CDATA[</a><b>]]><!-- </a> <b> --><?pi </a>?></a>",
+           "<a><![CDATA[</a><b>]]><!-- </a> <b> --><?pi </a>?></a>");
+    expect("<!DOCTYPE a [<!ENTITY e \"<b>\"> <!-- ' --> <?p ]>?>]><a>x</a>",
+           "<!DOCTYPE a [<!ENTITY e \"<b>\"> <!-- ' --> <?p ]>?>]><a>x</a>");
+    expect("<!DOCTYPE a SYSTEM 'a>b'><a></b></a>",
+           "<!DOCTYPE a SYSTEM 'a>b'><a></a>");
+    /* What is not a tag. */
+    expect("<a>1 < 2 </ 3 <>", "<a>1 < 2 </ 3 <>");
+
+    /* The longest name kept, and one longer: an element with a name too
+     * long has none; an end tag that may be its own passes as it is, and
+     * a long one closes up to the innermost element without a name. */
+    snprintf(name, sizeof(name), "%s", long_name(TAGS_NAME));
+    snprintf(in, sizeof(in), "<a><%s><b>x</%s></a>", name, name);
+    snprintf(want, sizeof(want), "<a><%s><b>x</b></%s></a>", name, name);
+    expect(in, want);
+    snprintf(name, sizeof(name), "%s", long_name(TAGS_NAME + 1));
+    snprintf(in, sizeof(in), "<a><%s>x</a>", name);
+    expect(in, in);
+    snprintf(in, sizeof(in), "<a><%s><b>x</%s></a>", name, name);
+    snprintf(want, sizeof(want), "<a><%s><b>x</b></%s></a>", name, name);
+    expect(in, want);
+    /* A short name is not its name; it is not that of one not valid. */
+    snprintf(in, sizeof(in), "<a><%s>x</b></a>", name);
+    snprintf(want, sizeof(want), "<a><%s>x</a>", name);
+    expect(in, want);
+    expect("<a><b\xe9>x</c></a>", "<a><b\xc3\xa9>x</c></a>");
+    expect("<a><b\xe9 t='1'>x</b\xe9></a>",
+           "<a><b\xc3\xa9 t='1'>x</b\xc3\xa9></a>");
+    snprintf(in, sizeof(in), "<a><\xe9%s>x", name);
+    snprintf(want, sizeof(want), "<a><\xc3\xa9%s>x", name);
+    expect(in, want);
+    snprintf(in, sizeof(in), "<a>x</%s></a>", name);
+    expect(in, "<a>x</a>");
+    /* A start tag much longer than what may wait between chunks. */
+    snprintf(in, sizeof(in), "<a><p title=\"%s>/%s\" class='%s'>x</a>",
+             long_name(100), long_name(100), long_name(100));
+    snprintf(want, sizeof(want), "<a><p title=\"%s>/%s\" class='%s'>x</p></a>",
+             long_name(100), long_name(100), long_name(100));
+    expect(in, want);
+}
+
+/* What the open elements' stack holds after in, pushed whole. */
+static void
+stack_after(struct feed_repair *r, const char *in)
+{
+    size_t got = 0;
+
+    feed_repair_reset(r);
+    assert_int_equal(feed_repair_push(r, in, strlen(in), 1, discard, &got), 0);
+}
+
+static void
+test_stack_bounds(void **state)
+{
+    struct feed_repair r;
+    struct feed_buf doc;
+
+    (void)state;
+    feed_repair_init(&r);
+    feed_buf_init(&doc, 0);
+
+    stack_after(&r, "<r><a><b/><c></b></c><d>x</r></r>");
+    assert_int_equal(r.tags.depth, 0);
+    assert_int_equal(r.dropped, 2);
+    assert_int_equal(r.closed, 2);
+    assert_int_equal(r.tags.nnames, 0);
+    assert_int_equal(r.repaired, 1);
+    stack_after(&r, "<r><a>x</a></r>");
+    assert_int_equal(r.repaired, 0);
+
+    /* Deeper than TAGS_DEPTH: counted, and their end tags pass. */
+    for (int i = 0; i < TAGS_DEPTH + 50; i++)
+        assert_int_equal(feed_buf_printf(&doc, "<e%d>", i), 0);
+    stack_after(&r, feed_buf_str(&doc));
+    assert_int_equal(r.tags.depth, TAGS_DEPTH);
+    assert_int_equal(r.tags.over, 50);
+    for (int i = TAGS_DEPTH + 49; i >= 0; i--)
+        assert_int_equal(feed_buf_printf(&doc, "</e%d>", i), 0);
+    stack_after(&r, feed_buf_str(&doc));
+    assert_int_equal(r.tags.depth, 0);
+    assert_int_equal(r.tags.over, 0);
+    assert_int_equal(r.closed + r.dropped, 0);
+
+    /* Names past TAGS_NAMES bytes are not kept: their elements have
+     * none. */
+    feed_buf_reset(&doc);
+    for (int i = 0; i < TAGS_DEPTH; i++)
+        assert_int_equal(feed_buf_printf(&doc, "<%s%03d>", long_name(50), i),
+                         0);
+    stack_after(&r, feed_buf_str(&doc));
+    assert_int_equal(r.tags.depth, TAGS_DEPTH);
+    assert_true(r.tags.nnames <= TAGS_NAMES);
+    assert_int_equal(r.tags.nameless, TAGS_DEPTH - TAGS_NAMES / 53);
+    assert_int_equal(r.tags.unsure, r.tags.nameless);
+    feed_buf_free(&doc);
+    feed_repair_free(&r);
+}
+
+/* Tag soup made of the tokens the lexer cares about, in a fixed
+ * pseudo-random order: cut anywhere, it repairs to what it does whole. */
+static void
+test_soup(void **state)
+{
+    static const char *const tokens[] = {
+        "<a>",
+        "</a>",
+        "<b t='>/'>",
+        "</b>",
+        "<br/>",
+        "<p x=\"/>\" />",
+        "</p>",
+        "<c:d>",
+        "</c:d>",
+        "<",
+        "</",
+        "/",
+        ">",
+        "\"",
+        "'",
+        "&",
+        "&amp;",
+        "\xe9",
+        "\x01",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "-->",
+        "<?pi ",
+        "?>",
+        "<!DOCTYPE r [",
+        "]",
+        "[",
+        "text ",
+        "</nbcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh>",
+        "<nbcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefgh>",
+    };
+    size_t nt = sizeof(tokens) / sizeof(tokens[0]);
+    uint32_t seed = 12345;
+    struct feed_buf doc;
+
+    (void)state;
+    feed_buf_init(&doc, 0);
+    for (int round = 0; round < 300; round++) {
+        struct feed_repair r;
+        struct sink k = {{0}, 0, 0};
+        size_t cuts[64], nc = 0;
+
+        feed_buf_reset(&doc);
+        assert_int_equal(feed_buf_puts(&doc, "<r>"), 0);
+        for (int i = 0; i < 60; i++) {
+            seed = seed * 1103515245u + 12345u;
+            assert_int_equal(feed_buf_puts(&doc, tokens[(seed >> 16) % nt]), 0);
+        }
+        feed_repair_init(&r);
+        feed_buf_init(&k.out, 0);
+        assert_int_equal(
+            feed_repair_push(&r, doc.data, doc.len, 1, collect, &k), 0);
+        for (size_t at = 0; nc < 64; nc++) {
+            seed = seed * 1103515245u + 12345u;
+            at += 1 + (seed >> 16) % 40;
+            if (at >= doc.len)
+                break;
+            cuts[nc] = at;
+        }
+        run_split(doc.data, doc.len, cuts, nc, feed_buf_str(&k.out), k.out.len);
+        if (round % 10 == 0) { /* and in pieces of one byte */
+            size_t *every = malloc(doc.len * sizeof(*every));
+
+            assert_non_null(every);
+            for (size_t i = 0; i + 1 < doc.len; i++)
+                every[i] = i + 1;
+            run_split(doc.data, doc.len, every, doc.len - 1,
+                      feed_buf_str(&k.out), k.out.len);
+            free(every);
+        }
+        feed_buf_free(&k.out);
+        feed_repair_free(&r);
+    }
+    feed_buf_free(&doc);
+}
+
+/* The end tags' repair on hostile shapes: each end tag costs O(1) plus
+ * the end tags it puts in, each put in once for each start tag. */
+static void
+test_linear_tags(void **state)
+{
+    static char deep[TAGS_DEPTH * 8], named[TAGS_DEPTH * 64];
+    static char long_start[160], long_end[160], long_attr[160];
+    const struct hostile shapes[] = {
+        /* Never closed, then one end tag of another name. */
+        {"<r>", "<a>", "</b>"},
+        /* Deep nesting, then end tags that name nothing, or the deepest
+         * (which close, then name nothing). */
+        {deep, "</b>", NULL},
+        {deep, "</e0>", NULL},
+        {named, "</zz>", NULL},
+        {named, "</b c>", NULL},
+        /* Long names, as start and end tags. */
+        {"<r>", long_start, NULL},
+        {"<r>", long_end, NULL},
+        {"<r><s>", long_attr, NULL},
+        /* End tags of an outer element between inner opens. */
+        {"<r><x>", "<a><b><c></x><x>", NULL},
+        {"<r>", "<a><b><c></r><r>", NULL},
+        {"<r>", "<a/><b /><c t='/>'/>", NULL},
+        /* Cut-off tags and values, and a DOCTYPE that never ends. */
+        {"<r>", "</", NULL},
+        {"<r>", "</a", NULL},
+        {"<r><a t=\"", ">/'<", NULL},
+        {"<r><a t='", "&>\"", NULL},
+        {"<!DOCTYPE r [", "<!ENTITY e \"<b>\">[]", NULL},
+    };
+
+    (void)state;
+    deep[0] = named[0] = '\0';
+    for (int i = 0; i < TAGS_DEPTH; i++)
+        snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "<e%d>",
+                 i % 10);
+    /* Names whose hashes fill the filter, some of them sharing a slot
+     * with the end tags that follow. */
+    for (int i = 0; i < TAGS_DEPTH; i++)
+        snprintf(named + strlen(named), sizeof(named) - strlen(named), "<n%d>",
+                 i * 7919);
+    snprintf(long_start, sizeof(long_start), "<%s>", long_name(120));
+    snprintf(long_end, sizeof(long_end), "</%s>", long_name(120));
+    snprintf(long_attr, sizeof(long_attr), "<%s t=\"%s\"/>",
+             long_name(TAGS_NAME), long_name(60));
+    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        char name[96];
+
+        snprintf(name, sizeof(name), "tags: \"%.20s\" + \"%.20s\"...",
                  shapes[i].head, shapes[i].unit);
         assert_linear(name, hostile_run, (void *)&shapes[i], 1 << 12, 1 << 22);
     }
@@ -454,6 +758,10 @@ main(void)
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_end_tags),
+        cmocka_unit_test(test_stack_bounds),
+        cmocka_unit_test(test_linear_tags),
+        cmocka_unit_test(test_soup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
