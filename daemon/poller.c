@@ -49,15 +49,14 @@ struct poll_outcome {
 struct poller_feed {
     struct poller *p;
     const struct config_feed *cf;
-    regex_t id_re; /* cf->id_pattern, compiled */
-    int have_re;
+    regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
     struct ingest *ing;
     struct feed_parser *parser; /* while a poll is under way */
     size_t entries;             /* handed out by the parser this poll */
     int entry_rc;               /* why on_entry() stopped the parser */
     int pushed;                 /* the parser has had bytes */
     int busy;
-    struct poll_outcome out; /* while in the group */
+    struct poll_outcome *out; /* from the poll's start to the group commit */
 };
 
 struct poller {
@@ -306,8 +305,8 @@ save_state(struct poller *p)
 static const char *
 unstored_why(const struct poller_feed *f, char *what, size_t size)
 {
-    const struct ingest_result *res = &f->out.res;
-    int rc = f->out.stage_rc;
+    const struct ingest_result *res = &f->out->res;
+    int rc = f->out->stage_rc;
 
     if (rc != 0) {
         snprintf(what, size, "cannot store its entries: %s",
@@ -353,14 +352,20 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
         log_warnx("%s: %s", f->cf->name, note);
 }
 
+/* Frees f's outcome: a feed between polls holds none. */
 static void
-outcome_clear(struct poll_outcome *o)
+outcome_free(struct poller_feed *f)
 {
+    struct poll_outcome *o = f->out;
+
+    if (o == NULL)
+        return;
     free(o->error);
     free(o->url);
     free(o->etag);
     free(o->last_modified);
-    memset(o, 0, sizeof(*o));
+    free(o);
+    f->out = NULL;
 }
 
 static char *
@@ -379,7 +384,7 @@ static void
 poll_result(struct poller_feed *f, int report)
 {
     struct poller *p = f->p;
-    const struct poll_outcome *o = &f->out;
+    const struct poll_outcome *o = f->out;
     const struct ingest_result *res = &o->res;
     const struct store_feed_state *old;
     struct store_feed_state st;
@@ -462,8 +467,8 @@ group_flush(struct poller *p, int report)
     p->flushing = 1;
     (void)uv_timer_stop(&p->group_timer);
     for (i = 0; i < p->ngroup; i++)
-        if (p->group[i]->out.stage_rc == 0 &&
-            p->group[i]->out.res.fresh + p->group[i]->out.res.changed > 0)
+        if (p->group[i]->out->stage_rc == 0 &&
+            p->group[i]->out->res.fresh + p->group[i]->out->res.changed > 0)
             pending = 1;
     if (pending)
         rc = store_commit(p->store);
@@ -472,11 +477,11 @@ group_flush(struct poller *p, int report)
     for (i = 0; i < p->ngroup; i++) {
         struct poller_feed *f = p->group[i];
 
-        if (f->out.stage_rc == 0)
-            ingest_committed(f->ing, rc, &f->out.res);
+        if (f->out->stage_rc == 0)
+            ingest_committed(f->ing, rc, &f->out->res);
         p->nflushed = i + 1;
         poll_result(f, report);
-        outcome_clear(&f->out);
+        outcome_free(f);
     }
     p->ngroup = p->nflushed = 0;
     save_state(p);
@@ -512,7 +517,7 @@ static void
 on_done(const struct fetch_result *r, void *arg)
 {
     struct poller_feed *f = arg;
-    struct poll_outcome *o = &f->out;
+    struct poll_outcome *o = f->out;
     const struct feed_info *fi;
     const char *error = r->error;
     int whole, nomem = 0;
@@ -528,7 +533,6 @@ on_done(const struct fetch_result *r, void *arg)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
-    outcome_clear(o);
     o->not_modified = r->not_modified;
     o->cancelled = r->cancelled;
     o->status = r->status;
@@ -556,8 +560,7 @@ on_done(const struct fetch_result *r, void *arg)
 static void
 poll_failed(struct poller_feed *f, const char *why)
 {
-    outcome_clear(&f->out);
-    f->out.error = strdup(why);
+    f->out->error = strdup(why);
     poll_end(f);
     group_add(f);
 }
@@ -577,6 +580,14 @@ poll_feed(struct poller_feed *f)
     f->entries = 0;
     f->entry_rc = 0;
     f->pushed = 0;
+    /* What the poll says is kept until its group commit. Out of memory
+     * even for that, the poll is put off as after an error. */
+    if ((f->out = calloc(1, sizeof(*f->out))) == NULL) {
+        log_warnx("%s: out of memory, the poll is put off", f->cf->name);
+        poll_end(f);
+        schedule(f, 1);
+        return;
+    }
     if ((f->parser = feed_parser_new(&lim, f->cf->location, on_entry, f)) ==
         NULL) {
         poll_failed(f, "out of memory");
@@ -629,11 +640,13 @@ poller_free(struct poller *p)
     for (i = 0; i < p->nfeeds; i++) {
         struct poller_feed *f = &p->feeds[i];
 
-        if (f->have_re)
-            regfree(&f->id_re);
+        if (f->id_re) {
+            regfree(f->id_re);
+            free(f->id_re);
+        }
         feed_parser_free(f->parser);
         ingest_free(f->ing);
-        outcome_clear(&f->out);
+        outcome_free(f);
     }
     free(p->feeds);
     free(p->group);
@@ -696,14 +709,18 @@ feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
         return -1;
     }
     if (cf->id_pattern) {
-        if (regcomp(&f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
-            log_warnx("%s: id_pattern does not compile", cf->name);
+        if ((f->id_re = malloc(sizeof(*f->id_re))) == NULL) {
+            log_warnx("%s: out of memory", cf->name);
             return -1;
         }
-        f->have_re = 1;
+        if (regcomp(f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
+            log_warnx("%s: id_pattern does not compile", cf->name);
+            free(f->id_re);
+            f->id_re = NULL;
+            return -1;
+        }
     }
-    f->ing = ingest_new(p->store, cf->name, id_rule(cf->id_rule),
-                        f->have_re ? &f->id_re : NULL);
+    f->ing = ingest_new(p->store, cf->name, id_rule(cf->id_rule), f->id_re);
     if (f->ing == NULL) {
         log_warnx("%s: out of memory", cf->name);
         return -1;
