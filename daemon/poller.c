@@ -29,8 +29,10 @@
  * poll of a failing feed after a restart. */
 #define MAX_BACKOFF ((int64_t)24 * 3600)
 
-/* Polls that end within this many ms of the first share one commit. */
+/* Polls that end within this many ms of the first share one commit, and
+ * no more than this many bytes of records. */
 #define GROUP_MS 20
+#define GROUP_MAX_BYTES ((size_t)4 << 20)
 
 /* What a poll's transfer said, kept from its end to the group commit. */
 struct poll_outcome {
@@ -70,7 +72,8 @@ struct poller {
     struct poller_feed **group; /* polls ended, to be committed: room
                                    for every feed */
     size_t ngroup;
-    size_t nflushed; /* of the group, reported */
+    size_t nflushed;   /* of the group, reported */
+    size_t ncommitted; /* of the group, committed */
     int flushing;
     struct poller_feed *feeds;
     size_t nfeeds;
@@ -453,37 +456,49 @@ poll_result(struct poller_feed *f, int report)
     p->report(&rep, p->arg);
 }
 
-/* The group commit: one commit (one write, one fdatasync) for every poll
- * that ended since the last, then each poll's state and report, then one
- * save of feeds.state. */
+/* Commits what the polls of the group not yet committed staged (one
+ * write, one fdatasync) and tells their ingests how that went. */
 static void
-group_flush(struct poller *p, int report)
+group_commit(struct poller *p)
 {
     size_t i;
     int rc = 0, pending = 0;
 
-    if (p->flushing || p->ngroup == 0)
-        return;
-    p->flushing = 1;
-    (void)uv_timer_stop(&p->group_timer);
-    for (i = 0; i < p->ngroup; i++)
+    for (i = p->ncommitted; i < p->ngroup; i++)
         if (p->group[i]->out->stage_rc == 0 &&
             p->group[i]->out->res.fresh + p->group[i]->out->res.changed > 0)
             pending = 1;
     if (pending)
         rc = store_commit(p->store);
+    for (i = p->ncommitted; i < p->ngroup; i++)
+        if (p->group[i]->out->stage_rc == 0)
+            ingest_committed(p->group[i]->ing, rc, &p->group[i]->out->res);
+    p->ncommitted = p->ngroup;
+}
+
+/* The group commit: one commit for every poll that ended since the last
+ * (or more, when the batch grew past GROUP_MAX_BYTES first), then each
+ * poll's state and report, then one save of feeds.state. */
+static void
+group_flush(struct poller *p, int report)
+{
+    size_t i;
+
+    if (p->flushing || p->ngroup == 0)
+        return;
+    p->flushing = 1;
+    (void)uv_timer_stop(&p->group_timer);
+    group_commit(p);
     /* The feeds leave the group one by one, so that each report's count
      * of polls still under way includes those after it. */
     for (i = 0; i < p->ngroup; i++) {
         struct poller_feed *f = p->group[i];
 
-        if (f->out->stage_rc == 0)
-            ingest_committed(f->ing, rc, &f->out->res);
         p->nflushed = i + 1;
         poll_result(f, report);
         outcome_free(f);
     }
-    p->ngroup = p->nflushed = 0;
+    p->ngroup = p->nflushed = p->ncommitted = 0;
     save_state(p);
     p->flushing = 0;
 }
@@ -503,6 +518,10 @@ group_add(struct poller_feed *f)
 
     /* The group has room for every feed, and a feed is in it once. */
     p->group[p->ngroup++] = f;
+    /* Memory follows the polls in flight: a batch that grew large is
+     * committed now, though its reports wait for the timer. */
+    if (store_pending(p->store) >= GROUP_MAX_BYTES)
+        group_commit(p);
     if (p->closing)
         return; /* poller_close() flushes */
     if (sched_running(p->sched) + sched_waiting(p->sched) == 0)

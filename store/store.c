@@ -164,6 +164,12 @@ store_lookup(const struct store *s, const char *id, uint64_t *hash)
 }
 
 size_t
+store_pending(const struct store *s)
+{
+    return s->pend.len;
+}
+
+size_t
 store_count(const struct store *s)
 {
     return s->nrecs - s->ndead;
@@ -266,6 +272,11 @@ store_batch_drop(struct store *s, int committed)
             slot->pend = 0;
     }
     s->npends = 0;
+    /* A batch far larger than usual does not keep its memory. */
+    if (s->pend.cap > STORE_PEND_KEEP) {
+        feed_buf_free(&s->pend);
+        feed_buf_init(&s->pend, 0);
+    }
     feed_buf_reset(&s->pend);
 }
 

@@ -60,6 +60,8 @@ struct json_t;
 #define STORE_ENCLOSURES_MAX 64
 #define STORE_CATEGORIES_MAX 256
 #define STORE_ALSO_MAX 256
+/* The memory a pending batch keeps for the next after a commit. */
+#define STORE_PEND_KEEP ((size_t)8 << 20)
 /* What store_compact() buffers before a write, and reads ahead. */
 #define STORE_COPY_BUF ((size_t)4 << 20)
 

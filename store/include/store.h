@@ -74,6 +74,10 @@ int store_add(struct store *, const struct feed_item *) STORE_WUR;
  * untouched. */
 int store_commit(struct store *) STORE_WUR;
 
+/* The bytes of the pending batch, for a caller that puts the polls of
+ * several feeds in one commit and commits early when they grow. */
+size_t store_pending(const struct store *);
+
 /* Live items committed so far (each version of an updated item counts
  * once; dropped ones not at all). */
 size_t store_count(const struct store *);
