@@ -32,7 +32,7 @@
 /* Polls that end within this many ms of the first share one commit, and
  * no more than this many bytes of records. */
 #define GROUP_MS 20
-#define GROUP_MAX_BYTES ((size_t)4 << 20)
+#define GROUP_MAX_BYTES ((size_t)2 << 20)
 
 /* What a poll's transfer said, kept from its end to the group commit. */
 struct poll_outcome {
