@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -181,7 +182,7 @@ def pairs(args, feedd, raw, nginx, tmp):
 
     def feedd_pair():
         shutil.rmtree(state, ignore_errors=True)
-        cold = feedd_poll(feedd, conf, log)
+        cold = feedd_poll(feedd, conf, log, check_new=len(names))
         warm = feedd_poll(feedd, conf, log)
         if warm["polled"]:
             print("unchanged poll stored new entries for %d feeds" %
@@ -199,12 +200,13 @@ def pairs(args, feedd, raw, nginx, tmp):
         cold["entries"] = r1["entries"]
         return {"raw-cold": cold, "raw-304": r2}
 
-    print("corpus: %d feeds, %.1f MB in %s" % (
-        len(names), sum(os.path.getsize(os.path.join(args.corpus, n))
-                        for n in names) / 1e6, args.corpus))
     res = {k: [] for k in ("feedd-cold", "raw-cold", "feedd-304", "raw-304")}
     # One warm-up pair fills the page cache and checks both.
-    feedd_pair(), raw_pair()
+    feedd_pair()
+    entries = raw_pair()["raw-cold"]["entries"]
+    print("corpus: %d feeds, %.1f MB, %d entries in %s" % (
+        len(names), sum(os.path.getsize(os.path.join(args.corpus, n))
+                        for n in names) / 1e6, entries, args.corpus))
     for rnd in range(args.rounds):
         order = [feedd_pair, raw_pair]
         if rnd % 2:
@@ -216,13 +218,14 @@ def pairs(args, feedd, raw, nginx, tmp):
 
     med = {k: {m: statistics.median(r[m] for r in v)
                for m in ("wall", "cpu", "rss")} for k, v in res.items()}
-    print("\n| run | wall s | cpu s | peak RSS MiB | spread |")
+    print("\n| run | wall s | cpu s | peak RSS MiB (min-max) | spread |")
     print("|---|---|---|---|---|")
     for k, v in res.items():
         walls = [r["wall"] for r in v]
-        print("| %s | %.3f | %.3f | %.1f | %.0f%% |" % (
-            k, med[k]["wall"], med[k]["cpu"], med[k]["rss"],
-            100 * (max(walls) - min(walls)) / med[k]["wall"]))
+        rss = [r["rss"] for r in v]
+        print("| %s | %.3f | %.3f | %.1f (%.1f-%.1f) | %.0f%% |" % (
+            k, med[k]["wall"], med[k]["cpu"], med[k]["rss"], min(rss),
+            max(rss), 100 * (max(walls) - min(walls)) / med[k]["wall"]))
     print("\n| ratio feedd/raw | wall | cpu | peak RSS |")
     print("|---|---|---|---|")
     for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
@@ -243,7 +246,7 @@ def pairs(args, feedd, raw, nginx, tmp):
             for line in f:
                 w = line.split()
                 if w and w[-1] in ("fsync", "fdatasync"):
-                    calls[w[-1]] = int(w[3] if len(w) >= 6 else w[3])
+                    calls[w[-1]] = int(w[3])
         print("\ncold poll of %d feeds: %d fdatasync, %d fsync" % (
             len(names), calls.get("fdatasync", 0), calls.get("fsync", 0)))
     shutil.rmtree(state, ignore_errors=True)
@@ -298,8 +301,6 @@ def run_until_serving(feedd, conf, log):
     f.close()
     # Keep reading so that feedd never blocks on a full pipe.
     p.log = open(log, "a")
-    p.log_thread = None
-    import threading
     t = threading.Thread(target=lambda: [p.log.write(l.decode(
         errors="replace")) for l in p.stderr], daemon=True)
     t.start()
@@ -374,17 +375,22 @@ def scale(args, feedd, tmp, sizes, warm2000):
             write_config(base_conf, base_state, tiny_feeds(nginx.port, 10),
                          "1h")
             feedd_poll(feedd, base_conf, os.path.join(tmp, "tiny-10.log"))
-            rss = {}
-            for k, c in ((10, base_conf), (n, conf)):
-                p, took = run_until_serving(
-                    feedd, c, os.path.join(tmp, "run-%d.log" % k))
-                rss[k] = (took, idle_rss(p, 3.0))
-                stop(p)
+            rss = {10: [], n: []}
+            took = []
+            for _ in range(3):
+                for k, c in ((10, base_conf), (n, conf)):
+                    p, t = run_until_serving(
+                        feedd, c, os.path.join(tmp, "run-%d.log" % k))
+                    if k == n:
+                        took.append(t)
+                    rss[k].append(idle_rss(p, 3.0))
+                    stop(p)
+            r10, rn = statistics.median(rss[10]), statistics.median(rss[n])
             print("\nfeedd run with %d feeds and their state: serving after "
-                  "%.3f s; idle RSS %.1f MiB against %.1f MiB with 10 feeds "
-                  "(%.0f bytes per feed)" % (
-                      n, rss[n][0], rss[n][1], rss[10][1],
-                      (rss[n][1] - rss[10][1]) * 1048576 / (n - 10)))
+                  "%.3f s (median of 3; %.3f-%.3f); idle RSS %.1f MiB "
+                  "against %.1f MiB with 10 feeds (%.0f bytes per feed)" % (
+                      n, statistics.median(took), min(took), max(took), rn,
+                      r10, (rn - r10) * 1048576 / (n - 10)))
     finally:
         nginx.stop()
 
