@@ -286,6 +286,13 @@ def tiny_feeds(port, n):
         port, i // 1000, i)) for i in range(n)]
 
 
+def cpu_of(pid):
+    """user + sys seconds of a running process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        w = f.read().rsplit(")", 1)[1].split()
+    return (int(w[11]) + int(w[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_until_serving(feedd, conf, log):
     """Starts feedd run; returns (process, seconds to its serving line)."""
     f = open(log, "w")
@@ -298,6 +305,7 @@ def run_until_serving(feedd, conf, log):
         if b"serving http" in line:
             break
     took = time.perf_counter() - t0
+    p.cpu_at_serving = cpu_of(p.pid)
     f.close()
     # Keep reading so that feedd never blocks on a full pipe.
     p.log = open(log, "a")
@@ -309,14 +317,10 @@ def run_until_serving(feedd, conf, log):
 
 def idle_rss(p, settle):
     """VmRSS of p in MiB once its CPU time has stood still for settle s."""
-    def ticks():
-        with open("/proc/%d/stat" % p.pid) as f:
-            w = f.read().rsplit(")", 1)[1].split()
-            return int(w[11]) + int(w[12])
-    last, since = ticks(), time.monotonic()
+    last, since = cpu_of(p.pid), time.monotonic()
     while time.monotonic() - since < settle:
         time.sleep(0.5)
-        now = ticks()
+        now = cpu_of(p.pid)
         if now != last:
             last, since = now, time.monotonic()
     with open("/proc/%d/status" % p.pid) as f:
@@ -376,20 +380,23 @@ def scale(args, feedd, tmp, sizes, warm2000):
                          "1h")
             feedd_poll(feedd, base_conf, os.path.join(tmp, "tiny-10.log"))
             rss = {10: [], n: []}
-            took = []
+            took, cpu = [], []
             for _ in range(3):
                 for k, c in ((10, base_conf), (n, conf)):
                     p, t = run_until_serving(
                         feedd, c, os.path.join(tmp, "run-%d.log" % k))
                     if k == n:
                         took.append(t)
+                        cpu.append(p.cpu_at_serving)
                     rss[k].append(idle_rss(p, 3.0))
                     stop(p)
             r10, rn = statistics.median(rss[10]), statistics.median(rss[n])
             print("\nfeedd run with %d feeds and their state: serving after "
-                  "%.3f s (median of 3; %.3f-%.3f); idle RSS %.1f MiB "
-                  "against %.1f MiB with 10 feeds (%.0f bytes per feed)" % (
-                      n, statistics.median(took), min(took), max(took), rn,
+                  "%.3f s (median of 3; %.3f-%.3f), %.2f s of CPU; idle "
+                  "RSS %.1f MiB against %.1f MiB with 10 feeds (%.0f bytes "
+                  "per feed)" % (
+                      n, statistics.median(took), min(took), max(took),
+                      statistics.median(cpu), rn,
                       r10, (rn - r10) * 1048576 / (n - 10)))
     finally:
         nginx.stop()
