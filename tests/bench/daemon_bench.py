@@ -1,0 +1,454 @@
+#!/usr/bin/env python3
+"""tests/bench/daemon_bench.py - what a whole poll costs feedd, beside a
+minimal libuv + curl multi + expat program (tests/bench/README.md).
+
+    daemon_bench.py FEEDD BENCH_FETCH_RAW [--corpus DIR] [--rounds N]
+                    [--tiny DIR] [--scale N,...] [--startup-feeds N]
+                    [--no-pairs] [--no-strace] [--keep]
+
+Serves CORPUS (default /tmp/feedd-daemon-corpus, made by gen_corpus.py
+--files 2000 --total-mb 352 when missing: about 361 MB) with nginx on a
+loopback port of its own (a temporary prefix, stopped by pid at the end),
+and measures, in N rounds (default 5) whose order rotates:
+
+  feedd-cold   feedd poll --once with an empty store (parallel 50,
+               per_host 50)
+  raw-cold     bench_fetch_raw --parallel 50 --per-host 50 on the same URLs
+  feedd-304    feedd poll --once again on the store just filled: every
+               feed answers 304
+  raw-304      the second round of bench_fetch_raw --conditional (the same
+               URLs with the first round's ETag and Last-Modified)
+
+wall is time.perf_counter around the process (for raw-304: the round as the
+program times it), cpu is user + sys and rss the peak RSS, from wait4().
+It prints the medians and the ratios feedd/raw, then the count of fsync
+and fdatasync calls of one cold poll (strace -c -f, a run of its own).
+
+--scale N,... (default 10000,100000; "" for none) then polls N tiny feeds
+(10 entries each, written under --tiny, default /tmp/feedd-daemon-tiny,
+deleted at the end unless --keep) on the one host, cold and then
+unchanged, and checks that every feed was polled once, that no warning
+was logged and that feedd exited 0. For the largest N up to
+--startup-feeds (default 100000) it also times `feedd run` from its start
+to its "serving" line with the state of that poll present, and reads its
+RSS idle (interval 1h), against the same with 10 feeds.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENV = dict(os.environ, JOURNAL_STREAM="0:0")  # feedd prefixes priorities
+ENV.pop("FEEDD_DEBUG", None)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Nginx:
+    """nginx serving root on 127.0.0.1:port, in a prefix of its own."""
+
+    def __init__(self, root, prefix):
+        self.port = free_port()
+        self.prefix = prefix
+        conf = os.path.join(prefix, "nginx.conf")
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        with open(conf, "w") as f:
+            f.write(
+                "%sworker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n"
+                "error_log %s/error.log;\n"
+                "events { worker_connections 4096; }\n"
+                "http {\n access_log off;\n"
+                " client_body_temp_path %s/body;\n"
+                " proxy_temp_path %s/proxy;\n"
+                " fastcgi_temp_path %s/fastcgi;\n"
+                " uwsgi_temp_path %s/uwsgi;\n"
+                " scgi_temp_path %s/scgi;\n"
+                " keepalive_requests 1000000;\n"
+                " types { application/xml xml; }\n"
+                " server {\n  listen 127.0.0.1:%d;\n  root %s;\n }\n}\n"
+                % ((user, prefix, prefix) + (prefix,) * 5 +
+                   (self.port, root)))
+        self.proc = subprocess.Popen(
+            [shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix,
+             "-c", conf], stdin=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        sys.exit("nginx did not start: see %s/error.log" % prefix)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def measure(argv, log=None):
+    """Runs argv; returns dict(wall, cpu, rss MiB, rc, out) from wait4."""
+    err = open(log, "w") if log else subprocess.DEVNULL
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
+                         stdin=subprocess.DEVNULL, env=ENV)
+    out = p.stdout.read().decode(errors="replace")
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if log:
+        err.close()
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+            "rss": ru.ru_maxrss / 1024.0, "rc": p.returncode, "out": out}
+
+
+def write_config(path, state_dir, feeds, interval=None):
+    with open(path, "w") as f:
+        f.write("state_dir %s\nlisten 127.0.0.1:%d\nparallel 50\n"
+                "per_host 50\n" % (state_dir, free_port()))
+        if interval:
+            f.write("interval %s\n" % interval)
+        for name, url in feeds:
+            f.write("feed %s %s\n" % (name, url))
+
+
+def read_log(path):
+    """(warning lines, names of feeds that logged new entries)."""
+    warnings, polled = [], set()
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith(("<0>", "<1>", "<2>", "<3>", "<4>")):
+                warnings.append(line.rstrip())
+            m = re.match(r"<\d>(\S+): \d+ new, ", line)
+            if m:
+                polled.add(m.group(1))
+    return warnings, polled
+
+
+def feedd_poll(feedd, conf, log, check_new=None):
+    r = measure([feedd, "poll", "-c", conf, "--once"], log)
+    warnings, polled = read_log(log)
+    if r["rc"] != 0 or warnings or \
+            (check_new is not None and len(polled) != check_new):
+        print("feedd poll failed: exit %d, %d warnings, %s feeds with new "
+              "entries; first warnings:\n  %s" % (
+                  r["rc"], len(warnings), len(polled),
+                  "\n  ".join(warnings[:5])), file=sys.stderr)
+        r["bad"] = True
+    r["warnings"], r["polled"] = len(warnings), len(polled)
+    return r
+
+
+def raw_round(out, n):
+    m = re.search(r"round %d wall (\S+) cpu (\S+) ok (\d+) failed (\d+) "
+                  r"not_modified (\d+) entries (\d+)" % n, out)
+    return {"wall": float(m.group(1)), "cpu": float(m.group(2)),
+            "ok": int(m.group(3)), "failed": int(m.group(4)),
+            "not_modified": int(m.group(5)), "entries": int(m.group(6))}
+
+
+def pairs(args, feedd, raw, nginx, tmp):
+    names = sorted(n for n in os.listdir(args.corpus) if n.endswith(".xml"))
+    base = "http://127.0.0.1:%d/" % nginx.port
+    urls = os.path.join(tmp, "urls")
+    with open(urls, "w") as f:
+        f.write("".join(base + n + "\n" for n in names))
+    state = os.path.join(tmp, "state")
+    conf = os.path.join(tmp, "feedd.conf")
+    write_config(conf, state, [("f%04d" % i, base + n)
+                               for i, n in enumerate(names)])
+    rawargv = [raw, "--parallel", "50", "--per-host", "50"]
+    log = os.path.join(tmp, "feedd.log")
+
+    def feedd_pair():
+        shutil.rmtree(state, ignore_errors=True)
+        cold = feedd_poll(feedd, conf, log, check_new=len(names))
+        warm = feedd_poll(feedd, conf, log)
+        if warm["polled"]:
+            print("unchanged poll stored new entries for %d feeds" %
+                  warm["polled"], file=sys.stderr)
+        return {"feedd-cold": cold, "feedd-304": warm}
+
+    def raw_pair():
+        cold = measure(rawargv + [urls])
+        r1 = raw_round(cold["out"], 1)
+        cond = measure(rawargv + ["--conditional", urls])
+        r2 = raw_round(cond["out"], 2)
+        if r1["failed"] or r2["failed"] or r2["not_modified"] != len(names):
+            print("raw: %s / %s" % (r1, r2), file=sys.stderr)
+        r2["rss"] = cond["rss"]
+        cold["entries"] = r1["entries"]
+        return {"raw-cold": cold, "raw-304": r2}
+
+    res = {k: [] for k in ("feedd-cold", "raw-cold", "feedd-304", "raw-304")}
+    # One warm-up pair fills the page cache and checks both.
+    feedd_pair()
+    entries = raw_pair()["raw-cold"]["entries"]
+    print("corpus: %d feeds, %.1f MB, %d entries in %s" % (
+        len(names), sum(os.path.getsize(os.path.join(args.corpus, n))
+                        for n in names) / 1e6, entries, args.corpus))
+    for rnd in range(args.rounds):
+        order = [feedd_pair, raw_pair]
+        if rnd % 2:
+            order.reverse()
+        for fn in order:
+            for k, v in fn().items():
+                res[k].append(v)
+        print("round %d done" % (rnd + 1), file=sys.stderr)
+
+    med = {k: {m: statistics.median(r[m] for r in v)
+               for m in ("wall", "cpu", "rss")} for k, v in res.items()}
+    print("\n| run | wall s | cpu s | peak RSS MiB (min-max) | spread |")
+    print("|---|---|---|---|---|")
+    for k, v in res.items():
+        walls = [r["wall"] for r in v]
+        rss = [r["rss"] for r in v]
+        print("| %s | %.3f | %.3f | %.1f (%.1f-%.1f) | %.0f%% |" % (
+            k, med[k]["wall"], med[k]["cpu"], med[k]["rss"], min(rss),
+            max(rss), 100 * (max(walls) - min(walls)) / med[k]["wall"]))
+    print("\n| ratio feedd/raw | wall | cpu | peak RSS |")
+    print("|---|---|---|---|")
+    for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
+        print("| %s / %s | %.2f | %.2f | %.2f |" % (
+            a, b, med[a]["wall"] / med[b]["wall"],
+            med[a]["cpu"] / med[b]["cpu"], med[a]["rss"] / med[b]["rss"]))
+    print("(raw-304 is the program's second round alone; its peak RSS is "
+          "that of both rounds)")
+    if not args.no_strace and shutil.which("strace"):
+        shutil.rmtree(state, ignore_errors=True)
+        out = os.path.join(tmp, "strace")
+        subprocess.run(["strace", "-c", "-f", "-o", out, "-e",
+                        "trace=fsync,fdatasync", feedd, "poll", "-c", conf,
+                        "--once"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, env=ENV)
+        calls = {}
+        with open(out) as f:
+            for line in f:
+                w = line.split()
+                if w and w[-1] in ("fsync", "fdatasync"):
+                    calls[w[-1]] = int(w[3])
+        print("\ncold poll of %d feeds: %d fdatasync, %d fsync" % (
+            len(names), calls.get("fdatasync", 0), calls.get("fsync", 0)))
+    shutil.rmtree(state, ignore_errors=True)
+    return med
+
+
+TINY = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+    "<title>Tiny %(n)d</title><link>https://t%(n)d.example/</link>"
+    "<description>tiny feed %(n)d</description>\n%(items)s"
+    "</channel></rss>\n")
+TINY_ITEM = (
+    "<item><title>Entry %(k)d of feed %(n)d</title>"
+    "<link>https://t%(n)d.example/%(k)d</link>"
+    "<guid>https://t%(n)d.example/%(k)d</guid>"
+    "<pubDate>Mon, %(d)02d Nov 2026 10:%(k)02d:00 GMT</pubDate>"
+    "<description>Entry %(k)d of a tiny feed, number %(n)d.</description>"
+    "</item>\n")
+
+
+def make_tiny(root, n):
+    """Tiny feeds 0..n-1 as root/NNN/tNNNNNN.xml (kept when there)."""
+    for i in range(n):
+        d = os.path.join(root, "%03d" % (i // 1000))
+        path = os.path.join(d, "t%06d.xml" % i)
+        if os.path.exists(path):
+            continue
+        os.makedirs(d, exist_ok=True)
+        items = "".join(TINY_ITEM % {"k": k, "n": i, "d": 1 + k}
+                        for k in range(10))
+        with open(path, "w") as f:
+            f.write(TINY % {"n": i, "items": items})
+
+
+def tiny_feeds(port, n):
+    return [("t%06d" % i, "http://127.0.0.1:%d/tiny/%03d/t%06d.xml" % (
+        port, i // 1000, i)) for i in range(n)]
+
+
+def cpu_of(pid):
+    """user + sys seconds of a running process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        w = f.read().rsplit(")", 1)[1].split()
+    return (int(w[11]) + int(w[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_until_serving(feedd, conf, log):
+    """Starts feedd run; returns (process, seconds to its serving line)."""
+    f = open(log, "w")
+    t0 = time.perf_counter()
+    p = subprocess.Popen([feedd, "run", "-c", conf], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         env=ENV)
+    for line in p.stderr:
+        f.write(line.decode(errors="replace"))
+        if b"serving http" in line:
+            break
+    took = time.perf_counter() - t0
+    p.cpu_at_serving = cpu_of(p.pid)
+    f.close()
+    # Keep reading so that feedd never blocks on a full pipe.
+    p.log = open(log, "a")
+    t = threading.Thread(target=lambda: [p.log.write(l.decode(
+        errors="replace")) for l in p.stderr], daemon=True)
+    t.start()
+    return p, took
+
+
+def idle_rss(p, settle):
+    """VmRSS of p in MiB once its CPU time has stood still for settle s."""
+    last, since = cpu_of(p.pid), time.monotonic()
+    while time.monotonic() - since < settle:
+        time.sleep(0.5)
+        now = cpu_of(p.pid)
+        if now != last:
+            last, since = now, time.monotonic()
+    with open("/proc/%d/status" % p.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def scale(args, feedd, tmp, sizes, warm2000):
+    os.makedirs(args.tiny, exist_ok=True)
+    t0 = time.perf_counter()
+    make_tiny(args.tiny, max(sizes))
+    print("\ntiny corpus: %d feeds in %s (%.0f s)" % (
+        max(sizes), args.tiny, time.perf_counter() - t0), file=sys.stderr)
+    link = os.path.join(tmp, "root")
+    os.makedirs(link, exist_ok=True)
+    os.symlink(args.tiny, os.path.join(link, "tiny"))
+    nginx = Nginx(link, tempfile.mkdtemp(prefix="nginx-", dir=tmp))
+    try:
+        print("\n| feeds | cold wall s | cold cpu s | cold RSS MiB | "
+              "polled | warnings | exit | 304 wall s | 304 cpu s |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        startup = None
+        for n in sizes:
+            state = os.path.join(tmp, "state-%d" % n)
+            conf = os.path.join(tmp, "tiny-%d.conf" % n)
+            log = os.path.join(tmp, "tiny-%d.log" % n)
+            feeds = tiny_feeds(nginx.port, n)
+            write_config(conf, state, feeds, "1h")
+            cold = feedd_poll(feedd, conf, log, check_new=n)
+            warm = feedd_poll(feedd, conf, log + ".304")
+            print("| %d | %.2f | %.2f | %.1f | %d | %d | %d | %.2f | %.2f |" % (
+                n, cold["wall"], cold["cpu"], cold["rss"], cold["polled"],
+                cold["warnings"], cold["rc"], warm["wall"], warm["cpu"]))
+            sys.stdout.flush()
+            if n == 10000 and warm2000:
+                print("(unchanged poll at 10,000 / at 2,000: wall %.2f, "
+                      "cpu %.2f)" % (warm["wall"] / warm2000["wall"],
+                                     warm["cpu"] / warm2000["cpu"]))
+            if n <= args.startup_feeds:
+                startup = (n, conf, state)
+        if startup:
+            n, conf, state = startup
+            base_state = os.path.join(tmp, "state-10")
+            base_conf = os.path.join(tmp, "tiny-10.conf")
+            write_config(base_conf, base_state, tiny_feeds(nginx.port, 10),
+                         "1h")
+            feedd_poll(feedd, base_conf, os.path.join(tmp, "tiny-10.log"))
+            rss = {10: [], n: []}
+            took, cpu = [], []
+            for _ in range(3):
+                for k, c in ((10, base_conf), (n, conf)):
+                    p, t = run_until_serving(
+                        feedd, c, os.path.join(tmp, "run-%d.log" % k))
+                    if k == n:
+                        took.append(t)
+                        cpu.append(p.cpu_at_serving)
+                    rss[k].append(idle_rss(p, 3.0))
+                    stop(p)
+            r10, rn = statistics.median(rss[10]), statistics.median(rss[n])
+            print("\nfeedd run with %d feeds and their state: serving after "
+                  "%.3f s (median of 3; %.3f-%.3f), %.2f s of CPU; idle "
+                  "RSS %.1f MiB against %.1f MiB with 10 feeds (%.0f bytes "
+                  "per feed)" % (
+                      n, statistics.median(took), min(took), max(took),
+                      statistics.median(cpu), rn,
+                      r10, (rn - r10) * 1048576 / (n - 10)))
+    finally:
+        nginx.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("feedd")
+    ap.add_argument("raw")
+    ap.add_argument("--corpus", default="/tmp/feedd-daemon-corpus")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--tiny", default="/tmp/feedd-daemon-tiny")
+    ap.add_argument("--scale", default="10000,100000")
+    ap.add_argument("--startup-feeds", type=int, default=100000)
+    ap.add_argument("--no-pairs", action="store_true")
+    ap.add_argument("--no-strace", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the tiny corpus and the temporary folder")
+    args = ap.parse_args()
+    if shutil.which("nginx") is None and not os.path.exists(
+            "/usr/sbin/nginx"):
+        ap.error("nginx not found (apt-get install nginx-light)")
+    sizes = [int(s) for s in args.scale.split(",") if s]
+    feedd, raw = os.path.abspath(args.feedd), os.path.abspath(args.raw)
+    if not os.path.isdir(args.corpus) or not os.listdir(args.corpus):
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
+                        args.corpus, "--files", "2000", "--total-mb", "352"],
+                       check=True)
+    args.corpus = os.path.abspath(args.corpus)
+    tmp = tempfile.mkdtemp(prefix="feedd-daemon-bench-")
+    med = None
+    try:
+        if not args.no_pairs:
+            nginx = Nginx(args.corpus, tempfile.mkdtemp(prefix="nginx-",
+                                                        dir=tmp))
+            try:
+                med = pairs(args, feedd, raw, nginx, tmp)
+            finally:
+                nginx.stop()
+        if sizes:
+            scale(args, feedd, tmp, sizes, med and med["feedd-304"])
+    finally:
+        if args.keep:
+            print("kept %s" % tmp, file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if sizes:
+                shutil.rmtree(args.tiny, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
