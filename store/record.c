@@ -58,18 +58,38 @@ store_json_hash(const json_t *o)
     return feed_id_parse(store_json_str(o, "hash"), &h) == 0 ? h : 0;
 }
 
+/* ,"key": appended to b (key needs no escaping): a copy, as printf()
+ * of every key was a tenth of what encoding a record cost. */
+static int
+store_put_key(struct feed_buf *b, const char *key)
+{
+    return feed_buf_append(b, ",\"", 2) != 0 ||
+           feed_buf_append(b, key, strlen(key)) != 0 ||
+           feed_buf_append(b, "\":", 2) != 0;
+}
+
 int
 store_put_str(struct feed_buf *b, const char *key, const char *s)
 {
-    return feed_buf_printf(b, ",\"%s\":", key) != 0 || feed_buf_json(b, s) != 0;
+    return store_put_key(b, key) != 0 || feed_buf_json(b, s) != 0;
 }
 
 int
 store_put_time(struct feed_buf *b, const char *key, int64_t t)
 {
+    char num[24], *p = num + sizeof num;
+    uint64_t u = t < 0 ? 0 - (uint64_t)t : (uint64_t)t;
+
+    if (store_put_key(b, key) != 0)
+        return 1;
     if (t == FEED_TIME_NONE)
-        return feed_buf_printf(b, ",\"%s\":null", key) != 0;
-    return feed_buf_printf(b, ",\"%s\":%" PRId64, key, t) != 0;
+        return feed_buf_append(b, "null", 4) != 0;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (t < 0)
+        *--p = '-';
+    return feed_buf_append(b, p, (size_t)(num + sizeof num - p)) != 0;
 }
 
 /* ---- the checksum ------------------------------------------------------- */
@@ -160,7 +180,7 @@ store_put_strs(struct feed_buf *b, const char *key, const char *const *a,
 {
     size_t i, k;
 
-    if (feed_buf_printf(b, ",\"%s\":[", key) != 0)
+    if (store_put_key(b, key) != 0 || feed_buf_append(b, "[", 1) != 0)
         return 1;
     for (i = k = 0; a != NULL && i < n && k < max; i++) {
         if (a[i] == NULL)
