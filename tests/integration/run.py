@@ -640,8 +640,23 @@ def test_scenario(tmp):
                  for f in os.listdir(segs) if f.endswith(".jsonl")}
         with open(atom, "rb") as f:
             before = f.read()
+        state_file = os.path.join(tmp, "state", "feeds.state")
+        atom_ino = os.stat(atom).st_ino
+        with open(state_file) as f:
+            state_before = f.read()
         err = poll()
         check(" new, " not in err, "an unchanged re-poll stored: %s" % err)
+        # feed.atom is not even rewritten (a rename would give a new
+        # inode), and feeds.state gets at most a line per feed appended
+        # (their poll times), not a rewrite.
+        check(os.stat(atom).st_ino == atom_ino,
+              "an unchanged re-poll rewrote feed.atom")
+        with open(state_file) as f:
+            state_after = f.read()
+        tail = state_after[len(state_before):]
+        check(state_after.startswith(state_before)
+              and len(tail.splitlines()) <= 3,
+              "an unchanged re-poll wrote feeds.state as %r" % tail[:300])
         after_sizes = {f: os.path.getsize(os.path.join(segs, f))
                        for f in os.listdir(segs) if f.endswith(".jsonl")}
         check(after_sizes == sizes, "an unchanged re-poll wrote to the store")
