@@ -48,8 +48,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENV = dict(os.environ, JOURNAL_STREAM="0:0")  # feedd prefixes priorities
+ENV = dict(os.environ)
 ENV.pop("FEEDD_DEBUG", None)
+ENV.pop("JOURNAL_STREAM", None)
 
 
 def free_port():
@@ -106,12 +107,42 @@ class Nginx:
                 self.proc.wait()
 
 
+class PyServer:
+    """Python's own static file server on 127.0.0.1 (Last-Modified and
+    304 on If-Modified-Since), for the smoke run where nginx is not
+    installed."""
+
+    def __init__(self, root):
+        import functools
+        import http.server
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+        handler = functools.partial(Quiet, directory=root)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 def measure(argv, log=None):
     """Runs argv; returns dict(wall, cpu, rss MiB, rc, out) from wait4."""
     err = open(log, "w") if log else subprocess.DEVNULL
+    env = ENV
+    if log:
+        # feedd prefixes each line with its priority when stderr is the
+        # stream JOURNAL_STREAM names, as under systemd: the log file.
+        st = os.fstat(err.fileno())
+        env = dict(ENV, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
-                         stdin=subprocess.DEVNULL, env=ENV)
+                         stdin=subprocess.DEVNULL, env=env)
     out = p.stdout.read().decode(errors="replace")
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
@@ -218,6 +249,7 @@ def pairs(args, feedd, raw, nginx, tmp):
 
     med = {k: {m: statistics.median(r[m] for r in v)
                for m in ("wall", "cpu", "rss")} for k, v in res.items()}
+    med["bad"] = any(r.get("bad") for v in res.values() for r in v)
     print("\n| run | wall s | cpu s | peak RSS MiB (min-max) | spread |")
     print("|---|---|---|---|---|")
     for k, v in res.items():
@@ -229,9 +261,9 @@ def pairs(args, feedd, raw, nginx, tmp):
     print("\n| ratio feedd/raw | wall | cpu | peak RSS |")
     print("|---|---|---|---|")
     for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
-        print("| %s / %s | %.2f | %.2f | %.2f |" % (
-            a, b, med[a]["wall"] / med[b]["wall"],
-            med[a]["cpu"] / med[b]["cpu"], med[a]["rss"] / med[b]["rss"]))
+        print("| %s / %s | %s | %s | %s |" % ((a, b) + tuple(
+            "%.2f" % (med[a][m] / med[b][m]) if med[b][m] > 0 else "-"
+            for m in ("wall", "cpu", "rss"))))
     print("(raw-304 is the program's second round alone; its peak RSS is "
           "that of both rounds)")
     if not args.no_strace and shutil.which("strace"):
@@ -417,9 +449,21 @@ def main():
     ap.add_argument("--no-strace", action="store_true")
     ap.add_argument("--keep", action="store_true",
                     help="keep the tiny corpus and the temporary folder")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a few feeds, one round, served by nginx or else "
+                    "by Python: that the suite still works (ctest)")
     args = ap.parse_args()
-    if shutil.which("nginx") is None and not os.path.exists(
-            "/usr/sbin/nginx"):
+    have_nginx = shutil.which("nginx") is not None or os.path.exists(
+        "/usr/sbin/nginx")
+    smoke_dir = None
+    if args.smoke:
+        smoke_dir = tempfile.mkdtemp(prefix="feedd-bench-smoke-")
+        args.corpus = os.path.join(smoke_dir, "corpus")
+        args.rounds, args.scale, args.no_strace = 1, "", True
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
+                        args.corpus, "--files", "6", "--total-mb", "1"],
+                       check=True, stdout=subprocess.DEVNULL)
+    elif not have_nginx:
         ap.error("nginx not found (apt-get install nginx-light)")
     sizes = [int(s) for s in args.scale.split(",") if s]
     feedd, raw = os.path.abspath(args.feedd), os.path.abspath(args.raw)
@@ -432,8 +476,11 @@ def main():
     med = None
     try:
         if not args.no_pairs:
-            nginx = Nginx(args.corpus, tempfile.mkdtemp(prefix="nginx-",
-                                                        dir=tmp))
+            if have_nginx:
+                nginx = Nginx(args.corpus, tempfile.mkdtemp(prefix="nginx-",
+                                                            dir=tmp))
+            else:
+                nginx = PyServer(args.corpus)
             try:
                 med = pairs(args, feedd, raw, nginx, tmp)
             finally:
@@ -447,7 +494,9 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
             if sizes:
                 shutil.rmtree(args.tiny, ignore_errors=True)
-    return 0
+        if smoke_dir:
+            shutil.rmtree(smoke_dir, ignore_errors=True)
+    return 1 if med and med.get("bad") else 0
 
 
 if __name__ == "__main__":
