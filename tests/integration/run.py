@@ -1580,6 +1580,21 @@ def test_reload_listen(tmp):
             status, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
             check(status == 200 and b":%d/feed.atom" % new in body,
                   "the old server is gone after a failed rebind")
+            # The same address and port by another name: the old socket
+            # must close before the new one can bind.
+            with open(conf) as f:
+                text = f.read()
+            with open(conf + ".new", "w") as f:
+                f.write(text.replace("127.0.0.1:%d" % taken,
+                                     "localhost:%d" % new))
+            os.rename(conf + ".new", conf)
+            wait_for("the third reload", lambda: len(reload_lines(d)) == 4,
+                     timeout=5)
+            check("serving http://localhost:%d/feed.atom" % new in d.log(),
+                  d.log())
+            status, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
+            check(status == 200 and b"localhost:%d/feed.atom" % new in body,
+                  "not serving on localhost:%d: %d" % (new, status))
         finally:
             code = d.stop()
         check(code == 0, "feedd exited %d: %s" % (code, d.log()))
@@ -1620,6 +1635,68 @@ def test_reload_state_dir(tmp):
         finally:
             code = d.stop()
         check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        srv.stop()
+
+
+def test_reload_midpoll(tmp):
+    """A feed removed while its fetch is under way: the poll is let finish
+    and what it brought is stored and published; no further request. One
+    removed and added again during its poll goes on being polled."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["slow", "a"])
+        srv.routes["/slow.xml"].delay = 1.5
+        real = os.path.join(tmp, "real")
+        os.mkdir(real)
+        os.mkdir(os.path.join(tmp, "etc"))
+        conf = os.path.join(tmp, "etc", "feedd.conf")
+        path = os.path.join(real, "feedd.conf")
+        os.symlink(path, conf)
+        port = free_port()
+        state = os.path.join(tmp, "state")
+        slow = "feed slow %s interval 1s" % srv.url("/slow.xml")
+        a = "feed a %s" % srv.url("/a.xml")
+
+        def edit(lines):
+            reload_config(path, lines, port, state, rename=False)
+            n = len(reload_lines(d))
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for("a reload", lambda: len(reload_lines(d)) > n, timeout=5)
+            return reload_lines(d)[-1]
+
+        reload_config(path, [slow, a], port, state, rename=False)
+        d = Daemon(conf)
+        try:
+            wait_for("slow's request", lambda: srv.hits("/slow.xml"))
+            check(edit([a]) == "reload: 0 feeds added, 1 removed, 0 changed "
+                  "(SIGHUP)", "reload lines: %s" % reload_lines(d))
+            wait_for("slow's entry, from the poll let finish",
+                     lambda: "slow entry" in served_titles(port), timeout=5)
+            check("slow: 1 new, 0 updated (1 in the feed)" in d.log(),
+                  d.log())
+            time.sleep(2)
+            check(len(srv.hits("/slow.xml")) == 1,
+                  "slow fetched %d times" % len(srv.hits("/slow.xml")))
+            # Back: polled at once; removed and added again while that
+            # poll is under way, it is the same feed, polled on after.
+            check(edit([slow, a]).startswith("reload: 1 feed added"),
+                  "reload lines: %s" % reload_lines(d))
+            wait_for("slow's second request",
+                     lambda: len(srv.hits("/slow.xml")) == 2, timeout=3)
+            check(edit([a]).startswith("reload: 0 feeds added, 1 removed"),
+                  "reload lines: %s" % reload_lines(d))
+            check(edit([slow, a]).startswith("reload: 1 feed added, 0 "
+                                             "removed"),
+                  "reload lines: %s" % reload_lines(d))
+            wait_for("slow polled on", lambda: len(srv.hits("/slow.xml")) >= 3,
+                     timeout=6)
+            check(d.proc.poll() is None, "feedd ended")
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+        check("slow entry" in {e["title"] for e in read_atom(
+            os.path.join(state, "public", "feed.atom"))}, "slow's entry lost")
     finally:
         srv.stop()
 
