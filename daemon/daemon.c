@@ -6,7 +6,12 @@
  * (poller.h: when each feed is polled, and each poll, down to the store)
  * and a publisher (publisher.h: the merged outputs). The poller reports
  * each finished poll through a callback set here; the daemon then asks
- * the publisher to publish. Neither calls the daemon or the other. */
+ * the publisher to publish. Neither calls the daemon or the other.
+ *
+ * `feedd run` reloads its config on SIGHUP and when the file changes
+ * (a watch on its folder, so that a file replaced by a rename is seen):
+ * the new config replaces the old in the poller, the publisher and the
+ * server, or is refused whole and the old one stays in force. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -39,6 +44,8 @@ struct daemon {
     struct httpd *httpd;
     uv_signal_t sig[3];
     uv_timer_t compact_timer; /* retention, once a day */
+    uv_fs_event_t conf_watch; /* the config's folder */
+    uv_timer_t reload_timer;  /* a burst of changes to it, then a reload */
     int once;
     int stopping;
     int exit_code;
@@ -48,6 +55,8 @@ struct daemon {
 };
 
 static void daemon_stop(struct daemon *d);
+static void daemon_reload(struct daemon *d, const char *why);
+static void close_handle(void *handle);
 
 /* ---- retention ---- */
 
@@ -181,8 +190,10 @@ on_signal(uv_signal_t *h, int signum)
     struct daemon *d = h->data;
 
     if (signum == SIGHUP) {
-        log_warnx("SIGHUP: reloading the config is not supported yet; "
-                  "restart feedd to apply changes");
+        if (d->once)
+            log_info("SIGHUP: ignored by poll --once");
+        else
+            daemon_reload(d, "SIGHUP");
         return;
     }
     log_info("%s: stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -248,10 +259,210 @@ daemon_stop(struct daemon *d)
     }
     for (i = 0; i < 3; i++)
         close_handle(&d->sig[i]);
+    close_handle(&d->conf_watch);
+    close_handle(&d->reload_timer);
     if (d->httpd) {
         httpd_close(d->httpd, NULL, NULL);
         d->httpd = NULL;
     }
+}
+
+/* ---- reload ---- */
+
+/* A burst of changes to the config file (an editor's write, rename and
+ * chmod) is one reload, this long after the last. */
+#define RELOAD_DEBOUNCE_MS 200
+
+/* Serves on cfg's listen address instead of the one in force: a new
+ * server, then the old closed. When the new address cannot be bound,
+ * logs why and keeps the old server, and cfg is set back to its address
+ * (what is in force, so that the feed's own URL stays right and the next
+ * reload tries again). */
+static void
+rebind(struct daemon *d, struct config *cfg)
+{
+    struct httpd *h;
+    char err[256], *host;
+
+    h = httpd_new(&d->loop, cfg->listen_host, cfg->listen_port, err,
+                  sizeof(err));
+    if (h == NULL && cfg->listen_port != 0 &&
+        cfg->listen_port == d->cfg->listen_port) {
+        /* The same port on another address (0.0.0.0 after 127.0.0.1)
+         * clashes with the old socket: that one is closed first, and
+         * made again when the new one still cannot be bound. */
+        httpd_close(d->httpd, NULL, NULL);
+        h = httpd_new(&d->loop, cfg->listen_host, cfg->listen_port, err,
+                      sizeof(err));
+        if (h == NULL) {
+            char again[256];
+
+            d->httpd = httpd_new(&d->loop, d->cfg->listen_host,
+                                 d->cfg->listen_port, again, sizeof(again));
+            if (d->httpd == NULL)
+                log_warnx("reload: the old address cannot be bound again "
+                          "either, nothing is served: %s",
+                          again);
+        } else {
+            d->httpd = NULL;
+        }
+    }
+    if (h == NULL) {
+        log_warnx("reload: %s; still serving on the old address", err);
+        if ((host = strdup(d->cfg->listen_host)) != NULL) {
+            free(cfg->listen_host);
+            cfg->listen_host = host;
+            cfg->listen_port = d->cfg->listen_port;
+        }
+        return;
+    }
+    if (d->httpd != NULL)
+        httpd_close(d->httpd, NULL, NULL);
+    d->httpd = h;
+    log_info("serving http://%s%s%s:%d/feed.atom",
+             strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+             strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port);
+}
+
+/* The settings that differ between a and b, named in out ("" when
+ * none). */
+static void
+settings_changed(const struct config *a, const struct config *b, char *out,
+                 size_t size)
+{
+    size_t len = 0;
+
+    out[0] = '\0';
+#define SETTING(cond, name)                                                    \
+    do {                                                                       \
+        if ((cond) && len < size)                                              \
+            len += (size_t)snprintf(out + len, size - len, "%s%s",             \
+                                    len ? ", " : "", name);                    \
+    } while (0)
+    SETTING(strcmp(a->title, b->title) != 0, "title");
+    SETTING(strcmp(a->listen_host, b->listen_host) != 0 ||
+                a->listen_port != b->listen_port,
+            "listen");
+    SETTING(a->interval != b->interval, "interval");
+    SETTING(a->max_items != b->max_items, "max_items");
+    SETTING(a->parallel != b->parallel, "parallel");
+    SETTING(a->per_host != b->per_host, "per_host");
+    SETTING(a->keep != b->keep, "keep");
+    SETTING(a->keep_items != b->keep_items, "keep_items");
+#undef SETTING
+}
+
+/* Reads the config file again and applies it, or refuses it whole (a
+ * file with errors, each logged as FILE:LINE: message; another state_dir,
+ * which needs a restart; out of memory) and the config in force stays.
+ * One line says what was done. why is what asked for it. */
+static void
+daemon_reload(struct daemon *d, const char *why)
+{
+    struct config *cfg, *old = d->cfg;
+    struct poller_changes ch;
+    char *errors = NULL, settings[128];
+
+    if (d->stopping || d->once)
+        return;
+    if (d->reload_timer.data != NULL)
+        (void)uv_timer_stop(&d->reload_timer);
+    /* systemd: RELOADING=1 here. */
+    if ((cfg = config_load(old->path, &errors)) == NULL) {
+        size_t n = 0;
+
+        for (char *line = errors ? strtok(errors, "\n") : NULL; line;
+             line = strtok(NULL, "\n"), n++)
+            log_warnx("%s", line);
+        if (errors == NULL)
+            log_warnx("reload: out of memory; the running config stays in "
+                      "force (%s)",
+                      why);
+        else
+            log_warnx("reload: refused, %zu error%s in %s; the running "
+                      "config stays in force (%s)",
+                      n, n == 1 ? "" : "s", old->path, why);
+        free(errors);
+    } else if (strcmp(cfg->state_dir, old->state_dir) != 0) {
+        log_warnx("reload: refused: state_dir changed from %s to %s, which "
+                  "needs a restart; the running config stays in force (%s)",
+                  old->state_dir, cfg->state_dir, why);
+        config_free(cfg);
+    } else if (poller_reload(d->poller, cfg, &ch) != 0) {
+        log_warnx("reload: refused; the running config stays in force (%s)",
+                  why);
+        config_free(cfg);
+    } else {
+        if (strcmp(cfg->listen_host, old->listen_host) != 0 ||
+            cfg->listen_port != old->listen_port)
+            rebind(d, cfg);
+        /* After rebind(): a listen address it could not bind is not
+         * in force. */
+        settings_changed(old, cfg, settings, sizeof(settings));
+        publisher_reconfig(d->pub, cfg, d->httpd);
+        d->cfg = cfg;
+        config_free(old);
+        log_info("reload: %zu feed%s added, %zu removed, %zu changed%s%s (%s)",
+                 ch.added, ch.added == 1 ? "" : "s", ch.removed, ch.changed,
+                 settings[0] ? "; settings changed: " : "", settings, why);
+        /* A new title, max_items or address shows at once; unchanged
+         * bytes are not written again. */
+        (void)publisher_publish(d->pub);
+    }
+    /* systemd: READY=1 here, the reload done or refused. */
+}
+
+static void
+on_reload_timer(uv_timer_t *t)
+{
+    daemon_reload(t->data, "the file changed");
+}
+
+/* Something in the config's folder changed: when it is the config file
+ * (written, or another file renamed over it), a reload once the burst
+ * is over. */
+static void
+on_conf_change(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    struct daemon *d = h->data;
+    const char *path = d->cfg->path, *base = strrchr(path, '/');
+    int rc;
+
+    (void)events;
+    base = base ? base + 1 : path;
+    if (status != 0 || filename == NULL || strcmp(filename, base) != 0 ||
+        d->stopping)
+        return;
+    if ((rc = uv_timer_start(&d->reload_timer, on_reload_timer,
+                             RELOAD_DEBOUNCE_MS, 0)) != 0)
+        log_warnx("reload: cannot arm its timer: %s", uv_strerror(rc));
+}
+
+/* Watches the config's folder (a file replaced by a rename is a new
+ * file: a watch on the file itself would lose it). Without a watch the
+ * daemon still reloads on SIGHUP: a failure is logged, not fatal. 0, or
+ * -1 when the timer cannot be made. */
+static int
+start_watch(struct daemon *d)
+{
+    int rc;
+
+    if ((rc = uv_timer_init(&d->loop, &d->reload_timer)) != 0) {
+        log_warnx("cannot make the reload timer: %s", uv_strerror(rc));
+        return -1;
+    }
+    d->reload_timer.data = d;
+    if ((rc = uv_fs_event_init(&d->loop, &d->conf_watch)) != 0) {
+        log_warnx("cannot watch %s for changes: %s; SIGHUP reloads it",
+                  d->cfg->dir, uv_strerror(rc));
+        return 0;
+    }
+    d->conf_watch.data = d;
+    if ((rc = uv_fs_event_start(&d->conf_watch, on_conf_change, d->cfg->dir,
+                                0)) != 0)
+        log_warnx("cannot watch %s for changes: %s; SIGHUP reloads it",
+                  d->cfg->dir, uv_strerror(rc));
+    return 0;
 }
 
 /* ---- the command line ---- */
@@ -429,6 +640,8 @@ start(struct daemon *d)
     }
     d->poller = poller_new(&d->loop, d->store, d->cfg, d->once, on_polled, d);
     if (d->poller == NULL || poller_start(d->poller) != 0)
+        return -1;
+    if (!d->once && start_watch(d) != 0)
         return -1;
     if (d->once && poller_active(d->poller) == 0)
         daemon_stop(d);

@@ -437,6 +437,17 @@ fetch_base_setup(CURL *e, const char **name)
     return CURLE_OK;
 }
 
+int
+fetcher_caps(struct fetcher *f, int parallel, int per_host)
+{
+    if (curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                          (long)parallel) != CURLM_OK ||
+        curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          (long)per_host) != CURLM_OK)
+        return -1;
+    return 0;
+}
+
 struct fetcher *
 fetcher_new(uv_loop_t *loop, int parallel, int per_host, char *err,
             size_t errlen)

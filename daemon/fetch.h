@@ -53,6 +53,10 @@ struct fetch_req {
 struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host,
                             char *err, size_t errlen);
 
+/* New caps on connections, as fetcher_new() took them: transfers under
+ * way go on. 0, or -1 when libcurl refuses them (the old ones stay). */
+int fetcher_caps(struct fetcher *, int parallel, int per_host);
+
 /* Starts a fetch; the strings of req are copied. 0, or a negative errno
  * (then on_done is never called): -ENOMEM, -EINVAL when libcurl refuses
  * a value of req (the fetch never runs without its limits), -ECANCELED

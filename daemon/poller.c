@@ -6,7 +6,16 @@
  * chunk by chunk from curl into its own parser, and each entry the parser
  * hands out into the feed's ingest (ingest.h). When the response ends, the
  * ingest resolves, stores and commits the batch; the feed's state is
- * saved, its next poll armed, and the owner told. */
+ * saved, its next poll armed, and the owner told.
+ *
+ * Each feed is allocated on its own and the poller keeps pointers to
+ * them, indexed by the feed's number in the schedule: the fetcher, the
+ * parser and the group commit hold a feed's address while it polls, so a
+ * feed must never move when feeds are added, and a removed one lives on
+ * until its poll is committed. A reload re-points every feed to the new
+ * config at once (the old one is freed after); what a poll under way
+ * reads of its feed (its location, its ID rules) is its own until the
+ * poll is committed, so a change applies from the next poll. */
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -20,6 +29,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "poller.h"
+#include "poller_int.h"
 #include "schedule.h"
 
 /* The largest response feedd reads; a feed larger than this is broken or
@@ -33,57 +43,6 @@
  * no more than this many bytes of records. */
 #define GROUP_MS 20
 #define GROUP_MAX_BYTES ((size_t)2 << 20)
-
-/* What a poll's transfer said, kept from its end to the group commit. */
-struct poll_outcome {
-    int not_modified, cancelled;
-    long status;
-    size_t entries;
-    char *error; /* NULL when none */
-    char *url;   /* after redirects */
-    char *etag;  /* of a whole, clean response only */
-    char *last_modified;
-    int stage_rc; /* ingest_stage()'s */
-    struct ingest_result res;
-};
-
-/* One configured feed. */
-struct poller_feed {
-    struct poller *p;
-    const struct config_feed *cf;
-    regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
-    struct ingest *ing;
-    struct feed_parser *parser; /* while a poll is under way */
-    size_t entries;             /* handed out by the parser this poll */
-    int entry_rc;               /* why on_entry() stopped the parser */
-    int pushed;                 /* the parser has had bytes */
-    int busy;
-    struct poll_outcome *out; /* from the poll's start to the group commit */
-};
-
-struct poller {
-    uv_loop_t *loop;
-    struct store *store;
-    const struct config *cfg;
-    struct fetcher *fetcher;
-    struct sched *sched;
-    uv_timer_t timer;           /* the next due poll, or a free connection */
-    uv_timer_t group_timer;     /* the group commit */
-    struct poller_feed **group; /* polls ended, to be committed: room
-                                   for every feed */
-    size_t ngroup;
-    size_t nflushed;   /* of the group, reported */
-    size_t ncommitted; /* of the group, committed */
-    int flushing;
-    struct poller_feed *feeds;
-    size_t nfeeds;
-    size_t open; /* handles not yet closed, the fetcher counted as one */
-    int once;
-    int closing;
-    int save_rc; /* why feeds.state could not be saved last time, or 0 */
-    poller_report_fn *report;
-    void *arg;
-};
 
 static int64_t
 now_s(void)
@@ -100,7 +59,7 @@ on_entry(const struct feed_entry *e, void *arg)
 
     f->entries++;
     f->entry_rc = ingest_add(f->ing, e, feed_parser_info(f->parser)->title,
-                             f->cf->location, now_s());
+                             f->out->location, now_s());
     return f->entry_rc;
 }
 
@@ -152,7 +111,7 @@ on_data(const char *p, size_t n, const char *content_type, const char *url,
     if (!f->pushed &&
         ((content_type_charset(content_type, charset, sizeof(charset)) &&
           feed_parser_charset(f->parser, charset) != 0) ||
-         (url && strcmp(url, f->cf->location) != 0 &&
+         (url && strcmp(url, f->out->location) != 0 &&
           feed_parser_base(f->parser, url) != 0))) {
         *error = "out of memory";
         return -1;
@@ -173,13 +132,13 @@ static void on_timer(uv_timer_t *t);
 static size_t
 feed_index(const struct poller_feed *f)
 {
-    return (size_t)(f - f->p->feeds);
+    return f->slot;
 }
 
 /* Sets the timer for what comes next: at once when a due poll may start
  * (a connection came free), else the earliest due time. */
-static void
-rearm(struct poller *p)
+void
+poller_rearm(struct poller *p)
 {
     uint64_t next = sched_next(p->sched), now = uv_now(p->loop);
     int rc;
@@ -206,8 +165,8 @@ on_timer(uv_timer_t *t)
 
     sched_due(p->sched, uv_now(p->loop));
     while (!p->closing && sched_take(p->sched, &i))
-        poll_feed(&p->feeds[i]);
-    rearm(p);
+        poll_feed(p->feeds[i]);
+    poller_rearm(p);
 }
 
 /* f is due ms from now. */
@@ -215,7 +174,7 @@ static void
 arm(struct poller_feed *f, uint64_t ms)
 {
     sched_at(f->p->sched, feed_index(f), uv_now(f->p->loop) + ms);
-    rearm(f->p);
+    poller_rearm(f->p);
 }
 
 /* Arms the feed's timer for its next poll: its interval, longer after
@@ -229,7 +188,7 @@ schedule(struct poller_feed *f, int errors)
     const struct store_feed_state *old;
     uint64_t jitter, ms, now = uv_now(f->p->loop);
 
-    if (f->p->once || f->p->closing)
+    if (f->p->once || f->p->closing || f->removed)
         return;
     for (int i = 1; i < errors && delay < MAX_BACKOFF; i++)
         delay *= 2;
@@ -258,7 +217,7 @@ schedule(struct poller_feed *f, int errors)
 static uint64_t
 first_delay(const struct poller *p, size_t i)
 {
-    const struct config_feed *cf = p->feeds[i].cf;
+    const struct config_feed *cf = p->feeds[i]->cf;
     const struct store_feed_state *st =
         store_feed_state_get(p->store, cf->name);
     int64_t now = now_s();
@@ -285,7 +244,12 @@ poll_end(struct poller_feed *f)
     f->parser = NULL;
     f->busy = 0;
     sched_done(f->p->sched, feed_index(f));
-    rearm(f->p);
+    /* Its location changed during the poll: the next goes to the new
+     * host. Out of memory, it stays in the old host's turn. */
+    if (f->rehost && !f->removed &&
+        sched_set_host(f->p->sched, feed_index(f), f->cf->location) == 0)
+        f->rehost = 0;
+    poller_rearm(f->p);
 }
 
 /* Saves feeds.state; a failure is logged once, not after every poll
@@ -356,8 +320,8 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
 }
 
 /* Frees f's outcome: a feed between polls holds none. */
-static void
-outcome_free(struct poller_feed *f)
+void
+poller_outcome_free(struct poller_feed *f)
 {
     struct poll_outcome *o = f->out;
 
@@ -367,6 +331,7 @@ outcome_free(struct poller_feed *f)
     free(o->url);
     free(o->etag);
     free(o->last_modified);
+    free(o->location);
     free(o);
     f->out = NULL;
 }
@@ -496,7 +461,9 @@ group_flush(struct poller *p, int report)
 
         p->nflushed = i + 1;
         poll_result(f, report);
-        outcome_free(f);
+        poller_outcome_free(f);
+        if (f->removed)
+            poller_feed_drop(f);
     }
     p->ngroup = p->nflushed = p->ncommitted = 0;
     save_state(p);
@@ -595,26 +562,32 @@ poll_feed(struct poller_feed *f)
 
     if (f->busy || p->closing)
         return;
+    /* Its ID rules changed since the last poll (which is committed: its
+     * ingest is free). Out of memory, the old ones serve once more. */
+    if (f->stale && poller_feed_rules(f) == 0)
+        f->stale = 0;
     feed_limits_default(&lim);
     f->entries = 0;
     f->entry_rc = 0;
     f->pushed = 0;
     /* What the poll says is kept until its group commit. Out of memory
      * even for that, the poll is put off as after an error. */
-    if ((f->out = calloc(1, sizeof(*f->out))) == NULL) {
+    if ((f->out = calloc(1, sizeof(*f->out))) == NULL ||
+        (f->out->location = strdup(f->cf->location)) == NULL) {
         log_warnx("%s: out of memory, the poll is put off", f->cf->name);
+        poller_outcome_free(f);
         poll_end(f);
         schedule(f, 1);
         return;
     }
-    if ((f->parser = feed_parser_new(&lim, f->cf->location, on_entry, f)) ==
+    if ((f->parser = feed_parser_new(&lim, f->out->location, on_entry, f)) ==
         NULL) {
         poll_failed(f, "out of memory");
         return;
     }
     st = store_feed_state_get(p->store, f->cf->name);
     memset(&req, 0, sizeof(req));
-    req.url = f->cf->location;
+    req.url = f->out->location;
     req.etag = st ? st->etag : NULL;
     req.last_modified = st ? st->last_modified : NULL;
     req.max_bytes = MAX_RESPONSE;
@@ -634,39 +607,13 @@ poll_feed(struct poller_feed *f)
 
 /* ---- start and end ---- */
 
-static enum feed_id_rule
-id_rule(enum config_id_rule r)
-{
-    switch (r) {
-    case CONFIG_ID_SLUG:
-        return FEED_ID_SLUG;
-    case CONFIG_ID_GUID:
-        return FEED_ID_GUID;
-    case CONFIG_ID_LINK:
-        return FEED_ID_LINK;
-    case CONFIG_ID_CONTENT:
-        return FEED_ID_CONTENT;
-    default:
-        return FEED_ID_AUTO;
-    }
-}
-
 static void
 poller_free(struct poller *p)
 {
     size_t i;
 
-    for (i = 0; i < p->nfeeds; i++) {
-        struct poller_feed *f = &p->feeds[i];
-
-        if (f->id_re) {
-            regfree(f->id_re);
-            free(f->id_re);
-        }
-        feed_parser_free(f->parser);
-        ingest_free(f->ing);
-        outcome_free(f);
-    }
+    for (i = 0; p->feeds && i < p->cap; i++)
+        poller_feed_free(p->feeds[i]);
     free(p->feeds);
     free(p->group);
     sched_free(p->sched);
@@ -718,35 +665,6 @@ poller_close(struct poller *p)
     closed(p);
 }
 
-static int
-feed_init(struct poller *p, struct poller_feed *f, const struct config_feed *cf)
-{
-    f->p = p;
-    f->cf = cf;
-    if (sched_host(p->sched, feed_index(f), cf->location) != 0) {
-        log_warnx("%s: out of memory", cf->name);
-        return -1;
-    }
-    if (cf->id_pattern) {
-        if ((f->id_re = malloc(sizeof(*f->id_re))) == NULL) {
-            log_warnx("%s: out of memory", cf->name);
-            return -1;
-        }
-        if (regcomp(f->id_re, cf->id_pattern, REG_EXTENDED) != 0) {
-            log_warnx("%s: id_pattern does not compile", cf->name);
-            free(f->id_re);
-            f->id_re = NULL;
-            return -1;
-        }
-    }
-    f->ing = ingest_new(p->store, cf->name, id_rule(cf->id_rule), f->id_re);
-    if (f->ing == NULL) {
-        log_warnx("%s: out of memory", cf->name);
-        return -1;
-    }
-    return 0;
-}
-
 struct poller *
 poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
            poller_report_fn *report, void *arg)
@@ -766,8 +684,9 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     p->once = once;
     p->report = report;
     p->arg = arg;
-    p->feeds = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->feeds));
-    p->group = calloc(cfg->nfeeds ? cfg->nfeeds : 1, sizeof(*p->group));
+    p->cap = cfg->nfeeds ? cfg->nfeeds : 1;
+    p->feeds = calloc(p->cap, sizeof(*p->feeds));
+    p->group = calloc(p->cap, sizeof(*p->group));
     p->sched = sched_new(cfg->nfeeds, cfg->parallel, cfg->per_host);
     if (p->feeds == NULL || p->group == NULL || p->sched == NULL) {
         log_warnx("out of memory");
@@ -797,8 +716,16 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     }
     p->open++;
     for (i = 0; i < cfg->nfeeds; i++) {
-        p->nfeeds = i + 1;
-        if (feed_init(p, &p->feeds[i], &cfg->feeds[i]) != 0) {
+        struct poller_feed *f = poller_feed_new(p, &cfg->feeds[i]);
+
+        if (f == NULL) {
+            poller_close(p);
+            return NULL;
+        }
+        f->slot = i;
+        p->feeds[i] = f;
+        if (sched_host(p->sched, i, cfg->feeds[i].location) != 0) {
+            log_warnx("%s: out of memory", cfg->feeds[i].name);
             poller_close(p);
             return NULL;
         }
@@ -811,10 +738,11 @@ poller_start(struct poller *p)
 {
     size_t i;
 
-    for (i = 0; i < p->nfeeds; i++)
-        sched_at(p->sched, i,
-                 uv_now(p->loop) + (p->once ? 0 : first_delay(p, i)));
-    rearm(p);
+    for (i = 0; i < p->cap; i++)
+        if (p->feeds[i] != NULL)
+            sched_at(p->sched, i,
+                     uv_now(p->loop) + (p->once ? 0 : first_delay(p, i)));
+    poller_rearm(p);
     return 0;
 }
 

@@ -30,7 +30,8 @@ struct poller_report {
  * and the feed's state is saved. The report is borrowed for the call. */
 typedef void poller_report_fn(const struct poller_report *, void *arg);
 
-/* A poller for the feeds of cfg (borrowed: cfg must outlive it), on loop,
+/* A poller for the feeds of cfg (borrowed: cfg must outlive it, or be
+ * replaced by poller_reload() first), on loop,
  * storing into s (borrowed likewise), with cfg's caps on connections.
  * With once set, each feed is polled once by poller_start() and never
  * scheduled again. NULL on failure, with the reason logged (libcurl or
@@ -50,6 +51,30 @@ int poller_start(struct poller *);
 /* Why the last save of feeds.state after a poll failed (a negative
  * errno, already logged), or 0 when it did not fail. */
 int poller_save_rc(const struct poller *);
+
+/* What poller_reload() did, by feed name. */
+struct poller_changes {
+    size_t added;   /* new names: polled at once */
+    size_t removed; /* names gone: no longer polled */
+    size_t changed; /* the same name, another location, interval, tags,
+                       ID rule or id_pattern */
+};
+
+/* Polls the feeds of cfg from now on, instead of those of the config
+ * given before (borrowed likewise; the old one may be freed once this
+ * returns, whatever it returns). Feeds are told apart by name. A new
+ * feed is polled at once. A removed one is no longer polled; a poll of
+ * it under way is let finish, and what it brought is stored and
+ * reported; nothing stored is forgotten. A changed feed's location, ID
+ * rule and id_pattern apply from its next poll; its interval from its
+ * next poll too, except that a shorter interval brings the next poll of
+ * a feed without errors forward to within the new interval. cfg's
+ * parallel and per_host apply at once: polls over the new caps go on,
+ * and no more start until the count is under them. 0 with *changes set,
+ * or -1 (out of memory, logged) with nothing changed: the old config is
+ * still the one in force. Not for a poller made with once set. */
+int poller_reload(struct poller *, const struct config *cfg,
+                  struct poller_changes *changes);
 
 /* Polls started and not yet done. */
 size_t poller_active(const struct poller *);

@@ -215,6 +215,16 @@ publisher_soon(struct publisher *pub)
     }
 }
 
+void
+publisher_reconfig(struct publisher *pub, const struct config *cfg,
+                   struct httpd *httpd)
+{
+    pub->cfg = cfg;
+    if (httpd != pub->httpd)
+        pub->served = 0;
+    pub->httpd = httpd;
+}
+
 static void
 on_closed(uv_handle_t *h)
 {

@@ -40,6 +40,14 @@ int publisher_publish(struct publisher *);
  * Does nothing once the publisher is closing. */
 void publisher_soon(struct publisher *);
 
+/* From now on, publishes as cfg says (title, max_items, the listen
+ * address for the feed's own URL), through httpd (may be NULL), both
+ * borrowed as for publisher_new(); the old ones may be freed once this
+ * returns. cfg's state_dir must be the one publisher_new() had. The next
+ * publish hands its bytes to httpd even when they did not change. */
+void publisher_reconfig(struct publisher *, const struct config *cfg,
+                        struct httpd *httpd);
+
 /* Stops its timer and closes its handle; the publisher frees itself from
  * the loop once it is closed. It must not be used after this call. */
 void publisher_close(struct publisher *);

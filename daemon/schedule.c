@@ -2,10 +2,14 @@
  *
  * Each feed is in one of four states: idle, in the heap (scheduled, by
  * due time), waiting in its host's queue (due, no connection free), or
- * running. The heap is an array with each feed's place in it, so that a
- * feed is moved in O(log n). Hosts with waiting feeds and a free
- * connection are in a ring (the ready ring), each at most once, and take
- * turns: one feed per turn. */
+ * running; a fifth, free, is a number no feed holds (removed, to be given
+ * to the next feed added). Feeds are numbered slots in arrays that grow
+ * by doubling, so a daemon that reloads its config adds and removes feeds
+ * in O(log n) each. The heap is an array with each feed's place in it, so
+ * that a feed is moved in O(log n). Each host lists its feeds by rank, so
+ * that one leaves in O(1): the last-ranked takes its place. Hosts with
+ * waiting feeds and a free connection are in a ring (the ready ring), each
+ * at most once, and take turns: one feed per turn. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -15,20 +19,22 @@
 
 #define NONE UINT32_MAX
 
-enum { IDLE, HEAP, WAITING, RUNNING };
+enum { IDLE, HEAP, WAITING, RUNNING, FREE };
 
 struct host {
     char *key;
     uint32_t head, tail; /* the waiting feeds, oldest first */
     uint32_t running;
-    uint32_t nfeeds; /* feeds of this host: the next one's rank */
-    int ready;       /* in the ready ring */
+    uint32_t *members; /* its feeds, by rank */
+    uint32_t nfeeds, members_cap;
+    int ready; /* in the ready ring */
 };
 
 struct sched {
-    size_t nfeeds;
+    size_t nslots, cap; /* numbers given out, and room for */
+    uint32_t free_head; /* free numbers, linked through next[] */
     uint32_t parallel, per_host;
-    /* Per feed. */
+    /* Per feed number: cap places. */
     uint64_t *due;
     uint32_t *pos;         /* its place in heap, while in it */
     uint32_t *host;        /* index into hosts */
@@ -49,30 +55,50 @@ struct sched {
     size_t running, waiting;
 };
 
+/* Room for feed numbers up to cap (more than s->cap): 0 or -ENOMEM,
+ * and then s->cap is as it was (the arrays grown so far only have more
+ * room than they need). */
+static int
+slots_grow(struct sched *s, size_t cap)
+{
+#define SCHED_GROW(a)                                                          \
+    do {                                                                       \
+        void *m = realloc(s->a, cap * sizeof *s->a);                           \
+        if (m == NULL)                                                         \
+            return -ENOMEM;                                                    \
+        s->a = m;                                                              \
+    } while (0)
+    if (cap >= NONE)
+        return -ENOMEM;
+    SCHED_GROW(due);
+    SCHED_GROW(pos);
+    SCHED_GROW(host);
+    SCHED_GROW(rank);
+    SCHED_GROW(prev);
+    SCHED_GROW(next);
+    SCHED_GROW(state);
+    SCHED_GROW(heap);
+#undef SCHED_GROW
+    s->cap = cap;
+    return 0;
+}
+
 struct sched *
 sched_new(size_t nfeeds, int parallel, int per_host)
 {
     struct sched *s = calloc(1, sizeof *s);
-    size_t n = nfeeds ? nfeeds : 1;
 
     if (s == NULL)
         return NULL;
-    s->nfeeds = nfeeds;
+    s->free_head = NONE;
     s->parallel = parallel > 0 ? (uint32_t)parallel : 1;
     s->per_host = per_host > 0 ? (uint32_t)per_host : 1;
-    s->due = calloc(n, sizeof *s->due);
-    s->pos = calloc(n, sizeof *s->pos);
-    s->host = calloc(n, sizeof *s->host);
-    s->rank = calloc(n, sizeof *s->rank);
-    s->prev = calloc(n, sizeof *s->prev);
-    s->next = calloc(n, sizeof *s->next);
-    s->state = calloc(n, 1);
-    s->heap = calloc(n, sizeof *s->heap);
-    if (!s->due || !s->pos || !s->host || !s->rank || !s->prev || !s->next ||
-        !s->state || !s->heap || nfeeds >= NONE) {
+    if (slots_grow(s, nfeeds ? nfeeds : 1) != 0) {
         sched_free(s);
         return NULL;
     }
+    s->nslots = nfeeds;
+    memset(s->state, IDLE, nfeeds);
     return s;
 }
 
@@ -83,8 +109,10 @@ sched_free(struct sched *s)
 
     if (s == NULL)
         return;
-    for (i = 0; i < s->nhosts; i++)
+    for (i = 0; i < s->nhosts; i++) {
         free(s->hosts[i].key);
+        free(s->hosts[i].members);
+    }
     free(s->hosts);
     free(s->slots);
     free(s->ring);
@@ -189,39 +217,82 @@ hosts_grow(struct sched *s)
     return 0;
 }
 
-int
-sched_host(struct sched *s, size_t feed, const char *url)
+/* The host of url, made when it is new, with room for one more feed:
+ * 0 and *hi, or -ENOMEM. */
+static int
+host_get(struct sched *s, const char *url, uint32_t *hi)
 {
     char *k = host_key(url);
     size_t j;
-    uint32_t hi = NONE;
     struct host *h;
 
     if (k == NULL)
         return -ENOMEM;
+    *hi = NONE;
     if (s->slots_cap != 0)
         for (j = (size_t)str_hash(k) & (s->slots_cap - 1); s->slots[j] != 0;
              j = (j + 1) & (s->slots_cap - 1))
             if (strcmp(s->hosts[s->slots[j] - 1].key, k) == 0) {
-                hi = s->slots[j] - 1;
+                *hi = s->slots[j] - 1;
                 break;
             }
-    if (hi == NONE) {
+    if (*hi == NONE) {
         if (hosts_grow(s) != 0) {
             free(k);
             return -ENOMEM;
         }
-        hi = (uint32_t)s->nhosts++;
-        h = &s->hosts[hi];
+        *hi = (uint32_t)s->nhosts++;
+        h = &s->hosts[*hi];
         memset(h, 0, sizeof *h);
         h->key = k;
         h->head = h->tail = NONE;
-        slot_place(s, hi);
+        slot_place(s, *hi);
     } else {
         free(k);
     }
+    h = &s->hosts[*hi];
+    if (h->nfeeds == h->members_cap) {
+        uint32_t cap = h->members_cap ? h->members_cap * 2 : 4, *m;
+
+        if (cap <= h->members_cap ||
+            (m = realloc(h->members, cap * sizeof *m)) == NULL)
+            return -ENOMEM;
+        h->members = m;
+        h->members_cap = cap;
+    }
+    return 0;
+}
+
+/* feed joins host hi (host_get() made room), last in rank. */
+static void
+host_join(struct sched *s, uint32_t feed, uint32_t hi)
+{
+    struct host *h = &s->hosts[hi];
+
     s->host[feed] = hi;
-    s->rank[feed] = s->hosts[hi].nfeeds++;
+    s->rank[feed] = h->nfeeds;
+    h->members[h->nfeeds++] = feed;
+}
+
+/* feed leaves its host: the host's last-ranked feed takes its rank. */
+static void
+host_leave(struct sched *s, uint32_t feed)
+{
+    struct host *h = &s->hosts[s->host[feed]];
+    uint32_t last = h->members[--h->nfeeds];
+
+    h->members[s->rank[feed]] = last;
+    s->rank[last] = s->rank[feed];
+}
+
+int
+sched_host(struct sched *s, size_t feed, const char *url)
+{
+    uint32_t hi;
+
+    if (host_get(s, url, &hi) != 0)
+        return -ENOMEM;
+    host_join(s, (uint32_t)feed, hi);
     return 0;
 }
 
@@ -475,4 +546,88 @@ sched_spread(const struct sched *s, size_t feed, uint64_t now,
             (uint64_t)s->rank[feed] * interval / (h->nfeeds ? h->nfeeds : 1);
     phase %= interval;
     return from + (phase + interval - from % interval) % interval;
+}
+
+/* ---- feeds added and removed, caps changed ---- */
+
+int
+sched_add(struct sched *s, const char *url, size_t *feed)
+{
+    uint32_t hi, f;
+
+    if (s->free_head == NONE && s->nslots == s->cap &&
+        slots_grow(s, s->cap * 2) != 0)
+        return -ENOMEM;
+    if (host_get(s, url, &hi) != 0)
+        return -ENOMEM;
+    if (s->free_head != NONE) {
+        f = s->free_head;
+        s->free_head = s->next[f];
+    } else {
+        f = (uint32_t)s->nslots++;
+    }
+    s->state[f] = IDLE;
+    host_join(s, f, hi);
+    *feed = f;
+    return 0;
+}
+
+void
+sched_remove(struct sched *s, size_t feed)
+{
+    uint32_t f = (uint32_t)feed;
+
+    if (s->state[f] == RUNNING || s->state[f] == FREE)
+        return;
+    sched_cancel(s, feed);
+    host_leave(s, f);
+    s->state[f] = FREE;
+    s->next[f] = s->free_head;
+    s->free_head = f;
+}
+
+int
+sched_set_host(struct sched *s, size_t feed, const char *url)
+{
+    uint32_t f = (uint32_t)feed, hi;
+    int waiting = s->state[f] == WAITING;
+
+    if (s->state[f] == RUNNING || s->state[f] == FREE)
+        return -EBUSY;
+    if (host_get(s, url, &hi) != 0)
+        return -ENOMEM;
+    if (hi == s->host[f])
+        return 0;
+    /* A waiting feed goes to the back of its new host's queue. */
+    if (waiting)
+        queue_remove(s, f);
+    host_leave(s, f);
+    host_join(s, f, hi);
+    if (waiting)
+        queue_push(s, f);
+    return 0;
+}
+
+void
+sched_caps(struct sched *s, int parallel, int per_host)
+{
+    size_t i;
+
+    s->parallel = parallel > 0 ? (uint32_t)parallel : 1;
+    s->per_host = per_host > 0 ? (uint32_t)per_host : 1;
+    /* A host held back by the old per_host may start one now. */
+    for (i = 0; i < s->nhosts; i++)
+        maybe_ready(s, (uint32_t)i);
+}
+
+uint64_t
+sched_due_at(const struct sched *s, size_t feed)
+{
+    return s->state[feed] == HEAP ? s->due[feed] : SCHED_NEVER;
+}
+
+size_t
+sched_slots(const struct sched *s)
+{
+    return s->nslots;
 }

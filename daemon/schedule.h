@@ -14,7 +14,8 @@
 
 struct sched;
 
-/* A schedule for feeds 0 .. nfeeds-1, none due. parallel and per_host
+/* A schedule for feeds 0 .. nfeeds-1, none due; more may be added and
+ * removed later (sched_add(), sched_remove()). parallel and per_host
  * are at least 1. NULL when out of memory. */
 struct sched *sched_new(size_t nfeeds, int parallel, int per_host);
 void sched_free(struct sched *);
@@ -48,6 +49,26 @@ size_t sched_running(const struct sched *);
 size_t sched_waiting(const struct sched *);
 /* Feeds scheduled in the heap (not yet due). */
 size_t sched_scheduled(const struct sched *);
+
+/* A new feed, of the host of url, idle: 0 with its number in *feed (a
+ * number sched_remove() freed, else the next after the highest yet), or
+ * -ENOMEM with nothing changed. */
+int sched_add(struct sched *, const char *url, size_t *feed);
+/* feed is no more: cancelled, out of its host, its number free for the
+ * next sched_add(). Not for a running feed (it must be sched_done()
+ * first): then nothing is done. */
+void sched_remove(struct sched *, size_t feed);
+/* feed's polls go to the host of url from now on (a waiting feed goes to
+ * the back of that host's queue; the same host changes nothing). 0,
+ * -ENOMEM with nothing changed, or -EBUSY for a running feed. */
+int sched_set_host(struct sched *, size_t feed, const char *url);
+/* New caps: running polls over them go on, and none starts until the
+ * count is under them again. */
+void sched_caps(struct sched *, int parallel, int per_host);
+/* When feed is due, while it is in the heap; SCHED_NEVER otherwise. */
+uint64_t sched_due_at(const struct sched *, size_t feed);
+/* One past the highest feed number given yet: feed numbers are below. */
+size_t sched_slots(const struct sched *);
 
 /* The next time, after now + interval/2 and before now + 3*interval/2,
  * at feed's place in the cycle of its host: a host's feeds take places

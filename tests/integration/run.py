@@ -1366,6 +1366,356 @@ def test_store_damage(tmp):
         srv.stop()
 
 
+# ---- live reload (issue 11) -------------------------------------------------
+
+def reload_config(path, lines, port, state="state", rename=True):
+    """Writes the config at path: state_dir, listen, title and lines. With
+    rename, as editors do: a new file beside it, renamed over it."""
+    text = "state_dir %s\nlisten 127.0.0.1:%d\ntitle \"test river\"\n%s" % (
+        state, port, "".join(l + "\n" for l in lines))
+    target = path
+    if rename:
+        target = os.path.join(os.path.dirname(path), ".feedd.conf.swp")
+    with open(target, "w") as f:
+        f.write(text)
+    if rename:
+        os.rename(target, path)
+
+
+def reload_routes(srv, names):
+    """One feed per name at /NAME.xml, each with one entry titled
+    "NAME entry"."""
+    for i, n in enumerate(names):
+        srv.routes["/%s.xml" % n] = Route(rss(n, [
+            (n + "-1", "https://%s.example/post-%d" % (n, 500001 + i),
+             n + " entry", "Fri, 17 May 2024 1%d:00:00 GMT" % i)]))
+
+
+def served_titles(port):
+    status, _, body = get("http://127.0.0.1:%d/feed.atom" % port)
+    if status != 200:
+        return set()
+    root = ET.fromstring(body)
+    return {e.findtext(ATOM + "title") for e in root.findall(ATOM + "entry")}
+
+
+def reload_lines(d):
+    return [l for l in d.log().splitlines() if l.startswith("reload:")]
+
+
+def test_reload_sighup(tmp):
+    """SIGHUP applies the edited config: a feed added is fetched at once
+    and its entries published; a feed removed is fetched no more, and its
+    entries stay. The config is a symlink to a file in another folder, so
+    that only the signal (not the watch on the folder) can see the edit."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["a", "b"])
+        real = os.path.join(tmp, "real")
+        os.mkdir(real)
+        os.mkdir(os.path.join(tmp, "etc"))
+        conf = os.path.join(tmp, "etc", "feedd.conf")
+        os.symlink(os.path.join(real, "feedd.conf"), conf)
+        port = free_port()
+        state = os.path.join(tmp, "state")
+        a = "feed a %s interval 1s" % srv.url("/a.xml")
+        b = "feed b %s interval 1h" % srv.url("/b.xml")
+        reload_config(os.path.join(real, "feedd.conf"), [a], port, state,
+                      rename=False)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(port))
+            reload_config(os.path.join(real, "feedd.conf"), [a, b], port,
+                          state, rename=False)
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for("b's entry within 3 s of SIGHUP",
+                     lambda: "b entry" in served_titles(port), timeout=3)
+            check("reload: 1 feed added, 0 removed, 0 changed (SIGHUP)"
+                  in reload_lines(d), "reload lines: %s" % reload_lines(d))
+            check(len(srv.hits("/b.xml")) == 1,
+                  "b fetched %d times" % len(srv.hits("/b.xml")))
+            # a goes once it has been polled twice; its entry stays.
+            wait_for("a polled twice",
+                     lambda: len(srv.hits("/a.xml")) >= 2, timeout=5)
+            reload_config(os.path.join(real, "feedd.conf"), [b], port, state,
+                          rename=False)
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for("the second reload", lambda: len(reload_lines(d)) == 2)
+            check(reload_lines(d)[1] ==
+                  "reload: 0 feeds added, 1 removed, 0 changed (SIGHUP)",
+                  "reload lines: %s" % reload_lines(d))
+            before = len(srv.hits("/a.xml"))
+            time.sleep(2.5)
+            check(len(srv.hits("/a.xml")) == before,
+                  "a fetched after its removal: %d then %d"
+                  % (before, len(srv.hits("/a.xml"))))
+            check(served_titles(port) == {"a entry", "b entry"},
+                  "served: %s" % served_titles(port))
+            check(d.proc.poll() is None, "feedd ended")
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+        titles = {e["title"] for e in read_atom(
+            os.path.join(state, "public", "feed.atom"))}
+        check(titles == {"a entry", "b entry"}, "feed.atom: %s" % titles)
+    finally:
+        srv.stop()
+
+
+def test_reload_rename(tmp):
+    """A config replaced by a rename, as editors and `feedd add` do, is
+    applied without a signal, once for the burst of changes; other files
+    of the folder changing are no reload."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["a", "b"])
+        conf = os.path.join(tmp, "feedd.conf")
+        port = free_port()
+        a = "feed a %s" % srv.url("/a.xml")
+        reload_config(conf, [a], port)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(port))
+            with open(os.path.join(tmp, "notes.txt"), "w") as f:
+                f.write("not the config\n")
+            reload_config(conf, [a, "interval 2h",
+                                 "feed b %s tags x,y" % srv.url("/b.xml")],
+                          port)
+            wait_for("b's entry", lambda: "b entry" in served_titles(port),
+                     timeout=5)
+            time.sleep(1)
+            lines = reload_lines(d)
+            # a takes the new default interval: it changed too.
+            check(lines == ["reload: 1 feed added, 0 removed, 1 changed; "
+                            "settings changed: interval (the file changed)"],
+                  "reload lines: %s" % lines)
+            # Written in place: the same. b's tags change.
+            reload_config(conf, [a, "interval 2h",
+                                 "feed b %s tags x" % srv.url("/b.xml")],
+                          port, rename=False)
+            wait_for("the second reload", lambda: len(reload_lines(d)) == 2,
+                     timeout=5)
+            time.sleep(0.5)
+            check(reload_lines(d)[1:] == ["reload: 0 feeds added, 0 removed, "
+                                          "1 changed (the file changed)"],
+                  "reload lines: %s" % reload_lines(d))
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        srv.stop()
+
+
+def test_reload_broken(tmp):
+    """A broken edit is refused with every error as FILE:LINE: the daemon
+    keeps serving and polling with the config in force, and a later good
+    edit applies."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["a", "b"])
+        conf = os.path.join(tmp, "feedd.conf")
+        port = free_port()
+        a = "feed a %s interval 1s" % srv.url("/a.xml")
+        b = "feed b %s" % srv.url("/b.xml")
+        reload_config(conf, [a], port)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(port))
+            # Lines 6 and 7 are wrong (3 lines of settings come first); b on
+            # line 5 is not taken either.
+            reload_config(conf, [a, b, "bogus setting", "interval 15x"], port)
+            wait_for("the refusal", lambda: reload_lines(d), timeout=5)
+            log = d.log()
+            check(reload_lines(d) == [
+                "reload: refused, 2 errors in %s; the running config stays "
+                "in force (the file changed)" % conf],
+                "reload lines: %s" % reload_lines(d))
+            for n in (6, 7):
+                check(re.search(r"^%s:%d: " % (re.escape(conf), n), log,
+                                re.M), "no %s:%d: line in %s" % (conf, n, log))
+            hits = len(srv.hits("/a.xml"))
+            wait_for("a polled after the refusal",
+                     lambda: len(srv.hits("/a.xml")) >= hits + 2, timeout=5)
+            status, _, _ = get("http://127.0.0.1:%d/healthz" % port)
+            check(status == 200, "/healthz gave %d" % status)
+            check(srv.hits("/b.xml") == [], "b of the broken file fetched")
+            check(d.proc.poll() is None, "feedd ended")
+            reload_config(conf, [a, b], port)
+            wait_for("b's entry", lambda: "b entry" in served_titles(port),
+                     timeout=5)
+            check(reload_lines(d)[-1] == "reload: 1 feed added, 0 removed, "
+                  "0 changed (the file changed)",
+                  "reload lines: %s" % reload_lines(d))
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        srv.stop()
+
+
+def test_reload_listen(tmp):
+    """A new listen address: the new port answers, the old one does not,
+    and the merged feed names its new address. An address that cannot be
+    bound is logged and the server stays where it was."""
+    srv = FeedServer()
+    busy = socket.socket()
+    try:
+        reload_routes(srv, ["a"])
+        conf = os.path.join(tmp, "feedd.conf")
+        old, new = free_port(), free_port()
+        a = "feed a %s" % srv.url("/a.xml")
+        reload_config(conf, [a], old)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(old))
+            reload_config(conf, [a], new)
+            wait_for("the new port", lambda: served_titles(new), timeout=5)
+            try:
+                get("http://127.0.0.1:%d/healthz" % old)
+                check(False, "the old port still answers")
+            except OSError:
+                pass
+            _, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
+            check(b"127.0.0.1:%d/feed.atom" % new in body,
+                  "the feed does not name its new address")
+            check("settings changed: listen" in reload_lines(d)[-1],
+                  "reload lines: %s" % reload_lines(d))
+            # A port taken by someone else: refused, the server stays.
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            taken = busy.getsockname()[1]
+            reload_config(conf, [a], taken)
+            wait_for("the second reload", lambda: len(reload_lines(d)) == 3,
+                     timeout=5)
+            check(reload_lines(d)[1:] == [
+                "reload: listen 127.0.0.1:%d: address already in use; still "
+                "serving on the old address" % taken,
+                "reload: 0 feeds added, 0 removed, 0 changed (the file "
+                "changed)"], "reload lines: %s" % reload_lines(d))
+            status, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
+            check(status == 200 and b":%d/feed.atom" % new in body,
+                  "the old server is gone after a failed rebind")
+            # The same address and port by another name: the old socket
+            # must close before the new one can bind.
+            with open(conf) as f:
+                text = f.read()
+            with open(conf + ".new", "w") as f:
+                f.write(text.replace("127.0.0.1:%d" % taken,
+                                     "localhost:%d" % new))
+            os.rename(conf + ".new", conf)
+            wait_for("the third reload", lambda: len(reload_lines(d)) == 4,
+                     timeout=5)
+            check("serving http://localhost:%d/feed.atom" % new in d.log(),
+                  d.log())
+            status, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
+            check(status == 200 and b"localhost:%d/feed.atom" % new in body,
+                  "not serving on localhost:%d: %d" % (new, status))
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        busy.close()
+        srv.stop()
+
+
+def test_reload_state_dir(tmp):
+    """A changed state_dir is refused with one message, and nothing else
+    of that edit applies."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["a", "b"])
+        conf = os.path.join(tmp, "feedd.conf")
+        port = free_port()
+        a = "feed a %s" % srv.url("/a.xml")
+        reload_config(conf, [a], port)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(port))
+            reload_config(conf, [a, "feed b %s" % srv.url("/b.xml")], port,
+                          state="elsewhere")
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for("the refusal", lambda: reload_lines(d), timeout=5)
+            time.sleep(1.5)
+            lines = reload_lines(d)
+            check(len(lines) >= 1 and all(
+                l == "reload: refused: state_dir changed from %s to %s, which "
+                "needs a restart; the running config stays in force (%s)"
+                % (os.path.join(tmp, "state"), os.path.join(tmp, "elsewhere"),
+                   why) for l, why in zip(lines, ("SIGHUP", "the file changed"))),
+                "reload lines: %s" % lines)
+            check(srv.hits("/b.xml") == [], "b was polled")
+            check(not os.path.exists(os.path.join(tmp, "elsewhere")),
+                  "the new state_dir was made")
+            check(served_titles(port) == {"a entry"}, "served changed")
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        srv.stop()
+
+
+def test_reload_midpoll(tmp):
+    """A feed removed while its fetch is under way: the poll is let finish
+    and what it brought is stored and published; no further request. One
+    removed and added again during its poll goes on being polled."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["slow", "a"])
+        srv.routes["/slow.xml"].delay = 1.5
+        real = os.path.join(tmp, "real")
+        os.mkdir(real)
+        os.mkdir(os.path.join(tmp, "etc"))
+        conf = os.path.join(tmp, "etc", "feedd.conf")
+        path = os.path.join(real, "feedd.conf")
+        os.symlink(path, conf)
+        port = free_port()
+        state = os.path.join(tmp, "state")
+        slow = "feed slow %s interval 1s" % srv.url("/slow.xml")
+        a = "feed a %s" % srv.url("/a.xml")
+
+        def edit(lines):
+            reload_config(path, lines, port, state, rename=False)
+            n = len(reload_lines(d))
+            d.proc.send_signal(signal.SIGHUP)
+            wait_for("a reload", lambda: len(reload_lines(d)) > n, timeout=5)
+            return reload_lines(d)[-1]
+
+        reload_config(path, [slow, a], port, state, rename=False)
+        d = Daemon(conf)
+        try:
+            wait_for("slow's request", lambda: srv.hits("/slow.xml"))
+            check(edit([a]) == "reload: 0 feeds added, 1 removed, 0 changed "
+                  "(SIGHUP)", "reload lines: %s" % reload_lines(d))
+            wait_for("slow's entry, from the poll let finish",
+                     lambda: "slow entry" in served_titles(port), timeout=5)
+            check("slow: 1 new, 0 updated (1 in the feed)" in d.log(),
+                  d.log())
+            time.sleep(2)
+            check(len(srv.hits("/slow.xml")) == 1,
+                  "slow fetched %d times" % len(srv.hits("/slow.xml")))
+            # Back: polled at once; removed and added again while that
+            # poll is under way, it is the same feed, polled on after.
+            check(edit([slow, a]).startswith("reload: 1 feed added"),
+                  "reload lines: %s" % reload_lines(d))
+            wait_for("slow's second request",
+                     lambda: len(srv.hits("/slow.xml")) == 2, timeout=3)
+            check(edit([a]).startswith("reload: 0 feeds added, 1 removed"),
+                  "reload lines: %s" % reload_lines(d))
+            check(edit([slow, a]).startswith("reload: 1 feed added, 0 "
+                                             "removed"),
+                  "reload lines: %s" % reload_lines(d))
+            wait_for("slow polled on", lambda: len(srv.hits("/slow.xml")) >= 3,
+                     timeout=6)
+            check(d.proc.poll() is None, "feedd ended")
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+        check("slow entry" in {e["title"] for e in read_atom(
+            os.path.join(state, "public", "feed.atom"))}, "slow's entry lost")
+    finally:
+        srv.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()

@@ -1,6 +1,8 @@
 /* tests/unit/test_schedule.c - the due-poll queue (daemon/schedule.c):
  * due order, the caps on connections in all and per host, hosts taking
- * turns, cancels, the spread of a host's feeds, and the cost at scale. */
+ * turns, cancels, the spread of a host's feeds, feeds added, removed and
+ * moved to another host, caps changed, and the cost at scale. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +160,191 @@ test_cancel(void **state)
     sched_free(s);
 }
 
+static int u64_cmp(const void *a, const void *b);
+
+/* Feeds added past the first count get new numbers, are scheduled like
+ * the first ones, and come out in due order. */
+static void
+test_add(void **state)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(2, 3000, 3000, url, 1);
+    size_t i, f, n = 0, seen[1002];
+    uint64_t t, last = 0;
+
+    (void)state;
+    assert_int_equal(sched_slots(s), 2);
+    for (i = 2; i < 1002; i++) {
+        assert_int_equal(sched_add(s, "http://b.example/x", &f), 0);
+        assert_int_equal(f, i);
+    }
+    assert_int_equal(sched_slots(s), 1002);
+    memset(seen, 0, sizeof seen);
+    srand(11);
+    for (i = 0; i < 1002; i++)
+        sched_at(s, i, 1 + (uint64_t)(rand() % 5000));
+    assert_int_equal(sched_due_at(s, 1001) > 0, 1);
+    while ((t = sched_next(s)) != SCHED_NEVER) {
+        assert_true(t >= last);
+        sched_due(s, t);
+        while (sched_take(s, &f)) {
+            assert_int_equal(seen[f], 0);
+            seen[f] = 1;
+            sched_done(s, f);
+            n++;
+        }
+        last = t;
+    }
+    assert_int_equal(n, 1002);
+    assert_int_equal(sched_due_at(s, 5), SCHED_NEVER);
+    sched_free(s);
+}
+
+/* A removed feed, scheduled or waiting, never comes out; a running one
+ * is not removed until its poll is done; a freed number is given to the
+ * next feed added. */
+static void
+test_remove(void **state)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(10, 1, 1, url, 1);
+    size_t i, f, n = 0;
+
+    (void)state;
+    for (i = 0; i < 10; i++)
+        sched_at(s, i, 10);
+    sched_remove(s, 3); /* in the heap */
+    assert_int_equal(sched_scheduled(s), 9);
+    assert_int_equal(sched_due_at(s, 3), SCHED_NEVER);
+    sched_due(s, 10);
+    assert_int_equal(sched_waiting(s), 9);
+    sched_remove(s, 5); /* waiting */
+    assert_int_equal(sched_waiting(s), 8);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 0);
+    sched_remove(s, 0); /* running: not yet */
+    assert_int_equal(sched_running(s), 1);
+    sched_done(s, 0);
+    sched_remove(s, 0);
+    while (sched_take(s, &f)) {
+        assert_true(f != 3 && f != 5 && f != 0);
+        sched_done(s, f);
+        n++;
+    }
+    assert_int_equal(n, 7);
+    assert_int_equal(sched_waiting(s), 0);
+    /* The freed numbers again, the last freed first; then new ones. */
+    assert_int_equal(sched_add(s, "http://a.example/y", &f), 0);
+    assert_int_equal(f, 0);
+    assert_int_equal(sched_add(s, "http://a.example/y", &f), 0);
+    assert_int_equal(f, 5);
+    assert_int_equal(sched_add(s, "http://a.example/y", &f), 0);
+    assert_int_equal(f, 3);
+    assert_int_equal(sched_add(s, "http://a.example/y", &f), 0);
+    assert_int_equal(f, 10);
+    assert_int_equal(sched_slots(s), 11);
+    /* A number given again is a feed like any other. */
+    sched_at(s, 5, 20);
+    sched_due(s, 20);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 5);
+    sched_done(s, f);
+    sched_free(s);
+}
+
+/* After removals and additions the feeds of a host are still spread
+ * evenly over the interval: the places left are closed up. */
+static void
+test_remove_spread(void **state)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(20, 5, 5, url, 1);
+    uint64_t due[15], now = 987654, iv = 1500;
+    size_t i, k = 0, f;
+
+    (void)state;
+    for (i = 0; i < 20; i += 2)
+        sched_remove(s, i);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(sched_add(s, "http://a.example/new", &f), 0);
+        assert_true(f < 20 && f % 2 == 0);
+    }
+    /* Odd feeds and five even ones: 15 feeds of one host. */
+    for (i = 0; i < 20; i++)
+        if (i % 2 == 1 || i >= 10)
+            due[k++] = sched_spread(s, i, now, iv);
+    assert_int_equal(k, 15);
+    qsort(due, k, sizeof due[0], u64_cmp);
+    for (i = 1; i < k; i++)
+        assert_int_equal(due[i] - due[i - 1], iv / 15);
+    sched_free(s);
+}
+
+/* A feed moved to another host waits in that host's queue; a running
+ * one cannot move. */
+static void
+test_set_host(void **state)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(3, 5, 1, url, 1);
+    size_t f;
+
+    (void)state;
+    sched_at(s, 0, 1);
+    sched_at(s, 1, 1);
+    sched_at(s, 2, 1);
+    sched_due(s, 1);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 0);
+    /* a.example has its one connection: nothing else starts. */
+    assert_int_equal(sched_take(s, &f), 0);
+    assert_int_equal(sched_set_host(s, 0, "http://b.example/"), -EBUSY);
+    assert_int_equal(sched_set_host(s, 2, "http://b.example/"), 0);
+    assert_int_equal(sched_waiting(s), 2);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 2);
+    assert_int_equal(sched_take(s, &f), 0);
+    /* The same host again changes nothing. */
+    assert_int_equal(sched_set_host(s, 1, "http://A.example/other"), 0);
+    assert_int_equal(sched_take(s, &f), 0);
+    sched_done(s, 0);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 1);
+    sched_free(s);
+}
+
+/* Raised caps let waiting feeds start at once; lowered ones hold new
+ * starts back until the running polls are under them. */
+static void
+test_set_caps(void **state)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(6, 1, 1, url, 1);
+    size_t i, f, run[6], n = 0;
+
+    (void)state;
+    for (i = 0; i < 6; i++)
+        sched_at(s, i, 1);
+    sched_due(s, 1);
+    assert_int_equal(sched_take(s, &run[n++]), 1);
+    assert_int_equal(sched_take(s, &f), 0);
+    sched_caps(s, 4, 4);
+    while (sched_take(s, &f))
+        run[n++] = f;
+    assert_int_equal(n, 4);
+    assert_int_equal(sched_running(s), 4);
+    sched_caps(s, 2, 2);
+    sched_done(s, run[0]);
+    sched_done(s, run[1]);
+    assert_int_equal(sched_ready(s), 0);
+    assert_int_equal(sched_take(s, &f), 0);
+    sched_done(s, run[2]);
+    assert_int_equal(sched_ready(s), 1);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(sched_take(s, &f), 0);
+    sched_free(s);
+}
+
 static int
 u64_cmp(const void *a, const void *b)
 {
@@ -188,6 +375,35 @@ test_spread(void **state)
     qsort(due, 100, sizeof due[0], u64_cmp);
     for (i = 1; i < 100; i++)
         assert_true(due[i] - due[i - 1] >= 9 && due[i] - due[i - 1] <= 11);
+    sched_free(s);
+}
+
+/* n feeds added one by one to a schedule made for one, half of them
+ * removed, as many added again (the numbers freed are given out again),
+ * and all run: each step costs O(log n), not O(n). */
+static void
+churn_n(size_t n, void *arg)
+{
+    static const char *const url[] = {"http://a.example/"};
+    struct sched *s = make(1, 64, 64, url, 1);
+    size_t i, f;
+
+    (void)arg;
+    for (i = 1; i < n; i++) {
+        assert_int_equal(sched_add(s, i % 3 ? url[0] : "http://b.example/", &f),
+                         0);
+        sched_at(s, f, (uint64_t)(n - i));
+    }
+    for (i = 0; i < n; i += 2)
+        sched_remove(s, i);
+    for (i = 0; i < n; i += 2) {
+        assert_int_equal(sched_add(s, url[0], &f), 0);
+        sched_at(s, f, i);
+    }
+    assert_int_equal(sched_slots(s), n);
+    sched_due(s, n);
+    while (sched_take(s, &f))
+        sched_done(s, f);
     sched_free(s);
 }
 
@@ -222,6 +438,7 @@ test_scale(void **state)
     (void)state;
     assert_linear("a round of n feeds of one host", round_n, NULL, 1 << 12,
                   1 << 20);
+    assert_linear("n feeds added and removed", churn_n, NULL, 1 << 12, 1 << 20);
 }
 
 int
@@ -230,7 +447,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_due_order), cmocka_unit_test(test_ties),
         cmocka_unit_test(test_caps),      cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_spread),    cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_spread),    cmocka_unit_test(test_add),
+        cmocka_unit_test(test_remove),    cmocka_unit_test(test_remove_spread),
+        cmocka_unit_test(test_set_host),  cmocka_unit_test(test_set_caps),
+        cmocka_unit_test(test_scale),
     };
 
     linear_setup();

@@ -1,0 +1,104 @@
+/* daemon/poller_int.h - what poller.c (the polls) and poller_feeds.c (a
+ * poller's feeds: made, freed, and added, removed or changed by a reload)
+ * share. Internal to the poller. */
+#ifndef FEEDD_POLLER_INT_H
+#define FEEDD_POLLER_INT_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include <uv.h>
+
+#include "config.h"
+#include "feeds/parse.h"
+#include "fetch.h"
+#include "ingest.h"
+#include "poller.h"
+#include "schedule.h"
+#include "store.h"
+
+/* What a poll's transfer said, kept from its end to the group commit. */
+struct poll_outcome {
+    int not_modified, cancelled;
+    long status;
+    size_t entries;
+    char *error; /* NULL when none */
+    char *url;   /* after redirects */
+    char *etag;  /* of a whole, clean response only */
+    char *last_modified;
+    char *location; /* where this poll fetches from: the config's then */
+    int stage_rc;   /* ingest_stage()'s */
+    struct ingest_result res;
+};
+
+/* One configured feed. */
+struct poller_feed {
+    struct poller *p;
+    size_t slot; /* its number in the schedule */
+    char *name;  /* its own copy: the ingest and a removed feed use it */
+    /* In the config; a removed feed whose poll is under way points to own,
+     * which holds what that poll's end reads (name, location, interval). */
+    const struct config_feed *cf;
+    struct config_feed own;
+    int removed;    /* freed once its poll is committed */
+    int stale;      /* ID rules changed: a new ingest at the next poll */
+    int rehost;     /* location changed while running: host after the poll */
+    int kept;       /* during a reload: in the new config */
+    regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
+    struct ingest *ing;
+    struct feed_parser *parser; /* while a poll is under way */
+    size_t entries;             /* handed out by the parser this poll */
+    int entry_rc;               /* why on_entry() stopped the parser */
+    int pushed;                 /* the parser has had bytes */
+    int busy;
+    struct poll_outcome *out; /* from the poll's start to the group commit */
+};
+
+struct poller {
+    uv_loop_t *loop;
+    struct store *store;
+    const struct config *cfg;
+    struct fetcher *fetcher;
+    struct sched *sched;
+    uv_timer_t timer;           /* the next due poll, or a free connection */
+    uv_timer_t group_timer;     /* the group commit */
+    struct poller_feed **group; /* polls ended, to be committed: room
+                                   for every feed (cap) */
+    size_t ngroup;
+    size_t nflushed;   /* of the group, reported */
+    size_t ncommitted; /* of the group, committed */
+    int flushing;
+    struct poller_feed **feeds; /* by number; NULL: a free number */
+    size_t cap;                 /* of feeds and group */
+    size_t open; /* handles not yet closed, the fetcher counted as one */
+    int once;
+    int closing;
+    int save_rc; /* why feeds.state could not be saved last time, or 0 */
+    poller_report_fn *report;
+    void *arg;
+};
+
+/* Sets the timer for what comes next: at once when a due poll may start
+ * (a connection came free), else the earliest due time. */
+void poller_rearm(struct poller *p);
+/* Frees f's outcome: a feed between polls holds none. */
+void poller_outcome_free(struct poller_feed *f);
+
+/* A new feed of p for cf, without its number in the schedule: NULL, with
+ * the reason logged, when out of memory or its id_pattern does not
+ * compile. */
+struct poller_feed *poller_feed_new(struct poller *p,
+                                    const struct config_feed *cf);
+/* Frees f and all it holds (not its number in the schedule). NULL is
+ * nothing. */
+void poller_feed_free(struct poller_feed *f);
+/* f is no more: its number is freed in the schedule, and f itself. Not
+ * while it polls or waits for the group commit. */
+void poller_feed_drop(struct poller_feed *f);
+/* f's ingest, for f->cf's ID rules: the regex of its id_pattern and a
+ * new ingest, which replace the old ones (not while a poll of f is under
+ * way or waits for the group commit). 0, or -1 with the reason logged
+ * and f as it was. */
+int poller_feed_rules(struct poller_feed *f);
+
+#endif
