@@ -318,10 +318,12 @@ daemon_stop(struct daemon *d)
 
 /* ---- the command line ---- */
 
-static const char usage_run[] = "usage: feedd run [-c FILE]\n"
-                                "  run the daemon in the foreground\n";
+static const char usage_run[] =
+    "usage: feedd run [-c FILE] [-v|-q]\n"
+    "  run the daemon in the foreground; -v logs debug lines too, -q\n"
+    "  warnings only\n";
 static const char usage_poll[] =
-    "usage: feedd poll [-c FILE] --once\n"
+    "usage: feedd poll [-c FILE] [-v|-q] --once\n"
     "  poll every feed once, store, publish, exit\n";
 static const char usage_check[] = "usage: feedd check [-c FILE]\n"
                                   "  validate the config; non-zero when bad\n";
@@ -329,7 +331,8 @@ static const char usage_check[] = "usage: feedd check [-c FILE]\n"
 enum { OPT_ONCE = 256, OPT_HELP };
 
 /* The arguments of cmd ("run", "poll" or "check"; argv[0] is its name,
- * as getopt_long(3) wants): -c/--config FILE, --once (poll only), --help. 0 to
+ * as getopt_long(3) wants): -c/--config FILE, --once (poll only),
+ * -v/--verbose and -q/--quiet (run and poll: the log's level), --help. 0 to
  * go on, 1 when --help was answered, or -1 with a one-line error printed. */
 static int
 parse_args(const char *cmd, int argc, char **argv, const char **config,
@@ -338,6 +341,8 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"once", no_argument, NULL, OPT_ONCE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -346,7 +351,8 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     *config = DEFAULT_CONFIG;
     optind = 1;
     opterr = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, ":c:vq", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             *config = optarg;
@@ -358,6 +364,16 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
                 rc = -1;
             } else {
                 *once = 1;
+            }
+            break;
+        case 'v':
+        case 'q':
+            if (strcmp(cmd, "check") == 0) {
+                fprintf(stderr, "feedd check: unknown option \"%s\"\n",
+                        argv[optind - 1]);
+                rc = -1;
+            } else {
+                log_set_level(c == 'v' ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
             }
             break;
         case OPT_HELP:

@@ -1508,6 +1508,35 @@ def test_socket_activation(tmp):
     check("not a listening TCP socket" in log(), log())
 
 
+def test_log_levels(tmp):
+    """-q logs warnings only, -v debug lines too; `check` takes neither;
+    JOURNAL_STREAM naming another stream than stderr adds no prefixes."""
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", NEWS_ITEMS))
+        conf = write_config(tmp, ["feed news %s" % srv.url("/news.xml"),
+                                  "feed gone %s" % srv.url("/gone.xml")])
+        code, _, err = feedd("poll", "-c", conf, "--once", "-q")
+        check(code == 0, "poll -q exited %d: %s" % (code, err))
+        check("gone: HTTP 404" in err, "-q dropped a warning: %r" % err)
+        check("news:" not in err, "-q logged information: %r" % err)
+        code, _, err = feedd("poll", "-c", conf, "--once")
+        check("no new entries" not in err, "debug line without -v: %r" % err)
+        code, _, err = feedd("poll", "--verbose", "-c", conf, "--once")
+        check(code == 0, "poll -v exited %d: %s" % (code, err))
+        check("news: no new entries (2)" in err, "-v: %r" % err)
+        check("gone: HTTP 404" in err, "-v: %r" % err)
+        code, _, err = feedd("check", "-c", conf, "-v")
+        check(code == 2 and "unknown option" in err,
+              "check -v: %d %r" % (code, err))
+        proc, log = start_feedd_env([ARGS.feedd, "poll", "-c", conf,
+                                     "--once"], {"JOURNAL_STREAM": "1:1"})
+        check(proc.wait(timeout=30) == 0, log())
+        check("<" not in log() and "gone: HTTP 404" in log(), log())
+    finally:
+        srv.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
