@@ -29,6 +29,7 @@
 #include "httpd.h"
 #include "fetch.h"
 #include "log.h"
+#include "notify.h"
 #include "poller.h"
 #include "publisher.h"
 #include "store.h"
@@ -49,9 +50,11 @@ struct daemon {
     int once;
     int stopping;
     int exit_code;
-    size_t unstored;  /* feeds whose entries could not all be stored */
-    size_t damaged;   /* store_damaged() when last looked at */
-    int lost_at_stop; /* the last commit, at the stop, failed */
+    size_t unstored;      /* feeds whose entries could not all be stored */
+    size_t damaged;       /* store_damaged() when last looked at */
+    int lost_at_stop;     /* the last commit, at the stop, failed */
+    uint64_t status_ms;   /* uv_now() when STATUS= was last sent */
+    int socket_activated; /* the server is on the socket systemd passed */
 };
 
 static void daemon_stop(struct daemon *d);
@@ -155,6 +158,62 @@ on_compact_timer(uv_timer_t *t)
         publisher_soon(d->pub);
 }
 
+/* ---- what systemd is told ---- */
+
+/* n with a comma between groups of three digits: "1,234". */
+static void
+thousands(char *buf, size_t len, size_t n)
+{
+    char digits[32];
+    size_t i, j = 0, nd = (size_t)snprintf(digits, sizeof(digits), "%zu", n);
+
+    for (i = 0; i < nd && j + 2 < len; i++) {
+        if (i > 0 && (nd - i) % 3 == 0)
+            buf[j++] = ',';
+        buf[j++] = digits[i];
+    }
+    buf[j] = '\0';
+}
+
+/* STATUS= "polling 1,234 feeds, 3 failing": a feed fails when its last
+ * poll failed (its state counts errors). Counting takes a look-up per
+ * feed, so it is done at most once a second while polls end in a burst,
+ * and always when the last poll under way ends (active == 0). */
+static void
+report_status(struct daemon *d, size_t active)
+{
+    const struct store_feed_state *st;
+    char feeds[32], failing[32];
+    size_t i, nfail = 0;
+    uint64_t now = uv_now(&d->loop);
+
+    if (d->once || d->stopping)
+        return;
+    if (active > 0 && d->status_ms != 0 && now - d->status_ms < 1000)
+        return;
+    d->status_ms = now;
+    for (i = 0; i < d->cfg->nfeeds; i++) {
+        st = store_feed_state_get(d->store, d->cfg->feeds[i].name);
+        if (st != NULL && st->errors > 0)
+            nfail++;
+    }
+    thousands(feeds, sizeof(feeds), d->cfg->nfeeds);
+    thousands(failing, sizeof(failing), nfail);
+    notify_status("polling %s feed%s, %s failing", feeds,
+                  d->cfg->nfeeds == 1 ? "" : "s", failing);
+}
+
+/* The daemon is up: READY=1, the first status, the watchdog's pings. */
+static void
+report_ready(struct daemon *d)
+{
+    if (d->once)
+        return;
+    (void)notify_watchdog_start(&d->loop);
+    notify_ready();
+    report_status(d, 0);
+}
+
 /* ---- what the poller reports ---- */
 
 static void
@@ -172,6 +231,7 @@ on_polled(const struct poller_report *r, void *arg)
         publisher_soon(d->pub);
     if (d->once && r->active == 0)
         daemon_stop(d);
+    report_status(d, r->active);
 }
 
 static void
@@ -222,6 +282,9 @@ daemon_stop(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = 1;
+    if (!d->once)
+        notify_stopping();
+    notify_watchdog_stop();
     /* Cancelled polls store what they parsed, as finished ones do. */
     if (d->poller) {
         logged = poller_save_rc(d->poller);
@@ -367,7 +430,7 @@ daemon_reload(struct daemon *d, const char *why)
         return;
     if (d->reload_timer.data != NULL)
         (void)uv_timer_stop(&d->reload_timer);
-    /* systemd: RELOADING=1 here. */
+    notify_reloading();
     if ((cfg = config_load(old->path, &errors)) == NULL) {
         size_t n = 0;
 
@@ -393,8 +456,13 @@ daemon_reload(struct daemon *d, const char *why)
                   why);
         config_free(cfg);
     } else {
-        if (strcmp(cfg->listen_host, old->listen_host) != 0 ||
-            cfg->listen_port != old->listen_port)
+        if ((strcmp(cfg->listen_host, old->listen_host) != 0 ||
+             cfg->listen_port != old->listen_port) &&
+            d->socket_activated)
+            log_warnx("reload: listen is not changed: the server uses the "
+                      "socket systemd passed (feedd.socket)");
+        else if (strcmp(cfg->listen_host, old->listen_host) != 0 ||
+                 cfg->listen_port != old->listen_port)
             rebind(d, cfg);
         /* After rebind(): a listen address it could not bind is not
          * in force. */
@@ -409,7 +477,7 @@ daemon_reload(struct daemon *d, const char *why)
          * bytes are not written again. */
         (void)publisher_publish(d->pub);
     }
-    /* systemd: READY=1 here, the reload done or refused. */
+    notify_ready();
 }
 
 static void
@@ -467,10 +535,12 @@ start_watch(struct daemon *d)
 
 /* ---- the command line ---- */
 
-static const char usage_run[] = "usage: feedd run [-c FILE]\n"
-                                "  run the daemon in the foreground\n";
+static const char usage_run[] =
+    "usage: feedd run [-c FILE] [-v|-q]\n"
+    "  run the daemon in the foreground; -v logs debug lines too, -q\n"
+    "  warnings only\n";
 static const char usage_poll[] =
-    "usage: feedd poll [-c FILE] --once\n"
+    "usage: feedd poll [-c FILE] [-v|-q] --once\n"
     "  poll every feed once, store, publish, exit\n";
 static const char usage_check[] = "usage: feedd check [-c FILE]\n"
                                   "  validate the config; non-zero when bad\n";
@@ -478,7 +548,8 @@ static const char usage_check[] = "usage: feedd check [-c FILE]\n"
 enum { OPT_ONCE = 256, OPT_HELP };
 
 /* The arguments of cmd ("run", "poll" or "check"; argv[0] is its name,
- * as getopt_long(3) wants): -c/--config FILE, --once (poll only), --help. 0 to
+ * as getopt_long(3) wants): -c/--config FILE, --once (poll only),
+ * -v/--verbose and -q/--quiet (run and poll: the log's level), --help. 0 to
  * go on, 1 when --help was answered, or -1 with a one-line error printed. */
 static int
 parse_args(const char *cmd, int argc, char **argv, const char **config,
@@ -487,6 +558,8 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"once", no_argument, NULL, OPT_ONCE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -495,7 +568,8 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
     *config = DEFAULT_CONFIG;
     optind = 1;
     opterr = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+    while (rc == 0 &&
+           (c = getopt_long(argc, argv, ":c:vq", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             *config = optarg;
@@ -507,6 +581,16 @@ parse_args(const char *cmd, int argc, char **argv, const char **config,
                 rc = -1;
             } else {
                 *once = 1;
+            }
+            break;
+        case 'v':
+        case 'q':
+            if (strcmp(cmd, "check") == 0) {
+                fprintf(stderr, "feedd check: unknown option \"%s\"\n",
+                        argv[optind - 1]);
+                rc = -1;
+            } else {
+                log_set_level(c == 'v' ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
             }
             break;
         case OPT_HELP:
@@ -603,6 +687,39 @@ start_handles(struct daemon *d)
     return 0;
 }
 
+/* The HTTP server, on the socket systemd passed (feedd.socket) or else
+ * on `listen`. 0, or -1 with the reason logged. */
+static int
+start_httpd(struct daemon *d)
+{
+    const char *host = d->cfg->listen_host;
+    char err[256];
+    int fd = notify_listen_fd();
+
+    if (fd == -2)
+        return -1;
+    d->socket_activated = fd >= 0;
+    if (fd >= 0)
+        d->httpd = httpd_new_fd(&d->loop, fd, err, sizeof(err));
+    else
+        d->httpd =
+            httpd_new(&d->loop, host, d->cfg->listen_port, err, sizeof(err));
+    if (d->httpd == NULL) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    if (fd >= 0)
+        log_info("serving /feed.atom on the socket systemd passed (port %d), "
+                 "%zu feeds",
+                 httpd_port(d->httpd), d->cfg->nfeeds);
+    else
+        log_info("serving http://%s%s%s:%d/feed.atom, %zu feeds",
+                 strchr(host, ':') ? "[" : "", host,
+                 strchr(host, ':') ? "]" : "", d->cfg->listen_port,
+                 d->cfg->nfeeds);
+    return 0;
+}
+
 /* Everything after the store and the loop: 0, or -1 with the reason
  * logged (the caller stops the daemon). */
 static int
@@ -614,27 +731,13 @@ start(struct daemon *d)
      * cron) only when old versions fill a quarter of the log. */
     if (worth_compacting(d->store))
         daemon_compact(d);
-    if (!d->once) {
-        char err[256];
-
-        d->httpd = httpd_new(&d->loop, d->cfg->listen_host, d->cfg->listen_port,
-                             err, sizeof(err));
-        if (d->httpd == NULL) {
-            log_warnx("%s", err);
-            return -1;
-        }
-    }
+    if (!d->once && start_httpd(d) != 0)
+        return -1;
     d->pub =
         publisher_new(&d->loop, d->store, d->cfg, d->httpd, on_published, d);
     if (d->pub == NULL)
         return -1;
     if (!d->once) {
-        const char *host = d->cfg->listen_host;
-
-        log_info("serving http://%s%s%s:%d/feed.atom, %zu feeds",
-                 strchr(host, ':') ? "[" : "", host,
-                 strchr(host, ':') ? "]" : "", d->cfg->listen_port,
-                 d->cfg->nfeeds);
         /* Readers get what is stored at once, before any poll. */
         (void)publisher_publish(d->pub);
     }
@@ -682,6 +785,8 @@ cmd_run(int argc, char **argv, int once)
     if (start(&d) != 0) {
         d.exit_code = 1;
         daemon_stop(&d);
+    } else if (!d.stopping) {
+        report_ready(&d);
     }
     if (uv_run(&d.loop, UV_RUN_DEFAULT) != 0)
         log_warnx("internal: the loop stopped with handles still active");

@@ -692,6 +692,65 @@ httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
     return config_listen_addr(host, port, ss) == 0 ? 0 : UV_EINVAL;
 }
 
+/* The server on fd, a listening socket bound to port, which it takes:
+ * closed on failure too. NULL with the reason in *why on failure. */
+static struct httpd *
+httpd_serve(uv_loop_t *loop, int fd, int port, const char **why)
+{
+    struct httpd *h;
+    int rc;
+
+    h = calloc(1, sizeof(*h));
+    if (h == NULL) {
+        close(fd);
+        *why = uv_strerror(UV_ENOMEM);
+        return NULL;
+    }
+    h->loop = loop;
+    h->port = port;
+    rc = uv_tcp_init(loop, &h->listener);
+    if (rc != 0)
+        goto fail;
+    h->listener.data = h;
+    h->open_handles = 1;
+    rc = uv_timer_init(loop, &h->retry);
+    if (rc != 0)
+        goto fail;
+    h->retry.data = h;
+    h->open_handles = 2;
+    rc = uv_tcp_open(&h->listener, fd);
+    if (rc != 0)
+        goto fail;
+    fd = -1; /* the handle owns it now */
+    rc = uv_listen((uv_stream_t *)&h->listener, HTTPD_BACKLOG,
+                   httpd_on_connection);
+    if (rc != 0)
+        goto fail;
+    return h;
+
+fail:
+    *why = uv_strerror(rc);
+    if (fd >= 0)
+        close(fd);
+    if (h->open_handles > 0) {
+        h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
+        if (h->open_handles == 2)
+            uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
+        uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
+    } else {
+        free(h);
+    }
+    return NULL;
+}
+
+static int
+httpd_sockport(const struct sockaddr_storage *ss)
+{
+    return ntohs(ss->ss_family == AF_INET6
+                     ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                     : ((const struct sockaddr_in *)ss)->sin_port);
+}
+
 struct httpd *
 httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
 {
@@ -699,7 +758,7 @@ httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
     socklen_t sslen;
     struct httpd *h = NULL;
     const char *why = NULL;
-    int fd = -1, on = 1, rc;
+    int fd = -1, on = 1;
 
     if (host == NULL)
         host = "";
@@ -723,45 +782,12 @@ httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
         listen(fd, HTTPD_BACKLOG) != 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
         why = uv_strerror(uv_translate_sys_error(errno));
+        if (fd >= 0)
+            close(fd);
         goto fail;
     }
-
-    h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        why = uv_strerror(UV_ENOMEM);
-        goto fail;
-    }
-    h->loop = loop;
-    h->port =
-        ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                       : ((struct sockaddr_in *)&ss)->sin_port);
-    rc = uv_tcp_init(loop, &h->listener);
-    if (rc != 0) {
-        why = uv_strerror(rc);
-        goto fail;
-    }
-    h->listener.data = h;
-    h->open_handles = 1;
-    rc = uv_timer_init(loop, &h->retry);
-    if (rc != 0) {
-        why = uv_strerror(rc);
-        goto fail;
-    }
-    h->retry.data = h;
-    h->open_handles = 2;
-    rc = uv_tcp_open(&h->listener, fd);
-    if (rc != 0) {
-        why = uv_strerror(rc);
-        goto fail;
-    }
-    fd = -1; /* the handle owns it now */
-    rc = uv_listen((uv_stream_t *)&h->listener, HTTPD_BACKLOG,
-                   httpd_on_connection);
-    if (rc != 0) {
-        why = uv_strerror(rc);
-        goto fail;
-    }
-    return h;
+    if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL)
+        return h;
 
 fail:
     if (err != NULL && errlen > 0) {
@@ -770,16 +796,25 @@ fail:
         snprintf(err, errlen, "listen %s%s%s:%d: %s", v6 ? "[" : "", host,
                  v6 ? "]" : "", port, why);
     }
-    if (fd >= 0)
+    return NULL;
+}
+
+struct httpd *
+httpd_new_fd(uv_loop_t *loop, int fd, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    struct httpd *h;
+    const char *why;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
+        why = uv_strerror(uv_translate_sys_error(errno));
         close(fd);
-    if (h != NULL && h->open_handles > 0) {
-        h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
-        if (h->open_handles == 2)
-            uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
-        uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-    } else {
-        free(h);
+    } else if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL) {
+        return h;
     }
+    if (err != NULL && errlen > 0)
+        snprintf(err, errlen, "listen on fd %d: %s", fd, why);
     return NULL;
 }
 

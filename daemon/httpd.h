@@ -36,6 +36,13 @@ struct httpd; /* opaque */
 struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port, char *err,
                         size_t errlen) HTTPD_WUR;
 
+/* Like httpd_new(), on fd: a bound, listening TCP socket (IPv4 or IPv6) that
+ * someone else made, e.g. systemd by socket activation. The server takes
+ * fd, which is closed on failure too. The error in err reads "listen on fd
+ * 3: <reason>". */
+struct httpd *httpd_new_fd(uv_loop_t *loop, int fd, char *err,
+                           size_t errlen) HTTPD_WUR;
+
 /* Serves data at path (which starts with '/', e.g. "/feed.atom"), replacing
  * any document previously set there. The bytes are copied; content_type
  * (e.g. "application/atom+xml; charset=utf-8") goes out as Content-Type,

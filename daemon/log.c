@@ -1,23 +1,55 @@
 /* daemon/log.c - the log API (after OpenSMTPD's log.c: log_warn adds
- * strerror, log_warnx does not). */
+ * strerror, log_warnx does not), with the journal's priority prefixes
+ * (sd-daemon(3)) when stderr is the journal. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "log.h"
 
 static int journal; /* stderr goes to the journal: prefix priorities */
-static int debug;
+static enum log_level level = LOG_LEVEL_INFO;
+
+/* Whether v ("DEVICE:INODE", both decimal, as systemd writes them) names
+ * the file open at fd. A child of the daemon's may inherit JOURNAL_STREAM
+ * with its stderr sent elsewhere: then the prefixes would be noise. */
+static int
+stream_is(const char *v, int fd)
+{
+    unsigned long long dev, ino;
+    struct stat st;
+    char *end;
+
+    if (v == NULL || *v < '0' || *v > '9')
+        return 0;
+    errno = 0;
+    dev = strtoull(v, &end, 10);
+    if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+        return 0;
+    ino = strtoull(end + 1, &end, 10);
+    if (errno != 0 || *end != '\0' || fstat(fd, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(void)
 {
-    /* systemd sets JOURNAL_STREAM to the device:inode of the stream it
-     * connected stderr to (systemd.exec(5)). */
-    journal = getenv("JOURNAL_STREAM") != NULL;
-    debug = getenv("FEEDD_DEBUG") != NULL;
+    journal = stream_is(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+    level = getenv("FEEDD_DEBUG") != NULL ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+}
+
+void
+log_set_level(enum log_level l)
+{
+    level = l;
 }
 
 static void
@@ -44,8 +76,10 @@ log_info(const char *fmt, ...)
 {
     va_list ap;
 
+    if (level < LOG_LEVEL_INFO)
+        return;
     va_start(ap, fmt);
-    vlog("<6>", fmt, ap, NULL);
+    vlog(SD_INFO, fmt, ap, NULL);
     va_end(ap);
 }
 
@@ -56,7 +90,7 @@ log_warn(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vlog("<4>", fmt, ap, strerror(saved));
+    vlog(SD_WARNING, fmt, ap, strerror(saved));
     va_end(ap);
     errno = saved;
 }
@@ -67,7 +101,7 @@ log_warnx(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vlog("<4>", fmt, ap, NULL);
+    vlog(SD_WARNING, fmt, ap, NULL);
     va_end(ap);
 }
 
@@ -76,9 +110,9 @@ log_debug(const char *fmt, ...)
 {
     va_list ap;
 
-    if (!debug)
+    if (level < LOG_LEVEL_DEBUG)
         return;
     va_start(ap, fmt);
-    vlog("<7>", fmt, ap, NULL);
+    vlog(SD_DEBUG, fmt, ap, NULL);
     va_end(ap);
 }

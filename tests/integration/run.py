@@ -1716,6 +1716,192 @@ def test_reload_midpoll(tmp):
         srv.stop()
 
 
+# ---- systemd: sd_notify and socket activation ------------------------------
+
+def start_feedd_env(args, env, pass_fds=()):
+    """feedd with extra environment; stderr to a file: (proc, read_log)."""
+    errfile = tempfile.TemporaryFile(mode="w+")
+    full = dict(os.environ)
+    for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
+              "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM"):
+        full.pop(k, None)
+    full.update(env)
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=errfile,
+                            stderr=errfile, env=full, pass_fds=pass_fds)
+
+    def read_log():
+        errfile.seek(0)
+        return errfile.read()
+    return proc, read_log
+
+
+def stop_proc(proc, timeout=10):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError("feedd did not stop on SIGTERM")
+
+
+def test_systemd_notify(tmp):
+    """Under a NOTIFY_SOCKET the test listens on: READY=1 once serving,
+    STATUS= lines counting feeds and failing ones, WATCHDOG=1 at half of
+    WATCHDOG_USEC, STOPPING=1 on SIGTERM."""
+    srv = FeedServer()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = os.path.join(tmp, "notify.sock")
+    sock.bind(path)
+    sock.settimeout(0.2)
+    msgs = []  # (monotonic time, one datagram's assignments)
+
+    def drain(until, want=None):
+        end = time.monotonic() + until
+        while time.monotonic() < end:
+            try:
+                data = sock.recv(4096)
+            except socket.timeout:
+                continue
+            msgs.append((time.monotonic(), data.decode().split("\n")))
+            if want and want(msgs[-1][1]):
+                return msgs[-1][1]
+        return None
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", NEWS_ITEMS))
+        port = free_port()
+        conf = write_config(tmp, ["interval 1h",
+                                  "feed news %s" % srv.url("/news.xml"),
+                                  "feed gone %s" % srv.url("/gone.xml")],
+                            port=port)
+        proc, log = start_feedd_env([ARGS.feedd, "run", "-c", conf],
+                                    {"NOTIFY_SOCKET": path,
+                                     "WATCHDOG_USEC": "400000"})
+        try:
+            ready = drain(10, lambda m: "READY=1" in m)
+            check(ready is not None, "no READY=1: %s %s" % (msgs, log()))
+            status, _, _ = get("http://127.0.0.1:%d/healthz" % port)
+            check(status == 200, "not serving once READY=1 was sent")
+            final = drain(10, lambda m: "STATUS=polling 2 feeds, 1 failing"
+                          in m)
+            check(final is not None, "no STATUS with one failing feed: %s"
+                  % msgs)
+            # 400 ms of watchdog: a ping every 200 ms.
+            drain(1.2)
+            pings = [t for t, m in msgs if "WATCHDOG=1" in m]
+            check(len(pings) >= 4, "%d WATCHDOG=1 in %s" % (len(pings), msgs))
+            gaps = [b - a for a, b in zip(pings[1:], pings[2:])]
+            check(max(gaps) < 0.35, "watchdog gaps %s" % gaps)
+        finally:
+            code = stop_proc(proc)
+        check(code == 0, "exit %d: %s" % (code, log()))
+        drain(0.5)
+        stopping = [m for _, m in msgs if "STOPPING=1" in m]
+        check(len(stopping) == 1, "STOPPING=1 sent %d times" % len(stopping))
+        statuses = [x for _, m in msgs for x in m if x.startswith("STATUS=")]
+        check(all(re.fullmatch(r"STATUS=polling 2 feeds, [0-2] failing", x)
+                  for x in statuses), statuses)
+        # Outside systemd nothing is sent, and the daemon runs as before.
+        msgs.clear()
+        proc, log = start_feedd_env([ARGS.feedd, "run", "-c", conf], {})
+        try:
+            wait_for("/healthz", lambda: get("http://127.0.0.1:%d/healthz"
+                                             % port)[0] == 200)
+        finally:
+            check(stop_proc(proc) == 0, log())
+        drain(0.5)
+        check(msgs == [], "sent without NOTIFY_SOCKET: %s" % msgs)
+    finally:
+        sock.close()
+        srv.stop()
+
+
+# Sets LISTEN_PID to its own pid (known only after the fork), puts the
+# socket at fd 3 as systemd does, and becomes feedd.
+ACTIVATE = ("import os, sys\n"
+            "fd = int(sys.argv[1])\n"
+            "if fd != 3:\n"
+            "    os.dup2(fd, 3)\n"
+            "    os.close(fd)\n"
+            "os.set_inheritable(3, True)\n"
+            "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+            "os.environ['LISTEN_FDS'] = '1'\n"
+            "os.execv(sys.argv[2], sys.argv[2:])\n")
+
+
+def test_socket_activation(tmp):
+    """A listening socket passed as systemd does (fd 3, LISTEN_FDS=1,
+    LISTEN_PID) is served instead of binding `listen`; a passed fd that is
+    not a listening TCP socket is refused with one line and exit 1."""
+    listen_port = free_port()
+    conf = write_config(tmp, [], port=listen_port)
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    port = lsock.getsockname()[1]
+    fd = lsock.fileno()
+    proc, log = start_feedd_env(
+        [sys.executable, "-c", ACTIVATE, str(fd), ARGS.feedd, "run", "-c",
+         conf], {}, pass_fds=(fd,))
+    lsock.close()  # feedd holds it now
+    try:
+        status = wait_for("/healthz on the passed socket",
+                          lambda: get("http://127.0.0.1:%d/healthz"
+                                      % port)[0])
+        check(status == 200, "/healthz gave %d" % status)
+        status, _, body = get("http://127.0.0.1:%d/feed.atom" % port)
+        check(status == 200 and b"<feed" in body, "/feed.atom gave %d" % status)
+        with socket.socket() as c:
+            refused = c.connect_ex(("127.0.0.1", listen_port)) != 0
+        check(refused, "feedd bound `listen` as well as the passed socket")
+        check("on the socket systemd passed (port %d)" % port in log(), log())
+    finally:
+        code = stop_proc(proc)
+    check(code == 0, "exit %d: %s" % (code, log()))
+    # A file at fd 3 is no socket to listen on.
+    with open(conf, "rb") as f:
+        proc, log = start_feedd_env(
+            [sys.executable, "-c", ACTIVATE, str(f.fileno()), ARGS.feedd,
+             "run", "-c", conf], {}, pass_fds=(f.fileno(),))
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            stop_proc(proc)
+            raise AssertionError("feedd ran on a file passed as its socket")
+    check(code == 1, "exit %d on a file as the socket" % code)
+    check("not a listening TCP socket" in log(), log())
+
+
+def test_log_levels(tmp):
+    """-q logs warnings only, -v debug lines too; `check` takes neither;
+    JOURNAL_STREAM naming another stream than stderr adds no prefixes."""
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Local news", NEWS_ITEMS))
+        conf = write_config(tmp, ["feed news %s" % srv.url("/news.xml"),
+                                  "feed gone %s" % srv.url("/gone.xml")])
+        code, _, err = feedd("poll", "-c", conf, "--once", "-q")
+        check(code == 0, "poll -q exited %d: %s" % (code, err))
+        check("gone: HTTP 404" in err, "-q dropped a warning: %r" % err)
+        check("news:" not in err, "-q logged information: %r" % err)
+        code, _, err = feedd("poll", "-c", conf, "--once")
+        check("no new entries" not in err, "debug line without -v: %r" % err)
+        code, _, err = feedd("poll", "--verbose", "-c", conf, "--once")
+        check(code == 0, "poll -v exited %d: %s" % (code, err))
+        check("news: no new entries (2)" in err, "-v: %r" % err)
+        check("gone: HTTP 404" in err, "-v: %r" % err)
+        code, _, err = feedd("check", "-c", conf, "-v")
+        check(code == 2 and "unknown option" in err,
+              "check -v: %d %r" % (code, err))
+        proc, log = start_feedd_env([ARGS.feedd, "poll", "-c", conf,
+                                     "--once"], {"JOURNAL_STREAM": "1:1"})
+        check(proc.wait(timeout=30) == 0, log())
+        check("<" not in log() and "gone: HTTP 404" in log(), log())
+    finally:
+        srv.stop()
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
