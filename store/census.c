@@ -9,7 +9,9 @@
  * version before it stays in force; of an ID the latest line wins. Each
  * ID keeps where the feeds of its latest line are: those feeds are the
  * record's "feed" and its "also", each once, as indexes in a table of the
- * names met. The counts are made at the end, in one pass over the IDs.
+ * names met (an update puts its feeds over those of the line before
+ * when they fit). The counts are made at the end, in one pass over the
+ * IDs.
  *
  * Retention rewrites items/ as a new generation and swaps it in with two
  * renames (compact.c); the folder read is held open, so a swap while it
@@ -165,7 +167,7 @@ static int
 census_item(struct store_census *c, uint64_t id, const struct feed_item *it)
 {
     struct store_slot *slot;
-    size_t start = c->nsets, i;
+    size_t start = c->nsets, old, i;
     int rc;
 
     if (start >= STORE_REC_MAX)
@@ -177,8 +179,17 @@ census_item(struct store_census *c, uint64_t id, const struct feed_item *it)
         if ((rc = census_name(c, start, it->also[i])) != 0)
             return rc;
     if ((slot = store_set_find(&c->ids, id)) != NULL) {
-        /* An update: its earlier line's feeds no longer count. */
-        slot->ref = (uint32_t)start + 1;
+        /* An update: its earlier line's feeds no longer count. When the
+         * new ones fit where those were (the same feeds, most often),
+         * they go there, so that updates cost no memory. */
+        old = slot->ref - 1;
+        if (c->sets[start] <= c->sets[old]) {
+            memmove(c->sets + old, c->sets + start,
+                    (c->sets[start] + 1) * sizeof *c->sets);
+            c->nsets = start;
+        } else {
+            slot->ref = (uint32_t)start + 1;
+        }
         return 0;
     }
     return store_set_add(&c->ids, id, (uint32_t)start + 1, 0);

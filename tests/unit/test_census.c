@@ -100,6 +100,7 @@ test_census_also(void **state)
     struct fixture *f = *state;
     static const char *const b[] = {"b"};
     static const char *const abb[] = {"a", "b", "b", "c"};
+    static const char *const c_only[] = {"c"};
     struct store *s = open_ok(f);
     struct store_census *c;
 
@@ -124,6 +125,28 @@ test_census_also(void **state)
     c = census_ok(f->dir);
     assert_int_equal(store_census_count(c, "a"), 2);
     assert_int_equal(store_census_count(c, "b"), 2);
+    store_census_close(c);
+
+    /* 3 carried by c as well, then by b alone again, then by c alone. */
+    s = open_ok(f);
+    add_feed(s, "0000000000000003", "b", c_only, 1, 2);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    c = census_ok(f->dir);
+    assert_int_equal(store_census_count(c, "b"), 2);
+    assert_int_equal(store_census_count(c, "c"), 2);
+    store_census_close(c);
+    s = open_ok(f);
+    add_feed(s, "0000000000000003", "b", NULL, 0, 3);
+    assert_int_equal(store_commit(s), 0);
+    add_feed(s, "0000000000000003", "c", NULL, 0, 4);
+    assert_int_equal(store_commit(s), 0);
+    store_close(s);
+    c = census_ok(f->dir);
+    assert_int_equal(store_census_count(c, "a"), 2);
+    assert_int_equal(store_census_count(c, "b"), 1);
+    assert_int_equal(store_census_count(c, "c"), 2);
+    assert_int_equal(store_census_total(c), 3);
     store_census_close(c);
 }
 
