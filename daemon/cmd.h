@@ -9,5 +9,9 @@ int cmd_parse(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* `run` (once == 0) and `poll --once` (once == 1). */
 int cmd_run(int argc, char **argv, int once);
+/* `list [-c FILE] [--json]`: the feeds of the config and their state,
+ * read beside a running daemon (no lock, nothing written). 1 when the
+ * config does not parse or the state folder cannot be read. */
+int cmd_list(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const char usage[] =
     "                            print the entries of feed files as JSON "
     "lines\n"
     "  check [-c FILE]           validate the config; non-zero when bad\n"
+    "  list  [-c FILE] [--json]  the feeds, their state and entries\n"
     "\n"
     "  -c FILE   the config (default /etc/feedd/feedd.conf)\n"
     "  --help, --version\n";
@@ -52,6 +53,8 @@ main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1, 0);
     if (strcmp(cmd, "poll") == 0)
         return cmd_run(argc - 1, argv + 1, 1);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc - 1, argv + 1);
     fprintf(stderr, "feedd: unknown command \"%s\"\n%s", cmd, usage);
     return 2;
 }

@@ -375,9 +375,10 @@ poll_result(struct poller_feed *f, int report)
     if ((old = store_feed_state_get(p->store, f->cf->name)) != NULL)
         st = *old;
     else
-        st.next_poll = FEED_TIME_NONE;
+        st.next_poll = st.last_ok = FEED_TIME_NONE;
     st.last_poll = now_s();
     if (error == NULL) {
+        st.last_ok = st.last_poll;
         st.errors = 0;
         st.last_error = NULL;
         /* Validators are kept only from a whole, clean response: after a

@@ -2,12 +2,13 @@
  * of JSON lines,
  *
  *   {"feedd_state":2}
- *   {"feed":..,"etag":..,"last_modified":..,"last_poll":T,"next_poll":T,
- *    "errors":N,"last_error":..,"sum":"XXXXXXXX"}
+ *   {"feed":..,"etag":..,"last_modified":..,"last_poll":T,"last_ok":T,
+ *    "next_poll":T,"errors":N,"last_error":..,"sum":"XXXXXXXX"}
  *   {"feed":..,"gone":true,"sum":"XXXXXXXX"}
  *
  * (strings may be null, times are seconds or null; the sum is a crc32, as
- * in the segments: store_record_seal()).
+ * in the segments: store_record_seal()). "last_ok" came later: a line
+ * without it reads as none.
  * A feed's state is its last line; "gone" forgets a feed. A save
  * appends a line for each feed whose state changed since the last save,
  * and nothing for the others, then one fdatasync: its cost follows the
@@ -71,8 +72,7 @@ store_feed_state_copy(struct store_feed_state *dst,
  * one; 0 is a free slot), linear probing, load at most 1/2, so that
  * loading a feeds.state of n lines costs O(n). */
 
-/* A seeded FNV-1a of name, mixed by splitmix64's finalizer. */
-static uint64_t
+uint64_t
 store_name_hash(uint64_t seed, const char *name)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325) ^ seed;
@@ -276,8 +276,9 @@ store_feed_state_eq(const struct store_feed_state *a,
 {
     return store_str_eq(a->etag, b->etag) &&
            store_str_eq(a->last_modified, b->last_modified) &&
-           a->last_poll == b->last_poll && a->next_poll == b->next_poll &&
-           a->errors == b->errors && store_str_eq(a->last_error, b->last_error);
+           a->last_poll == b->last_poll && a->last_ok == b->last_ok &&
+           a->next_poll == b->next_poll && a->errors == b->errors &&
+           store_str_eq(a->last_error, b->last_error);
 }
 
 /* ---- the state in memory ----------------------------------------------- */
@@ -429,7 +430,7 @@ store_state_header(struct store *s, const char *line, size_t len)
  * them: strings by their offset in the load's buffer, or -1. */
 struct state_fields {
     long feed, etag, last_modified, last_error;
-    int64_t last_poll, next_poll, errors;
+    int64_t last_poll, last_ok, next_poll, errors;
     int gone;
 };
 
@@ -454,6 +455,8 @@ state_field(const char *key, size_t klen, int type, size_t str, int64_t num,
         sf->last_error = s;
     else if (FIELD_IS(key, klen, "last_poll"))
         sf->last_poll = t;
+    else if (FIELD_IS(key, klen, "last_ok"))
+        sf->last_ok = t;
     else if (FIELD_IS(key, klen, "next_poll"))
         sf->next_poll = t;
     else if (FIELD_IS(key, klen, "errors"))
@@ -468,8 +471,13 @@ static int
 store_state_line(struct store *s, struct state_load *ld, const char *line,
                  size_t len)
 {
-    struct state_fields sf = {-1, -1, -1, -1, FEED_TIME_NONE, FEED_TIME_NONE,
-                              0,  0};
+    struct state_fields sf = {.feed = -1,
+                              .etag = -1,
+                              .last_modified = -1,
+                              .last_error = -1,
+                              .last_poll = FEED_TIME_NONE,
+                              .last_ok = FEED_TIME_NONE,
+                              .next_poll = FEED_TIME_NONE};
     struct store_feed_state st;
     struct store_feed *f;
     const char *name, *b;
@@ -495,6 +503,7 @@ store_state_line(struct store *s, struct state_load *ld, const char *line,
     st.last_modified =
         sf.last_modified < 0 ? NULL : (char *)b + sf.last_modified;
     st.last_poll = sf.last_poll;
+    st.last_ok = sf.last_ok;
     st.next_poll = sf.next_poll;
     st.errors = sf.errors < 0         ? 0
                 : sf.errors > INT_MAX ? INT_MAX
@@ -534,8 +543,13 @@ store_state_take(struct store *s, struct state_load *ld, const char *p,
     return store_state_line(s, ld, p, len) != 0 ? -ENOMEM : 0;
 }
 
-int
-store_states_load(struct store *s)
+/* Reads feeds.state from fd, to its end. An unfinished last line is a
+ * save cut short, which warns and has the next save write the file whole;
+ * or, with appending set, a line that the process holding the store is
+ * appending as this one reads, left out without a word. 0 or -ENOMEM or
+ * a negative errno, with s->err set. */
+static int
+store_states_scan(struct store *s, int fd, int appending)
 {
     struct state_load ld;
     struct feed_buf line;
@@ -548,18 +562,8 @@ store_states_load(struct store *s)
     memset(&ld, 0, sizeof ld);
     feed_buf_init(&ld.strs, 0);
     feed_buf_init(&line, STORE_STATE_LINE_MAX);
-    s->state_fd = openat(s->dir_fd, "feeds.state", O_RDWR | O_CLOEXEC);
-    if (s->state_fd < 0 && errno == ENOENT) {
-        s->state_rewrite = 1;
-        return 0;
-    }
-    if (s->state_fd < 0) {
-        rc = -errno;
-        store_fail(s, "feeds.state: %s", strerror(errno));
-        goto out;
-    }
     while (!stop) {
-        n = read(s->state_fd, chunk, sizeof chunk);
+        n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -614,7 +618,7 @@ store_states_load(struct store *s)
                 goto out;
             }
             rc = 0;
-        } else {
+        } else if (!appending) {
             store_warn(s,
                        "feeds.state:%zu: an unfinished last line (a save "
                        "cut short) dropped",
@@ -635,6 +639,96 @@ out:
     return rc;
 }
 
+int
+store_states_load(struct store *s)
+{
+    int rc;
+
+    s->state_fd = openat(s->dir_fd, "feeds.state", O_RDWR | O_CLOEXEC);
+    if (s->state_fd < 0 && errno == ENOENT) {
+        s->state_rewrite = 1;
+        return 0;
+    }
+    if (s->state_fd < 0) {
+        rc = -errno;
+        store_fail(s, "feeds.state: %s", strerror(errno));
+        return rc;
+    }
+    return store_states_scan(s, s->state_fd, 0);
+}
+
+/* ---- reading feeds.state beside the process that holds the store ------- */
+
+/* A store of which only the per-feed state is used: store_states_scan()
+ * fills it as it does at open, and store_feed_state_get() finds a feed
+ * in it. No lock, no fd kept, nothing written. */
+struct store_states {
+    struct store s;
+};
+
+struct store_states *
+store_states_open(const char *dir, char *err, size_t errlen)
+{
+    struct store_states *r;
+    struct store *s;
+    char *path = NULL;
+    size_t len;
+    int fd = -1;
+
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    len = strlen(dir) + sizeof "/feeds.state";
+    if ((r = calloc(1, sizeof *r)) == NULL || (path = malloc(len)) == NULL) {
+        if (err != NULL)
+            snprintf(err, errlen, "%s/feeds.state: out of memory", dir);
+        free(r);
+        return NULL;
+    }
+    s = &r->s;
+    s->dir_fd = s->items_fd = s->idx_fd = s->state_fd = -1;
+    feed_buf_init(&s->warn, 0);
+    s->ids.seed = store_seed(s);
+    snprintf(path, len, "%s/feeds.state", dir);
+    /* No state_dir or no feeds.state yet: no feed was polled. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT &&
+        errno != ENOTDIR) {
+        if (err != NULL)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (fd >= 0 && store_states_scan(s, fd, 1) != 0) {
+        if (err != NULL)
+            snprintf(err, errlen, "%s/%s", dir, s->err);
+        goto fail;
+    }
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return r;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    store_states_close(r);
+    return NULL;
+}
+
+const struct store_feed_state *
+store_states_find(const struct store_states *r, const char *feed)
+{
+    return store_feed_state_get(&r->s, feed);
+}
+
+void
+store_states_close(struct store_states *r)
+{
+    if (r == NULL)
+        return;
+    store_states_free(&r->s);
+    feed_buf_free(&r->s.warn);
+    free(r);
+}
+
 /* ---- writing feeds.state ----------------------------------------------- */
 
 /* The line of feed f, '\n' included, appended to b. 0 or non-zero. */
@@ -649,6 +743,7 @@ store_state_put(struct feed_buf *b, const struct store_feed *f)
            store_put_str(b, "etag", st->etag) != 0 ||
            store_put_str(b, "last_modified", st->last_modified) != 0 ||
            store_put_time(b, "last_poll", st->last_poll) != 0 ||
+           store_put_time(b, "last_ok", st->last_ok) != 0 ||
            store_put_time(b, "next_poll", st->next_poll) != 0 ||
            feed_buf_printf(b, ",\"errors\":%d", st->errors) != 0 ||
            store_put_str(b, "last_error", st->last_error) != 0 ||

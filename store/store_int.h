@@ -17,7 +17,11 @@
  *   generation.c  a new generation of items/ written in items.new/
  *   segment.c  the segments: the scan at open, torn lines, new segments
  *   index.c    items/index, the side index: load, rebuild, append
- *   state.c    feeds.state, the per-feed state
+ *   census.c   the entries per feed, counted from the segments beside
+ *              the process that holds the store (no lock, no struct
+ *              store)
+ *   state.c    feeds.state, the per-feed state; read beside the process
+ *              that holds the store too
  *   record.c   the record codec: an item to its line and back
  *   recs.c     the table of committed items, newest first
  *   seen.c     the seen set and the list of dropped IDs
@@ -32,6 +36,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "feeds/buf.h"
 #include "store.h"
@@ -303,6 +309,18 @@ int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
 /* The name of segment no ("NNNNNN.jsonl") into name. */
 void store_seg_name(char name[32], uint32_t no);
 
+/* A seed for a hash table of obj: another in every process and for every
+ * object, so that keys chosen to collide in one do not in the next. */
+static inline uint64_t
+store_seed(const void *obj)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
+           (uint64_t)(uintptr_t)obj ^ (uint64_t)getpid();
+}
+
 /* n little-endian bytes of v at p, and back. */
 static inline void
 store_put_le(unsigned char *p, uint64_t v, int n)
@@ -444,6 +462,9 @@ int store_flat_read(const char *line, size_t len, struct feed_buf *strs,
 /* Reads feeds.state when there is one. 0 or a negative errno, with
  * s->err set. */
 int store_states_load(struct store *);
+/* A seeded FNV-1a of name, mixed by splitmix64's finalizer: where a feed
+ * goes in a table of names. */
+uint64_t store_name_hash(uint64_t seed, const char *name);
 /* Frees every feed's state. */
 void store_states_free(struct store *);
 

@@ -140,6 +140,9 @@ struct store_feed_state {
     char *etag;          /* NULL when none */
     char *last_modified; /* the Last-Modified header as sent */
     int64_t last_poll;   /* FEED_TIME_NONE when never */
+    int64_t last_ok;     /* the last poll that succeeded; FEED_TIME_NONE
+                          * when none, or in a line saved before it was
+                          * kept */
     int64_t next_poll;
     int errors;       /* consecutive failed polls */
     char *last_error; /* NULL when the last poll succeeded */
@@ -156,6 +159,51 @@ int store_feed_state_set(struct store *, const char *feed,
                          const struct store_feed_state *st) STORE_WUR;
 /* Writes feeds.state atomically. 0 or a negative errno. */
 int store_feed_state_save(struct store *) STORE_WUR;
+
+/* ---- reading beside the process that holds the store ----
+ *
+ * What `feedd list` shows while the daemon runs: read without the lock
+ * that store_open() takes, writing nothing (and making no folder). A
+ * line that the daemon is appending as they read (an unfinished last
+ * line) is left out without a word; so is a damaged line, as at open.
+ * A state_dir that does not exist yet reads as empty. */
+
+/* The per-feed state as feeds.state holds it now: the latest line of
+ * each feed counting, "gone" lines forgetting one, as store_open() would
+ * load it. NULL on failure (a read error, out of memory), with a
+ * one-line reason in err. Caller frees with store_states_close(). */
+struct store_states;
+struct store_states *store_states_open(const char *dir, char *err,
+                                       size_t errlen);
+/* The state of feed, or NULL when none is kept. Borrowed from st. */
+const struct store_feed_state *store_states_find(const struct store_states *st,
+                                                 const char *feed);
+void store_states_close(struct store_states *);
+
+/* A census of the stored entries: how many live entries each feed
+ * carries, as store_count() would count them after store_open(). The
+ * segments are read in order; of each ID the latest line that checks
+ * (its checksum, its members) counts, so an updated entry counts once and
+ * a damaged line leaves the version before it in force; IDs that
+ * retention dropped are in no segment and count for nothing (one that
+ * came back after it was dropped is in a segment, and counts). An entry
+ * carried by several feeds (its record's "feed" and "also") counts once
+ * for each of them. Memory is one slot per ID plus the feeds of each
+ * line; time is linear in the size of the segments. If a retention
+ * swaps the generation of items/ while it reads, it reads the new one.
+ * NULL on failure (a read error, out of memory, a segment of a newer
+ * format), with a one-line reason in err. Caller frees with
+ * store_census_close(). */
+struct store_census;
+struct store_census *store_census_open(const char *dir, char *err,
+                                       size_t errlen);
+/* The live entries that feed carries (0 when none). */
+size_t store_census_count(const struct store_census *, const char *feed);
+/* The live entries in all (each counted once). */
+size_t store_census_total(const struct store_census *);
+/* The lines that did not check and were skipped. */
+size_t store_census_damaged(const struct store_census *);
+void store_census_close(struct store_census *);
 
 /* ---- helpers ---- */
 

@@ -8,8 +8,10 @@ only, are started by the test itself and stopped before it returns; every
 feedd process is stopped by its pid. A test fails by raising (exit 1).
 """
 import argparse
+import calendar
 import glob
 import http.server
+import json
 import os
 import re
 import shutil
@@ -1113,6 +1115,192 @@ def test_daemon_cli(tmp):
     check(code == 0 and "configuration OK" in out, "--config=: %s" % err)
     code, out, err = feedd("poll", "--config", conf, "--once")
     check(code == 0 and os.path.exists(state), "poll --config: %s" % err)
+
+
+def list_table(out):
+    """The rows of `feedd list` as dicts by header, cut where each header
+    begins (the columns are aligned; cells may hold single spaces)."""
+    lines = out.rstrip("\n").split("\n")
+    head = lines[0]
+    names = ["NAME", "URL", "INTERVAL", "TAGS", "LAST OK", "LAST ERROR",
+             "NEXT POLL", "ENTRIES"]
+    starts = [head.index(n) for n in names]
+    check(starts == sorted(starts) and starts[0] == 0,
+          "header out of order: %r" % head)
+    rows = []
+    for line in lines[1:]:
+        cells = [line[a:b].strip() for a, b in
+                 zip(starts, starts[1:] + [len(line)])]
+        # Each cell sits in its column: two spaces before the next one.
+        for a in starts[1:-1]:
+            check(line[a - 2:a] == "  " and line[a] != " ",
+                  "a cell out of its column at %d: %r" % (a, line))
+        rows.append(dict(zip(names, cells)))
+    return rows
+
+
+def minute(text):
+    """A "YYYY-MM-DD HH:MM" of feedd list (UTC) in seconds."""
+    check(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", text),
+          "not a UTC minute: %r" % text)
+    return calendar.timegm(time.strptime(text, "%Y-%m-%d %H:%M"))
+
+
+def rfc3339(text):
+    check(isinstance(text, str) and
+          re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", text),
+          "not an RFC 3339 time: %r" % text)
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def test_list(tmp):
+    """feedd list and list --json beside a running daemon of the same
+    config (no lock taken, nothing written): two feeds polled, one of them
+    failing with 404 after it once succeeded, each column checked; then a
+    feed no longer in the config is not listed, one never polled is
+    "never", a state_dir not made yet gives every feed "never" and 0, and
+    a broken config its FILE:LINE errors and status 1."""
+    srv = FeedServer()
+    d = None
+    try:
+        srv.routes["/news.xml"] = Route(rss("News", NEWS_ITEMS))
+        srv.routes["/missing.xml"] = Route(rss("Soon gone", [
+            ("m1", "https://gone.example/m-500001", "Kept",
+             "Fri, 17 May 2024 08:00:00 GMT")]))
+        good_url, bad_url = srv.url("/news.xml"), srv.url("/missing.xml")
+        conf = write_config(tmp, [
+            "feed news %s interval 30m tags local,daily" % good_url,
+            "feed missing %s interval 1h30m" % bad_url])
+        state = os.path.join(tmp, "state")
+        started = time.time()
+        # missing succeeds once, then answers 404 to the daemon: its last
+        # success is that poll's, a second before.
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "poll --once exited %d: %s" % (code, err))
+        time.sleep(1.1)
+        del srv.routes["/missing.xml"]
+        d = Daemon(conf)
+
+        def polled():
+            code, out, err = feedd("list", "-c", conf, "--json")
+            check(code == 0, "list --json beside the daemon exited %d: %s"
+                  % (code, err))
+            feeds = json.loads(out)
+            # Both polled by the daemon: poll --once sets no next poll.
+            return feeds if (feeds[1]["errors"] == 1 and
+                             feeds[0]["next_poll"] is not None) else None
+        feeds = wait_for("both feeds polled, as feedd list sees them", polled)
+        code, out, err = feedd("list", "-c", conf)
+        check(code == 0 and err == "",
+              "list beside the daemon exited %d: %s" % (code, err))
+        check(d.proc.poll() is None, "the daemon stopped: %s" % d.log())
+        now = time.time()
+
+        rows = list_table(out)
+        check([r["NAME"] for r in rows] == ["news", "missing"],
+              "rows: %s" % out)
+        news, missing = rows
+        check(news["URL"] == good_url and missing["URL"] == bad_url,
+              "URLs: %s" % out)
+        check(news["INTERVAL"] == "30m" and missing["INTERVAL"] == "1h30m",
+              "intervals: %s" % out)
+        check(news["TAGS"] == "local,daily" and missing["TAGS"] == "-",
+              "tags: %s" % out)
+        ok = minute(news["LAST OK"])
+        check(started - 60 <= ok <= now, "news last ok: %s" % out)
+        ok = minute(missing["LAST OK"])
+        check(started - 60 <= ok <= now, "missing last ok: %s" % out)
+        check(news["LAST ERROR"] == "-", "news last error: %s" % out)
+        check(missing["LAST ERROR"] == "HTTP 404 from %s" % bad_url,
+              "missing last error: %s" % out)
+        # The next polls: a healthy feed's at its place in its host's
+        # cycle (half an interval to one and a half on), a failing one's
+        # an interval on; up to 5% of jitter; minutes.
+        nxt = minute(news["NEXT POLL"])
+        check(started + 14 * 60 <= nxt <= now + 48 * 60,
+              "news next poll: %s" % out)
+        nxt = minute(missing["NEXT POLL"])
+        check(started + 85 * 60 <= nxt <= now + 96 * 60,
+              "missing next poll: %s" % out)
+        check(news["ENTRIES"] == "2" and missing["ENTRIES"] == "1",
+              "entries: %s" % out)
+        check(out.splitlines()[1].endswith(" 2"), "entries not last: %s" % out)
+
+        check([f["name"] for f in feeds] == ["news", "missing"],
+              "json names: %s" % feeds)
+        jn, jm = feeds
+        check(jn["url"] == good_url and jm["url"] == bad_url,
+              "json urls: %s" % feeds)
+        check(jn["interval"] == 1800 and jm["interval"] == 5400,
+              "json intervals: %s" % feeds)
+        check(jn["tags"] == ["local", "daily"] and jm["tags"] == [],
+              "json tags: %s" % feeds)
+        check(started - 2 <= rfc3339(jn["last_ok"]) <= now + 1,
+              "json last_ok: %s" % feeds)
+        check(started - 2 <= rfc3339(jm["last_ok"]) <
+              rfc3339(jm["last_poll"]) <= now + 1,
+              "json last_ok of missing: %s" % feeds)
+        check(jn["last_error"] is None and jn["errors"] == 0,
+              "json news error: %s" % feeds)
+        check(jm["last_error"] == "HTTP 404 from %s" % bad_url and
+              jm["errors"] == 1, "json missing error: %s" % feeds)
+        check(900 <= rfc3339(jn["next_poll"]) - rfc3339(jn["last_ok"]) <=
+              2700 + 2700 // 20 + 1, "json next_poll: %s" % feeds)
+        check(5400 <= rfc3339(jm["next_poll"]) - rfc3339(jm["last_poll"]) <=
+              5400 + 5400 // 20 + 1, "json next_poll: %s" % feeds)
+        check(jn["entries"] == 2 and jm["entries"] == 1,
+              "json entries: %s" % feeds)
+        check(d.proc.poll() is None, "the daemon stopped: %s" % d.log())
+        check("in use" not in d.log(), "a lock clash: %s" % d.log())
+        check(d.stop() == 0, "feedd run did not exit 0: %s" % d.log())
+        d = None
+
+        # missing leaves the config, fresh comes in: listed in config
+        # order, fresh never polled.
+        conf = write_config(tmp, [
+            "feed fresh %s" % srv.url("/fresh.xml"),
+            "feed news %s interval 30m tags local,daily" % good_url])
+        code, out, err = feedd("list", "-c", conf)
+        check(code == 0, "list after the daemon: %d %s" % (code, err))
+        rows = list_table(out)
+        check([r["NAME"] for r in rows] == ["fresh", "news"], "rows: %s" % out)
+        check([rows[0][k] for k in ("INTERVAL", "TAGS", "LAST OK",
+                                    "LAST ERROR", "NEXT POLL", "ENTRIES")] ==
+              ["30m", "-", "never", "-", "-", "0"], "fresh: %s" % out)
+        check(rows[1]["ENTRIES"] == "2" and rows[1]["LAST OK"] != "never",
+              "news after the daemon: %s" % out)
+
+        # A state_dir not made yet: every feed never, nothing made.
+        sub = os.path.join(tmp, "sub")
+        os.mkdir(sub)
+        conf2 = write_config(sub, ["feed news %s" % good_url])
+        for args in (["list", "-c", conf2], ["list", "--json", "-c", conf2]):
+            code, out, err = feedd(*args)
+            check(code == 0, "%s: %d %s" % (args, code, err))
+        check(json.loads(out) == [{
+            "name": "news", "url": good_url, "interval": 1800, "tags": [],
+            "last_ok": None, "last_poll": None, "last_error": None,
+            "errors": 0, "next_poll": None, "entries": 0}],
+            "no state_dir, json: %s" % out)
+        code, out, err = feedd("list", "-c", conf2)
+        rows = list_table(out)
+        check(rows[0]["LAST OK"] == "never" and rows[0]["ENTRIES"] == "0",
+              "no state_dir: %s" % out)
+        check(os.listdir(sub) == ["feedd.conf"], "list made %s" % os.listdir(sub))
+
+        # A broken config: every error as FILE:LINE, status 1, no output.
+        with open(conf2, "a") as f:
+            f.write("bogus 1\nfeed\n")
+        code, out, err = feedd("list", "-c", conf2)
+        check(code == 1 and out == "", "broken config: %d %r" % (code, out))
+        lines = err.strip().splitlines()
+        check(len(lines) == 2 and all(l.startswith(conf2 + ":") for l in lines),
+              "broken config errors: %r" % err)
+        check(os.path.isdir(state), "the state folder went away")
+    finally:
+        if d is not None:
+            d.stop()
+        srv.stop()
 
 
 def test_parse_cli(tmp):

@@ -175,6 +175,7 @@ state_of(int errors, int64_t next)
 
     memset(&st, 0, sizeof st);
     st.last_poll = FEED_TIME_NONE;
+    st.last_ok = FEED_TIME_NONE;
     st.next_poll = next;
     st.errors = errors;
     return st;
@@ -401,6 +402,252 @@ test_feed_state_linear(void **state)
                       sh.kind == 2 ? 1 << 20 : 1 << 16, 1 << 24);
 }
 
+/* last_ok is saved and read back; a line written before it was kept
+ * reads as none. */
+static void
+test_feed_state_last_ok(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_feed_state st;
+
+    st = state_of(0, 2000);
+    st.last_poll = 1500;
+    st.last_ok = 1500;
+    assert_int_equal(store_feed_state_set(s, "ok", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    /* Only last_ok changes: that is a change, and a line is written. */
+    st.last_ok = 1400;
+    assert_int_equal(store_feed_state_set(s, "ok", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    assert_true(file_has(path(f, "feeds.state"), "\"last_ok\":1400"));
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_feed_state_get(s, "ok")->last_ok, 1400);
+    assert_int_equal(store_feed_state_get(s, "ok")->last_poll, 1500);
+    store_close(s);
+
+    write_file(path(f, "feeds.state"),
+               "{\"feed\":\"old\",\"last_poll\":7,\"errors\":0}\n");
+    s = open_ok(f);
+    assert_int_equal(store_feed_state_get(s, "old")->last_poll, 7);
+    assert_int_equal(store_feed_state_get(s, "old")->last_ok, FEED_TIME_NONE);
+    store_close(s);
+}
+
+/* The bytes and the names of the state folder, to see that a reader
+ * changed nothing. */
+static char *
+snapshot(struct fixture *f)
+{
+    char *file = exists(path(f, "feeds.state"))
+                     ? read_file(path(f, "feeds.state"))
+                     : strdup("");
+    size_t len = strlen(file) + 32;
+    char *out = malloc(len);
+
+    assert_non_null(out);
+    snprintf(out, len, "%zu|%s", count_entries(f->dir), file);
+    free(file);
+    return out;
+}
+
+/* feeds.state read while a store holds the lock: the latest line of each
+ * feed counts, a gone feed is gone, a damaged line leaves the earlier one
+ * in force, and nothing is written. */
+static void
+test_states_open_beside(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f), *other;
+    const struct store_feed_state *got;
+    struct store_states *r;
+    struct store_feed_state st;
+    char err[256], *before, *after, *file, *at;
+
+    st = state_of(0, 100);
+    st.last_ok = 90;
+    st.last_poll = 90;
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    st = state_of(2, 300);
+    st.last_error = (char *)"HTTP 404 from http://x/";
+    assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "c", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    st = state_of(0, 200);
+    st.last_ok = 190;
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "c", NULL), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    /* The lock is held: a second store is refused, the reader is not. */
+    assert_null(store_open(f->dir, err, sizeof err));
+    assert_non_null(strstr(err, "in use"));
+    before = snapshot(f);
+    r = store_states_open(f->dir, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(err, "");
+    got = store_states_find(r, "a");
+    assert_non_null(got);
+    assert_int_equal(got->next_poll, 200);
+    assert_int_equal(got->last_ok, 190);
+    assert_int_equal(got->errors, 0);
+    assert_null(got->last_error);
+    got = store_states_find(r, "b");
+    assert_non_null(got);
+    assert_int_equal(got->errors, 2);
+    assert_int_equal(got->last_ok, FEED_TIME_NONE);
+    assert_string_equal(got->last_error, "HTTP 404 from http://x/");
+    assert_null(store_states_find(r, "c"));
+    assert_null(store_states_find(r, "nobody"));
+    store_states_close(r);
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* The store still saves as before: the reader took nothing. */
+    st = state_of(5, 500);
+    assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    /* a's newer line damaged: its line before counts. */
+    file = read_file(path(f, "feeds.state"));
+    at = strstr(file, "\"next_poll\":200");
+    assert_non_null(at);
+    at[strlen("\"next_poll\":2")] = '9';
+    write_file(path(f, "feeds.state"), file);
+    free(file);
+    r = store_states_open(f->dir, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(store_states_find(r, "a")->next_poll, 100);
+    assert_int_equal(store_states_find(r, "b")->errors, 5);
+    store_states_close(r);
+    other = open_ok(f);
+    assert_int_equal(store_feed_state_get(other, "a")->next_poll, 100);
+    store_close(other);
+}
+
+/* A line being appended as the reader reads: while it is unfinished it is
+ * left out (the feed's line before counts, nothing is said, nothing
+ * cut); once its '\n' is there it counts. */
+static void
+test_states_open_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_states *r;
+    struct store_feed_state st;
+    char err[256], *file, *line, *nl;
+    off_t size;
+
+    st = state_of(1, 100);
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    size = file_size(path(f, "feeds.state"));
+    st = state_of(2, 200);
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+    /* Cut the last line in two: the file as a reader may find it while
+     * the save's write is under way. */
+    file = read_file(path(f, "feeds.state"));
+    line = strdup(file + size);
+    assert_non_null(line);
+    file[size + 20] = '\0';
+    write_file(path(f, "feeds.state"), file);
+    r = store_states_open(f->dir, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(store_states_find(r, "a")->errors, 1);
+    store_states_close(r);
+    assert_int_equal(file_size(path(f, "feeds.state")), size + 20);
+    /* The rest of it arrives. */
+    nl = strchr(line, '\n');
+    assert_non_null(nl);
+    append_file(path(f, "feeds.state"), line + 20);
+    r = store_states_open(f->dir, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(store_states_find(r, "a")->errors, 2);
+    assert_int_equal(store_states_find(r, "a")->next_poll, 200);
+    store_states_close(r);
+    free(line);
+    free(file);
+}
+
+/* No state_dir yet, or no feeds.state in it: no feed has a state, and
+ * nothing is made. */
+static void
+test_states_open_missing(void **state)
+{
+    struct fixture *f = *state;
+    struct store_states *r;
+    char err[256];
+
+    r = store_states_open(path(f, "not/yet"), err, sizeof err);
+    assert_non_null(r);
+    assert_null(store_states_find(r, "a"));
+    store_states_close(r);
+    assert_false(exists(path(f, "not")));
+    r = store_states_open(f->dir, err, sizeof err);
+    assert_non_null(r);
+    assert_null(store_states_find(r, "a"));
+    store_states_close(r);
+    assert_int_equal(count_entries(f->dir), 0);
+    store_states_close(NULL);
+}
+
+static void
+read_n(size_t n, void *arg)
+{
+    struct shape *sh = arg;
+    struct feed_buf b;
+    struct store_states *r;
+    char err[256], name[32];
+    size_t i;
+
+    feed_buf_init(&b, 0);
+    assert_int_equal(feed_buf_puts(&b, "{\"feedd_state\":2}\n"), 0);
+    for (i = 0; b.len < n; i++) {
+        size_t start = b.len;
+
+        if (sh->kind == 0) {
+            /* Feeds many times over: every line a new state of one. */
+            snprintf(name, sizeof name, "f%zu", i % 1000);
+            assert_int_equal(feed_buf_puts(&b, "{\"feed\":"), 0);
+            assert_int_equal(feed_buf_json(&b, name), 0);
+            assert_int_equal(
+                feed_buf_printf(&b, ",\"last_ok\":%zu,\"errors\":0", i), 0);
+            assert_int_equal(store_record_seal(&b, start), 0);
+        } else {
+            assert_int_equal(feed_buf_puts(&b, "{\"feed\":\"x\",\"sum\":1\n"),
+                             0);
+        }
+    }
+    /* And an unfinished last line. */
+    assert_int_equal(feed_buf_puts(&b, "{\"feed\":\"f0\",\"errors\""), 0);
+    write_file(path(sh->f, "feeds.state"), b.data);
+    feed_buf_free(&b);
+    r = store_states_open(sh->f->dir, err, sizeof err);
+    assert_non_null(r);
+    if (sh->kind == 0)
+        assert_non_null(store_states_find(r, "f0"));
+    else
+        assert_null(store_states_find(r, "x"));
+    store_states_close(r);
+}
+
+static void
+test_states_open_linear(void **state)
+{
+    struct shape sh = {*state, 0};
+
+    assert_linear("feeds.state read beside, n bytes of feeds", read_n, &sh,
+                  1 << 16, 1 << 24);
+    sh.kind = 1;
+    assert_linear("feeds.state read beside, n bytes of damaged lines", read_n,
+                  &sh, 1 << 16, 1 << 24);
+}
+
 int
 main(void)
 {
@@ -414,6 +661,11 @@ main(void)
         T(test_feed_state_log_bounded),
         T(test_feed_state_damaged),
         T(test_feed_state_formats),
+        T(test_feed_state_last_ok),
+        T(test_states_open_beside),
+        T(test_states_open_torn),
+        T(test_states_open_missing),
+        T(test_states_open_linear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
