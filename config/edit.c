@@ -303,12 +303,15 @@ edit_check_line(const struct config_edit *ed, const char *s, size_t n,
     return -1;
 }
 
-int
-config_edit_add(struct config_edit *ed, const char *name, const char *location,
-                const char *interval, const char *tags, char *err,
-                size_t errlen)
+/* The line "feed NAME LOCATION [interval D] [tags a,b]" with room for
+ * the file's line end, checked alone (edit_check_line()). The line
+ * (the caller frees it) and its length in *len, or NULL (err). */
+static char *
+edit_feed_line(const struct config_edit *ed, const char *name,
+               const char *location, const char *interval, const char *tags,
+               size_t *len, char *err, size_t errlen)
 {
-    size_t cap, eol = strlen(ed->eol);
+    size_t cap;
     char *line, *o;
 
     assert(name != NULL && location != NULL);
@@ -316,29 +319,19 @@ config_edit_add(struct config_edit *ed, const char *name, const char *location,
         !edit_word_ok("the location", location, err, errlen) ||
         !edit_word_ok("the interval", interval, err, errlen) ||
         !edit_word_ok("the tags", tags, err, errlen))
-        return -1;
-    if (ed->stale &&
-        edit_parse(ed, "the edited file would not parse: ", err, errlen) != 0)
-        return -1;
-    cap = 5 + 2 * strlen(name) + 3 + 2 * strlen(location) + 3 + eol + 1;
+        return NULL;
+    cap = 5 + 2 * strlen(name) + 3 + 2 * strlen(location) + 3 +
+          strlen(ed->eol) + 1;
     if (interval != NULL)
         cap += 10 + 2 * strlen(interval) + 3;
     if (tags != NULL)
         cap += 6 + 2 * strlen(tags) + 3;
-    if (ed->nadded == ed->added_cap) {
-        size_t n = ed->added_cap ? ed->added_cap * 2 : 16;
-        char **a = realloc(ed->added, n * sizeof *a);
-
-        if (a == NULL)
-            goto nomem;
-        ed->added = a;
-        ed->added_cap = n;
+    if ((line = malloc(cap)) == NULL) {
+        edit_err(err, errlen, "out of memory");
+        return NULL;
     }
-    if ((line = malloc(cap)) == NULL)
-        goto nomem;
-    o = line + 5;
     memcpy(line, "feed ", 5);
-    o = edit_word(o, name);
+    o = edit_word(line + 5, name);
     *o++ = ' ';
     o = edit_word(o, location);
     if (interval != NULL) {
@@ -351,15 +344,55 @@ config_edit_add(struct config_edit *ed, const char *name, const char *location,
     }
     if (edit_check_line(ed, line, (size_t)(o - line), err, errlen) != 0) {
         free(line);
-        return -1;
+        return NULL;
     }
-    memcpy(o, ed->eol, eol + 1);
+    *len = (size_t)(o - line);
+    return line;
+}
+
+int
+config_edit_check_feed(const struct config_edit *ed, const char *name,
+                       const char *location, const char *interval,
+                       const char *tags, char *err, size_t errlen)
+{
+    size_t len;
+    char *line =
+        edit_feed_line(ed, name, location, interval, tags, &len, err, errlen);
+
+    free(line);
+    return line != NULL ? 0 : -1;
+}
+
+int
+config_edit_add(struct config_edit *ed, const char *name, const char *location,
+                const char *interval, const char *tags, char *err,
+                size_t errlen)
+{
+    size_t len;
+    char *line;
+
+    if (ed->stale &&
+        edit_parse(ed, "the edited file would not parse: ", err, errlen) != 0)
+        return -1;
+    if (ed->nadded == ed->added_cap) {
+        size_t n = ed->added_cap ? ed->added_cap * 2 : 16;
+        char **a = realloc(ed->added, n * sizeof *a);
+
+        if (a == NULL) {
+            edit_err(err, errlen, "out of memory");
+            return -1;
+        }
+        ed->added = a;
+        ed->added_cap = n;
+    }
+    line =
+        edit_feed_line(ed, name, location, interval, tags, &len, err, errlen);
+    if (line == NULL)
+        return -1;
+    memcpy(line + len, ed->eol, strlen(ed->eol) + 1);
     ed->added[ed->nadded++] = line;
     ed->changed = 1;
     return 0;
-nomem:
-    edit_err(err, errlen, "out of memory");
-    return -1;
 }
 
 /* The feed named key, else the one at location key, in the current

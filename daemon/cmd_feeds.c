@@ -497,6 +497,12 @@ cmd_add(int argc, char **argv)
     if ((a.name != NULL && refuse_name(cfg, a.name, "")) ||
         refuse_url(cfg, url))
         goto done;
+    /* The options are checked before anything is fetched. */
+    if (config_edit_check_feed(ed, a.name ? a.name : "x", url, a.interval,
+                               a.tags, err, sizeof err) != 0) {
+        fprintf(stderr, "feedd add: %s\n", err);
+        goto done;
+    }
     if (fetch(url, &page, &final, err, sizeof err) != 0) {
         fprintf(stderr, "feedd add: %s\n", err);
         goto done;

@@ -93,8 +93,7 @@ struct config_edit;
 /* Reads the file at path and checks that it parses: on failure NULL, with
  * "cannot read ...", or the parser's first "FILE:LINE: message" (and how
  * many more) in err. The caller frees the result with config_edit_free(). */
-struct config_edit *config_edit_open(const char *path, char *err,
-                                     size_t errlen)
+struct config_edit *config_edit_open(const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* The config as the edits so far leave it (parsed again when needed, so
@@ -113,6 +112,12 @@ const struct config *config_edit_config(struct config_edit *, char *err,
 int config_edit_add(struct config_edit *, const char *name,
                     const char *location, const char *interval,
                     const char *tags, char *err, size_t errlen);
+
+/* Checks what config_edit_add() would add, without adding it: 0, or -1
+ * (err). */
+int config_edit_check_feed(const struct config_edit *, const char *name,
+                           const char *location, const char *interval,
+                           const char *tags, char *err, size_t errlen);
 
 /* Removes the line of the feed named key, else of the one whose location
  * (as config_edit_config() gives it) is key. 0, or -1 (err says why; no
