@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-/* The hrefs of the feed links in html[0..len), in document order, each
+/* The hrefs of the feed links in html[0..len) (its first MiB
+ * and 4096 tags), in document order, each
  * resolved against the page's <base href> when it has one, else against
  * page_url (the URL the page came from after redirects). Links that do
  * not resolve to an http(s) URL (or a file:// one, on a file:// page) are
