@@ -287,18 +287,17 @@ edit_check_line(const struct config_edit *ed, const char *s, size_t n,
                 char *err, size_t errlen)
 {
     struct config *cfg;
-    char *errors, prefix[64];
+    char *errors, *prefix;
 
     cfg = config_parse(s, n, ed->path, ed->dir, &errors);
     if (cfg != NULL) {
         config_free(cfg);
         return 0;
     }
-    /* Only the start of a long path is compared; a message that does not
-     * start with it is shown whole. */
-    snprintf(prefix, sizeof prefix, "%s:1: ", ed->path);
-    edit_parse_err(err, errlen, "", errors,
-                   strlen(ed->path) + 4 < sizeof prefix ? prefix : NULL);
+    if ((prefix = malloc(strlen(ed->path) + 5)) != NULL)
+        sprintf(prefix, "%s:1: ", ed->path);
+    edit_parse_err(err, errlen, "", errors, prefix);
+    free(prefix);
     free(errors);
     return -1;
 }
