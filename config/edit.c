@@ -138,7 +138,8 @@ edit_flush(struct config_edit *ed)
         prev->n += eol;
         prev->own = 1;
     }
-    memcpy(lines, ed->lines, ed->anchor * sizeof *lines);
+    if (ed->anchor > 0)
+        memcpy(lines, ed->lines, ed->anchor * sizeof *lines);
     for (i = 0; i < ed->nadded; i++) {
         lines[ed->anchor + i].s = ed->added[i];
         lines[ed->anchor + i].n = strlen(ed->added[i]);

@@ -91,7 +91,8 @@ add_feed(struct reader *r, const XML_Char **atts, const char *url)
             s++;
             n--;
         }
-        if (n > 0 && f->ntags < OPML_TAG_DEPTH * 2 && push_tag(f, s, n) != 0)
+        if (n > 0 && f->ntags < (size_t)OPML_TAG_DEPTH * 2 &&
+            push_tag(f, s, n) != 0)
             return -1;
     }
     return 0;
@@ -336,7 +337,7 @@ opml_write(const struct config *cfg, struct feed_buf *out)
     for (i = 0; i < cfg->nfeeds; i++) {
         const struct config_feed *f = &cfg->feeds[order[i]];
 
-        if (f->ntags > 0 && (group == NULL || strcmp(group, f->tags[0]))) {
+        if (f->ntags > 0 && (group == NULL || strcmp(group, f->tags[0]) != 0)) {
             if (group != NULL && (rc = feed_buf_puts(out, "    </outline>\n")))
                 goto done;
             group = f->tags[0];
