@@ -692,8 +692,9 @@ cmd_import(int argc, char **argv)
             dups++;
             continue;
         }
-        if (config_edit_add(ed, name, f->url, NULL, tags.len ? tags.data : NULL,
-                            err, sizeof err) != 0) {
+        if (config_edit_add(ed, name, f->url, f->interval,
+                            tags.len ? tags.data : NULL, err,
+                            sizeof err) != 0) {
             fprintf(stderr, "feedd import: feed \"%s\" (%s): %s; skipped\n",
                     name, f->url, err);
             bad++;

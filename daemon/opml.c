@@ -1,6 +1,7 @@
 /* daemon/opml.c - OPML subscription lists (opml.h), read with expat. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 /* Enclosing outlines that give tags: deeper ones give none, so that each
  * feed's tags stay few whatever the nesting. */
 #define OPML_TAG_DEPTH 8
+/* feedd's own attributes (a feed's interval), in their namespace; expat
+ * joins a namespace and a local name with a space. */
+#define OPML_NS "urn:feedd:opml"
+#define OPML_ATTR_INTERVAL OPML_NS " interval"
 
 struct reader {
     XML_Parser xp;
@@ -39,6 +44,16 @@ attr(const XML_Char **atts, const char *name)
     return NULL;
 }
 
+/* An element's name without its namespace, if it has one: OPML has none,
+ * but a file may put it in one. */
+static const char *
+local_name(const char *name)
+{
+    const char *sp = strrchr(name, ' ');
+
+    return sp != NULL ? sp + 1 : name;
+}
+
 static int
 push_tag(struct opml_feed *f, const char *s, size_t n)
 {
@@ -59,6 +74,7 @@ add_feed(struct reader *r, const XML_Char **atts, const char *url)
 {
     struct opml_list *l = r->list;
     const char *title = attr(atts, "title"), *cat = attr(atts, "category");
+    const char *interval = attr(atts, OPML_ATTR_INTERVAL);
     struct opml_feed *f;
     size_t i;
 
@@ -76,7 +92,8 @@ add_feed(struct reader *r, const XML_Char **atts, const char *url)
     f = &l->feeds[l->n++];
     memset(f, 0, sizeof *f);
     if ((f->url = strdup(url)) == NULL ||
-        (title != NULL && (f->title = strdup(title)) == NULL))
+        (title != NULL && (f->title = strdup(title)) == NULL) ||
+        (interval != NULL && (f->interval = strdup(interval)) == NULL))
         return -1;
     for (i = 0; i < r->ntags; i++)
         if (push_tag(f, r->tags[i], strlen(r->tags[i])) != 0)
@@ -108,12 +125,12 @@ on_start(void *arg, const XML_Char *name, const XML_Char **atts)
     if (r->nomem)
         return;
     if (r->depth++ == 0) {
-        r->root_ok = strcmp(name, "opml") == 0;
+        r->root_ok = strcmp(local_name(name), "opml") == 0;
         if (!r->root_ok)
             XML_StopParser(r->xp, XML_FALSE);
         return;
     }
-    if (strcmp(name, "outline") != 0)
+    if (strcmp(local_name(name), "outline") != 0)
         return;
     if ((url = attr(atts, "xmlUrl")) != NULL && *url != '\0') {
         if (add_feed(r, atts, url) != 0)
@@ -150,7 +167,7 @@ on_end(void *arg, const XML_Char *name)
     struct reader *r = arg;
 
     r->depth--;
-    if (r->nomem || r->depth == 0 || strcmp(name, "outline") != 0 ||
+    if (r->nomem || r->depth == 0 || strcmp(local_name(name), "outline") != 0 ||
         r->nopen == 0)
         return;
     if (r->pushed[--r->nopen])
@@ -172,7 +189,7 @@ opml_read(const char *path, struct opml_list *list, char *err, size_t errlen)
         return -1;
     }
     r.list = list;
-    if ((r.xp = XML_ParserCreate(NULL)) == NULL) {
+    if ((r.xp = XML_ParserCreateNS(NULL, ' ')) == NULL) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
@@ -233,6 +250,7 @@ opml_list_free(struct opml_list *l)
     for (i = 0; i < l->n; i++) {
         free(l->feeds[i].title);
         free(l->feeds[i].url);
+        free(l->feeds[i].interval);
         for (j = 0; j < l->feeds[i].ntags; j++)
             free(l->feeds[i].tags[j]);
         free(l->feeds[i].tags);
@@ -270,9 +288,31 @@ put_attr(struct feed_buf *out, const char *name, const char *value)
     return feed_buf_puts(out, "\"");
 }
 
-static int
-put_feed(struct feed_buf *out, const struct config_feed *f, const char *indent)
+/* seconds as a duration of the config syntax in its largest whole unit:
+ * "2h", "90m", "1d". */
+static void
+duration(int64_t seconds, char *out, size_t size)
 {
+    static const struct {
+        char unit;
+        int64_t seconds;
+    } units[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}};
+    size_t i;
+
+    for (i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (seconds % units[i].seconds == 0) {
+            snprintf(out, size, "%lld%c",
+                     (long long)(seconds / units[i].seconds), units[i].unit);
+            return;
+        }
+    snprintf(out, size, "%llds", (long long)seconds);
+}
+
+static int
+put_feed(struct feed_buf *out, const struct config *cfg,
+         const struct config_feed *f, const char *indent)
+{
+    char d[32];
     size_t i;
     int rc;
 
@@ -281,6 +321,11 @@ put_feed(struct feed_buf *out, const struct config_feed *f, const char *indent)
         (rc = put_attr(out, "title", f->name)) != 0 ||
         (rc = put_attr(out, "xmlUrl", f->location)) != 0)
         return rc;
+    if (f->interval != cfg->interval) {
+        duration(f->interval, d, sizeof d);
+        if ((rc = put_attr(out, "feedd:interval", d)) != 0)
+            return rc;
+    }
     if (f->ntags > 1) {
         if ((rc = feed_buf_puts(out, " category=\"")) != 0)
             return rc;
@@ -323,7 +368,8 @@ opml_write(const struct config *cfg, struct feed_buf *out)
     if (cfg->nfeeds > 0)
         qsort(order, cfg->nfeeds, sizeof *order, by_first_tag);
     if ((rc = feed_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                                 "<opml version=\"2.0\">\n"
+                                 "<opml version=\"2.0\" "
+                                 "xmlns:feedd=\"" OPML_NS "\">\n"
                                  "  <head>\n"
                                  "    <title>")) != 0 ||
         (rc = feed_buf_xml(out, cfg->title)) != 0 ||
@@ -347,7 +393,7 @@ opml_write(const struct config *cfg, struct feed_buf *out)
                 (rc = feed_buf_puts(out, ">\n")) != 0)
                 goto done;
         }
-        if ((rc = put_feed(out, f, group ? "      " : "    ")) != 0)
+        if ((rc = put_feed(out, cfg, f, group ? "      " : "    ")) != 0)
             goto done;
     }
     if (group != NULL && (rc = feed_buf_puts(out, "    </outline>\n")) != 0)

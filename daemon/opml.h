@@ -10,8 +10,9 @@
 #include "feeds/buf.h"
 
 struct opml_feed {
-    char *title; /* the outline's title, else its text; NULL when neither */
-    char *url;   /* its xmlUrl */
+    char *title;    /* the outline's title, else its text; NULL when neither */
+    char *url;      /* its xmlUrl */
+    char *interval; /* feedd's own interval attribute, as written, or NULL */
     /* The text (else title) of each enclosing outline, outermost first,
      * then each entry of its category attribute ("/a/b,/c": "a/b", "c"),
      * as written, repeats included. */
@@ -35,7 +36,9 @@ void opml_list_free(struct opml_list *);
 
 /* The feeds of cfg as an OPML 2.0 document appended to out: a head with
  * the config's title and the time now (dateCreated), then one outline per
- * feed (type="rss", text and title its name, xmlUrl its location). A
+ * feed (type="rss", text and title its name, xmlUrl its location, and
+ * feedd:interval, in the namespace urn:feedd:opml, when its interval is
+ * not the config's). A
  * feed without tags stands in the body; one with tags stands once, in the
  * outline of its first tag, and when it has more than one all of them are
  * in its category attribute ("/a,/b"), so that opml_read() gives each

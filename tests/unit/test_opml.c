@@ -97,7 +97,7 @@ static void
 test_write_read(void **state)
 {
     static const char conf[] = "title \"a <river> & more\"\n"
-                               "feed plain http://p/?a=1&b=2\n"
+                               "feed plain http://p/?a=1&b=2 interval 90m\n"
                                "feed two http://two/ tags y,x\n"
                                "feed one http://one/ tags x\n"
                                "feed three http://three/ tags x,z,y\n";
@@ -118,6 +118,8 @@ test_write_read(void **state)
     /* Untagged first, then by first tag, config order within a tag. */
     assert_int_equal(l.n, 4);
     assert_string_equal(l.feeds[0].url, "http://p/?a=1&b=2");
+    assert_string_equal(l.feeds[0].interval, "90m");
+    assert_null(l.feeds[1].interval);
     assert_string_equal(l.feeds[1].title, "one");
     assert_int_equal(l.feeds[1].ntags, 1);
     assert_string_equal(l.feeds[2].title, "three");
