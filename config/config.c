@@ -274,6 +274,7 @@ parser_split(struct parser *p, const char *s, size_t n)
                                 CONFIG_WORDS_MAX);
             return -1;
         }
+        p->word_start[p->nwords] = i;
         p->words[p->nwords++] = o;
         while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '#') {
             if (s[i] != '"') {
@@ -304,8 +305,32 @@ parser_split(struct parser *p, const char *s, size_t n)
             }
             i++;
         }
+        p->word_end[p->nwords - 1] = i;
         *o++ = '\0';
     }
+}
+
+/* The words of one line as the parser splits them (parser.h). */
+int
+config_line_split(const char *s, size_t n, size_t *start, size_t *end)
+{
+    struct parser *p;
+    size_t i;
+    int rc = -1;
+
+    if (n > CONFIG_LINE_MAX || (p = calloc(1, sizeof *p)) == NULL)
+        return -1;
+    p->name = "";
+    if (parser_split(p, s, n) == 0) {
+        rc = p->nwords;
+        memcpy(start, p->word_start, (size_t)rc * sizeof *start);
+        memcpy(end, p->word_end, (size_t)rc * sizeof *end);
+    }
+    for (i = 0; i < p->nerrs; i++)
+        free(p->errs[i].msg);
+    free(p->errs);
+    free(p);
+    return rc;
 }
 
 /* A whole number from min to max, as *out. 0, or -1. */
@@ -441,8 +466,8 @@ fail:
 
 /* Reads the whole file at path into *text (NUL-terminated), *len bytes.
  * 0, -EFBIG past CONFIG_FILE_MAX, or another negative errno. */
-static int
-file_read(const char *path, char **text, size_t *len)
+int
+config_file_read(const char *path, char **text, size_t *len)
 {
     char *buf = NULL, *p;
     size_t cap = 0, n = 0;
@@ -493,8 +518,8 @@ fail:
 /* The folder of path, absolute when realpath() can say so; otherwise as it
  * stands, which config_parse() then takes from the working folder. NULL
  * when out of memory. */
-static char *
-file_dir(const char *path)
+char *
+config_file_dir(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char *dir, *real;
@@ -537,7 +562,7 @@ config_load(const char *path, char **errors)
 
     assert(path != NULL && errors != NULL);
     *errors = NULL;
-    if ((rc = file_read(path, &text, &len)) == -ENOMEM)
+    if ((rc = config_file_read(path, &text, &len)) == -ENOMEM)
         goto fail;
     if (rc == -EFBIG) {
         snprintf(what, sizeof what, "too large (more than %d MiB)",
@@ -563,7 +588,7 @@ config_load(const char *path, char **errors)
         *errors = file_error(path, what);
         goto fail;
     }
-    if ((dir = file_dir(path)) == NULL)
+    if ((dir = config_file_dir(path)) == NULL)
         goto fail;
     cfg = config_parse(text, len, path, dir, errors);
 fail:

@@ -39,6 +39,9 @@ struct parser {
     char buf[CONFIG_LINE_MAX + 2];
     char *words[CONFIG_WORDS_MAX];
     int nwords;
+    /* Where each word stands in the line: bytes [start, end), quotes
+     * included. */
+    size_t word_start[CONFIG_WORDS_MAX], word_end[CONFIG_WORDS_MAX];
 };
 
 /* Records one problem at line (0: the file as a whole), or on the current
@@ -57,6 +60,23 @@ char *config_parser_strdup(struct parser *, const char *s);
  * plain line, and cut after CONFIG_SHOW_MAX bytes, not inside a UTF-8
  * sequence. Returns out. */
 const char *config_show(char *out, const char *s);
+
+/* Splits the line s[0..n) (without its end) into words as config_parse()
+ * does, quotes and comments included: word i stands at bytes
+ * [start[i], end[i]) of s, quotes and all. start and end hold
+ * CONFIG_WORDS_MAX each. The number of words, or -1 when the line is not
+ * one config_parse() reads (too long, too many words, a bad quote) or
+ * memory ran out. */
+int config_line_split(const char *s, size_t n, size_t *start, size_t *end);
+
+/* Reads the whole file at path into *text (NUL-terminated, the caller
+ * frees it), *len bytes. 0, -EFBIG past the size config_load() accepts, or
+ * another negative errno. */
+int config_file_read(const char *path, char **text, size_t *len);
+
+/* The folder of path, absolute when realpath() can say so; otherwise as it
+ * stands. The caller frees it; NULL when out of memory. */
+char *config_file_dir(const char *path);
 
 /* A whole number from min to max, as *out. 0, or -1. */
 int config_number_parse(const char *s, long min, long max, long *out);

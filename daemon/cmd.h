@@ -14,4 +14,13 @@ int cmd_run(int argc, char **argv, int once);
  * config does not parse or the state folder cannot be read. */
 int cmd_list(int argc, char **argv);
 
+/* The feed list edited in place (cmd_feeds.c): `add URL`, `remove
+ * NAME|URL`, `import FILE.opml`, and `export`, which prints OPML. 0, 1
+ * after a one-line message on stderr (the config file untouched), or 2
+ * for a bad command line. */
+int cmd_add(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
 #endif

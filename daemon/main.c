@@ -16,6 +16,14 @@ static const char usage[] =
     "lines\n"
     "  check [-c FILE]           validate the config; non-zero when bad\n"
     "  list  [-c FILE] [--json]  the feeds, their state and entries\n"
+    "  add URL [--name NAME] [--interval D] [--tags a,b] [-c FILE]\n"
+    "                            add the feed at URL, or the first feed the\n"
+    "                            web page at URL names\n"
+    "  remove NAME|URL [-c FILE] remove a feed\n"
+    "  import FILE.opml [-c FILE]\n"
+    "                            add the feeds of an OPML file, skipping\n"
+    "                            duplicates\n"
+    "  export [-c FILE]          print the feeds as OPML 2.0\n"
     "\n"
     "  -c FILE   the config (default /etc/feedd/feedd.conf)\n"
     "  --help, --version\n";
@@ -49,6 +57,14 @@ main(int argc, char **argv)
         return cmd_parse(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "add") == 0)
+        return cmd_add(argc - 1, argv + 1);
+    if (strcmp(cmd, "remove") == 0)
+        return cmd_remove(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1, 0);
     if (strcmp(cmd, "poll") == 0)

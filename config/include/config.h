@@ -83,4 +83,62 @@ struct sockaddr_storage;
 int config_listen_addr(const char *host, int port,
                        struct sockaddr_storage *addr);
 
+/* Edits of a config file in place (edit.c). Every line the edits do not
+ * touch stays byte for byte as it was: comments, blank lines, order, line
+ * ends. Nothing is written before config_edit_commit(), which checks that
+ * the result parses and replaces the file atomically. err (errlen bytes)
+ * gets one line, without a newline, on every failure. */
+struct config_edit;
+
+/* Reads the file at path and checks that it parses: on failure NULL, with
+ * "cannot read ...", or the parser's first "FILE:LINE: message" (and how
+ * many more) in err. The caller frees the result with config_edit_free(). */
+struct config_edit *config_edit_open(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* The config as the edits so far leave it (parsed again when needed, so
+ * the feeds' line numbers are those of the edited text); borrowed until
+ * the next edit. NULL when the edited text does not parse or memory ran
+ * out (err says which). */
+const struct config *config_edit_config(struct config_edit *, char *err,
+                                        size_t errlen);
+
+/* Adds the line "feed NAME LOCATION [interval D] [tags a,b]" (interval
+ * and tags NULL when not given; words quoted where needed) after the last
+ * feed line, or at the end when there is none, with the file's line end.
+ * The line is checked alone first: 0, or -1 with the parser's message
+ * (name, location, duration, tags) in err. Duplicates of other feeds are
+ * refused by config_edit_commit() only: check them before. */
+int config_edit_add(struct config_edit *, const char *name,
+                    const char *location, const char *interval,
+                    const char *tags, char *err, size_t errlen);
+
+/* Checks what config_edit_add() would add, without adding it: 0, or -1
+ * (err). */
+int config_edit_check_feed(const struct config_edit *, const char *name,
+                           const char *location, const char *interval,
+                           const char *tags, char *err, size_t errlen);
+
+/* Removes the line of the feed named key, else of the one whose location
+ * (as config_edit_config() gives it) is key. 0, or -1 (err says why; no
+ * such feed is "no feed ..."). */
+int config_edit_remove(struct config_edit *, const char *key, char *err,
+                       size_t errlen);
+
+/* Replaces the location of the feed named name, only that word of its
+ * line: its options and comment stay. 0, or -1 (err). */
+int config_edit_set_location(struct config_edit *, const char *name,
+                             const char *location, char *err, size_t errlen);
+
+/* Whether any edit was made since config_edit_open(). */
+int config_edit_changed(const struct config_edit *);
+
+/* Checks that the edited text parses, then writes it to a temporary file
+ * in the file's folder with the file's mode, fsyncs it, renames it over
+ * the file (through a symbolic link, to its target) and fsyncs the
+ * folder. 0, or -1 (err) with the file as it was. */
+int config_edit_commit(struct config_edit *, char *err, size_t errlen);
+
+void config_edit_free(struct config_edit *);
+
 #endif

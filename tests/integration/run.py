@@ -2090,6 +2090,217 @@ def test_log_levels(tmp):
         srv.stop()
 
 
+# ---- the feed list edited from the command line (issue 11) ---------------
+
+EDIT_CONF = ("# my feeds\n"
+             "state_dir state   # the store\n"
+             "\n"
+             "\t# news\n"
+             "feed old https://old.example/feed.xml  interval 1h # kept\n"
+             "\n"
+             "title \"my river\"   # last line, no line end")
+
+
+def html_page(links):
+    head = "".join('<link rel="%s" type="%s" href="%s">' % link
+                   for link in links)
+    return ("<!DOCTYPE html>\n<html><head><title>A blog</title>%s</head>"
+            "<body><p>Hello<p>unclosed <b>tags</body></html>" % head)
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def check_refused(conf, args, before, what):
+    """feedd ARGS fails with one line naming what, the file untouched."""
+    rc, out, err = feedd(*args, "-c", conf)
+    check(rc == 1, "%s: exit %d, stderr %r" % (args, rc, err))
+    check(err.count("\n") == 1 and what in err,
+          "%s: stderr is not one line naming %r: %r" % (args, what, err))
+    check(read_bytes(conf) == before, "%s changed the file" % (args,))
+
+
+def test_feed_edit(tmp):
+    srv = FeedServer()
+    try:
+        srv.routes["/news.xml"] = Route(rss("Example News!", []))
+        srv.routes["/first.xml"] = Route(rss("First Feed", []))
+        srv.routes["/blog/"] = Route(html_page([
+            ("alternate", "application/rss+xml", "../first.xml"),
+            ("Alternate", "application/atom+xml; charset=utf-8",
+             srv.url("/second.atom")),
+            ("stylesheet", "text/css", "/style.css")]), ctype="text/html")
+        srv.routes["/plain/"] = Route(html_page([
+            ("stylesheet", "text/css", "/style.css")]), ctype="text/html")
+        conf = os.path.join(tmp, "feedd.conf")
+        with open(conf, "wb") as f:
+            f.write(EDIT_CONF.encode())
+        os.chmod(conf, 0o640)
+
+        # A feed's URL: named from its title, after the last feed line.
+        rc, out, err = feedd("add", srv.url("/news.xml"), "-c", conf)
+        check(rc == 0, "add failed: %r" % err)
+        check(out == "added feed example-news %s\n" % srv.url("/news.xml"),
+              "add printed %r" % out)
+        lines = EDIT_CONF.split("\n")
+        want = "\n".join(lines[:5] + ["feed example-news " +
+                                      srv.url("/news.xml")] + lines[5:])
+        check(read_bytes(conf) == want.encode(),
+              "add did not keep every other line: %r" % read_bytes(conf))
+        check(os.stat(conf).st_mode & 0o777 == 0o640, "the mode changed")
+        hits = srv.hits("/news.xml")
+        check(hits and hits[0].get("User-Agent", "").startswith("feedd/"),
+              "no feedd user agent: %r" % hits)
+
+        # A web page with two feeds: the first is added, the other named.
+        rc, out, err = feedd("add", srv.url("/blog/"), "--tags", "a,b",
+                             "--interval", "2h", "-c", conf)
+        check(rc == 0, "add of a page failed: %r" % err)
+        check("added feed first-feed %s\n" % srv.url("/first.xml") in out
+              and srv.url("/second.atom") in out,
+              "add of a page printed %r" % out)
+        want = "\n".join(lines[:5] + [
+            "feed example-news " + srv.url("/news.xml"),
+            "feed first-feed %s interval 2h tags a,b" % srv.url("/first.xml")]
+            + lines[5:])
+        check(read_bytes(conf) == want.encode(),
+              "add of a page wrote %r" % read_bytes(conf))
+        rc, out, err = feedd("check", "-c", conf)
+        check(rc == 0, "the edited file does not check: %r" % err)
+
+        before = read_bytes(conf)
+        check_refused(conf, ["add", srv.url("/plain/")], before,
+                      "names one")
+        check_refused(conf, ["add", srv.url("/missing.xml")], before, "404")
+        check_refused(conf, ["add", "http://127.0.0.1:%d/x" % free_port()],
+                      before, "cannot fetch")
+        # Duplicates: the same URL after normalisation, or the same name.
+        check_refused(conf, ["add", srv.url("/news.xml?utm_source=x")],
+                      before, "already in")
+        check_refused(conf, ["add", srv.url("/blog/")], before,
+                      "already in")
+        check_refused(conf, ["add", srv.url("/news.xml") + "?v=2",
+                             "--name", "old"], before, "already in")
+        check_refused(conf, ["add", srv.url("/news.xml") + "?v=2",
+                             "--interval", "soon"], before, "interval")
+        nfetched = len(srv.requests)
+        check_refused(conf, ["remove", "nothing"], before, "no feed")
+        check(len(srv.requests) == nfetched, "remove fetched something")
+
+        # Remove by name and by URL: only those lines go.
+        rc, out, err = feedd("remove", "example-news", "-c", conf)
+        check(rc == 0 and "removed feed example-news" in out,
+              "remove by name: %r %r" % (out, err))
+        rc, out, err = feedd("remove", "HTTPS://OLD.example/feed.xml",
+                             "-c", conf)
+        check(rc == 0 and "removed feed old" in out,
+              "remove by URL: %r %r" % (out, err))
+        want = "\n".join(lines[:4] + [
+            "feed first-feed %s interval 2h tags a,b" % srv.url("/first.xml")]
+            + lines[5:])
+        check(read_bytes(conf) == want.encode(),
+              "remove wrote %r" % read_bytes(conf))
+
+        # A config that does not parse is refused, untouched.
+        with open(conf, "ab") as f:
+            f.write(b"\nnonsense 1\n")
+        before = read_bytes(conf)
+        check_refused(conf, ["add", srv.url("/news.xml")], before,
+                      "feedd.conf:8: ")
+        check_refused(conf, ["remove", "first-feed"], before, "feedd.conf:8")
+    finally:
+        srv.stop()
+
+
+OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="1.0">
+  <head><title>mine</title></head>
+  <body>
+    <outline text="Top" type="rss" xmlUrl="http://example.com/top.xml"/>
+    <outline text="Tech &amp; Science">
+      <outline text="Deep">
+        <outline text="Blog One" title="Blog One" type="rss"
+                 xmlUrl="https://one.example/feed"/>
+      </outline>
+      <outline title="two" xmlUrl="https://two.example/rss"
+               category="/extra,/Tech &amp; Science"/>
+      <outline text="dup by url" xmlUrl="https://OLD.example/feed.xml#x"/>
+    </outline>
+    <outline text="old" xmlUrl="https://elsewhere.example/"/>
+  </body>
+</opml>
+"""
+
+
+def export_without_date(conf):
+    rc, out, err = feedd("export", "-c", conf)
+    check(rc == 0, "export failed: %r" % err)
+    ET.fromstring(out)  # well-formed
+    return re.sub(r"<dateCreated>[^<]*</dateCreated>", "", out)
+
+
+def test_opml(tmp):
+    conf = os.path.join(tmp, "feedd.conf")
+    with open(conf, "wb") as f:
+        f.write(EDIT_CONF.encode())
+    opml = os.path.join(tmp, "subs.opml")
+    with open(opml, "w") as f:
+        f.write(OPML)
+    rc, out, err = feedd("import", opml, "-c", conf)
+    check(rc == 0, "import failed: %r" % err)
+    check(out == "imported 3 feeds, skipped 2 duplicates\n",
+          "import printed %r" % out)
+    text = read_bytes(conf).decode()
+    lines = EDIT_CONF.split("\n")
+    want = "\n".join(lines[:5] + [
+        "feed Top http://example.com/top.xml",
+        "feed blog-one https://one.example/feed tags tech-science,Deep",
+        "feed two https://two.example/rss tags tech-science,extra"]
+        + lines[5:])
+    check(text == want, "import wrote %r" % text)
+
+    before = read_bytes(conf)
+    bad = os.path.join(tmp, "bad.opml")
+    with open(bad, "w") as f:
+        f.write("<opml><body><outline xmlUrl='http://x/'></body></opml>")
+    check_refused(conf, ["import", bad], before, "bad.opml:1")
+    with open(bad, "w") as f:
+        f.write("<rss><channel/></rss>")
+    check_refused(conf, ["import", bad], before, "not an OPML file")
+    check_refused(conf, ["import", os.path.join(tmp, "none.opml")], before,
+                  "cannot read")
+
+    # Export, then import into an empty config: the same feeds.
+    exported = export_without_date(conf)
+    root = ET.fromstring(exported)
+    check(root.get("version") == "2.0" and root.findtext("head/title")
+          == "my river", "export head: %r" % exported)
+    old = [o for o in root.iter("outline") if o.get("text") == "old"]
+    check(len(old) == 1 and old[0].get("{urn:feedd:opml}interval") == "1h",
+          "the export does not give old's interval: %r" % exported)
+    out1 = os.path.join(tmp, "out.opml")
+    with open(out1, "w") as f:
+        f.write(exported)
+    empty = os.path.join(tmp, "empty.conf")
+    with open(empty, "w") as f:
+        f.write("title \"my river\"\nstate_dir state\n")
+    rc, out, err = feedd("import", out1, "-c", empty)
+    check(rc == 0 and out == "imported 4 feeds, skipped 0 duplicates\n",
+          "import of the export: %r %r" % (out, err))
+    check(export_without_date(empty) == exported,
+          "the round trip changed the feeds:\n%s\n%s"
+          % (exported, export_without_date(empty)))
+    # Every feed of the first config, with its tags, is in the second.
+    def feeds(path):
+        return sorted(l.split("#")[0].split()
+                      for l in open(path).read().split("\n")
+                      if l.startswith("feed "))
+    check(feeds(conf) == feeds(empty),
+          "round trip: %r != %r" % (feeds(conf), feeds(empty)))
+
+
 def main():
     global ARGS
     ap = argparse.ArgumentParser()
