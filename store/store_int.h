@@ -20,8 +20,10 @@
  *   census.c   the entries per feed, counted from the segments beside
  *              the process that holds the store (no lock, no struct
  *              store)
- *   state.c    feeds.state, the per-feed state; read beside the process
- *              that holds the store too
+ *   state.c    feeds.state, the per-feed state: in memory, and saved
+ *   state_read.c  feeds.state read: at open, and beside the process
+ *              that holds the store
+ *   flat.c     the reader of feeds.state's flat JSON lines
  *   record.c   the record codec: an item to its line and back
  *   recs.c     the table of committed items, newest first
  *   seen.c     the seen set and the list of dropped IDs
@@ -457,7 +459,20 @@ typedef void store_flat_fn(const char *key, size_t klen, int type, size_t str,
 int store_flat_read(const char *line, size_t len, struct feed_buf *strs,
                     store_flat_fn *fn, void *arg);
 
-/* ---- state.c: feeds.state ---- */
+/* ---- state.c, state_read.c: feeds.state ---- */
+
+/* Its first line, and the format it names. */
+#define STATE_HEADER "{\"feedd_state\":2}\n"
+#define STATE_HEADER_KEY "{\"feedd_state\":"
+#define STATE_FORMAT 2
+
+/* Sets (st) or forgets (NULL) the state of feed in memory, without
+ * marking it for the next save; *out is the feed set, or NULL. 0 or
+ * -ENOMEM. */
+int store_feed_put(struct store *s, const char *feed,
+                   const struct store_feed_state *st, struct store_feed **out);
+/* Forgets the feeds the next save would have said are gone. */
+void store_gone_free(struct store *s);
 
 /* Reads feeds.state when there is one. 0 or a negative errno, with
  * s->err set. */
