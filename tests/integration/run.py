@@ -1937,7 +1937,8 @@ def stop_proc(proc, timeout=10):
 def test_systemd_notify(tmp):
     """Under a NOTIFY_SOCKET the test listens on: READY=1 once serving,
     STATUS= lines counting feeds and failing ones, WATCHDOG=1 at half of
-    WATCHDOG_USEC, STOPPING=1 on SIGTERM."""
+    WATCHDOG_USEC, RELOADING=1 then READY=1 around a SIGHUP reload,
+    STOPPING=1 on SIGTERM."""
     srv = FeedServer()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     path = os.path.join(tmp, "notify.sock")
@@ -1981,6 +1982,18 @@ def test_systemd_notify(tmp):
             check(len(pings) >= 4, "%d WATCHDOG=1 in %s" % (len(pings), msgs))
             gaps = [b - a for a, b in zip(pings[1:], pings[2:])]
             check(max(gaps) < 0.35, "watchdog gaps %s" % gaps)
+            # A reload is wrapped in RELOADING=1 (with the monotonic time
+            # systemd 253 wants) and READY=1.
+            n = len(msgs)
+            proc.send_signal(signal.SIGHUP)
+            drain(5, lambda m: "READY=1" in m)
+            after = [m for _, m in msgs[n:]]
+            reloading = [i for i, m in enumerate(after) if "RELOADING=1" in m]
+            ready = [i for i, m in enumerate(after) if "READY=1" in m]
+            check(len(reloading) == 1 and ready and ready[0] > reloading[0]
+                  and any(x.startswith("MONOTONIC_USEC=")
+                          for x in after[reloading[0]]),
+                  "around a reload: %s" % after)
         finally:
             code = stop_proc(proc)
         check(code == 0, "exit %d: %s" % (code, log()))
