@@ -9,6 +9,7 @@ feedd process is stopped by its pid. A test fails by raising (exit 1).
 """
 import argparse
 import calendar
+import fcntl
 import glob
 import http.server
 import json
@@ -186,11 +187,22 @@ def copy_demo(tmp):
     return os.path.join(tmp, "feedd.conf")
 
 
+def log_file():
+    """A file for a process's stdout and stderr, read back with seek(0) and
+    read() while it runs. The process shares the file's offset: the file
+    is opened to append, or a line written between the seek and the read
+    would land over the first lines instead of after the last."""
+    f = tempfile.TemporaryFile(mode="w+")
+    fcntl.fcntl(f.fileno(), fcntl.F_SETFL,
+                fcntl.fcntl(f.fileno(), fcntl.F_GETFL) | os.O_APPEND)
+    return f
+
+
 class Daemon:
     """feedd run, in the background; stopped by its pid."""
 
     def __init__(self, conf):
-        self.errfile = tempfile.TemporaryFile(mode="w+")
+        self.errfile = log_file()
         self.proc = subprocess.Popen([ARGS.feedd, "run", "-c", conf],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.errfile, stderr=self.errfile)
@@ -1904,11 +1916,39 @@ def test_reload_midpoll(tmp):
         srv.stop()
 
 
+
+def test_reload_log(tmp):
+    """The log read while the daemon writes it, as the reload tests read
+    it: a reload's line logged between the test's seek to the start of the
+    file and its read lands after the lines before it, not over them."""
+    srv = FeedServer()
+    try:
+        reload_routes(srv, ["a"])
+        conf = os.path.join(tmp, "feedd.conf")
+        port = free_port()
+        reload_config(conf, ["feed a %s" % srv.url("/a.xml")], port)
+        d = Daemon(conf)
+        try:
+            wait_for("a's entry", lambda: "a entry" in served_titles(port))
+            before = d.log()
+            d.errfile.seek(0)
+            d.proc.send_signal(signal.SIGHUP)
+            time.sleep(1)
+            d.errfile.read()
+            check(d.log() == before + "reload: 0 feeds added, 0 removed, 0 "
+                  "changed (SIGHUP)\n", "log before the reload:\n%s\nafter:"
+                  "\n%s" % (before, d.log()))
+        finally:
+            code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+    finally:
+        srv.stop()
+
 # ---- systemd: sd_notify and socket activation ------------------------------
 
 def start_feedd_env(args, env, pass_fds=()):
     """feedd with extra environment; stderr to a file: (proc, read_log)."""
-    errfile = tempfile.TemporaryFile(mode="w+")
+    errfile = log_file()
     full = dict(os.environ)
     for k in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
               "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM"):
