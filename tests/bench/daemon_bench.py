@@ -257,7 +257,8 @@ def pairs(args, feedd, raw, nginx, tmp):
         rss = [r["rss"] for r in v]
         print("| %s | %.3f | %.3f | %.1f (%.1f-%.1f) | %.0f%% |" % (
             k, med[k]["wall"], med[k]["cpu"], med[k]["rss"], min(rss),
-            max(rss), 100 * (max(walls) - min(walls)) / med[k]["wall"]))
+            max(rss), 100 * (max(walls) - min(walls)) /
+            max(med[k]["wall"], 1e-9)))
     print("\n| ratio feedd/raw | wall | cpu | peak RSS |")
     print("|---|---|---|---|")
     for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
