@@ -322,10 +322,8 @@ static int
 census_list(struct store_census *c, int items, uint32_t **out, size_t *n)
 {
     struct dirent *de;
-    unsigned long no;
-    uint32_t *nos = NULL;
+    uint32_t no, *nos = NULL;
     size_t cap = 0;
-    char name[32], *endp;
     DIR *d;
     void *p;
     int fd, rc = 0;
@@ -339,23 +337,14 @@ census_list(struct store_census *c, int items, uint32_t **out, size_t *n)
         return rc;
     }
     while ((errno = 0, de = readdir(d)) != NULL) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
-            continue;
-        errno = 0;
-        no = strtoul(de->d_name, &endp, 10);
-        if (errno != 0 || no == 0 || no >= UINT32_MAX ||
-            strcmp(endp, ".jsonl") != 0)
-            continue;
-        /* Only names as store_seg_new() writes them. */
-        store_seg_name(name, (uint32_t)no);
-        if (strcmp(name, de->d_name) != 0)
+        if (!store_seg_parse(de->d_name, &no))
             continue;
         if ((p = store_array_grow(nos, &cap, *n, sizeof *nos)) == NULL) {
             errno = ENOMEM;
             break;
         }
         nos = p;
-        nos[(*n)++] = (uint32_t)no;
+        nos[(*n)++] = no;
     }
     if (errno != 0) {
         rc = -errno;

@@ -184,6 +184,26 @@ store_seg_name(char name[32], uint32_t no)
 }
 
 int
+store_seg_parse(const char *name, uint32_t *no)
+{
+    char again[32], *endp;
+    unsigned long n;
+
+    if (name[0] < '0' || name[0] > '9')
+        return 0;
+    errno = 0;
+    n = strtoul(name, &endp, 10);
+    if (errno != 0 || n == 0 || n >= UINT32_MAX || strcmp(endp, ".jsonl") != 0)
+        return 0;
+    /* Only names as store_seg_new() writes them. */
+    store_seg_name(again, (uint32_t)n);
+    if (strcmp(again, name) != 0)
+        return 0;
+    *no = (uint32_t)n;
+    return 1;
+}
+
+int
 store_file_replace(const char *path, const void *data, size_t len)
 {
     static atomic_uint seq;

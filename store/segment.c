@@ -242,10 +242,9 @@ store_segs_load(struct store *s)
     struct feed_buf out;
     struct dirent *de;
     struct store_seg *seg;
-    unsigned long no;
+    uint32_t no;
     struct stat st;
     DIR *d = NULL;
-    char *endp;
     uint64_t from_off = 0;
     uint32_t from_line = 0, lines = 0;
     size_t i, from = 0;
@@ -261,17 +260,9 @@ store_segs_load(struct store *s)
         goto fail;
     }
     while ((errno = 0, de = readdir(d)) != NULL) {
-        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+        if (!store_seg_parse(de->d_name, &no))
             continue;
-        errno = 0;
-        no = strtoul(de->d_name, &endp, 10);
-        if (errno != 0 || no == 0 || no >= UINT32_MAX ||
-            strcmp(endp, ".jsonl") != 0)
-            continue;
-        /* Only names as store_seg_new() writes them. */
-        store_seg_name(name, (uint32_t)no);
-        if (strcmp(name, de->d_name) != 0)
-            continue;
+        store_seg_name(name, no);
         if (fstatat(s->items_fd, name, &st, 0) != 0) {
             rc = -errno;
             store_fail(s, "items/%s: %s", name, strerror(errno));

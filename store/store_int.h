@@ -310,6 +310,9 @@ int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
                       uint32_t extra);
 /* The name of segment no ("NNNNNN.jsonl") into name. */
 void store_seg_name(char name[32], uint32_t no);
+/* 1 when name is a segment's name as store_seg_name() makes it, with its
+ * number in *no; else 0. */
+int store_seg_parse(const char *name, uint32_t *no);
 
 /* A seed for a hash table of obj: another in every process and for every
  * object, so that keys chosen to collide in one do not in the next. */
