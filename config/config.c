@@ -13,6 +13,7 @@
 
 #include "chars.h"
 #include "config.h"
+#include "feeds/buf.h"
 #include "parser.h"
 #include "path.h"
 
@@ -30,40 +31,6 @@
 #define CONFIG_DEFAULT_MAX_ITEMS 200
 #define CONFIG_DEFAULT_PARALLEL 16
 #define CONFIG_DEFAULT_PER_HOST 2
-
-/* The length of the UTF-8 sequence at s[0..n) (RFC 3629: no overlong
- * forms, no surrogates), or 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len, i;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (s[0] == 0xe0)
-        lo = 0xa0;
-    else if (s[0] == 0xed)
-        hi = 0x9f;
-    else if (s[0] == 0xf0)
-        lo = 0x90;
-    else if (s[0] == 0xf4)
-        hi = 0x8f;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return len;
-}
 
 /* s[0..n) in double quotes into out (at least max * 4 + 8 bytes): '"' and
  * '\' escaped, control bytes and bytes that are not UTF-8 (when ascii, all
@@ -86,7 +53,8 @@ show_bytes(char *out, const char *str, size_t n, size_t max, int ascii)
     for (i = 0; i < cut; i += len) {
         unsigned char c = s[i];
 
-        len = ascii && c >= 0x80 ? 0 : utf8_len(s + i, cut - i);
+        len = ascii && c >= 0x80 ? 0
+                                 : feed_utf8_len((const char *)s + i, cut - i);
         if (c == '"' || c == '\\') {
             *o++ = '\\';
             *o++ = (char)c;

@@ -152,6 +152,14 @@ json_run(const unsigned char *p)
     }
 }
 
+size_t
+feed_utf8_len(const char *s, size_t n)
+{
+    uint32_t cp;
+
+    return feed_utf8_decode((const unsigned char *)s, n, &cp);
+}
+
 int
 feed_buf_utf8(struct feed_buf *b, uint32_t cp)
 {

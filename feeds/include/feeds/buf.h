@@ -64,6 +64,10 @@ void feed_buf_free(struct feed_buf *);
  * JSON whatever s holds. 0, FEED_E_TOOBIG or FEED_E_NOMEM; on failure
  * part of the string may have been appended. */
 int feed_buf_json(struct feed_buf *, const char *s) FEEDS_WUR;
+/* The length (1 to 4) of the UTF-8 character at s[0, n) (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0 when s
+ * does not start with a whole one. */
+size_t feed_utf8_len(const char *s, size_t n);
 /* The code point cp (a Unicode scalar value: not a surrogate, at most
  * U+10FFFF) in UTF-8, appended. 0, FEED_E_TOOBIG or FEED_E_NOMEM. */
 int feed_buf_utf8(struct feed_buf *, uint32_t cp) FEEDS_WUR;
