@@ -9,8 +9,9 @@
 static const char usage[] =
     "usage: feedd COMMAND [ARGS]\n"
     "\n"
-    "  run   [-c FILE]           run the daemon in the foreground\n"
-    "  poll  [-c FILE] --once    poll every feed once, store, publish, exit\n"
+    "  run   [-c FILE] [-v|-q]   run the daemon in the foreground\n"
+    "  poll  [-c FILE] [-v|-q] --once\n"
+    "                            poll every feed once, store, publish, exit\n"
     "  parse [--charset NAME] [--chunk BYTES] FILE...\n"
     "                            print the entries of feed files as JSON "
     "lines\n"
@@ -26,6 +27,7 @@ static const char usage[] =
     "  export [-c FILE]          print the feeds as OPML 2.0\n"
     "\n"
     "  -c FILE   the config (default /etc/feedd/feedd.conf)\n"
+    "  -v, -q    debug lines too; warnings only\n"
     "  --help, --version\n";
 
 int
