@@ -49,6 +49,8 @@ struct fetch {
     fetch_done_fn *on_done;
     void *arg;
     size_t bytes, max_bytes;
+    int paused;              /* on_data held it */
+    int can_hold;            /* libcurl can hold it (not file://) */
     const char *abort_error; /* why we aborted, when we did */
     const char *watch_error; /* why a socket of it went unwatched */
     char limit_error[96];
@@ -230,6 +232,7 @@ on_write(char *p, size_t size, size_t n, void *arg)
     struct fetch *x = arg;
     size_t len = size * n;
     long status = 0;
+    int rc;
 
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     /* Only a 2xx body (or a file) is a feed; an error page is counted
@@ -240,20 +243,27 @@ on_write(char *p, size_t size, size_t n, void *arg)
         x->abort_error = x->limit_error;
         return 0;
     }
-    x->bytes += len;
-    if (status != 0 && (status < 200 || status > 299))
+    if (status != 0 && (status < 200 || status > 299)) {
+        x->bytes += len;
         return len;
+    }
     if (x->on_data) {
         /* Redirects are over once a body flows: asked of curl once. */
         if (x->url == NULL)
             curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &x->url);
-        if (x->on_data(p, len, x->content_type, x->url, &x->abort_error,
-                       x->arg) == 0)
-            return len;
-        if (x->abort_error == NULL)
-            x->abort_error = "aborted";
-        return 0;
+        rc = x->on_data(p, len, x->content_type, x->url, x->can_hold,
+                        &x->abort_error, x->arg);
+        if (rc == FETCH_PAUSE && x->can_hold) {
+            x->paused = 1;
+            return CURL_WRITEFUNC_PAUSE;
+        }
+        if (rc != 0) {
+            if (x->abort_error == NULL)
+                x->abort_error = "aborted";
+            return 0;
+        }
     }
+    x->bytes += len;
     return len;
 }
 
@@ -570,6 +580,7 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
         return -ENOMEM;
     x->f = f;
     x->on_data = req->on_data;
+    x->can_hold = strncasecmp(req->url, "file:", 5) != 0;
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
@@ -599,6 +610,20 @@ size_t
 fetcher_active(const struct fetcher *f)
 {
     return f->active;
+}
+
+void
+fetcher_resume(struct fetcher *f)
+{
+    struct fetch *x;
+
+    /* curl hands a held chunk over again from within the call, and the
+     * transfer may be held once more. */
+    for (x = f->list; x; x = x->next)
+        if (x->paused) {
+            x->paused = 0;
+            (void)curl_easy_pause(x->easy, CURLPAUSE_CONT);
+        }
 }
 
 void

@@ -24,11 +24,15 @@ struct fetch_result {
 
 /* Called with each chunk of the body as it arrives (decoded), with the
  * response's Content-Type (NULL when none) and the URL it came from after
- * redirects. Return 0 to go on, or non-zero to abort the transfer; error
- * (static or owned by the caller until on_done returns) then becomes the
- * result's error. */
+ * redirects. Return 0 to go on; FETCH_PAUSE to hold the transfer, the
+ * chunk not taken (it comes again after fetcher_resume()), which only a
+ * transfer with can_hold set allows (libcurl cannot hold a file://
+ * one); or -1 to abort the transfer: error (static or owned by the
+ * caller until on_done returns) then becomes the result's error. */
+#define FETCH_PAUSE 1
 typedef int fetch_data_fn(const char *p, size_t n, const char *content_type,
-                          const char *url, const char **error, void *arg);
+                          const char *url, int can_hold, const char **error,
+                          void *arg);
 /* Called once per started fetch, from the loop. The result is borrowed
  * for the call. */
 typedef void fetch_done_fn(const struct fetch_result *, void *arg);
@@ -62,6 +66,9 @@ int fetcher_caps(struct fetcher *, int parallel, int per_host);
  * a value of req (the fetch never runs without its limits), -ECANCELED
  * once fetcher_close() was called. */
 int fetcher_start(struct fetcher *, const struct fetch_req *req);
+
+/* Lets every transfer that on_data held go on. */
+void fetcher_resume(struct fetcher *);
 
 /* Fetches started and not yet done. */
 size_t fetcher_active(const struct fetcher *);

@@ -3,10 +3,12 @@
  * The schedule (schedule.h) says when each feed is due and which due
  * polls may start now; one libuv timer wakes the poller for the earliest.
  * A started feed's response goes
- * chunk by chunk from curl into its own parser, and each entry the parser
- * hands out into the feed's ingest (ingest.h). When the response ends, the
- * ingest resolves, stores and commits the batch; the feed's state is
- * saved, its next poll armed, and the owner told.
+ * chunk by chunk from curl to its own parser on the parse thread
+ * (parsing.h), and each entry the parser hands out into the feed's ingest
+ * (ingest.h). When the response ends its connection is free; once the
+ * thread has parsed the end too, the ingest resolves and stages the batch
+ * for the group commit; then the feed's state is saved, its next poll
+ * armed, and the owner told.
  *
  * Each feed is allocated on its own and the poller keeps pointers to
  * them, indexed by the feed's number in the schedule: the fetcher, the
@@ -28,6 +30,7 @@
 #include "fetch.h"
 #include "ingest.h"
 #include "log.h"
+#include "parsing.h"
 #include "poller.h"
 #include "poller_int.h"
 #include "schedule.h"
@@ -101,10 +104,11 @@ content_type_charset(const char *ct, char *out, size_t size)
 
 static int
 on_data(const char *p, size_t n, const char *content_type, const char *url,
-        const char **error, void *arg)
+        int can_hold, const char **error, void *arg)
 {
     struct poller_feed *f = arg;
     char charset[64];
+    int rc;
 
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
@@ -117,8 +121,12 @@ on_data(const char *p, size_t n, const char *content_type, const char *url,
         return -1;
     }
     f->pushed = 1;
-    if (feed_parser_push(f->parser, p, n, 0) != 0) {
-        *error = parse_error(f);
+    rc = parsing_push(f->p->parsing, &f->doc, p, n, !can_hold);
+    if (rc == PARSING_FULL)
+        return FETCH_PAUSE;
+    if (rc != 0) {
+        /* The thread is done with a failed document's parser. */
+        *error = rc == -ENOMEM ? "out of memory" : parse_error(f);
         return -1;
     }
     return 0;
@@ -237,12 +245,10 @@ first_delay(const struct poller *p, size_t i)
 
 /* ---- the end of a poll ---- */
 
+/* f's transfer is over: its connection is free for the next poll. */
 static void
-poll_end(struct poller_feed *f)
+transfer_end(struct poller_feed *f)
 {
-    feed_parser_free(f->parser);
-    f->parser = NULL;
-    f->busy = 0;
     sched_done(f->p->sched, feed_index(f));
     /* Its location changed during the poll: the next goes to the new
      * host. Out of memory, it stays in the old host's turn. */
@@ -250,6 +256,16 @@ poll_end(struct poller_feed *f)
         sched_set_host(f->p->sched, feed_index(f), f->cf->location) == 0)
         f->rehost = 0;
     poller_rearm(f->p);
+}
+
+/* f's poll is over but for its group commit. */
+static void
+poll_end(struct poller_feed *f)
+{
+    feed_parser_free(f->parser);
+    f->parser = NULL;
+    f->doc.parser = NULL;
+    f->busy = 0;
 }
 
 /* Saves feeds.state; a failure is logged once, not after every poll
@@ -498,35 +514,58 @@ group_add(struct poller_feed *f)
         (void)uv_timer_start(&p->group_timer, on_group_timer, GROUP_MS, 0);
 }
 
-/* The transfer of f ended, well or not: finish the parse and stage what
- * it brought for the group commit; its connection is free. */
+/* The parse of f's document is over (f's parser is the loop's again):
+ * stage what it brought for the group commit. */
 static void
-on_done(const struct fetch_result *r, void *arg)
+on_parsed(struct parsing_doc *doc, void *arg)
 {
-    struct poller_feed *f = arg;
+    struct poller_feed *f = doc->arg;
     struct poll_outcome *o = f->out;
     const struct feed_info *fi;
-    const char *error = r->error;
-    int whole, nomem = 0;
+    int whole;
 
-    /* The end of the document: no more bytes ("" rather than NULL, which
-     * the byte layer would hand to memcpy). */
-    if (r->ok && !r->not_modified && feed_parser_push(f->parser, "", 0, 1) != 0)
-        error = parse_error(f);
+    (void)arg;
     /* Entries parsed before an error are kept, as on a clean end. */
-    whole = error == NULL && r->ok && !r->not_modified;
+    if (doc->failed && o->error == NULL &&
+        (o->error = strdup(parse_error(f))) == NULL)
+        o->error = strdup("out of memory");
+    whole = o->ok && o->error == NULL;
+    if (!whole) {
+        free(o->etag);
+        free(o->last_modified);
+        o->etag = o->last_modified = NULL;
+    }
     fi = feed_parser_info(f->parser);
     if (fi->bad_dates > 0)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
+    o->entries = f->entries;
+    o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
+    log_limits(f, &o->res);
+    transfer_end(f);
+    poll_end(f);
+    group_add(f);
+}
+
+/* The transfer of f ended, well or not: the end of its document goes to
+ * the parse thread, after its last chunk. Its connection is taken until
+ * then, so that no more documents are parsed at once than the caps let
+ * transfers run. */
+static void
+on_done(const struct fetch_result *r, void *arg)
+{
+    struct poller_feed *f = arg;
+    struct poll_outcome *o = f->out;
+    int nomem = 0;
+
     o->not_modified = r->not_modified;
     o->cancelled = r->cancelled;
     o->status = r->status;
-    o->entries = f->entries;
-    o->error = dup_or_null(error, &nomem);
+    o->ok = r->ok && !r->not_modified && r->error == NULL;
+    o->error = dup_or_null(r->error, &nomem);
     o->url = dup_or_null(r->url, &nomem);
-    if (whole) {
+    if (o->ok) {
         o->etag = dup_or_null(r->etag, &nomem);
         o->last_modified = dup_or_null(r->last_modified, &nomem);
     }
@@ -534,12 +573,31 @@ on_done(const struct fetch_result *r, void *arg)
         /* Without its validators or reason, the poll counts as failed. */
         free(o->error);
         o->error = strdup("out of memory");
-        whole = 0;
+        o->ok = 0;
     }
-    o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
-    log_limits(f, &o->res);
-    poll_end(f);
-    group_add(f);
+    /* Nothing went to the thread: the parser is the loop's. The end of
+     * a document (an empty one, too) is parsed where its chunks were. */
+    if (!f->pushed) {
+        if (o->ok && feed_parser_push(f->parser, "", 0, 1) != 0)
+            f->doc.failed = 1;
+        on_parsed(&f->doc, NULL);
+    } else if (parsing_end(f->p->parsing, &f->doc, o->ok) != 0) {
+        /* The thread may still parse its chunks: wait for them. */
+        parsing_drain(f->p->parsing);
+        f->doc.failed = 1;
+        f->entry_rc = -ENOMEM;
+        on_parsed(&f->doc, NULL);
+    }
+}
+
+/* The parse thread caught up: the transfers it held go on. */
+static void
+on_room(void *arg)
+{
+    struct poller *p = arg;
+
+    if (p->fetcher != NULL)
+        fetcher_resume(p->fetcher);
 }
 
 /* A poll that could not even start: an error like any other, recorded
@@ -548,6 +606,7 @@ static void
 poll_failed(struct poller_feed *f, const char *why)
 {
     f->out->error = strdup(why);
+    transfer_end(f);
     poll_end(f);
     group_add(f);
 }
@@ -577,6 +636,7 @@ poll_feed(struct poller_feed *f)
         (f->out->location = strdup(f->cf->location)) == NULL) {
         log_warnx("%s: out of memory, the poll is put off", f->cf->name);
         poller_outcome_free(f);
+        transfer_end(f);
         poll_end(f);
         schedule(f, 1);
         return;
@@ -586,6 +646,10 @@ poll_feed(struct poller_feed *f)
         poll_failed(f, "out of memory");
         return;
     }
+    f->doc.parser = f->parser;
+    f->doc.arg = f;
+    f->doc.failed = 0;
+    f->doc.admitted = 0;
     st = store_feed_state_get(p->store, f->cf->name);
     memset(&req, 0, sizeof(req));
     req.url = f->out->location;
@@ -636,7 +700,7 @@ on_timer_closed(uv_handle_t *h)
 }
 
 static void
-on_fetcher_closed(void *arg)
+on_part_closed(void *arg)
 {
     closed(arg);
 }
@@ -655,8 +719,12 @@ poller_close(struct poller *p)
      * join the group, which is committed now (no reports: the owner is
      * closing). */
     if (p->fetcher != NULL) {
-        fetcher_close(p->fetcher, on_fetcher_closed, p);
+        fetcher_close(p->fetcher, on_part_closed, p);
         p->fetcher = NULL;
+    }
+    if (p->parsing != NULL) {
+        parsing_close(p->parsing, on_part_closed, p);
+        p->parsing = NULL;
     }
     group_flush(p, 0);
     if (p->group_timer.data != NULL) {
@@ -711,6 +779,13 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     p->fetcher =
         fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
     if (p->fetcher == NULL) {
+        log_warnx("%s", err);
+        poller_close(p);
+        return NULL;
+    }
+    p->open++;
+    p->parsing = parsing_new(loop, on_parsed, on_room, p, err, sizeof(err));
+    if (p->parsing == NULL) {
         log_warnx("%s", err);
         poller_close(p);
         return NULL;

@@ -13,6 +13,7 @@
 #include "feeds/parse.h"
 #include "fetch.h"
 #include "ingest.h"
+#include "parsing.h"
 #include "poller.h"
 #include "schedule.h"
 #include "store.h"
@@ -20,6 +21,7 @@
 /* What a poll's transfer said, kept from its end to the group commit. */
 struct poll_outcome {
     int not_modified, cancelled;
+    int ok; /* the whole body arrived without error (not a 304) */
     long status;
     size_t entries;
     char *error; /* NULL when none */
@@ -47,9 +49,13 @@ struct poller_feed {
     regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
     struct ingest *ing;
     struct feed_parser *parser; /* while a poll is under way */
-    size_t entries;             /* handed out by the parser this poll */
-    int entry_rc;               /* why on_entry() stopped the parser */
-    int pushed;                 /* the parser has had bytes */
+    /* The parser on the parse thread: from its first chunk to the end
+     * of the document, the parser and what on_entry() touches (entries,
+     * entry_rc, the ingest's batch) are the thread's alone. */
+    struct parsing_doc doc;
+    size_t entries; /* handed out by the parser this poll */
+    int entry_rc;   /* why on_entry() stopped the parser */
+    int pushed;     /* the parser has had bytes */
     int busy;
     struct poll_outcome *out; /* from the poll's start to the group commit */
 };
@@ -59,6 +65,7 @@ struct poller {
     struct store *store;
     const struct config *cfg;
     struct fetcher *fetcher;
+    struct parsing *parsing;
     struct sched *sched;
     uv_timer_t timer;           /* the next due poll, or a free connection */
     uv_timer_t group_timer;     /* the group commit */
@@ -70,7 +77,8 @@ struct poller {
     int flushing;
     struct poller_feed **feeds; /* by number; NULL: a free number */
     size_t cap;                 /* of feeds and group */
-    size_t open; /* handles not yet closed, the fetcher counted as one */
+    size_t open; /* handles not yet closed, the fetcher and the parsing
+                    counted as one each */
     int once;
     int closing;
     int save_rc; /* why feeds.state could not be saved last time, or 0 */
