@@ -6,10 +6,13 @@ minimal libuv + curl multi + expat program (tests/bench/README.md).
                     [--tiny DIR] [--scale N,...] [--startup-feeds N]
                     [--no-pairs] [--no-strace] [--keep]
 
-Serves CORPUS (default /tmp/feedd-daemon-corpus, made by gen_corpus.py
---files 2000 --total-mb 352 when missing: about 361 MB) with nginx on a
-loopback port of its own (a temporary prefix, stopped by pid at the end),
-and measures, in N rounds (default 5) whose order rotates:
+Serves CORPUS with nginx on a loopback port of its own (a temporary
+prefix, stopped by pid at the end). The default CORPUS,
+/tmp/feedd-daemon-corpus2, is issue 10's: gen_corpus.py --daemon (2,000
+feeds, 60% RSS 2.0, 30% Atom 1.0, 10% RSS 1.0, 20-100 entries each, about
+360 MB), made when missing and made again when its stamp names other
+arguments or another gen_corpus.py; a CORPUS of feeds with no stamp is
+used as it is. It measures, in N rounds (default 5) whose order rotates:
 
   feedd-cold   feedd poll --once with an empty store (parallel 50,
                per_host 50)
@@ -32,6 +35,10 @@ was logged and that feedd exited 0. For the largest N up to
 --startup-feeds (default 100000) it also times `feedd run` from its start
 to its "serving" line with the state of that poll present, and reads its
 RSS idle (interval 1h), against the same with 10 feeds.
+
+Last comes a markdown table of issue 10's targets: each with its limit,
+what was measured and whether it is met ("not run" for what the options
+left out).
 """
 
 import argparse
@@ -48,6 +55,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+GEN = os.path.join(HERE, "gen_corpus.py")
+CORPUS = "/tmp/feedd-daemon-corpus2"
+TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time, for peak RSS
 ENV = dict(os.environ)
 ENV.pop("FEEDD_DEBUG", None)
 ENV.pop("JOURNAL_STREAM", None)
@@ -132,7 +142,11 @@ class PyServer:
 
 
 def measure(argv, log=None):
-    """Runs argv; returns dict(wall, cpu, rss MiB, rc, out) from wait4."""
+    """Runs argv; returns dict(wall, cpu, rss MiB, rc, out). cpu is from
+    wait4(), the peak RSS from GNU time when it is installed: a child
+    keeps the peak of the memory it had before its exec, and a child of
+    this process, a copy of it, would show at least this process's RSS
+    (about 17 MiB), hiding any smaller peak."""
     err = open(log, "w") if log else subprocess.DEVNULL
     env = ENV
     if log:
@@ -140,6 +154,11 @@ def measure(argv, log=None):
         # stream JOURNAL_STREAM names, as under systemd: the log file.
         st = os.fstat(err.fileno())
         env = dict(ENV, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+    rss_file = None
+    if TIME:
+        fd, rss_file = tempfile.mkstemp(prefix="feedd-bench-rss-")
+        os.close(fd)
+        argv = [TIME, "-f", "%M", "-o", rss_file] + list(argv)
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err,
                          stdin=subprocess.DEVNULL, env=env)
@@ -149,8 +168,16 @@ def measure(argv, log=None):
     p.returncode = os.waitstatus_to_exitcode(status)
     if log:
         err.close()
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
-            "rss": ru.ru_maxrss / 1024.0, "rc": p.returncode, "out": out}
+    rss = ru.ru_maxrss / 1024.0
+    if rss_file:
+        # Its last line: "Command exited with non-zero status N" may
+        # come before.
+        with open(rss_file) as f:
+            last = (f.read().split() or ["0"])[-1]
+        os.unlink(rss_file)
+        rss = int(last) / 1024.0 if last.isdigit() else rss
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss": rss,
+            "rc": p.returncode, "out": out}
 
 
 def write_config(path, state_dir, feeds, interval=None):
@@ -250,6 +277,7 @@ def pairs(args, feedd, raw, nginx, tmp):
     med = {k: {m: statistics.median(r[m] for r in v)
                for m in ("wall", "cpu", "rss")} for k, v in res.items()}
     med["bad"] = any(r.get("bad") for v in res.values() for r in v)
+    med["feeds"] = len(names)
     print("\n| run | wall s | cpu s | peak RSS MiB (min-max) | spread |")
     print("|---|---|---|---|---|")
     for k, v in res.items():
@@ -387,6 +415,7 @@ def scale(args, feedd, tmp, sizes, warm2000):
               "polled | warnings | exit | 304 wall s | 304 cpu s |")
         print("|---|---|---|---|---|---|---|---|---|")
         startup = None
+        res = {"polls": {}}
         for n in sizes:
             state = os.path.join(tmp, "state-%d" % n)
             conf = os.path.join(tmp, "tiny-%d.conf" % n)
@@ -395,6 +424,7 @@ def scale(args, feedd, tmp, sizes, warm2000):
             write_config(conf, state, feeds, "1h")
             cold = feedd_poll(feedd, conf, log, check_new=n)
             warm = feedd_poll(feedd, conf, log + ".304")
+            res["polls"][n] = (cold, warm)
             print("| %d | %.2f | %.2f | %.1f | %d | %d | %d | %.2f | %.2f |" % (
                 n, cold["wall"], cold["cpu"], cold["rss"], cold["polled"],
                 cold["warnings"], cold["rc"], warm["wall"], warm["cpu"]))
@@ -424,6 +454,8 @@ def scale(args, feedd, tmp, sizes, warm2000):
                     rss[k].append(idle_rss(p, 3.0))
                     stop(p)
             r10, rn = statistics.median(rss[10]), statistics.median(rss[n])
+            res["startup"] = {"feeds": n, "took": statistics.median(took),
+                              "per_feed": (rn - r10) * 1048576 / (n - 10)}
             print("\nfeedd run with %d feeds and their state: serving after "
                   "%.3f s (median of 3; %.3f-%.3f), %.2f s of CPU; idle "
                   "RSS %.1f MiB against %.1f MiB with 10 feeds (%.0f bytes "
@@ -433,6 +465,84 @@ def scale(args, feedd, tmp, sizes, warm2000):
                       r10, (rn - r10) * 1048576 / (n - 10)))
     finally:
         nginx.stop()
+    return res
+
+
+def summary(med, scaled):
+    """The table of issue 10's targets: each with what was measured and
+    whether it is met. med: the pairs' medians or None; scaled: what
+    scale() returned or None."""
+    rows = []
+
+    def row(what, limit, measured, ok):
+        rows.append((what, limit, measured,
+                     "not run" if ok is None else ok if isinstance(ok, str)
+                     else "met" if ok else "**not met**"))
+
+    if med:
+        cold, raw = med["feedd-cold"], med["raw-cold"]
+        r = cold["wall"] / raw["wall"]
+        row("cold poll, %s feeds (wall, feedd / raw-cold)" % format(
+            med["feeds"], ","), "at most 1.3x",
+            "%.2fx (%.2f s / %.2f s)" % (r, cold["wall"], raw["wall"]),
+            r <= 1.3 and not med["bad"])
+        row("cold poll peak RSS (parallel 50)", "at most 32 MiB",
+            "%.1f MiB (raw-cold %.1f MiB)" % (cold["rss"], raw["rss"]),
+            cold["rss"] <= 32)
+        warm, raw = med["feedd-304"], med["raw-304"]
+        r = warm["wall"] / raw["wall"] if raw["wall"] > 0 else float("inf")
+        row("unchanged poll, all 304 (wall, feedd / raw-304)",
+            "at most 1.5x",
+            "%.2fx (%.3f s / %.3f s)" % (r, warm["wall"], raw["wall"]),
+            r <= 1.5 and not med["bad"])
+    else:
+        row("cold poll, 2,000 feeds (wall, feedd / raw-cold)", "at most 1.3x",
+            "-", None)
+        row("cold poll peak RSS (parallel 50)", "at most 32 MiB", "-", None)
+        row("unchanged poll, all 304 (wall, feedd / raw-304)",
+            "at most 1.5x", "-", None)
+    polls = (scaled or {}).get("polls", {})
+    if med and 10000 in polls:
+        warm = polls[10000][1]
+        r = warm["wall"] / med["feedd-304"]["wall"]
+        row("unchanged poll at 10,000 feeds vs at %s (wall)" % format(
+            med["feeds"], ","), "at most 6x (linear: 5x)",
+            "%.2fx (%.2f s / %.2f s; cpu %.2fx)" % (
+                r, warm["wall"], med["feedd-304"]["wall"],
+                warm["cpu"] / max(med["feedd-304"]["cpu"], 1e-9)),
+            r <= 6 and not warm.get("bad"))
+    else:
+        row("unchanged poll at 10,000 feeds vs at 2,000 (wall)",
+            "at most 6x (linear: 5x)", "-", None)
+    up = (scaled or {}).get("startup")
+    small = "not judged (fewer than 100,000 feeds)"
+    if up:
+        row("start-up, %s feeds, %s entries (to serving)" % (
+            format(up["feeds"], ","), format(10 * up["feeds"], ",")),
+            "under 1 s at 100,000 feeds, 1M entries", "%.3f s" % up["took"],
+            up["took"] < 1 if up["feeds"] >= 100000 else small)
+        row("feedd run idle, RSS per feed beyond 10 feeds", "at most 1 KiB",
+            "%.0f bytes" % up["per_feed"],
+            up["per_feed"] <= 1024 if up["feeds"] >= 100000 else small)
+    else:
+        row("start-up, 100,000 feeds, 1M entries (to serving)", "under 1 s",
+            "-", None)
+        row("feedd run idle, RSS per feed beyond 10 feeds", "at most 1 KiB",
+            "-", None)
+    if 100000 in polls:
+        cold = polls[100000][0]
+        row("cold poll of 100,000 feeds on one host", "every feed polled "
+            "once, no error", "%d polled, %d warnings, exit %d" % (
+                cold["polled"], cold["warnings"], cold["rc"]),
+            not cold.get("bad"))
+    else:
+        row("cold poll of 100,000 feeds on one host", "every feed polled "
+            "once, no error", "-", None)
+    print("\n## Targets (issue 10)\n")
+    print("| target | limit | measured | met |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s | %s |" % r)
 
 
 def main():
@@ -441,7 +551,7 @@ def main():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("feedd")
     ap.add_argument("raw")
-    ap.add_argument("--corpus", default="/tmp/feedd-daemon-corpus")
+    ap.add_argument("--corpus", default=CORPUS)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--tiny", default="/tmp/feedd-daemon-tiny")
     ap.add_argument("--scale", default="10000,100000")
@@ -461,20 +571,26 @@ def main():
         smoke_dir = tempfile.mkdtemp(prefix="feedd-bench-smoke-")
         args.corpus = os.path.join(smoke_dir, "corpus")
         args.rounds, args.scale, args.no_strace = 1, "", True
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
-                        args.corpus, "--files", "6", "--total-mb", "1"],
+        subprocess.run([sys.executable, GEN, "--daemon", args.corpus,
+                        "--files", "10", "--total-mb", "2"],
                        check=True, stdout=subprocess.DEVNULL)
     elif not have_nginx:
         ap.error("nginx not found (apt-get install nginx-light)")
     sizes = [int(s) for s in args.scale.split(",") if s]
     feedd, raw = os.path.abspath(args.feedd), os.path.abspath(args.raw)
-    if not os.path.isdir(args.corpus) or not os.listdir(args.corpus):
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"),
-                        args.corpus, "--files", "2000", "--total-mb", "352"],
-                       check=True)
+    # The suite's corpus is made, or made again when its stamp says it
+    # came from other arguments or another gen_corpus.py; a folder of
+    # feeds with no stamp is used as it is.
+    if not smoke_dir and (args.corpus == CORPUS or
+                          not os.path.isdir(args.corpus) or
+                          not os.listdir(args.corpus) or
+                          os.path.exists(os.path.join(args.corpus,
+                                                      "gen_corpus.stamp"))):
+        subprocess.run([sys.executable, GEN, "--daemon", "--reuse",
+                        args.corpus], check=True)
     args.corpus = os.path.abspath(args.corpus)
     tmp = tempfile.mkdtemp(prefix="feedd-daemon-bench-")
-    med = None
+    med = scaled = None
     try:
         if not args.no_pairs:
             if have_nginx:
@@ -487,7 +603,8 @@ def main():
             finally:
                 nginx.stop()
         if sizes:
-            scale(args, feedd, tmp, sizes, med and med["feedd-304"])
+            scaled = scale(args, feedd, tmp, sizes, med and med["feedd-304"])
+        summary(med, scaled)
     finally:
         if args.keep:
             print("kept %s" % tmp, file=sys.stderr)
