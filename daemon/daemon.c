@@ -153,6 +153,11 @@ on_compact_timer(uv_timer_t *t)
 {
     struct daemon *d = t->data;
 
+    /* Not while a commit waits for the disk: in a second, then daily. */
+    if (store_in_flight(d->store)) {
+        (void)uv_timer_start(t, on_compact_timer, 1000, COMPACT_EVERY_MS);
+        return;
+    }
     daemon_compact(d);
     if (store_count(d->store) > 0 && d->pub)
         publisher_soon(d->pub);

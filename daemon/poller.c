@@ -438,42 +438,136 @@ poll_result(struct poller_feed *f, int report)
     p->report(&rep, p->arg);
 }
 
-/* Commits what the polls of the group not yet committed staged (one
- * write, one fdatasync) and tells their ingests how that went. */
+static void closed(struct poller *p);
+static void group_commit(struct poller *p);
+
+/* The polls of the group up to end are committed (rc says how): their
+ * ingests are told. */
+static void
+group_committed(struct poller *p, size_t end, int rc)
+{
+    size_t i;
+
+    for (i = p->ncommitted; i < end; i++)
+        if (p->group[i]->out->stage_rc == 0)
+            ingest_committed(p->group[i]->ing, rc, &p->group[i]->out->res);
+    p->ncommitted = end;
+}
+
+/* On libuv's thread pool: the wait for the disk. Only the files the
+ * batch in flight was written to are touched (store_commit_sync()). */
+static void
+on_sync(uv_work_t *req)
+{
+    struct poller *p = req->data;
+    int rc = store_commit_sync(p->store);
+
+    uv_mutex_lock(&p->sync_mu);
+    p->sync_rc = rc;
+    p->sync_ran = 1;
+    uv_cond_signal(&p->sync_cv);
+    uv_mutex_unlock(&p->sync_mu);
+}
+
+/* The sync of the commit in flight ran (rc): it is finished. */
+static void
+sync_finish(struct poller *p, int rc)
+{
+    p->syncing = 0;
+    group_committed(p, p->nsync, store_commit_finish(p->store, rc));
+}
+
+static void group_flush(struct poller *p, int report);
+
+static void
+on_synced(uv_work_t *req, int status)
+{
+    struct poller *p = req->data;
+
+    /* poller_close() may have waited for it and finished it already. */
+    if (p->syncing) {
+        sync_finish(p, status != 0 ? status : p->sync_rc);
+        if (p->flush_wanted)
+            group_flush(p, p->flush_report);
+        else if (store_pending(p->store) >= GROUP_MAX_BYTES)
+            group_commit(p);
+    }
+    closed(p);
+}
+
+/* Commits what the polls of the group not yet committed staged: one
+ * write, then one fdatasync on libuv's thread pool while the loop goes on
+ * (fetching, parsing, staging the next polls); on_synced() tells their
+ * ingests how it went. One commit at a time: polls that end meanwhile
+ * wait for the next. When closing, all of it at once. */
 static void
 group_commit(struct poller *p)
 {
     size_t i;
     int rc = 0, pending = 0;
 
+    if (p->syncing || p->ncommitted == p->ngroup)
+        return;
     for (i = p->ncommitted; i < p->ngroup; i++)
         if (p->group[i]->out->stage_rc == 0 &&
             p->group[i]->out->res.fresh + p->group[i]->out->res.changed > 0)
             pending = 1;
-    if (pending)
-        rc = store_commit(p->store);
-    for (i = p->ncommitted; i < p->ngroup; i++)
-        if (p->group[i]->out->stage_rc == 0)
-            ingest_committed(p->group[i]->ing, rc, &p->group[i]->out->res);
-    p->ncommitted = p->ngroup;
+    if (pending && (rc = store_commit_write(p->store)) == 0 &&
+        store_in_flight(p->store)) {
+        p->syncing = 1;
+        p->sync_ran = 0;
+        p->nsync = p->ngroup;
+        p->sync_req.data = p;
+        if (!p->closing &&
+            uv_queue_work(p->loop, &p->sync_req, on_sync, on_synced) == 0) {
+            p->open++;
+            return;
+        }
+        /* Closing, or no thread pool: the wait is here. */
+        sync_finish(p, store_commit_sync(p->store));
+        return;
+    }
+    group_committed(p, p->ngroup, rc);
+}
+
+/* Waits for the commit in flight, if one is, and finishes it. */
+static void
+sync_wait(struct poller *p)
+{
+    if (!p->syncing)
+        return;
+    uv_mutex_lock(&p->sync_mu);
+    while (!p->sync_ran)
+        uv_cond_wait(&p->sync_cv, &p->sync_mu);
+    uv_mutex_unlock(&p->sync_mu);
+    sync_finish(p, p->sync_rc);
 }
 
 /* The group commit: one commit for every poll that ended since the last
  * (or more, when the batch grew past GROUP_MAX_BYTES first), then each
- * poll's state and report, then one save of feeds.state. */
+ * committed poll's state and report, then one save of feeds.state. Polls
+ * whose commit is still in flight are reported when it ends. */
 static void
 group_flush(struct poller *p, int report)
 {
-    size_t i;
+    size_t i, n;
 
     if (p->flushing || p->ngroup == 0)
         return;
-    p->flushing = 1;
     (void)uv_timer_stop(&p->group_timer);
+    if (p->closing)
+        sync_wait(p);
     group_commit(p);
+    p->flush_wanted = 0;
+    if ((n = p->ncommitted) == 0) {
+        p->flush_wanted = 1; /* on_synced() comes back */
+        p->flush_report = report;
+        return;
+    }
+    p->flushing = 1;
     /* The feeds leave the group one by one, so that each report's count
      * of polls still under way includes those after it. */
-    for (i = 0; i < p->ngroup; i++) {
+    for (i = 0; i < n; i++) {
         struct poller_feed *f = p->group[i];
 
         p->nflushed = i + 1;
@@ -482,7 +576,15 @@ group_flush(struct poller *p, int report)
         if (f->removed)
             poller_feed_drop(f);
     }
-    p->ngroup = p->nflushed = p->ncommitted = 0;
+    /* Those not yet committed move up. */
+    memmove(p->group, p->group + n, (p->ngroup - n) * sizeof(*p->group));
+    p->ngroup -= n;
+    p->nsync = p->nsync > n ? p->nsync - n : 0;
+    p->nflushed = p->ncommitted = 0;
+    if (p->ngroup > 0) {
+        p->flush_wanted = 1;
+        p->flush_report = report;
+    }
     save_state(p);
     p->flushing = 0;
 }
@@ -682,6 +784,10 @@ poller_free(struct poller *p)
     free(p->feeds);
     free(p->group);
     sched_free(p->sched);
+    if (p->sync_init) {
+        uv_mutex_destroy(&p->sync_mu);
+        uv_cond_destroy(&p->sync_cv);
+    }
     free(p);
 }
 
@@ -747,6 +853,18 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
         log_warnx("out of memory");
         return NULL;
     }
+    if (uv_mutex_init(&p->sync_mu) != 0) {
+        log_warnx("cannot make a mutex");
+        free(p);
+        return NULL;
+    }
+    if (uv_cond_init(&p->sync_cv) != 0) {
+        log_warnx("cannot make a condition variable");
+        uv_mutex_destroy(&p->sync_mu);
+        free(p);
+        return NULL;
+    }
+    p->sync_init = 1;
     p->loop = loop;
     p->store = s;
     p->cfg = cfg;

@@ -75,8 +75,19 @@ struct poller {
     size_t nflushed;   /* of the group, reported */
     size_t ncommitted; /* of the group, committed */
     int flushing;
-    struct poller_feed **feeds; /* by number; NULL: a free number */
-    size_t cap;                 /* of feeds and group */
+    /* The commit in flight: group[ncommitted, nsync) are in it, its sync
+     * runs on libuv's thread pool (sync_req), which sets sync_rc and
+     * sync_ran under sync_mu. */
+    int syncing;
+    size_t nsync;
+    uv_work_t sync_req;
+    uv_mutex_t sync_mu;
+    uv_cond_t sync_cv;
+    int sync_init; /* sync_mu and sync_cv are made */
+    int sync_ran, sync_rc;
+    int flush_wanted, flush_report; /* a flush waits for the commit */
+    struct poller_feed **feeds;     /* by number; NULL: a free number */
+    size_t cap;                     /* of feeds and group */
     size_t open; /* handles not yet closed, the fetcher and the parsing
                     counted as one each */
     int once;

@@ -113,6 +113,12 @@ store_compact(struct store *s, int64_t now, int64_t keep_seconds,
     feed_buf_init(&g.idx, 0);
     if (keep_seconds < 0)
         return -EINVAL;
+    /* The batch in flight is written where the new generation would not
+     * have it. */
+    if (s->nflight > 0) {
+        store_fail(s, "a commit is under way");
+        return -EBUSY;
+    }
     if (keep_seconds > 0 && now >= INT64_MIN + keep_seconds)
         cutoff = now - keep_seconds;
     if ((ids = malloc((n ? n : 1) * sizeof *ids)) == NULL ||

@@ -110,6 +110,9 @@ store_close(struct store *s)
 
     if (s == NULL)
         return;
+    /* A batch in flight is on disk: it is finished, not left half. */
+    if (s->nflight > 0 && store_commit_finish(s, store_commit_sync(s)) != 0)
+        s->nflight = 0; /* it failed: store_error() says why */
     for (i = 0; i < s->nsegs; i++)
         if (s->segs[i].fd >= 0)
             close(s->segs[i].fd);
@@ -166,7 +169,7 @@ store_lookup(const struct store *s, const char *id, uint64_t *hash)
 size_t
 store_pending(const struct store *s)
 {
-    return s->pend.len;
+    return s->pend.len - s->flight_bytes;
 }
 
 size_t
@@ -251,19 +254,23 @@ fail:
     return rc;
 }
 
-/* Forgets the pending batch. Unless it was committed, its IDs that had
- * no rec are no longer seen (unless dropped before), and the others point
- * at their stored version again, as before the batch. */
+/* Forgets the first n pending items (the batch in flight, or all), the
+ * rest moving to the front. Unless they were committed, their IDs that
+ * had no rec are no longer seen (unless dropped before, or pending again
+ * after them), and the others point at their stored version again, as
+ * before the batch. */
 static void
-store_batch_drop(struct store *s, int committed)
+store_batch_drop(struct store *s, size_t n, int committed)
 {
     struct store_slot *slot;
-    size_t i;
+    size_t bytes = n == s->npends ? s->pend.len : s->pends[n].off, i;
 
-    for (i = 0; i < s->npends; i++) {
+    for (i = 0; i < n; i++) {
         /* A fresh ID added twice was removed at its first version. */
         if ((slot = store_set_find(&s->ids, s->pends[i].id)) == NULL)
             continue;
+        if (slot->pend != i + 1)
+            continue; /* a later version is pending: it stays */
         assert(committed || !s->pends[i].fresh ||
                slot->ref == STORE_SLOT_PENDING);
         if (!committed && s->pends[i].fresh)
@@ -271,7 +278,26 @@ store_batch_drop(struct store *s, int committed)
         else
             slot->pend = 0;
     }
-    s->npends = 0;
+    /* What was added after them comes to the front. */
+    for (i = n; i < s->npends; i++) {
+        struct store_pend *pe = &s->pends[i - n];
+
+        *pe = s->pends[i];
+        pe->off -= bytes;
+        slot = store_set_find(&s->ids, pe->id);
+        if (slot != NULL && slot->pend == i + 1)
+            slot->pend = (uint32_t)(i - n + 1);
+        /* Its ID has a rec now: it is an update, no longer new. */
+        if (pe->fresh && slot != NULL && slot->ref != STORE_SLOT_PENDING)
+            pe->fresh = 0;
+    }
+    s->npends -= n;
+    if (s->npends > 0) {
+        memmove(s->pend.data, s->pend.data + bytes, s->pend.len - bytes);
+        s->pend.len -= bytes;
+        s->pend.data[s->pend.len] = '\0';
+        return;
+    }
     /* A batch far larger than usual does not keep its memory. */
     if (s->pend.cap > STORE_PEND_KEEP) {
         feed_buf_free(&s->pend);
@@ -281,16 +307,21 @@ store_batch_drop(struct store *s, int committed)
 }
 
 int
-store_commit(struct store *s)
+store_in_flight(const struct store *s)
 {
-    struct store_irec ir;
-    struct feed_buf ib;
-    struct store_rec r;
-    uint64_t base;
-    size_t hlen = 0, i;
-    uint32_t segi, no;
-    int fd, rc, ok = 1;
+    return s->nflight > 0;
+}
 
+int
+store_commit_write(struct store *s)
+{
+    uint64_t base;
+    size_t hlen = 0;
+    uint32_t segi, no;
+    int fd, rc;
+
+    if (s->nflight > 0)
+        return -EBUSY;
     if (s->npends == 0)
         return 0;
     if ((rc = store_recs_reserve(s, s->npends)) != 0) {
@@ -324,11 +355,6 @@ store_commit(struct store *s)
     rc = store_write_all(fd, STORE_SEG_HEADER, hlen, base);
     if (rc == 0)
         rc = store_write_all(fd, s->pend.data, s->pend.len, base + hlen);
-    if (rc == 0 && fdatasync(fd) != 0)
-        rc = -errno;
-    /* A new segment's name must be as durable as its contents. */
-    if (rc == 0 && s->items_unsynced && fsync(s->items_fd) != 0)
-        rc = -errno;
     if (rc != 0) {
         store_fail(s, "items/%06" PRIu32 ".jsonl: append: %s", no,
                    strerror(-rc));
@@ -336,8 +362,59 @@ store_commit(struct store *s)
             s->tail_dirty = 1;
         goto fail;
     }
-    s->items_unsynced = 0;
+    s->nflight = s->npends;
+    s->flight_bytes = s->pend.len;
+    s->flight_base = base;
+    s->flight_hlen = hlen;
+    s->flight_seg = segi;
+    s->flight_fd = fd;
+    s->flight_dirsync = s->items_unsynced;
     s->tail = base + hlen + s->pend.len;
+    return 0;
+fail:
+    store_batch_drop(s, s->npends, 0);
+    return rc;
+}
+
+int
+store_commit_sync(struct store *s)
+{
+    if (s->nflight == 0)
+        return 0;
+    if (fdatasync(s->flight_fd) != 0)
+        return -errno;
+    /* A new segment's name must be as durable as its contents. */
+    if (s->flight_dirsync && fsync(s->items_fd) != 0)
+        return -errno;
+    return 0;
+}
+
+int
+store_commit_finish(struct store *s, int sync_rc)
+{
+    struct store_irec ir;
+    struct feed_buf ib;
+    struct store_rec r;
+    uint64_t base = s->flight_base;
+    size_t hlen = s->flight_hlen, i;
+    uint32_t segi = s->flight_seg, no;
+    int rc, ok = 1;
+
+    if (s->nflight == 0)
+        return sync_rc;
+    no = s->segs[segi].no;
+    if (sync_rc != 0) {
+        store_fail(s, "items/%06" PRIu32 ".jsonl: append: %s", no,
+                   strerror(-sync_rc));
+        s->tail = base;
+        if (ftruncate(s->flight_fd, (off_t)base) != 0)
+            s->tail_dirty = 1;
+        store_batch_drop(s, s->nflight, 0);
+        s->nflight = s->flight_bytes = 0;
+        return sync_rc;
+    }
+    if (s->flight_dirsync)
+        s->items_unsynced = 0;
     feed_buf_init(&ib, 0);
     memset(&ir, 0, sizeof ir);
     ir.seg = no;
@@ -351,7 +428,7 @@ store_commit(struct store *s)
     }
     ir.kind = STORE_IK_ITEM;
     ir.date = 0;
-    for (i = 0; i < s->npends; i++) {
+    for (i = 0; i < s->nflight; i++) {
         r.date = s->pends[i].date;
         r.hash = s->pends[i].hash;
         r.off = base + hlen + s->pends[i].off;
@@ -361,6 +438,7 @@ store_commit(struct store *s)
          * two versions in the batch, the later is put last and wins. */
         rc = store_rec_put(s, s->pends[i].id, &r);
         assert(rc == 0);
+        (void)rc;
         ir.id = s->pends[i].id;
         ir.date = r.date;
         ir.hash = r.hash;
@@ -373,11 +451,19 @@ store_commit(struct store *s)
     }
     store_idx_append(s, &ib, ok);
     feed_buf_free(&ib);
-    store_batch_drop(s, 1);
+    store_batch_drop(s, s->nflight, 1);
+    s->nflight = s->flight_bytes = 0;
     return 0;
-fail:
-    store_batch_drop(s, 0);
-    return rc;
+}
+
+int
+store_commit(struct store *s)
+{
+    int rc;
+
+    if ((rc = store_commit_write(s)) != 0)
+        return rc;
+    return store_commit_finish(s, store_commit_sync(s));
 }
 
 /* Rec rec, whose line was found damaged (why): its one warning, and the

@@ -239,6 +239,16 @@ struct store {
     struct feed_buf pend;
     struct store_pend *pends;
     size_t npends, pends_cap;
+    /* The batch in flight (store_commit_write() to _finish()): pends[0,
+     * nflight), the first flight_bytes of pend, written at flight_base +
+     * flight_hlen of segment segs[flight_seg] (flight_fd), its sync to
+     * come; what was added since follows it in pends and pend. */
+    size_t nflight, flight_bytes;
+    uint64_t flight_base;
+    size_t flight_hlen;
+    uint32_t flight_seg;
+    int flight_fd;
+    int flight_dirsync; /* the segment is new: items/ is synced too */
 
     struct store_feed **feeds; /* pointers, so that a get stays valid */
     size_t nfeeds, feeds_cap;

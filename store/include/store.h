@@ -74,8 +74,36 @@ int store_add(struct store *, const struct feed_item *) STORE_WUR;
  * untouched. */
 int store_commit(struct store *) STORE_WUR;
 
-/* The bytes of the pending batch, for a caller that puts the polls of
- * several feeds in one commit and commits early when they grow. */
+/* store_commit() in three steps, so that the wait for the disk does not
+ * hold up the caller's thread:
+ *
+ * store_commit_write() appends the pending batch to the current segment
+ * without a sync; it is then the batch in flight, and what store_add()
+ * adds from then on is a new pending batch, which the next commit writes
+ * after it. 0 (also when nothing is pending: then no batch is in flight),
+ * -EBUSY while a batch is in flight, or a negative errno, after which all
+ * is as after a failed store_commit().
+ *
+ * store_commit_sync() makes the batch in flight durable (fdatasync, and
+ * an fsync of items/ for a new segment): 0 or a negative errno. It may
+ * run on another thread while the owner uses the store, as long as the
+ * owner calls neither store_commit*() nor store_compact() nor
+ * store_close() meanwhile: it touches only the files written to.
+ *
+ * store_commit_finish() takes store_commit_sync()'s result: 0 lists the
+ * batch in flight as stored (items/index, no fsync); an error drops it as
+ * a failed store_commit() does (the batch added since stays pending), and
+ * is returned. */
+int store_commit_write(struct store *) STORE_WUR;
+int store_commit_sync(struct store *) STORE_WUR;
+int store_commit_finish(struct store *, int sync_rc) STORE_WUR;
+
+/* 1 while a batch is in flight (written, not yet finished). */
+int store_in_flight(const struct store *);
+
+/* The bytes of the pending batch (not the batch in flight), for a caller
+ * that puts the polls of several feeds in one commit and commits early
+ * when they grow. */
 size_t store_pending(const struct store *);
 
 /* Live items committed so far (each version of an updated item counts

@@ -569,6 +569,102 @@ test_damaged_header(void **state)
     store_close(s);
 }
 
+/* The title store_get() gives id, into out ("" when none). */
+static int
+title_fn(const struct feed_item *it, void *arg)
+{
+    snprintf(arg, 64, "%s", it->entry.title ? it->entry.title : "");
+    return 0;
+}
+
+static const char *
+title_of(struct store *s, const char *id, char *out)
+{
+    out[0] = '\0';
+    (void)store_get(s, id, title_fn, out);
+    return out;
+}
+
+/* A commit in three steps: what is added while a batch is in flight is
+ * a new batch, seen and read at once; a sync that succeeds lists the
+ * batch in flight as stored, one that fails drops it alone (a new ID is
+ * unseen again, an update is its old version again), and the batch added
+ * meanwhile commits as usual; retention waits. */
+static void
+test_in_flight(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char t[64];
+    off_t size;
+
+    add_v(s, "00000000000000a1", "a1 v1", 100, 1);
+    add_v(s, "00000000000000b1", "b1 v1", 100, 1);
+    assert_int_equal(store_commit(s), 0);
+    size = file_size(path(f, "items/000001.jsonl"));
+
+    /* A batch that lands. */
+    add_v(s, "00000000000000a1", "a1 v2", 100, 2);
+    add_v(s, "00000000000000c1", "c1", 100, 1);
+    assert_false(store_in_flight(s));
+    assert_int_equal(store_commit_write(s), 0);
+    assert_true(store_in_flight(s));
+    assert_int_equal(store_pending(s), 0);
+    assert_int_equal(store_commit_write(s), -EBUSY);
+    assert_int_equal(store_compact(s, 1000, 0, 0), -EBUSY);
+    /* Added while it is in flight: c1 again, and d1. */
+    add_v(s, "00000000000000c1", "c1 v2", 100, 2);
+    add_v(s, "00000000000000d1", "d1", 100, 1);
+    assert_true(store_pending(s) > 0);
+    assert_true(hash_of(s, "00000000000000c1") == 2);
+    assert_string_equal(title_of(s, "00000000000000a1", t), "a1 v2");
+    assert_string_equal(title_of(s, "00000000000000d1", t), "d1");
+    assert_int_equal(store_commit_finish(s, store_commit_sync(s)), 0);
+    assert_false(store_in_flight(s));
+    assert_int_equal(store_count(s), 3); /* a1 b1 c1; d1 pending */
+    assert_string_equal(title_of(s, "00000000000000c1", t), "c1 v2");
+    assert_string_equal(title_of(s, "00000000000000d1", t), "d1");
+    assert_true(size < file_size(path(f, "items/000001.jsonl")));
+    size = file_size(path(f, "items/000001.jsonl"));
+
+    /* A batch whose sync fails: d1 (pending since the last) and e1 new,
+     * b1 updated; f1 and a second e1 added while it is in flight. */
+    add_v(s, "00000000000000e1", "e1", 100, 1);
+    add_v(s, "00000000000000b1", "b1 v2", 100, 2);
+    assert_int_equal(store_commit_write(s), 0);
+    add_v(s, "00000000000000f1", "f1", 100, 1);
+    add_v(s, "00000000000000e1", "e1 again", 100, 3);
+    assert_int_equal(store_commit_finish(s, -EIO), -EIO);
+    assert_non_null(strstr(store_error(s), "append"));
+    assert_int_equal(file_size(path(f, "items/000001.jsonl")), size);
+    assert_string_equal(title_of(s, "00000000000000b1", t), "b1 v1");
+    assert_int_equal(store_seen(s, "00000000000000d1"), 0);
+    /* e1 is pending again after it, as new; f1 too. */
+    assert_int_equal(store_seen(s, "00000000000000e1"), 1);
+    assert_string_equal(title_of(s, "00000000000000e1", t), "e1 again");
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(store_count(s), 5); /* a1 b1 c1 f1 e1 */
+    store_close(s);
+
+    s = open_ok(f);
+    assert_int_equal(store_count(s), 5);
+    assert_string_equal(title_of(s, "00000000000000a1", t), "a1 v2");
+    assert_string_equal(title_of(s, "00000000000000b1", t), "b1 v1");
+    /* c1 v2 was pending in the batch that failed. */
+    assert_string_equal(title_of(s, "00000000000000c1", t), "c1");
+    assert_int_equal(store_seen(s, "00000000000000d1"), 0);
+    assert_string_equal(title_of(s, "00000000000000e1", t), "e1 again");
+    assert_string_equal(title_of(s, "00000000000000f1", t), "f1");
+    assert_null(store_warnings(s));
+    /* A new ID in flight whose sync fails, and nothing after it. */
+    add_v(s, "00000000000000a9", "a9", 100, 1);
+    assert_int_equal(store_commit_write(s), 0);
+    assert_int_equal(store_commit_finish(s, -EIO), -EIO);
+    assert_int_equal(store_seen(s, "00000000000000a9"), 0);
+    assert_int_equal(store_pending(s), 0);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -586,6 +682,7 @@ main(void)
         T(test_damaged_get),
         T(test_damaged_recent_fills),
         T(test_damaged_header),
+        T(test_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
