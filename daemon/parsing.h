@@ -26,8 +26,8 @@
 
 #include "feeds/parse.h"
 
-#define PARSING_QUEUE_MAX ((size_t)1 << 20)
-#define PARSING_DOCS_MAX 8
+#define PARSING_QUEUE_MAX ((size_t)1 << 19)
+#define PARSING_DOCS_MAX 4
 
 /* One document on its way through the thread: the caller's, for as long
  * as a chunk or the end of it is queued. */
