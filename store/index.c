@@ -160,7 +160,10 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     unsigned char hdr[STORE_IDX_HDR];
     const unsigned char *p;
     struct store_irec ir;
-    struct store_rec r;
+    struct store_rec *r;
+    uint64_t *ids = NULL;
+    size_t ids_cap = 0;
+    void *grown;
     char why[160];
     uint64_t size, nrec, i = 0, pos, cov = 0, end;
     size_t cur = 0, want, at, j;
@@ -201,11 +204,12 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
         snprintf(why, sizeof why, "lists more lines than the segments hold");
         goto bad;
     }
-    /* Sized once, so that a large store loads without a rehash. Records
+    /* Sized once, so that a large store loads without a regrowth. Records
      * of superseded lines make it a bound, not a count; and a failure
      * here is no failure: the tables grow as they go. */
-    if (nrec < STORE_REC_MAX && store_recs_reserve(s, (size_t)nrec) == 0)
-        (void)store_set_reserve(&s->ids, (size_t)nrec);
+    if (nrec < STORE_REC_MAX && store_recs_reserve(s, (size_t)nrec) == 0 &&
+        (ids = malloc((size_t)nrec * sizeof *ids)) != NULL)
+        ids_cap = (size_t)nrec;
     for (pos = STORE_IDX_HDR; i < nrec; pos += want) {
         want = (size_t)(nrec - i) * STORE_IDX_REC;
         if (want > chunk)
@@ -269,15 +273,24 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
                 s->segs[cur].format = fmt;
             }
             if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_ITEM) {
-                r.date = ir.date;
-                r.hash = ir.hash;
-                r.off = ir.off;
-                r.seg = (uint32_t)cur;
-                r.len = ir.len;
-                if ((rc = store_rec_put(s, ir.id, &r)) != 0) {
-                    store_fail(s, "items/index: %s", strerror(-rc));
+                /* Every item line gets a rec here; store_recs_load()
+                 * then indexes them all at once. */
+                if ((rc = store_recs_reserve(s, 1)) != 0 ||
+                    (grown = store_array_grow(ids, &ids_cap, s->nrecs,
+                                              sizeof *ids)) == NULL) {
+                    store_fail(s, "items/index: %s",
+                               strerror(rc != 0 ? -rc : ENOMEM));
+                    rc = rc != 0 ? rc : -ENOMEM;
                     goto fail;
                 }
+                ids = grown;
+                ids[s->nrecs] = ir.id;
+                r = &s->recs[s->nrecs++];
+                r->date = ir.date;
+                r->hash = ir.hash;
+                r->off = ir.off;
+                r->seg = (uint32_t)cur;
+                r->len = ir.len;
             }
             store_line_warn(s, &ir);
         }
@@ -293,6 +306,12 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
             goto bad;
         }
     }
+    if ((rc = store_recs_load(s, ids)) != 0) {
+        store_fail(s, "items/index: %s", strerror(-rc));
+        goto fail;
+    }
+    free(ids);
+    ids = NULL;
     if ((size - STORE_IDX_HDR) % STORE_IDX_REC != 0) {
         if (ftruncate(fd, (off_t)(STORE_IDX_HDR + nrec * STORE_IDX_REC)) != 0) {
             snprintf(why, sizeof why, "cutting off a torn record: %s",
@@ -311,6 +330,7 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     return 0;
 bad:
     /* Back to nothing loaded, and none of its warnings. */
+    free(ids);
     s->nrecs = 0;
     for (j = 0; j < s->nsegs; j++)
         s->segs[j].format = 0;
@@ -325,6 +345,7 @@ bad:
         close(fd);
     return 1;
 fail:
+    free(ids);
     close(fd);
     return rc;
 }

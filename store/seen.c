@@ -87,6 +87,7 @@ store_set_reserve(struct store_set *set, size_t n)
     cap = store_set_cap_for(set->used + n);
     if ((t = calloc(cap, sizeof *t)) == NULL)
         return -ENOMEM;
+    store_prefault(t, cap * sizeof *t);
     for (i = 0; i < set->cap; i++)
         if (set->slots[i].ref != 0)
             store_set_place(t, cap, set->seed, &set->slots[i]);
@@ -107,6 +108,22 @@ store_set_add(struct store_set *set, uint64_t id, uint32_t ref, uint32_t pend)
     store_set_place(set->slots, set->cap, set->seed, &e);
     set->used++;
     return 0;
+}
+
+struct store_slot *
+store_set_put(struct store_set *set, uint64_t id, uint32_t ref)
+{
+    size_t i, mask = set->cap - 1;
+
+    for (i = store_set_home(set->seed, set->cap, id); set->slots[i].ref != 0;
+         i = (i + 1) & mask)
+        if (set->slots[i].id == id)
+            return &set->slots[i];
+    set->slots[i].id = id;
+    set->slots[i].ref = ref;
+    set->slots[i].pend = 0;
+    set->used++;
+    return &set->slots[i];
 }
 
 /* Shifts back the entries of the run that would not be found past the

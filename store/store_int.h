@@ -304,6 +304,12 @@ int store_mkdirs(struct store *s, const char *dir);
  * arr itself, or a new pointer that replaces it. NULL when out of memory,
  * arr left as it was. */
 void *store_array_grow(void *arr, size_t *cap, size_t n, size_t sz);
+/* Asks the kernel to map p[0, len), memory just allocated and not yet
+ * written, in one call rather than a page fault per page as it is first
+ * written; for arrays of a MiB or more that are about to be filled.
+ * Where the system cannot (not Linux, or older than 5.14) it does
+ * nothing; the memory is the same either way. */
+void store_prefault(void *p, size_t len);
 /* The 16-byte header of items/index or items/dropped appended to b. 0, or
  * non-zero when out of memory. */
 int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
@@ -355,6 +361,10 @@ struct store_slot *store_set_find(const struct store_set *, uint64_t id);
 int store_set_reserve(struct store_set *, size_t n);
 /* Adds id, which the set does not hold. 0 or -ENOMEM. */
 int store_set_add(struct store_set *, uint64_t id, uint32_t ref, uint32_t pend);
+/* id's slot: the one the set holds, or a new one with ref (and no pend)
+ * when it holds none. The set must have room for one more (see
+ * store_set_reserve()). */
+struct store_slot *store_set_put(struct store_set *, uint64_t id, uint32_t ref);
 /* Removes slot, one of the set's (no tombstone is left). */
 void store_set_del(struct store_set *, const struct store_slot *slot);
 /* Empties the set, keeping its table. */
@@ -394,6 +404,15 @@ int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
  * store_recent()'s order, newest first, in a new array the caller frees.
  * NULL when out of memory. */
 uint32_t *store_newest(const struct store *, size_t k);
+/* Indexes the recs the load of items/index put in s->recs[0, nrecs), one
+ * per item line in the order of the log, whose IDs are ids[0, nrecs):
+ * the seen set, empty before, ends as store_rec_put() of each line in
+ * that order would have left it, and a later line of an ID replaces its
+ * earlier one (nrecs then shrinks). The set is filled in the order of
+ * its slots, not of the lines, so that a large index is not a random
+ * walk over memory. 0 or -ENOMEM (s->nrecs is then 0 and the set empty;
+ * ids is untouched either way). */
+int store_recs_load(struct store *, const uint64_t *ids);
 /* Marks rec dead (its line is damaged): it no longer counts. Its ID stays
  * in the seen set until store_recs_forget(). */
 void store_rec_kill(struct store *, uint32_t rec);
