@@ -1,5 +1,7 @@
 /* daemon/publisher.c - the merged outputs (publisher.h). */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,9 @@ struct publisher {
     struct httpd *httpd;
     uv_timer_t timer;
     char *path;                /* state_dir/public/feed.atom */
+    char *stamp_path;          /* state_dir/public/.feed.atom.stamp */
     struct feed_buf published; /* the last feed.atom made */
+    uint64_t stamp;            /* what it was made from (stamp()), or 0 */
     int unwritten;             /* the file does not hold it yet */
     int served;                /* the HTTP server has it */
     int closing;
@@ -48,19 +52,99 @@ collect_item(const struct feed_item *it, void *arg)
     return 0;
 }
 
+/* The feed's own URL, from the listen address. */
+static void
+self_url(const struct publisher *pub, char self[300])
+{
+    const char *host = pub->cfg->listen_host;
+
+    snprintf(self, 300, "http://%s%s%s:%d/feed.atom",
+             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
+             pub->cfg->listen_port);
+}
+
+/* h with the bytes of str folded in (FNV-1a), and its end. */
+static uint64_t
+stamp_str(uint64_t h, const char *str)
+{
+    for (; *str != '\0'; str++)
+        h = (h ^ (unsigned char)*str) * UINT64_C(0x100000001b3);
+    return (h ^ 0xff) * UINT64_C(0x100000001b3);
+}
+
+/* What feed.atom would be made from now: the store's newest max_items
+ * lines (store_recent_stamp()), the title, the feed's own URL, max_items
+ * and the version of feedd (whose writer may change). The same value
+ * means the same bytes; 0 when it cannot be known (out of memory). */
+static uint64_t
+stamp(const struct publisher *pub)
+{
+    uint64_t rs = store_recent_stamp(pub->store, pub->cfg->max_items);
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    char self[300];
+    size_t i;
+
+    if (rs == 0)
+        return 0;
+    self_url(pub, self);
+    h = stamp_str(h, FEEDD_VERSION);
+    h = stamp_str(h, pub->cfg->title != NULL ? pub->cfg->title : "");
+    h = stamp_str(h, self);
+    for (i = 0; i < 8; i++) {
+        h = (h ^ ((uint64_t)pub->cfg->max_items >> (8 * i) & 0xff)) *
+            UINT64_C(0x100000001b3);
+        h = (h ^ (rs >> (8 * i) & 0xff)) * UINT64_C(0x100000001b3);
+    }
+    return h != 0 ? h : 1;
+}
+
+/* The stamp of the feed.atom a previous run wrote, or 0 when there is
+ * none (or it does not read). */
+static uint64_t
+stamp_load(const struct publisher *pub)
+{
+    char line[64];
+    uint64_t v = 0;
+    FILE *fp;
+
+    if ((fp = fopen(pub->stamp_path, "r")) == NULL)
+        return 0;
+    if (fgets(line, sizeof(line), fp) == NULL ||
+        sscanf(line, "feedd feed.atom %" SCNx64, &v) != 1)
+        v = 0;
+    fclose(fp);
+    return v;
+}
+
+/* Records that feed.atom, as written, was made from st. A failure only
+ * costs the next start a rebuild of the same bytes: logged at debug. */
+static void
+stamp_save(struct publisher *pub, uint64_t st)
+{
+    char line[64];
+    int n, rc;
+
+    if (st == pub->stamp)
+        return;
+    pub->stamp = st;
+    n = snprintf(line, sizeof(line), "feedd feed.atom %016" PRIx64 "\n", st);
+    if ((rc = store_file_replace(pub->stamp_path, line, (size_t)n)) != 0) {
+        errno = -rc;
+        log_debug("publish: cannot write %s: %s", pub->stamp_path,
+                  strerror(errno));
+    }
+}
+
 /* The merged feed of items into out: 0 or -ENOMEM. */
 static int
 render(const struct publisher *pub, struct feed_item *items, size_t n,
        struct feed_buf *out)
 {
-    const char *host = pub->cfg->listen_host;
     struct feed_meta meta;
     char self[300];
     size_t i;
 
-    snprintf(self, sizeof(self), "http://%s%s%s:%d/feed.atom",
-             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-             pub->cfg->listen_port);
+    self_url(pub, self);
     meta.title = pub->cfg->title;
     meta.self_url = self;
     meta.id = self;
@@ -115,10 +199,33 @@ publisher_publish(struct publisher *pub)
     struct feed_item *items;
     struct feed_buf out;
     size_t i, n = pub->cfg->max_items;
-    int rc;
+    size_t damaged = store_damaged(pub->store);
+    uint64_t st = stamp(pub);
+    int rc = 0;
 
     memset(&c, 0, sizeof(c));
     feed_buf_init(&out, 0);
+    items = NULL;
+    /* Made from the same lines and settings as the feed.atom in place
+     * (written by this run or a previous one): the same bytes, so
+     * nothing is decoded or rendered. The lines are still read and
+     * checked, so that damage shows as it would in a rebuild. */
+    if (st != 0 && st == pub->stamp && pub->published.data != NULL &&
+        !pub->unwritten) {
+        if ((rc = store_recent_check(pub->store, n)) < 0)
+            goto fail;
+        if (rc == 0) {
+            if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
+                errno = -rc;
+                log_warn("publish: cannot serve feed.atom");
+            }
+            goto out;
+        }
+        /* Damaged lines left the newest: what is left is published. */
+        st = stamp(pub);
+        damaged = store_damaged(pub->store);
+        rc = 0;
+    }
     c.cap = n;
     c.items = calloc(n ? n : 1, sizeof(*c.items));
     items = calloc(n ? n : 1, sizeof(*items));
@@ -157,6 +264,12 @@ publisher_publish(struct publisher *pub)
         else if (rc == 0)
             rc = wrc;
     }
+    /* A damaged line found on the way made store_recent() hand over the
+     * next ones: the stamp of what it handed over is taken again. */
+    if (!pub->unwritten && store_damaged(pub->store) != damaged)
+        st = stamp(pub);
+    if (!pub->unwritten && st != 0)
+        stamp_save(pub, st);
     goto out;
 fail:
     if (rc == -ENOMEM) {
@@ -232,6 +345,7 @@ on_closed(uv_handle_t *h)
 
     feed_buf_free(&pub->published);
     free(pub->path);
+    free(pub->stamp_path);
     free(pub);
 }
 
@@ -248,16 +362,22 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
               struct httpd *httpd, publisher_done_fn *done, void *arg)
 {
     static const char tail[] = "/public/feed.atom";
+    static const char stamp_tail[] = "/public/.feed.atom.stamp";
     struct publisher *pub = calloc(1, sizeof(*pub));
     size_t n = strlen(cfg->state_dir) + sizeof(tail);
+    size_t sn = strlen(cfg->state_dir) + sizeof(stamp_tail);
     int rc;
 
-    if (pub == NULL || (pub->path = malloc(n)) == NULL) {
+    if (pub == NULL || (pub->path = malloc(n)) == NULL ||
+        (pub->stamp_path = malloc(sn)) == NULL) {
         log_warnx("out of memory");
+        if (pub != NULL)
+            free(pub->path);
         free(pub);
         return NULL;
     }
     snprintf(pub->path, n, "%s%s", cfg->state_dir, tail);
+    snprintf(pub->stamp_path, sn, "%s%s", cfg->state_dir, stamp_tail);
     pub->store = s;
     pub->cfg = cfg;
     pub->httpd = httpd;
@@ -267,10 +387,13 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
     if ((rc = uv_timer_init(loop, &pub->timer)) != 0) {
         log_warnx("publish: cannot make its timer: %s", uv_strerror(rc));
         free(pub->path);
+        free(pub->stamp_path);
         free(pub);
         return NULL;
     }
     pub->timer.data = pub;
     load(pub);
+    if (pub->published.data != NULL)
+        pub->stamp = stamp_load(pub);
     return pub;
 }

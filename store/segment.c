@@ -411,15 +411,11 @@ store_seg_header(char buf[32], unsigned format)
 /* ---- reading a line back ------------------------------------------------ */
 
 int
-store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
-               struct feed_item *it, struct store_lists *l, json_t **o)
+store_rec_line(struct store *s, const struct store_rec *r)
 {
-    json_error_t jerr;
-    uint64_t got;
     char *p;
     int fd, rc;
 
-    *o = NULL;
     if ((fd = store_seg_fd(s, r->seg)) < 0)
         return fd;
     /* The line and its '\n': a line end that moved is damage too. */
@@ -442,8 +438,19 @@ store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
     }
     if (s->line[r->len] != '\n')
         return STORE_DMG_EOL;
-    if ((rc = store_record_verify(s->line, r->len, s->segs[r->seg].format)) !=
-        0)
+    return store_record_verify(s->line, r->len, s->segs[r->seg].format);
+}
+
+int
+store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
+               struct feed_item *it, struct store_lists *l, json_t **o)
+{
+    json_error_t jerr;
+    uint64_t got;
+    int rc;
+
+    *o = NULL;
+    if ((rc = store_rec_line(s, r)) != 0)
         return rc;
     if ((*o = json_loadb(s->line, r->len, 0, &jerr)) == NULL)
         return STORE_DMG_JSON;

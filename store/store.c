@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +442,72 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
             break;
     }
     return rc;
+}
+
+int
+store_recent_check(struct store *s, size_t n)
+{
+    struct store_lists lists;
+    struct feed_item it;
+    const struct store_rec *r;
+    size_t want = n < store_count(s) ? n : store_count(s), nbad = 0, i;
+    uint32_t *h;
+    json_t *o;
+    int rc = 0;
+
+    if ((h = store_newest(s, want)) == NULL) {
+        store_fail(s, "items: out of memory");
+        return -ENOMEM;
+    }
+    for (i = 0; i < want && rc == 0; i++) {
+        r = &s->recs[h[i]];
+        if (s->segs[r->seg].format >= STORE_FORMAT) {
+            rc = store_rec_line(s, r);
+        } else {
+            rc = store_rec_read(s, r, NULL, &it, &lists, &o);
+            json_decref(o);
+        }
+        if (rc > 0) {
+            store_rec_damaged(s, h[i], rc);
+            nbad++;
+            rc = 0;
+        }
+    }
+    free(h);
+    if (nbad > 0)
+        store_recs_forget(s);
+    return rc < 0 ? rc : (int)(nbad < INT_MAX ? nbad : INT_MAX);
+}
+
+/* h with the word w folded in: a multiply-xorshift step. */
+static uint64_t
+store_stamp_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+    return h ^ h >> 32;
+}
+
+uint64_t
+store_recent_stamp(const struct store *s, size_t n)
+{
+    const struct store_rec *r;
+    size_t k = n < store_count(s) ? n : store_count(s), i;
+    uint64_t h = UINT64_C(0x6a09e667f3bcc909);
+    uint32_t *top;
+
+    if ((top = store_newest(s, k)) == NULL)
+        return 0;
+    h = store_stamp_mix(h, k);
+    for (i = 0; i < k; i++) {
+        r = &s->recs[top[i]];
+        h = store_stamp_mix(h, s->segs[r->seg].no);
+        h = store_stamp_mix(h, r->off);
+        h = store_stamp_mix(h, r->len);
+        h = store_stamp_mix(h, (uint64_t)r->date);
+        h = store_stamp_mix(h, r->hash);
+    }
+    free(top);
+    return h != 0 ? h : 1;
 }
 
 int

@@ -552,6 +552,12 @@ int store_seg_new(struct store *);
 /* The fd of segment segi, opened for reading when it is not open;
  * -errno with s->err set. */
 int store_seg_fd(struct store *, uint32_t segi);
+/* Reads the line of rec r, '\n' included, into s->line and checks its
+ * end and its checksum (store_record_verify()): 0; a STORE_DMG_* when the
+ * line is damaged (nothing warned); or a negative errno with s->err
+ * set. In a segment of format 2, where every line has a checksum, a line
+ * that passes is the one its writer wrote. */
+int store_rec_line(struct store *, const struct store_rec *r);
 /* Reads the line of rec r back into it: checked (its end, its checksum,
  * its members and their types, and that it is the item r says: id when
  * not NULL, and its version), and decoded with its strings in

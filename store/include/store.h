@@ -127,6 +127,26 @@ size_t store_damaged(const struct store *);
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
 
+/* A digest of what store_recent(s, n, ...) would hand over now, from the
+ * index alone (nothing is read from disk; O(count log n)): the place,
+ * date and version hash of each of the newest n items, in order. The
+ * same value while those lines are the same ones; a commit or a
+ * compaction that changes them changes it (but for a 2^-64 chance). Not
+ * seeded: the same store gives the same value in the next process. Never
+ * 0; 0 when out of memory. */
+uint64_t store_recent_stamp(const struct store *, size_t n);
+
+/* Reads back the lines store_recent(s, n, ...) would hand over and checks
+ * each (its end and its checksum; one in a segment of format 1, which has
+ * none, is also decoded, as store_recent() would), without decoding
+ * them into items: for a caller that has kept what store_recent() gave
+ * it, and would find damage as store_recent() does. A damaged line is
+ * warned, its item no longer counts and its ID is forgotten, as with
+ * store_recent(). The number of damaged lines found (0: every one
+ * holds), or a negative errno (an I/O error, out of memory), with
+ * store_error() set. */
+int store_recent_check(struct store *, size_t n);
+
 /* Calls fn on the latest version of the item with this ID (pending or
  * committed), borrowed for the call. fn's value, -ENOENT when there is
  * none (a dropped ID has none), -EBADMSG when its record is damaged (the

@@ -544,6 +544,83 @@ test_damaged_recent_fills(void **state)
     store_close(s);
 }
 
+/* The stamp of the newest n: the same while they are the same lines,
+ * also in the next process; another when one of them changes or a newer
+ * one comes; not moved by an older one. */
+static void
+test_recent_stamp(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    uint64_t st2, st10;
+
+    commit_three(f);
+    s = open_ok(f);
+    st2 = store_recent_stamp(s, 2);
+    assert_true(st2 != 0);
+    assert_true(store_recent_stamp(s, 2) == st2);
+    assert_true(store_recent_stamp(s, 3) != st2);
+    st10 = store_recent_stamp(s, 10);
+    assert_true(store_recent_stamp(s, 3) == st10); /* only three */
+    add_v(s, "00000000000000a0", "zero", 0, 10);
+    assert_int_equal(store_commit(s), 0);
+    assert_true(store_recent_stamp(s, 2) == st2);
+    assert_true(store_recent_stamp(s, 10) != st10);
+    store_close(s);
+    s = open_ok(f);
+    assert_true(store_recent_stamp(s, 2) == st2);
+    add_v(s, "00000000000000a3", "three, edited", 3, 33);
+    assert_int_equal(store_commit(s), 0);
+    assert_true(store_recent_stamp(s, 2) != st2);
+    st2 = store_recent_stamp(s, 2);
+    add_v(s, "00000000000000a4", "four", 4, 4);
+    assert_int_equal(store_commit(s), 0);
+    assert_true(store_recent_stamp(s, 2) != st2);
+    store_close(s);
+}
+
+/* store_recent_check() reads the lines store_recent() would and finds
+ * their damage as it does, and only theirs. */
+static void
+test_recent_check(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    struct collect c;
+    char *w;
+    off_t off;
+
+    commit_three(f);
+    off = find_in_file(path(f, "items/000001.jsonl"),
+                       "{\"id\":\"00000000000000a3");
+    poke(path(f, "items/000001.jsonl"), off + 60, "~", 1);
+    off = find_in_file(path(f, "items/000001.jsonl"),
+                       "{\"id\":\"00000000000000a1");
+    poke(path(f, "items/000001.jsonl"), off + 60, "~", 1);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_recent_check(s, 1), 1);
+    w = store_warnings(s);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "damaged record (checksum)"));
+    free(w);
+    assert_int_equal(store_count(s), 2);
+    assert_int_equal(store_seen(s, "00000000000000a3"), 0);
+    assert_int_equal(store_seen(s, "00000000000000a1"), 1);
+    assert_int_equal(store_recent_check(s, 1), 0);
+    assert_int_equal(store_damaged(s), 1);
+    assert_int_equal(store_recent_check(s, 5), 1);
+    assert_int_equal(store_count(s), 1);
+    free(store_warnings(s));
+    assert_int_equal(store_recent_check(s, 5), 0);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_recent(s, 5, collect_fn, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0].id, "00000000000000a2");
+    warnings_have(s, NULL);
+    store_close(s);
+}
+
 /* A segment's header changed while the index still fits: the index is
  * not trusted (the header is read back at open) and is rebuilt; the
  * items still read, and new ones go to a new segment. */
@@ -586,6 +663,8 @@ main(void)
         T(test_damaged_get),
         T(test_damaged_recent_fills),
         T(test_damaged_header),
+        T(test_recent_stamp),
+        T(test_recent_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
