@@ -120,7 +120,7 @@ after_store(struct daemon *d)
 }
 
 static int
-worth_compacting(const struct store *s)
+worth_compacting(struct store *s)
 {
     uint64_t total, waste = store_waste(s, &total);
 
@@ -303,6 +303,9 @@ daemon_stop(struct daemon *d)
     if (d->compact_timer.data != NULL)
         (void)uv_timer_stop(&d->compact_timer);
     close_handle(&d->compact_timer);
+    if (d->once && d->exit_code == 0 && !d->lost_at_stop &&
+        store_loaded(d->store) && worth_compacting(d->store))
+        daemon_compact(d);
     if (d->pub) {
         if (publisher_publish(d->pub) != 0)
             d->exit_code = 1;
@@ -727,9 +730,12 @@ start(struct daemon *d)
 {
     if (start_handles(d) != 0)
         return -1;
-    /* Retention runs daily; at start (and so for a poll --once from
-     * cron) only when old versions fill a quarter of the log. */
-    if (worth_compacting(d->store))
+    /* Retention runs daily; at start only when old versions fill a
+     * quarter of the log. A poll --once (from cron) looks at its end,
+     * and only when it loaded the items: when it did not, nothing was
+     * stored, and the log is as the run that stored last left it, which
+     * looked then. */
+    if (!d->once && worth_compacting(d->store))
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;

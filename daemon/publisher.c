@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "feeds/buf.h"
@@ -24,8 +25,10 @@ struct publisher {
     uv_timer_t timer;
     char *path;                /* state_dir/public/feed.atom */
     char *stamp_path;          /* state_dir/public/.feed.atom.stamp */
-    struct feed_buf published; /* the last feed.atom made */
+    struct feed_buf published; /* the last feed.atom made, once loaded */
+    int loaded;                /* published holds it (or there is none) */
     uint64_t stamp;            /* what it was made from (stamp()), or 0 */
+    uint64_t stamp_len;        /* and its length */
     int unwritten;             /* the file does not hold it yet */
     int served;                /* the HTTP server has it */
     int closing;
@@ -72,14 +75,14 @@ stamp_str(uint64_t h, const char *str)
     return (h ^ 0xff) * UINT64_C(0x100000001b3);
 }
 
-/* What feed.atom would be made from now: the store's newest max_items
- * lines (store_recent_stamp()), the title, the feed's own URL, max_items
- * and the version of feedd (whose writer may change). The same value
- * means the same bytes; 0 when it cannot be known (out of memory). */
+/* What feed.atom would be made from now: the store's files
+ * (store_stamp()), the title, the feed's own URL, max_items and the
+ * version of feedd (whose writer may change). The same value means the
+ * same bytes; 0 when it cannot be known. */
 static uint64_t
 stamp(const struct publisher *pub)
 {
-    uint64_t rs = store_recent_stamp(pub->store, pub->cfg->max_items);
+    uint64_t rs = store_stamp(pub->store);
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     char self[300];
     size_t i;
@@ -98,22 +101,24 @@ stamp(const struct publisher *pub)
     return h != 0 ? h : 1;
 }
 
-/* The stamp of the feed.atom a previous run wrote, or 0 when there is
- * none (or it does not read). */
-static uint64_t
-stamp_load(const struct publisher *pub)
+/* The stamp and length of the feed.atom a previous run wrote into
+ * pub->stamp and pub->stamp_len; 0 when there is none (or it does not
+ * read). */
+static void
+stamp_load(struct publisher *pub)
 {
-    char line[64];
-    uint64_t v = 0;
+    char line[80];
+    uint64_t v = 0, len = 0;
     FILE *fp;
 
     if ((fp = fopen(pub->stamp_path, "r")) == NULL)
-        return 0;
+        return;
     if (fgets(line, sizeof(line), fp) == NULL ||
-        sscanf(line, "feedd feed.atom %" SCNx64, &v) != 1)
-        v = 0;
+        sscanf(line, "feedd feed.atom %" SCNx64 " %" SCNu64, &v, &len) != 2)
+        v = len = 0;
     fclose(fp);
-    return v;
+    pub->stamp = v;
+    pub->stamp_len = len;
 }
 
 /* Records that feed.atom, as written, was made from st. A failure only
@@ -121,13 +126,15 @@ stamp_load(const struct publisher *pub)
 static void
 stamp_save(struct publisher *pub, uint64_t st)
 {
-    char line[64];
+    char line[80];
     int n, rc;
 
-    if (st == pub->stamp)
+    if (st == pub->stamp && pub->published.len == pub->stamp_len)
         return;
     pub->stamp = st;
-    n = snprintf(line, sizeof(line), "feedd feed.atom %016" PRIx64 "\n", st);
+    pub->stamp_len = pub->published.len;
+    n = snprintf(line, sizeof(line), "feedd feed.atom %016" PRIx64 " %zu\n", st,
+                 pub->published.len);
     if ((rc = store_file_replace(pub->stamp_path, line, (size_t)n)) != 0) {
         errno = -rc;
         log_debug("publish: cannot write %s: %s", pub->stamp_path,
@@ -192,6 +199,46 @@ write_file(struct publisher *pub)
     return rc;
 }
 
+/* The feed.atom a previous run wrote, if any, as the last one written;
+ * read once, when first needed. */
+static void
+load(struct publisher *pub)
+{
+    char buf[65536];
+    FILE *fp;
+    size_t got;
+
+    if (pub->loaded)
+        return;
+    pub->loaded = 1;
+    if ((fp = fopen(pub->path, "rb")) == NULL)
+        return;
+    while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
+        if (feed_buf_append(&pub->published, buf, got) != 0) {
+            feed_buf_free(&pub->published);
+            break;
+        }
+    fclose(fp);
+}
+
+/* 1 when the feed.atom in place is the one that stamp st and the settings
+ * make: its stamp is st and it is there, whole. The file is read only
+ * when the HTTP server is to get it. */
+static int
+current(struct publisher *pub, uint64_t st)
+{
+    struct stat sb;
+
+    if (st == 0 || st != pub->stamp || pub->unwritten)
+        return 0;
+    if (!pub->loaded && pub->httpd != NULL && !pub->served)
+        load(pub);
+    if (pub->loaded)
+        return pub->published.data != NULL &&
+               pub->published.len == pub->stamp_len;
+    return stat(pub->path, &sb) == 0 && (uint64_t)sb.st_size == pub->stamp_len;
+}
+
 int
 publisher_publish(struct publisher *pub)
 {
@@ -199,32 +246,21 @@ publisher_publish(struct publisher *pub)
     struct feed_item *items;
     struct feed_buf out;
     size_t i, n = pub->cfg->max_items;
-    size_t damaged = store_damaged(pub->store);
     uint64_t st = stamp(pub);
     int rc = 0;
 
     memset(&c, 0, sizeof(c));
     feed_buf_init(&out, 0);
     items = NULL;
-    /* Made from the same lines and settings as the feed.atom in place
-     * (written by this run or a previous one): the same bytes, so
-     * nothing is decoded or rendered. The lines are still read and
-     * checked, so that damage shows as it would in a rebuild. */
-    if (st != 0 && st == pub->stamp && pub->published.data != NULL &&
-        !pub->unwritten) {
-        if ((rc = store_recent_check(pub->store, n)) < 0)
-            goto fail;
-        if (rc == 0) {
-            if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
-                errno = -rc;
-                log_warn("publish: cannot serve feed.atom");
-            }
-            goto out;
+    /* The store's files and the settings are as they were when the
+     * feed.atom in place was made (by this run or a previous one): the
+     * same bytes, so nothing is read back, or even loaded. */
+    if (current(pub, st)) {
+        if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
+            errno = -rc;
+            log_warn("publish: cannot serve feed.atom");
         }
-        /* Damaged lines left the newest: what is left is published. */
-        st = stamp(pub);
-        damaged = store_damaged(pub->store);
-        rc = 0;
+        goto out;
     }
     c.cap = n;
     c.items = calloc(n ? n : 1, sizeof(*c.items));
@@ -239,6 +275,7 @@ publisher_publish(struct publisher *pub)
         items[i] = *c.items[i];
     if ((rc = render(pub, items, c.n, &out)) != 0)
         goto fail;
+    load(pub);
     /* Unchanged bytes: no write, and readers' validators stay valid; a
      * restart with the same entries serves what is there. */
     if (pub->published.data == NULL || out.len != pub->published.len ||
@@ -264,11 +301,9 @@ publisher_publish(struct publisher *pub)
         else if (rc == 0)
             rc = wrc;
     }
-    /* A damaged line found on the way made store_recent() hand over the
-     * next ones: the stamp of what it handed over is taken again. */
-    if (!pub->unwritten && store_damaged(pub->store) != damaged)
-        st = stamp(pub);
-    if (!pub->unwritten && st != 0)
+    /* The files as they are now that it is made: the load of the items
+     * may have rebuilt items/index. */
+    if (!pub->unwritten && (st = stamp(pub)) != 0)
         stamp_save(pub, st);
     goto out;
 fail:
@@ -287,24 +322,6 @@ out:
     if (pub->done != NULL)
         pub->done(pub->done_arg);
     return rc;
-}
-
-/* The feed.atom a previous run wrote, if any, as the last one written. */
-static void
-load(struct publisher *pub)
-{
-    char buf[65536];
-    FILE *fp;
-    size_t got;
-
-    if ((fp = fopen(pub->path, "rb")) == NULL)
-        return;
-    while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
-        if (feed_buf_append(&pub->published, buf, got) != 0) {
-            feed_buf_free(&pub->published);
-            break;
-        }
-    fclose(fp);
 }
 
 static void
@@ -392,8 +409,6 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         return NULL;
     }
     pub->timer.data = pub;
-    load(pub);
-    if (pub->published.data != NULL)
-        pub->stamp = stamp_load(pub);
+    stamp_load(pub);
     return pub;
 }

@@ -350,6 +350,72 @@ fail:
     return rc;
 }
 
+/* 1 when segment segi starts with a header this version writes, 0 when
+ * not, or -errno. */
+static int
+store_seg_has_header(struct store *s, size_t segi)
+{
+    char want[32];
+    unsigned fmt;
+    size_t n;
+    int rc;
+
+    for (fmt = 1; fmt <= STORE_FORMAT; fmt++) {
+        n = store_seg_header(want, fmt);
+        if (n > s->segs[segi].size)
+            continue;
+        if ((rc = store_seg_holds(s, segi, 0, want, n)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int
+store_idx_covers(struct store *s)
+{
+    unsigned char hdr[STORE_IDX_HDR], rec[STORE_IDX_REC];
+    struct store_irec ir;
+    struct stat st;
+    uint64_t nrec, total = 0;
+    size_t j, last = s->nsegs;
+    int fd, rc = 0;
+
+    for (j = 0; j < s->nsegs; j++) {
+        total += s->segs[j].size;
+        if (s->segs[j].size > 0)
+            last = j;
+    }
+    if (last == s->nsegs)
+        return 0;
+    fd = openat(s->items_fd, "index", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < STORE_IDX_HDR ||
+        ((uint64_t)st.st_size - STORE_IDX_HDR) % STORE_IDX_REC != 0)
+        goto out;
+    nrec = ((uint64_t)st.st_size - STORE_IDX_HDR) / STORE_IDX_REC;
+    if (nrec == 0 || nrec > total ||
+        store_read_all(fd, hdr, sizeof hdr, 0) != 0 ||
+        memcmp(hdr, STORE_IDX_MAGIC, 8) != 0 ||
+        store_get_le(hdr + 8, 4) != STORE_IDX_VERSION ||
+        store_get_le(hdr + 12, 4) != STORE_IDX_REC ||
+        store_read_all(fd, rec, sizeof rec,
+                       (uint64_t)st.st_size - sizeof rec) != 0 ||
+        store_irec_decode(rec, &ir) != 0 || !store_irec_valid(&ir) ||
+        ir.seg != s->segs[last].no || ir.off + ir.len + 1 != s->segs[last].size)
+        goto out;
+    for (j = 0; j <= last; j++) {
+        if (s->segs[j].size == 0)
+            continue;
+        if ((rc = store_seg_has_header(s, j)) != 1)
+            break;
+    }
+    rc = rc == 1;
+out:
+    close(fd);
+    return rc;
+}
+
 /* A failure leaves what the index holds a gapless prefix of the log. */
 void
 store_idx_save(struct store *s, const struct feed_buf *out, int rebuild)

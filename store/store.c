@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,21 +134,47 @@ store_close(struct store *s)
 /* ---- items -------------------------------------------------------------- */
 
 int
-store_seen(const struct store *s, const char *id)
+store_load(struct store *s)
+{
+    int rc;
+
+    if (s->items_failed != 0)
+        return s->items_failed;
+    if (!s->items_later)
+        return 0;
+    if ((rc = store_segs_read(s)) != 0) {
+        /* Half loaded: nothing of the items may be used. */
+        s->items_later = 0;
+        s->items_failed = rc;
+    }
+    return rc;
+}
+
+int
+store_loaded(const struct store *s)
+{
+    return !s->items_later && s->items_failed == 0;
+}
+
+int
+store_seen(struct store *s, const char *id)
 {
     uint64_t v;
 
-    if (feed_id_parse(id, &v) != 0)
+    if (store_load(s) != 0 || feed_id_parse(id, &v) != 0)
         return 0;
     return store_set_find(&s->ids, v) != NULL || store_dropped_has(s, v);
 }
 
 int
-store_lookup(const struct store *s, const char *id, uint64_t *hash)
+store_lookup(struct store *s, const char *id, uint64_t *hash)
 {
     const struct store_slot *slot;
     uint64_t v, h;
+    int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
     if ((slot = store_set_find(&s->ids, v)) != NULL)
@@ -171,17 +196,24 @@ store_pending(const struct store *s)
 }
 
 size_t
-store_count(const struct store *s)
+store_count(struct store *s)
 {
+    if (store_load(s) != 0)
+        return 0;
     return s->nrecs - s->ndead;
 }
 
 uint64_t
-store_waste(const struct store *s, uint64_t *total)
+store_waste(struct store *s, uint64_t *total)
 {
     uint64_t all = 0, live = 0;
     size_t i;
 
+    if (store_load(s) != 0) {
+        if (total != NULL)
+            *total = 0;
+        return 0;
+    }
     /* The last segment's size is s->tail: segs[].size of the last one is
      * only brought up to date when the next segment starts. A live line's
      * '\n' is part of it. */
@@ -206,6 +238,8 @@ store_add(struct store *s, const struct feed_item *item)
     void *p;
     int rc, fresh;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     /* A record names its feed: one without would not read back. */
     if (feed_id_parse(item->id, &id) != 0 || item->feed == NULL)
         return -EINVAL;
@@ -407,8 +441,10 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
     uint32_t *h;
     size_t want, done = 0, nbad, i;
     json_t *o;
-    int rc = 0;
+    int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     /* One rec per ID: an update replaced its item's rec, so no item
      * comes twice. A damaged one is killed and the next takes its place:
      * the newest after it are then the ones handed over, in the same
@@ -444,41 +480,6 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
     return rc;
 }
 
-int
-store_recent_check(struct store *s, size_t n)
-{
-    struct store_lists lists;
-    struct feed_item it;
-    const struct store_rec *r;
-    size_t want = n < store_count(s) ? n : store_count(s), nbad = 0, i;
-    uint32_t *h;
-    json_t *o;
-    int rc = 0;
-
-    if ((h = store_newest(s, want)) == NULL) {
-        store_fail(s, "items: out of memory");
-        return -ENOMEM;
-    }
-    for (i = 0; i < want && rc == 0; i++) {
-        r = &s->recs[h[i]];
-        if (s->segs[r->seg].format >= STORE_FORMAT) {
-            rc = store_rec_line(s, r);
-        } else {
-            rc = store_rec_read(s, r, NULL, &it, &lists, &o);
-            json_decref(o);
-        }
-        if (rc > 0) {
-            store_rec_damaged(s, h[i], rc);
-            nbad++;
-            rc = 0;
-        }
-    }
-    free(h);
-    if (nbad > 0)
-        store_recs_forget(s);
-    return rc < 0 ? rc : (int)(nbad < INT_MAX ? nbad : INT_MAX);
-}
-
 /* h with the word w folded in: a multiply-xorshift step. */
 static uint64_t
 store_stamp_mix(uint64_t h, uint64_t w)
@@ -488,25 +489,37 @@ store_stamp_mix(uint64_t h, uint64_t w)
 }
 
 uint64_t
-store_recent_stamp(const struct store *s, size_t n)
+store_stamp(struct store *s)
 {
-    const struct store_rec *r;
-    size_t k = n < store_count(s) ? n : store_count(s), i;
-    uint64_t h = UINT64_C(0x6a09e667f3bcc909);
-    uint32_t *top;
+    static const char *const others[] = {"index", "dropped"};
+    uint64_t h = store_stamp_mix(UINT64_C(0x6a09e667f3bcc909), s->nsegs);
+    const char *name;
+    char seg[32];
+    struct stat st;
+    size_t i;
 
-    if ((top = store_newest(s, k)) == NULL)
-        return 0;
-    h = store_stamp_mix(h, k);
-    for (i = 0; i < k; i++) {
-        r = &s->recs[top[i]];
-        h = store_stamp_mix(h, s->segs[r->seg].no);
-        h = store_stamp_mix(h, r->off);
-        h = store_stamp_mix(h, r->len);
-        h = store_stamp_mix(h, (uint64_t)r->date);
-        h = store_stamp_mix(h, r->hash);
+    for (i = 0; i < s->nsegs + 2; i++) {
+        if (i < s->nsegs) {
+            store_seg_name(seg, s->segs[i].no);
+            name = seg;
+        } else {
+            name = others[i - s->nsegs];
+        }
+        h = store_stamp_mix(h, i);
+        if (fstatat(s->items_fd, name, &st, 0) != 0) {
+            if (errno != ENOENT)
+                return 0;
+            h = store_stamp_mix(h, UINT64_MAX); /* not there */
+            continue;
+        }
+        h = store_stamp_mix(h, i < s->nsegs ? s->segs[i].no : 0);
+        h = store_stamp_mix(h, (uint64_t)st.st_size);
+        h = store_stamp_mix(h, (uint64_t)st.st_ino);
+        h = store_stamp_mix(h, (uint64_t)st.st_mtim.tv_sec);
+        h = store_stamp_mix(h, (uint64_t)st.st_mtim.tv_nsec);
+        h = store_stamp_mix(h, (uint64_t)st.st_ctim.tv_sec);
+        h = store_stamp_mix(h, (uint64_t)st.st_ctim.tv_nsec);
     }
-    free(top);
     return h != 0 ? h : 1;
 }
 
@@ -522,6 +535,8 @@ store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
     uint64_t v;
     int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
     if ((slot = store_set_find(&s->ids, v)) == NULL ||

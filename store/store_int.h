@@ -217,6 +217,8 @@ struct store {
     uint32_t tail_lines; /* and how many lines it holds */
     int tail_dirty;      /* a failed batch may lie past tail */
     int items_unsynced;  /* the last segment's name is not fsynced yet */
+    int items_later;     /* store_segs_read() is still to be done */
+    int items_failed;    /* it failed: the negative errno it gave */
     uint64_t seg_max;    /* STORE_SEG_MAX */
 
     /* items/index, open for appends while what it holds is a gapless
@@ -525,6 +527,14 @@ void store_line_warn(struct store *, const struct store_irec *r);
  * had loaded is undone); or -ENOMEM. buf has STORE_SCAN_BUF bytes. */
 int store_idx_load(struct store *, char *buf, size_t *segi, uint64_t *off,
                    uint32_t *line);
+/* 1 when items/index, as far as can be told without reading it all,
+ * lists every line of the segments as a clean stop leaves it: a whole
+ * number of records, the last of which is sound and ends where the last
+ * segment with lines ends; and each segment that has lines starts with
+ * a header this version writes. Then loading it can only warn (a damaged
+ * index is rebuilt) or run out of memory, and can wait. 0 when not, or
+ * when there is no index or it cannot be read. */
+int store_idx_covers(struct store *);
 /* Puts the records the scan at open gathered (out) into items/index: a
  * whole new file when rebuild is set (out then starts with the header),
  * else appended. A failure only warns, and stops the appends. */
@@ -536,10 +546,15 @@ void store_idx_append(struct store *, const struct feed_buf *b, int ok);
 
 /* ---- segment.c: the segments ---- */
 
-/* Finds the segments in items/, loads what items/index lists of them and
- * scans the rest in order, cutting off a torn last line. 0 or a negative
- * errno, with s->err set. */
+/* Finds the segments in items/; then, unless items/index lists every
+ * line of them as it should (store_idx_covers(): s->items_later is then
+ * set, and store_segs_read() is left for later), store_segs_read(). 0 or
+ * a negative errno, with s->err set. */
 int store_segs_load(struct store *);
+/* Loads what items/index lists of the segments store_segs_load() found
+ * and scans the rest in order, cutting off a torn last line; clears
+ * s->items_later. 0 or a negative errno, with s->err set. */
+int store_segs_read(struct store *);
 /* Reads segment segi from byte start, where line lineno + 1 begins:
  * indexes its lines and cuts off a torn last line. *size is then the
  * segment's size and *lines the number of its last line. buf has

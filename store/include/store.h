@@ -44,17 +44,33 @@ struct store *store_open(const char *dir, char *err, size_t errlen);
 /* Commits nothing: pending items not yet committed are dropped. */
 void store_close(struct store *);
 
+/* When items/index lists every line of the segments (as a clean stop
+ * leaves it), store_open() checks only its last record and the segments'
+ * headers, and what it lists is loaded by the first call that needs the
+ * items: store_seen(), store_lookup(), store_add(), store_count(),
+ * store_waste(), store_recent(), store_get() and store_compact() call
+ * this first. A run that needs none (a poll where every feed answers
+ * 304) never loads them. Loads them now if they are not: 0, or a
+ * negative errno with store_error() set (out of memory, an I/O error),
+ * and then the same errno from every later call; warnings (a damaged
+ * index rebuilt) go to store_warnings() as they would at open. */
+int store_load(struct store *);
+
+/* 1 when the items are loaded (store_load() has nothing left to do). */
+int store_loaded(const struct store *);
+
 /* 1 when an item with this ID is stored or pending, or was dropped by
  * store_compact() (dropped IDs stay seen for ever: the feeds still carry
- * them, and readers must not get them twice), else 0. */
-int store_seen(const struct store *, const char *id);
+ * them, and readers must not get them twice), else 0 (also when
+ * store_load() fails). */
+int store_seen(struct store *, const char *id);
 
 /* store_seen(), and the version: 1 when the ID is seen, with *hash (when
  * hash is not NULL) the feed_item.hash of its latest pending version, or
  * else of its stored one; 0 for a dropped ID or a record written before
  * hashes were kept. 0 when not seen (*hash untouched), -EINVAL for an ID
- * that is not FEED_ID_LEN hex digits. */
-int store_lookup(const struct store *, const char *id, uint64_t *hash);
+ * that is not FEED_ID_LEN hex digits, or the error of store_load(). */
+int store_lookup(struct store *, const char *id, uint64_t *hash);
 
 /* Copies item into the pending batch and marks its ID seen; a stored of
  * FEED_TIME_NONE becomes now. An ID already stored (or dropped) makes an
@@ -79,13 +95,14 @@ int store_commit(struct store *) STORE_WUR;
 size_t store_pending(const struct store *);
 
 /* Live items committed so far (each version of an updated item counts
- * once; dropped ones not at all). */
-size_t store_count(const struct store *);
+ * once; dropped ones not at all); 0 when store_load() fails. */
+size_t store_count(struct store *);
 
 /* The bytes of the segments that hold no live item (superseded versions,
  * dropped items, headers), and in *total (when not NULL) all of their
- * bytes: whether a compaction is worth its rewrite. */
-uint64_t store_waste(const struct store *, uint64_t *total);
+ * bytes: whether a compaction is worth its rewrite. 0 (and *total 0)
+ * when store_load() fails. */
+uint64_t store_waste(struct store *, uint64_t *total);
 
 /* Retention. Drops the committed items whose feed_item_date() is before
  * now - keep_seconds (keep_seconds 0: no age limit), and those beyond the
@@ -127,25 +144,15 @@ size_t store_damaged(const struct store *);
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
 
-/* A digest of what store_recent(s, n, ...) would hand over now, from the
- * index alone (nothing is read from disk; O(count log n)): the place,
- * date and version hash of each of the newest n items, in order. The
- * same value while those lines are the same ones; a commit or a
- * compaction that changes them changes it (but for a 2^-64 chance). Not
- * seeded: the same store gives the same value in the next process. Never
- * 0; 0 when out of memory. */
-uint64_t store_recent_stamp(const struct store *, size_t n);
-
-/* Reads back the lines store_recent(s, n, ...) would hand over and checks
- * each (its end and its checksum; one in a segment of format 1, which has
- * none, is also decoded, as store_recent() would), without decoding
- * them into items: for a caller that has kept what store_recent() gave
- * it, and would find damage as store_recent() does. A damaged line is
- * warned, its item no longer counts and its ID is forgotten, as with
- * store_recent(). The number of damaged lines found (0: every one
- * holds), or a negative errno (an I/O error, out of memory), with
- * store_error() set. */
-int store_recent_check(struct store *, size_t n);
+/* A digest of the files of items/ as they are now: each segment's number,
+ * size, inode and time of last change, and those of items/index and
+ * items/dropped; from fstatat() alone, without loading the items. The
+ * same value while none of them changed (a commit, a compaction, an index
+ * rebuilt, damage written to one all change it), so that a caller who
+ * made something of the items (store_recent()) can tell whether it is
+ * still current. Not seeded: a later process gets the same value for the
+ * same files. Never 0; 0 when a file cannot be looked at. */
+uint64_t store_stamp(struct store *);
 
 /* Calls fn on the latest version of the item with this ID (pending or
  * committed), borrowed for the call. fn's value, -ENOENT when there is
