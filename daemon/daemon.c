@@ -776,6 +776,14 @@ cmd_run(int argc, char **argv, int once)
         return 1;
     srand((unsigned)time(NULL) ^ (unsigned)uv_os_getpid());
     d.store = store_open(d.cfg->state_dir, err, sizeof(err));
+    /* `run` needs the items at once (retention, the first publish, the
+     * first new entry); a poll --once loads them only if it needs them
+     * (store_load()), and one where every feed answers 304 does not. */
+    if (d.store != NULL && !d.once && store_load(d.store) != 0) {
+        snprintf(err, sizeof(err), "%s", store_error(d.store));
+        store_close(d.store);
+        d.store = NULL;
+    }
     if (d.store == NULL) {
         log_warnx("store %s: %s", d.cfg->state_dir, err);
         config_free(d.cfg);

@@ -350,22 +350,28 @@ fail:
     return rc;
 }
 
-/* 1 when segment segi starts with a header this version writes, 0 when
- * not, or -errno. */
+/* 1 when segment segi starts with a header this version writes, else 0
+ * (also when it cannot be read). */
 static int
 store_seg_has_header(struct store *s, size_t segi)
 {
-    char want[32];
+    char name[32], got[32], want[32];
+    size_t n = sizeof got, hlen;
     unsigned fmt;
-    size_t n;
-    int rc;
+    ssize_t r;
+    int fd;
 
-    for (fmt = 1; fmt <= STORE_FORMAT; fmt++) {
-        n = store_seg_header(want, fmt);
-        if (n > s->segs[segi].size)
-            continue;
-        if ((rc = store_seg_holds(s, segi, 0, want, n)) != 0)
-            return rc;
+    if (s->segs[segi].size < n)
+        n = (size_t)s->segs[segi].size;
+    store_seg_name(name, s->segs[segi].no);
+    if ((fd = openat(s->items_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    r = pread(fd, got, n, 0);
+    close(fd);
+    for (fmt = 1; r > 0 && fmt <= STORE_FORMAT; fmt++) {
+        hlen = store_seg_header(want, fmt);
+        if (hlen <= (size_t)r && memcmp(got, want, hlen) == 0)
+            return 1;
     }
     return 0;
 }
@@ -404,13 +410,10 @@ store_idx_covers(struct store *s)
         store_irec_decode(rec, &ir) != 0 || !store_irec_valid(&ir) ||
         ir.seg != s->segs[last].no || ir.off + ir.len + 1 != s->segs[last].size)
         goto out;
-    for (j = 0; j <= last; j++) {
-        if (s->segs[j].size == 0)
-            continue;
-        if ((rc = store_seg_has_header(s, j)) != 1)
-            break;
-    }
-    rc = rc == 1;
+    for (j = 0; j <= last; j++)
+        if (s->segs[j].size > 0 && !store_seg_has_header(s, j))
+            goto out;
+    rc = 1;
 out:
     close(fd);
     return rc;
