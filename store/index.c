@@ -12,7 +12,14 @@
  * segments, with a warning. The record of a segment's header holds its
  * format, and the header is read back at open: a header changed on disk
  * makes the index rebuilt too. The log stays the truth: the worst a bad
- * index can do is cost a full scan. */
+ * index can do is cost a full scan.
+ *
+ * When its last record ends where the last segment ends and every
+ * segment starts with a header feedd writes (store_idx_covers(), a few
+ * small reads), the open leaves all of that to the first call that needs
+ * the items (store_load()): nothing is appended before then, so the load
+ * finds the files as the open did. The IDs go into the seen set in the
+ * order of its slots (store_recs_load()), not at random. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

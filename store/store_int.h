@@ -7,7 +7,9 @@
  * (seen.c) is an open-addressing hash table from ID to rec that also
  * holds the IDs of the pending batch; IDs dropped by retention are a
  * sorted array beside it. Items are read back from disk, one line at a
- * time, when store_recent() asks for them.
+ * time, when store_recent() asks for them. The index is built from
+ * items/index by the first call that needs it (store_load()) when the
+ * open found that file whole; a run that needs no item never builds it.
  *
  * The files, and whom each may call (edges one way, down this list):
  *

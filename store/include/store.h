@@ -33,7 +33,8 @@ struct store;
 
 /* Opens (creating what is missing) the store in dir: takes an exclusive
  * lock on it (a second process gets "in use by another process"), loads
- * the seen IDs through items/index and recovers from a crash (a torn last
+ * the seen IDs through items/index, or leaves them for store_load() when
+ * the index lists every line, and recovers from a crash (a torn last
  * line is cut off; a corrupt line in the middle is skipped with a warning;
  * a compaction cut short is finished or undone; an index that does not
  * match the segments is rebuilt from them, with a warning). NULL on
