@@ -18,8 +18,7 @@
  * segment starts with a header feedd writes (store_idx_covers(), a few
  * small reads), the open leaves all of that to the first call that needs
  * the items (store_load()): nothing is appended before then, so the load
- * finds the files as the open did. The IDs go into the seen set in the
- * order of its slots (store_recs_load()), not at random. */
+ * finds the files as the open did. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +29,10 @@
 #include <unistd.h>
 
 #include "store_int.h"
+
+/* Item lines of items/index put in the seen set together
+ * (store_recs_put()). */
+#define STORE_IDX_BATCH 32
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -167,10 +170,9 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     unsigned char hdr[STORE_IDX_HDR];
     const unsigned char *p;
     struct store_irec ir;
-    struct store_rec *r;
-    uint64_t *ids = NULL;
-    size_t ids_cap = 0;
-    void *grown;
+    struct store_rec r[STORE_IDX_BATCH];
+    uint64_t ids[STORE_IDX_BATCH];
+    size_t nb = 0;
     char why[160];
     uint64_t size, nrec, i = 0, pos, cov = 0, end;
     size_t cur = 0, want, at, j;
@@ -214,9 +216,8 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     /* Sized once, so that a large store loads without a regrowth. Records
      * of superseded lines make it a bound, not a count; and a failure
      * here is no failure: the tables grow as they go. */
-    if (nrec < STORE_REC_MAX && store_recs_reserve(s, (size_t)nrec) == 0 &&
-        (ids = malloc((size_t)nrec * sizeof *ids)) != NULL)
-        ids_cap = (size_t)nrec;
+    if (nrec < STORE_REC_MAX && store_recs_reserve(s, (size_t)nrec) == 0)
+        (void)store_set_reserve(&s->ids, (size_t)nrec);
     for (pos = STORE_IDX_HDR; i < nrec; pos += want) {
         want = (size_t)(nrec - i) * STORE_IDX_REC;
         if (want > chunk)
@@ -280,24 +281,19 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
                 s->segs[cur].format = fmt;
             }
             if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_ITEM) {
-                /* Every item line gets a rec here; store_recs_load()
-                 * then indexes them all at once. */
-                if ((rc = store_recs_reserve(s, 1)) != 0 ||
-                    (grown = store_array_grow(ids, &ids_cap, s->nrecs,
-                                              sizeof *ids)) == NULL) {
-                    store_fail(s, "items/index: %s",
-                               strerror(rc != 0 ? -rc : ENOMEM));
-                    rc = rc != 0 ? rc : -ENOMEM;
-                    goto fail;
+                ids[nb] = ir.id;
+                r[nb].date = ir.date;
+                r[nb].hash = ir.hash;
+                r[nb].off = ir.off;
+                r[nb].seg = (uint32_t)cur;
+                r[nb].len = ir.len;
+                if (++nb == STORE_IDX_BATCH) {
+                    if ((rc = store_recs_put(s, ids, r, nb)) != 0) {
+                        store_fail(s, "items/index: %s", strerror(-rc));
+                        goto fail;
+                    }
+                    nb = 0;
                 }
-                ids = grown;
-                ids[s->nrecs] = ir.id;
-                r = &s->recs[s->nrecs++];
-                r->date = ir.date;
-                r->hash = ir.hash;
-                r->off = ir.off;
-                r->seg = (uint32_t)cur;
-                r->len = ir.len;
             }
             store_line_warn(s, &ir);
         }
@@ -313,12 +309,10 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
             goto bad;
         }
     }
-    if ((rc = store_recs_load(s, ids)) != 0) {
+    if ((rc = store_recs_put(s, ids, r, nb)) != 0) {
         store_fail(s, "items/index: %s", strerror(-rc));
         goto fail;
     }
-    free(ids);
-    ids = NULL;
     if ((size - STORE_IDX_HDR) % STORE_IDX_REC != 0) {
         if (ftruncate(fd, (off_t)(STORE_IDX_HDR + nrec * STORE_IDX_REC)) != 0) {
             snprintf(why, sizeof why, "cutting off a torn record: %s",
@@ -337,7 +331,6 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     return 0;
 bad:
     /* Back to nothing loaded, and none of its warnings. */
-    free(ids);
     s->nrecs = 0;
     for (j = 0; j < s->nsegs; j++)
         s->segs[j].format = 0;
@@ -352,7 +345,6 @@ bad:
         close(fd);
     return 1;
 fail:
-    free(ids);
     close(fd);
     return rc;
 }

@@ -5,7 +5,6 @@
  * the others stay valid, and its ID forgotten; the next compaction leaves
  * it out of the new table. */
 #include <errno.h>
-#include <stdint.h>
 #include <stdlib.h>
 
 #include "store_int.h"
@@ -55,77 +54,26 @@ store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
     return 0;
 }
 
-/* Slots per bucket of store_recs_load()'s sort: a run of the table that
- * stays in the cache while its IDs go in. */
-#define STORE_LOAD_RUN_BITS 6
-
 int
-store_recs_load(struct store *s, const uint64_t *ids)
+store_recs_put(struct store *s, const uint64_t *ids, const struct store_rec *r,
+               size_t n)
 {
-    struct store_set *set = &s->ids;
-    struct store_slot *slot;
-    size_t n = s->nrecs, i, k, b, m, nb, bits = 0, shift;
-    uint32_t *count = NULL, *order = NULL;
+    const struct store_set *set = &s->ids;
+    volatile uint32_t sink = 0;
+    size_t i;
     int rc;
 
-    if (n == 0)
-        return 0;
-    if ((rc = store_set_reserve(set, n)) != 0)
-        goto fail;
-    while (((size_t)1 << bits) < set->cap)
-        bits++;
-    shift = bits > STORE_LOAD_RUN_BITS ? STORE_LOAD_RUN_BITS : bits;
-    nb = set->cap >> shift;
-    count = calloc(nb + 1, sizeof *count);
-    order = malloc(n * sizeof *order);
-    if (count == NULL || order == NULL) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    /* The lines by the run of their home slot, each run in the order of
-     * the log (a counting sort, stable): the lines of one ID are then
-     * next to each other, oldest first. */
+    /* The home slot of each is read first, in a loop whose reads do not
+     * wait on each other: their cache misses overlap, and the puts then
+     * find the slots in the cache. */
+    if (set->cap > 0)
+        for (i = 0; i < n; i++)
+            sink = set->slots[store_set_home(set->seed, set->cap, ids[i])].ref;
+    (void)sink;
     for (i = 0; i < n; i++)
-        count[(store_set_home(set->seed, set->cap, ids[i]) >> shift) + 1]++;
-    for (b = 0; b < nb; b++)
-        count[b + 1] += count[b];
-    for (i = 0; i < n; i++)
-        order[count[store_set_home(set->seed, set->cap, ids[i]) >> shift]++] =
-            (uint32_t)i;
-    m = 0;
-    for (k = 0; k < n; k++) {
-        i = order[k];
-        slot = store_set_put(set, ids[i], (uint32_t)i + 1);
-        if (slot->ref == i + 1)
-            continue;
-        /* A later line of the ID: its rec replaces the earlier one's, as
-         * store_rec_put() does, and its own place is let go. */
-        s->recs[slot->ref - 1] = s->recs[i];
-        s->recs[i].len = STORE_REC_DEAD;
-        m++;
-    }
-    if (m > 0) {
-        /* order becomes the map from old recs to new ones (plus one). */
-        for (i = 0, m = 0; i < n; i++) {
-            if (s->recs[i].len == STORE_REC_DEAD)
-                continue;
-            s->recs[m] = s->recs[i];
-            order[i] = (uint32_t)++m;
-        }
-        for (i = 0; i < set->cap; i++)
-            if (set->slots[i].ref != 0)
-                set->slots[i].ref = order[set->slots[i].ref - 1];
-        s->nrecs = m;
-    }
-    free(count);
-    free(order);
+        if ((rc = store_rec_put(s, ids[i], &r[i])) != 0)
+            return rc;
     return 0;
-fail:
-    free(count);
-    free(order);
-    store_set_clear(set);
-    s->nrecs = 0;
-    return rc;
 }
 
 void

@@ -408,15 +408,12 @@ int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
  * store_recent()'s order, newest first, in a new array the caller frees.
  * NULL when out of memory. */
 uint32_t *store_newest(const struct store *, size_t k);
-/* Indexes the recs the load of items/index put in s->recs[0, nrecs), one
- * per item line in the order of the log, whose IDs are ids[0, nrecs):
- * the seen set, empty before, ends as store_rec_put() of each line in
- * that order would have left it, and a later line of an ID replaces its
- * earlier one (nrecs then shrinks). The set is filled in the order of
- * its slots, not of the lines, so that a large index is not a random
- * walk over memory. 0 or -ENOMEM (s->nrecs is then 0 and the set empty;
- * ids is untouched either way). */
-int store_recs_load(struct store *, const uint64_t *ids);
+/* store_rec_put() of ids[i] and r[i] for each i in [0, n), in that order,
+ * for a run of lines read from items/index: the slots are looked at in
+ * one pass first, so that a large index is not one cache miss after the
+ * other. 0, -ENOMEM or -EOVERFLOW (the puts before it are done). */
+int store_recs_put(struct store *, const uint64_t *ids,
+                   const struct store_rec *r, size_t n);
 /* Marks rec dead (its line is damaged): it no longer counts. Its ID stays
  * in the seen set until store_recs_forget(). */
 void store_rec_kill(struct store *, uint32_t rec);

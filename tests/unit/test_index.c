@@ -400,9 +400,9 @@ test_index_same_as_scan(void **state)
 }
 
 /* A larger store, with IDs stored up to three times, loaded through the
- * index (whose lines go into the seen set in the order of its slots, not
- * of the log): each ID once, with its latest version and its place, the
- * same table as a full scan gives. */
+ * index (whose lines go into the seen set in batches, the slots of a
+ * batch looked at before any goes in): each ID once, with its latest
+ * version and its place, the same table as a full scan gives. */
 static void
 test_index_load_many(void **state)
 {
