@@ -110,22 +110,6 @@ store_set_add(struct store_set *set, uint64_t id, uint32_t ref, uint32_t pend)
     return 0;
 }
 
-struct store_slot *
-store_set_put(struct store_set *set, uint64_t id, uint32_t ref)
-{
-    size_t i, mask = set->cap - 1;
-
-    for (i = store_set_home(set->seed, set->cap, id); set->slots[i].ref != 0;
-         i = (i + 1) & mask)
-        if (set->slots[i].id == id)
-            return &set->slots[i];
-    set->slots[i].id = id;
-    set->slots[i].ref = ref;
-    set->slots[i].pend = 0;
-    set->used++;
-    return &set->slots[i];
-}
-
 /* Shifts back the entries of the run that would not be found past the
  * hole (linear probing needs no tombstones). */
 void

@@ -365,10 +365,6 @@ struct store_slot *store_set_find(const struct store_set *, uint64_t id);
 int store_set_reserve(struct store_set *, size_t n);
 /* Adds id, which the set does not hold. 0 or -ENOMEM. */
 int store_set_add(struct store_set *, uint64_t id, uint32_t ref, uint32_t pend);
-/* id's slot: the one the set holds, or a new one with ref (and no pend)
- * when it holds none. The set must have room for one more (see
- * store_set_reserve()). */
-struct store_slot *store_set_put(struct store_set *, uint64_t id, uint32_t ref);
 /* Removes slot, one of the set's (no tombstone is left). */
 void store_set_del(struct store_set *, const struct store_slot *slot);
 /* Empties the set, keeping its table. */
