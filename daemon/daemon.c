@@ -120,7 +120,7 @@ after_store(struct daemon *d)
 }
 
 static int
-worth_compacting(const struct store *s)
+worth_compacting(struct store *s)
 {
     uint64_t total, waste = store_waste(s, &total);
 
@@ -308,6 +308,9 @@ daemon_stop(struct daemon *d)
     if (d->compact_timer.data != NULL)
         (void)uv_timer_stop(&d->compact_timer);
     close_handle(&d->compact_timer);
+    if (d->once && d->exit_code == 0 && !d->lost_at_stop &&
+        store_loaded(d->store) && worth_compacting(d->store))
+        daemon_compact(d);
     if (d->pub) {
         if (publisher_publish(d->pub) != 0)
             d->exit_code = 1;
@@ -732,9 +735,12 @@ start(struct daemon *d)
 {
     if (start_handles(d) != 0)
         return -1;
-    /* Retention runs daily; at start (and so for a poll --once from
-     * cron) only when old versions fill a quarter of the log. */
-    if (worth_compacting(d->store))
+    /* Retention runs daily; at start only when old versions fill a
+     * quarter of the log. A poll --once (from cron) looks at its end,
+     * and only when it loaded the items: when it did not, nothing was
+     * stored, and the log is as the run that stored last left it, which
+     * looked then. */
+    if (!d->once && worth_compacting(d->store))
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;
@@ -775,6 +781,14 @@ cmd_run(int argc, char **argv, int once)
         return 1;
     srand((unsigned)time(NULL) ^ (unsigned)uv_os_getpid());
     d.store = store_open(d.cfg->state_dir, err, sizeof(err));
+    /* `run` needs the items at once (retention, the first publish, the
+     * first new entry); a poll --once loads them only if it needs them
+     * (store_load()), and one where every feed answers 304 does not. */
+    if (d.store != NULL && !d.once && store_load(d.store) != 0) {
+        snprintf(err, sizeof(err), "%s", store_error(d.store));
+        store_close(d.store);
+        d.store = NULL;
+    }
     if (d.store == NULL) {
         log_warnx("store %s: %s", d.cfg->state_dir, err);
         config_free(d.cfg);

@@ -22,8 +22,10 @@ typedef void publisher_done_fn(void *arg);
  * listen address for the feed's own URL, state_dir/public/), serving them
  * through httpd when it is not NULL. All three are borrowed and must
  * outlive it. done (may be NULL) is called with arg after each publish.
- * Reads the feed.atom a previous run wrote, so that the same bytes are
- * not written again. NULL on failure, logged (out of memory, libuv).
+ * Reads what a previous run left beside feed.atom (public/.feed.atom.stamp:
+ * what it was made from); feed.atom itself is read when first needed,
+ * so that the same bytes are not written again. NULL on failure, logged
+ * (out of memory, libuv).
  * Ended by publisher_close(). */
 struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
                                 const struct config *cfg, struct httpd *httpd,
@@ -32,8 +34,12 @@ struct publisher *publisher_new(uv_loop_t *loop, struct store *s,
 /* Makes feed.atom now, hands it to the HTTP server (when its bytes
  * changed) and writes it to its file (when its bytes changed, or the last
  * write failed). The server gets the new bytes even when the file cannot
- * be written; the write is tried again at the next call. 0, or a negative
- * errno (logged). */
+ * be written; the write is tried again at the next call. When the store's
+ * files (store_stamp()), the title, the listen address, max_items and
+ * feedd's version are what the feed.atom in place was made from, nothing
+ * is made: the items are not read, not even loaded (store_load()), and
+ * the server gets the file's bytes if it has none. 0, or a negative errno
+ * (logged). */
 int publisher_publish(struct publisher *);
 
 /* publisher_publish() a little later: polls that end together share one.

@@ -90,9 +90,10 @@ store_keep_cmp(const void *a, const void *b)
 #define STORE_PINNED 2 /* a pending version of it waits: it stays */
 #define STORE_RANKED 4 /* among the newest keep_items */
 
-int
-store_compact(struct store *s, int64_t now, int64_t keep_seconds,
-              size_t keep_items)
+/* store_compact() of a store whose items are loaded. */
+static int
+store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
+                    size_t keep_items)
 {
     struct store_gen g;
     struct store_keep *keep = NULL;
@@ -276,4 +277,13 @@ done:
     free(dropped);
     store_set_free(&ids_new);
     return rc;
+}
+
+int
+store_compact(struct store *s, int64_t now, int64_t keep_seconds,
+              size_t keep_items)
+{
+    int rc = store_load(s);
+
+    return rc != 0 ? rc : store_compact_items(s, now, keep_seconds, keep_items);
 }

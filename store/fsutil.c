@@ -1,8 +1,8 @@
 /* store/fsutil.c - file utilities: whole reads and writes at an offset,
  * folders (sync, test, empty, remove, mkdir -p), segment names, the
- * growth of the store's arrays, and store_file_replace(), the one recipe
- * for replacing a file: a temporary file in the same folder, fsync,
- * rename, fsync of the folder. */
+ * growth of the store's arrays and the prefault of large ones, and
+ * store_file_replace(), the one recipe for replacing a file: a temporary file
+ * in the same folder, fsync, rename, fsync of the folder. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,26 @@ store_array_grow(void *arr, size_t *cap, size_t n, size_t sz)
         return NULL;
     *cap = ncap;
     return p;
+}
+
+void
+store_prefault(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p, b = a + len;
+
+    if (pg <= 0 || len < ((size_t)1 << 20))
+        return;
+    a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+    b &= ~((uintptr_t)pg - 1);
+    /* A kernel without it (before Linux 5.14) says EINVAL: no matter. */
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)len;
+#endif
 }
 
 /* Writes (write != 0) or reads exactly len bytes at off. */

@@ -12,7 +12,13 @@
  * segments, with a warning. The record of a segment's header holds its
  * format, and the header is read back at open: a header changed on disk
  * makes the index rebuilt too. The log stays the truth: the worst a bad
- * index can do is cost a full scan. */
+ * index can do is cost a full scan.
+ *
+ * When its last record ends where the last segment ends and every
+ * segment starts with a header feedd writes (store_idx_covers(), a few
+ * small reads), the open leaves all of that to the first call that needs
+ * the items (store_load()): nothing is appended before then, so the load
+ * finds the files as the open did. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +29,10 @@
 #include <unistd.h>
 
 #include "store_int.h"
+
+/* Item lines of items/index put in the seen set together
+ * (store_recs_put()). */
+#define STORE_IDX_BATCH 32
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -160,7 +170,9 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
     unsigned char hdr[STORE_IDX_HDR];
     const unsigned char *p;
     struct store_irec ir;
-    struct store_rec r;
+    struct store_rec r[STORE_IDX_BATCH];
+    uint64_t ids[STORE_IDX_BATCH];
+    size_t nb = 0;
     char why[160];
     uint64_t size, nrec, i = 0, pos, cov = 0, end;
     size_t cur = 0, want, at, j;
@@ -201,7 +213,7 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
         snprintf(why, sizeof why, "lists more lines than the segments hold");
         goto bad;
     }
-    /* Sized once, so that a large store loads without a rehash. Records
+    /* Sized once, so that a large store loads without a regrowth. Records
      * of superseded lines make it a bound, not a count; and a failure
      * here is no failure: the tables grow as they go. */
     if (nrec < STORE_REC_MAX && store_recs_reserve(s, (size_t)nrec) == 0)
@@ -269,14 +281,18 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
                 s->segs[cur].format = fmt;
             }
             if ((ir.kind & ~STORE_IK_NOHDR) == STORE_IK_ITEM) {
-                r.date = ir.date;
-                r.hash = ir.hash;
-                r.off = ir.off;
-                r.seg = (uint32_t)cur;
-                r.len = ir.len;
-                if ((rc = store_rec_put(s, ir.id, &r)) != 0) {
-                    store_fail(s, "items/index: %s", strerror(-rc));
-                    goto fail;
+                ids[nb] = ir.id;
+                r[nb].date = ir.date;
+                r[nb].hash = ir.hash;
+                r[nb].off = ir.off;
+                r[nb].seg = (uint32_t)cur;
+                r[nb].len = ir.len;
+                if (++nb == STORE_IDX_BATCH) {
+                    if ((rc = store_recs_put(s, ids, r, nb)) != 0) {
+                        store_fail(s, "items/index: %s", strerror(-rc));
+                        goto fail;
+                    }
+                    nb = 0;
                 }
             }
             store_line_warn(s, &ir);
@@ -292,6 +308,10 @@ store_idx_load(struct store *s, char *buf, size_t *segi, uint64_t *off,
                      s->segs[j].no);
             goto bad;
         }
+    }
+    if ((rc = store_recs_put(s, ids, r, nb)) != 0) {
+        store_fail(s, "items/index: %s", strerror(-rc));
+        goto fail;
     }
     if ((size - STORE_IDX_HDR) % STORE_IDX_REC != 0) {
         if (ftruncate(fd, (off_t)(STORE_IDX_HDR + nrec * STORE_IDX_REC)) != 0) {
@@ -325,6 +345,75 @@ bad:
         close(fd);
     return 1;
 fail:
+    close(fd);
+    return rc;
+}
+
+/* 1 when segment segi starts with a header this version writes, else 0
+ * (also when it cannot be read). */
+static int
+store_seg_has_header(struct store *s, size_t segi)
+{
+    char name[32], got[32], want[32];
+    size_t n = sizeof got, hlen;
+    unsigned fmt;
+    ssize_t r;
+    int fd;
+
+    if (s->segs[segi].size < n)
+        n = (size_t)s->segs[segi].size;
+    store_seg_name(name, s->segs[segi].no);
+    if ((fd = openat(s->items_fd, name, O_RDONLY | O_CLOEXEC)) < 0)
+        return 0;
+    r = pread(fd, got, n, 0);
+    close(fd);
+    for (fmt = 1; r > 0 && fmt <= STORE_FORMAT; fmt++) {
+        hlen = store_seg_header(want, fmt);
+        if (hlen <= (size_t)r && memcmp(got, want, hlen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int
+store_idx_covers(struct store *s)
+{
+    unsigned char hdr[STORE_IDX_HDR], rec[STORE_IDX_REC];
+    struct store_irec ir;
+    struct stat st;
+    uint64_t nrec, total = 0;
+    size_t j, last = s->nsegs;
+    int fd, rc = 0;
+
+    for (j = 0; j < s->nsegs; j++) {
+        total += s->segs[j].size;
+        if (s->segs[j].size > 0)
+            last = j;
+    }
+    if (last == s->nsegs)
+        return 0;
+    fd = openat(s->items_fd, "index", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < STORE_IDX_HDR ||
+        ((uint64_t)st.st_size - STORE_IDX_HDR) % STORE_IDX_REC != 0)
+        goto out;
+    nrec = ((uint64_t)st.st_size - STORE_IDX_HDR) / STORE_IDX_REC;
+    if (nrec == 0 || nrec > total ||
+        store_read_all(fd, hdr, sizeof hdr, 0) != 0 ||
+        memcmp(hdr, STORE_IDX_MAGIC, 8) != 0 ||
+        store_get_le(hdr + 8, 4) != STORE_IDX_VERSION ||
+        store_get_le(hdr + 12, 4) != STORE_IDX_REC ||
+        store_read_all(fd, rec, sizeof rec,
+                       (uint64_t)st.st_size - sizeof rec) != 0 ||
+        store_irec_decode(rec, &ir) != 0 || !store_irec_valid(&ir) ||
+        ir.seg != s->segs[last].no || ir.off + ir.len + 1 != s->segs[last].size)
+        goto out;
+    for (j = 0; j <= last; j++)
+        if (s->segs[j].size > 0 && !store_seg_has_header(s, j))
+            goto out;
+    rc = 1;
+out:
     close(fd);
     return rc;
 }

@@ -29,6 +29,8 @@ store_recs_reserve(struct store *s, size_t n)
         return -ENOMEM;
     s->recs = p;
     s->recs_cap = ncap;
+    /* The part that is about to be written. */
+    store_prefault(s->recs + s->nrecs, n * sizeof *s->recs);
     return 0;
 }
 
@@ -49,6 +51,28 @@ store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
     else if ((rc = store_set_add(&s->ids, id, (uint32_t)s->nrecs + 1, 0)) != 0)
         return rc;
     s->recs[s->nrecs++] = *r;
+    return 0;
+}
+
+int
+store_recs_put(struct store *s, const uint64_t *ids, const struct store_rec *r,
+               size_t n)
+{
+    const struct store_set *set = &s->ids;
+    volatile uint32_t sink = 0;
+    size_t i;
+    int rc;
+
+    /* The home slot of each is read first, in a loop whose reads do not
+     * wait on each other: their cache misses overlap, and the puts then
+     * find the slots in the cache. */
+    if (set->cap > 0)
+        for (i = 0; i < n; i++)
+            sink = set->slots[store_set_home(set->seed, set->cap, ids[i])].ref;
+    (void)sink;
+    for (i = 0; i < n; i++)
+        if ((rc = store_rec_put(s, ids[i], &r[i])) != 0)
+            return rc;
     return 0;
 }
 

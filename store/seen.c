@@ -87,6 +87,7 @@ store_set_reserve(struct store_set *set, size_t n)
     cap = store_set_cap_for(set->used + n);
     if ((t = calloc(cap, sizeof *t)) == NULL)
         return -ENOMEM;
+    store_prefault(t, cap * sizeof *t);
     for (i = 0; i < set->cap; i++)
         if (set->slots[i].ref != 0)
             store_set_place(t, cap, set->seed, &set->slots[i]);

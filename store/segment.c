@@ -235,23 +235,19 @@ store_seg_cmp(const void *a, const void *b)
     return x->no < y->no ? -1 : x->no > y->no;
 }
 
-int
-store_segs_load(struct store *s)
+/* Finds the segments in items/, sorted by number, with their sizes. 0 or
+ * a negative errno, with s->err set. */
+static int
+store_segs_find(struct store *s)
 {
-    char name[32], *buf = NULL;
-    struct feed_buf out;
+    char name[32];
     struct dirent *de;
-    struct store_seg *seg;
     uint32_t no;
     struct stat st;
     DIR *d = NULL;
-    uint64_t from_off = 0;
-    uint32_t from_line = 0, lines = 0;
-    size_t i, from = 0;
     void *p;
-    int fd, rc = 0, rebuild;
+    int fd, rc = 0;
 
-    feed_buf_init(&out, 0);
     if ((fd = dup(s->items_fd)) < 0 || (d = fdopendir(fd)) == NULL) {
         rc = -errno;
         if (fd >= 0)
@@ -287,6 +283,25 @@ store_segs_load(struct store *s)
     }
     if (s->nsegs > 1)
         qsort(s->segs, s->nsegs, sizeof *s->segs, store_seg_cmp);
+fail: /* also the way out when all went well */
+    if (d != NULL)
+        closedir(d);
+    return rc;
+}
+
+int
+store_segs_read(struct store *s)
+{
+    char name[32], *buf = NULL;
+    struct feed_buf out;
+    struct store_seg *seg;
+    uint64_t from_off = 0;
+    uint32_t from_line = 0, lines = 0;
+    size_t i, from = 0;
+    int rc = 0, rebuild;
+
+    s->items_later = 0;
+    feed_buf_init(&out, 0);
     if ((buf = malloc(STORE_SCAN_BUF)) == NULL) {
         rc = -ENOMEM;
         store_fail(s, "items: out of memory");
@@ -336,9 +351,25 @@ fail: /* also the way out when all went well */
     s->idx_out = NULL;
     feed_buf_free(&out);
     free(buf);
-    if (d != NULL)
-        closedir(d);
     return rc;
+}
+
+int
+store_segs_load(struct store *s)
+{
+    int rc;
+
+    if ((rc = store_segs_find(s)) != 0)
+        return rc;
+    /* An index that lists every line, as a clean stop leaves it: what it
+     * lists is loaded when first needed (store_load()). */
+    if ((rc = store_idx_covers(s)) < 0)
+        return rc;
+    if (rc == 1) {
+        s->items_later = 1;
+        return 0;
+    }
+    return store_segs_read(s);
 }
 
 int
@@ -411,15 +442,11 @@ store_seg_header(char buf[32], unsigned format)
 /* ---- reading a line back ------------------------------------------------ */
 
 int
-store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
-               struct feed_item *it, struct store_lists *l, json_t **o)
+store_rec_line(struct store *s, const struct store_rec *r)
 {
-    json_error_t jerr;
-    uint64_t got;
     char *p;
     int fd, rc;
 
-    *o = NULL;
     if ((fd = store_seg_fd(s, r->seg)) < 0)
         return fd;
     /* The line and its '\n': a line end that moved is damage too. */
@@ -442,8 +469,19 @@ store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
     }
     if (s->line[r->len] != '\n')
         return STORE_DMG_EOL;
-    if ((rc = store_record_verify(s->line, r->len, s->segs[r->seg].format)) !=
-        0)
+    return store_record_verify(s->line, r->len, s->segs[r->seg].format);
+}
+
+int
+store_rec_read(struct store *s, const struct store_rec *r, const uint64_t *id,
+               struct feed_item *it, struct store_lists *l, json_t **o)
+{
+    json_error_t jerr;
+    uint64_t got;
+    int rc;
+
+    *o = NULL;
+    if ((rc = store_rec_line(s, r)) != 0)
         return rc;
     if ((*o = json_loadb(s->line, r->len, 0, &jerr)) == NULL)
         return STORE_DMG_JSON;

@@ -137,21 +137,47 @@ store_close(struct store *s)
 /* ---- items -------------------------------------------------------------- */
 
 int
-store_seen(const struct store *s, const char *id)
+store_load(struct store *s)
+{
+    int rc;
+
+    if (s->items_failed != 0)
+        return s->items_failed;
+    if (!s->items_later)
+        return 0;
+    if ((rc = store_segs_read(s)) != 0) {
+        /* Half loaded: nothing of the items may be used. */
+        s->items_later = 0;
+        s->items_failed = rc;
+    }
+    return rc;
+}
+
+int
+store_loaded(const struct store *s)
+{
+    return !s->items_later && s->items_failed == 0;
+}
+
+int
+store_seen(struct store *s, const char *id)
 {
     uint64_t v;
 
-    if (feed_id_parse(id, &v) != 0)
+    if (store_load(s) != 0 || feed_id_parse(id, &v) != 0)
         return 0;
     return store_set_find(&s->ids, v) != NULL || store_dropped_has(s, v);
 }
 
 int
-store_lookup(const struct store *s, const char *id, uint64_t *hash)
+store_lookup(struct store *s, const char *id, uint64_t *hash)
 {
     const struct store_slot *slot;
     uint64_t v, h;
+    int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
     if ((slot = store_set_find(&s->ids, v)) != NULL)
@@ -173,17 +199,24 @@ store_pending(const struct store *s)
 }
 
 size_t
-store_count(const struct store *s)
+store_count(struct store *s)
 {
+    if (store_load(s) != 0)
+        return 0;
     return s->nrecs - s->ndead;
 }
 
 uint64_t
-store_waste(const struct store *s, uint64_t *total)
+store_waste(struct store *s, uint64_t *total)
 {
     uint64_t all = 0, live = 0;
     size_t i;
 
+    if (store_load(s) != 0) {
+        if (total != NULL)
+            *total = 0;
+        return 0;
+    }
     /* The last segment's size is s->tail: segs[].size of the last one is
      * only brought up to date when the next segment starts. A live line's
      * '\n' is part of it. */
@@ -208,6 +241,8 @@ store_add(struct store *s, const struct feed_item *item)
     void *p;
     int rc, fresh;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     /* A record names its feed: one without would not read back. */
     if (feed_id_parse(item->id, &id) != 0 || item->feed == NULL)
         return -EINVAL;
@@ -492,8 +527,10 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
     uint32_t *h;
     size_t want, done = 0, nbad, i;
     json_t *o;
-    int rc = 0;
+    int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     /* One rec per ID: an update replaced its item's rec, so no item
      * comes twice. A damaged one is killed and the next takes its place:
      * the newest after it are then the ones handed over, in the same
@@ -529,6 +566,49 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
     return rc;
 }
 
+/* h with the word w folded in: a multiply-xorshift step. */
+static uint64_t
+store_stamp_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+    return h ^ h >> 32;
+}
+
+uint64_t
+store_stamp(struct store *s)
+{
+    static const char *const others[] = {"index", "dropped"};
+    uint64_t h = store_stamp_mix(UINT64_C(0x6a09e667f3bcc909), s->nsegs);
+    const char *name;
+    char seg[32];
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < s->nsegs + 2; i++) {
+        if (i < s->nsegs) {
+            store_seg_name(seg, s->segs[i].no);
+            name = seg;
+        } else {
+            name = others[i - s->nsegs];
+        }
+        h = store_stamp_mix(h, i);
+        if (fstatat(s->items_fd, name, &st, 0) != 0) {
+            if (errno != ENOENT)
+                return 0;
+            h = store_stamp_mix(h, UINT64_MAX); /* not there */
+            continue;
+        }
+        h = store_stamp_mix(h, i < s->nsegs ? s->segs[i].no : 0);
+        h = store_stamp_mix(h, (uint64_t)st.st_size);
+        h = store_stamp_mix(h, (uint64_t)st.st_ino);
+        h = store_stamp_mix(h, (uint64_t)st.st_mtim.tv_sec);
+        h = store_stamp_mix(h, (uint64_t)st.st_mtim.tv_nsec);
+        h = store_stamp_mix(h, (uint64_t)st.st_ctim.tv_sec);
+        h = store_stamp_mix(h, (uint64_t)st.st_ctim.tv_nsec);
+    }
+    return h != 0 ? h : 1;
+}
+
 int
 store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
 {
@@ -541,6 +621,8 @@ store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
     uint64_t v;
     int rc;
 
+    if ((rc = store_load(s)) != 0)
+        return rc;
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
     if ((slot = store_set_find(&s->ids, v)) == NULL ||

@@ -7,7 +7,9 @@
  * (seen.c) is an open-addressing hash table from ID to rec that also
  * holds the IDs of the pending batch; IDs dropped by retention are a
  * sorted array beside it. Items are read back from disk, one line at a
- * time, when store_recent() asks for them.
+ * time, when store_recent() asks for them. The index is built from
+ * items/index by the first call that needs it (store_load()) when the
+ * open found that file whole; a run that needs no item never builds it.
  *
  * The files, and whom each may call (edges one way, down this list):
  *
@@ -217,6 +219,8 @@ struct store {
     uint32_t tail_lines; /* and how many lines it holds */
     int tail_dirty;      /* a failed batch may lie past tail */
     int items_unsynced;  /* the last segment's name is not fsynced yet */
+    int items_later;     /* store_segs_read() is still to be done */
+    int items_failed;    /* it failed: the negative errno it gave */
     uint64_t seg_max;    /* STORE_SEG_MAX */
 
     /* items/index, open for appends while what it holds is a gapless
@@ -314,6 +318,12 @@ int store_mkdirs(struct store *s, const char *dir);
  * arr itself, or a new pointer that replaces it. NULL when out of memory,
  * arr left as it was. */
 void *store_array_grow(void *arr, size_t *cap, size_t n, size_t sz);
+/* Asks the kernel to map p[0, len), memory just allocated and not yet
+ * written, in one call rather than a page fault per page as it is first
+ * written; for arrays of a MiB or more that are about to be filled.
+ * Where the system cannot (not Linux, or older than 5.14) it does
+ * nothing; the memory is the same either way. */
+void store_prefault(void *p, size_t len);
 /* The 16-byte header of items/index or items/dropped appended to b. 0, or
  * non-zero when out of memory. */
 int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
@@ -404,6 +414,12 @@ int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
  * store_recent()'s order, newest first, in a new array the caller frees.
  * NULL when out of memory. */
 uint32_t *store_newest(const struct store *, size_t k);
+/* store_rec_put() of ids[i] and r[i] for each i in [0, n), in that order,
+ * for a run of lines read from items/index: the slots are looked at in
+ * one pass first, so that a large index is not one cache miss after the
+ * other. 0, -ENOMEM or -EOVERFLOW (the puts before it are done). */
+int store_recs_put(struct store *, const uint64_t *ids,
+                   const struct store_rec *r, size_t n);
 /* Marks rec dead (its line is damaged): it no longer counts. Its ID stays
  * in the seen set until store_recs_forget(). */
 void store_rec_kill(struct store *, uint32_t rec);
@@ -516,6 +532,14 @@ void store_line_warn(struct store *, const struct store_irec *r);
  * had loaded is undone); or -ENOMEM. buf has STORE_SCAN_BUF bytes. */
 int store_idx_load(struct store *, char *buf, size_t *segi, uint64_t *off,
                    uint32_t *line);
+/* 1 when items/index, as far as can be told without reading it all,
+ * lists every line of the segments as a clean stop leaves it: a whole
+ * number of records, the last of which is sound and ends where the last
+ * segment with lines ends; and each segment that has lines starts with
+ * a header this version writes. Then loading it can only warn (a damaged
+ * index is rebuilt) or run out of memory, and can wait. 0 when not, or
+ * when there is no index or it cannot be read. */
+int store_idx_covers(struct store *);
 /* Puts the records the scan at open gathered (out) into items/index: a
  * whole new file when rebuild is set (out then starts with the header),
  * else appended. A failure only warns, and stops the appends. */
@@ -527,10 +551,15 @@ void store_idx_append(struct store *, const struct feed_buf *b, int ok);
 
 /* ---- segment.c: the segments ---- */
 
-/* Finds the segments in items/, loads what items/index lists of them and
- * scans the rest in order, cutting off a torn last line. 0 or a negative
- * errno, with s->err set. */
+/* Finds the segments in items/; then, unless items/index lists every
+ * line of them as it should (store_idx_covers(): s->items_later is then
+ * set, and store_segs_read() is left for later), store_segs_read(). 0 or
+ * a negative errno, with s->err set. */
 int store_segs_load(struct store *);
+/* Loads what items/index lists of the segments store_segs_load() found
+ * and scans the rest in order, cutting off a torn last line; clears
+ * s->items_later. 0 or a negative errno, with s->err set. */
+int store_segs_read(struct store *);
 /* Reads segment segi from byte start, where line lineno + 1 begins:
  * indexes its lines and cuts off a torn last line. *size is then the
  * segment's size and *lines the number of its last line. buf has
@@ -543,6 +572,12 @@ int store_seg_new(struct store *);
 /* The fd of segment segi, opened for reading when it is not open;
  * -errno with s->err set. */
 int store_seg_fd(struct store *, uint32_t segi);
+/* Reads the line of rec r, '\n' included, into s->line and checks its
+ * end and its checksum (store_record_verify()): 0; a STORE_DMG_* when the
+ * line is damaged (nothing warned); or a negative errno with s->err
+ * set. In a segment of format 2, where every line has a checksum, a line
+ * that passes is the one its writer wrote. */
+int store_rec_line(struct store *, const struct store_rec *r);
 /* Reads the line of rec r back into it: checked (its end, its checksum,
  * its members and their types, and that it is the item r says: id when
  * not NULL, and its version), and decoded with its strings in

@@ -33,7 +33,8 @@ struct store;
 
 /* Opens (creating what is missing) the store in dir: takes an exclusive
  * lock on it (a second process gets "in use by another process"), loads
- * the seen IDs through items/index and recovers from a crash (a torn last
+ * the seen IDs through items/index, or leaves them for store_load() when
+ * the index lists every line, and recovers from a crash (a torn last
  * line is cut off; a corrupt line in the middle is skipped with a warning;
  * a compaction cut short is finished or undone; an index that does not
  * match the segments is rebuilt from them, with a warning). NULL on
@@ -44,17 +45,33 @@ struct store *store_open(const char *dir, char *err, size_t errlen);
 /* Commits nothing: pending items not yet committed are dropped. */
 void store_close(struct store *);
 
+/* When items/index lists every line of the segments (as a clean stop
+ * leaves it), store_open() checks only its last record and the segments'
+ * headers, and what it lists is loaded by the first call that needs the
+ * items: store_seen(), store_lookup(), store_add(), store_count(),
+ * store_waste(), store_recent(), store_get() and store_compact() call
+ * this first. A run that needs none (a poll where every feed answers
+ * 304) never loads them. Loads them now if they are not: 0, or a
+ * negative errno with store_error() set (out of memory, an I/O error),
+ * and then the same errno from every later call; warnings (a damaged
+ * index rebuilt) go to store_warnings() as they would at open. */
+int store_load(struct store *);
+
+/* 1 when the items are loaded (store_load() has nothing left to do). */
+int store_loaded(const struct store *);
+
 /* 1 when an item with this ID is stored or pending, or was dropped by
  * store_compact() (dropped IDs stay seen for ever: the feeds still carry
- * them, and readers must not get them twice), else 0. */
-int store_seen(const struct store *, const char *id);
+ * them, and readers must not get them twice), else 0 (also when
+ * store_load() fails). */
+int store_seen(struct store *, const char *id);
 
 /* store_seen(), and the version: 1 when the ID is seen, with *hash (when
  * hash is not NULL) the feed_item.hash of its latest pending version, or
  * else of its stored one; 0 for a dropped ID or a record written before
  * hashes were kept. 0 when not seen (*hash untouched), -EINVAL for an ID
- * that is not FEED_ID_LEN hex digits. */
-int store_lookup(const struct store *, const char *id, uint64_t *hash);
+ * that is not FEED_ID_LEN hex digits, or the error of store_load(). */
+int store_lookup(struct store *, const char *id, uint64_t *hash);
 
 /* Copies item into the pending batch and marks its ID seen; a stored of
  * FEED_TIME_NONE becomes now. An ID already stored (or dropped) makes an
@@ -107,13 +124,14 @@ int store_in_flight(const struct store *);
 size_t store_pending(const struct store *);
 
 /* Live items committed so far (each version of an updated item counts
- * once; dropped ones not at all). */
-size_t store_count(const struct store *);
+ * once; dropped ones not at all); 0 when store_load() fails. */
+size_t store_count(struct store *);
 
 /* The bytes of the segments that hold no live item (superseded versions,
  * dropped items, headers), and in *total (when not NULL) all of their
- * bytes: whether a compaction is worth its rewrite. */
-uint64_t store_waste(const struct store *, uint64_t *total);
+ * bytes: whether a compaction is worth its rewrite. 0 (and *total 0)
+ * when store_load() fails. */
+uint64_t store_waste(struct store *, uint64_t *total);
 
 /* Retention. Drops the committed items whose feed_item_date() is before
  * now - keep_seconds (keep_seconds 0: no age limit), and those beyond the
@@ -154,6 +172,16 @@ size_t store_damaged(const struct store *);
  * returned, or a negative errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
+
+/* A digest of the files of items/ as they are now: each segment's number,
+ * size, inode and time of last change, and those of items/index and
+ * items/dropped; from fstatat() alone, without loading the items. The
+ * same value while none of them changed (a commit, a compaction, an index
+ * rebuilt, damage written to one all change it), so that a caller who
+ * made something of the items (store_recent()) can tell whether it is
+ * still current. Not seeded: a later process gets the same value for the
+ * same files. Never 0; 0 when a file cannot be looked at. */
+uint64_t store_stamp(struct store *);
 
 /* Calls fn on the latest version of the item with this ID (pending or
  * committed), borrowed for the call. fn's value, -ENOENT when there is

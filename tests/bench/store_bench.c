@@ -111,6 +111,7 @@ count_item(const struct feed_item *it, void *arg)
     return 0;
 }
 
+/* store_open() and store_load(): the store as `feedd run` has it. */
 static struct store *
 open_or_die(const char *dir)
 {
@@ -119,6 +120,10 @@ open_or_die(const char *dir)
 
     if (s == NULL) {
         fprintf(stderr, "bench_store: %s\n", err);
+        exit(1);
+    }
+    if (store_load(s) != 0) {
+        fprintf(stderr, "bench_store: %s\n", store_error(s));
         exit(1);
     }
     return s;

@@ -403,6 +403,87 @@ def test_conditional_get(tmp):
         srv.stop()
 
 
+def test_publish_unchanged(tmp):
+    """A poll that brings nothing new leaves public/feed.atom as it is,
+    without making it again; but it is made again whenever what it would
+    hold differs from what it holds: another title, a file that is gone,
+    or entries committed by a run that stopped before it published."""
+    srv = FeedServer()
+    try:
+        srv.routes["/f.xml"] = Route(rss("F", [
+            ("a", "https://f.example/a-300001", "A",
+             "Fri, 17 May 2024 10:00:00 GMT")]), etag='"v1"')
+        port = free_port()
+        lines = ["feed f %s" % srv.url("/f.xml")]
+        conf = write_config(tmp, lines, port)
+        public = os.path.join(tmp, "state", "public")
+        atom = os.path.join(public, "feed.atom")
+
+        def poll(what):
+            code, _, err = feedd("poll", "--once", "-c", conf)
+            check(code == 0, "%s: poll exited %d: %s" % (what, code, err))
+
+        def titles():
+            return sorted(e["title"] for e in read_atom(atom))
+
+        poll("first")
+        check(titles() == ["A"], "first: %s" % titles())
+        with open(atom, "rb") as f:
+            first = f.read()
+
+        # All 304: feed.atom is not made again; bytes feedd would not
+        # write (its title changed by hand, same length) stay, which
+        # shows it.
+        check(first.count(b">test river<") == 1, "no title in feed.atom")
+        by_hand = first.replace(b">test river<", b">TEST RIVER<")
+        with open(atom, "wb") as f:
+            f.write(by_hand)
+        poll("unchanged")
+        with open(atom, "rb") as f:
+            check(f.read() == by_hand, "an unchanged poll made feed.atom again")
+
+        # Another title: made again, though every feed answers 304.
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace('title "test river"', 'title "other river"'))
+        poll("new title")
+        root = ET.parse(atom).getroot()
+        check(root.findtext(ATOM + "title") == "other river",
+              "the new title is not published")
+        check(titles() == ["A"], "new title: %s" % titles())
+
+        # Gone: made again.
+        os.unlink(atom)
+        poll("gone")
+        check(titles() == ["A"], "after its removal: %s" % titles())
+
+        # A run that committed B and stopped before it published (kill
+        # -9 within the publish delay) leaves the feed.atom of before B:
+        # the next poll publishes B, though nothing is new to it.
+        saved = {n: open(os.path.join(public, n), "rb").read()
+                 for n in os.listdir(public)}
+        srv.routes["/f.xml"] = Route(rss("F", [
+            ("a", "https://f.example/a-300001", "A",
+             "Fri, 17 May 2024 10:00:00 GMT"),
+            ("b", "https://f.example/b-300002", "B",
+             "Fri, 17 May 2024 11:00:00 GMT")]), etag='"v2"')
+        poll("B")
+        check(titles() == ["A", "B"], "B: %s" % titles())
+        for n in os.listdir(public):
+            os.unlink(os.path.join(public, n))
+        for n, data in saved.items():
+            with open(os.path.join(public, n), "wb") as f:
+                f.write(data)
+        check(titles() == ["A"], "the feed.atom of before B is not back")
+        poll("after B")
+        check(titles() == ["A", "B"], "B is not published: %s" % titles())
+        check(len(srv.hits("/f.xml")) == 6, "%d requests" %
+              len(srv.hits("/f.xml")))
+    finally:
+        srv.stop()
+
+
 def test_redirect(tmp):
     """A feed that moved: relative links, in <link> and in the HTML of
     the description, resolve against where the feed is now, not the URL

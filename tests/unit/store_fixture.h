@@ -67,14 +67,28 @@ path(struct fixture *f, const char *rel)
     return f->path;
 }
 
+/* store_open() of f's folder, which must succeed; the items may be left
+ * for later (store_load()). */
 STORE_TEST_UNUSED static struct store *
-open_ok(struct fixture *f)
+open_later(struct fixture *f)
 {
     char err[256];
     struct store *s = store_open(f->dir, err, sizeof err);
 
     if (s == NULL)
         fail_msg("store_open: %s", err);
+    return s;
+}
+
+/* open_later() and store_load(): the store as an open that loads every
+ * thing at once leaves it, warnings included. */
+STORE_TEST_UNUSED static struct store *
+open_ok(struct fixture *f)
+{
+    struct store *s = open_later(f);
+
+    if (store_load(s) != 0)
+        fail_msg("store_load: %s", store_error(s));
     return s;
 }
 

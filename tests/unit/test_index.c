@@ -399,6 +399,69 @@ test_index_same_as_scan(void **state)
     free(wb);
 }
 
+/* A larger store, with IDs stored up to three times, loaded through the
+ * index (whose lines go into the seen set in batches, the slots of a
+ * batch looked at before any goes in): each ID once, with its latest
+ * version and its place, the same table as a full scan gives. */
+static void
+test_index_load_many(void **state)
+{
+    enum { NIDS = 3000 };
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_rec *a;
+    uint64_t last[NIDS];
+    char id[32];
+    size_t n, i, k;
+
+    /* Every ID once, then every 2nd again and every 6th a third time,
+     * the versions in other batches than the first. */
+    for (k = 0; k < 3; k++) {
+        for (i = 0; i < NIDS; i++) {
+            if ((k == 1 && i % 2 != 0) || (k == 2 && i % 6 != 0))
+                continue;
+            snprintf(id, sizeof id, "%016zx", i * 0x9e3779b97f4a7c15u);
+            last[i] = (i + 1) * 1000 + k;
+            add_v(s, id, "t", (int64_t)(i % 97), last[i]);
+            if (i % 500 == 499)
+                assert_int_equal(store_commit(s), 0);
+        }
+        assert_int_equal(store_commit(s), 0);
+    }
+    store_close(s);
+
+    s = open_ok(f); /* through the index */
+    assert_true(s->idx_fd >= 0);
+    warnings_have(s, NULL);
+    assert_int_equal(store_count(s), NIDS);
+    assert_int_equal(s->nrecs, NIDS);
+    assert_int_equal(s->ids.used, NIDS);
+    for (i = 0; i < NIDS; i++) {
+        snprintf(id, sizeof id, "%016zx", i * 0x9e3779b97f4a7c15u);
+        assert_true(hash_of(s, id) == last[i]);
+    }
+    n = s->nrecs;
+    a = malloc(n * sizeof *a);
+    assert_non_null(a);
+    memcpy(a, s->recs, n * sizeof *a);
+    store_close(s);
+    assert_int_equal(unlink(path(f, "items/index")), 0);
+    s = open_ok(f); /* a full scan */
+    warnings_have(s, NULL);
+    assert_int_equal(s->nrecs, n);
+    qsort(a, n, sizeof *a, rec_cmp);
+    qsort(s->recs, n, sizeof *a, rec_cmp);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(a[i].date, s->recs[i].date);
+        assert_true(a[i].hash == s->recs[i].hash);
+        assert_int_equal(a[i].seg, s->recs[i].seg);
+        assert_int_equal(a[i].off, s->recs[i].off);
+        assert_int_equal(a[i].len, s->recs[i].len);
+    }
+    store_close(s);
+    free(a);
+}
+
 /* A segment of the size the index says whose last listed line does not
  * end where it says (another store's segment, say): the index is
  * rebuilt. The check is cheap: one byte per segment. */
@@ -435,6 +498,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_irec_codec),
         T(test_index_same_as_scan),
+        T(test_index_load_many),
         T(test_index_other_segments),
         T(test_index_used),
         T(test_index_damaged),

@@ -544,6 +544,89 @@ test_damaged_recent_fills(void **state)
     store_close(s);
 }
 
+/* store_stamp(): the same while the files of items/ are, also in the
+ * next process and whether the items are loaded or not; another after a
+ * commit, and after a byte of a segment is written over in place. */
+static void
+test_stamp(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    uint64_t st, st2;
+    off_t off;
+
+    commit_three(f);
+    s = open_later(f);
+    st = store_stamp(s);
+    assert_true(st != 0);
+    assert_true(store_stamp(s) == st);
+    assert_int_equal(store_count(s), 3); /* loads the items */
+    assert_true(store_stamp(s) == st);
+    add_v(s, "00000000000000a4", "four", 4, 4);
+    assert_true(store_stamp(s) == st); /* pending only */
+    assert_int_equal(store_commit(s), 0);
+    st2 = store_stamp(s);
+    assert_true(st2 != st);
+    store_close(s);
+    s = open_later(f);
+    assert_true(store_stamp(s) == st2);
+    store_close(s);
+    off = find_in_file(path(f, "items/000001.jsonl"),
+                       "{\"id\":\"00000000000000a2");
+    /* Not within the clock's last tick of the commit. */
+    usleep(20000);
+    poke(path(f, "items/000001.jsonl"), off + 60, "~", 1);
+    s = open_later(f);
+    assert_true(store_stamp(s) != st2);
+    store_close(s);
+}
+
+/* A store whose index lists every line opens without loading it; the
+ * first call that needs the items loads them, warnings and all. A line
+ * past the index, or a segment whose header is not one feedd writes,
+ * makes the open load them at once, as before. */
+static void
+test_load_later(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s;
+    uint64_t h = 0;
+
+    commit_three(f);
+    s = open_later(f);
+    assert_int_equal(store_loaded(s), 0);
+    warnings_have(s, NULL);
+    assert_int_equal(store_lookup(s, "00000000000000a2", &h), 1);
+    assert_true(h == 2);
+    assert_int_equal(store_loaded(s), 1);
+    assert_int_equal(store_load(s), 0);
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+
+    /* An index damaged in the middle: found, and rebuilt, when loaded. */
+    poke(path(f, "items/index"), 16 + 48 + 3, "\xff", 1);
+    s = open_later(f);
+    assert_int_equal(store_loaded(s), 0);
+    warnings_have(s, NULL);
+    assert_int_equal(store_seen(s, "00000000000000a1"), 1);
+    warnings_have(s, "items/index: record 2 is damaged; rebuilt from the "
+                     "segments");
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+    s = open_later(f);
+    assert_int_equal(store_loaded(s), 0);
+    warnings_have(s, NULL);
+    store_close(s);
+
+    /* A line the index does not list: loaded at open. */
+    append_file(path(f, "items/000001.jsonl"), "garbage\n");
+    s = open_later(f);
+    assert_int_equal(store_loaded(s), 1);
+    free(store_warnings(s));
+    assert_int_equal(store_count(s), 3);
+    store_close(s);
+}
+
 /* A segment's header changed while the index still fits: the index is
  * not trusted (the header is read back at open) and is rebuilt; the
  * items still read, and new ones go to a new segment. */
@@ -555,7 +638,7 @@ test_damaged_header(void **state)
 
     commit_three(f);
     poke(path(f, "items/000001.jsonl"), 8, "S", 1);
-    s = open_ok(f);
+    s = open_later(f);
     warnings_have(s, "items/index: items/000001.jsonl does not match it; "
                      "rebuilt from the segments");
     assert_int_equal(store_count(s), 3);
@@ -563,7 +646,7 @@ test_damaged_header(void **state)
     assert_int_equal(store_commit(s), 0);
     store_close(s);
     assert_int_equal(count_segments(path(f, "items")), 2);
-    s = open_ok(f);
+    s = open_later(f);
     warnings_have(s, "items/000001.jsonl:1: no store header");
     assert_int_equal(store_count(s), 4);
     store_close(s);
@@ -683,6 +766,8 @@ main(void)
         T(test_damaged_recent_fills),
         T(test_damaged_header),
         T(test_in_flight),
+        T(test_stamp),
+        T(test_load_later),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
