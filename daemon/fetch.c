@@ -230,6 +230,8 @@ static size_t
 on_write(char *p, size_t size, size_t n, void *arg)
 {
     struct fetch *x = arg;
+    struct fetch_chunk c;
+    curl_off_t length = -1;
     size_t len = size * n;
     long status = 0;
     int rc;
@@ -251,8 +253,15 @@ on_write(char *p, size_t size, size_t n, void *arg)
         /* Redirects are over once a body flows: asked of curl once. */
         if (x->url == NULL)
             curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &x->url);
-        rc = x->on_data(p, len, x->content_type, x->url, x->can_hold,
-                        &x->abort_error, x->arg);
+        c.content_type = x->content_type;
+        c.url = x->url;
+        c.length = -1;
+        if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                              &length) == CURLE_OK &&
+            length >= 0)
+            c.length = (int64_t)length;
+        c.can_hold = x->can_hold;
+        rc = x->on_data(p, len, &c, &x->abort_error, x->arg);
         if (rc == FETCH_PAUSE && x->can_hold) {
             x->paused = 1;
             return CURL_WRITEFUNC_PAUSE;
@@ -612,18 +621,18 @@ fetcher_active(const struct fetcher *f)
     return f->active;
 }
 
-void
-fetcher_resume(struct fetcher *f)
+int
+fetcher_resume(struct fetcher *f, void *arg)
 {
     struct fetch *x;
 
-    /* curl hands a held chunk over again from within the call, and the
-     * transfer may be held once more. */
     for (x = f->list; x; x = x->next)
-        if (x->paused) {
+        if (x->arg == arg && x->paused) {
             x->paused = 0;
             (void)curl_easy_pause(x->easy, CURLPAUSE_CONT);
+            return 1;
         }
+    return 0;
 }
 
 void

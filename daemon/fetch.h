@@ -5,6 +5,7 @@
 #define FEEDD_FETCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -22,17 +23,23 @@ struct fetch_result {
     const char *url; /* the URL after redirects */
 };
 
-/* Called with each chunk of the body as it arrives (decoded), with the
- * response's Content-Type (NULL when none) and the URL it came from after
- * redirects. Return 0 to go on; FETCH_PAUSE to hold the transfer, the
- * chunk not taken (it comes again after fetcher_resume()), which only a
- * transfer with can_hold set allows (libcurl cannot hold a file://
- * one); or -1 to abort the transfer: error (static or owned by the
- * caller until on_done returns) then becomes the result's error. */
+/* What comes with each chunk of a body. */
+struct fetch_chunk {
+    const char *content_type; /* the response's, NULL when none */
+    const char *url;          /* where the body comes from, after redirects */
+    int64_t length;           /* Content-Length (of the encoded body), or -1 */
+    int can_hold; /* FETCH_PAUSE may be returned (not for file://) */
+};
+
+/* Called with each chunk of the body as it arrives (decoded). Return 0
+ * to go on; FETCH_PAUSE to hold the transfer, the chunk not taken (it
+ * comes again after fetcher_resume()), only when c->can_hold is set
+ * (libcurl cannot hold a file:// transfer); or -1 to abort the transfer:
+ * error (static or owned by the caller until on_done returns) then
+ * becomes the result's error. */
 #define FETCH_PAUSE 1
-typedef int fetch_data_fn(const char *p, size_t n, const char *content_type,
-                          const char *url, int can_hold, const char **error,
-                          void *arg);
+typedef int fetch_data_fn(const char *p, size_t n, const struct fetch_chunk *c,
+                          const char **error, void *arg);
 /* Called once per started fetch, from the loop. The result is borrowed
  * for the call. */
 typedef void fetch_done_fn(const struct fetch_result *, void *arg);
@@ -67,8 +74,10 @@ int fetcher_caps(struct fetcher *, int parallel, int per_host);
  * once fetcher_close() was called. */
 int fetcher_start(struct fetcher *, const struct fetch_req *req);
 
-/* Lets every transfer that on_data held go on. */
-void fetcher_resume(struct fetcher *);
+/* Lets the transfer whose fetch_req.arg is arg go on, if on_data held
+ * it: curl hands the held chunk over again from within the call (and
+ * on_data may hold it once more). 1 when there was one, else 0. */
+int fetcher_resume(struct fetcher *, void *arg);
 
 /* Fetches started and not yet done. */
 size_t fetcher_active(const struct fetcher *);

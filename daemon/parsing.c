@@ -81,8 +81,7 @@ thread_main(void *arg)
             j->doc->admitted = 0;
             w->docs--;
         }
-        if (w->full &&
-            (w->bytes <= PARSING_QUEUE_MAX / 2 || w->docs < PARSING_DOCS_MAX)) {
+        if (w->full && w->bytes <= PARSING_QUEUE_MAX / 2) {
             w->full = 0;
             w->room = 1;
             (void)uv_async_send(&w->async); /* fails only when closing */
@@ -231,6 +230,26 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
     queue(w, j);
     uv_mutex_unlock(&w->mu);
     return 0;
+}
+
+void
+parsing_want_room(struct parsing *w)
+{
+    uv_mutex_lock(&w->mu);
+    w->full = 1;
+    uv_mutex_unlock(&w->mu);
+}
+
+int
+parsing_may_take(struct parsing *w, const struct parsing_doc *doc)
+{
+    int ok;
+
+    uv_mutex_lock(&w->mu);
+    ok = w->bytes <= PARSING_QUEUE_MAX / 2 &&
+         (doc->admitted || w->docs < PARSING_DOCS_MAX);
+    uv_mutex_unlock(&w->mu);
+    return ok;
 }
 
 int

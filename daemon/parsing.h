@@ -12,7 +12,8 @@
  * The queue holds at most PARSING_QUEUE_MAX bytes, of at most
  * PARSING_DOCS_MAX documents: a chunk that does not fit, or that would
  * start one document more, is refused, and room() is called on the loop
- * once the thread has caught up to half the bytes or ended a document.
+ * after the next chunk or end the thread parses with the queue at most
+ * half full.
  * Few documents at once, each parsed to its end before the next begins,
  * keep what a poll holds until its end (its entries) to a few polls'
  * worth, however many transfers run. The loop never waits for the
@@ -61,6 +62,15 @@ struct parsing *parsing_new(uv_loop_t *loop, parsing_done_fn *done,
  * touches it); -ENOMEM. */
 int parsing_push(struct parsing *, struct parsing_doc *doc, const char *p,
                  size_t n, int must_take);
+
+/* 1 when a chunk of doc would be taken now: doc is one of the documents
+ * under way or there is room for one more, and the queue is at most half
+ * full. For a caller that holds transfers and resumes only those. */
+int parsing_may_take(struct parsing *, const struct parsing_doc *doc);
+
+/* Asks for room() once more: the caller still holds transfers that
+ * parsing_may_take() refused. */
+void parsing_want_room(struct parsing *);
 
 /* Queues the end of doc: with finish set, the parser is told the
  * document ended (a last feed_parser_push()); then done() comes, on the

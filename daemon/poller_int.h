@@ -53,9 +53,15 @@ struct poller_feed {
      * of the document, the parser and what on_entry() touches (entries,
      * entry_rc, the ingest's batch) are the thread's alone. */
     struct parsing_doc doc;
-    size_t entries; /* handed out by the parser this poll */
-    int entry_rc;   /* why on_entry() stopped the parser */
-    int pushed;     /* the parser has had bytes */
+    size_t entries;      /* handed out by the parser this poll */
+    int entry_rc;        /* why on_entry() stopped the parser */
+    int pushed;          /* the parser has had bytes */
+    int threaded;        /* bytes of it went to the parse thread */
+    size_t inline_bytes; /* parsed on the loop, before */
+    /* Its transfer is held (the parse queue was full): in the poller's
+     * list of held feeds, oldest first. */
+    int held;
+    struct poller_feed *held_next;
     int busy;
     struct poll_outcome *out; /* from the poll's start to the group commit */
 };
@@ -66,6 +72,7 @@ struct poller {
     const struct config *cfg;
     struct fetcher *fetcher;
     struct parsing *parsing;
+    struct poller_feed *held, **held_tail; /* held transfers' feeds */
     struct sched *sched;
     uv_timer_t timer;           /* the next due poll, or a free connection */
     uv_timer_t group_timer;     /* the group commit */

@@ -1520,6 +1520,79 @@ def test_many_feeds(tmp):
         httpd.shutdown()
         httpd.server_close()
 
+def test_large_feeds(tmp):
+    """A cold poll of feeds large enough to go through the parse thread
+    (over 16 KiB; half with a Content-Length, half without, which the
+    thread takes whatever their size), more of them than the thread takes
+    at once, beside small ones parsed on the loop: every entry of every
+    feed is stored once, no transfer waits until it times out, and the
+    second poll (all 304) stores nothing."""
+    nbig, nsmall, per = 40, 20, 700
+
+    def body(n):
+        items = per if n < nbig else 3
+        return rss("F%d" % n, [
+            ("g%d-%d" % (n, i), "https://l.example/%d/%d" % (n, i),
+             "Entry %d of feed %d, with a title long enough to weigh" % (i, n),
+             "Fri, 17 May 2024 10:00:00 GMT") for i in range(items)]).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            n = int(self.path.rsplit("/", 1)[-1])
+            data = body(n)
+            etag = '"v%d"' % n
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", etag)
+            # Odd feeds without a length: read to the connection's close.
+            if n % 2 == 0:
+                self.send_header("Content-Length", str(len(data)))
+            else:
+                self.close_connection = True
+            self.end_headers()
+            # In pieces, so that the parse thread's queue fills.
+            for i in range(0, len(data), 8192):
+                self.wfile.write(data[i:i + 8192])
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    n = nbig + nsmall
+    try:
+        check(len(body(0)) > 64 * 1024 and len(body(nbig)) < 16 * 1024,
+              "fixture sizes")
+        base = "http://127.0.0.1:%d" % httpd.server_address[1]
+        conf = write_config(tmp, ["parallel 30", "per_host 30",
+                                  "max_items 100000"] +
+                            ["feed f%d %s/f/%d" % (i, base, i)
+                             for i in range(n)])
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=60)
+        check(code == 0, "poll exited %d: %s" % (code, err[-2000:]))
+        bad = [l for l in err.splitlines() if "warning" in l.lower()
+               or "error" in l.lower() or "timed out" in l]
+        check(not bad, "failures: %s" % bad[:5])
+        for i in range(n):
+            want = per if i < nbig else 3
+            check("f%d: %d new, 0 updated" % (i, want) in err,
+                  "f%d did not store its %d entries: %s"
+                  % (i, want, err[-1500:]))
+        entries = read_atom(os.path.join(tmp, "state", "public", "feed.atom"))
+        check(len(entries) == nbig * per + nsmall * 3,
+              "%d entries published" % len(entries))
+        code, _, err = feedd("poll", "--once", "-v", "-c", conf, timeout=60)
+        check(code == 0, "second poll exited %d: %s" % (code, err[-2000:]))
+        check(" new," not in err, "the second poll stored: %s" % err[-1500:])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
 # What test_store_damage damages: a name and a glob under state_dir. A new
 # target (feeds.state, say) is one more line.
 DAMAGE_TARGETS = [

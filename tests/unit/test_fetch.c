@@ -134,7 +134,8 @@ struct result {
     char etag[64];
     char body[4096];
     size_t len;
-    int hold; /* chunks to hold (FETCH_PAUSE) before taking one */
+    int64_t length; /* the last chunk's fetch_chunk.length */
+    int hold;       /* chunks to hold (FETCH_PAUSE) before taking one */
     int held;
 };
 
@@ -224,18 +225,17 @@ teardown(void **state)
 }
 
 static int
-on_data(const char *p, size_t n, const char *content_type, const char *url,
-        int can_hold, const char **error, void *arg)
+on_data(const char *p, size_t n, const struct fetch_chunk *c,
+        const char **error, void *arg)
 {
     struct result *r = arg;
 
-    (void)content_type;
-    (void)url;
     (void)error;
+    r->length = c->length;
     if (r->len + n > sizeof(r->body) - 1)
         return -1;
     /* Held: the same bytes must come again after fetcher_resume(). */
-    if (r->hold > 0 && can_hold) {
+    if (r->hold > 0 && c->can_hold) {
         r->hold--;
         r->held++;
         return FETCH_PAUSE;
@@ -362,10 +362,12 @@ test_file_and_caps(void **state)
     assert_int_equal(r.len, 0);
 }
 
+static struct result *resume_arg; /* test_pause's */
+
 static void
 on_resume_timer(uv_timer_t *t)
 {
-    fetcher_resume(t->data);
+    (void)fetcher_resume(t->data, resume_arg);
 }
 
 /* A chunk held by on_data (FETCH_PAUSE) comes again, whole, once the
@@ -395,11 +397,16 @@ test_pause(void **state)
         req = request(fx, urls[i], &r);
         req.max_bytes = sizeof(FEED) - 1;
         r.hold = 3;
+        resume_arg = &r;
+        /* Another transfer's arg resumes nothing. */
+        assert_int_equal(fetcher_resume(fx->fetcher, fx), 0);
         fetch(fx, &req, &r);
         assert_string_equal(r.error, "");
         assert_true(r.ok);
         assert_int_equal(r.held, i == 0 ? 3 : 0);
         assert_string_equal(r.body, FEED);
+        /* The server's Content-Length; a file has it too. */
+        assert_int_equal(r.length, (int64_t)sizeof(FEED) - 1);
     }
 }
 

@@ -323,6 +323,52 @@ test_docs_limit(void **state)
     run_until(fx, &fx->ndone, PARSING_DOCS_MAX + 1);
 }
 
+/* parsing_may_take() says what a push would get: no while the queue is
+ * over half full or the documents are all taken (for one not among
+ * them); parsing_want_room() brings room() again once the thread has
+ * parsed a job with the queue at most half full. */
+static void
+test_may_take(void **state)
+{
+    struct fixture *fx = *state;
+    struct parsing_doc *other = &fx->docs[PARSING_DOCS_MAX].pd;
+    size_t chunk = 16384;
+    char *big = malloc(chunk), head[6000];
+    int i, rc;
+
+    assert_non_null(big);
+    memset(big, ' ', chunk);
+    with_padding(head, sizeof(head), "");
+    assert_true(parsing_may_take(fx->w, &fx->docs[0].pd));
+    fx->hold = 1;
+    assert_int_equal(
+        parsing_push(fx->w, &fx->docs[0].pd, head, strlen(head), 0), 0);
+    while ((rc = parsing_push(fx->w, &fx->docs[0].pd, big, chunk, 0)) == 0)
+        ;
+    assert_int_equal(rc, PARSING_FULL);
+    assert_false(parsing_may_take(fx->w, &fx->docs[0].pd));
+    /* The other documents take their places. */
+    for (i = 1; i < PARSING_DOCS_MAX; i++)
+        assert_int_equal(parsing_push(fx->w, &fx->docs[i].pd, " ", 1, 1), 0);
+    fx->hold = 0;
+    uv_sem_post(&fx->go);
+    run_until(fx, &fx->rooms, 1);
+    parsing_drain(fx->w);
+    assert_true(parsing_may_take(fx->w, &fx->docs[0].pd));
+    assert_false(parsing_may_take(fx->w, other));
+    /* Asked again: room() after the next job, here an end. */
+    parsing_want_room(fx->w);
+    assert_int_equal(fx->rooms, 1);
+    assert_int_equal(parsing_end(fx->w, &fx->docs[1].pd, 0), 0);
+    run_until(fx, &fx->rooms, 2);
+    assert_true(parsing_may_take(fx->w, other));
+    for (i = 0; i < PARSING_DOCS_MAX; i++)
+        if (i != 1)
+            assert_int_equal(parsing_end(fx->w, &fx->docs[i].pd, 0), 0);
+    run_until(fx, &fx->ndone, PARSING_DOCS_MAX);
+    free(big);
+}
+
 /* parsing_drain() returns with every document handed back. */
 static void
 test_drain(void **state)
@@ -349,6 +395,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_failed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bytes_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docs_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_may_take, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
     };
 
