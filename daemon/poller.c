@@ -516,7 +516,8 @@ sync_finish(struct poller *p, int rc)
     group_committed(p, p->nsync, store_commit_finish(p->store, rc));
 }
 
-static void group_flush(struct poller *p, int report);
+static void group_flush(struct poller *p, int report, int commit);
+static void on_group_timer(uv_timer_t *t);
 
 static void
 on_synced(uv_work_t *req, int status)
@@ -526,10 +527,17 @@ on_synced(uv_work_t *req, int status)
     /* poller_close() may have waited for it and finished it already. */
     if (p->syncing) {
         sync_finish(p, status != 0 ? status : p->sync_rc);
+        /* Its polls are reported now; those that ended meanwhile wait
+         * for the group timer as usual (a commit at once after each sync
+         * made three times as many of them), or for the early commit of
+         * a large batch. */
         if (p->flush_wanted)
-            group_flush(p, p->flush_report);
-        else if (store_pending(p->store) >= GROUP_MAX_BYTES)
+            group_flush(p, p->flush_report, 0);
+        if (store_pending(p->store) >= GROUP_MAX_BYTES)
             group_commit(p);
+        else if (p->ngroup > p->ncommitted && !p->closing &&
+                 !uv_is_active((uv_handle_t *)&p->group_timer))
+            (void)uv_timer_start(&p->group_timer, on_group_timer, GROUP_MS, 0);
     }
     closed(p);
 }
@@ -582,21 +590,24 @@ sync_wait(struct poller *p)
     sync_finish(p, p->sync_rc);
 }
 
-/* The group commit: one commit for every poll that ended since the last
- * (or more, when the batch grew past GROUP_MAX_BYTES first), then each
- * committed poll's state and report, then one save of feeds.state. Polls
- * whose commit is still in flight are reported when it ends. */
+/* The group commit: one commit (with commit set) for every poll that
+ * ended since the last (or more, when the batch grew past
+ * GROUP_MAX_BYTES first), then each committed poll's state and report,
+ * then one save of feeds.state. Polls whose commit is still in flight
+ * are reported when it ends. */
 static void
-group_flush(struct poller *p, int report)
+group_flush(struct poller *p, int report, int commit)
 {
     size_t i, n;
 
     if (p->flushing || p->ngroup == 0)
         return;
-    (void)uv_timer_stop(&p->group_timer);
-    if (p->closing)
-        sync_wait(p);
-    group_commit(p);
+    if (commit) {
+        (void)uv_timer_stop(&p->group_timer);
+        if (p->closing)
+            sync_wait(p);
+        group_commit(p);
+    }
     p->flush_wanted = 0;
     if ((n = p->ncommitted) == 0) {
         p->flush_wanted = 1; /* on_synced() comes back */
@@ -631,7 +642,7 @@ group_flush(struct poller *p, int report)
 static void
 on_group_timer(uv_timer_t *t)
 {
-    group_flush(t->data, 1);
+    group_flush(t->data, 1, 1);
 }
 
 /* f's poll joins the next group commit: within GROUP_MS, or at once when
@@ -889,7 +900,7 @@ poller_close(struct poller *p)
         parsing_close(p->parsing, on_part_closed, p);
         p->parsing = NULL;
     }
-    group_flush(p, 0);
+    group_flush(p, 0, 1);
     if (p->group_timer.data != NULL) {
         (void)uv_timer_stop(&p->group_timer);
         uv_close((uv_handle_t *)&p->group_timer, on_timer_closed);
