@@ -69,11 +69,12 @@ on_entry(const struct feed_entry *e, void *arg)
     return f->entry_rc;
 }
 
-/* Why the parser failed: out of memory when on_entry() stopped it so. */
+/* Why the parser failed: out of memory when on_entry() stopped it so,
+ * or when there is none. */
 static const char *
 parse_error(const struct poller_feed *f)
 {
-    if (f->entry_rc == -ENOMEM)
+    if (f->entry_rc == -ENOMEM || f->parser == NULL)
         return "out of memory";
     return feed_parser_error(f->parser);
 }
@@ -105,6 +106,21 @@ content_type_charset(const char *ct, char *out, size_t size)
     return 0;
 }
 
+/* f's parser, made when the poll's first byte comes (a poll answered
+ * 304, or failed, needs none): 0, or -1 when out of memory. */
+static int
+parser_make(struct poller_feed *f)
+{
+    struct feed_limits lim;
+
+    if (f->parser != NULL)
+        return 0;
+    feed_limits_default(&lim);
+    f->parser = feed_parser_new(&lim, f->out->location, on_entry, f);
+    f->doc.parser = f->parser;
+    return f->parser != NULL ? 0 : -1;
+}
+
 static int
 on_data(const char *p, size_t n, const struct fetch_chunk *c,
         const char **error, void *arg)
@@ -116,7 +132,8 @@ on_data(const char *p, size_t n, const struct fetch_chunk *c,
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
     if (!f->pushed &&
-        ((content_type_charset(c->content_type, charset, sizeof(charset)) &&
+        (parser_make(f) != 0 ||
+         (content_type_charset(c->content_type, charset, sizeof(charset)) &&
           feed_parser_charset(f->parser, charset) != 0) ||
          (c->url && strcmp(c->url, f->out->location) != 0 &&
           feed_parser_base(f->parser, c->url) != 0))) {
@@ -362,7 +379,9 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
     char note[384];
     size_t len;
 
-    (void)feed_parser_limits_note(f->parser, note, sizeof(note));
+    note[0] = '\0';
+    if (f->parser != NULL)
+        (void)feed_parser_limits_note(f->parser, note, sizeof(note));
     len = strlen(note);
     if (res->too_big > 0)
         snprintf(note + len, sizeof(note) - len,
@@ -687,8 +706,8 @@ on_parsed(struct parsing_doc *doc, void *arg)
         free(o->last_modified);
         o->etag = o->last_modified = NULL;
     }
-    fi = feed_parser_info(f->parser);
-    if (fi->bad_dates > 0)
+    fi = f->parser ? feed_parser_info(f->parser) : NULL;
+    if (fi && fi->bad_dates > 0)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
@@ -731,7 +750,8 @@ on_done(const struct fetch_result *r, void *arg)
     /* Nothing went to the thread: the parser is the loop's. The end of
      * a document (an empty one, too) is parsed where its chunks were. */
     if (!f->threaded) {
-        if (o->ok && feed_parser_push(f->parser, "", 0, 1) != 0)
+        if (o->ok &&
+            (parser_make(f) != 0 || feed_parser_push(f->parser, "", 0, 1) != 0))
             f->doc.failed = 1;
         on_parsed(&f->doc, NULL);
     } else if (parsing_end(f->p->parsing, &f->doc, o->ok) != 0) {
@@ -784,7 +804,6 @@ poll_feed(struct poller_feed *f)
 {
     struct poller *p = f->p;
     const struct store_feed_state *st;
-    struct feed_limits lim;
     struct fetch_req req;
     int rc;
 
@@ -794,7 +813,6 @@ poll_feed(struct poller_feed *f)
      * ingest is free). Out of memory, the old ones serve once more. */
     if (f->stale && poller_feed_rules(f) == 0)
         f->stale = 0;
-    feed_limits_default(&lim);
     f->entries = 0;
     f->entry_rc = 0;
     f->pushed = 0;
@@ -811,12 +829,8 @@ poll_feed(struct poller_feed *f)
         schedule(f, 1);
         return;
     }
-    if ((f->parser = feed_parser_new(&lim, f->out->location, on_entry, f)) ==
-        NULL) {
-        poll_failed(f, "out of memory");
-        return;
-    }
-    f->doc.parser = f->parser;
+    f->parser = NULL;
+    f->doc.parser = NULL;
     f->doc.arg = f;
     f->doc.failed = 0;
     f->doc.admitted = 0;
