@@ -78,20 +78,26 @@ def sentence(rng, lo=6, hi=18):
     return s[:1].upper() + s[1:] + "."
 
 
+def marked_sentence(rng, site, link, em, strong):
+    """An escaped sentence, made a link, <em> or <strong> below the given
+    thresholds of one draw."""
+    s = escape(sentence(rng))
+    r = rng.random()
+    if r < link:
+        s = '<a href="https://%s/ref/%d">%s</a>' % (
+            site, rng.randint(1, 10**6), s)
+    elif r < em:
+        s = "<em>%s</em>" % s
+    elif r < strong:
+        s = "<strong>%s</strong>" % s
+    return s
+
+
 def paragraph_html(rng, site):
     """One paragraph of HTML with a little inline markup."""
     parts = []
     for _ in range(rng.randint(2, 6)):
-        s = escape(sentence(rng))
-        r = rng.random()
-        if r < 0.2:
-            s = '<a href="https://%s/ref/%d">%s</a>' % (
-                site, rng.randint(1, 10**6), s)
-        elif r < 0.35:
-            s = "<em>%s</em>" % s
-        elif r < 0.45:
-            s = "<strong>%s</strong>" % s
-        parts.append(s)
+        parts.append(marked_sentence(rng, site, 0.2, 0.35, 0.45))
     html = "<p>%s</p>" % " ".join(parts)
     if rng.random() < 0.15:
         html += '<p><img src="https://%s/img/%d.jpg" alt="%s" width="640" ' \
@@ -325,15 +331,7 @@ def html_pieces(rng, site):
     now and then a list or an image."""
     first = True
     while True:
-        s = escape(sentence(rng))
-        r = rng.random()
-        if r < 0.15:
-            s = '<a href="https://%s/ref/%d">%s</a>' % (
-                site, rng.randint(1, 10**6), s)
-        elif r < 0.25:
-            s = "<em>%s</em>" % s
-        elif r < 0.32:
-            s = "<strong>%s</strong>" % s
+        s = marked_sentence(rng, site, 0.15, 0.25, 0.32)
         if first:
             first = False
         elif rng.random() < 0.25:

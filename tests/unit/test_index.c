@@ -339,6 +339,38 @@ rec_cmp(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* s, opened through the index, holds the recs a full scan finds: the
+ * same dates, hashes and places. Closes s. The scan's warnings are
+ * dropped when warned is set, else there must be none. */
+static void
+same_as_scan(struct fixture *f, struct store *s, int warned)
+{
+    size_t n = s->nrecs, i;
+    struct store_rec *a = malloc(n * sizeof *a);
+
+    assert_non_null(a);
+    memcpy(a, s->recs, n * sizeof *a);
+    store_close(s);
+    assert_int_equal(unlink(path(f, "items/index")), 0);
+    s = open_ok(f); /* a full scan */
+    if (warned)
+        free(store_warnings(s));
+    else
+        warnings_have(s, NULL);
+    assert_int_equal(s->nrecs, n);
+    qsort(a, n, sizeof *a, rec_cmp);
+    qsort(s->recs, n, sizeof *a, rec_cmp);
+    for (i = 0; i < n; i++) {
+        assert_int_equal(a[i].date, s->recs[i].date);
+        assert_true(a[i].hash == s->recs[i].hash);
+        assert_int_equal(a[i].seg, s->recs[i].seg);
+        assert_int_equal(a[i].off, s->recs[i].off);
+        assert_int_equal(a[i].len, s->recs[i].len);
+    }
+    store_close(s);
+    free(a);
+}
+
 /* An open through the index gives the same table as a full scan: every
  * rec, its date, hash and place; and the same warnings. */
 static void
@@ -346,9 +378,8 @@ test_index_same_as_scan(void **state)
 {
     struct fixture *f = *state;
     struct store *s = open_ok(f);
-    struct store_rec *a;
     char id[32], *wa, *wb;
-    size_t n, i;
+    size_t i;
 
     s->seg_max = 2000; /* a few segments */
     for (i = 1; i <= 40; i++) {
@@ -374,27 +405,8 @@ test_index_same_as_scan(void **state)
     assert_non_null(wa);
     assert_non_null(wb);
     assert_string_equal(wa, wb);
-    n = s->nrecs;
-    assert_int_equal(n, 30);
-    a = malloc(n * sizeof *a);
-    assert_non_null(a);
-    memcpy(a, s->recs, n * sizeof *a);
-    store_close(s);
-    assert_int_equal(unlink(path(f, "items/index")), 0);
-    s = open_ok(f); /* a full scan */
-    free(store_warnings(s));
-    assert_int_equal(s->nrecs, n);
-    qsort(a, n, sizeof *a, rec_cmp);
-    qsort(s->recs, n, sizeof *a, rec_cmp);
-    for (i = 0; i < n; i++) {
-        assert_int_equal(a[i].date, s->recs[i].date);
-        assert_true(a[i].hash == s->recs[i].hash);
-        assert_int_equal(a[i].seg, s->recs[i].seg);
-        assert_int_equal(a[i].off, s->recs[i].off);
-        assert_int_equal(a[i].len, s->recs[i].len);
-    }
-    store_close(s);
-    free(a);
+    assert_int_equal(s->nrecs, 30);
+    same_as_scan(f, s, 1);
     free(wa);
     free(wb);
 }
@@ -409,10 +421,9 @@ test_index_load_many(void **state)
     enum { NIDS = 3000 };
     struct fixture *f = *state;
     struct store *s = open_ok(f);
-    struct store_rec *a;
     uint64_t last[NIDS];
     char id[32];
-    size_t n, i, k;
+    size_t i, k;
 
     /* Every ID once, then every 2nd again and every 6th a third time,
      * the versions in other batches than the first. */
@@ -440,26 +451,7 @@ test_index_load_many(void **state)
         snprintf(id, sizeof id, "%016zx", i * 0x9e3779b97f4a7c15u);
         assert_true(hash_of(s, id) == last[i]);
     }
-    n = s->nrecs;
-    a = malloc(n * sizeof *a);
-    assert_non_null(a);
-    memcpy(a, s->recs, n * sizeof *a);
-    store_close(s);
-    assert_int_equal(unlink(path(f, "items/index")), 0);
-    s = open_ok(f); /* a full scan */
-    warnings_have(s, NULL);
-    assert_int_equal(s->nrecs, n);
-    qsort(a, n, sizeof *a, rec_cmp);
-    qsort(s->recs, n, sizeof *a, rec_cmp);
-    for (i = 0; i < n; i++) {
-        assert_int_equal(a[i].date, s->recs[i].date);
-        assert_true(a[i].hash == s->recs[i].hash);
-        assert_int_equal(a[i].seg, s->recs[i].seg);
-        assert_int_equal(a[i].off, s->recs[i].off);
-        assert_int_equal(a[i].len, s->recs[i].len);
-    }
-    store_close(s);
-    free(a);
+    same_as_scan(f, s, 0);
 }
 
 /* A segment of the size the index says whose last listed line does not
