@@ -122,21 +122,39 @@ ingest_add(struct ingest *ing, const struct feed_entry *e,
     }
     pe = &ing->v[ing->n];
     memset(pe, 0, sizeof(*pe));
-    if (!(ing->id_re && feed_entry_id_pattern(e, ing->id_re, pe->base) > 0) &&
-        feed_entry_id(e, ing->feed, ing->rule, pe->base) < 0)
-        return -ENOMEM;
     memset(&it, 0, sizeof(it));
-    memcpy(it.id, pe->base, sizeof(it.id));
     it.entry = *e;
     it.feed = ing->feed;
     it.feed_title = feed_title;
     it.feed_url = feed_url;
     it.stored = now;
     it.changed = FEED_TIME_NONE;
-    it.hash = feed_entry_hash(e);
     if ((pe->item = feed_item_copy(&it)) == NULL)
         return -ENOMEM;
     ing->n++;
+    return 0;
+}
+
+/* Each entry's ID (by the feed's rule) and content hash, worked out
+ * when the batch is resolved rather than as the entries come: ingest_add()
+ * runs on the parse thread, the busier one, and this on the loop. 0 or
+ * -ENOMEM. */
+static int
+identify(struct ingest *ing)
+{
+    size_t i;
+
+    for (i = 0; i < ing->n; i++) {
+        struct ingest_entry *pe = &ing->v[i];
+        const struct feed_entry *e = &pe->item->entry;
+
+        if (!(ing->id_re &&
+              feed_entry_id_pattern(e, ing->id_re, pe->base) > 0) &&
+            feed_entry_id(e, ing->feed, ing->rule, pe->base) < 0)
+            return -ENOMEM;
+        memcpy(pe->item->id, pe->base, sizeof(pe->item->id));
+        pe->item->hash = feed_entry_hash(e);
+    }
     return 0;
 }
 
@@ -417,7 +435,7 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
     ing->nstaged = 0;
     if (ing->n == 0)
         return 0;
-    if ((rc = resolve(ing)) != 0 ||
+    if ((rc = identify(ing)) != 0 || (rc = resolve(ing)) != 0 ||
         (whole && (ids = malloc(ing->n * sizeof(*ids))) == NULL)) {
         batch_clear(ing);
         return rc ? rc : -ENOMEM;

@@ -31,8 +31,10 @@ struct ingest *ingest_new(struct store *s, const char *feed,
 /* Frees ing and the batch it holds (nothing of that batch is stored). */
 void ingest_free(struct ingest *ing);
 
-/* Adds a copy of e to the poll's batch, with its ID (by the feed's rule)
- * and content hash. feed_title (the document's own title, may be NULL)
+/* Adds a copy of e to the poll's batch; its ID (by the feed's rule) and
+ * content hash are worked out by ingest_stage(). Touches nothing but the
+ * batch, so it may run on another thread than the store's, as long as
+ * the two do not overlap. feed_title (the document's own title, may be NULL)
  * and feed_url (where the feed is fetched from) are copied; now is when
  * it is first stored, if it is new. 0 or -ENOMEM (the batch keeps what it
  * had). */
