@@ -1,6 +1,6 @@
-/* daemon/poller_int.h - what poller.c (the polls) and poller_feeds.c (a
- * poller's feeds: made, freed, and added, removed or changed by a reload)
- * share. Internal to the poller. */
+/* daemon/poller_int.h - what poller.c (the polls), poller_commit.c (their
+ * group commit) and poller_feeds.c (a poller's feeds: made, freed, and
+ * added, removed or changed by a reload) share. Internal to the poller. */
 #ifndef FEEDD_POLLER_INT_H
 #define FEEDD_POLLER_INT_H
 
@@ -107,6 +107,19 @@ struct poller {
 /* Sets the timer for what comes next: at once when a due poll may start
  * (a connection came free), else the earliest due time. */
 void poller_rearm(struct poller *p);
+
+/* poller_commit.c: f's poll, staged, joins the next group commit. */
+void poller_group_add(struct poller_feed *f);
+/* The group commit now (with commit set; else only the polls already
+ * committed are reported): see poller_commit.c. */
+void poller_group_flush(struct poller *p, int report, int commit);
+
+/* poller.c, for the group commit: records f's state after its commit,
+ * logs the poll's one line, schedules its next poll and (with report
+ * set) reports it; saves feeds.state; one of p's handles is closed. */
+void poller_poll_result(struct poller_feed *f, int report);
+void poller_save_state(struct poller *p);
+void poller_closed(struct poller *p);
 /* Frees f's outcome: a feed between polls holds none. */
 void poller_outcome_free(struct poller_feed *f);
 
