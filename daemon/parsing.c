@@ -20,7 +20,6 @@ struct job {
 };
 
 struct parsing {
-    uv_loop_t *loop;
     uv_async_t async;
     uv_thread_t thread;
     uv_mutex_t mu;
@@ -152,7 +151,6 @@ parsing_new(uv_loop_t *loop, parsing_done_fn *done, parsing_room_fn *room,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    w->loop = loop;
     w->on_done = done;
     w->on_room = room;
     w->arg = arg;
