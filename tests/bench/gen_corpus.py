@@ -179,21 +179,27 @@ def rss20_item(rng, site, n):
     return "".join(out)
 
 
-def rss20(rng, site, target):
-    head = (
+def rss20_head(rng, site, media):
+    """An RSS 2.0 document up to its first item; media adds the Media RSS
+    namespace."""
+    return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
         'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xmlns:atom="http://www.w3.org/2005/Atom" '
-        'xmlns:media="http://search.yahoo.com/mrss/">\n<channel>\n'
+        'xmlns:atom="http://www.w3.org/2005/Atom"%s>\n<channel>\n'
         "<title>%s</title>\n<link>https://%s/</link>\n"
         '<atom:link href="https://%s/feed/" rel="self" '
         'type="application/rss+xml"/>\n'
         "<description>%s</description>\n<language>en</language>\n"
         "<lastBuildDate>%s</lastBuildDate>\n" % (
+            ' xmlns:media="http://search.yahoo.com/mrss/"' if media else "",
             escape(words(rng, 3)), site, site, escape(sentence(rng)),
             rfc822(rng, a_time(rng))))
+
+
+def rss20(rng, site, target):
+    head = rss20_head(rng, site, True)
     return fill(rng, head, "</channel>\n</rss>\n", target,
                 lambda n: rss20_item(rng, site, n))
 
@@ -466,19 +472,7 @@ def rss10_entry(rng, site, n, desc, full):
 def daemon_feed(rng, kind, site, plan):
     """One document of kind with the entries of plan [(desc, full)]."""
     if kind == "rss20":
-        head = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<rss version="2.0" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n'
-            "<title>%s</title>\n<link>https://%s/</link>\n"
-            '<atom:link href="https://%s/feed/" rel="self" '
-            'type="application/rss+xml"/>\n'
-            "<description>%s</description>\n<language>en</language>\n"
-            "<lastBuildDate>%s</lastBuildDate>\n" % (
-                escape(words(rng, 3)), site, site, escape(sentence(rng)),
-                rfc822(rng, a_time(rng))))
+        head = rss20_head(rng, site, False)
         tail, entry = "</channel>\n</rss>\n", rss20_entry
     elif kind == "atom10":
         head = (
