@@ -1,10 +1,12 @@
-/* feeds/write.c - the merged output writers. */
+/* feeds/write.c - the merged Atom feed, and what every writer shares
+ * (write_int.h). */
 #include <strings.h>
 
 #include "feeds/buf.h"
 #include "feeds/date.h"
 #include "feeds/item.h"
 #include "feeds/write.h"
+#include "write_int.h"
 
 int64_t
 feed_item_date(const struct feed_item *it)
@@ -22,10 +24,9 @@ feed_item_date(const struct feed_item *it)
     return t;
 }
 
-/* <name>text</name>, or nothing when text is NULL. */
-static int
-xml_elem(struct feed_buf *out, const char *indent, const char *name,
-         const char *attrs, const char *text)
+int
+feed_xml_elem(struct feed_buf *out, const char *indent, const char *name,
+              const char *attrs, const char *text)
 {
     int rc;
 
@@ -37,8 +38,9 @@ xml_elem(struct feed_buf *out, const char *indent, const char *name,
     return feed_buf_printf(out, "</%s>\n", name);
 }
 
-static int
-xml_date(struct feed_buf *out, const char *indent, const char *name, int64_t t)
+int
+feed_xml_date(struct feed_buf *out, const char *indent, const char *name,
+              int64_t t)
 {
     char date[FEED_DATE_LEN + 1];
 
@@ -48,9 +50,9 @@ xml_date(struct feed_buf *out, const char *indent, const char *name, int64_t t)
                            feed_date_format(t, date), name);
 }
 
-static int
-xml_link(struct feed_buf *out, const char *indent, const char *rel,
-         const char *href)
+int
+feed_xml_link(struct feed_buf *out, const char *indent, const char *rel,
+              const char *href)
 {
     int rc;
 
@@ -63,10 +65,8 @@ xml_link(struct feed_buf *out, const char *indent, const char *rel,
     return feed_buf_puts(out, "\"/>\n");
 }
 
-/* 1 for an absolute http(s) URL: the only links worth a reader's click
- * (an entry whose "link" is its urn:uuid id has none). */
-static int
-web_url(const char *s)
+int
+feed_web_url(const char *s)
 {
     return s && (strncasecmp(s, "http://", 7) == 0 ||
                  strncasecmp(s, "https://", 8) == 0);
@@ -83,7 +83,7 @@ atom_lists(struct feed_buf *out, const struct feed_entry *e)
     for (i = 0; i < e->nenclosures; i++) {
         const struct feed_enclosure *x = &e->enclosures[i];
 
-        if (!web_url(x->url))
+        if (!feed_web_url(x->url))
             continue;
         if ((rc = feed_buf_puts(out, "    <link rel=\"enclosure\" href=\"")) ||
             (rc = feed_buf_xml(out, x->url)) != 0)
@@ -105,38 +105,45 @@ atom_lists(struct feed_buf *out, const struct feed_entry *e)
     return 0;
 }
 
+int64_t
+feed_item_updated(const struct feed_item *it)
+{
+    int64_t updated = it->entry.updated != FEED_TIME_NONE ? it->entry.updated
+                                                          : feed_item_date(it);
+
+    /* An edit feedd noticed (the publisher left its own date alone)
+     * still moves it, so readers show the new version. */
+    if (it->changed != FEED_TIME_NONE && it->changed > updated)
+        updated = it->changed;
+    return updated;
+}
+
 static int
 atom_entry(struct feed_buf *out, const struct feed_item *it)
 {
     const struct feed_entry *e = &it->entry;
-    int64_t updated =
-        e->updated != FEED_TIME_NONE ? e->updated : feed_item_date(it);
+    int64_t updated = feed_item_updated(it);
     size_t i;
     int rc;
 
-    /* An edit feedd noticed (the publisher left its own date alone)
-     * still moves atom:updated, so readers show the new version. */
-    if (it->changed != FEED_TIME_NONE && it->changed > updated)
-        updated = it->changed;
-
     if ((rc = feed_buf_printf(out, "  <entry>\n    <id>urn:feedd:%s</id>\n",
                               it->id)) != 0 ||
-        (rc = xml_elem(out, "    ", "title", " type=\"text\"",
-                       e->title ? e->title : "")) != 0 ||
-        (rc = xml_link(out, "    ", "alternate",
-                       web_url(e->link) ? e->link : NULL)) != 0 ||
-        (rc = xml_date(out, "    ", "published", e->published)) != 0 ||
-        (rc = xml_date(out, "    ", "updated", updated)) != 0)
+        (rc = feed_xml_elem(out, "    ", "title", " type=\"text\"",
+                            e->title ? e->title : "")) != 0 ||
+        (rc = feed_xml_link(out, "    ", "alternate",
+                            feed_web_url(e->link) ? e->link : NULL)) != 0 ||
+        (rc = feed_xml_date(out, "    ", "published", e->published)) != 0 ||
+        (rc = feed_xml_date(out, "    ", "updated", updated)) != 0)
         return rc;
     if (e->author &&
         ((rc = feed_buf_puts(out, "    <author>\n")) != 0 ||
-         (rc = xml_elem(out, "      ", "name", "", e->author)) != 0 ||
+         (rc = feed_xml_elem(out, "      ", "name", "", e->author)) != 0 ||
          (rc = feed_buf_puts(out, "    </author>\n")) != 0))
         return rc;
-    if ((rc = xml_elem(out, "    ", "summary", " type=\"html\"", e->summary)) !=
-            0 ||
-        (rc = xml_elem(out, "    ", "content", " type=\"html\"", e->content)) !=
-            0 ||
+    if ((rc = feed_xml_elem(out, "    ", "summary", " type=\"html\"",
+                            e->summary)) != 0 ||
+        (rc = feed_xml_elem(out, "    ", "content", " type=\"html\"",
+                            e->content)) != 0 ||
         (rc = atom_lists(out, e)) != 0)
         return rc;
     /* Every feed that carried it, as categories of feedd's own scheme. */
@@ -153,10 +160,10 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
     }
     /* RFC 4287 §4.2.11: where the entry came from. */
     if ((rc = feed_buf_puts(out, "    <source>\n")) != 0 ||
-        (rc = xml_elem(out, "      ", "id", "", it->feed_url)) != 0 ||
-        (rc = xml_elem(out, "      ", "title", "",
-                       it->feed_title ? it->feed_title : it->feed)) != 0 ||
-        (rc = xml_link(out, "      ", "self", it->feed_url)) != 0 ||
+        (rc = feed_xml_elem(out, "      ", "id", "", it->feed_url)) != 0 ||
+        (rc = feed_xml_elem(out, "      ", "title", "",
+                            it->feed_title ? it->feed_title : it->feed)) != 0 ||
+        (rc = feed_xml_link(out, "      ", "self", it->feed_url)) != 0 ||
         (rc = feed_buf_puts(out, "    </source>\n")) != 0)
         return rc;
     return feed_buf_puts(out, "  </entry>\n");
@@ -172,11 +179,11 @@ feed_write_atom(struct feed_buf *out, const struct feed_meta *m,
     if ((rc = feed_buf_puts(
              out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                   "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n")) ||
-        (rc =
-             xml_elem(out, "  ", "title", "", m->title ? m->title : "feedd")) ||
-        (rc = xml_elem(out, "  ", "id", "", m->id)) != 0 ||
-        (rc = xml_date(out, "  ", "updated", m->updated)) != 0 ||
-        (rc = xml_link(out, "  ", "self", m->self_url)) != 0 ||
+        (rc = feed_xml_elem(out, "  ", "title", "",
+                            m->title ? m->title : "feedd")) ||
+        (rc = feed_xml_elem(out, "  ", "id", "", m->id)) != 0 ||
+        (rc = feed_xml_date(out, "  ", "updated", m->updated)) != 0 ||
+        (rc = feed_xml_link(out, "  ", "self", m->self_url)) != 0 ||
         (rc = feed_buf_puts(out, "  <author><name>feedd</name></author>\n"
                                  "  <generator version=\"" FEEDD_VERSION
                                  "\">feedd</generator>\n")) != 0)

@@ -1,5 +1,7 @@
-/* tests/unit/test_write.c - the merged Atom feed: well-formed, escaped,
- * and read back by feedd's own parser as the same entries. */
+/* tests/unit/test_write.c - the merged feed as Atom, RSS 2.0 and JSON
+ * Feed 1.1: well-formed, escaped, the members each format requires, and
+ * read back by feedd's own parser (and jansson) as the same entries; each
+ * linear in its input. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "feeds/buf.h"
 #include "feeds/date.h"
@@ -22,6 +25,9 @@ struct seen {
     char titles[4][128];
     char links[4][256];
     char guids[4][64];
+    char authors[4][64];
+    char summaries[4][64];
+    size_t enclosures[4], categories[4];
     int64_t published[4], updated[4];
 };
 
@@ -35,6 +41,12 @@ on_entry(const struct feed_entry *e, void *arg)
              e->title ? e->title : "");
     snprintf(s->links[s->n], sizeof(s->links[0]), "%s", e->link ? e->link : "");
     snprintf(s->guids[s->n], sizeof(s->guids[0]), "%s", e->guid ? e->guid : "");
+    snprintf(s->authors[s->n], sizeof(s->authors[0]), "%s",
+             e->author ? e->author : "");
+    snprintf(s->summaries[s->n], sizeof(s->summaries[0]), "%s",
+             e->summary ? e->summary : "");
+    s->enclosures[s->n] = e->nenclosures;
+    s->categories[s->n] = e->ncategories;
     s->published[s->n] = e->published;
     s->updated[s->n] = e->updated;
     s->n++;
@@ -45,9 +57,9 @@ static void
 test_atom_round_trip(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&> \"quoted\"",
-                             "http://127.0.0.1:8080/feed.atom",
-                             "http://127.0.0.1:8080/feed.atom", 1715948040};
+    struct feed_meta meta = {
+        "River <&> \"quoted\"", "http://127.0.0.1:8080/feed.atom",
+        "http://127.0.0.1:8080/feed.atom", 1715948040, NULL};
     struct feed_buf out;
     struct feed_parser *p;
     struct seen s;
@@ -106,7 +118,7 @@ test_atom_lists(void **state)
     };
     const char *cats[] = {"news", "<tag>"};
     struct feed_item it;
-    struct feed_meta meta = {"t", NULL, "urn:x", 0};
+    struct feed_meta meta = {"t", NULL, "urn:x", 0, NULL};
     struct feed_buf out;
 
     (void)state;
@@ -131,6 +143,187 @@ test_atom_lists(void **state)
     assert_non_null(strstr(out.data, "<category term=\"&lt;tag&gt;\"/>"));
     /* A link that is no web address (an id used as link) is left out. */
     assert_null(strstr(out.data, "rel=\"alternate\""));
+    feed_buf_free(&out);
+}
+
+/* Two items for the RSS and JSON Feed writers: one with every field, one
+ * with next to none. */
+static const struct feed_enclosure rich_enc[2] = {
+    {"https://example.com/a.mp3", "audio/mpeg", 12345},
+    {"https://example.com/b.jpg", NULL, -1},
+};
+static const char *const rich_cats[] = {"news", "<tag>"};
+static const char *const rich_also[] = {"second"};
+
+static void
+two_items(struct feed_item items[2])
+{
+    memset(items, 0, 2 * sizeof(*items));
+    strcpy(items[0].id, "0123456789abcdef");
+    items[0].entry.title = "Tom & Jerry <3";
+    items[0].entry.link = "https://example.com/a?x=1&y=2";
+    items[0].entry.author = "Ann <ann>";
+    items[0].entry.summary = "<p>short</p>";
+    items[0].entry.content = "<p>long & \"quoted\"</p>";
+    items[0].entry.image = "https://example.com/t.png";
+    items[0].entry.published = 1715948040;
+    items[0].entry.updated = FEED_TIME_NONE;
+    items[0].entry.enclosures = rich_enc;
+    items[0].entry.nenclosures = 2;
+    items[0].entry.categories = rich_cats;
+    items[0].entry.ncategories = 2;
+    items[0].feed = "src";
+    items[0].feed_title = "Source \"S\"";
+    items[0].feed_url = "https://example.com/feed";
+    items[0].also = rich_also;
+    items[0].nalso = 1;
+    items[0].stored = 1715950000;
+    items[0].changed = 1715960000;
+    strcpy(items[1].id, "fedcba9876543210");
+    items[1].entry.link = "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a";
+    items[1].entry.published = FEED_TIME_NONE;
+    items[1].entry.updated = FEED_TIME_NONE;
+    items[1].feed = "other";
+    items[1].feed_url = "file:///tmp/x.xml";
+    items[1].stored = 1715950000;
+    items[1].changed = FEED_TIME_NONE;
+}
+
+static void
+read_back(const struct feed_buf *out, enum feed_format want, struct seen *s)
+{
+    struct feed_parser *p = feed_parser_new(NULL, NULL, on_entry, s);
+
+    memset(s, 0, sizeof(*s));
+    assert_non_null(p);
+    assert_int_equal(feed_parser_push(p, out->data, out->len, 1), 0);
+    assert_int_equal(feed_parser_info(p)->format, want);
+    feed_parser_free(p);
+}
+
+static void
+test_rss(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River <&>", "http://h:8080/feed.rss",
+                             "http://h:8080/feed.atom", 1715948040,
+                             "http://h:8080/"};
+    struct feed_buf out;
+    struct seen s;
+
+    (void)state;
+    two_items(items);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_rss(&out, &meta, items, 2), 0);
+    assert_non_null(strstr(out.data, "<link>http://h:8080/</link>"));
+    assert_non_null(
+        strstr(out.data, "<atom:link rel=\"self\" type=\"application/rss+xml\""
+                         " href=\"http://h:8080/feed.rss\"/>"));
+    assert_non_null(
+        strstr(out.data,
+               "<lastBuildDate>Fri, 17 May 2024 12:14:00 GMT</lastBuildDate>"));
+    assert_non_null(strstr(out.data, "<title>River &lt;&amp;&gt;</title>"));
+    assert_non_null(strstr(out.data, "<guid isPermaLink=\"false\">urn:feedd:"
+                                     "0123456789abcdef</guid>"));
+    assert_non_null(strstr(out.data, "<source url=\"https://example.com/feed\">"
+                                     "Source &quot;S&quot;</source>"));
+    /* RSS requires an enclosure's length and type. */
+    assert_non_null(strstr(out.data,
+                           "<enclosure url=\"https://example.com/b.jpg\" "
+                           "length=\"0\" type=\"application/octet-stream\"/>"));
+    /* The full text beside the summary, only when there are both; no
+     * source for a feed that is not on the web; no link that is not. */
+    assert_non_null(strstr(out.data, "<content:encoded>"));
+    assert_null(strstr(strstr(out.data, "fedcba9876543210"), "<source"));
+    assert_null(strstr(out.data, "urn:uuid"));
+
+    read_back(&out, FEED_FORMAT_RSS20, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.titles[0], "Tom & Jerry <3");
+    assert_string_equal(s.links[0], "https://example.com/a?x=1&y=2");
+    assert_string_equal(s.guids[0], "urn:feedd:0123456789abcdef");
+    assert_string_equal(s.guids[1], "urn:feedd:fedcba9876543210");
+    assert_string_equal(s.authors[0], "Ann <ann>");
+    assert_string_equal(s.summaries[0], "<p>short</p>");
+    assert_int_equal(s.enclosures[0], 2);
+    assert_int_equal(s.categories[0], 2);
+    assert_true(s.published[0] == 1715948040);
+    /* An item with no date of its own is dated when it was stored. */
+    assert_true(s.published[1] == 1715950000);
+    feed_buf_free(&out);
+}
+
+static void
+test_json_feed(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River", "http://h:8080/feed.json",
+                             "http://h:8080/feed.atom", 1715948040,
+                             "http://h:8080/"};
+    struct feed_buf out;
+    json_error_t err;
+    json_t *doc, *it, *x;
+    struct seen s;
+
+    (void)state;
+    two_items(items);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_json(&out, &meta, items, 2), 0);
+    doc = json_loadb(out.data, out.len, 0, &err);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "version")),
+                        "https://jsonfeed.org/version/1.1");
+    assert_string_equal(json_string_value(json_object_get(doc, "feed_url")),
+                        "http://h:8080/feed.json");
+    assert_string_equal(
+        json_string_value(json_object_get(doc, "home_page_url")),
+        "http://h:8080/");
+    assert_int_equal(json_array_size(json_object_get(doc, "items")), 2);
+    it = json_array_get(json_object_get(doc, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(it, "id")),
+                        "urn:feedd:0123456789abcdef");
+    assert_string_equal(json_string_value(json_object_get(it, "content_html")),
+                        "<p>long & \"quoted\"</p>");
+    assert_string_equal(
+        json_string_value(json_object_get(it, "date_published")),
+        "2024-05-17T12:14:00Z");
+    /* The edit feedd stored moves date_modified on. */
+    assert_string_equal(json_string_value(json_object_get(it, "date_modified")),
+                        "2024-05-17T15:33:20Z");
+    x = json_array_get(json_object_get(it, "authors"), 0);
+    assert_string_equal(json_string_value(json_object_get(x, "name")),
+                        "Ann <ann>");
+    assert_int_equal(json_array_size(json_object_get(it, "tags")), 2);
+    x = json_array_get(json_object_get(it, "attachments"), 1);
+    assert_string_equal(json_string_value(json_object_get(x, "mime_type")),
+                        "application/octet-stream");
+    assert_null(json_object_get(x, "size_in_bytes"));
+    x = json_object_get(it, "_feedd");
+    assert_int_equal(json_array_size(json_object_get(x, "feeds")), 2);
+    assert_string_equal(json_string_value(json_object_get(x, "feed_title")),
+                        "Source \"S\"");
+    /* The bare item: content_html is required; no url that is not a web
+     * address. */
+    it = json_array_get(json_object_get(doc, "items"), 1);
+    assert_string_equal(json_string_value(json_object_get(it, "content_html")),
+                        "");
+    assert_null(json_object_get(it, "url"));
+    json_decref(doc);
+
+    read_back(&out, FEED_FORMAT_JSON11, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.titles[0], "Tom & Jerry <3");
+    assert_string_equal(s.links[0], "https://example.com/a?x=1&y=2");
+    assert_string_equal(s.guids[0], "urn:feedd:0123456789abcdef");
+    feed_buf_free(&out);
+
+    /* No items is still a whole document. */
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_json(&out, &meta, items, 0), 0);
+    doc = json_loadb(out.data, out.len, 0, &err);
+    assert_non_null(doc);
+    assert_int_equal(json_array_size(json_object_get(doc, "items")), 0);
+    json_decref(doc);
     feed_buf_free(&out);
 }
 
@@ -166,6 +359,8 @@ test_item_date(void **state)
 struct shape {
     int many;
     const char *unit;
+    int (*write)(struct feed_buf *, const struct feed_meta *,
+                 const struct feed_item *, size_t);
 };
 
 static void
@@ -174,7 +369,7 @@ run_shape(size_t n, void *arg)
     const struct shape *sh = arg;
     size_t lu = strlen(sh->unit), k = n / lu + 1;
     size_t nitems = sh->many ? n / 64 + 1 : 1;
-    struct feed_meta m = {"merged", "http://h/feed", "urn:x", 0};
+    struct feed_meta m = {"merged", "http://h/feed", "urn:x", 0, NULL};
     struct feed_item *items = calloc(nitems, sizeof(*items));
     const char *cats[] = {"a&b", "<c>"};
     struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};
@@ -205,7 +400,7 @@ run_shape(size_t n, void *arg)
         assert_non_null(c = feed_item_copy(it));
         free(c);
     }
-    assert_int_equal(feed_write_atom(&out, &m, items, nitems), 0);
+    assert_int_equal(sh->write(&out, &m, items, nitems), 0);
     feed_buf_free(&text);
     feed_buf_free(&out);
     free(items);
@@ -214,19 +409,26 @@ run_shape(size_t n, void *arg)
 static void
 test_linear(void **state)
 {
-    static const struct shape shapes[] = {
-        {0, "&"}, {0, "<a>"}, {0, "\xff"}, {0, "\x01"}, {0, "a"}, {1, "t&"},
-    };
+    static const char *const units[] = {"&", "<a>", "\xff", "\x01", "a"};
+    static const struct {
+        const char *name;
+        int (*write)(struct feed_buf *, const struct feed_meta *,
+                     const struct feed_item *, size_t);
+    } writers[] = {{"atom", feed_write_atom},
+                   {"rss", feed_write_rss},
+                   {"json", feed_write_json}};
 
     (void)state;
-    for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-        char name[32];
+    for (size_t w = 0; w < sizeof(writers) / sizeof(writers[0]); w++)
+        for (size_t i = 0; i <= sizeof(units) / sizeof(units[0]); i++) {
+            int many = i == sizeof(units) / sizeof(units[0]);
+            struct shape sh = {many, many ? "t&" : units[i], writers[w].write};
+            char name[32];
 
-        snprintf(name, sizeof(name), "%s %02x",
-                 shapes[i].many ? "items" : "text",
-                 (unsigned char)shapes[i].unit[0]);
-        assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 18);
-    }
+            snprintf(name, sizeof(name), "%s %s %02x", writers[w].name,
+                     sh.many ? "items" : "text", (unsigned char)sh.unit[0]);
+            assert_linear(name, run_shape, &sh, LINEAR_N0, 1u << 18);
+        }
 }
 
 int
@@ -235,6 +437,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atom_round_trip),
         cmocka_unit_test(test_atom_lists),
+        cmocka_unit_test(test_rss),
+        cmocka_unit_test(test_json_feed),
         cmocka_unit_test(test_item_date),
         cmocka_unit_test(test_linear),
     };

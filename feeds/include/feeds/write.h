@@ -1,4 +1,7 @@
-/* feeds/write.h - the output writers. */
+/* feeds/write.h - the merged output writers: Atom 1.0, RSS 2.0, JSON Feed
+ * 1.1. Each writes items in the order given; text is escaped for its
+ * format, HTML fields are written as they are given (sanitizing them is
+ * the caller's). */
 #ifndef FEEDS_WRITE_H
 #define FEEDS_WRITE_H
 
@@ -9,14 +12,29 @@
 
 struct feed_meta {
     const char *title;    /* the merged feed's title */
-    const char *self_url; /* where readers fetch it, or NULL */
+    const char *self_url; /* where readers fetch this document, or NULL */
     const char *id;       /* its atom:id (a URI) */
     int64_t updated;
+    const char *home_url; /* the page it stands for (the river), or NULL */
 };
 
 /* A whole Atom 1.0 document (RFC 4287) holding items[0..n), in the order
  * given, appended to out. */
 int feed_write_atom(struct feed_buf *out, const struct feed_meta *,
+                    const struct feed_item *items, size_t n) FEEDS_WUR;
+
+/* A whole RSS 2.0 document holding items[0..n), appended to out: the
+ * channel's link is home_url (else self_url), atom:link rel="self" is
+ * self_url; each item's guid is its stable ID (not a permalink), its
+ * author a dc:creator, its source the feed that carried it. */
+int feed_write_rss(struct feed_buf *out, const struct feed_meta *,
+                   const struct feed_item *items, size_t n) FEEDS_WUR;
+
+/* A whole JSON Feed 1.1 document holding items[0..n), appended to out:
+ * feed_url is self_url, home_page_url is home_url; each item's id is its
+ * stable ID, content_html its content (else summary); "_feedd" names the
+ * feeds that carried it. */
+int feed_write_json(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
 #endif
