@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "feeds/buf.h"
+#include "feeds/sanitize.h"
 #include "feeds/write.h"
 #include "log.h"
 #include "publisher.h"
@@ -17,6 +18,9 @@
  * end close together share one rewrite. */
 #define PUBLISH_DELAY_MS 500
 #define ATOM_TYPE "application/atom+xml; charset=utf-8"
+/* Changes when the same entries and settings make other bytes (a writer
+ * or the sanitizer changed): part of the stamp. */
+#define OUTPUT_FORMAT "2"
 
 struct publisher {
     struct store *store;
@@ -90,7 +94,7 @@ stamp(const struct publisher *pub)
     if (rs == 0)
         return 0;
     self_url(pub, self);
-    h = stamp_str(h, FEEDD_VERSION);
+    h = stamp_str(h, FEEDD_VERSION "/" OUTPUT_FORMAT);
     h = stamp_str(h, pub->cfg->title != NULL ? pub->cfg->title : "");
     h = stamp_str(h, self);
     for (i = 0; i < 8; i++) {
@@ -142,15 +146,39 @@ stamp_save(struct publisher *pub, uint64_t st)
     }
 }
 
-/* The merged feed of items into out: 0 or -ENOMEM. */
+/* One HTML field of an item made safe to show, into b, and the item
+ * pointed at it. */
+static int
+sanitize_field(const char **field, struct feed_buf *b)
+{
+    feed_buf_init(b, 0);
+    if (*field == NULL)
+        return 0;
+    if (feed_sanitize_html(b, *field, strlen(*field)) != 0 ||
+        feed_buf_append(b, "", 0) != 0)
+        return -ENOMEM;
+    *field = feed_buf_str(b);
+    return 0;
+}
+
+/* The merged feed of items into out, their HTML sanitized first: 0 or
+ * -ENOMEM. */
 static int
 render(const struct publisher *pub, struct feed_item *items, size_t n,
        struct feed_buf *out)
 {
     struct feed_meta meta;
+    struct feed_buf *safe = calloc(2 * n + 1, sizeof(*safe));
     char self[300];
     size_t i;
+    int rc = 0;
 
+    if (safe == NULL)
+        return -ENOMEM;
+    memset(&meta, 0, sizeof(meta));
+    for (i = 0; i < n && rc == 0; i++)
+        if ((rc = sanitize_field(&items[i].entry.summary, &safe[2 * i])) == 0)
+            rc = sanitize_field(&items[i].entry.content, &safe[2 * i + 1]);
     self_url(pub, self);
     meta.title = pub->cfg->title;
     meta.self_url = self;
@@ -166,7 +194,12 @@ render(const struct publisher *pub, struct feed_item *items, size_t n,
         if (t > meta.updated)
             meta.updated = t;
     }
-    return feed_write_atom(out, &meta, items, n) != 0 ? -ENOMEM : 0;
+    if (rc == 0 && feed_write_atom(out, &meta, items, n) != 0)
+        rc = -ENOMEM;
+    for (i = 0; i < 2 * n; i++)
+        feed_buf_free(&safe[i]);
+    free(safe);
+    return rc;
 }
 
 static int

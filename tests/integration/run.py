@@ -645,6 +645,31 @@ def channel(title, items):
             % (title, "".join(items)))
 
 
+def test_sanitized(tmp):
+    """The HTML of entries reaches the merged feed sanitized: no script,
+    event handler or javascript: URL, whatever the feed carries; what is
+    safe stays."""
+    desc = ('<script>alert(1)</script><p onclick="steal()" style="x">safe '
+            '<a href="javascript:evil()">bad link</a> '
+            '<a href="https://example.com/ok">good link</a></p>'
+            '<iframe src="https://evil.example/"></iframe>'
+            '<img src=x onerror=alert(2)>')
+    esc = desc.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    with open(os.path.join(tmp, "x.xml"), "w") as f:
+        f.write(channel("X", [item(guid="g1", title="one", desc=esc,
+                                   date="Fri, 17 May 2024 10:00:00 GMT")]))
+    conf = write_config(tmp, ["feed x x.xml"])
+    code, _, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "poll --once exited %d: %s" % (code, err))
+    root = ET.parse(os.path.join(tmp, "state", "public", "feed.atom")).getroot()
+    html = "".join(e.text or "" for e in root.iter(ATOM + "summary"))
+    check("safe" in html and "https://example.com/ok" in html,
+          "safe HTML lost: %r" % html)
+    for bad in ("<script", "alert(", "onclick", "onerror", "javascript:",
+                "<iframe", "style="):
+        check(bad not in html.lower(), "%s kept in %r" % (bad, html))
+
+
 def test_scenario(tmp):
     """Versions of several feeds as publishers really change them: a GUID's
     scheme flips, a slug is rewritten around the same article ID, tracking
