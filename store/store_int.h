@@ -193,11 +193,13 @@ struct store_irec {
     unsigned kind; /* STORE_IK_* */
 };
 
+/* A feed's state: one allocation (state.c), its strings after the
+ * struct; st's pointers point into them. */
 struct store_feed {
-    char *name;
     struct store_feed_state st;
-    uint32_t len; /* of its line in feeds.state, '\n' included; 0: none */
-    size_t dirty; /* its place in store.state_dirty plus one, or 0 */
+    uint32_t len;   /* of its line in feeds.state, '\n' included; 0: none */
+    uint32_t dirty; /* its place in store.state_dirty plus one, or 0 */
+    char name[];    /* then st's strings */
 };
 
 /* The arrays that the decoder of a record lends an item's lists in: the
@@ -256,7 +258,7 @@ struct store {
 
     struct store_feed **feeds; /* pointers, so that a get stays valid */
     size_t nfeeds, feeds_cap;
-    size_t *feed_slots; /* finds a feed by name (state.c) */
+    uint32_t *feed_slots; /* finds a feed by name (state.c) */
     size_t feed_slots_cap;
 
     /* feeds.state (state.c): a log of lines, the latest per feed
