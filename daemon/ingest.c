@@ -101,7 +101,7 @@ ingest_free(struct ingest *ing)
 size_t
 ingest_pending(const struct ingest *ing)
 {
-    return ing->n;
+    return ing ? ing->n : 0;
 }
 
 int
@@ -111,6 +111,8 @@ ingest_add(struct ingest *ing, const struct feed_entry *e,
     struct ingest_entry *pe;
     struct feed_item it;
 
+    if (ing == NULL)
+        return -ENOMEM;
     if (ing->n == ing->cap) {
         size_t cap = ing->cap ? ing->cap * 2 : 64;
         struct ingest_entry *v = realloc(ing->v, cap * sizeof(*v));
@@ -430,6 +432,8 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
     int rc;
 
     memset(res, 0, sizeof(*res));
+    if (ing == NULL)
+        return 0;
     free(ing->staged);
     ing->staged = NULL;
     ing->nstaged = 0;
@@ -488,6 +492,8 @@ ingest_committed(struct ingest *ing, int commit_rc, struct ingest_result *res)
         res->commit_rc = commit_rc;
         res->lost = res->fresh + res->changed;
         res->fresh = res->changed = 0;
+        if (ing == NULL)
+            return;
         free(ing->staged);
         ing->staged = NULL;
         ing->nstaged = 0;
@@ -496,7 +502,7 @@ ingest_committed(struct ingest *ing, int commit_rc, struct ingest_result *res)
         ing->nknown = 0;
         return;
     }
-    if (ing->staged) {
+    if (ing != NULL && ing->staged) {
         free(ing->known);
         ing->known = ing->staged;
         ing->nknown = ing->nstaged;

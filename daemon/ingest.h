@@ -28,7 +28,11 @@ struct ingest;
  * tried first. NULL when out of memory. Free with ingest_free(). */
 struct ingest *ingest_new(struct store *s, const char *feed,
                           enum feed_id_rule rule, const regex_t *id_re);
-/* Frees ing and the batch it holds (nothing of that batch is stored). */
+/* Frees ing and the batch it holds (nothing of that batch is stored).
+ *
+ * The functions below also take a NULL ingest (one that could not be
+ * made, out of memory): it holds nothing and takes nothing, so that the
+ * poll that has it stores nothing and fails at its first entry. */
 void ingest_free(struct ingest *ing);
 
 /* Adds a copy of e to the poll's batch; its ID (by the feed's rule) and
@@ -37,7 +41,7 @@ void ingest_free(struct ingest *ing);
  * the two do not overlap. feed_title (the document's own title, may be NULL)
  * and feed_url (where the feed is fetched from) are copied; now is when
  * it is first stored, if it is new. 0 or -ENOMEM (the batch keeps what it
- * had). */
+ * had; always for a NULL ingest). */
 int ingest_add(struct ingest *ing, const struct feed_entry *e,
                const char *feed_title, const char *feed_url, int64_t now);
 
