@@ -28,11 +28,7 @@ struct ingest;
  * tried first. NULL when out of memory. Free with ingest_free(). */
 struct ingest *ingest_new(struct store *s, const char *feed,
                           enum feed_id_rule rule, const regex_t *id_re);
-/* Frees ing and the batch it holds (nothing of that batch is stored).
- *
- * The functions below also take a NULL ingest (one that could not be
- * made, out of memory): it holds nothing and takes nothing, so that the
- * poll that has it stores nothing and fails at its first entry. */
+/* Frees ing and the batch it holds (nothing of that batch is stored). */
 void ingest_free(struct ingest *ing);
 
 /* Adds a copy of e to the poll's batch; its ID (by the feed's rule) and
@@ -41,7 +37,7 @@ void ingest_free(struct ingest *ing);
  * the two do not overlap. feed_title (the document's own title, may be NULL)
  * and feed_url (where the feed is fetched from) are copied; now is when
  * it is first stored, if it is new. 0 or -ENOMEM (the batch keeps what it
- * had; always for a NULL ingest). */
+ * had). */
 int ingest_add(struct ingest *ing, const struct feed_entry *e,
                const char *feed_title, const char *feed_url, int64_t now);
 
@@ -70,8 +66,9 @@ struct ingest_result {
 /* Resolves the batch as a whole, stores what is new or changed and
  * commits it (one write, one sync; no commit when nothing changed). whole
  * says the document was read to its end without error: only then are its
- * IDs remembered, so that at the next poll an entry that is the same as
- * this time costs no read of the store. now is the time of any edit. The
+ * IDs remembered (a digest of them), so that at the next poll
+ * of a document with the same IDs an entry that is the same as stored
+ * costs no read of the store. now is the time of any edit. The
  * batch is emptied whatever happens.
  * Returns 0 (then *res says what was stored and what failed, including a
  * failed commit), or a negative errno when the batch could not be

@@ -109,10 +109,10 @@ poller_feed_new(struct poller *p, const struct config_feed *cf)
     memcpy(f->name, cf->name, n);
     f->p = p;
     f->cf = cf;
-    /* Its ingest and compiled id_pattern are made by its first poll: a
-     * feed that has not polled yet holds neither (the config checked
-     * that the pattern compiles). */
-    f->stale = 1;
+    if (poller_feed_rules(f) != 0) {
+        poller_feed_free(f);
+        return NULL;
+    }
     return f;
 }
 

@@ -37,15 +37,15 @@ struct poll_outcome {
 };
 
 /* One configured feed. A daemon holds one for every feed for ever, so
- * what only a poll needs is small here or made at the poll's start: the
- * outcome (out), the parser, and the ingest, made at the first poll. */
+ * what only a poll needs is small here or made at the poll's start (the
+ * outcome, the parser, the ingest's batch). */
 struct poller_feed {
     struct poller *p;
     /* In the config; a removed feed whose poll is under way points to
      * out->own, which holds what that poll's end reads. */
     const struct config_feed *cf;
-    regex_t *id_re;             /* cf->id_pattern, compiled; NULL when none */
-    struct ingest *ing;         /* NULL until the first poll (stale) */
+    regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
+    struct ingest *ing;
     struct feed_parser *parser; /* while a poll is under way */
     struct poll_outcome *out;   /* from the poll's start to the group commit */
     /* Its transfer is held (the parse queue was full): in the poller's
@@ -127,9 +127,9 @@ void poller_closed(struct poller *p);
 /* Frees f's outcome: a feed between polls holds none. */
 void poller_outcome_free(struct poller_feed *f);
 
-/* A new feed of p for cf, without its number in the schedule, and without
- * an ingest: its first poll makes one (poller_feed_rules()). NULL, with
- * the reason logged, when out of memory. */
+/* A new feed of p for cf, without its number in the schedule: NULL, with
+ * the reason logged, when out of memory or its id_pattern does not
+ * compile. */
 struct poller_feed *poller_feed_new(struct poller *p,
                                     const struct config_feed *cf);
 /* Frees f and all it holds (not its number in the schedule). NULL is

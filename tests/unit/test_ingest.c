@@ -691,37 +691,10 @@ test_too_big_entry_is_skipped(void **state)
     ingest_free(ing);
 }
 
-/* A feed's ingest is made by its first poll; one that could not be made
- * (out of memory) is NULL, and takes nothing: the poll fails at its first
- * entry, stores nothing and remembers nothing. */
-static void
-test_null_ingest_takes_nothing(void **state)
-{
-    struct feed_entry e = entry("https://example.org/a", "A", "hello");
-    struct ingest_result res;
-
-    (void)state;
-    assert_int_equal(ingest_add(NULL, &e, NULL, "https://example.org/", 1),
-                     -ENOMEM);
-    assert_int_equal(ingest_pending(NULL), 0);
-    memset(&res, 0xff, sizeof res);
-    assert_int_equal(ingest_stage(NULL, 1, 1, &res), 0);
-    assert_int_equal(res.fresh, 0);
-    assert_int_equal(res.changed, 0);
-    assert_int_equal(res.failed, 0);
-    ingest_committed(NULL, 0, &res);
-    assert_int_equal(res.commit_rc, 0);
-    ingest_committed(NULL, -EIO, &res);
-    assert_int_equal(res.commit_rc, -EIO);
-    assert_int_equal(res.lost, 0);
-    ingest_free(NULL);
-}
-
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_null_ingest_takes_nothing),
         cmocka_unit_test_setup_teardown(test_new_entry_is_stored, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unchanged_repoll_writes_nothing,
