@@ -442,36 +442,70 @@ store_state_saved(struct store *s, const uint32_t *lens)
     store_gone_free(s);
 }
 
+/* The bytes of feeds.state a rewrite holds before it writes them: the
+ * file is written in pieces, so that a daemon's memory does not grow by
+ * the size of its feed list each time the file is rewritten (the
+ * allocator keeps what a large buffer touched). */
+#define STORE_STATE_CHUNK ((size_t)256 << 10)
+
+struct store_rewrite {
+    struct store *s;
+    uint64_t size; /* written so far */
+};
+
+/* store_file_replace_fn()'s fill: the header, then every feed's line,
+ * each one's length set on the way. */
+static int
+store_state_fill(int fd, void *arg)
+{
+    struct store_rewrite *w = arg;
+    struct store *s = w->s;
+    struct feed_buf b;
+    size_t i, prev;
+    int rc = 0;
+
+    feed_buf_init(&b, 0);
+    if (feed_buf_puts(&b, STATE_HEADER) != 0)
+        rc = -ENOMEM;
+    for (i = 0; rc == 0 && i <= s->nfeeds; i++) {
+        if (b.len >= STORE_STATE_CHUNK || (i == s->nfeeds && b.len > 0)) {
+            if ((rc = store_write_all(fd, b.data, b.len, w->size)) != 0)
+                break;
+            w->size += b.len;
+            feed_buf_reset(&b);
+        }
+        if (i == s->nfeeds)
+            break;
+        prev = b.len;
+        if (store_state_put(&b, s->feeds[i]) != 0)
+            rc = -ENOMEM;
+        else
+            s->feeds[i]->len = (uint32_t)(b.len - prev);
+    }
+    feed_buf_free(&b);
+    return rc;
+}
+
 /* Writes feeds.state whole. 0 or a negative errno, with s->err set. */
 static int
 store_state_rewrite(struct store *s)
 {
-    struct feed_buf b;
+    struct store_rewrite w = {s, 0};
     char *path = NULL;
-    size_t i, len, prev;
+    size_t i, len;
     int rc = 0, fd;
 
-    feed_buf_init(&b, 0);
-    if (feed_buf_puts(&b, STATE_HEADER) != 0)
-        goto nomem;
-    for (i = 0; i < s->nfeeds; i++) {
-        prev = b.len;
-        if (store_state_put(&b, s->feeds[i]) != 0)
-            goto nomem;
-        s->feeds[i]->len = (uint32_t)(b.len - prev);
-    }
     len = strlen(s->dir) + sizeof "/feeds.state";
-    if ((path = malloc(len)) == NULL)
-        goto nomem;
-    snprintf(path, len, "%s/feeds.state", s->dir);
-    if ((rc = store_file_replace(path, b.data, b.len)) != 0) {
-        store_fail(s, "feeds.state: %s", strerror(-rc));
-        s->state_rewrite = 1;
-        goto out;
+    if ((path = malloc(len)) == NULL) {
+        rc = -ENOMEM;
+        goto fail;
     }
+    snprintf(path, len, "%s/feeds.state", s->dir);
+    if ((rc = store_file_replace_fn(path, store_state_fill, &w)) != 0)
+        goto fail;
     /* The lengths just set are those of the new file's lines. */
-    s->state_live = b.len - (sizeof STATE_HEADER - 1);
-    s->state_size = b.len;
+    s->state_live = w.size - (sizeof STATE_HEADER - 1);
+    s->state_size = w.size;
     s->state_rewrite = 0;
     for (i = 0; i < s->ndirty; i++)
         s->state_dirty[i]->dirty = 0;
@@ -483,15 +517,16 @@ store_state_rewrite(struct store *s)
     s->state_fd = fd;
     if (fd < 0)
         s->state_rewrite = 1; /* the next save tries again */
-    goto out;
-nomem:
-    rc = -ENOMEM;
-    store_fail(s, "feeds.state: out of memory");
+    free(path);
+    return 0;
+fail:
+    if (rc == -ENOMEM)
+        store_fail(s, "feeds.state: out of memory");
+    else
+        store_fail(s, "feeds.state: %s", strerror(-rc));
     /* Lengths may be half set: only a whole write sets them right. */
     s->state_rewrite = 1;
-out:
     free(path);
-    feed_buf_free(&b);
     return rc;
 }
 

@@ -717,6 +717,62 @@ test_feed_state_one_block(void **state)
     store_close(s);
 }
 
+/* A rewrite of feeds.state goes out in pieces of 256 KiB (a daemon
+ * holds no copy of the whole file): 5,000 feeds make about 1 MB, and
+ * every line reads back, with the lengths the next saves count on. */
+static void
+test_feed_state_rewrite_pieces(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    struct store_feed_state st;
+    char name[32], etag[64];
+    struct stat sb;
+    size_t i, n = 5000;
+
+    memset(&st, 0, sizeof st);
+    st.last_modified = (char *)"Fri, 17 May 2024 10:00:00 GMT";
+    st.last_error = (char *)"an error long enough to make the lines long, "
+                            "so that a few thousand feeds are a megabyte";
+    st.last_ok = FEED_TIME_NONE;
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        snprintf(etag, sizeof etag, "\"%zu-%zu\"", i, i * 7919);
+        st.etag = etag;
+        st.last_poll = (int64_t)i;
+        st.next_poll = (int64_t)i + 3600;
+        assert_int_equal(store_feed_state_set(s, name, &st), 0);
+    }
+    s->state_rewrite = 1;
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(stat(path(f, "feeds.state"), &sb), 0);
+    assert_true((uint64_t)sb.st_size > 4 * ((uint64_t)256 << 10));
+    assert_int_equal(s->state_size, (uint64_t)sb.st_size);
+    assert_int_equal(s->state_live, s->state_size - strlen(STATE_HEADER));
+    /* An append after it lands at the end of the rewritten file. */
+    st.etag = NULL;
+    assert_int_equal(store_feed_state_set(s, "feed-17", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        snprintf(etag, sizeof etag, "\"%zu-%zu\"", i, i * 7919);
+        got = store_feed_state_get(s, name);
+        assert_non_null(got);
+        if (i == 17) {
+            assert_null(got->etag);
+            continue;
+        }
+        assert_string_equal(got->etag, etag);
+        assert_int_equal(got->last_poll, (int64_t)i);
+    }
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -725,6 +781,7 @@ main(void)
         T(test_feed_state_corrupt),
         T(test_feed_state_many),
         T(test_feed_state_one_block),
+        T(test_feed_state_rewrite_pieces),
         T(test_feed_state_odd_values),
         T(test_feed_state_linear),
         T(test_feed_state_save_changed),
