@@ -145,6 +145,39 @@ config_parser_error(struct parser *p, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The size of a block of strings; a longer string gets a block of its
+ * own. Words are at most CONFIG_LINE_MAX, so at most an eighth of a block
+ * is left unused when the next string does not fit. */
+#define CONFIG_STRINGS_BLOCK ((size_t)64 << 10)
+
+struct config_strings {
+    struct config_strings *next;
+    size_t used, cap;
+    char data[];
+};
+
+char *
+config_parser_keep(struct parser *p, const char *s)
+{
+    struct config_strings *b = p->cfg->strings;
+    size_t n = strlen(s) + 1, cap;
+
+    if (b == NULL || b->cap - b->used < n) {
+        cap = n > CONFIG_STRINGS_BLOCK ? n : CONFIG_STRINGS_BLOCK;
+        if ((b = malloc(sizeof *b + cap)) == NULL) {
+            p->nomem = 1;
+            return NULL;
+        }
+        b->next = p->cfg->strings;
+        b->used = 0;
+        b->cap = cap;
+        p->cfg->strings = b;
+    }
+    memcpy(b->data + b->used, s, n);
+    b->used += n;
+    return b->data + b->used - n;
+}
+
 /* A copy of s, or NULL with p->nomem set. */
 char *
 config_parser_strdup(struct parser *p, const char *s)
@@ -568,15 +601,18 @@ fail:
 void
 config_free(struct config *cfg)
 {
+    struct config_strings *b, *next;
     size_t i, j;
 
     if (cfg == NULL)
         return;
+    for (b = cfg->strings; b != NULL; b = next) {
+        next = b->next;
+        free(b);
+    }
     for (i = 0; i < cfg->nfeeds; i++) {
         struct config_feed *f = &cfg->feeds[i];
 
-        free(f->name);
-        free(f->location);
         for (j = 0; j < f->ntags; j++)
             free(f->tags[j]);
         free(f->tags);

@@ -44,7 +44,7 @@ static void
 feed_path(struct parser *p, struct config_feed *f, const char *label,
           const char *path)
 {
-    char a[CONFIG_SHOW_SIZE], *abs;
+    char a[CONFIG_SHOW_SIZE], *abs, *url;
 
     if (config_has_control(path)) {
         config_parser_error(p, "feed %s: path %s has control characters", label,
@@ -55,8 +55,12 @@ feed_path(struct parser *p, struct config_feed *f, const char *label,
     if (path[0] != '/' && p->cfg->dir == NULL)
         return;
     abs = config_path_resolve(path[0] == '/' ? "/" : p->cfg->dir, path);
-    if (abs == NULL || (f->location = config_path_to_url(abs)) == NULL)
+    url = abs ? config_path_to_url(abs) : NULL;
+    if (url == NULL)
         p->nomem = 1;
+    else
+        f->location = config_parser_keep(p, url);
+    free(url);
     free(abs);
 }
 
@@ -97,7 +101,7 @@ feed_location(struct parser *p, struct config_feed *f, const char *label,
     if ((n == 4 && config_ascii_prefix(loc, "http")) ||
         (n == 5 && config_ascii_prefix(loc, "https"))) {
         if (feed_url_check(p, label, loc, n) == 0)
-            f->location = config_parser_strdup(p, loc);
+            f->location = config_parser_keep(p, loc);
     } else if (n == 4 && config_ascii_prefix(loc, "file")) {
         if (loc[7] == '\0')
             config_parser_error(p, "feed %s: file URL %s has no path", label,
@@ -108,7 +112,7 @@ feed_location(struct parser *p, struct config_feed *f, const char *label,
                                 "(write them %%-encoded)",
                                 label, config_show(a, loc));
         else
-            f->location = config_parser_strdup(p, loc);
+            f->location = config_parser_keep(p, loc);
     } else {
         config_parser_error(p,
                             "feed %s: unsupported URL scheme %s (use http://, "
@@ -311,7 +315,7 @@ config_parser_feed(struct parser *p)
     if (!config_name_valid(p->words[1], strlen(p->words[1])))
         config_parser_error(p, "bad feed name %s " CONFIG_NAME_HINT, label);
     else
-        f->name = config_parser_strdup(p, p->words[1]);
+        f->name = config_parser_keep(p, p->words[1]);
     if (p->nwords < 3) {
         config_parser_error(p, "feed %s needs a location", label);
         return;

@@ -54,6 +54,9 @@ void config_parser_error(struct parser *, const char *fmt, ...)
 
 /* A copy of s, or NULL with p->nomem set. */
 char *config_parser_strdup(struct parser *, const char *s);
+/* A copy of s in the config's blocks of strings (freed only with the
+ * config), or NULL with p->nomem set. */
+char *config_parser_keep(struct parser *, const char *s);
 
 /* Writes s into out (CONFIG_SHOW_SIZE bytes) in double quotes, for a
  * message: '"', '\' and control bytes escaped so the message stays one

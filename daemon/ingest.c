@@ -18,21 +18,27 @@ struct ingest_entry {
     int drop;                   /* an exact repeat within the document */
 };
 
+/* A poll's entries: made by its first entry, freed when it is staged. */
+struct ingest_batch {
+    size_t n, cap;
+    struct ingest_entry v[];
+};
+
+/* A feed has one from its start to its end, so what it holds between
+ * polls is kept to a few words: no batch, and of the last poll only a
+ * digest of its IDs. */
 struct ingest {
     struct store *store;
     const char *feed;
-    enum feed_id_rule rule;
     const regex_t *id_re;
-    struct ingest_entry *v; /* the batch */
-    size_t n, cap;
-    /* The IDs this feed carried at its last whole poll, sorted: an entry
-     * seen there unchanged needs no look at the store. */
-    uint64_t *known;
-    size_t nknown;
-    /* Those of the poll staged and not yet committed (NULL when it was
-     * not whole). */
-    uint64_t *staged;
-    size_t nstaged;
+    struct ingest_batch *b; /* the poll's; NULL between polls */
+    /* A digest of the IDs this feed carried at its last whole poll (all
+     * of them stored): when a document has the same IDs, an entry the
+     * same as its stored version needs no look at the store. */
+    uint64_t known;
+    uint64_t staged; /* of the poll staged and not yet committed */
+    enum feed_id_rule rule;
+    unsigned char has_known, has_staged;
 };
 
 static uint64_t
@@ -44,31 +50,31 @@ id_value(const char *id)
     return v;
 }
 
-static int
-u64_cmp(const void *a, const void *b)
+/* One ID's share of a digest of a set of IDs: the digest is their sum,
+ * so that it does not depend on their order (splitmix64's finalizer,
+ * as the IDs are chosen by publishers). */
+static uint64_t
+id_mix(uint64_t x)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
 }
 
-static int
-known(const struct ingest *ing, const char *id)
-{
-    uint64_t v = id_value(id);
-
-    return ing->nknown &&
-           bsearch(&v, ing->known, ing->nknown, sizeof(v), u64_cmp) != NULL;
-}
-
+/* Frees the batch and the entries it holds. */
 static void
-batch_clear(struct ingest *ing)
+batch_free(struct ingest *ing)
 {
     size_t i;
 
-    for (i = 0; i < ing->n; i++)
-        free(ing->v[i].item);
-    ing->n = 0;
+    if (ing->b == NULL)
+        return;
+    for (i = 0; i < ing->b->n; i++)
+        free(ing->b->v[i].item);
+    free(ing->b);
+    ing->b = NULL;
 }
 
 struct ingest *
@@ -91,17 +97,14 @@ ingest_free(struct ingest *ing)
 {
     if (ing == NULL)
         return;
-    batch_clear(ing);
-    free(ing->v);
-    free(ing->known);
-    free(ing->staged);
+    batch_free(ing);
     free(ing);
 }
 
 size_t
 ingest_pending(const struct ingest *ing)
 {
-    return ing->n;
+    return ing->b ? ing->b->n : 0;
 }
 
 int
@@ -111,16 +114,19 @@ ingest_add(struct ingest *ing, const struct feed_entry *e,
     struct ingest_entry *pe;
     struct feed_item it;
 
-    if (ing->n == ing->cap) {
-        size_t cap = ing->cap ? ing->cap * 2 : 64;
-        struct ingest_entry *v = realloc(ing->v, cap * sizeof(*v));
+    if (ing->b == NULL || ing->b->n == ing->b->cap) {
+        size_t cap = ing->b ? ing->b->cap * 2 : 16;
+        struct ingest_batch *b =
+            realloc(ing->b, sizeof(*b) + cap * sizeof(b->v[0]));
 
-        if (v == NULL)
+        if (b == NULL)
             return -ENOMEM;
-        ing->v = v;
-        ing->cap = cap;
+        if (ing->b == NULL)
+            b->n = 0;
+        b->cap = cap;
+        ing->b = b;
     }
-    pe = &ing->v[ing->n];
+    pe = &ing->b->v[ing->b->n];
     memset(pe, 0, sizeof(*pe));
     memset(&it, 0, sizeof(it));
     it.entry = *e;
@@ -131,7 +137,7 @@ ingest_add(struct ingest *ing, const struct feed_entry *e,
     it.changed = FEED_TIME_NONE;
     if ((pe->item = feed_item_copy(&it)) == NULL)
         return -ENOMEM;
-    ing->n++;
+    ing->b->n++;
     return 0;
 }
 
@@ -144,8 +150,8 @@ identify(struct ingest *ing)
 {
     size_t i;
 
-    for (i = 0; i < ing->n; i++) {
-        struct ingest_entry *pe = &ing->v[i];
+    for (i = 0; i < ing->b->n; i++) {
+        struct ingest_entry *pe = &ing->b->v[i];
         const struct feed_entry *e = &pe->item->entry;
 
         if (!(ing->id_re &&
@@ -304,19 +310,18 @@ static int
 resolve(struct ingest *ing)
 {
     struct ingest_entry **idx;
-    size_t i, j;
+    size_t i, j, n = ing->b->n;
     int rc = 0;
 
-    if (ing->n < 2)
+    if (n < 2)
         return 0;
-    if ((idx = malloc(ing->n * sizeof(*idx))) == NULL)
+    if ((idx = malloc(n * sizeof(*idx))) == NULL)
         return -ENOMEM;
-    for (i = 0; i < ing->n; i++)
-        idx[i] = &ing->v[i];
-    qsort(idx, ing->n, sizeof(*idx), by_base);
-    for (i = 0; i < ing->n && rc == 0; i = j) {
-        for (j = i + 1; j < ing->n && strcmp(idx[j]->base, idx[i]->base) == 0;
-             j++)
+    for (i = 0; i < n; i++)
+        idx[i] = &ing->b->v[i];
+    qsort(idx, n, sizeof(*idx), by_base);
+    for (i = 0; i < n && rc == 0; i = j) {
+        for (j = i + 1; j < n && strcmp(idx[j]->base, idx[i]->base) == 0; j++)
             ;
         if (j - i > 1)
             rc = resolve_group(ing->store, idx + i, j - i);
@@ -373,11 +378,12 @@ store_version(struct ingest *ing, const struct feed_item *old,
     return rc;
 }
 
-/* Puts one resolved entry where it belongs. Returns 1 when it was stored
- * as new, 2 when stored again (edited, or one more feed), 0 when nothing
+/* Puts one resolved entry where it belongs; same says the document has
+ * the IDs of the feed's last whole poll. Returns 1 when it was stored as
+ * new, 2 when stored again (edited, or one more feed), 0 when nothing
  * needed to be, or a negative errno. */
 static int
-store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
+store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now, int same)
 {
     struct feed_item *it = pe->item, *old;
     uint64_t hash = 0;
@@ -389,7 +395,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
     if (rc == 0)
         return (rc = store_add(ing->store, it)) == 0 ? 1 : rc;
     /* The same as this feed had it last time: nothing to look at. */
-    if (hash == it->hash && known(ing, it->id) && !it->shared)
+    if (hash == it->hash && same && !it->shared)
         return 0;
     rc = stored_version(ing->store, it->id, &old);
     if (rc == -EBADMSG) {
@@ -409,7 +415,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now)
     if (old->shared && !same_entry(it, old) && strcmp(it->id, pe->base) == 0) {
         free(old);
         derive(pe, 0);
-        return store_entry(ing, pe, now);
+        return store_entry(ing, pe, now, same);
     }
     /* Only the feed that brought an entry first edits it: two feeds that
      * carry one article differently must not flip it back and forth. */
@@ -425,27 +431,34 @@ int
 ingest_stage(struct ingest *ing, int whole, int64_t now,
              struct ingest_result *res)
 {
-    uint64_t *ids = NULL;
-    size_t i, n = 0;
-    int rc;
+    uint64_t doc = 0, ok = 0;
+    size_t i, n;
+    int rc, same;
 
     memset(res, 0, sizeof(*res));
-    free(ing->staged);
-    ing->staged = NULL;
-    ing->nstaged = 0;
-    if (ing->n == 0)
+    ing->has_staged = 0;
+    if (ing->b == NULL || ing->b->n == 0) {
+        batch_free(ing);
         return 0;
-    if ((rc = identify(ing)) != 0 || (rc = resolve(ing)) != 0 ||
-        (whole && (ids = malloc(ing->n * sizeof(*ids))) == NULL)) {
-        batch_clear(ing);
-        return rc ? rc : -ENOMEM;
     }
-    for (i = 0; i < ing->n; i++) {
-        struct ingest_entry *pe = &ing->v[i];
+    if ((rc = identify(ing)) != 0 || (rc = resolve(ing)) != 0) {
+        batch_free(ing);
+        return rc;
+    }
+    n = ing->b->n;
+    for (i = 0; i < n; i++)
+        if (!ing->b->v[i].drop)
+            doc += id_mix(id_value(ing->b->v[i].item->id));
+    /* The document has the IDs of the last whole poll, each of which
+     * this feed carries in the store: an entry whose version is the
+     * stored one is nothing new. */
+    same = ing->has_known && doc == ing->known;
+    for (i = 0; i < n; i++) {
+        struct ingest_entry *pe = &ing->b->v[i];
 
         if (pe->drop)
             continue;
-        rc = store_entry(ing, pe, now);
+        rc = store_entry(ing, pe, now, same);
         if (rc == -EFBIG) {
             /* Its record would be over the store's limit: this entry is
              * left out (any older version stays), the others committed. */
@@ -462,19 +475,16 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
         }
         if (rc > 0)
             ++*(rc == 1 ? &res->fresh : &res->changed);
-        if (ids)
-            ids[n++] = id_value(pe->item->id);
+        ok += id_mix(id_value(pe->item->id));
     }
-    batch_clear(ing);
     /* Between polls a feed holds no batch: idle memory is per feed, and
      * a feed has polls far apart. */
-    free(ing->v);
-    ing->v = NULL;
-    ing->cap = 0;
-    if (ids) {
-        qsort(ids, n, sizeof(*ids), u64_cmp);
-        ing->staged = ids;
-        ing->nstaged = n;
+    batch_free(ing);
+    /* The IDs now in the store with this feed: an entry left out is not
+     * among them, so a document that has it again is not the same. */
+    if (whole) {
+        ing->staged = ok;
+        ing->has_staged = 1;
     }
     return 0;
 }
@@ -488,20 +498,13 @@ ingest_committed(struct ingest *ing, int commit_rc, struct ingest_result *res)
         res->commit_rc = commit_rc;
         res->lost = res->fresh + res->changed;
         res->fresh = res->changed = 0;
-        free(ing->staged);
-        ing->staged = NULL;
-        ing->nstaged = 0;
-        free(ing->known);
-        ing->known = NULL;
-        ing->nknown = 0;
+        ing->has_staged = ing->has_known = 0;
         return;
     }
-    if (ing->staged) {
-        free(ing->known);
+    if (ing->has_staged) {
         ing->known = ing->staged;
-        ing->nknown = ing->nstaged;
-        ing->staged = NULL;
-        ing->nstaged = 0;
+        ing->has_known = 1;
+        ing->has_staged = 0;
     }
 }
 

@@ -66,8 +66,9 @@ struct ingest_result {
 /* Resolves the batch as a whole, stores what is new or changed and
  * commits it (one write, one sync; no commit when nothing changed). whole
  * says the document was read to its end without error: only then are its
- * IDs remembered, so that at the next poll an entry that is the same as
- * this time costs no read of the store. now is the time of any edit. The
+ * IDs remembered (a digest of them), so that at the next poll
+ * of a document with the same IDs an entry that is the same as stored
+ * costs no read of the store. now is the time of any edit. The
  * batch is emptied whatever happens.
  * Returns 0 (then *res says what was stored and what failed, including a
  * failed commit), or a negative errno when the batch could not be

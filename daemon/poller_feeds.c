@@ -46,7 +46,6 @@ poller_feed_free(struct poller_feed *f)
     feed_parser_free(f->parser);
     ingest_free(f->ing);
     poller_outcome_free(f);
-    free(f->name);
     free(f);
 }
 
@@ -100,13 +99,14 @@ poller_feed_rules(struct poller_feed *f)
 struct poller_feed *
 poller_feed_new(struct poller *p, const struct config_feed *cf)
 {
-    struct poller_feed *f = calloc(1, sizeof(*f));
+    size_t n = strlen(cf->name) + 1;
+    struct poller_feed *f = calloc(1, sizeof(*f) + n);
 
-    if (f == NULL || (f->name = strdup(cf->name)) == NULL) {
+    if (f == NULL) {
         log_warnx("%s: out of memory", cf->name);
-        free(f);
         return NULL;
     }
+    memcpy(f->name, cf->name, n);
     f->p = p;
     f->cf = cf;
     if (poller_feed_rules(f) != 0) {
@@ -125,6 +125,15 @@ feed_name_cmp(const void *a, const void *b)
     const struct poller_feed *y = *(struct poller_feed *const *)b;
 
     return strcmp(x->name, y->name);
+}
+
+/* bsearch()'s comparison of a name with a feed. */
+static int
+feed_name_key(const void *key, const void *b)
+{
+    const struct poller_feed *y = *(struct poller_feed *const *)b;
+
+    return strcmp(key, y->name);
 }
 
 static int
@@ -178,15 +187,18 @@ arrays_grow(struct poller *p)
 static void
 feed_remove(struct poller_feed *f)
 {
+    struct config_feed *own;
+
     if (f->out == NULL) {
         poller_feed_drop(f);
         return;
     }
-    memset(&f->own, 0, sizeof(f->own));
-    f->own.name = f->name;
-    f->own.location = f->out->location;
-    f->own.interval = f->cf->interval;
-    f->cf = &f->own;
+    own = &f->out->own;
+    memset(own, 0, sizeof(*own));
+    own->name = f->name;
+    own->location = f->out->location;
+    own->interval = f->cf->interval;
+    f->cf = own;
     f->removed = 1;
 }
 
@@ -231,7 +243,7 @@ int
 poller_reload(struct poller *p, const struct config *cfg,
               struct poller_changes *ch)
 {
-    struct poller_feed **old = NULL, **match = NULL, key, *kp = &key;
+    struct poller_feed **old = NULL, **match = NULL;
     size_t i, nold = 0;
     uint64_t now = uv_now(p->loop);
     int rc = -1;
@@ -254,9 +266,9 @@ poller_reload(struct poller *p, const struct config *cfg,
         struct poller_feed **hit;
         size_t slot;
 
-        key.name = cfg->feeds[i].name;
-        hit =
-            nold ? bsearch(&kp, old, nold, sizeof(*old), feed_name_cmp) : NULL;
+        hit = nold ? bsearch(cfg->feeds[i].name, old, nold, sizeof(*old),
+                             feed_name_key)
+                   : NULL;
         if (hit != NULL) {
             match[i] = *hit;
             continue;

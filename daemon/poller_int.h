@@ -31,39 +31,43 @@ struct poll_outcome {
     char *location; /* where this poll fetches from: the config's then */
     int stage_rc;   /* ingest_stage()'s */
     struct ingest_result res;
+    /* What the poll's end reads of its feed (name, location, interval)
+     * once a reload removed it: the feed's cf points here. */
+    struct config_feed own;
 };
 
-/* One configured feed. */
+/* One configured feed. A daemon holds one for every feed for ever, so
+ * what only a poll needs is small here or made at the poll's start (the
+ * outcome, the parser, the ingest's batch). */
 struct poller_feed {
     struct poller *p;
-    size_t slot; /* its number in the schedule */
-    char *name;  /* its own copy: the ingest and a removed feed use it */
-    /* In the config; a removed feed whose poll is under way points to own,
-     * which holds what that poll's end reads (name, location, interval). */
+    /* In the config; a removed feed whose poll is under way points to
+     * out->own, which holds what that poll's end reads. */
     const struct config_feed *cf;
-    struct config_feed own;
-    int removed;    /* freed once its poll is committed */
-    int stale;      /* ID rules changed: a new ingest at the next poll */
-    int rehost;     /* location changed while running: host after the poll */
-    int kept;       /* during a reload: in the new config */
     regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
     struct ingest *ing;
     struct feed_parser *parser; /* while a poll is under way */
+    struct poll_outcome *out;   /* from the poll's start to the group commit */
+    /* Its transfer is held (the parse queue was full): in the poller's
+     * list of held feeds, oldest first. */
+    struct poller_feed *held_next;
     /* The parser on the parse thread: from its first chunk to the end
      * of the document, the parser and what on_entry() touches (entries,
      * entry_rc, the ingest's batch) are the thread's alone. */
     struct parsing_doc doc;
-    size_t entries;      /* handed out by the parser this poll */
-    int entry_rc;        /* why on_entry() stopped the parser */
-    int pushed;          /* the parser has had bytes */
-    int threaded;        /* bytes of it went to the parse thread */
-    size_t inline_bytes; /* parsed on the loop, before */
-    /* Its transfer is held (the parse queue was full): in the poller's
-     * list of held feeds, oldest first. */
-    int held;
-    struct poller_feed *held_next;
-    int busy;
-    struct poll_outcome *out; /* from the poll's start to the group commit */
+    size_t entries;        /* handed out by the parser this poll */
+    size_t inline_bytes;   /* parsed on the loop, before */
+    uint32_t slot;         /* its number in the schedule */
+    int entry_rc;          /* why on_entry() stopped the parser */
+    unsigned char removed; /* freed once its poll is committed */
+    unsigned char stale;   /* ID rules changed: a new ingest at the next poll */
+    unsigned char rehost;  /* location changed while running: host after */
+    signed char kept;      /* during a reload: in the new config (-1: new) */
+    unsigned char pushed;  /* the parser has had bytes */
+    unsigned char threaded; /* bytes of it went to the parse thread */
+    unsigned char held;
+    unsigned char busy;
+    char name[]; /* its own copy: the ingest and a removed feed use it */
 };
 
 struct poller {

@@ -52,9 +52,11 @@ struct store_census {
     size_t slots_cap;
     uint64_t seed;
 
-    /* ID -> the offset in sets of its latest line's feeds, plus one. */
+    /* ID -> the offset in sets of its latest line's count of feeds, plus
+     * one. */
     struct store_set ids;
-    /* Per line that counted: how many feeds, then their indexes. */
+    /* Per line that counted: its ID (low and high 32 bits), how many
+     * feeds, then their indexes. */
     uint32_t *sets;
     size_t nsets, sets_cap;
     size_t line; /* lines taken so far: the stamp of the next one */
@@ -161,19 +163,31 @@ census_name(struct store_census *c, size_t start, const char *name)
     return 0;
 }
 
+/* The seen set's key: the ID of the line whose count of feeds is at
+ * sets[v - 1]. */
+static uint64_t
+census_id(const void *arg, uint32_t v)
+{
+    const struct store_census *c = arg;
+
+    return (uint64_t)c->sets[v - 3] | (uint64_t)c->sets[v - 2] << 32;
+}
+
 /* The item it, the latest version of its ID so far. 0 or a negative
  * errno. */
 static int
 census_item(struct store_census *c, uint64_t id, const struct feed_item *it)
 {
-    struct store_slot *slot;
-    size_t start = c->nsets, old, i;
+    uint32_t *slot;
+    size_t start = c->nsets + 2, old, i;
     int rc;
 
     if (start >= STORE_REC_MAX)
         return -EOVERFLOW;
     c->line++;
-    if ((rc = census_push(c, 0)) != 0 || (rc = census_name(c, start, it->feed)))
+    if ((rc = census_push(c, (uint32_t)id)) != 0 ||
+        (rc = census_push(c, (uint32_t)(id >> 32))) != 0 ||
+        (rc = census_push(c, 0)) != 0 || (rc = census_name(c, start, it->feed)))
         return rc;
     for (i = 0; i < it->nalso; i++)
         if ((rc = census_name(c, start, it->also[i])) != 0)
@@ -182,17 +196,17 @@ census_item(struct store_census *c, uint64_t id, const struct feed_item *it)
         /* An update: its earlier line's feeds no longer count. When the
          * new ones fit where those were (the same feeds, most often),
          * they go there, so that updates cost no memory. */
-        old = slot->ref - 1;
+        old = *slot - 1;
         if (c->sets[start] <= c->sets[old]) {
             memmove(c->sets + old, c->sets + start,
                     (c->sets[start] + 1) * sizeof *c->sets);
-            c->nsets = start;
+            c->nsets = start - 2;
         } else {
-            slot->ref = (uint32_t)start + 1;
+            *slot = (uint32_t)start + 1;
         }
         return 0;
     }
-    return store_set_add(&c->ids, id, (uint32_t)start + 1, 0);
+    return store_set_add(&c->ids, id, (uint32_t)start + 1);
 }
 
 /* Line lineno of a segment (no '\n'); *format is the segment's, which
@@ -475,9 +489,9 @@ census_count(struct store_census *c)
     for (i = 0; i < c->nfeeds; i++)
         c->feeds[i].count = 0;
     for (i = 0; i < c->ids.cap; i++) {
-        if (c->ids.slots[i].ref == 0)
+        if (c->ids.slots[i] == 0)
             continue;
-        set = c->sets + c->ids.slots[i].ref - 1;
+        set = c->sets + c->ids.slots[i] - 1;
         for (k = 1; k <= set[0]; k++)
             c->feeds[set[k]].count++;
         c->total++;
@@ -501,6 +515,8 @@ store_census_open(const char *dir, char *err, size_t errlen)
     feed_buf_init(&c->names, 0);
     c->seed = store_seed(c);
     c->ids.seed = c->seed ^ UINT64_C(0x9e3779b97f4a7c15);
+    c->ids.key = census_id;
+    c->ids.arg = c;
     if (census_take(c, dir) != 0) {
         if (err != NULL)
             snprintf(err, errlen, "%s: %s", dir, c->err);

@@ -91,6 +91,23 @@ store_keep_cmp(const void *a, const void *b)
 #define STORE_RANKED 4 /* among the newest keep_items */
 
 /* store_compact() of a store whose items are loaded. */
+/* What store_remap_slot() renumbers the seen set by. */
+struct store_remap {
+    const struct store *s;
+    const uint32_t *map; /* old rec index -> new rec number, or 0 */
+};
+
+/* The new value of a slot of the seen set: a rec's new number, or 0 when
+ * it is dropped; a slot that points at a pending version stays (that
+ * version's rec is renumbered at the swap). */
+static uint32_t
+store_remap_slot(const void *arg, uint32_t v)
+{
+    const struct store_remap *rm = arg;
+
+    return (v & STORE_SLOT_PEND) ? v : rm->map[v - 1];
+}
+
 static int
 store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
                     size_t keep_items)
@@ -98,7 +115,8 @@ store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
     struct store_gen g;
     struct store_keep *keep = NULL;
     struct store_set ids_new = {0};
-    struct store_slot e;
+    struct store_remap rm;
+    uint32_t ref;
     uint64_t *ids = NULL, *gone = NULL, *dropped = NULL;
     uint32_t *newest = NULL, *map = NULL;
     unsigned char *flag = NULL;
@@ -131,11 +149,13 @@ store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
         goto oom;
     }
     for (i = 0; i < s->ids.cap; i++) {
-        e = s->ids.slots[i];
-        if (e.ref == 0 || e.ref == STORE_SLOT_PENDING)
+        if (s->ids.slots[i] == 0 ||
+            (ref = store_slot_ref(s, s->ids.slots[i])) == STORE_SLOT_PENDING)
             continue;
-        ids[e.ref - 1] = e.id;
-        flag[e.ref - 1] = STORE_KEEP | (e.pend != 0 ? STORE_PINNED : 0);
+        ids[ref - 1] = s->recs[ref - 1].id;
+        flag[ref - 1] =
+            STORE_KEEP |
+            (store_slot_pend(s->ids.slots[i]) != 0 ? STORE_PINNED : 0);
     }
     if (keep_items > 0 && keep_items < nlive) {
         if ((newest = store_newest(s, keep_items)) == NULL) {
@@ -192,7 +212,9 @@ store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
     /* The seen set as it will be, made before the swap, so that nothing
      * can fail after it: the kept items at their new recs, the IDs only
      * the pending batch holds as they are, the dropped ones gone. */
-    if ((rc = store_set_remap(&s->ids, map, &ids_new)) != 0)
+    rm.s = s;
+    rm.map = map;
+    if ((rc = store_set_remap(&s->ids, store_remap_slot, &rm, &ids_new)) != 0)
         goto oom;
 
     /* The swap. Until the first rename the old generation is items/;
@@ -249,6 +271,11 @@ store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
     store_set_free(&s->ids);
     s->ids = ids_new;
     ids_new.slots = NULL;
+    /* The pending versions' recs, renumbered likewise (a pinned rec is
+     * always kept). Only an ID's latest version's counts. */
+    for (i = 0; i < s->npends; i++)
+        if (s->pends[i].ref != STORE_SLOT_PENDING)
+            s->pends[i].ref = map[s->pends[i].ref - 1];
     free(s->dropped);
     s->dropped = dropped;
     s->ndropped = ndropped;

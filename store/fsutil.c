@@ -224,8 +224,29 @@ store_seg_parse(const char *name, uint32_t *no)
     return 1;
 }
 
+struct store_bytes {
+    const void *data;
+    size_t len;
+};
+
+static int
+store_fill_bytes(int fd, void *arg)
+{
+    const struct store_bytes *b = arg;
+
+    return store_write_all(fd, b->data, b->len, 0);
+}
+
 int
 store_file_replace(const char *path, const void *data, size_t len)
+{
+    struct store_bytes b = {data, len};
+
+    return store_file_replace_fn(path, store_fill_bytes, &b);
+}
+
+int
+store_file_replace_fn(const char *path, store_fill_fn *fill, void *arg)
 {
     static atomic_uint seq;
     size_t plen = strlen(path), tlen = plen + 48;
@@ -252,7 +273,7 @@ store_file_replace(const char *path, const void *data, size_t len)
         }
     }
     made = 1;
-    if ((rc = store_write_all(fd, data, len, 0)) != 0)
+    if ((rc = fill(fd, arg)) != 0)
         goto fail;
     if (fsync(fd) != 0) {
         rc = -errno;

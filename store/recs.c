@@ -34,23 +34,64 @@ store_recs_reserve(struct store *s, size_t n)
     return 0;
 }
 
+uint64_t
+store_slot_id(const void *store, uint32_t v)
+{
+    const struct store *s = store;
+
+    return (v & STORE_SLOT_PEND) ? s->pends[store_slot_pend(v) - 1].id
+                                 : s->recs[v - 1].id;
+}
+
+uint32_t
+store_slot_ref(const struct store *s, uint32_t v)
+{
+    return (v & STORE_SLOT_PEND) ? s->pends[store_slot_pend(v) - 1].ref : v;
+}
+
+void
+store_slot_set_ref(struct store *s, uint32_t *slot, uint32_t ref)
+{
+    if (*slot & STORE_SLOT_PEND)
+        s->pends[store_slot_pend(*slot) - 1].ref = ref;
+    else
+        *slot = ref;
+}
+
+void
+store_slot_set_pend(struct store *s, uint32_t *slot, uint32_t pend)
+{
+    uint32_t ref = store_slot_ref(s, *slot);
+
+    if (pend == 0) {
+        *slot = ref;
+        return;
+    }
+    s->pends[pend - 1].ref = ref;
+    *slot = STORE_SLOT_PEND | pend;
+}
+
 int
 store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
 {
-    struct store_slot *slot = store_set_find(&s->ids, id);
+    uint32_t *slot = store_set_find(&s->ids, id), ref;
     int rc;
 
-    if (slot != NULL && slot->ref != STORE_SLOT_PENDING) {
-        s->recs[slot->ref - 1] = *r;
+    ref = slot != NULL ? store_slot_ref(s, *slot) : STORE_SLOT_PENDING;
+    if (ref != STORE_SLOT_PENDING) {
+        s->recs[ref - 1] = *r;
+        s->recs[ref - 1].id = id;
         return 0;
     }
     if ((rc = store_recs_reserve(s, 1)) != 0)
         return rc;
+    s->recs[s->nrecs] = *r;
+    s->recs[s->nrecs].id = id;
     if (slot != NULL)
-        slot->ref = (uint32_t)s->nrecs + 1;
-    else if ((rc = store_set_add(&s->ids, id, (uint32_t)s->nrecs + 1, 0)) != 0)
+        store_slot_set_ref(s, slot, (uint32_t)s->nrecs + 1);
+    else if ((rc = store_set_add(&s->ids, id, (uint32_t)s->nrecs + 1)) != 0)
         return rc;
-    s->recs[s->nrecs++] = *r;
+    s->nrecs++;
     return 0;
 }
 
@@ -68,7 +109,7 @@ store_recs_put(struct store *s, const uint64_t *ids, const struct store_rec *r,
      * find the slots in the cache. */
     if (set->cap > 0)
         for (i = 0; i < n; i++)
-            sink = set->slots[store_set_home(set->seed, set->cap, ids[i])].ref;
+            sink = set->slots[store_set_home(set->seed, set->cap, ids[i])];
     (void)sink;
     for (i = 0; i < n; i++)
         if ((rc = store_rec_put(s, ids[i], &r[i])) != 0)
@@ -86,26 +127,28 @@ store_rec_kill(struct store *s, uint32_t rec)
 }
 
 void
-store_id_forget(struct store *s, struct store_slot *slot)
+store_id_forget(struct store *s, uint32_t *slot)
 {
+    uint64_t id;
     size_t i;
 
-    if (slot->pend == 0) {
+    if (store_slot_pend(*slot) == 0) {
         store_set_del(&s->ids, slot);
         return;
     }
     /* A pending version stays: it has no rec to go back to now, so a
      * failed commit must forget the ID as it does a new one. */
-    slot->ref = STORE_SLOT_PENDING;
+    id = store_slot_id(s, *slot);
+    store_slot_set_ref(s, slot, STORE_SLOT_PENDING);
     for (i = 0; i < s->npends; i++)
-        if (s->pends[i].id == slot->id)
+        if (s->pends[i].id == id)
             s->pends[i].fresh = 1;
 }
 
 void
 store_recs_forget(struct store *s)
 {
-    struct store_slot *slot;
+    uint32_t *slot, ref;
     size_t i = 0, keep;
 
     /* A removal shifts later entries of its run back, into the slot just
@@ -113,12 +156,13 @@ store_recs_forget(struct store *s)
      * into slots still ahead: none is missed, none matters twice. */
     while (i < s->ids.cap) {
         slot = &s->ids.slots[i];
-        if (slot->ref == 0 || slot->ref == STORE_SLOT_PENDING ||
-            s->recs[slot->ref - 1].len != STORE_REC_DEAD) {
+        ref = *slot != 0 ? store_slot_ref(s, *slot) : 0;
+        if (ref == 0 || ref == STORE_SLOT_PENDING ||
+            s->recs[ref - 1].len != STORE_REC_DEAD) {
             i++;
             continue;
         }
-        keep = slot->pend != 0; /* the slot stays, pending only */
+        keep = store_slot_pend(*slot) != 0; /* the slot stays, pending only */
         store_id_forget(s, slot);
         i += keep;
     }

@@ -4,7 +4,11 @@
  *
  * The set is an open-addressing hash table with linear probing and no
  * tombstones (a removal shifts back the rest of its run). Its capacity is
- * a power of two, its load under 0.7.
+ * a power of two, its load under 0.7. A slot is 4 bytes: the owner's
+ * value for the ID (a rec's or a pending version's number), not the ID,
+ * which the owner's key function reads from where the value points (the
+ * rec or the pending version holds it anyway). So 1M IDs take 8 MiB
+ * rather than 32.
  *
  * items/dropped holds the dropped IDs: a 16-byte header ("feedddrp",
  * version, 0), then the IDs as 8-byte little-endian numbers in increasing
@@ -37,32 +41,30 @@ store_set_home(uint64_t seed, size_t cap, uint64_t id)
     return (size_t)x & (cap - 1);
 }
 
-struct store_slot *
+uint32_t *
 store_set_find(const struct store_set *set, uint64_t id)
 {
     size_t i, mask = set->cap - 1;
 
     if (set->cap == 0)
         return NULL;
-    for (i = store_set_home(set->seed, set->cap, id); set->slots[i].ref != 0;
+    for (i = store_set_home(set->seed, set->cap, id); set->slots[i] != 0;
          i = (i + 1) & mask)
-        if (set->slots[i].id == id)
+        if (set->key(set->arg, set->slots[i]) == id)
             return &set->slots[i];
     return NULL;
 }
 
-/* Puts e in a free slot of the table t of cap slots, which has room and
- * does not hold e's ID. */
+/* Puts v, whose ID is id, in a free slot of the table t of cap slots,
+ * which has room and does not hold id. */
 static void
-store_set_place(struct store_slot *t, size_t cap, uint64_t seed,
-                const struct store_slot *e)
+store_set_place(uint32_t *t, size_t cap, uint64_t seed, uint64_t id, uint32_t v)
 {
     size_t i, mask = cap - 1;
 
-    for (i = store_set_home(seed, cap, e->id); t[i].ref != 0;
-         i = (i + 1) & mask)
+    for (i = store_set_home(seed, cap, id); t[i] != 0; i = (i + 1) & mask)
         ;
-    t[i] = *e;
+    t[i] = v;
 }
 
 /* The slot count that holds n IDs with the load under 0.7. */
@@ -79,7 +81,7 @@ store_set_cap_for(size_t n)
 int
 store_set_reserve(struct store_set *set, size_t n)
 {
-    struct store_slot *t;
+    uint32_t *t;
     size_t i, cap;
 
     if ((set->used + n) * 10 <= set->cap * 7)
@@ -89,8 +91,9 @@ store_set_reserve(struct store_set *set, size_t n)
         return -ENOMEM;
     store_prefault(t, cap * sizeof *t);
     for (i = 0; i < set->cap; i++)
-        if (set->slots[i].ref != 0)
-            store_set_place(t, cap, set->seed, &set->slots[i]);
+        if (set->slots[i] != 0)
+            store_set_place(t, cap, set->seed,
+                            set->key(set->arg, set->slots[i]), set->slots[i]);
     free(set->slots);
     set->slots = t;
     set->cap = cap;
@@ -98,14 +101,13 @@ store_set_reserve(struct store_set *set, size_t n)
 }
 
 int
-store_set_add(struct store_set *set, uint64_t id, uint32_t ref, uint32_t pend)
+store_set_add(struct store_set *set, uint64_t id, uint32_t v)
 {
-    const struct store_slot e = {id, ref, pend};
     int rc;
 
     if ((rc = store_set_reserve(set, 1)) != 0)
         return rc;
-    store_set_place(set->slots, set->cap, set->seed, &e);
+    store_set_place(set->slots, set->cap, set->seed, id, v);
     set->used++;
     return 0;
 }
@@ -113,15 +115,16 @@ store_set_add(struct store_set *set, uint64_t id, uint32_t ref, uint32_t pend)
 /* Shifts back the entries of the run that would not be found past the
  * hole (linear probing needs no tombstones). */
 void
-store_set_del(struct store_set *set, const struct store_slot *slot)
+store_set_del(struct store_set *set, uint32_t *slot)
 {
     size_t i = (size_t)(slot - set->slots), j = i, k, mask = set->cap - 1;
 
     for (;;) {
         j = (j + 1) & mask;
-        if (set->slots[j].ref == 0)
+        if (set->slots[j] == 0)
             break;
-        k = store_set_home(set->seed, set->cap, set->slots[j].id);
+        k = store_set_home(set->seed, set->cap,
+                           set->key(set->arg, set->slots[j]));
         /* j's entry may fill the hole at i unless its home lies
          * cyclically in (i, j]. */
         if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
@@ -129,8 +132,7 @@ store_set_del(struct store_set *set, const struct store_slot *slot)
         set->slots[i] = set->slots[j];
         i = j;
     }
-    set->slots[i].ref = 0;
-    set->slots[i].pend = 0;
+    set->slots[i] = 0;
     set->used--;
 }
 
@@ -143,27 +145,25 @@ store_set_clear(struct store_set *set)
 }
 
 int
-store_set_remap(const struct store_set *old, const uint32_t *map,
-                struct store_set *out)
+store_set_remap(const struct store_set *old, store_set_map_fn *map,
+                const void *arg, struct store_set *out)
 {
-    struct store_slot e, *t;
+    uint32_t *t, v;
     size_t i, cap = store_set_cap_for(old->used), used = 0;
 
     if ((t = calloc(cap, sizeof *t)) == NULL)
         return -ENOMEM;
     for (i = 0; i < old->cap; i++) {
-        e = old->slots[i];
-        if (e.ref == 0)
+        if (old->slots[i] == 0 || (v = map(arg, old->slots[i])) == 0)
             continue;
-        if (e.ref != STORE_SLOT_PENDING && (e.ref = map[e.ref - 1]) == 0)
-            continue;
-        store_set_place(t, cap, old->seed, &e);
+        store_set_place(t, cap, old->seed, old->key(old->arg, old->slots[i]),
+                        v);
         used++;
     }
+    *out = *old;
     out->slots = t;
     out->cap = cap;
     out->used = used;
-    out->seed = old->seed;
     return 0;
 }
 

@@ -33,37 +33,56 @@
 
 #include "store_int.h"
 
+/* A feed's state lives in one allocation: the struct, then its name,
+ * etag, last_modified and last_error, each NUL-terminated, which the
+ * state's pointers point into. One block instead of five keeps malloc's
+ * overhead per feed to one header (a daemon holds a state for each of
+ * its feeds for ever). */
+
+static size_t
+store_strsize(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s (when not NULL) to *at and moves *at past it; the copy, or
+ * NULL. */
 static char *
-store_strdup(const char *s)
+store_strput(char **at, const char *s)
 {
-    return s ? strdup(s) : NULL;
+    char *d = *at;
+    size_t n = store_strsize(s);
+
+    if (s == NULL)
+        return NULL;
+    memcpy(d, s, n);
+    *at += n;
+    return d;
 }
 
-static void
-store_feed_state_clear(struct store_feed_state *st)
+/* A new feed called name holding a copy of st (which may point into
+ * another feed's block). NULL when out of memory. */
+static struct store_feed *
+store_feed_make(const char *name, const struct store_feed_state *st)
 {
-    free(st->etag);
-    free(st->last_modified);
-    free(st->last_error);
-    st->etag = st->last_modified = st->last_error = NULL;
-}
+    size_t n = strlen(name) + 1;
+    struct store_feed *f;
+    char *at;
 
-/* A deep copy of src into dst. 0, or -ENOMEM with dst holding nothing. */
-static int
-store_feed_state_copy(struct store_feed_state *dst,
-                      const struct store_feed_state *src)
-{
-    *dst = *src;
-    dst->etag = store_strdup(src->etag);
-    dst->last_modified = store_strdup(src->last_modified);
-    dst->last_error = store_strdup(src->last_error);
-    if ((src->etag && !dst->etag) ||
-        (src->last_modified && !dst->last_modified) ||
-        (src->last_error && !dst->last_error)) {
-        store_feed_state_clear(dst);
-        return -ENOMEM;
-    }
-    return 0;
+    f = malloc(sizeof *f + n + store_strsize(st->etag) +
+               store_strsize(st->last_modified) +
+               store_strsize(st->last_error));
+    if (f == NULL)
+        return NULL;
+    memcpy(f->name, name, n);
+    at = f->name + n;
+    f->st = *st;
+    f->st.etag = store_strput(&at, st->etag);
+    f->st.last_modified = store_strput(&at, st->last_modified);
+    f->st.last_error = store_strput(&at, st->last_error);
+    f->len = 0;
+    f->dirty = 0;
+    return f;
 }
 
 /* ---- finding a feed by name ---------------------------------------------- */
@@ -95,7 +114,7 @@ store_feeds_place(struct store *s, size_t i)
 
     while (s->feed_slots[j] != 0)
         j = (j + 1) & mask;
-    s->feed_slots[j] = i + 1;
+    s->feed_slots[j] = (uint32_t)i + 1;
 }
 
 /* A new table for s->feeds[0, nfeeds) with room for want feeds. 0, or
@@ -104,7 +123,7 @@ static int
 store_feeds_rehash(struct store *s, size_t want)
 {
     size_t cap = 16, i;
-    size_t *t;
+    uint32_t *t;
 
     while (cap / 2 < want)
         cap *= 2;
@@ -187,18 +206,8 @@ placed:
                  mask;
              s->feed_slots[j] != s->nfeeds + 1; j = (j + 1) & mask)
             ;
-        s->feed_slots[j] = at + 1;
+        s->feed_slots[j] = (uint32_t)at + 1;
     }
-}
-
-static void
-store_feed_free(struct store_feed *f)
-{
-    if (f == NULL)
-        return;
-    store_feed_state_clear(&f->st);
-    free(f->name);
-    free(f);
 }
 
 /* ---- what changed since the last save --------------------------------- */
@@ -217,7 +226,7 @@ store_feed_dirty(struct store *s, struct store_feed *f)
         return -ENOMEM;
     s->state_dirty = p;
     s->state_dirty[s->ndirty++] = f;
-    f->dirty = s->ndirty;
+    f->dirty = (uint32_t)s->ndirty;
     return 0;
 }
 
@@ -287,8 +296,7 @@ int
 store_feed_put(struct store *s, const char *feed,
                const struct store_feed_state *st, struct store_feed **out)
 {
-    struct store_feed_state copy;
-    struct store_feed *f;
+    struct store_feed *f, *nf;
     size_t at = 0;
     void *p;
 
@@ -302,38 +310,46 @@ store_feed_put(struct store *s, const char *feed,
         s->state_live -= f->len;
         store_feed_clean(s, f);
         store_feed_unplace(s, at);
-        store_feed_free(f);
+        free(f);
         return 0;
     }
-    if (store_feed_state_copy(&copy, st) != 0)
-        return -ENOMEM;
-    if (f != NULL) {
-        store_feed_state_clear(&f->st);
-        f->st = copy;
+    if (f != NULL && store_str_eq(f->st.etag, st->etag) &&
+        store_str_eq(f->st.last_modified, st->last_modified) &&
+        store_str_eq(f->st.last_error, st->last_error)) {
+        /* The same strings (the usual poll): the times change in place. */
+        f->st.last_poll = st->last_poll;
+        f->st.last_ok = st->last_ok;
+        f->st.next_poll = st->next_poll;
+        f->st.errors = st->errors;
         *out = f;
+        return 0;
+    }
+    if (f != NULL) {
+        /* A new block: st may point into the old one, freed after. */
+        if ((nf = store_feed_make(f->name, st)) == NULL)
+            return -ENOMEM;
+        nf->len = f->len;
+        nf->dirty = f->dirty;
+        if (nf->dirty != 0)
+            s->state_dirty[nf->dirty - 1] = nf;
+        s->feeds[at] = nf;
+        free(f);
+        *out = nf;
         return 0;
     }
     p = store_array_grow(s->feeds, &s->feeds_cap, s->nfeeds, sizeof *s->feeds);
     if (p == NULL)
-        goto fail;
+        return -ENOMEM;
     s->feeds = p;
     if ((s->nfeeds + 1) * 2 > s->feed_slots_cap &&
         store_feeds_rehash(s, s->nfeeds + 1) != 0)
-        goto fail;
-    if ((f = calloc(1, sizeof *f)) == NULL)
-        goto fail;
-    if ((f->name = strdup(feed)) == NULL) {
-        free(f);
-        goto fail;
-    }
-    f->st = copy;
+        return -ENOMEM;
+    if ((f = store_feed_make(feed, st)) == NULL)
+        return -ENOMEM;
     s->feeds[s->nfeeds] = f;
     store_feeds_place(s, s->nfeeds++);
     *out = f;
     return 0;
-fail:
-    store_feed_state_clear(&copy);
-    return -ENOMEM;
 }
 
 const struct store_feed_state *
@@ -369,7 +385,7 @@ store_states_free(struct store *s)
     size_t i;
 
     for (i = 0; i < s->nfeeds; i++)
-        store_feed_free(s->feeds[i]);
+        free(s->feeds[i]);
     free(s->feeds);
     free(s->feed_slots);
     store_gone_free(s);
@@ -426,36 +442,70 @@ store_state_saved(struct store *s, const uint32_t *lens)
     store_gone_free(s);
 }
 
+/* The bytes of feeds.state a rewrite holds before it writes them: the
+ * file is written in pieces, so that a daemon's memory does not grow by
+ * the size of its feed list each time the file is rewritten (the
+ * allocator keeps what a large buffer touched). */
+#define STORE_STATE_CHUNK ((size_t)256 << 10)
+
+struct store_rewrite {
+    struct store *s;
+    uint64_t size; /* written so far */
+};
+
+/* store_file_replace_fn()'s fill: the header, then every feed's line,
+ * each one's length set on the way. */
+static int
+store_state_fill(int fd, void *arg)
+{
+    struct store_rewrite *w = arg;
+    struct store *s = w->s;
+    struct feed_buf b;
+    size_t i, prev;
+    int rc = 0;
+
+    feed_buf_init(&b, 0);
+    if (feed_buf_puts(&b, STATE_HEADER) != 0)
+        rc = -ENOMEM;
+    for (i = 0; rc == 0 && i <= s->nfeeds; i++) {
+        if (b.len >= STORE_STATE_CHUNK || (i == s->nfeeds && b.len > 0)) {
+            if ((rc = store_write_all(fd, b.data, b.len, w->size)) != 0)
+                break;
+            w->size += b.len;
+            feed_buf_reset(&b);
+        }
+        if (i == s->nfeeds)
+            break;
+        prev = b.len;
+        if (store_state_put(&b, s->feeds[i]) != 0)
+            rc = -ENOMEM;
+        else
+            s->feeds[i]->len = (uint32_t)(b.len - prev);
+    }
+    feed_buf_free(&b);
+    return rc;
+}
+
 /* Writes feeds.state whole. 0 or a negative errno, with s->err set. */
 static int
 store_state_rewrite(struct store *s)
 {
-    struct feed_buf b;
+    struct store_rewrite w = {s, 0};
     char *path = NULL;
-    size_t i, len, prev;
+    size_t i, len;
     int rc = 0, fd;
 
-    feed_buf_init(&b, 0);
-    if (feed_buf_puts(&b, STATE_HEADER) != 0)
-        goto nomem;
-    for (i = 0; i < s->nfeeds; i++) {
-        prev = b.len;
-        if (store_state_put(&b, s->feeds[i]) != 0)
-            goto nomem;
-        s->feeds[i]->len = (uint32_t)(b.len - prev);
-    }
     len = strlen(s->dir) + sizeof "/feeds.state";
-    if ((path = malloc(len)) == NULL)
-        goto nomem;
-    snprintf(path, len, "%s/feeds.state", s->dir);
-    if ((rc = store_file_replace(path, b.data, b.len)) != 0) {
-        store_fail(s, "feeds.state: %s", strerror(-rc));
-        s->state_rewrite = 1;
-        goto out;
+    if ((path = malloc(len)) == NULL) {
+        rc = -ENOMEM;
+        goto fail;
     }
+    snprintf(path, len, "%s/feeds.state", s->dir);
+    if ((rc = store_file_replace_fn(path, store_state_fill, &w)) != 0)
+        goto fail;
     /* The lengths just set are those of the new file's lines. */
-    s->state_live = b.len - (sizeof STATE_HEADER - 1);
-    s->state_size = b.len;
+    s->state_live = w.size - (sizeof STATE_HEADER - 1);
+    s->state_size = w.size;
     s->state_rewrite = 0;
     for (i = 0; i < s->ndirty; i++)
         s->state_dirty[i]->dirty = 0;
@@ -467,15 +517,16 @@ store_state_rewrite(struct store *s)
     s->state_fd = fd;
     if (fd < 0)
         s->state_rewrite = 1; /* the next save tries again */
-    goto out;
-nomem:
-    rc = -ENOMEM;
-    store_fail(s, "feeds.state: out of memory");
+    free(path);
+    return 0;
+fail:
+    if (rc == -ENOMEM)
+        store_fail(s, "feeds.state: out of memory");
+    else
+        store_fail(s, "feeds.state: %s", strerror(-rc));
     /* Lengths may be half set: only a whole write sets them right. */
     s->state_rewrite = 1;
-out:
     free(path);
-    feed_buf_free(&b);
     return rc;
 }
 

@@ -57,6 +57,8 @@ store_open(const char *dir, char *err, size_t errlen)
     clock_gettime(CLOCK_REALTIME, &ts);
     s->ids.seed = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
                   (uint64_t)(uintptr_t)s ^ (uint64_t)getpid();
+    s->ids.key = store_slot_id;
+    s->ids.arg = s;
 
     if (store_mkdirs(s, dir) != 0)
         goto fail;
@@ -172,7 +174,7 @@ store_seen(struct store *s, const char *id)
 int
 store_lookup(struct store *s, const char *id, uint64_t *hash)
 {
-    const struct store_slot *slot;
+    const uint32_t *slot;
     uint64_t v, h;
     int rc;
 
@@ -181,8 +183,9 @@ store_lookup(struct store *s, const char *id, uint64_t *hash)
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
     if ((slot = store_set_find(&s->ids, v)) != NULL)
-        h = slot->pend != 0 ? s->pends[slot->pend - 1].hash
-                            : s->recs[slot->ref - 1].hash;
+        h = store_slot_pend(*slot) != 0
+                ? s->pends[store_slot_pend(*slot) - 1].hash
+                : s->recs[*slot - 1].hash;
     else if (store_dropped_has(s, v))
         h = 0;
     else
@@ -234,7 +237,7 @@ int
 store_add(struct store *s, const struct feed_item *item)
 {
     size_t start = s->pend.len, len;
-    struct store_slot *slot;
+    uint32_t *slot, pend;
     struct store_pend *pe;
     struct feed_item it;
     uint64_t id;
@@ -268,19 +271,21 @@ store_add(struct store *s, const struct feed_item *item)
      * stored version until the commit, so that a failed one leaves the
      * item as it was. pend points at the latest pending version. */
     slot = store_set_find(&s->ids, id);
-    fresh = slot == NULL || slot->ref == STORE_SLOT_PENDING;
-    if (slot != NULL)
-        slot->pend = (uint32_t)s->npends + 1;
-    else if ((rc = store_set_add(&s->ids, id, STORE_SLOT_PENDING,
-                                 (uint32_t)s->npends + 1)) != 0)
-        goto fail;
-    pe = &s->pends[s->npends++];
+    fresh = slot == NULL || store_slot_ref(s, *slot) == STORE_SLOT_PENDING;
+    pend = (uint32_t)s->npends + 1;
+    pe = &s->pends[s->npends];
     pe->id = id;
     pe->date = feed_item_date(&it);
     pe->hash = it.hash;
     pe->off = start;
     pe->len = (uint32_t)len;
+    pe->ref = STORE_SLOT_PENDING;
     pe->fresh = fresh;
+    if (slot != NULL)
+        store_slot_set_pend(s, slot, pend);
+    else if ((rc = store_set_add(&s->ids, id, STORE_SLOT_PEND | pend)) != 0)
+        goto fail;
+    s->npends++;
     return 0;
 fail:
     s->pend.len = start;
@@ -297,21 +302,21 @@ fail:
 static void
 store_batch_drop(struct store *s, size_t n, int committed)
 {
-    struct store_slot *slot;
+    uint32_t *slot;
     size_t bytes = n == s->npends ? s->pend.len : s->pends[n].off, i;
 
     for (i = 0; i < n; i++) {
         /* A fresh ID added twice was removed at its first version. */
         if ((slot = store_set_find(&s->ids, s->pends[i].id)) == NULL)
             continue;
-        if (slot->pend != i + 1)
+        if (store_slot_pend(*slot) != i + 1)
             continue; /* a later version is pending: it stays */
         assert(committed || !s->pends[i].fresh ||
-               slot->ref == STORE_SLOT_PENDING);
+               store_slot_ref(s, *slot) == STORE_SLOT_PENDING);
         if (!committed && s->pends[i].fresh)
             store_set_del(&s->ids, slot);
         else
-            slot->pend = 0;
+            store_slot_set_pend(s, slot, 0);
     }
     /* What was added after them comes to the front. */
     for (i = n; i < s->npends; i++) {
@@ -320,10 +325,11 @@ store_batch_drop(struct store *s, size_t n, int committed)
         *pe = s->pends[i];
         pe->off -= bytes;
         slot = store_set_find(&s->ids, pe->id);
-        if (slot != NULL && slot->pend == i + 1)
-            slot->pend = (uint32_t)(i - n + 1);
+        if (slot != NULL && store_slot_pend(*slot) == i + 1)
+            *slot = STORE_SLOT_PEND | (uint32_t)(i - n + 1);
         /* Its ID has a rec now: it is an update, no longer new. */
-        if (pe->fresh && slot != NULL && slot->ref != STORE_SLOT_PENDING)
+        if (pe->fresh && slot != NULL &&
+            store_slot_ref(s, *slot) != STORE_SLOT_PENDING)
             pe->fresh = 0;
     }
     s->npends -= n;
@@ -464,6 +470,7 @@ store_commit_finish(struct store *s, int sync_rc)
     ir.kind = STORE_IK_ITEM;
     ir.date = 0;
     for (i = 0; i < s->nflight; i++) {
+        r.id = s->pends[i].id;
         r.date = s->pends[i].date;
         r.hash = s->pends[i].hash;
         r.off = base + hlen + s->pends[i].off;
@@ -612,7 +619,7 @@ store_stamp(struct store *s)
 int
 store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
 {
-    struct store_slot *slot;
+    uint32_t *slot;
     struct store_lists lists;
     struct feed_item it;
     json_error_t jerr;
@@ -625,12 +632,11 @@ store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
         return rc;
     if (feed_id_parse(id, &v) != 0)
         return -EINVAL;
-    if ((slot = store_set_find(&s->ids, v)) == NULL ||
-        (slot->pend == 0 && slot->ref == STORE_SLOT_PENDING))
+    if ((slot = store_set_find(&s->ids, v)) == NULL)
         return -ENOENT;
-    if (slot->pend != 0) {
+    if (store_slot_pend(*slot) != 0) {
         /* The latest version is still in the pending batch, in memory. */
-        const struct store_pend *pd = &s->pends[slot->pend - 1];
+        const struct store_pend *pd = &s->pends[store_slot_pend(*slot) - 1];
 
         o = json_loadb(s->pend.data + pd->off, pd->len, 0, &jerr);
         if (o == NULL || store_record_decode(&it, o, &lists) != 0) {
@@ -639,7 +645,7 @@ store_get(struct store *s, const char *id, store_item_fn *fn, void *arg)
             return -EIO;
         }
     } else {
-        rec = slot->ref - 1;
+        rec = *slot - 1;
         rc = store_rec_read(s, &s->recs[rec], &v, &it, &lists, &o);
         if (rc < 0)
             return rc;

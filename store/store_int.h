@@ -2,11 +2,12 @@
  * Not on any include path but store/'s own (and its unit tests').
  *
  * In memory there is only an index. For every committed item it holds
- * its sort date, the hash of its version and where its line is (segment,
- * offset, length): 32 bytes (struct store_rec, recs.c). The seen set
- * (seen.c) is an open-addressing hash table from ID to rec that also
- * holds the IDs of the pending batch; IDs dropped by retention are a
- * sorted array beside it. Items are read back from disk, one line at a
+ * its ID, its sort date, the hash of its version and where its line is
+ * (segment, offset, length): 40 bytes (struct store_rec, recs.c). The
+ * seen set (seen.c) is an open-addressing hash table of 4-byte slots from
+ * ID to rec (the ID itself is read from the rec) that also holds the IDs
+ * of the pending batch; IDs dropped by retention are a sorted array
+ * beside it. Items are read back from disk, one line at a
  * time, when store_recent() asks for them. The index is built from
  * items/index by the first call that needs it (store_load()) when the
  * open found that file whole; a run that needs no item never builds it.
@@ -75,10 +76,16 @@ struct json_t;
 /* What store_compact() buffers before a write, and reads ahead. */
 #define STORE_COPY_BUF ((size_t)4 << 20)
 
-/* store_slot.ref of an ID that only the pending batch holds; recs stay
- * below STORE_REC_MAX so that no rec's ref reaches it. */
+/* A slot of the store's seen set holds, for its ID, either the number of
+ * its rec (its index plus one), or, while a version of the ID is pending,
+ * STORE_SLOT_PEND | the number of its latest pending version, whose ref
+ * then says what the rec is: its number, or STORE_SLOT_PENDING when only
+ * the pending batch holds the ID. recs stay below STORE_REC_MAX so that
+ * no rec's number has the STORE_SLOT_PEND bit or reaches
+ * STORE_SLOT_PENDING; pending versions likewise. */
+#define STORE_SLOT_PEND ((uint32_t)1 << 31)
 #define STORE_SLOT_PENDING UINT32_MAX
-#define STORE_REC_MAX (UINT32_MAX - 2)
+#define STORE_REC_MAX (STORE_SLOT_PEND - 2)
 
 /* The header of a segment as this version writes it (STORE_FORMAT). */
 #define STORE_SEG_HEADER "{\"feedd_store\":2}\n"
@@ -137,8 +144,10 @@ struct store_seg {
     unsigned format; /* its header's format; 0 when it has none */
 };
 
-/* A committed item: what it sorts by, its version and where its line is. */
+/* A committed item: its ID, what it sorts by, its version and where its
+ * line is. */
 struct store_rec {
+    uint64_t id;
     int64_t date;  /* feed_item_date() */
     uint64_t hash; /* feed_item.hash of this version */
     uint64_t off;  /* of its line in the segment */
@@ -146,24 +155,19 @@ struct store_rec {
     uint32_t len;  /* of its line, without the '\n' */
 };
 
-/* A slot of the seen set. ref is 0 when the slot is free (so calloc()
- * makes an empty table), the index of the ID's rec plus one, or
- * STORE_SLOT_PENDING while only the pending batch holds the ID. pend is
- * the index of the ID's latest pending version plus one, or 0; it fills
- * what would be padding. */
-struct store_slot {
-    uint64_t id;
-    uint32_t ref;
-    uint32_t pend;
-};
+/* The ID that the value v of a slot stands for: the set's owner knows. */
+typedef uint64_t store_set_key_fn(const void *arg, uint32_t v);
 
-/* The seen set: linear probing over a power-of-two table, load under
- * 0.7. seed is mixed into every home slot (see store_set_home()). A
- * zeroed struct with a seed is an empty set. */
+/* The seen set: linear probing over a power-of-two table of values (0:
+ * a free slot), load under 0.7. seed is mixed into every home slot (see
+ * store_set_home()); key(arg, v) is the ID of value v. A zeroed struct
+ * with a seed and a key is an empty set. */
 struct store_set {
-    struct store_slot *slots;
+    uint32_t *slots;
     size_t cap, used; /* cap is 0 or a power of two */
     uint64_t seed;
+    store_set_key_fn *key;
+    const void *arg;
 };
 
 /* An item added but not committed: its line, '\n' included, is
@@ -174,6 +178,9 @@ struct store_pend {
     uint64_t hash;
     size_t off;
     uint32_t len;
+    /* The ID's rec number (or STORE_SLOT_PENDING) while this is its
+     * latest pending version: see STORE_SLOT_PEND. */
+    uint32_t ref;
     int fresh; /* the ID had no rec when the batch began */
 };
 
@@ -193,11 +200,13 @@ struct store_irec {
     unsigned kind; /* STORE_IK_* */
 };
 
+/* A feed's state: one allocation (state.c), its strings after the
+ * struct; st's pointers point into them. */
 struct store_feed {
-    char *name;
     struct store_feed_state st;
-    uint32_t len; /* of its line in feeds.state, '\n' included; 0: none */
-    size_t dirty; /* its place in store.state_dirty plus one, or 0 */
+    uint32_t len;   /* of its line in feeds.state, '\n' included; 0: none */
+    uint32_t dirty; /* its place in store.state_dirty plus one, or 0 */
+    char name[];    /* then st's strings */
 };
 
 /* The arrays that the decoder of a record lends an item's lists in: the
@@ -256,7 +265,7 @@ struct store {
 
     struct store_feed **feeds; /* pointers, so that a get stays valid */
     size_t nfeeds, feeds_cap;
-    size_t *feed_slots; /* finds a feed by name (state.c) */
+    uint32_t *feed_slots; /* finds a feed by name (state.c) */
     size_t feed_slots_cap;
 
     /* feeds.state (state.c): a log of lines, the latest per feed
@@ -324,6 +333,13 @@ void *store_array_grow(void *arr, size_t *cap, size_t n, size_t sz);
  * Where the system cannot (not Linux, or older than 5.14) it does
  * nothing; the memory is the same either way. */
 void store_prefault(void *p, size_t len);
+/* Writes the contents of a file from its start to fd, which is open for
+ * writing: 0 or a negative errno. */
+typedef int store_fill_fn(int fd, void *arg);
+/* store_file_replace() of a file whose contents fill() writes, so that
+ * they need not be in memory at once. 0 or a negative errno (fill()'s
+ * own, or the replacement's), as store_file_replace(). */
+int store_file_replace_fn(const char *path, store_fill_fn *fill, void *arg);
 /* The 16-byte header of items/index or items/dropped appended to b. 0, or
  * non-zero when out of memory. */
 int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,
@@ -369,22 +385,25 @@ store_get_le(const unsigned char *p, int n)
 /* The home slot of id in a table of cap slots (a power of two). */
 size_t store_set_home(uint64_t seed, size_t cap, uint64_t id);
 /* id's slot, or NULL when the set does not hold it. */
-struct store_slot *store_set_find(const struct store_set *, uint64_t id);
+uint32_t *store_set_find(const struct store_set *, uint64_t id);
 /* Room for n more IDs without a rehash. 0 or -ENOMEM (the set as it
  * was). */
 int store_set_reserve(struct store_set *, size_t n);
-/* Adds id, which the set does not hold. 0 or -ENOMEM. */
-int store_set_add(struct store_set *, uint64_t id, uint32_t ref, uint32_t pend);
+/* Adds id, which the set does not hold, with value v (not 0). 0 or
+ * -ENOMEM. */
+int store_set_add(struct store_set *, uint64_t id, uint32_t v);
 /* Removes slot, one of the set's (no tombstone is left). */
-void store_set_del(struct store_set *, const struct store_slot *slot);
+void store_set_del(struct store_set *, uint32_t *slot);
 /* Empties the set, keeping its table. */
 void store_set_clear(struct store_set *);
-/* A new set in *out (same seed) holding the IDs of old with their refs
- * renumbered: a rec's ref becomes map[ref - 1], and the ID is left out
- * when that is 0; IDs only the pending batch holds stay as they are.
- * 0 or -ENOMEM (out untouched). */
-int store_set_remap(const struct store_set *old, const uint32_t *map,
-                    struct store_set *out);
+/* A new value for v, or 0 to leave its ID out. */
+typedef uint32_t store_set_map_fn(const void *arg, uint32_t v);
+/* A new set in *out (same seed and key) holding the IDs of old, each
+ * with the value map(arg, v) gives its value v, and without those it
+ * gives 0 (the IDs are read through old's key). 0 or -ENOMEM (out
+ * untouched). */
+int store_set_remap(const struct store_set *old, store_set_map_fn *map,
+                    const void *arg, struct store_set *out);
 void store_set_free(struct store_set *);
 
 /* 1 when store_compact() dropped id, else 0. */
@@ -425,7 +444,25 @@ int store_recs_put(struct store *, const uint64_t *ids,
 void store_rec_kill(struct store *, uint32_t rec);
 /* Forgets the ID of slot, whose rec is dead: no longer seen, unless a
  * pending version holds it (that version then commits as new). */
-void store_id_forget(struct store *, struct store_slot *slot);
+void store_id_forget(struct store *, uint32_t *slot);
+/* The seen set's key: the ID of slot value v (see STORE_SLOT_PEND). */
+uint64_t store_slot_id(const void *store, uint32_t v);
+/* The rec number of slot value v (its index plus one), or
+ * STORE_SLOT_PENDING when only the pending batch holds the ID. */
+uint32_t store_slot_ref(const struct store *, uint32_t v);
+/* The number of the latest pending version of slot value v (its index in
+ * pends plus one), or 0 when none is pending. */
+static inline uint32_t
+store_slot_pend(uint32_t v)
+{
+    return (v & STORE_SLOT_PEND) ? v & ~STORE_SLOT_PEND : 0;
+}
+/* Sets the rec number of *slot (STORE_SLOT_PENDING only while a version
+ * is pending). */
+void store_slot_set_ref(struct store *, uint32_t *slot, uint32_t ref);
+/* Sets the latest pending version of *slot: pend is its number, or 0 for
+ * none (the slot then has a rec). */
+void store_slot_set_pend(struct store *, uint32_t *slot, uint32_t pend);
 /* store_id_forget() of every ID whose rec is dead: one pass over the
  * seen set. */
 void store_recs_forget(struct store *);

@@ -16,6 +16,8 @@ enum config_id_rule {
     CONFIG_ID_CONTENT,
 };
 
+/* A feed's line. Its name and location are kept in the config's block
+ * of strings (config_free() frees them with it). */
 struct config_feed {
     char *name;
     /* An absolute http://, https:// or file:// URL; a path in the file is
@@ -24,10 +26,15 @@ struct config_feed {
     int64_t interval; /* seconds; the config's default when not given */
     char **tags;
     size_t ntags;
-    enum config_id_rule id_rule; /* "id RULE" */
     char *id_pattern; /* "id_pattern REGEX" (POSIX extended), or NULL */
-    int line;         /* where it stands in the file */
+    enum config_id_rule id_rule; /* "id RULE" */
+    int line;                    /* where it stands in the file */
 };
+
+/* Blocks of strings: one allocation holds many feeds' names and
+ * locations (a daemon keeps the config, so a malloc per string would
+ * cost its header and rounding per feed for ever). */
+struct config_strings;
 
 struct config {
     char *path;      /* the file, as given */
@@ -44,6 +51,7 @@ struct config {
     size_t keep_items; /* keep at most this many entries; 0: no limit */
     struct config_feed *feeds;
     size_t nfeeds;
+    struct config_strings *strings; /* the feeds' names and locations */
 };
 
 /* Reads and validates the file at path. On success returns the config

@@ -478,9 +478,9 @@ test_compact_consistent(void **state)
     struct fixture *f = *state;
     struct store *s = open_ok(f);
     char id[FEED_ID_LEN + 1], want[32], line[64];
-    const struct store_slot *slot;
     const struct store_rec *r;
     uint64_t total, total2;
+    uint32_t ref;
     size_t i, live = 0, old_len;
     int fd;
 
@@ -505,17 +505,17 @@ test_compact_consistent(void **state)
         assert_null(store_set_find(&s->ids, s->dropped[i]));
     }
     for (i = 0; i < s->ids.cap; i++) {
-        slot = &s->ids.slots[i];
-        if (slot->ref == 0)
+        if (s->ids.slots[i] == 0)
             continue;
-        assert_true(slot->ref >= 1 && slot->ref <= s->nrecs);
-        r = &s->recs[slot->ref - 1];
+        ref = store_slot_ref(s, s->ids.slots[i]);
+        assert_true(ref >= 1 && ref <= s->nrecs);
+        r = &s->recs[ref - 1];
         assert_true(r->seg < s->nsegs);
         fd = store_seg_fd(s, r->seg);
         assert_true(fd >= 0);
         assert_int_equal(store_read_all(fd, line, 25, r->off), 0);
         snprintf(want, sizeof want, "{\"id\":\"%016llx\"",
-                 (unsigned long long)slot->id);
+                 (unsigned long long)store_slot_id(s, s->ids.slots[i]));
         assert_memory_equal(line, want, 24);
         live += r->len + 1;
     }
@@ -524,7 +524,8 @@ test_compact_consistent(void **state)
                      s->nsegs * (sizeof STORE_SEG_HEADER - 1));
     assert_int_equal(total, live + s->nsegs * (sizeof STORE_SEG_HEADER - 1));
     assert_true(s->nsegs >= 2);
-    old_len = s->recs[store_set_find(&s->ids, 0x11)->ref - 1].len;
+    old_len =
+        s->recs[store_slot_ref(s, *store_set_find(&s->ids, 0x11)) - 1].len;
     assert_int_equal(store_commit(s), 0);
     assert_true(hash_of(s, "0000000000000011") == 7);
     /* The commit appended to the last segment and superseded a line: that

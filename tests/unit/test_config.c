@@ -1002,11 +1002,57 @@ test_linear(void **state)
     assert_linear("config hostile lines", run_hostile_lines, NULL, 4, 256);
 }
 
+/* A daemon keeps its config: the feeds' names and locations are not a
+ * malloc each but share blocks, so one follows the other in memory
+ * (relative paths too, which are made URLs first); and a feed's line is
+ * 56 bytes. */
+static void
+test_feed_strings_packed(void **state)
+{
+    const size_t n = 3000;
+    size_t i, len = 0, breaks = 0, cap = n * 64;
+    char *text = malloc(cap);
+    struct config *cfg;
+
+    (void)state;
+    assert_non_null(text);
+    for (i = 0; i < n; i++)
+        len +=
+            (size_t)snprintf(text + len, cap - len,
+                             i % 3 ? "feed f%zu https://example.org/%zu.xml\n"
+                                   : "feed f%zu feeds/%zu.xml\n",
+                             i, i);
+    cfg = parse_ok(text);
+    assert_int_equal(cfg->nfeeds, n);
+    assert_true(sizeof(struct config_feed) <= 56);
+    for (i = 0; i < n; i++) {
+        const struct config_feed *f = &cfg->feeds[i];
+        char want[64];
+
+        snprintf(want, sizeof want, "f%zu", i);
+        assert_string_equal(f->name, want);
+        if (f->location != f->name + strlen(f->name) + 1)
+            breaks++;
+        if (i % 3 == 0) {
+            snprintf(want, sizeof want, "file://" DIR "/feeds/%zu.xml", i);
+            assert_string_equal(f->location, want);
+        }
+        if (i + 1 < n &&
+            cfg->feeds[i + 1].name != f->location + strlen(f->location) + 1)
+            breaks++;
+    }
+    /* About 130 KB of strings: a new block twice or three times. */
+    assert_true(breaks <= 3);
+    config_free(cfg);
+    free(text);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_feed_strings_packed),
         cmocka_unit_test(test_ids_and_retention),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_interval_after_feeds),

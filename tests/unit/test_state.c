@@ -648,6 +648,131 @@ test_states_open_linear(void **state)
                   &sh, 1 << 16, 1 << 24);
 }
 
+/* A feed's state is one block: its name, then its strings, right after
+ * the struct (a daemon holds one per feed for ever, and five mallocs cost
+ * five headers). Strings that change make a new block, which takes the
+ * old one's place on the list of feeds to save; times change in place;
+ * a state set from the one in place copies it right. */
+static void
+test_feed_state_one_block(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    const struct store_feed *sf;
+    struct store_feed_state st;
+    char *file;
+
+    memset(&st, 0, sizeof st);
+    st.etag = (char *)"\"e1\"";
+    st.last_modified = (char *)"Fri, 17 May 2024 10:00:00 GMT";
+    st.last_error = (char *)"HTTP 503";
+    st.last_poll = st.last_ok = st.next_poll = FEED_TIME_NONE;
+    assert_int_equal(store_feed_state_set(s, "one", &st), 0);
+    assert_int_equal(store_feed_state_set(s, "two", &st), 0);
+    assert_int_equal(s->nfeeds, 2);
+    sf = s->feeds[0];
+    assert_string_equal(sf->name, "one");
+    assert_ptr_equal(sf->st.etag, sf->name + 4);
+    assert_ptr_equal(sf->st.last_modified, sf->st.etag + 5);
+    assert_ptr_equal(sf->st.last_error, sf->st.last_modified + 30);
+    assert_true(sizeof(struct store_feed) <= 64);
+    assert_true(sizeof *s->feed_slots <= 4);
+
+    /* The same strings: in place. */
+    got = store_feed_state_get(s, "one");
+    st = *got;
+    st.last_poll = 100;
+    assert_int_equal(store_feed_state_set(s, "one", &st), 0);
+    assert_ptr_equal(store_feed_state_get(s, "one"), got);
+    assert_int_equal(got->last_poll, 100);
+    /* New strings, from the state in place (st points into it): a new
+     * block, still on the list of feeds to save. */
+    st = *store_feed_state_get(s, "one");
+    st.etag = (char *)"\"e2-longer\"";
+    st.last_error = NULL;
+    assert_int_equal(store_feed_state_set(s, "one", &st), 0);
+    got = store_feed_state_get(s, "one");
+    assert_string_equal(got->etag, "\"e2-longer\"");
+    assert_string_equal(got->last_modified, "Fri, 17 May 2024 10:00:00 GMT");
+    assert_null(got->last_error);
+    assert_int_equal(got->last_poll, 100);
+    assert_int_equal(s->ndirty, 2);
+    assert_true(&s->state_dirty[0]->st == got || &s->state_dirty[1]->st == got);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file, "e2-longer"));
+    free(file);
+    s = open_ok(f);
+    got = store_feed_state_get(s, "one");
+    assert_non_null(got);
+    assert_string_equal(got->etag, "\"e2-longer\"");
+    assert_int_equal(got->last_poll, 100);
+    assert_null(got->last_error);
+    got = store_feed_state_get(s, "two");
+    assert_non_null(got);
+    assert_string_equal(got->last_error, "HTTP 503");
+    store_close(s);
+}
+
+/* A rewrite of feeds.state goes out in pieces of 256 KiB (a daemon
+ * holds no copy of the whole file): 5,000 feeds make about 1 MB, and
+ * every line reads back, with the lengths the next saves count on. */
+static void
+test_feed_state_rewrite_pieces(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    const struct store_feed_state *got;
+    struct store_feed_state st;
+    char name[32], etag[64];
+    struct stat sb;
+    size_t i, n = 5000;
+
+    memset(&st, 0, sizeof st);
+    st.last_modified = (char *)"Fri, 17 May 2024 10:00:00 GMT";
+    st.last_error = (char *)"an error long enough to make the lines long, "
+                            "so that a few thousand feeds are a megabyte";
+    st.last_ok = FEED_TIME_NONE;
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        snprintf(etag, sizeof etag, "\"%zu-%zu\"", i, i * 7919);
+        st.etag = etag;
+        st.last_poll = (int64_t)i;
+        st.next_poll = (int64_t)i + 3600;
+        assert_int_equal(store_feed_state_set(s, name, &st), 0);
+    }
+    s->state_rewrite = 1;
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(stat(path(f, "feeds.state"), &sb), 0);
+    assert_true((uint64_t)sb.st_size > 4 * ((uint64_t)256 << 10));
+    assert_int_equal(s->state_size, (uint64_t)sb.st_size);
+    assert_int_equal(s->state_live, s->state_size - strlen(STATE_HEADER));
+    /* An append after it lands at the end of the rewritten file. */
+    st.etag = NULL;
+    assert_int_equal(store_feed_state_set(s, "feed-17", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    store_close(s);
+
+    s = open_ok(f);
+    assert_null(store_warnings(s));
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "feed-%zu", i);
+        snprintf(etag, sizeof etag, "\"%zu-%zu\"", i, i * 7919);
+        got = store_feed_state_get(s, name);
+        assert_non_null(got);
+        if (i == 17) {
+            assert_null(got->etag);
+            continue;
+        }
+        assert_string_equal(got->etag, etag);
+        assert_int_equal(got->last_poll, (int64_t)i);
+    }
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -655,6 +780,8 @@ main(void)
         T(test_feed_state),
         T(test_feed_state_corrupt),
         T(test_feed_state_many),
+        T(test_feed_state_one_block),
+        T(test_feed_state_rewrite_pieces),
         T(test_feed_state_odd_values),
         T(test_feed_state_linear),
         T(test_feed_state_save_changed),
