@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <gumbo.h>
 #include <jansson.h>
 
 #include "feeds/buf.h"
@@ -327,6 +328,74 @@ test_json_feed(void **state)
     feed_buf_free(&out);
 }
 
+/* Counts elements named tag under n, and fails on any script or event
+ * handler. */
+static size_t
+html_count(const GumboNode *n, GumboTag tag)
+{
+    const GumboVector *kids;
+    size_t c = 0;
+    unsigned i;
+
+    if (n->type != GUMBO_NODE_ELEMENT && n->type != GUMBO_NODE_DOCUMENT)
+        return 0;
+    kids = n->type == GUMBO_NODE_DOCUMENT ? &n->v.document.children
+                                          : &n->v.element.children;
+    if (n->type == GUMBO_NODE_ELEMENT) {
+        assert_int_not_equal(n->v.element.tag, GUMBO_TAG_SCRIPT);
+        assert_int_not_equal(n->v.element.tag, GUMBO_TAG_IFRAME);
+        for (i = 0; i < n->v.element.attributes.length; i++) {
+            const GumboAttribute *a = n->v.element.attributes.data[i];
+
+            assert_false(strncasecmp(a->name, "on", 2) == 0);
+            assert_null(strstr(a->value, "javascript:"));
+        }
+        c += n->v.element.tag == tag;
+    }
+    for (i = 0; i < kids->length; i++)
+        c += html_count(kids->data[i], tag);
+    return c;
+}
+
+static void
+test_html(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL};
+    struct feed_buf out;
+    GumboOutput *doc;
+
+    (void)state;
+    two_items(items);
+    items[0].entry.summary = "<p onclick=\"x()\">short</p>"
+                             "<script>alert(1)</script>"
+                             "<a href=\"javascript:alert(2)\">a</a>";
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_html(&out, &meta, items, 2), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_true(strncmp(out.data, "<!DOCTYPE html>", 15) == 0);
+    assert_non_null(strstr(out.data, "<title>River &lt;&amp;&gt;</title>"));
+    assert_non_null(strstr(out.data, "name=\"viewport\""));
+    assert_non_null(strstr(out.data, "href=\"feed.rss\""));
+    assert_non_null(strstr(out.data, "href=\"feeds.opml\""));
+    /* Title as a link, source, a readable time, the summary made safe. */
+    assert_non_null(strstr(out.data,
+                           "<h2><a href=\"https://example.com/a?x=1&amp;"
+                           "y=2\">Tom &amp; Jerry &lt;3</a></h2>"));
+    assert_non_null(strstr(out.data, "Source &quot;S&quot; · <time datetime="
+                                     "\"2024-05-17T12:14:00Z\">2024-05-17 "
+                                     "12:14 UTC</time>"));
+    assert_non_null(strstr(out.data, "<p>short</p>"));
+    /* An entry with no title nor web link. */
+    assert_non_null(strstr(out.data, "<h2>(untitled)</h2>"));
+    assert_null(strstr(out.data, "<script"));
+    doc = gumbo_parse(out.data);
+    assert_int_equal(html_count(doc->root, GUMBO_TAG_ARTICLE), 2);
+    assert_int_equal(html_count(doc->root, GUMBO_TAG_STYLE), 1);
+    gumbo_destroy_output(&kGumboDefaultOptions, doc);
+    feed_buf_free(&out);
+}
+
 static void
 test_item_date(void **state)
 {
@@ -416,7 +485,8 @@ test_linear(void **state)
                      const struct feed_item *, size_t);
     } writers[] = {{"atom", feed_write_atom},
                    {"rss", feed_write_rss},
-                   {"json", feed_write_json}};
+                   {"json", feed_write_json},
+                   {"html", feed_write_html}};
 
     (void)state;
     for (size_t w = 0; w < sizeof(writers) / sizeof(writers[0]); w++)
@@ -439,6 +509,7 @@ main(void)
         cmocka_unit_test(test_atom_lists),
         cmocka_unit_test(test_rss),
         cmocka_unit_test(test_json_feed),
+        cmocka_unit_test(test_html),
         cmocka_unit_test(test_item_date),
         cmocka_unit_test(test_linear),
     };
