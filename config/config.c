@@ -624,6 +624,7 @@ config_free(struct config *cfg)
     free(cfg->state_dir);
     free(cfg->listen_host);
     free(cfg->title);
+    free(cfg->public_url);
     free(cfg);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "chars.h"
@@ -152,6 +153,32 @@ setting_title(struct parser *p, const char *v)
     p->cfg->title = config_parser_strdup(p, v);
 }
 
+/* An absolute http(s) URL with a host, of printable ASCII, at most
+ * CONFIG_URL_MAX bytes: readers' feed readers take it as it is. */
+static void
+setting_public_url(struct parser *p, const char *v)
+{
+    char a[CONFIG_SHOW_SIZE];
+    const char *host = NULL;
+    size_t i, n = strlen(v);
+
+    if (strncasecmp(v, "http://", 7) == 0)
+        host = v + 7;
+    else if (strncasecmp(v, "https://", 8) == 0)
+        host = v + 8;
+    for (i = 0; host != NULL && i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+            host = NULL;
+    if (host == NULL || *host == '\0' || *host == '/' || n > CONFIG_URL_MAX) {
+        config_parser_error(p,
+                            "bad public_url %s (an http:// or https:// URL, "
+                            "e.g. https://example.org/river/)",
+                            config_show(a, v));
+        return;
+    }
+    p->cfg->public_url = config_parser_strdup(p, v);
+}
+
 static void
 setting_interval(struct parser *p, const char *v)
 {
@@ -231,7 +258,7 @@ static const struct config_setting settings[] = {
     {"title", setting_title},           {"interval", setting_interval},
     {"max_items", setting_max_items},   {"parallel", setting_parallel},
     {"per_host", setting_per_host},     {"keep", setting_keep},
-    {"keep_items", setting_keep_items},
+    {"keep_items", setting_keep_items}, {"public_url", setting_public_url},
 };
 _Static_assert(sizeof settings / sizeof settings[0] == CONFIG_NSETTINGS,
                "CONFIG_NSETTINGS");

@@ -1,4 +1,5 @@
-/* daemon/publisher.c - the merged outputs (publisher.h). */
+/* daemon/publisher.c - the merged outputs (publisher.h): one table of
+ * outputs, each made by its writer from the same items, sanitized once. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "feeds/buf.h"
 #include "feeds/sanitize.h"
@@ -17,24 +19,45 @@
 /* How long after a poll brings news the outputs are rewritten: polls that
  * end close together share one rewrite. */
 #define PUBLISH_DELAY_MS 500
-#define ATOM_TYPE "application/atom+xml; charset=utf-8"
 /* Changes when the same entries and settings make other bytes (a writer
  * or the sanitizer changed): part of the stamp. */
-#define OUTPUT_FORMAT "2"
+#define OUTPUT_FORMAT "3"
+
+typedef int writer_fn(struct feed_buf *, const struct feed_meta *,
+                      const struct feed_item *, size_t);
+
+/* The outputs, each a file in public/ and a path on the server. */
+static const struct kind {
+    const char *name;
+    const char *type;
+    writer_fn *write;
+} kinds[] = {
+    {"feed.atom", "application/atom+xml; charset=utf-8", feed_write_atom},
+    {"feed.rss", "application/rss+xml; charset=utf-8", feed_write_rss},
+    {"feed.json", "application/feed+json; charset=utf-8", feed_write_json},
+    {"index.html", "text/html; charset=utf-8", feed_write_html},
+};
+#define NOUT (sizeof(kinds) / sizeof(kinds[0]))
+/* The longest base URL: public_url is at most this long. */
+#define BASE_URL_MAX (CONFIG_URL_MAX + 2)
+
+struct output {
+    char *path;                /* state_dir/public/NAME */
+    struct feed_buf published; /* the last one made, once loaded */
+    int loaded;                /* published holds it (or there is none) */
+    uint64_t stamp_len;        /* its length when the stamp was saved */
+    int unwritten;             /* the file does not hold it yet */
+    int served;                /* the HTTP server has it */
+};
 
 struct publisher {
     struct store *store;
     const struct config *cfg;
     struct httpd *httpd;
     uv_timer_t timer;
-    char *path;                /* state_dir/public/feed.atom */
-    char *stamp_path;          /* state_dir/public/.feed.atom.stamp */
-    struct feed_buf published; /* the last feed.atom made, once loaded */
-    int loaded;                /* published holds it (or there is none) */
-    uint64_t stamp;            /* what it was made from (stamp()), or 0 */
-    uint64_t stamp_len;        /* and its length */
-    int unwritten;             /* the file does not hold it yet */
-    int served;                /* the HTTP server has it */
+    char *stamp_path; /* state_dir/public/.outputs.stamp */
+    struct output out[NOUT];
+    uint64_t stamp; /* what the outputs were made from (stamp()), or 0 */
     int closing;
     publisher_done_fn *done;
     void *done_arg;
@@ -59,13 +82,36 @@ collect_item(const struct feed_item *it, void *arg)
     return 0;
 }
 
-/* The feed's own URL, from the listen address. */
+/* 1 for a listen host that stands for every address of the machine. */
+static int
+wildcard(const char *host)
+{
+    return *host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+           strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0;
+}
+
+/* Where readers find the outputs, with a '/' at its end: public_url,
+ * else the listen address (the machine's name for a wildcard one). */
 static void
-self_url(const struct publisher *pub, char self[300])
+base_url(const struct publisher *pub, char base[BASE_URL_MAX])
 {
     const char *host = pub->cfg->listen_host;
+    char name[256];
+    size_t n;
 
-    snprintf(self, 300, "http://%s%s%s:%d/feed.atom",
+    if (pub->cfg->public_url != NULL) {
+        n = strlen(pub->cfg->public_url);
+        snprintf(base, BASE_URL_MAX, "%s%s", pub->cfg->public_url,
+                 n > 0 && pub->cfg->public_url[n - 1] == '/' ? "" : "/");
+        return;
+    }
+    if (wildcard(host)) {
+        if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0')
+            snprintf(name, sizeof(name), "localhost");
+        name[sizeof(name) - 1] = '\0';
+        host = name;
+    }
+    snprintf(base, BASE_URL_MAX, "http://%s%s%s:%d/",
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
              pub->cfg->listen_port);
 }
@@ -79,24 +125,24 @@ stamp_str(uint64_t h, const char *str)
     return (h ^ 0xff) * UINT64_C(0x100000001b3);
 }
 
-/* What feed.atom would be made from now: the store's files
- * (store_stamp()), the title, the feed's own URL, max_items and the
- * version of feedd (whose writer may change). The same value means the
- * same bytes; 0 when it cannot be known. */
+/* What the outputs would be made from now: the store's files
+ * (store_stamp()), the title, their base URL, max_items and the version
+ * of feedd and of its outputs. The same value means the same bytes; 0
+ * when it cannot be known. */
 static uint64_t
 stamp(const struct publisher *pub)
 {
     uint64_t rs = store_stamp(pub->store);
     uint64_t h = UINT64_C(0xcbf29ce484222325);
-    char self[300];
+    char base[BASE_URL_MAX];
     size_t i;
 
     if (rs == 0)
         return 0;
-    self_url(pub, self);
+    base_url(pub, base);
     h = stamp_str(h, FEEDD_VERSION "/" OUTPUT_FORMAT);
     h = stamp_str(h, pub->cfg->title != NULL ? pub->cfg->title : "");
-    h = stamp_str(h, self);
+    h = stamp_str(h, base);
     for (i = 0; i < 8; i++) {
         h = (h ^ ((uint64_t)pub->cfg->max_items >> (8 * i) & 0xff)) *
             UINT64_C(0x100000001b3);
@@ -105,40 +151,49 @@ stamp(const struct publisher *pub)
     return h != 0 ? h : 1;
 }
 
-/* The stamp and length of the feed.atom a previous run wrote into
- * pub->stamp and pub->stamp_len; 0 when there is none (or it does not
- * read). */
+/* The stamp and the lengths of the outputs a previous run wrote, from
+ * public/.outputs.stamp; none (0) when it is missing or does not read. */
 static void
 stamp_load(struct publisher *pub)
 {
-    char line[80];
-    uint64_t v = 0, len = 0;
+    char line[256];
+    unsigned long long len[NOUT];
+    uint64_t v = 0;
+    size_t i;
     FILE *fp;
 
     if ((fp = fopen(pub->stamp_path, "r")) == NULL)
         return;
     if (fgets(line, sizeof(line), fp) == NULL ||
-        sscanf(line, "feedd feed.atom %" SCNx64 " %" SCNu64, &v, &len) != 2)
-        v = len = 0;
+        sscanf(line, "feedd outputs %" SCNx64 " %llu %llu %llu %llu", &v,
+               &len[0], &len[1], &len[2], &len[3]) != 1 + NOUT)
+        v = 0;
     fclose(fp);
     pub->stamp = v;
-    pub->stamp_len = len;
+    for (i = 0; i < NOUT; i++)
+        pub->out[i].stamp_len = v ? len[i] : 0;
 }
 
-/* Records that feed.atom, as written, was made from st. A failure only
+/* Records that the outputs, as written, were made from st. A failure only
  * costs the next start a rebuild of the same bytes: logged at debug. */
 static void
 stamp_save(struct publisher *pub, uint64_t st)
 {
-    char line[80];
+    char line[256];
+    size_t i, same = st == pub->stamp;
     int n, rc;
 
-    if (st == pub->stamp && pub->published.len == pub->stamp_len)
+    for (i = 0; i < NOUT; i++)
+        same = same && pub->out[i].published.len == pub->out[i].stamp_len;
+    if (same)
         return;
     pub->stamp = st;
-    pub->stamp_len = pub->published.len;
-    n = snprintf(line, sizeof(line), "feedd feed.atom %016" PRIx64 " %zu\n", st,
-                 pub->published.len);
+    for (i = 0; i < NOUT; i++)
+        pub->out[i].stamp_len = pub->out[i].published.len;
+    n = snprintf(line, sizeof(line),
+                 "feedd outputs %016" PRIx64 " %zu %zu %zu %zu\n", st,
+                 pub->out[0].published.len, pub->out[1].published.len,
+                 pub->out[2].published.len, pub->out[3].published.len);
     if ((rc = store_file_replace(pub->stamp_path, line, (size_t)n)) != 0) {
         errno = -rc;
         log_debug("publish: cannot write %s: %s", pub->stamp_path,
@@ -161,28 +216,29 @@ sanitize_field(const char **field, struct feed_buf *b)
     return 0;
 }
 
-/* The merged feed of items into out, their HTML sanitized first: 0 or
- * -ENOMEM. */
+/* Every output of items into made[], their HTML sanitized first (once,
+ * for all): 0 or -ENOMEM. */
 static int
 render(const struct publisher *pub, struct feed_item *items, size_t n,
-       struct feed_buf *out)
+       struct feed_buf made[NOUT])
 {
     struct feed_meta meta;
     struct feed_buf *safe = calloc(2 * n + 1, sizeof(*safe));
-    char self[300];
+    char base[BASE_URL_MAX], self[BASE_URL_MAX + 16], id[BASE_URL_MAX + 16];
     size_t i;
     int rc = 0;
 
     if (safe == NULL)
         return -ENOMEM;
-    memset(&meta, 0, sizeof(meta));
     for (i = 0; i < n && rc == 0; i++)
         if ((rc = sanitize_field(&items[i].entry.summary, &safe[2 * i])) == 0)
             rc = sanitize_field(&items[i].entry.content, &safe[2 * i + 1]);
-    self_url(pub, self);
+    base_url(pub, base);
+    snprintf(id, sizeof(id), "%sfeed.atom", base);
+    memset(&meta, 0, sizeof(meta));
     meta.title = pub->cfg->title;
-    meta.self_url = self;
-    meta.id = self;
+    meta.id = id;
+    meta.home_url = base;
     /* From the entries alone, so that the same entries make the same
      * bytes (and an empty river a fixed date). */
     meta.updated = n ? feed_item_date(&items[0]) : 0;
@@ -194,82 +250,104 @@ render(const struct publisher *pub, struct feed_item *items, size_t n,
         if (t > meta.updated)
             meta.updated = t;
     }
-    if (rc == 0 && feed_write_atom(out, &meta, items, n) != 0)
-        rc = -ENOMEM;
+    for (i = 0; i < NOUT && rc == 0; i++) {
+        snprintf(self, sizeof(self), "%s%s", base, kinds[i].name);
+        meta.self_url = self;
+        if (kinds[i].write(&made[i], &meta, items, n) != 0)
+            rc = -ENOMEM;
+    }
     for (i = 0; i < 2 * n; i++)
         feed_buf_free(&safe[i]);
     free(safe);
     return rc;
 }
 
+/* Hands output i to the HTTP server (index.html at "/" too). */
 static int
-serve(struct publisher *pub, const struct feed_buf *b)
+serve(struct publisher *pub, size_t i)
 {
+    const struct feed_buf *b = &pub->out[i].published;
+    int64_t now = (int64_t)time(NULL);
+    char path[32];
     int rc;
 
-    if (pub->httpd == NULL)
+    if (pub->httpd == NULL || b->data == NULL)
         return 0;
-    rc = httpd_set(pub->httpd, "/feed.atom", ATOM_TYPE, b->data, b->len,
-                   (int64_t)time(NULL));
+    snprintf(path, sizeof(path), "/%s", kinds[i].name);
+    rc = httpd_set(pub->httpd, path, kinds[i].type, b->data, b->len, now);
+    if (rc == 0 && kinds[i].write == feed_write_html)
+        rc = httpd_set(pub->httpd, "/", kinds[i].type, b->data, b->len, now);
     if (rc == 0)
-        pub->served = 1;
+        pub->out[i].served = 1;
+    else
+        log_warnx("publish: cannot serve %s: %s", kinds[i].name, strerror(-rc));
     return rc;
 }
 
-/* Writes the last feed.atom made to its file: 0, or a negative errno
+/* Writes the last output i made to its file: 0, or a negative errno
  * (logged; the next publish tries again). */
 static int
-write_file(struct publisher *pub)
+write_file(struct publisher *pub, size_t i)
 {
-    int rc =
-        store_file_replace(pub->path, pub->published.data, pub->published.len);
+    struct output *o = &pub->out[i];
+    int rc = store_file_replace(o->path, o->published.data, o->published.len);
 
-    pub->unwritten = rc != 0;
+    o->unwritten = rc != 0;
     if (rc != 0) {
         errno = -rc;
-        log_warn("publish: cannot write %s", pub->path);
+        log_warn("publish: cannot write %s", o->path);
     }
     return rc;
 }
 
-/* The feed.atom a previous run wrote, if any, as the last one written;
+/* The output i a previous run wrote, if any, as the last one written;
  * read once, when first needed. */
 static void
-load(struct publisher *pub)
+load(struct publisher *pub, size_t i)
 {
+    struct output *o = &pub->out[i];
     char buf[65536];
     FILE *fp;
     size_t got;
 
-    if (pub->loaded)
+    if (o->loaded)
         return;
-    pub->loaded = 1;
-    if ((fp = fopen(pub->path, "rb")) == NULL)
+    o->loaded = 1;
+    if ((fp = fopen(o->path, "rb")) == NULL)
         return;
     while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
-        if (feed_buf_append(&pub->published, buf, got) != 0) {
-            feed_buf_free(&pub->published);
+        if (feed_buf_append(&o->published, buf, got) != 0) {
+            feed_buf_free(&o->published);
             break;
         }
     fclose(fp);
 }
 
-/* 1 when the feed.atom in place is the one that stamp st and the settings
- * make: its stamp is st and it is there, whole. The file is read only
+/* 1 when the outputs in place are those that stamp st and the settings
+ * make: their stamp is st and each is there, whole. A file is read only
  * when the HTTP server is to get it. */
 static int
 current(struct publisher *pub, uint64_t st)
 {
     struct stat sb;
+    size_t i;
 
-    if (st == 0 || st != pub->stamp || pub->unwritten)
+    if (st == 0 || st != pub->stamp)
         return 0;
-    if (!pub->loaded && pub->httpd != NULL && !pub->served)
-        load(pub);
-    if (pub->loaded)
-        return pub->published.data != NULL &&
-               pub->published.len == pub->stamp_len;
-    return stat(pub->path, &sb) == 0 && (uint64_t)sb.st_size == pub->stamp_len;
+    for (i = 0; i < NOUT; i++) {
+        struct output *o = &pub->out[i];
+
+        if (o->unwritten)
+            return 0;
+        if (!o->loaded && pub->httpd != NULL && !o->served)
+            load(pub, i);
+        if (o->loaded
+                ? o->published.data == NULL || o->published.len != o->stamp_len
+                : stat(o->path, &sb) != 0 ||
+                      (uint64_t)sb.st_size != o->stamp_len)
+            return 0;
+    }
+    return 1;
 }
 
 int
@@ -277,22 +355,22 @@ publisher_publish(struct publisher *pub)
 {
     struct collect c;
     struct feed_item *items;
-    struct feed_buf out;
+    struct feed_buf made[NOUT];
     size_t i, n = pub->cfg->max_items;
     uint64_t st = stamp(pub);
-    int rc = 0;
+    int rc = 0, unwritten = 0;
 
     memset(&c, 0, sizeof(c));
-    feed_buf_init(&out, 0);
+    for (i = 0; i < NOUT; i++)
+        feed_buf_init(&made[i], 0);
     items = NULL;
     /* The store's files and the settings are as they were when the
-     * feed.atom in place was made (by this run or a previous one): the
+     * outputs in place were made (by this run or a previous one): the
      * same bytes, so nothing is read back, or even loaded. */
     if (current(pub, st)) {
-        if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
-            errno = -rc;
-            log_warn("publish: cannot serve feed.atom");
-        }
+        for (i = 0; i < NOUT; i++)
+            if (!pub->out[i].served)
+                (void)serve(pub, i);
         goto out;
     }
     c.cap = n;
@@ -306,37 +384,36 @@ publisher_publish(struct publisher *pub)
         goto fail;
     for (i = 0; i < c.n; i++)
         items[i] = *c.items[i];
-    if ((rc = render(pub, items, c.n, &out)) != 0)
+    if ((rc = render(pub, items, c.n, made)) != 0)
         goto fail;
-    load(pub);
-    /* Unchanged bytes: no write, and readers' validators stay valid; a
-     * restart with the same entries serves what is there. */
-    if (pub->published.data == NULL || out.len != pub->published.len ||
-        memcmp(out.data, pub->published.data, out.len) != 0) {
-        feed_buf_free(&pub->published);
-        pub->published = out;
-        feed_buf_init(&out, 0);
-        pub->served = 0;
-        pub->unwritten = 1;
-    }
-    /* Readers get what was committed even when the file cannot be
-     * written (a full disk); a file not written is tried again at the
-     * next publish. */
-    if (!pub->served && (rc = serve(pub, &pub->published)) != 0) {
-        errno = -rc;
-        log_warn("publish: cannot serve feed.atom");
-    }
-    if (pub->unwritten) {
-        int wrc = write_file(pub);
+    for (i = 0; i < NOUT; i++) {
+        struct output *o = &pub->out[i];
 
-        if (wrc == 0)
-            log_debug("publish: %zu entries in feed.atom", c.n);
-        else if (rc == 0)
-            rc = wrc;
+        load(pub, i);
+        /* Unchanged bytes: no write, and readers' validators stay valid;
+         * a restart with the same entries serves what is there. */
+        if (o->published.data == NULL || made[i].len != o->published.len ||
+            memcmp(made[i].data, o->published.data, made[i].len) != 0) {
+            feed_buf_free(&o->published);
+            o->published = made[i];
+            feed_buf_init(&made[i], 0);
+            o->served = 0;
+            o->unwritten = 1;
+        }
+        /* Readers get what was committed even when the file cannot be
+         * written (a full disk); a file not written is tried again at the
+         * next publish. */
+        if (!o->served)
+            (void)serve(pub, i);
+        if (o->unwritten && write_file(pub, i) != 0 && rc == 0)
+            rc = -errno;
+        unwritten |= o->unwritten;
     }
-    /* The files as they are now that it is made: the load of the items
-     * may have rebuilt items/index. */
-    if (!pub->unwritten && (st = stamp(pub)) != 0)
+    if (rc == 0)
+        log_debug("publish: %zu entries", c.n);
+    /* The files as they are now that they are made: the load of the
+     * items may have rebuilt items/index. */
+    if (!unwritten && (st = stamp(pub)) != 0)
         stamp_save(pub, st);
     goto out;
 fail:
@@ -351,7 +428,8 @@ out:
         free(c.items[i]);
     free(c.items);
     free(items);
-    feed_buf_free(&out);
+    for (i = 0; i < NOUT; i++)
+        feed_buf_free(&made[i]);
     if (pub->done != NULL)
         pub->done(pub->done_arg);
     return rc;
@@ -382,21 +460,32 @@ void
 publisher_reconfig(struct publisher *pub, const struct config *cfg,
                    struct httpd *httpd)
 {
+    size_t i;
+
     pub->cfg = cfg;
     if (httpd != pub->httpd)
-        pub->served = 0;
+        for (i = 0; i < NOUT; i++)
+            pub->out[i].served = 0;
     pub->httpd = httpd;
+}
+
+static void
+publisher_free(struct publisher *pub)
+{
+    size_t i;
+
+    for (i = 0; i < NOUT; i++) {
+        feed_buf_free(&pub->out[i].published);
+        free(pub->out[i].path);
+    }
+    free(pub->stamp_path);
+    free(pub);
 }
 
 static void
 on_closed(uv_handle_t *h)
 {
-    struct publisher *pub = h->data;
-
-    feed_buf_free(&pub->published);
-    free(pub->path);
-    free(pub->stamp_path);
-    free(pub);
+    publisher_free(h->data);
 }
 
 void
@@ -407,38 +496,48 @@ publisher_close(struct publisher *pub)
     uv_close((uv_handle_t *)&pub->timer, on_closed);
 }
 
+/* state_dir/public/name, in a new string; NULL when out of memory. */
+static char *
+public_path(const struct config *cfg, const char *name)
+{
+    size_t n = strlen(cfg->state_dir) + strlen("/public/") + strlen(name) + 1;
+    char *p = malloc(n);
+
+    if (p != NULL)
+        snprintf(p, n, "%s/public/%s", cfg->state_dir, name);
+    return p;
+}
+
 struct publisher *
 publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
               struct httpd *httpd, publisher_done_fn *done, void *arg)
 {
-    static const char tail[] = "/public/feed.atom";
-    static const char stamp_tail[] = "/public/.feed.atom.stamp";
     struct publisher *pub = calloc(1, sizeof(*pub));
-    size_t n = strlen(cfg->state_dir) + sizeof(tail);
-    size_t sn = strlen(cfg->state_dir) + sizeof(stamp_tail);
-    int rc;
+    size_t i;
+    int rc, nomem;
 
-    if (pub == NULL || (pub->path = malloc(n)) == NULL ||
-        (pub->stamp_path = malloc(sn)) == NULL) {
+    if (pub == NULL) {
         log_warnx("out of memory");
-        if (pub != NULL)
-            free(pub->path);
-        free(pub);
         return NULL;
     }
-    snprintf(pub->path, n, "%s%s", cfg->state_dir, tail);
-    snprintf(pub->stamp_path, sn, "%s%s", cfg->state_dir, stamp_tail);
+    nomem = (pub->stamp_path = public_path(cfg, ".outputs.stamp")) == NULL;
+    for (i = 0; i < NOUT; i++) {
+        feed_buf_init(&pub->out[i].published, 0);
+        nomem |= (pub->out[i].path = public_path(cfg, kinds[i].name)) == NULL;
+    }
+    if (nomem) {
+        log_warnx("out of memory");
+        publisher_free(pub);
+        return NULL;
+    }
     pub->store = s;
     pub->cfg = cfg;
     pub->httpd = httpd;
     pub->done = done;
     pub->done_arg = arg;
-    feed_buf_init(&pub->published, 0);
     if ((rc = uv_timer_init(loop, &pub->timer)) != 0) {
         log_warnx("publish: cannot make its timer: %s", uv_strerror(rc));
-        free(pub->path);
-        free(pub->stamp_path);
-        free(pub);
+        publisher_free(pub);
         return NULL;
     }
     pub->timer.data = pub;

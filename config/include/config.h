@@ -36,6 +36,9 @@ struct config_feed {
  * cost its header and rounding per feed for ever). */
 struct config_strings;
 
+/* The longest public_url. */
+#define CONFIG_URL_MAX 1024
+
 struct config {
     char *path;      /* the file, as given */
     char *dir;       /* its folder: relative paths are relative to it */
@@ -43,6 +46,7 @@ struct config {
     char *listen_host;
     int listen_port;
     char *title;
+    char *public_url;  /* where readers reach the outputs, or NULL */
     int64_t interval;  /* default poll interval, seconds */
     size_t max_items;  /* entries in the merged outputs */
     int parallel;      /* connections in all */

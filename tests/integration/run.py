@@ -645,6 +645,86 @@ def channel(title, items):
             % (title, "".join(items)))
 
 
+def test_outputs(tmp):
+    """One poll writes the merged feed as Atom, RSS 2.0, JSON Feed 1.1 and
+    an HTML page, each with the same entries and public_url's self links;
+    the daemon serves each with its type, the page at / too. Without
+    public_url, a wildcard listen address gives the machine's name, not
+    0.0.0.0."""
+    conf = copy_demo(tmp)
+    with open(conf, "a") as f:
+        f.write("public_url https://example.org/river\n")
+    code, _, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "poll --once exited %d: %s" % (code, err))
+    public = os.path.join(tmp, "state", "public")
+    entries = read_atom(os.path.join(public, "feed.atom"))
+    ids = [e["id"] for e in entries]
+    check(len(ids) == 5, "expected 5 entries in feed.atom, got %d" % len(ids))
+    root = ET.parse(os.path.join(public, "feed.atom")).getroot()
+    check(root.findtext(ATOM + "id") == "https://example.org/river/feed.atom",
+          "feed.atom id %r" % root.findtext(ATOM + "id"))
+    rss_root = ET.parse(os.path.join(public, "feed.rss")).getroot()
+    check(rss_root.tag == "rss" and rss_root.get("version") == "2.0",
+          "feed.rss is not RSS 2.0")
+    ch = rss_root.find("channel")
+    self_link = ch.find(ATOM + "link")
+    check(self_link is not None and self_link.get("href") ==
+          "https://example.org/river/feed.rss", "feed.rss self link")
+    check(ch.findtext("link") == "https://example.org/river/",
+          "feed.rss channel link %r" % ch.findtext("link"))
+    check([i.findtext("guid") for i in ch.findall("item")] == ids,
+          "feed.rss items differ from feed.atom's")
+    with open(os.path.join(public, "feed.json"), encoding="utf-8") as f:
+        jf = json.load(f)
+    check(jf["version"] == "https://jsonfeed.org/version/1.1", "JSON Feed version")
+    check(jf["feed_url"] == "https://example.org/river/feed.json", "feed_url")
+    check([i["id"] for i in jf["items"]] == ids,
+          "feed.json items differ from feed.atom's")
+    check(all("content_html" in i for i in jf["items"]), "content_html missing")
+    with open(os.path.join(public, "index.html"), encoding="utf-8") as f:
+        page = f.read()
+    check(page.startswith("<!DOCTYPE html>") and page.count("<article>") == 5,
+          "index.html does not hold the 5 entries")
+    check("<script" not in page.lower(), "a script in index.html")
+
+    # Served, each with its type; / is the page.
+    port = free_port()
+    conf2 = write_config(tmp, ["feed notes feeds/feedd-notes.atom"], port=port)
+    d = Daemon(conf2)
+    try:
+        base = "http://127.0.0.1:%d" % port
+        for path, ctype in (("/feed.rss", "application/rss+xml"),
+                            ("/feed.json", "application/feed+json"),
+                            ("/index.html", "text/html"), ("/", "text/html"),
+                            ("/feed.atom", "application/atom+xml")):
+            name = "index.html" if path == "/" else path[1:]
+
+            def served_as_file():
+                status, headers, body = get(base + path)
+                with open(os.path.join(tmp, "state", "public", name),
+                          "rb") as f:
+                    same = f.read() == body
+                return (headers,) if status == 200 and same else None
+            headers, = wait_for("%s as its file" % path, served_as_file)
+            check(headers.get("Content-Type", "").startswith(ctype),
+                  "%s served as %s" % (path, headers.get("Content-Type")))
+    finally:
+        d.stop()
+
+    # A wildcard listen address, no public_url: the machine's name.
+    conf3 = write_config(tmp, ["feed notes feeds/feedd-notes.atom"])
+    with open(conf3) as f:
+        text = f.read()
+    with open(conf3, "w") as f:
+        f.write(re.sub(r"listen 127\.0\.0\.1:", "listen 0.0.0.0:", text))
+    code, _, err = feedd("poll", "--once", "-c", conf3)
+    check(code == 0, "poll --once exited %d: %s" % (code, err))
+    root = ET.parse(os.path.join(tmp, "state", "public", "feed.atom")).getroot()
+    fid = root.findtext(ATOM + "id")
+    check("0.0.0.0" not in fid and socket.gethostname() in fid,
+          "feed id with a wildcard listen address: %r" % fid)
+
+
 def test_sanitized(tmp):
     """The HTML of entries reaches the merged feed sanitized: no script,
     event handler or javascript: URL, whatever the feed carries; what is

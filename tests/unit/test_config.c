@@ -100,6 +100,7 @@ test_full(void **state)
         "max_items  500\n"
         "parallel   8\n"
         "per_host   3\n"
+        "public_url https://example.org/river/\n"
         "\n"
         "feed moscow-times https://www.themoscowtimes.com/rss/news "
         "interval 1h30m tags news,russia\n"
@@ -122,6 +123,7 @@ test_full(void **state)
     assert_int_equal(cfg->max_items, 500);
     assert_int_equal(cfg->parallel, 8);
     assert_int_equal(cfg->per_host, 3);
+    assert_string_equal(cfg->public_url, "https://example.org/river/");
     assert_int_equal(cfg->nfeeds, 5);
 
     f = &cfg->feeds[0];
@@ -131,7 +133,7 @@ test_full(void **state)
     assert_int_equal(f->ntags, 2);
     assert_string_equal(f->tags[0], "news");
     assert_string_equal(f->tags[1], "russia");
-    assert_int_equal(f->line, 10);
+    assert_int_equal(f->line, 11);
 
     f = &cfg->feeds[1];
     assert_string_equal(f->name, "lwn");
@@ -139,13 +141,13 @@ test_full(void **state)
     assert_int_equal(f->interval, 15 * 60); /* the config's interval */
     assert_int_equal(f->ntags, 0);
     assert_null(f->tags);
-    assert_int_equal(f->line, 11);
+    assert_int_equal(f->line, 12);
 
     f = &cfg->feeds[2];
     assert_string_equal(f->name, "local-notes");
     assert_string_equal(f->location, "file://" DIR "/notes/feed.xml");
     assert_int_equal(f->interval, 15 * 60);
-    assert_int_equal(f->line, 12);
+    assert_int_equal(f->line, 13);
 
     f = &cfg->feeds[3];
     assert_string_equal(f->name, "Abs_1.x");
@@ -156,7 +158,7 @@ test_full(void **state)
 
     f = &cfg->feeds[4];
     assert_string_equal(f->location, "file:///tmp/f.xml");
-    assert_int_equal(f->line, 14);
+    assert_int_equal(f->line, 15);
     config_free(cfg);
 }
 
@@ -182,6 +184,7 @@ test_defaults(void **state)
         assert_int_equal(cfg->max_items, 200);
         assert_int_equal(cfg->parallel, 16);
         assert_int_equal(cfg->per_host, 2);
+        assert_null(cfg->public_url);
         /* No feeds is valid: the daemon idles. */
         assert_int_equal(cfg->nfeeds, 0);
         config_free(cfg);
@@ -392,6 +395,8 @@ test_number_limits(void **state)
 #define NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 #define TAGS_HINT "(comma-separated; letters, digits, '.', '_' and '-')"
 
+#define URL_HINT "(an http:// or https:// URL, e.g. https://example.org/river/)"
+
 static void
 test_errors_settings(void **state)
 {
@@ -427,6 +432,13 @@ test_errors_settings(void **state)
         {"parallel \"\"\n",
          E(1, "bad parallel \"\" (a number from 1 to 1000)")},
         {"per_host -1\n", E(1, "bad per_host \"-1\" (a number from 1 to 100)")},
+        {"public_url example.org\n",
+         E(1, "bad public_url \"example.org\" " URL_HINT)},
+        {"public_url ftp://example.org/\n",
+         E(1, "bad public_url \"ftp://example.org/\" " URL_HINT)},
+        {"public_url http://\n", E(1, "bad public_url \"http://\" " URL_HINT)},
+        {"public_url \"https://a b/\"\n",
+         E(1, "bad public_url \"https://a b/\" " URL_HINT)},
         {"per_host +1\n", E(1, "bad per_host \"+1\" (a number from 1 to 100)")},
         {"per_host 101\n",
          E(1, "bad per_host \"101\" (a number from 1 to 100)")},
