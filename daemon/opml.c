@@ -342,8 +342,14 @@ put_feed(struct feed_buf *out, const struct config *cfg,
 int
 opml_write(const struct config *cfg, struct feed_buf *out)
 {
-    char date[64];
-    time_t now = time(NULL);
+    return opml_write_at(cfg, (int64_t)time(NULL), out);
+}
+
+int
+opml_write_at(const struct config *cfg, int64_t created, struct feed_buf *out)
+{
+    char date[96];
+    time_t now = (time_t)created;
     struct tm tm;
     size_t *order = NULL, i;
     const char *group = NULL;
@@ -355,10 +361,13 @@ opml_write(const struct config *cfg, struct feed_buf *out)
     static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-    gmtime_r(&now, &tm);
-    snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-             wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
-             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    date[0] = '\0';
+    if (created >= 0 && gmtime_r(&now, &tm) != NULL)
+        snprintf(date, sizeof date,
+                 "    <dateCreated>%s, %02d %s %04d %02d:%02d:%02d GMT"
+                 "</dateCreated>\n",
+                 wday[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon],
+                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (cfg->nfeeds > 0 &&
         (order = malloc(cfg->nfeeds * sizeof *order)) == NULL)
         return FEED_E_NOMEM;
@@ -375,7 +384,7 @@ opml_write(const struct config *cfg, struct feed_buf *out)
         (rc = feed_buf_xml(out, cfg->title)) != 0 ||
         (rc = feed_buf_printf(out,
                               "</title>\n"
-                              "    <dateCreated>%s</dateCreated>\n"
+                              "%s"
                               "  </head>\n"
                               "  <body>\n",
                               date)) != 0)

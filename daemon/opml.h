@@ -5,6 +5,7 @@
 #define FEEDD_OPML_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "feeds/buf.h"
@@ -44,5 +45,10 @@ void opml_list_free(struct opml_list *);
  * in its category attribute ("/a,/b"), so that opml_read() gives each
  * feed back with every tag. 0, or FEED_E_NOMEM. */
 int opml_write(const struct config *cfg, struct feed_buf *out);
+
+/* opml_write() with created (seconds since the epoch) as dateCreated, or
+ * without one when created is negative: the same config, the same bytes. */
+int opml_write_at(const struct config *cfg, int64_t created,
+                  struct feed_buf *out);
 
 #endif

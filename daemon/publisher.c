@@ -14,6 +14,7 @@
 #include "feeds/sanitize.h"
 #include "feeds/write.h"
 #include "log.h"
+#include "opml.h"
 #include "publisher.h"
 
 /* How long after a poll brings news the outputs are rewritten: polls that
@@ -38,6 +39,10 @@ static const struct kind {
     {"index.html", "text/html; charset=utf-8", feed_write_html},
 };
 #define NOUT (sizeof(kinds) / sizeof(kinds[0]))
+
+/* The feed list, made from the config alone: when it changes. */
+static const struct kind opml_kind = {"feeds.opml",
+                                      "text/x-opml; charset=utf-8", NULL};
 /* The longest base URL: public_url is at most this long. */
 #define BASE_URL_MAX (CONFIG_URL_MAX + 2)
 
@@ -58,6 +63,8 @@ struct publisher {
     char *stamp_path; /* state_dir/public/.outputs.stamp */
     struct output out[NOUT];
     uint64_t stamp; /* what the outputs were made from (stamp()), or 0 */
+    struct output opml;
+    int opml_due; /* the config changed: feeds.opml is to be made */
     int closing;
     publisher_done_fn *done;
     void *done_arg;
@@ -262,34 +269,33 @@ render(const struct publisher *pub, struct feed_item *items, size_t n,
     return rc;
 }
 
-/* Hands output i to the HTTP server (index.html at "/" too). */
+/* Hands output o, of kind k, to the HTTP server (index.html at "/" too). */
 static int
-serve(struct publisher *pub, size_t i)
+serve(struct publisher *pub, struct output *o, const struct kind *k)
 {
-    const struct feed_buf *b = &pub->out[i].published;
+    const struct feed_buf *b = &o->published;
     int64_t now = (int64_t)time(NULL);
     char path[32];
     int rc;
 
     if (pub->httpd == NULL || b->data == NULL)
         return 0;
-    snprintf(path, sizeof(path), "/%s", kinds[i].name);
-    rc = httpd_set(pub->httpd, path, kinds[i].type, b->data, b->len, now);
-    if (rc == 0 && kinds[i].write == feed_write_html)
-        rc = httpd_set(pub->httpd, "/", kinds[i].type, b->data, b->len, now);
+    snprintf(path, sizeof(path), "/%s", k->name);
+    rc = httpd_set(pub->httpd, path, k->type, b->data, b->len, now);
+    if (rc == 0 && k->write == feed_write_html)
+        rc = httpd_set(pub->httpd, "/", k->type, b->data, b->len, now);
     if (rc == 0)
-        pub->out[i].served = 1;
+        o->served = 1;
     else
-        log_warnx("publish: cannot serve %s: %s", kinds[i].name, strerror(-rc));
+        log_warnx("publish: cannot serve %s: %s", k->name, strerror(-rc));
     return rc;
 }
 
-/* Writes the last output i made to its file: 0, or a negative errno
+/* Writes the last output o made to its file: 0, or a negative errno
  * (logged; the next publish tries again). */
 static int
-write_file(struct publisher *pub, size_t i)
+write_file(struct output *o)
 {
-    struct output *o = &pub->out[i];
     int rc = store_file_replace(o->path, o->published.data, o->published.len);
 
     o->unwritten = rc != 0;
@@ -300,12 +306,11 @@ write_file(struct publisher *pub, size_t i)
     return rc;
 }
 
-/* The output i a previous run wrote, if any, as the last one written;
+/* The output o a previous run wrote, if any, as the last one written;
  * read once, when first needed. */
 static void
-load(struct publisher *pub, size_t i)
+load(struct output *o)
 {
-    struct output *o = &pub->out[i];
     char buf[65536];
     FILE *fp;
     size_t got;
@@ -340,7 +345,7 @@ current(struct publisher *pub, uint64_t st)
         if (o->unwritten)
             return 0;
         if (!o->loaded && pub->httpd != NULL && !o->served)
-            load(pub, i);
+            load(o);
         if (o->loaded
                 ? o->published.data == NULL || o->published.len != o->stamp_len
                 : stat(o->path, &sb) != 0 ||
@@ -348,6 +353,43 @@ current(struct publisher *pub, uint64_t st)
             return 0;
     }
     return 1;
+}
+
+/* feeds.opml, the feed list (without a date, so that the same list makes
+ * the same bytes): made when the config changed, written when its bytes
+ * did. */
+static void
+publish_opml(struct publisher *pub)
+{
+    struct output *o = &pub->opml;
+    struct feed_buf b;
+
+    if (!pub->opml_due) {
+        if (!o->served)
+            (void)serve(pub, o, &opml_kind);
+        return;
+    }
+    feed_buf_init(&b, 0);
+    if (opml_write_at(pub->cfg, -1, &b) != 0) {
+        log_warnx("publish: out of memory");
+        feed_buf_free(&b);
+        return;
+    }
+    load(o);
+    if (o->published.data == NULL || b.len != o->published.len ||
+        memcmp(b.data, o->published.data, b.len) != 0) {
+        feed_buf_free(&o->published);
+        o->published = b;
+        feed_buf_init(&b, 0);
+        o->served = 0;
+        o->unwritten = 1;
+    }
+    feed_buf_free(&b);
+    if (!o->served)
+        (void)serve(pub, o, &opml_kind);
+    if (o->unwritten)
+        (void)write_file(o);
+    pub->opml_due = o->unwritten;
 }
 
 int
@@ -364,13 +406,14 @@ publisher_publish(struct publisher *pub)
     for (i = 0; i < NOUT; i++)
         feed_buf_init(&made[i], 0);
     items = NULL;
+    publish_opml(pub);
     /* The store's files and the settings are as they were when the
      * outputs in place were made (by this run or a previous one): the
      * same bytes, so nothing is read back, or even loaded. */
     if (current(pub, st)) {
         for (i = 0; i < NOUT; i++)
             if (!pub->out[i].served)
-                (void)serve(pub, i);
+                (void)serve(pub, &pub->out[i], &kinds[i]);
         goto out;
     }
     c.cap = n;
@@ -389,7 +432,7 @@ publisher_publish(struct publisher *pub)
     for (i = 0; i < NOUT; i++) {
         struct output *o = &pub->out[i];
 
-        load(pub, i);
+        load(o);
         /* Unchanged bytes: no write, and readers' validators stay valid;
          * a restart with the same entries serves what is there. */
         if (o->published.data == NULL || made[i].len != o->published.len ||
@@ -404,8 +447,8 @@ publisher_publish(struct publisher *pub)
          * written (a full disk); a file not written is tried again at the
          * next publish. */
         if (!o->served)
-            (void)serve(pub, i);
-        if (o->unwritten && write_file(pub, i) != 0 && rc == 0)
+            (void)serve(pub, o, &kinds[i]);
+        if (o->unwritten && write_file(o) != 0 && rc == 0)
             rc = -errno;
         unwritten |= o->unwritten;
     }
@@ -463,9 +506,12 @@ publisher_reconfig(struct publisher *pub, const struct config *cfg,
     size_t i;
 
     pub->cfg = cfg;
-    if (httpd != pub->httpd)
+    pub->opml_due = 1;
+    if (httpd != pub->httpd) {
         for (i = 0; i < NOUT; i++)
             pub->out[i].served = 0;
+        pub->opml.served = 0;
+    }
     pub->httpd = httpd;
 }
 
@@ -478,6 +524,8 @@ publisher_free(struct publisher *pub)
         feed_buf_free(&pub->out[i].published);
         free(pub->out[i].path);
     }
+    feed_buf_free(&pub->opml.published);
+    free(pub->opml.path);
     free(pub->stamp_path);
     free(pub);
 }
@@ -521,6 +569,9 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         return NULL;
     }
     nomem = (pub->stamp_path = public_path(cfg, ".outputs.stamp")) == NULL;
+    feed_buf_init(&pub->opml.published, 0);
+    nomem |= (pub->opml.path = public_path(cfg, opml_kind.name)) == NULL;
+    pub->opml_due = 1;
     for (i = 0; i < NOUT; i++) {
         feed_buf_init(&pub->out[i].published, 0);
         nomem |= (pub->out[i].path = public_path(cfg, kinds[i].name)) == NULL;

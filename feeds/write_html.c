@@ -128,6 +128,7 @@ feed_write_html(struct feed_buf *out, const struct feed_meta *m,
     if ((rc = feed_buf_puts(out, "<a href=\"feed.atom\">Atom</a>"
                                  "<a href=\"feed.rss\">RSS</a>"
                                  "<a href=\"feed.json\">JSON Feed</a>"
+                                 "<a href=\"feeds.opml\">Feeds (OPML)</a>"
                                  "</nav>\n</header>\n<main>\n")) != 0)
         return rc;
     for (i = 0; i < n; i++)

@@ -686,6 +686,14 @@ def test_outputs(tmp):
     check(page.startswith("<!DOCTYPE html>") and page.count("<article>") == 5,
           "index.html does not hold the 5 entries")
     check("<script" not in page.lower(), "a script in index.html")
+    opml = ET.parse(os.path.join(public, "feeds.opml")).getroot()
+    urls = sorted(o.get("xmlUrl") for o in opml.iter("outline")
+                  if o.get("xmlUrl"))
+    check([u.rsplit("/", 1)[-1] for u in urls] ==
+          ["feedd-notes.atom", "moscow-times.xml", "weather.rdf"],
+          "feeds.opml lists %s" % urls)
+    check(opml.find("head/dateCreated") is None,
+          "feeds.opml has a date: the same list must make the same bytes")
 
     # Served, each with its type; / is the page.
     port = free_port()
@@ -696,7 +704,8 @@ def test_outputs(tmp):
         for path, ctype in (("/feed.rss", "application/rss+xml"),
                             ("/feed.json", "application/feed+json"),
                             ("/index.html", "text/html"), ("/", "text/html"),
-                            ("/feed.atom", "application/atom+xml")):
+                            ("/feed.atom", "application/atom+xml"),
+                            ("/feeds.opml", "text/x-opml")):
             name = "index.html" if path == "/" else path[1:]
 
             def served_as_file():

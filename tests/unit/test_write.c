@@ -378,6 +378,7 @@ test_html(void **state)
     assert_non_null(strstr(out.data, "name=\"viewport\""));
     assert_non_null(strstr(out.data, "href=\"feed.rss\""));
     assert_non_null(strstr(out.data, "href=\"feed.json\""));
+    assert_non_null(strstr(out.data, "href=\"feeds.opml\""));
     /* Title as a link, source, a readable time, the summary made safe. */
     assert_non_null(strstr(out.data,
                            "<h2><a href=\"https://example.com/a?x=1&amp;"

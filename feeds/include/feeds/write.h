@@ -38,8 +38,8 @@ int feed_write_json(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
 /* A whole HTML5 page to read items[0..n) in (a river: title, source,
- * time, summary), appended to out; its links to feed.atom, feed.rss and
- * feed.json are relative. Each summary (else content) is
+ * time, summary), appended to out; its links to feed.atom, feed.rss,
+ * feed.json and feeds.opml (the feed list) are relative. Each summary (else content) is
  * sanitized here (feeds/sanitize.h), as the page is what a browser runs. */
 int feed_write_html(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
