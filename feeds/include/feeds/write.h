@@ -39,8 +39,9 @@ int feed_write_json(struct feed_buf *out, const struct feed_meta *,
 
 /* A whole HTML5 page to read items[0..n) in (a river: title, source,
  * time, summary), appended to out; its links to feed.atom, feed.rss,
- * feed.json and feeds.opml (the feed list) are relative. Each summary (else content) is
- * sanitized here (feeds/sanitize.h), as the page is what a browser runs. */
+ * feed.json and feeds.opml (the feed list) are relative. Each summary (else
+ * content) is sanitized here (feeds/sanitize.h), as the page is what a browser
+ * runs. */
 int feed_write_html(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
