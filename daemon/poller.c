@@ -447,6 +447,15 @@ poller_poll_result(struct poller_feed *f, int report)
     else
         st.next_poll = st.last_ok = FEED_TIME_NONE;
     st.last_poll = now_s();
+    f->status =
+        server && o->status > 0 && o->status < 1000 ? (uint16_t)o->status : 0;
+    f->stored += (uint32_t)res->fresh;
+    if (error != NULL)
+        p->counts.failed++;
+    else if (o->not_modified)
+        p->counts.not_modified++;
+    else
+        p->counts.ok++;
     if (error == NULL) {
         st.last_ok = st.last_poll;
         st.errors = 0;
@@ -834,6 +843,32 @@ int
 poller_save_rc(const struct poller *p)
 {
     return p->save_rc;
+}
+
+void
+poller_counts(const struct poller *p, struct poller_counts *c)
+{
+    *c = p->counts;
+}
+
+void
+poller_each(const struct poller *p,
+            void (*fn)(const struct poller_feed_info *, void *arg), void *arg)
+{
+    struct poller_feed_info info;
+    size_t i;
+
+    for (i = 0; i < p->cap; i++) {
+        const struct poller_feed *f = p->feeds[i];
+
+        if (f == NULL || f->removed)
+            continue;
+        info.name = f->cf->name;
+        info.location = f->cf->location;
+        info.status = f->status;
+        info.stored = f->stored;
+        fn(&info, arg);
+    }
 }
 
 size_t

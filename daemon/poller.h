@@ -8,6 +8,7 @@
 #define FEEDD_POLLER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -78,6 +79,26 @@ int poller_reload(struct poller *, const struct config *cfg,
 
 /* Polls started and not yet done. */
 size_t poller_active(const struct poller *);
+
+/* Polls ended since the poller started, by result. */
+struct poller_counts {
+    uint64_t ok;           /* a body read whole (new entries or not) */
+    uint64_t not_modified; /* 304 */
+    uint64_t failed;       /* an error of any kind */
+};
+void poller_counts(const struct poller *, struct poller_counts *);
+
+/* What the poller knows of a feed beyond the store's state of it. */
+struct poller_feed_info {
+    const char *name;     /* its config name */
+    const char *location; /* its URL or path, as the config has it */
+    int status;           /* its last poll's HTTP status; 0: none yet */
+    uint32_t stored;      /* new entries stored from it since start */
+};
+/* Calls fn(info, arg) for each feed of the config. */
+void poller_each(const struct poller *,
+                 void (*fn)(const struct poller_feed_info *, void *arg),
+                 void *arg);
 
 /* Ends the poller: no poll starts after this; polls under way are
  * cancelled and store what they had parsed (not reported); every handle

@@ -58,6 +58,8 @@ struct poller_feed {
     size_t entries;        /* handed out by the parser this poll */
     size_t inline_bytes;   /* parsed on the loop, before */
     uint32_t slot;         /* its number in the schedule */
+    uint32_t stored;       /* new entries stored from it since start */
+    uint16_t status;       /* its last poll's HTTP status; 0: none */
     int entry_rc;          /* why on_entry() stopped the parser */
     unsigned char removed; /* freed once its poll is committed */
     unsigned char stale;   /* ID rules changed: a new ingest at the next poll */
@@ -72,6 +74,7 @@ struct poller_feed {
 
 struct poller {
     uv_loop_t *loop;
+    struct poller_counts counts;
     struct store *store;
     const struct config *cfg;
     struct fetcher *fetcher;
