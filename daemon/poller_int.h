@@ -55,12 +55,12 @@ struct poller_feed {
      * of the document, the parser and what on_entry() touches (entries,
      * entry_rc, the ingest's batch) are the thread's alone. */
     struct parsing_doc doc;
-    size_t entries;        /* handed out by the parser this poll */
-    size_t inline_bytes;   /* parsed on the loop, before */
+    uint32_t entries;      /* handed out by the parser this poll */
+    uint32_t inline_bytes; /* parsed on the loop, before (INLINE_MAX) */
     uint32_t slot;         /* its number in the schedule */
     uint32_t stored;       /* new entries stored from it since start */
-    uint16_t status;       /* its last poll's HTTP status; 0: none */
     int entry_rc;          /* why on_entry() stopped the parser */
+    uint16_t status;       /* its last poll's HTTP status; 0: none */
     unsigned char removed; /* freed once its poll is committed */
     unsigned char stale;   /* ID rules changed: a new ingest at the next poll */
     unsigned char rehost;  /* location changed while running: host after */
