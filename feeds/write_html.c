@@ -33,6 +33,7 @@ static const char style[] =
     "article h2{font-size:1.15rem;margin:0 0 .2rem;line-height:1.3}"
     ".meta{margin:0 0 .5rem}"
     ".summary{overflow-wrap:anywhere}"
+    ".summary>:first-child{margin-top:0}.summary>:last-child{margin-bottom:0}"
     ".summary img,.summary video{max-width:100%;height:auto}"
     ".summary pre{overflow-x:auto}"
     ".summary table{display:block;overflow-x:auto}"

@@ -18,6 +18,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -732,6 +733,66 @@ def test_outputs(tmp):
     fid = root.findtext(ATOM + "id")
     check("0.0.0.0" not in fid and socket.gethostname() in fid,
           "feed id with a wildcard listen address: %r" % fid)
+
+
+def test_readers(tmp):
+    """Real clients read the outputs: headless Chromium loads index.html
+    (every entry an article, and a screenshot made), newsboat subscribes
+    to feed.atom and to feed.rss as served and finds every entry, with
+    its title, in each."""
+    conf = copy_demo(tmp)
+    port = free_port()
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:
+        f.write(re.sub(r"(?m)^listen .*$", "listen 127.0.0.1:%d" % port, text))
+    code, _, err = feedd("poll", "--once", "-c", conf)
+    check(code == 0, "poll --once exited %d: %s" % (code, err))
+    public = os.path.join(tmp, "state", "public")
+    titles = sorted(e["title"] for e in read_atom(os.path.join(public,
+                                                               "feed.atom")))
+    page = "file://" + os.path.join(public, "index.html")
+    browser = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+               "--hide-scrollbars", "--user-data-dir=" +
+               os.path.join(tmp, "chromium")]
+    dom = subprocess.run(browser + ["--dump-dom", page], capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    check(dom.returncode == 0, "chromium --dump-dom: %s" % dom.stderr[-300:])
+    check(dom.stdout.count("<article>") == len(titles),
+          "chromium saw %d articles, not %d" % (dom.stdout.count("<article>"),
+                                                len(titles)))
+    shot = os.path.join(tmp, "river.png")
+    subprocess.run(browser + ["--window-size=412,900", "--screenshot=" + shot,
+                              page], capture_output=True, timeout=60,
+                   stdin=subprocess.DEVNULL)
+    with open(shot, "rb") as f:
+        check(f.read(8) == b"\x89PNG\r\n\x1a\n", "no screenshot of index.html")
+
+    d = Daemon(conf)
+    try:
+        wait_for("the server", lambda: get("http://127.0.0.1:%d/feed.rss"
+                                           % port)[0] == 200)
+        for name in ("feed.atom", "feed.rss"):
+            home = os.path.join(tmp, "newsboat-" + name)
+            os.makedirs(home)
+            urls = os.path.join(home, "urls")
+            with open(urls, "w") as f:
+                f.write("http://127.0.0.1:%d/%s\n" % (port, name))
+            cache = os.path.join(home, "cache.db")
+            nb = subprocess.run(
+                ["newsboat", "-u", urls, "-c", cache, "-C", "/dev/null",
+                 "-x", "reload", "print-unread"], capture_output=True,
+                text=True, timeout=60, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, HOME=home))
+            check(nb.returncode == 0, "newsboat on %s: %s" % (name, nb.stderr))
+            check(nb.stdout.strip() == "%d unread articles" % len(titles),
+                  "newsboat on %s: %r" % (name, nb.stdout))
+            db = sqlite3.connect(cache)
+            got = sorted(r[0] for r in db.execute("SELECT title FROM rss_item"))
+            db.close()
+            check(got == titles, "newsboat read %s as %s" % (name, got))
+    finally:
+        d.stop()
 
 
 def test_sanitized(tmp):
