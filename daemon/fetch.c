@@ -10,7 +10,14 @@
  * among them, are set once on a template handle when the fetcher is made,
  * each one checked; a fetch starts from a copy of it
  * (curl_easy_duphandle) and adds its own. A refused option fails the
- * fetcher, or the fetch, never lets it run without the limit. */
+ * fetcher, or the fetch, never lets it run without the limit.
+ *
+ * A fetch that ended well leaves its easy handle, still bound to its
+ * struct fetch, on an idle list (at most `parallel` of them, about 8 KiB
+ * each, freed by fetcher_close()): the next fetch takes it and sets again
+ * every option a fetch sets, so that nothing of the last one carries
+ * over; the shared ones are as the copy had them, as libcurl keeps a
+ * handle's options from one transfer to the next. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,8 +39,10 @@ struct fetcher {
     const char *cb_error; /* why a multi callback failed, when one did */
     uv_timer_t timer;
     struct fetch *list; /* transfers under way */
+    struct fetch *idle; /* ended well, their handles kept for the next */
     struct sock *socks; /* sockets curl asked us to watch */
     size_t active;
+    size_t nidle, max_idle;
     int closing;
     int open_handles; /* uv handles not yet closed */
     void (*done)(void *);
@@ -315,17 +324,62 @@ on_header(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* Frees what x's last fetch owned and zeroes it, but for its fetcher and
+ * its easy handle: x is as new, its handle as that fetch left it. */
 static void
-fetch_free(struct fetch *x)
+fetch_clear(struct fetch *x)
 {
+    struct fetcher *f = x->f;
+    CURL *easy = x->easy;
+
     curl_slist_free_all(x->headers);
     free(x->etag);
     free(x->last_modified);
     free(x->content_type);
+    memset(x, 0, sizeof(*x));
+    x->f = f;
+    x->easy = easy;
+}
+
+static void
+fetch_free(struct fetch *x)
+{
+    fetch_clear(x);
+    if (x->easy != NULL)
+        curl_easy_cleanup(x->easy);
     free(x);
 }
 
-/* Unlinks x, tells its owner how it ended and frees it. */
+/* Frees the idle fetches and their handles. */
+static void
+idle_free(struct fetcher *f)
+{
+    struct fetch *x;
+
+    while ((x = f->idle) != NULL) {
+        f->idle = x->next;
+        fetch_free(x);
+    }
+    f->nidle = 0;
+}
+
+/* x, out of the multi handle, is done with: kept idle for the next fetch
+ * to take when it ended well (keep) and fewer than max_idle are, else
+ * freed. */
+static void
+fetch_release(struct fetcher *f, struct fetch *x, int keep)
+{
+    if (keep && !f->closing && f->nidle < f->max_idle) {
+        fetch_clear(x);
+        x->next = f->idle;
+        f->idle = x;
+        f->nidle++;
+        return;
+    }
+    fetch_free(x);
+}
+
+/* Unlinks x, tells its owner how it ended and releases it. */
 static void
 fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
 {
@@ -376,8 +430,7 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
     }
     (void)curl_multi_remove_handle(f->multi, x->easy); /* it is there */
     x->on_done(&r, x->arg);
-    curl_easy_cleanup(x->easy);
-    fetch_free(x);
+    fetch_release(f, x, !cancelled && code == CURLE_OK);
 }
 
 static void
@@ -464,6 +517,7 @@ fetcher_caps(struct fetcher *f, int parallel, int per_host)
         curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                           (long)per_host) != CURLM_OK)
         return -1;
+    f->max_idle = parallel > 0 ? (size_t)parallel : 0;
     return 0;
 }
 
@@ -493,6 +547,7 @@ fetcher_new(uv_loop_t *loop, int parallel, int per_host, char *err,
         goto fail;
     }
     f->loop = loop;
+    f->max_idle = parallel > 0 ? (size_t)parallel : 0;
     if ((mrc = fetch_multi_setup(f, parallel, per_host, &name)) != CURLM_OK) {
         snprintf(err, errlen, "libcurl refused %s: %s", name,
                  curl_multi_strerror(mrc));
@@ -521,27 +576,42 @@ fail:
     return NULL;
 }
 
-/* The options of one fetch x of req, on the copy e of the template.
- * CURLE_OK, or the first code that is not. */
+/* The options that bind a new copy e of the template to x, which keeps
+ * it from one fetch to the next. CURLE_OK, or the first code that is
+ * not. */
 static CURLcode
-fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
+fetch_bind(struct fetch *x, CURL *e)
 {
     CURLcode rc;
 
-    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, x)) != CURLE_OK ||
+    if ((rc = curl_easy_setopt(e, CURLOPT_PRIVATE, x)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf)) !=
             CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, x)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, x)) != CURLE_OK)
+        return rc;
+    return CURLE_OK;
+}
+
+/* The options of one fetch of req, on x's handle e: each of them, each
+ * time, so that none is left from the handle's last fetch. CURLE_OK, or
+ * the first code that is not. */
+static CURLcode
+fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
+{
+    int file = strncasecmp(req->url, "file:", 5) == 0;
+    CURLcode rc;
+
+    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers)) != CURLE_OK)
         return rc;
     /* The limits of this fetch. */
-    if (strncasecmp(req->url, "file:", 5) == 0 &&
-        (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK)
-        return rc;
-    if (req->timeout_s > 0 &&
-        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT, req->timeout_s)) != CURLE_OK)
+    if ((rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+                               file ? "file" : "http,https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT,
+                               req->timeout_s > 0 ? req->timeout_s
+                                                  : FETCH_TIMEOUT_S)) !=
+            CURLE_OK)
         return rc;
     return curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)req->max_bytes);
@@ -575,6 +645,36 @@ fetch_headers(struct fetch *x, const struct fetch_req *req)
     return 0;
 }
 
+/* A fetch to start: an idle one, or a new one with a copy of the
+ * template. NULL with *err set when there is none. */
+static struct fetch *
+fetch_take(struct fetcher *f, int *err)
+{
+    struct fetch *x = f->idle;
+    CURLcode rc;
+
+    if (x != NULL) {
+        f->idle = x->next;
+        f->nidle--;
+        x->next = NULL;
+        return x;
+    }
+    *err = -ENOMEM;
+    if ((x = calloc(1, sizeof(*x))) == NULL)
+        return NULL;
+    x->f = f;
+    if ((x->easy = curl_easy_duphandle(f->base)) == NULL) {
+        free(x);
+        return NULL;
+    }
+    if ((rc = fetch_bind(x, x->easy)) != CURLE_OK) {
+        *err = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+        fetch_free(x);
+        return NULL;
+    }
+    return x;
+}
+
 int
 fetcher_start(struct fetcher *f, const struct fetch_req *req)
 {
@@ -584,17 +684,14 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
 
     if (f->closing)
         return -ECANCELED;
-    x = calloc(1, sizeof(*x));
-    if (x == NULL)
-        return -ENOMEM;
-    x->f = f;
+    if ((x = fetch_take(f, &err)) == NULL)
+        return err;
     x->on_data = req->on_data;
     x->can_hold = strncasecmp(req->url, "file:", 5) != 0;
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
-    if ((x->easy = curl_easy_duphandle(f->base)) == NULL ||
-        fetch_headers(x, req) != 0)
+    if (fetch_headers(x, req) != 0)
         goto fail;
     /* The shared options were checked in fetcher_new(); what can go wrong
      * now is memory, or a value of req that libcurl refuses. */
@@ -609,8 +706,6 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
     f->active++;
     return 0;
 fail:
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
     fetch_free(x);
     return err;
 }
@@ -643,6 +738,7 @@ fetcher_close(struct fetcher *f, void (*done)(void *), void *arg)
     f->done_arg = arg;
     while (f->list)
         fetch_finish(f, f->list, CURLE_OK, 1);
+    idle_free(f);
     /* The connection cache goes too; curl may tell on_socket to forget
      * sockets while it does. Any it did not mention are closed after. */
     (void)curl_multi_cleanup(f->multi);

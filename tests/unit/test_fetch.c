@@ -2,7 +2,8 @@
  * against file:// URLs and feedd's own HTTP server (daemon/httpd.c) on the
  * same loop. curl_easy_setopt, curl_multi_setopt and calloc are wrapped by
  * the linker (see tests/CMakeLists.txt), so that the test can make libcurl
- * refuse an option, or memory run out, where it chooses. */
+ * refuse an option, or memory run out, where it chooses; and
+ * curl_easy_duphandle, so that it can count the handles made. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <errno.h>
 #include <setjmp.h>
@@ -34,6 +35,7 @@ static int refuse_skip;
 static int refused; /* how many calls were refused */
 static CURLcode refuse_code = CURLE_UNKNOWN_OPTION;
 static int fail_callocs;
+static int dups; /* calls of curl_easy_duphandle */
 
 CURLcode __real_curl_easy_setopt(CURL *, CURLoption, ...);
 CURLMcode __real_curl_multi_setopt(CURLM *, CURLMoption, ...);
@@ -41,6 +43,15 @@ CURLcode __wrap_curl_easy_setopt(CURL *, CURLoption, ...);
 CURLMcode __wrap_curl_multi_setopt(CURLM *, CURLMoption, ...);
 void *__real_calloc(size_t, size_t);
 void *__wrap_calloc(size_t, size_t);
+CURL *__real_curl_easy_duphandle(CURL *);
+CURL *__wrap_curl_easy_duphandle(CURL *);
+
+CURL *
+__wrap_curl_easy_duphandle(CURL *h)
+{
+    dups++;
+    return __real_curl_easy_duphandle(h);
+}
 
 static int
 refuse(long opt, int multi)
@@ -114,14 +125,18 @@ __wrap_calloc(size_t n, size_t size)
 struct fixture {
     uv_loop_t loop;
     uv_timer_t guard;
-    uv_timer_t resume; /* test_pause's */
+    uv_timer_t resume; /* test_pause's, test_reuse's */
     int timed_out;
     struct fetcher *fetcher;
     struct httpd *httpd;
     char dir[64];
-    char url[128]; /* http://127.0.0.1:port/feed.atom */
-    int closing;   /* close calls made with on_closed */
-    int closed;    /* on_closed calls */
+    char url[128];           /* http://127.0.0.1:port/feed.atom */
+    int closing;             /* close calls made with on_closed */
+    int closed;              /* on_closed calls */
+    uv_tcp_t silent;         /* test_reuse's server that never answers */
+    int silent_on;           /* it was made */
+    uv_tcp_t silent_conn[2]; /* the connections it took */
+    int silent_conns;
 };
 
 /* What one fetch saw. */
@@ -205,6 +220,7 @@ teardown(void **state)
     refused = 0;
     refuse_code = CURLE_UNKNOWN_OPTION;
     fail_callocs = 0;
+    dups = 0;
     if (fx->fetcher != NULL) {
         fetcher_close(fx->fetcher, on_closed, fx);
         fx->closing++;
@@ -213,6 +229,10 @@ teardown(void **state)
     fx->closing++;
     uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_close((uv_handle_t *)&fx->resume, NULL);
+    if (fx->silent_on)
+        uv_close((uv_handle_t *)&fx->silent, NULL);
+    for (int i = 0; i < fx->silent_conns; i++)
+        uv_close((uv_handle_t *)&fx->silent_conn[i], NULL);
     while (uv_run(&fx->loop, UV_RUN_DEFAULT) != 0) /* past uv_stop() */
         ;
     assert_int_equal(fx->closed, fx->closing);
@@ -532,6 +552,124 @@ test_socket_out_of_memory(void **state)
         fail_msg("after: %s", r.error);
 }
 
+static void
+on_silent_conn(uv_stream_t *server, int status)
+{
+    struct fixture *fx = server->data;
+    uv_tcp_t *c = &fx->silent_conn[fx->silent_conns];
+
+    assert_int_equal(status, 0);
+    assert_true(fx->silent_conns < 2);
+    assert_int_equal(uv_tcp_init(&fx->loop, c), 0);
+    assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+    fx->silent_conns++;
+}
+
+/* A server on the loop that takes connections and never answers: the URL
+ * of it into url. */
+static void
+silent_server(struct fixture *fx, char *url, size_t size)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in sin;
+    int len = sizeof(ss);
+
+    assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &sin), 0);
+    assert_int_equal(uv_tcp_init(&fx->loop, &fx->silent), 0);
+    fx->silent.data = fx;
+    fx->silent_on = 1;
+    assert_int_equal(uv_tcp_bind(&fx->silent, (const struct sockaddr *)&sin, 0),
+                     0);
+    assert_int_equal(uv_listen((uv_stream_t *)&fx->silent, 4, on_silent_conn),
+                     0);
+    assert_int_equal(
+        uv_tcp_getsockname(&fx->silent, (struct sockaddr *)&ss, &len), 0);
+    snprintf(url, size, "http://127.0.0.1:%d/feed.atom",
+             ntohs(((struct sockaddr_in *)&ss)->sin_port));
+}
+
+static void
+on_wait(uv_timer_t *t)
+{
+    *(int *)t->data = 1;
+}
+
+/* A fetch takes the handle a fetch that ended well left, and nothing of
+ * that fetch carries over: not its validators, not its protocol (file
+ * after http and back), not its size cap, not its timeout. */
+static void
+test_reuse(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req;
+    char path[128], big[128], url[160], big_url[160], silent[128];
+    char etag[64];
+    int waited = 0;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/feed.xml", fx->dir);
+    assert_non_null(fp = fopen(path, "w"));
+    fputs(FEED, fp);
+    fclose(fp);
+    snprintf(url, sizeof(url), "file://%s", path);
+    snprintf(big, sizeof(big), "%s/big.xml", fx->dir);
+    assert_non_null(fp = fopen(big, "w"));
+    fputs(FEED FEED, fp);
+    fclose(fp);
+    snprintf(big_url, sizeof(big_url), "file://%s", big);
+    fetcher(fx);
+    req = request(fx, fx->url, &r);
+    req.timeout_s = 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(dups, 1);
+    snprintf(etag, sizeof(etag), "%s", r.etag);
+    req = request(fx, fx->url, &r);
+    req.etag = etag;
+    fetch(fx, &req, &r);
+    assert_true(r.not_modified);
+    /* Without validators the body comes again. */
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_false(r.not_modified);
+    assert_string_equal(r.body, FEED);
+    /* file after http, then http after file. */
+    req = request(fx, url, &r);
+    req.max_bytes = sizeof(FEED) - 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED);
+    req = request(fx, big_url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED FEED);
+    req = request(fx, fx->url, &r);
+    req.timeout_s = 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED);
+    assert_int_equal(dups, 1);
+    /* The default timeout again, not the last fetch's 1 s. */
+    silent_server(fx, silent, sizeof(silent));
+    req = request(fx, silent, &r);
+    req.timeout_s = 0;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    assert_int_equal(dups, 1);
+    fx->resume.data = &waited;
+    assert_int_equal(uv_timer_start(&fx->resume, on_wait, 1500, 0), 0);
+    unlink(big);
+    run_until(fx, &waited);
+    assert_false(r.done);
+    assert_int_equal(fetcher_active(fx->fetcher), 1);
+    fetcher_close(fx->fetcher, on_closed, fx);
+    fx->closing++;
+    fx->fetcher = NULL;
+    assert_true(r.cancelled);
+}
+
 /* fetcher_close() ends the fetches under way, each told so. */
 static void
 test_close_cancels(void **state)
@@ -563,6 +701,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_socket_out_of_memory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
