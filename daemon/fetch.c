@@ -32,6 +32,15 @@
 /* The whole transfer, unless the request says otherwise. */
 #define FETCH_TIMEOUT_S 120L
 
+#define FETCH_ACCEPT                                                           \
+    "Accept: application/atom+xml, application/rss+xml, "                      \
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "       \
+    "*/*;q=0.5"
+#define FETCH_INM "If-None-Match: "
+#define FETCH_IMS "If-Modified-Since: "
+/* A stored validator this long or longer is not sent. */
+#define FETCH_VALIDATOR_MAX 900
+
 struct fetcher {
     uv_loop_t *loop;
     CURLM *multi;
@@ -66,6 +75,11 @@ struct fetch {
     char *etag, *last_modified, *content_type;
     char *url; /* where the body comes from after redirects (curl's) */
     char errbuf[CURL_ERROR_SIZE];
+    /* The request headers: headers is the list of them, made of hdr. */
+    struct curl_slist hdr[3];
+    char accept[sizeof(FETCH_ACCEPT)];
+    char inm[sizeof(FETCH_INM) + FETCH_VALIDATOR_MAX];
+    char ims[sizeof(FETCH_IMS) + FETCH_VALIDATOR_MAX];
 };
 
 struct sock {
@@ -318,9 +332,17 @@ on_header(char *p, size_t size, size_t n, void *arg)
         x->etag = x->last_modified = x->content_type = NULL;
         return len;
     }
-    keep_header(p, len, "etag", &x->etag);
-    keep_header(p, len, "last-modified", &x->last_modified);
-    keep_header(p, len, "content-type", &x->content_type);
+    switch (len > 0 ? tolower((unsigned char)p[0]) : 0) {
+    case 'e':
+        keep_header(p, len, "etag", &x->etag);
+        break;
+    case 'l':
+        keep_header(p, len, "last-modified", &x->last_modified);
+        break;
+    case 'c':
+        keep_header(p, len, "content-type", &x->content_type);
+        break;
+    }
     return len;
 }
 
@@ -332,7 +354,6 @@ fetch_clear(struct fetch *x)
     struct fetcher *f = x->f;
     CURL *easy = x->easy;
 
-    curl_slist_free_all(x->headers);
     free(x->etag);
     free(x->last_modified);
     free(x->content_type);
@@ -617,32 +638,38 @@ fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
                             (curl_off_t)req->max_bytes);
 }
 
-/* The request headers of req into x->headers. 0 or -ENOMEM. */
-static int
+/* Appends the header name value, made in buf, to x->headers, when value
+ * is there and shorter than FETCH_VALIDATOR_MAX (or name is the Accept
+ * line, and value NULL). */
+static void
+fetch_header(struct fetch *x, char *buf, const char *name, const char *value)
+{
+    size_t i, n = strlen(name), len = 0;
+
+    if (value != NULL &&
+        (*value == '\0' || (len = strlen(value)) >= FETCH_VALIDATOR_MAX))
+        return;
+    memcpy(buf, name, n);
+    if (value != NULL)
+        memcpy(buf + n, value, len);
+    buf[n + len] = '\0';
+    for (i = 0; x->hdr[i].data != NULL; i++)
+        ;
+    x->hdr[i].data = buf;
+    x->hdr[i].next = NULL;
+    if (i > 0)
+        x->hdr[i - 1].next = &x->hdr[i];
+}
+
+/* The request headers of req into x->headers, made in x: nothing to
+ * allocate. */
+static void
 fetch_headers(struct fetch *x, const struct fetch_req *req)
 {
-    char hdr[1024];
-
-    x->headers =
-        curl_slist_append(NULL, "Accept: application/atom+xml, "
-                                "application/rss+xml, "
-                                "application/rdf+xml;q=0.9, "
-                                "application/xml;q=0.8, text/xml;q=0.8, "
-                                "*/*;q=0.5");
-    if (x->headers == NULL)
-        return -ENOMEM;
-    if (req->etag && *req->etag && strlen(req->etag) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-None-Match: %s", req->etag);
-        if (!curl_slist_append(x->headers, hdr))
-            return -ENOMEM;
-    }
-    if (req->last_modified && *req->last_modified &&
-        strlen(req->last_modified) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", req->last_modified);
-        if (!curl_slist_append(x->headers, hdr))
-            return -ENOMEM;
-    }
-    return 0;
+    fetch_header(x, x->accept, FETCH_ACCEPT, NULL);
+    fetch_header(x, x->inm, FETCH_INM, req->etag);
+    fetch_header(x, x->ims, FETCH_IMS, req->last_modified);
+    x->headers = &x->hdr[0];
 }
 
 /* A fetch to start: an idle one, or a new one with a copy of the
@@ -691,8 +718,7 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
-    if (fetch_headers(x, req) != 0)
-        goto fail;
+    fetch_headers(x, req);
     /* The shared options were checked in fetcher_new(); what can go wrong
      * now is memory, or a value of req that libcurl refuses. */
     if ((rc = fetch_setup(x, x->easy, req)) != CURLE_OK) {

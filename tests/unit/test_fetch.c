@@ -133,10 +133,14 @@ struct fixture {
     char url[128];           /* http://127.0.0.1:port/feed.atom */
     int closing;             /* close calls made with on_closed */
     int closed;              /* on_closed calls */
-    uv_tcp_t silent;         /* test_reuse's server that never answers */
+    uv_tcp_t silent;         /* a server that never answers, or answers */
     int silent_on;           /* it was made */
-    uv_tcp_t silent_conn[2]; /* the connections it took */
+    int answer;              /* it answers each request head with a 304 */
+    uv_tcp_t silent_conn[8]; /* the connections it took */
     int silent_conns;
+    char request[4096]; /* the last request head it read (answer set) */
+    size_t request_len;
+    int answered; /* requests it answered */
 };
 
 /* What one fetch saw. */
@@ -553,16 +557,56 @@ test_socket_out_of_memory(void **state)
 }
 
 static void
+on_request_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    struct fixture *fx = h->data;
+
+    (void)size;
+    *buf = uv_buf_init(fx->request + fx->request_len,
+                       (unsigned)(sizeof(fx->request) - 1 - fx->request_len));
+}
+
+/* Reads a request head into fx->request, then answers it with a 304 and
+ * lets the client close. */
+static void
+on_request_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    static const char answer[] =
+        "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n";
+    static uv_write_t w;
+    struct fixture *fx = s->data;
+    uv_buf_t out = uv_buf_init((char *)answer, sizeof(answer) - 1);
+
+    (void)buf;
+    if (n < 0) {
+        (void)uv_read_stop(s);
+        return;
+    }
+    fx->request_len += (size_t)n;
+    fx->request[fx->request_len] = '\0';
+    if (strstr(fx->request, "\r\n\r\n") == NULL)
+        return;
+    (void)uv_read_stop(s);
+    assert_int_equal(uv_write(&w, s, &out, 1, NULL), 0);
+    fx->answered++;
+}
+
+static void
 on_silent_conn(uv_stream_t *server, int status)
 {
     struct fixture *fx = server->data;
     uv_tcp_t *c = &fx->silent_conn[fx->silent_conns];
 
     assert_int_equal(status, 0);
-    assert_true(fx->silent_conns < 2);
+    assert_true(fx->silent_conns < 8);
     assert_int_equal(uv_tcp_init(&fx->loop, c), 0);
     assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
     fx->silent_conns++;
+    c->data = fx;
+    if (fx->answer)
+        assert_int_equal(
+            uv_read_start((uv_stream_t *)c, on_request_alloc, on_request_read),
+            0);
 }
 
 /* A server on the loop that takes connections and never answers: the URL
@@ -670,6 +714,69 @@ test_reuse(void **state)
     assert_true(r.cancelled);
 }
 
+/* Fetches url with the validators etag and last_modified into r, as
+ * test_request_headers's server reads them: what it read. */
+static const char *
+fetch_head(struct fixture *fx, const char *url, const char *etag,
+           const char *last_modified, struct result *r)
+{
+    struct fetch_req req = request(fx, url, r);
+
+    req.etag = etag;
+    req.last_modified = last_modified;
+    fx->request_len = 0;
+    fx->request[0] = '\0';
+    fetch(fx, &req, r);
+    assert_true(r->not_modified);
+    return fx->request;
+}
+
+/* The request headers, on fresh and reused handles alike: the Accept
+ * line, and each validator when there is one, shorter than 900 bytes. */
+static void
+test_request_headers(void **state)
+{
+    static const char accept[] =
+        "\r\nAccept: application/atom+xml, application/rss+xml, "
+        "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+        "*/*;q=0.5\r\n";
+    static const char date[] = "Tue, 01 Jan 2030 00:00:00 GMT";
+    struct fixture *fx = *state;
+    struct result r;
+    char url[128], etag[901];
+    const char *head;
+
+    fx->answer = 1;
+    silent_server(fx, url, sizeof(url));
+    fetcher(fx);
+    head = fetch_head(fx, url, "\"e1\"", date, &r);
+    assert_non_null(strstr(head, accept));
+    assert_non_null(strstr(head, "\r\nIf-None-Match: \"e1\"\r\n"));
+    assert_non_null(strstr(
+        head, "\r\nIf-Modified-Since: Tue, 01 Jan 2030 00:00:00 GMT\r\n"));
+    head = fetch_head(fx, url, "\"e2\"", NULL, &r);
+    assert_non_null(strstr(head, accept));
+    assert_non_null(strstr(head, "\r\nIf-None-Match: \"e2\"\r\n"));
+    assert_null(strstr(head, "If-Modified-Since"));
+    head = fetch_head(fx, url, NULL, date, &r);
+    assert_null(strstr(head, "If-None-Match"));
+    assert_non_null(strstr(
+        head, "\r\nIf-Modified-Since: Tue, 01 Jan 2030 00:00:00 GMT\r\n"));
+    memset(etag, 'a', 900);
+    etag[900] = '\0';
+    head = fetch_head(fx, url, etag, "", &r);
+    assert_non_null(strstr(head, accept));
+    assert_null(strstr(head, "If-None-Match"));
+    assert_null(strstr(head, "If-Modified-Since"));
+    etag[899] = '\0';
+    head = fetch_head(fx, url, etag, NULL, &r);
+    assert_non_null(strstr(head, "\r\nIf-None-Match: "));
+    assert_non_null(strstr(head, etag));
+    assert_int_equal(fx->answered, 5);
+    /* One handle served them all. */
+    assert_int_equal(dups, 1);
+}
+
 /* fetcher_close() ends the fetches under way, each told so. */
 static void
 test_close_cancels(void **state)
@@ -702,6 +809,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_headers, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
