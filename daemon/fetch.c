@@ -371,17 +371,18 @@ fetch_free(struct fetch *x)
     free(x);
 }
 
-/* Frees the idle fetches and their handles. */
+/* Frees idle fetches and their handles until keep are left. */
 static void
-idle_free(struct fetcher *f)
+idle_trim(struct fetcher *f, size_t keep)
 {
     struct fetch *x;
 
-    while ((x = f->idle) != NULL) {
+    while (f->nidle > keep) {
+        x = f->idle;
         f->idle = x->next;
+        f->nidle--;
         fetch_free(x);
     }
-    f->nidle = 0;
 }
 
 /* x, out of the multi handle, is done with: kept idle for the next fetch
@@ -539,6 +540,7 @@ fetcher_caps(struct fetcher *f, int parallel, int per_host)
                           (long)per_host) != CURLM_OK)
         return -1;
     f->max_idle = parallel > 0 ? (size_t)parallel : 0;
+    idle_trim(f, f->max_idle);
     return 0;
 }
 
@@ -764,7 +766,7 @@ fetcher_close(struct fetcher *f, void (*done)(void *), void *arg)
     f->done_arg = arg;
     while (f->list)
         fetch_finish(f, f->list, CURLE_OK, 1);
-    idle_free(f);
+    idle_trim(f, 0);
     /* The connection cache goes too; curl may tell on_socket to forget
      * sockets while it does. Any it did not mention are closed after. */
     (void)curl_multi_cleanup(f->multi);

@@ -3,7 +3,8 @@
  * same loop. curl_easy_setopt, curl_multi_setopt and calloc are wrapped by
  * the linker (see tests/CMakeLists.txt), so that the test can make libcurl
  * refuse an option, or memory run out, where it chooses; and
- * curl_easy_duphandle, so that it can count the handles made. */
+ * curl_easy_duphandle and curl_easy_cleanup, so that it can count the
+ * handles made and freed. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <errno.h>
 #include <setjmp.h>
@@ -35,7 +36,8 @@ static int refuse_skip;
 static int refused; /* how many calls were refused */
 static CURLcode refuse_code = CURLE_UNKNOWN_OPTION;
 static int fail_callocs;
-static int dups; /* calls of curl_easy_duphandle */
+static int dups;     /* calls of curl_easy_duphandle */
+static int cleanups; /* calls of curl_easy_cleanup */
 
 CURLcode __real_curl_easy_setopt(CURL *, CURLoption, ...);
 CURLMcode __real_curl_multi_setopt(CURLM *, CURLMoption, ...);
@@ -45,6 +47,15 @@ void *__real_calloc(size_t, size_t);
 void *__wrap_calloc(size_t, size_t);
 CURL *__real_curl_easy_duphandle(CURL *);
 CURL *__wrap_curl_easy_duphandle(CURL *);
+void __real_curl_easy_cleanup(CURL *);
+void __wrap_curl_easy_cleanup(CURL *);
+
+void
+__wrap_curl_easy_cleanup(CURL *h)
+{
+    cleanups++;
+    __real_curl_easy_cleanup(h);
+}
 
 CURL *
 __wrap_curl_easy_duphandle(CURL *h)
@@ -194,6 +205,8 @@ setup(void **state)
     static const char mtime_doc[] = FEED;
 
     assert_non_null(fx);
+    dups = 0;
+    cleanups = 0;
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     assert_int_equal(uv_timer_init(&fx->loop, &fx->guard), 0);
     fx->guard.data = fx;
@@ -224,7 +237,6 @@ teardown(void **state)
     refused = 0;
     refuse_code = CURLE_UNKNOWN_OPTION;
     fail_callocs = 0;
-    dups = 0;
     if (fx->fetcher != NULL) {
         fetcher_close(fx->fetcher, on_closed, fx);
         fx->closing++;
@@ -777,6 +789,38 @@ test_request_headers(void **state)
     assert_int_equal(dups, 1);
 }
 
+/* Lower caps leave fewer idle handles: those over the new parallel are
+ * freed at once, the others serve the next fetches. */
+static void
+test_caps_trim(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r[3];
+    struct fetch_req req;
+    int i;
+
+    fetcher(fx);
+    for (i = 0; i < 3; i++) {
+        req = request(fx, fx->url, &r[i]);
+        assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    }
+    for (i = 0; i < 3; i++)
+        run_until(fx, &r[i].done);
+    for (i = 0; i < 3; i++)
+        assert_true(r[i].ok);
+    assert_int_equal(dups, 3);
+    assert_int_equal(cleanups, 0);
+    assert_int_equal(fetcher_caps(fx->fetcher, 1, 1), 0);
+    assert_int_equal(cleanups, 2);
+    for (i = 0; i < 2; i++) {
+        req = request(fx, fx->url, &r[0]);
+        fetch(fx, &req, &r[0]);
+        assert_true(r[0].ok);
+    }
+    assert_int_equal(dups, 3);
+    assert_int_equal(cleanups, 2);
+}
+
 /* fetcher_close() ends the fetches under way, each told so. */
 static void
 test_close_cancels(void **state)
@@ -810,6 +854,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caps_trim, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
