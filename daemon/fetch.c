@@ -10,7 +10,14 @@
  * among them, are set once on a template handle when the fetcher is made,
  * each one checked; a fetch starts from a copy of it
  * (curl_easy_duphandle) and adds its own. A refused option fails the
- * fetcher, or the fetch, never lets it run without the limit. */
+ * fetcher, or the fetch, never lets it run without the limit.
+ *
+ * A fetch that ended well leaves its easy handle, still bound to its
+ * struct fetch, on an idle list (at most `parallel` of them, about 8 KiB
+ * each, freed by fetcher_close()): the next fetch takes it and sets again
+ * every option a fetch sets, so that nothing of the last one carries
+ * over; the shared ones are as the copy had them, as libcurl keeps a
+ * handle's options from one transfer to the next. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +32,15 @@
 /* The whole transfer, unless the request says otherwise. */
 #define FETCH_TIMEOUT_S 120L
 
+#define FETCH_ACCEPT                                                           \
+    "Accept: application/atom+xml, application/rss+xml, "                      \
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "       \
+    "*/*;q=0.5"
+#define FETCH_INM "If-None-Match: "
+#define FETCH_IMS "If-Modified-Since: "
+/* A stored validator this long or longer is not sent. */
+#define FETCH_VALIDATOR_MAX 900
+
 struct fetcher {
     uv_loop_t *loop;
     CURLM *multi;
@@ -32,8 +48,10 @@ struct fetcher {
     const char *cb_error; /* why a multi callback failed, when one did */
     uv_timer_t timer;
     struct fetch *list; /* transfers under way */
+    struct fetch *idle; /* ended well, their handles kept for the next */
     struct sock *socks; /* sockets curl asked us to watch */
     size_t active;
+    size_t nidle, max_idle;
     int closing;
     int open_handles; /* uv handles not yet closed */
     void (*done)(void *);
@@ -57,6 +75,11 @@ struct fetch {
     char *etag, *last_modified, *content_type;
     char *url; /* where the body comes from after redirects (curl's) */
     char errbuf[CURL_ERROR_SIZE];
+    /* The request headers: headers is the list of them, made of hdr. */
+    struct curl_slist hdr[3];
+    char accept[sizeof(FETCH_ACCEPT)];
+    char inm[sizeof(FETCH_INM) + FETCH_VALIDATOR_MAX];
+    char ims[sizeof(FETCH_IMS) + FETCH_VALIDATOR_MAX];
 };
 
 struct sock {
@@ -309,23 +332,76 @@ on_header(char *p, size_t size, size_t n, void *arg)
         x->etag = x->last_modified = x->content_type = NULL;
         return len;
     }
-    keep_header(p, len, "etag", &x->etag);
-    keep_header(p, len, "last-modified", &x->last_modified);
-    keep_header(p, len, "content-type", &x->content_type);
+    switch (len > 0 ? tolower((unsigned char)p[0]) : 0) {
+    case 'e':
+        keep_header(p, len, "etag", &x->etag);
+        break;
+    case 'l':
+        keep_header(p, len, "last-modified", &x->last_modified);
+        break;
+    case 'c':
+        keep_header(p, len, "content-type", &x->content_type);
+        break;
+    }
     return len;
+}
+
+/* Frees what x's last fetch owned and zeroes it, but for its fetcher and
+ * its easy handle: x is as new, its handle as that fetch left it. */
+static void
+fetch_clear(struct fetch *x)
+{
+    struct fetcher *f = x->f;
+    CURL *easy = x->easy;
+
+    free(x->etag);
+    free(x->last_modified);
+    free(x->content_type);
+    memset(x, 0, sizeof(*x));
+    x->f = f;
+    x->easy = easy;
 }
 
 static void
 fetch_free(struct fetch *x)
 {
-    curl_slist_free_all(x->headers);
-    free(x->etag);
-    free(x->last_modified);
-    free(x->content_type);
+    fetch_clear(x);
+    if (x->easy != NULL)
+        curl_easy_cleanup(x->easy);
     free(x);
 }
 
-/* Unlinks x, tells its owner how it ended and frees it. */
+/* Frees idle fetches and their handles until keep are left. */
+static void
+idle_trim(struct fetcher *f, size_t keep)
+{
+    struct fetch *x;
+
+    while (f->nidle > keep) {
+        x = f->idle;
+        f->idle = x->next;
+        f->nidle--;
+        fetch_free(x);
+    }
+}
+
+/* x, out of the multi handle, is done with: kept idle for the next fetch
+ * to take when it ended well (keep) and fewer than max_idle are, else
+ * freed. */
+static void
+fetch_release(struct fetcher *f, struct fetch *x, int keep)
+{
+    if (keep && !f->closing && f->nidle < f->max_idle) {
+        fetch_clear(x);
+        x->next = f->idle;
+        f->idle = x;
+        f->nidle++;
+        return;
+    }
+    fetch_free(x);
+}
+
+/* Unlinks x, tells its owner how it ended and releases it. */
 static void
 fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
 {
@@ -376,8 +452,7 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
     }
     (void)curl_multi_remove_handle(f->multi, x->easy); /* it is there */
     x->on_done(&r, x->arg);
-    curl_easy_cleanup(x->easy);
-    fetch_free(x);
+    fetch_release(f, x, !cancelled && code == CURLE_OK);
 }
 
 static void
@@ -464,6 +539,8 @@ fetcher_caps(struct fetcher *f, int parallel, int per_host)
         curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                           (long)per_host) != CURLM_OK)
         return -1;
+    f->max_idle = parallel > 0 ? (size_t)parallel : 0;
+    idle_trim(f, f->max_idle);
     return 0;
 }
 
@@ -493,6 +570,7 @@ fetcher_new(uv_loop_t *loop, int parallel, int per_host, char *err,
         goto fail;
     }
     f->loop = loop;
+    f->max_idle = parallel > 0 ? (size_t)parallel : 0;
     if ((mrc = fetch_multi_setup(f, parallel, per_host, &name)) != CURLM_OK) {
         snprintf(err, errlen, "libcurl refused %s: %s", name,
                  curl_multi_strerror(mrc));
@@ -521,58 +599,109 @@ fail:
     return NULL;
 }
 
-/* The options of one fetch x of req, on the copy e of the template.
- * CURLE_OK, or the first code that is not. */
+/* The options that bind a new copy e of the template to x, which keeps
+ * it from one fetch to the next. CURLE_OK, or the first code that is
+ * not. */
 static CURLcode
-fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
+fetch_bind(struct fetch *x, CURL *e)
 {
     CURLcode rc;
 
-    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_PRIVATE, x)) != CURLE_OK ||
+    if ((rc = curl_easy_setopt(e, CURLOPT_PRIVATE, x)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf)) !=
             CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, x)) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, x)) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, x)) != CURLE_OK)
+        return rc;
+    return CURLE_OK;
+}
+
+/* The options of one fetch of req, on x's handle e: each of them, each
+ * time, so that none is left from the handle's last fetch. CURLE_OK, or
+ * the first code that is not. */
+static CURLcode
+fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
+{
+    int file = strncasecmp(req->url, "file:", 5) == 0;
+    CURLcode rc;
+
+    if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers)) != CURLE_OK)
         return rc;
     /* The limits of this fetch. */
-    if (strncasecmp(req->url, "file:", 5) == 0 &&
-        (rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "file")) != CURLE_OK)
-        return rc;
-    if (req->timeout_s > 0 &&
-        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT, req->timeout_s)) != CURLE_OK)
+    if ((rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+                               file ? "file" : "http,https")) != CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT,
+                               req->timeout_s > 0 ? req->timeout_s
+                                                  : FETCH_TIMEOUT_S)) !=
+            CURLE_OK)
         return rc;
     return curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)req->max_bytes);
 }
 
-/* The request headers of req into x->headers. 0 or -ENOMEM. */
-static int
+/* Appends the header name value, made in buf, to x->headers, when value
+ * is there and shorter than FETCH_VALIDATOR_MAX (or name is the Accept
+ * line, and value NULL). */
+static void
+fetch_header(struct fetch *x, char *buf, const char *name, const char *value)
+{
+    size_t i, n = strlen(name), len = 0;
+
+    if (value != NULL &&
+        (*value == '\0' || (len = strlen(value)) >= FETCH_VALIDATOR_MAX))
+        return;
+    memcpy(buf, name, n);
+    if (value != NULL)
+        memcpy(buf + n, value, len);
+    buf[n + len] = '\0';
+    for (i = 0; x->hdr[i].data != NULL; i++)
+        ;
+    x->hdr[i].data = buf;
+    x->hdr[i].next = NULL;
+    if (i > 0)
+        x->hdr[i - 1].next = &x->hdr[i];
+}
+
+/* The request headers of req into x->headers, made in x: nothing to
+ * allocate. */
+static void
 fetch_headers(struct fetch *x, const struct fetch_req *req)
 {
-    char hdr[1024];
+    fetch_header(x, x->accept, FETCH_ACCEPT, NULL);
+    fetch_header(x, x->inm, FETCH_INM, req->etag);
+    fetch_header(x, x->ims, FETCH_IMS, req->last_modified);
+    x->headers = &x->hdr[0];
+}
 
-    x->headers =
-        curl_slist_append(NULL, "Accept: application/atom+xml, "
-                                "application/rss+xml, "
-                                "application/rdf+xml;q=0.9, "
-                                "application/xml;q=0.8, text/xml;q=0.8, "
-                                "*/*;q=0.5");
-    if (x->headers == NULL)
-        return -ENOMEM;
-    if (req->etag && *req->etag && strlen(req->etag) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-None-Match: %s", req->etag);
-        if (!curl_slist_append(x->headers, hdr))
-            return -ENOMEM;
+/* A fetch to start: an idle one, or a new one with a copy of the
+ * template. NULL with *err set when there is none. */
+static struct fetch *
+fetch_take(struct fetcher *f, int *err)
+{
+    struct fetch *x = f->idle;
+    CURLcode rc;
+
+    if (x != NULL) {
+        f->idle = x->next;
+        f->nidle--;
+        x->next = NULL;
+        return x;
     }
-    if (req->last_modified && *req->last_modified &&
-        strlen(req->last_modified) < 900) {
-        snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", req->last_modified);
-        if (!curl_slist_append(x->headers, hdr))
-            return -ENOMEM;
+    *err = -ENOMEM;
+    if ((x = calloc(1, sizeof(*x))) == NULL)
+        return NULL;
+    x->f = f;
+    if ((x->easy = curl_easy_duphandle(f->base)) == NULL) {
+        free(x);
+        return NULL;
     }
-    return 0;
+    if ((rc = fetch_bind(x, x->easy)) != CURLE_OK) {
+        *err = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+        fetch_free(x);
+        return NULL;
+    }
+    return x;
 }
 
 int
@@ -584,18 +713,14 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
 
     if (f->closing)
         return -ECANCELED;
-    x = calloc(1, sizeof(*x));
-    if (x == NULL)
-        return -ENOMEM;
-    x->f = f;
+    if ((x = fetch_take(f, &err)) == NULL)
+        return err;
     x->on_data = req->on_data;
     x->can_hold = strncasecmp(req->url, "file:", 5) != 0;
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
-    if ((x->easy = curl_easy_duphandle(f->base)) == NULL ||
-        fetch_headers(x, req) != 0)
-        goto fail;
+    fetch_headers(x, req);
     /* The shared options were checked in fetcher_new(); what can go wrong
      * now is memory, or a value of req that libcurl refuses. */
     if ((rc = fetch_setup(x, x->easy, req)) != CURLE_OK) {
@@ -609,8 +734,6 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
     f->active++;
     return 0;
 fail:
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
     fetch_free(x);
     return err;
 }
@@ -643,6 +766,7 @@ fetcher_close(struct fetcher *f, void (*done)(void *), void *arg)
     f->done_arg = arg;
     while (f->list)
         fetch_finish(f, f->list, CURLE_OK, 1);
+    idle_trim(f, 0);
     /* The connection cache goes too; curl may tell on_socket to forget
      * sockets while it does. Any it did not mention are closed after. */
     (void)curl_multi_cleanup(f->multi);

@@ -5,7 +5,9 @@
  *     bench_fetch_raw [--parallel P] [--per-host H] [--conditional] URLS
  *
  * URLS holds one URL a line. At most P transfers run at once (default
- * 50), at most H to one host (default P); gzip and deflate are accepted.
+ * 50), at most H to one host (default P); gzip and deflate are accepted;
+ * SIGPIPE is ignored for the process and libcurl told not to touch
+ * signals (CURLOPT_NOSIGNAL), as in feedd.
  * Every body chunk goes into an expat parser of its transfer whose
  * handlers copy an entry's title, link, id, dates and description or
  * content into one reused struct, dropped when the entry ends. With
@@ -17,6 +19,7 @@
  * wall and cpu (user + sys of this process) cover that round alone. Exits
  * non-zero when a transfer failed. No error paths beyond counting. */
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +240,7 @@ start_next(int conditional)
     curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, 60L);
     if (conditional && x->etag != NULL) {
@@ -459,6 +463,9 @@ main(int argc, char **argv)
     if (per_host < 1 || per_host > parallel)
         per_host = parallel;
     read_urls(list);
+    /* As feedd does: SIGPIPE ignored once, so that curl need not ignore
+     * it around every call (CURLOPT_NOSIGNAL). */
+    signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     loop = uv_default_loop();
     uv_timer_init(loop, &timer);

@@ -2,7 +2,9 @@
  * against file:// URLs and feedd's own HTTP server (daemon/httpd.c) on the
  * same loop. curl_easy_setopt, curl_multi_setopt and calloc are wrapped by
  * the linker (see tests/CMakeLists.txt), so that the test can make libcurl
- * refuse an option, or memory run out, where it chooses. */
+ * refuse an option, or memory run out, where it chooses; and
+ * curl_easy_duphandle and curl_easy_cleanup, so that it can count the
+ * handles made and freed. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <errno.h>
 #include <setjmp.h>
@@ -34,6 +36,8 @@ static int refuse_skip;
 static int refused; /* how many calls were refused */
 static CURLcode refuse_code = CURLE_UNKNOWN_OPTION;
 static int fail_callocs;
+static int dups;     /* calls of curl_easy_duphandle */
+static int cleanups; /* calls of curl_easy_cleanup */
 
 CURLcode __real_curl_easy_setopt(CURL *, CURLoption, ...);
 CURLMcode __real_curl_multi_setopt(CURLM *, CURLMoption, ...);
@@ -41,6 +45,24 @@ CURLcode __wrap_curl_easy_setopt(CURL *, CURLoption, ...);
 CURLMcode __wrap_curl_multi_setopt(CURLM *, CURLMoption, ...);
 void *__real_calloc(size_t, size_t);
 void *__wrap_calloc(size_t, size_t);
+CURL *__real_curl_easy_duphandle(CURL *);
+CURL *__wrap_curl_easy_duphandle(CURL *);
+void __real_curl_easy_cleanup(CURL *);
+void __wrap_curl_easy_cleanup(CURL *);
+
+void
+__wrap_curl_easy_cleanup(CURL *h)
+{
+    cleanups++;
+    __real_curl_easy_cleanup(h);
+}
+
+CURL *
+__wrap_curl_easy_duphandle(CURL *h)
+{
+    dups++;
+    return __real_curl_easy_duphandle(h);
+}
 
 static int
 refuse(long opt, int multi)
@@ -114,14 +136,22 @@ __wrap_calloc(size_t n, size_t size)
 struct fixture {
     uv_loop_t loop;
     uv_timer_t guard;
-    uv_timer_t resume; /* test_pause's */
+    uv_timer_t resume; /* test_pause's, test_reuse's */
     int timed_out;
     struct fetcher *fetcher;
     struct httpd *httpd;
     char dir[64];
-    char url[128]; /* http://127.0.0.1:port/feed.atom */
-    int closing;   /* close calls made with on_closed */
-    int closed;    /* on_closed calls */
+    char url[128];           /* http://127.0.0.1:port/feed.atom */
+    int closing;             /* close calls made with on_closed */
+    int closed;              /* on_closed calls */
+    uv_tcp_t silent;         /* a server that never answers, or answers */
+    int silent_on;           /* it was made */
+    int answer;              /* it answers each request head with a 304 */
+    uv_tcp_t silent_conn[8]; /* the connections it took */
+    int silent_conns;
+    char request[4096]; /* the last request head it read (answer set) */
+    size_t request_len;
+    int answered; /* requests it answered */
 };
 
 /* What one fetch saw. */
@@ -175,6 +205,8 @@ setup(void **state)
     static const char mtime_doc[] = FEED;
 
     assert_non_null(fx);
+    dups = 0;
+    cleanups = 0;
     assert_int_equal(uv_loop_init(&fx->loop), 0);
     assert_int_equal(uv_timer_init(&fx->loop, &fx->guard), 0);
     fx->guard.data = fx;
@@ -213,6 +245,10 @@ teardown(void **state)
     fx->closing++;
     uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_close((uv_handle_t *)&fx->resume, NULL);
+    if (fx->silent_on)
+        uv_close((uv_handle_t *)&fx->silent, NULL);
+    for (int i = 0; i < fx->silent_conns; i++)
+        uv_close((uv_handle_t *)&fx->silent_conn[i], NULL);
     while (uv_run(&fx->loop, UV_RUN_DEFAULT) != 0) /* past uv_stop() */
         ;
     assert_int_equal(fx->closed, fx->closing);
@@ -532,6 +568,259 @@ test_socket_out_of_memory(void **state)
         fail_msg("after: %s", r.error);
 }
 
+static void
+on_request_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+    struct fixture *fx = h->data;
+
+    (void)size;
+    *buf = uv_buf_init(fx->request + fx->request_len,
+                       (unsigned)(sizeof(fx->request) - 1 - fx->request_len));
+}
+
+/* Reads a request head into fx->request, then answers it with a 304 and
+ * lets the client close. */
+static void
+on_request_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    static const char answer[] =
+        "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n";
+    static uv_write_t w;
+    struct fixture *fx = s->data;
+    uv_buf_t out = uv_buf_init((char *)answer, sizeof(answer) - 1);
+
+    (void)buf;
+    if (n < 0) {
+        (void)uv_read_stop(s);
+        return;
+    }
+    fx->request_len += (size_t)n;
+    fx->request[fx->request_len] = '\0';
+    if (strstr(fx->request, "\r\n\r\n") == NULL)
+        return;
+    (void)uv_read_stop(s);
+    assert_int_equal(uv_write(&w, s, &out, 1, NULL), 0);
+    fx->answered++;
+}
+
+static void
+on_silent_conn(uv_stream_t *server, int status)
+{
+    struct fixture *fx = server->data;
+    uv_tcp_t *c = &fx->silent_conn[fx->silent_conns];
+
+    assert_int_equal(status, 0);
+    assert_true(fx->silent_conns < 8);
+    assert_int_equal(uv_tcp_init(&fx->loop, c), 0);
+    assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+    fx->silent_conns++;
+    c->data = fx;
+    if (fx->answer)
+        assert_int_equal(
+            uv_read_start((uv_stream_t *)c, on_request_alloc, on_request_read),
+            0);
+}
+
+/* A server on the loop that takes connections and never answers: the URL
+ * of it into url. */
+static void
+silent_server(struct fixture *fx, char *url, size_t size)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in sin;
+    int len = sizeof(ss);
+
+    assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &sin), 0);
+    assert_int_equal(uv_tcp_init(&fx->loop, &fx->silent), 0);
+    fx->silent.data = fx;
+    fx->silent_on = 1;
+    assert_int_equal(uv_tcp_bind(&fx->silent, (const struct sockaddr *)&sin, 0),
+                     0);
+    assert_int_equal(uv_listen((uv_stream_t *)&fx->silent, 4, on_silent_conn),
+                     0);
+    assert_int_equal(
+        uv_tcp_getsockname(&fx->silent, (struct sockaddr *)&ss, &len), 0);
+    snprintf(url, size, "http://127.0.0.1:%d/feed.atom",
+             ntohs(((struct sockaddr_in *)&ss)->sin_port));
+}
+
+static void
+on_wait(uv_timer_t *t)
+{
+    *(int *)t->data = 1;
+}
+
+/* A fetch takes the handle a fetch that ended well left, and nothing of
+ * that fetch carries over: not its validators, not its protocol (file
+ * after http and back), not its size cap, not its timeout. */
+static void
+test_reuse(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req;
+    char path[128], big[128], url[160], big_url[160], silent[128];
+    char etag[64];
+    int waited = 0;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/feed.xml", fx->dir);
+    assert_non_null(fp = fopen(path, "w"));
+    fputs(FEED, fp);
+    fclose(fp);
+    snprintf(url, sizeof(url), "file://%s", path);
+    snprintf(big, sizeof(big), "%s/big.xml", fx->dir);
+    assert_non_null(fp = fopen(big, "w"));
+    fputs(FEED FEED, fp);
+    fclose(fp);
+    snprintf(big_url, sizeof(big_url), "file://%s", big);
+    fetcher(fx);
+    req = request(fx, fx->url, &r);
+    req.timeout_s = 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(dups, 1);
+    snprintf(etag, sizeof(etag), "%s", r.etag);
+    req = request(fx, fx->url, &r);
+    req.etag = etag;
+    fetch(fx, &req, &r);
+    assert_true(r.not_modified);
+    /* Without validators the body comes again. */
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_false(r.not_modified);
+    assert_string_equal(r.body, FEED);
+    /* file after http, then http after file. */
+    req = request(fx, url, &r);
+    req.max_bytes = sizeof(FEED) - 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED);
+    req = request(fx, big_url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED FEED);
+    req = request(fx, fx->url, &r);
+    req.timeout_s = 1;
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_string_equal(r.body, FEED);
+    assert_int_equal(dups, 1);
+    /* The default timeout again, not the last fetch's 1 s. */
+    silent_server(fx, silent, sizeof(silent));
+    req = request(fx, silent, &r);
+    req.timeout_s = 0;
+    assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    assert_int_equal(dups, 1);
+    fx->resume.data = &waited;
+    assert_int_equal(uv_timer_start(&fx->resume, on_wait, 1500, 0), 0);
+    unlink(big);
+    run_until(fx, &waited);
+    assert_false(r.done);
+    assert_int_equal(fetcher_active(fx->fetcher), 1);
+    fetcher_close(fx->fetcher, on_closed, fx);
+    fx->closing++;
+    fx->fetcher = NULL;
+    assert_true(r.cancelled);
+}
+
+/* Fetches url with the validators etag and last_modified into r, as
+ * test_request_headers's server reads them: what it read. */
+static const char *
+fetch_head(struct fixture *fx, const char *url, const char *etag,
+           const char *last_modified, struct result *r)
+{
+    struct fetch_req req = request(fx, url, r);
+
+    req.etag = etag;
+    req.last_modified = last_modified;
+    fx->request_len = 0;
+    fx->request[0] = '\0';
+    fetch(fx, &req, r);
+    assert_true(r->not_modified);
+    return fx->request;
+}
+
+/* The request headers, on fresh and reused handles alike: the Accept
+ * line, and each validator when there is one, shorter than 900 bytes. */
+static void
+test_request_headers(void **state)
+{
+    static const char accept[] =
+        "\r\nAccept: application/atom+xml, application/rss+xml, "
+        "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "
+        "*/*;q=0.5\r\n";
+    static const char date[] = "Tue, 01 Jan 2030 00:00:00 GMT";
+    struct fixture *fx = *state;
+    struct result r;
+    char url[128], etag[901];
+    const char *head;
+
+    fx->answer = 1;
+    silent_server(fx, url, sizeof(url));
+    fetcher(fx);
+    head = fetch_head(fx, url, "\"e1\"", date, &r);
+    assert_non_null(strstr(head, accept));
+    assert_non_null(strstr(head, "\r\nIf-None-Match: \"e1\"\r\n"));
+    assert_non_null(strstr(
+        head, "\r\nIf-Modified-Since: Tue, 01 Jan 2030 00:00:00 GMT\r\n"));
+    head = fetch_head(fx, url, "\"e2\"", NULL, &r);
+    assert_non_null(strstr(head, accept));
+    assert_non_null(strstr(head, "\r\nIf-None-Match: \"e2\"\r\n"));
+    assert_null(strstr(head, "If-Modified-Since"));
+    head = fetch_head(fx, url, NULL, date, &r);
+    assert_null(strstr(head, "If-None-Match"));
+    assert_non_null(strstr(
+        head, "\r\nIf-Modified-Since: Tue, 01 Jan 2030 00:00:00 GMT\r\n"));
+    memset(etag, 'a', 900);
+    etag[900] = '\0';
+    head = fetch_head(fx, url, etag, "", &r);
+    assert_non_null(strstr(head, accept));
+    assert_null(strstr(head, "If-None-Match"));
+    assert_null(strstr(head, "If-Modified-Since"));
+    etag[899] = '\0';
+    head = fetch_head(fx, url, etag, NULL, &r);
+    assert_non_null(strstr(head, "\r\nIf-None-Match: "));
+    assert_non_null(strstr(head, etag));
+    assert_int_equal(fx->answered, 5);
+    /* One handle served them all. */
+    assert_int_equal(dups, 1);
+}
+
+/* Lower caps leave fewer idle handles: those over the new parallel are
+ * freed at once, the others serve the next fetches. */
+static void
+test_caps_trim(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r[3];
+    struct fetch_req req;
+    int i;
+
+    fetcher(fx);
+    for (i = 0; i < 3; i++) {
+        req = request(fx, fx->url, &r[i]);
+        assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    }
+    for (i = 0; i < 3; i++)
+        run_until(fx, &r[i].done);
+    for (i = 0; i < 3; i++)
+        assert_true(r[i].ok);
+    assert_int_equal(dups, 3);
+    assert_int_equal(cleanups, 0);
+    assert_int_equal(fetcher_caps(fx->fetcher, 1, 1), 0);
+    assert_int_equal(cleanups, 2);
+    for (i = 0; i < 2; i++) {
+        req = request(fx, fx->url, &r[0]);
+        fetch(fx, &req, &r[0]);
+        assert_true(r[0].ok);
+    }
+    assert_int_equal(dups, 3);
+    assert_int_equal(cleanups, 2);
+}
+
 /* fetcher_close() ends the fetches under way, each told so. */
 static void
 test_close_cancels(void **state)
@@ -563,6 +852,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_socket_out_of_memory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_close_cancels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caps_trim, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
