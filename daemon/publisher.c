@@ -40,9 +40,6 @@ static const struct kind {
 };
 #define NOUT (sizeof(kinds) / sizeof(kinds[0]))
 
-/* The feed list, made from the config alone: when it changes. */
-static const struct kind opml_kind = {"feeds.opml",
-                                      "text/x-opml; charset=utf-8", NULL};
 /* The longest base URL: public_url is at most this long. */
 #define BASE_URL_MAX (CONFIG_URL_MAX + 2)
 
@@ -62,8 +59,10 @@ struct publisher {
     uv_timer_t timer;
     char *stamp_path; /* state_dir/public/.outputs.stamp */
     struct output out[NOUT];
-    uint64_t stamp; /* what the outputs were made from (stamp()), or 0 */
-    struct output opml;
+    uint64_t stamp;       /* what the outputs were made from (stamp()), or 0 */
+    char *opml_path;      /* state_dir/public/feeds.opml */
+    uint64_t opml_digest; /* of the one written (digest()), or 0 */
+    uint64_t opml_len;
     int opml_due; /* the config changed: feeds.opml is to be made */
     int closing;
     publisher_done_fn *done;
@@ -355,41 +354,76 @@ current(struct publisher *pub, uint64_t st)
     return 1;
 }
 
+/* A digest of n bytes at p (FNV-1a), to tell one list from another
+ * without keeping it. */
+static uint64_t
+digest(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+
+    while (n--)
+        h = (h ^ *c++) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* The digest and length of the file at path, read through; 0 when it
+ * cannot be read. */
+static uint64_t
+file_digest(const char *path, uint64_t *len)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    char buf[65536];
+    size_t got;
+    FILE *fp;
+
+    *len = 0;
+    if ((fp = fopen(path, "rb")) == NULL)
+        return 0;
+    while ((got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+        h = digest(h, buf, got);
+        *len += got;
+    }
+    if (ferror(fp))
+        h = 0;
+    fclose(fp);
+    return h;
+}
+
 /* feeds.opml, the feed list (without a date, so that the same list makes
  * the same bytes): made when the config changed, written when its bytes
- * did. */
+ * did. Only its digest is kept: the list grows with the feeds, and the
+ * file is what readers get. */
 static void
 publish_opml(struct publisher *pub)
 {
-    struct output *o = &pub->opml;
     struct feed_buf b;
+    uint64_t h, len;
 
-    if (!pub->opml_due) {
-        if (!o->served)
-            (void)serve(pub, o, &opml_kind);
+    if (!pub->opml_due)
         return;
-    }
     feed_buf_init(&b, 0);
     if (opml_write_at(pub->cfg, -1, &b) != 0) {
         log_warnx("publish: out of memory");
         feed_buf_free(&b);
         return;
     }
-    load(o);
-    if (o->published.data == NULL || b.len != o->published.len ||
-        memcmp(b.data, o->published.data, b.len) != 0) {
-        feed_buf_free(&o->published);
-        o->published = b;
-        feed_buf_init(&b, 0);
-        o->served = 0;
-        o->unwritten = 1;
+    if (pub->opml_digest == 0)
+        pub->opml_digest = file_digest(pub->opml_path, &pub->opml_len);
+    h = digest(UINT64_C(0xcbf29ce484222325), b.data, b.len);
+    len = b.len;
+    if (h != pub->opml_digest || len != pub->opml_len) {
+        int rc = store_file_replace(pub->opml_path, b.data, b.len);
+
+        if (rc != 0) {
+            errno = -rc;
+            log_warn("publish: cannot write %s", pub->opml_path);
+            h = 0;
+        }
+        pub->opml_digest = h;
+        pub->opml_len = len;
     }
     feed_buf_free(&b);
-    if (!o->served)
-        (void)serve(pub, o, &opml_kind);
-    if (o->unwritten)
-        (void)write_file(o);
-    pub->opml_due = o->unwritten;
+    pub->opml_due = pub->opml_digest == 0;
 }
 
 int
@@ -507,11 +541,9 @@ publisher_reconfig(struct publisher *pub, const struct config *cfg,
 
     pub->cfg = cfg;
     pub->opml_due = 1;
-    if (httpd != pub->httpd) {
+    if (httpd != pub->httpd)
         for (i = 0; i < NOUT; i++)
             pub->out[i].served = 0;
-        pub->opml.served = 0;
-    }
     pub->httpd = httpd;
 }
 
@@ -524,8 +556,7 @@ publisher_free(struct publisher *pub)
         feed_buf_free(&pub->out[i].published);
         free(pub->out[i].path);
     }
-    feed_buf_free(&pub->opml.published);
-    free(pub->opml.path);
+    free(pub->opml_path);
     free(pub->stamp_path);
     free(pub);
 }
@@ -569,8 +600,7 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         return NULL;
     }
     nomem = (pub->stamp_path = public_path(cfg, ".outputs.stamp")) == NULL;
-    feed_buf_init(&pub->opml.published, 0);
-    nomem |= (pub->opml.path = public_path(cfg, opml_kind.name)) == NULL;
+    nomem |= (pub->opml_path = public_path(cfg, "feeds.opml")) == NULL;
     pub->opml_due = 1;
     for (i = 0; i < NOUT; i++) {
         feed_buf_init(&pub->out[i].published, 0);

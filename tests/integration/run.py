@@ -705,8 +705,7 @@ def test_outputs(tmp):
         for path, ctype in (("/feed.rss", "application/rss+xml"),
                             ("/feed.json", "application/feed+json"),
                             ("/index.html", "text/html"), ("/", "text/html"),
-                            ("/feed.atom", "application/atom+xml"),
-                            ("/feeds.opml", "text/x-opml")):
+                            ("/feed.atom", "application/atom+xml")):
             name = "index.html" if path == "/" else path[1:]
 
             def served_as_file():
@@ -733,6 +732,11 @@ def test_outputs(tmp):
     fid = root.findtext(ATOM + "id")
     check("0.0.0.0" not in fid and socket.gethostname() in fid,
           "feed id with a wildcard listen address: %r" % fid)
+    # Another feed list: feeds.opml is made again.
+    opml = ET.parse(os.path.join(public, "feeds.opml")).getroot()
+    urls = [o.get("xmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")]
+    check(len(urls) == 1 and urls[0].endswith("/feedd-notes.atom"),
+          "feeds.opml after the feed list changed: %s" % urls)
 
 
 def test_readers(tmp):
