@@ -59,10 +59,11 @@ on_entry(const struct feed_entry *e, void *arg)
 {
     struct poller_feed *f = arg;
 
-    f->entries++;
-    f->entry_rc = ingest_add(f->ing, e, feed_parser_info(f->parser)->title,
-                             f->out->location, now_s());
-    return f->entry_rc;
+    f->out->entries++;
+    f->out->entry_rc =
+        ingest_add(f->ing, e, feed_parser_info(f->out->parser)->title,
+                   f->out->location, now_s());
+    return f->out->entry_rc;
 }
 
 /* Why the parser failed: out of memory when on_entry() stopped it so,
@@ -70,9 +71,9 @@ on_entry(const struct feed_entry *e, void *arg)
 static const char *
 parse_error(const struct poller_feed *f)
 {
-    if (f->entry_rc == -ENOMEM || f->parser == NULL)
+    if (f->out->entry_rc == -ENOMEM || f->out->parser == NULL)
         return "out of memory";
-    return feed_parser_error(f->parser);
+    return feed_parser_error(f->out->parser);
 }
 
 /* The charset parameter of a Content-Type (RFC 9110 §8.3), into out;
@@ -109,12 +110,12 @@ parser_make(struct poller_feed *f)
 {
     struct feed_limits lim;
 
-    if (f->parser != NULL)
+    if (f->out->parser != NULL)
         return 0;
     feed_limits_default(&lim);
-    f->parser = feed_parser_new(&lim, f->out->location, on_entry, f);
-    f->doc.parser = f->parser;
-    return f->parser != NULL ? 0 : -1;
+    f->out->parser = feed_parser_new(&lim, f->out->location, on_entry, f);
+    f->out->doc.parser = f->out->parser;
+    return f->out->parser != NULL ? 0 : -1;
 }
 
 static int
@@ -127,36 +128,37 @@ on_data(const char *p, size_t n, const struct fetch_chunk *c,
 
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
-    if (!f->pushed &&
+    if (!f->out->pushed &&
         (parser_make(f) != 0 ||
          (content_type_charset(c->content_type, charset, sizeof(charset)) &&
-          feed_parser_charset(f->parser, charset) != 0) ||
+          feed_parser_charset(f->out->parser, charset) != 0) ||
          (c->url && strcmp(c->url, f->out->location) != 0 &&
-          feed_parser_base(f->parser, c->url) != 0))) {
+          feed_parser_base(f->out->parser, c->url) != 0))) {
         *error = "out of memory";
         return -1;
     }
-    f->pushed = 1;
+    f->out->pushed = 1;
     /* A document the response says is small is parsed here: most feeds
      * are, and for them the hand-offs to the thread and back cost more
      * than they spare the loop. */
-    if (!f->threaded && c->length >= 0 && (uint64_t)c->length <= INLINE_MAX &&
-        f->inline_bytes + n <= INLINE_MAX) {
-        f->inline_bytes += n;
-        if (feed_parser_push(f->parser, p, n, 0) != 0) {
+    if (!f->out->threaded && c->length >= 0 &&
+        (uint64_t)c->length <= INLINE_MAX &&
+        f->out->inline_bytes + n <= INLINE_MAX) {
+        f->out->inline_bytes += n;
+        if (feed_parser_push(f->out->parser, p, n, 0) != 0) {
             *error = parse_error(f);
             return -1;
         }
         return 0;
     }
-    f->threaded = 1;
-    rc = parsing_push(f->p->parsing, &f->doc, p, n, !c->can_hold);
+    f->out->threaded = 1;
+    rc = parsing_push(f->p->parsing, &f->out->doc, p, n, !c->can_hold);
     if (rc == PARSING_FULL) {
-        if (!f->held) {
-            f->held = 1;
-            f->held_next = NULL;
+        if (!f->out->held) {
+            f->out->held = 1;
+            f->out->held_next = NULL;
             *f->p->held_tail = f;
-            f->p->held_tail = &f->held_next;
+            f->p->held_tail = &f->out->held_next;
         }
         return FETCH_PAUSE;
     }
@@ -175,13 +177,13 @@ unhold(struct poller_feed *f)
     struct poller *p = f->p;
     struct poller_feed **pp;
 
-    if (!f->held)
+    if (!f->out->held)
         return;
-    for (pp = &p->held; *pp != f; pp = &(*pp)->held_next)
+    for (pp = &p->held; *pp != f; pp = &(*pp)->out->held_next)
         ;
-    if ((*pp = f->held_next) == NULL)
+    if ((*pp = f->out->held_next) == NULL)
         p->held_tail = pp;
-    f->held = 0;
+    f->out->held = 0;
 }
 
 /* ---- the schedule ---- */
@@ -314,9 +316,11 @@ transfer_end(struct poller_feed *f)
 static void
 poll_end(struct poller_feed *f)
 {
-    feed_parser_free(f->parser);
-    f->parser = NULL;
-    f->doc.parser = NULL;
+    if (f->out != NULL) {
+        feed_parser_free(f->out->parser);
+        f->out->parser = NULL;
+        f->out->doc.parser = NULL;
+    }
     f->busy = 0;
 }
 
@@ -376,8 +380,8 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
     size_t len;
 
     note[0] = '\0';
-    if (f->parser != NULL)
-        (void)feed_parser_limits_note(f->parser, note, sizeof(note));
+    if (f->out->parser != NULL)
+        (void)feed_parser_limits_note(f->out->parser, note, sizeof(note));
     len = strlen(note);
     if (res->too_big > 0)
         snprintf(note + len, sizeof(note) - len,
@@ -522,12 +526,11 @@ on_parsed(struct parsing_doc *doc, void *arg)
         free(o->last_modified);
         o->etag = o->last_modified = NULL;
     }
-    fi = f->parser ? feed_parser_info(f->parser) : NULL;
+    fi = f->out->parser ? feed_parser_info(f->out->parser) : NULL;
     if (fi && fi->bad_dates > 0)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
-    o->entries = f->entries;
     o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
     log_limits(f, &o->res);
     transfer_end(f);
@@ -565,17 +568,17 @@ on_done(const struct fetch_result *r, void *arg)
     }
     /* Nothing went to the thread: the parser is the loop's. The end of
      * a document (an empty one, too) is parsed where its chunks were. */
-    if (!f->threaded) {
-        if (o->ok &&
-            (parser_make(f) != 0 || feed_parser_push(f->parser, "", 0, 1) != 0))
-            f->doc.failed = 1;
-        on_parsed(&f->doc, NULL);
-    } else if (parsing_end(f->p->parsing, &f->doc, o->ok) != 0) {
+    if (!f->out->threaded) {
+        if (o->ok && (parser_make(f) != 0 ||
+                      feed_parser_push(f->out->parser, "", 0, 1) != 0))
+            f->out->doc.failed = 1;
+        on_parsed(&f->out->doc, NULL);
+    } else if (parsing_end(f->p->parsing, &f->out->doc, o->ok) != 0) {
         /* The thread may still parse its chunks: wait for them. */
         parsing_drain(f->p->parsing);
-        f->doc.failed = 1;
-        f->entry_rc = -ENOMEM;
-        on_parsed(&f->doc, NULL);
+        f->out->doc.failed = 1;
+        f->out->entry_rc = -ENOMEM;
+        on_parsed(&f->out->doc, NULL);
     }
 }
 
@@ -591,11 +594,11 @@ on_room(void *arg)
     struct poller_feed *f, *next;
     size_t n = 0;
 
-    for (f = p->held; f; f = f->held_next)
+    for (f = p->held; f; f = f->out->held_next)
         n++;
     for (f = p->held; f && n > 0; f = next, n--) {
-        next = f->held_next;
-        if (p->fetcher == NULL || !parsing_may_take(p->parsing, &f->doc))
+        next = f->out->held_next;
+        if (p->fetcher == NULL || !parsing_may_take(p->parsing, &f->out->doc))
             continue;
         unhold(f);
         (void)fetcher_resume(p->fetcher, f);
@@ -629,11 +632,6 @@ poll_feed(struct poller_feed *f)
      * ingest is free). Out of memory, the old ones serve once more. */
     if (f->stale && poller_feed_rules(f) == 0)
         f->stale = 0;
-    f->entries = 0;
-    f->entry_rc = 0;
-    f->pushed = 0;
-    f->threaded = 0;
-    f->inline_bytes = 0;
     /* What the poll says is kept until its group commit. Out of memory
      * even for that, the poll is put off as after an error. */
     if ((f->out = calloc(1, sizeof(*f->out))) == NULL ||
@@ -645,11 +643,7 @@ poll_feed(struct poller_feed *f)
         schedule(f, 1);
         return;
     }
-    f->parser = NULL;
-    f->doc.parser = NULL;
-    f->doc.arg = f;
-    f->doc.failed = 0;
-    f->doc.admitted = 0;
+    f->out->doc.arg = f;
     st = store_feed_state_get(p->store, f->cf->name);
     memset(&req, 0, sizeof(req));
     req.url = f->out->location;

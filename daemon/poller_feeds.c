@@ -43,7 +43,8 @@ poller_feed_free(struct poller_feed *f)
         regfree(f->id_re);
         free(f->id_re);
     }
-    feed_parser_free(f->parser);
+    if (f->out != NULL)
+        feed_parser_free(f->out->parser);
     ingest_free(f->ing);
     poller_outcome_free(f);
     free(f);

@@ -23,10 +23,10 @@ struct poll_outcome {
     int not_modified, cancelled;
     int ok; /* the whole body arrived without error (not a 304) */
     long status;
-    size_t entries;
-    char *error; /* NULL when none */
-    char *url;   /* after redirects */
-    char *etag;  /* of a whole, clean response only */
+    size_t entries; /* handed out by the parser */
+    char *error;    /* NULL when none */
+    char *url;      /* after redirects */
+    char *etag;     /* of a whole, clean response only */
     char *last_modified;
     char *location; /* where this poll fetches from: the config's then */
     int stage_rc;   /* ingest_stage()'s */
@@ -34,6 +34,20 @@ struct poll_outcome {
     /* What the poll's end reads of its feed (name, location, interval)
      * once a reload removed it: the feed's cf points here. */
     struct config_feed own;
+    /* The parse: made when the first byte of a body comes. On the parse
+     * thread, from the document's first chunk to its end, the parser and
+     * what on_entry() touches (entries, entry_rc, the ingest's batch) are
+     * the thread's alone. */
+    struct feed_parser *parser;
+    struct parsing_doc doc;
+    int entry_rc;           /* why on_entry() stopped the parser */
+    uint32_t inline_bytes;  /* parsed on the loop, before (INLINE_MAX) */
+    unsigned char pushed;   /* the parser has had bytes */
+    unsigned char threaded; /* bytes of it went to the parse thread */
+    /* Its transfer is held (the parse queue was full): in the poller's
+     * list of held feeds, oldest first. */
+    unsigned char held;
+    struct poller_feed *held_next;
 };
 
 /* One configured feed. A daemon holds one for every feed for ever, so
@@ -46,28 +60,14 @@ struct poller_feed {
     const struct config_feed *cf;
     regex_t *id_re; /* cf->id_pattern, compiled; NULL when none */
     struct ingest *ing;
-    struct feed_parser *parser; /* while a poll is under way */
-    struct poll_outcome *out;   /* from the poll's start to the group commit */
-    /* Its transfer is held (the parse queue was full): in the poller's
-     * list of held feeds, oldest first. */
-    struct poller_feed *held_next;
-    /* The parser on the parse thread: from its first chunk to the end
-     * of the document, the parser and what on_entry() touches (entries,
-     * entry_rc, the ingest's batch) are the thread's alone. */
-    struct parsing_doc doc;
-    uint32_t entries;      /* handed out by the parser this poll */
-    uint32_t inline_bytes; /* parsed on the loop, before (INLINE_MAX) */
-    uint32_t slot;         /* its number in the schedule */
-    uint32_t stored;       /* new entries stored from it since start */
-    int entry_rc;          /* why on_entry() stopped the parser */
-    uint16_t status;       /* its last poll's HTTP status; 0: none */
-    unsigned char removed; /* freed once its poll is committed */
-    unsigned char stale;   /* ID rules changed: a new ingest at the next poll */
-    unsigned char rehost;  /* location changed while running: host after */
-    signed char kept;      /* during a reload: in the new config (-1: new) */
-    unsigned char pushed;  /* the parser has had bytes */
-    unsigned char threaded; /* bytes of it went to the parse thread */
-    unsigned char held;
+    struct poll_outcome *out; /* from the poll's start to the group commit */
+    uint32_t slot;            /* its number in the schedule */
+    uint32_t stored;          /* new entries stored from it since start */
+    uint16_t status;          /* its last poll's HTTP status; 0: none */
+    unsigned char removed;    /* freed once its poll is committed */
+    unsigned char stale;  /* ID rules changed: a new ingest at the next poll */
+    unsigned char rehost; /* location changed while running: host after */
+    signed char kept;     /* during a reload: in the new config (-1: new) */
     unsigned char busy;
     char name[]; /* its own copy: the ingest and a removed feed use it */
 };
