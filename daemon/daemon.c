@@ -13,6 +13,7 @@
  * the new config replaces the old in the poller, the publisher and the
  * server, or is refused whole and the old one stays in force. */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
@@ -55,6 +56,8 @@ struct daemon {
     int lost_at_stop;     /* the last commit, at the stop, failed */
     uint64_t status_ms;   /* uv_now() when STATUS= was last sent */
     int socket_activated; /* the server is on the socket systemd passed */
+    uint64_t round_ns;    /* poll --once: uv_hrtime() when polls began */
+    size_t round_fresh;   /* and the new entries they stored */
 };
 
 static void daemon_stop(struct daemon *d);
@@ -221,6 +224,20 @@ report_ready(struct daemon *d)
 
 /* ---- what the poller reports ---- */
 
+/* poll --once: one line for the whole round, from the first poll's
+ * start to the last one's commit. */
+static void
+log_round(struct daemon *d)
+{
+    struct poller_counts c;
+
+    poller_counts(d->poller, &c);
+    log_info("poll: %zu feeds in %.3f s: %" PRIu64 " fetched, %" PRIu64
+             " not modified, %" PRIu64 " failed; %zu new entries",
+             d->cfg->nfeeds, (double)(uv_hrtime() - d->round_ns) / 1e9, c.ok,
+             c.not_modified, c.failed, d->round_fresh);
+}
+
 static void
 on_polled(const struct poller_report *r, void *arg)
 {
@@ -232,10 +249,13 @@ on_polled(const struct poller_report *r, void *arg)
     after_store(d);
     if (r->unstored)
         d->unstored++;
+    d->round_fresh += r->fresh;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);
-    if (d->once && r->active == 0)
+    if (d->once && r->active == 0) {
+        log_round(d);
         daemon_stop(d);
+    }
     report_status(d, r->active);
 }
 
@@ -753,6 +773,7 @@ start(struct daemon *d)
         (void)publisher_publish(d->pub);
     }
     d->poller = poller_new(&d->loop, d->store, d->cfg, d->once, on_polled, d);
+    d->round_ns = uv_hrtime();
     if (d->poller == NULL || poller_start(d->poller) != 0)
         return -1;
     if (!d->once && start_watch(d) != 0)

@@ -191,8 +191,9 @@ def write_config(path, state_dir, feeds, interval=None):
 
 
 def read_log(path):
-    """(warning lines, names of feeds that logged new entries)."""
-    warnings, polled = [], set()
+    """(warning lines, names of feeds that logged new entries, the round's
+    seconds from poll --once's last line or None)."""
+    warnings, polled, rnd = [], set(), None
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith(("<0>", "<1>", "<2>", "<3>", "<4>")):
@@ -200,12 +201,15 @@ def read_log(path):
             m = re.match(r"<\d>(\S+): \d+ new, ", line)
             if m:
                 polled.add(m.group(1))
-    return warnings, polled
+            m = re.match(r"<\d>poll: \d+ feeds in (\S+) s:", line)
+            if m:
+                rnd = float(m.group(1))
+    return warnings, polled, rnd
 
 
 def feedd_poll(feedd, conf, log, check_new=None):
     r = measure([feedd, "poll", "-c", conf, "--once"], log)
-    warnings, polled = read_log(log)
+    warnings, polled, r["round"] = read_log(log)
     if r["rc"] != 0 or warnings or \
             (check_new is not None and len(polled) != check_new):
         print("feedd poll failed: exit %d, %d warnings, %s feeds with new "
@@ -255,7 +259,9 @@ def pairs(args, feedd, raw, nginx, tmp):
         if r1["failed"] or r2["failed"] or r2["not_modified"] != len(names):
             print("raw: %s / %s" % (r1, r2), file=sys.stderr)
         r2["rss"] = cond["rss"]
+        r2["round"] = r2["wall"]
         cold["entries"] = r1["entries"]
+        cold["round"] = r1["wall"]
         return {"raw-cold": cold, "raw-304": r2}
 
     res = {k: [] for k in ("feedd-cold", "raw-cold", "feedd-304", "raw-304")}
@@ -295,6 +301,21 @@ def pairs(args, feedd, raw, nginx, tmp):
             for m in ("wall", "cpu", "rss"))))
     print("(raw-304 is the program's second round alone; its peak RSS is "
           "that of both rounds)")
+    rounds = {k: [r["round"] for r in v if r.get("round") is not None]
+              for k, v in res.items()}
+    if all(rounds.values()):
+        print("\nRound alone (feedd: poll --once's own line, from its first "
+              "poll's start to its last commit, without exec, start-up and "
+              "exit; raw: the program's own timing):\n")
+        print("| round | feedd s | raw s | ratio |")
+        print("|---|---|---|---|")
+        for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
+            fa = statistics.median(rounds[a])
+            fb = statistics.median(rounds[b])
+            med[a]["round"] = fa
+            med[b]["round"] = fb
+            print("| %s / %s | %.3f | %.3f | %.2f |" % (a, b, fa, fb,
+                                                         fa / fb))
     if not args.no_strace and shutil.which("strace"):
         shutil.rmtree(state, ignore_errors=True)
         out = os.path.join(tmp, "strace")
@@ -484,7 +505,10 @@ def summary(med, scaled):
         r = cold["wall"] / raw["wall"]
         row("cold poll, %s feeds (wall, feedd / raw-cold)" % format(
             med["feeds"], ","), "at most 1.3x",
-            "%.2fx (%.2f s / %.2f s)" % (r, cold["wall"], raw["wall"]),
+            "%.2fx (%.2f s / %.2f s)%s" % (
+                r, cold["wall"], raw["wall"],
+                "; the round alone %.2fx" % (cold["round"] / raw["round"])
+                if cold.get("round") and raw.get("round") else ""),
             r <= 1.3 and not med["bad"])
         row("cold poll peak RSS (parallel 50)", "at most 32 MiB",
             "%.1f MiB (raw-cold %.1f MiB)" % (cold["rss"], raw["rss"]),
@@ -493,7 +517,10 @@ def summary(med, scaled):
         r = warm["wall"] / raw["wall"] if raw["wall"] > 0 else float("inf")
         row("unchanged poll, all 304 (wall, feedd / raw-304)",
             "at most 1.5x",
-            "%.2fx (%.3f s / %.3f s)" % (r, warm["wall"], raw["wall"]),
+            "%.2fx (%.3f s / %.3f s)%s" % (
+                r, warm["wall"], raw["wall"],
+                "; the round alone %.2fx" % (warm["round"] / raw["round"])
+                if warm.get("round") and raw.get("round") else ""),
             r <= 1.5 and not med["bad"])
     else:
         row("cold poll, 2,000 feeds (wall, feedd / raw-cold)", "at most 1.3x",
