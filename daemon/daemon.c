@@ -320,8 +320,11 @@ daemon_stop(struct daemon *d)
         log_warnx("store: %s", store_error(d->store));
         d->lost_at_stop = 1;
     }
-    /* A failure the poller logged already is not logged again. */
-    if ((rc = store_feed_state_save(d->store)) != 0 && rc != logged) {
+    /* A failure the poller logged already is not logged again. At a
+     * clean stop the times written without a sync are synced too. */
+    if (((rc = store_feed_state_save(d->store)) != 0 ||
+         (rc = store_feed_state_sync(d->store)) != 0) &&
+        rc != logged) {
         errno = -rc;
         log_warn("feeds.state: cannot save");
     }

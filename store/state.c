@@ -374,6 +374,12 @@ store_feed_state_set(struct store *s, const char *feed,
     /* What did not change is not written. */
     if (f != NULL && store_feed_state_eq(&f->st, st))
         return 0;
+    /* Only times changed: written at the next save, synced later. */
+    if (f == NULL || !store_str_eq(f->st.etag, st->etag) ||
+        !store_str_eq(f->st.last_modified, st->last_modified) ||
+        !store_str_eq(f->st.last_error, st->last_error) ||
+        f->st.errors != st->errors)
+        s->state_must_sync = 1;
     if (store_feed_put(s, feed, st, &f) != 0)
         return -ENOMEM;
     return f != NULL ? store_feed_dirty(s, f) : 0;
@@ -507,6 +513,7 @@ store_state_rewrite(struct store *s)
     s->state_live = w.size - (sizeof STATE_HEADER - 1);
     s->state_size = w.size;
     s->state_rewrite = 0;
+    s->state_must_sync = s->state_unsynced = 0; /* all of it synced */
     for (i = 0; i < s->ndirty; i++)
         s->state_dirty[i]->dirty = 0;
     s->ndirty = 0;
@@ -528,6 +535,21 @@ fail:
     s->state_rewrite = 1;
     free(path);
     return rc;
+}
+
+int
+store_feed_state_sync(struct store *s)
+{
+    if (!s->state_unsynced || s->state_fd < 0)
+        return 0;
+    if (fdatasync(s->state_fd) != 0) {
+        int rc = -errno;
+
+        store_fail(s, "feeds.state: %s", strerror(-rc));
+        return rc;
+    }
+    s->state_unsynced = 0;
+    return 0;
 }
 
 int
@@ -563,9 +585,12 @@ store_feed_state_save(struct store *s)
             goto nomem;
         lens[i] = (uint32_t)(b.len - prev);
     }
+    if (s->ngone > 0)
+        s->state_must_sync = 1;
     if ((rc = store_write_all(s->state_fd, b.data, b.len, s->state_size)) !=
             0 ||
-        (fdatasync(s->state_fd) != 0 && (rc = -errno) != 0)) {
+        (s->state_must_sync && fdatasync(s->state_fd) != 0 &&
+         (rc = -errno) != 0)) {
         store_fail(s, "feeds.state: %s", strerror(-rc));
         /* Nothing of it counts: the next save writes it again, over
          * what this one may have left. */
@@ -574,6 +599,8 @@ store_feed_state_save(struct store *s)
         goto out;
     }
     s->state_size += b.len;
+    s->state_unsynced = !s->state_must_sync;
+    s->state_must_sync = 0;
     store_state_saved(s, lens);
     goto out;
 nomem:

@@ -270,10 +270,12 @@ struct store {
 
     /* feeds.state (state.c): a log of lines, the latest per feed
      * counting. */
-    int state_fd;                    /* open for writing, or -1 */
-    uint64_t state_size;             /* its whole lines, which appends follow */
-    uint64_t state_live;             /* of which the lines that count */
-    int state_rewrite;               /* the next save writes it whole */
+    int state_fd;        /* open for writing, or -1 */
+    uint64_t state_size; /* its whole lines, which appends follow */
+    uint64_t state_live; /* of which the lines that count */
+    int state_rewrite;   /* the next save writes it whole */
+    int state_must_sync; /* a change beyond times awaits the next save */
+    int state_unsynced;  /* lines written without an fdatasync */
     struct store_feed **state_dirty; /* changed since the last save */
     size_t ndirty, dirty_cap;
     char **state_gone; /* feeds forgotten since the last save */

@@ -233,6 +233,81 @@ test_feed_state_save_changed(void **state)
     store_close(s);
 }
 
+/* fdatasync() of feeds.state, counted: the linker sends the store's calls
+ * here (tests/CMakeLists.txt). */
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+static int synced_fd = -1, syncs;
+
+int
+__wrap_fdatasync(int fd)
+{
+    if (fd == synced_fd)
+        syncs++;
+    return __real_fdatasync(fd);
+}
+
+/* A save of times alone (a 304, a poll with nothing new) writes its lines
+ * without an fdatasync; any other change syncs them all; a clean stop
+ * syncs what is left. Each line is in the file at once. */
+static void
+test_feed_state_times_unsynced(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct store_feed_state st = state_of(0, 1000);
+    char *file;
+
+    st.etag = (char *)"\"v1\"";
+    st.last_poll = 900;
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    synced_fd = s->state_fd;
+    syncs = 0;
+    /* Times alone: written, not synced. */
+    st.last_poll = 960;
+    st.next_poll = 2000;
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 0);
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file, "\"next_poll\":2000"));
+    free(file);
+    assert_int_equal(store_feed_state_sync(s), 0);
+    assert_int_equal(syncs, 1);
+    assert_int_equal(store_feed_state_sync(s), 0);
+    assert_int_equal(syncs, 1);
+    /* A new ETag is synced. */
+    st.etag = (char *)"\"v2\"";
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 2);
+    /* Times, then an error: the second save syncs both. */
+    st.next_poll = 3000;
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 2);
+    st.errors = 1;
+    st.last_error = (char *)"HTTP 503";
+    assert_int_equal(store_feed_state_set(s, "a", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 3);
+    assert_int_equal(store_feed_state_sync(s), 0);
+    assert_int_equal(syncs, 3);
+    /* A new feed is synced. */
+    assert_int_equal(store_feed_state_set(s, "b", &st), 0);
+    assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 4);
+    synced_fd = -1;
+    store_close(s);
+    s = open_ok(f);
+    warnings_have(s, NULL);
+    assert_int_equal(store_feed_state_get(s, "a")->next_poll, 3000);
+    assert_string_equal(store_feed_state_get(s, "a")->etag, "\"v2\"");
+    assert_int_equal(store_feed_state_get(s, "a")->errors, 1);
+    store_close(s);
+}
+
 /* A feed saved again and again: the file is written whole now and then
  * and stays within about twice what counts. */
 static void
@@ -785,6 +860,7 @@ main(void)
         T(test_feed_state_odd_values),
         T(test_feed_state_linear),
         T(test_feed_state_save_changed),
+        T(test_feed_state_times_unsynced),
         T(test_feed_state_log_bounded),
         T(test_feed_state_damaged),
         T(test_feed_state_formats),
