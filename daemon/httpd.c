@@ -1,26 +1,38 @@
-/* daemon/httpd.c - the reader-facing HTTP server (see httpd.h).
+/* daemon/httpd.c - the reader-facing HTTP server on libmicrohttpd (see
+ * httpd.h).
  *
- * A connection lives through three states. READING: bytes go into a fixed
- * buffer until the empty line that ends the header block; the whole request
- * must arrive within HTTPD_REQUEST_TIMEOUT_MS of the accept and fit in
- * HTTPD_MAX_REQUEST bytes. WRITING: the response head and the body (the
- * document's own bytes, which the write holds a reference to) are queued in
- * one uv_write. DRAINING: our side is shut down and whatever the peer still
- * sends is read and dropped until its EOF, so that closing cannot turn into
- * a reset that destroys the response before the client read it (RFC 7230
- * §6.6). Every state has a deadline, and every end goes through
- * httpd_conn_close(); the memory is freed when both handles are closed. */
+ * Two threads touch the server. The loop's makes it, sets documents and
+ * closes it; libmicrohttpd's own (one internal thread polling with epoll)
+ * accepts, reads requests and writes responses, calling back into this file
+ * for each connection and request. What they share is the table of
+ * documents, under h->lock, held only to find or swap a document and to
+ * count references to it.
+ *
+ * A document is immutable once made: its bytes, its gzip copy, validators
+ * and two libmicrohttpd responses (identity and gzip) that point at those
+ * bytes. The table holds one reference; a request being answered holds
+ * another between finding the document and queueing its response. Once
+ * queued, libmicrohttpd holds the response (its own reference count) until
+ * the last byte is written, and the bytes are freed by the response's free
+ * callback when the last response goes. So a document swapped out while a
+ * slow reader is still being served lives until that reader is done. */
 #include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <microhttpd.h>
+#include <zlib.h>
 
 #include "config.h"
 #include "feeds/date.h"
@@ -29,91 +41,126 @@
 #include "httpd_request.h"
 #include "log.h"
 
-/* The timeouts, the retry delay and the connection cap can be lowered at
- * build time, which the unit test does to exercise them quickly. */
-#ifndef HTTPD_REQUEST_TIMEOUT_MS
-#define HTTPD_REQUEST_TIMEOUT_MS 10000 /* accept to end of the headers */
-#endif
-#ifndef HTTPD_WRITE_TIMEOUT_MS
-#define HTTPD_WRITE_TIMEOUT_MS 60000 /* the whole response */
-#endif
-#ifndef HTTPD_LINGER_MS
-#define HTTPD_LINGER_MS 2000 /* waiting for the peer's EOF after ours */
-#endif
-#ifndef HTTPD_RETRY_MS
-#define HTTPD_RETRY_MS 1000 /* accepting again after running out of memory */
-#endif
+/* The limits can be lowered at build time, which the unit test does to
+ * reach them quickly. HTTPD_MAX_CONNS is also bounded by the open file
+ * limit (httpd_limits()). */
 #ifndef HTTPD_MAX_CONNS
-#define HTTPD_MAX_CONNS 256
+#define HTTPD_MAX_CONNS 4096 /* in all; more are refused by libmicrohttpd */
+#endif
+#ifndef HTTPD_MAX_PER_IP
+#define HTTPD_MAX_PER_IP 1024 /* from one address */
+#endif
+#ifndef HTTPD_TIMEOUT_S
+#define HTTPD_TIMEOUT_S 10 /* a connection idle this long is closed */
 #endif
 
-#define HTTPD_MAX_REQUEST 8192 /* request line and header fields */
-#define HTTPD_MAX_FIELD 256    /* path and content type in httpd_set() */
-#define HTTPD_HEAD_SIZE 1024
-#define HTTPD_BACKLOG 128
+#define HTTPD_FD_RESERVE 512 /* files left to the rest of the daemon */
+#define HTTPD_MAX_FIELD 256  /* path and content type in httpd_set() */
+#define HTTPD_BACKLOG 1024
+#define HTTPD_BUCKETS 64
 #define HTTPD_CACHE_CONTROL "max-age=60"
+#define HTTPD_ETAG_LEN (FEED_ID_LEN + 5) /* '"', hex, "-gz", '"' */
 
 struct httpd_doc {
-    struct httpd_doc *next;
-    unsigned refs; /* 1 while it is the one set, +1 per write in flight */
+    struct httpd_doc *next; /* in its bucket */
+    unsigned refs;          /* under h->lock: the table's, and requests' */
+    atomic_int holders;     /* responses alive, and the builder while it is */
+    struct MHD_Response *resp;    /* identity */
+    struct MHD_Response *resp_gz; /* gzip, NULL when not smaller */
     int64_t mtime;
     const char *path;
     const char *content_type;
     const char *data;
     size_t len;
-    char etag[FEED_ID_LEN + 3]; /* '"', 16 hex digits, '"' */
+    const char *gz;
+    size_t gz_len;
+    char etag[HTTPD_ETAG_LEN + 1];
+    char etag_gz[HTTPD_ETAG_LEN + 1];
     char last_modified[FEED_HTTPDATE_LEN + 1];
-    /* path, content type and data follow in the same allocation */
+    /* path, content type, data and gzip copy follow in the same block */
 };
 
-enum httpd_state {
-    HTTPD_READING,
-    HTTPD_WRITING,
-    HTTPD_DRAINING,
-};
-
-struct httpd_conn {
-    struct httpd_conn *prev, *next;
-    struct httpd *httpd;
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_write_t write_req;
-    uv_shutdown_t shutdown_req;
-    struct httpd_doc *doc; /* the body of the write in flight, if a doc */
-    enum httpd_state state;
-    int closing;
-    int open_handles;
-    int peer_eof;
-    size_t len;      /* bytes of the request in req */
-    size_t lead;     /* httpd_header_end()'s */
-    size_t head_len; /* bytes of the response head (and error body) */
-    char req[HTTPD_MAX_REQUEST + 1];
-    char head[HTTPD_HEAD_SIZE];
+/* The fixed answers, made once per server. */
+enum httpd_canned {
+    HTTPD_HEALTHZ,
+    HTTPD_NOT_FOUND,
+    HTTPD_NOT_ALLOWED,
+    HTTPD_UNAVAILABLE,
+    HTTPD_NCANNED
 };
 
 struct httpd {
     uv_loop_t *loop;
-    uv_tcp_t listener;
-    uv_timer_t retry; /* accepting again after running out of memory */
-    int open_handles; /* listener and retry, until closed */
-    int closing;
+    uv_timer_t closer; /* never started: calls done from the loop */
+    struct MHD_Daemon *mhd;
     int port;
-    unsigned nconns;
-    struct httpd_conn *conns;
-    struct httpd_doc *docs;
+    unsigned soft_limit; /* more connections than this get 503 */
+    unsigned nconns;     /* open; only libmicrohttpd's thread counts */
+    atomic_int starting; /* libmicrohttpd's messages go to start_err */
+    char start_err[256];
+    char *tls_cert, *tls_key; /* PEM, kept while the server runs */
+    struct MHD_Response *canned[HTTPD_NCANNED];
+    pthread_mutex_t lock;
+    struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
     void (*done)(void *);
     void *done_arg;
 };
 
-static void httpd_conn_close(struct httpd_conn *);
-static void httpd_on_shutdown(uv_shutdown_t *, int);
-static void httpd_on_timeout(uv_timer_t *);
+/* ---- documents --------------------------------------------------------- */
 
-/* ---- dates ------------------------------------------------------------ */
+static unsigned
+httpd_bucket(const char *path)
+{
+    uint32_t hash = UINT32_C(2166136261);
+
+    for (; *path != '\0'; path++) {
+        hash ^= (unsigned char)*path;
+        hash *= UINT32_C(16777619);
+    }
+    return hash % HTTPD_BUCKETS;
+}
+
+/* The document at path, or NULL; under h->lock, or on the loop. */
+static struct httpd_doc *
+httpd_doc_find(struct httpd *h, const char *path)
+{
+    for (struct httpd_doc *d = h->docs[httpd_bucket(path)]; d != NULL;
+         d = d->next)
+        if (strcmp(d->path, path) == 0)
+            return d;
+    return NULL;
+}
+
+/* libmicrohttpd's free callback of a document's responses, and the
+ * builder's end: the last one frees the block. */
+static void
+httpd_doc_unhold(void *arg)
+{
+    struct httpd_doc *doc = arg;
+
+    if (atomic_fetch_sub(&doc->holders, 1) == 1)
+        free(doc);
+}
+
+/* Drops a reference taken under h->lock; the last lets go of the
+ * responses, which libmicrohttpd frees once no connection writes them. */
+static void
+httpd_doc_release(struct httpd *h, struct httpd_doc *doc)
+{
+    unsigned refs;
+
+    pthread_mutex_lock(&h->lock);
+    refs = --doc->refs;
+    pthread_mutex_unlock(&h->lock);
+    if (refs > 0)
+        return;
+    if (doc->resp_gz != NULL)
+        MHD_destroy_response(doc->resp_gz);
+    MHD_destroy_response(doc->resp);
+}
 
 /* t as an IMF-fixdate (RFC 9110 §5.6.7), clamped to the years 1970 to
- * 9999: the format has four year digits, and nothing served here predates
- * the epoch. */
+ * 9999: the format has four year digits. */
 static void
 httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
 {
@@ -124,22 +171,69 @@ httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
     feed_date_format_http(t, out);
 }
 
-/* ---- documents --------------------------------------------------------- */
-
-static void
-httpd_doc_release(struct httpd_doc *doc)
+/* data[0..len) gzip-compressed into a new block, or NULL when that fails
+ * or is not smaller. */
+static unsigned char *
+httpd_gzip(const void *data, size_t len, size_t *out_len)
 {
-    if (doc != NULL && --doc->refs == 0)
-        free(doc);
+    z_stream z;
+    unsigned char *out;
+    uLong bound;
+
+    if (len == 0 || len > UINT32_MAX)
+        return NULL;
+    memset(&z, 0, sizeof(z));
+    /* 15 + 16: a gzip header and trailer around deflate. */
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    bound = deflateBound(&z, (uLong)len);
+    if ((out = malloc(bound)) == NULL) {
+        deflateEnd(&z);
+        return NULL;
+    }
+    z.next_in = (Bytef *)(uintptr_t)data;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)bound;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+        deflateEnd(&z);
+        free(out);
+        return NULL;
+    }
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
 }
 
-static struct httpd_doc *
-httpd_doc_find(const struct httpd *h, const char *path)
+/* A response over bytes of doc, with its headers; NULL for want of
+ * memory. */
+static struct MHD_Response *
+httpd_doc_response(struct httpd_doc *doc, const char *bytes, size_t len,
+                   const char *etag, int gzip)
 {
-    for (struct httpd_doc *d = h->docs; d != NULL; d = d->next)
-        if (strcmp(d->path, path) == 0)
-            return d;
-    return NULL;
+    struct MHD_Response *r;
+
+    r = MHD_create_response_from_buffer_with_free_callback_cls(
+        len, (void *)(uintptr_t)bytes, httpd_doc_unhold, doc);
+    if (r == NULL)
+        return NULL;
+    atomic_fetch_add(&doc->holders, 1);
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                doc->content_type) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED,
+                                doc->last_modified) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                HTTPD_CACHE_CONTROL) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") !=
+            MHD_YES ||
+        (gzip && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+                                         "gzip") != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
 }
 
 /* Whether s is short and free of control characters, so that it can go
@@ -155,527 +249,489 @@ httpd_field_ok(const char *s)
     return i <= HTTPD_MAX_FIELD;
 }
 
-int
-httpd_set(struct httpd *h, const char *path, const char *content_type,
-          const void *data, size_t len, int64_t mtime)
+/* A new document with its responses and one reference (the table's), or
+ * NULL for want of memory. */
+static struct httpd_doc *
+httpd_doc_new(const char *path, const char *content_type, const void *data,
+              size_t len, int64_t mtime)
 {
-    struct httpd_doc *doc, **pp;
-    size_t plen, clen;
+    struct httpd_doc *doc;
+    unsigned char *gz;
+    size_t plen = strlen(path) + 1, clen = strlen(content_type) + 1;
+    size_t gz_len = 0;
     uint64_t hash = UINT64_C(0xcbf29ce484222325);
     char *p;
 
-    assert(h != NULL && !h->closing);
-    if (path == NULL || path[0] != '/' || strchr(path, '?') != NULL ||
-        !httpd_field_ok(path) || content_type == NULL ||
-        !httpd_field_ok(content_type) || (data == NULL && len > 0))
-        return -EINVAL;
-    plen = strlen(path) + 1;
-    clen = strlen(content_type) + 1;
-    if (len > SIZE_MAX - sizeof(*doc) - plen - clen)
-        return -ENOMEM;
-    doc = malloc(sizeof(*doc) + plen + clen + len);
-    if (doc == NULL)
-        return -ENOMEM;
-
+    gz = httpd_gzip(data, len, &gz_len);
+    if (len > SIZE_MAX - sizeof(*doc) - plen - clen - gz_len ||
+        (doc = calloc(1, sizeof(*doc) + plen + clen + len + gz_len)) == NULL) {
+        free(gz);
+        return NULL;
+    }
     p = (char *)(doc + 1);
-    memcpy(p, path, plen);
-    doc->path = p;
+    doc->path = memcpy(p, path, plen);
     p += plen;
-    memcpy(p, content_type, clen);
-    doc->content_type = p;
+    doc->content_type = memcpy(p, content_type, clen);
     p += clen;
     if (len > 0)
         memcpy(p, data, len);
     doc->data = p;
     doc->len = len;
+    p += len;
+    if (gz != NULL) {
+        memcpy(p, gz, gz_len);
+        doc->gz = p;
+        doc->gz_len = gz_len;
+        free(gz);
+    }
     doc->mtime = mtime;
     doc->refs = 1;
+    atomic_init(&doc->holders, 1); /* the builder's, until the end here */
     for (size_t i = 0; i < len; i++) { /* 64-bit FNV-1a */
-        hash ^= (unsigned char)p[i];
+        hash ^= (unsigned char)doc->data[i];
         hash *= UINT64_C(0x100000001b3);
     }
     doc->etag[0] = '"';
     feed_id_format(hash, doc->etag + 1);
+    snprintf(doc->etag_gz, sizeof(doc->etag_gz), "%.*s-gz\"", FEED_ID_LEN + 1,
+             doc->etag);
     doc->etag[FEED_ID_LEN + 1] = '"';
     doc->etag[FEED_ID_LEN + 2] = '\0';
     httpd_date(mtime, doc->last_modified);
 
-    /* Replace in place, so the list keeps its order. */
-    for (pp = &h->docs; *pp != NULL; pp = &(*pp)->next) {
-        if (strcmp((*pp)->path, path) == 0) {
-            struct httpd_doc *old = *pp;
-
-            doc->next = old->next;
-            *pp = doc;
-            httpd_doc_release(old);
-            return 0;
+    doc->resp = httpd_doc_response(doc, doc->data, len, doc->etag, 0);
+    if (doc->resp != NULL && doc->gz != NULL) {
+        doc->resp_gz =
+            httpd_doc_response(doc, doc->gz, doc->gz_len, doc->etag_gz, 1);
+        if (doc->resp_gz == NULL) {
+            MHD_destroy_response(doc->resp);
+            doc->resp = NULL;
         }
     }
-    doc->next = NULL;
-    *pp = doc;
-    return 0;
+    if (doc->resp == NULL) {
+        httpd_doc_unhold(doc);
+        return NULL;
+    }
+    httpd_doc_unhold(doc); /* the responses hold it now */
+    return doc;
 }
 
-/* Whether the request's preconditions make the answer a 304, in the order
- * of RFC 7232 §6: If-None-Match when present (every field of it), else the
- * first If-Modified-Since that is a valid date. */
-static int
-httpd_not_modified(const struct httpd_request *r, const struct httpd_doc *doc)
+int
+httpd_set(struct httpd *h, const char *path, const char *content_type,
+          const void *data, size_t len, int64_t mtime)
 {
-    int inm = 0;
+    struct httpd_doc *doc, *old, **pp;
 
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "If-None-Match") != 0)
-            continue;
-        inm = 1;
-        if (httpd_etag_match(r->headers[i].value, doc->etag))
-            return 1;
-    }
-    if (inm)
+    assert(h != NULL);
+    if (path == NULL || path[0] != '/' || strchr(path, '?') != NULL ||
+        !httpd_field_ok(path) || content_type == NULL ||
+        !httpd_field_ok(content_type) || (data == NULL && len > 0))
+        return -EINVAL;
+    /* Only the loop writes the table: it reads it without the lock. */
+    old = httpd_doc_find(h, path);
+    if (old != NULL && old->len == len &&
+        strcmp(old->content_type, content_type) == 0 &&
+        (len == 0 || memcmp(old->data, data, len) == 0))
         return 0;
-    for (size_t i = 0; i < r->nheaders; i++) {
-        int64_t since;
+    if ((doc = httpd_doc_new(path, content_type, data, len, mtime)) == NULL)
+        return -ENOMEM;
 
-        if (strcasecmp(r->headers[i].name, "If-Modified-Since") == 0 &&
-            (since = feed_date_parse_http(r->headers[i].value)) !=
-                FEED_TIME_NONE)
-            return doc->mtime <= since;
-    }
+    pthread_mutex_lock(&h->lock);
+    for (pp = &h->docs[httpd_bucket(path)]; *pp != old; pp = &(*pp)->next)
+        ;
+    doc->next = old != NULL ? old->next : NULL;
+    *pp = doc;
+    pthread_mutex_unlock(&h->lock);
+    if (old != NULL)
+        httpd_doc_release(h, old);
     return 0;
 }
 
-/* ---- responses --------------------------------------------------------- */
+/* ---- requests (on libmicrohttpd's thread) ------------------------------ */
 
-static const char *
-httpd_reason(int status)
+/* What the request's header fields ask, gathered in two passes: the
+ * representation first, then its validators. */
+struct httpd_conds {
+    int gzip;          /* Accept-Encoding takes gzip */
+    int has_inm;       /* an If-None-Match field came */
+    int inm_match;     /* one matched etag */
+    int64_t ims;       /* the first valid If-Modified-Since, or NONE */
+    const char *etag;  /* of the representation chosen */
+};
+
+static enum MHD_Result
+httpd_scan_encoding(void *arg, enum MHD_ValueKind kind, const char *key,
+                    const char *value)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Internal Server Error";
+    struct httpd_conds *c = arg;
+
+    if (value != NULL &&
+        strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0 &&
+        httpd_accepts_gzip(value))
+        c->gzip = 1;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+httpd_scan_validators(void *arg, enum MHD_ValueKind kind, const char *key,
+                      const char *value)
+{
+    struct httpd_conds *c = arg;
+
+    if (value == NULL)
+        return MHD_YES;
+    if (strcasecmp(key, MHD_HTTP_HEADER_IF_NONE_MATCH) == 0) {
+        c->has_inm = 1;
+        if (httpd_etag_match(value, c->etag))
+            c->inm_match = 1;
+    } else if (c->ims == FEED_TIME_NONE &&
+               strcasecmp(key, MHD_HTTP_HEADER_IF_MODIFIED_SINCE) == 0) {
+        c->ims = feed_date_parse_http(value);
     }
+    return MHD_YES;
 }
 
-static void httpd_conn_add(struct httpd_conn *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Appends to the response head. What goes in is bounded (the longest value
- * is a content type of HTTPD_MAX_FIELD bytes), so it always fits. */
-static void
-httpd_conn_add(struct httpd_conn *c, const char *fmt, ...)
+/* Finds the document for path, with a reference the caller drops with
+ * httpd_doc_release(); NULL when there is none. */
+static struct httpd_doc *
+httpd_doc_get(struct httpd *h, const char *path)
 {
-    size_t room = sizeof(c->head) - c->head_len;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(c->head + c->head_len, room, fmt, ap);
-    va_end(ap);
-    assert(n >= 0 && (size_t)n < room);
-    if (n > 0)
-        c->head_len += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-static void
-httpd_conn_begin(struct httpd_conn *c, int status)
-{
-    char date[FEED_HTTPDATE_LEN + 1];
-
-    httpd_date((int64_t)time(NULL), date);
-    c->head_len = 0;
-    httpd_conn_add(c,
-                   "HTTP/1.1 %d %s\r\n"
-                   "Date: %s\r\n"
-                   "Server: feedd\r\n",
-                   status, httpd_reason(status), date);
-}
-
-static void
-httpd_on_write(uv_write_t *req, int status)
-{
-    struct httpd_conn *c = req->data;
-
-    httpd_doc_release(c->doc);
-    c->doc = NULL;
-    if (c->closing)
-        return; /* cancelled by httpd_conn_close() */
-    if (status < 0 || c->peer_eof) {
-        httpd_conn_close(c);
-        return;
-    }
-    c->shutdown_req.data = c;
-    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
-                    httpd_on_shutdown) != 0)
-        httpd_conn_close(c);
-}
-
-static void
-httpd_on_shutdown(uv_shutdown_t *req, int status)
-{
-    struct httpd_conn *c = req->data;
-
-    if (c->closing)
-        return;
-    if (status < 0 || c->peer_eof) {
-        httpd_conn_close(c);
-        return;
-    }
-    c->state = HTTPD_DRAINING;
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_LINGER_MS, 0) != 0)
-        httpd_conn_close(c);
-}
-
-/* Ends the head and queues it with body (which may be NULL), taking a
- * reference to doc when the body is its bytes. */
-static void
-httpd_conn_send(struct httpd_conn *c, const char *body, size_t len,
-                struct httpd_doc *doc)
-{
-    uv_buf_t bufs[2];
-    unsigned nbufs = 1;
-
-    httpd_conn_add(c, "Connection: close\r\n\r\n");
-    bufs[0] = uv_buf_init(c->head, (unsigned)c->head_len);
-    if (body != NULL && len > 0) {
-        /* Not uv_buf_init(), whose length is an unsigned int. */
-        bufs[1].base = (char *)body;
-        bufs[1].len = len;
-        nbufs = 2;
-        if (doc != NULL) {
-            doc->refs++;
-            c->doc = doc;
-        }
-    }
-    c->state = HTTPD_WRITING;
-    c->write_req.data = c;
-    /* On failure the write callback is never called, and the reference
-     * goes when the connection is closed. */
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_WRITE_TIMEOUT_MS,
-                       0) != 0 ||
-        uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, nbufs,
-                 httpd_on_write) != 0)
-        httpd_conn_close(c);
-}
-
-/* A short text/plain answer for status; head_only leaves out the body but
- * not its length. */
-static void
-httpd_conn_error(struct httpd_conn *c, int status, int head_only)
-{
-    char body[64];
-    int n =
-        snprintf(body, sizeof(body), "%d %s\n", status, httpd_reason(status));
-    size_t len;
-
-    len = n > 0 ? (size_t)n : 0;
-    httpd_conn_begin(c, status);
-    if (status == 405)
-        httpd_conn_add(c, "Allow: GET, HEAD\r\n");
-    httpd_conn_add(c,
-                   "Content-Type: text/plain; charset=utf-8\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n",
-                   len);
-    httpd_conn_send(c, head_only ? NULL : body, len, NULL);
-}
-
-static void
-httpd_conn_healthz(struct httpd_conn *c, int head_only)
-{
-    static const char ok[] = "ok\n";
-
-    httpd_conn_begin(c, 200);
-    httpd_conn_add(c,
-                   "Content-Type: text/plain; charset=utf-8\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n",
-                   sizeof(ok) - 1);
-    httpd_conn_send(c, head_only ? NULL : ok, sizeof(ok) - 1, NULL);
-}
-
-/* 200 or 304 with doc. A 304 carries the validators and Cache-Control of
- * the 200 (RFC 7232 §4.1) but no body and no Content-Length. */
-static void
-httpd_conn_doc(struct httpd_conn *c, struct httpd_doc *doc, int status,
-               int head_only)
-{
-    httpd_conn_begin(c, status);
-    if (status == 200)
-        httpd_conn_add(c,
-                       "Content-Type: %s\r\n"
-                       "Content-Length: %zu\r\n",
-                       doc->content_type, doc->len);
-    httpd_conn_add(c,
-                   "Last-Modified: %s\r\n"
-                   "ETag: %s\r\n"
-                   "Cache-Control: " HTTPD_CACHE_CONTROL "\r\n",
-                   doc->last_modified, doc->etag);
-    if (status == 200 && !head_only)
-        httpd_conn_send(c, doc->data, doc->len, doc);
-    else
-        httpd_conn_send(c, NULL, 0, NULL);
-}
-
-/* Answers the request whose header block is req[0..end). */
-static void
-httpd_conn_handle(struct httpd_conn *c, size_t end)
-{
-    struct httpd_request r;
     struct httpd_doc *doc;
-    char path[HTTPD_MAX_REQUEST];
-    size_t hosts;
-    int status, head_only;
 
-    c->req[end] = '\0';
-    status = httpd_request_parse(c->req, c->req + end, &r);
-    if (status != 0) {
-        httpd_conn_error(c, status, 0);
-        return;
-    }
-    head_only = strcmp(r.method, "HEAD") == 0;
-    hosts = httpd_header_count(&r, "Host");
-    /* RFC 7230 §5.4: HTTP/1.1 requires exactly one Host. */
-    if (hosts > 1 || (r.minor >= 1 && hosts == 0) ||
-        httpd_target_path(r.target, path, sizeof(path)) != 0) {
-        httpd_conn_error(c, 400, head_only);
-        return;
-    }
-    if (!head_only && strcmp(r.method, "GET") != 0) {
-        httpd_conn_error(c, 405, 0);
-        return;
-    }
-    if (strcmp(path, "/healthz") == 0) {
-        httpd_conn_healthz(c, head_only);
-        return;
-    }
-    doc = httpd_doc_find(c->httpd, path);
+    pthread_mutex_lock(&h->lock);
+    doc = httpd_doc_find(h, path);
     if (doc == NULL && strcmp(path, "/") == 0)
-        doc = httpd_doc_find(c->httpd, "/index.html");
-    if (doc == NULL) {
-        httpd_conn_error(c, 404, head_only);
-        return;
-    }
-    httpd_conn_doc(c, doc, httpd_not_modified(&r, doc) ? 304 : 200, head_only);
+        doc = httpd_doc_find(h, "/index.html");
+    if (doc != NULL)
+        doc->refs++;
+    pthread_mutex_unlock(&h->lock);
+    return doc;
 }
 
-/* ---- connections ------------------------------------------------------- */
-
-static void
-httpd_maybe_done(struct httpd *h)
+static enum MHD_Result
+httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
+             const char *method, const char *version, const char *upload,
+             size_t *upload_len, void **con_cls)
 {
-    void (*done)(void *);
-    void *arg;
+    struct httpd *h = arg;
+    struct httpd_conds c = {0, 0, 0, FEED_TIME_NONE, NULL};
+    struct httpd_doc *doc;
+    struct MHD_Response *resp;
+    unsigned status = MHD_HTTP_OK;
+    enum MHD_Result rc;
 
-    if (!h->closing || h->open_handles > 0 || h->conns != NULL)
-        return;
-    while (h->docs != NULL) {
-        struct httpd_doc *next = h->docs->next;
-
-        httpd_doc_release(h->docs);
-        h->docs = next;
+    /* Answered at once, before any body, the connection is closed after
+     * the response: right for these two. */
+    if (h->nconns > h->soft_limit)
+        return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                  h->canned[HTTPD_UNAVAILABLE]);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  h->canned[HTTPD_NOT_ALLOWED]);
+    /* The others once the request is whole, which keeps the connection
+     * open: the first call comes with the head, the last with no more
+     * body (a GET's body, if any, is read and dropped in between). */
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
     }
-    done = h->done;
-    arg = h->done_arg;
-    free(h);
-    if (done != NULL)
-        done(arg);
+    if (*upload_len != 0) {
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    /* httpd_unescape() left "" for a target that names no path. */
+    if ((doc = httpd_doc_get(h, url)) == NULL) {
+        if (strcmp(url, "/healthz") == 0)
+            return MHD_queue_response(conn, MHD_HTTP_OK,
+                                      h->canned[HTTPD_HEALTHZ]);
+        return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND,
+                                  h->canned[HTTPD_NOT_FOUND]);
+    }
+
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_encoding, &c);
+    if (c.gzip && doc->resp_gz != NULL) {
+        resp = doc->resp_gz;
+        c.etag = doc->etag_gz;
+    } else {
+        resp = doc->resp;
+        c.etag = doc->etag;
+    }
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_validators,
+                              &c);
+    /* RFC 9110 §13.2.2: If-None-Match when present, else
+     * If-Modified-Since. The 304 is the 200's response without its body:
+     * the same validators, and a Content-Length equal to the 200's. */
+    if (c.has_inm ? c.inm_match
+                  : c.ims != FEED_TIME_NONE && doc->mtime <= c.ims)
+        status = MHD_HTTP_NOT_MODIFIED;
+    rc = MHD_queue_response(conn, status, resp);
+    httpd_doc_release(h, doc);
+    return rc;
 }
 
-static void
-httpd_on_conn_closed(uv_handle_t *handle)
+/* libmicrohttpd's decoding of the target (path and query arguments alike),
+ * replaced by httpd_target_path()'s, which refuses NUL and bad escapes:
+ * what it refuses becomes "", which names no document. */
+static size_t
+httpd_unescape(void *arg, struct MHD_Connection *conn, char *s)
 {
-    struct httpd_conn *c = handle->data;
-    struct httpd *h = c->httpd;
+    if (httpd_target_path(s, s, strlen(s) + 1) != 0)
+        s[0] = '\0';
+    return strlen(s);
+}
 
-    if (--c->open_handles > 0)
-        return;
-    /* libuv cancels a write in flight, whose callback releases the doc,
-     * before the close callbacks run; this covers a write never queued. */
-    httpd_doc_release(c->doc);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
+/* Counts connections for the soft limit. libmicrohttpd calls it on its one
+ * thread, as it does httpd_answer(): no lock. */
+static void
+httpd_on_conn(void *arg, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    struct httpd *h = arg;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        h->nconns++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        h->nconns--;
+}
+
+static void httpd_on_log(void *arg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's messages: while starting, kept for the error; after,
+ * debug lines (a connection refused over a limit is one). */
+static void
+httpd_on_log(void *arg, const char *fmt, va_list ap)
+{
+    struct httpd *h = arg;
+    char line[256];
+    size_t n;
+
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (atomic_load(&h->starting))
+        memcpy(h->start_err, line, n + 1);
     else
-        h->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    h->nconns--;
-    free(c);
-    httpd_maybe_done(h);
-}
-
-static void
-httpd_conn_close(struct httpd_conn *c)
-{
-    if (c->closing)
-        return;
-    c->closing = 1;
-    uv_close((uv_handle_t *)&c->tcp, httpd_on_conn_closed);
-    uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
-}
-
-static void
-httpd_on_timeout(uv_timer_t *timer)
-{
-    struct httpd_conn *c = timer->data;
-
-    /* A client that sent part of a request hears why it is cut off; one
-     * that sent nothing is just closed. */
-    if (c->state == HTTPD_READING && c->len > 0)
-        httpd_conn_error(c, 408, 0);
-    else
-        httpd_conn_close(c);
-}
-
-static void
-httpd_on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    struct httpd_conn *c = handle->data;
-
-    /* Once the request is parsed the buffer is free: what the client sends
-     * after it is read into it and dropped. */
-    if (c->state == HTTPD_READING)
-        *buf = uv_buf_init(c->req + c->len,
-                           (unsigned)(HTTPD_MAX_REQUEST - c->len));
-    else
-        *buf = uv_buf_init(c->req, HTTPD_MAX_REQUEST);
-}
-
-static void
-httpd_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct httpd_conn *c = stream->data;
-    size_t from, end;
-
-    if (nread == 0)
-        return;
-    if (nread < 0) {
-        /* A client may half-close once it has sent its request: finish
-         * the response, then close. libuv has stopped reading. */
-        if (nread == UV_EOF && c->state == HTTPD_WRITING)
-            c->peer_eof = 1;
-        else
-            httpd_conn_close(c);
-        return;
-    }
-    if (c->state != HTTPD_READING)
-        return;
-    from = c->len;
-    c->len += (size_t)nread;
-    end = httpd_header_end(c->req, from, c->len, &c->lead);
-    if (end > 0)
-        httpd_conn_handle(c, end);
-    else if (c->len == HTTPD_MAX_REQUEST)
-        httpd_conn_error(c, 431, 0);
-}
-
-static void httpd_on_connection(uv_stream_t *, int);
-
-static void
-httpd_on_retry(uv_timer_t *timer)
-{
-    struct httpd *h = timer->data;
-
-    httpd_on_connection((uv_stream_t *)&h->listener, 0);
-}
-
-/* Tries accepting again in a while: libuv stops watching the listener until
- * the connection it holds is accepted, so this is not left to the next
- * connection. */
-static void
-httpd_retry_later(struct httpd *h, const char *why)
-{
-    int rc;
-
-    log_warnx("httpd: %s: accepting again in %d ms", why, HTTPD_RETRY_MS);
-    if ((rc = uv_timer_start(&h->retry, httpd_on_retry, HTTPD_RETRY_MS, 0)) !=
-        0)
-        log_warnx("httpd: cannot accept again: %s", uv_strerror(rc));
-}
-
-static void
-httpd_on_connection(uv_stream_t *server, int status)
-{
-    struct httpd *h = server->data;
-    struct httpd_conn *c;
-    uv_stream_t *stream;
-    int rc;
-
-    if (status < 0 || h->closing)
-        return;
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        httpd_retry_later(h, "out of memory");
-        return;
-    }
-    if ((rc = uv_timer_init(h->loop, &c->timer)) != 0) {
-        free(c);
-        httpd_retry_later(h, uv_strerror(rc));
-        return;
-    }
-    c->httpd = h;
-    c->tcp.data = c;
-    c->timer.data = c;
-    c->open_handles = 1;
-    c->state = HTTPD_READING;
-    c->next = h->conns;
-    if (h->conns != NULL)
-        h->conns->prev = c;
-    h->conns = c;
-    h->nconns++;
-    if ((rc = uv_tcp_init(h->loop, &c->tcp)) != 0) {
-        /* Only the timer to close; the connection waits for the retry. */
-        c->closing = 1;
-        uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
-        httpd_retry_later(h, uv_strerror(rc));
-        return;
-    }
-    c->open_handles = 2;
-
-    /* Over the cap the connection is taken and closed at once, which tells
-     * the client more than a connection left hanging in the backlog. */
-    stream = (uv_stream_t *)&c->tcp;
-    if (uv_accept(server, stream) != 0 || h->nconns > HTTPD_MAX_CONNS)
-        goto fail;
-    if (uv_read_start(stream, httpd_on_alloc, httpd_on_read) != 0)
-        goto fail;
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_REQUEST_TIMEOUT_MS,
-                       0) != 0)
-        goto fail;
-    return;
-
-fail:
-    httpd_conn_close(c);
+        log_debug("httpd: %s", line);
 }
 
 /* ---- the server -------------------------------------------------------- */
 
-static void
-httpd_on_handle_closed(uv_handle_t *handle)
+static struct MHD_Response *
+httpd_canned(const char *body, const char *header, const char *value)
 {
-    struct httpd *h = handle->data;
+    struct MHD_Response *r;
 
-    h->open_handles--;
-    httpd_maybe_done(h);
+    r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return NULL;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/plain; charset=utf-8") != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                "no-store") != MHD_YES ||
+        (header != NULL &&
+         MHD_add_response_header(r, header, value) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* The connection limits, within the open file limit (raised to its hard
+ * limit when lower than HTTPD_MAX_CONNS needs): libmicrohttpd's hard
+ * limits in all and per address, and the count past which requests get
+ * 503. One address alone never reaches the soft limit. */
+static void
+httpd_limits(unsigned *total, unsigned *soft, unsigned *per_ip)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)HTTPD_MAX_CONNS + HTTPD_FD_RESERVE;
+    unsigned n = HTTPD_MAX_CONNS;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+            rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+                              ? want
+                              : rl.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+            (void)getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+            n = rl.rlim_cur > 2 * HTTPD_FD_RESERVE
+                    ? (unsigned)(rl.rlim_cur - HTTPD_FD_RESERVE)
+                    : (unsigned)rl.rlim_cur / 2;
+    }
+    if (n < 4)
+        n = 4;
+    *total = n;
+    *soft = n - n / 8;
+    *per_ip = HTTPD_MAX_PER_IP < *soft / 2 ? HTTPD_MAX_PER_IP : *soft / 2;
+}
+
+/* The whole of path, NUL-terminated, or NULL with the reason in err. */
+static char *
+httpd_read_pem(const char *setting, const char *path, const char *marker,
+               char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "%s %s: %s", setting, path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        size_t n;
+
+        if (cap - len < 4096) {
+            char *grown;
+
+            if (cap > (1u << 20) || (grown = realloc(buf, cap + 8192)) == NULL)
+                break;
+            buf = grown;
+            cap += 8192;
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f) || buf == NULL || cap - len < 1) {
+        snprintf(err, errlen, "%s %s: %s", setting, path,
+                 ferror(f) ? strerror(errno) : "too large");
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (strlen(buf) != len || strstr(buf, marker) == NULL) {
+        snprintf(err, errlen, "%s %s: not a PEM file with a %s", setting, path,
+                 marker);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void httpd_free(struct httpd *);
+
+/* The server on fd, a listening socket bound to port, which it takes:
+ * closed on failure too. NULL on failure, with the reason in err after
+ * where (e.g. "listen on fd 3"), or naming the TLS file at fault. */
+static struct httpd *
+httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
+            const char *where, char *err, size_t errlen)
+{
+    unsigned total, soft, per_ip;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    struct httpd *h = calloc(1, sizeof(*h));
+
+    if (h == NULL || pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        close(fd);
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+        return NULL;
+    }
+    h->loop = loop;
+    h->port = port;
+    if (tls != NULL) {
+        h->tls_cert = httpd_read_pem("tls_cert", tls->cert_file,
+                                     "-----BEGIN CERTIFICATE-----", err,
+                                     errlen);
+        if (h->tls_cert == NULL)
+            goto fail;
+        h->tls_key = httpd_read_pem("tls_key", tls->key_file,
+                                    "PRIVATE KEY-----", err, errlen);
+        if (h->tls_key == NULL)
+            goto fail;
+        flags |= MHD_USE_TLS;
+    }
+    h->canned[HTTPD_HEALTHZ] = httpd_canned("ok\n", NULL, NULL);
+    h->canned[HTTPD_NOT_FOUND] = httpd_canned("404 Not Found\n", NULL, NULL);
+    h->canned[HTTPD_NOT_ALLOWED] =
+        httpd_canned("405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW,
+                     "GET, HEAD");
+    h->canned[HTTPD_UNAVAILABLE] =
+        httpd_canned("503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION,
+                     "close");
+    for (int i = 0; i < HTTPD_NCANNED; i++) {
+        if (h->canned[i] == NULL) {
+            snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+            goto fail;
+        }
+    }
+
+    httpd_limits(&total, &soft, &per_ip);
+    h->soft_limit = soft;
+    atomic_init(&h->starting, 1);
+    /* From here libmicrohttpd owns fd, and closes it when it fails. */
+    h->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, httpd_answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_CONNECTION, httpd_on_conn, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, h,
+        MHD_OPTION_EXTERNAL_LOGGER, httpd_on_log, h,
+        tls != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+    fd = -1;
+    atomic_store(&h->starting, 0);
+    if (h->mhd == NULL) {
+        if (tls != NULL)
+            snprintf(err, errlen, "tls_cert %s, tls_key %s: %s",
+                     tls->cert_file, tls->key_file,
+                     h->start_err[0] != '\0' ? h->start_err
+                                             : "cannot start TLS");
+        else
+            snprintf(err, errlen, "%s: %s", where,
+                     h->start_err[0] != '\0' ? h->start_err
+                                             : "cannot start the server");
+        goto fail;
+    }
+    if (uv_timer_init(loop, &h->closer) != 0) {
+        MHD_stop_daemon(h->mhd);
+        h->mhd = NULL;
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+        goto fail;
+    }
+    h->closer.data = h;
+    return h;
+
+fail:
+    if (fd >= 0)
+        close(fd);
+    httpd_free(h);
+    return NULL;
+}
+
+/* Everything but the libmicrohttpd daemon, which is stopped. */
+static void
+httpd_free(struct httpd *h)
+{
+    for (int b = 0; b < HTTPD_BUCKETS; b++) {
+        while (h->docs[b] != NULL) {
+            struct httpd_doc *next = h->docs[b]->next;
+
+            httpd_doc_release(h, h->docs[b]);
+            h->docs[b] = next;
+        }
+    }
+    for (int i = 0; i < HTTPD_NCANNED; i++)
+        if (h->canned[i] != NULL)
+            MHD_destroy_response(h->canned[i]);
+    pthread_mutex_destroy(&h->lock);
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h);
 }
 
 /* host and port as a socket address, host maybe an IPv6 address in
  * brackets. Whether it is one is config_listen_addr()'s answer, so that
- * "feedd check" refuses exactly what the server would. 0 or UV_EINVAL. */
+ * "feedd check" refuses exactly what the server would. 0 or -1. */
 static int
 httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
 {
@@ -684,63 +740,12 @@ httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
 
     if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
         if (len - 2 >= sizeof(buf))
-            return UV_EINVAL;
+            return -1;
         memcpy(buf, host + 1, len - 2);
         buf[len - 2] = '\0';
         host = buf;
     }
-    return config_listen_addr(host, port, ss) == 0 ? 0 : UV_EINVAL;
-}
-
-/* The server on fd, a listening socket bound to port, which it takes:
- * closed on failure too. NULL with the reason in *why on failure. */
-static struct httpd *
-httpd_serve(uv_loop_t *loop, int fd, int port, const char **why)
-{
-    struct httpd *h;
-    int rc;
-
-    h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        close(fd);
-        *why = uv_strerror(UV_ENOMEM);
-        return NULL;
-    }
-    h->loop = loop;
-    h->port = port;
-    rc = uv_tcp_init(loop, &h->listener);
-    if (rc != 0)
-        goto fail;
-    h->listener.data = h;
-    h->open_handles = 1;
-    rc = uv_timer_init(loop, &h->retry);
-    if (rc != 0)
-        goto fail;
-    h->retry.data = h;
-    h->open_handles = 2;
-    rc = uv_tcp_open(&h->listener, fd);
-    if (rc != 0)
-        goto fail;
-    fd = -1; /* the handle owns it now */
-    rc = uv_listen((uv_stream_t *)&h->listener, HTTPD_BACKLOG,
-                   httpd_on_connection);
-    if (rc != 0)
-        goto fail;
-    return h;
-
-fail:
-    *why = uv_strerror(rc);
-    if (fd >= 0)
-        close(fd);
-    if (h->open_handles > 0) {
-        h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
-        if (h->open_handles == 2)
-            uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
-        uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-    } else {
-        free(h);
-    }
-    return NULL;
+    return config_listen_addr(host, port, ss) == 0 ? 0 : -1;
 }
 
 static int
@@ -751,71 +756,96 @@ httpd_sockport(const struct sockaddr_storage *ss)
                      : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
-struct httpd *
-httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
+/* A socket listening on host:port; -1 with the reason in *why. */
+static int
+httpd_listen(const char *host, int port, int *bound, const char **why)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
-    struct httpd *h = NULL;
-    const char *why = NULL;
-    int fd = -1, on = 1;
+    int fd, on = 1;
 
-    if (host == NULL)
-        host = "";
     if (port < 0 || port > 65535) {
-        why = "invalid port";
-        goto fail;
+        *why = "invalid port";
+        return -1;
     }
     if (httpd_addr(host, port, &ss) != 0) {
-        why = "invalid address";
-        goto fail;
+        *why = "invalid address";
+        return -1;
     }
     sslen = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                      : sizeof(struct sockaddr_in);
-
-    /* Bind and listen on a plain socket first, so that the usual failures
-     * (address in use, permission denied) leave no libuv handle behind. */
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 ||
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
         listen(fd, HTTPD_BACKLOG) != 0 ||
         getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
-        why = uv_strerror(uv_translate_sys_error(errno));
+        *why = uv_strerror(uv_translate_sys_error(errno));
         if (fd >= 0)
             close(fd);
-        goto fail;
+        return -1;
     }
-    if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL)
-        return h;
+    *bound = httpd_sockport(&ss);
+    return fd;
+}
 
-fail:
-    if (err != NULL && errlen > 0) {
-        int v6 = strchr(host, ':') != NULL && host[0] != '[';
+struct httpd *
+httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
+              const struct httpd_tls *tls, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    const char *why = NULL;
+    char where[96], ignored[8];
+    int bound = 0, flags;
 
-        snprintf(err, errlen, "listen %s%s%s:%d: %s", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port, why);
+    if (err == NULL || errlen == 0) {
+        err = ignored;
+        errlen = sizeof(ignored);
     }
-    return NULL;
+    if (fd >= 0) {
+        snprintf(where, sizeof(where), "listen on fd %d", fd);
+        /* libmicrohttpd polls the socket: it must not block. */
+        if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
+            (flags = fcntl(fd, F_GETFL)) < 0 ||
+            fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+            snprintf(err, errlen, "%s: %s", where,
+                     uv_strerror(uv_translate_sys_error(errno)));
+            close(fd);
+            return NULL;
+        }
+        bound = httpd_sockport(&ss);
+    } else {
+        int v6;
+
+        if (host == NULL)
+            host = "";
+        v6 = strchr(host, ':') != NULL && host[0] != '[';
+        snprintf(where, sizeof(where), "listen %s%s%s:%d", v6 ? "[" : "",
+                 host, v6 ? "]" : "", port);
+        if ((fd = httpd_listen(host, port, &bound, &why)) < 0) {
+            snprintf(err, errlen, "%s: %s", where, why);
+            return NULL;
+        }
+    }
+    return httpd_serve(loop, fd, bound, tls, where, err, errlen);
+}
+
+struct httpd *
+httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
+{
+    return httpd_new_tls(loop, host, port, -1, NULL, err, errlen);
 }
 
 struct httpd *
 httpd_new_fd(uv_loop_t *loop, int fd, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof(ss);
-    struct httpd *h;
-    const char *why;
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
-        why = uv_strerror(uv_translate_sys_error(errno));
-        close(fd);
-    } else if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL) {
-        return h;
+    if (fd < 0) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "listen on fd %d: %s", fd, strerror(EBADF));
+        return NULL;
     }
-    if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "listen on fd %d: %s", fd, why);
-    return NULL;
+    return httpd_new_tls(loop, NULL, 0, fd, NULL, err, errlen);
 }
 
 int
@@ -824,15 +854,27 @@ httpd_port(const struct httpd *h)
     return h->port;
 }
 
+static void
+httpd_on_closed(uv_handle_t *handle)
+{
+    struct httpd *h = handle->data;
+    void (*done)(void *) = h->done;
+    void *arg = h->done_arg;
+
+    httpd_free(h);
+    if (done != NULL)
+        done(arg);
+}
+
 void
 httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
 {
-    assert(!h->closing);
-    h->closing = 1;
+    assert(h->mhd != NULL);
+    /* Joins libmicrohttpd's thread, which closes every connection: no
+     * callback of ours runs after this. */
+    MHD_stop_daemon(h->mhd);
+    h->mhd = NULL;
     h->done = done;
     h->done_arg = arg;
-    uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-    uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
-    for (struct httpd_conn *c = h->conns; c != NULL; c = c->next)
-        httpd_conn_close(c);
+    uv_close((uv_handle_t *)&h->closer, httpd_on_closed);
 }
