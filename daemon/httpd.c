@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -52,6 +53,10 @@
 #endif
 #ifndef HTTPD_TIMEOUT_S
 #define HTTPD_TIMEOUT_S 10 /* a connection idle this long is closed */
+#endif
+
+#ifndef HTTPD_READY_WAIT_S
+#define HTTPD_READY_WAIT_S 10 /* before the first document, at most */
 #endif
 
 #define HTTPD_FD_RESERVE 512 /* files left to the rest of the daemon */
@@ -101,6 +106,8 @@ struct httpd {
     char *tls_cert, *tls_key; /* PEM, kept while the server runs */
     struct MHD_Response *canned[HTTPD_NCANNED];
     pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready; /* under lock: a document was set, or waiting ended */
     struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
     void (*done)(void *);
     void *done_arg;
@@ -341,6 +348,10 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
         ;
     doc->next = old != NULL ? old->next : NULL;
     *pp = doc;
+    if (!h->ready) {
+        h->ready = 1;
+        pthread_cond_broadcast(&h->ready_cond);
+    }
     pthread_mutex_unlock(&h->lock);
     if (old != NULL)
         httpd_doc_release(h, old);
@@ -392,13 +403,25 @@ httpd_scan_validators(void *arg, enum MHD_ValueKind kind, const char *key,
 }
 
 /* Finds the document for path, with a reference the caller drops with
- * httpd_doc_release(); NULL when there is none. */
+ * httpd_doc_release(); NULL when there is none. Until the first document
+ * is set (the loop publishes right after making the server), waits for
+ * it, up to HTTPD_READY_WAIT_S once: a reader who comes that early waits,
+ * as the connection would in the backlog, rather than hear 404. */
 static struct httpd_doc *
 httpd_doc_get(struct httpd *h, const char *path)
 {
     struct httpd_doc *doc;
+    struct timespec until;
 
     pthread_mutex_lock(&h->lock);
+    if (!h->ready) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += HTTPD_READY_WAIT_S;
+        while (!h->ready)
+            if (pthread_cond_timedwait(&h->ready_cond, &h->lock, &until) ==
+                ETIMEDOUT)
+                h->ready = 1;
+    }
     doc = httpd_doc_find(h, path);
     if (doc == NULL && strcmp(path, "/") == 0)
         doc = httpd_doc_find(h, "/index.html");
@@ -629,6 +652,7 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
     unsigned total, soft, per_ip;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     struct httpd *h = calloc(1, sizeof(*h));
+    pthread_condattr_t attr;
 
     if (h == NULL || pthread_mutex_init(&h->lock, NULL) != 0) {
         free(h);
@@ -636,6 +660,16 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
         snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
         return NULL;
     }
+    if (pthread_condattr_init(&attr) != 0 ||
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&h->ready_cond, &attr) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        close(fd);
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+        return NULL;
+    }
+    pthread_condattr_destroy(&attr);
     h->loop = loop;
     h->port = port;
     if (tls != NULL) {
@@ -723,6 +757,7 @@ httpd_free(struct httpd *h)
     for (int i = 0; i < HTTPD_NCANNED; i++)
         if (h->canned[i] != NULL)
             MHD_destroy_response(h->canned[i]);
+    pthread_cond_destroy(&h->ready_cond);
     pthread_mutex_destroy(&h->lock);
     free(h->tls_cert);
     free(h->tls_key);
@@ -870,6 +905,10 @@ void
 httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
 {
     assert(h->mhd != NULL);
+    pthread_mutex_lock(&h->lock);
+    h->ready = 1; /* a request waiting for the first document ends */
+    pthread_cond_broadcast(&h->ready_cond);
+    pthread_mutex_unlock(&h->lock);
     /* Joins libmicrohttpd's thread, which closes every connection: no
      * callback of ours runs after this. */
     MHD_stop_daemon(h->mhd);

@@ -2,6 +2,7 @@
  * over real sockets on 127.0.0.1, from 127.0.0.x clients. Built with its
  * limits lowered (tests/CMakeLists.txt): 8 connections in all, 503 past 7,
  * 3 from one address, 1 s idle timeout. */
+#include <pthread.h>
 #include <zlib.h>
 
 #include "httpd_fixture.h"
@@ -585,6 +586,64 @@ test_new_fd(void **state)
     assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
 }
 
+struct early {
+    int port;
+    int code;
+    char body[64];
+};
+
+static void *
+early_get(void *arg)
+{
+    struct early *e = arg;
+    struct response r;
+
+    fetch(e->port, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    e->code = r.code;
+    snprintf(e->body, sizeof(e->body), "%s", r.body);
+    response_free(&r);
+    return NULL;
+}
+
+/* A request that comes before the first document is set waits for it
+ * (the daemon publishes right after making the server) rather than get a
+ * 404; with nothing ever set, it is answered after 2 s here. */
+static void
+test_first_document(void **state)
+{
+    struct fixture *fx = *state;
+    struct early e = {0, 0, ""};
+    struct timespec t0, t1;
+    struct httpd *h;
+    pthread_t t;
+    char err[256];
+
+    h = httpd_new(&fx->loop, "127.0.0.1", 0, err, sizeof(err));
+    assert_non_null(h);
+    e.port = httpd_port(h);
+    assert_int_equal(pthread_create(&t, NULL, early_get, &e), 0);
+    sleep_ms(300);
+    assert_int_equal(httpd_set(h, "/x", "text/plain", "late", 4, MTIME), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(e.code, 200);
+    assert_string_equal(e.body, "late");
+    httpd_close(h, NULL, NULL);
+
+    h = httpd_new(&fx->loop, "127.0.0.1", 0, err, sizeof(err));
+    assert_non_null(h);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(get_status(httpd_port(h), "/x"), 404);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec >= 1 && t1.tv_sec - t0.tv_sec <= 4);
+    /* Answered at once from then on. */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(get_status(httpd_port(h), "/x"), 404);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec <= 1);
+    httpd_close(h, NULL, NULL);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+}
+
 int
 main(void)
 {
@@ -608,6 +667,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_listen_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_fd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_document, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
