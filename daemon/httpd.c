@@ -293,7 +293,7 @@ httpd_doc_new(const char *path, const char *content_type, const void *data,
     }
     doc->mtime = mtime;
     doc->refs = 1;
-    atomic_init(&doc->holders, 1); /* the builder's, until the end here */
+    atomic_init(&doc->holders, 1);     /* the builder's, until the end here */
     for (size_t i = 0; i < len; i++) { /* 64-bit FNV-1a */
         hash ^= (unsigned char)doc->data[i];
         hash *= UINT64_C(0x100000001b3);
@@ -363,11 +363,11 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
 /* What the request's header fields ask, gathered in two passes: the
  * representation first, then its validators. */
 struct httpd_conds {
-    int gzip;          /* Accept-Encoding takes gzip */
-    int has_inm;       /* an If-None-Match field came */
-    int inm_match;     /* one matched etag */
-    int64_t ims;       /* the first valid If-Modified-Since, or NONE */
-    const char *etag;  /* of the representation chosen */
+    int gzip;         /* Accept-Encoding takes gzip */
+    int has_inm;      /* an If-None-Match field came */
+    int inm_match;    /* one matched etag */
+    int64_t ims;      /* the first valid If-Modified-Since, or NONE */
+    const char *etag; /* of the representation chosen */
 };
 
 static enum MHD_Result
@@ -480,8 +480,7 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
         resp = doc->resp;
         c.etag = doc->etag;
     }
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_validators,
-                              &c);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_validators, &c);
     /* RFC 9110 §13.2.2: If-None-Match when present, else
      * If-Modified-Since. The 304 is the 200's response without its body:
      * the same validators, and a Content-Length equal to the 200's. */
@@ -521,8 +520,8 @@ httpd_on_conn(void *arg, struct MHD_Connection *conn, void **socket_context,
 static void httpd_on_log(void *arg, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* libmicrohttpd's messages: while starting, kept for the error; after,
- * debug lines (a connection refused over a limit is one). */
+/* libmicrohttpd's messages: while starting, the first is kept for the
+ * error; after, debug lines (a connection refused over a limit is one). */
 static void
 httpd_on_log(void *arg, const char *fmt, va_list ap)
 {
@@ -533,7 +532,10 @@ httpd_on_log(void *arg, const char *fmt, va_list ap)
     vsnprintf(line, sizeof(line), fmt, ap);
     n = strcspn(line, "\r\n");
     line[n] = '\0';
-    if (atomic_load(&h->starting))
+    while (n > 0 && line[n - 1] == '.')
+        line[--n] = '\0';
+    /* The first says most: the others are its consequences. */
+    if (atomic_load(&h->starting) && h->start_err[0] == '\0')
         memcpy(h->start_err, line, n + 1);
     else
         log_debug("httpd: %s", line);
@@ -552,8 +554,8 @@ httpd_canned(const char *body, const char *header, const char *value)
         return NULL;
     if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 "text/plain; charset=utf-8") != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                "no-store") != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
+            MHD_YES ||
         (header != NULL &&
          MHD_add_response_header(r, header, value) != MHD_YES)) {
         MHD_destroy_response(r);
@@ -593,38 +595,29 @@ httpd_limits(unsigned *total, unsigned *soft, unsigned *per_ip)
     *per_ip = HTTPD_MAX_PER_IP < *soft / 2 ? HTTPD_MAX_PER_IP : *soft / 2;
 }
 
-/* The whole of path, NUL-terminated, or NULL with the reason in err. */
+/* The whole of path, NUL-terminated, which must hold marker (a PEM
+ * block of what); NULL with the reason in err, naming setting and path. */
 static char *
 httpd_read_pem(const char *setting, const char *path, const char *marker,
-               char *err, size_t errlen)
+               const char *what, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
+    size_t max = (size_t)1 << 20, len;
+    char *buf, *shrunk;
 
     if (f == NULL) {
         snprintf(err, errlen, "%s %s: %s", setting, path, strerror(errno));
         return NULL;
     }
-    for (;;) {
-        size_t n;
-
-        if (cap - len < 4096) {
-            char *grown;
-
-            if (cap > (1u << 20) || (grown = realloc(buf, cap + 8192)) == NULL)
-                break;
-            buf = grown;
-            cap += 8192;
-        }
-        n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
+    if ((buf = malloc(max + 1)) == NULL) {
+        snprintf(err, errlen, "%s %s: %s", setting, path, strerror(ENOMEM));
+        fclose(f);
+        return NULL;
     }
-    if (ferror(f) || buf == NULL || cap - len < 1) {
+    len = fread(buf, 1, max + 1, f);
+    if (ferror(f) || len > max) {
         snprintf(err, errlen, "%s %s: %s", setting, path,
-                 ferror(f) ? strerror(errno) : "too large");
+                 ferror(f) ? strerror(errno) : "larger than 1 MiB");
         fclose(f);
         free(buf);
         return NULL;
@@ -632,12 +625,12 @@ httpd_read_pem(const char *setting, const char *path, const char *marker,
     fclose(f);
     buf[len] = '\0';
     if (strlen(buf) != len || strstr(buf, marker) == NULL) {
-        snprintf(err, errlen, "%s %s: not a PEM file with a %s", setting, path,
-                 marker);
+        snprintf(err, errlen, "%s %s: no PEM %s in it", setting, path, what);
         free(buf);
         return NULL;
     }
-    return buf;
+    shrunk = realloc(buf, len + 1);
+    return shrunk != NULL ? shrunk : buf;
 }
 
 static void httpd_free(struct httpd *);
@@ -674,24 +667,23 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
     h->port = port;
     if (tls != NULL) {
         h->tls_cert = httpd_read_pem("tls_cert", tls->cert_file,
-                                     "-----BEGIN CERTIFICATE-----", err,
-                                     errlen);
+                                     "-----BEGIN CERTIFICATE-----",
+                                     "certificate", err, errlen);
         if (h->tls_cert == NULL)
             goto fail;
-        h->tls_key = httpd_read_pem("tls_key", tls->key_file,
-                                    "PRIVATE KEY-----", err, errlen);
+        h->tls_key =
+            httpd_read_pem("tls_key", tls->key_file, "PRIVATE KEY-----",
+                           "private key", err, errlen);
         if (h->tls_key == NULL)
             goto fail;
         flags |= MHD_USE_TLS;
     }
     h->canned[HTTPD_HEALTHZ] = httpd_canned("ok\n", NULL, NULL);
     h->canned[HTTPD_NOT_FOUND] = httpd_canned("404 Not Found\n", NULL, NULL);
-    h->canned[HTTPD_NOT_ALLOWED] =
-        httpd_canned("405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW,
-                     "GET, HEAD");
-    h->canned[HTTPD_UNAVAILABLE] =
-        httpd_canned("503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION,
-                     "close");
+    h->canned[HTTPD_NOT_ALLOWED] = httpd_canned(
+        "405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    h->canned[HTTPD_UNAVAILABLE] = httpd_canned(
+        "503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < HTTPD_NCANNED; i++) {
         if (h->canned[i] == NULL) {
             snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
@@ -703,21 +695,23 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
     h->soft_limit = soft;
     atomic_init(&h->starting, 1);
     /* From here libmicrohttpd owns fd, and closes it when it fails. */
+    /* The logger first, for libmicrohttpd to use it from the start; the
+     * TLS options last, cut off by MHD_OPTION_END without TLS. */
     h->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, httpd_answer, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        flags, 0, NULL, NULL, httpd_answer, h, MHD_OPTION_EXTERNAL_LOGGER,
+        httpd_on_log, h, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
         MHD_OPTION_NOTIFY_CONNECTION, httpd_on_conn, h,
         MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, h,
-        MHD_OPTION_EXTERNAL_LOGGER, httpd_on_log, h,
         tls != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
         MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
     fd = -1;
     atomic_store(&h->starting, 0);
     if (h->mhd == NULL) {
         if (tls != NULL)
-            snprintf(err, errlen, "tls_cert %s, tls_key %s: %s",
-                     tls->cert_file, tls->key_file,
+            snprintf(err, errlen, "tls_cert %s, tls_key %s: %s", tls->cert_file,
+                     tls->key_file,
                      h->start_err[0] != '\0' ? h->start_err
                                              : "cannot start TLS");
         else
@@ -856,8 +850,8 @@ httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
         if (host == NULL)
             host = "";
         v6 = strchr(host, ':') != NULL && host[0] != '[';
-        snprintf(where, sizeof(where), "listen %s%s%s:%d", v6 ? "[" : "",
-                 host, v6 ? "]" : "", port);
+        snprintf(where, sizeof(where), "listen %s%s%s:%d", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port);
         if ((fd = httpd_listen(host, port, &bound, &why)) < 0) {
             snprintf(err, errlen, "%s: %s", where, why);
             return NULL;

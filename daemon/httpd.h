@@ -57,8 +57,8 @@ struct httpd *httpd_new_fd(uv_loop_t *loop, int fd, char *err,
  * serving HTTPS when tls is not NULL. An unreadable or invalid file fails
  * with err naming it, e.g. "tls_cert /etc/feedd/cert.pem: No such file or
  * directory". */
-struct httpd *httpd_new_tls(uv_loop_t *loop, const char *host, int port,
-                            int fd, const struct httpd_tls *tls, char *err,
+struct httpd *httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
+                            const struct httpd_tls *tls, char *err,
                             size_t errlen) HTTPD_WUR;
 
 /* Serves data at path (which starts with '/', e.g. "/feed.atom"), replacing

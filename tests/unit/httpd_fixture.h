@@ -55,7 +55,8 @@ __wrap_calloc(size_t n, size_t size)
 }
 
 #define ATOM "application/atom+xml; charset=utf-8"
-#define FEED "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
+#define FEED                                                                   \
+    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
 #define MTIME INT64_C(1700000000)
 #define MTIME_HTTP "Tue, 14 Nov 2023 22:13:20 GMT"
 
@@ -147,9 +148,9 @@ conn_open_from(int port, int src, int rcvbuf)
     assert_int_equal(
         setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
     if (rcvbuf > 0)
-        assert_int_equal(setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-                                    sizeof(rcvbuf)),
-                         0);
+        assert_int_equal(
+            setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)),
+            0);
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(UINT32_C(0x7f000000) | (uint32_t)src);
@@ -312,8 +313,7 @@ get_status(int port, const char *target)
     char req[512];
 
     snprintf(req, sizeof(req),
-             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-             target);
+             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target);
     fetch(port, req, &r);
     response_free(&r);
     return r.code;

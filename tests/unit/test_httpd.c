@@ -3,6 +3,8 @@
  * limits lowered (tests/CMakeLists.txt): 8 connections in all, 503 past 7,
  * 3 from one address, 1 s idle timeout. */
 #include <pthread.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
 #include <zlib.h>
 
 #include "httpd_fixture.h"
@@ -138,8 +140,9 @@ test_conditional(void **state)
                      200);
     /* If-None-Match decides when both come. */
     assert_int_equal(
-        conditional(fx->port, "If-None-Match: \"x\"\r\nIf-Modified-Since: " MTIME_HTTP
-                              "\r\n"),
+        conditional(fx->port,
+                    "If-None-Match: \"x\"\r\nIf-Modified-Since: " MTIME_HTTP
+                    "\r\n"),
         200);
 
     /* The 304 carries the validators, and the 200's length. */
@@ -372,8 +375,8 @@ test_set(void **state)
                      -EINVAL);
     assert_int_equal(httpd_set(fx->httpd, "/a?b", ATOM, "x", 1, 0), -EINVAL);
     fail_allocs = 2; /* the gzip buffer, then the document */
-    assert_int_equal(
-        httpd_set(fx->httpd, "/feed.atom", ATOM, "<b/>", 4, MTIME), -ENOMEM);
+    assert_int_equal(httpd_set(fx->httpd, "/feed.atom", ATOM, "<b/>", 4, MTIME),
+                     -ENOMEM);
     fail_allocs = 0;
     fetch(fx->port, "GET /feed.atom HTTP/1.1\r\nHost: x\r\n\r\n", &r);
     assert_string_equal(r.body, "<a/>");
@@ -644,6 +647,103 @@ test_first_document(void **state)
     assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
 }
 
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+    char *out = arg;
+    size_t have = strlen(out);
+
+    if (have + size * n < 256)
+        memcpy(out + have, p, size * n), out[have + size * n] = '\0';
+    return size * n;
+}
+
+/* HTTPS with a certificate made now by openssl (skipped without it):
+ * served to a client that checks it; a file missing, without a key, or a
+ * key that is not the certificate's each fail with the file named. */
+static void
+test_tls(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[] = "/tmp/feedd-test-tls-XXXXXX", cmd[1024], cert[64], key[64],
+         other[64], url[64], body[256] = "", err[256], want[256];
+    struct httpd_tls tls = {cert, key};
+    struct httpd *h;
+    CURL *curl;
+    long code = 0;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof(cert), "%s/c.pem", dir);
+    snprintf(key, sizeof(key), "%s/k.pem", dir);
+    snprintf(other, sizeof(other), "%s/o.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+             "-days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 "
+             ">/dev/null 2>&1 && openssl genpkey -algorithm RSA -out %s "
+             ">/dev/null 2>&1",
+             key, cert, other);
+    if (system(cmd) != 0) {
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        (void)system(cmd);
+        skip();
+    }
+
+    h = httpd_new_tls(&fx->loop, "127.0.0.1", 0, -1, &tls, err, sizeof(err));
+    if (h == NULL)
+        fail_msg("%s", err);
+    assert_int_equal(httpd_set(h, "/x", "text/plain", "secret", 6, MTIME), 0);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/x", httpd_port(h));
+    curl = curl_easy_init();
+    assert_non_null(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    assert_int_equal(code, 200);
+    assert_string_equal(body, "secret");
+    curl_easy_cleanup(curl);
+    /* Plain HTTP gets no document from it. */
+    {
+        struct conn *c = conn_open(httpd_port(h));
+        struct response r;
+
+        conn_send(c, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_true(conn_response(c, &r, 0) != 0 || r.code != 200);
+        response_free(&r);
+        conn_close(c);
+    }
+    httpd_close(h, NULL, NULL);
+
+    snprintf(other, sizeof(other), "%s/none.pem", dir);
+    tls.cert_file = other;
+    assert_null(
+        httpd_new_tls(&fx->loop, "127.0.0.1", 0, -1, &tls, err, sizeof(err)));
+    snprintf(want, sizeof(want), "tls_cert %s: No such file or directory",
+             other);
+    snprintf(other, sizeof(other), "%s/o.pem", dir);
+    assert_string_equal(err, want);
+    tls.cert_file = cert;
+    tls.key_file = cert;
+    assert_null(
+        httpd_new_tls(&fx->loop, "127.0.0.1", 0, -1, &tls, err, sizeof(err)));
+    snprintf(want, sizeof(want), "tls_key %s: no PEM private key in it", cert);
+    assert_string_equal(err, want);
+    tls.key_file = other;
+    assert_null(
+        httpd_new_tls(&fx->loop, "127.0.0.1", 0, -1, &tls, err, sizeof(err)));
+    print_message("%s\n", err);
+    snprintf(want, sizeof(want), "tls_cert %s, tls_key %s: ", cert, other);
+    assert_memory_equal(err, want, strlen(want));
+    assert_true(strlen(err) > strlen(want));
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -655,8 +755,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_root_and_healthz, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_root_and_healthz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swap_during_response, setup,
                                         teardown),
@@ -667,8 +766,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_listen_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_fd, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_first_document, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_first_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,11 +145,10 @@ test_linear(void **state)
         {"\"", "a", ""}, /* unterminated */
     };
     static const struct shape encodings[] = {
-        {"", "gzip;q=0.5,", ""},
-        {"gzip", ";", ""},       /* empty parameters */
-        {"gzip;q=0.", "0", ""},  /* a long qvalue */
-        {"", " \t", "gzip"},     /* whitespace */
-        {"", "x", ", gzip"},     /* a long coding */
+        {"", "gzip;q=0.5,", ""}, {"gzip", ";", ""}, /* empty parameters */
+        {"gzip;q=0.", "0", ""},                     /* a long qvalue */
+        {"", " \t", "gzip"},                        /* whitespace */
+        {"", "x", ", gzip"},                        /* a long coding */
     };
     char name[64];
 
