@@ -33,12 +33,11 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <zlib.h>
 
 #include "config.h"
 #include "feeds/date.h"
-#include "feeds/id.h"
 #include "httpd.h"
+#include "httpd_doc.h"
 #include "httpd_request.h"
 #include "log.h"
 
@@ -63,27 +62,6 @@
 #define HTTPD_MAX_FIELD 256  /* path and content type in httpd_set() */
 #define HTTPD_BACKLOG 1024
 #define HTTPD_BUCKETS 64
-#define HTTPD_CACHE_CONTROL "max-age=60"
-#define HTTPD_ETAG_LEN (FEED_ID_LEN + 5) /* '"', hex, "-gz", '"' */
-
-struct httpd_doc {
-    struct httpd_doc *next; /* in its bucket */
-    unsigned refs;          /* under h->lock: the table's, and requests' */
-    atomic_int holders;     /* responses alive, and the builder while it is */
-    struct MHD_Response *resp;    /* identity */
-    struct MHD_Response *resp_gz; /* gzip, NULL when not smaller */
-    int64_t mtime;
-    const char *path;
-    const char *content_type;
-    const char *data;
-    size_t len;
-    const char *gz;
-    size_t gz_len;
-    char etag[HTTPD_ETAG_LEN + 1];
-    char etag_gz[HTTPD_ETAG_LEN + 1];
-    char last_modified[FEED_HTTPDATE_LEN + 1];
-    /* path, content type, data and gzip copy follow in the same block */
-};
 
 /* The fixed answers, made once per server. */
 enum httpd_canned {
@@ -138,17 +116,6 @@ httpd_doc_find(struct httpd *h, const char *path)
     return NULL;
 }
 
-/* libmicrohttpd's free callback of a document's responses, and the
- * builder's end: the last one frees the block. */
-static void
-httpd_doc_unhold(void *arg)
-{
-    struct httpd_doc *doc = arg;
-
-    if (atomic_fetch_sub(&doc->holders, 1) == 1)
-        free(doc);
-}
-
 /* Drops a reference taken under h->lock; the last lets go of the
  * responses, which libmicrohttpd frees once no connection writes them. */
 static void
@@ -159,88 +126,8 @@ httpd_doc_release(struct httpd *h, struct httpd_doc *doc)
     pthread_mutex_lock(&h->lock);
     refs = --doc->refs;
     pthread_mutex_unlock(&h->lock);
-    if (refs > 0)
-        return;
-    if (doc->resp_gz != NULL)
-        MHD_destroy_response(doc->resp_gz);
-    MHD_destroy_response(doc->resp);
-}
-
-/* t as an IMF-fixdate (RFC 9110 §5.6.7), clamped to the years 1970 to
- * 9999: the format has four year digits. */
-static void
-httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
-{
-    if (t < 0)
-        t = 0;
-    if (t > INT64_C(253402300799)) /* 9999-12-31T23:59:59Z */
-        t = INT64_C(253402300799);
-    feed_date_format_http(t, out);
-}
-
-/* data[0..len) gzip-compressed into a new block, or NULL when that fails
- * or is not smaller. */
-static unsigned char *
-httpd_gzip(const void *data, size_t len, size_t *out_len)
-{
-    z_stream z;
-    unsigned char *out;
-    uLong bound;
-
-    if (len == 0 || len > UINT32_MAX)
-        return NULL;
-    memset(&z, 0, sizeof(z));
-    /* 15 + 16: a gzip header and trailer around deflate. */
-    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    bound = deflateBound(&z, (uLong)len);
-    if ((out = malloc(bound)) == NULL) {
-        deflateEnd(&z);
-        return NULL;
-    }
-    z.next_in = (Bytef *)(uintptr_t)data;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = (uInt)bound;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
-        deflateEnd(&z);
-        free(out);
-        return NULL;
-    }
-    *out_len = z.total_out;
-    deflateEnd(&z);
-    return out;
-}
-
-/* A response over bytes of doc, with its headers; NULL for want of
- * memory. */
-static struct MHD_Response *
-httpd_doc_response(struct httpd_doc *doc, const char *bytes, size_t len,
-                   const char *etag, int gzip)
-{
-    struct MHD_Response *r;
-
-    r = MHD_create_response_from_buffer_with_free_callback_cls(
-        len, (void *)(uintptr_t)bytes, httpd_doc_unhold, doc);
-    if (r == NULL)
-        return NULL;
-    atomic_fetch_add(&doc->holders, 1);
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                doc->content_type) != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED,
-                                doc->last_modified) != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                HTTPD_CACHE_CONTROL) != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") !=
-            MHD_YES ||
-        (gzip && MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
-                                         "gzip") != MHD_YES)) {
-        MHD_destroy_response(r);
-        return NULL;
-    }
-    return r;
+    if (refs == 0)
+        httpd_doc_drop(doc);
 }
 
 /* Whether s is short and free of control characters, so that it can go
@@ -256,73 +143,6 @@ httpd_field_ok(const char *s)
     return i <= HTTPD_MAX_FIELD;
 }
 
-/* A new document with its responses and one reference (the table's), or
- * NULL for want of memory. */
-static struct httpd_doc *
-httpd_doc_new(const char *path, const char *content_type, const void *data,
-              size_t len, int64_t mtime)
-{
-    struct httpd_doc *doc;
-    unsigned char *gz;
-    size_t plen = strlen(path) + 1, clen = strlen(content_type) + 1;
-    size_t gz_len = 0;
-    uint64_t hash = UINT64_C(0xcbf29ce484222325);
-    char *p;
-
-    gz = httpd_gzip(data, len, &gz_len);
-    if (len > SIZE_MAX - sizeof(*doc) - plen - clen - gz_len ||
-        (doc = calloc(1, sizeof(*doc) + plen + clen + len + gz_len)) == NULL) {
-        free(gz);
-        return NULL;
-    }
-    p = (char *)(doc + 1);
-    doc->path = memcpy(p, path, plen);
-    p += plen;
-    doc->content_type = memcpy(p, content_type, clen);
-    p += clen;
-    if (len > 0)
-        memcpy(p, data, len);
-    doc->data = p;
-    doc->len = len;
-    p += len;
-    if (gz != NULL) {
-        memcpy(p, gz, gz_len);
-        doc->gz = p;
-        doc->gz_len = gz_len;
-        free(gz);
-    }
-    doc->mtime = mtime;
-    doc->refs = 1;
-    atomic_init(&doc->holders, 1);     /* the builder's, until the end here */
-    for (size_t i = 0; i < len; i++) { /* 64-bit FNV-1a */
-        hash ^= (unsigned char)doc->data[i];
-        hash *= UINT64_C(0x100000001b3);
-    }
-    doc->etag[0] = '"';
-    feed_id_format(hash, doc->etag + 1);
-    snprintf(doc->etag_gz, sizeof(doc->etag_gz), "%.*s-gz\"", FEED_ID_LEN + 1,
-             doc->etag);
-    doc->etag[FEED_ID_LEN + 1] = '"';
-    doc->etag[FEED_ID_LEN + 2] = '\0';
-    httpd_date(mtime, doc->last_modified);
-
-    doc->resp = httpd_doc_response(doc, doc->data, len, doc->etag, 0);
-    if (doc->resp != NULL && doc->gz != NULL) {
-        doc->resp_gz =
-            httpd_doc_response(doc, doc->gz, doc->gz_len, doc->etag_gz, 1);
-        if (doc->resp_gz == NULL) {
-            MHD_destroy_response(doc->resp);
-            doc->resp = NULL;
-        }
-    }
-    if (doc->resp == NULL) {
-        httpd_doc_unhold(doc);
-        return NULL;
-    }
-    httpd_doc_unhold(doc); /* the responses hold it now */
-    return doc;
-}
-
 int
 httpd_set(struct httpd *h, const char *path, const char *content_type,
           const void *data, size_t len, int64_t mtime)
@@ -336,9 +156,7 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
         return -EINVAL;
     /* Only the loop writes the table: it reads it without the lock. */
     old = httpd_doc_find(h, path);
-    if (old != NULL && old->len == len &&
-        strcmp(old->content_type, content_type) == 0 &&
-        (len == 0 || memcmp(old->data, data, len) == 0))
+    if (old != NULL && httpd_doc_same(old, content_type, data, len))
         return 0;
     if ((doc = httpd_doc_new(path, content_type, data, len, mtime)) == NULL)
         return -ENOMEM;
@@ -492,12 +310,22 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
     return rc;
 }
 
-/* libmicrohttpd's decoding of the target (path and query arguments alike),
- * replaced by httpd_target_path()'s, which refuses NUL and bad escapes:
- * what it refuses becomes "", which names no document. */
+/* libmicrohttpd's decoding of the target's path (and of query arguments),
+ * replaced for the path by httpd_target_path()'s, which refuses NUL and
+ * bad escapes and takes the absolute form: what it refuses becomes "",
+ * which names no document. Anything else (query arguments, a target
+ * that is neither form) as libmicrohttpd decodes it, unless that would
+ * give a NUL or a path: then "" too. */
 static size_t
 httpd_unescape(void *arg, struct MHD_Connection *conn, char *s)
 {
+    if (s[0] != '/' && strncasecmp(s, "http://", 7) != 0 &&
+        strncasecmp(s, "https://", 8) != 0) {
+        if (strstr(s, "%00") != NULL || MHD_http_unescape(s) == 0 ||
+            s[0] == '/')
+            s[0] = '\0';
+        return strlen(s);
+    }
     if (httpd_target_path(s, s, strlen(s) + 1) != 0)
         s[0] = '\0';
     return strlen(s);
@@ -629,8 +457,9 @@ httpd_read_pem(const char *setting, const char *path, const char *marker,
         free(buf);
         return NULL;
     }
-    shrunk = realloc(buf, len + 1);
-    return shrunk != NULL ? shrunk : buf;
+    if ((shrunk = realloc(buf, len + 1)) != NULL)
+        buf = shrunk;
+    return buf;
 }
 
 static void httpd_free(struct httpd *);
@@ -826,13 +655,15 @@ httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
     socklen_t sslen = sizeof(ss);
     const char *why = NULL;
     char where[96], ignored[8];
-    int bound = 0, flags;
+    int bound = 0;
 
     if (err == NULL || errlen == 0) {
         err = ignored;
         errlen = sizeof(ignored);
     }
     if (fd >= 0) {
+        int flags;
+
         snprintf(where, sizeof(where), "listen on fd %d", fd);
         /* libmicrohttpd polls the socket: it must not block. */
         if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||

@@ -296,6 +296,8 @@ test_paths(void **state)
         "/",
         "/index.html",
         "ftp://x/feed.atom",
+        "%2Ffeed.atom",
+        "feed.atom",
     };
 
     for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
@@ -307,6 +309,7 @@ test_paths(void **state)
     assert_int_equal(get_status(fx->port, "/feed.atom?x=1&y=%00"), 200);
     assert_int_equal(get_status(fx->port, "/feed.atom#top"), 200);
     assert_int_equal(get_status(fx->port, "http://x/feed.atom"), 200);
+    assert_int_equal(get_status(fx->port, "HTTPS://x:1/feed.atom?a"), 200);
 }
 
 static void
