@@ -54,6 +54,9 @@
 #define HTTPD_TIMEOUT_S 10 /* a connection idle this long is closed */
 #endif
 
+#ifndef HTTPD_HEAD_TIMEOUT_S
+#define HTTPD_HEAD_TIMEOUT_S 10 /* for a whole request head to arrive */
+#endif
 #ifndef HTTPD_READY_WAIT_S
 #define HTTPD_READY_WAIT_S 10 /* before the first document, at most */
 #endif
@@ -72,6 +75,15 @@ enum httpd_canned {
     HTTPD_NCANNED
 };
 
+/* A connection waiting for a request head, in h->waiting: oldest first,
+ * since each is appended when it starts waiting and all wait as long. */
+struct httpd_wait {
+    struct httpd_wait *prev, *next;
+    int fd;
+    int listed;
+    int64_t deadline; /* CLOCK_MONOTONIC seconds */
+};
+
 struct httpd {
     uv_loop_t *loop;
     uv_timer_t closer; /* never started: calls done from the loop */
@@ -79,6 +91,7 @@ struct httpd {
     int port;
     unsigned soft_limit; /* more connections than this get 503 */
     unsigned nconns;     /* open; only libmicrohttpd's thread counts */
+    struct httpd_wait *waiting, *waiting_tail; /* only that thread, too */
     atomic_int starting; /* libmicrohttpd's messages go to start_err */
     char start_err[256];
     char *tls_cert, *tls_key; /* PEM, kept while the server runs */
@@ -249,6 +262,90 @@ httpd_doc_get(struct httpd *h, const char *path)
     return doc;
 }
 
+/* ---- request heads' deadline (on libmicrohttpd's thread) --------------
+ * libmicrohttpd closes a connection idle for HTTPD_TIMEOUT_S, but a client
+ * sending a byte a second is never idle. So each connection has
+ * HTTPD_HEAD_TIMEOUT_S from its start, or from the end of its previous
+ * response, to send a whole request head; past that it is shut down, when
+ * the next connection or request comes: what it would keep out. */
+
+static int64_t
+httpd_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static void
+httpd_wait_unlist(struct httpd *h, struct httpd_wait *w)
+{
+    if (!w->listed)
+        return;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        h->waiting = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        h->waiting_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->listed = 0;
+}
+
+static void
+httpd_wait_list(struct httpd *h, struct httpd_wait *w)
+{
+    httpd_wait_unlist(h, w);
+    w->deadline = httpd_now() + HTTPD_HEAD_TIMEOUT_S;
+    w->prev = h->waiting_tail;
+    if (h->waiting_tail != NULL)
+        h->waiting_tail->next = w;
+    else
+        h->waiting = w;
+    h->waiting_tail = w;
+    w->listed = 1;
+}
+
+/* Shuts down the connections past their deadline; libmicrohttpd then sees
+ * them end and closes them. */
+static void
+httpd_wait_sweep(struct httpd *h)
+{
+    int64_t now = httpd_now();
+
+    while (h->waiting != NULL && h->waiting->deadline <= now) {
+        struct httpd_wait *w = h->waiting;
+
+        httpd_wait_unlist(h, w);
+        (void)shutdown(w->fd, SHUT_RDWR);
+    }
+}
+
+/* The connection's wait, or NULL when it has none (out of memory). */
+static struct httpd_wait *
+httpd_wait_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* A request answered: its connection waits for the next head. */
+static void
+httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
+                   enum MHD_RequestTerminationCode code)
+{
+    struct httpd *h = arg;
+    struct httpd_wait *w = httpd_wait_of(conn);
+
+    if (w != NULL && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        httpd_wait_list(h, w);
+}
+
 static enum MHD_Result
 httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
              const char *method, const char *version, const char *upload,
@@ -261,6 +358,13 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
     unsigned status = MHD_HTTP_OK;
     enum MHD_Result rc;
 
+    if (*con_cls == NULL) {
+        struct httpd_wait *w = httpd_wait_of(conn);
+
+        if (w != NULL)
+            httpd_wait_unlist(h, w); /* the head is in */
+        httpd_wait_sweep(h);
+    }
     /* Answered at once, before any body, the connection is closed after
      * the response: right for these two. */
     if (h->nconns > h->soft_limit)
@@ -331,18 +435,35 @@ httpd_unescape(void *arg, struct MHD_Connection *conn, char *s)
     return strlen(s);
 }
 
-/* Counts connections for the soft limit. libmicrohttpd calls it on its one
- * thread, as it does httpd_answer(): no lock. */
+/* Counts connections for the soft limit, and gives each its wait for a
+ * request head. libmicrohttpd calls it on its one thread, as it does
+ * httpd_answer(): no lock. */
 static void
 httpd_on_conn(void *arg, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
 {
     struct httpd *h = arg;
+    struct httpd_wait *w;
 
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info;
+
         h->nconns++;
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        httpd_wait_sweep(h);
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL && (w = calloc(1, sizeof(*w))) != NULL) {
+            w->fd = info->connect_fd;
+            httpd_wait_list(h, w);
+            *socket_context = w;
+        }
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         h->nconns--;
+        if ((w = *socket_context) != NULL) {
+            httpd_wait_unlist(h, w);
+            free(w);
+            *socket_context = NULL;
+        }
+    }
 }
 
 static void httpd_on_log(void *arg, const char *fmt, va_list ap)
@@ -532,6 +653,7 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
         MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
         MHD_OPTION_NOTIFY_CONNECTION, httpd_on_conn, h,
+        MHD_OPTION_NOTIFY_COMPLETED, httpd_on_completed, h,
         MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, h,
         tls != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
         MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);

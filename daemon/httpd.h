@@ -12,10 +12,14 @@
  * accepts it and that is smaller; If-None-Match / If-Modified-Since get 304
  * (RFC 9110 §13). "/healthz" is built in and answers "ok". The query string
  * plays no part in finding a document.
- * Limits: HTTPD_MAX_CONNS connections in all, HTTPD_MAX_PER_IP from one
- * address (more are accepted and closed at once); past HTTPD_SOFT_CONNS in
- * all, requests get 503 with "Connection: close"; a connection idle for
- * HTTPD_TIMEOUT_S seconds is closed; the request head must fit in 32 KiB.
+ * Limits (httpd.c): 4096 connections in all and 1024 from one address,
+ * fewer when the open file limit cannot be raised to allow them (more are
+ * accepted and closed at once); past seven eighths of the total, requests
+ * get 503 with "Connection: close"; a connection idle for 10 s is closed,
+ * and so is one that has not sent a whole request head within 10 s of its
+ * start or of its previous response; the head must fit in 32 KiB. A
+ * request that comes before the first httpd_set() waits for it, 10 s at
+ * most.
  * Failures come back as return codes or as text in err; the server's own
  * messages (a connection refused over a limit) are logged at debug level. */
 #ifndef HTTPD_H

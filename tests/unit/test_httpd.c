@@ -2,6 +2,7 @@
  * over real sockets on 127.0.0.1, from 127.0.0.x clients. Built with its
  * limits lowered (tests/CMakeLists.txt): 8 connections in all, 503 past 7,
  * 3 from one address, 1 s idle timeout. */
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
@@ -497,6 +498,55 @@ test_slow_client(void **state)
     conn_close(mute);
 }
 
+static double
+since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) +
+           (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A client sending its request head a byte every 300 ms is never idle,
+ * but has 2 s here for the whole head: past that, the next connection
+ * (another client's) has it shut down, and that client is served. */
+static void
+test_byte_a_second(void **state)
+{
+    struct fixture *fx = *state;
+    struct conn *slow = conn_open(fx->port);
+    struct timespec t0;
+    int served = 0, closed = 0;
+
+    conn_send(slow, "GET /feed.atom HTTP/1.1\r\nX-Slow: ");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (!closed && since(&t0) < 6.0) {
+        struct pollfd pfd = {slow->fd, POLLIN, 0};
+        char ch;
+
+        if (send(slow->fd, "a", 1, MSG_NOSIGNAL) != 1)
+            closed = 1;
+        else if (poll(&pfd, 1, 300) == 1)
+            closed = recv(slow->fd, &ch, 1, 0) <= 0;
+        if (!served && since(&t0) > 2.5) {
+            struct conn *c = conn_open_from(fx->port, 2, 0);
+            struct response r;
+
+            conn_send(c, "GET /feed.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+            assert_int_equal(conn_response(c, &r, 0), 0);
+            assert_int_equal(r.code, 200);
+            response_free(&r);
+            conn_close(c);
+            served = 1;
+        }
+    }
+    assert_true(served);
+    assert_true(closed);
+    assert_true(since(&t0) < 4.5);
+    conn_close(slow);
+}
+
 /* Past 7 connections in all a request gets 503 and the connection is
  * closed; past 8 a connection is refused; once connections go, requests
  * are served again. */
@@ -764,6 +814,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_per_ip_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_a_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_with_clients, setup,
                                         teardown),
