@@ -404,12 +404,13 @@ make_noise(size_t len, unsigned seed)
     return s;
 }
 
-/* The reader of test_swap_during_response: it reads the head and a few
- * bytes, waits for the swap, then reads the rest. */
+/* The reader of test_swap_during_response: 64 KiB at most every 10 ms,
+ * so that the response takes seconds, while the server is never left
+ * waiting long enough to time out. */
 struct slow_reader {
     int port;
     int started; /* atomic: the first bytes came */
-    int swapped; /* atomic: the document was replaced */
+    int done;    /* atomic: the reading ended */
     int rc;
     struct response r;
 };
@@ -418,7 +419,7 @@ static void *
 slow_read(void *arg)
 {
     struct slow_reader *s = arg;
-    struct conn *c = conn_open_from(s->port, 1, 4096);
+    struct conn *c = conn_open_from(s->port, 1, 0);
     char cl[32];
     size_t want = 0, got, head_len;
 
@@ -437,31 +438,33 @@ slow_read(void *arg)
     got = c->len - head_len;
     memcpy(s->r.body, c->buf + head_len, got);
     __atomic_store_n(&s->started, 1, __ATOMIC_SEQ_CST);
-    while (!__atomic_load_n(&s->swapped, __ATOMIC_SEQ_CST))
-        sleep_ms(1);
     while (got < want) {
-        ssize_t n = recv(c->fd, s->r.body + got, want - got, 0);
+        size_t ask = want - got < 65536 ? want - got : 65536;
+        ssize_t n = recv(c->fd, s->r.body + got, ask, 0);
 
         if (n <= 0)
             goto out;
         got += (size_t)n;
+        sleep_ms(10);
     }
     s->r.body_len = got;
     s->rc = 0;
 out:
     __atomic_store_n(&s->started, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&s->done, 1, __ATOMIC_SEQ_CST);
     conn_close(c);
     return NULL;
 }
 
-/* A document replaced while a reader is in the middle of it (16 MiB: far
- * more than the socket buffers hold, so the server is still writing it):
- * that reader gets the old one whole, a new request the new one. */
+/* A document replaced while a reader is in the middle of it (24 MiB, read
+ * at 6 MiB/s at most: more than the socket buffers hold, so the server is
+ * still writing it): that reader gets the old one whole, a new request
+ * the new one. */
 static void
 test_swap_during_response(void **state)
 {
     struct fixture *fx = *state;
-    size_t len = 16u << 20;
+    size_t len = 24u << 20;
     char *old = make_noise(len, 1), *new = make_noise(len, 2);
     struct slow_reader slow;
     struct response r;
@@ -478,7 +481,7 @@ test_swap_during_response(void **state)
     assert_int_equal(httpd_set(fx->httpd, "/big", "application/octet-stream",
                                new, len, MTIME + 1),
                      0);
-    __atomic_store_n(&slow.swapped, 1, __ATOMIC_SEQ_CST);
+    assert_false(__atomic_load_n(&slow.done, __ATOMIC_SEQ_CST));
     fetch(fx->port, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", &r);
     assert_int_equal(r.code, 200);
     assert_int_equal(r.body_len, len);
