@@ -57,6 +57,7 @@
 /* The fixed answers, made once per server. */
 enum httpd_canned {
     HTTPD_HEALTHZ,
+    HTTPD_BAD_REQUEST,
     HTTPD_NOT_FOUND,
     HTTPD_NOT_ALLOWED,
     HTTPD_UNAVAILABLE,
@@ -182,6 +183,7 @@ httpd_set(struct httpd *h, const char *path, const char *content_type,
 /* What the request's header fields ask, gathered in two passes: the
  * representation first, then its validators. */
 struct httpd_conds {
+    int hosts;        /* Host fields */
     int gzip;         /* Accept-Encoding takes gzip */
     int has_inm;      /* an If-None-Match field came */
     int inm_match;    /* one matched etag */
@@ -195,9 +197,11 @@ httpd_scan_encoding(void *arg, enum MHD_ValueKind kind, const char *key,
 {
     struct httpd_conds *c = arg;
 
-    if (value != NULL &&
-        strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0 &&
-        httpd_accepts_gzip(value))
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        c->hosts++;
+    else if (value != NULL &&
+             strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0 &&
+             httpd_accepts_gzip(value))
         c->gzip = 1;
     return MHD_YES;
 }
@@ -340,7 +344,7 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
              size_t *upload_len, void **con_cls)
 {
     struct httpd *h = arg;
-    struct httpd_conds c = {0, 0, 0, FEED_TIME_NONE, NULL};
+    struct httpd_conds c = {0, 0, 0, 0, FEED_TIME_NONE, NULL};
     struct httpd_doc *doc;
     struct MHD_Response *resp;
     unsigned status = MHD_HTTP_OK;
@@ -373,6 +377,12 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
         *upload_len = 0;
         return MHD_YES;
     }
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_encoding, &c);
+    /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one before. */
+    if (c.hosts > 1 ||
+        (c.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0))
+        return MHD_queue_response(conn, MHD_HTTP_BAD_REQUEST,
+                                  h->canned[HTTPD_BAD_REQUEST]);
     /* httpd_unescape() left "" for a target that names no path. */
     if ((doc = httpd_doc_get(h, url)) == NULL) {
         if (strcmp(url, "/healthz") == 0)
@@ -382,7 +392,6 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
                                   h->canned[HTTPD_NOT_FOUND]);
     }
 
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_encoding, &c);
     if (c.gzip && doc->resp_gz != NULL) {
         resp = doc->resp_gz;
         c.etag = doc->etag_gz;
@@ -547,6 +556,8 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
         flags |= MHD_USE_TLS;
     }
     h->canned[HTTPD_HEALTHZ] = httpd_canned("ok\n", NULL, NULL);
+    h->canned[HTTPD_BAD_REQUEST] =
+        httpd_canned("400 Bad Request\n", NULL, NULL);
     h->canned[HTTPD_NOT_FOUND] = httpd_canned("404 Not Found\n", NULL, NULL);
     h->canned[HTTPD_NOT_ALLOWED] = httpd_canned(
         "405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");

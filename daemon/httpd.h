@@ -5,23 +5,22 @@
  * immutable document and swaps it in under a short lock, so the loop never
  * waits for a reader and a reader never waits for the loop. HTTP/1.0 and
  * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
- * GET, HEAD". Only the paths set are served, by exact match after percent-
- * decoding (a target with a NUL or bad escape matches none): 404 for
- * anything else. Documents go out with ETag, Last-Modified, "Cache-Control:
- * max-age=60" and "Vary: Accept-Encoding", gzip-compressed when the client
- * accepts it and that is smaller; If-None-Match / If-Modified-Since get 304
- * (RFC 9110 §13). "/healthz" is built in and answers "ok". The query string
- * plays no part in finding a document.
- * Limits (httpd.c): 4096 connections in all and 1024 from one address,
- * fewer when the open file limit cannot be raised to allow them (more are
- * accepted and closed at once); past seven eighths of the total, requests
- * get 503 with "Connection: close"; a connection idle for 10 s is closed,
- * and so is one that has not sent a whole request head within 10 s of its
- * start or of its previous response; the head must fit in 32 KiB. A
- * request that comes before the first httpd_set() waits for it, 10 s at
- * most.
- * Failures come back as return codes or as text in err; the server's own
- * messages (a connection refused over a limit) are logged at debug level. */
+ * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
+ * paths set are served, by exact match after percent- decoding (a target with a
+ * NUL or bad escape matches none): 404 for anything else. Documents go out with
+ * ETag, Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
+ * gzip-compressed when the client accepts it and that is smaller; If-None-Match
+ * / If-Modified-Since get 304 (RFC 9110 §13). "/healthz" is built in and
+ * answers "ok". The query string plays no part in finding a document. Limits
+ * (httpd.c): 4096 connections in all and 1024 from one address, fewer when the
+ * open file limit cannot be raised to allow them (more are accepted and closed
+ * at once); past seven eighths of the total, requests get 503 with "Connection:
+ * close"; a connection idle for 10 s is closed, and so is one that has not sent
+ * a whole request head within 10 s of its start or of its previous response;
+ * the head must fit in 32 KiB. A request that comes before the first
+ * httpd_set() waits for it, 10 s at most. Failures come back as return codes or
+ * as text in err; the server's own messages (a connection refused over a limit)
+ * are logged at debug level. */
 #ifndef HTTPD_H
 #define HTTPD_H
 

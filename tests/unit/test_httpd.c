@@ -272,6 +272,25 @@ test_method(void **state)
     }
 }
 
+/* HTTP/1.1 needs exactly one Host (RFC 9112 §3.2), HTTP/1.0 none. */
+static void
+test_host(void **state)
+{
+    struct fixture *fx = *state;
+    struct response r;
+
+    fetch(fx->port, "GET /feed.atom HTTP/1.1\r\n\r\n", &r);
+    assert_int_equal(r.code, 400);
+    response_free(&r);
+    fetch(fx->port, "GET /feed.atom HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+          &r);
+    assert_int_equal(r.code, 400);
+    response_free(&r);
+    fetch(fx->port, "GET /feed.atom HTTP/1.0\r\n\r\n", &r);
+    assert_int_equal(r.code, 200);
+    response_free(&r);
+}
+
 /* Only the paths set are served: every way of naming something else,
  * a file of the machine included, is a 404. */
 static void
@@ -861,6 +880,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_method, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_root_and_healthz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set, setup, teardown),
