@@ -395,6 +395,7 @@ parser_finish(struct parser *p)
     for (i = 0; i < cfg->nfeeds; i++)
         if (cfg->feeds[i].interval == 0)
             cfg->feeds[i].interval = cfg->interval;
+    config_parser_settings_check(p);
     config_parser_duplicates(p);
 }
 
@@ -625,6 +626,8 @@ config_free(struct config *cfg)
     free(cfg->listen_host);
     free(cfg->title);
     free(cfg->public_url);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
     free(cfg);
 }
 

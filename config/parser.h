@@ -14,7 +14,7 @@
 #define CONFIG_SHOW_MAX 64   /* bytes of a word quoted in a message */
 #define CONFIG_SHOW_SIZE (CONFIG_SHOW_MAX * 4 + 8)
 
-#define CONFIG_NSETTINGS 10
+#define CONFIG_NSETTINGS 12
 #define CONFIG_DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define CONFIG_NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 
@@ -90,6 +90,9 @@ int config_name_valid(const char *s, size_t n);
 /* The line in p->words is a setting (p->words[0] is not "feed"): checks
  * and applies it, or reports why not (settings.c). */
 void config_parser_setting(struct parser *);
+/* Once every line is read: the settings that go together (tls_cert and
+ * tls_key, both or neither), an error at the line of the one alone. */
+void config_parser_settings_check(struct parser *);
 
 /* The line in p->words is "feed NAME LOCATION [OPTION VALUE]..." (feed.c). */
 void config_parser_feed(struct parser *);

@@ -18,26 +18,50 @@ struct config_setting {
     void (*set)(struct parser *, const char *value);
 };
 
-static void
-setting_state_dir(struct parser *p, const char *v)
+/* v as a path: absolute, a relative one resolved against the config's
+ * folder. NULL when it is not one (reported, naming key) or memory ran
+ * out. */
+static char *
+setting_path(struct parser *p, const char *key, const char *v)
 {
+    char *path;
+
     if (*v == '\0') {
-        config_parser_error(p, "state_dir is empty");
-        return;
+        config_parser_error(p, "%s is empty", key);
+        return NULL;
     }
     if (config_has_control(v)) {
         char a[CONFIG_SHOW_SIZE];
 
-        config_parser_error(p, "state_dir %s has control characters",
+        config_parser_error(p, "%s %s has control characters", key,
                             config_show(a, v));
-        return;
+        return NULL;
     }
     /* Without a folder an error is already reported. */
     if (v[0] != '/' && p->cfg->dir == NULL)
-        return;
-    p->cfg->state_dir = config_path_resolve(v[0] == '/' ? "/" : p->cfg->dir, v);
-    if (p->cfg->state_dir == NULL)
+        return NULL;
+    path = config_path_resolve(v[0] == '/' ? "/" : p->cfg->dir, v);
+    if (path == NULL)
         p->nomem = 1;
+    return path;
+}
+
+static void
+setting_state_dir(struct parser *p, const char *v)
+{
+    p->cfg->state_dir = setting_path(p, "state_dir", v);
+}
+
+static void
+setting_tls_cert(struct parser *p, const char *v)
+{
+    p->cfg->tls_cert = setting_path(p, "tls_cert", v);
+}
+
+static void
+setting_tls_key(struct parser *p, const char *v)
+{
+    p->cfg->tls_key = setting_path(p, "tls_key", v);
 }
 
 int
@@ -259,9 +283,30 @@ static const struct config_setting settings[] = {
     {"max_items", setting_max_items},   {"parallel", setting_parallel},
     {"per_host", setting_per_host},     {"keep", setting_keep},
     {"keep_items", setting_keep_items}, {"public_url", setting_public_url},
+    {"tls_cert", setting_tls_cert},     {"tls_key", setting_tls_key},
 };
 _Static_assert(sizeof settings / sizeof settings[0] == CONFIG_NSETTINGS,
                "CONFIG_NSETTINGS");
+
+void
+config_parser_settings_check(struct parser *p)
+{
+    size_t cert = 0, key = 0;
+
+    for (size_t i = 0; i < CONFIG_NSETTINGS; i++) {
+        if (strcmp(settings[i].name, "tls_cert") == 0)
+            cert = i;
+        else if (strcmp(settings[i].name, "tls_key") == 0)
+            key = i;
+    }
+    /* Both or neither; when one of them was bad, that is reported. */
+    if (p->seen[cert] && !p->seen[key])
+        config_parser_error_at(p, p->seen[cert],
+                               "tls_cert needs tls_key too (both or neither)");
+    else if (p->seen[key] && !p->seen[cert])
+        config_parser_error_at(p, p->seen[key],
+                               "tls_key needs tls_cert too (both or neither)");
+}
 
 void
 config_parser_setting(struct parser *p)

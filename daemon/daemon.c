@@ -367,32 +367,74 @@ daemon_stop(struct daemon *d)
  * chmod) is one reload, this long after the last. */
 #define RELOAD_DEBOUNCE_MS 200
 
-/* Serves on cfg's listen address instead of the one in force: a new
- * server, then the old closed. When the new address cannot be bound,
- * logs why and keeps the old server, and cfg is set back to its address
- * (what is in force, so that the feed's own URL stays right and the next
- * reload tries again). */
+/* Serves on cfg's listen address (and TLS files) instead of the one in
+ * force: a new server, then the old closed. When the new address cannot be
+ * bound or the files not used, logs why and keeps the old server, and cfg
+ * is set back to its address and files (what is in force, so that the
+ * feed's own URL stays right and the next reload tries again). */
+/* cfg's TLS files as the server takes them, in *buf: NULL for none. */
+static const struct httpd_tls *
+tls_of(const struct config *cfg, struct httpd_tls *buf)
+{
+    if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
+        return NULL;
+    buf->cert_file = cfg->tls_cert;
+    buf->key_file = cfg->tls_key;
+    return buf;
+}
+
+/* Whether a and b serve with other TLS files (or one of them without). */
+static int
+tls_differs(const struct config *a, const struct config *b)
+{
+    return (a->tls_cert == NULL) != (b->tls_cert == NULL) ||
+           (a->tls_key == NULL) != (b->tls_key == NULL) ||
+           (a->tls_cert != NULL && strcmp(a->tls_cert, b->tls_cert) != 0) ||
+           (a->tls_key != NULL && strcmp(a->tls_key, b->tls_key) != 0);
+}
+
+/* cfg's TLS files set back to those in force (in old), when they can. */
+static void
+keep_tls(struct config *cfg, const struct config *old)
+{
+    char *cert = old->tls_cert ? strdup(old->tls_cert) : NULL;
+    char *key = old->tls_key ? strdup(old->tls_key) : NULL;
+
+    if ((old->tls_cert != NULL && cert == NULL) ||
+        (old->tls_key != NULL && key == NULL)) {
+        free(cert);
+        free(key);
+        return;
+    }
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    cfg->tls_cert = cert;
+    cfg->tls_key = key;
+}
+
 static void
 rebind(struct daemon *d, struct config *cfg)
 {
     struct httpd *h;
+    struct httpd_tls tls, old_tls;
     char err[256], *host;
 
-    h = httpd_new(&d->loop, cfg->listen_host, cfg->listen_port, err,
-                  sizeof(err));
+    h = httpd_new_tls(&d->loop, cfg->listen_host, cfg->listen_port, -1,
+                      tls_of(cfg, &tls), err, sizeof(err));
     if (h == NULL && cfg->listen_port != 0 &&
         cfg->listen_port == d->cfg->listen_port) {
         /* The same port on another address (0.0.0.0 after 127.0.0.1)
          * clashes with the old socket: that one is closed first, and
          * made again when the new one still cannot be bound. */
         httpd_close(d->httpd, NULL, NULL);
-        h = httpd_new(&d->loop, cfg->listen_host, cfg->listen_port, err,
-                      sizeof(err));
+        h = httpd_new_tls(&d->loop, cfg->listen_host, cfg->listen_port, -1,
+                          tls_of(cfg, &tls), err, sizeof(err));
         if (h == NULL) {
             char again[256];
 
-            d->httpd = httpd_new(&d->loop, d->cfg->listen_host,
-                                 d->cfg->listen_port, again, sizeof(again));
+            d->httpd = httpd_new_tls(
+                &d->loop, d->cfg->listen_host, d->cfg->listen_port, -1,
+                tls_of(d->cfg, &old_tls), again, sizeof(again));
             if (d->httpd == NULL)
                 log_warnx("reload: the old address cannot be bound again "
                           "either, nothing is served: %s",
@@ -408,12 +450,13 @@ rebind(struct daemon *d, struct config *cfg)
             cfg->listen_host = host;
             cfg->listen_port = d->cfg->listen_port;
         }
+        keep_tls(cfg, d->cfg);
         return;
     }
     if (d->httpd != NULL)
         httpd_close(d->httpd, NULL, NULL);
     d->httpd = h;
-    log_info("serving http://%s%s%s:%d/feed.atom",
+    log_info("serving http%s://%s%s%s:%d/feed.atom", cfg->tls_cert ? "s" : "",
              strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
              strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port);
 }
@@ -437,6 +480,7 @@ settings_changed(const struct config *a, const struct config *b, char *out,
     SETTING(strcmp(a->listen_host, b->listen_host) != 0 ||
                 a->listen_port != b->listen_port,
             "listen");
+    SETTING(tls_differs(a, b), "tls_cert/tls_key");
     SETTING(a->interval != b->interval, "interval");
     SETTING(a->max_items != b->max_items, "max_items");
     SETTING(a->parallel != b->parallel, "parallel");
@@ -493,8 +537,14 @@ daemon_reload(struct daemon *d, const char *why)
             log_warnx("reload: listen is not changed: the server uses the "
                       "socket systemd passed (feedd.socket)");
         else if (strcmp(cfg->listen_host, old->listen_host) != 0 ||
-                 cfg->listen_port != old->listen_port)
+                 cfg->listen_port != old->listen_port ||
+                 (tls_differs(cfg, old) && !d->socket_activated))
             rebind(d, cfg);
+        if (tls_differs(cfg, old) && d->socket_activated) {
+            log_warnx("reload: tls_cert and tls_key are not changed on the "
+                      "socket systemd passed: that needs a restart");
+            keep_tls(cfg, old);
+        }
         /* After rebind(): a listen address it could not bind is not
          * in force. */
         settings_changed(old, cfg, settings, sizeof(settings));
@@ -724,17 +774,15 @@ static int
 start_httpd(struct daemon *d)
 {
     const char *host = d->cfg->listen_host;
+    struct httpd_tls tls;
     char err[256];
     int fd = notify_listen_fd();
 
     if (fd == -2)
         return -1;
     d->socket_activated = fd >= 0;
-    if (fd >= 0)
-        d->httpd = httpd_new_fd(&d->loop, fd, err, sizeof(err));
-    else
-        d->httpd =
-            httpd_new(&d->loop, host, d->cfg->listen_port, err, sizeof(err));
+    d->httpd = httpd_new_tls(&d->loop, host, d->cfg->listen_port, fd,
+                             tls_of(d->cfg, &tls), err, sizeof(err));
     if (d->httpd == NULL) {
         log_warnx("%s", err);
         return -1;
@@ -744,9 +792,9 @@ start_httpd(struct daemon *d)
                  "%zu feeds",
                  httpd_port(d->httpd), d->cfg->nfeeds);
     else
-        log_info("serving http://%s%s%s:%d/feed.atom, %zu feeds",
-                 strchr(host, ':') ? "[" : "", host,
-                 strchr(host, ':') ? "]" : "", d->cfg->listen_port,
+        log_info("serving http%s://%s%s%s:%d/feed.atom, %zu feeds",
+                 d->cfg->tls_cert ? "s" : "", strchr(host, ':') ? "[" : "",
+                 host, strchr(host, ':') ? "]" : "", d->cfg->listen_port,
                  d->cfg->nfeeds);
     return 0;
 }

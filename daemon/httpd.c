@@ -1,19 +1,26 @@
-/* daemon/httpd.c - the reader-facing HTTP server (see httpd.h).
+/* daemon/httpd.c - the reader-facing HTTP server on libmicrohttpd (see
+ * httpd.h).
  *
- * A connection lives through three states. READING: bytes go into a fixed
- * buffer until the empty line that ends the header block; the whole request
- * must arrive within HTTPD_REQUEST_TIMEOUT_MS of the accept and fit in
- * HTTPD_MAX_REQUEST bytes. WRITING: the response head and the body (the
- * document's own bytes, which the write holds a reference to) are queued in
- * one uv_write. DRAINING: our side is shut down and whatever the peer still
- * sends is read and dropped until its EOF, so that closing cannot turn into
- * a reset that destroys the response before the client read it (RFC 7230
- * §6.6). Every state has a deadline, and every end goes through
- * httpd_conn_close(); the memory is freed when both handles are closed. */
+ * Two threads touch the server. The loop's makes it, sets documents and
+ * closes it; libmicrohttpd's own (one internal thread polling with epoll)
+ * accepts, reads requests and writes responses, calling back into this file
+ * for each connection and request. What they share is the table of
+ * documents, under h->lock, held only to find or swap a document and to
+ * count references to it.
+ *
+ * A document is immutable once made: its bytes, its gzip copy, validators
+ * and two libmicrohttpd responses (identity and gzip) that point at those
+ * bytes. The table holds one reference; a request being answered holds
+ * another between finding the document and queueing its response. Once
+ * queued, libmicrohttpd holds the response (its own reference count) until
+ * the last byte is written, and the bytes are freed by the response's free
+ * callback when the last response goes. So a document swapped out while a
+ * slow reader is still being served lives until that reader is done. */
 #include <assert.h>
 #include <errno.h>
-#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,124 +29,107 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include <microhttpd.h>
+
 #include "feeds/date.h"
-#include "feeds/id.h"
 #include "httpd.h"
+#include "httpd_doc.h"
 #include "httpd_request.h"
+#include "httpd_setup.h"
 #include "log.h"
 
-/* The timeouts, the retry delay and the connection cap can be lowered at
- * build time, which the unit test does to exercise them quickly. */
-#ifndef HTTPD_REQUEST_TIMEOUT_MS
-#define HTTPD_REQUEST_TIMEOUT_MS 10000 /* accept to end of the headers */
-#endif
-#ifndef HTTPD_WRITE_TIMEOUT_MS
-#define HTTPD_WRITE_TIMEOUT_MS 60000 /* the whole response */
-#endif
-#ifndef HTTPD_LINGER_MS
-#define HTTPD_LINGER_MS 2000 /* waiting for the peer's EOF after ours */
-#endif
-#ifndef HTTPD_RETRY_MS
-#define HTTPD_RETRY_MS 1000 /* accepting again after running out of memory */
-#endif
-#ifndef HTTPD_MAX_CONNS
-#define HTTPD_MAX_CONNS 256
+/* The timeouts can be lowered at build time, which the unit test does to
+ * reach them quickly; so can the limits (httpd_setup.c). */
+#ifndef HTTPD_TIMEOUT_S
+#define HTTPD_TIMEOUT_S 10 /* a connection idle this long is closed */
 #endif
 
-#define HTTPD_MAX_REQUEST 8192 /* request line and header fields */
-#define HTTPD_MAX_FIELD 256    /* path and content type in httpd_set() */
-#define HTTPD_HEAD_SIZE 1024
-#define HTTPD_BACKLOG 128
-#define HTTPD_CACHE_CONTROL "max-age=60"
+#ifndef HTTPD_HEAD_TIMEOUT_S
+#define HTTPD_HEAD_TIMEOUT_S 10 /* for a whole request head to arrive */
+#endif
+#ifndef HTTPD_READY_WAIT_S
+#define HTTPD_READY_WAIT_S 10 /* before the first document, at most */
+#endif
 
-struct httpd_doc {
-    struct httpd_doc *next;
-    unsigned refs; /* 1 while it is the one set, +1 per write in flight */
-    int64_t mtime;
-    const char *path;
-    const char *content_type;
-    const char *data;
-    size_t len;
-    char etag[FEED_ID_LEN + 3]; /* '"', 16 hex digits, '"' */
-    char last_modified[FEED_HTTPDATE_LEN + 1];
-    /* path, content type and data follow in the same allocation */
+#define HTTPD_MAX_FIELD 256 /* path and content type in httpd_set() */
+#define HTTPD_BUCKETS 64
+
+/* The fixed answers, made once per server. */
+enum httpd_canned {
+    HTTPD_HEALTHZ,
+    HTTPD_BAD_REQUEST,
+    HTTPD_NOT_FOUND,
+    HTTPD_NOT_ALLOWED,
+    HTTPD_UNAVAILABLE,
+    HTTPD_NCANNED
 };
 
-enum httpd_state {
-    HTTPD_READING,
-    HTTPD_WRITING,
-    HTTPD_DRAINING,
-};
-
-struct httpd_conn {
-    struct httpd_conn *prev, *next;
-    struct httpd *httpd;
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_write_t write_req;
-    uv_shutdown_t shutdown_req;
-    struct httpd_doc *doc; /* the body of the write in flight, if a doc */
-    enum httpd_state state;
-    int closing;
-    int open_handles;
-    int peer_eof;
-    size_t len;      /* bytes of the request in req */
-    size_t lead;     /* httpd_header_end()'s */
-    size_t head_len; /* bytes of the response head (and error body) */
-    char req[HTTPD_MAX_REQUEST + 1];
-    char head[HTTPD_HEAD_SIZE];
+/* A connection waiting for a request head, in h->waiting: oldest first,
+ * since each is appended when it starts waiting and all wait as long. */
+struct httpd_wait {
+    struct httpd_wait *prev, *next;
+    int fd;
+    int listed;
+    int64_t deadline; /* CLOCK_MONOTONIC seconds */
 };
 
 struct httpd {
     uv_loop_t *loop;
-    uv_tcp_t listener;
-    uv_timer_t retry; /* accepting again after running out of memory */
-    int open_handles; /* listener and retry, until closed */
-    int closing;
+    uv_timer_t closer; /* never started: calls done from the loop */
+    struct MHD_Daemon *mhd;
     int port;
-    unsigned nconns;
-    struct httpd_conn *conns;
-    struct httpd_doc *docs;
+    unsigned soft_limit; /* more connections than this get 503 */
+    unsigned nconns;     /* open; only libmicrohttpd's thread counts */
+    struct httpd_wait *waiting, *waiting_tail; /* only that thread, too */
+    atomic_int starting; /* libmicrohttpd's messages go to start_err */
+    char start_err[256];
+    char *tls_cert, *tls_key; /* PEM, kept while the server runs */
+    struct MHD_Response *canned[HTTPD_NCANNED];
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready; /* under lock: a document was set, or waiting ended */
+    struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
     void (*done)(void *);
     void *done_arg;
 };
 
-static void httpd_conn_close(struct httpd_conn *);
-static void httpd_on_shutdown(uv_shutdown_t *, int);
-static void httpd_on_timeout(uv_timer_t *);
-
-/* ---- dates ------------------------------------------------------------ */
-
-/* t as an IMF-fixdate (RFC 9110 §5.6.7), clamped to the years 1970 to
- * 9999: the format has four year digits, and nothing served here predates
- * the epoch. */
-static void
-httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
-{
-    if (t < 0)
-        t = 0;
-    if (t > INT64_C(253402300799)) /* 9999-12-31T23:59:59Z */
-        t = INT64_C(253402300799);
-    feed_date_format_http(t, out);
-}
-
 /* ---- documents --------------------------------------------------------- */
 
-static void
-httpd_doc_release(struct httpd_doc *doc)
+static unsigned
+httpd_bucket(const char *path)
 {
-    if (doc != NULL && --doc->refs == 0)
-        free(doc);
+    uint32_t hash = UINT32_C(2166136261);
+
+    for (; *path != '\0'; path++) {
+        hash ^= (unsigned char)*path;
+        hash *= UINT32_C(16777619);
+    }
+    return hash % HTTPD_BUCKETS;
 }
 
+/* The document at path, or NULL; under h->lock, or on the loop. */
 static struct httpd_doc *
-httpd_doc_find(const struct httpd *h, const char *path)
+httpd_doc_find(struct httpd *h, const char *path)
 {
-    for (struct httpd_doc *d = h->docs; d != NULL; d = d->next)
+    for (struct httpd_doc *d = h->docs[httpd_bucket(path)]; d != NULL;
+         d = d->next)
         if (strcmp(d->path, path) == 0)
             return d;
     return NULL;
+}
+
+/* Drops a reference taken under h->lock; the last lets go of the
+ * responses, which libmicrohttpd frees once no connection writes them. */
+static void
+httpd_doc_release(struct httpd *h, struct httpd_doc *doc)
+{
+    unsigned refs;
+
+    pthread_mutex_lock(&h->lock);
+    refs = --doc->refs;
+    pthread_mutex_unlock(&h->lock);
+    if (refs == 0)
+        httpd_doc_drop(doc);
 }
 
 /* Whether s is short and free of control characters, so that it can go
@@ -159,663 +149,544 @@ int
 httpd_set(struct httpd *h, const char *path, const char *content_type,
           const void *data, size_t len, int64_t mtime)
 {
-    struct httpd_doc *doc, **pp;
-    size_t plen, clen;
-    uint64_t hash = UINT64_C(0xcbf29ce484222325);
-    char *p;
+    struct httpd_doc *doc, *old, **pp;
 
-    assert(h != NULL && !h->closing);
+    assert(h != NULL);
     if (path == NULL || path[0] != '/' || strchr(path, '?') != NULL ||
         !httpd_field_ok(path) || content_type == NULL ||
         !httpd_field_ok(content_type) || (data == NULL && len > 0))
         return -EINVAL;
-    plen = strlen(path) + 1;
-    clen = strlen(content_type) + 1;
-    if (len > SIZE_MAX - sizeof(*doc) - plen - clen)
-        return -ENOMEM;
-    doc = malloc(sizeof(*doc) + plen + clen + len);
-    if (doc == NULL)
-        return -ENOMEM;
-
-    p = (char *)(doc + 1);
-    memcpy(p, path, plen);
-    doc->path = p;
-    p += plen;
-    memcpy(p, content_type, clen);
-    doc->content_type = p;
-    p += clen;
-    if (len > 0)
-        memcpy(p, data, len);
-    doc->data = p;
-    doc->len = len;
-    doc->mtime = mtime;
-    doc->refs = 1;
-    for (size_t i = 0; i < len; i++) { /* 64-bit FNV-1a */
-        hash ^= (unsigned char)p[i];
-        hash *= UINT64_C(0x100000001b3);
-    }
-    doc->etag[0] = '"';
-    feed_id_format(hash, doc->etag + 1);
-    doc->etag[FEED_ID_LEN + 1] = '"';
-    doc->etag[FEED_ID_LEN + 2] = '\0';
-    httpd_date(mtime, doc->last_modified);
-
-    /* Replace in place, so the list keeps its order. */
-    for (pp = &h->docs; *pp != NULL; pp = &(*pp)->next) {
-        if (strcmp((*pp)->path, path) == 0) {
-            struct httpd_doc *old = *pp;
-
-            doc->next = old->next;
-            *pp = doc;
-            httpd_doc_release(old);
-            return 0;
-        }
-    }
-    doc->next = NULL;
-    *pp = doc;
-    return 0;
-}
-
-/* Whether the request's preconditions make the answer a 304, in the order
- * of RFC 7232 §6: If-None-Match when present (every field of it), else the
- * first If-Modified-Since that is a valid date. */
-static int
-httpd_not_modified(const struct httpd_request *r, const struct httpd_doc *doc)
-{
-    int inm = 0;
-
-    for (size_t i = 0; i < r->nheaders; i++) {
-        if (strcasecmp(r->headers[i].name, "If-None-Match") != 0)
-            continue;
-        inm = 1;
-        if (httpd_etag_match(r->headers[i].value, doc->etag))
-            return 1;
-    }
-    if (inm)
+    /* Only the loop writes the table: it reads it without the lock. */
+    old = httpd_doc_find(h, path);
+    if (old != NULL && httpd_doc_same(old, content_type, data, len))
         return 0;
-    for (size_t i = 0; i < r->nheaders; i++) {
-        int64_t since;
+    if ((doc = httpd_doc_new(path, content_type, data, len, mtime)) == NULL)
+        return -ENOMEM;
 
-        if (strcasecmp(r->headers[i].name, "If-Modified-Since") == 0 &&
-            (since = feed_date_parse_http(r->headers[i].value)) !=
-                FEED_TIME_NONE)
-            return doc->mtime <= since;
+    pthread_mutex_lock(&h->lock);
+    for (pp = &h->docs[httpd_bucket(path)]; *pp != old; pp = &(*pp)->next)
+        ;
+    doc->next = old != NULL ? old->next : NULL;
+    *pp = doc;
+    if (!h->ready) {
+        h->ready = 1;
+        pthread_cond_broadcast(&h->ready_cond);
     }
+    pthread_mutex_unlock(&h->lock);
+    if (old != NULL)
+        httpd_doc_release(h, old);
     return 0;
 }
 
-/* ---- responses --------------------------------------------------------- */
+/* ---- requests (on libmicrohttpd's thread) ------------------------------ */
 
-static const char *
-httpd_reason(int status)
+/* What the request's header fields ask, gathered in two passes: the
+ * representation first, then its validators. */
+struct httpd_conds {
+    int hosts;        /* Host fields */
+    int gzip;         /* Accept-Encoding takes gzip */
+    int has_inm;      /* an If-None-Match field came */
+    int inm_match;    /* one matched etag */
+    int64_t ims;      /* the first valid If-Modified-Since, or NONE */
+    const char *etag; /* of the representation chosen */
+};
+
+static enum MHD_Result
+httpd_scan_encoding(void *arg, enum MHD_ValueKind kind, const char *key,
+                    const char *value)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Internal Server Error";
+    struct httpd_conds *c = arg;
+
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        c->hosts++;
+    else if (value != NULL &&
+             strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0 &&
+             httpd_accepts_gzip(value))
+        c->gzip = 1;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+httpd_scan_validators(void *arg, enum MHD_ValueKind kind, const char *key,
+                      const char *value)
+{
+    struct httpd_conds *c = arg;
+
+    if (value == NULL)
+        return MHD_YES;
+    if (strcasecmp(key, MHD_HTTP_HEADER_IF_NONE_MATCH) == 0) {
+        c->has_inm = 1;
+        if (httpd_etag_match(value, c->etag))
+            c->inm_match = 1;
+    } else if (c->ims == FEED_TIME_NONE &&
+               strcasecmp(key, MHD_HTTP_HEADER_IF_MODIFIED_SINCE) == 0) {
+        c->ims = feed_date_parse_http(value);
+    }
+    return MHD_YES;
+}
+
+/* Finds the document for path, with a reference the caller drops with
+ * httpd_doc_release(); NULL when there is none. Until the first document
+ * is set (the loop publishes right after making the server), waits for
+ * it, up to HTTPD_READY_WAIT_S once: a reader who comes that early waits,
+ * as the connection would in the backlog, rather than hear 404. */
+static struct httpd_doc *
+httpd_doc_get(struct httpd *h, const char *path)
+{
+    struct httpd_doc *doc;
+    struct timespec until;
+
+    pthread_mutex_lock(&h->lock);
+    if (!h->ready) {
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += HTTPD_READY_WAIT_S;
+        while (!h->ready)
+            if (pthread_cond_timedwait(&h->ready_cond, &h->lock, &until) ==
+                ETIMEDOUT)
+                h->ready = 1;
+    }
+    doc = httpd_doc_find(h, path);
+    if (doc == NULL && strcmp(path, "/") == 0)
+        doc = httpd_doc_find(h, "/index.html");
+    if (doc != NULL)
+        doc->refs++;
+    pthread_mutex_unlock(&h->lock);
+    return doc;
+}
+
+/* ---- request heads' deadline (on libmicrohttpd's thread) --------------
+ * libmicrohttpd closes a connection idle for HTTPD_TIMEOUT_S, but a client
+ * sending a byte a second is never idle. So each connection has
+ * HTTPD_HEAD_TIMEOUT_S from its start, or from the end of its previous
+ * response, to send a whole request head; past that it is shut down, when
+ * the next connection or request comes: what it would keep out. */
+
+static int64_t
+httpd_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+static void
+httpd_wait_unlist(struct httpd *h, struct httpd_wait *w)
+{
+    if (!w->listed)
+        return;
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        h->waiting = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    else
+        h->waiting_tail = w->prev;
+    w->prev = w->next = NULL;
+    w->listed = 0;
+}
+
+static void
+httpd_wait_list(struct httpd *h, struct httpd_wait *w)
+{
+    httpd_wait_unlist(h, w);
+    w->deadline = httpd_now() + HTTPD_HEAD_TIMEOUT_S;
+    w->prev = h->waiting_tail;
+    if (h->waiting_tail != NULL)
+        h->waiting_tail->next = w;
+    else
+        h->waiting = w;
+    h->waiting_tail = w;
+    w->listed = 1;
+}
+
+/* Shuts down the connections past their deadline; libmicrohttpd then sees
+ * them end and closes them. */
+static void
+httpd_wait_sweep(struct httpd *h)
+{
+    int64_t now = httpd_now();
+
+    while (h->waiting != NULL && h->waiting->deadline <= now) {
+        struct httpd_wait *w = h->waiting;
+
+        httpd_wait_unlist(h, w);
+        (void)shutdown(w->fd, SHUT_RDWR);
     }
 }
 
-static void httpd_conn_add(struct httpd_conn *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Appends to the response head. What goes in is bounded (the longest value
- * is a content type of HTTPD_MAX_FIELD bytes), so it always fits. */
-static void
-httpd_conn_add(struct httpd_conn *c, const char *fmt, ...)
+/* The connection's wait, or NULL when it has none (out of memory). */
+static struct httpd_wait *
+httpd_wait_of(struct MHD_Connection *conn)
 {
-    size_t room = sizeof(c->head) - c->head_len;
-    va_list ap;
-    int n;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-    va_start(ap, fmt);
-    n = vsnprintf(c->head + c->head_len, room, fmt, ap);
-    va_end(ap);
-    assert(n >= 0 && (size_t)n < room);
-    if (n > 0)
-        c->head_len += (size_t)n < room ? (size_t)n : room - 1;
+    return info != NULL ? info->socket_context : NULL;
 }
 
+/* A request answered: its connection waits for the next head. */
 static void
-httpd_conn_begin(struct httpd_conn *c, int status)
+httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
+                   enum MHD_RequestTerminationCode code)
 {
-    char date[FEED_HTTPDATE_LEN + 1];
+    struct httpd *h = arg;
+    struct httpd_wait *w = httpd_wait_of(conn);
 
-    httpd_date((int64_t)time(NULL), date);
-    c->head_len = 0;
-    httpd_conn_add(c,
-                   "HTTP/1.1 %d %s\r\n"
-                   "Date: %s\r\n"
-                   "Server: feedd\r\n",
-                   status, httpd_reason(status), date);
+    if (w != NULL && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        httpd_wait_list(h, w);
 }
 
-static void
-httpd_on_write(uv_write_t *req, int status)
+static enum MHD_Result
+httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
+             const char *method, const char *version, const char *upload,
+             size_t *upload_len, void **con_cls)
 {
-    struct httpd_conn *c = req->data;
+    struct httpd *h = arg;
+    struct httpd_conds c = {0, 0, 0, 0, FEED_TIME_NONE, NULL};
+    struct httpd_doc *doc;
+    struct MHD_Response *resp;
+    unsigned status = MHD_HTTP_OK;
+    enum MHD_Result rc;
 
-    httpd_doc_release(c->doc);
-    c->doc = NULL;
-    if (c->closing)
-        return; /* cancelled by httpd_conn_close() */
-    if (status < 0 || c->peer_eof) {
-        httpd_conn_close(c);
-        return;
+    if (*con_cls == NULL) {
+        struct httpd_wait *w = httpd_wait_of(conn);
+
+        if (w != NULL)
+            httpd_wait_unlist(h, w); /* the head is in */
+        httpd_wait_sweep(h);
     }
-    c->shutdown_req.data = c;
-    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
-                    httpd_on_shutdown) != 0)
-        httpd_conn_close(c);
-}
-
-static void
-httpd_on_shutdown(uv_shutdown_t *req, int status)
-{
-    struct httpd_conn *c = req->data;
-
-    if (c->closing)
-        return;
-    if (status < 0 || c->peer_eof) {
-        httpd_conn_close(c);
-        return;
+    /* Answered at once, before any body, the connection is closed after
+     * the response: right for these two. */
+    if (h->nconns > h->soft_limit)
+        return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                  h->canned[HTTPD_UNAVAILABLE]);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                  h->canned[HTTPD_NOT_ALLOWED]);
+    /* The others once the request is whole, which keeps the connection
+     * open: the first call comes with the head, the last with no more
+     * body (a GET's body, if any, is read and dropped in between). */
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
     }
-    c->state = HTTPD_DRAINING;
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_LINGER_MS, 0) != 0)
-        httpd_conn_close(c);
+    if (*upload_len != 0) {
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_encoding, &c);
+    /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one before. */
+    if (c.hosts > 1 ||
+        (c.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0))
+        return MHD_queue_response(conn, MHD_HTTP_BAD_REQUEST,
+                                  h->canned[HTTPD_BAD_REQUEST]);
+    /* httpd_unescape() left "" for a target that names no path. */
+    if ((doc = httpd_doc_get(h, url)) == NULL) {
+        if (strcmp(url, "/healthz") == 0)
+            return MHD_queue_response(conn, MHD_HTTP_OK,
+                                      h->canned[HTTPD_HEALTHZ]);
+        return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND,
+                                  h->canned[HTTPD_NOT_FOUND]);
+    }
+
+    if (c.gzip && doc->resp_gz != NULL) {
+        resp = doc->resp_gz;
+        c.etag = doc->etag_gz;
+    } else {
+        resp = doc->resp;
+        c.etag = doc->etag;
+    }
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_validators, &c);
+    /* RFC 9110 §13.2.2: If-None-Match when present, else
+     * If-Modified-Since. The 304 is the 200's response without its body:
+     * the same validators, and a Content-Length equal to the 200's. */
+    if (c.has_inm ? c.inm_match
+                  : c.ims != FEED_TIME_NONE && doc->mtime <= c.ims)
+        status = MHD_HTTP_NOT_MODIFIED;
+    rc = MHD_queue_response(conn, status, resp);
+    httpd_doc_release(h, doc);
+    return rc;
 }
 
-/* Ends the head and queues it with body (which may be NULL), taking a
- * reference to doc when the body is its bytes. */
-static void
-httpd_conn_send(struct httpd_conn *c, const char *body, size_t len,
-                struct httpd_doc *doc)
+/* libmicrohttpd's decoding of the target's path (and of query arguments),
+ * replaced for the path by httpd_target_path()'s, which refuses NUL and
+ * bad escapes and takes the absolute form: what it refuses becomes "",
+ * which names no document. Anything else (query arguments, a target
+ * that is neither form) as libmicrohttpd decodes it, unless that would
+ * give a NUL or a path: then "" too. */
+static size_t
+httpd_unescape(void *arg, struct MHD_Connection *conn, char *s)
 {
-    uv_buf_t bufs[2];
-    unsigned nbufs = 1;
+    if (s[0] != '/' && strncasecmp(s, "http://", 7) != 0 &&
+        strncasecmp(s, "https://", 8) != 0) {
+        if (strstr(s, "%00") != NULL || MHD_http_unescape(s) == 0 ||
+            s[0] == '/')
+            s[0] = '\0';
+        return strlen(s);
+    }
+    if (httpd_target_path(s, s, strlen(s) + 1) != 0)
+        s[0] = '\0';
+    return strlen(s);
+}
 
-    httpd_conn_add(c, "Connection: close\r\n\r\n");
-    bufs[0] = uv_buf_init(c->head, (unsigned)c->head_len);
-    if (body != NULL && len > 0) {
-        /* Not uv_buf_init(), whose length is an unsigned int. */
-        bufs[1].base = (char *)body;
-        bufs[1].len = len;
-        nbufs = 2;
-        if (doc != NULL) {
-            doc->refs++;
-            c->doc = doc;
+/* Counts connections for the soft limit, and gives each its wait for a
+ * request head. libmicrohttpd calls it on its one thread, as it does
+ * httpd_answer(): no lock. */
+static void
+httpd_on_conn(void *arg, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    struct httpd *h = arg;
+    struct httpd_wait *w;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info;
+
+        h->nconns++;
+        httpd_wait_sweep(h);
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL && (w = calloc(1, sizeof(*w))) != NULL) {
+            w->fd = info->connect_fd;
+            httpd_wait_list(h, w);
+            *socket_context = w;
+        }
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        h->nconns--;
+        if ((w = *socket_context) != NULL) {
+            httpd_wait_unlist(h, w);
+            free(w);
+            *socket_context = NULL;
         }
     }
-    c->state = HTTPD_WRITING;
-    c->write_req.data = c;
-    /* On failure the write callback is never called, and the reference
-     * goes when the connection is closed. */
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_WRITE_TIMEOUT_MS,
-                       0) != 0 ||
-        uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, nbufs,
-                 httpd_on_write) != 0)
-        httpd_conn_close(c);
 }
 
-/* A short text/plain answer for status; head_only leaves out the body but
- * not its length. */
+static void httpd_on_log(void *arg, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's messages: while starting, the first is kept for the
+ * error; after, debug lines (a connection refused over a limit is one). */
 static void
-httpd_conn_error(struct httpd_conn *c, int status, int head_only)
+httpd_on_log(void *arg, const char *fmt, va_list ap)
 {
-    char body[64];
-    int n =
-        snprintf(body, sizeof(body), "%d %s\n", status, httpd_reason(status));
-    size_t len;
+    struct httpd *h = arg;
+    char line[256];
+    size_t n;
 
-    len = n > 0 ? (size_t)n : 0;
-    httpd_conn_begin(c, status);
-    if (status == 405)
-        httpd_conn_add(c, "Allow: GET, HEAD\r\n");
-    httpd_conn_add(c,
-                   "Content-Type: text/plain; charset=utf-8\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n",
-                   len);
-    httpd_conn_send(c, head_only ? NULL : body, len, NULL);
-}
-
-static void
-httpd_conn_healthz(struct httpd_conn *c, int head_only)
-{
-    static const char ok[] = "ok\n";
-
-    httpd_conn_begin(c, 200);
-    httpd_conn_add(c,
-                   "Content-Type: text/plain; charset=utf-8\r\n"
-                   "Content-Length: %zu\r\n"
-                   "Cache-Control: no-store\r\n",
-                   sizeof(ok) - 1);
-    httpd_conn_send(c, head_only ? NULL : ok, sizeof(ok) - 1, NULL);
-}
-
-/* 200 or 304 with doc. A 304 carries the validators and Cache-Control of
- * the 200 (RFC 7232 §4.1) but no body and no Content-Length. */
-static void
-httpd_conn_doc(struct httpd_conn *c, struct httpd_doc *doc, int status,
-               int head_only)
-{
-    httpd_conn_begin(c, status);
-    if (status == 200)
-        httpd_conn_add(c,
-                       "Content-Type: %s\r\n"
-                       "Content-Length: %zu\r\n",
-                       doc->content_type, doc->len);
-    httpd_conn_add(c,
-                   "Last-Modified: %s\r\n"
-                   "ETag: %s\r\n"
-                   "Cache-Control: " HTTPD_CACHE_CONTROL "\r\n",
-                   doc->last_modified, doc->etag);
-    if (status == 200 && !head_only)
-        httpd_conn_send(c, doc->data, doc->len, doc);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    while (n > 0 && line[n - 1] == '.')
+        line[--n] = '\0';
+    /* The first says most: the others are its consequences. */
+    if (atomic_load(&h->starting) && h->start_err[0] == '\0')
+        memcpy(h->start_err, line, n + 1);
     else
-        httpd_conn_send(c, NULL, 0, NULL);
-}
-
-/* Answers the request whose header block is req[0..end). */
-static void
-httpd_conn_handle(struct httpd_conn *c, size_t end)
-{
-    struct httpd_request r;
-    struct httpd_doc *doc;
-    char path[HTTPD_MAX_REQUEST];
-    size_t hosts;
-    int status, head_only;
-
-    c->req[end] = '\0';
-    status = httpd_request_parse(c->req, c->req + end, &r);
-    if (status != 0) {
-        httpd_conn_error(c, status, 0);
-        return;
-    }
-    head_only = strcmp(r.method, "HEAD") == 0;
-    hosts = httpd_header_count(&r, "Host");
-    /* RFC 7230 §5.4: HTTP/1.1 requires exactly one Host. */
-    if (hosts > 1 || (r.minor >= 1 && hosts == 0) ||
-        httpd_target_path(r.target, path, sizeof(path)) != 0) {
-        httpd_conn_error(c, 400, head_only);
-        return;
-    }
-    if (!head_only && strcmp(r.method, "GET") != 0) {
-        httpd_conn_error(c, 405, 0);
-        return;
-    }
-    if (strcmp(path, "/healthz") == 0) {
-        httpd_conn_healthz(c, head_only);
-        return;
-    }
-    doc = httpd_doc_find(c->httpd, path);
-    if (doc == NULL && strcmp(path, "/") == 0)
-        doc = httpd_doc_find(c->httpd, "/index.html");
-    if (doc == NULL) {
-        httpd_conn_error(c, 404, head_only);
-        return;
-    }
-    httpd_conn_doc(c, doc, httpd_not_modified(&r, doc) ? 304 : 200, head_only);
-}
-
-/* ---- connections ------------------------------------------------------- */
-
-static void
-httpd_maybe_done(struct httpd *h)
-{
-    void (*done)(void *);
-    void *arg;
-
-    if (!h->closing || h->open_handles > 0 || h->conns != NULL)
-        return;
-    while (h->docs != NULL) {
-        struct httpd_doc *next = h->docs->next;
-
-        httpd_doc_release(h->docs);
-        h->docs = next;
-    }
-    done = h->done;
-    arg = h->done_arg;
-    free(h);
-    if (done != NULL)
-        done(arg);
-}
-
-static void
-httpd_on_conn_closed(uv_handle_t *handle)
-{
-    struct httpd_conn *c = handle->data;
-    struct httpd *h = c->httpd;
-
-    if (--c->open_handles > 0)
-        return;
-    /* libuv cancels a write in flight, whose callback releases the doc,
-     * before the close callbacks run; this covers a write never queued. */
-    httpd_doc_release(c->doc);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
-    h->nconns--;
-    free(c);
-    httpd_maybe_done(h);
-}
-
-static void
-httpd_conn_close(struct httpd_conn *c)
-{
-    if (c->closing)
-        return;
-    c->closing = 1;
-    uv_close((uv_handle_t *)&c->tcp, httpd_on_conn_closed);
-    uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
-}
-
-static void
-httpd_on_timeout(uv_timer_t *timer)
-{
-    struct httpd_conn *c = timer->data;
-
-    /* A client that sent part of a request hears why it is cut off; one
-     * that sent nothing is just closed. */
-    if (c->state == HTTPD_READING && c->len > 0)
-        httpd_conn_error(c, 408, 0);
-    else
-        httpd_conn_close(c);
-}
-
-static void
-httpd_on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    struct httpd_conn *c = handle->data;
-
-    /* Once the request is parsed the buffer is free: what the client sends
-     * after it is read into it and dropped. */
-    if (c->state == HTTPD_READING)
-        *buf = uv_buf_init(c->req + c->len,
-                           (unsigned)(HTTPD_MAX_REQUEST - c->len));
-    else
-        *buf = uv_buf_init(c->req, HTTPD_MAX_REQUEST);
-}
-
-static void
-httpd_on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    struct httpd_conn *c = stream->data;
-    size_t from, end;
-
-    if (nread == 0)
-        return;
-    if (nread < 0) {
-        /* A client may half-close once it has sent its request: finish
-         * the response, then close. libuv has stopped reading. */
-        if (nread == UV_EOF && c->state == HTTPD_WRITING)
-            c->peer_eof = 1;
-        else
-            httpd_conn_close(c);
-        return;
-    }
-    if (c->state != HTTPD_READING)
-        return;
-    from = c->len;
-    c->len += (size_t)nread;
-    end = httpd_header_end(c->req, from, c->len, &c->lead);
-    if (end > 0)
-        httpd_conn_handle(c, end);
-    else if (c->len == HTTPD_MAX_REQUEST)
-        httpd_conn_error(c, 431, 0);
-}
-
-static void httpd_on_connection(uv_stream_t *, int);
-
-static void
-httpd_on_retry(uv_timer_t *timer)
-{
-    struct httpd *h = timer->data;
-
-    httpd_on_connection((uv_stream_t *)&h->listener, 0);
-}
-
-/* Tries accepting again in a while: libuv stops watching the listener until
- * the connection it holds is accepted, so this is not left to the next
- * connection. */
-static void
-httpd_retry_later(struct httpd *h, const char *why)
-{
-    int rc;
-
-    log_warnx("httpd: %s: accepting again in %d ms", why, HTTPD_RETRY_MS);
-    if ((rc = uv_timer_start(&h->retry, httpd_on_retry, HTTPD_RETRY_MS, 0)) !=
-        0)
-        log_warnx("httpd: cannot accept again: %s", uv_strerror(rc));
-}
-
-static void
-httpd_on_connection(uv_stream_t *server, int status)
-{
-    struct httpd *h = server->data;
-    struct httpd_conn *c;
-    uv_stream_t *stream;
-    int rc;
-
-    if (status < 0 || h->closing)
-        return;
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        httpd_retry_later(h, "out of memory");
-        return;
-    }
-    if ((rc = uv_timer_init(h->loop, &c->timer)) != 0) {
-        free(c);
-        httpd_retry_later(h, uv_strerror(rc));
-        return;
-    }
-    c->httpd = h;
-    c->tcp.data = c;
-    c->timer.data = c;
-    c->open_handles = 1;
-    c->state = HTTPD_READING;
-    c->next = h->conns;
-    if (h->conns != NULL)
-        h->conns->prev = c;
-    h->conns = c;
-    h->nconns++;
-    if ((rc = uv_tcp_init(h->loop, &c->tcp)) != 0) {
-        /* Only the timer to close; the connection waits for the retry. */
-        c->closing = 1;
-        uv_close((uv_handle_t *)&c->timer, httpd_on_conn_closed);
-        httpd_retry_later(h, uv_strerror(rc));
-        return;
-    }
-    c->open_handles = 2;
-
-    /* Over the cap the connection is taken and closed at once, which tells
-     * the client more than a connection left hanging in the backlog. */
-    stream = (uv_stream_t *)&c->tcp;
-    if (uv_accept(server, stream) != 0 || h->nconns > HTTPD_MAX_CONNS)
-        goto fail;
-    if (uv_read_start(stream, httpd_on_alloc, httpd_on_read) != 0)
-        goto fail;
-    if (uv_timer_start(&c->timer, httpd_on_timeout, HTTPD_REQUEST_TIMEOUT_MS,
-                       0) != 0)
-        goto fail;
-    return;
-
-fail:
-    httpd_conn_close(c);
+        log_debug("httpd: %s", line);
 }
 
 /* ---- the server -------------------------------------------------------- */
 
-static void
-httpd_on_handle_closed(uv_handle_t *handle)
+static struct MHD_Response *
+httpd_canned(const char *body, const char *header, const char *value)
 {
-    struct httpd *h = handle->data;
+    struct MHD_Response *r;
 
-    h->open_handles--;
-    httpd_maybe_done(h);
-}
-
-/* host and port as a socket address, host maybe an IPv6 address in
- * brackets. Whether it is one is config_listen_addr()'s answer, so that
- * "feedd check" refuses exactly what the server would. 0 or UV_EINVAL. */
-static int
-httpd_addr(const char *host, int port, struct sockaddr_storage *ss)
-{
-    size_t len = strlen(host);
-    char buf[64];
-
-    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
-        if (len - 2 >= sizeof(buf))
-            return UV_EINVAL;
-        memcpy(buf, host + 1, len - 2);
-        buf[len - 2] = '\0';
-        host = buf;
-    }
-    return config_listen_addr(host, port, ss) == 0 ? 0 : UV_EINVAL;
-}
-
-/* The server on fd, a listening socket bound to port, which it takes:
- * closed on failure too. NULL with the reason in *why on failure. */
-static struct httpd *
-httpd_serve(uv_loop_t *loop, int fd, int port, const char **why)
-{
-    struct httpd *h;
-    int rc;
-
-    h = calloc(1, sizeof(*h));
-    if (h == NULL) {
-        close(fd);
-        *why = uv_strerror(UV_ENOMEM);
+    r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return NULL;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/plain; charset=utf-8") != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
+            MHD_YES ||
+        (header != NULL &&
+         MHD_add_response_header(r, header, value) != MHD_YES)) {
+        MHD_destroy_response(r);
         return NULL;
     }
+    return r;
+}
+
+static void httpd_free(struct httpd *);
+
+/* The server on fd, a listening socket bound to port, which it takes:
+ * closed on failure too. NULL on failure, with the reason in err after
+ * where (e.g. "listen on fd 3"), or naming the TLS file at fault. */
+static struct httpd *
+httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
+            const char *where, char *err, size_t errlen)
+{
+    unsigned total, soft, per_ip;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    struct httpd *h = calloc(1, sizeof(*h));
+    pthread_condattr_t attr;
+
+    if (h == NULL || pthread_mutex_init(&h->lock, NULL) != 0) {
+        free(h);
+        close(fd);
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+        return NULL;
+    }
+    if (pthread_condattr_init(&attr) != 0 ||
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&h->ready_cond, &attr) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        close(fd);
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+        return NULL;
+    }
+    pthread_condattr_destroy(&attr);
     h->loop = loop;
     h->port = port;
-    rc = uv_tcp_init(loop, &h->listener);
-    if (rc != 0)
+    if (tls != NULL) {
+        h->tls_cert = httpd_read_pem("tls_cert", tls->cert_file,
+                                     "-----BEGIN CERTIFICATE-----",
+                                     "certificate", err, errlen);
+        if (h->tls_cert == NULL)
+            goto fail;
+        h->tls_key =
+            httpd_read_pem("tls_key", tls->key_file, "PRIVATE KEY-----",
+                           "private key", err, errlen);
+        if (h->tls_key == NULL)
+            goto fail;
+        flags |= MHD_USE_TLS;
+    }
+    h->canned[HTTPD_HEALTHZ] = httpd_canned("ok\n", NULL, NULL);
+    h->canned[HTTPD_BAD_REQUEST] =
+        httpd_canned("400 Bad Request\n", NULL, NULL);
+    h->canned[HTTPD_NOT_FOUND] = httpd_canned("404 Not Found\n", NULL, NULL);
+    h->canned[HTTPD_NOT_ALLOWED] = httpd_canned(
+        "405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    h->canned[HTTPD_UNAVAILABLE] = httpd_canned(
+        "503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION, "close");
+    for (int i = 0; i < HTTPD_NCANNED; i++) {
+        if (h->canned[i] == NULL) {
+            snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
+            goto fail;
+        }
+    }
+
+    httpd_limits(&total, &soft, &per_ip);
+    h->soft_limit = soft;
+    atomic_init(&h->starting, 1);
+    /* From here libmicrohttpd owns fd, and closes it when it fails. */
+    /* The logger first, for libmicrohttpd to use it from the start; the
+     * TLS options last, cut off by MHD_OPTION_END without TLS. */
+    h->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, httpd_answer, h, MHD_OPTION_EXTERNAL_LOGGER,
+        httpd_on_log, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_CONNECTION, httpd_on_conn, h,
+        MHD_OPTION_NOTIFY_COMPLETED, httpd_on_completed, h,
+        MHD_OPTION_UNESCAPE_CALLBACK, httpd_unescape, h,
+        tls != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->tls_cert,
+        MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+    fd = -1;
+    atomic_store(&h->starting, 0);
+    if (h->mhd == NULL) {
+        if (tls != NULL)
+            snprintf(err, errlen, "tls_cert %s, tls_key %s: %s", tls->cert_file,
+                     tls->key_file,
+                     h->start_err[0] != '\0' ? h->start_err
+                                             : "cannot start TLS");
+        else
+            snprintf(err, errlen, "%s: %s", where,
+                     h->start_err[0] != '\0' ? h->start_err
+                                             : "cannot start the server");
         goto fail;
-    h->listener.data = h;
-    h->open_handles = 1;
-    rc = uv_timer_init(loop, &h->retry);
-    if (rc != 0)
+    }
+    if (uv_timer_init(loop, &h->closer) != 0) {
+        MHD_stop_daemon(h->mhd);
+        h->mhd = NULL;
+        snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
         goto fail;
-    h->retry.data = h;
-    h->open_handles = 2;
-    rc = uv_tcp_open(&h->listener, fd);
-    if (rc != 0)
-        goto fail;
-    fd = -1; /* the handle owns it now */
-    rc = uv_listen((uv_stream_t *)&h->listener, HTTPD_BACKLOG,
-                   httpd_on_connection);
-    if (rc != 0)
-        goto fail;
+    }
+    h->closer.data = h;
     return h;
 
 fail:
-    *why = uv_strerror(rc);
     if (fd >= 0)
         close(fd);
-    if (h->open_handles > 0) {
-        h->closing = 1; /* freed from the loop, by httpd_maybe_done() */
-        if (h->open_handles == 2)
-            uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
-        uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-    } else {
-        free(h);
-    }
+    httpd_free(h);
     return NULL;
 }
 
-static int
-httpd_sockport(const struct sockaddr_storage *ss)
+/* Everything but the libmicrohttpd daemon, which is stopped. */
+static void
+httpd_free(struct httpd *h)
 {
-    return ntohs(ss->ss_family == AF_INET6
-                     ? ((const struct sockaddr_in6 *)ss)->sin6_port
-                     : ((const struct sockaddr_in *)ss)->sin_port);
+    for (int b = 0; b < HTTPD_BUCKETS; b++) {
+        while (h->docs[b] != NULL) {
+            struct httpd_doc *next = h->docs[b]->next;
+
+            httpd_doc_release(h, h->docs[b]);
+            h->docs[b] = next;
+        }
+    }
+    for (int i = 0; i < HTTPD_NCANNED; i++)
+        if (h->canned[i] != NULL)
+            MHD_destroy_response(h->canned[i]);
+    pthread_cond_destroy(&h->ready_cond);
+    pthread_mutex_destroy(&h->lock);
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h);
+}
+
+struct httpd *
+httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
+              const struct httpd_tls *tls, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    char where[96], ignored[8];
+    int bound = 0;
+
+    if (err == NULL || errlen == 0) {
+        err = ignored;
+        errlen = sizeof(ignored);
+    }
+    if (fd >= 0) {
+        snprintf(where, sizeof(where), "listen on fd %d", fd);
+        if (httpd_adopt(fd, &bound, &why) != 0) {
+            snprintf(err, errlen, "%s: %s", where, why);
+            return NULL;
+        }
+    } else {
+        int v6;
+
+        if (host == NULL)
+            host = "";
+        v6 = strchr(host, ':') != NULL && host[0] != '[';
+        snprintf(where, sizeof(where), "listen %s%s%s:%d", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port);
+        if ((fd = httpd_listen(host, port, &bound, &why)) < 0) {
+            snprintf(err, errlen, "%s: %s", where, why);
+            return NULL;
+        }
+    }
+    return httpd_serve(loop, fd, bound, tls, where, err, errlen);
 }
 
 struct httpd *
 httpd_new(uv_loop_t *loop, const char *host, int port, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    struct httpd *h = NULL;
-    const char *why = NULL;
-    int fd = -1, on = 1;
-
-    if (host == NULL)
-        host = "";
-    if (port < 0 || port > 65535) {
-        why = "invalid port";
-        goto fail;
-    }
-    if (httpd_addr(host, port, &ss) != 0) {
-        why = "invalid address";
-        goto fail;
-    }
-    sslen = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                     : sizeof(struct sockaddr_in);
-
-    /* Bind and listen on a plain socket first, so that the usual failures
-     * (address in use, permission denied) leave no libuv handle behind. */
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
-        listen(fd, HTTPD_BACKLOG) != 0 ||
-        getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
-        why = uv_strerror(uv_translate_sys_error(errno));
-        if (fd >= 0)
-            close(fd);
-        goto fail;
-    }
-    if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL)
-        return h;
-
-fail:
-    if (err != NULL && errlen > 0) {
-        int v6 = strchr(host, ':') != NULL && host[0] != '[';
-
-        snprintf(err, errlen, "listen %s%s%s:%d: %s", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port, why);
-    }
-    return NULL;
+    return httpd_new_tls(loop, host, port, -1, NULL, err, errlen);
 }
 
 struct httpd *
 httpd_new_fd(uv_loop_t *loop, int fd, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof(ss);
-    struct httpd *h;
-    const char *why;
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
-        why = uv_strerror(uv_translate_sys_error(errno));
-        close(fd);
-    } else if ((h = httpd_serve(loop, fd, httpd_sockport(&ss), &why)) != NULL) {
-        return h;
+    if (fd < 0) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "listen on fd %d: %s", fd, strerror(EBADF));
+        return NULL;
     }
-    if (err != NULL && errlen > 0)
-        snprintf(err, errlen, "listen on fd %d: %s", fd, why);
-    return NULL;
+    return httpd_new_tls(loop, NULL, 0, fd, NULL, err, errlen);
 }
 
 int
@@ -824,15 +695,31 @@ httpd_port(const struct httpd *h)
     return h->port;
 }
 
+static void
+httpd_on_closed(uv_handle_t *handle)
+{
+    struct httpd *h = handle->data;
+    void (*done)(void *) = h->done;
+    void *arg = h->done_arg;
+
+    httpd_free(h);
+    if (done != NULL)
+        done(arg);
+}
+
 void
 httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
 {
-    assert(!h->closing);
-    h->closing = 1;
+    assert(h->mhd != NULL);
+    pthread_mutex_lock(&h->lock);
+    h->ready = 1; /* a request waiting for the first document ends */
+    pthread_cond_broadcast(&h->ready_cond);
+    pthread_mutex_unlock(&h->lock);
+    /* Joins libmicrohttpd's thread, which closes every connection: no
+     * callback of ours runs after this. */
+    MHD_stop_daemon(h->mhd);
+    h->mhd = NULL;
     h->done = done;
     h->done_arg = arg;
-    uv_close((uv_handle_t *)&h->listener, httpd_on_handle_closed);
-    uv_close((uv_handle_t *)&h->retry, httpd_on_handle_closed);
-    for (struct httpd_conn *c = h->conns; c != NULL; c = c->next)
-        httpd_conn_close(c);
+    uv_close((uv_handle_t *)&h->closer, httpd_on_closed);
 }

@@ -1,18 +1,26 @@
-/* daemon/httpd.h - the HTTP server readers fetch the merged outputs from.
- * HTTP/1.0 and 1.1, GET and HEAD (other methods get 405), one request per
- * connection: every response carries "Connection: close". Documents are
- * served from memory with ETag, Last-Modified and "Cache-Control:
- * max-age=60", and If-None-Match / If-Modified-Since get 304 (RFC 7232).
- * "/healthz" is built in and answers "ok". The query string plays no part in
- * finding a document.
- * Limits: the request line and headers must fit in 8 KiB (else 431) and
- * arrive within 10 s of the connect (else 408, or a silent close if nothing
- * came); a response must be written within 60 s; beyond 256 connections a
- * new one is accepted and closed at once.
- * Everything runs on the caller's libuv loop. Failures come back as return
- * codes or as text in err; the one logged (log.h) is a connection that
- * cannot be accepted for want of memory, which has no caller to go back
- * to: one warning, and accepting resumes a second later. */
+/* daemon/httpd.h - the HTTP server readers fetch the merged outputs from,
+ * built on libmicrohttpd.
+ * The server runs on a thread of its own (libmicrohttpd's, with epoll) and
+ * serves documents from memory: httpd_set(), called on the loop, makes an
+ * immutable document and swaps it in under a short lock, so the loop never
+ * waits for a reader and a reader never waits for the loop. HTTP/1.0 and
+ * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
+ * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
+ * paths set are served, by exact match after percent- decoding (a target with a
+ * NUL or bad escape matches none): 404 for anything else. Documents go out with
+ * ETag, Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
+ * gzip-compressed when the client accepts it and that is smaller; If-None-Match
+ * / If-Modified-Since get 304 (RFC 9110 §13). "/healthz" is built in and
+ * answers "ok". The query string plays no part in finding a document. Limits
+ * (httpd.c): 4096 connections in all and 1024 from one address, fewer when the
+ * open file limit cannot be raised to allow them (more are accepted and closed
+ * at once); past seven eighths of the total, requests get 503 with "Connection:
+ * close"; a connection idle for 10 s is closed, and so is one that has not sent
+ * a whole request head within 10 s of its start or of its previous response;
+ * the head must fit in 32 KiB. A request that comes before the first
+ * httpd_set() waits for it, 10 s at most. Failures come back as return codes or
+ * as text in err; the server's own messages (a connection refused over a limit)
+ * are logged at debug level. */
 #ifndef HTTPD_H
 #define HTTPD_H
 
@@ -25,14 +33,19 @@
 
 struct httpd; /* opaque */
 
+/* TLS for a server: the PEM files of its certificate (chain) and private
+ * key, read once when the server starts. */
+struct httpd_tls {
+    const char *cert_file;
+    const char *key_file;
+};
+
 /* Listens on host:port, host being an IPv4 literal, an IPv6 literal (with or
  * without brackets) or "localhost" (127.0.0.1); port 0 picks a free port,
  * see httpd_port(). Caller owns the result and releases it with
  * httpd_close(). NULL on failure, with a one-line reason in err, e.g.
  * "listen 127.0.0.1:8080: address already in use"; the loop then holds no
- * handle of ours, except after a failure of libuv itself past the bind, when
- * a handle is closing and the loop must run once more before
- * uv_loop_close(). */
+ * handle of ours. */
 struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port, char *err,
                         size_t errlen) HTTPD_WUR;
 
@@ -43,14 +56,25 @@ struct httpd *httpd_new(uv_loop_t *loop, const char *host, int port, char *err,
 struct httpd *httpd_new_fd(uv_loop_t *loop, int fd, char *err,
                            size_t errlen) HTTPD_WUR;
 
+/* httpd_new() and httpd_new_fd() (fd >= 0: host and port are ignored)
+ * serving HTTPS when tls is not NULL. An unreadable or invalid file fails
+ * with err naming it, e.g. "tls_cert /etc/feedd/cert.pem: No such file or
+ * directory". */
+struct httpd *httpd_new_tls(uv_loop_t *loop, const char *host, int port, int fd,
+                            const struct httpd_tls *tls, char *err,
+                            size_t errlen) HTTPD_WUR;
+
 /* Serves data at path (which starts with '/', e.g. "/feed.atom"), replacing
- * any document previously set there. The bytes are copied; content_type
- * (e.g. "application/atom+xml; charset=utf-8") goes out as Content-Type,
- * mtime (seconds since the epoch, UTC) as Last-Modified, and a strong ETag
- * is derived from the bytes (64-bit FNV-1a, in hex, quoted), so setting the
- * same bytes again keeps the ETag. Responses already being written keep the
+ * any document previously set there. The bytes are copied, and compressed
+ * once with gzip; content_type (e.g. "application/atom+xml;
+ * charset=utf-8") goes out as Content-Type, mtime (seconds since the epoch,
+ * UTC) as Last-Modified, and a strong ETag is derived from the bytes (64-bit
+ * FNV-1a, in hex, quoted; "-gz" added for the gzip copy). Setting the same
+ * bytes and type again changes nothing, so ETag and Last-Modified stay
+ * those of the first time. Responses already being written keep the
  * document they started with. "/" is served by the document set at "/" or
- * else at "/index.html".
+ * else at "/index.html". Call it on the loop (the thread that made the
+ * server).
  * 0, -EINVAL (a path without a leading '/', or a path or content_type with
  * control characters or longer than 256 bytes) or -ENOMEM; on failure the
  * previous document, if any, stays in place. */
@@ -61,9 +85,10 @@ int httpd_set(struct httpd *, const char *path, const char *content_type,
 int httpd_port(const struct httpd *);
 
 /* Stops listening and closes every connection, cutting short responses in
- * flight. done(arg), which may be NULL, is called from the loop once every
- * handle is closed and all memory released; the httpd must not be used
- * after this call. Call it exactly once. */
+ * flight; waits only for the server's thread to see it, not for any
+ * client. done(arg), which may be NULL, is called from the loop once all
+ * memory is released; the httpd must not be used after this call. Call it
+ * exactly once. */
 void httpd_close(struct httpd *, void (*done)(void *arg), void *arg);
 
 #endif

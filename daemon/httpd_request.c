@@ -1,25 +1,10 @@
-/* daemon/httpd_request.c - reading an HTTP/1.x request head (RFC 7230 §3),
- * for the server in httpd.c. Every pass is linear in the bytes of the
- * request, however they arrive. */
+/* daemon/httpd_request.c - the request's target and the header values the
+ * server reads itself (see httpd_request.h). Every pass is linear in the
+ * bytes it reads. */
 #include <string.h>
 #include <strings.h>
 
 #include "httpd_request.h"
-
-static int
-httpd_digit(int ch)
-{
-    return ch >= '0' && ch <= '9';
-}
-
-/* tchar of RFC 7230 §3.2.6. */
-static int
-httpd_tchar(int ch)
-{
-    return ch > 0 && ch < 0x7f &&
-           ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-            (ch >= 'A' && ch <= 'Z') || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
 
 /* The byte a percent escape "%XY" at p stands for (RFC 3986 §2.1), or -1
  * when the two hex digits are not there. */
@@ -39,111 +24,6 @@ httpd_pct_byte(const char *p)
             return -1;
     }
     return v;
-}
-
-size_t
-httpd_header_end(const char *p, size_t from, size_t len, size_t *lead)
-{
-    size_t i = *lead;
-
-    /* The run of empty lines is walked once, however the bytes arrive. */
-    while (i < len && (p[i] == '\r' || p[i] == '\n'))
-        i++;
-    *lead = i;
-    if (from >= i + 2)
-        i = from - 2;
-    for (; i < len; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (i + 1 < len && p[i + 1] == '\n')
-            return i + 2;
-        if (i + 2 < len && p[i + 1] == '\r' && p[i + 2] == '\n')
-            return i + 3;
-    }
-    return 0;
-}
-
-/* The line at *p, NUL-terminated in place without its CRLF (or LF), and *p
- * moved past it; NULL when no line is left before end. */
-static char *
-httpd_next_line(char **p, const char *end)
-{
-    char *line = *p, *nl = memchr(line, '\n', (size_t)(end - line));
-
-    if (nl == NULL)
-        return NULL;
-    *p = nl + 1;
-    if (nl > line && nl[-1] == '\r')
-        nl--;
-    *nl = '\0';
-    return line;
-}
-
-int
-httpd_request_parse(char *p, char *end, struct httpd_request *r)
-{
-    char *line, *s, *version;
-
-    if (memchr(p, '\0', (size_t)(end - p)) != NULL)
-        return 400;
-    while (p < end && (*p == '\r' || *p == '\n'))
-        p++;
-    line = httpd_next_line(&p, end);
-    if (line == NULL)
-        return 400;
-
-    /* request-line = method SP request-target SP HTTP-version */
-    for (s = line; httpd_tchar((unsigned char)*s); s++)
-        ;
-    if (s == line || *s != ' ')
-        return 400;
-    *s++ = '\0';
-    r->method = line;
-    r->target = s;
-    while ((unsigned char)*s > 0x20 && (unsigned char)*s < 0x7f)
-        s++;
-    if (s == r->target || *s != ' ')
-        return 400;
-    *s++ = '\0';
-    version = s;
-    if (strncmp(version, "HTTP/", 5) != 0 || !httpd_digit(version[5]) ||
-        version[6] != '.' || !httpd_digit(version[7]) || version[8] != '\0')
-        return 400;
-    if (version[5] != '1')
-        return 505;
-    r->minor = version[7] - '0';
-
-    /* header-field = field-name ":" OWS field-value OWS */
-    r->nheaders = 0;
-    while ((line = httpd_next_line(&p, end)) != NULL && *line != '\0') {
-        char *value, *last;
-
-        /* obs-fold is refused with 400 (RFC 7230 §3.2.4), and so is
-         * whitespace between the name and the colon. */
-        for (s = line; httpd_tchar((unsigned char)*s); s++)
-            ;
-        if (s == line || *s != ':')
-            return 400;
-        *s++ = '\0';
-        while (*s == ' ' || *s == '\t')
-            s++;
-        value = last = s;
-        for (; *s != '\0'; s++) {
-            unsigned char ch = (unsigned char)*s;
-
-            if (ch != '\t' && (ch < 0x20 || ch == 0x7f))
-                return 400; /* a bare CR among them */
-            if (ch != ' ' && ch != '\t')
-                last = s + 1;
-        }
-        *last = '\0';
-        if (r->nheaders == HTTPD_MAX_HEADERS)
-            return 431;
-        r->headers[r->nheaders].name = line;
-        r->headers[r->nheaders].value = value;
-        r->nheaders++;
-    }
-    return 0;
 }
 
 int
@@ -179,16 +59,6 @@ httpd_target_path(const char *t, char *out, size_t cap)
     return 0;
 }
 
-size_t
-httpd_header_count(const struct httpd_request *r, const char *name)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < r->nheaders; i++)
-        n += strcasecmp(r->headers[i].name, name) == 0;
-    return n;
-}
-
 int
 httpd_etag_match(const char *list, const char *etag)
 {
@@ -211,4 +81,58 @@ httpd_etag_match(const char *list, const char *etag)
             return 1;
         p = q;
     }
+}
+
+/* Whether the qvalue at p (after "q=") is above 0: "0", "0.", "0.0" up to
+ * "0.000" are zero, anything else is not (RFC 9110 §12.4.2). */
+static int
+httpd_qvalue_positive(const char *p)
+{
+    if (*p != '0')
+        return 1;
+    p++;
+    if (*p == '.')
+        for (p++; *p == '0'; p++)
+            ;
+    return *p >= '1' && *p <= '9';
+}
+
+int
+httpd_accepts_gzip(const char *value)
+{
+    int gzip = -1, star = -1; /* -1 unlisted, 0 refused, 1 accepted */
+    const char *p = value;
+
+    while (*p != '\0') {
+        const char *coding;
+        size_t clen;
+        int q = 1;
+
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        coding = p;
+        p += strcspn(p, " \t,;");
+        clen = (size_t)(p - coding);
+        /* Parameters: only q counts; each ends at ';' or ','. */
+        for (;;) {
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p != ';')
+                break;
+            p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if ((*p == 'q' || *p == 'Q') && p[1] == '=')
+                q = httpd_qvalue_positive(p + 2);
+            p += strcspn(p, ";,");
+        }
+        if ((clen == 4 && strncasecmp(coding, "gzip", 4) == 0) ||
+            (clen == 6 && strncasecmp(coding, "x-gzip", 6) == 0))
+            gzip = gzip == 0 ? 0 : q;
+        else if (clen == 1 && *coding == '*')
+            star = q;
+        /* Anything else up to the next element is skipped. */
+        p += strcspn(p, ",");
+    }
+    return gzip >= 0 ? gzip : star == 1;
 }

@@ -47,6 +47,8 @@ struct config {
     int listen_port;
     char *title;
     char *public_url;  /* where readers reach the outputs, or NULL */
+    char *tls_cert;    /* PEM certificate (chain) for HTTPS, or NULL; */
+    char *tls_key;     /* its private key: both or neither, absolute */
     int64_t interval;  /* default poll interval, seconds */
     size_t max_items;  /* entries in the merged outputs */
     int parallel;      /* connections in all */

@@ -1,10 +1,13 @@
-/* tests/unit/httpd_fixture.h - the loop, a failing allocator and a client
- * on the same loop, for test_httpd.c (one test executable: everything here
- * is static). */
+/* tests/unit/httpd_fixture.h - the loop the server is made on, a failing
+ * allocator, and a blocking HTTP client on 127.0.0.x for test_httpd.c (one
+ * test executable: everything here is static). The server runs on a thread
+ * of its own, so the client can block. */
 #ifndef FEEDD_TEST_HTTPD_FIXTURE_H
 #define FEEDD_TEST_HTTPD_FIXTURE_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "httpd.h"
 
-#define GUARD_MS 5000
-
 /* ---- allocation failures -----------------------------------------------
  * The next fail_allocs calls to malloc or calloc from this executable's own
- * objects (not from libuv or cmocka) return NULL. */
+ * objects (not from libmicrohttpd, zlib or cmocka) return NULL. */
 static int fail_allocs;
 
 void *__real_malloc(size_t);
@@ -49,88 +54,18 @@ __wrap_calloc(size_t n, size_t size)
     return __real_calloc(n, size);
 }
 
+#define ATOM "application/atom+xml; charset=utf-8"
+#define FEED                                                                   \
+    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>"
+#define MTIME INT64_C(1700000000)
+#define MTIME_HTTP "Tue, 14 Nov 2023 22:13:20 GMT"
+
 struct fixture {
     uv_loop_t loop;
-    uv_timer_t guard;
-    int timed_out;
     struct httpd *httpd;
     int port;
     int done;
 };
-
-struct client {
-    struct fixture *fx;
-    uv_tcp_t tcp;
-    uv_timer_t timer;
-    uv_connect_t connect_req;
-    uv_write_t write_req;
-    uv_shutdown_t shutdown_req;
-    const char *parts[4];
-    size_t nparts, next;
-    int half_close; /* shut our side down once the request is sent */
-    int closed;     /* close callbacks run, out of 2 */
-    int connected;
-    int eof;
-    int error;
-    char *buf;
-    size_t len, cap;
-    void (*on_data)(struct client *);
-    size_t hook_len; /* bytes received when on_data acted */
-    /* the response, once parsed */
-    int code;
-    const char *body;
-    size_t body_len;
-};
-
-/* ---- the loop and the fixture ----------------------------------------- */
-
-static void
-on_guard(uv_timer_t *t)
-{
-    struct fixture *fx = t->data;
-
-    fx->timed_out = 1;
-}
-
-/* Runs the loop until *flag reaches want; fails the test after GUARD_MS. */
-static void
-run_until(struct fixture *fx, const int *flag, int want)
-{
-    fx->timed_out = 0;
-    assert_int_equal(uv_timer_start(&fx->guard, on_guard, GUARD_MS, 0), 0);
-    while (*flag < want && !fx->timed_out)
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    uv_timer_stop(&fx->guard);
-    assert_false(fx->timed_out);
-}
-
-static void
-on_pause(uv_timer_t *t)
-{
-    (*(int *)t->data)++;
-}
-
-static void
-on_pause_closed(uv_handle_t *h)
-{
-    (*(int *)h->data)++;
-}
-
-/* Lets the loop run for ms milliseconds. */
-static void
-run_for(struct fixture *fx, unsigned ms)
-{
-    uv_timer_t t;
-    int fired = 0, closed = 0;
-
-    uv_timer_init(&fx->loop, &t);
-    t.data = &fired;
-    uv_timer_start(&t, on_pause, ms, 0);
-    run_until(fx, &fired, 1);
-    t.data = &closed;
-    uv_close((uv_handle_t *)&t, on_pause_closed);
-    run_until(fx, &closed, 1);
-}
 
 static void
 on_httpd_done(void *arg)
@@ -144,12 +79,10 @@ static int
 setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    char err[128];
+    char err[256];
 
     assert_non_null(fx);
     assert_int_equal(uv_loop_init(&fx->loop), 0);
-    uv_timer_init(&fx->loop, &fx->guard);
-    fx->guard.data = fx;
     fx->httpd = httpd_new(&fx->loop, "127.0.0.1", 0, err, sizeof(err));
     assert_non_null(fx->httpd);
     fx->port = httpd_port(fx->httpd);
@@ -160,258 +93,239 @@ setup(void **state)
     return 0;
 }
 
-/* Closes the server unless the test did, and asserts that done ran once
- * and that the loop closes clean: no handle, no request left behind. */
+/* Closes the server, runs the loop until done() came, and checks that the
+ * loop holds nothing more. */
+static void
+close_server(struct fixture *fx)
+{
+    if (fx->httpd == NULL)
+        return;
+    httpd_close(fx->httpd, on_httpd_done, fx);
+    fx->httpd = NULL;
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->done, 1);
+}
+
 static int
 teardown(void **state)
 {
     struct fixture *fx = *state;
 
-    if (fx->httpd != NULL)
-        httpd_close(fx->httpd, on_httpd_done, fx);
-    fx->httpd = NULL;
-    uv_close((uv_handle_t *)&fx->guard, NULL);
-    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx->done, 1);
+    close_server(fx);
     assert_int_equal(uv_loop_close(&fx->loop), 0);
     free(fx);
     return 0;
 }
 
-/* ---- a client on the same loop ---------------------------------------- */
+/* ---- the client -------------------------------------------------------- */
 
-static void
-client_on_closed(uv_handle_t *h)
+struct conn {
+    int fd;
+    char buf[1 << 16]; /* bytes read past the last response */
+    size_t len;
+};
+
+struct response {
+    int code;
+    char head[8192]; /* status line and fields, NUL-terminated */
+    char *body;      /* malloc'd, NUL-terminated */
+    size_t body_len;
+};
+
+/* A connection to port from 127.0.0.src (the client's address, so that a
+ * test can be several clients), with a 5 s receive timeout; rcvbuf, when
+ * not 0, is the socket's receive buffer. */
+static struct conn *
+conn_open_from(int port, int src, int rcvbuf)
 {
-    struct client *c = h->data;
-
-    c->closed++;
-}
-
-static void
-client_close(struct client *c)
-{
-    if (uv_is_closing((uv_handle_t *)&c->tcp))
-        return;
-    uv_close((uv_handle_t *)&c->tcp, client_on_closed);
-    uv_close((uv_handle_t *)&c->timer, client_on_closed);
-}
-
-static void
-client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    struct client *c = h->data;
-
-    if (c->cap - c->len < suggested) {
-        /* Doubling: the big test reads 16 MiB. */
-        c->cap =
-            c->cap * 2 > c->len + suggested ? c->cap * 2 : c->len + suggested;
-        c->buf = realloc(c->buf, c->cap + 1);
-        assert_non_null(c->buf);
-    }
-    *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
-}
-
-static void
-client_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    struct client *c = s->data;
-
-    if (n == 0)
-        return;
-    if (n < 0) {
-        if (n == UV_EOF)
-            c->eof = 1;
-        else
-            c->error = (int)n;
-        client_close(c);
-        return;
-    }
-    c->len += (size_t)n;
-    c->buf[c->len] = '\0';
-    if (c->on_data != NULL)
-        c->on_data(c);
-}
-
-static void client_send_next(struct client *);
-
-static void
-client_on_pause(uv_timer_t *t)
-{
-    client_send_next(t->data);
-}
-
-static void
-client_on_shutdown(uv_shutdown_t *req, int status)
-{
-    (void)req;
-    (void)status;
-}
-
-static void
-client_on_write(uv_write_t *req, int status)
-{
-    struct client *c = req->data;
-
-    if (status < 0)
-        return; /* the server closed first; the read side tells */
-    if (c->next < c->nparts)
-        uv_timer_start(&c->timer, client_on_pause, 30, 0);
-    else if (c->half_close)
-        uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
-                    client_on_shutdown);
-}
-
-/* Writes the next part of the request, each in its own write and, with a
- * pause between them, most likely in its own segment. */
-static void
-client_send_next(struct client *c)
-{
-    uv_buf_t b;
-
-    if (c->next >= c->nparts || uv_is_closing((uv_handle_t *)&c->tcp))
-        return;
-    b = uv_buf_init((char *)c->parts[c->next],
-                    (unsigned)strlen(c->parts[c->next]));
-    c->next++;
-    c->write_req.data = c;
-    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1,
-                 client_on_write) != 0)
-        client_close(c);
-}
-
-static void
-client_on_connect(uv_connect_t *req, int status)
-{
-    struct client *c = req->data;
-
-    if (status < 0) {
-        c->error = status;
-        client_close(c);
-        return;
-    }
-    c->connected = 1;
-    assert_int_equal(
-        uv_read_start((uv_stream_t *)&c->tcp, client_alloc, client_on_read), 0);
-    client_send_next(c);
-}
-
-/* A connection that will send the n parts, each in its own write. */
-static struct client *
-client_start_parts(struct fixture *fx, size_t n, const char *const *parts)
-{
-    struct client *c = calloc(1, sizeof(*c));
-    struct sockaddr_in sin;
+    struct conn *c = calloc(1, sizeof(*c));
+    struct sockaddr_in sa;
+    struct timeval tv = {5, 0};
 
     assert_non_null(c);
-    assert_true(n <= 4);
-    c->fx = fx;
-    for (c->nparts = 0; c->nparts < n; c->nparts++)
-        c->parts[c->nparts] = parts[c->nparts];
-    uv_tcp_init(&fx->loop, &c->tcp);
-    uv_timer_init(&fx->loop, &c->timer);
-    c->tcp.data = c;
-    c->timer.data = c;
-    c->connect_req.data = c;
-    assert_int_equal(uv_ip4_addr("127.0.0.1", fx->port, &sin), 0);
-    assert_int_equal(uv_tcp_connect(&c->connect_req, &c->tcp,
-                                    (const struct sockaddr *)&sin,
-                                    client_on_connect),
-                     0);
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(c->fd >= 0);
+    assert_int_equal(
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    if (rcvbuf > 0)
+        assert_int_equal(
+            setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)),
+            0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(UINT32_C(0x7f000000) | (uint32_t)src);
+    assert_int_equal(bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     return c;
 }
 
-/* A connection that will send request, or nothing when it is NULL. */
-static struct client *
-client_start(struct fixture *fx, const char *request)
+static struct conn *
+conn_open(int port)
 {
-    return client_start_parts(fx, request != NULL, &request);
-}
-
-/* Waits for the server to close, then splits the response. */
-static void
-client_finish(struct client *c)
-{
-    char *end;
-
-    run_until(c->fx, &c->closed, 2);
-    assert_true(c->eof);
-    c->code = 0;
-    c->body = NULL;
-    c->body_len = 0;
-    if (c->buf == NULL)
-        return;
-    if (strncmp(c->buf, "HTTP/1.1 ", 9) == 0)
-        c->code = atoi(c->buf + 9);
-    end = strstr(c->buf, "\r\n\r\n");
-    if (end != NULL) {
-        c->body = end + 4;
-        c->body_len = c->len - (size_t)(c->body - c->buf);
-    }
+    return conn_open_from(port, 1, 0);
 }
 
 static void
-client_free(struct client *c)
+conn_close(struct conn *c)
 {
-    if (c != NULL)
-        free(c->buf);
+    close(c->fd);
     free(c);
 }
 
-/* One request, run to the end. */
-static struct client *
-fetch(struct fixture *fx, const char *request)
+static void
+conn_send(struct conn *c, const char *s)
 {
-    struct client *c = client_start(fx, request);
+    size_t len = strlen(s);
 
-    client_finish(c);
-    return c;
+    while (len > 0) {
+        ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL);
+
+        assert_true(n > 0);
+        s += n;
+        len -= (size_t)n;
+    }
 }
 
-/* The value of the response header name (the last one if repeated) or
- * NULL. The returned string lives in a static buffer. */
-static const char *
-header(const struct client *c, const char *name)
+/* Reads more into c->buf: the count, 0 at EOF, -1 on error or timeout. */
+static ssize_t
+conn_fill(struct conn *c)
 {
-    static char value[512];
-    const char *p, *end;
+    ssize_t n;
+
+    assert_true(c->len < sizeof(c->buf));
+    n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+    if (n > 0)
+        c->len += (size_t)n;
+    return n;
+}
+
+/* Whether the server closed the connection without a byte more (EOF or a
+ * reset), within the receive timeout. */
+static int
+conn_closed(struct conn *c)
+{
+    size_t before = c->len;
+    ssize_t n;
+
+    while ((n = conn_fill(c)) > 0)
+        ;
+    return c->len == before && (n == 0 || errno == ECONNRESET);
+}
+
+/* The value of field name in r's head (the first), in out; 1 if there. */
+static int
+header(const struct response *r, const char *name, char *out, size_t cap)
+{
     size_t nlen = strlen(name);
-    const char *found = NULL;
 
-    if (c->buf == NULL)
-        return NULL;
-    end = c->body != NULL ? c->body : c->buf + c->len;
-    for (p = strstr(c->buf, "\r\n"); p != NULL && p + 2 < end;
-         p = strstr(p + 2, "\r\n")) {
-        const char *line = p + 2;
-
-        if (strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
-            const char *v = line + nlen + 1, *eol;
-            size_t n;
+    for (const char *p = strstr(r->head, "\r\n"); p != NULL;
+         p = strstr(p, "\r\n")) {
+        p += 2;
+        if (strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+            const char *v = p + nlen + 1, *e;
 
             while (*v == ' ')
                 v++;
-            eol = strstr(v, "\r\n");
-            n = (size_t)(eol - v);
-            assert_true(n < sizeof(value));
-            memcpy(value, v, n);
-            value[n] = '\0';
-            found = value;
+            e = strstr(v, "\r\n");
+            snprintf(out, cap, "%.*s", (int)(e - v), v);
+            return 1;
         }
     }
-    return found;
+    return 0;
 }
 
-static int
-status_of(struct fixture *fx, const char *request)
+/* Where the header block in c->buf ends (past its empty line), or 0. */
+static size_t
+head_end(const struct conn *c)
 {
-    struct client *c = fetch(fx, request);
-    int code = c->code;
-
-    client_free(c);
-    return code;
+    for (size_t i = 0; i + 4 <= c->len; i++)
+        if (memcmp(c->buf + i, "\r\n\r\n", 4) == 0)
+            return i + 4;
+    return 0;
 }
 
-#define GET(path) "GET " path " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+/* Reads one response; its body by Content-Length, none for a 304 or when
+ * no_body (HEAD). 0, or -1 when the connection ended first. */
+static int
+conn_response(struct conn *c, struct response *r, int no_body)
+{
+    char cl[32];
+    size_t head_len, want = 0;
+
+    memset(r, 0, sizeof(*r));
+    while ((head_len = head_end(c)) == 0)
+        if (conn_fill(c) <= 0)
+            return -1;
+    assert_true(head_len < sizeof(r->head));
+    memcpy(r->head, c->buf, head_len);
+    r->head[head_len] = '\0';
+    assert_int_equal(sscanf(r->head, "HTTP/1.%*d %d", &r->code), 1);
+    if (!no_body && r->code != 304 &&
+        header(r, "Content-Length", cl, sizeof(cl)))
+        want = strtoul(cl, NULL, 10);
+    r->body = malloc(want + 1);
+    assert_non_null(r->body);
+    memmove(c->buf, c->buf + head_len, c->len - head_len);
+    c->len -= head_len;
+    while (r->body_len < want) {
+        size_t take;
+
+        if (c->len == 0 && conn_fill(c) <= 0)
+            return -1;
+        take = want - r->body_len < c->len ? want - r->body_len : c->len;
+        memcpy(r->body + r->body_len, c->buf, take);
+        r->body_len += take;
+        memmove(c->buf, c->buf + take, c->len - take);
+        c->len -= take;
+    }
+    r->body[r->body_len] = '\0';
+    return 0;
+}
+
+static void
+response_free(struct response *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* One request on a new connection from 127.0.0.1, its response in r. */
+static void
+fetch(int port, const char *request, struct response *r)
+{
+    struct conn *c = conn_open(port);
+    int no_body = strncmp(request, "HEAD ", 5) == 0;
+
+    conn_send(c, request);
+    assert_int_equal(conn_response(c, r, no_body), 0);
+    if (r->code == 304)
+        assert_int_equal(r->body_len, 0);
+    conn_close(c);
+}
+
+/* The status of GET target on a new connection. */
+static int
+get_status(int port, const char *target)
+{
+    struct response r;
+    char req[512];
+
+    snprintf(req, sizeof(req),
+             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target);
+    fetch(port, req, &r);
+    response_free(&r);
+    return r.code;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
 
 #endif

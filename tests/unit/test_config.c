@@ -101,7 +101,8 @@ test_full(void **state)
         "parallel   8\n"
         "per_host   3\n"
         "public_url https://example.org/river/\n"
-        "\n"
+        "tls_cert   tls/cert.pem          # relative: to this file\n"
+        "tls_key    /etc/ssl/private/k.pem\n"
         "feed moscow-times https://www.themoscowtimes.com/rss/news "
         "interval 1h30m tags news,russia\n"
         "feed lwn          https://lwn.net/headlines/rss\n"
@@ -124,6 +125,8 @@ test_full(void **state)
     assert_int_equal(cfg->parallel, 8);
     assert_int_equal(cfg->per_host, 3);
     assert_string_equal(cfg->public_url, "https://example.org/river/");
+    assert_string_equal(cfg->tls_cert, DIR "/tls/cert.pem");
+    assert_string_equal(cfg->tls_key, "/etc/ssl/private/k.pem");
     assert_int_equal(cfg->nfeeds, 5);
 
     f = &cfg->feeds[0];
@@ -133,7 +136,7 @@ test_full(void **state)
     assert_int_equal(f->ntags, 2);
     assert_string_equal(f->tags[0], "news");
     assert_string_equal(f->tags[1], "russia");
-    assert_int_equal(f->line, 11);
+    assert_int_equal(f->line, 12);
 
     f = &cfg->feeds[1];
     assert_string_equal(f->name, "lwn");
@@ -141,13 +144,13 @@ test_full(void **state)
     assert_int_equal(f->interval, 15 * 60); /* the config's interval */
     assert_int_equal(f->ntags, 0);
     assert_null(f->tags);
-    assert_int_equal(f->line, 12);
+    assert_int_equal(f->line, 13);
 
     f = &cfg->feeds[2];
     assert_string_equal(f->name, "local-notes");
     assert_string_equal(f->location, "file://" DIR "/notes/feed.xml");
     assert_int_equal(f->interval, 15 * 60);
-    assert_int_equal(f->line, 13);
+    assert_int_equal(f->line, 14);
 
     f = &cfg->feeds[3];
     assert_string_equal(f->name, "Abs_1.x");
@@ -158,7 +161,7 @@ test_full(void **state)
 
     f = &cfg->feeds[4];
     assert_string_equal(f->location, "file:///tmp/f.xml");
-    assert_int_equal(f->line, 15);
+    assert_int_equal(f->line, 16);
     config_free(cfg);
 }
 
@@ -185,6 +188,8 @@ test_defaults(void **state)
         assert_int_equal(cfg->parallel, 16);
         assert_int_equal(cfg->per_host, 2);
         assert_null(cfg->public_url);
+        assert_null(cfg->tls_cert);
+        assert_null(cfg->tls_key);
         /* No feeds is valid: the daemon idles. */
         assert_int_equal(cfg->nfeeds, 0);
         config_free(cfg);
@@ -462,6 +467,15 @@ test_errors_settings(void **state)
          E(1, "listen: bad port \"65536\" (1 to 65535)")},
         {"listen localhost:\n", E(1, "listen: bad port \"\" (1 to 65535)")},
         {"listen [::1]:http\n", E(1, "listen: bad port \"http\" (1 to 65535)")},
+        {"title t\ntls_cert /c.pem\n",
+         E(2, "tls_cert needs tls_key too (both or neither)")},
+        {"tls_key k.pem\n",
+         E(1, "tls_key needs tls_cert too (both or neither)")},
+        {"tls_cert \"\"\ntls_key k.pem\n", E(1, "tls_cert is empty")},
+        {"tls_key /k\x01\ntls_cert c\n",
+         E(1, "tls_key \"/k\\x01\" has control characters")},
+        {"tls_cert a\ntls_key b\ntls_cert c\n",
+         E(3, "setting \"tls_cert\" given twice (first on line 1)")},
     };
     size_t i;
 
