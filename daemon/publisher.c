@@ -50,6 +50,7 @@ struct output {
     uint64_t stamp_len;        /* its length when the stamp was saved */
     int unwritten;             /* the file does not hold it yet */
     int served;                /* the HTTP server has it */
+    int64_t mtime;             /* when its bytes last changed, or 0 */
 };
 
 struct publisher {
@@ -268,7 +269,8 @@ render(const struct publisher *pub, struct feed_item *items, size_t n,
     return rc;
 }
 
-/* Hands output o, of kind k, to the HTTP server (index.html at "/" too). */
+/* Hands output o, of kind k, to the HTTP server (which serves index.html
+ * at "/" too), with when its bytes last changed as Last-Modified. */
 static int
 serve(struct publisher *pub, struct output *o, const struct kind *k)
 {
@@ -280,9 +282,8 @@ serve(struct publisher *pub, struct output *o, const struct kind *k)
     if (pub->httpd == NULL || b->data == NULL)
         return 0;
     snprintf(path, sizeof(path), "/%s", k->name);
-    rc = httpd_set(pub->httpd, path, k->type, b->data, b->len, now);
-    if (rc == 0 && k->write == feed_write_html)
-        rc = httpd_set(pub->httpd, "/", k->type, b->data, b->len, now);
+    rc = httpd_set(pub->httpd, path, k->type, b->data, b->len,
+                   o->mtime ? o->mtime : now);
     if (rc == 0)
         o->served = 1;
     else
@@ -310,6 +311,7 @@ write_file(struct output *o)
 static void
 load(struct output *o)
 {
+    struct stat sb;
     char buf[65536];
     FILE *fp;
     size_t got;
@@ -319,6 +321,8 @@ load(struct output *o)
     o->loaded = 1;
     if ((fp = fopen(o->path, "rb")) == NULL)
         return;
+    if (fstat(fileno(fp), &sb) == 0)
+        o->mtime = (int64_t)sb.st_mtime;
     while ((got = fread(buf, 1, sizeof(buf), fp)) > 0)
         if (feed_buf_append(&o->published, buf, got) != 0) {
             feed_buf_free(&o->published);
@@ -476,6 +480,7 @@ publisher_publish(struct publisher *pub)
             feed_buf_init(&made[i], 0);
             o->served = 0;
             o->unwritten = 1;
+            o->mtime = (int64_t)time(NULL);
         }
         /* Readers get what was committed even when the file cannot be
          * written (a full disk); a file not written is tried again at the

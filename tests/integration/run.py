@@ -9,6 +9,7 @@ feedd process is stopped by its pid. A test fails by raising (exit 1).
 """
 import argparse
 import calendar
+import email.utils
 import fcntl
 import glob
 import http.server
@@ -717,6 +718,29 @@ def test_outputs(tmp):
             headers, = wait_for("%s as its file" % path, served_as_file)
             check(headers.get("Content-Type", "").startswith(ctype),
                   "%s served as %s" % (path, headers.get("Content-Type")))
+            # Last-Modified is when the bytes changed: the file's time,
+            # also for a file an earlier run wrote.
+            mtime = int(os.stat(os.path.join(tmp, "state", "public",
+                                             name)).st_mtime)
+            lm = email.utils.parsedate_to_datetime(headers["Last-Modified"])
+            check(abs(lm.timestamp() - mtime) <= 1,
+                  "%s: Last-Modified %s, the file's time %d" % (
+                      path, headers["Last-Modified"], mtime))
+    finally:
+        d.stop()
+    # A restart with the same entries serves the files as they are, dated
+    # when they were written, not when the daemon started.
+    time.sleep(2)
+    d = Daemon(conf2)
+    try:
+        headers = wait_for("/feed.atom again", lambda: (lambda r: r[1] if r[0]
+                           == 200 else None)(get(base + "/feed.atom")))
+        mtime = int(os.stat(os.path.join(tmp, "state", "public",
+                                         "feed.atom")).st_mtime)
+        lm = email.utils.parsedate_to_datetime(headers["Last-Modified"])
+        check(abs(lm.timestamp() - mtime) <= 1,
+              "after a restart, Last-Modified %s, the file's time %d" % (
+                  headers["Last-Modified"], mtime))
     finally:
         d.stop()
 
