@@ -34,6 +34,7 @@
 #include "feeds/date.h"
 #include "httpd.h"
 #include "httpd_doc.h"
+#include "httpd_file.h"
 #include "httpd_request.h"
 #include "httpd_setup.h"
 #include "log.h"
@@ -89,6 +90,7 @@ struct httpd {
     pthread_cond_t ready_cond;
     int ready; /* under lock: a document was set, or waiting ended */
     struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
+    struct httpd_file *files;              /* under lock */
     void (*done)(void *);
     void *done_arg;
 };
@@ -338,6 +340,35 @@ httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
         httpd_wait_list(h, w);
 }
 
+/* The response for path when a file serves it (httpd_set_file()), with
+ * *status; NULL when none does or it cannot be read. */
+static struct MHD_Response *
+httpd_file_get(struct httpd *h, struct MHD_Connection *conn, const char *path,
+               unsigned *status)
+{
+    char filename[4096], type[256];
+    const struct httpd_file *f;
+    const char *ims;
+
+    pthread_mutex_lock(&h->lock);
+    for (f = h->files; f != NULL && strcmp(f->path, path) != 0; f = f->next)
+        ;
+    if (f != NULL) {
+        snprintf(filename, sizeof(filename), "%s", f->filename);
+        snprintf(type, sizeof(type), "%s", f->content_type);
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (f == NULL)
+        return NULL;
+    ims = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                      MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+    return httpd_file_response(
+        filename, type,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_IF_NONE_MATCH),
+        ims ? feed_date_parse_http(ims) : FEED_TIME_NONE, status);
+}
+
 static enum MHD_Result
 httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
              const char *method, const char *version, const char *upload,
@@ -385,6 +416,11 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
                                   h->canned[HTTPD_BAD_REQUEST]);
     /* httpd_unescape() left "" for a target that names no path. */
     if ((doc = httpd_doc_get(h, url)) == NULL) {
+        if ((resp = httpd_file_get(h, conn, url, &status)) != NULL) {
+            rc = MHD_queue_response(conn, status, resp);
+            MHD_destroy_response(resp);
+            return rc;
+        }
         if (strcmp(url, "/healthz") == 0)
             return MHD_queue_response(conn, MHD_HTTP_OK,
                                       h->canned[HTTPD_HEALTHZ]);
@@ -628,6 +664,12 @@ httpd_free(struct httpd *h)
             h->docs[b] = next;
         }
     }
+    while (h->files != NULL) {
+        struct httpd_file *next = h->files->next;
+
+        httpd_file_free(h->files);
+        h->files = next;
+    }
     for (int i = 0; i < HTTPD_NCANNED; i++)
         if (h->canned[i] != NULL)
             MHD_destroy_response(h->canned[i]);
@@ -687,6 +729,30 @@ httpd_new_fd(uv_loop_t *loop, int fd, char *err, size_t errlen)
         return NULL;
     }
     return httpd_new_tls(loop, NULL, 0, fd, NULL, err, errlen);
+}
+
+int
+httpd_set_file(struct httpd *h, const char *path, const char *content_type,
+               const char *filename)
+{
+    struct httpd_file *f, **pp;
+
+    if (path[0] != '/' || strlen(path) > 256 || strlen(content_type) > 255 ||
+        strlen(filename) >= 4096)
+        return -EINVAL;
+    if ((f = httpd_file_new(path, content_type, filename)) == NULL)
+        return -ENOMEM;
+    pthread_mutex_lock(&h->lock);
+    for (pp = &h->files; *pp != NULL && strcmp((*pp)->path, path) != 0;
+         pp = &(*pp)->next)
+        ;
+    if (*pp != NULL) {
+        f->next = (*pp)->next;
+        httpd_file_free(*pp);
+    }
+    *pp = f;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
 }
 
 int

@@ -64,7 +64,8 @@ struct publisher {
     char *opml_path;      /* state_dir/public/feeds.opml */
     uint64_t opml_digest; /* of the one written (digest()), or 0 */
     uint64_t opml_len;
-    int opml_due; /* the config changed: feeds.opml is to be made */
+    int opml_due;    /* the config changed: feeds.opml is to be made */
+    int opml_served; /* the HTTP server reads it from its file */
     int closing;
     publisher_done_fn *done;
     void *done_arg;
@@ -396,13 +397,22 @@ file_digest(const char *path, uint64_t *len)
 /* feeds.opml, the feed list (without a date, so that the same list makes
  * the same bytes): made when the config changed, written when its bytes
  * did. Only its digest is kept: the list grows with the feeds, and the
- * file is what readers get. */
+ * server reads the file at each request. */
 static void
 publish_opml(struct publisher *pub)
 {
     struct feed_buf b;
     uint64_t h, len;
 
+    /* Served from its file: memory does not grow with the feeds. */
+    if (!pub->opml_served && pub->httpd != NULL) {
+        int rc = httpd_set_file(pub->httpd, "/feeds.opml",
+                                "text/x-opml; charset=utf-8", pub->opml_path);
+
+        pub->opml_served = rc == 0;
+        if (rc != 0)
+            log_warnx("publish: cannot serve feeds.opml: %s", strerror(-rc));
+    }
     if (!pub->opml_due)
         return;
     feed_buf_init(&b, 0);
@@ -546,9 +556,11 @@ publisher_reconfig(struct publisher *pub, const struct config *cfg,
 
     pub->cfg = cfg;
     pub->opml_due = 1;
-    if (httpd != pub->httpd)
+    if (httpd != pub->httpd) {
         for (i = 0; i < NOUT; i++)
             pub->out[i].served = 0;
+        pub->opml_served = 0;
+    }
     pub->httpd = httpd;
 }
 

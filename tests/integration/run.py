@@ -706,7 +706,8 @@ def test_outputs(tmp):
         for path, ctype in (("/feed.rss", "application/rss+xml"),
                             ("/feed.json", "application/feed+json"),
                             ("/index.html", "text/html"), ("/", "text/html"),
-                            ("/feed.atom", "application/atom+xml")):
+                            ("/feed.atom", "application/atom+xml"),
+                            ("/feeds.opml", "text/x-opml")):
             name = "index.html" if path == "/" else path[1:]
 
             def served_as_file():
@@ -726,6 +727,17 @@ def test_outputs(tmp):
             check(abs(lm.timestamp() - mtime) <= 1,
                   "%s: Last-Modified %s, the file's time %d" % (
                       path, headers["Last-Modified"], mtime))
+    finally:
+        d.stop()
+    # feeds.opml, read from its file: a conditional GET with its ETag.
+    d = Daemon(conf2)
+    try:
+        status, headers, _ = wait_for("/feeds.opml", lambda: (
+            lambda r: r if r[0] == 200 else None)(get(base + "/feeds.opml")))
+        status, _, body = get(base + "/feeds.opml",
+                              {"If-None-Match": headers["ETag"]})
+        check(status == 304 and body == b"",
+              "/feeds.opml with its ETag gave %d" % status)
     finally:
         d.stop()
     # A restart with the same entries serves the files as they are, dated

@@ -36,6 +36,88 @@ test_get(void **state)
     response_free(&r);
 }
 
+static int
+conditional_at(int port, const char *path, const char *fields)
+{
+    struct response r;
+    char req[1024];
+
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n", path,
+             fields);
+    fetch(port, req, &r);
+    response_free(&r);
+    return r.code;
+}
+
+static int
+conditional(int port, const char *fields)
+{
+    return conditional_at(port, "/feed.atom", fields);
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+
+    assert_non_null(fp);
+    assert_int_equal(fputs(text, fp) >= 0, 1);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* A path served from a file: its bytes as they are at each request (a
+ * new file renamed over it is served whole), its validators from its
+ * size and mtime, 304 to them, 404 while it is missing; a document set at
+ * the same path comes first. */
+static void
+test_file(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[] = "/tmp/feedd-httpd-file-XXXXXX", path[128], tmp[128];
+    char etag[64], f[128], v[128];
+    struct response r;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/list.opml", dir);
+    snprintf(tmp, sizeof(tmp), "%s/list.tmp", dir);
+    assert_int_equal(
+        httpd_set_file(fx->httpd, "/list.opml", "text/x-opml", path), 0);
+    assert_int_equal(httpd_set_file(fx->httpd, "list", "text/x-opml", path),
+                     -EINVAL);
+    fetch(fx->port, "GET /list.opml HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 404);
+    response_free(&r);
+    write_text(path, "<opml>one</opml>");
+    fetch(fx->port, "GET /list.opml HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body, "<opml>one</opml>");
+    assert_true(header(&r, "Content-Type", v, sizeof(v)));
+    assert_string_equal(v, "text/x-opml");
+    assert_true(header(&r, "ETag", etag, sizeof(etag)));
+    assert_true(header(&r, "Last-Modified", v, sizeof(v)));
+    response_free(&r);
+    snprintf(f, sizeof(f), "If-None-Match: %s\r\n", etag);
+    assert_int_equal(conditional_at(fx->port, "/list.opml", f), 304);
+    /* Replaced by rename: the new bytes, a new ETag. */
+    write_text(tmp, "<opml>two, longer</opml>");
+    assert_int_equal(rename(tmp, path), 0);
+    fetch(fx->port, "GET /list.opml HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body, "<opml>two, longer</opml>");
+    assert_true(header(&r, "ETag", v, sizeof(v)));
+    assert_string_not_equal(v, etag);
+    response_free(&r);
+    assert_int_equal(conditional_at(fx->port, "/list.opml", f), 200);
+    /* A document at the same path comes first. */
+    assert_int_equal(
+        httpd_set(fx->httpd, "/list.opml", "text/plain", "doc", 3, MTIME), 0);
+    fetch(fx->port, "GET /list.opml HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_string_equal(r.body, "doc");
+    response_free(&r);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Two requests, one connection, the second after the first's answer; then
  * an HTTP/1.0 request, answered and closed. */
 static void
@@ -94,19 +176,6 @@ test_head(void **state)
     assert_string_equal(r.body, FEED);
     response_free(&r);
     conn_close(c);
-}
-
-static int
-conditional(int port, const char *fields)
-{
-    struct response r;
-    char req[1024];
-
-    snprintf(req, sizeof(req), "GET /feed.atom HTTP/1.1\r\nHost: x\r\n%s\r\n",
-             fields);
-    fetch(port, req, &r);
-    response_free(&r);
-    return r.code;
 }
 
 static void
@@ -875,6 +944,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
