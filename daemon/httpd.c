@@ -62,6 +62,7 @@ enum httpd_canned {
     HTTPD_NOT_FOUND,
     HTTPD_NOT_ALLOWED,
     HTTPD_UNAVAILABLE,
+    HTTPD_STALE,
     HTTPD_NCANNED
 };
 
@@ -428,6 +429,13 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
                                   h->canned[HTTPD_NOT_FOUND]);
     }
 
+    /* A /healthz the loop stopped making: the loop no longer runs. */
+    if (strcmp(url, "/healthz") == 0 &&
+        doc->mtime + HTTPD_HEALTHZ_STALE_S < (int64_t)time(NULL)) {
+        httpd_doc_release(h, doc);
+        return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                  h->canned[HTTPD_STALE]);
+    }
     if (c.gzip && doc->resp_gz != NULL) {
         resp = doc->resp_gz;
         c.etag = doc->etag_gz;
@@ -597,6 +605,10 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
     h->canned[HTTPD_NOT_FOUND] = httpd_canned("404 Not Found\n", NULL, NULL);
     h->canned[HTTPD_NOT_ALLOWED] = httpd_canned(
         "405 Method Not Allowed\n", MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    h->canned[HTTPD_STALE] =
+        httpd_canned("503 Service Unavailable: the daemon's loop has not "
+                     "answered for a while\n",
+                     NULL, NULL);
     h->canned[HTTPD_UNAVAILABLE] = httpd_canned(
         "503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION, "close");
     for (int i = 0; i < HTTPD_NCANNED; i++) {

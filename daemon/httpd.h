@@ -11,7 +11,9 @@
  * ETag, Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
  * gzip-compressed when the client accepts it and that is smaller; If-None-Match
  * / If-Modified-Since get 304 (RFC 9110 §13). "/healthz" is built in and
- * answers "ok". The query string plays no part in finding a document. Limits
+ * answers "ok" until a document is set there; one set more than
+ * HTTPD_HEALTHZ_STALE_S ago (by its mtime) gets 503: whoever sets it (the
+ * loop) stopped. The query string plays no part in finding a document. Limits
  * (httpd.c): 4096 connections in all and 1024 from one address, fewer when the
  * open file limit cannot be raised to allow them (more are accepted and closed
  * at once); past seven eighths of the total, requests get 503 with "Connection:
@@ -30,6 +32,9 @@
 #include <uv.h>
 
 #define HTTPD_WUR __attribute__((warn_unused_result))
+
+/* A /healthz document older than this, in seconds, is answered 503. */
+#define HTTPD_HEALTHZ_STALE_S 30
 
 struct httpd; /* opaque */
 

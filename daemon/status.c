@@ -230,16 +230,17 @@ status_json(struct feed_buf *out, const struct status_totals *t,
 }
 
 int
-status_healthz(struct feed_buf *out, const struct status_feed *feeds, size_t n)
+status_healthz(struct feed_buf *out, size_t ok, size_t failing, size_t pending,
+               int64_t now)
 {
-    size_t by[3];
+    char date[FEED_DATE_LEN + 1];
 
-    count(feeds, n, by);
     return feed_buf_printf(out,
                            "{\"status\":\"ok\",\"feeds\":%zu,\"ok\":%zu,"
-                           "\"failing\":%zu,\"pending\":%zu}\n",
-                           n, by[STATUS_OK], by[STATUS_FAILING],
-                           by[STATUS_PENDING]);
+                           "\"failing\":%zu,\"pending\":%zu,\"updated\":"
+                           "\"%s\"}\n",
+                           ok + failing + pending, ok, failing, pending,
+                           feed_date_format(now, date));
 }
 
 /* ---- HTML ---- */

@@ -47,8 +47,10 @@ int status_json(struct feed_buf *out, const struct status_totals *,
 int status_html(struct feed_buf *out, const char *title,
                 const struct status_totals *, const struct status_feed *feeds,
                 size_t n);
-/* {"status":"ok","feeds":N,"ok":N,"failing":N,"pending":N} */
-int status_healthz(struct feed_buf *out, const struct status_feed *feeds,
-                   size_t n);
+/* {"status":"ok","feeds":N,"ok":N,"failing":N,"pending":N,"updated":T}:
+ * the counts of feeds by status_health(), and now (so that each render
+ * differs from the last: the server's staleness check reads its time). */
+int status_healthz(struct feed_buf *out, size_t ok, size_t failing,
+                   size_t pending, int64_t now);
 
 #endif

@@ -729,9 +729,16 @@ def test_outputs(tmp):
                       path, headers["Last-Modified"], mtime))
     finally:
         d.stop()
-    # feeds.opml, read from its file: a conditional GET with its ETag.
+    # feeds.opml, read from its file: a conditional GET with its ETag; and
+    # /healthz, made by the loop: the feeds by the health of their poll.
     d = Daemon(conf2)
     try:
+        hz = wait_for("/healthz as JSON", lambda: (
+            lambda r: json.loads(r[2]) if r[0] == 200 and
+            r[2].startswith(b"{") else None)(get(base + "/healthz")))
+        check(hz["status"] == "ok" and hz["feeds"] == 1 and
+              hz["ok"] + hz["failing"] + hz["pending"] == 1 and
+              "updated" in hz, "/healthz said %r" % hz)
         status, headers, _ = wait_for("/feeds.opml", lambda: (
             lambda r: r if r[0] == 200 else None)(get(base + "/feeds.opml")))
         status, _, body = get(base + "/feeds.opml",

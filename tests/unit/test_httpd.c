@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <curl/curl.h>
 #include <zlib.h>
 
@@ -116,6 +117,30 @@ test_file(void **state)
     response_free(&r);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
+}
+
+/* A /healthz set by the loop is served while fresh; one older than
+ * HTTPD_HEALTHZ_STALE_S gets 503: the loop stopped making it. */
+static void
+test_healthz_stale(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t now = (int64_t)time(NULL);
+    struct response r;
+
+    assert_int_equal(httpd_set(fx->httpd, "/healthz", "application/json",
+                               "{\"a\":1}", 7, now),
+                     0);
+    fetch(fx->port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body, "{\"a\":1}");
+    response_free(&r);
+    assert_int_equal(httpd_set(fx->httpd, "/healthz", "application/json",
+                               "{\"a\":2}", 7, now - HTTPD_HEALTHZ_STALE_S - 5),
+                     0);
+    fetch(fx->port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 503);
+    response_free(&r);
 }
 
 /* Two requests, one connection, the second after the first's answer; then
@@ -945,6 +970,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_healthz_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conditional, setup, teardown),
