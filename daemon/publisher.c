@@ -124,12 +124,23 @@ base_url(const struct publisher *pub, char base[BASE_URL_MAX])
              pub->cfg->listen_port);
 }
 
-/* h with the bytes of str folded in (FNV-1a), and its end. */
+/* h with n bytes at p folded in (FNV-1a): the stamp of the outputs, and
+ * the digest that tells one feed list from another without keeping it. */
+static uint64_t
+digest(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+
+    while (n--)
+        h = (h ^ *c++) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+/* h with the bytes of str folded in (digest()), and its end. */
 static uint64_t
 stamp_str(uint64_t h, const char *str)
 {
-    for (; *str != '\0'; str++)
-        h = (h ^ (unsigned char)*str) * UINT64_C(0x100000001b3);
+    h = digest(h, str, strlen(str));
     return (h ^ 0xff) * UINT64_C(0x100000001b3);
 }
 
@@ -357,18 +368,6 @@ current(struct publisher *pub, uint64_t st)
             return 0;
     }
     return 1;
-}
-
-/* A digest of n bytes at p (FNV-1a), to tell one list from another
- * without keeping it. */
-static uint64_t
-digest(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-
-    while (n--)
-        h = (h ^ *c++) * UINT64_C(0x100000001b3);
-    return h;
 }
 
 /* The digest and length of the file at path, read through; 0 when it
