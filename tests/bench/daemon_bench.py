@@ -390,7 +390,7 @@ def run_until_serving(feedd, conf, log):
     p.cpu_at_serving = cpu_of(p.pid)
     f.close()
     # Keep reading so that feedd never blocks on a full pipe.
-    p.log = open(log, "a")
+    p.log = open(log, "a", buffering=1)  # line by line: callers read it
     t = threading.Thread(target=lambda: [p.log.write(l.decode(
         errors="replace")) for l in p.stderr], daemon=True)
     t.start()
