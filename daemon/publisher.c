@@ -22,7 +22,7 @@
 #define PUBLISH_DELAY_MS 500
 /* Changes when the same entries and settings make other bytes (a writer
  * or the sanitizer changed): part of the stamp. */
-#define OUTPUT_FORMAT "3"
+#define OUTPUT_FORMAT "4"
 
 typedef int writer_fn(struct feed_buf *, const struct feed_meta *,
                       const struct feed_item *, size_t);

@@ -265,3 +265,57 @@ feed_buf_xml(struct feed_buf *b, const char *s)
     }
     return feed_buf_append(b, run, (size_t)(p - run));
 }
+
+/* RFC 3987 §2.2: ASCII that an IRI may not hold as it is. */
+static int
+iri_excluded(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' ||
+           c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
+           c == '}';
+}
+
+int
+feed_buf_iri(struct feed_buf *b, const char *s, int xml)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p, *run;
+    char pct[3];
+    uint32_t cp;
+    size_t n, i;
+    int rc;
+
+    if (s == NULL)
+        return 0;
+    p = run = (const unsigned char *)s;
+    while (*p) {
+        n = *p < 0x80 ? 1 : char_len(p, &cp);
+        if (n > 0 && !(n == 1 && iri_excluded(*p)) && !(xml && *p == '&') &&
+            !(n > 1 && !feed_utf8_xml_char(cp))) {
+            p += n;
+            continue;
+        }
+        if ((rc = feed_buf_append(b, run, (size_t)(p - run))) != 0)
+            return rc;
+        if (xml && *p == '&') {
+            if ((rc = feed_buf_puts(b, "&amp;")) != 0)
+                return rc;
+            n = 1;
+        } else {
+            /* An excluded byte, each byte of a character XML cannot
+             * hold, or a byte of no character: percent-encoded, as
+             * RFC 3987 §3.1 maps an IRI to a URI. */
+            for (i = 0; i < (n ? n : 1); i++) {
+                pct[0] = '%';
+                pct[1] = hex[p[i] >> 4];
+                pct[2] = hex[p[i] & 15];
+                if ((rc = feed_buf_append(b, pct, 3)) != 0)
+                    return rc;
+            }
+            n = n ? n : 1;
+        }
+        p += n;
+        run = p;
+    }
+    return feed_buf_append(b, run, (size_t)(p - run));
+}

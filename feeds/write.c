@@ -39,6 +39,20 @@ feed_xml_elem(struct feed_buf *out, const char *indent, const char *name,
 }
 
 int
+feed_xml_iri(struct feed_buf *out, const char *indent, const char *name,
+             const char *url)
+{
+    int rc;
+
+    if (url == NULL)
+        return 0;
+    if ((rc = feed_buf_printf(out, "%s<%s>", indent, name)) != 0 ||
+        (rc = feed_buf_iri(out, url, 1)) != 0)
+        return rc;
+    return feed_buf_printf(out, "</%s>\n", name);
+}
+
+int
 feed_xml_date(struct feed_buf *out, const char *indent, const char *name,
               int64_t t)
 {
@@ -60,7 +74,7 @@ feed_xml_link(struct feed_buf *out, const char *indent, const char *rel,
         return 0;
     if ((rc = feed_buf_printf(out, "%s<link rel=\"%s\" href=\"", indent,
                               rel)) != 0 ||
-        (rc = feed_buf_xml(out, href)) != 0)
+        (rc = feed_buf_iri(out, href, 1)) != 0)
         return rc;
     return feed_buf_puts(out, "\"/>\n");
 }
@@ -86,7 +100,7 @@ atom_lists(struct feed_buf *out, const struct feed_entry *e)
         if (!feed_web_url(x->url))
             continue;
         if ((rc = feed_buf_puts(out, "    <link rel=\"enclosure\" href=\"")) ||
-            (rc = feed_buf_xml(out, x->url)) != 0)
+            (rc = feed_buf_iri(out, x->url, 1)) != 0)
             return rc;
         if (x->type && ((rc = feed_buf_puts(out, "\" type=\"")) != 0 ||
                         (rc = feed_buf_xml(out, x->type)) != 0))
@@ -122,6 +136,8 @@ static int
 atom_entry(struct feed_buf *out, const struct feed_item *it)
 {
     const struct feed_entry *e = &it->entry;
+    const char *link = feed_web_url(e->link) ? e->link : NULL;
+    const char *summary = e->summary, *content = e->content;
     int64_t updated = feed_item_updated(it);
     size_t i;
     int rc;
@@ -130,8 +146,7 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
                               it->id)) != 0 ||
         (rc = feed_xml_elem(out, "    ", "title", " type=\"text\"",
                             e->title ? e->title : "")) != 0 ||
-        (rc = feed_xml_link(out, "    ", "alternate",
-                            feed_web_url(e->link) ? e->link : NULL)) != 0 ||
+        (rc = feed_xml_link(out, "    ", "alternate", link)) != 0 ||
         (rc = feed_xml_date(out, "    ", "published", e->published)) != 0 ||
         (rc = feed_xml_date(out, "    ", "updated", updated)) != 0)
         return rc;
@@ -140,10 +155,16 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
          (rc = feed_xml_elem(out, "      ", "name", "", e->author)) != 0 ||
          (rc = feed_buf_puts(out, "    </author>\n")) != 0))
         return rc;
+    /* RFC 4287 §4.1.1: an entry with no alternate link has content; the
+     * summary is then its content, or it is empty. */
+    if (content == NULL && link == NULL) {
+        content = summary ? summary : "";
+        summary = NULL;
+    }
     if ((rc = feed_xml_elem(out, "    ", "summary", " type=\"html\"",
-                            e->summary)) != 0 ||
+                            summary)) != 0 ||
         (rc = feed_xml_elem(out, "    ", "content", " type=\"html\"",
-                            e->content)) != 0 ||
+                            content)) != 0 ||
         (rc = atom_lists(out, e)) != 0)
         return rc;
     /* Every feed that carried it, as categories of feedd's own scheme. */
@@ -160,7 +181,7 @@ atom_entry(struct feed_buf *out, const struct feed_item *it)
     }
     /* RFC 4287 §4.2.11: where the entry came from. */
     if ((rc = feed_buf_puts(out, "    <source>\n")) != 0 ||
-        (rc = feed_xml_elem(out, "      ", "id", "", it->feed_url)) != 0 ||
+        (rc = feed_xml_iri(out, "      ", "id", it->feed_url)) != 0 ||
         (rc = feed_xml_elem(out, "      ", "title", "",
                             it->feed_title ? it->feed_title : it->feed)) != 0 ||
         (rc = feed_xml_link(out, "      ", "self", it->feed_url)) != 0 ||

@@ -67,7 +67,7 @@ html_entry(struct feed_buf *out, const struct feed_item *it)
         return rc;
     if (feed_web_url(e->link)) {
         if ((rc = feed_buf_puts(out, "<a href=\"")) != 0 ||
-            (rc = feed_buf_xml(out, e->link)) != 0 ||
+            (rc = feed_buf_iri(out, e->link, 1)) != 0 ||
             (rc = feed_buf_puts(out, "\">")) != 0 ||
             (rc = feed_buf_xml(out, title)) != 0 ||
             (rc = feed_buf_puts(out, "</a>")) != 0)

@@ -13,6 +13,11 @@
 int feed_xml_elem(struct feed_buf *out, const char *indent, const char *name,
                   const char *attrs, const char *text);
 
+/* indent<name>url</name> and a newline, url as an IRI (feed_buf_iri());
+ * nothing when url is NULL. 0 or the buffer's error. */
+int feed_xml_iri(struct feed_buf *out, const char *indent, const char *name,
+                 const char *url);
+
 /* indent<name>RFC 3339 date</name>; nothing for FEED_TIME_NONE. */
 int feed_xml_date(struct feed_buf *out, const char *indent, const char *name,
                   int64_t t);

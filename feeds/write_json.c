@@ -20,6 +20,20 @@ json_member(struct feed_buf *out, const char *name, const char *value)
     return feed_buf_json(out, value);
 }
 
+/* ,"name":"URL", as an IRI (feed_buf_iri()); nothing when url is NULL. */
+static int
+json_url(struct feed_buf *out, const char *name, const char *url)
+{
+    int rc;
+
+    if (url == NULL)
+        return 0;
+    if ((rc = feed_buf_printf(out, ",\"%s\":\"", name)) != 0 ||
+        (rc = feed_buf_iri(out, url, 0)) != 0)
+        return rc;
+    return feed_buf_puts(out, "\"");
+}
+
 /* ,"name":"RFC 3339 date"; nothing for FEED_TIME_NONE. */
 static int
 json_date(struct feed_buf *out, const char *name, int64_t t)
@@ -53,8 +67,9 @@ json_lists(struct feed_buf *out, const struct feed_entry *e)
             continue;
         if ((rc = feed_buf_puts(out, n++ ? ",{" : ",\"attachments\":[{")) !=
                 0 ||
-            (rc = feed_buf_puts(out, "\"url\":")) != 0 ||
-            (rc = feed_buf_json(out, x->url)) != 0 ||
+            (rc = feed_buf_puts(out, "\"url\":\"")) != 0 ||
+            (rc = feed_buf_iri(out, x->url, 0)) != 0 ||
+            (rc = feed_buf_puts(out, "\"")) != 0 ||
             (rc = json_member(out, "mime_type",
                               x->type ? x->type
                                       : "application/octet-stream")) != 0 ||
@@ -100,12 +115,12 @@ json_item(struct feed_buf *out, const struct feed_item *it, int first)
 
     if ((rc = feed_buf_printf(out, "%s\n    {\"id\":\"urn:feedd:%s\"",
                               first ? "" : ",", it->id)) != 0 ||
-        (rc = json_member(out, "url",
-                          feed_web_url(e->link) ? e->link : NULL)) != 0 ||
+        (rc = json_url(out, "url", feed_web_url(e->link) ? e->link : NULL)) !=
+            0 ||
         (rc = json_member(out, "title", e->title)) != 0 ||
         (rc = json_member(out, "content_html", html ? html : "")) != 0 ||
-        (rc = json_member(out, "image",
-                          feed_web_url(e->image) ? e->image : NULL)) != 0 ||
+        (rc = json_url(out, "image",
+                       feed_web_url(e->image) ? e->image : NULL)) != 0 ||
         (rc = json_date(out, "date_published", feed_item_date(it))) != 0 ||
         (rc = json_date(out, "date_modified", feed_item_updated(it))) != 0)
         return rc;
@@ -130,8 +145,8 @@ feed_write_json(struct feed_buf *out, const struct feed_meta *m,
                                  "\"https://jsonfeed.org/version/1.1\"")) !=
             0 ||
         (rc = json_member(out, "title", m->title ? m->title : "feedd")) != 0 ||
-        (rc = json_member(out, "home_page_url", m->home_url)) != 0 ||
-        (rc = json_member(out, "feed_url", m->self_url)) != 0 ||
+        (rc = json_url(out, "home_page_url", m->home_url)) != 0 ||
+        (rc = json_url(out, "feed_url", m->self_url)) != 0 ||
         (rc = feed_buf_puts(out, ",\"items\":[")) != 0)
         return rc;
     for (i = 0; i < n; i++)

@@ -35,7 +35,7 @@ rss_lists(struct feed_buf *out, const struct feed_entry *e)
         if (!feed_web_url(x->url))
             continue;
         if ((rc = feed_buf_puts(out, "      <enclosure url=\"")) != 0 ||
-            (rc = feed_buf_xml(out, x->url)) != 0 ||
+            (rc = feed_buf_iri(out, x->url, 1)) != 0 ||
             (rc = feed_buf_printf(
                  out, "\" length=\"%lld\" type=\"",
                  (long long)(x->length > 0 ? x->length : 0))) != 0 ||
@@ -60,8 +60,8 @@ rss_item(struct feed_buf *out, const struct feed_item *it)
 
     if ((rc = feed_buf_puts(out, "    <item>\n")) != 0 ||
         (rc = feed_xml_elem(out, "      ", "title", "", e->title)) != 0 ||
-        (rc = feed_xml_elem(out, "      ", "link", "",
-                            feed_web_url(e->link) ? e->link : NULL)) != 0 ||
+        (rc = feed_xml_iri(out, "      ", "link",
+                           feed_web_url(e->link) ? e->link : NULL)) != 0 ||
         (rc = feed_buf_printf(out,
                               "      <guid isPermaLink=\"false\">urn:feedd:%s"
                               "</guid>\n",
@@ -82,7 +82,7 @@ rss_item(struct feed_buf *out, const struct feed_item *it)
     /* Where it came from: source's url must be the feed's own. */
     if (feed_web_url(it->feed_url) &&
         ((rc = feed_buf_puts(out, "      <source url=\"")) != 0 ||
-         (rc = feed_buf_xml(out, it->feed_url)) != 0 ||
+         (rc = feed_buf_iri(out, it->feed_url, 1)) != 0 ||
          (rc = feed_buf_puts(out, "\">")) != 0 ||
          (rc = feed_buf_xml(out, it->feed_title ? it->feed_title
                                  : it->feed     ? it->feed
@@ -109,14 +109,14 @@ feed_write_rss(struct feed_buf *out, const struct feed_meta *m,
                   "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
                   "  <channel>\n")) != 0 ||
         (rc = feed_xml_elem(out, "    ", "title", "", title)) != 0 ||
-        (rc = feed_xml_elem(out, "    ", "link", "", home)) != 0 ||
+        (rc = feed_xml_iri(out, "    ", "link", home)) != 0 ||
         (rc = feed_xml_elem(out, "    ", "description", "", title)) != 0)
         return rc;
     if (m->self_url &&
         ((rc = feed_buf_puts(out, "    <atom:link rel=\"self\" "
                                   "type=\"application/rss+xml\" href=\"")) !=
              0 ||
-         (rc = feed_buf_xml(out, m->self_url)) != 0 ||
+         (rc = feed_buf_iri(out, m->self_url, 1)) != 0 ||
          (rc = feed_buf_puts(out, "\"/>\n")) != 0))
         return rc;
     if ((rc = rss_date(out, "    ", "lastBuildDate", m->updated)) != 0 ||

@@ -859,7 +859,9 @@ def test_sanitized(tmp):
     code, _, err = feedd("poll", "--once", "-c", conf)
     check(code == 0, "poll --once exited %d: %s" % (code, err))
     root = ET.parse(os.path.join(tmp, "state", "public", "feed.atom")).getroot()
-    html = "".join(e.text or "" for e in root.iter(ATOM + "summary"))
+    # No link: the entry's HTML is its content (RFC 4287 4.1.1).
+    html = "".join(e.text or "" for e in root.iter()
+                   if e.tag in (ATOM + "summary", ATOM + "content"))
     check("safe" in html and "https://example.com/ok" in html,
           "safe HTML lost: %r" % html)
     for bad in ("<script", "alert(", "onclick", "onerror", "javascript:",

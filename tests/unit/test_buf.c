@@ -127,9 +127,38 @@ test_xml(void **state)
     feed_buf_free(&b);
 }
 
+static void
+check_iri(const char *in, int xml, const char *want)
+{
+    struct feed_buf b;
+
+    feed_buf_init(&b, 0);
+    assert_int_equal(feed_buf_iri(&b, in, xml), 0);
+    assert_string_equal(feed_buf_str(&b), want);
+    feed_buf_free(&b);
+}
+
+/* URLs as IRIs: what RFC 3987 leaves out is percent-encoded, UTF-8 kept,
+ * '&' escaped for XML only; a URL already encoded is left as it is. */
+static void
+test_iri(void **state)
+{
+    (void)state;
+    check_iri("http://a/b c.mp3 mp3", 1, "http://a/b%20c.mp3%20mp3");
+    check_iri("http://a/?x=1&y=\"2\"", 1, "http://a/?x=1&amp;y=%222%22");
+    check_iri("http://a/?x=1&y=\"2\"", 0, "http://a/?x=1&y=%222%22");
+    check_iri("http://a/<{|}>\\^`", 0, "http://a/%3C%7B%7C%7D%3E%5C%5E%60");
+    check_iri("http://a/\t\n\x7f", 1, "http://a/%09%0A%7F");
+    check_iri("http://a/caf\xc3\xa9/%20", 1, "http://a/caf\xc3\xa9/%20");
+    /* A byte of no character, a lone lead byte, U+FFFE. */
+    check_iri("http://a/\xff\xe2\x82x\xef\xbf\xbe", 1,
+              "http://a/%FF%E2%82x%EF%BF%BE");
+    check_iri("", 1, "");
+}
+
 /* ---- linear in the text ---- */
 
-enum writer { JSON, XML, APPEND };
+enum writer { JSON, XML, IRI, APPEND };
 
 struct shape {
     enum writer writer;
@@ -154,6 +183,9 @@ run_shape(size_t n, void *arg)
     case XML:
         assert_int_equal(feed_buf_xml(&out, in.data), 0);
         break;
+    case IRI:
+        assert_int_equal(feed_buf_iri(&out, in.data, 1), 0);
+        break;
     case APPEND:
         for (size_t i = 0; i < k; i++)
             assert_int_equal(feed_buf_printf(&out, "%s", sh->unit), 0);
@@ -167,11 +199,12 @@ static void
 test_linear(void **state)
 {
     static const struct shape shapes[] = {
-        {JSON, "a"},        {JSON, "\""},   {JSON, "\x01"},
-        {JSON, "\xc3\xa9"}, {JSON, "\xff"}, {JSON, "\xf0\x9f\x98"},
-        {JSON, "a\\\xe2"},  {XML, "&"},     {XML, "<a>"},
-        {XML, "\xff"},      {XML, "\x01"},  {XML, "\xef\xbf\xbe"},
-        {XML, "\xc3\xa9"},  {APPEND, "ab"},
+        {JSON, "a"},        {JSON, "\""},       {JSON, "\x01"},
+        {JSON, "\xc3\xa9"}, {JSON, "\xff"},     {JSON, "\xf0\x9f\x98"},
+        {JSON, "a\\\xe2"},  {XML, "&"},         {XML, "<a>"},
+        {XML, "\xff"},      {XML, "\x01"},      {XML, "\xef\xbf\xbe"},
+        {XML, "\xc3\xa9"},  {IRI, " "},         {IRI, "&"},
+        {IRI, "\xe2\x82"},  {IRI, "a\xc3\xa9"}, {APPEND, "ab"},
     };
 
     (void)state;
@@ -181,6 +214,7 @@ test_linear(void **state)
         snprintf(name, sizeof(name), "%s %02x...",
                  shapes[i].writer == JSON  ? "json"
                  : shapes[i].writer == XML ? "xml"
+                 : shapes[i].writer == IRI ? "iri"
                                            : "printf",
                  (unsigned char)shapes[i].unit[0]);
         assert_linear(name, run_shape, (void *)&shapes[i], LINEAR_N0, 1u << 20);
@@ -193,7 +227,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap),        cmocka_unit_test(test_json),
         cmocka_unit_test(test_json_bytes), cmocka_unit_test(test_xml),
-        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_iri),        cmocka_unit_test(test_linear),
     };
 
     linear_setup();

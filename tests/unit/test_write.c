@@ -139,7 +139,7 @@ test_atom_lists(void **state)
                            "a.mp3\" type=\"audio/mpeg\" length=\"12345\"/>"));
     assert_non_null(strstr(out.data,
                            "<link rel=\"enclosure\" href=\"https://example.com/"
-                           "b&quot;c.jpg\"/>"));
+                           "b%22c.jpg\"/>"));
     assert_non_null(strstr(out.data, "<category term=\"news\"/>"));
     assert_non_null(strstr(out.data, "<category term=\"&lt;tag&gt;\"/>"));
     /* A link that is no web address (an id used as link) is left out. */
@@ -502,6 +502,62 @@ test_linear(void **state)
         }
 }
 
+/* What the W3C validator refuses: an Atom entry with neither content nor
+ * an alternate link (RFC 4287 §4.1.1), and a URL holding what an IRI may
+ * not (a space), in any of the four outputs. */
+static void
+test_validator_rules(void **state)
+{
+    struct feed_enclosure enc = {"https://example.com/a b.mp3 mp3",
+                                 "audio/mpeg", 1};
+    struct feed_meta meta = {"River", "http://127.0.0.1:8080/feed.atom",
+                             "http://127.0.0.1:8080/feed.atom", 1715948040,
+                             NULL};
+    typedef int writer(struct feed_buf *, const struct feed_meta *,
+                       const struct feed_item *, size_t);
+    writer *writers[] = {feed_write_atom, feed_write_rss, feed_write_json,
+                         feed_write_html};
+    struct feed_item items[2];
+    struct feed_buf out;
+
+    (void)state;
+    memset(items, 0, sizeof(items));
+    strcpy(items[0].id, "0123456789abcdef");
+    items[0].entry.title = "no link";
+    items[0].entry.summary = "<p>only a summary</p>";
+    items[0].entry.published = items[0].entry.updated = FEED_TIME_NONE;
+    items[0].feed = "src";
+    items[0].feed_url = "https://example.com/my feed.xml";
+    strcpy(items[1].id, "fedcba9876543210");
+    items[1].entry.link = "https://example.com/insert value here";
+    items[1].entry.enclosures = &enc;
+    items[1].entry.nenclosures = 1;
+    items[1].entry.published = items[1].entry.updated = FEED_TIME_NONE;
+    items[1].feed = "src";
+
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_atom(&out, &meta, items, 1), 0);
+    assert_non_null(strstr(out.data, "<content type=\"html\">&lt;p&gt;only a "
+                                     "summary&lt;/p&gt;</content>"));
+    assert_null(strstr(out.data, "<summary"));
+    assert_non_null(strstr(out.data, "<id>https://example.com/my%20feed.xml"));
+    feed_buf_reset(&out);
+    items[0].entry.summary = NULL;
+    assert_int_equal(feed_write_atom(&out, &meta, items, 1), 0);
+    assert_non_null(strstr(out.data, "<content type=\"html\"></content>"));
+    for (size_t w = 0; w < sizeof(writers) / sizeof(writers[0]); w++) {
+        feed_buf_reset(&out);
+        assert_int_equal(writers[w](&out, &meta, items, 2), 0);
+        assert_non_null(strstr(out.data, "insert%20value%20here"));
+        assert_null(strstr(out.data, "insert value"));
+        if (w != 3) {
+            assert_non_null(strstr(out.data, "a%20b.mp3%20mp3"));
+            assert_null(strstr(out.data, "b.mp3 mp3"));
+        }
+    }
+    feed_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -512,6 +568,7 @@ main(void)
         cmocka_unit_test(test_json_feed),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_item_date),
+        cmocka_unit_test(test_validator_rules),
         cmocka_unit_test(test_linear),
     };
 

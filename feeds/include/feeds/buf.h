@@ -74,5 +74,12 @@ int feed_buf_utf8(struct feed_buf *, uint32_t cp) FEEDS_WUR;
 /* s as XML character data: & < > " escaped, characters that XML 1.0 forbids
  * dropped. */
 int feed_buf_xml(struct feed_buf *, const char *s) FEEDS_WUR;
+/* s as an IRI (RFC 3987) that XML (xml != 0: '&' as "&amp;") or a JSON
+ * string (xml == 0; the caller writes the quotes) can hold as it is: the
+ * ASCII an IRI may not hold (controls, space, " < > \ ^ ` { | }) and
+ * each byte that is not part of a valid UTF-8 character XML allows are
+ * percent-encoded; nothing when s is NULL. Linear in s. 0, FEED_E_TOOBIG
+ * or FEED_E_NOMEM. */
+int feed_buf_iri(struct feed_buf *, const char *s, int xml) FEEDS_WUR;
 
 #endif
