@@ -119,7 +119,8 @@ base_url(const struct publisher *pub, char base[BASE_URL_MAX])
         name[sizeof(name) - 1] = '\0';
         host = name;
     }
-    snprintf(base, BASE_URL_MAX, "http://%s%s%s:%d/",
+    snprintf(base, BASE_URL_MAX, "%s://%s%s%s:%d/",
+             pub->cfg->tls_cert != NULL ? "https" : "http",
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
              pub->cfg->listen_port);
 }

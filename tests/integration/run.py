@@ -869,6 +869,74 @@ def test_sanitized(tmp):
         check(bad not in html.lower(), "%s kept in %r" % (bad, html))
 
 
+def test_tls(tmp):
+    """With tls_cert and tls_key the daemon serves HTTPS only: a client
+    that trusts the certificate gets the outputs, whose self links and
+    ids say https; plain HTTP on that port gets no answer; a key that is
+    not the certificate's stops the start with one line naming both."""
+    import ssl
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "openssl: %s" % r.stderr.decode()[-300:])
+    port = free_port()
+    conf = write_config(tmp, ["tls_cert cert.pem", "tls_key key.pem",
+                              "feed notes feeds/feedd-notes.atom"], port=port)
+    shutil.copytree(os.path.join(ARGS.examples, "feeds"),
+                    os.path.join(tmp, "feeds"))
+    ctx = ssl.create_default_context(cafile=cert)
+    base = "https://127.0.0.1:%d" % port
+    d = Daemon(conf)
+    try:
+        def fetch():
+            try:
+                with urllib.request.urlopen(base + "/feed.atom", timeout=5,
+                                            context=ctx) as resp:
+                    body = resp.read()
+                    return body if b"<entry>" in body else None
+            except (OSError, urllib.error.URLError):
+                return None
+        body = wait_for("/feed.atom over HTTPS", fetch)
+        root = ET.fromstring(body)
+        self_links = [link.get("href") for link in root.iter(ATOM + "link")
+                      if link.get("rel") == "self"]
+        check(self_links[0] == base + "/feed.atom" and
+              root.findtext(ATOM + "id") == base + "/feed.atom",
+              "over TLS the feed calls itself %r (id %r)" % (
+                  self_links[0], root.findtext(ATOM + "id")))
+        # A plain HTTP request to the TLS port is not answered as HTTP.
+        s = socket.create_connection(("127.0.0.1", port), 5)
+        s.sendall(b"GET /feed.atom HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(5)
+        try:
+            reply = s.recv(100)
+        except OSError:
+            reply = b""
+        s.close()
+        check(not reply.startswith(b"HTTP/1.1 200"),
+              "plain HTTP answered on the TLS port: %r" % reply)
+    finally:
+        d.stop()
+    # A key of another certificate: refused at start, naming both files.
+    other = os.path.join(tmp, "other.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-out", other],
+                   check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    conf2 = write_config(tmp, ["tls_cert cert.pem", "tls_key other.pem",
+                               "feed notes feeds/feedd-notes.atom"],
+                         port=free_port())
+    p = subprocess.run([ARGS.feedd, "run", "-c", conf2], timeout=30,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    out = p.stdout.decode(errors="replace")
+    check(p.returncode != 0 and "cert.pem" in out and "other.pem" in out,
+          "a key that is not the certificate's: exit %d, %r" % (
+              p.returncode, out[-500:]))
+
+
 def test_scenario(tmp):
     """Versions of several feeds as publishers really change them: a GUID's
     scheme flips, a slug is rewritten around the same article ID, tracking
