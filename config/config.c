@@ -395,6 +395,7 @@ parser_finish(struct parser *p)
     for (i = 0; i < cfg->nfeeds; i++)
         if (cfg->feeds[i].interval == 0)
             cfg->feeds[i].interval = cfg->interval;
+    config_fetch_finish(p);
     config_parser_settings_check(p);
     config_parser_duplicates(p);
 }
@@ -618,7 +619,10 @@ config_free(struct config *cfg)
             free(f->tags[j]);
         free(f->tags);
         free(f->id_pattern);
+        config_fetch_free(f->fetch);
+        free(f->fetch);
     }
+    config_fetch_free(&cfg->fetch);
     free(cfg->feeds);
     free(cfg->path);
     free(cfg->dir);

@@ -2,6 +2,7 @@
  * then options as "KEY VALUE" pairs, each option checked by its entry in a
  * table; and the check that no two feeds share a name or a location. */
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,7 +187,7 @@ feed_tags(struct parser *p, struct config_feed *f, const char *label,
         goto fail;
     }
     f->tags = tags;
-    f->ntags = n;
+    f->ntags = (uint16_t)n;
     return;
 fail:
     for (i = 0; i < n; i++)
@@ -256,6 +257,22 @@ feed_interval(struct parser *p, struct config_feed *f, const char *label,
                             label, config_show(a, v));
 }
 
+/* "timeout", "connect_timeout", "max_size" and "user_agent" of a feed
+ * line: the feed's own fetch options, made when it sets its first. */
+static void
+feed_fetch(struct parser *p, struct config_feed *f, const char *label,
+           const char *key, const char *v)
+{
+    char prefix[CONFIG_SHOW_SIZE + 8];
+
+    if (f->fetch == NULL && (f->fetch = calloc(1, sizeof *f->fetch)) == NULL) {
+        p->nomem = 1;
+        return;
+    }
+    snprintf(prefix, sizeof prefix, "feed %s: ", label);
+    config_fetch_set(p, f->fetch, prefix, key, v);
+}
+
 /* The options of a feed line, each at most once, in any order. */
 static const struct feed_option {
     const char *name;
@@ -266,6 +283,11 @@ static const struct feed_option {
     {"tags", feed_tags},
     {"id", feed_id_rule},
     {"id_pattern", feed_id_pattern},
+    /* NULL: a fetch option (feed_fetch()). */
+    {"timeout", NULL},
+    {"connect_timeout", NULL},
+    {"max_size", NULL},
+    {"user_agent", NULL},
 };
 #define FEED_NOPTIONS (sizeof feed_options / sizeof feed_options[0])
 
@@ -331,7 +353,8 @@ config_parser_feed(struct parser *p)
         if (k == FEED_NOPTIONS) {
             config_parser_error(p,
                                 "feed %s: unknown option %s (use interval, "
-                                "tags, id or id_pattern)",
+                                "tags, id, id_pattern, timeout, "
+                                "connect_timeout, max_size or user_agent)",
                                 label, config_show(a, key));
             return;
         }
@@ -343,8 +366,10 @@ config_parser_feed(struct parser *p)
         if (have[k]++)
             config_parser_error(p, "feed %s: option %s given twice", label,
                                 config_show(a, key));
-        else
+        else if (feed_options[k].set != NULL)
             feed_options[k].set(p, f, label, p->words[i + 1]);
+        else
+            feed_fetch(p, f, label, key, p->words[i + 1]);
     }
 }
 

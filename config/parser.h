@@ -14,7 +14,7 @@
 #define CONFIG_SHOW_MAX 64   /* bytes of a word quoted in a message */
 #define CONFIG_SHOW_SIZE (CONFIG_SHOW_MAX * 4 + 8)
 
-#define CONFIG_NSETTINGS 12
+#define CONFIG_NSETTINGS 16
 #define CONFIG_DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define CONFIG_NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 
@@ -83,6 +83,17 @@ char *config_file_dir(const char *path);
 
 /* A whole number from min to max, as *out. 0, or -1. */
 int config_number_parse(const char *s, long min, long max, long *out);
+
+/* The fetch options (fetch.c), key being one of timeout, connect_timeout,
+ * max_size and user_agent: the value v of key into fx,
+ * or an error prefixed with label ("" for a setting, "feed NAME: " for a
+ * feed's); once every line is read, the defaults of what was not given
+ * and the settings' values for what a feed did not give; fx's strings
+ * freed (not fx itself). */
+void config_fetch_set(struct parser *, struct config_fetch *fx,
+                      const char *label, const char *key, const char *v);
+void config_fetch_finish(struct parser *);
+void config_fetch_free(struct config_fetch *fx);
 
 /* Whether s[0..n) is a feed name or a tag. */
 int config_name_valid(const char *s, size_t n);

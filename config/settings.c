@@ -277,13 +277,31 @@ setting_keep_items(struct parser *p, const char *v)
         p->cfg->keep_items = (size_t)n;
 }
 
+static void
+setting_fetch(struct parser *p, const char *key, const char *v)
+{
+    config_fetch_set(p, &p->cfg->fetch, "", key, v);
+}
+
+/* Each setting with its check; NULL for the fetch options
+ * (setting_fetch()). */
 static const struct config_setting settings[] = {
-    {"state_dir", setting_state_dir},   {"listen", setting_listen},
-    {"title", setting_title},           {"interval", setting_interval},
-    {"max_items", setting_max_items},   {"parallel", setting_parallel},
-    {"per_host", setting_per_host},     {"keep", setting_keep},
-    {"keep_items", setting_keep_items}, {"public_url", setting_public_url},
-    {"tls_cert", setting_tls_cert},     {"tls_key", setting_tls_key},
+    {"state_dir", setting_state_dir},
+    {"listen", setting_listen},
+    {"title", setting_title},
+    {"interval", setting_interval},
+    {"max_items", setting_max_items},
+    {"parallel", setting_parallel},
+    {"per_host", setting_per_host},
+    {"keep", setting_keep},
+    {"keep_items", setting_keep_items},
+    {"public_url", setting_public_url},
+    {"tls_cert", setting_tls_cert},
+    {"tls_key", setting_tls_key},
+    {"timeout", NULL},
+    {"connect_timeout", NULL},
+    {"max_size", NULL},
+    {"user_agent", NULL},
 };
 _Static_assert(sizeof settings / sizeof settings[0] == CONFIG_NSETTINGS,
                "CONFIG_NSETTINGS");
@@ -335,6 +353,8 @@ config_parser_setting(struct parser *p)
                             "setting %s takes one value, not %d (quote text "
                             "with spaces)",
                             config_show(a, key), p->nwords - 1);
+    else if (settings[i].set == NULL)
+        setting_fetch(p, key, p->words[1]);
     else
         settings[i].set(p, p->words[1]);
 }

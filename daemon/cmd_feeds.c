@@ -20,8 +20,6 @@
 #include "opml.h"
 
 #define FEEDS_DEFAULT_CONFIG "/etc/feedd/feedd.conf"
-#define FEEDS_MAX_BYTES (32u << 20) /* a response, as the daemon's cap */
-#define FEEDS_TIMEOUT_S 30L
 #define FEEDS_NAME_MAX 48 /* bytes of a name made from a title or host */
 #define FEEDS_ERR 512
 
@@ -307,12 +305,13 @@ on_body(char *p, size_t size, size_t n, void *arg)
 }
 
 /* Fetches url once, as the daemon does: http, https and file only (file
- * only when url is one, and no redirect leads to it), 5 redirects, a
- * size cap, FEEDS_TIMEOUT_S. The body in b (initialised here), the URL
- * after redirects in *final (the caller frees it). 0, or -1 with the
- * reason in err. */
+ * only when url is one, and no redirect leads to it), 5 redirects, the
+ * config's timeouts, size cap and User-Agent (fx). The body in b
+ * (initialised here), the URL after redirects in *final (the caller frees
+ * it). 0, or -1 with the reason in err. */
 static int
-fetch(const char *url, struct body *b, char **final, char *err, size_t errlen)
+fetch(const char *url, const struct config_fetch *fx, struct body *b,
+      char **final, char *err, size_t errlen)
 {
     char cerr[CURL_ERROR_SIZE] = "";
     const char *eff = NULL;
@@ -321,7 +320,7 @@ fetch(const char *url, struct body *b, char **final, char *err, size_t errlen)
     CURL *e;
 
     memset(b, 0, sizeof *b);
-    feed_buf_init(&b->buf, FEEDS_MAX_BYTES);
+    feed_buf_init(&b->buf, (size_t)fx->max_size);
     *final = NULL;
     if ((e = curl_easy_init()) == NULL) {
         snprintf(err, errlen, "libcurl failed to start");
@@ -342,12 +341,14 @@ fetch(const char *url, struct body *b, char **final, char *err, size_t errlen)
         (rc = curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION)) !=
+        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT, fx->user_agent)) !=
             CURLE_OK ||
-        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT, FEEDS_TIMEOUT_S)) !=
+        (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)fx->timeout)) !=
             CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+                               (long)fx->connect_timeout)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-                               (curl_off_t)FEEDS_MAX_BYTES)) != CURLE_OK) {
+                               (curl_off_t)fx->max_size)) != CURLE_OK) {
         snprintf(err, errlen, "libcurl refused an option: %s",
                  curl_easy_strerror(rc));
         goto fail;
@@ -503,7 +504,7 @@ cmd_add(int argc, char **argv)
         fprintf(stderr, "feedd add: %s\n", err);
         goto done;
     }
-    if (fetch(url, &page, &final, err, sizeof err) != 0) {
+    if (fetch(url, &cfg->fetch, &page, &final, err, sizeof err) != 0) {
         fprintf(stderr, "feedd add: %s\n", err);
         goto done;
     }
@@ -529,7 +530,7 @@ cmd_add(int argc, char **argv)
             goto done;
         free(final);
         final = NULL;
-        if (fetch(url, &feed, &final, err, sizeof err) != 0) {
+        if (fetch(url, &cfg->fetch, &feed, &final, err, sizeof err) != 0) {
             fprintf(stderr, "feedd add: the page's first feed: %s\n", err);
             goto done;
         }

@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "fetch.h"
 
 /* The whole transfer, unless the request says otherwise. */
@@ -519,9 +520,10 @@ fetch_base_setup(CURL *e, const char **name)
         (rc = FETCH_OPT(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
-        (rc = FETCH_OPT(CURLOPT_USERAGENT, "feedd/" FEEDD_VERSION)) !=
+        (rc = FETCH_OPT(CURLOPT_USERAGENT, CONFIG_DEFAULT_USER_AGENT)) !=
             CURLE_OK ||
-        (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT, 20L)) != CURLE_OK ||
+        (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT,
+                        (long)CONFIG_DEFAULT_CONNECT_TIMEOUT)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_TIMEOUT, FETCH_TIMEOUT_S)) != CURLE_OK ||
         /* A server that trickles: under 16 bytes/s for 30 s is dead. */
         (rc = FETCH_OPT(CURLOPT_LOW_SPEED_LIMIT, 16L)) != CURLE_OK ||
@@ -634,7 +636,16 @@ fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
         (rc = curl_easy_setopt(e, CURLOPT_TIMEOUT,
                                req->timeout_s > 0 ? req->timeout_s
                                                   : FETCH_TIMEOUT_S)) !=
-            CURLE_OK)
+            CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+                               req->connect_timeout_s > 0
+                                   ? req->connect_timeout_s
+                                   : (long)CONFIG_DEFAULT_CONNECT_TIMEOUT)) !=
+            CURLE_OK ||
+        (rc = curl_easy_setopt(e, CURLOPT_USERAGENT,
+                               req->user_agent != NULL
+                                   ? req->user_agent
+                                   : CONFIG_DEFAULT_USER_AGENT)) != CURLE_OK)
         return rc;
     return curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)req->max_bytes);

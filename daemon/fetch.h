@@ -50,6 +50,8 @@ struct fetch_req {
     const char *last_modified; /* sent as If-Modified-Since, may be NULL */
     size_t max_bytes;          /* body cap (decoded) */
     long timeout_s;            /* the whole transfer; 0: fetch.c's default */
+    long connect_timeout_s;    /* 0: fetch.c's default */
+    const char *user_agent;    /* NULL: fetch.c's default */
     fetch_data_fn *on_data;
     fetch_done_fn *on_done;
     void *arg;

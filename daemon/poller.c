@@ -35,9 +35,6 @@
 #include "poller_int.h"
 #include "schedule.h"
 
-/* The largest response feedd reads; a feed larger than this is broken or
- * hostile. */
-#define MAX_RESPONSE (32u << 20)
 /* Back-off after errors never waits longer than this; nor does the first
  * poll of a failing feed after a restart. */
 #define MAX_BACKOFF ((int64_t)24 * 3600)
@@ -623,6 +620,7 @@ poll_feed(struct poller_feed *f)
 {
     struct poller *p = f->p;
     const struct store_feed_state *st;
+    const struct config_fetch *fx;
     struct fetch_req req;
     int rc;
 
@@ -649,7 +647,11 @@ poll_feed(struct poller_feed *f)
     req.url = f->out->location;
     req.etag = st ? st->etag : NULL;
     req.last_modified = st ? st->last_modified : NULL;
-    req.max_bytes = MAX_RESPONSE;
+    fx = config_feed_fetch(p->cfg, f->cf);
+    req.max_bytes = (size_t)fx->max_size;
+    req.timeout_s = (long)fx->timeout;
+    req.connect_timeout_s = (long)fx->connect_timeout;
+    req.user_agent = fx->user_agent;
     req.on_data = on_data;
     req.on_done = on_done;
     req.arg = f;

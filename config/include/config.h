@@ -16,6 +16,21 @@ enum config_id_rule {
     CONFIG_ID_CONTENT,
 };
 
+/* How a feed is fetched (the settings timeout, connect_timeout, max_size
+ * and user_agent, or a feed line's own). */
+struct config_fetch {
+    int64_t timeout;         /* the whole transfer, seconds */
+    int64_t connect_timeout; /* seconds */
+    uint64_t max_size;       /* the body's bytes, once decoded */
+    char *user_agent;
+};
+
+#define CONFIG_DEFAULT_TIMEOUT 30
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT 10
+#define CONFIG_DEFAULT_MAX_SIZE (UINT64_C(16) << 20)
+#define CONFIG_DEFAULT_USER_AGENT "feedd/" FEEDD_VERSION " (+" FEEDD_URL ")"
+#define CONFIG_USER_AGENT_MAX 256
+
 /* A feed's line. Its name and location are kept in the config's block
  * of strings (config_free() frees them with it). */
 struct config_feed {
@@ -25,10 +40,13 @@ struct config_feed {
     char *location;
     int64_t interval; /* seconds; the config's default when not given */
     char **tags;
-    size_t ntags;
     char *id_pattern; /* "id_pattern REGEX" (POSIX extended), or NULL */
-    enum config_id_rule id_rule; /* "id RULE" */
-    int line;                    /* where it stands in the file */
+    /* Its own fetch options, or NULL: the settings' (config_feed_fetch()).
+     * Only feeds that set one pay for them. */
+    struct config_fetch *fetch;
+    int line;              /* where it stands in the file */
+    uint16_t ntags;        /* a line holds fewer than 8192 */
+    unsigned char id_rule; /* "id RULE": an enum config_id_rule */
 };
 
 /* Blocks of strings: one allocation holds many feeds' names and
@@ -55,6 +73,7 @@ struct config {
     int per_host;      /* connections to one host */
     int64_t keep;      /* drop entries older than this (seconds); 0: never */
     size_t keep_items; /* keep at most this many entries; 0: no limit */
+    struct config_fetch fetch; /* every feed's, but for a feed's own */
     struct config_feed *feeds;
     size_t nfeeds;
     struct config_strings *strings; /* the feeds' names and locations */
@@ -79,6 +98,14 @@ void config_free(struct config *);
 /* The feed named name, or NULL. */
 const struct config_feed *config_feed_find(const struct config *,
                                            const char *name);
+
+/* How feed f of cfg is fetched: its own options, else the settings'. */
+const struct config_fetch *config_feed_fetch(const struct config *cfg,
+                                             const struct config_feed *f);
+
+/* "1000", "512k", "16M", "1G" (k, M and G are 1024, 1024^2 and 1024^3;
+ * "K" too) into bytes. 0, or -1. */
+int config_size_parse(const char *s, uint64_t *bytes);
 
 /* "30s", "15m", "2h", "1d", "1w", and sums such as "1h30m" (largest unit
  * first, each once), into seconds. 0, or -1 when s is not a positive

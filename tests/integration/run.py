@@ -1378,7 +1378,7 @@ def test_limits(tmp):
         srv.routes["/over.xml"] = Route(channel("Over", [
             item("o%d" % i, None, "over", None, desc="x" * (1 << 20))
             for i in range(33)]))
-        conf = write_config(tmp, ["max_items 100000",
+        conf = write_config(tmp, ["max_items 100000", "max_size 32M",
                                   "feed over %s" % srv.url("/over.xml"),
                                   "feed many %s" % srv.url("/many.xml"),
                                   "feed big %s" % srv.url("/big.xml"),
@@ -1432,6 +1432,90 @@ def test_limits(tmp):
               err == "feedd: %s: %s\n" % (path, warn["many"]),
               "feedd parse: %d %s %r" % (code, last, err))
     finally:
+        srv.stop()
+
+
+def test_fetch_settings(tmp):
+    """timeout, connect_timeout, max_size and user_agent, as settings and
+    per feed: each feed is fetched with its own, or else the settings',
+    whatever the order of the lines; a feed over its limit fails with one
+    line naming it and the limit, beside feeds that are fine."""
+    srv = FeedServer()
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    held = []
+    try:
+        # A listening socket whose queue is full and never accepted: a
+        # connect to it waits until the connect timeout.
+        for _ in range(8):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(full.getsockname())
+            held.append(c)
+        body = channel("X", [item("x1", None, "x one",
+                                  "Fri, 17 May 2024 10:00:00 GMT")])
+        srv.routes["/plain.xml"] = Route(body)
+        srv.routes["/agent.xml"] = Route(body)
+        srv.routes["/slow.xml"] = Route(body, delay=4)
+        srv.routes["/big.xml"] = Route(channel("B", [
+            item("b%d" % i, None, "b", None, desc="y" * 1000)
+            for i in range(200)]))
+        # 64 MiB of spaces in 64 KiB of gzip: stopped at max_size as it
+        # is decoded.
+        import gzip
+        srv.routes["/bomb.xml"] = Route(gzip.compress(
+            b"<rss version='2.0'><channel>" + b" " * (64 << 20)),
+            headers={"Content-Encoding": "gzip"})
+        conf = write_config(tmp, [
+            "feed bomb %s" % srv.url("/bomb.xml"),
+            "feed plain %s" % srv.url("/plain.xml"),
+            "feed agent %s user_agent \"ExampleBot/2.0 (+mailto:a@b.example)\""
+            % srv.url("/agent.xml"),
+            "feed slow %s timeout 1s" % srv.url("/slow.xml"),
+            "feed big %s max_size 100k" % srv.url("/big.xml"),
+            "feed closed http://127.0.0.1:%d/x.xml connect_timeout 1s"
+            % full.getsockname()[1],
+            # Settings after the feeds still hold for them.
+            "user_agent \"feedd-test/1 (+https://example.org/)\"",
+            "timeout 20s", "max_size 1M"])
+        t0 = time.monotonic()
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=30)
+        took = time.monotonic() - t0
+        check(took < 8, "the poll took %.1f s: a timeout was not kept" % took)
+        ua = {p: h.get("User-Agent") for p, h in srv.requests}
+        check(ua.get("/plain.xml") == "feedd-test/1 (+https://example.org/)",
+              "the user_agent setting was not sent: %r" % ua)
+        check(ua.get("/agent.xml") == "ExampleBot/2.0 (+mailto:a@b.example)",
+              "the feed's user_agent was not sent: %r" % ua)
+
+        def line(name):
+            found = [l for l in err.splitlines() if l.startswith(name + ": ")]
+            check(len(found) == 1, "%s: one line expected, got %r" % (
+                name, found))
+            return found[0]
+        check("new" in line("plain") and "new" in line("agent"),
+              "the healthy feeds: %r" % err)
+        check("timed out" in line("slow"), "slow: %r" % line("slow"))
+        check("larger than 102400 bytes" in line("big"),
+              "big: %r" % line("big"))
+        check("larger than 1048576 bytes" in line("bomb"),
+              "bomb: %r" % line("bomb"))
+        check(re.search(r"after 1\d\d\d ms: timeout", line("closed").lower()),
+              "closed: %r" % line("closed"))
+        check(code == 0, "poll --once exited %d: a failed feed is no failure "
+              "of the round" % code)
+        # Without the settings: the defaults (feedd/VERSION (+URL), 16 MiB).
+        conf2 = write_config(tmp, ["feed plain %s" % srv.url("/plain.xml")])
+        srv.requests.clear()
+        feedd("poll", "--once", "-c", conf2)
+        agent = srv.requests[-1][1].get("User-Agent", "")
+        check(re.match(r"^feedd/[0-9.]+ \(\+https?://\S+\)$", agent),
+              "default User-Agent %r" % agent)
+    finally:
+        for c in held:
+            c.close()
+        full.close()
         srv.stop()
 
 

@@ -202,6 +202,78 @@ test_defaults(void **state)
 }
 
 /* The default interval comes from the whole file, even from below. */
+/* timeout, connect_timeout, max_size and user_agent: settings with
+ * defaults, and a feed's own, which take the settings' for what they do
+ * not give, whatever the order of the lines. */
+static void
+test_fetch_options(void **state)
+{
+    const struct config_fetch *fx;
+    struct config *cfg;
+    uint64_t n;
+
+    (void)state;
+    cfg = parse_ok("feed a http://a.example/\n");
+    fx = config_feed_fetch(cfg, &cfg->feeds[0]);
+    assert_ptr_equal(fx, &cfg->fetch);
+    assert_int_equal(fx->timeout, 30);
+    assert_int_equal(fx->connect_timeout, 10);
+    assert_true(fx->max_size == (UINT64_C(16) << 20));
+    assert_string_equal(fx->user_agent, CONFIG_DEFAULT_USER_AGENT);
+    assert_non_null(strstr(fx->user_agent, " (+"));
+    config_free(cfg);
+
+    cfg = parse_ok("feed a http://a.example/ timeout 5s max_size 512k\n"
+                   "feed b http://b.example/ user_agent \"Bot/1 (+x)\"\n"
+                   "feed c http://c.example/\n"
+                   "timeout 1m\nconnect_timeout 3s\nmax_size 2M\n"
+                   "user_agent \"All/2\"\n");
+    fx = config_feed_fetch(cfg, &cfg->feeds[0]);
+    assert_int_equal(fx->timeout, 5);
+    assert_int_equal(fx->connect_timeout, 3);
+    assert_true(fx->max_size == 512 * 1024);
+    assert_string_equal(fx->user_agent, "All/2");
+    fx = config_feed_fetch(cfg, &cfg->feeds[1]);
+    assert_int_equal(fx->timeout, 60);
+    assert_true(fx->max_size == (UINT64_C(2) << 20));
+    assert_string_equal(fx->user_agent, "Bot/1 (+x)");
+    /* A feed without options costs no options of its own. */
+    assert_null(cfg->feeds[2].fetch);
+    assert_ptr_equal(config_feed_fetch(cfg, &cfg->feeds[2]), &cfg->fetch);
+    config_free(cfg);
+
+    assert_int_equal(config_size_parse("1000", &n), 0);
+    assert_true(n == 1000);
+    assert_int_equal(config_size_parse("3K", &n), 0);
+    assert_true(n == 3072);
+    assert_int_equal(config_size_parse("1G", &n), 0);
+    assert_true(n == (UINT64_C(1) << 30));
+    assert_int_equal(config_size_parse("1.5M", &n), -1);
+    assert_int_equal(config_size_parse("1MB", &n), -1);
+    assert_int_equal(config_size_parse("M", &n), -1);
+    assert_int_equal(config_size_parse("99999999999999999999", &n), -1);
+    assert_int_equal(config_size_parse("99999999999999999G", &n), -1);
+
+    check_errors("timeout 2h\n", "feedd.conf:1: bad timeout \"2h\" "
+                                 "(use 30s, 15m, 2h, 1d)"
+                                 ", at most 3600 s\n");
+    check_errors("connect_timeout 0s\n",
+                 "feedd.conf:1: bad connect_timeout \"0s\" "
+                 "(use 30s, 15m, 2h, 1d)"
+                 ", at most 300 s\n");
+    check_errors("max_size 10\nmax_size 2G\n",
+                 "feedd.conf:1: bad max_size \"10\" (bytes, or with k, M or "
+                 "G: 512k, 16M; from 1k to 1G)\n"
+                 "feedd.conf:2: setting \"max_size\" given twice (first on "
+                 "line 1)\n");
+    check_errors("feed a http://a.example/ max_size 2G\n",
+                 "feedd.conf:1: feed \"a\": bad max_size \"2G\" (bytes, or "
+                 "with k, M or G: 512k, 16M; from 1k to 1G)\n");
+    check_errors("user_agent \"a\tb\"\n",
+                 "feedd.conf:1: bad user_agent \"a\\x09b\" (printable ASCII, "
+                 "at most 256 characters)\n");
+}
+
 static void
 test_interval_after_feeds(void **state)
 {
@@ -544,8 +616,9 @@ test_errors_feeds(void **state)
         {"feed lwn https://lwn.net/ interval 15x\n",
          E(1, "feed \"lwn\": bad interval \"15x\" " DURATION_HINT)},
         {"feed a http://a.example/ every 1h\n",
-         E(1, "feed \"a\": unknown option \"every\" (use interval, tags, id "
-              "or id_pattern)")},
+         E(1, "feed \"a\": unknown option \"every\" (use interval, tags, id, "
+              "id_pattern, timeout, connect_timeout, max_size or "
+              "user_agent)")},
         {"feed a http://a.example/ id url\n",
          E(1, "feed \"a\": bad id \"url\" (use auto, slug, guid, link or "
               "content)")},
@@ -1081,6 +1154,7 @@ main(void)
         cmocka_unit_test(test_feed_strings_packed),
         cmocka_unit_test(test_ids_and_retention),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_fetch_options),
         cmocka_unit_test(test_interval_after_feeds),
         cmocka_unit_test(test_quotes_and_comments),
         cmocka_unit_test(test_locations),
