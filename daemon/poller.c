@@ -487,7 +487,14 @@ poller_poll_result(struct poller_feed *f, int report)
         st.last_error = msg;
         st.etag = NULL;
         st.last_modified = NULL;
-        log_warnx("%s: %s", f->cf->name, msg);
+        /* One line: the feed, where it was fetched from (an HTTP error
+         * names it already; entries the store could not take are not the
+         * server's doing), the cause. */
+        if ((server && o->status >= 400) || unstored || !server)
+            log_warnx("%s: %s", f->cf->name, msg);
+        else
+            log_warnx("%s: %s: %s", f->cf->name,
+                      o->url ? o->url : f->cf->location, msg);
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);

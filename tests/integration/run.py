@@ -1409,7 +1409,9 @@ def test_limits(tmp):
                   st["etag"] == '"%s-1"' % name, "%s: %s" % (name, st))
         st = [r for r in rows if r.get("feed") == "over"][-1]
         check(st["errors"] == 1 and "larger than 33554432 bytes, the limit"
-              in st["last_error"] and "over: response larger" in err,
+              in st["last_error"] and
+              re.search(r"^over: http://\S+/over\.xml: response larger", err,
+                        re.M),
               "over: %s" % st)
         code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
         check(code == 0, "second poll exited %d: %s" % (code, err))
@@ -1496,7 +1498,10 @@ def test_fetch_settings(tmp):
             return found[0]
         check("new" in line("plain") and "new" in line("agent"),
               "the healthy feeds: %r" % err)
-        check("timed out" in line("slow"), "slow: %r" % line("slow"))
+        check("timed out" in line("slow") and
+              line("slow").startswith("slow: %s: " % srv.url("/slow.xml")),
+              "slow: the line names neither the URL nor the cause: %r"
+              % line("slow"))
         check("larger than 102400 bytes" in line("big"),
               "big: %r" % line("big"))
         check("larger than 1048576 bytes" in line("bomb"),
