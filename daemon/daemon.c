@@ -822,6 +822,12 @@ start(struct daemon *d)
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;
+    /* Its paths set before the first document: a request that comes
+     * earlier waits for that (httpd.h), then finds them. */
+    if (!d->once && ((d->mon = monitor_new(&d->loop, d->store,
+                                           (int64_t)time(NULL))) == NULL ||
+                     monitor_serve(d->mon, d->cfg, NULL, d->httpd) != 0))
+        return -1;
     d->pub =
         publisher_new(&d->loop, d->store, d->cfg, d->httpd, on_published, d);
     if (d->pub == NULL)
@@ -832,11 +838,9 @@ start(struct daemon *d)
     }
     d->poller = poller_new(&d->loop, d->store, d->cfg, d->once, on_polled, d);
     d->round_ns = uv_hrtime();
-    if (d->poller == NULL || poller_start(d->poller) != 0)
-        return -1;
-    if (!d->once && ((d->mon = monitor_new(&d->loop, d->store,
-                                           (int64_t)time(NULL))) == NULL ||
-                     monitor_serve(d->mon, d->cfg, d->poller, d->httpd) != 0))
+    if (d->poller == NULL ||
+        (d->mon && monitor_serve(d->mon, d->cfg, d->poller, d->httpd) != 0) ||
+        poller_start(d->poller) != 0)
         return -1;
     if (!d->once && start_watch(d) != 0)
         return -1;
