@@ -130,8 +130,10 @@ typedef int httpd_render_fn(void *arg, const char *path, struct feed_buf *out);
  * (and at once to later requests, until it answers), when render() fails,
  * and to requests held when the server closes. A document set at path
  * with httpd_set(), or a file with httpd_set_file(), comes first. Call it
- * on the loop; setting path again replaces render and arg. 0, -EINVAL (a
- * path without a leading '/', or names too long) or -ENOMEM. */
+ * on the loop; setting path again replaces render and arg. From the first
+ * call on, the server holds a handle that keeps the loop running until
+ * httpd_close(). 0, -EINVAL (a path without a leading '/', or names too
+ * long) or -ENOMEM. */
 int httpd_set_dynamic(struct httpd *, const char *path,
                       const char *content_type, httpd_render_fn *render,
                       void *arg) HTTPD_WUR;

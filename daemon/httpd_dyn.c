@@ -380,7 +380,6 @@ dyn_start(struct httpd_dyns *ds, uv_loop_t *loop)
         if (uv_async_init(loop, &ds->async, dyn_on_async) != 0)
             return -ENOMEM;
         ds->async.data = ds;
-        uv_unref((uv_handle_t *)&ds->async);
     }
     /* Without it, made, the handle waits for httpd_dyns_close(). */
     if (pthread_create(&ds->watchdog, NULL, dyn_watch, ds) != 0)

@@ -24,9 +24,9 @@ struct httpd_dyns;
 struct httpd_dyns *httpd_dyns_new(void);
 
 /* Adds or replaces path (see httpd_set_dynamic(), which checks the
- * arguments). The first makes the table's uv_async_t on loop
- * (unreferenced: it does not keep the loop running) and its watchdog
- * thread. 0 or -ENOMEM. On the loop. */
+ * arguments). The first makes the table's uv_async_t on loop (which keeps
+ * the loop running until httpd_dyns_close()) and its watchdog thread. 0 or
+ * -ENOMEM. On the loop. */
 int httpd_dyns_set(struct httpd_dyns *, uv_loop_t *loop, const char *path,
                    const char *content_type, httpd_render_fn *render,
                    void *arg);
