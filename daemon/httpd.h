@@ -3,7 +3,9 @@
  * The server runs on a thread of its own (libmicrohttpd's, with epoll) and
  * serves documents from memory: httpd_set(), called on the loop, makes an
  * immutable document and swaps it in under a short lock, so the loop never
- * waits for a reader and a reader never waits for the loop. HTTP/1.0 and
+ * waits for a reader and a reader never waits for the loop; documents too
+ * large to keep are made on the loop when asked (httpd_set_dynamic()), the
+ * request held meanwhile without holding up the others. HTTP/1.0 and
  * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
  * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
  * paths set are served, by exact match after percent- decoding (a target with a
@@ -121,8 +123,10 @@ typedef int httpd_render_fn(void *arg, const char *path, struct feed_buf *out);
  * made in advance. A request for it is held (its connection suspended, the
  * server's thread free for others) while the loop makes the document; a
  * request that comes while one is being made, or within
- * HTTPD_DYN_SHARE_MS after, is answered with that one, so that many
- * readers cost one render a second at most. Nothing is kept longer: the
+ * HTTPD_DYN_SHARE_MS after (or ten times as long as the render and its
+ * gzip copy took, when that is longer), is answered with that one, so that
+ * many readers cost one render a second at most, and the loop spends at
+ * most a tenth of its time on each such path. Nothing is kept longer: the
  * document is let go once that time is over and the last reader has it.
  * Answers go out with content_type, "Cache-Control: no-store" and no
  * validators, gzip-compressed (fast) when a client waiting for the render

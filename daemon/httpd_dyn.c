@@ -20,6 +20,10 @@
 #include "httpd_doc.h"
 #include "httpd_dyn.h"
 
+/* A render is fresh for HTTPD_DYN_SHARE_MS, or this many times as long
+ * as it took when that is longer. */
+#define HTTPD_DYN_FRESH_FACTOR 10
+
 #ifndef HTTPD_DYN_STOP_WAIT_MS
 #define HTTPD_DYN_STOP_WAIT_MS 2000
 #endif
@@ -54,6 +58,7 @@ struct httpd_dyn {
     int late;                   /* past HTTPD_DYN_WAIT_MS: 503 until it comes */
     int64_t asked_ms;           /* when the render was asked */
     int64_t made_ms;            /* when last was made */
+    int64_t fresh_ms;           /* and how long it is given to requests */
     struct httpd_dyn_out *last; /* fresh: given to requests as they come */
     struct httpd_dyn_wait *waiting; /* suspended for the render */
 };
@@ -227,11 +232,11 @@ dyn_watch(void *arg)
                 }
             }
             if (d->last != NULL && stale == NULL) {
-                if (now - d->made_ms >= HTTPD_DYN_SHARE_MS) {
+                if (now - d->made_ms >= d->fresh_ms) {
                     stale = d->last;
                     d->last = NULL;
-                } else if (d->made_ms + HTTPD_DYN_SHARE_MS < next) {
-                    next = d->made_ms + HTTPD_DYN_SHARE_MS;
+                } else if (d->made_ms + d->fresh_ms < next) {
+                    next = d->made_ms + d->fresh_ms;
                 }
             }
             if (late != NULL || stale != NULL)
@@ -269,6 +274,7 @@ dyn_on_async(uv_async_t *a)
         struct httpd_dyn_wait *list;
         struct httpd_dyn_out *out = NULL, *old;
         struct feed_buf b;
+        int64_t t0 = now_ms();
         int want, gz;
 
         pthread_mutex_lock(&ds->lock);
@@ -293,6 +299,10 @@ dyn_on_async(uv_async_t *a)
         old = d->last;
         d->last = out; /* its reference */
         d->made_ms = now_ms();
+        /* The loop spends a tenth of its time at most on each path. */
+        d->fresh_ms = (d->made_ms - t0) * HTTPD_DYN_FRESH_FACTOR;
+        if (d->fresh_ms < HTTPD_DYN_SHARE_MS)
+            d->fresh_ms = HTTPD_DYN_SHARE_MS;
         list = dyn_take(d, out, DYN_FAILED);
         pthread_cond_signal(&ds->wake);
         pthread_mutex_unlock(&ds->lock);
@@ -448,7 +458,7 @@ httpd_dyns_answer(struct httpd_dyns *ds, struct MHD_Connection *conn,
     }
     if (ds->stopping) {
         fail = DYN_STOPPING;
-    } else if (d->last != NULL && now_ms() - d->made_ms < HTTPD_DYN_SHARE_MS) {
+    } else if (d->last != NULL && now_ms() - d->made_ms < d->fresh_ms) {
         /* Without a gzip copy when none of the requests it was made for
          * took gzip: identity then, rather than a render more. */
         out = d->last;

@@ -15,6 +15,7 @@
 
 static atomic_int renders;
 static int render_fails;
+static unsigned render_ms; /* how long a render takes */
 
 /* A document that says which render made it, long enough to compress. */
 static int
@@ -23,6 +24,8 @@ render(void *arg, const char *path, struct feed_buf *out)
     int n = atomic_fetch_add(&renders, 1) + 1;
 
     (void)arg;
+    if (render_ms > 0)
+        sleep_ms(render_ms);
     if (render_fails)
         return -1;
     if (feed_buf_printf(out, "render %d of %s\n", n, path) != 0)
@@ -100,6 +103,7 @@ dyn_setup(void **state)
     fx = *state;
     atomic_store(&renders, 0);
     render_fails = 0;
+    render_ms = 0;
     assert_int_equal(
         httpd_set_dynamic(fx->httpd, "/metrics", METRICS, render, NULL), 0);
     return 0;
@@ -143,6 +147,33 @@ test_shared(void **state)
     assert_int_equal(cs[0].r.code, 200);
     assert_true(strncmp(cs[0].r.body, "render 2 of", 11) == 0);
     response_free(&cs[0].r);
+    assert_int_equal(atomic_load(&renders), 2);
+}
+
+/* A slow render stays fresh ten times as long as it took, when that is
+ * longer than HTTPD_DYN_SHARE_MS: the loop spends a tenth of its time on
+ * it at most. */
+static void
+test_slow_render(void **state)
+{
+    struct fixture *fx = *state;
+    struct client c;
+
+    render_ms = 80; /* fresh for 800 ms, not 300 */
+    client_start(&c, fx->port, get_m);
+    run_until_done(fx, &c, 1);
+    assert_int_equal(c.r.code, 200);
+    response_free(&c.r);
+    sleep_ms(450);
+    client_start(&c, fx->port, get_m);
+    run_until_done(fx, &c, 1);
+    assert_true(strncmp(c.r.body, "render 1 of", 11) == 0);
+    response_free(&c.r);
+    sleep_ms(600);
+    client_start(&c, fx->port, get_m);
+    run_until_done(fx, &c, 1);
+    assert_true(strncmp(c.r.body, "render 2 of", 11) == 0);
+    response_free(&c.r);
     assert_int_equal(atomic_load(&renders), 2);
 }
 
@@ -297,6 +328,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_shared, dyn_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_render, dyn_setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_head_method, dyn_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_late, dyn_setup, teardown),
