@@ -274,8 +274,8 @@ dyn_on_async(uv_async_t *a)
         struct httpd_dyn_wait *list;
         struct httpd_dyn_out *out = NULL, *old;
         struct feed_buf b;
-        int64_t t0 = now_ms();
-        int want, gz;
+        int64_t t0;
+        int want;
 
         pthread_mutex_lock(&ds->lock);
         want = d->want && !ds->stopping;
@@ -283,8 +283,11 @@ dyn_on_async(uv_async_t *a)
         pthread_mutex_unlock(&ds->lock);
         if (!want)
             continue;
+        t0 = now_ms();
         feed_buf_init(&b, 0);
         if (d->render(d->arg, d->path, &b) == 0) {
+            int gz;
+
             pthread_mutex_lock(&ds->lock);
             gz = d->want_gz;
             pthread_mutex_unlock(&ds->lock);
