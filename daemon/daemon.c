@@ -30,10 +30,10 @@
 #include "httpd.h"
 #include "fetch.h"
 #include "log.h"
+#include "monitor.h"
 #include "notify.h"
 #include "poller.h"
 #include "publisher.h"
-#include "status.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG "/etc/feedd/feedd.conf"
@@ -45,9 +45,9 @@ struct daemon {
     struct poller *poller;
     struct publisher *pub;
     struct httpd *httpd;
+    struct monitor *mon; /* /healthz, /metrics, /status */
     uv_signal_t sig[3];
     uv_timer_t compact_timer; /* retention, once a day */
-    uv_timer_t health_timer;  /* /healthz, made again every few seconds */
     uv_fs_event_t conf_watch; /* the config's folder */
     uv_timer_t reload_timer;  /* a burst of changes to it, then a reload */
     int once;
@@ -69,8 +69,6 @@ static void close_handle(void *handle);
 /* ---- retention ---- */
 
 #define COMPACT_EVERY_MS ((uint64_t)24 * 3600 * 1000)
-/* How often /healthz is made again (see HTTPD_HEALTHZ_STALE_S). */
-#define HEALTH_EVERY_MS 5000
 /* Outside the daily run, a rewrite is worth it only when a quarter of
  * the log, and at least 1 MiB, holds nothing live (old versions of
  * edited entries). */
@@ -242,38 +240,6 @@ log_round(struct daemon *d)
              c.not_modified, c.failed, d->round_fresh);
 }
 
-/* /healthz: the feeds by the health of their last poll, made on the loop
- * every HEALTH_EVERY_MS. The server answers 503 once it is older than
- * HTTPD_HEALTHZ_STALE_S: the loop no longer runs. */
-static void
-on_health_timer(uv_timer_t *t)
-{
-    struct daemon *d = t->data;
-    size_t i, by[3] = {0, 0, 0};
-    struct feed_buf b;
-    int64_t now = (int64_t)time(NULL);
-
-    if (d->httpd == NULL)
-        return;
-    for (i = 0; i < d->cfg->nfeeds; i++) {
-        const struct store_feed_state *st =
-            store_feed_state_get(d->store, d->cfg->feeds[i].name);
-        struct status_feed f;
-
-        memset(&f, 0, sizeof(f));
-        f.errors = st ? st->errors : 0;
-        f.last_ok = st ? st->last_ok : FEED_TIME_NONE;
-        by[status_health(&f)]++;
-    }
-    feed_buf_init(&b, 0);
-    if (status_healthz(&b, by[STATUS_OK], by[STATUS_FAILING],
-                       by[STATUS_PENDING], now) != 0 ||
-        httpd_set(d->httpd, "/healthz", "application/json", b.data, b.len,
-                  now) != 0)
-        log_warnx("/healthz: out of memory");
-    feed_buf_free(&b);
-}
-
 static void
 on_polled(const struct poller_report *r, void *arg)
 {
@@ -367,9 +333,10 @@ daemon_stop(struct daemon *d)
     if (d->compact_timer.data != NULL)
         (void)uv_timer_stop(&d->compact_timer);
     close_handle(&d->compact_timer);
-    if (d->health_timer.data != NULL)
-        (void)uv_timer_stop(&d->health_timer);
-    close_handle(&d->health_timer);
+    if (d->mon) {
+        monitor_close(d->mon);
+        d->mon = NULL;
+    }
     if (d->once && d->exit_code == 0 && !d->lost_at_stop &&
         store_loaded(d->store) && worth_compacting(d->store))
         daemon_compact(d);
@@ -588,6 +555,7 @@ daemon_reload(struct daemon *d, const char *why)
          * in force. */
         settings_changed(old, cfg, settings, sizeof(settings));
         publisher_reconfig(d->pub, cfg, d->httpd);
+        (void)monitor_serve(d->mon, cfg, d->poller, d->httpd);
         d->cfg = cfg;
         config_free(old);
         log_info("reload: %zu feed%s added, %zu removed, %zu changed%s%s (%s)",
@@ -792,16 +760,6 @@ start_handles(struct daemon *d)
         log_warnx("cannot arm the retention timer: %s", uv_strerror(rc));
         return -1;
     }
-    if ((rc = uv_timer_init(&d->loop, &d->health_timer)) != 0) {
-        log_warnx("cannot make the /healthz timer: %s", uv_strerror(rc));
-        return -1;
-    }
-    d->health_timer.data = d;
-    if (!d->once && (rc = uv_timer_start(&d->health_timer, on_health_timer, 0,
-                                         HEALTH_EVERY_MS)) != 0) {
-        log_warnx("cannot arm the /healthz timer: %s", uv_strerror(rc));
-        return -1;
-    }
     for (i = 0; i < 3; i++) {
         if ((rc = uv_signal_init(&d->loop, &d->sig[i])) != 0) {
             log_warnx("cannot watch for %s: %s", names[i], uv_strerror(rc));
@@ -864,6 +822,12 @@ start(struct daemon *d)
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;
+    /* Its paths set before the first document: a request that comes
+     * earlier waits for that (httpd.h), then finds them. */
+    if (!d->once && ((d->mon = monitor_new(&d->loop, d->store,
+                                           (int64_t)time(NULL))) == NULL ||
+                     monitor_serve(d->mon, d->cfg, NULL, d->httpd) != 0))
+        return -1;
     d->pub =
         publisher_new(&d->loop, d->store, d->cfg, d->httpd, on_published, d);
     if (d->pub == NULL)
@@ -874,7 +838,9 @@ start(struct daemon *d)
     }
     d->poller = poller_new(&d->loop, d->store, d->cfg, d->once, on_polled, d);
     d->round_ns = uv_hrtime();
-    if (d->poller == NULL || poller_start(d->poller) != 0)
+    if (d->poller == NULL ||
+        (d->mon && monitor_serve(d->mon, d->cfg, d->poller, d->httpd) != 0) ||
+        poller_start(d->poller) != 0)
         return -1;
     if (!d->once && start_watch(d) != 0)
         return -1;

@@ -34,6 +34,7 @@
 #include "feeds/date.h"
 #include "httpd.h"
 #include "httpd_doc.h"
+#include "httpd_dyn.h"
 #include "httpd_file.h"
 #include "httpd_request.h"
 #include "httpd_setup.h"
@@ -92,6 +93,8 @@ struct httpd {
     int ready; /* under lock: a document was set, or waiting ended */
     struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
     struct httpd_file *files;              /* under lock */
+    struct httpd_dyns *dyns; /* paths made at request time: its own lock */
+    int closing;             /* handles still to close */
     void (*done)(void *);
     void *done_arg;
 };
@@ -337,6 +340,11 @@ httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
     struct httpd *h = arg;
     struct httpd_wait *w = httpd_wait_of(conn);
 
+    /* A request held for a render: its wait ends with it. */
+    if (*con_cls != NULL && *con_cls != h) {
+        httpd_dyns_completed(h->dyns, *con_cls);
+        *con_cls = NULL;
+    }
     if (w != NULL && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         httpd_wait_list(h, w);
 }
@@ -409,6 +417,9 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
         *upload_len = 0;
         return MHD_YES;
     }
+    /* Back from a render (httpd_dyns_answer() set its wait). */
+    if (*con_cls != h)
+        return httpd_dyns_resumed(h->dyns, conn, *con_cls);
     MHD_get_connection_values(conn, MHD_HEADER_KIND, httpd_scan_encoding, &c);
     /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one before. */
     if (c.hosts > 1 ||
@@ -422,6 +433,8 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
             MHD_destroy_response(resp);
             return rc;
         }
+        if (httpd_dyns_answer(h->dyns, conn, url, c.gzip, con_cls, &rc))
+            return rc;
         if (strcmp(url, "/healthz") == 0)
             return MHD_queue_response(conn, MHD_HTTP_OK,
                                       h->canned[HTTPD_HEALTHZ]);
@@ -564,7 +577,8 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
             const char *where, char *err, size_t errlen)
 {
     unsigned total, soft, per_ip;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     struct httpd *h = calloc(1, sizeof(*h));
     pthread_condattr_t attr;
 
@@ -611,8 +625,9 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
                      NULL, NULL);
     h->canned[HTTPD_UNAVAILABLE] = httpd_canned(
         "503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION, "close");
+    h->dyns = httpd_dyns_new();
     for (int i = 0; i < HTTPD_NCANNED; i++) {
-        if (h->canned[i] == NULL) {
+        if (h->canned[i] == NULL || h->dyns == NULL) {
             snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
             goto fail;
         }
@@ -685,6 +700,9 @@ httpd_free(struct httpd *h)
     for (int i = 0; i < HTTPD_NCANNED; i++)
         if (h->canned[i] != NULL)
             MHD_destroy_response(h->canned[i]);
+    /* Closed already, unless the server never started (no handle). */
+    if (h->dyns != NULL)
+        (void)httpd_dyns_close(h->dyns, NULL, NULL);
     pthread_cond_destroy(&h->ready_cond);
     pthread_mutex_destroy(&h->lock);
     free(h->tls_cert);
@@ -768,21 +786,42 @@ httpd_set_file(struct httpd *h, const char *path, const char *content_type,
 }
 
 int
+httpd_set_dynamic(struct httpd *h, const char *path, const char *content_type,
+                  httpd_render_fn *render, void *arg)
+{
+    assert(h != NULL && render != NULL);
+    if (path == NULL || path[0] != '/' || strchr(path, '?') != NULL ||
+        !httpd_field_ok(path) || content_type == NULL ||
+        !httpd_field_ok(content_type))
+        return -EINVAL;
+    return httpd_dyns_set(h->dyns, h->loop, path, content_type, render, arg);
+}
+
+int
 httpd_port(const struct httpd *h)
 {
     return h->port;
 }
 
+/* One handle closed; the last frees the server. */
+static void
+httpd_close_step(void *arg)
+{
+    struct httpd *h = arg;
+    void (*done)(void *) = h->done;
+    void *done_arg = h->done_arg;
+
+    if (--h->closing > 0)
+        return;
+    httpd_free(h);
+    if (done != NULL)
+        done(done_arg);
+}
+
 static void
 httpd_on_closed(uv_handle_t *handle)
 {
-    struct httpd *h = handle->data;
-    void (*done)(void *) = h->done;
-    void *arg = h->done_arg;
-
-    httpd_free(h);
-    if (done != NULL)
-        done(arg);
+    httpd_close_step(handle->data);
 }
 
 void
@@ -793,11 +832,16 @@ httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
     h->ready = 1; /* a request waiting for the first document ends */
     pthread_cond_broadcast(&h->ready_cond);
     pthread_mutex_unlock(&h->lock);
+    /* Requests held for a render are answered before libmicrohttpd
+     * stops, which it cannot do while any is suspended. */
+    httpd_dyns_stop(h->dyns);
     /* Joins libmicrohttpd's thread, which closes every connection: no
      * callback of ours runs after this. */
     MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
     h->done = done;
     h->done_arg = arg;
+    h->closing = 1 + httpd_dyns_close(h->dyns, httpd_close_step, h);
+    h->dyns = NULL;
     uv_close((uv_handle_t *)&h->closer, httpd_on_closed);
 }

@@ -3,7 +3,9 @@
  * The server runs on a thread of its own (libmicrohttpd's, with epoll) and
  * serves documents from memory: httpd_set(), called on the loop, makes an
  * immutable document and swaps it in under a short lock, so the loop never
- * waits for a reader and a reader never waits for the loop. HTTP/1.0 and
+ * waits for a reader and a reader never waits for the loop; documents too
+ * large to keep are made on the loop when asked (httpd_set_dynamic()), the
+ * request held meanwhile without holding up the others. HTTP/1.0 and
  * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
  * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
  * paths set are served, by exact match after percent- decoding (a target with a
@@ -31,10 +33,23 @@
 
 #include <uv.h>
 
+#include "feeds/buf.h"
+
 #define HTTPD_WUR __attribute__((warn_unused_result))
 
 /* A /healthz document older than this, in seconds, is answered 503. */
 #define HTTPD_HEALTHZ_STALE_S 30
+
+/* A document made at request time (httpd_set_dynamic()) answers the
+ * requests that come this long after it was made, in milliseconds; a
+ * request whose render the loop has not made this long after it was asked
+ * gets 503. Lower at build time for tests. */
+#ifndef HTTPD_DYN_SHARE_MS
+#define HTTPD_DYN_SHARE_MS 1000
+#endif
+#ifndef HTTPD_DYN_WAIT_MS
+#define HTTPD_DYN_WAIT_MS 5000
+#endif
 
 struct httpd; /* opaque */
 
@@ -97,14 +112,45 @@ int httpd_set(struct httpd *, const char *path, const char *content_type,
 int httpd_set_file(struct httpd *, const char *path, const char *content_type,
                    const char *filename) HTTPD_WUR;
 
+/* Makes the document at path (the path the request named) into out, an
+ * empty buffer without a cap: 0, or non-zero when it cannot be made (the
+ * request then gets 503). Called on the loop; out's bytes then belong to
+ * the server. */
+typedef int httpd_render_fn(void *arg, const char *path, struct feed_buf *out);
+
+/* Serves path (which starts with '/') with a document made on the loop at
+ * request time by render(arg, path, out), for documents too large to keep
+ * made in advance. A request for it is held (its connection suspended, the
+ * server's thread free for others) while the loop makes the document; a
+ * request that comes while one is being made, or within
+ * HTTPD_DYN_SHARE_MS after (or ten times as long as the render and its
+ * gzip copy took, when that is longer), is answered with that one, so that
+ * many readers cost one render a second at most, and the loop spends at
+ * most a tenth of its time on each such path. Nothing is kept longer: the
+ * document is let go once that time is over and the last reader has it.
+ * Answers go out with content_type, "Cache-Control: no-store" and no
+ * validators, gzip-compressed (fast) when a client waiting for the render
+ * accepts it. 503 when the loop has not answered within HTTPD_DYN_WAIT_MS
+ * (and at once to later requests, until it answers), when render() fails,
+ * and to requests held when the server closes. A document set at path
+ * with httpd_set(), or a file with httpd_set_file(), comes first. Call it
+ * on the loop; setting path again replaces render and arg. From the first
+ * call on, the server holds a handle that keeps the loop running until
+ * httpd_close(). 0, -EINVAL (a path without a leading '/', or names too
+ * long) or -ENOMEM. */
+int httpd_set_dynamic(struct httpd *, const char *path,
+                      const char *content_type, httpd_render_fn *render,
+                      void *arg) HTTPD_WUR;
+
 /* The port actually bound. */
 int httpd_port(const struct httpd *);
 
 /* Stops listening and closes every connection, cutting short responses in
- * flight; waits only for the server's thread to see it, not for any
- * client. done(arg), which may be NULL, is called from the loop once all
- * memory is released; the httpd must not be used after this call. Call it
- * exactly once. */
+ * flight (requests waiting for a render(), see httpd_set_dynamic(), get 503
+ * first: the loop waits for them, a second or two at most); waits only for the
+ * server's thread to see it, not for any client. done(arg), which may be NULL,
+ * is called from the loop once all memory is released; the httpd must not be
+ * used after this call. Call it exactly once. */
 void httpd_close(struct httpd *, void (*done)(void *arg), void *arg);
 
 #endif

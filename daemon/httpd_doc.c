@@ -31,10 +31,8 @@ httpd_date(int64_t t, char out[FEED_HTTPDATE_LEN + 1])
     feed_date_format_http(t, out);
 }
 
-/* data[0..len) gzip-compressed into a new block, or NULL when that fails
- * or is not smaller. */
-static unsigned char *
-httpd_gzip(const void *data, size_t len, size_t *out_len)
+unsigned char *
+httpd_gzip(const void *data, size_t len, int level, size_t *out_len)
 {
     z_stream z;
     unsigned char *out;
@@ -44,8 +42,8 @@ httpd_gzip(const void *data, size_t len, size_t *out_len)
         return NULL;
     memset(&z, 0, sizeof(z));
     /* 15 + 16: a gzip header and trailer around deflate. */
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         return NULL;
     bound = deflateBound(&z, (uLong)len);
     if ((out = malloc(bound)) == NULL) {
@@ -107,7 +105,7 @@ httpd_doc_new(const char *path, const char *content_type, const void *data,
     uint64_t hash = UINT64_C(0xcbf29ce484222325);
     char *p;
 
-    gz = httpd_gzip(data, len, &gz_len);
+    gz = httpd_gzip(data, len, Z_DEFAULT_COMPRESSION, &gz_len);
     if (len > SIZE_MAX - sizeof(*doc) - plen - clen - gz_len ||
         (doc = calloc(1, sizeof(*doc) + plen + clen + len + gz_len)) == NULL) {
         free(gz);

@@ -49,6 +49,12 @@ struct httpd_doc *httpd_doc_new(const char *path, const char *content_type,
 int httpd_doc_same(const struct httpd_doc *doc, const char *content_type,
                    const void *data, size_t len);
 
+/* data[0..len) gzip-compressed at zlib's level (1 fastest to 9 smallest,
+ * or Z_DEFAULT_COMPRESSION) into a new block the caller frees, its length
+ * in *out_len; NULL when that fails or is not smaller. */
+unsigned char *httpd_gzip(const void *data, size_t len, int level,
+                          size_t *out_len);
+
 /* Lets go of doc's responses, once no one looks it up any more (refs 0):
  * its memory is freed when libmicrohttpd is done with them. */
 void httpd_doc_drop(struct httpd_doc *doc);

@@ -203,9 +203,10 @@ def log_file():
 class Daemon:
     """feedd run, in the background; stopped by its pid."""
 
-    def __init__(self, conf):
+    def __init__(self, conf, args=()):
         self.errfile = log_file()
-        self.proc = subprocess.Popen([ARGS.feedd, "run", "-c", conf],
+        self.proc = subprocess.Popen([ARGS.feedd, "run", "-c", conf] +
+                                     list(args),
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.errfile, stderr=self.errfile)
 
@@ -2887,6 +2888,317 @@ def test_opml(tmp):
                       if l.startswith("feed "))
     check(feeds(conf) == feeds(empty),
           "round trip: %r != %r" % (feeds(conf), feeds(empty)))
+
+
+# ---- /metrics, /status, /status.json ---------------------------------------
+
+def prom_samples(text):
+    """The samples of a Prometheus text document as {(name, labels): value},
+    labels a sorted tuple of (name, value); checks that each sample's
+    family was declared by # TYPE before it."""
+    samples, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if not line or line.startswith("#"):
+            continue
+        m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)', line)
+        check(m, "not a Prometheus sample: %r" % line)
+        name, labels = m.group(1), m.group(3) or ""
+        check(name in typed, "%s without # TYPE before it" % name)
+        pairs = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"',
+                                        labels)))
+        check((name, pairs) not in samples, "%s%s twice" % (name, pairs))
+        samples[(name, pairs)] = float(m.group(4))
+    return samples
+
+
+def feed_sample(samples, name, feed):
+    return samples.get((name, (("feed", feed),)))
+
+
+def raw_request(port, method, path, headers=None, timeout=15):
+    """One request on its own connection: (status, headers, body)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def renders(log, path):
+    """How many times the daemon (run with -v) made path."""
+    return len(re.findall(r"(?m)%s: \d+ feeds, \d+ bytes, made in"
+                          % re.escape(path), log))
+
+
+def test_status_pages(tmp):
+    """/metrics, /status and /status.json, made at request time: with one
+    feed that is fine, one that answers 404 and one that answers 304 on its
+    second poll, each says what happened, per feed and in all; HEAD is
+    answered without a body, POST refused; gzip when asked; a burst of
+    concurrent requests shares one render."""
+    srv = FeedServer()
+    port = free_port()
+    try:
+        srv.routes["/ok.xml"] = Route(rss("Ok", [
+            ("o1", "https://ok.example/one-500001", "Ok one",
+             "Fri, 17 May 2024 10:00:00 GMT")]))
+        srv.routes["/same.xml"] = Route(rss("Same", [
+            ("s1", "https://same.example/one-500002", "Same one",
+             "Fri, 17 May 2024 09:00:00 GMT"),
+            ("s2", "https://same.example/two-500003", "Same two",
+             "Fri, 17 May 2024 08:00:00 GMT")]), etag='"same-1"')
+        conf = write_config(tmp, [
+            "interval 1h",
+            "feed ok %s" % srv.url("/ok.xml"),
+            "feed gone %s" % srv.url("/gone.xml"),
+            "feed same %s interval 1s" % srv.url("/same.xml")], port=port)
+        started = int(time.time())
+        d = Daemon(conf, ["-v"])
+        base = "http://127.0.0.1:%d" % port
+        try:
+            def scraped():
+                status, headers, body = get(base + "/metrics")
+                if status != 200:
+                    return None
+                smp = prom_samples(body.decode())
+                if smp.get(("feedd_polls_total",
+                            (("result", "not_modified"),)), 0) < 1:
+                    return None
+                return headers, body.decode(), smp
+            headers, text, smp = wait_for("a 304 in /metrics", scraped)
+            check(headers.get("Content-Type") ==
+                  "text/plain; version=0.0.4; charset=utf-8",
+                  "/metrics served as %s" % headers.get("Content-Type"))
+            check(headers.get("Cache-Control") == "no-store" and
+                  "ETag" not in headers,
+                  "/metrics headers: %s" % headers)
+            now = time.time() + 1
+            ls = "feedd_feed_last_success_timestamp_seconds"
+            for name in ("ok", "same"):
+                t = feed_sample(smp, ls, name)
+                check(t is not None and started - 1 <= t <= now,
+                      "%s{feed=%s} %r" % (ls, name, t))
+            check(feed_sample(smp, ls, "gone") is None,
+                  "a last success for gone: %s" % text)
+            fails = {n: feed_sample(smp, "feedd_feed_consecutive_failures", n)
+                     for n in ("ok", "gone", "same")}
+            check(fails["ok"] == 0 and fails["same"] == 0 and
+                  fails["gone"] >= 1, "consecutive failures: %s" % fails)
+            codes = {n: feed_sample(smp, "feedd_feed_last_http_status", n)
+                     for n in ("ok", "gone", "same")}
+            check(codes == {"ok": 200, "gone": 404, "same": 304},
+                  "last HTTP status: %s" % codes)
+            stored = {n: feed_sample(smp, "feedd_feed_entries_stored_total",
+                                     n) for n in ("ok", "gone", "same")}
+            check(stored == {"ok": 1, "gone": 0, "same": 2},
+                  "entries stored: %s" % stored)
+            polls = {r: smp[("feedd_polls_total", (("result", r),))]
+                     for r in ("ok", "not_modified", "error")}
+            check(polls["ok"] == 2 and polls["not_modified"] >= 1 and
+                  polls["error"] >= 1, "polls: %s" % polls)
+            ratio = smp[("feedd_polls_not_modified_ratio", ())]
+            check(abs(ratio - polls["not_modified"] / sum(polls.values()))
+                  < 0.0001, "304 share %r of %s" % (ratio, polls))
+            check(smp[("feedd_store_entries", ())] == 3,
+                  "store entries: %s" % text)
+            check(smp[("feedd_store_bytes", ())] ==
+                  segment_bytes(os.path.join(tmp, "state")),
+                  "store bytes %r, the segments hold %d" % (
+                      smp[("feedd_store_bytes", ())],
+                      segment_bytes(os.path.join(tmp, "state"))))
+            feeds = {s: smp[("feedd_feeds", (("state", s),))]
+                     for s in ("ok", "failing", "pending")}
+            check(feeds == {"ok": 2, "failing": 1, "pending": 0},
+                  "feeds by state: %s" % feeds)
+            check(abs(smp[("feedd_start_time_seconds", ())] - started) <= 2,
+                  "start time %r" % smp[("feedd_start_time_seconds", ())])
+
+            # /status.json: the same, per feed.
+            status, headers, body = get(base + "/status.json")
+            check(status == 200 and headers.get("Content-Type") ==
+                  "application/json", "/status.json: %d %s" % (
+                      status, headers.get("Content-Type")))
+            js = json.loads(body)
+            check(js["feeds"] == 3 and js["ok"] == 2 and js["failing"] == 1
+                  and js["pending"] == 0 and js["entries"] == 3,
+                  "/status.json totals: %s" % body[:200])
+            check(js["polls"]["ok"] == 2 and js["polls"]["not_modified"] >= 1
+                  and js["polls"]["error"] >= 1, "polls %s" % js["polls"])
+            by = {f["name"]: f for f in js["feed_list"]}
+            check(sorted(by) == ["gone", "ok", "same"], "feeds %s" % sorted(by))
+            check(by["ok"]["health"] == "ok" and by["ok"]["http_status"] == 200
+                  and by["ok"]["stored"] == 1 and by["ok"]["failures"] == 0
+                  and by["ok"]["error"] is None and
+                  by["ok"]["location"] == srv.url("/ok.xml"),
+                  "ok in /status.json: %s" % by["ok"])
+            check(by["gone"]["health"] == "failing" and
+                  by["gone"]["http_status"] == 404 and
+                  by["gone"]["failures"] >= 1 and
+                  "404" in (by["gone"]["error"] or "") and
+                  by["gone"]["last_success"] is None,
+                  "gone in /status.json: %s" % by["gone"])
+            check(by["same"]["health"] == "ok" and
+                  by["same"]["http_status"] == 304 and
+                  by["same"]["stored"] == 2,
+                  "same in /status.json: %s" % by["same"])
+
+            # /status: a page naming each feed with its health.
+            status, headers, body = get(base + "/status")
+            page = body.decode()
+            check(status == 200 and
+                  headers.get("Content-Type", "").startswith("text/html") and
+                  page.startswith("<!DOCTYPE html>"),
+                  "/status: %d %s" % (status, headers.get("Content-Type")))
+            for name, health in (("ok", "ok"), ("gone", "failing"),
+                                 ("same", "ok")):
+                m = re.search(r'<tr class="(\w+)"><td title="[^"]*">%s</td>'
+                              r'<td>(\w+)</td>' % name, page)
+                check(m and m.group(1) == health and m.group(2) == health,
+                      "/status row of %s: %s" % (
+                          name, m.group(0) if m else page))
+            check("404" in page, "/status does not show the 404")
+
+            # HEAD: the headers alone; POST refused.
+            time.sleep(1.1)  # past the shared render, so that HEAD makes one
+            for path in ("/metrics", "/status", "/status.json"):
+                status, h, body = raw_request(port, "HEAD", path)
+                check(status == 200 and body == b"" and
+                      int(h.get("content-length", "0")) > 0 and
+                      h.get("cache-control") == "no-store",
+                      "HEAD %s: %d %s %r" % (path, status, h, body[:50]))
+                status, h, body = raw_request(port, "POST", path)
+                check(status == 405 and h.get("allow") == "GET, HEAD",
+                      "POST %s: %d %s" % (path, status, h))
+
+            # gzip, for a client that takes it.
+            time.sleep(1.1)
+            status, h, body = raw_request(port, "GET", "/metrics",
+                                          {"Accept-Encoding": "gzip"})
+            check(status == 200 and h.get("content-encoding") == "gzip",
+                  "/metrics with Accept-Encoding: gzip: %d %s" % (status, h))
+            import gzip as gz
+            smp = prom_samples(gz.decompress(body).decode())
+            check(feed_sample(smp, "feedd_feed_last_http_status", "gone")
+                  == 404, "the gzip copy differs")
+
+            # A burst of concurrent requests: one render, or two when the
+            # burst straddles the end of the shared second.
+            time.sleep(1.1)
+            before = renders(d.log(), "/metrics")
+            n, results = 40, []
+            barrier = threading.Barrier(n)
+
+            def one():
+                barrier.wait()
+                results.append(raw_request(port, "GET", "/metrics"))
+            t0 = time.monotonic()
+            threads = [threading.Thread(target=one) for _ in range(n)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            elapsed = time.monotonic() - t0
+            check(len(results) == n and all(r[0] == 200 for r in results),
+                  "burst: %s" % sorted(r[0] for r in results))
+            made = wait_for("the renders logged", lambda: (
+                renders(d.log(), "/metrics") - before) or None)
+            bodies = set(r[2] for r in results)
+            check(1 <= made <= 1 + int(elapsed) and len(bodies) <= made,
+                  "%d requests in %.2f s made %d renders, %d bodies" % (
+                      n, elapsed, made, len(bodies)))
+        finally:
+            check(d.stop() == 0, "feedd did not stop cleanly: %s" % d.log())
+        # Only while the server runs: poll --once serves nothing.
+    finally:
+        srv.stop()
+
+
+def test_status_stalled(tmp):
+    """The loop held up (here by a feed that is a FIFO no one writes yet,
+    which the loop opens): a request for /metrics waits for it, and gets
+    503 when it does not answer within 5 s; later ones at once until it
+    does. A stop while a request waits answers it and ends cleanly."""
+    fifo = os.path.join(tmp, "stuck.xml")
+    port = free_port()
+    conf = write_config(tmp, ["feed stuck %s" % fifo], port=port)
+    body = rss("Stuck", [("k1", "https://stuck.example/one-600001", "One",
+                          "Fri, 17 May 2024 10:00:00 GMT")]).encode()
+
+    def unblock():
+        """Writes the feed to a reader that has the FIFO open: False when
+        none has."""
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return False
+        try:
+            os.write(fd, body)
+        finally:
+            os.close(fd)
+        return True
+
+    # A stop while a request is held.
+    os.mkfifo(fifo)
+    d = Daemon(conf, ["-v"])
+    try:
+        wait_for("the server", lambda: socket.create_connection(
+            ("127.0.0.1", port), timeout=1).close() or True)
+        result = []
+        t = threading.Thread(target=lambda: result.append(
+            raw_request(port, "GET", "/metrics")))
+        t.start()
+        time.sleep(1)
+        check(t.is_alive(), "/metrics answered while the loop was held: %s"
+              % result)
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        check(unblock(), "the loop does not hold the FIFO open")
+        t.join(10)
+        check(not t.is_alive() and result and result[0][0] in (200, 503),
+              "the request held at the stop got %s" % result)
+        code = d.stop()
+        check(code == 0, "feedd exited %d: %s" % (code, d.log()))
+        check("internal:" not in d.log(), d.log())
+    finally:
+        unblock()
+        d.stop()
+
+    # The loop late: 503 after 5 s, then at once, until it answers.
+    os.remove(fifo)
+    os.mkfifo(fifo)
+    shutil.rmtree(os.path.join(tmp, "state"))
+    d = Daemon(conf, ["-v"])
+    try:
+        wait_for("the server", lambda: socket.create_connection(
+            ("127.0.0.1", port), timeout=1).close() or True)
+        t0 = time.monotonic()
+        status, h, text = raw_request(port, "GET", "/metrics")
+        waited = time.monotonic() - t0
+        check(status == 503 and b"did not answer in time" in text and
+              4 <= waited <= 9, "a held loop: %d %r after %.1f s" % (
+                  status, text, waited))
+        t0 = time.monotonic()
+        status, h, text = raw_request(port, "GET", "/metrics")
+        check(status == 503 and time.monotonic() - t0 < 1,
+              "again: %d after %.1f s" % (status, time.monotonic() - t0))
+        check(unblock(), "the loop does not hold the FIFO open")
+        wait_for("/metrics once the loop runs", lambda: raw_request(
+            port, "GET", "/metrics")[0] == 200)
+        # The render asked before may come before the poll's end: the
+        # entry shows in a later one.
+        wait_for("/metrics with the entry stored", lambda: feed_sample(
+            prom_samples(raw_request(port, "GET", "/metrics")[2].decode()),
+            "feedd_feed_entries_stored_total", "stuck") == 1)
+        check(d.stop() == 0, "feedd did not stop cleanly: %s" % d.log())
+    finally:
+        unblock()
+        d.stop()
 
 
 def main():
