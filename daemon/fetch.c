@@ -24,10 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "config.h"
+#include "feeds/date.h"
 #include "fetch.h"
 
 /* The whole transfer, unless the request says otherwise. */
@@ -74,6 +76,10 @@ struct fetch {
     const char *watch_error; /* why a socket of it went unwatched */
     char limit_error[96];
     char *etag, *last_modified, *content_type;
+    /* What the last response says of the next request: Retry-After in
+     * seconds, Cache-Control max-age in seconds (-1: none of them),
+     * Expires and Date (FEED_TIME_NONE: none). */
+    int64_t retry_after, max_age, expires, date;
     char *url; /* where the body comes from after redirects (curl's) */
     char errbuf[CURL_ERROR_SIZE];
     /* The request headers: headers is the list of them, made of hdr. */
@@ -300,7 +306,30 @@ on_write(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-/* Keeps a copy of the value of header name (case-insensitive) in *dst. */
+/* The value of header name (case-insensitive) in line, trimmed, copied
+ * into buf (n bytes, cut when longer); NULL when line is another header. */
+static const char *
+header_value(const char *line, size_t len, const char *name, char *buf,
+             size_t n)
+{
+    size_t k = strlen(name);
+    const char *v, *end = line + len;
+
+    if (len <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+        return NULL;
+    v = line + k + 1;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    k = (size_t)(end - v) < n ? (size_t)(end - v) : n - 1;
+    memcpy(buf, v, k);
+    buf[k] = '\0';
+    return buf;
+}
+
+/* Keeps a copy of the value of header name (case-insensitive) in *dst,
+ * whole. */
 static void
 keep_header(const char *line, size_t len, const char *name, char **dst)
 {
@@ -318,6 +347,64 @@ keep_header(const char *line, size_t len, const char *name, char **dst)
     *dst = strndup(v, (size_t)(end - v));
 }
 
+/* A number of seconds: digits only, capped at a year. -1 when s is not. */
+static int64_t
+delta_seconds(const char *s)
+{
+    int64_t n = 0;
+
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    for (; isdigit((unsigned char)*s); s++)
+        if ((n = n * 10 + (*s - '0')) > 366 * 86400)
+            n = 366 * 86400;
+    return *s == '\0' ? n : -1;
+}
+
+/* The headers that say when to ask again: Retry-After (RFC 9110 10.2.3:
+ * seconds or an HTTP-date), Cache-Control's max-age, Expires and Date
+ * (RFC 9111 5.2.2.1, 5.3). */
+static void
+when_headers(struct fetch *x, const char *line, size_t len)
+{
+    char buf[256];
+    const char *v, *at;
+    int64_t t;
+
+    if ((v = header_value(line, len, "retry-after", buf, sizeof(buf)))) {
+        if ((x->retry_after = delta_seconds(v)) < 0 &&
+            (t = feed_date_parse_http(v)) != FEED_TIME_NONE)
+            x->retry_after = t > (int64_t)time(NULL) ? t - time(NULL) : 0;
+    } else if ((v = header_value(line, len, "cache-control", buf,
+                                 sizeof(buf)))) {
+        for (at = v; (at = strstr(at, "max-age=")) != NULL; at += 8)
+            if (at == v || at[-1] == ' ' || at[-1] == ',') {
+                char num[16];
+                size_t n = strspn(at + 8, "0123456789");
+
+                if (n > 0 && n < sizeof(num)) {
+                    memcpy(num, at + 8, n);
+                    num[n] = '\0';
+                    x->max_age = delta_seconds(num);
+                }
+                break;
+            }
+    } else if ((v = header_value(line, len, "expires", buf, sizeof(buf)))) {
+        /* An invalid date (such as "0") means already expired. */
+        t = feed_date_parse_http(v);
+        x->expires = t != FEED_TIME_NONE ? t : 0;
+    } else if ((v = header_value(line, len, "date", buf, sizeof(buf)))) {
+        x->date = feed_date_parse_http(v);
+    }
+}
+
+static void
+when_reset(struct fetch *x)
+{
+    x->retry_after = x->max_age = -1;
+    x->expires = x->date = FEED_TIME_NONE;
+}
+
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -331,8 +418,10 @@ on_header(char *p, size_t size, size_t n, void *arg)
         free(x->last_modified);
         free(x->content_type);
         x->etag = x->last_modified = x->content_type = NULL;
+        when_reset(x);
         return len;
     }
+    when_headers(x, p, len);
     switch (len > 0 ? tolower((unsigned char)p[0]) : 0) {
     case 'e':
         keep_header(p, len, "etag", &x->etag);
@@ -425,6 +514,14 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
     r.last_modified = x->last_modified;
     r.content_type = x->content_type;
     r.cancelled = cancelled;
+    r.retry_after = x->retry_after;
+    /* max-age first; else Expires, against the server's own clock. */
+    r.fresh_for = x->max_age;
+    if (r.fresh_for < 0 && x->expires != FEED_TIME_NONE) {
+        int64_t now = x->date != FEED_TIME_NONE ? x->date : time(NULL);
+
+        r.fresh_for = x->expires > now ? x->expires - now : 0;
+    }
     if (cancelled) {
         r.error = "cancelled";
     } else if (x->abort_error) {
@@ -731,6 +828,7 @@ fetcher_start(struct fetcher *f, const struct fetch_req *req)
     x->on_done = req->on_done;
     x->arg = req->arg;
     x->max_bytes = req->max_bytes;
+    when_reset(x);
     fetch_headers(x, req);
     /* The shared options were checked in fetcher_new(); what can go wrong
      * now is memory, or a value of req that libcurl refuses. */

@@ -21,6 +21,11 @@ struct fetch_result {
     const char *last_modified;
     const char *content_type;
     const char *url; /* the URL after redirects */
+    /* When to ask again, as the last response said: Retry-After in
+     * seconds (an HTTP-date made relative to now), or -1; how long it
+     * stays fresh (Cache-Control max-age, else Expires less Date), or
+     * -1. Both capped at a year. */
+    int64_t retry_after, fresh_for;
 };
 
 /* What comes with each chunk of a body. */

@@ -19,6 +19,7 @@
  * reads of its feed (its location, its ID rules) is its own until the
  * poll is committed, so a change applies from the next poll. */
 #include <errno.h>
+#include <inttypes.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,10 +238,11 @@ arm(struct poller_feed *f, uint64_t ms)
 }
 
 /* Arms the feed's timer for its next poll: its interval, longer after
- * consecutive errors (doubling, up to MAX_BACKOFF), with a little jitter
- * so feeds with one interval do not all fire together. */
+ * consecutive errors (doubling, up to MAX_BACKOFF), and not before wait
+ * seconds when the server said so (-1: it did not), with up to 10% of
+ * jitter so that feeds drift apart. */
 static void
-schedule(struct poller_feed *f, int errors)
+schedule(struct poller_feed *f, int errors, int64_t wait)
 {
     int64_t delay = f->cf->interval;
     struct store_feed_state st;
@@ -253,13 +255,17 @@ schedule(struct poller_feed *f, int errors)
         delay *= 2;
     if (errors > 0 && delay > MAX_BACKOFF)
         delay = MAX_BACKOFF > f->cf->interval ? MAX_BACKOFF : f->cf->interval;
-    jitter = (uint64_t)delay * 1000 / 20; /* up to 5% */
+    if (wait > MAX_BACKOFF)
+        wait = MAX_BACKOFF;
+    jitter = (uint64_t)(wait > delay ? wait : delay) * 1000 / 10;
     jitter = jitter ? (uint64_t)rand() % jitter : 0;
     /* A healthy feed keeps its place in its host's cycle, so that the
      * feeds of one host stay spread over the interval. */
     ms = (uint64_t)delay * 1000;
     if (errors == 0)
         ms = sched_spread(f->p->sched, feed_index(f), now, ms) - now;
+    if (wait >= 0 && (uint64_t)wait * 1000 > ms)
+        ms = (uint64_t)wait * 1000;
     arm(f, ms + jitter);
     old = store_feed_state_get(f->p->store, f->cf->name);
     if (old) {
@@ -268,6 +274,33 @@ schedule(struct poller_feed *f, int errors)
         if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
             log_warnx("%s: out of memory", f->cf->name);
     }
+}
+
+/* How long the server asked f to wait, in seconds, or -1: Retry-After on
+ * a 429 or 503 (when other feeds of its host are told so too, the whole
+ * host waits), or, after a poll that went well, how long the response
+ * stays fresh (Cache-Control max-age, Expires) when that is longer than
+ * the interval. */
+static int64_t
+server_wait(struct poller_feed *f, int failed)
+{
+    const struct poll_outcome *o = f->out;
+    uint64_t now = uv_now(f->p->loop), held;
+    int64_t wait;
+
+    if ((o->status == 429 || o->status == 503) && o->retry_after >= 0) {
+        wait = o->retry_after < MAX_BACKOFF ? o->retry_after : MAX_BACKOFF;
+        held = sched_host_wait(f->p->sched, feed_index(f), now,
+                               now + (uint64_t)wait * 1000);
+        if (held)
+            log_info("%s: its host asks to wait: none of its feeds is "
+                     "polled for %" PRIu64 " s",
+                     f->cf->name, (held - now + 999) / 1000);
+        return wait;
+    }
+    if (!failed && o->fresh_for > f->cf->interval)
+        return o->fresh_for;
+    return -1;
 }
 
 /* The first poll of feed i: when the last run set a next poll still in
@@ -498,7 +531,7 @@ poller_poll_result(struct poller_feed *f, int report)
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
-    schedule(f, st.errors);
+    schedule(f, st.errors, server_wait(f, error != NULL));
     if (!report)
         return;
     rep.feed = f->cf->name;
@@ -557,6 +590,8 @@ on_done(const struct fetch_result *r, void *arg)
     o->not_modified = r->not_modified;
     o->cancelled = r->cancelled;
     o->status = r->status;
+    o->retry_after = r->retry_after;
+    o->fresh_for = r->fresh_for;
     o->ok = r->ok && !r->not_modified && r->error == NULL;
     o->error = dup_or_null(r->error, &nomem);
     o->url = dup_or_null(r->url, &nomem);
@@ -645,7 +680,7 @@ poll_feed(struct poller_feed *f)
         poller_outcome_free(f);
         transfer_end(f);
         poll_end(f);
-        schedule(f, 1);
+        schedule(f, 1, -1);
         return;
     }
     f->out->doc.arg = f;

@@ -23,10 +23,11 @@ struct poll_outcome {
     int not_modified, cancelled;
     int ok; /* the whole body arrived without error (not a 304) */
     long status;
-    size_t entries; /* handed out by the parser */
-    char *error;    /* NULL when none */
-    char *url;      /* after redirects */
-    char *etag;     /* of a whole, clean response only */
+    int64_t retry_after, fresh_for; /* as struct fetch_result has them */
+    size_t entries;                 /* handed out by the parser */
+    char *error;                    /* NULL when none */
+    char *url;                      /* after redirects */
+    char *etag;                     /* of a whole, clean response only */
     char *last_modified;
     char *location; /* where this poll fetches from: the config's then */
     int stage_rc;   /* ingest_stage()'s */

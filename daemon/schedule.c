@@ -28,6 +28,11 @@ struct host {
     uint32_t *members; /* its feeds, by rank */
     uint32_t nfeeds, members_cap;
     int ready; /* in the ready ring */
+    /* Retry-After: until when a feed of it was last told to wait, which
+     * one, and until when the whole host waits (a second feed was told
+     * while the first waited); 0 when none. */
+    uint64_t told_until, hold_until;
+    uint32_t told_feed;
 };
 
 struct sched {
@@ -453,10 +458,31 @@ sched_due(struct sched *s, uint64_t now)
 {
     while (s->nheap > 0 && s->due[s->heap[0]] <= now) {
         uint32_t f = s->heap[0];
+        uint64_t hold = s->hosts[s->host[f]].hold_until;
 
+        /* A host that asked to be left alone: its feeds fall due when
+         * it is over. */
+        if (hold > now) {
+            s->due[f] = hold;
+            heap_down(s, 0);
+            continue;
+        }
         heap_remove(s, f);
         queue_push(s, f);
     }
+}
+
+uint64_t
+sched_host_wait(struct sched *s, size_t feed, uint64_t now, uint64_t until)
+{
+    struct host *h = &s->hosts[s->host[feed]];
+
+    if (h->told_until > now && h->told_feed != (uint32_t)feed)
+        h->hold_until = until > h->told_until ? until : h->told_until;
+    if (h->told_until <= now || until > h->told_until)
+        h->told_until = until;
+    h->told_feed = (uint32_t)feed;
+    return h->hold_until > now ? h->hold_until : 0;
 }
 
 int

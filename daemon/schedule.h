@@ -34,8 +34,16 @@ void sched_cancel(struct sched *, size_t feed);
 
 /* The earliest due time of a scheduled feed, or SCHED_NEVER. */
 uint64_t sched_next(const struct sched *);
-/* Moves every feed due at or before now into its host's queue. */
+/* Moves every feed due at or before now into its host's queue; one of a
+ * host that waits (sched_host_wait()) is due again when the wait ends. */
 void sched_due(struct sched *, uint64_t now);
+/* The server of feed's host told feed to wait until until (Retry-After).
+ * When another feed of that host is told so while the last wait lasts,
+ * the whole host waits: none of its feeds falls due before the later of
+ * the two (feeds already waiting for a connection still start). Returns
+ * until when the host waits, or 0 when it does not. */
+uint64_t sched_host_wait(struct sched *, size_t feed, uint64_t now,
+                         uint64_t until);
 /* A waiting feed that may start now, taken: 1 with *feed set (it counts
  * as running until sched_done()), or 0 when none may. */
 int sched_take(struct sched *, size_t *feed);

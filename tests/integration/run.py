@@ -1525,6 +1525,102 @@ def test_fetch_settings(tmp):
         srv.stop()
 
 
+def state_rows(tmp):
+    """Each feed's last line of state/feeds.state."""
+    rows = {}
+    with open(os.path.join(tmp, "state", "feeds.state")) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                rows[r.get("feed")] = r
+    return rows
+
+
+def test_retry_after(tmp):
+    """A 429 or 503 with Retry-After (seconds or an HTTP date) is not asked
+    again before it says; when two feeds of one host are told to wait, no
+    feed of that host is polled until the wait is over, while another
+    host's feeds go on; Cache-Control max-age and Expires put the next
+    poll off past the interval (a day at most), never before it."""
+    a, b = FeedServer(), FeedServer()
+    body = channel("X", [item("x1", None, "x one",
+                              "Fri, 17 May 2024 10:00:00 GMT")])
+    later = email.utils.formatdate(time.time() + 7200, usegmt=True)
+    try:
+        a.routes["/busy1.xml"] = Route(b"", status=429,
+                                       headers={"Retry-After": "3600"})
+        a.routes["/busy2.xml"] = Route(b"", status=503,
+                                       headers={"Retry-After": later})
+        a.routes["/fast-a.xml"] = Route(body)
+        b.routes["/busy3.xml"] = Route(b"", status=503,
+                                       headers={"Retry-After": "600"})
+        b.routes["/fast-b.xml"] = Route(body)
+        b.routes["/cached.xml"] = Route(body, headers={
+            "Cache-Control": "public, max-age=7200"})
+        b.routes["/expires.xml"] = Route(body, headers={
+            "Date": email.utils.formatdate(time.time() - 1000, usegmt=True),
+            "Expires": email.utils.formatdate(time.time() + 3 * 3600 - 1000,
+                                              usegmt=True)})
+        b.routes["/forever.xml"] = Route(body, headers={
+            "Cache-Control": "max-age=31536000"})
+        b.routes["/short.xml"] = Route(body, headers={
+            "Cache-Control": "max-age=60"})
+        conf = write_config(tmp, [
+            "interval 30m",
+            "feed busy1 %s" % a.url("/busy1.xml"),
+            "feed busy2 %s" % a.url("/busy2.xml"),
+            "feed fast-a %s interval 2s" % a.url("/fast-a.xml"),
+            "feed busy3 %s" % b.url("/busy3.xml"),
+            "feed fast-b %s interval 2s" % b.url("/fast-b.xml"),
+            "feed cached %s" % b.url("/cached.xml"),
+            "feed expires %s" % b.url("/expires.xml"),
+            "feed forever %s" % b.url("/forever.xml"),
+            "feed short %s" % b.url("/short.xml")])
+        t0 = time.time()
+        d = Daemon(conf)
+        try:
+            wait_for("both busy feeds of host A told to wait", lambda:
+                     len(a.hits("/busy1.xml")) and len(a.hits("/busy2.xml")))
+            time.sleep(0.5)
+            seen_a = len(a.hits("/fast-a.xml"))
+            seen_b = len(b.hits("/fast-b.xml"))
+            time.sleep(7)
+            log = d.log()
+        finally:
+            d.stop()
+        check(len(a.hits("/fast-a.xml")) == seen_a,
+              "host A asked to wait, yet fast-a was polled %d more times" %
+              (len(a.hits("/fast-a.xml")) - seen_a))
+        check(len(b.hits("/fast-b.xml")) >= seen_b + 2,
+              "host B's feeds stopped too: %d polls in 7 s" %
+              (len(b.hits("/fast-b.xml")) - seen_b))
+        check(re.search(r"asks to wait: none of its feeds is polled for "
+                        r"\d+ s", log), "no line says host A waits: %s" % log)
+        for path in ("/busy1.xml", "/busy2.xml"):
+            check(len(a.hits(path)) == 1, "%s asked %d times" % (
+                path, len(a.hits(path))))
+        check(len(b.hits("/busy3.xml")) == 1, "busy3 asked again")
+        rows = state_rows(tmp)
+
+        def after(name):
+            return rows[name]["next_poll"] - t0
+        # Jitter adds up to 10%; a day is the ceiling.
+        for name, low, high in (("busy1", 3600, 3600 * 1.1 + 30),
+                                ("busy2", 7200 - 30, 7200 * 1.1 + 30),
+                                ("busy3", 1800, 1800 * 1.2 + 30),
+                                ("cached", 7200, 7200 * 1.1 + 30),
+                                ("expires", 3 * 3600 - 30,
+                                 3 * 3600 * 1.1 + 30),
+                                ("forever", 86400, 86400 * 1.1 + 30),
+                                ("short", 1800 * 0.5, 1800 * 1.6 + 30)):
+            check(low <= after(name) <= high,
+                  "%s: next poll in %.0f s, expected %d to %d" % (
+                      name, after(name), low, high))
+    finally:
+        a.stop()
+        b.stop()
+
+
 def test_publish_fails(tmp):
     """When public/feed.atom cannot be written (here a directory stands in
     its way), readers are served what was committed all the same; the file

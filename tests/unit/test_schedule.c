@@ -441,6 +441,44 @@ test_scale(void **state)
     assert_linear("n feeds added and removed", churn_n, NULL, 1 << 12, 1 << 20);
 }
 
+/* Retry-After: one feed told to wait holds no other; a second feed of
+ * the host told while the first wait lasts holds the whole host, whose
+ * feeds then fall due when the later wait ends; another host goes on. */
+static void
+test_host_wait(void **state)
+{
+    static const char *const url[] = {"http://a.example/1",
+                                      "http://b.example/1"};
+    struct sched *s = make(6, 10, 10, url, 2); /* a: 0 2 4, b: 1 3 5 */
+    size_t f;
+
+    (void)state;
+    assert_int_equal(sched_host_wait(s, 0, 1000, 5000), 0);
+    /* The same feed again: still only itself. */
+    assert_int_equal(sched_host_wait(s, 0, 1100, 6000), 0);
+    /* Another host's feed: that host alone. */
+    assert_int_equal(sched_host_wait(s, 1, 1200, 9000), 0);
+    /* A second feed of host a while feed 0 waits: the host, to 7000. */
+    assert_int_equal(sched_host_wait(s, 2, 1300, 7000), 7000);
+    sched_at(s, 4, 2000);
+    sched_at(s, 3, 2000);
+    sched_due(s, 2000);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 3);
+    sched_done(s, f);
+    assert_int_equal(sched_take(s, &f), 0);
+    assert_int_equal(sched_next(s), 7000);
+    sched_due(s, 6999);
+    assert_int_equal(sched_take(s, &f), 0);
+    sched_due(s, 7000);
+    assert_int_equal(sched_take(s, &f), 1);
+    assert_int_equal(f, 4);
+    sched_done(s, f);
+    /* Once the wait is over, one feed told is one feed again. */
+    assert_int_equal(sched_host_wait(s, 2, 8000, 9000), 0);
+    sched_free(s);
+}
+
 int
 main(void)
 {
@@ -450,7 +488,7 @@ main(void)
         cmocka_unit_test(test_spread),    cmocka_unit_test(test_add),
         cmocka_unit_test(test_remove),    cmocka_unit_test(test_remove_spread),
         cmocka_unit_test(test_set_host),  cmocka_unit_test(test_set_caps),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_scale),     cmocka_unit_test(test_host_wait),
     };
 
     linear_setup();
