@@ -282,7 +282,9 @@ put_attr(struct feed_buf *out, const char *name, const char *value)
 {
     int rc;
 
-    if ((rc = feed_buf_printf(out, " %s=\"", name)) != 0 ||
+    if ((rc = feed_buf_puts(out, " ")) != 0 ||
+        (rc = feed_buf_puts(out, name)) != 0 ||
+        (rc = feed_buf_puts(out, "=\"")) != 0 ||
         (rc = feed_buf_xml(out, value)) != 0)
         return rc;
     return feed_buf_puts(out, "\"");
@@ -316,7 +318,8 @@ put_feed(struct feed_buf *out, const struct config *cfg,
     size_t i;
     int rc;
 
-    if ((rc = feed_buf_printf(out, "%s<outline type=\"rss\"", indent)) != 0 ||
+    if ((rc = feed_buf_puts(out, indent)) != 0 ||
+        (rc = feed_buf_puts(out, "<outline type=\"rss\"")) != 0 ||
         (rc = put_attr(out, "text", f->name)) != 0 ||
         (rc = put_attr(out, "title", f->name)) != 0 ||
         (rc = put_attr(out, "xmlUrl", f->location)) != 0)
@@ -330,7 +333,7 @@ put_feed(struct feed_buf *out, const struct config *cfg,
         if ((rc = feed_buf_puts(out, " category=\"")) != 0)
             return rc;
         for (i = 0; i < f->ntags; i++)
-            if ((rc = feed_buf_printf(out, "%s/", i ? "," : "")) != 0 ||
+            if ((rc = feed_buf_puts(out, i ? ",/" : "/")) != 0 ||
                 (rc = feed_buf_xml(out, f->tags[i])) != 0)
                 return rc;
         if ((rc = feed_buf_puts(out, "\"")) != 0)
