@@ -406,6 +406,63 @@ def test_conditional_get(tmp):
         srv.stop()
 
 
+def test_unchanged_poll_syncs_nothing(tmp):
+    """A poll --once where every feed answers 304 changes only times: it
+    writes their lines to feeds.state and syncs nothing, no fsync, no
+    fdatasync (seen with strace; skipped without it). The poll that
+    stored the entries did sync."""
+    strace = shutil.which("strace")
+    if strace is None:
+        print("skip: no strace")
+        sys.exit(77)
+    srv = FeedServer()
+    out = os.path.join(tmp, "strace.out")
+
+    # LeakSanitizer cannot run under ptrace (a sanitizer build).
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
+                           ":detect_leaks=0").lstrip(":")
+
+    def traced(conf):
+        """(exit code, stderr, the sync calls strace saw)."""
+        p = subprocess.run([strace, "-f", "-o", out, "-e",
+                            "trace=fsync,fdatasync,syncfs,sync,"
+                            "sync_file_range", ARGS.feedd, "poll", "--once",
+                            "-c", conf], capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL, env=env)
+        if not os.path.exists(out) and "ptrace" in p.stderr:
+            print("skip: strace cannot trace here: %s" % p.stderr.strip())
+            sys.exit(77)
+        with open(out) as f:
+            calls = [line.strip() for line in f
+                     if re.search(r"\b(f?sync|fdatasync|syncfs|"
+                                  r"sync_file_range)\(", line)]
+        os.unlink(out)
+        return p.returncode, p.stderr, calls
+    try:
+        for name in ("a", "b"):
+            srv.routes["/%s.xml" % name] = Route(rss(name.upper(), [
+                (name + "1", "https://%s.example/%s-400001" % (name, name),
+                 "One", "Fri, 17 May 2024 10:00:00 GMT")]),
+                etag='"%s1"' % name)
+        conf = write_config(tmp, ["feed a %s" % srv.url("/a.xml"),
+                                  "feed b %s" % srv.url("/b.xml")])
+        code, err, calls = traced(conf)
+        check(code == 0, "first poll exited %d: %s" % (code, err))
+        check(calls, "the poll that stored entries synced nothing")
+        state = os.path.join(tmp, "state", "feeds.state")
+        size = os.path.getsize(state)
+        time.sleep(1.1)  # times are in seconds: let them change
+        code, err, calls = traced(conf)
+        check(code == 0 and "0 fetched, 2 not modified" in err,
+              "second poll exited %d: %s" % (code, err))
+        check(calls == [], "an all-304 poll --once synced: %s" % calls)
+        check(os.path.getsize(state) > size,
+              "the all-304 poll did not write the feeds' times")
+    finally:
+        srv.stop()
+
+
 def test_publish_unchanged(tmp):
     """A poll that brings nothing new leaves public/feed.atom as it is,
     without making it again; but it is made again whenever what it would
