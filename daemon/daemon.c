@@ -64,6 +64,7 @@ struct daemon {
 
 static void daemon_stop(struct daemon *d);
 static void daemon_reload(struct daemon *d, const char *why);
+static void on_reload_timer(uv_timer_t *t);
 static void close_handle(void *handle);
 
 /* ---- retention ---- */
@@ -240,6 +241,32 @@ log_round(struct daemon *d)
              c.not_modified, c.failed, d->round_fresh);
 }
 
+/* Feed name moved for good to url (three polls in a row): its line in
+ * the config file says so from now on (comments and all else kept), and
+ * the config is read again. A failure leaves the file as it was. */
+static void
+feed_moved(struct daemon *d, const char *name, const char *url)
+{
+    struct config_edit *ed;
+    char err[512];
+
+    if ((ed = config_edit_open(d->cfg->path, err, sizeof(err))) == NULL ||
+        config_edit_set_location(ed, name, url, err, sizeof(err)) != 0 ||
+        config_edit_commit(ed, err, sizeof(err)) != 0) {
+        log_warnx("%s: moved permanently to %s, but %s cannot say so: %s", name,
+                  url, d->cfg->path, err);
+    } else {
+        log_info("%s: moved permanently to %s (3 polls in a row): %s says "
+                 "so now",
+                 name, url, d->cfg->path);
+        /* Read again from the loop, not inside the poller's report (the
+         * watch on the file would too, when it works). */
+        if (uv_timer_start(&d->reload_timer, on_reload_timer, 0, 0) != 0)
+            log_warnx("reload: cannot arm its timer");
+    }
+    config_edit_free(ed);
+}
+
 static void
 on_polled(const struct poller_report *r, void *arg)
 {
@@ -251,6 +278,8 @@ on_polled(const struct poller_report *r, void *arg)
     after_store(d);
     if (r->unstored)
         d->unstored++;
+    if (r->moved_to != NULL && !d->once)
+        feed_moved(d, r->feed, r->moved_to);
     d->round_fresh += r->fresh;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);

@@ -80,6 +80,8 @@ struct fetch {
      * seconds, Cache-Control max-age in seconds (-1: none of them),
      * Expires and Date (FEED_TIME_NONE: none). */
     int64_t retry_after, max_age, expires, date;
+    /* The redirects followed, and whether one was not permanent. */
+    int hops, temporary;
     char *url; /* where the body comes from after redirects (curl's) */
     char errbuf[CURL_ERROR_SIZE];
     /* The request headers: headers is the list of them, made of hdr. */
@@ -414,6 +416,14 @@ on_header(char *p, size_t size, size_t n, void *arg)
     /* A new status line: headers of an earlier response (a redirect) no
      * longer count. */
     if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+        const char *sp = memchr(p, ' ', len);
+        long code = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
+
+        if (code >= 300 && code <= 399) {
+            x->hops++;
+            if (code != 301 && code != 308)
+                x->temporary = 1;
+        }
         free(x->etag);
         free(x->last_modified);
         free(x->content_type);
@@ -515,6 +525,7 @@ fetch_finish(struct fetcher *f, struct fetch *x, CURLcode code, int cancelled)
     r.content_type = x->content_type;
     r.cancelled = cancelled;
     r.retry_after = x->retry_after;
+    r.moved = x->hops > 0 && !x->temporary;
     /* max-age first; else Expires, against the server's own clock. */
     r.fresh_for = x->max_age;
     if (r.fresh_for < 0 && x->expires != FEED_TIME_NONE) {

@@ -26,6 +26,9 @@ struct fetch_result {
      * stays fresh (Cache-Control max-age, else Expires less Date), or
      * -1. Both capped at a year. */
     int64_t retry_after, fresh_for;
+    /* url was reached through redirects that were all permanent (301,
+     * 308): the feed has moved there. */
+    int moved;
 };
 
 /* What comes with each chunk of a body. */

@@ -276,6 +276,41 @@ schedule(struct poller_feed *f, int errors, int64_t wait)
     }
 }
 
+/* 32-bit FNV-1a of s. */
+static uint32_t
+hash32(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The URL f moved to when this poll, which went well, is the third in a
+ * row permanently redirected to it (a temporary redirect, a failure or
+ * another target starts the count again); else NULL. */
+static const char *
+moved_for_good(struct poller_feed *f, int ok)
+{
+    const struct poll_outcome *o = f->out;
+    uint32_t h;
+
+    if (!ok || !o->moved || o->url == NULL || f->removed) {
+        f->moved_polls = 0;
+        return NULL;
+    }
+    h = hash32(o->url);
+    if (f->moved_polls == 0 || f->moved_hash != h) {
+        f->moved_hash = h;
+        f->moved_polls = 0;
+    }
+    if (++f->moved_polls < 3)
+        return NULL;
+    f->moved_polls = 0;
+    return o->url;
+}
+
 /* How long the server asked f to wait, in seconds, or -1: Retry-After on
  * a 429 or 503 (when other feeds of its host are told so too, the whole
  * host waits), or, after a poll that went well, how long the response
@@ -539,6 +574,7 @@ poller_poll_result(struct poller_feed *f, int report)
     rep.changed = res->changed;
     rep.unstored = unstored;
     rep.active = poller_active(p);
+    rep.moved_to = moved_for_good(f, error == NULL);
     p->report(&rep, p->arg);
 }
 
@@ -591,6 +627,7 @@ on_done(const struct fetch_result *r, void *arg)
     o->cancelled = r->cancelled;
     o->status = r->status;
     o->retry_after = r->retry_after;
+    o->moved = r->moved;
     o->fresh_for = r->fresh_for;
     o->ok = r->ok && !r->not_modified && r->error == NULL;
     o->error = dup_or_null(r->error, &nomem);

@@ -24,6 +24,9 @@ struct poller_report {
     size_t changed;   /* entries committed again (edited, one more feed) */
     int unstored;     /* some of its entries could not be stored */
     size_t active;    /* polls still under way, this one not counted */
+    /* The URL the feed was permanently redirected to (301, 308) on this
+     * and its two polls before, or NULL. */
+    const char *moved_to;
 };
 
 /* Called from the loop after each poll that ran to its end, well or not

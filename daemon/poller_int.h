@@ -24,6 +24,7 @@ struct poll_outcome {
     int ok; /* the whole body arrived without error (not a 304) */
     long status;
     int64_t retry_after, fresh_for; /* as struct fetch_result has them */
+    int moved;                      /* url reached by permanent redirects */
     size_t entries;                 /* handed out by the parser */
     char *error;                    /* NULL when none */
     char *url;                      /* after redirects */
@@ -70,6 +71,11 @@ struct poller_feed {
     unsigned char rehost; /* location changed while running: host after */
     signed char kept;     /* during a reload: in the new config (-1: new) */
     unsigned char busy;
+    /* Polls in a row that were permanently redirected to the URL whose
+     * hash is moved_hash (a feed that moved for good is written so in the
+     * config at the third). */
+    unsigned char moved_polls;
+    uint32_t moved_hash;
     char name[]; /* its own copy: the ingest and a removed feed use it */
 };
 

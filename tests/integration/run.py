@@ -1678,6 +1678,83 @@ def test_retry_after(tmp):
         b.stop()
 
 
+def test_moved(tmp):
+    """A feed redirected permanently (301, 308, a chain of them) on three
+    polls in a row has its URL changed in the config file, its comment
+    and the other lines kept, with a line in the log; a temporary
+    redirect (302, or a chain with one) never changes it; a redirect loop
+    fails with one line."""
+    srv = FeedServer()
+    body = channel("X", [item("x1", None, "x one",
+                              "Fri, 17 May 2024 10:00:00 GMT")])
+    try:
+        for path in ("/new.xml", "/final.xml", "/temp-target.xml"):
+            srv.routes[path] = Route(body)
+        srv.routes["/old.xml"] = Route(b"", status=301, headers={
+            "Location": srv.url("/new.xml")})
+        srv.routes["/chain.xml"] = Route(b"", status=308, headers={
+            "Location": srv.url("/mid.xml")})
+        srv.routes["/mid.xml"] = Route(b"", status=301, headers={
+            "Location": srv.url("/final.xml")})
+        srv.routes["/temp.xml"] = Route(b"", status=302, headers={
+            "Location": srv.url("/temp-target.xml")})
+        srv.routes["/mixed.xml"] = Route(b"", status=301, headers={
+            "Location": srv.url("/temp.xml")})
+        srv.routes["/loop1.xml"] = Route(b"", status=301, headers={
+            "Location": srv.url("/loop2.xml")})
+        srv.routes["/loop2.xml"] = Route(b"", status=301, headers={
+            "Location": srv.url("/loop1.xml")})
+        conf = write_config(tmp, [
+            "# the feeds, polled every second",
+            "feed old %s interval 1s  # moved in 2024" % srv.url("/old.xml"),
+            "feed chain %s interval 1s" % srv.url("/chain.xml"),
+            "feed temp %s interval 1s" % srv.url("/temp.xml"),
+            "feed mixed %s interval 1s" % srv.url("/mixed.xml"),
+            "feed loop %s interval 1s" % srv.url("/loop1.xml")])
+        d = Daemon(conf)
+        try:
+            def moved():
+                with open(conf) as f:
+                    text = f.read()
+                return text if (srv.url("/new.xml") in text and
+                                srv.url("/final.xml") in text) else None
+            text = wait_for("old and chain moved in the config", moved,
+                            timeout=30)
+            # The moved feeds are then asked at their new place only.
+            time.sleep(1)
+            old_hits = len(srv.hits("/old.xml"))
+            chain_hits = len(srv.hits("/chain.xml"))
+            wait_for("new.xml asked directly", lambda: len(
+                srv.hits("/new.xml")) >= len(srv.hits("/old.xml")) + 2)
+            temp_polls = len(srv.hits("/temp.xml"))
+            log = d.log()
+        finally:
+            d.stop()
+        check(len(srv.hits("/old.xml")) == old_hits and
+              len(srv.hits("/chain.xml")) == chain_hits,
+              "the old URLs were still asked after the config changed")
+        check(old_hits == 3 and chain_hits == 3,
+              "moved after %d and %d polls, not 3" % (old_hits, chain_hits))
+        check("feed old %s interval 1s  # moved in 2024" % srv.url("/new.xml")
+              in text, "the line of old lost its options or comment: %s"
+              % text)
+        check("\n# the feeds, polled every second\n" in text,
+              "the comment line went: %s" % text)
+        check(srv.url("/temp.xml") in text and srv.url("/mixed.xml") in text,
+              "a temporary redirect changed the config: %s" % text)
+        check(temp_polls >= 4, "temp polled only %d times" % temp_polls)
+        check(re.search(r"^old: moved permanently to %s \(3 polls in a "
+                        r"row\)" % re.escape(srv.url("/new.xml")), log, re.M),
+              "no line says old moved: %s" % log)
+        loop = [l for l in log.splitlines() if l.startswith("loop: ")]
+        check(loop and "redirects" in loop[0].lower() and
+              (srv.url("/loop1.xml") in loop[0] or
+               srv.url("/loop2.xml") in loop[0]),
+              "the redirect loop's line: %r" % loop[:1])
+    finally:
+        srv.stop()
+
+
 def test_publish_fails(tmp):
     """When public/feed.atom cannot be written (here a directory stands in
     its way), readers are served what was committed all the same; the file
