@@ -122,8 +122,7 @@ byfeed_learn(struct store *s)
     int rc = 0;
 
     if (s->nrecs > s->rec_feed_cap) {
-        if ((p = realloc(s->rec_feed, s->nrecs * sizeof *s->rec_feed)) ==
-            NULL)
+        if ((p = realloc(s->rec_feed, s->nrecs * sizeof *s->rec_feed)) == NULL)
             return -ENOMEM;
         s->rec_feed = p;
         s->rec_feed_cap = s->nrecs;

@@ -27,8 +27,8 @@ order_among(const uint64_t *ids, size_t n, uint64_t id)
 }
 
 int
-store_first_except(struct store *s, const uint64_t *ids, size_t nids,
-                   size_t n, size_t *count, store_item_fn *fn, void *arg)
+store_first_except(struct store *s, const uint64_t *ids, size_t nids, size_t n,
+                   size_t *count, store_item_fn *fn, void *arg)
 {
     struct store_lists lists;
     struct feed_item it;

@@ -65,8 +65,8 @@ test_filter(void **state)
         assert_int_equal(
             store_recent_feeds(s, 5, none, 1, NULL, collect_fn, &c), 0);
         assert_int_equal(c.n, 0);
-        assert_int_equal(store_recent_feeds(s, 5, none, 0, NULL, collect_fn, &c),
-                         0);
+        assert_int_equal(
+            store_recent_feeds(s, 5, none, 0, NULL, collect_fn, &c), 0);
         assert_int_equal(c.n, 0);
     }
     /* A new item, learnt at the next read; a new version changes the

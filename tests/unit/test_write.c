@@ -58,9 +58,15 @@ static void
 test_atom_round_trip(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {
-        "River <&> \"quoted\"", "http://127.0.0.1:8080/feed.atom",
-        "http://127.0.0.1:8080/feed.atom", 1715948040, NULL};
+    struct feed_meta meta = {"River <&> \"quoted\"",
+                             "http://127.0.0.1:8080/feed.atom",
+                             "http://127.0.0.1:8080/feed.atom",
+                             1715948040,
+                             NULL,
+                             NULL,
+                             NULL,
+                             NULL,
+                             0};
     struct feed_buf out;
     struct feed_parser *p;
     struct seen s;
@@ -119,7 +125,7 @@ test_atom_lists(void **state)
     };
     const char *cats[] = {"news", "<tag>"};
     struct feed_item it;
-    struct feed_meta meta = {"t", NULL, "urn:x", 0, NULL};
+    struct feed_meta meta = {"t", NULL, "urn:x", 0, NULL, NULL, NULL, NULL, 0};
     struct feed_buf out;
 
     (void)state;
@@ -206,9 +212,15 @@ static void
 test_rss(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&>", "http://h:8080/feed.rss",
-                             "http://h:8080/feed.atom", 1715948040,
-                             "http://h:8080/"};
+    struct feed_meta meta = {"River <&>",
+                             "http://h:8080/feed.rss",
+                             "http://h:8080/feed.atom",
+                             1715948040,
+                             "http://h:8080/",
+                             NULL,
+                             NULL,
+                             NULL,
+                             0};
     struct feed_buf out;
     struct seen s;
 
@@ -254,13 +266,85 @@ test_rss(void **state)
     feed_buf_free(&out);
 }
 
+/* RFC 5005: an archive document's marker and links, and a subscription
+ * document's link to its newest archive; both still read back. */
+static void
+test_archive_links(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River",
+                             "http://h/archive/3.atom",
+                             "urn:a3",
+                             1715948040,
+                             "http://h/",
+                             "http://h/feed.atom",
+                             "http://h/archive/2.atom?a&b",
+                             "http://h/archive/4.atom",
+                             1};
+    struct feed_buf out;
+    struct seen s;
+
+    (void)state;
+    two_items(items);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_atom(&out, &meta, items, 2), 0);
+    assert_non_null(strstr(
+        out.data, "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+                  "xmlns:fh=\"http://purl.org/syndication/history/1.0\">"));
+    assert_non_null(strstr(out.data, "  <fh:archive/>\n"));
+    assert_non_null(strstr(
+        out.data, "<link rel=\"current\" href=\"http://h/feed.atom\"/>"));
+    assert_non_null(strstr(out.data,
+                           "<link rel=\"prev-archive\" "
+                           "href=\"http://h/archive/2.atom?a&amp;b\"/>"));
+    assert_non_null(strstr(out.data, "<link rel=\"next-archive\" "
+                                     "href=\"http://h/archive/4.atom\"/>"));
+    read_back(&out, FEED_FORMAT_ATOM10, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+
+    feed_buf_init(&out, 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(feed_write_rss(&out, &meta, items, 2), 0);
+    assert_non_null(strstr(
+        out.data, "xmlns:fh=\"http://purl.org/syndication/history/1.0\">"));
+    assert_non_null(strstr(out.data, "    <fh:archive/>\n"));
+    assert_non_null(strstr(out.data,
+                           "<atom:link rel=\"prev-archive\" "
+                           "type=\"application/rss+xml\" "
+                           "href=\"http://h/archive/2.atom?a&amp;b\""));
+    read_back(&out, FEED_FORMAT_RSS20, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+
+    /* A subscription document: its prev-archive only, no marker. */
+    meta.archive = 0;
+    meta.current_url = meta.next_archive = NULL;
+    feed_buf_init(&out, 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(feed_write_atom(&out, &meta, items, 2), 0);
+    assert_null(strstr(out.data, "fh:"));
+    assert_null(strstr(out.data, "current"));
+    assert_null(strstr(out.data, "next-archive"));
+    assert_non_null(strstr(out.data, "rel=\"prev-archive\""));
+    read_back(&out, FEED_FORMAT_ATOM10, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+}
+
 static void
 test_json_feed(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River", "http://h:8080/feed.json",
-                             "http://h:8080/feed.atom", 1715948040,
-                             "http://h:8080/"};
+    struct feed_meta meta = {"River",
+                             "http://h:8080/feed.json",
+                             "http://h:8080/feed.atom",
+                             1715948040,
+                             "http://h:8080/",
+                             NULL,
+                             NULL,
+                             NULL,
+                             0};
     struct feed_buf out;
     json_error_t err;
     json_t *doc, *it, *x;
@@ -361,7 +445,8 @@ static void
 test_html(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL};
+    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL,
+                             NULL,        NULL, NULL, 0};
     struct feed_buf out;
     GumboOutput *doc;
 
@@ -439,7 +524,8 @@ run_shape(size_t n, void *arg)
     const struct shape *sh = arg;
     size_t lu = strlen(sh->unit), k = n / lu + 1;
     size_t nitems = sh->many ? n / 64 + 1 : 1;
-    struct feed_meta m = {"merged", "http://h/feed", "urn:x", 0, NULL};
+    struct feed_meta m = {
+        "merged", "http://h/feed", "urn:x", 0, NULL, NULL, NULL, NULL, 0};
     struct feed_item *items = calloc(nitems, sizeof(*items));
     const char *cats[] = {"a&b", "<c>"};
     struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};
@@ -509,6 +595,7 @@ main(void)
         cmocka_unit_test(test_atom_round_trip),
         cmocka_unit_test(test_atom_lists),
         cmocka_unit_test(test_rss),
+        cmocka_unit_test(test_archive_links),
         cmocka_unit_test(test_json_feed),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_item_date),
