@@ -66,7 +66,9 @@ test_atom_round_trip(void **state)
                              NULL,
                              NULL,
                              NULL,
-                             0};
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     struct feed_parser *p;
     struct seen s;
@@ -125,7 +127,8 @@ test_atom_lists(void **state)
     };
     const char *cats[] = {"news", "<tag>"};
     struct feed_item it;
-    struct feed_meta meta = {"t", NULL, "urn:x", 0, NULL, NULL, NULL, NULL, 0};
+    struct feed_meta meta = {"t",  NULL, "urn:x", 0,    NULL, NULL,
+                             NULL, NULL, 0,       NULL, NULL};
     struct feed_buf out;
 
     (void)state;
@@ -220,7 +223,9 @@ test_rss(void **state)
                              NULL,
                              NULL,
                              NULL,
-                             0};
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     struct seen s;
 
@@ -280,7 +285,9 @@ test_archive_links(void **state)
                              "http://h/feed.atom",
                              "http://h/archive/2.atom?a&b",
                              "http://h/archive/4.atom",
-                             1};
+                             1,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     struct seen s;
 
@@ -344,7 +351,9 @@ test_json_feed(void **state)
                              NULL,
                              NULL,
                              NULL,
-                             0};
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     json_error_t err;
     json_t *doc, *it, *x;
@@ -441,12 +450,32 @@ html_count(const GumboNode *n, GumboTag tag)
     return c;
 }
 
+/* A tag's page links to its own documents, and to the feed list above. */
+static void
+test_html_stem(void **state)
+{
+    struct feed_meta meta = {"T",  NULL, NULL, 0,        NULL,           NULL,
+                             NULL, NULL, 0,    "a.b-c<", "../feeds.opml"};
+    struct feed_buf out;
+
+    (void)state;
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_html(&out, &meta, NULL, 0), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_non_null(strstr(out.data, "type=\"application/rss+xml\" "
+                                     "href=\"a.b-c&lt;.rss\">"));
+    assert_non_null(strstr(out.data, "<a href=\"a.b-c&lt;.json\">JSON Feed"));
+    assert_non_null(strstr(out.data, "<a href=\"../feeds.opml\">"));
+    assert_null(strstr(out.data, "feed.atom"));
+    feed_buf_free(&out);
+}
+
 static void
 test_html(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL,
-                             NULL,        NULL, NULL, 0};
+    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL, NULL,
+                             NULL,        NULL, 0,    NULL,       NULL};
     struct feed_buf out;
     GumboOutput *doc;
 
@@ -464,6 +493,8 @@ test_html(void **state)
     assert_non_null(strstr(out.data, "href=\"feed.rss\""));
     assert_non_null(strstr(out.data, "href=\"feed.json\""));
     assert_non_null(strstr(out.data, "href=\"feeds.opml\""));
+    assert_non_null(strstr(out.data, "type=\"application/atom+xml\" "
+                                     "href=\"feed.atom\">"));
     /* Title as a link, source, a readable time, the summary made safe. */
     assert_non_null(strstr(out.data,
                            "<h2><a href=\"https://example.com/a?x=1&amp;"
@@ -525,7 +556,8 @@ run_shape(size_t n, void *arg)
     size_t lu = strlen(sh->unit), k = n / lu + 1;
     size_t nitems = sh->many ? n / 64 + 1 : 1;
     struct feed_meta m = {
-        "merged", "http://h/feed", "urn:x", 0, NULL, NULL, NULL, NULL, 0};
+        "merged", "http://h/feed", "urn:x", 0, NULL, NULL, NULL, NULL, 0, NULL,
+        NULL};
     struct feed_item *items = calloc(nitems, sizeof(*items));
     const char *cats[] = {"a&b", "<c>"};
     struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};
@@ -598,6 +630,7 @@ main(void)
         cmocka_unit_test(test_archive_links),
         cmocka_unit_test(test_json_feed),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html_stem),
         cmocka_unit_test(test_item_date),
         cmocka_unit_test(test_linear),
     };

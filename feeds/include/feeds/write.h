@@ -23,6 +23,11 @@ struct feed_meta {
     const char *prev_archive;
     const char *next_archive;
     int archive; /* 1: an archive document, marked <fh:archive/> */
+    /* The HTML page's links to its documents in other formats:
+     * STEM.atom, STEM.rss and STEM.json, relative ("feed" when NULL);
+     * and to the feed list (relative "feeds.opml" when NULL). */
+    const char *stem;
+    const char *opml_url;
 };
 
 /* A whole Atom 1.0 document (RFC 4287) holding items[0..n), in the order
@@ -49,8 +54,9 @@ int feed_write_json(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
 /* A whole HTML5 page to read items[0..n) in (a river: title, source,
- * time, summary), appended to out; its links to feed.atom, feed.rss,
- * feed.json and feeds.opml (the feed list) are relative. Each summary (else
+ * time, summary), appended to out; its links to STEM.atom, STEM.rss and
+ * STEM.json are relative (m->stem), and so is the one to feeds.opml (the
+ * feed list) unless m->opml_url says otherwise. Each summary (else
  * content) is sanitized here (feeds/sanitize.h), as the page is what a browser
  * runs. */
 int feed_write_html(struct feed_buf *out, const struct feed_meta *,
