@@ -143,7 +143,8 @@ archive_list(struct archive *a)
     closedir(d);
     if (rc != 0)
         return rc;
-    qsort(a->pages, a->npages, sizeof(*a->pages), long_cmp);
+    if (a->npages > 0)
+        qsort(a->pages, a->npages, sizeof(*a->pages), long_cmp);
     a->next = a->npages ? a->pages[a->npages - 1] + 1 : 0;
     snprintf(line, sizeof(line), "%s", "");
     {
@@ -210,7 +211,8 @@ archive_load_ids(struct archive *a)
                 0 &&
             rc != -ENOENT)
             return rc;
-    qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+    if (a->nids > 0)
+        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
     a->ids_loaded = 1;
     return 0;
 }
@@ -243,7 +245,8 @@ archive_retire(struct archive *a, struct store *s)
         }
         log_info("publish: archive page %ld removed: its entries are gone",
                  a->pages[0]);
-        qsort(gone, n, sizeof(*gone), u64_cmp);
+        if (n > 0)
+            qsort(gone, n, sizeof(*gone), u64_cmp);
         for (i = j = w = 0; i < a->nids; i++) {
             while (j < n && gone[j] < a->ids[i])
                 j++;
@@ -373,27 +376,56 @@ archive_write(struct archive *a, const struct config *cfg, long k,
     return rc;
 }
 
-/* Adds the IDs of c to the sorted IDs in memory. */
+/* Adds the IDs of c to new (grown as needed), unsorted. */
 static int
-archive_add_ids(struct archive *a, const struct publish_items *c)
+ids_add(uint64_t **ids, size_t *n, size_t *cap, const struct publish_items *c)
 {
-    size_t i, cap;
+    size_t i, ncap;
     uint64_t v;
     void *p;
 
-    if (a->nids + c->n > a->ids_cap) {
-        cap = a->ids_cap ? a->ids_cap : 256;
-        while (cap < a->nids + c->n)
-            cap *= 2;
-        if ((p = realloc(a->ids, cap * sizeof(*a->ids))) == NULL)
+    if (*n + c->n > *cap) {
+        ncap = *cap ? *cap : 256;
+        while (ncap < *n + c->n)
+            ncap *= 2;
+        if ((p = realloc(*ids, ncap * sizeof(**ids))) == NULL)
             return -ENOMEM;
-        a->ids = p;
-        a->ids_cap = cap;
+        *ids = p;
+        *cap = ncap;
     }
     for (i = 0; i < c->n; i++)
         if (feed_id_parse(c->items[i]->id, &v) == 0)
-            a->ids[a->nids++] = v;
-    qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+            (*ids)[(*n)++] = v;
+    return 0;
+}
+
+/* The pages made in one pass over the entries in no page yet. */
+struct pager {
+    struct archive *a;
+    const struct config *cfg;
+    size_t p;               /* entries a page */
+    struct publish_items c; /* those of the page to come */
+    uint64_t *ids;          /* of the pages made, for a->ids after */
+    size_t nids, cap;
+};
+
+/* A store_item_fn: the next entry in commit order; each p make a page. */
+static int
+pager_add(const struct feed_item *it, void *arg)
+{
+    struct pager *pg = arg;
+    struct archive *a = pg->a;
+    int rc;
+
+    if ((rc = publish_collect(it, &pg->c)) != 0 || pg->c.n < pg->p)
+        return rc;
+    if ((rc = archive_write(a, pg->cfg, a->next, &pg->c)) != 0 ||
+        (rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
+        (rc = pages_add(a, a->next)) != 0)
+        return rc;
+    log_info("publish: archive page %ld written", a->next);
+    a->next++;
+    publish_items_free(&pg->c);
     return 0;
 }
 
@@ -401,46 +433,59 @@ int
 archive_update(struct archive *a, struct store *s, const struct config *cfg,
                struct httpd *httpd, struct publish_items *open, long *newest)
 {
-    struct publish_items c;
+    struct pager pg;
     char path[PATH_MAX], line[32];
     size_t count, p = cfg->max_items ? cfg->max_items : 1;
+    long next = a->next;
     int rc, n;
 
     *newest = -1;
+    memset(&pg, 0, sizeof(pg));
     if ((rc = archive_list(a)) != 0 || (rc = archive_load_ids(a)) != 0 ||
         (rc = archive_retire(a, s)) != 0)
         goto out;
+    next = a->next;
     if ((rc = store_first_except(s, a->ids, a->nids, 0, &count, NULL, NULL)) !=
         0)
         goto out;
-    while (count >= p) {
-        memset(&c, 0, sizeof(c));
-        rc = store_first_except(s, a->ids, a->nids, p, NULL, publish_collect,
-                                &c);
-        if (rc == 0 && c.n < p) /* damaged records on the way */
-            rc = -EAGAIN;
-        if (rc == 0)
-            rc = archive_write(a, cfg, a->next, &c);
-        if (rc == 0)
-            rc = archive_add_ids(a, &c);
-        if (rc == 0)
-            rc = pages_add(a, a->next);
-        publish_items_free(&c);
-        if (rc != 0)
-            break;
-        log_info("publish: archive page %ld written", a->next);
-        a->next++;
-        count -= p;
+    /* Every complete page in one pass: O(count log pages' entries). A
+     * damaged record on the way leaves the last page short: not made,
+     * its entries are open ones. */
+    pg.a = a;
+    pg.cfg = cfg;
+    pg.p = p;
+    if (count >= p)
+        rc = store_first_except(s, a->ids, a->nids, count - count % p, NULL,
+                                pager_add, &pg);
+    /* The pages made count even when a later one failed. */
+    if (pg.nids > 0 && a->nids + pg.nids > a->ids_cap) {
+        void *q = realloc(a->ids, (a->nids + pg.nids) * sizeof(*a->ids));
+
+        if (q != NULL) {
+            a->ids = q;
+            a->ids_cap = a->nids + pg.nids;
+        } else {
+            a->ids_loaded = 0; /* read again from the pages' files */
+        }
+    }
+    if (pg.nids > 0 && a->ids_loaded) {
+        memcpy(a->ids + a->nids, pg.ids, pg.nids * sizeof(*a->ids));
+        a->nids += pg.nids;
+        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+    }
+    if (a->next != next) {
         snprintf(path, sizeof(path), "%s/.next", a->dir);
         n = snprintf(line, sizeof(line), "%ld\n", a->next);
         (void)put_file(path, line, (size_t)n);
     }
-    if (rc == -EAGAIN)
-        rc = 0;
-    if (rc == 0)
+    if (rc == 0 && a->ids_loaded)
         rc = store_first_except(s, a->ids, a->nids, p, NULL, publish_collect,
                                 open);
+    else if (rc == 0)
+        rc = -ENOMEM;
 out:
+    publish_items_free(&pg.c);
+    free(pg.ids);
     if (a->listed) {
         archive_serve(a, httpd);
         *newest = a->npages ? a->pages[a->npages - 1] : -1;

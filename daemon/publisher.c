@@ -408,7 +408,8 @@ merge_open(struct publish_items *c, struct publish_items *open)
     free(open->items);
     memset(open, 0, sizeof(*open));
     free(ids);
-    qsort(c->items, c->n, sizeof(*c->items), item_cmp);
+    if (c->n > 0)
+        qsort(c->items, c->n, sizeof(*c->items), item_cmp);
     return rc;
 }
 
