@@ -114,7 +114,7 @@ static int
 archive_list(struct archive *a)
 {
     struct dirent *de;
-    char *end, line[32];
+    char *end, line[32], path[PATH_MAX];
     FILE *fp;
     long k;
     DIR *d;
@@ -129,8 +129,9 @@ archive_list(struct archive *a)
         return 0;
     }
     if (d == NULL) {
+        rc = -errno;
         log_warn("publish: cannot read %s", a->dir);
-        return -errno;
+        return rc;
     }
     while (rc == 0 && (de = readdir(d)) != NULL) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -146,17 +147,12 @@ archive_list(struct archive *a)
     if (a->npages > 0)
         qsort(a->pages, a->npages, sizeof(*a->pages), long_cmp);
     a->next = a->npages ? a->pages[a->npages - 1] + 1 : 0;
-    snprintf(line, sizeof(line), "%s", "");
-    {
-        char path[PATH_MAX];
-
-        snprintf(path, sizeof(path), "%s/.next", a->dir);
-        if ((fp = fopen(path, "r")) != NULL) {
-            if (fgets(line, sizeof(line), fp) != NULL &&
-                (k = strtol(line, NULL, 10)) > a->next)
-                a->next = k;
-            fclose(fp);
-        }
+    snprintf(path, sizeof(path), "%s/.next", a->dir);
+    if ((fp = fopen(path, "r")) != NULL) {
+        if (fgets(line, sizeof(line), fp) != NULL &&
+            (k = strtol(line, NULL, 10)) > a->next)
+            a->next = k;
+        fclose(fp);
     }
     a->listed = 1;
     return 0;
@@ -328,8 +324,9 @@ archive_write(struct archive *a, const struct config *cfg, long k,
     int rc, has_prev = a->npages > 0 && a->pages[a->npages - 1] == k - 1;
 
     if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
+        rc = -errno;
         log_warn("publish: cannot make %s", a->dir);
-        return -errno;
+        return rc;
     }
     if ((rc = publish_prepare(c, &flat, &safe)) != 0)
         return rc;
