@@ -11,9 +11,9 @@
  * the store has none of its items and no older page is left, so that
  * the prev-archive links of the pages that stay never lead to a missing
  * one; a page with some of its items gone stays as it was written. The
- * IDs of every page are kept in memory (8 bytes an archived item) to
- * tell the open items from the others in one pass over the store's
- * index. */
+ * IDs of every page are read from the .ids files at each update (8
+ * bytes an archived entry, freed after it) to tell the open entries
+ * from the others in one pass over the store's index. */
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
@@ -35,7 +35,7 @@ struct archive {
     size_t npages, pages_cap;
     long next;     /* the number of the next page */
     int listed;    /* pages and next are read from dir */
-    uint64_t *ids; /* of every page, ascending */
+    uint64_t *ids; /* of every page, ascending, in an update */
     size_t nids, ids_cap;
     int ids_loaded;
     long served;         /* pages up to this one are set on the server */
@@ -483,6 +483,12 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
 out:
     publish_items_free(&pg.c);
     free(pg.ids);
+    /* Read again at the next update rather than kept: 8 bytes an
+     * archived entry would stay in memory between publishes. */
+    free(a->ids);
+    a->ids = NULL;
+    a->nids = a->ids_cap = 0;
+    a->ids_loaded = 0;
     if (a->listed) {
         archive_serve(a, httpd);
         *newest = a->npages ? a->pages[a->npages - 1] : -1;
