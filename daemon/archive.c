@@ -29,6 +29,18 @@
 #include "log.h"
 #include "publish_int.h"
 
+/* The documents of a page: K.ext, of this content type and writer. */
+static const struct {
+    const char *ext;
+    const char *type;
+    publish_writer_fn *write;
+} fmts[] = {
+    {"atom", "application/atom+xml; charset=utf-8", feed_write_atom},
+    {"rss", "application/rss+xml; charset=utf-8", feed_write_rss},
+    {"json", "application/feed+json; charset=utf-8", feed_write_json},
+};
+#define NFMTS (sizeof(fmts) / sizeof(fmts[0]))
+
 struct archive {
     char *dir;   /* state_dir/public/archive */
     long *pages; /* the numbers of the pages there, ascending */
@@ -221,7 +233,6 @@ archive_retire(struct archive *a, struct store *s)
     uint64_t *gone = NULL;
     size_t n, cap = 0, i, j, w;
     char path[PATH_MAX];
-    static const char *const ext[] = {"ids", "atom", "rss"};
     int rc = 0, live;
 
     while (a->npages > 0) {
@@ -234,8 +245,10 @@ archive_retire(struct archive *a, struct store *s)
             live = store_has(s, gone[i]);
         if (live)
             break;
-        for (i = 0; i < 3; i++) {
-            page_path(a, a->pages[0], ext[i], path, sizeof(path));
+        /* Its IDs first: a page is there while they are. */
+        for (i = 0; i <= NFMTS; i++) {
+            page_path(a, a->pages[0], i == 0 ? "ids" : fmts[i - 1].ext, path,
+                      sizeof(path));
             if (unlink(path) != 0 && errno != ENOENT)
                 log_warn("publish: cannot remove %s", path);
         }
@@ -262,7 +275,7 @@ static void
 archive_serve(struct archive *a, struct httpd *httpd)
 {
     char path[64], file[PATH_MAX];
-    size_t i;
+    size_t i, k;
     int rc;
 
     if (httpd != a->httpd) {
@@ -274,15 +287,12 @@ archive_serve(struct archive *a, struct httpd *httpd)
     for (i = 0; i < a->npages; i++) {
         if (a->pages[i] <= a->served)
             continue;
-        snprintf(path, sizeof(path), "/archive/%ld.atom", a->pages[i]);
-        page_path(a, a->pages[i], "atom", file, sizeof(file));
-        rc = httpd_set_file(httpd, path, "application/atom+xml; charset=utf-8",
-                            file);
-        snprintf(path, sizeof(path), "/archive/%ld.rss", a->pages[i]);
-        page_path(a, a->pages[i], "rss", file, sizeof(file));
-        if (rc == 0)
-            rc = httpd_set_file(httpd, path,
-                                "application/rss+xml; charset=utf-8", file);
+        for (k = 0, rc = 0; k < NFMTS && rc == 0; k++) {
+            snprintf(path, sizeof(path), "/archive/%ld.%s", a->pages[i],
+                     fmts[k].ext);
+            page_path(a, a->pages[i], fmts[k].ext, file, sizeof(file));
+            rc = httpd_set_file(httpd, path, fmts[k].type, file);
+        }
         if (rc != 0) {
             log_warnx("publish: cannot serve archive page %ld: %s", a->pages[i],
                       strerror(-rc));
@@ -313,10 +323,6 @@ archive_write(struct archive *a, const struct config *cfg, long k,
 {
     char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 64],
         prev[PUBLISH_BASE_MAX + 64], cur[PUBLISH_BASE_MAX + 16], path[PATH_MAX];
-    static const struct {
-        const char *ext;
-        publish_writer_fn *write;
-    } fmt[] = {{"atom", feed_write_atom}, {"rss", feed_write_rss}};
     struct feed_item *flat, t;
     struct feed_buf *safe, b, ids;
     struct feed_meta meta;
@@ -343,20 +349,20 @@ archive_write(struct archive *a, const struct config *cfg, long k,
     meta.updated = publish_updated(flat, c->n);
     meta.archive = 1;
     feed_buf_init(&ids, 0);
-    for (i = 0; i < 2 && rc == 0; i++) {
-        snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, fmt[i].ext);
+    for (i = 0; i < NFMTS && rc == 0; i++) {
+        snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, fmts[i].ext);
         snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, k - 1,
-                 fmt[i].ext);
-        snprintf(cur, sizeof(cur), "%sfeed.%s", base, fmt[i].ext);
+                 fmts[i].ext);
+        snprintf(cur, sizeof(cur), "%sfeed.%s", base, fmts[i].ext);
         meta.self_url = self;
         meta.id = self;
         meta.current_url = cur;
         meta.prev_archive = has_prev ? prev : NULL;
         feed_buf_init(&b, 0);
-        if (fmt[i].write(&b, &meta, flat, c->n) != 0) {
+        if (fmts[i].write(&b, &meta, flat, c->n) != 0) {
             rc = -ENOMEM;
         } else {
-            page_path(a, k, fmt[i].ext, path, sizeof(path));
+            page_path(a, k, fmts[i].ext, path, sizeof(path));
             rc = put_file(path, b.data, b.len);
         }
         feed_buf_free(&b);

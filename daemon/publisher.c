@@ -184,11 +184,10 @@ render(const struct publisher *pub, const struct feed_item *items, size_t n,
         snprintf(self, sizeof(self), "%s%s", base, kinds[i].name);
         meta.self_url = self;
         /* RFC 5005 §4: the subscription documents lead to the newest
-         * archive page of their format. */
+         * archive page of their format (JSON Feed's next_url). */
         ext = strrchr(kinds[i].name, '.') + 1;
         meta.prev_archive = NULL;
-        if (newest >= 0 &&
-            (strcmp(ext, "atom") == 0 || strcmp(ext, "rss") == 0)) {
+        if (newest >= 0 && strcmp(ext, "html") != 0) {
             snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, newest, ext);
             meta.prev_archive = prev;
         }

@@ -2865,19 +2865,25 @@ def test_tags(tmp):
 
 
 def archive_chain(public, fmt):
-    """The documents from feed.FMT back along prev-archive: a list of
-    (file name, root element), the subscription document first."""
+    """The documents from feed.FMT back along prev-archive (JSON Feed's
+    next_url): a list of (file name, root element or JSON object), the
+    subscription document first."""
     out = []
     name = "feed." + fmt
     seen = set()
     while name is not None:
         check(name not in seen, "a prev-archive loop at " + name)
         seen.add(name)
-        root = ET.parse(os.path.join(public, name)).getroot()
+        if fmt == "json":
+            with open(os.path.join(public, name), encoding="utf-8") as f:
+                root = json.load(f)
+            links = [root["next_url"]] if "next_url" in root else []
+        else:
+            root = ET.parse(os.path.join(public, name)).getroot()
+            parent = root if fmt == "atom" else root.find("channel")
+            links = [l.get("href") for l in parent.findall(ATOM + "link")
+                     if l.get("rel") == "prev-archive"]
         out.append((name, root))
-        parent = root if fmt == "atom" else root.find("channel")
-        links = [l.get("href") for l in parent.findall(ATOM + "link")
-                 if l.get("rel") == "prev-archive"]
         check(len(links) <= 1, "%s: %d prev-archive links" % (name, len(links)))
         name = None
         if links:
@@ -2890,6 +2896,8 @@ def archive_chain(public, fmt):
 
 
 def archive_ids(root, fmt):
+    if fmt == "json":
+        return [i["id"] for i in root["items"]]
     if fmt == "atom":
         return [e.findtext(ATOM + "id") for e in root.findall(ATOM + "entry")]
     return [i.findtext("guid") for i in root.find("channel").findall("item")]
@@ -2930,7 +2938,7 @@ def test_archive(tmp):
             serve(n, edit)
             code, _, err = feedd("poll", "--once", "-c", conf)
             check(code == 0, "poll %d exited %d: %s" % (step, code, err))
-            for fmt in ("atom", "rss"):
+            for fmt in ("atom", "rss", "json"):
                 chain = archive_chain(public, fmt)
                 # Each entry in one page at most; the subscription
                 # document's newest may be in a page too.
@@ -2948,6 +2956,16 @@ def test_archive(tmp):
                 check(3 <= len(sub) <= 3 + 2, "feed.%s: %d" % (fmt, len(sub)))
                 for name, root in chain[1:]:
                     check(len(archive_ids(root, fmt)) == 3, name + " size")
+                    with open(os.path.join(public, name), "rb") as f:
+                        data = f.read()
+                    if name in pages:
+                        check(pages[name] == data,
+                              "step %d: %s was written again" % (step, name))
+                    pages[name] = data
+                    if fmt == "json":
+                        check(root["feed_url"] ==
+                              "https://example.org/river/" + name, name)
+                        continue
                     parent = root if fmt == "atom" else root.find("channel")
                     check(parent.find(
                         "{http://purl.org/syndication/history/1.0}archive")
@@ -2956,24 +2974,19 @@ def test_archive(tmp):
                            if l.get("rel") == "current"]
                     check(cur == ["https://example.org/river/feed." + fmt],
                           name + " current link %s" % cur)
-                    with open(os.path.join(public, name), "rb") as f:
-                        data = f.read()
-                    if name in pages:
-                        check(pages[name] == data,
-                              "step %d: %s was written again" % (step, name))
-                    pages[name] = data
             # The newest entries by date are in feed.atom.
             sub = read_atom(os.path.join(public, "feed.atom"))
             check_entries(sub)
             check(sub[0]["title"].startswith("entry %d" % (n - 1)),
                   "newest in feed.atom: %s" % sub[0]["title"])
-        check(len(pages) == 2 * (19 // 3), "pages: %s" % sorted(pages))
+        check(len(pages) == 3 * (19 // 3), "pages: %s" % sorted(pages))
 
         d = Daemon(conf)
         base = "http://127.0.0.1:%d" % port
         wait_for("served", lambda: get(base + "/feed.atom")[0] == 200)
         for name, ctype in (("archive/0.atom", "application/atom+xml"),
-                            ("archive/5.rss", "application/rss+xml")):
+                            ("archive/5.rss", "application/rss+xml"),
+                            ("archive/3.json", "application/feed+json")):
             status, hdrs, body = get(base + "/" + name)
             check(status == 200 and hdrs["Content-Type"].startswith(ctype) and
                   body == pages[name], "/%s: %d" % (name, status))

@@ -149,6 +149,11 @@ test_pages(void **state)
                          "href=\"https://e.org/r/archive/0.rss\"/>"));
     assert_true(file_has(path(f, "public/archive/1.atom"),
                          "<id>https://e.org/r/archive/1.atom</id>"));
+    assert_true(file_has(path(f, "public/archive/1.json"),
+                         "\"next_url\":\"https://e.org/r/archive/0.json\""));
+    assert_false(file_has(path(f, "public/archive/0.json"), "next_url"));
+    assert_true(was_served("/archive/1.json"));
+    assert_int_equal(parsed_entries(path(f, "public/archive/1.json")), 3);
     assert_int_equal(parsed_entries(path(f, "public/archive/0.atom")), 3);
     assert_int_equal(parsed_entries(path(f, "public/archive/1.rss")), 3);
     snprintf(p0, sizeof(p0), "%s/public/archive/0.atom", f->dir);
@@ -185,6 +190,7 @@ test_pages(void **state)
     assert_int_equal(update(a, s, cfg, open), 2);
     assert_false(exists(path(f, "public/archive/0.atom")));
     assert_false(exists(path(f, "public/archive/0.rss")));
+    assert_false(exists(path(f, "public/archive/0.json")));
     assert_false(exists(path(f, "public/archive/0.ids")));
     assert_true(exists(path(f, "public/archive/1.atom")));
     assert_string_equal(open, "0a");

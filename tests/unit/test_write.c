@@ -324,6 +324,14 @@ test_archive_links(void **state)
     assert_int_equal(s.n, 2);
     feed_buf_free(&out);
 
+    /* JSON Feed pages with next_url. */
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_json(&out, &meta, items, 2), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_non_null(
+        strstr(out.data, ",\"next_url\":\"http://h/archive/2.atom?a&b\""));
+    feed_buf_free(&out);
+
     /* A subscription document: its prev-archive only, no marker. */
     meta.archive = 0;
     meta.current_url = meta.next_archive = NULL;

@@ -49,7 +49,7 @@ int feed_write_rss(struct feed_buf *out, const struct feed_meta *,
 /* A whole JSON Feed 1.1 document holding items[0..n), appended to out:
  * feed_url is self_url, home_page_url is home_url; each item's id is its
  * stable ID, content_html its content (else summary); "_feedd" names the
- * feeds that carried it. */
+ * feeds that carried it. next_url, the older entries, is prev_archive. */
 int feed_write_json(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
