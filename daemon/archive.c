@@ -439,7 +439,7 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     struct pager pg;
     char path[PATH_MAX], line[32];
     size_t count, p = cfg->max_items ? cfg->max_items : 1;
-    long next = a->next;
+    long next; /* a->next before this update */
     int rc, n;
 
     *newest = -1;
