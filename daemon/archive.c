@@ -410,6 +410,7 @@ struct pager {
     struct publish_items c; /* those of the page to come */
     uint64_t *ids;          /* of the pages made, for a->ids after */
     size_t nids, cap;
+    int logged; /* a failure that archive_write() logged */
 };
 
 /* A store_item_fn: the next entry in commit order; each p make a page. */
@@ -422,8 +423,11 @@ pager_add(const struct feed_item *it, void *arg)
 
     if ((rc = publish_collect(it, &pg->c)) != 0 || pg->c.n < pg->p)
         return rc;
-    if ((rc = archive_write(a, pg->cfg, a->next, &pg->c)) != 0 ||
-        (rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
+    if ((rc = archive_write(a, pg->cfg, a->next, &pg->c)) != 0) {
+        pg->logged = rc != -ENOMEM;
+        return rc;
+    }
+    if ((rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
         (rc = pages_add(a, a->next)) != 0)
         return rc;
     log_info("publish: archive page %ld written", a->next);
@@ -444,8 +448,11 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
 
     *newest = -1;
     memset(&pg, 0, sizeof(pg));
-    if ((rc = archive_list(a)) != 0 || (rc = archive_load_ids(a)) != 0 ||
-        (rc = archive_retire(a, s)) != 0)
+    if ((rc = archive_list(a)) != 0) {
+        pg.logged = rc != -ENOMEM;
+        goto out;
+    }
+    if ((rc = archive_load_ids(a)) != 0 || (rc = archive_retire(a, s)) != 0)
         goto out;
     next = a->next;
     if ((rc = store_first_except(s, a->ids, a->nids, 0, &count, NULL, NULL)) !=
@@ -487,6 +494,9 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     else if (rc == 0)
         rc = -ENOMEM;
 out:
+    if (rc != 0 && !pg.logged)
+        log_warnx("publish: archive pages not brought up to date: %s",
+                  strerror(-rc));
     publish_items_free(&pg.c);
     free(pg.ids);
     /* Read again at the next update rather than kept: 8 bytes an

@@ -407,7 +407,10 @@ tag_update(struct publish_tags *pt, struct store *s, const struct config *cfg,
     if (rc == 0)
         rc = store_recent_feeds(s, cfg->max_items, feeds, n, NULL,
                                 publish_collect, &c);
-    if (rc == 0)
+    if (rc != 0)
+        log_warnx("publish: tag %s: cannot read its entries: %s", name,
+                  rc == -ENOMEM ? "out of memory" : store_error(s));
+    else
         rc = tag_write(pt, cfg, name, &c);
     if (t != NULL && t->digest != (rc == 0 ? h : 0)) {
         t->digest = rc == 0 ? h : 0;
