@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include "feeds/buf.h"
-#include "feeds/sanitize.h"
+#include "feeds/id.h"
 #include "feeds/write.h"
 #include "log.h"
 #include "opml.h"
+#include "publish_int.h"
 #include "publisher.h"
 
 /* How long after a poll brings news the outputs are rewritten: polls that
@@ -22,16 +23,13 @@
 #define PUBLISH_DELAY_MS 500
 /* Changes when the same entries and settings make other bytes (a writer
  * or the sanitizer changed): part of the stamp. */
-#define OUTPUT_FORMAT "4"
-
-typedef int writer_fn(struct feed_buf *, const struct feed_meta *,
-                      const struct feed_item *, size_t);
+#define OUTPUT_FORMAT "5"
 
 /* The outputs, each a file in public/ and a path on the server. */
 static const struct kind {
     const char *name;
     const char *type;
-    writer_fn *write;
+    publish_writer_fn *write;
 } kinds[] = {
     {"feed.atom", "application/atom+xml; charset=utf-8", feed_write_atom},
     {"feed.rss", "application/rss+xml; charset=utf-8", feed_write_rss},
@@ -39,9 +37,6 @@ static const struct kind {
     {"index.html", "text/html; charset=utf-8", feed_write_html},
 };
 #define NOUT (sizeof(kinds) / sizeof(kinds[0]))
-
-/* The longest base URL: public_url is at most this long. */
-#define BASE_URL_MAX (CONFIG_URL_MAX + 2)
 
 struct output {
     char *path;                /* state_dir/public/NAME */
@@ -64,109 +59,52 @@ struct publisher {
     char *opml_path;      /* state_dir/public/feeds.opml */
     uint64_t opml_digest; /* of the one written (digest()), or 0 */
     uint64_t opml_len;
-    int opml_due;    /* the config changed: feeds.opml is to be made */
-    int opml_served; /* the HTTP server reads it from its file */
+    int opml_due;            /* the config changed: feeds.opml is to be made */
+    int opml_served;         /* the HTTP server reads it from its file */
+    struct archive *archive; /* public/archive/ */
+    struct publish_tags *tags; /* public/tag/ */
     int closing;
     publisher_done_fn *done;
     void *done_arg;
 };
 
-struct collect {
-    struct feed_item **items;
-    size_t n, cap;
-};
-
-/* store_recent() lends each item only for the call: keep a copy. */
-static int
-collect_item(const struct feed_item *it, void *arg)
-{
-    struct collect *c = arg;
-
-    if (c->n == c->cap)
-        return -ENOMEM;
-    if ((c->items[c->n] = feed_item_copy(it)) == NULL)
-        return -ENOMEM;
-    c->n++;
-    return 0;
-}
-
-/* 1 for a listen host that stands for every address of the machine. */
-static int
-wildcard(const char *host)
-{
-    return *host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
-           strcmp(host, "::") == 0 || strcmp(host, "[::]") == 0;
-}
-
-/* Where readers find the outputs, with a '/' at its end: public_url,
- * else the listen address (the machine's name for a wildcard one). */
-static void
-base_url(const struct publisher *pub, char base[BASE_URL_MAX])
-{
-    const char *host = pub->cfg->listen_host;
-    char name[256];
-    size_t n;
-
-    if (pub->cfg->public_url != NULL) {
-        n = strlen(pub->cfg->public_url);
-        snprintf(base, BASE_URL_MAX, "%s%s", pub->cfg->public_url,
-                 n > 0 && pub->cfg->public_url[n - 1] == '/' ? "" : "/");
-        return;
-    }
-    if (wildcard(host)) {
-        if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0')
-            snprintf(name, sizeof(name), "localhost");
-        name[sizeof(name) - 1] = '\0';
-        host = name;
-    }
-    snprintf(base, BASE_URL_MAX, "%s://%s%s%s:%d/",
-             pub->cfg->tls_cert != NULL ? "https" : "http",
-             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-             pub->cfg->listen_port);
-}
-
-/* h with n bytes at p folded in (FNV-1a): the stamp of the outputs, and
- * the digest that tells one feed list from another without keeping it. */
+/* A digest of what the outputs' bytes depend on besides the entries:
+ * the version of feedd and of its outputs, the title, the base URL and
+ * max_items. */
 static uint64_t
-digest(uint64_t h, const void *p, size_t n)
+settings(const struct publisher *pub)
 {
-    const unsigned char *c = p;
+    char base[PUBLISH_BASE_MAX];
+    uint64_t h = PUBLISH_FNV;
 
-    while (n--)
-        h = (h ^ *c++) * UINT64_C(0x100000001b3);
-    return h;
-}
-
-/* h with the bytes of str folded in (digest()), and its end. */
-static uint64_t
-stamp_str(uint64_t h, const char *str)
-{
-    h = digest(h, str, strlen(str));
-    return (h ^ 0xff) * UINT64_C(0x100000001b3);
+    publish_base_url(pub->cfg, base);
+    h = publish_digest_str(h, FEEDD_VERSION "/" OUTPUT_FORMAT);
+    h = publish_digest_str(h, pub->cfg->title != NULL ? pub->cfg->title : "");
+    h = publish_digest_str(h, base);
+    return publish_digest_u64(h, (uint64_t)pub->cfg->max_items);
 }
 
 /* What the outputs would be made from now: the store's files
- * (store_stamp()), the title, their base URL, max_items and the version
- * of feedd and of its outputs. The same value means the same bytes; 0
- * when it cannot be known. */
+ * (store_stamp()), the settings() and the tags of the feeds. The same
+ * value means the same bytes; 0 when it cannot be known. */
 static uint64_t
 stamp(const struct publisher *pub)
 {
-    uint64_t rs = store_stamp(pub->store);
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    char base[BASE_URL_MAX];
-    size_t i;
+    uint64_t rs = store_stamp(pub->store), h;
+    size_t i, j;
 
     if (rs == 0)
         return 0;
-    base_url(pub, base);
-    h = stamp_str(h, FEEDD_VERSION "/" OUTPUT_FORMAT);
-    h = stamp_str(h, pub->cfg->title != NULL ? pub->cfg->title : "");
-    h = stamp_str(h, base);
-    for (i = 0; i < 8; i++) {
-        h = (h ^ ((uint64_t)pub->cfg->max_items >> (8 * i) & 0xff)) *
-            UINT64_C(0x100000001b3);
-        h = (h ^ (rs >> (8 * i) & 0xff)) * UINT64_C(0x100000001b3);
+    h = publish_digest_u64(settings(pub), rs);
+    for (i = 0; i < pub->cfg->nfeeds; i++) {
+        const struct config_feed *f = &pub->cfg->feeds[i];
+
+        if (f->ntags == 0)
+            continue;
+        h = publish_digest_str(h, f->name);
+        for (j = 0; j < f->ntags; j++)
+            h = publish_digest_str(h, f->tags[j]);
+        h = publish_digest_str(h, "");
     }
     return h != 0 ? h : 1;
 }
@@ -221,39 +159,19 @@ stamp_save(struct publisher *pub, uint64_t st)
     }
 }
 
-/* One HTML field of an item made safe to show, into b, and the item
- * pointed at it. */
+/* Every output of items[0, n) (sanitized) into made[]; the feeds link
+ * to archive page newest when it is not -1. 0 or -ENOMEM. */
 static int
-sanitize_field(const char **field, struct feed_buf *b)
-{
-    feed_buf_init(b, 0);
-    if (*field == NULL)
-        return 0;
-    if (feed_sanitize_html(b, *field, strlen(*field)) != 0 ||
-        feed_buf_append(b, "", 0) != 0)
-        return -ENOMEM;
-    *field = feed_buf_str(b);
-    return 0;
-}
-
-/* Every output of items into made[], their HTML sanitized first (once,
- * for all): 0 or -ENOMEM. */
-static int
-render(const struct publisher *pub, struct feed_item *items, size_t n,
-       struct feed_buf made[NOUT])
+render(const struct publisher *pub, const struct feed_item *items, size_t n,
+       long newest, struct feed_buf made[NOUT])
 {
     struct feed_meta meta;
-    struct feed_buf *safe = calloc(2 * n + 1, sizeof(*safe));
-    char base[BASE_URL_MAX], self[BASE_URL_MAX + 16], id[BASE_URL_MAX + 16];
+    char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 16],
+        id[PUBLISH_BASE_MAX + 16], prev[PUBLISH_BASE_MAX + 48];
+    const char *ext;
     size_t i;
-    int rc = 0;
 
-    if (safe == NULL)
-        return -ENOMEM;
-    for (i = 0; i < n && rc == 0; i++)
-        if ((rc = sanitize_field(&items[i].entry.summary, &safe[2 * i])) == 0)
-            rc = sanitize_field(&items[i].entry.content, &safe[2 * i + 1]);
-    base_url(pub, base);
+    publish_base_url(pub->cfg, base);
     snprintf(id, sizeof(id), "%sfeed.atom", base);
     memset(&meta, 0, sizeof(meta));
     meta.title = pub->cfg->title;
@@ -261,25 +179,22 @@ render(const struct publisher *pub, struct feed_item *items, size_t n,
     meta.home_url = base;
     /* From the entries alone, so that the same entries make the same
      * bytes (and an empty river a fixed date). */
-    meta.updated = n ? feed_item_date(&items[0]) : 0;
-    for (i = 0; i < n; i++) {
-        int64_t t = feed_item_date(&items[i]);
-
-        if (items[i].changed != FEED_TIME_NONE && items[i].changed > t)
-            t = items[i].changed;
-        if (t > meta.updated)
-            meta.updated = t;
-    }
-    for (i = 0; i < NOUT && rc == 0; i++) {
+    meta.updated = publish_updated(items, n);
+    for (i = 0; i < NOUT; i++) {
         snprintf(self, sizeof(self), "%s%s", base, kinds[i].name);
         meta.self_url = self;
+        /* RFC 5005 §4: the subscription documents lead to the newest
+         * archive page of their format (JSON Feed's next_url). */
+        ext = strrchr(kinds[i].name, '.') + 1;
+        meta.prev_archive = NULL;
+        if (newest >= 0 && strcmp(ext, "html") != 0) {
+            snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, newest, ext);
+            meta.prev_archive = prev;
+        }
         if (kinds[i].write(&made[i], &meta, items, n) != 0)
-            rc = -ENOMEM;
+            return -ENOMEM;
     }
-    for (i = 0; i < 2 * n; i++)
-        feed_buf_free(&safe[i]);
-    free(safe);
-    return rc;
+    return 0;
 }
 
 /* Hands output o, of kind k, to the HTTP server (which serves index.html
@@ -376,7 +291,7 @@ current(struct publisher *pub, uint64_t st)
 static uint64_t
 file_digest(const char *path, uint64_t *len)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    uint64_t h = PUBLISH_FNV;
     char buf[65536];
     size_t got;
     FILE *fp;
@@ -385,7 +300,7 @@ file_digest(const char *path, uint64_t *len)
     if ((fp = fopen(path, "rb")) == NULL)
         return 0;
     while ((got = fread(buf, 1, sizeof(buf), fp)) > 0) {
-        h = digest(h, buf, got);
+        h = publish_digest(h, buf, got);
         *len += got;
     }
     if (ferror(fp))
@@ -423,7 +338,7 @@ publish_opml(struct publisher *pub)
     }
     if (pub->opml_digest == 0)
         pub->opml_digest = file_digest(pub->opml_path, &pub->opml_len);
-    h = digest(UINT64_C(0xcbf29ce484222325), b.data, b.len);
+    h = publish_digest(PUBLISH_FNV, b.data, b.len);
     len = b.len;
     if (h != pub->opml_digest || len != pub->opml_len) {
         int rc = store_file_replace(pub->opml_path, b.data, b.len);
@@ -440,20 +355,78 @@ publish_opml(struct publisher *pub)
     pub->opml_due = pub->opml_digest == 0;
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Newest first by date; ties by ID, so that the order is the same each
+ * time. */
+static int
+item_cmp(const void *a, const void *b)
+{
+    const struct feed_item *x = *(struct feed_item *const *)a,
+                           *y = *(struct feed_item *const *)b;
+    int64_t dx = feed_item_date(x), dy = feed_item_date(y);
+
+    if (dx != dy)
+        return dx > dy ? -1 : 1;
+    return strcmp(y->id, x->id);
+}
+
+/* The items of open that c lacks, moved into c, which is then sorted
+ * newest first: the subscription documents' newest entries and those
+ * that no archive page holds yet. open is left empty. */
+static int
+merge_open(struct publish_items *c, struct publish_items *open)
+{
+    uint64_t *ids = calloc(c->n ? c->n : 1, sizeof(*ids)), v;
+    size_t i, nids = 0;
+    int rc = 0;
+
+    if (ids == NULL)
+        return -ENOMEM;
+    for (i = 0; i < c->n; i++)
+        if (feed_id_parse(c->items[i]->id, &v) == 0)
+            ids[nids++] = v;
+    qsort(ids, nids, sizeof(*ids), id_cmp);
+    for (i = 0; i < open->n; i++) {
+        struct feed_item *it = open->items[i];
+
+        if (rc == 0 && (feed_id_parse(it->id, &v) != 0 ||
+                        bsearch(&v, ids, nids, sizeof(*ids), id_cmp) == NULL)) {
+            /* Moved, or freed below when it cannot be. */
+            if ((rc = publish_collect(it, c)) == 0)
+                continue;
+        }
+        free(it);
+    }
+    free(open->items);
+    memset(open, 0, sizeof(*open));
+    free(ids);
+    if (c->n > 0)
+        qsort(c->items, c->n, sizeof(*c->items), item_cmp);
+    return rc;
+}
+
 int
 publisher_publish(struct publisher *pub)
 {
-    struct collect c;
-    struct feed_item *items;
-    struct feed_buf made[NOUT];
+    struct publish_items c, open;
+    struct feed_item *items = NULL;
+    struct feed_buf made[NOUT], *safe = NULL;
     size_t i, n = pub->cfg->max_items;
     uint64_t st = stamp(pub);
-    int rc = 0, unwritten = 0;
+    long newest = -1;
+    int rc = 0, more, unwritten = 0;
 
     memset(&c, 0, sizeof(c));
+    memset(&open, 0, sizeof(open));
     for (i = 0; i < NOUT; i++)
         feed_buf_init(&made[i], 0);
-    items = NULL;
     publish_opml(pub);
     /* The store's files and the settings are as they were when the
      * outputs in place were made (by this run or a previous one): the
@@ -462,20 +435,19 @@ publisher_publish(struct publisher *pub)
         for (i = 0; i < NOUT; i++)
             if (!pub->out[i].served)
                 (void)serve(pub, &pub->out[i], &kinds[i]);
+        (void)archive_served(pub->archive, pub->httpd);
+        publish_tags_serve(pub->tags, pub->cfg, pub->httpd);
         goto out;
     }
-    c.cap = n;
-    c.items = calloc(n ? n : 1, sizeof(*c.items));
-    items = calloc(n ? n : 1, sizeof(*items));
-    if (c.items == NULL || items == NULL) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    if ((rc = store_recent(pub->store, n, collect_item, &c)) != 0)
-        goto fail;
-    for (i = 0; i < c.n; i++)
-        items[i] = *c.items[i];
-    if ((rc = render(pub, items, c.n, made)) != 0)
+    /* The archive pages first: the subscription documents link to the
+     * newest, and carry the entries that none holds yet. A failure
+     * leaves them to the next publish (no stamp is saved). */
+    more = archive_update(pub->archive, pub->store, pub->cfg, pub->httpd, &open,
+                          &newest);
+    if ((rc = store_recent(pub->store, n, publish_collect, &c)) != 0 ||
+        (rc = merge_open(&c, &open)) != 0 ||
+        (rc = publish_prepare(&c, &items, &safe)) != 0 ||
+        (rc = render(pub, items, c.n, newest, made)) != 0)
         goto fail;
     for (i = 0; i < NOUT; i++) {
         struct output *o = &pub->out[i];
@@ -501,6 +473,10 @@ publisher_publish(struct publisher *pub)
             rc = -errno;
         unwritten |= o->unwritten;
     }
+    if (publish_tags_update(pub->tags, pub->store, pub->cfg, pub->httpd,
+                            settings(pub)) != 0 ||
+        more != 0)
+        unwritten = 1;
     if (rc == 0)
         log_debug("publish: %zu entries", c.n);
     /* The files as they are now that they are made: the load of the
@@ -516,10 +492,10 @@ fail:
         log_warn("publish");
     }
 out:
-    for (i = 0; i < c.n; i++)
-        free(c.items[i]);
-    free(c.items);
-    free(items);
+    if (items != NULL)
+        publish_prepared_free(items, safe, c.n);
+    publish_items_free(&c);
+    publish_items_free(&open);
     for (i = 0; i < NOUT; i++)
         feed_buf_free(&made[i]);
     if (pub->done != NULL)
@@ -556,10 +532,13 @@ publisher_reconfig(struct publisher *pub, const struct config *cfg,
 
     pub->cfg = cfg;
     pub->opml_due = 1;
+    publish_tags_sweep(pub->tags);
     if (httpd != pub->httpd) {
         for (i = 0; i < NOUT; i++)
             pub->out[i].served = 0;
         pub->opml_served = 0;
+        archive_unserve(pub->archive);
+        publish_tags_unserve(pub->tags);
     }
     pub->httpd = httpd;
 }
@@ -575,6 +554,8 @@ publisher_free(struct publisher *pub)
     }
     free(pub->opml_path);
     free(pub->stamp_path);
+    archive_free(pub->archive);
+    publish_tags_free(pub->tags);
     free(pub);
 }
 
@@ -618,6 +599,17 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
     }
     nomem = (pub->stamp_path = public_path(cfg, ".outputs.stamp")) == NULL;
     nomem |= (pub->opml_path = public_path(cfg, "feeds.opml")) == NULL;
+    {
+        char *dir = public_path(cfg, "");
+
+        nomem |= dir == NULL;
+        if (dir != NULL) {
+            dir[strlen(dir) - 1] = '\0'; /* state_dir/public */
+            nomem |= (pub->archive = archive_new(dir)) == NULL;
+            nomem |= (pub->tags = publish_tags_new(dir)) == NULL;
+        }
+        free(dir);
+    }
     pub->opml_due = 1;
     for (i = 0; i < NOUT; i++) {
         feed_buf_init(&pub->out[i].published, 0);

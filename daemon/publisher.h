@@ -1,8 +1,13 @@
 /* daemon/publisher.h - the merged outputs: the newest max_items entries of
- * every feed as state_dir/public/feed.atom (written atomically, and only
- * when its bytes change, so that readers' validators stay valid) and
- * handed to the HTTP server. Publishes when its owner says so, at once or
- * a little later. Internal to daemon/; runs on the caller's libuv loop. */
+ * every feed as state_dir/public/feed.atom, feed.rss, feed.json and
+ * index.html (written atomically, and only when their bytes change, so
+ * that readers' validators stay valid) and handed to the HTTP server;
+ * the same per tag as public/tag/NAME.* (publish_tags.c); and the merged
+ * feed's RFC 5005 archive pages as public/archive/K.atom and K.rss
+ * (archive.c), which the subscription documents (feed.atom, feed.rss)
+ * link to and complete: they hold their newest max_items and every entry
+ * no page holds yet. Publishes when its owner says so, at once or a
+ * little later. Internal to daemon/; runs on the caller's libuv loop. */
 #ifndef FEEDD_PUBLISHER_H
 #define FEEDD_PUBLISHER_H
 

@@ -79,6 +79,42 @@ feed_xml_link(struct feed_buf *out, const char *indent, const char *rel,
     return feed_buf_puts(out, "\"/>\n");
 }
 
+/* indent<name rel="rel"[ type="type"] href="href"/>; nothing when href
+ * is NULL. */
+static int
+history_link(struct feed_buf *out, const char *indent, const char *name,
+             const char *type, const char *rel, const char *href)
+{
+    int rc;
+
+    if (href == NULL)
+        return 0;
+    if ((rc = feed_buf_printf(out, "%s<%s rel=\"%s\"", indent, name, rel)) !=
+            0 ||
+        (type != NULL &&
+         (rc = feed_buf_printf(out, " type=\"%s\"", type)) != 0) ||
+        (rc = feed_buf_puts(out, " href=\"")) != 0 ||
+        (rc = feed_buf_xml(out, href)) != 0)
+        return rc;
+    return feed_buf_puts(out, "\"/>\n");
+}
+
+int
+feed_xml_history(struct feed_buf *out, const char *indent, const char *name,
+                 const char *type, const struct feed_meta *m)
+{
+    int rc;
+
+    if ((rc = history_link(out, indent, name, type, "current",
+                           m->current_url)) != 0 ||
+        (rc = history_link(out, indent, name, type, "prev-archive",
+                           m->prev_archive)) != 0 ||
+        (rc = history_link(out, indent, name, type, "next-archive",
+                           m->next_archive)) != 0)
+        return rc;
+    return m->archive ? feed_buf_printf(out, "%s<fh:archive/>\n", indent) : 0;
+}
+
 int
 feed_web_url(const char *s)
 {
@@ -197,14 +233,17 @@ feed_write_atom(struct feed_buf *out, const struct feed_meta *m,
     size_t i;
     int rc;
 
-    if ((rc = feed_buf_puts(
-             out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                  "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n")) ||
+    if ((rc =
+             feed_buf_printf(out,
+                             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                             "<feed xmlns=\"http://www.w3.org/2005/Atom\"%s>\n",
+                             m->archive ? FEED_FH_XMLNS : "")) ||
         (rc = feed_xml_elem(out, "  ", "title", "",
                             m->title ? m->title : "feedd")) ||
         (rc = feed_xml_elem(out, "  ", "id", "", m->id)) != 0 ||
         (rc = feed_xml_date(out, "  ", "updated", m->updated)) != 0 ||
         (rc = feed_xml_link(out, "  ", "self", m->self_url)) != 0 ||
+        (rc = feed_xml_history(out, "  ", "link", NULL, m)) != 0 ||
         (rc = feed_buf_puts(out, "  <author><name>feedd</name></author>\n"
                                  "  <generator version=\"" FEEDD_VERSION
                                  "\">feedd</generator>\n")) != 0)

@@ -91,11 +91,21 @@ html_entry(struct feed_buf *out, const struct feed_item *it)
     return feed_buf_puts(out, "</article>\n");
 }
 
+/* The page's documents in other formats. */
+static const struct {
+    const char *ext, *type, *label;
+} alt[] = {
+    {"atom", "application/atom+xml", "Atom"},
+    {"rss", "application/rss+xml", "RSS"},
+    {"json", "application/feed+json", "JSON Feed"},
+};
+
 int
 feed_write_html(struct feed_buf *out, const struct feed_meta *m,
                 const struct feed_item *items, size_t n)
 {
     const char *title = m->title ? m->title : "feedd";
+    const char *stem = m->stem ? m->stem : "feed";
     size_t i;
     int rc;
 
@@ -105,16 +115,19 @@ feed_write_html(struct feed_buf *out, const struct feed_meta *m,
                                  "device-width, initial-scale=1\">\n"
                                  "<title>")) != 0 ||
         (rc = feed_buf_xml(out, title)) != 0 ||
-        (rc = feed_buf_puts(
-             out, "</title>\n"
-                  "<link rel=\"alternate\" type=\"application/atom+xml\" "
-                  "href=\"feed.atom\">\n"
-                  "<link rel=\"alternate\" type=\"application/rss+xml\" "
-                  "href=\"feed.rss\">\n"
-                  "<link rel=\"alternate\" type=\"application/feed+json\" "
-                  "href=\"feed.json\">\n"
-                  "<meta name=\"referrer\" content=\"no-referrer\">\n"
-                  "<style>")) != 0 ||
+        (rc = feed_buf_puts(out, "</title>\n")) != 0)
+        return rc;
+    for (i = 0; i < 3; i++)
+        if ((rc = feed_buf_printf(out,
+                                  "<link rel=\"alternate\" type=\"%s\" "
+                                  "href=\"",
+                                  alt[i].type)) != 0 ||
+            (rc = feed_buf_xml(out, stem)) != 0 ||
+            (rc = feed_buf_printf(out, ".%s\">\n", alt[i].ext)) != 0)
+            return rc;
+    if ((rc = feed_buf_puts(out,
+                            "<meta name=\"referrer\" content=\"no-referrer\">\n"
+                            "<style>")) != 0 ||
         (rc = feed_buf_puts(out, style)) != 0 ||
         (rc = feed_buf_puts(out, "</style>\n</head>\n<body>\n<header>\n"
                                  "<h1>")) != 0 ||
@@ -126,10 +139,16 @@ feed_write_html(struct feed_buf *out, const struct feed_meta *m,
          (rc = human_date(out, m->updated)) != 0 ||
          (rc = feed_buf_puts(out, " · ")) != 0))
         return rc;
-    if ((rc = feed_buf_puts(out, "<a href=\"feed.atom\">Atom</a>"
-                                 "<a href=\"feed.rss\">RSS</a>"
-                                 "<a href=\"feed.json\">JSON Feed</a>"
-                                 "<a href=\"feeds.opml\">Feeds (OPML)</a>"
+    for (i = 0; i < 3; i++)
+        if ((rc = feed_buf_puts(out, "<a href=\"")) != 0 ||
+            (rc = feed_buf_xml(out, stem)) != 0 ||
+            (rc = feed_buf_printf(out, ".%s\">%s</a>", alt[i].ext,
+                                  alt[i].label)) != 0)
+            return rc;
+    if ((rc = feed_buf_puts(out, "<a href=\"")) != 0 ||
+        (rc = feed_buf_xml(out, m->opml_url ? m->opml_url : "feeds.opml")) !=
+            0 ||
+        (rc = feed_buf_puts(out, "\">Feeds (OPML)</a>"
                                  "</nav>\n</header>\n<main>\n")) != 0)
         return rc;
     for (i = 0; i < n; i++)

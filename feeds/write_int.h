@@ -27,6 +27,17 @@ int feed_xml_date(struct feed_buf *out, const char *indent, const char *name,
 int feed_xml_link(struct feed_buf *out, const char *indent, const char *rel,
                   const char *href);
 
+/* The RFC 5005 links of m (current, prev-archive, next-archive), each
+ * as indent<NAME rel="REL"TYPE href="URL"/> where NAME is "link" or
+ * "atom:link" and TYPE, when not NULL, adds type="TYPE"; then
+ * <fh:archive/> when m->archive. 0 or the buffer's error. */
+struct feed_meta;
+int feed_xml_history(struct feed_buf *out, const char *indent, const char *name,
+                     const char *type, const struct feed_meta *m);
+/* The namespace declaration of <fh:archive/>, with a space before it:
+ * for the root element of an archive document. */
+#define FEED_FH_XMLNS " xmlns:fh=\"http://purl.org/syndication/history/1.0\""
+
 /* 1 for an absolute http(s) URL: the only links worth a reader's click
  * (an entry whose "link" is its urn:uuid id has none). */
 int feed_web_url(const char *s);

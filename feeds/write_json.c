@@ -147,6 +147,7 @@ feed_write_json(struct feed_buf *out, const struct feed_meta *m,
         (rc = json_member(out, "title", m->title ? m->title : "feedd")) != 0 ||
         (rc = json_url(out, "home_page_url", m->home_url)) != 0 ||
         (rc = json_url(out, "feed_url", m->self_url)) != 0 ||
+        (rc = json_url(out, "next_url", m->prev_archive)) != 0 ||
         (rc = feed_buf_puts(out, ",\"items\":[")) != 0)
         return rc;
     for (i = 0; i < n; i++)

@@ -101,13 +101,15 @@ feed_write_rss(struct feed_buf *out, const struct feed_meta *m,
     size_t i;
     int rc;
 
-    if ((rc = feed_buf_puts(
-             out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                  "<rss version=\"2.0\" "
-                  "xmlns:atom=\"http://www.w3.org/2005/Atom\" "
-                  "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
-                  "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n"
-                  "  <channel>\n")) != 0 ||
+    if ((rc = feed_buf_printf(
+             out,
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+             "<rss version=\"2.0\" "
+             "xmlns:atom=\"http://www.w3.org/2005/Atom\" "
+             "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
+             "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"%s>\n"
+             "  <channel>\n",
+             m->archive ? FEED_FH_XMLNS : "")) != 0 ||
         (rc = feed_xml_elem(out, "    ", "title", "", title)) != 0 ||
         (rc = feed_xml_iri(out, "    ", "link", home)) != 0 ||
         (rc = feed_xml_elem(out, "    ", "description", "", title)) != 0)
@@ -119,7 +121,9 @@ feed_write_rss(struct feed_buf *out, const struct feed_meta *m,
          (rc = feed_buf_iri(out, m->self_url, 1)) != 0 ||
          (rc = feed_buf_puts(out, "\"/>\n")) != 0))
         return rc;
-    if ((rc = rss_date(out, "    ", "lastBuildDate", m->updated)) != 0 ||
+    if ((rc = feed_xml_history(out, "    ", "atom:link", "application/rss+xml",
+                               m)) != 0 ||
+        (rc = rss_date(out, "    ", "lastBuildDate", m->updated)) != 0 ||
         (rc = feed_buf_puts(out, "    <generator>feedd " FEEDD_VERSION
                                  "</generator>\n")) != 0)
         return rc;

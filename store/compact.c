@@ -267,6 +267,7 @@ store_compact_items(struct store *s, int64_t now, int64_t keep_seconds,
     s->recs_cap = nkeep ? nkeep : 1;
     s->nrecs = g.nrecs;
     s->ndead = 0;
+    store_byfeed_reset(s);
     g.recs = NULL;
     store_set_free(&s->ids);
     s->ids = ids_new;

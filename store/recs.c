@@ -79,6 +79,7 @@ store_rec_put(struct store *s, uint64_t id, const struct store_rec *r)
 
     ref = slot != NULL ? store_slot_ref(s, *slot) : STORE_SLOT_PENDING;
     if (ref != STORE_SLOT_PENDING) {
+        store_byfeed_forget(s, ref - 1);
         s->recs[ref - 1] = *r;
         s->recs[ref - 1].id = id;
         return 0;
@@ -203,11 +204,13 @@ store_heap_down(const struct store_rec *recs, uint32_t *h, size_t n, size_t i)
 }
 
 uint32_t *
-store_newest(const struct store *s, size_t k)
+store_newest_if(const struct store *s, size_t k, store_rec_keep_fn *keep,
+                const void *arg, size_t *found)
 {
     uint32_t *h, t;
     size_t hn = 0, i;
 
+    *found = 0;
     if ((h = malloc((k ? k : 1) * sizeof *h)) == NULL)
         return NULL;
     if (k == 0)
@@ -215,7 +218,8 @@ store_newest(const struct store *s, size_t k)
     /* The k newest in a heap whose root is the oldest of them: one pass,
      * O(count log k). */
     for (i = 0; i < s->nrecs; i++) {
-        if (s->recs[i].len == STORE_REC_DEAD)
+        if (s->recs[i].len == STORE_REC_DEAD ||
+            (keep != NULL && !keep(s, (uint32_t)i, arg)))
             continue;
         if (hn < k) {
             h[hn++] = (uint32_t)i;
@@ -227,12 +231,25 @@ store_newest(const struct store *s, size_t k)
             store_heap_down(s->recs, h, k, 0);
         }
     }
+    /* Fewer than k: the heap is made now. */
+    if (hn < k)
+        for (t = (uint32_t)(hn / 2); t-- > 0;)
+            store_heap_down(s->recs, h, hn, t);
+    *found = hn;
     /* Heapsort: each oldest goes to the end, so h ends newest first. */
-    for (hn = k; hn > 1; hn--) {
+    for (; hn > 1; hn--) {
         t = h[0];
         h[0] = h[hn - 1];
         h[hn - 1] = t;
         store_heap_down(s->recs, h, hn - 1, 0);
     }
     return h;
+}
+
+uint32_t *
+store_newest(const struct store *s, size_t k)
+{
+    size_t found;
+
+    return store_newest_if(s, k, NULL, NULL, &found);
 }

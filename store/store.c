@@ -132,6 +132,7 @@ store_close(struct store *s)
     free(s->pends);
     feed_buf_free(&s->pend);
     feed_buf_free(&s->warn);
+    store_byfeed_free(s);
     free(s->line);
     free(s->dir);
     free(s);
@@ -508,9 +509,7 @@ store_commit(struct store *s)
     return store_commit_finish(s, store_commit_sync(s));
 }
 
-/* Rec rec, whose line was found damaged (why): its one warning, and the
- * rec killed; the caller forgets its ID. */
-static void
+void
 store_rec_damaged(struct store *s, uint32_t rec, int why)
 {
     const struct store_rec *r = &s->recs[rec];
@@ -527,7 +526,8 @@ store_damaged(const struct store *s)
 }
 
 int
-store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
+store_recent_if(struct store *s, size_t n, store_rec_keep_fn *keep,
+                const void *karg, store_item_fn *fn, void *arg)
 {
     struct store_lists lists;
     struct feed_item it;
@@ -546,7 +546,7 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
         want = n < store_count(s) ? n : store_count(s);
         if (done >= want)
             break;
-        if ((h = store_newest(s, want)) == NULL) {
+        if ((h = store_newest_if(s, want, keep, karg, &want)) == NULL) {
             store_fail(s, "items: out of memory");
             return -ENOMEM;
         }
@@ -571,6 +571,12 @@ store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
             break;
     }
     return rc;
+}
+
+int
+store_recent(struct store *s, size_t n, store_item_fn *fn, void *arg)
+{
+    return store_recent_if(s, n, NULL, NULL, fn, arg);
 }
 
 /* h with the word w folded in: a multiply-xorshift step. */

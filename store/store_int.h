@@ -281,6 +281,17 @@ struct store {
     char **state_gone; /* feeds forgotten since the last save */
     size_t ngone, gone_cap;
 
+    /* byfeed.c: the feed of each rec, learnt from its record when a
+     * read by feed first needs it. rec_feed[i] is the number (in
+     * feed_names, plus one) of rec i's feed, 0 while unknown; the recs
+     * from rec_feed_n on are unknown. */
+    uint32_t *rec_feed;
+    size_t rec_feed_n, rec_feed_cap;
+    char **feed_names;
+    size_t nfeed_names, feed_names_cap;
+    uint32_t *feed_name_slots; /* open addressing: number plus one */
+    size_t feed_name_slots_cap;
+
     char *line; /* store_recent()'s read buffer */
     size_t line_cap;
 
@@ -423,6 +434,16 @@ uint64_t *store_ids_merge(const uint64_t *a, size_t na, const uint64_t *b,
 /* qsort()'s comparison of uint64_t. */
 int store_u64_cmp(const void *a, const void *b);
 
+/* ---- byfeed.c: the feed of each rec ---- */
+
+/* Rec i changed (an update replaced it): its feed is to be learnt again. */
+void store_byfeed_forget(struct store *, size_t i);
+/* The recs were renumbered (a compaction): every feed is to be learnt
+ * again. */
+void store_byfeed_reset(struct store *);
+/* Frees what byfeed.c holds (store_close()). */
+void store_byfeed_free(struct store *);
+
 /* ---- recs.c: the table of committed items ---- */
 
 /* Room for n more recs, so that a commit cannot fail after its write.
@@ -435,6 +456,24 @@ int store_rec_put(struct store *, uint64_t id, const struct store_rec *r);
  * store_recent()'s order, newest first, in a new array the caller frees.
  * NULL when out of memory. */
 uint32_t *store_newest(const struct store *, size_t k);
+/* Whether rec number i counts for a filtered read (store_newest_if()). */
+typedef int store_rec_keep_fn(const struct store *, uint32_t i,
+                              const void *arg);
+/* store_newest() among the live recs that keep (when not NULL) keeps,
+ * with k that may exceed their number: *found gets how many the array
+ * holds (min(k, those kept)). One pass, O(count log k). NULL when out of
+ * memory. */
+uint32_t *store_newest_if(const struct store *, size_t k,
+                          store_rec_keep_fn *keep, const void *arg,
+                          size_t *found);
+/* (store.c) Rec rec, whose line was found damaged (why): its one
+ * warning, and the rec killed; the caller forgets its ID
+ * (store_recs_forget()). */
+void store_rec_damaged(struct store *, uint32_t rec, int why);
+/* (store.c) store_recent() among the recs that keep (when not NULL)
+ * keeps. */
+int store_recent_if(struct store *, size_t n, store_rec_keep_fn *keep,
+                    const void *karg, store_item_fn *fn, void *arg);
 /* store_rec_put() of ids[i] and r[i] for each i in [0, n), in that order,
  * for a run of lines read from items/index: the slots are looked at in
  * one pass first, so that a large index is not one cache miss after the

@@ -173,6 +173,35 @@ size_t store_damaged(const struct store *);
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
 
+/* store_recent() among the items of the feeds named feeds[0, nfeeds)
+ * (an item belongs to the feed that first carried it, its "feed"): the
+ * newest n of them, newest first, from one pass over the index in memory
+ * (O(count log n)). The first call reads every committed item's record
+ * once to learn its feed; later calls read only those committed (or
+ * rewritten by a compaction) since. When digest is not NULL it gets a
+ * digest of which items and which versions those n are, before any is
+ * read; fn may then be NULL, and none is read. Returns as store_recent(). */
+int store_recent_feeds(struct store *, size_t n, const char *const *feeds,
+                       size_t nfeeds, uint64_t *digest, store_item_fn *fn,
+                       void *arg);
+
+/* Commit order: the order of the index in memory, in which an item's
+ * first version took its place (an update keeps it; a compaction keeps
+ * the order of the items' latest versions in the log). */
+
+/* Calls fn on the first n live committed items in commit order whose ID
+ * is not among ids[0, nids) (sorted ascending), oldest first, borrowed
+ * for the call; *count (when not NULL) gets how many such items there are
+ * in all. One pass over the index, O(count log nids); only the records
+ * handed to fn are read. A damaged record is skipped (and forgotten). 0,
+ * fn's first non-zero value, or a negative errno. */
+int store_first_except(struct store *, const uint64_t *ids, size_t nids,
+                       size_t n, size_t *count, store_item_fn *fn, void *arg);
+
+/* 1 when a live committed item has this ID (not dropped, not damaged,
+ * not only pending), else 0. */
+int store_has(struct store *, uint64_t id);
+
 /* A digest of the files of items/ as they are now: each segment's number,
  * size, inode and time of last change, and those of items/index and
  * items/dropped; from fstatat() alone, without loading the items. The

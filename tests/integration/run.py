@@ -3429,6 +3429,274 @@ def test_status_stalled(tmp):
     finally:
         unblock()
         d.stop()
+def tag_feeds(srv):
+    """Feeds a, b and c, two entries each, at /NAME.xml."""
+    for i, n in enumerate("abc"):
+        srv.routes["/%s.xml" % n] = Route(rss(n, [
+            ("%s-%d" % (n, k), "https://%s.example/post-%d" % (n, 600001 + k),
+             "%s entry %d" % (n, k),
+             "Fri, 17 May 2024 1%d:%d0:00 GMT" % (i, k)) for k in (1, 2)]))
+
+
+def test_tags(tmp):
+    """Each tag gets the four outputs of its feeds' entries only, under
+    public/tag/, with its own title, self links and ID; served from the
+    daemon with their types and validators; a tag gone at reload loses
+    its files and its paths. A tag that names no file ("..") is not
+    published, and nothing is written outside public/tag/; one that is not
+    a name at all is refused by the config."""
+    srv = FeedServer()
+    d = None
+    try:
+        tag_feeds(srv)
+        port = free_port()
+        feeds = ["public_url https://example.org/river",
+                 "feed a %s tags x,y" % srv.url("/a.xml"),
+                 "feed b %s tags x,..,ok.v-1_" % srv.url("/b.xml"),
+                 "feed c %s" % srv.url("/c.xml")]
+        conf = write_config(tmp, feeds, port)
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "poll --once exited %d: %s" % (code, err))
+        check('tag ".." is not published' in err, "no word of tag ..: %s" % err)
+        public = os.path.join(tmp, "state", "public")
+        tagdir = os.path.join(public, "tag")
+        want = {"%s.%s" % (t, e) for t in ("x", "y", "ok.v-1_")
+                for e in ("atom", "rss", "json", "html")}
+        check(set(os.listdir(tagdir)) == want,
+              "public/tag holds %s" % sorted(os.listdir(tagdir)))
+        check(sorted(os.listdir(public)) == sorted(
+            ["feed.atom", "feed.rss", "feed.json", "index.html", "feeds.opml",
+             "tag", ".outputs.stamp", ".tags.stamp"]),
+            "public holds %s" % sorted(os.listdir(public)))
+
+        def sources(path):
+            return sorted({e["source"] for e in read_atom(path)})
+
+        x = os.path.join(tagdir, "x.atom")
+        check(sources(x) == ["a", "b"], "x.atom has %s" % sources(x))
+        check(len(read_atom(x)) == 4, "x.atom: %d entries" % len(read_atom(x)))
+        check_entries(read_atom(x))
+        check(sources(os.path.join(tagdir, "y.atom")) == ["a"], "y.atom")
+        check(sources(os.path.join(tagdir, "ok.v-1_.atom")) == ["b"], "ok.v-1_")
+        root = ET.parse(x).getroot()
+        check(root.findtext(ATOM + "title") == "test river \u2014 x",
+              "x.atom title %r" % root.findtext(ATOM + "title"))
+        check(root.findtext(ATOM + "id") ==
+              "https://example.org/river/tag/x.atom", "x.atom id")
+        check([l.get("href") for l in root.findall(ATOM + "link")
+               if l.get("rel") == "self"] ==
+              ["https://example.org/river/tag/x.atom"], "x.atom self link")
+        ch = ET.parse(os.path.join(tagdir, "x.rss")).getroot().find("channel")
+        check(ch.find(ATOM + "link").get("href") ==
+              "https://example.org/river/tag/x.rss", "x.rss self link")
+        check(len(ch.findall("item")) == 4, "x.rss items")
+        with open(os.path.join(tagdir, "x.json"), encoding="utf-8") as f:
+            jf = json.load(f)
+        check(jf["feed_url"] == "https://example.org/river/tag/x.json" and
+              len(jf["items"]) == 4, "x.json")
+        with open(os.path.join(tagdir, "x.html"), encoding="utf-8") as f:
+            page = f.read()
+        check(page.count("<article>") == 4 and 'href="x.rss"' in page and
+              "https://example.org/river/feeds.opml" in page, "x.html")
+        # The merged feed still has every feed.
+        check(len(read_atom(os.path.join(public, "feed.atom"))) == 6,
+              "feed.atom")
+
+        # Nothing new: the tags' files are not written again.
+        mtimes = {n: os.stat(os.path.join(tagdir, n)).st_mtime_ns
+                  for n in os.listdir(tagdir)}
+        time.sleep(0.05)
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0, "second poll exited %d: %s" % (code, err))
+        check({n: os.stat(os.path.join(tagdir, n)).st_mtime_ns
+               for n in os.listdir(tagdir)} == mtimes,
+              "an unchanged poll wrote the tags' files again")
+
+        # Served, with their types and validators.
+        d = Daemon(conf)
+        base = "http://127.0.0.1:%d" % port
+        wait_for("tag/y.atom served",
+                 lambda: get(base + "/tag/y.atom")[0] == 200)
+        for ext, ctype in (("atom", "application/atom+xml"),
+                           ("rss", "application/rss+xml"),
+                           ("json", "application/feed+json"),
+                           ("html", "text/html")):
+            status, hdrs, body = get(base + "/tag/x." + ext)
+            check(status == 200 and hdrs["Content-Type"].startswith(ctype),
+                  "/tag/x.%s: %d %s" % (ext, status, hdrs.get("Content-Type")))
+            with open(os.path.join(tagdir, "x." + ext), "rb") as f:
+                check(f.read() == body, "/tag/x.%s is not its file" % ext)
+            status, _, _ = get(base + "/tag/x." + ext,
+                               {"If-None-Match": hdrs["ETag"]})
+            check(status == 304, "/tag/x.%s revalidated: %d" % (ext, status))
+        for bad in ("/tag/...atom", "/tag/../feed.atom", "/tag/%2e%2e/feed.atom",
+                    "/tag/x.atom/", "/tag/", "/tag/z.atom"):
+            check(get(base + bad)[0] == 404, bad + " is served")
+
+        # Tag y and ok.v-1_ gone at reload: their files and paths go.
+        reload_config(conf, feeds[:1] + [
+            "feed a %s tags x" % srv.url("/a.xml"),
+            "feed b %s tags x" % srv.url("/b.xml"),
+            "feed c %s" % srv.url("/c.xml")], port)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for("tag y gone", lambda: not os.path.exists(
+            os.path.join(tagdir, "y.atom")))
+        wait_for("/tag/y.atom 404",
+                 lambda: get(base + "/tag/y.atom")[0] == 404)
+        check(sorted(os.listdir(tagdir)) ==
+              ["x.atom", "x.html", "x.json", "x.rss"],
+              "after reload: %s" % sorted(os.listdir(tagdir)))
+        check(get(base + "/tag/x.atom")[0] == 200, "x.atom after reload")
+        check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+        d = None
+
+        # A tag that is not a name: the config says so.
+        bad = write_config(tmp, ["feed a %s tags ../up" % srv.url("/a.xml")])
+        code, _, err = feedd("poll", "--once", "-c", bad)
+        check(code != 0 and "tags" in err, "tag ../up: %d %s" % (code, err))
+        check(not os.path.exists(os.path.join(public, "up.atom")) and
+              not os.path.exists(os.path.join(tmp, "state", "up.atom")),
+              "a file outside public/tag/")
+    finally:
+        if d is not None:
+            d.stop()
+        srv.stop()
+
+
+def archive_chain(public, fmt):
+    """The documents from feed.FMT back along prev-archive (JSON Feed's
+    next_url): a list of (file name, root element or JSON object), the
+    subscription document first."""
+    out = []
+    name = "feed." + fmt
+    seen = set()
+    while name is not None:
+        check(name not in seen, "a prev-archive loop at " + name)
+        seen.add(name)
+        if fmt == "json":
+            with open(os.path.join(public, name), encoding="utf-8") as f:
+                root = json.load(f)
+            links = [root["next_url"]] if "next_url" in root else []
+        else:
+            root = ET.parse(os.path.join(public, name)).getroot()
+            parent = root if fmt == "atom" else root.find("channel")
+            links = [l.get("href") for l in parent.findall(ATOM + "link")
+                     if l.get("rel") == "prev-archive"]
+        out.append((name, root))
+        check(len(links) <= 1, "%s: %d prev-archive links" % (name, len(links)))
+        name = None
+        if links:
+            pre = "https://example.org/river/"
+            check(links[0].startswith(pre), "prev-archive " + links[0])
+            name = links[0][len(pre):]
+            check(re.fullmatch(r"archive/[0-9]+\." + fmt, name),
+                  "prev-archive " + name)
+    return out
+
+
+def archive_ids(root, fmt):
+    if fmt == "json":
+        return [i["id"] for i in root["items"]]
+    if fmt == "atom":
+        return [e.findtext(ATOM + "id") for e in root.findall(ATOM + "entry")]
+    return [i.findtext("guid") for i in root.find("channel").findall("item")]
+
+
+def test_archive(tmp):
+    """RFC 5005 archives: with max_items 3, every entry stored is reachable
+    from feed.atom (and feed.rss) along prev-archive links, in exactly one
+    document of the chain; the archive pages are marked <fh:archive/>,
+    link to the subscription document and are never written again (an
+    entry updated later keeps its first version in its page); they are
+    served with their types."""
+    srv = FeedServer()
+    d = None
+    entries = []
+
+    def serve(n, edit=None):
+        while len(entries) < n:
+            k = len(entries)
+            entries.append(("g%d" % k, "https://f.example/post-%d" % (700001 + k),
+                            "entry %d" % k,
+                            "Fri, 17 May 2024 %02d:%02d:00 GMT" % (k // 60, k % 60)))
+        items = list(entries)
+        if edit is not None:
+            g, l, t, dt = items[edit]
+            items[edit] = (g, l, t + " edited", dt)
+        srv.routes["/f.xml"] = Route(rss("F", items))
+
+    try:
+        port = free_port()
+        conf = write_config(tmp, ["public_url https://example.org/river",
+                                  "max_items 3",
+                                  "feed f %s" % srv.url("/f.xml")], port)
+        public = os.path.join(tmp, "state", "public")
+        pages = {}
+        for step, (n, edit) in enumerate(((5, None), (9, None), (11, 0),
+                                          (12, None), (19, 4))):
+            serve(n, edit)
+            code, _, err = feedd("poll", "--once", "-c", conf)
+            check(code == 0, "poll %d exited %d: %s" % (step, code, err))
+            for fmt in ("atom", "rss", "json"):
+                chain = archive_chain(public, fmt)
+                # Each entry in one page at most; the subscription
+                # document's newest may be in a page too.
+                ids = [i for _, r in chain[1:] for i in archive_ids(r, fmt)]
+                check(len(ids) == len(set(ids)),
+                      "step %d %s: an entry in two pages" % (step, fmt))
+                ids = set(ids) | set(archive_ids(chain[0][1], fmt))
+                check(len(ids) == n, "step %d %s: %d entries reachable of %d" %
+                      (step, fmt, len(ids), n))
+                # Complete pages of max_items; the subscription document
+                # holds its newest 3 and the entries of no page (< 3).
+                check(len(chain) - 1 == n // 3, "step %d: %d pages" %
+                      (step, len(chain) - 1))
+                sub = archive_ids(chain[0][1], fmt)
+                check(3 <= len(sub) <= 3 + 2, "feed.%s: %d" % (fmt, len(sub)))
+                for name, root in chain[1:]:
+                    check(len(archive_ids(root, fmt)) == 3, name + " size")
+                    with open(os.path.join(public, name), "rb") as f:
+                        data = f.read()
+                    if name in pages:
+                        check(pages[name] == data,
+                              "step %d: %s was written again" % (step, name))
+                    pages[name] = data
+                    if fmt == "json":
+                        check(root["feed_url"] ==
+                              "https://example.org/river/" + name, name)
+                        continue
+                    parent = root if fmt == "atom" else root.find("channel")
+                    check(parent.find(
+                        "{http://purl.org/syndication/history/1.0}archive")
+                        is not None, name + ": no fh:archive")
+                    cur = [l.get("href") for l in parent.findall(ATOM + "link")
+                           if l.get("rel") == "current"]
+                    check(cur == ["https://example.org/river/feed." + fmt],
+                          name + " current link %s" % cur)
+            # The newest entries by date are in feed.atom.
+            sub = read_atom(os.path.join(public, "feed.atom"))
+            check_entries(sub)
+            check(sub[0]["title"].startswith("entry %d" % (n - 1)),
+                  "newest in feed.atom: %s" % sub[0]["title"])
+        check(len(pages) == 3 * (19 // 3), "pages: %s" % sorted(pages))
+
+        d = Daemon(conf)
+        base = "http://127.0.0.1:%d" % port
+        wait_for("served", lambda: get(base + "/feed.atom")[0] == 200)
+        for name, ctype in (("archive/0.atom", "application/atom+xml"),
+                            ("archive/5.rss", "application/rss+xml"),
+                            ("archive/3.json", "application/feed+json")):
+            status, hdrs, body = get(base + "/" + name)
+            check(status == 200 and hdrs["Content-Type"].startswith(ctype) and
+                  body == pages[name], "/%s: %d" % (name, status))
+        check(get(base + "/archive/6.atom")[0] == 404, "a page not made")
+        check(get(base + "/archive/0.ids")[0] == 404, "0.ids is served")
+        check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+        d = None
+    finally:
+        if d is not None:
+            d.stop()
+        srv.stop()
 
 
 def main():

@@ -58,9 +58,17 @@ static void
 test_atom_round_trip(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {
-        "River <&> \"quoted\"", "http://127.0.0.1:8080/feed.atom",
-        "http://127.0.0.1:8080/feed.atom", 1715948040, NULL};
+    struct feed_meta meta = {"River <&> \"quoted\"",
+                             "http://127.0.0.1:8080/feed.atom",
+                             "http://127.0.0.1:8080/feed.atom",
+                             1715948040,
+                             NULL,
+                             NULL,
+                             NULL,
+                             NULL,
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     struct feed_parser *p;
     struct seen s;
@@ -119,7 +127,8 @@ test_atom_lists(void **state)
     };
     const char *cats[] = {"news", "<tag>"};
     struct feed_item it;
-    struct feed_meta meta = {"t", NULL, "urn:x", 0, NULL};
+    struct feed_meta meta = {"t",  NULL, "urn:x", 0,    NULL, NULL,
+                             NULL, NULL, 0,       NULL, NULL};
     struct feed_buf out;
 
     (void)state;
@@ -206,9 +215,17 @@ static void
 test_rss(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&>", "http://h:8080/feed.rss",
-                             "http://h:8080/feed.atom", 1715948040,
-                             "http://h:8080/"};
+    struct feed_meta meta = {"River <&>",
+                             "http://h:8080/feed.rss",
+                             "http://h:8080/feed.atom",
+                             1715948040,
+                             "http://h:8080/",
+                             NULL,
+                             NULL,
+                             NULL,
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     struct seen s;
 
@@ -254,13 +271,97 @@ test_rss(void **state)
     feed_buf_free(&out);
 }
 
+/* RFC 5005: an archive document's marker and links, and a subscription
+ * document's link to its newest archive; both still read back. */
+static void
+test_archive_links(void **state)
+{
+    struct feed_item items[2];
+    struct feed_meta meta = {"River",
+                             "http://h/archive/3.atom",
+                             "urn:a3",
+                             1715948040,
+                             "http://h/",
+                             "http://h/feed.atom",
+                             "http://h/archive/2.atom?a&b",
+                             "http://h/archive/4.atom",
+                             1,
+                             NULL,
+                             NULL};
+    struct feed_buf out;
+    struct seen s;
+
+    (void)state;
+    two_items(items);
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_atom(&out, &meta, items, 2), 0);
+    assert_non_null(strstr(
+        out.data, "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+                  "xmlns:fh=\"http://purl.org/syndication/history/1.0\">"));
+    assert_non_null(strstr(out.data, "  <fh:archive/>\n"));
+    assert_non_null(strstr(
+        out.data, "<link rel=\"current\" href=\"http://h/feed.atom\"/>"));
+    assert_non_null(strstr(out.data,
+                           "<link rel=\"prev-archive\" "
+                           "href=\"http://h/archive/2.atom?a&amp;b\"/>"));
+    assert_non_null(strstr(out.data, "<link rel=\"next-archive\" "
+                                     "href=\"http://h/archive/4.atom\"/>"));
+    read_back(&out, FEED_FORMAT_ATOM10, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+
+    feed_buf_init(&out, 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(feed_write_rss(&out, &meta, items, 2), 0);
+    assert_non_null(strstr(
+        out.data, "xmlns:fh=\"http://purl.org/syndication/history/1.0\">"));
+    assert_non_null(strstr(out.data, "    <fh:archive/>\n"));
+    assert_non_null(strstr(out.data,
+                           "<atom:link rel=\"prev-archive\" "
+                           "type=\"application/rss+xml\" "
+                           "href=\"http://h/archive/2.atom?a&amp;b\""));
+    read_back(&out, FEED_FORMAT_RSS20, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+
+    /* JSON Feed pages with next_url. */
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_json(&out, &meta, items, 2), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_non_null(
+        strstr(out.data, ",\"next_url\":\"http://h/archive/2.atom?a&b\""));
+    feed_buf_free(&out);
+
+    /* A subscription document: its prev-archive only, no marker. */
+    meta.archive = 0;
+    meta.current_url = meta.next_archive = NULL;
+    feed_buf_init(&out, 0);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(feed_write_atom(&out, &meta, items, 2), 0);
+    assert_null(strstr(out.data, "fh:"));
+    assert_null(strstr(out.data, "current"));
+    assert_null(strstr(out.data, "next-archive"));
+    assert_non_null(strstr(out.data, "rel=\"prev-archive\""));
+    read_back(&out, FEED_FORMAT_ATOM10, &s);
+    assert_int_equal(s.n, 2);
+    feed_buf_free(&out);
+}
+
 static void
 test_json_feed(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River", "http://h:8080/feed.json",
-                             "http://h:8080/feed.atom", 1715948040,
-                             "http://h:8080/"};
+    struct feed_meta meta = {"River",
+                             "http://h:8080/feed.json",
+                             "http://h:8080/feed.atom",
+                             1715948040,
+                             "http://h:8080/",
+                             NULL,
+                             NULL,
+                             NULL,
+                             0,
+                             NULL,
+                             NULL};
     struct feed_buf out;
     json_error_t err;
     json_t *doc, *it, *x;
@@ -357,11 +458,32 @@ html_count(const GumboNode *n, GumboTag tag)
     return c;
 }
 
+/* A tag's page links to its own documents, and to the feed list above. */
+static void
+test_html_stem(void **state)
+{
+    struct feed_meta meta = {"T",  NULL, NULL, 0,        NULL,           NULL,
+                             NULL, NULL, 0,    "a.b-c<", "../feeds.opml"};
+    struct feed_buf out;
+
+    (void)state;
+    feed_buf_init(&out, 0);
+    assert_int_equal(feed_write_html(&out, &meta, NULL, 0), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_non_null(strstr(out.data, "type=\"application/rss+xml\" "
+                                     "href=\"a.b-c&lt;.rss\">"));
+    assert_non_null(strstr(out.data, "<a href=\"a.b-c&lt;.json\">JSON Feed"));
+    assert_non_null(strstr(out.data, "<a href=\"../feeds.opml\">"));
+    assert_null(strstr(out.data, "feed.atom"));
+    feed_buf_free(&out);
+}
+
 static void
 test_html(void **state)
 {
     struct feed_item items[2];
-    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL};
+    struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL, NULL,
+                             NULL,        NULL, 0,    NULL,       NULL};
     struct feed_buf out;
     GumboOutput *doc;
 
@@ -379,6 +501,8 @@ test_html(void **state)
     assert_non_null(strstr(out.data, "href=\"feed.rss\""));
     assert_non_null(strstr(out.data, "href=\"feed.json\""));
     assert_non_null(strstr(out.data, "href=\"feeds.opml\""));
+    assert_non_null(strstr(out.data, "type=\"application/atom+xml\" "
+                                     "href=\"feed.atom\">"));
     /* Title as a link, source, a readable time, the summary made safe. */
     assert_non_null(strstr(out.data,
                            "<h2><a href=\"https://example.com/a?x=1&amp;"
@@ -439,7 +563,9 @@ run_shape(size_t n, void *arg)
     const struct shape *sh = arg;
     size_t lu = strlen(sh->unit), k = n / lu + 1;
     size_t nitems = sh->many ? n / 64 + 1 : 1;
-    struct feed_meta m = {"merged", "http://h/feed", "urn:x", 0, NULL};
+    struct feed_meta m = {
+        "merged", "http://h/feed", "urn:x", 0, NULL, NULL, NULL, NULL, 0, NULL,
+        NULL};
     struct feed_item *items = calloc(nitems, sizeof(*items));
     const char *cats[] = {"a&b", "<c>"};
     struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};
@@ -510,9 +636,10 @@ test_validator_rules(void **state)
 {
     struct feed_enclosure enc = {"https://example.com/a b.mp3 mp3",
                                  "audio/mpeg", 1};
-    struct feed_meta meta = {"River", "http://127.0.0.1:8080/feed.atom",
-                             "http://127.0.0.1:8080/feed.atom", 1715948040,
-                             NULL};
+    struct feed_meta meta = {.title = "River",
+                             .self_url = "http://127.0.0.1:8080/feed.atom",
+                             .id = "http://127.0.0.1:8080/feed.atom",
+                             .updated = 1715948040};
     typedef int writer(struct feed_buf *, const struct feed_meta *,
                        const struct feed_item *, size_t);
     writer *writers[] = {feed_write_atom, feed_write_rss, feed_write_json,
@@ -565,8 +692,10 @@ main(void)
         cmocka_unit_test(test_atom_round_trip),
         cmocka_unit_test(test_atom_lists),
         cmocka_unit_test(test_rss),
+        cmocka_unit_test(test_archive_links),
         cmocka_unit_test(test_json_feed),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html_stem),
         cmocka_unit_test(test_item_date),
         cmocka_unit_test(test_validator_rules),
         cmocka_unit_test(test_linear),

@@ -1,0 +1,529 @@
+/* daemon/archive.c - the merged feed's archive pages (RFC 5005 §4):
+ * public/archive/K.atom and K.rss, page K holding the P items stored
+ * after those of page K - 1 (P is max_items when the page is made), in
+ * the store's commit order (store_first_except()). A page is written
+ * once, when it is complete, and never changed: an entry updated later
+ * keeps its old version there. K.ids beside it lists its IDs, one per
+ * line, and is written last: a page is there when its .ids is. Every
+ * item stored is in a page or among the open ones, those not in any page
+ * yet (fewer than P), which the subscription documents carry beside
+ * their newest max_items. Retention: a page goes (its three files) once
+ * the store has none of its items and no older page is left, so that
+ * the prev-archive links of the pages that stay never lead to a missing
+ * one; a page with some of its items gone stays as it was written. The
+ * IDs of every page are read from the .ids files at each update (8
+ * bytes an archived entry, freed after it) to tell the open entries
+ * from the others in one pass over the store's index. */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "feeds/id.h"
+#include "httpd.h"
+#include "log.h"
+#include "publish_int.h"
+
+/* The documents of a page: K.ext, of this content type and writer. */
+static const struct {
+    const char *ext;
+    const char *type;
+    publish_writer_fn *write;
+} fmts[] = {
+    {"atom", "application/atom+xml; charset=utf-8", feed_write_atom},
+    {"rss", "application/rss+xml; charset=utf-8", feed_write_rss},
+    {"json", "application/feed+json; charset=utf-8", feed_write_json},
+};
+#define NFMTS (sizeof(fmts) / sizeof(fmts[0]))
+
+struct archive {
+    char *dir;   /* state_dir/public/archive */
+    long *pages; /* the numbers of the pages there, ascending */
+    size_t npages, pages_cap;
+    long next;     /* the number of the next page */
+    int listed;    /* pages and next are read from dir */
+    uint64_t *ids; /* of every page, ascending, in an update */
+    size_t nids, ids_cap;
+    int ids_loaded;
+    long served;         /* pages up to this one are set on the server */
+    struct httpd *httpd; /* the server they are set on */
+};
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int
+long_cmp(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+struct archive *
+archive_new(const char *public_dir)
+{
+    struct archive *a = calloc(1, sizeof(*a));
+
+    if (a == NULL || (a->dir = publish_path(public_dir, "archive")) == NULL) {
+        free(a);
+        return NULL;
+    }
+    a->served = -1;
+    return a;
+}
+
+void
+archive_free(struct archive *a)
+{
+    if (a == NULL)
+        return;
+    free(a->pages);
+    free(a->ids);
+    free(a->dir);
+    free(a);
+}
+
+/* dir/K.ext into buf. */
+static void
+page_path(const struct archive *a, long k, const char *ext, char *buf,
+          size_t len)
+{
+    snprintf(buf, len, "%s/%ld.%s", a->dir, k, ext);
+}
+
+static int
+pages_add(struct archive *a, long k)
+{
+    size_t cap;
+    void *p;
+
+    if (a->npages == a->pages_cap) {
+        cap = a->pages_cap ? 2 * a->pages_cap : 16;
+        if ((p = realloc(a->pages, cap * sizeof(*a->pages))) == NULL)
+            return -ENOMEM;
+        a->pages = p;
+        a->pages_cap = cap;
+    }
+    a->pages[a->npages++] = k;
+    return 0;
+}
+
+/* The pages in dir (each K.ids), and the next number: one past the
+ * newest page, or what .next says when that is more (pages all gone do
+ * not give their numbers again). */
+static int
+archive_list(struct archive *a)
+{
+    struct dirent *de;
+    char *end, line[32], path[PATH_MAX];
+    FILE *fp;
+    long k;
+    DIR *d;
+    int rc = 0;
+
+    if (a->listed)
+        return 0;
+    a->npages = 0;
+    if ((d = opendir(a->dir)) == NULL && errno == ENOENT) {
+        a->next = 0;
+        a->listed = 1; /* no page yet: made with the first */
+        return 0;
+    }
+    if (d == NULL) {
+        rc = -errno;
+        log_warn("publish: cannot read %s", a->dir);
+        return rc;
+    }
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        errno = 0;
+        k = strtol(de->d_name, &end, 10);
+        if (errno == 0 && k >= 0 && strcmp(end, ".ids") == 0)
+            rc = pages_add(a, k);
+    }
+    closedir(d);
+    if (rc != 0)
+        return rc;
+    if (a->npages > 0)
+        qsort(a->pages, a->npages, sizeof(*a->pages), long_cmp);
+    a->next = a->npages ? a->pages[a->npages - 1] + 1 : 0;
+    snprintf(path, sizeof(path), "%s/.next", a->dir);
+    if ((fp = fopen(path, "r")) != NULL) {
+        if (fgets(line, sizeof(line), fp) != NULL &&
+            (k = strtol(line, NULL, 10)) > a->next)
+            a->next = k;
+        fclose(fp);
+    }
+    a->listed = 1;
+    return 0;
+}
+
+/* The IDs of page k, appended to *ids (grown as needed). 0, or a
+ * negative errno (-ENOENT: no such page). */
+static int
+page_ids(const struct archive *a, long k, uint64_t **ids, size_t *n,
+         size_t *cap)
+{
+    char path[PATH_MAX], line[64];
+    uint64_t v;
+    size_t len;
+    FILE *fp;
+    void *p;
+
+    page_path(a, k, "ids", path, sizeof(path));
+    if ((fp = fopen(path, "r")) == NULL)
+        return -errno;
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        len = strcspn(line, "\n");
+        line[len] = '\0';
+        if (feed_id_parse(line, &v) != 0)
+            continue;
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 256;
+            if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL) {
+                fclose(fp);
+                return -ENOMEM;
+            }
+            *ids = p;
+        }
+        (*ids)[(*n)++] = v;
+    }
+    fclose(fp);
+    return 0;
+}
+
+/* Every page's IDs, once. */
+static int
+archive_load_ids(struct archive *a)
+{
+    size_t i;
+    int rc;
+
+    if (a->ids_loaded)
+        return 0;
+    a->nids = 0;
+    for (i = 0; i < a->npages; i++)
+        if ((rc = page_ids(a, a->pages[i], &a->ids, &a->nids, &a->ids_cap)) !=
+                0 &&
+            rc != -ENOENT)
+            return rc;
+    if (a->nids > 0)
+        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+    a->ids_loaded = 1;
+    return 0;
+}
+
+/* Removes the oldest pages whose items the store no longer has, up to the
+ * first that has one: their files, and their IDs from memory. */
+static int
+archive_retire(struct archive *a, struct store *s)
+{
+    uint64_t *gone = NULL;
+    size_t n, cap = 0, i, j, w;
+    char path[PATH_MAX];
+    int rc = 0, live;
+
+    while (a->npages > 0) {
+        n = 0;
+        if ((rc = page_ids(a, a->pages[0], &gone, &n, &cap)) != 0 &&
+            rc != -ENOENT)
+            break;
+        rc = 0;
+        for (i = 0, live = 0; i < n && !live; i++)
+            live = store_has(s, gone[i]);
+        if (live)
+            break;
+        /* Its IDs first: a page is there while they are. */
+        for (i = 0; i <= NFMTS; i++) {
+            page_path(a, a->pages[0], i == 0 ? "ids" : fmts[i - 1].ext, path,
+                      sizeof(path));
+            if (unlink(path) != 0 && errno != ENOENT)
+                log_warn("publish: cannot remove %s", path);
+        }
+        log_info("publish: archive page %ld removed: its entries are gone",
+                 a->pages[0]);
+        if (n > 0)
+            qsort(gone, n, sizeof(*gone), u64_cmp);
+        for (i = j = w = 0; i < a->nids; i++) {
+            while (j < n && gone[j] < a->ids[i])
+                j++;
+            if (j < n && gone[j] == a->ids[i])
+                continue;
+            a->ids[w++] = a->ids[i];
+        }
+        a->nids = w;
+        memmove(a->pages, a->pages + 1, --a->npages * sizeof(*a->pages));
+    }
+    free(gone);
+    return rc;
+}
+
+/* Sets the pages not set yet on the server, each served from its file. */
+static void
+archive_serve(struct archive *a, struct httpd *httpd)
+{
+    char path[64], file[PATH_MAX];
+    size_t i, k;
+    int rc;
+
+    if (httpd != a->httpd) {
+        a->httpd = httpd;
+        a->served = -1;
+    }
+    if (httpd == NULL)
+        return;
+    for (i = 0; i < a->npages; i++) {
+        if (a->pages[i] <= a->served)
+            continue;
+        for (k = 0, rc = 0; k < NFMTS && rc == 0; k++) {
+            snprintf(path, sizeof(path), "/archive/%ld.%s", a->pages[i],
+                     fmts[k].ext);
+            page_path(a, a->pages[i], fmts[k].ext, file, sizeof(file));
+            rc = httpd_set_file(httpd, path, fmts[k].type, file);
+        }
+        if (rc != 0) {
+            log_warnx("publish: cannot serve archive page %ld: %s", a->pages[i],
+                      strerror(-rc));
+            return;
+        }
+        a->served = a->pages[i];
+    }
+}
+
+/* Writes data to the file at path, logged on failure. */
+static int
+put_file(const char *path, const void *data, size_t len)
+{
+    int rc = store_file_replace(path, data, len);
+
+    if (rc != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", path);
+    }
+    return rc;
+}
+
+/* Writes page k of the items of c (in commit order, oldest first): its
+ * Atom and RSS documents, then its IDs. */
+static int
+archive_write(struct archive *a, const struct config *cfg, long k,
+              const struct publish_items *c)
+{
+    char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 64],
+        prev[PUBLISH_BASE_MAX + 64], cur[PUBLISH_BASE_MAX + 16], path[PATH_MAX];
+    struct feed_item *flat, t;
+    struct feed_buf *safe, b, ids;
+    struct feed_meta meta;
+    size_t i;
+    int rc, has_prev = a->npages > 0 && a->pages[a->npages - 1] == k - 1;
+
+    if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
+        rc = -errno;
+        log_warn("publish: cannot make %s", a->dir);
+        return rc;
+    }
+    if ((rc = publish_prepare(c, &flat, &safe)) != 0)
+        return rc;
+    /* Newest first, as in a feed. */
+    for (i = 0; i < c->n / 2; i++) {
+        t = flat[i];
+        flat[i] = flat[c->n - 1 - i];
+        flat[c->n - 1 - i] = t;
+    }
+    publish_base_url(cfg, base);
+    memset(&meta, 0, sizeof(meta));
+    meta.title = cfg->title;
+    meta.home_url = base;
+    meta.updated = publish_updated(flat, c->n);
+    meta.archive = 1;
+    feed_buf_init(&ids, 0);
+    for (i = 0; i < NFMTS && rc == 0; i++) {
+        snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, fmts[i].ext);
+        snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, k - 1,
+                 fmts[i].ext);
+        snprintf(cur, sizeof(cur), "%sfeed.%s", base, fmts[i].ext);
+        meta.self_url = self;
+        meta.id = self;
+        meta.current_url = cur;
+        meta.prev_archive = has_prev ? prev : NULL;
+        feed_buf_init(&b, 0);
+        if (fmts[i].write(&b, &meta, flat, c->n) != 0) {
+            rc = -ENOMEM;
+        } else {
+            page_path(a, k, fmts[i].ext, path, sizeof(path));
+            rc = put_file(path, b.data, b.len);
+        }
+        feed_buf_free(&b);
+    }
+    for (i = 0; i < c->n && rc == 0; i++)
+        if (feed_buf_printf(&ids, "%s\n", flat[i].id) != 0)
+            rc = -ENOMEM;
+    if (rc == 0) {
+        page_path(a, k, "ids", path, sizeof(path));
+        rc = put_file(path, ids.data, ids.len);
+    }
+    feed_buf_free(&ids);
+    publish_prepared_free(flat, safe, c->n);
+    return rc;
+}
+
+/* Adds the IDs of c to new (grown as needed), unsorted. */
+static int
+ids_add(uint64_t **ids, size_t *n, size_t *cap, const struct publish_items *c)
+{
+    size_t i, ncap;
+    uint64_t v;
+    void *p;
+
+    if (*n + c->n > *cap) {
+        ncap = *cap ? *cap : 256;
+        while (ncap < *n + c->n)
+            ncap *= 2;
+        if ((p = realloc(*ids, ncap * sizeof(**ids))) == NULL)
+            return -ENOMEM;
+        *ids = p;
+        *cap = ncap;
+    }
+    for (i = 0; i < c->n; i++)
+        if (feed_id_parse(c->items[i]->id, &v) == 0)
+            (*ids)[(*n)++] = v;
+    return 0;
+}
+
+/* The pages made in one pass over the entries in no page yet. */
+struct pager {
+    struct archive *a;
+    const struct config *cfg;
+    size_t p;               /* entries a page */
+    struct publish_items c; /* those of the page to come */
+    uint64_t *ids;          /* of the pages made, for a->ids after */
+    size_t nids, cap;
+    int logged; /* a failure that archive_write() logged */
+};
+
+/* A store_item_fn: the next entry in commit order; each p make a page. */
+static int
+pager_add(const struct feed_item *it, void *arg)
+{
+    struct pager *pg = arg;
+    struct archive *a = pg->a;
+    int rc;
+
+    if ((rc = publish_collect(it, &pg->c)) != 0 || pg->c.n < pg->p)
+        return rc;
+    if ((rc = archive_write(a, pg->cfg, a->next, &pg->c)) != 0) {
+        pg->logged = rc != -ENOMEM;
+        return rc;
+    }
+    if ((rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
+        (rc = pages_add(a, a->next)) != 0)
+        return rc;
+    log_info("publish: archive page %ld written", a->next);
+    a->next++;
+    publish_items_free(&pg->c);
+    return 0;
+}
+
+int
+archive_update(struct archive *a, struct store *s, const struct config *cfg,
+               struct httpd *httpd, struct publish_items *open, long *newest)
+{
+    struct pager pg;
+    char path[PATH_MAX], line[32];
+    size_t count, p = cfg->max_items ? cfg->max_items : 1;
+    long next; /* a->next before this update */
+    int rc, n;
+
+    *newest = -1;
+    memset(&pg, 0, sizeof(pg));
+    if ((rc = archive_list(a)) != 0) {
+        pg.logged = rc != -ENOMEM;
+        goto out;
+    }
+    if ((rc = archive_load_ids(a)) != 0 || (rc = archive_retire(a, s)) != 0)
+        goto out;
+    next = a->next;
+    if ((rc = store_first_except(s, a->ids, a->nids, 0, &count, NULL, NULL)) !=
+        0)
+        goto out;
+    /* Every complete page in one pass: O(count log pages' entries). A
+     * damaged record on the way leaves the last page short: not made,
+     * its entries are open ones. */
+    pg.a = a;
+    pg.cfg = cfg;
+    pg.p = p;
+    if (count >= p)
+        rc = store_first_except(s, a->ids, a->nids, count - count % p, NULL,
+                                pager_add, &pg);
+    /* The pages made count even when a later one failed. */
+    if (pg.nids > 0 && a->nids + pg.nids > a->ids_cap) {
+        void *q = realloc(a->ids, (a->nids + pg.nids) * sizeof(*a->ids));
+
+        if (q != NULL) {
+            a->ids = q;
+            a->ids_cap = a->nids + pg.nids;
+        } else {
+            a->ids_loaded = 0; /* read again from the pages' files */
+        }
+    }
+    if (pg.nids > 0 && a->ids_loaded) {
+        memcpy(a->ids + a->nids, pg.ids, pg.nids * sizeof(*a->ids));
+        a->nids += pg.nids;
+        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+    }
+    if (a->next != next) {
+        snprintf(path, sizeof(path), "%s/.next", a->dir);
+        n = snprintf(line, sizeof(line), "%ld\n", a->next);
+        (void)put_file(path, line, (size_t)n);
+    }
+    if (rc == 0 && a->ids_loaded)
+        rc = store_first_except(s, a->ids, a->nids, p, NULL, publish_collect,
+                                open);
+    else if (rc == 0)
+        rc = -ENOMEM;
+out:
+    if (rc != 0 && !pg.logged)
+        log_warnx("publish: archive pages not brought up to date: %s",
+                  strerror(-rc));
+    publish_items_free(&pg.c);
+    free(pg.ids);
+    /* Read again at the next update rather than kept: 8 bytes an
+     * archived entry would stay in memory between publishes. */
+    free(a->ids);
+    a->ids = NULL;
+    a->nids = a->ids_cap = 0;
+    a->ids_loaded = 0;
+    if (a->listed) {
+        archive_serve(a, httpd);
+        *newest = a->npages ? a->pages[a->npages - 1] : -1;
+    }
+    return rc;
+}
+
+long
+archive_served(struct archive *a, struct httpd *httpd)
+{
+    if (archive_list(a) != 0)
+        return -1;
+    archive_serve(a, httpd);
+    return a->npages ? a->pages[a->npages - 1] : -1;
+}
+
+void
+archive_unserve(struct archive *a)
+{
+    a->httpd = NULL;
+    a->served = -1;
+}

@@ -1,0 +1,265 @@
+/* tests/unit/test_archive.c - daemon/archive.c against a real store: the
+ * pages written once complete, their RFC 5005 links, the entries in no
+ * page, a restart, an update, and retention. The HTTP server is a fake
+ * that lists the paths set on it. */
+#include "store_fixture.h"
+
+#include "config.h"
+#include "feeds/parse.h"
+#include "httpd.h"
+#include "publish_int.h"
+
+/* ---- the fake server ---- */
+
+static char served[64][64];
+static size_t nserved;
+
+int
+httpd_set_file(struct httpd *h, const char *path, const char *content_type,
+               const char *filename)
+{
+    (void)h;
+    (void)content_type;
+    (void)filename;
+    assert_true(nserved < 64);
+    snprintf(served[nserved++], sizeof(served[0]), "%s", path);
+    return 0;
+}
+
+static int
+was_served(const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < nserved; i++)
+        if (strcmp(served[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static struct config *
+config_for(struct fixture *f)
+{
+    char text[512], *errors = NULL;
+    struct config *cfg;
+
+    snprintf(text, sizeof(text),
+             "state_dir %s\nmax_items 3\npublic_url https://e.org/r\n", f->dir);
+    cfg = config_parse(text, strlen(text), "test", f->dir, &errors);
+    if (cfg == NULL)
+        fail_msg("config: %s", errors ? errors : "out of memory");
+    return cfg;
+}
+
+/* An item whose ID ends in n (two hex digits) dated n * 100. */
+static void
+add_n(struct store *s, unsigned n, uint64_t version)
+{
+    char id[FEED_ID_LEN + 1], title[16];
+
+    snprintf(id, sizeof(id), "00000000000000%02x", n);
+    snprintf(title, sizeof(title), "e%u.%u", n, (unsigned)version);
+    add_v(s, id, title, (int64_t)n * 100, version);
+}
+
+static int
+count_entry(const struct feed_entry *e, void *arg)
+{
+    (void)e;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+/* The entries of the feed file at p, read with feedd's own parser. */
+static size_t
+parsed_entries(const char *p)
+{
+    char *data = read_file(p);
+    size_t n = 0;
+    struct feed_parser *fp = feed_parser_new(NULL, NULL, count_entry, &n);
+
+    assert_non_null(fp);
+    assert_int_equal(feed_parser_push(fp, data, strlen(data), 1), 0);
+    feed_parser_free(fp);
+    free(data);
+    return n;
+}
+
+/* archive_update(), which must succeed: the newest page, and the IDs'
+ * last two digits of the open entries into open_ids. */
+static long
+update(struct archive *a, struct store *s, const struct config *cfg,
+       char *open_ids)
+{
+    struct publish_items open;
+    long newest = -7;
+    size_t i;
+
+    memset(&open, 0, sizeof(open));
+    assert_int_equal(
+        archive_update(a, s, cfg, (struct httpd *)1, &open, &newest), 0);
+    open_ids[0] = '\0';
+    for (i = 0; i < open.n; i++) {
+        strcat(open_ids, open.items[i]->id + 14);
+        strcat(open_ids, i + 1 < open.n ? " " : "");
+    }
+    publish_items_free(&open);
+    return newest;
+}
+
+static void
+test_pages(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct config *cfg = config_for(f);
+    char pub[128], open[128], p0[192], *page0;
+    struct archive *a;
+    unsigned n;
+
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    for (n = 1; n <= 7; n++)
+        add_n(s, n, 1);
+    assert_int_equal(store_commit(s), 0);
+    assert_non_null(a = archive_new(pub));
+    /* Two complete pages of 3 and one entry in none. */
+    assert_int_equal(update(a, s, cfg, open), 1);
+    assert_string_equal(open, "07");
+    assert_true(exists(path(f, "public/archive/0.atom")));
+    assert_true(exists(path(f, "public/archive/1.rss")));
+    assert_true(exists(path(f, "public/archive/1.ids")));
+    assert_false(exists(path(f, "public/archive/2.atom")));
+    assert_true(was_served("/archive/0.atom"));
+    assert_true(was_served("/archive/1.rss"));
+    assert_true(
+        file_has(path(f, "public/archive/0.ids"), "0000000000000001\n"));
+    assert_true(file_has(path(f, "public/archive/0.atom"), "<fh:archive/>"));
+    assert_true(file_has(path(f, "public/archive/0.atom"),
+                         "<link rel=\"current\" "
+                         "href=\"https://e.org/r/feed.atom\"/>"));
+    assert_false(file_has(path(f, "public/archive/0.atom"), "prev-archive"));
+    assert_true(file_has(path(f, "public/archive/1.atom"),
+                         "<link rel=\"prev-archive\" "
+                         "href=\"https://e.org/r/archive/0.atom\"/>"));
+    assert_true(file_has(path(f, "public/archive/1.rss"),
+                         "rel=\"prev-archive\" type=\"application/rss+xml\" "
+                         "href=\"https://e.org/r/archive/0.rss\"/>"));
+    assert_true(file_has(path(f, "public/archive/1.atom"),
+                         "<id>https://e.org/r/archive/1.atom</id>"));
+    assert_true(file_has(path(f, "public/archive/1.json"),
+                         "\"next_url\":\"https://e.org/r/archive/0.json\""));
+    assert_false(file_has(path(f, "public/archive/0.json"), "next_url"));
+    assert_true(was_served("/archive/1.json"));
+    assert_int_equal(parsed_entries(path(f, "public/archive/1.json")), 3);
+    assert_int_equal(parsed_entries(path(f, "public/archive/0.atom")), 3);
+    assert_int_equal(parsed_entries(path(f, "public/archive/1.rss")), 3);
+    snprintf(p0, sizeof(p0), "%s/public/archive/0.atom", f->dir);
+    page0 = read_file(p0);
+
+    /* An update of an entry in page 0 leaves it as it was; three more
+     * make page 2. */
+    add_n(s, 1, 2);
+    for (n = 8; n <= 10; n++)
+        add_n(s, n, 1);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_string_equal(open, "0a");
+    {
+        char *again = read_file(p0);
+
+        assert_string_equal(again, page0);
+        free(again);
+    }
+    assert_false(file_has(p0, "e1.2"));
+    /* Nothing new: nothing written. */
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_string_equal(open, "0a");
+
+    /* A restart reads what is there. */
+    archive_free(a);
+    assert_non_null(a = archive_new(pub));
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_string_equal(open, "0a");
+    assert_false(exists(path(f, "public/archive/3.atom")));
+
+    /* Retention: page 0's entries all gone, it goes. */
+    assert_int_equal(store_compact(s, 2000, 0, 7), 0);
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_false(exists(path(f, "public/archive/0.atom")));
+    assert_false(exists(path(f, "public/archive/0.rss")));
+    assert_false(exists(path(f, "public/archive/0.json")));
+    assert_false(exists(path(f, "public/archive/0.ids")));
+    assert_true(exists(path(f, "public/archive/1.atom")));
+    assert_string_equal(open, "0a");
+    /* Page 1 with some gone stays as written. */
+    assert_int_equal(store_compact(s, 2000, 0, 5), 0);
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_true(exists(path(f, "public/archive/1.atom")));
+    /* All gone: the numbers are not given again. */
+    assert_int_equal(store_compact(s, 2000, 0, 1), 0);
+    assert_int_equal(update(a, s, cfg, open), -1);
+    assert_false(exists(path(f, "public/archive/1.atom")));
+    assert_false(exists(path(f, "public/archive/2.atom")));
+    assert_string_equal(open, "0a");
+    add_n(s, 11, 1);
+    add_n(s, 12, 1);
+    assert_int_equal(store_commit(s), 0);
+    archive_free(a);
+    assert_non_null(a = archive_new(pub));
+    assert_int_equal(update(a, s, cfg, open), 3);
+    assert_string_equal(open, "");
+    assert_true(file_has(path(f, "public/archive/3.ids"), "000000000000000a"));
+    assert_false(file_has(path(f, "public/archive/3.atom"), "prev-archive"));
+
+    free(page0);
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
+/* A page whose entries are all gone stays while an older one is left:
+ * the prev-archive links of those that stay lead to pages that are
+ * there. */
+static void
+test_no_hole(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct config *cfg = config_for(f);
+    static const int64_t dates[] = {5000, 100, 200, 300, 400, 500, 6000};
+    char pub[128], open[128], id[FEED_ID_LEN + 1];
+    struct archive *a;
+    unsigned n;
+
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    for (n = 1; n <= 7; n++) {
+        snprintf(id, sizeof(id), "00000000000000%02x", n);
+        add_v(s, id, id, dates[n - 1], 1);
+    }
+    assert_int_equal(store_commit(s), 0);
+    assert_non_null(a = archive_new(pub));
+    assert_int_equal(update(a, s, cfg, open), 1);
+    /* Keeps 07 and 01 (page 0): page 1 has none left, and stays. */
+    assert_int_equal(store_compact(s, 9000, 0, 2), 0);
+    assert_int_equal(update(a, s, cfg, open), 1);
+    assert_true(exists(path(f, "public/archive/0.atom")));
+    assert_true(exists(path(f, "public/archive/1.atom")));
+    assert_string_equal(open, "07");
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_pages),
+        T(test_no_hole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
