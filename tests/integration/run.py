@@ -1950,9 +1950,9 @@ def test_list(tmp):
         check(jm["last_error"] == "HTTP 404 from %s" % bad_url and
               jm["errors"] == 1, "json missing error: %s" % feeds)
         check(900 <= rfc3339(jn["next_poll"]) - rfc3339(jn["last_ok"]) <=
-              2700 + 2700 // 20 + 1, "json next_poll: %s" % feeds)
+              2700 + 2700 // 10 + 1, "json next_poll: %s" % feeds)
         check(5400 <= rfc3339(jm["next_poll"]) - rfc3339(jm["last_poll"]) <=
-              5400 + 5400 // 20 + 1, "json next_poll: %s" % feeds)
+              5400 + 5400 // 10 + 1, "json next_poll: %s" % feeds)
         check(jn["entries"] == 2 and jm["entries"] == 1,
               "json entries: %s" % feeds)
         check(d.proc.poll() is None, "the daemon stopped: %s" % d.log())
