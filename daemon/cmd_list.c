@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "poller.h"
 #include "feeds/buf.h"
 #include "feeds/date.h"
 #include "store.h"
@@ -24,7 +25,7 @@
 static const char usage_list[] =
     "usage: feedd list [-c FILE] [--json]\n"
     "  one line per feed: name, URL, interval, tags, last success, last\n"
-    "  error, next poll, entries stored; --json: a JSON array of them\n";
+    "  error, next poll and why, entries stored; --json: a JSON array\n";
 
 /* The columns of the table, in order. */
 enum {
@@ -35,14 +36,33 @@ enum {
     COL_OK,
     COL_ERROR,
     COL_NEXT,
+    COL_WHY,
     COL_ENTRIES,
     NCOLS
 };
 
 static const char *const col_head[NCOLS] = {
-    "NAME",    "URL",        "INTERVAL",  "TAGS",
-    "LAST OK", "LAST ERROR", "NEXT POLL", "ENTRIES",
+    "NAME",       "URL",       "INTERVAL", "TAGS",    "LAST OK",
+    "LAST ERROR", "NEXT POLL", "WHY",      "ENTRIES",
 };
+
+/* Why the next poll is then (enum poller_why). */
+static const char *const why_name[POLLER_NWHY] = {
+    "interval",
+    "back-off",
+    "Retry-After",
+    "Cache-Control",
+};
+
+/* The reason of a feed's next poll, or NULL when it has none. */
+static const char *
+next_why(const struct store_feed_state *st)
+{
+    if (st == NULL || st->next_poll == FEED_TIME_NONE)
+        return NULL;
+    return st->why >= 0 && st->why < POLLER_NWHY ? why_name[st->why]
+                                                 : "interval";
+}
 
 /* What is listed of one feed. */
 struct list_feed {
@@ -160,6 +180,8 @@ put_cell(struct feed_buf *b, const struct list_feed *f, int col, int64_t now)
         if (f->st->next_poll <= now)
             return feed_buf_puts(b, "due");
         return put_minute(b, f->st->next_poll);
+    case COL_WHY:
+        return feed_buf_puts(b, next_why(f->st) ? next_why(f->st) : "-");
     default:
         return feed_buf_printf(b, "%zu", f->entries);
     }
@@ -280,6 +302,8 @@ put_json(struct feed_buf *out, const struct list_feed *feeds, size_t n)
             feed_buf_printf(out, ",\"errors\":%d", st ? st->errors : 0) != 0 ||
             put_json_time(out, "next_poll",
                           st ? st->next_poll : FEED_TIME_NONE) != 0 ||
+            feed_buf_puts(out, ",\"next_why\":") != 0 ||
+            feed_buf_json(out, next_why(st)) != 0 ||
             feed_buf_printf(out, ",\"entries\":%zu}%s\n", feeds[i].entries,
                             i + 1 < n ? "," : "") != 0)
             return -1;

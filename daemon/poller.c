@@ -242,7 +242,7 @@ arm(struct poller_feed *f, uint64_t ms)
  * seconds when the server said so (-1: it did not), with up to 10% of
  * jitter so that feeds drift apart. */
 static void
-schedule(struct poller_feed *f, int errors, int64_t wait)
+schedule(struct poller_feed *f, int errors, int64_t wait, int why)
 {
     int64_t delay = f->cf->interval;
     struct store_feed_state st;
@@ -266,11 +266,14 @@ schedule(struct poller_feed *f, int errors, int64_t wait)
         ms = sched_spread(f->p->sched, feed_index(f), now, ms) - now;
     if (wait >= 0 && (uint64_t)wait * 1000 > ms)
         ms = (uint64_t)wait * 1000;
+    else
+        why = errors > 0 ? POLLER_WHY_BACKOFF : POLLER_WHY_INTERVAL;
     arm(f, ms + jitter);
     old = store_feed_state_get(f->p->store, f->cf->name);
     if (old) {
         st = *old;
         st.next_poll = now_s() + (int64_t)((ms + jitter) / 1000);
+        st.why = why;
         if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
             log_warnx("%s: out of memory", f->cf->name);
     }
@@ -317,7 +320,7 @@ moved_for_good(struct poller_feed *f, int ok)
  * stays fresh (Cache-Control max-age, Expires) when that is longer than
  * the interval. */
 static int64_t
-server_wait(struct poller_feed *f, int failed)
+server_wait(struct poller_feed *f, int failed, int *why)
 {
     const struct poll_outcome *o = f->out;
     uint64_t now = uv_now(f->p->loop), held;
@@ -331,8 +334,10 @@ server_wait(struct poller_feed *f, int failed)
             log_info("%s: its host asks to wait: none of its feeds is "
                      "polled for %" PRIu64 " s",
                      f->cf->name, (held - now + 999) / 1000);
+        *why = POLLER_WHY_RETRY_AFTER;
         return wait;
     }
+    *why = POLLER_WHY_CACHE;
     if (!failed && o->fresh_for > f->cf->interval)
         return o->fresh_for;
     return -1;
@@ -497,6 +502,8 @@ poller_poll_result(struct poller_feed *f, int report)
     struct store_feed_state st;
     struct poller_report rep;
     const char *error = o->error, *failed;
+    int64_t wait;
+    int why;
     char msg[512], what[400];
     int unstored = 0, server = 1;
 
@@ -566,7 +573,8 @@ poller_poll_result(struct poller_feed *f, int report)
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
-    schedule(f, st.errors, server_wait(f, error != NULL));
+    wait = server_wait(f, error != NULL, &why);
+    schedule(f, st.errors, wait, why);
     if (!report)
         return;
     rep.feed = f->cf->name;
@@ -717,7 +725,7 @@ poll_feed(struct poller_feed *f)
         poller_outcome_free(f);
         transfer_end(f);
         poll_end(f);
-        schedule(f, 1, -1);
+        schedule(f, 1, -1, POLLER_WHY_BACKOFF);
         return;
     }
     f->out->doc.arg = f;

@@ -29,6 +29,15 @@ struct poller_report {
     const char *moved_to;
 };
 
+/* Why a feed's next poll is when it is: store_feed_state's why. */
+enum poller_why {
+    POLLER_WHY_INTERVAL,    /* its interval, at its place in its host's cycle */
+    POLLER_WHY_BACKOFF,     /* failed polls: the interval doubled */
+    POLLER_WHY_RETRY_AFTER, /* the server's Retry-After (429, 503) */
+    POLLER_WHY_CACHE,       /* Cache-Control max-age or Expires */
+    POLLER_NWHY
+};
+
 /* Called from the loop after each poll that ran to its end, well or not
  * (not for those poller_close() cancels), once its entries are committed
  * and the feed's state is saved. The report is borrowed for the call. */

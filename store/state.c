@@ -287,7 +287,7 @@ store_feed_state_eq(const struct store_feed_state *a,
            store_str_eq(a->last_modified, b->last_modified) &&
            a->last_poll == b->last_poll && a->last_ok == b->last_ok &&
            a->next_poll == b->next_poll && a->errors == b->errors &&
-           store_str_eq(a->last_error, b->last_error);
+           a->why == b->why && store_str_eq(a->last_error, b->last_error);
 }
 
 /* ---- the state in memory ----------------------------------------------- */
@@ -321,6 +321,7 @@ store_feed_put(struct store *s, const char *feed,
         f->st.last_ok = st->last_ok;
         f->st.next_poll = st->next_poll;
         f->st.errors = st->errors;
+        f->st.why = st->why;
         *out = f;
         return 0;
     }
@@ -425,6 +426,7 @@ store_state_put(struct feed_buf *b, const struct store_feed *f)
            store_put_time(b, "last_ok", st->last_ok) != 0 ||
            store_put_time(b, "next_poll", st->next_poll) != 0 ||
            feed_buf_printf(b, ",\"errors\":%d", st->errors) != 0 ||
+           (st->why != 0 && feed_buf_printf(b, ",\"why\":%d", st->why) != 0) ||
            store_put_str(b, "last_error", st->last_error) != 0 ||
            store_record_seal(b, start) != 0;
 }

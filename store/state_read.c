@@ -49,7 +49,7 @@ store_state_header(struct store *s, const char *line, size_t len)
  * them: strings by their offset in the load's buffer, or -1. */
 struct state_fields {
     long feed, etag, last_modified, last_error;
-    int64_t last_poll, last_ok, next_poll, errors;
+    int64_t last_poll, last_ok, next_poll, errors, why;
     int gone;
 };
 
@@ -80,6 +80,8 @@ state_field(const char *key, size_t klen, int type, size_t str, int64_t num,
         sf->next_poll = t;
     else if (FIELD_IS(key, klen, "errors"))
         sf->errors = type == STORE_FLAT_INT ? num : 0;
+    else if (FIELD_IS(key, klen, "why"))
+        sf->why = type == STORE_FLAT_INT ? num : 0;
     else if (FIELD_IS(key, klen, "gone"))
         sf->gone = type == STORE_FLAT_TRUE;
 }
@@ -128,6 +130,7 @@ store_state_line(struct store *s, struct state_load *ld, const char *line,
                 : sf.errors > INT_MAX ? INT_MAX
                                       : (int)sf.errors;
     st.last_error = sf.last_error < 0 ? NULL : (char *)b + sf.last_error;
+    st.why = sf.why > 0 && sf.why < 256 ? (int)sf.why : 0;
     if ((rc = store_feed_put(s, name, &st, &f)) == 0) {
         s->state_live += len + 1 - f->len;
         f->len = (uint32_t)(len + 1);

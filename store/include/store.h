@@ -229,7 +229,10 @@ struct store_feed_state {
                           * when none, or in a line saved before it was
                           * kept */
     int64_t next_poll;
-    int errors;       /* consecutive failed polls */
+    int errors; /* consecutive failed polls */
+    /* Why next_poll is then, as its owner numbers the reasons (0: the
+     * interval); kept as a number, saved only when not 0. */
+    int why;
     char *last_error; /* NULL when the last poll succeeded */
 };
 

@@ -1658,6 +1658,13 @@ def test_retry_after(tmp):
                 path, len(a.hits(path))))
         check(len(b.hits("/busy3.xml")) == 1, "busy3 asked again")
         rows = state_rows(tmp)
+        code, out, _ = feedd("list", "--json", "-c", conf)
+        why = {f["name"]: f["next_why"] for f in json.loads(out)}
+        check(why["busy1"] == "Retry-After" and why["busy2"] == "Retry-After"
+              and why["cached"] == "Cache-Control" and
+              why["expires"] == "Cache-Control" and why["short"] == "interval"
+              and why["busy3"] == "back-off",
+              "feedd list says why: %s" % why)
 
         def after(name):
             return rows[name]["next_poll"] - t0
@@ -1828,7 +1835,7 @@ def list_table(out):
     lines = out.rstrip("\n").split("\n")
     head = lines[0]
     names = ["NAME", "URL", "INTERVAL", "TAGS", "LAST OK", "LAST ERROR",
-             "NEXT POLL", "ENTRIES"]
+             "NEXT POLL", "WHY", "ENTRIES"]
     starts = [head.index(n) for n in names]
     check(starts == sorted(starts) and starts[0] == 0,
           "header out of order: %r" % head)
@@ -1985,7 +1992,7 @@ def test_list(tmp):
         check(json.loads(out) == [{
             "name": "news", "url": good_url, "interval": 1800, "tags": [],
             "last_ok": None, "last_poll": None, "last_error": None,
-            "errors": 0, "next_poll": None, "entries": 0}],
+            "errors": 0, "next_poll": None, "next_why": None, "entries": 0}],
             "no state_dir, json: %s" % out)
         code, out, err = feedd("list", "-c", conf2)
         rows = list_table(out)

@@ -547,6 +547,7 @@ test_states_open_beside(void **state)
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
     st = state_of(2, 300);
     st.last_error = (char *)"HTTP 404 from http://x/";
+    st.why = 2;
     assert_int_equal(store_feed_state_set(s, "b", &st), 0);
     assert_int_equal(store_feed_state_set(s, "c", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
@@ -573,6 +574,8 @@ test_states_open_beside(void **state)
     assert_int_equal(got->errors, 2);
     assert_int_equal(got->last_ok, FEED_TIME_NONE);
     assert_string_equal(got->last_error, "HTTP 404 from http://x/");
+    assert_int_equal(got->why, 2);
+    assert_int_equal(store_states_find(r, "a")->why, 0);
     assert_null(store_states_find(r, "c"));
     assert_null(store_states_find(r, "nobody"));
     store_states_close(r);
