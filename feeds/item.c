@@ -32,10 +32,9 @@ feed_item_copy(const struct feed_item *it)
     const struct feed_entry *e = &it->entry;
     /* The long strings, measured once: the summary and content are
      * kilobytes, and an entry is copied as the parser hands it out. */
-    const char *const src[] = {e->guid,    e->link,  e->title,
-                               e->author,  e->summary, e->content,
-                               e->image,   it->feed, it->feed_title,
-                               it->feed_url};
+    const char *const src[] = {e->guid,        e->link,     e->title, e->author,
+                               e->summary,     e->content,  e->image, it->feed,
+                               it->feed_title, it->feed_url};
     size_t len[sizeof src / sizeof src[0]];
     const char *dst[sizeof src / sizeof src[0]];
     struct feed_item *c;
