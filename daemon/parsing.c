@@ -61,10 +61,11 @@ thread_main(void *arg)
 {
     struct parsing *w = arg;
     struct job *j;
-    int wake;
 
     uv_mutex_lock(&w->mu);
     for (;;) {
+        int wake = 0;
+
         while (w->head == NULL && !w->stop)
             uv_cond_wait(&w->work, &w->mu);
         if ((j = w->head) == NULL)
@@ -81,7 +82,6 @@ thread_main(void *arg)
             j->doc->admitted = 0;
             w->docs--;
         }
-        wake = 0;
         if (w->full && w->bytes <= PARSING_QUEUE_MAX / 2) {
             w->full = 0;
             w->room = 1;
