@@ -55,13 +55,6 @@ store_prefault(void *p, size_t len)
 #endif
 }
 
-/* The most one pwrite() is given. A commit's batch is megabytes; on the
- * benchmark machine (Linux 6.18, ext4, a VM) the kernel's copy of 350 MB
- * into the page cache took a median 0.66 s of system time in 2 MiB
- * writes and 0.15 s in 64 KiB ones: the pieces cost a system call each,
- * about 5,600 for a cold poll of the 2,000-feed corpus. */
-#define STORE_WRITE_PIECE ((size_t)64 << 10)
-
 /* Writes (write != 0) or reads exactly len bytes at off. */
 static int
 store_io_all(int fd, int write, void *p, size_t len, uint64_t off)
@@ -70,9 +63,7 @@ store_io_all(int fd, int write, void *p, size_t len, uint64_t off)
     ssize_t n;
 
     while (len > 0) {
-        n = write ? pwrite(fd, c,
-                           len < STORE_WRITE_PIECE ? len : STORE_WRITE_PIECE,
-                           (off_t)off)
+        n = write ? pwrite(fd, c, len, (off_t)off)
                   : pread(fd, c, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;

@@ -87,32 +87,6 @@ test_read_write_all(void **state)
     assert_int_equal(store_write_all(fd, buf, 1, 0), -EBADF);
 }
 
-/* A write of several pieces (a commit's batch is megabytes, written
- * 64 KiB at a time) lands whole at its offset, each byte in its place. */
-static void
-test_write_all_large(void **state)
-{
-    struct fixture *f = *state;
-    const size_t n = ((size_t)200 << 10) + 123, at = 7;
-    unsigned char *out = malloc(n), *in = malloc(n);
-    size_t i;
-    int fd;
-
-    assert_non_null(out);
-    assert_non_null(in);
-    for (i = 0; i < n; i++)
-        out[i] = (unsigned char)(i * 131 + i / 65536);
-    fd = open(path(f, "big"), O_RDWR | O_CREAT, 0644);
-    assert_true(fd >= 0);
-    assert_int_equal(store_write_all(fd, out, n, at), 0);
-    assert_int_equal(file_size(path(f, "big")), (long long)(n + at));
-    assert_int_equal(store_read_all(fd, in, n, at), 0);
-    assert_memory_equal(in, out, n);
-    close(fd);
-    free(in);
-    free(out);
-}
-
 static void
 test_dirs(void **state)
 {
@@ -186,7 +160,6 @@ main(void)
         T(test_file_replace_fails),
         T(test_file_replace_relative),
         T(test_read_write_all),
-        T(test_write_all_large),
         T(test_dirs),
         cmocka_unit_test(test_small_helpers),
     };
