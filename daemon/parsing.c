@@ -64,6 +64,8 @@ thread_main(void *arg)
 
     uv_mutex_lock(&w->mu);
     for (;;) {
+        int wake = 0;
+
         while (w->head == NULL && !w->stop)
             uv_cond_wait(&w->work, &w->mu);
         if ((j = w->head) == NULL)
@@ -83,7 +85,7 @@ thread_main(void *arg)
         if (w->full && w->bytes <= PARSING_QUEUE_MAX / 2) {
             w->full = 0;
             w->room = 1;
-            (void)uv_async_send(&w->async); /* fails only when closing */
+            wake = 1;
         }
         if (j->end) {
             j->next = NULL;
@@ -92,9 +94,19 @@ thread_main(void *arg)
             else
                 w->done = j;
             w->done_tail = j;
-            (void)uv_async_send(&w->async); /* fails only when closing */
-        } else {
+            wake = 1;
+        }
+        if (wake || !j->end) {
+            /* The wake-up (a system call) and the free are made without
+             * the mutex, which the loop takes for every chunk. An ended
+             * document's job is the loop's from here on. */
+            if (j->end)
+                j = NULL;
+            uv_mutex_unlock(&w->mu);
             free(j);
+            if (wake)
+                (void)uv_async_send(&w->async); /* fails only when closing */
+            uv_mutex_lock(&w->mu);
         }
     }
     uv_mutex_unlock(&w->mu);
@@ -182,9 +194,14 @@ fail:
     return NULL;
 }
 
+/* Queues j, with w->mu held, and releases the mutex; then wakes the
+ * thread if it may be waiting (the queue was empty): the signal is made
+ * without the mutex, so that the thread woken does not wait for it. */
 static void
-queue(struct parsing *w, struct job *j)
+queue_unlock(struct parsing *w, struct job *j)
 {
+    int was_empty = w->head == NULL;
+
     if (w->tail)
         w->tail->next = j;
     else
@@ -192,7 +209,9 @@ queue(struct parsing *w, struct job *j)
     w->tail = j;
     w->bytes += j->n;
     w->jobs++;
-    uv_cond_signal(&w->work);
+    uv_mutex_unlock(&w->mu);
+    if (was_empty)
+        uv_cond_signal(&w->work);
 }
 
 int
@@ -225,8 +244,7 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
     j->n = n;
     memcpy(j->data, p, n);
     uv_mutex_lock(&w->mu);
-    queue(w, j);
-    uv_mutex_unlock(&w->mu);
+    queue_unlock(w, j);
     return 0;
 }
 
@@ -261,8 +279,7 @@ parsing_end(struct parsing *w, struct parsing_doc *doc, int finish)
     j->end = 1;
     j->finish = finish;
     uv_mutex_lock(&w->mu);
-    queue(w, j);
-    uv_mutex_unlock(&w->mu);
+    queue_unlock(w, j);
     return 0;
 }
 

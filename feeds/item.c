@@ -30,6 +30,13 @@ struct feed_item *
 feed_item_copy(const struct feed_item *it)
 {
     const struct feed_entry *e = &it->entry;
+    /* The long strings, measured once: the summary and content are
+     * kilobytes, and an entry is copied as the parser hands it out. */
+    const char *const src[] = {e->guid,        e->link,     e->title, e->author,
+                               e->summary,     e->content,  e->image, it->feed,
+                               it->feed_title, it->feed_url};
+    size_t len[sizeof src / sizeof src[0]];
+    const char *dst[sizeof src / sizeof src[0]];
     struct feed_item *c;
     struct feed_enclosure *enc;
     const char **cats, **also;
@@ -40,10 +47,10 @@ feed_item_copy(const struct feed_item *it)
      * aligns), then every string. */
     size = sizeof(*c) + e->nenclosures * sizeof(*enc) +
            (e->ncategories + it->nalso) * sizeof(char *);
-    size += str_size(e->guid) + str_size(e->link) + str_size(e->title) +
-            str_size(e->author) + str_size(e->summary) + str_size(e->content) +
-            str_size(e->image) + str_size(it->feed) + str_size(it->feed_title) +
-            str_size(it->feed_url);
+    for (i = 0; i < sizeof src / sizeof src[0]; i++) {
+        len[i] = str_size(src[i]);
+        size += len[i];
+    }
     for (i = 0; i < e->nenclosures; i++)
         size +=
             str_size(e->enclosures[i].url) + str_size(e->enclosures[i].type);
@@ -67,18 +74,22 @@ feed_item_copy(const struct feed_item *it)
         cats[i] = put(&at, e->categories[i]);
     for (i = 0; i < it->nalso; i++)
         also[i] = put(&at, it->also[i]);
+    for (i = 0; i < sizeof src / sizeof src[0]; i++) {
+        dst[i] = src[i] ? memcpy(at, src[i], len[i]) : NULL;
+        at += len[i];
+    }
     c->entry.enclosures = e->nenclosures ? enc : NULL;
     c->entry.categories = e->ncategories ? cats : NULL;
     c->also = it->nalso ? also : NULL;
-    c->entry.guid = put(&at, e->guid);
-    c->entry.link = put(&at, e->link);
-    c->entry.title = put(&at, e->title);
-    c->entry.author = put(&at, e->author);
-    c->entry.summary = put(&at, e->summary);
-    c->entry.content = put(&at, e->content);
-    c->entry.image = put(&at, e->image);
-    c->feed = put(&at, it->feed);
-    c->feed_title = put(&at, it->feed_title);
-    c->feed_url = put(&at, it->feed_url);
+    c->entry.guid = dst[0];
+    c->entry.link = dst[1];
+    c->entry.title = dst[2];
+    c->entry.author = dst[3];
+    c->entry.summary = dst[4];
+    c->entry.content = dst[5];
+    c->entry.image = dst[6];
+    c->feed = dst[7];
+    c->feed_title = dst[8];
+    c->feed_url = dst[9];
     return c;
 }

@@ -3,7 +3,9 @@
  * directly. Each test gets a fresh folder under /tmp. */
 #include "store_fixture.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <zlib.h>
 
 #include "linear.h"
 #include "store_int.h"
@@ -608,6 +610,38 @@ test_checksum(void **state)
     feed_buf_free(&b);
 }
 
+/* The seal is the line's crc32 (zlib's) as 8 lowercase hex digits, zeros
+ * in front kept: checked against printf's rendering for lines whose sums
+ * start with a zero nibble and with a letter. */
+static void
+test_seal_digits(void **state)
+{
+    struct feed_buf b;
+    char want[64], body[32];
+    int i, zero = 0, letter = 0;
+
+    (void)state;
+    feed_buf_init(&b, 0);
+    for (i = 0; i < 1000 && !(zero && letter); i++) {
+        uint32_t sum;
+        int n = snprintf(body, sizeof body, "{\"n\":%d", i);
+
+        sum = (uint32_t)crc32(0L, (const Bytef *)body, (uInt)n);
+        zero |= sum >> 28 == 0;
+        letter |= sum >> 28 >= 10;
+        feed_buf_reset(&b);
+        assert_int_equal(feed_buf_append(&b, body, (size_t)n), 0);
+        assert_int_equal(store_record_seal(&b, 0), 0);
+        snprintf(want, sizeof want, "%s,\"sum\":\"%08" PRIx32 "\"}\n", body,
+                 sum);
+        assert_string_equal(b.data, want);
+        assert_int_equal(b.len, strlen(want));
+        assert_int_equal(store_record_verify(b.data, b.len - 1, 2), 0);
+    }
+    assert_true(zero && letter);
+    feed_buf_free(&b);
+}
+
 /* A key renamed in place ("feed" to "feedXXXXXXXX", which is what damage
  * made of a store that then crashed every poll in strcmp): the line is
  * still JSON, and even sealed again its record is refused, so that
@@ -752,6 +786,7 @@ main(void)
         cmocka_unit_test(test_codec_refuses),
         cmocka_unit_test(test_codec_linear),
         cmocka_unit_test(test_checksum),
+        cmocka_unit_test(test_seal_digits),
         cmocka_unit_test(test_renamed_key),
         cmocka_unit_test(test_checksum_linear),
     };
