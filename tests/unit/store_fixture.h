@@ -99,7 +99,7 @@ item(const char *id, const char *title, int64_t published)
     struct feed_item it;
 
     memset(&it, 0, sizeof it);
-    snprintf(it.id, sizeof it.id, "%s", id);
+    snprintf(it.id, sizeof it.id, "%.*s", (int)sizeof it.id - 1, id);
     it.feed = "lwn";
     it.feed_url = "https://lwn.net/headlines/rss";
     it.stored = 1700000000;
