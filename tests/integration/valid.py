@@ -127,13 +127,15 @@ def corpus_feeds(shared):
     return out
 
 
-def poll(feedd, tmp, locations, base):
+def poll(feedd, tmp, locations, base, max_items=100000, tag_of=None):
     conf = os.path.join(tmp, "feedd.conf")
     with open(conf, "w") as f:
-        f.write("state_dir %s\nlisten 127.0.0.1:1\nmax_items 100000\n"
-                "public_url %s\n" % (os.path.join(tmp, "state"), base))
+        f.write("state_dir %s\nlisten 127.0.0.1:1\nmax_items %d\n"
+                "public_url %s\n" % (os.path.join(tmp, "state"), max_items,
+                                     base))
         for i, loc in enumerate(locations):
-            f.write('feed f%d "%s"\n' % (i, loc))
+            f.write('feed f%d "%s"%s\n' % (
+                i, loc, " tags " + tag_of(loc) if tag_of else ""))
     p = subprocess.run([feedd, "poll", "--once", "-c", conf],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        stdin=subprocess.DEVNULL, timeout=600)
@@ -145,17 +147,28 @@ def poll(feedd, tmp, locations, base):
 
 
 def validate(public, base, what):
-    total = 0
-    for name, fn in (("feed.atom", rules.check_atom),
-                     ("feed.rss", rules.check_rss),
-                     ("feed.json", rules.check_json)):
-        with open(os.path.join(public, name), "rb") as f:
-            data = f.read()
-        errs = fn(data, self_url=base + name)
-        check(errs == [], "%s of %s: %d errors, first: %s" % (
-            name, what, len(errs), "; ".join(errs[:10])))
-        total += len(data)
-    return total
+    """Every Atom, RSS and JSON document under public/ (the merged feed,
+    the tags' and the archive pages), each with its own self URL; the
+    bytes checked and the count of documents."""
+    total = count = 0
+    kinds = {".atom": rules.check_atom, ".rss": rules.check_rss,
+             ".json": rules.check_json}
+    for folder, _, files in os.walk(public):
+        for name in sorted(files):
+            ext = os.path.splitext(name)[1]
+            if name.startswith(".") or ext not in kinds:
+                continue
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, public)
+            with open(path, "rb") as f:
+                data = f.read()
+            errs = kinds[ext](data, self_url=base + rel)
+            check(errs == [], "%s of %s: %d errors, first: %s" % (
+                rel, what, len(errs), "; ".join(errs[:10])))
+            total += len(data)
+            count += 1
+    check(count >= 3, "%s: only %d documents" % (what, count))
+    return total, count
 
 
 def main():
@@ -176,11 +189,22 @@ def main():
                  "the demo")
         if args.shared and os.path.isdir(os.path.join(args.shared, "corpus")):
             locations = corpus_feeds(args.shared)
+            corpus = os.path.join(args.shared, "corpus")
             os.mkdir(os.path.join(tmp, "corpus"))
-            size = validate(poll(feedd, os.path.join(tmp, "corpus"),
-                                 locations, base), base, "the corpus")
-            print("corpus: %d feeds, outputs of %d bytes valid" % (
-                len(locations), size))
+            # Every entry at once, then pages of 500 and a tag per source.
+            size, n = validate(poll(feedd, os.path.join(tmp, "corpus"),
+                                    locations, base), base, "the corpus")
+            os.mkdir(os.path.join(tmp, "paged"))
+            public = poll(feedd, os.path.join(tmp, "paged"), locations, base,
+                          500, lambda loc: os.path.relpath(
+                              loc, corpus).split(os.sep)[0])
+            check(os.listdir(os.path.join(public, "archive")) and
+                  os.listdir(os.path.join(public, "tag")),
+                  "no archive pages or tag outputs were made")
+            size2, n2 = validate(public, base, "the corpus paged and tagged")
+            print("corpus: %d feeds; outputs of %d bytes valid, then %d "
+                  "documents of %d bytes (tags, archive pages)" % (
+                      len(locations), size, n2, size2))
         else:
             print("shared corpus not found: the demo only")
     except AssertionError as e:
