@@ -36,10 +36,6 @@
 #include "poller_int.h"
 #include "schedule.h"
 
-/* Back-off after errors never waits longer than this; nor does the first
- * poll of a failing feed after a restart. */
-#define MAX_BACKOFF ((int64_t)24 * 3600)
-
 /* A document whose Content-Length is at most this is parsed on the loop,
  * a larger one or one of unknown length on the parse thread. */
 #define INLINE_MAX ((size_t)16 << 10)
@@ -248,6 +244,7 @@ schedule(struct poller_feed *f, int errors, int64_t wait, int why)
     struct store_feed_state st;
     const struct store_feed_state *old;
     uint64_t jitter, ms, now = uv_now(f->p->loop);
+    int64_t skip;
 
     if (f->p->once || f->p->closing || f->removed)
         return;
@@ -268,6 +265,17 @@ schedule(struct poller_feed *f, int errors, int64_t wait, int why)
         ms = (uint64_t)wait * 1000;
     else
         why = errors > 0 ? POLLER_WHY_BACKOFF : POLLER_WHY_INTERVAL;
+    /* The feed's own ttl: never sooner than the interval. */
+    if (errors == 0 && (uint64_t)f->hint_minutes * 60000 > ms) {
+        ms = (uint64_t)f->hint_minutes * 60000;
+        why = POLLER_WHY_TTL;
+    }
+    skip = poller_skip_to(f, now_s() + (int64_t)((ms + jitter) / 1000));
+    if (skip > now_s() + (int64_t)((ms + jitter) / 1000)) {
+        ms = (uint64_t)(skip - now_s()) * 1000;
+        jitter = 0;
+        why = POLLER_WHY_SKIP;
+    }
     arm(f, ms + jitter);
     old = store_feed_state_get(f->p->store, f->cf->name);
     if (old) {
@@ -277,70 +285,6 @@ schedule(struct poller_feed *f, int errors, int64_t wait, int why)
         if (store_feed_state_set(f->p->store, f->cf->name, &st) != 0)
             log_warnx("%s: out of memory", f->cf->name);
     }
-}
-
-/* 32-bit FNV-1a of s. */
-static uint32_t
-hash32(const char *s)
-{
-    uint32_t h = 2166136261u;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-/* The URL f moved to when this poll, which went well, is the third in a
- * row permanently redirected to it (a temporary redirect, a failure or
- * another target starts the count again); else NULL. */
-static const char *
-moved_for_good(struct poller_feed *f, int ok)
-{
-    const struct poll_outcome *o = f->out;
-    uint32_t h;
-
-    if (!ok || !o->moved || o->url == NULL || f->removed) {
-        f->moved_polls = 0;
-        return NULL;
-    }
-    h = hash32(o->url);
-    if (f->moved_polls == 0 || f->moved_hash != h) {
-        f->moved_hash = h;
-        f->moved_polls = 0;
-    }
-    if (++f->moved_polls < 3)
-        return NULL;
-    f->moved_polls = 0;
-    return o->url;
-}
-
-/* How long the server asked f to wait, in seconds, or -1: Retry-After on
- * a 429 or 503 (when other feeds of its host are told so too, the whole
- * host waits), or, after a poll that went well, how long the response
- * stays fresh (Cache-Control max-age, Expires) when that is longer than
- * the interval. */
-static int64_t
-server_wait(struct poller_feed *f, int failed, int *why)
-{
-    const struct poll_outcome *o = f->out;
-    uint64_t now = uv_now(f->p->loop), held;
-    int64_t wait;
-
-    if ((o->status == 429 || o->status == 503) && o->retry_after >= 0) {
-        wait = o->retry_after < MAX_BACKOFF ? o->retry_after : MAX_BACKOFF;
-        held = sched_host_wait(f->p->sched, feed_index(f), now,
-                               now + (uint64_t)wait * 1000);
-        if (held)
-            log_info("%s: its host asks to wait: none of its feeds is "
-                     "polled for %" PRIu64 " s",
-                     f->cf->name, (held - now + 999) / 1000);
-        *why = POLLER_WHY_RETRY_AFTER;
-        return wait;
-    }
-    *why = POLLER_WHY_CACHE;
-    if (!failed && o->fresh_for > f->cf->interval)
-        return o->fresh_for;
-    return -1;
 }
 
 /* The first poll of feed i: when the last run set a next poll still in
@@ -573,7 +517,7 @@ poller_poll_result(struct poller_feed *f, int report)
     }
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
-    wait = server_wait(f, error != NULL, &why);
+    wait = poller_server_wait(f, error != NULL, &why);
     schedule(f, st.errors, wait, why);
     if (!report)
         return;
@@ -582,7 +526,7 @@ poller_poll_result(struct poller_feed *f, int report)
     rep.changed = res->changed;
     rep.unstored = unstored;
     rep.active = poller_active(p);
-    rep.moved_to = moved_for_good(f, error == NULL);
+    rep.moved_to = poller_moved_for_good(f, error == NULL);
     p->report(&rep, p->arg);
 }
 
@@ -608,6 +552,8 @@ on_parsed(struct parsing_doc *doc, void *arg)
         o->etag = o->last_modified = NULL;
     }
     fi = f->out->parser ? feed_parser_info(f->out->parser) : NULL;
+    if (fi && whole)
+        poller_take_hints(f, fi);
     if (fi && fi->bad_dates > 0)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",

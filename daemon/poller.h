@@ -35,6 +35,8 @@ enum poller_why {
     POLLER_WHY_BACKOFF,     /* failed polls: the interval doubled */
     POLLER_WHY_RETRY_AFTER, /* the server's Retry-After (429, 503) */
     POLLER_WHY_CACHE,       /* Cache-Control max-age or Expires */
+    POLLER_WHY_TTL,         /* the feed's ttl or sy:updatePeriod */
+    POLLER_WHY_SKIP,        /* the feed's skipHours or skipDays */
     POLLER_NWHY
 };
 

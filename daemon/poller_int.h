@@ -76,6 +76,12 @@ struct poller_feed {
      * config at the third). */
     unsigned char moved_polls;
     uint32_t moved_hash;
+    /* What its last whole document said of when to ask again: ttl or
+     * the syndication module's period (minutes, a day at most; 0: none),
+     * skipHours (bit h: hour h UTC) and skipDays (bit d: 0 Sunday). */
+    uint16_t hint_minutes;
+    unsigned char skip_days;
+    uint32_t skip_hours;
     char name[]; /* its own copy: the ingest and a removed feed use it */
 };
 
@@ -153,5 +159,27 @@ void poller_feed_drop(struct poller_feed *f);
  * way or waits for the group commit). 0, or -1 with the reason logged
  * and f as it was. */
 int poller_feed_rules(struct poller_feed *f);
+
+/* Back-off after errors never waits longer than this; nor does the first
+ * poll of a failing feed after a restart, nor what a server or a feed
+ * asks. */
+#define MAX_BACKOFF ((int64_t)24 * 3600)
+
+/* poller_polite.c. */
+/* Keeps what whole document fi said of when to ask again (ttl, else the
+ * syndication period over its frequency, a day at most; skipHours,
+ * skipDays) for f's polls after it. */
+void poller_take_hints(struct poller_feed *f, const struct feed_info *fi);
+/* The first time at or after t (seconds since the epoch) that f's
+ * skipHours and skipDays allow; t when they allow it, or allow nothing. */
+int64_t poller_skip_to(const struct poller_feed *f, int64_t t);
+/* How long the server asked f to wait (seconds) and why (enum
+ * poller_why), or -1: Retry-After on a 429 or 503 (the whole host waits
+ * when a second feed of it is told so), or after a good poll (failed 0)
+ * Cache-Control max-age or Expires longer than the interval. */
+int64_t poller_server_wait(struct poller_feed *f, int failed, int *why);
+/* The URL f moved to when this good poll (ok) is the third in a row
+ * permanently redirected there; else NULL. */
+const char *poller_moved_for_good(struct poller_feed *f, int ok);
 
 #endif

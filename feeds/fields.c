@@ -390,6 +390,64 @@ feed_cap_close_tag(struct feed_parser *p, const char *local)
     if (cap_append(p, "</", 2) == 0 && cap_append(p, local, strlen(local)) == 0)
         (void)cap_append(p, ">", 1);
 }
+/* A whole number of at most 9 digits, or -1. */
+static long
+hint_number(const char *s)
+{
+    long n = 0;
+    int d = 0;
+
+    for (; *s >= '0' && *s <= '9'; s++, d++)
+        if (d < 9)
+            n = n * 10 + (*s - '0');
+    return d > 0 && d <= 9 && *s == '\0' ? n : -1;
+}
+
+/* One schedule hint of the feed's own, as its element ends: into
+ * p->info (struct feed_info says what each means). What does not read
+ * is left out. */
+static void
+feed_fields_hint(struct feed_parser *p, enum field f, const char *s)
+{
+    static const char *const days[] = {"sunday",    "monday",   "tuesday",
+                                       "wednesday", "thursday", "friday",
+                                       "saturday"};
+    static const struct {
+        const char *name;
+        int64_t seconds;
+    } periods[] = {{"hourly", 3600},
+                   {"daily", 86400},
+                   {"weekly", 604800},
+                   {"monthly", 2592000},
+                   {"yearly", 31536000}};
+    long n = hint_number(s);
+    size_t i;
+
+    switch (f) {
+    case F_FEED_TTL:
+        if (n > 0)
+            p->info.ttl = (int64_t)(n < 525600 ? n : 525600) * 60;
+        break;
+    case F_FEED_HOUR:
+        if (n >= 0 && n <= 24)
+            p->info.skip_hours |= UINT32_C(1) << (n % 24);
+        break;
+    case F_FEED_DAY:
+        for (i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+            if (strcasecmp(s, days[i]) == 0)
+                p->info.skip_days |= UINT32_C(1) << i;
+        break;
+    case F_FEED_PERIOD:
+        for (i = 0; i < sizeof(periods) / sizeof(periods[0]); i++)
+            if (strcasecmp(s, periods[i].name) == 0)
+                p->info.update_period = periods[i].seconds;
+        break;
+    default:
+        if (n > 0)
+            p->info.update_frequency = n;
+        break;
+    }
+}
 
 void
 feed_cap_end(struct feed_parser *p)
@@ -418,6 +476,12 @@ feed_cap_end(struct feed_parser *p)
     else if (p->cap_strip == STRIP_TAGS)
         feed_text_strip_tags(b);
     feed_text_trim(b);
+    if (f >= F_FEED_TTL) {
+        feed_fields_hint(p, f, b->data ? b->data : "");
+        feed_buf_reset(b);
+        p->have[f] = 0;
+        return;
+    }
     if (f == F_CATEGORY) {
         feed_fields_category(p, b->data ? b->data : "", b->len);
         feed_buf_reset(b);

@@ -131,10 +131,17 @@ static const struct rule rules[] = {
     {CX_FEED, V_ATOM, "title", AT_CHILD, F_FEED_TITLE, M_TEXT,
      R_FIRST | R_ATOM_TYPE | R_STRIP_HTML, NULL},
     {CX_FEED, V_RSS, "channel", AT_ANY, F_NONE, M_TEXT, 0, channel},
+    {CX_FEED, V_RSS, "day", AT_ANY, F_FEED_DAY, M_TEXT, 0, NULL},
+    {CX_FEED, V_RSS, "hour", AT_ANY, F_FEED_HOUR, M_TEXT, 0, NULL},
     {CX_FEED, V_RSS, "item", AT_ANY, F_NONE, M_TEXT, 0, entry_start},
     {CX_FEED, V_RSS, "link", AT_CHILD, F_FEED_LINK, M_TEXT, R_FIRST, rss_link},
     {CX_FEED, V_RSS, "title", AT_CHILD, F_FEED_TITLE, M_TEXT, R_FIRST | R_STRIP,
      NULL},
+    {CX_FEED, V_RSS, "ttl", AT_ANY, F_FEED_TTL, M_TEXT, 0, NULL},
+    /* The syndication module (RSS 1.0): how often the channel changes. */
+    {CX_FEED, V_SY, "updateFrequency", AT_ANY, F_FEED_FREQUENCY, M_TEXT, 0,
+     NULL},
+    {CX_FEED, V_SY, "updatePeriod", AT_ANY, F_FEED_PERIOD, M_TEXT, 0, NULL},
     /* CDF (W3C NOTE-CDFsubmit): upper-case elements, the links in
      * attributes. */
     {CX_CDF_CHANNEL, V_ANY, "ITEM", AT_ANY, F_NONE, M_TEXT, 0, cdf_item},
@@ -502,10 +509,13 @@ context_of(const struct feed_parser *p, enum ns ns, enum context *ctx,
         return 1;
     }
     /* Outside entries only the document's own elements count, and they
-     * mean what they mean in the document's format. */
+     * mean what they mean in the document's format; and the syndication
+     * module's, which says how often the feed changes. */
+    *ctx = CX_FEED;
+    if (*vocab == V_SY)
+        return 1;
     if (*vocab != V_ATOM && *vocab != V_RSS)
         return 0;
-    *ctx = CX_FEED;
     *vocab = p->is_atom ? V_ATOM : V_RSS;
     return 1;
 }

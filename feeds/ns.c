@@ -39,6 +39,7 @@ static const struct {
     {"http://search.yahoo.com/mrss", NS_MEDIA},
     {"http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES},
     {"http://www.itunes.com/DTDs/Podcast-1.0.dtd", NS_ITUNES},
+    {"http://purl.org/rss/1.0/modules/syndication/", NS_SY},
 };
 
 /* Prefixes feeds use without declaring them. */
@@ -48,7 +49,7 @@ static const struct {
 } known_prefix[] = {
     {"atom", NS_ATOM10},     {"rdf", NS_RDF},         {"dc", NS_DC},
     {"dcterms", NS_DCTERMS}, {"content", NS_CONTENT}, {"xhtml", NS_XHTML},
-    {"media", NS_MEDIA},     {"itunes", NS_ITUNES},
+    {"media", NS_MEDIA},     {"itunes", NS_ITUNES},   {"sy", NS_SY},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -102,6 +103,8 @@ feed_ns_vocab(const struct feed_parser *p, enum ns ns)
         return V_MEDIA;
     case NS_ITUNES:
         return V_ITUNES;
+    case NS_SY:
+        return V_SY;
     default:
         return V_OTHER;
     }

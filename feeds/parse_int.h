@@ -42,6 +42,7 @@ enum ns {
     NS_XHTML,
     NS_MEDIA,
     NS_ITUNES,
+    NS_SY,
     NS_OTHER,
 };
 
@@ -57,6 +58,7 @@ enum vocab {
     V_CONTENT,
     V_MEDIA,
     V_ITUNES,
+    V_SY,
     V_OTHER,
 };
 
@@ -78,6 +80,13 @@ enum field {
     F_FEED_TITLE, /* the feed's own, outside any entry */
     F_FEED_LINK,
     F_FEED_AUTHOR,
+    /* When to ask again (struct feed_info's schedule hints): each read
+     * when it ends, then dropped. */
+    F_FEED_TTL,
+    F_FEED_HOUR, /* an hour of skipHours */
+    F_FEED_DAY,  /* a day of skipDays */
+    F_FEED_PERIOD,
+    F_FEED_FREQUENCY,
     F_NFIELDS,
     F_NONE = F_NFIELDS,
 };

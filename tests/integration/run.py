@@ -1598,11 +1598,14 @@ def test_retry_after(tmp):
     again before it says; when two feeds of one host are told to wait, no
     feed of that host is polled until the wait is over, while another
     host's feeds go on; Cache-Control max-age and Expires put the next
-    poll off past the interval (a day at most), never before it."""
+    poll off past the interval (a day at most), never before it; so do
+    a feed's ttl and syndication period; skipHours and skipDays move it
+    to the first hour they allow. feedd list says why."""
     a, b = FeedServer(), FeedServer()
     body = channel("X", [item("x1", None, "x one",
                               "Fri, 17 May 2024 10:00:00 GMT")])
     later = email.utils.formatdate(time.time() + 7200, usegmt=True)
+    t_start = time.time()
     try:
         a.routes["/busy1.xml"] = Route(b"", status=429,
                                        headers={"Retry-After": "3600"})
@@ -1622,6 +1625,27 @@ def test_retry_after(tmp):
             "Cache-Control": "max-age=31536000"})
         b.routes["/short.xml"] = Route(body, headers={
             "Cache-Control": "max-age=60"})
+        # The feed's own hints: ttl (minutes), the syndication module,
+        # skipHours (every hour but the one three hours on, UTC) and
+        # skipDays (today, UTC).
+        now_tm = time.gmtime(t_start)
+        open_hour = (now_tm.tm_hour + 3) % 24
+        today = time.strftime("%A", now_tm)
+
+        def hinted(extra):
+            return ('<?xml version="1.0"?><rss version="2.0" xmlns:sy="http'
+                    '://purl.org/rss/1.0/modules/syndication/"><channel>'
+                    '<title>H</title>%s<item><title>h</title><guid>h1</guid>'
+                    '</item></channel></rss>' % extra)
+        b.routes["/ttl.xml"] = Route(hinted("<ttl>300</ttl>"))
+        b.routes["/sy.xml"] = Route(hinted(
+            "<sy:updatePeriod>daily</sy:updatePeriod>"
+            "<sy:updateFrequency>2</sy:updateFrequency>"))
+        b.routes["/hours.xml"] = Route(hinted("<skipHours>%s</skipHours>" % (
+            "".join("<hour>%d</hour>" % h for h in range(24)
+                    if h != open_hour))))
+        b.routes["/days.xml"] = Route(hinted(
+            "<skipDays><day>%s</day></skipDays>" % today))
         conf = write_config(tmp, [
             "interval 30m",
             "feed busy1 %s" % a.url("/busy1.xml"),
@@ -1632,7 +1656,11 @@ def test_retry_after(tmp):
             "feed cached %s" % b.url("/cached.xml"),
             "feed expires %s" % b.url("/expires.xml"),
             "feed forever %s" % b.url("/forever.xml"),
-            "feed short %s" % b.url("/short.xml")])
+            "feed short %s" % b.url("/short.xml"),
+            "feed ttl %s" % b.url("/ttl.xml"),
+            "feed sy %s" % b.url("/sy.xml"),
+            "feed hours %s" % b.url("/hours.xml"),
+            "feed days %s" % b.url("/days.xml")])
         t0 = time.time()
         d = Daemon(conf)
         try:
@@ -1663,7 +1691,8 @@ def test_retry_after(tmp):
         check(why["busy1"] == "Retry-After" and why["busy2"] == "Retry-After"
               and why["cached"] == "Cache-Control" and
               why["expires"] == "Cache-Control" and why["short"] == "interval"
-              and why["busy3"] == "back-off",
+              and why["busy3"] == "back-off" and why["ttl"] == "ttl" and
+              why["sy"] == "ttl" and why["hours"] == "skipHours",
               "feedd list says why: %s" % why)
 
         def after(name):
@@ -1676,10 +1705,25 @@ def test_retry_after(tmp):
                                 ("expires", 3 * 3600 - 30,
                                  3 * 3600 * 1.1 + 30),
                                 ("forever", 86400, 86400 * 1.1 + 30),
-                                ("short", 1800 * 0.5, 1800 * 1.6 + 30)):
+                                ("short", 1800 * 0.5, 1800 * 1.6 + 30),
+                                ("ttl", 5 * 3600, 5 * 3600 * 1.1 + 30),
+                                ("sy", 12 * 3600, 12 * 3600 * 1.1 + 30)):
             check(low <= after(name) <= high,
                   "%s: next poll in %.0f s, expected %d to %d" % (
                       name, after(name), low, high))
+        # skipHours: at the start of the one hour left open.
+        nxt = rows["hours"]["next_poll"]
+        check(nxt % 3600 == 0 and time.gmtime(nxt).tm_hour == open_hour and
+              nxt - t0 <= 3 * 3600 + 60,
+              "hours: next poll at %s UTC, the open hour is %d" % (
+                  time.strftime("%H:%M", time.gmtime(nxt)), open_hour))
+        # skipDays: not today (UTC), and no later than tomorrow's start.
+        nxt = rows["days"]["next_poll"]
+        midnight = (int(t0) // 86400 + 1) * 86400
+        check(time.strftime("%A", time.gmtime(nxt)) != today and
+              nxt <= max(midnight, t0 + 1800 * 1.6 + 30),
+              "days: next poll on %s" % time.strftime(
+                  "%A %H:%M", time.gmtime(nxt)))
     finally:
         a.stop()
         b.stop()

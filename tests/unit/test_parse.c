@@ -856,6 +856,54 @@ test_stop(void **state)
     feed_parser_free(NULL);
 }
 
+/* When to ask again, as the feed says: ttl (minutes), skipHours (24 is
+ * midnight), skipDays (any case), the syndication module; what does not
+ * read is left out. */
+static void
+test_schedule_hints(void **state)
+{
+    static const char rss[] =
+        "<rss version=\"2.0\"><channel><title>T</title><ttl>180</ttl>"
+        "<skipHours><hour>0</hour><hour>7</hour><hour>24</hour>"
+        "<hour>25</hour><hour>x</hour></skipHours>"
+        "<skipDays><day>Saturday</day><day>sunday</day><day>Caturday</day>"
+        "</skipDays><item><title>a</title></item></channel></rss>";
+    static const char rdf[] =
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+        "xmlns=\"http://purl.org/rss/1.0/\" "
+        "xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">"
+        "<channel><title>T</title><sy:updatePeriod> daily </sy:updatePeriod>"
+        "<sy:updateFrequency>4</sy:updateFrequency></channel>"
+        "<item><title>a</title></item></rdf:RDF>";
+    static const char none[] =
+        "<rss version=\"2.0\"><channel><ttl>soon</ttl><item><title>a</title>"
+        "<ttl>5</ttl></item></channel></rss>";
+    const struct feed_info *fi;
+    struct feed_parser *p;
+
+    (void)state;
+    p = feed_parser_new(NULL, NULL, NULL, NULL);
+    assert_int_equal(feed_parser_push(p, rss, sizeof(rss) - 1, 1), 0);
+    fi = feed_parser_info(p);
+    assert_int_equal(fi->ttl, 180 * 60);
+    assert_int_equal(fi->skip_hours, (1u << 0) | (1u << 7));
+    assert_int_equal(fi->skip_days, (1u << 6) | (1u << 0));
+    assert_int_equal(fi->update_period, 0);
+    feed_parser_free(p);
+    p = feed_parser_new(NULL, NULL, NULL, NULL);
+    assert_int_equal(feed_parser_push(p, rdf, sizeof(rdf) - 1, 1), 0);
+    fi = feed_parser_info(p);
+    assert_int_equal(fi->update_period, 86400);
+    assert_int_equal(fi->update_frequency, 4);
+    assert_int_equal(fi->ttl, 0);
+    feed_parser_free(p);
+    /* A ttl that is no number; one inside an item is no channel's. */
+    p = feed_parser_new(NULL, NULL, NULL, NULL);
+    assert_int_equal(feed_parser_push(p, none, sizeof(none) - 1, 1), 0);
+    assert_int_equal(feed_parser_info(p)->ttl, 0);
+    feed_parser_free(p);
+}
+
 int
 main(void)
 {
@@ -902,6 +950,7 @@ main(void)
         cmocka_unit_test(test_limit_field_default),
         cmocka_unit_test(test_limits_linear),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_schedule_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

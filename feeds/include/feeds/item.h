@@ -73,6 +73,14 @@ struct feed_info {
     size_t big_entries;     /* entries with a field over max_field: dropped */
     size_t big_feed_fields; /* the feed's own fields (title, link, author)
                              * over max_field: dropped, NULL instead */
+    /* When to ask again, as the feed says (RSS 2.0's ttl, skipHours and
+     * skipDays, RSS 1.0's syndication module); 0 where it says nothing
+     * (or nothing that reads). */
+    int64_t ttl;              /* seconds (ttl is in minutes) */
+    int64_t update_period;    /* sy:updatePeriod, seconds */
+    int64_t update_frequency; /* sy:updateFrequency: times a period */
+    uint32_t skip_hours;      /* bit h: hour h (0-23, UTC) */
+    uint32_t skip_days;       /* bit d: day d (0 Sunday to 6 Saturday) */
 };
 
 /* An entry as the store and the merged outputs see it. */
