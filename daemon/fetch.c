@@ -601,7 +601,10 @@ fetch_multi_setup(struct fetcher *f, long parallel, long per_host,
         (rc = FETCH_OPT(CURLMOPT_TIMERDATA, f)) != CURLM_OK ||
         (rc = FETCH_OPT(CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel)) !=
             CURLM_OK ||
-        (rc = FETCH_OPT(CURLMOPT_MAX_HOST_CONNECTIONS, per_host)) != CURLM_OK)
+        (rc = FETCH_OPT(CURLMOPT_MAX_HOST_CONNECTIONS, per_host)) != CURLM_OK ||
+        /* HTTP/2 where the server offers it (ALPN): one connection
+         * carries many polls of a host. */
+        (rc = FETCH_OPT(CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX)) != CURLM_OK)
         return rc;
 #undef FETCH_OPT
     return CURLM_OK;
@@ -628,6 +631,9 @@ fetch_base_setup(CURL *e, const char **name)
         (rc = FETCH_OPT(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
+        /* A poll waits for a connection that may carry it beside others
+         * rather than open one more. */
+        (rc = FETCH_OPT(CURLOPT_PIPEWAIT, 1L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_USERAGENT, CONFIG_DEFAULT_USER_AGENT)) !=
             CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT,

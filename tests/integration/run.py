@@ -1568,6 +1568,17 @@ def test_fetch_settings(tmp):
               "closed: %r" % line("closed"))
         check(code == 0, "poll --once exited %d: a failed feed is no failure "
               "of the round" % code)
+        # A proxy from the environment, as curl reads it: the request goes
+        # to it, in absolute form.
+        srv.routes["http://feeds.example.invalid/p.xml"] = Route(body)
+        conf3 = write_config(tmp, ["feed viaproxy "
+                                   "http://feeds.example.invalid/p.xml"])
+        env = dict(os.environ, http_proxy=srv.url(""), no_proxy="")
+        p = subprocess.run([ARGS.feedd, "poll", "--once", "-c", conf3],
+                           env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and "viaproxy: 1 new" in p.stderr,
+              "a feed through http_proxy: %r" % p.stderr)
         # Without the settings: the defaults (feedd/VERSION (+URL), 16 MiB).
         conf2 = write_config(tmp, ["feed plain %s" % srv.url("/plain.xml")])
         srv.requests.clear()
