@@ -631,9 +631,6 @@ fetch_base_setup(CURL *e, const char **name)
         (rc = FETCH_OPT(CURLOPT_FOLLOWLOCATION, 1L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_MAXREDIRS, 5L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_ACCEPT_ENCODING, "")) != CURLE_OK ||
-        /* A poll waits for a connection that may carry it beside others
-         * rather than open one more. */
-        (rc = FETCH_OPT(CURLOPT_PIPEWAIT, 1L)) != CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_USERAGENT, CONFIG_DEFAULT_USER_AGENT)) !=
             CURLE_OK ||
         (rc = FETCH_OPT(CURLOPT_CONNECTTIMEOUT,

@@ -132,6 +132,7 @@ on_data(const char *p, size_t n, const struct fetch_chunk *c,
         return -1;
     }
     f->out->pushed = 1;
+    f->out->last_byte = uv_now(f->p->loop);
     /* A document the response says is small is parsed here: most feeds
      * are, and for them the hand-offs to the thread and back cost more
      * than they spare the loop. */
@@ -313,10 +314,77 @@ first_delay(const struct poller *p, size_t i)
 
 /* ---- the end of a poll ---- */
 
+/* ---- stalled polls ---- */
+
+/* A poll that has had no byte for this long stops counting against its
+ * host's per_host: one hung feed holds its own connection, not the
+ * host's other feeds. */
+#define STALL_MS 5000
+
+static void on_stall_timer(uv_timer_t *t);
+
+/* f's transfer has begun: in the list of running ones, and the stall
+ * check armed. */
+static void
+running_add(struct poller_feed *f)
+{
+    struct poller *p = f->p;
+
+    f->out->run_next = p->running;
+    f->out->run_prev = NULL;
+    if (p->running != NULL)
+        p->running->out->run_prev = f;
+    p->running = f;
+    if (!uv_is_active((uv_handle_t *)&p->stall_timer))
+        (void)uv_timer_start(&p->stall_timer, on_stall_timer, STALL_MS / 5,
+                             STALL_MS / 5);
+}
+
+static void
+running_remove(struct poller_feed *f)
+{
+    struct poll_outcome *o = f->out;
+
+    if (o == NULL || (o->run_prev == NULL && f->p->running != f))
+        return;
+    if (o->run_prev != NULL)
+        o->run_prev->out->run_next = o->run_next;
+    else
+        f->p->running = o->run_next;
+    if (o->run_next != NULL)
+        o->run_next->out->run_prev = o->run_prev;
+    o->run_prev = o->run_next = NULL;
+    if (f->p->running == NULL)
+        (void)uv_timer_stop(&f->p->stall_timer);
+}
+
+/* Each running poll silent for STALL_MS leaves its host's count, and the
+ * polls that were waiting for that host may start. */
+static void
+on_stall_timer(uv_timer_t *t)
+{
+    struct poller *p = t->data;
+    uint64_t now = uv_now(p->loop);
+    struct poller_feed *f;
+    int freed = 0;
+
+    for (f = p->running; f != NULL; f = f->out->run_next)
+        if (!f->out->stalled && now - f->out->last_byte >= STALL_MS) {
+            f->out->stalled = 1;
+            sched_stalled(p->sched, feed_index(f));
+            log_debug("%s: no byte for %d s: its host's other feeds go on",
+                      f->cf->name, STALL_MS / 1000);
+            freed = 1;
+        }
+    if (freed)
+        poller_rearm(p);
+}
+
 /* f's transfer is over: its connection is free for the next poll. */
 static void
 transfer_end(struct poller_feed *f)
 {
+    running_remove(f);
     sched_done(f->p->sched, feed_index(f));
     /* Its location changed during the poll: the next goes to the new
      * host. Out of memory, it stays in the old host's turn. */
@@ -415,6 +483,7 @@ poller_outcome_free(struct poller_feed *f)
 
     if (o == NULL)
         return;
+    running_remove(f);
     free(o->error);
     free(o->url);
     free(o->etag);
@@ -697,6 +766,8 @@ poll_feed(struct poller_feed *f)
         return;
     }
     f->busy = 1;
+    f->out->last_byte = uv_now(p->loop);
+    running_add(f);
 }
 
 /* ---- start and end ---- */
@@ -747,6 +818,10 @@ poller_close(struct poller *p)
     if (p->timer.data != NULL) {
         (void)uv_timer_stop(&p->timer);
         uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+    }
+    if (p->stall_timer.data != NULL) {
+        (void)uv_timer_stop(&p->stall_timer);
+        uv_close((uv_handle_t *)&p->stall_timer, on_timer_closed);
     }
     /* Cancelled polls store what they parsed, as finished ones do: they
      * join the group, which is committed now (no reports: the owner is
@@ -822,8 +897,17 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     }
     p->group_timer.data = p;
     p->open++;
+    if ((rc = uv_timer_init(loop, &p->stall_timer)) != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        poller_close(p);
+        return NULL;
+    }
+    p->stall_timer.data = p;
+    p->open++;
     p->fetcher =
-        fetcher_new(loop, cfg->parallel, cfg->per_host, err, sizeof(err));
+        /* per_host is the scheduler's to keep (a stalled poll leaves its
+         * host's count); curl's own host cap must not queue behind it. */
+        fetcher_new(loop, cfg->parallel, cfg->parallel, err, sizeof(err));
     if (p->fetcher == NULL) {
         log_warnx("%s", err);
         poller_close(p);

@@ -325,7 +325,7 @@ poller_reload(struct poller *p, const struct config *cfg,
     if (cfg->parallel != p->cfg->parallel ||
         cfg->per_host != p->cfg->per_host) {
         sched_caps(p->sched, cfg->parallel, cfg->per_host);
-        if (fetcher_caps(p->fetcher, cfg->parallel, cfg->per_host) != 0)
+        if (fetcher_caps(p->fetcher, cfg->parallel, cfg->parallel) != 0)
             log_warnx("reload: libcurl refused the new connection caps");
     }
     p->cfg = cfg;

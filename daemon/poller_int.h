@@ -50,6 +50,12 @@ struct poll_outcome {
      * list of held feeds, oldest first. */
     unsigned char held;
     struct poller_feed *held_next;
+    /* While its transfer runs: in the poller's list of running polls,
+     * when its last byte came (uv_now()), and whether it stalled (left
+     * its host's count: sched_stalled()). */
+    struct poller_feed *run_prev, *run_next;
+    uint64_t last_byte;
+    unsigned char stalled;
 };
 
 /* One configured feed. A daemon holds one for every feed for ever, so
@@ -94,10 +100,12 @@ struct poller {
     struct parsing *parsing;
     struct poller_feed *held, **held_tail; /* held transfers' feeds */
     struct sched *sched;
-    uv_timer_t timer;           /* the next due poll, or a free connection */
-    uv_timer_t group_timer;     /* the group commit */
-    struct poller_feed **group; /* polls ended, to be committed: room
-                                   for every feed (cap) */
+    uv_timer_t timer;            /* the next due poll, or a free connection */
+    uv_timer_t group_timer;      /* the group commit */
+    uv_timer_t stall_timer;      /* while polls run: which are stalled */
+    struct poller_feed *running; /* polls transferring, newest first */
+    struct poller_feed **group;  /* polls ended, to be committed: room
+                                    for every feed (cap) */
     size_t ngroup;
     size_t nflushed;   /* of the group, reported */
     size_t ncommitted; /* of the group, committed */

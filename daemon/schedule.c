@@ -19,7 +19,8 @@
 
 #define NONE UINT32_MAX
 
-enum { IDLE, HEAP, WAITING, RUNNING, FREE };
+/* STALLED: running, but no longer counted against its host's cap. */
+enum { IDLE, HEAP, WAITING, RUNNING, FREE, STALLED };
 
 struct host {
     char *key;
@@ -365,7 +366,8 @@ sched_at(struct sched *s, size_t feed, uint64_t at)
 {
     uint32_t f = (uint32_t)feed;
 
-    if (s->state[f] == WAITING || s->state[f] == RUNNING)
+    if (s->state[f] == WAITING || s->state[f] == RUNNING ||
+        s->state[f] == STALLED)
         return;
     s->due[f] = at;
     if (s->state[f] == HEAP) {
@@ -534,10 +536,23 @@ sched_done(struct sched *s, size_t feed)
 {
     uint32_t f = (uint32_t)feed;
 
-    if (s->state[f] != RUNNING)
+    if (s->state[f] != RUNNING && s->state[f] != STALLED)
         return;
+    if (s->state[f] == RUNNING)
+        s->hosts[s->host[f]].running--;
     s->state[f] = IDLE;
     s->running--;
+    maybe_ready(s, s->host[f]);
+}
+
+void
+sched_stalled(struct sched *s, size_t feed)
+{
+    uint32_t f = (uint32_t)feed;
+
+    if (s->state[f] != RUNNING)
+        return;
+    s->state[f] = STALLED;
     s->hosts[s->host[f]].running--;
     maybe_ready(s, s->host[f]);
 }
@@ -603,7 +618,7 @@ sched_remove(struct sched *s, size_t feed)
 {
     uint32_t f = (uint32_t)feed;
 
-    if (s->state[f] == RUNNING || s->state[f] == FREE)
+    if (s->state[f] == RUNNING || s->state[f] == STALLED || s->state[f] == FREE)
         return;
     sched_cancel(s, feed);
     host_leave(s, f);
@@ -618,7 +633,7 @@ sched_set_host(struct sched *s, size_t feed, const char *url)
     uint32_t f = (uint32_t)feed, hi;
     int waiting = s->state[f] == WAITING;
 
-    if (s->state[f] == RUNNING || s->state[f] == FREE)
+    if (s->state[f] == RUNNING || s->state[f] == STALLED || s->state[f] == FREE)
         return -EBUSY;
     if (host_get(s, url, &hi) != 0)
         return -ENOMEM;

@@ -51,6 +51,11 @@ int sched_take(struct sched *, size_t *feed);
 int sched_ready(const struct sched *);
 /* feed's poll ended: its connection is free. */
 void sched_done(struct sched *, size_t feed);
+/* feed's poll is running but stalled (no byte for a while): it keeps its
+ * place in the cap on all connections, not in its host's, so that one
+ * hung feed does not hold up the others of its host. Its sched_done()
+ * comes as for any poll. */
+void sched_stalled(struct sched *, size_t feed);
 
 /* Feeds running, and waiting for a connection. */
 size_t sched_running(const struct sched *);

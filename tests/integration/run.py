@@ -53,6 +53,7 @@ class FeedServer:
     def __init__(self):
         self.routes = {}
         self.requests = []  # (path, headers) in arrival order
+        self.arrivals = []  # (path, time.monotonic()) likewise
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -61,6 +62,7 @@ class FeedServer:
 
             def do_GET(self):
                 server.requests.append((self.path, dict(self.headers)))
+                server.arrivals.append((self.path, time.monotonic()))
                 r = server.routes.get(self.path)
                 if r is None:
                     self.send_error(404)
@@ -1813,6 +1815,37 @@ def test_moved(tmp):
               (srv.url("/loop1.xml") in loop[0] or
                srv.url("/loop2.xml") in loop[0]),
               "the redirect loop's line: %r" % loop[:1])
+    finally:
+        srv.stop()
+
+
+def test_hung_feeds(tmp):
+    """Two feeds of one host that hang (headers never come) hold their
+    own connections, not the host's other feeds: with per_host 2, the
+    third feed of the host is fetched once they have been silent for a
+    few seconds, long before their timeout, and they fail with one line
+    each."""
+    srv = FeedServer()
+    body = channel("X", [item("x1", None, "x one",
+                              "Fri, 17 May 2024 10:00:00 GMT")])
+    try:
+        srv.routes["/hang1.xml"] = Route(body, delay=25)
+        srv.routes["/hang2.xml"] = Route(body, delay=25)
+        srv.routes["/ok.xml"] = Route(body)
+        conf = write_config(tmp, ["per_host 2", "timeout 15s",
+                                  "feed hang1 %s" % srv.url("/hang1.xml"),
+                                  "feed hang2 %s" % srv.url("/hang2.xml"),
+                                  "feed ok %s" % srv.url("/ok.xml")])
+        code, _, err = feedd("poll", "--once", "-c", conf, timeout=40)
+        first = min(t for _, t in srv.arrivals)
+        ok_at = [t for path, t in srv.arrivals if path == "/ok.xml"]
+        check(ok_at and ok_at[0] - first < 9,
+              "the healthy feed waited %.1f s behind two hung ones" %
+              (ok_at[0] - first if ok_at else -1))
+        check(re.search(r"^ok: 1 new", err, re.M), "ok: %r" % err)
+        for name in ("hang1", "hang2"):
+            check(re.search(r"^%s: http://\S+: .*timed out" % name, err,
+                            re.M), "%s: %r" % (name, err))
     finally:
         srv.stop()
 
