@@ -1,10 +1,12 @@
 /* daemon/archive.c - the merged feed's archive pages (RFC 5005 §4):
- * public/archive/K.atom and K.rss, page K holding the P items stored
+ * /archive/K.atom, K.rss and K.json, page K holding the P items stored
  * after those of page K - 1 (P is max_items when the page is made), in
- * the store's commit order (store_first_except()). A page is written
- * once, when it is complete, and never changed: an entry updated later
- * keeps its old version there. K.ids beside it lists its IDs, one per
- * line, and is written last: a page is there when its .ids is. Every
+ * the store's commit order (store_first_except()). A page is fixed once,
+ * when it is complete: public/archive/K.ids lists its IDs, newest first,
+ * and never changes. Its documents are made from those IDs when a reader
+ * asks (httpd_set_dynamic()), each entry as the store has it then: a
+ * cold start with a large store writes the small .ids files, not
+ * thousands of sanitized documents nobody may read. Every
  * item stored is in a page or among the open ones, those not in any page
  * yet (fewer than P), which the subscription documents carry beside
  * their newest max_items. Retention: a page goes (its three files) once
@@ -52,7 +54,12 @@ struct archive {
     int ids_loaded;
     long served;         /* pages up to this one are set on the server */
     struct httpd *httpd; /* the server they are set on */
+    /* What a page is made from when asked: the publisher's. */
+    struct store *store;
+    const struct config **cfg;
 };
+
+static httpd_render_fn archive_render;
 
 static int
 u64_cmp(const void *a, const void *b)
@@ -71,7 +78,7 @@ long_cmp(const void *a, const void *b)
 }
 
 struct archive *
-archive_new(const char *public_dir)
+archive_new(const char *public_dir, struct store *s, const struct config **cfg)
 {
     struct archive *a = calloc(1, sizeof(*a));
 
@@ -80,6 +87,8 @@ archive_new(const char *public_dir)
         return NULL;
     }
     a->served = -1;
+    a->cfg = cfg;
+    a->store = s;
     return a;
 }
 
@@ -274,7 +283,7 @@ archive_retire(struct archive *a, struct store *s)
 static void
 archive_serve(struct archive *a, struct httpd *httpd)
 {
-    char path[64], file[PATH_MAX];
+    char path[64];
     size_t i, k;
     int rc;
 
@@ -290,8 +299,8 @@ archive_serve(struct archive *a, struct httpd *httpd)
         for (k = 0, rc = 0; k < NFMTS && rc == 0; k++) {
             snprintf(path, sizeof(path), "/archive/%ld.%s", a->pages[i],
                      fmts[k].ext);
-            page_path(a, a->pages[i], fmts[k].ext, file, sizeof(file));
-            rc = httpd_set_file(httpd, path, fmts[k].type, file);
+            rc =
+                httpd_set_dynamic(httpd, path, fmts[k].type, archive_render, a);
         }
         if (rc != 0) {
             log_warnx("publish: cannot serve archive page %ld: %s", a->pages[i],
@@ -315,67 +324,96 @@ put_file(const char *path, const void *data, size_t len)
     return rc;
 }
 
-/* Writes page k of the items of c (in commit order, oldest first): its
- * Atom and RSS documents, then its IDs. */
+/* Fixes page k as the items of c (in commit order, oldest first): their
+ * IDs, newest first, into K.ids. Not synced: a page is made again from
+ * the store when a crash loses its file (its entries are open again). */
 static int
-archive_write(struct archive *a, const struct config *cfg, long k,
-              const struct publish_items *c)
+archive_write(struct archive *a, long k, const struct publish_items *c)
 {
-    char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 64],
-        prev[PUBLISH_BASE_MAX + 64], cur[PUBLISH_BASE_MAX + 16], path[PATH_MAX];
-    struct feed_item *flat, t;
-    struct feed_buf *safe, b, ids;
-    struct feed_meta meta;
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    struct feed_buf ids;
     size_t i;
-    int rc, has_prev = a->npages > 0 && a->pages[a->npages - 1] == k - 1;
+    FILE *fp;
+    int rc = 0;
 
     if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
         rc = -errno;
         log_warn("publish: cannot make %s", a->dir);
         return rc;
     }
-    if ((rc = publish_prepare(c, &flat, &safe)) != 0)
+    feed_buf_init(&ids, 0);
+    for (i = c->n; i-- > 0 && rc == 0;)
+        if (feed_buf_printf(&ids, "%s\n", c->items[i]->id) != 0)
+            rc = -ENOMEM;
+    page_path(a, k, "ids", path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    if (rc == 0 && ((fp = fopen(tmp, "w")) == NULL ||
+                    fwrite(ids.data, 1, ids.len, fp) != ids.len ||
+                    fclose(fp) != 0 || rename(tmp, path) != 0)) {
+        rc = errno ? -errno : -EIO;
+        log_warn("publish: cannot write %s", path);
+        (void)unlink(tmp);
+    }
+    feed_buf_free(&ids);
+    return rc;
+}
+
+/* An httpd_render_fn: the document at /archive/K.EXT, made of the
+ * entries of page K's IDs that the store still has. */
+static int
+archive_render(void *arg, const char *path, struct feed_buf *out)
+{
+    struct archive *a = arg;
+    const struct config *cfg = *a->cfg;
+    char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 64],
+        prev[PUBLISH_BASE_MAX + 64], cur[PUBLISH_BASE_MAX + 16], ext[8],
+        id[FEED_ID_LEN + 1], file[PATH_MAX];
+    struct publish_items c;
+    struct feed_item *flat;
+    struct feed_buf *safe;
+    struct feed_meta meta;
+    uint64_t *ids = NULL;
+    size_t n = 0, cap = 0, i, f;
+    long k;
+    int rc;
+
+    if (sscanf(path, "/archive/%ld.%7s", &k, ext) != 2 || k < 0)
+        return -ENOENT;
+    for (f = 0; f < NFMTS && strcmp(ext, fmts[f].ext) != 0; f++)
+        ;
+    if (f == NFMTS)
+        return -ENOENT;
+    if ((rc = page_ids(a, k, &ids, &n, &cap)) != 0)
         return rc;
-    /* Newest first, as in a feed. */
-    for (i = 0; i < c->n / 2; i++) {
-        t = flat[i];
-        flat[i] = flat[c->n - 1 - i];
-        flat[c->n - 1 - i] = t;
+    memset(&c, 0, sizeof(c));
+    for (i = 0; i < n && rc >= 0; i++) {
+        feed_id_format(ids[i], id);
+        rc = store_get(a->store, id, publish_collect, &c);
+        if (rc == -ENOENT || rc == -EBADMSG) /* dropped, or damaged */
+            rc = 0;
+    }
+    free(ids);
+    if (rc < 0 || (rc = publish_prepare(&c, &flat, &safe)) != 0) {
+        publish_items_free(&c);
+        return rc;
     }
     publish_base_url(cfg, base);
+    snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, ext);
+    snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, k - 1, ext);
+    snprintf(cur, sizeof(cur), "%sfeed.%s", base, ext);
+    page_path(a, k - 1, "ids", file, sizeof(file));
     memset(&meta, 0, sizeof(meta));
     meta.title = cfg->title;
     meta.home_url = base;
-    meta.updated = publish_updated(flat, c->n);
+    meta.updated = publish_updated(flat, c.n);
     meta.archive = 1;
-    feed_buf_init(&ids, 0);
-    for (i = 0; i < NFMTS && rc == 0; i++) {
-        snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, fmts[i].ext);
-        snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, k - 1,
-                 fmts[i].ext);
-        snprintf(cur, sizeof(cur), "%sfeed.%s", base, fmts[i].ext);
-        meta.self_url = self;
-        meta.id = self;
-        meta.current_url = cur;
-        meta.prev_archive = has_prev ? prev : NULL;
-        feed_buf_init(&b, 0);
-        if (fmts[i].write(&b, &meta, flat, c->n) != 0) {
-            rc = -ENOMEM;
-        } else {
-            page_path(a, k, fmts[i].ext, path, sizeof(path));
-            rc = put_file(path, b.data, b.len);
-        }
-        feed_buf_free(&b);
-    }
-    for (i = 0; i < c->n && rc == 0; i++)
-        if (feed_buf_printf(&ids, "%s\n", flat[i].id) != 0)
-            rc = -ENOMEM;
-    if (rc == 0) {
-        page_path(a, k, "ids", path, sizeof(path));
-        rc = put_file(path, ids.data, ids.len);
-    }
-    feed_buf_free(&ids);
-    publish_prepared_free(flat, safe, c->n);
+    meta.self_url = self;
+    meta.id = self;
+    meta.current_url = cur;
+    meta.prev_archive = k > 0 && access(file, F_OK) == 0 ? prev : NULL;
+    rc = fmts[f].write(out, &meta, flat, c.n) != 0 ? -ENOMEM : 0;
+    publish_prepared_free(flat, safe, c.n);
+    publish_items_free(&c);
     return rc;
 }
 
@@ -405,7 +443,6 @@ ids_add(uint64_t **ids, size_t *n, size_t *cap, const struct publish_items *c)
 /* The pages made in one pass over the entries in no page yet. */
 struct pager {
     struct archive *a;
-    const struct config *cfg;
     size_t p;               /* entries a page */
     struct publish_items c; /* those of the page to come */
     uint64_t *ids;          /* of the pages made, for a->ids after */
@@ -423,14 +460,14 @@ pager_add(const struct feed_item *it, void *arg)
 
     if ((rc = publish_collect(it, &pg->c)) != 0 || pg->c.n < pg->p)
         return rc;
-    if ((rc = archive_write(a, pg->cfg, a->next, &pg->c)) != 0) {
+    if ((rc = archive_write(a, a->next, &pg->c)) != 0) {
         pg->logged = rc != -ENOMEM;
         return rc;
     }
     if ((rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
         (rc = pages_add(a, a->next)) != 0)
         return rc;
-    log_info("publish: archive page %ld written", a->next);
+    log_debug("publish: archive page %ld fixed", a->next);
     a->next++;
     publish_items_free(&pg->c);
     return 0;
@@ -462,7 +499,6 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
      * damaged record on the way leaves the last page short: not made,
      * its entries are open ones. */
     pg.a = a;
-    pg.cfg = cfg;
     pg.p = p;
     if (count >= p)
         rc = store_first_except(s, a->ids, a->nids, count - count % p, NULL,

@@ -113,8 +113,9 @@ int httpd_set_file(struct httpd *, const char *path, const char *content_type,
                    const char *filename) HTTPD_WUR;
 
 /* Makes the document at path (the path the request named) into out, an
- * empty buffer without a cap: 0, or non-zero when it cannot be made (the
- * request then gets 503). Called on the loop; out's bytes then belong to
+ * empty buffer without a cap: 0; -ENOENT when there is no such document
+ * (the request then gets 404); or another non-zero value when it cannot
+ * be made (503). Called on the loop; out's bytes then belong to
  * the server. */
 typedef int httpd_render_fn(void *arg, const char *path, struct feed_buf *out);
 

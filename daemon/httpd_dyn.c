@@ -34,8 +34,8 @@ struct httpd_dyn_out {
     struct MHD_Response *resp, *resp_gz;
 };
 
-/* The 503s. */
-enum { DYN_LATE, DYN_FAILED, DYN_STOPPING, DYN_NCANNED };
+/* The 503s, and the 404 of a document the render says is gone. */
+enum { DYN_LATE, DYN_FAILED, DYN_STOPPING, DYN_GONE, DYN_NCANNED };
 
 /* One request held. */
 struct httpd_dyn_wait {
@@ -275,7 +275,7 @@ dyn_on_async(uv_async_t *a)
         struct httpd_dyn_out *out = NULL, *old;
         struct feed_buf b;
         int64_t t0;
-        int want;
+        int want, rc;
 
         pthread_mutex_lock(&ds->lock);
         want = d->want && !ds->stopping;
@@ -285,7 +285,7 @@ dyn_on_async(uv_async_t *a)
             continue;
         t0 = now_ms();
         feed_buf_init(&b, 0);
-        if (d->render(d->arg, d->path, &b) == 0) {
+        if ((rc = d->render(d->arg, d->path, &b)) == 0) {
             int gz;
 
             pthread_mutex_lock(&ds->lock);
@@ -306,7 +306,7 @@ dyn_on_async(uv_async_t *a)
         d->fresh_ms = (d->made_ms - t0) * HTTPD_DYN_FRESH_FACTOR;
         if (d->fresh_ms < HTTPD_DYN_SHARE_MS)
             d->fresh_ms = HTTPD_DYN_SHARE_MS;
-        list = dyn_take(d, out, DYN_FAILED);
+        list = dyn_take(d, out, rc == -ENOENT ? DYN_GONE : DYN_FAILED);
         pthread_cond_signal(&ds->wake);
         pthread_mutex_unlock(&ds->lock);
         dyn_resume(list);
@@ -376,6 +376,7 @@ httpd_dyns_new(void)
         "503 Service Unavailable: the document could not be made\n", 0);
     ds->canned[DYN_STOPPING] =
         dyn_canned("503 Service Unavailable: the server is stopping\n", 1);
+    ds->canned[DYN_GONE] = dyn_canned("404 Not Found\n", 0);
     for (int i = 0; i < DYN_NCANNED; i++) {
         if (ds->canned[i] == NULL) {
             dyn_free(ds);
@@ -514,7 +515,10 @@ httpd_dyns_resumed(struct httpd_dyns *ds, struct MHD_Connection *conn,
     enum MHD_Result rc;
 
     if (out == NULL)
-        return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return MHD_queue_response(conn,
+                                  w->fail == DYN_GONE
+                                      ? MHD_HTTP_NOT_FOUND
+                                      : MHD_HTTP_SERVICE_UNAVAILABLE,
                                   ds->canned[w->fail]);
     w->out = NULL;
     rc = MHD_queue_response(conn, MHD_HTTP_OK,

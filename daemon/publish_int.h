@@ -71,9 +71,12 @@ struct httpd;
 struct store;
 struct archive;
 
-/* The archive in public_dir/archive/ (nothing is read yet). NULL when
- * out of memory. */
-struct archive *archive_new(const char *public_dir);
+/* The archive in public_dir/archive/ of the store s (nothing is read
+ * yet); its pages are made of s's entries with *cfg as it is when a
+ * reader asks (the publisher's, which a reload replaces). Both must
+ * outlive it. NULL when out of memory. */
+struct archive *archive_new(const char *public_dir, struct store *s,
+                            const struct config **cfg);
 void archive_free(struct archive *);
 
 /* Brings the pages up to date with the store s: removes the oldest pages

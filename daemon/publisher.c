@@ -605,7 +605,7 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         nomem |= dir == NULL;
         if (dir != NULL) {
             dir[strlen(dir) - 1] = '\0'; /* state_dir/public */
-            nomem |= (pub->archive = archive_new(dir)) == NULL;
+            nomem |= (pub->archive = archive_new(dir, s, &pub->cfg)) == NULL;
             nomem |= (pub->tags = publish_tags_new(dir)) == NULL;
         }
         free(dir);

@@ -15,9 +15,13 @@ must have no error.
 import argparse
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import feed_rules as rules  # noqa: E402
@@ -127,12 +131,21 @@ def corpus_feeds(shared):
     return out
 
 
-def poll(feedd, tmp, locations, base, max_items=100000, tag_of=None):
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def poll(feedd, tmp, locations, base, max_items=100000, tag_of=None,
+         port=1):
     conf = os.path.join(tmp, "feedd.conf")
     with open(conf, "w") as f:
-        f.write("state_dir %s\nlisten 127.0.0.1:1\nmax_items %d\n"
-                "public_url %s\n" % (os.path.join(tmp, "state"), max_items,
-                                     base))
+        f.write("state_dir %s\nlisten 127.0.0.1:%d\nmax_items %d\n"
+                "public_url %s\n" % (os.path.join(tmp, "state"), port,
+                                     max_items, base))
         for i, loc in enumerate(locations):
             f.write('feed f%d "%s"%s\n' % (
                 i, loc, " tags " + tag_of(loc) if tag_of else ""))
@@ -171,6 +184,48 @@ def validate(public, base, what):
     return total, count
 
 
+def served_pages(feedd, tmp, public, base, port):
+    """The archive pages, which exist only as the daemon makes them when
+    asked: feedd run on the state of tmp, each page of public/archive/
+    fetched in the three formats and checked. The count of documents."""
+    pages = sorted(int(n[:-4]) for n in os.listdir(
+        os.path.join(public, "archive")) if n.endswith(".ids"))
+    check(pages, "no archive page was fixed")
+    p = subprocess.Popen([feedd, "run", "-c", os.path.join(tmp,
+                                                           "feedd.conf")],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    n = 0
+    try:
+        # The pages are set on the server with the first publish.
+        for _ in range(400):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/archive/%d.atom"
+                                       % (port, pages[0]), timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        for k in pages:
+            for ext, fn in (("atom", rules.check_atom),
+                            ("rss", rules.check_rss),
+                            ("json", rules.check_json)):
+                name = "archive/%d.%s" % (k, ext)
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/%s" % (
+                            port, name), timeout=30) as r:
+                        data = r.read()
+                except OSError as e:
+                    raise AssertionError("%s: %s" % (name, e))
+                errs = fn(data, self_url=base + name)
+                check(errs == [], "%s: %d errors, first: %s" % (
+                    name, len(errs), "; ".join(errs[:10])))
+                n += 1
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(30)
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--feedd", required=True)
@@ -195,16 +250,19 @@ def main():
             size, n = validate(poll(feedd, os.path.join(tmp, "corpus"),
                                     locations, base), base, "the corpus")
             os.mkdir(os.path.join(tmp, "paged"))
+            port = free_port()
             public = poll(feedd, os.path.join(tmp, "paged"), locations, base,
                           500, lambda loc: os.path.relpath(
-                              loc, corpus).split(os.sep)[0])
+                              loc, corpus).split(os.sep)[0], port)
             check(os.listdir(os.path.join(public, "archive")) and
                   os.listdir(os.path.join(public, "tag")),
                   "no archive pages or tag outputs were made")
             size2, n2 = validate(public, base, "the corpus paged and tagged")
+            n3 = served_pages(feedd, os.path.join(tmp, "paged"), public,
+                              base, port)
             print("corpus: %d feeds; outputs of %d bytes valid, then %d "
-                  "documents of %d bytes (tags, archive pages)" % (
-                      len(locations), size, n2, size2))
+                  "documents of %d bytes (tags) and %d archive pages" % (
+                      len(locations), size, n2, size2, n3))
         else:
             print("shared corpus not found: the demo only")
     except AssertionError as e:

@@ -1,7 +1,8 @@
 /* tests/unit/test_archive.c - daemon/archive.c against a real store: the
- * pages written once complete, their RFC 5005 links, the entries in no
- * page, a restart, an update, and retention. The HTTP server is a fake
- * that lists the paths set on it. */
+ * pages fixed once complete, made when asked with their RFC 5005 links,
+ * the entries in no page, a restart, an update, and retention. The HTTP
+ * server is a fake that lists the paths set on it and makes their
+ * documents when the test asks. */
 #include "store_fixture.h"
 
 #include "config.h"
@@ -12,6 +13,8 @@
 /* ---- the fake server ---- */
 
 static char served[64][64];
+static httpd_render_fn *renders[64];
+static void *render_args[64];
 static size_t nserved;
 
 int
@@ -21,8 +24,27 @@ httpd_set_file(struct httpd *h, const char *path, const char *content_type,
     (void)h;
     (void)content_type;
     (void)filename;
-    assert_true(nserved < 64);
-    snprintf(served[nserved++], sizeof(served[0]), "%s", path);
+    (void)path;
+    fail_msg("archive pages are made when asked, not served from files");
+    return -1;
+}
+
+int
+httpd_set_dynamic(struct httpd *h, const char *path, const char *content_type,
+                  httpd_render_fn *render, void *arg)
+{
+    size_t i;
+
+    (void)h;
+    (void)content_type;
+    for (i = 0; i < nserved && strcmp(served[i], path) != 0; i++)
+        ;
+    if (i == nserved) {
+        assert_true(nserved < 64);
+        snprintf(served[nserved++], sizeof(served[0]), "%s", path);
+    }
+    renders[i] = render;
+    render_args[i] = arg;
     return 0;
 }
 
@@ -35,6 +57,50 @@ was_served(const char *path)
         if (strcmp(served[i], path) == 0)
             return 1;
     return 0;
+}
+
+/* The document a reader gets at path (the caller frees it), or NULL when
+ * it is none (404: the page is gone). */
+static char *
+doc(const char *path)
+{
+    struct feed_buf b;
+    size_t i;
+    int rc;
+
+    for (i = 0; i < nserved && strcmp(served[i], path) != 0; i++)
+        ;
+    assert_true(i < nserved);
+    feed_buf_init(&b, 0);
+    rc = renders[i](render_args[i], path, &b);
+    if (rc == -ENOENT) {
+        feed_buf_free(&b);
+        return NULL;
+    }
+    assert_int_equal(rc, 0);
+    if (feed_buf_append(&b, "", 1) != 0)
+        fail();
+    return b.data;
+}
+
+/* Whether the document at path holds text. */
+static int
+doc_has(const char *path, const char *text)
+{
+    char *d = doc(path);
+    int has = d != NULL && strstr(d, text) != NULL;
+
+    free(d);
+    return has;
+}
+
+static int
+gone(const char *path)
+{
+    char *d = doc(path);
+
+    free(d);
+    return d == NULL;
 }
 
 /* ---- helpers ---- */
@@ -72,11 +138,11 @@ count_entry(const struct feed_entry *e, void *arg)
     return 0;
 }
 
-/* The entries of the feed file at p, read with feedd's own parser. */
+/* The entries of the document at path, read with feedd's own parser. */
 static size_t
-parsed_entries(const char *p)
+parsed_entries(const char *path)
 {
-    char *data = read_file(p);
+    char *data = doc(path);
     size_t n = 0;
     struct feed_parser *fp = feed_parser_new(NULL, NULL, count_entry, &n);
 
@@ -115,7 +181,8 @@ test_pages(void **state)
     struct fixture *f = *state;
     struct store *s = open_ok(f);
     struct config *cfg = config_for(f);
-    char pub[128], open[128], p0[192], *page0;
+    const struct config *cfgp = cfg;
+    char pub[128], open[128], *page0;
     struct archive *a;
     unsigned n;
 
@@ -124,95 +191,92 @@ test_pages(void **state)
     for (n = 1; n <= 7; n++)
         add_n(s, n, 1);
     assert_int_equal(store_commit(s), 0);
-    assert_non_null(a = archive_new(pub));
+    assert_non_null(a = archive_new(pub, s, &cfgp));
     /* Two complete pages of 3 and one entry in none. */
     assert_int_equal(update(a, s, cfg, open), 1);
     assert_string_equal(open, "07");
-    assert_true(exists(path(f, "public/archive/0.atom")));
-    assert_true(exists(path(f, "public/archive/1.rss")));
+    /* Only the IDs are written: the documents are made when asked. */
+    assert_false(exists(path(f, "public/archive/0.atom")));
+    assert_true(exists(path(f, "public/archive/0.ids")));
     assert_true(exists(path(f, "public/archive/1.ids")));
-    assert_false(exists(path(f, "public/archive/2.atom")));
+    assert_false(exists(path(f, "public/archive/2.ids")));
+    assert_false(was_served("/archive/2.atom"));
     assert_true(was_served("/archive/0.atom"));
     assert_true(was_served("/archive/1.rss"));
     assert_true(
         file_has(path(f, "public/archive/0.ids"), "0000000000000001\n"));
-    assert_true(file_has(path(f, "public/archive/0.atom"), "<fh:archive/>"));
-    assert_true(file_has(path(f, "public/archive/0.atom"),
-                         "<link rel=\"current\" "
-                         "href=\"https://e.org/r/feed.atom\"/>"));
-    assert_false(file_has(path(f, "public/archive/0.atom"), "prev-archive"));
-    assert_true(file_has(path(f, "public/archive/1.atom"),
-                         "<link rel=\"prev-archive\" "
-                         "href=\"https://e.org/r/archive/0.atom\"/>"));
-    assert_true(file_has(path(f, "public/archive/1.rss"),
-                         "rel=\"prev-archive\" type=\"application/rss+xml\" "
-                         "href=\"https://e.org/r/archive/0.rss\"/>"));
-    assert_true(file_has(path(f, "public/archive/1.atom"),
-                         "<id>https://e.org/r/archive/1.atom</id>"));
-    assert_true(file_has(path(f, "public/archive/1.json"),
-                         "\"next_url\":\"https://e.org/r/archive/0.json\""));
-    assert_false(file_has(path(f, "public/archive/0.json"), "next_url"));
+    assert_true(doc_has("/archive/0.atom", "<fh:archive/>"));
+    assert_true(doc_has("/archive/0.atom",
+                        "<link rel=\"current\" "
+                        "href=\"https://e.org/r/feed.atom\"/>"));
+    assert_false(doc_has("/archive/0.atom", "prev-archive"));
+    assert_true(doc_has("/archive/1.atom",
+                        "<link rel=\"prev-archive\" "
+                        "href=\"https://e.org/r/archive/0.atom\"/>"));
+    assert_true(doc_has("/archive/1.rss",
+                        "rel=\"prev-archive\" type=\"application/rss+xml\" "
+                        "href=\"https://e.org/r/archive/0.rss\"/>"));
+    assert_true(
+        doc_has("/archive/1.atom", "<id>https://e.org/r/archive/1.atom</id>"));
+    assert_true(doc_has("/archive/1.json",
+                        "\"next_url\":\"https://e.org/r/archive/0.json\""));
+    assert_false(doc_has("/archive/0.json", "next_url"));
     assert_true(was_served("/archive/1.json"));
-    assert_int_equal(parsed_entries(path(f, "public/archive/1.json")), 3);
-    assert_int_equal(parsed_entries(path(f, "public/archive/0.atom")), 3);
-    assert_int_equal(parsed_entries(path(f, "public/archive/1.rss")), 3);
-    snprintf(p0, sizeof(p0), "%s/public/archive/0.atom", f->dir);
-    page0 = read_file(p0);
+    assert_int_equal(parsed_entries("/archive/1.json"), 3);
+    assert_int_equal(parsed_entries("/archive/0.atom"), 3);
+    assert_int_equal(parsed_entries("/archive/1.rss"), 3);
+    page0 = doc("/archive/0.atom");
 
-    /* An update of an entry in page 0 leaves it as it was; three more
-     * make page 2. */
+    /* An update of an entry in page 0 shows in it (the page is made of
+     * the store as it is, its entries the same); three more make page 2,
+     * and page 0 is otherwise as it was. */
     add_n(s, 1, 2);
     for (n = 8; n <= 10; n++)
         add_n(s, n, 1);
     assert_int_equal(store_commit(s), 0);
     assert_int_equal(update(a, s, cfg, open), 2);
     assert_string_equal(open, "0a");
-    {
-        char *again = read_file(p0);
-
-        assert_string_equal(again, page0);
-        free(again);
-    }
-    assert_false(file_has(p0, "e1.2"));
+    assert_true(doc_has("/archive/0.atom", "e1.2"));
+    assert_int_equal(parsed_entries("/archive/0.atom"), 3);
+    assert_true(was_served("/archive/2.atom"));
     /* Nothing new: nothing written. */
     assert_int_equal(update(a, s, cfg, open), 2);
     assert_string_equal(open, "0a");
 
     /* A restart reads what is there. */
     archive_free(a);
-    assert_non_null(a = archive_new(pub));
+    assert_non_null(a = archive_new(pub, s, &cfgp));
     assert_int_equal(update(a, s, cfg, open), 2);
     assert_string_equal(open, "0a");
-    assert_false(exists(path(f, "public/archive/3.atom")));
+    assert_false(exists(path(f, "public/archive/3.ids")));
 
     /* Retention: page 0's entries all gone, it goes. */
     assert_int_equal(store_compact(s, 2000, 0, 7), 0);
     assert_int_equal(update(a, s, cfg, open), 2);
-    assert_false(exists(path(f, "public/archive/0.atom")));
-    assert_false(exists(path(f, "public/archive/0.rss")));
-    assert_false(exists(path(f, "public/archive/0.json")));
     assert_false(exists(path(f, "public/archive/0.ids")));
-    assert_true(exists(path(f, "public/archive/1.atom")));
+    assert_true(gone("/archive/0.atom"));
+    assert_true(gone("/archive/0.json"));
+    assert_false(gone("/archive/1.atom"));
     assert_string_equal(open, "0a");
     /* Page 1 with some gone stays as written. */
     assert_int_equal(store_compact(s, 2000, 0, 5), 0);
     assert_int_equal(update(a, s, cfg, open), 2);
-    assert_true(exists(path(f, "public/archive/1.atom")));
+    assert_true(exists(path(f, "public/archive/1.ids")));
     /* All gone: the numbers are not given again. */
     assert_int_equal(store_compact(s, 2000, 0, 1), 0);
     assert_int_equal(update(a, s, cfg, open), -1);
-    assert_false(exists(path(f, "public/archive/1.atom")));
-    assert_false(exists(path(f, "public/archive/2.atom")));
+    assert_true(gone("/archive/1.atom"));
+    assert_true(gone("/archive/2.rss"));
     assert_string_equal(open, "0a");
     add_n(s, 11, 1);
     add_n(s, 12, 1);
     assert_int_equal(store_commit(s), 0);
     archive_free(a);
-    assert_non_null(a = archive_new(pub));
+    assert_non_null(a = archive_new(pub, s, &cfgp));
     assert_int_equal(update(a, s, cfg, open), 3);
     assert_string_equal(open, "");
     assert_true(file_has(path(f, "public/archive/3.ids"), "000000000000000a"));
-    assert_false(file_has(path(f, "public/archive/3.atom"), "prev-archive"));
+    assert_false(doc_has("/archive/3.atom", "prev-archive"));
 
     free(page0);
     archive_free(a);
@@ -229,6 +293,7 @@ test_no_hole(void **state)
     struct fixture *f = *state;
     struct store *s = open_ok(f);
     struct config *cfg = config_for(f);
+    const struct config *cfgp = cfg;
     static const int64_t dates[] = {5000, 100, 200, 300, 400, 500, 6000};
     char pub[128], open[128], id[FEED_ID_LEN + 1];
     struct archive *a;
@@ -241,13 +306,14 @@ test_no_hole(void **state)
         add_v(s, id, id, dates[n - 1], 1);
     }
     assert_int_equal(store_commit(s), 0);
-    assert_non_null(a = archive_new(pub));
+    assert_non_null(a = archive_new(pub, s, &cfgp));
     assert_int_equal(update(a, s, cfg, open), 1);
     /* Keeps 07 and 01 (page 0): page 1 has none left, and stays. */
     assert_int_equal(store_compact(s, 9000, 0, 2), 0);
     assert_int_equal(update(a, s, cfg, open), 1);
-    assert_true(exists(path(f, "public/archive/0.atom")));
-    assert_true(exists(path(f, "public/archive/1.atom")));
+    assert_true(exists(path(f, "public/archive/0.ids")));
+    assert_true(exists(path(f, "public/archive/1.ids")));
+    assert_false(gone("/archive/1.atom"));
     assert_string_equal(open, "07");
     archive_free(a);
     config_free(cfg);
