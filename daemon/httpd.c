@@ -353,7 +353,7 @@ httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
  * *status; NULL when none does or it cannot be read. */
 static struct MHD_Response *
 httpd_file_get(struct httpd *h, struct MHD_Connection *conn, const char *path,
-               unsigned *status)
+               int gzip, unsigned *status)
 {
     char filename[4096], type[256];
     const struct httpd_file *f;
@@ -375,7 +375,7 @@ httpd_file_get(struct httpd *h, struct MHD_Connection *conn, const char *path,
         filename, type,
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                     MHD_HTTP_HEADER_IF_NONE_MATCH),
-        ims ? feed_date_parse_http(ims) : FEED_TIME_NONE, status);
+        ims ? feed_date_parse_http(ims) : FEED_TIME_NONE, gzip, status);
 }
 
 static enum MHD_Result
@@ -428,7 +428,7 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
                                   h->canned[HTTPD_BAD_REQUEST]);
     /* httpd_unescape() left "" for a target that names no path. */
     if ((doc = httpd_doc_get(h, url)) == NULL) {
-        if ((resp = httpd_file_get(h, conn, url, &status)) != NULL) {
+        if ((resp = httpd_file_get(h, conn, url, c.gzip, &status)) != NULL) {
             rc = MHD_queue_response(conn, status, resp);
             MHD_destroy_response(resp);
             return rc;

@@ -37,14 +37,38 @@ httpd_file_free(struct httpd_file *f)
     free(f);
 }
 
+/* filename.gz when it is a regular file no older than the file st
+ * describes: open, its size in *size; else -1. */
+static int
+gz_open(const char *filename, const struct stat *st, uint64_t *size)
+{
+    char gz[4096 + 4];
+    struct stat zs;
+    int fd;
+
+    snprintf(gz, sizeof(gz), "%s.gz", filename);
+    if ((fd = open(gz, O_RDONLY | O_CLOEXEC)) < 0)
+        return -1;
+    if (fstat(fd, &zs) != 0 || !S_ISREG(zs.st_mode) ||
+        zs.st_mtim.tv_sec < st->st_mtim.tv_sec ||
+        (zs.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+         zs.st_mtim.tv_nsec < st->st_mtim.tv_nsec)) {
+        close(fd);
+        return -1;
+    }
+    *size = (uint64_t)zs.st_size;
+    return fd;
+}
+
 struct MHD_Response *
 httpd_file_response(const char *filename, const char *content_type,
-                    const char *inm, int64_t ims, unsigned *status)
+                    const char *inm, int64_t ims, int gzip, unsigned *status)
 {
     char etag[64], date[FEED_HTTPDATE_LEN + 1];
     struct MHD_Response *r;
     struct stat st;
-    int fd, fresh;
+    uint64_t size;
+    int fd, zfd = -1, fresh;
 
     if ((fd = open(filename, O_RDONLY | O_CLOEXEC)) < 0)
         return NULL;
@@ -52,8 +76,15 @@ httpd_file_response(const char *filename, const char *content_type,
         close(fd);
         return NULL;
     }
-    snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "\"",
-             (uint64_t)st.st_size, (uint64_t)st.st_mtime);
+    size = (uint64_t)st.st_size;
+    if (gzip && (zfd = gz_open(filename, &st, &size)) >= 0) {
+        close(fd);
+        fd = zfd;
+    }
+    /* The compressed copy is another representation: another ETag. */
+    snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "%s\"",
+             (uint64_t)st.st_size, (uint64_t)st.st_mtime,
+             zfd >= 0 ? "-gz" : "");
     feed_date_format_http((int64_t)st.st_mtime, date);
     /* RFC 9110 §13.2.2: If-None-Match when present, else
      * If-Modified-Since. */
@@ -66,7 +97,7 @@ httpd_file_response(const char *filename, const char *content_type,
         *status = MHD_HTTP_NOT_MODIFIED;
     } else {
         /* libmicrohttpd closes fd with the response. */
-        r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+        r = MHD_create_response_from_fd(size, fd);
         if (r == NULL)
             close(fd);
         *status = MHD_HTTP_OK;
@@ -79,7 +110,12 @@ httpd_file_response(const char *filename, const char *content_type,
         MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, date) !=
             MHD_YES ||
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                HTTPD_CACHE_CONTROL) != MHD_YES) {
+                                HTTPD_CACHE_CONTROL) != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") !=
+            MHD_YES ||
+        (zfd >= 0 &&
+         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") !=
+             MHD_YES)) {
         MHD_destroy_response(r);
         return NULL;
     }

@@ -24,11 +24,14 @@ void httpd_file_free(struct httpd_file *);
  * as they are now (a file replaced by rename is read whole, old or new),
  * or 304 when inm (an If-None-Match field, or NULL) matches its ETag or
  * ims (an If-Modified-Since time, or FEED_TIME_NONE) is not before its
- * mtime. ETag from its size and mtime, Last-Modified its mtime, no gzip.
- * *status is set; NULL when the file cannot be opened (404). */
+ * mtime. ETag from its size and mtime, Last-Modified its mtime. When gzip
+ * is set (the client takes it) and filename.gz, its compressed copy, is
+ * there and no older, that is sent (Content-Encoding: gzip, an ETag of
+ * its own); "Vary: Accept-Encoding" either way. *status is set; NULL
+ * when the file cannot be opened (404). */
 struct MHD_Response *httpd_file_response(const char *filename,
                                          const char *content_type,
-                                         const char *inm, int64_t ims,
+                                         const char *inm, int64_t ims, int gzip,
                                          unsigned *status);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "httpd.h"
+#include "httpd_doc.h"
 #include "log.h"
 #include "publish_int.h"
 
@@ -244,16 +245,48 @@ tag_file(const struct publish_tags *pt, const char *name, const char *ext,
     snprintf(buf, len, "%s/%s.%s", pt->dir, name, ext);
 }
 
+/* path.gz, the gzip copy of the document b that the server sends to a
+ * client that takes gzip: compressed once, here, when it is missing or
+ * older than path (NULL from httpd_gzip(): not smaller, none). */
+static void
+tag_gzip(const char *path, const struct feed_buf *b)
+{
+    char gz[PATH_MAX + 4];
+    struct stat a, z;
+    unsigned char *data;
+    size_t len;
+    int rc;
+
+    snprintf(gz, sizeof(gz), "%s.gz", path);
+    if (stat(path, &a) == 0 && stat(gz, &z) == 0 &&
+        (z.st_mtim.tv_sec > a.st_mtim.tv_sec ||
+         (z.st_mtim.tv_sec == a.st_mtim.tv_sec &&
+          z.st_mtim.tv_nsec >= a.st_mtim.tv_nsec)))
+        return;
+    if ((data = httpd_gzip(b->data, b->len, 6, &len)) == NULL) {
+        (void)unlink(gz);
+        return;
+    }
+    if ((rc = store_file_replace(gz, data, len)) != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", gz);
+        (void)unlink(gz);
+    }
+    free(data);
+}
+
 /* Removes the files of tag name. */
 static void
 tag_remove(const struct publish_tags *pt, const char *name)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], gz[PATH_MAX + 4];
     size_t k;
 
     for (k = 0; k < NKINDS; k++) {
         tag_file(pt, name, kinds[k].ext, path, sizeof(path));
-        if (unlink(path) != 0 && errno != ENOENT)
+        snprintf(gz, sizeof(gz), "%s.gz", path);
+        if ((unlink(path) != 0 && errno != ENOENT) ||
+            (unlink(gz) != 0 && errno != ENOENT))
             log_warn("publish: cannot remove %s", path);
     }
     log_info("publish: tag %s is gone: its outputs removed", name);
@@ -292,6 +325,9 @@ tags_sweep(struct publish_tags *pt, const struct tag_feed *pairs, size_t n)
         return;
     while ((de = readdir(d)) != NULL) {
         len = strlen(de->d_name);
+        /* NAME.EXT.gz goes with NAME.EXT. */
+        if (len > 3 && strcmp(de->d_name + len - 3, ".gz") == 0)
+            len -= 3;
         for (k = 0; k < NKINDS; k++) {
             el = strlen(kinds[k].ext);
             if (len > el + 1 && de->d_name[len - el - 1] == '.' &&
@@ -369,6 +405,8 @@ tag_write(const struct publish_tags *pt, const struct config *cfg,
                 (rc = store_file_replace(path, b.data, b.len)) != 0) {
                 errno = -rc;
                 log_warn("publish: cannot write %s", path);
+            } else {
+                tag_gzip(path, &b);
             }
         }
         feed_buf_free(&b);

@@ -12,6 +12,7 @@ import calendar
 import email.utils
 import fcntl
 import glob
+import gzip
 import http.server
 import json
 import os
@@ -3557,7 +3558,10 @@ def test_tags(tmp):
         tagdir = os.path.join(public, "tag")
         want = {"%s.%s" % (t, e) for t in ("x", "y", "ok.v-1_")
                 for e in ("atom", "rss", "json", "html")}
-        check(set(os.listdir(tagdir)) == want,
+        # Each with its gzip copy, made at publish time.
+        check({n[:-3] if n.endswith(".gz") else n
+               for n in os.listdir(tagdir)} == want and
+              len(os.listdir(tagdir)) == 2 * len(want),
               "public/tag holds %s" % sorted(os.listdir(tagdir)))
         check(sorted(os.listdir(public)) == sorted(
             ["feed.atom", "feed.rss", "feed.json", "index.html", "feeds.opml",
@@ -3624,6 +3628,19 @@ def test_tags(tmp):
             status, _, _ = get(base + "/tag/x." + ext,
                                {"If-None-Match": hdrs["ETag"]})
             check(status == 304, "/tag/x.%s revalidated: %d" % (ext, status))
+            # gzip: the copy compressed at publish time, its own ETag.
+            status, zh, zbody = get(base + "/tag/x." + ext,
+                                    {"Accept-Encoding": "gzip"})
+            check(status == 200 and zh.get("Content-Encoding") == "gzip" and
+                  gzip.decompress(zbody) == body and
+                  zh["ETag"] != hdrs["ETag"] and
+                  "Accept-Encoding" in zh.get("Vary", ""),
+                  "/tag/x.%s with gzip: %d %s" % (ext, status, zh))
+            status, _, _ = get(base + "/tag/x." + ext,
+                               {"Accept-Encoding": "gzip",
+                                "If-None-Match": zh["ETag"]})
+            check(status == 304, "/tag/x.%s gzip revalidated: %d" % (
+                ext, status))
         for bad in ("/tag/...atom", "/tag/../feed.atom", "/tag/%2e%2e/feed.atom",
                     "/tag/x.atom/", "/tag/", "/tag/z.atom"):
             check(get(base + bad)[0] == 404, bad + " is served")
@@ -3639,7 +3656,8 @@ def test_tags(tmp):
         wait_for("/tag/y.atom 404",
                  lambda: get(base + "/tag/y.atom")[0] == 404)
         check(sorted(os.listdir(tagdir)) ==
-              ["x.atom", "x.html", "x.json", "x.rss"],
+              ["x.atom", "x.atom.gz", "x.html", "x.html.gz", "x.json",
+               "x.json.gz", "x.rss", "x.rss.gz"],
               "after reload: %s" % sorted(os.listdir(tagdir)))
         check(get(base + "/tag/x.atom")[0] == 200, "x.atom after reload")
         check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
