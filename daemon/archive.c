@@ -324,12 +324,14 @@ put_file(const char *path, const void *data, size_t len)
     return rc;
 }
 
-/* Fixes page k as the items of c (in commit order, oldest first): their
- * IDs, newest first, into K.ids. Not synced: a page is made again from
- * the store when a crash loses its file (its entries are open again). */
+/* Fixes page k as the items whose IDs are ids[0, n) (in commit order,
+ * oldest first): their IDs, newest first, into K.ids. Not synced: a page
+ * is made again from the store when a crash loses its file (its entries
+ * are open again). */
 static int
-archive_write(struct archive *a, long k, const struct publish_items *c)
+archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
 {
+    char id[FEED_ID_LEN + 1];
     char path[PATH_MAX], tmp[PATH_MAX + 8];
     struct feed_buf ids;
     size_t i;
@@ -342,9 +344,11 @@ archive_write(struct archive *a, long k, const struct publish_items *c)
         return rc;
     }
     feed_buf_init(&ids, 0);
-    for (i = c->n; i-- > 0 && rc == 0;)
-        if (feed_buf_printf(&ids, "%s\n", c->items[i]->id) != 0)
+    for (i = n; i-- > 0 && rc == 0;) {
+        feed_id_format(ids_in[i], id);
+        if (feed_buf_printf(&ids, "%s\n", id) != 0)
             rc = -ENOMEM;
+    }
     page_path(a, k, "ids", path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if (rc == 0 && ((fp = fopen(tmp, "w")) == NULL ||
@@ -417,59 +421,48 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
     return rc;
 }
 
-/* Adds the IDs of c to new (grown as needed), unsorted. */
-static int
-ids_add(uint64_t **ids, size_t *n, size_t *cap, const struct publish_items *c)
-{
-    size_t i, ncap;
-    uint64_t v;
-    void *p;
-
-    if (*n + c->n > *cap) {
-        ncap = *cap ? *cap : 256;
-        while (ncap < *n + c->n)
-            ncap *= 2;
-        if ((p = realloc(*ids, ncap * sizeof(**ids))) == NULL)
-            return -ENOMEM;
-        *ids = p;
-        *cap = ncap;
-    }
-    for (i = 0; i < c->n; i++)
-        if (feed_id_parse(c->items[i]->id, &v) == 0)
-            (*ids)[(*n)++] = v;
-    return 0;
-}
-
 /* The pages made in one pass over the entries in no page yet. */
 struct pager {
     struct archive *a;
-    size_t p;               /* entries a page */
-    struct publish_items c; /* those of the page to come */
-    uint64_t *ids;          /* of the pages made, for a->ids after */
+    size_t p;      /* entries a page */
+    uint64_t *ids; /* of the pages made, then of the page to come */
     size_t nids, cap;
-    int logged; /* a failure that archive_write() logged */
+    size_t start; /* where the page to come begins in ids */
+    int logged;   /* a failure that archive_write() logged */
 };
 
-/* A store_item_fn: the next entry in commit order; each p make a page. */
+/* A store_id_fn: the next entry in commit order; each p make a page. */
 static int
-pager_add(const struct feed_item *it, void *arg)
+pager_add(uint64_t id, void *arg)
 {
     struct pager *pg = arg;
     struct archive *a = pg->a;
+    size_t cap;
+    void *q;
     int rc;
 
-    if ((rc = publish_collect(it, &pg->c)) != 0 || pg->c.n < pg->p)
-        return rc;
-    if ((rc = archive_write(a, a->next, &pg->c)) != 0) {
+    if (pg->nids == pg->cap) {
+        cap = pg->cap ? 2 * pg->cap : 256;
+        if ((q = realloc(pg->ids, cap * sizeof(*pg->ids))) == NULL)
+            return -ENOMEM;
+        pg->ids = q;
+        pg->cap = cap;
+    }
+    pg->ids[pg->nids++] = id;
+    if (pg->nids - pg->start < pg->p)
+        return 0;
+    if ((rc = archive_write(a, a->next, pg->ids + pg->start, pg->p)) != 0) {
         pg->logged = rc != -ENOMEM;
+        pg->nids = pg->start;
         return rc;
     }
-    if ((rc = ids_add(&pg->ids, &pg->nids, &pg->cap, &pg->c)) != 0 ||
-        (rc = pages_add(a, a->next)) != 0)
+    if ((rc = pages_add(a, a->next)) != 0) {
+        pg->nids = pg->start;
         return rc;
+    }
     log_debug("publish: archive page %ld fixed", a->next);
     a->next++;
-    publish_items_free(&pg->c);
+    pg->start = pg->nids;
     return 0;
 }
 
@@ -501,8 +494,9 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     pg.a = a;
     pg.p = p;
     if (count >= p)
-        rc = store_first_except(s, a->ids, a->nids, count - count % p, NULL,
-                                pager_add, &pg);
+        rc = store_first_ids_except(s, a->ids, a->nids, count - count % p,
+                                    pager_add, &pg);
+    pg.nids = pg.start; /* a page not made: its entries stay open */
     /* The pages made count even when a later one failed. */
     if (pg.nids > 0 && a->nids + pg.nids > a->ids_cap) {
         void *q = realloc(a->ids, (a->nids + pg.nids) * sizeof(*a->ids));
@@ -533,7 +527,6 @@ out:
     if (rc != 0 && !pg.logged)
         log_warnx("publish: archive pages not brought up to date: %s",
                   strerror(-rc));
-    publish_items_free(&pg.c);
     free(pg.ids);
     /* Read again at the next update rather than kept: 8 bytes an
      * archived entry would stay in memory between publishes. */

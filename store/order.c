@@ -68,6 +68,25 @@ store_first_except(struct store *s, const uint64_t *ids, size_t nids, size_t n,
 }
 
 int
+store_first_ids_except(struct store *s, const uint64_t *ids, size_t nids,
+                       size_t n, store_id_fn *fn, void *arg)
+{
+    size_t i, done = 0;
+    int rc;
+
+    if ((rc = store_load(s)) != 0)
+        return rc;
+    for (i = 0; i < s->nrecs && done < n && rc == 0; i++) {
+        if (s->recs[i].len == STORE_REC_DEAD ||
+            order_among(ids, nids, s->recs[i].id))
+            continue;
+        done++;
+        rc = fn(s->recs[i].id, arg);
+    }
+    return rc;
+}
+
+int
 store_has(struct store *s, uint64_t id)
 {
     uint32_t *slot, ref;

@@ -198,6 +198,14 @@ int store_recent_feeds(struct store *, size_t n, const char *const *feeds,
 int store_first_except(struct store *, const uint64_t *ids, size_t nids,
                        size_t n, size_t *count, store_item_fn *fn, void *arg);
 
+/* The same walk as store_first_except(), over the index alone: fn gets
+ * the IDs (as numbers) of the first n committed items in commit order
+ * whose IDs are not among ids[0, nids), no record read. 0, fn's first
+ * non-zero value, or a negative errno. */
+typedef int store_id_fn(uint64_t id, void *arg);
+int store_first_ids_except(struct store *, const uint64_t *ids, size_t nids,
+                           size_t n, store_id_fn *fn, void *arg);
+
 /* 1 when a live committed item has this ID (not dropped, not damaged,
  * not only pending), else 0. */
 int store_has(struct store *, uint64_t id);

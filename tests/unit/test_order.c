@@ -2,13 +2,30 @@
  * items in commit order, less those already listed. */
 #include "store_fixture.h"
 
+#include "feeds/id.h"
+
+/* A store_id_fn: each ID's last two digits, appended to out. */
+static int
+id_fn(uint64_t id, void *arg)
+{
+    char *out = arg, hex[FEED_ID_LEN + 1];
+
+    feed_id_format(id, hex);
+    if (out[0] != '\0')
+        strcat(out, " ");
+    strcat(out, hex + 14);
+    return 0;
+}
+
 /* The last two digits of the IDs store_first_except() hands over, and
- * the count it gives. */
+ * the count it gives; store_first_ids_except() must name the same IDs
+ * from the index alone. */
 static size_t
 first(struct store *s, const uint64_t *ids, size_t nids, size_t n, char *out)
 {
     struct collect c;
     size_t i, count = 12345;
+    char by_id[128] = "";
 
     memset(&c, 0, sizeof c);
     assert_int_equal(
@@ -18,6 +35,8 @@ first(struct store *s, const uint64_t *ids, size_t nids, size_t n, char *out)
         strcat(out, c.items[i].id + 14);
         strcat(out, i + 1 < c.n ? " " : "");
     }
+    assert_int_equal(store_first_ids_except(s, ids, nids, n, id_fn, by_id), 0);
+    assert_string_equal(by_id, out);
     return count;
 }
 
