@@ -69,6 +69,18 @@ class FeedServer:
                     self.send_error(404)
                     return
                 time.sleep(r.delay)
+                if getattr(r, "endless", False):
+                    # A body without end (no length, never closed).
+                    self.send_response(200)
+                    self.send_header("Content-Type", r.ctype)
+                    self.end_headers()
+                    try:
+                        self.wfile.write(r.body)
+                        while True:
+                            self.wfile.write(b" " * 65536)
+                    except OSError:
+                        pass
+                    return
                 if r.etag and self.headers.get("If-None-Match") == r.etag:
                     self.send_response(304)
                     self.send_header("ETag", r.etag)
@@ -119,6 +131,36 @@ def feedd(*args, timeout=30):
     p = subprocess.run([ARGS.feedd] + list(args), capture_output=True,
                        text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout, p.stderr
+
+
+def feedd_peak(*args, timeout=30):
+    """feedd(*args) and the peak of its resident memory in KiB, read from
+    /proc while it runs (VmHWM only grows: the last reading is the
+    peak, unless it grew in the last 20 ms of its life); None for a
+    build with AddressSanitizer, whose shadow memory says nothing of
+    feedd's own."""
+    p = subprocess.Popen([ARGS.feedd] + list(args), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    peak = [0]
+
+    def watch():
+        while p.poll() is None:
+            try:
+                with open("/proc/%d/status" % p.pid) as f:
+                    for line in f:
+                        if line.startswith("VmHWM:"):
+                            peak[0] = max(peak[0], int(line.split()[1]))
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    out, err = p.communicate(timeout=timeout)
+    t.join()
+    with open(ARGS.feedd, "rb") as f:
+        asan = b"libasan.so" in f.read()
+    return p.returncode, out, err, None if asan else peak[0]
 
 
 def rss(title, items):
@@ -1530,8 +1572,11 @@ def test_fetch_settings(tmp):
         srv.routes["/bomb.xml"] = Route(gzip.compress(
             b"<rss version='2.0'><channel>" + b" " * (64 << 20)),
             headers={"Content-Encoding": "gzip"})
+        srv.routes["/endless.xml"] = Route(b"<rss version='2.0'><channel>")
+        srv.routes["/endless.xml"].endless = True
         conf = write_config(tmp, [
             "feed bomb %s" % srv.url("/bomb.xml"),
+            "feed endless %s" % srv.url("/endless.xml"),
             "feed plain %s" % srv.url("/plain.xml"),
             "feed agent %s user_agent \"ExampleBot/2.0 (+mailto:a@b.example)\""
             % srv.url("/agent.xml"),
@@ -1543,7 +1588,8 @@ def test_fetch_settings(tmp):
             "user_agent \"feedd-test/1 (+https://example.org/)\"",
             "timeout 20s", "max_size 1M"])
         t0 = time.monotonic()
-        code, _, err = feedd("poll", "--once", "-c", conf, timeout=30)
+        code, _, err, peak = feedd_peak("poll", "--once", "-c", conf,
+                                        timeout=30)
         took = time.monotonic() - t0
         check(took < 8, "the poll took %.1f s: a timeout was not kept" % took)
         ua = {p: h.get("User-Agent") for p, h in srv.requests}
@@ -1567,6 +1613,11 @@ def test_fetch_settings(tmp):
               "big: %r" % line("big"))
         check("larger than 1048576 bytes" in line("bomb"),
               "bomb: %r" % line("bomb"))
+        check("larger than 1048576 bytes" in line("endless"),
+              "endless: %r" % line("endless"))
+        # All of it (a bomb, an endless body, slow and hung feeds) within
+        # 64 MiB.
+        check(peak is None or 0 < peak < 64 * 1024, "peak RSS %s KiB" % peak)
         check(re.search(r"after 1\d\d\d ms: timeout", line("closed").lower()),
               "closed: %r" % line("closed"))
         check(code == 0, "poll --once exited %d: a failed feed is no failure "
