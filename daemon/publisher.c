@@ -396,12 +396,10 @@ merge_open(struct publish_items *c, struct publish_items *open)
     for (i = 0; i < open->n; i++) {
         struct feed_item *it = open->items[i];
 
+        /* publish_collect() keeps a copy: the item itself goes. */
         if (rc == 0 && (feed_id_parse(it->id, &v) != 0 ||
-                        bsearch(&v, ids, nids, sizeof(*ids), id_cmp) == NULL)) {
-            /* Moved, or freed below when it cannot be. */
-            if ((rc = publish_collect(it, c)) == 0)
-                continue;
-        }
+                        bsearch(&v, ids, nids, sizeof(*ids), id_cmp) == NULL))
+            rc = publish_collect(it, c);
         free(it);
     }
     free(open->items);
@@ -432,10 +430,12 @@ publisher_publish(struct publisher *pub)
      * outputs in place were made (by this run or a previous one): the
      * same bytes, so nothing is read back, or even loaded. */
     if (current(pub, st)) {
+        /* The pages first: a reader who has feed.atom follows its
+         * prev-archive link at once. */
+        (void)archive_served(pub->archive, pub->httpd);
         for (i = 0; i < NOUT; i++)
             if (!pub->out[i].served)
                 (void)serve(pub, &pub->out[i], &kinds[i]);
-        (void)archive_served(pub->archive, pub->httpd);
         publish_tags_serve(pub->tags, pub->cfg, pub->httpd);
         goto out;
     }
