@@ -354,12 +354,12 @@ archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
     errno = 0;
     if (rc == 0 && (fp = fopen(tmp, "w")) == NULL)
         rc = errno ? -errno : -EIO;
-    else if (rc == 0 && fwrite(ids.data, 1, ids.len, fp) != ids.len)
-        rc = errno ? -errno : -EIO;
-    if (rc == 0 && fp != NULL && fclose(fp) != 0)
-        rc = errno ? -errno : -EIO;
-    else if (rc != 0 && fp != NULL)
-        (void)fclose(fp);
+    if (fp != NULL) {
+        if (fwrite(ids.data, 1, ids.len, fp) != ids.len)
+            rc = errno ? -errno : -EIO;
+        if (fclose(fp) != 0 && rc == 0)
+            rc = errno ? -errno : -EIO;
+    }
     if (rc == 0 && rename(tmp, path) != 0)
         rc = errno ? -errno : -EIO;
     if (rc != 0 && rc != -ENOMEM) {
