@@ -335,7 +335,7 @@ archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
     char path[PATH_MAX], tmp[PATH_MAX + 8];
     struct feed_buf ids;
     size_t i;
-    FILE *fp;
+    FILE *fp = NULL;
     int rc = 0;
 
     if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
@@ -351,10 +351,19 @@ archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
     }
     page_path(a, k, "ids", path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    if (rc == 0 && ((fp = fopen(tmp, "w")) == NULL ||
-                    fwrite(ids.data, 1, ids.len, fp) != ids.len ||
-                    fclose(fp) != 0 || rename(tmp, path) != 0)) {
+    errno = 0;
+    if (rc == 0 && (fp = fopen(tmp, "w")) == NULL)
         rc = errno ? -errno : -EIO;
+    if (fp != NULL) {
+        if (fwrite(ids.data, 1, ids.len, fp) != ids.len)
+            rc = errno ? -errno : -EIO;
+        if (fclose(fp) != 0 && rc == 0)
+            rc = errno ? -errno : -EIO;
+    }
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = errno ? -errno : -EIO;
+    if (rc != 0 && rc != -ENOMEM) {
+        errno = -rc;
         log_warn("publish: cannot write %s", path);
         (void)unlink(tmp);
     }

@@ -104,11 +104,14 @@ int httpd_set(struct httpd *, const char *path, const char *content_type,
 /* Serves the file filename at path (which starts with '/'), read at each
  * request rather than kept in memory: for a document that grows with the
  * feeds. Its bytes go out as they are then (a file replaced by rename is
- * read whole, old or new), with content_type, an ETag from its size and
- * mtime and its mtime as Last-Modified, 304 to a matching validator, no
- * gzip; 404 while it cannot be opened. A document set at path with
- * httpd_set() comes first. Call it on the loop. 0, -EINVAL (a path
- * without a leading '/' or names too long) or -ENOMEM. */
+ * read whole, old or new), with content_type, an ETag from its size,
+ * mtime (to the nanosecond) and inode and its mtime as Last-Modified, 304 to a
+ * matching validator; to a client that takes gzip, filename.gz instead when
+ * it is there and no older than filename (another ETag, "-gz" at its end;
+ * whoever writes filename keeps it in step); 404 while filename cannot be
+ * opened. A document set at path with httpd_set() comes first. Call it on the
+ * loop. 0, -EINVAL (a path without a leading '/' or names too long) or -ENOMEM.
+ */
 int httpd_set_file(struct httpd *, const char *path, const char *content_type,
                    const char *filename) HTTPD_WUR;
 

@@ -64,7 +64,7 @@ struct MHD_Response *
 httpd_file_response(const char *filename, const char *content_type,
                     const char *inm, int64_t ims, int gzip, unsigned *status)
 {
-    char etag[64], date[FEED_HTTPDATE_LEN + 1];
+    char etag[96], date[FEED_HTTPDATE_LEN + 1];
     struct MHD_Response *r;
     struct stat st;
     uint64_t size;
@@ -81,9 +81,13 @@ httpd_file_response(const char *filename, const char *content_type,
         close(fd);
         fd = zfd;
     }
-    /* The compressed copy is another representation: another ETag. */
-    snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "%s\"",
+    /* The compressed copy is another representation: another ETag. A
+     * file replaced within a second by one of the same size has another
+     * mtime to the nanosecond, or another inode (a rename). */
+    snprintf(etag, sizeof(etag),
+             "\"%" PRIx64 "-%" PRIx64 ".%lx-%" PRIx64 "%s\"",
              (uint64_t)st.st_size, (uint64_t)st.st_mtime,
+             (unsigned long)st.st_mtim.tv_nsec, (uint64_t)st.st_ino,
              zfd >= 0 ? "-gz" : "");
     feed_date_format_http((int64_t)st.st_mtime, date);
     /* RFC 9110 §13.2.2: If-None-Match when present, else

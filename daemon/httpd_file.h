@@ -24,7 +24,8 @@ void httpd_file_free(struct httpd_file *);
  * as they are now (a file replaced by rename is read whole, old or new),
  * or 304 when inm (an If-None-Match field, or NULL) matches its ETag or
  * ims (an If-Modified-Since time, or FEED_TIME_NONE) is not before its
- * mtime. ETag from its size and mtime, Last-Modified its mtime. When gzip
+ * mtime. ETag from its size, mtime (to the nanosecond) and inode,
+ * Last-Modified its mtime. When gzip
  * is set (the client takes it) and filename.gz, its compressed copy, is
  * there and no older, that is sent (Content-Encoding: gzip, an ETag of
  * its own); "Vary: Accept-Encoding" either way. *status is set; NULL

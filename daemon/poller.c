@@ -179,6 +179,8 @@ unhold(struct poller_feed *f)
     if ((*pp = f->out->held_next) == NULL)
         p->held_tail = pp;
     f->out->held = 0;
+    /* Its silence while held was feedd's, not its server's. */
+    f->out->last_byte = uv_now(p->loop);
 }
 
 /* ---- the schedule ---- */
@@ -359,7 +361,8 @@ running_remove(struct poller_feed *f)
 }
 
 /* Each running poll silent for STALL_MS leaves its host's count, and the
- * polls that were waiting for that host may start. */
+ * polls that were waiting for that host may start; one that feedd holds
+ * (the parse thread has no room for it) is not silent, it is waited for. */
 static void
 on_stall_timer(uv_timer_t *t)
 {
@@ -369,7 +372,8 @@ on_stall_timer(uv_timer_t *t)
     int freed = 0;
 
     for (f = p->running; f != NULL; f = f->out->run_next)
-        if (!f->out->stalled && now - f->out->last_byte >= STALL_MS) {
+        if (!f->out->stalled && !f->out->held &&
+            now - f->out->last_byte >= STALL_MS) {
             f->out->stalled = 1;
             sched_stalled(p->sched, feed_index(f));
             log_debug("%s: no byte for %d s: its host's other feeds go on",

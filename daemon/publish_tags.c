@@ -246,10 +246,11 @@ tag_file(const struct publish_tags *pt, const char *name, const char *ext,
 }
 
 /* path.gz, the gzip copy of the document b that the server sends to a
- * client that takes gzip: compressed once, here, when it is missing or
- * older than path (NULL from httpd_gzip(): not smaller, none). */
+ * client that takes gzip: compressed once, here, when path was just
+ * written (written set), or when the copy is missing or older than path
+ * (NULL from httpd_gzip(): not smaller, none). */
 static void
-tag_gzip(const char *path, const struct feed_buf *b)
+tag_gzip(const char *path, const struct feed_buf *b, int written)
 {
     char gz[PATH_MAX + 4];
     struct stat a, z;
@@ -258,7 +259,7 @@ tag_gzip(const char *path, const struct feed_buf *b)
     int rc;
 
     snprintf(gz, sizeof(gz), "%s.gz", path);
-    if (stat(path, &a) == 0 && stat(gz, &z) == 0 &&
+    if (!written && stat(path, &a) == 0 && stat(gz, &z) == 0 &&
         (z.st_mtim.tv_sec > a.st_mtim.tv_sec ||
          (z.st_mtim.tv_sec == a.st_mtim.tv_sec &&
           z.st_mtim.tv_nsec >= a.st_mtim.tv_nsec)))
@@ -375,7 +376,7 @@ tag_write(const struct publish_tags *pt, const struct config *cfg,
     struct feed_buf *safe, b;
     struct feed_meta meta;
     size_t k;
-    int rc;
+    int rc, same;
 
     if ((rc = publish_prepare(c, &flat, &safe)) != 0)
         return rc;
@@ -401,12 +402,12 @@ tag_write(const struct publish_tags *pt, const struct config *cfg,
             log_warnx("publish: out of memory");
         } else {
             tag_file(pt, name, kinds[k].ext, path, sizeof(path));
-            if (!publish_file_same(path, b.data, b.len) &&
-                (rc = store_file_replace(path, b.data, b.len)) != 0) {
+            same = publish_file_same(path, b.data, b.len);
+            if (!same && (rc = store_file_replace(path, b.data, b.len)) != 0) {
                 errno = -rc;
                 log_warn("publish: cannot write %s", path);
             } else {
-                tag_gzip(path, &b);
+                tag_gzip(path, &b, !same);
             }
         }
         feed_buf_free(&b);

@@ -430,13 +430,13 @@ publisher_publish(struct publisher *pub)
      * outputs in place were made (by this run or a previous one): the
      * same bytes, so nothing is read back, or even loaded. */
     if (current(pub, st)) {
-        /* The pages first: a reader who has feed.atom follows its
-         * prev-archive link at once. */
+        /* The pages first: a reader given feed.atom on the server's
+         * thread may follow its prev-archive link at once. */
         (void)archive_served(pub->archive, pub->httpd);
+        publish_tags_serve(pub->tags, pub->cfg, pub->httpd);
         for (i = 0; i < NOUT; i++)
             if (!pub->out[i].served)
                 (void)serve(pub, &pub->out[i], &kinds[i]);
-        publish_tags_serve(pub->tags, pub->cfg, pub->httpd);
         goto out;
     }
     /* The archive pages first: the subscription documents link to the

@@ -55,6 +55,7 @@ class FeedServer:
         self.routes = {}
         self.requests = []  # (path, headers) in arrival order
         self.arrivals = []  # (path, time.monotonic()) likewise
+        self.ends = []  # (path, time.monotonic()) of drip routes' ends
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,6 +70,27 @@ class FeedServer:
                     self.send_error(404)
                     return
                 time.sleep(r.delay)
+                if getattr(r, "drip", 0):
+                    # A body without a length, a little every half second
+                    # for drip seconds; when it ended is kept.
+                    self.send_response(200)
+                    self.send_header("Content-Type", r.ctype)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    try:
+                        self.wfile.write(r.body)
+                        self.wfile.flush()
+                        for _ in range(int(r.drip * 2)):
+                            time.sleep(0.5)
+                            self.wfile.write(b" " * 200)
+                            self.wfile.flush()
+                        self.wfile.write(b"</channel></rss>")
+                        self.wfile.flush()
+                    except OSError:
+                        pass
+                    server.ends.append((self.path, time.monotonic()))
+                    self.close_connection = True
+                    return
                 if getattr(r, "endless", False):
                     # A body without end (no length, never closed).
                     self.send_response(200)
@@ -1486,7 +1508,8 @@ def test_limits(tmp):
                                   "feed many %s" % srv.url("/many.xml"),
                                   "feed big %s" % srv.url("/big.xml"),
                                   "feed huge %s" % srv.url("/huge.xml")])
-        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        code, _, err = feedd("poll", "--once", "-v", "-c", conf, timeout=50)
+        print(err)
         check(code == 0, "first poll exited %d: %s" % (code, err))
         titles = [e["title"] for e in read_atom(
             os.path.join(tmp, "state", "public", "feed.atom"))]
@@ -1516,7 +1539,8 @@ def test_limits(tmp):
               re.search(r"^over: http://\S+/over\.xml: response larger", err,
                         re.M),
               "over: %s" % st)
-        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        code, _, err = feedd("poll", "--once", "-v", "-c", conf, timeout=50)
+        print(err)
         check(code == 0, "second poll exited %d: %s" % (code, err))
         for name in warn:
             hits = srv.hits("/%s.xml" % name)
@@ -1902,6 +1926,46 @@ def test_hung_feeds(tmp):
         srv.stop()
 
 
+def test_held_not_stalled(tmp):
+    """A transfer feedd itself holds (the parse thread has its four
+    documents) is not a hung one: it keeps its place in its host's
+    per_host, and the host's next feed waits for it to end."""
+    drip = [FeedServer() for _ in range(4)]
+    srv = FeedServer()
+    head = b"<rss version='2.0'><channel><title>d</title>"
+    try:
+        lines = ["per_host 1", "parallel 8", "timeout 40s"]
+        for i, d in enumerate(drip):
+            d.routes["/d.xml"] = Route(head)
+            d.routes["/d.xml"].drip = 12
+            lines.append("feed d%d %s" % (i, d.url("/d.xml")))
+        # Later than the four: it is the one held.
+        srv.routes["/b1.xml"] = Route(head, delay=1)
+        srv.routes["/b1.xml"].drip = 1
+        srv.routes["/b2.xml"] = Route(channel("B", [item(
+            "b", None, "b two", "Fri, 17 May 2024 10:00:00 GMT")]))
+        lines += ["feed b1 %s" % srv.url("/b1.xml"),
+                  "feed b2 %s" % srv.url("/b2.xml")]
+        conf = write_config(tmp, lines)
+        code, _, err = feedd("poll", "--once", "-v", "-c", conf, timeout=50)
+        # b1 can end only once the parse thread takes it: after one of
+        # the four has ended.
+        d_end = min([t for d in drip for _, t in d.ends] or [0])
+        b2_at = [t for path, t in srv.arrivals if path == "/b2.xml"]
+        check(d_end and b2_at, "the four ended %r, b2 came %r: %r" %
+              (d_end, b2_at, err))
+        check(b2_at[0] >= d_end,
+              "b2 was fetched %.1f s before b1, held by feedd, could end "
+              "(per_host 1): %r" % (d_end - b2_at[0], err))
+        check(not re.search(r"^b1: no byte", err, re.M),
+              "b1, held by feedd, was taken for a hung feed: %r" % err)
+        check(re.search(r"^b2: 1 new", err, re.M), "b2: %r" % err)
+    finally:
+        for d in drip:
+            d.stop()
+        srv.stop()
+
+
 def test_publish_fails(tmp):
     """When public/feed.atom cannot be written (here a directory stands in
     its way), readers are served what was committed all the same; the file
@@ -2263,7 +2327,8 @@ def test_many_feeds(tmp):
                                   "max_items %d" % n] +
                             ["feed f%d %s/f/%d" % (i, base, i)
                              for i in range(n)])
-        code, _, err = feedd("poll", "--once", "-c", conf, timeout=50)
+        code, _, err = feedd("poll", "--once", "-v", "-c", conf, timeout=50)
+        print(err)
         check(code == 0, "poll exited %d: %s" % (code, err[-2000:]))
         check(state["max"] <= 6, "%d connections at once to one host"
               % state["max"])

@@ -320,12 +320,79 @@ test_no_hole(void **state)
     store_close(s);
 }
 
+/* The descriptors this process has open. */
+static size_t
+open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    size_t n = 0;
+
+    assert_non_null(d);
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A page's IDs that cannot be written (the disk is full: its temporary
+ * file is /dev/full) fail the update, logged, and leave no file open:
+ * a full disk that lasts does not use up the descriptors publish by
+ * publish. */
+static void
+test_full_disk(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    char text[512], *errors = NULL, pub[128], tmp[256];
+    struct publish_items open;
+    const struct config *cfgp;
+    struct config *cfg;
+    struct archive *a;
+    size_t before;
+    long newest;
+    unsigned n;
+
+    /* A page of 400 IDs: more than a stdio buffer of /dev/full. */
+    snprintf(text, sizeof(text),
+             "state_dir %s\nmax_items 400\npublic_url https://e.org/r\n",
+             f->dir);
+    cfg = config_parse(text, strlen(text), "test", f->dir, &errors);
+    assert_non_null(cfg);
+    cfgp = cfg;
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    snprintf(tmp, sizeof(tmp), "%s/public/archive", f->dir);
+    assert_true(mkdir(tmp, 0755) == 0 || errno == EEXIST);
+    snprintf(tmp, sizeof(tmp), "%s/public/archive/0.ids.tmp", f->dir);
+    assert_int_equal(symlink("/dev/full", tmp), 0);
+    for (n = 1; n <= 401; n++) {
+        char id[FEED_ID_LEN + 1];
+
+        snprintf(id, sizeof(id), "%016x", n);
+        add_v(s, id, "e", (int64_t)n * 100, 1);
+    }
+    assert_int_equal(store_commit(s), 0);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    memset(&open, 0, sizeof(open));
+    before = open_fds();
+    assert_int_not_equal(
+        archive_update(a, s, cfg, (struct httpd *)1, &open, &newest), 0);
+    assert_int_equal(open_fds(), before);
+    assert_int_equal(newest, -1);
+    assert_false(exists(path(f, "public/archive/0.ids")));
+    publish_items_free(&open);
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_pages),
         T(test_no_hole),
+        T(test_full_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * over real sockets on 127.0.0.1, from 127.0.0.x clients. Built with its
  * limits lowered (tests/CMakeLists.txt): 8 connections in all, 503 past 7,
  * 3 from one address, 1 s idle timeout. */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -114,6 +115,44 @@ test_file(void **state)
         httpd_set(fx->httpd, "/list.opml", "text/plain", "doc", 3, MTIME), 0);
     fetch(fx->port, "GET /list.opml HTTP/1.1\r\nHost: x\r\n\r\n", &r);
     assert_string_equal(r.body, "doc");
+    response_free(&r);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+/* A file replaced within the same second by one of the same size (a
+ * tag's output whose entry changed one word, twice in a second) gets a
+ * new ETag: a reader holding the old one is sent the new bytes, not 304. */
+static void
+test_file_same_second(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[] = "/tmp/feedd-httpd-file-XXXXXX", path[128], tmp[128];
+    char etag[96], f[160];
+    struct timespec t[2];
+    struct response r;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/tag.atom", dir);
+    snprintf(tmp, sizeof(tmp), "%s/tag.tmp", dir);
+    assert_int_equal(httpd_set_file(fx->httpd, "/tag.atom", "text/plain", path),
+                     0);
+    write_text(path, "<feed>one</feed>");
+    t[0].tv_sec = t[1].tv_sec = MTIME;
+    t[0].tv_nsec = t[1].tv_nsec = 100000000;
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    fetch(fx->port, "GET /tag.atom HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.code, 200);
+    assert_true(header(&r, "ETag", etag, sizeof(etag)));
+    response_free(&r);
+    write_text(tmp, "<feed>two</feed>");
+    t[0].tv_nsec = t[1].tv_nsec = 600000000;
+    assert_int_equal(utimensat(AT_FDCWD, tmp, t, 0), 0);
+    assert_int_equal(rename(tmp, path), 0);
+    snprintf(f, sizeof(f), "If-None-Match: %s\r\n", etag);
+    assert_int_equal(conditional_at(fx->port, "/tag.atom", f), 200);
+    fetch(fx->port, "GET /tag.atom HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_string_equal(r.body, "<feed>two</feed>");
     response_free(&r);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
@@ -970,6 +1009,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_same_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_healthz_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
