@@ -546,27 +546,6 @@ httpd_on_log(void *arg, const char *fmt, va_list ap)
 
 /* ---- the server -------------------------------------------------------- */
 
-static struct MHD_Response *
-httpd_canned(const char *body, const char *header, const char *value)
-{
-    struct MHD_Response *r;
-
-    r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                        MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
-        return NULL;
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "text/plain; charset=utf-8") != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
-            MHD_YES ||
-        (header != NULL &&
-         MHD_add_response_header(r, header, value) != MHD_YES)) {
-        MHD_destroy_response(r);
-        return NULL;
-    }
-    return r;
-}
-
 static void httpd_free(struct httpd *);
 
 /* The server on fd, a listening socket bound to port, which it takes:

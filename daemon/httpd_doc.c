@@ -1,5 +1,6 @@
 /* daemon/httpd_doc.c - one document the server serves (see httpd_doc.h):
  * made on the loop, read by libmicrohttpd's thread, never changed. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,4 +174,25 @@ httpd_doc_drop(struct httpd_doc *doc)
     if (doc->resp_gz != NULL)
         MHD_destroy_response(doc->resp_gz);
     MHD_destroy_response(doc->resp);
+}
+
+struct MHD_Response *
+httpd_canned(const char *body, const char *header, const char *value)
+{
+    struct MHD_Response *r;
+
+    r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
+                                        MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return NULL;
+    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                "text/plain; charset=utf-8") != MHD_YES ||
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
+            MHD_YES ||
+        (header != NULL &&
+         MHD_add_response_header(r, header, value) != MHD_YES)) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
 }

@@ -55,6 +55,12 @@ int httpd_doc_same(const struct httpd_doc *doc, const char *content_type,
 unsigned char *httpd_gzip(const void *data, size_t len, int level,
                           size_t *out_len);
 
+/* A short plain-text answer kept for the server's life (body is a
+ * literal): text/plain, no-store, and the header given (NULL: none).
+ * NULL when libmicrohttpd cannot make it. */
+struct MHD_Response *httpd_canned(const char *body, const char *header,
+                                  const char *value);
+
 /* Lets go of doc's responses, once no one looks it up any more (refs 0):
  * its memory is freed when libmicrohttpd is done with them. */
 void httpd_doc_drop(struct httpd_doc *doc);

@@ -314,23 +314,16 @@ dyn_on_async(uv_async_t *a)
     }
 }
 
+/* httpd_canned() with Retry-After, and Connection: close when close. */
 static struct MHD_Response *
 dyn_canned(const char *body, int close)
 {
-    struct MHD_Response *r;
+    struct MHD_Response *r =
+        httpd_canned(body, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 
-    r = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
-                                        MHD_RESPMEM_PERSISTENT);
-    if (r == NULL)
-        return NULL;
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "text/plain; charset=utf-8") != MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") !=
-            MHD_YES ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5") !=
-            MHD_YES ||
-        (close && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
-                                          "close") != MHD_YES)) {
+    if (r != NULL && close &&
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") !=
+            MHD_YES) {
         MHD_destroy_response(r);
         return NULL;
     }
@@ -376,7 +369,7 @@ httpd_dyns_new(void)
         "503 Service Unavailable: the document could not be made\n", 0);
     ds->canned[DYN_STOPPING] =
         dyn_canned("503 Service Unavailable: the server is stopping\n", 1);
-    ds->canned[DYN_GONE] = dyn_canned("404 Not Found\n", 0);
+    ds->canned[DYN_GONE] = httpd_canned("404 Not Found\n", NULL, NULL);
     for (int i = 0; i < DYN_NCANNED; i++) {
         if (ds->canned[i] == NULL) {
             dyn_free(ds);
