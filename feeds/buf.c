@@ -134,22 +134,43 @@ json_escape(unsigned char c, char esc[6])
 #define JSON_STOPS(b) ((b) < 0x20 || (b) == '"' || (b) == '\\')
 static const uint64_t json_plain[256] = UTF8_TABLE(JSON_STOPS);
 
-/* The end of the run at p that JSON takes as it is. p is NUL-terminated,
- * and a NUL stops the automaton wherever it stands. */
-static const unsigned char *
-json_run(const unsigned char *p)
+/* The length of the run at the start of s[0..n) that JSON takes as it
+ * is: whole characters up to the first byte the table stops at, or to a
+ * character n cuts short. Eight bytes between checks; the block that
+ * stopped is walked again a byte at a time from the last block end that
+ * fell between characters, so that no byte is read more than twice. */
+static size_t
+json_run(const unsigned char *s, size_t n)
 {
-    const unsigned char *end = p; /* after the last whole character */
+    const unsigned char *p = s, *end = s + n, *mark = s, *last;
     uint64_t st = UTF8_OK;
 
-    for (;;) {
+    while (end - p >= 8) {
+        uint64_t u = st;
+
+        u = json_plain[p[0]] >> (u & 63);
+        u = json_plain[p[1]] >> (u & 63);
+        u = json_plain[p[2]] >> (u & 63);
+        u = json_plain[p[3]] >> (u & 63);
+        u = json_plain[p[4]] >> (u & 63);
+        u = json_plain[p[5]] >> (u & 63);
+        u = json_plain[p[6]] >> (u & 63);
+        u = json_plain[p[7]] >> (u & 63);
+        if ((u & 63) == UTF8_STOP)
+            break;
+        st = u & 63;
+        p += 8;
+        if (st == UTF8_OK)
+            mark = p;
+    }
+    for (p = last = mark, st = UTF8_OK; p < end; p++) {
         st = (json_plain[*p] >> st) & 63;
         if (st == UTF8_STOP)
-            return end;
-        p++;
+            break;
         if (st == UTF8_OK)
-            end = p;
+            last = p + 1;
     }
+    return (size_t)(last - s);
 }
 
 size_t
@@ -171,22 +192,22 @@ feed_buf_utf8(struct feed_buf *b, uint32_t cp)
 int
 feed_buf_json(struct feed_buf *b, const char *s)
 {
-    const unsigned char *p;
+    const unsigned char *p, *end;
     int rc;
 
     if (s == NULL)
         return feed_buf_append(b, "null", 4);
     if ((rc = feed_buf_append(b, "\"", 1)) != 0)
         return rc;
-    for (p = (const unsigned char *)s;;) {
-        const unsigned char *end = json_run(p);
+    p = (const unsigned char *)s;
+    end = p + strlen(s);
+    while (p < end) {
+        size_t n = json_run(p, (size_t)(end - p));
         uint32_t cp;
-        size_t n;
 
-        if ((rc = feed_buf_append(b, p, (size_t)(end - p))) != 0)
+        if ((rc = feed_buf_append(b, p, n)) != 0)
             return rc;
-        p = end;
-        if (*p == '\0')
+        if ((p += n) == end)
             break;
         if (*p < 0x80) {
             char esc[6];

@@ -195,16 +195,65 @@ run_shape(size_t n, void *arg)
     feed_buf_free(&out);
 }
 
+/* The escaper reads eight bytes between checks: each kind of piece, at
+ * every offset from a block's start, between plain text and before the
+ * end, must come out as it does alone. */
+static void
+test_json_blocks(void **state)
+{
+#define FFFD "\xef\xbf\xbd"
+    static const char *const piece[][2] = {
+        {"\xc3\xa9", "\xc3\xa9"},
+        {"\xe2\x82\xac", "\xe2\x82\xac"},
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+        {"\xef\xbf\xbe", "\xef\xbf\xbe"},
+        {"\"", "\\\""},
+        {"\n", "\\n"},
+        {"\x80", FFFD},
+        {"\xe2\x82", FFFD FFFD},
+        {"\xed\xa0\x80", FFFD FFFD FFFD},
+        {"\xf5", FFFD},
+    };
+#undef FFFD
+    char in[64], want[128];
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(piece) / sizeof(piece[0]); k++) {
+        for (int at = 0; at < 17; at++) {
+            for (int tail = 0; tail < 10; tail += 9) {
+                snprintf(in, sizeof(in), "%.*s%s%.*s", at, "abcdefghijklmnopq",
+                         piece[k][0], tail, "xyzxyzxyz");
+                snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", at,
+                         "abcdefghijklmnopq", piece[k][1], tail, "xyzxyzxyz");
+                check_json(in, want);
+            }
+        }
+    }
+}
+
 static void
 test_linear(void **state)
 {
     static const struct shape shapes[] = {
-        {JSON, "a"},        {JSON, "\""},       {JSON, "\x01"},
-        {JSON, "\xc3\xa9"}, {JSON, "\xff"},     {JSON, "\xf0\x9f\x98"},
-        {JSON, "a\\\xe2"},  {XML, "&"},         {XML, "<a>"},
-        {XML, "\xff"},      {XML, "\x01"},      {XML, "\xef\xbf\xbe"},
-        {XML, "\xc3\xa9"},  {IRI, " "},         {IRI, "&"},
-        {IRI, "\xe2\x82"},  {IRI, "a\xc3\xa9"}, {APPEND, "ab"},
+        {JSON, "a"},
+        {JSON, "\""},
+        {JSON, "\x01"},
+        {JSON, "\xc3\xa9"},
+        {JSON, "\xff"},
+        {JSON, "\xf0\x9f\x98"},
+        {JSON, "a\\\xe2"},
+        {JSON, "a\xe2\x82\xac"},
+        {XML, "&"},
+        {XML, "<a>"},
+        {XML, "\xff"},
+        {XML, "\x01"},
+        {XML, "\xef\xbf\xbe"},
+        {XML, "\xc3\xa9"},
+        {IRI, " "},
+        {IRI, "&"},
+        {IRI, "\xe2\x82"},
+        {IRI, "a\xc3\xa9"},
+        {APPEND, "ab"},
     };
 
     (void)state;
@@ -226,8 +275,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap),        cmocka_unit_test(test_json),
-        cmocka_unit_test(test_json_bytes), cmocka_unit_test(test_xml),
-        cmocka_unit_test(test_iri),        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_json_bytes), cmocka_unit_test(test_json_blocks),
+        cmocka_unit_test(test_xml),        cmocka_unit_test(test_iri),
+        cmocka_unit_test(test_linear),
     };
 
     linear_setup();
