@@ -393,6 +393,7 @@ tag_write(const struct publish_tags *pt, const struct config *cfg,
     meta.updated = publish_updated(flat, c->n);
     meta.stem = name;
     meta.opml_url = opml;
+    meta.sanitized = 1;
     for (k = 0; k < NKINDS && rc == 0; k++) {
         snprintf(self, sizeof(self), "%stag/%s.%s", base, name, kinds[k].ext);
         meta.self_url = self;

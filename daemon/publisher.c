@@ -177,6 +177,7 @@ render(const struct publisher *pub, const struct feed_item *items, size_t n,
     meta.title = pub->cfg->title;
     meta.id = id;
     meta.home_url = base;
+    meta.sanitized = 1; /* by publish_prepare() */
     /* From the entries alone, so that the same entries make the same
      * bytes (and an empty river a fixed date). */
     meta.updated = publish_updated(items, n);

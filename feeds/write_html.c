@@ -4,8 +4,9 @@
  * sheet: no script, no web fonts, nothing fetched but the entries' own
  * images; readable on a phone and in dark mode. Its links to the other
  * outputs are relative, so the page works from the server and from disk.
- * Each summary goes through feed_sanitize_html() here, whatever the caller
- * did: the page is the one output a browser runs as it is. */
+ * Each summary goes through feed_sanitize_html() here unless the caller
+ * says it did (feed_meta.sanitized): the page is the one output a
+ * browser runs as it is. */
 #include <string.h>
 
 #include "feeds/buf.h"
@@ -55,7 +56,7 @@ human_date(struct feed_buf *out, int64_t t)
 }
 
 static int
-html_entry(struct feed_buf *out, const struct feed_item *it)
+html_entry(struct feed_buf *out, const struct feed_item *it, int sanitized)
 {
     const struct feed_entry *e = &it->entry;
     const char *title = e->title && *e->title ? e->title : "(untitled)";
@@ -85,7 +86,8 @@ html_entry(struct feed_buf *out, const struct feed_item *it)
         return rc;
     if (html && *html &&
         ((rc = feed_buf_puts(out, "<div class=\"summary\">")) != 0 ||
-         (rc = feed_sanitize_html(out, html, strlen(html))) != 0 ||
+         (rc = sanitized ? feed_buf_puts(out, html)
+                         : feed_sanitize_html(out, html, strlen(html))) != 0 ||
          (rc = feed_buf_puts(out, "</div>\n")) != 0))
         return rc;
     return feed_buf_puts(out, "</article>\n");
@@ -152,7 +154,7 @@ feed_write_html(struct feed_buf *out, const struct feed_meta *m,
                                  "</nav>\n</header>\n<main>\n")) != 0)
         return rc;
     for (i = 0; i < n; i++)
-        if ((rc = html_entry(out, &items[i])) != 0)
+        if ((rc = html_entry(out, &items[i], m->sanitized)) != 0)
             return rc;
     if (n == 0 && (rc = feed_buf_puts(out, "<p>Nothing yet.</p>\n")) != 0)
         return rc;

@@ -68,7 +68,8 @@ test_atom_round_trip(void **state)
                              NULL,
                              0,
                              NULL,
-                             NULL};
+                             NULL,
+                             0};
     struct feed_buf out;
     struct feed_parser *p;
     struct seen s;
@@ -128,7 +129,7 @@ test_atom_lists(void **state)
     const char *cats[] = {"news", "<tag>"};
     struct feed_item it;
     struct feed_meta meta = {"t",  NULL, "urn:x", 0,    NULL, NULL,
-                             NULL, NULL, 0,       NULL, NULL};
+                             NULL, NULL, 0,       NULL, NULL, 0};
     struct feed_buf out;
 
     (void)state;
@@ -225,7 +226,8 @@ test_rss(void **state)
                              NULL,
                              0,
                              NULL,
-                             NULL};
+                             NULL,
+                             0};
     struct feed_buf out;
     struct seen s;
 
@@ -287,7 +289,8 @@ test_archive_links(void **state)
                              "http://h/archive/4.atom",
                              1,
                              NULL,
-                             NULL};
+                             NULL,
+                             0};
     struct feed_buf out;
     struct seen s;
 
@@ -361,7 +364,8 @@ test_json_feed(void **state)
                              NULL,
                              0,
                              NULL,
-                             NULL};
+                             NULL,
+                             0};
     struct feed_buf out;
     json_error_t err;
     json_t *doc, *it, *x;
@@ -462,8 +466,18 @@ html_count(const GumboNode *n, GumboTag tag)
 static void
 test_html_stem(void **state)
 {
-    struct feed_meta meta = {"T",  NULL, NULL, 0,        NULL,           NULL,
-                             NULL, NULL, 0,    "a.b-c<", "../feeds.opml"};
+    struct feed_meta meta = {"T",
+                             NULL,
+                             NULL,
+                             0,
+                             NULL,
+                             NULL,
+                             NULL,
+                             NULL,
+                             0,
+                             "a.b-c<",
+                             "../feeds.opml",
+                             0};
     struct feed_buf out;
 
     (void)state;
@@ -483,7 +497,7 @@ test_html(void **state)
 {
     struct feed_item items[2];
     struct feed_meta meta = {"River <&>", NULL, NULL, 1715948040, NULL, NULL,
-                             NULL,        NULL, 0,    NULL,       NULL};
+                             NULL,        NULL, 0,    NULL,       NULL, 0};
     struct feed_buf out;
     GumboOutput *doc;
 
@@ -518,6 +532,15 @@ test_html(void **state)
     assert_int_equal(html_count(doc->root, GUMBO_TAG_ARTICLE), 2);
     assert_int_equal(html_count(doc->root, GUMBO_TAG_STYLE), 1);
     gumbo_destroy_output(&kGumboDefaultOptions, doc);
+    /* What the caller says it sanitized is taken as it is (here, what
+     * the sanitizer would have changed: a class). */
+    feed_buf_reset(&out);
+    meta.sanitized = 1;
+    items[0].entry.summary = "<p class=\"c\">as it is</p>";
+    assert_int_equal(feed_write_html(&out, &meta, items, 2), 0);
+    assert_int_equal(feed_buf_append(&out, "", 0), 0);
+    assert_non_null(
+        strstr(out.data, "<div class=\"summary\"><p class=\"c\">as it is</p>"));
     feed_buf_free(&out);
 }
 
@@ -563,9 +586,12 @@ run_shape(size_t n, void *arg)
     const struct shape *sh = arg;
     size_t lu = strlen(sh->unit), k = n / lu + 1;
     size_t nitems = sh->many ? n / 64 + 1 : 1;
-    struct feed_meta m = {
-        "merged", "http://h/feed", "urn:x", 0, NULL, NULL, NULL, NULL, 0, NULL,
-        NULL};
+    struct feed_meta m = {"merged", "http://h/feed",
+                          "urn:x",  0,
+                          NULL,     NULL,
+                          NULL,     NULL,
+                          0,        NULL,
+                          NULL,     0};
     struct feed_item *items = calloc(nitems, sizeof(*items));
     const char *cats[] = {"a&b", "<c>"};
     struct feed_enclosure enc = {"http://h/a.mp3", "audio/mpeg", 1};

@@ -28,6 +28,9 @@ struct feed_meta {
      * and to the feed list (relative "feeds.opml" when NULL). */
     const char *stem;
     const char *opml_url;
+    /* 1: each item's summary and content are feed_sanitize_html()'s
+     * output already, and the HTML page takes them as they are. */
+    int sanitized;
 };
 
 /* A whole Atom 1.0 document (RFC 4287) holding items[0..n), in the order
@@ -57,8 +60,8 @@ int feed_write_json(struct feed_buf *out, const struct feed_meta *,
  * time, summary), appended to out; its links to STEM.atom, STEM.rss and
  * STEM.json are relative (m->stem), and so is the one to feeds.opml (the
  * feed list) unless m->opml_url says otherwise. Each summary (else
- * content) is sanitized here (feeds/sanitize.h), as the page is what a browser
- * runs. */
+ * content) is sanitized here (feeds/sanitize.h), as the page is what a
+ * browser runs, unless m->sanitized says the caller did. */
 int feed_write_html(struct feed_buf *out, const struct feed_meta *,
                     const struct feed_item *items, size_t n) FEEDS_WUR;
 
