@@ -338,21 +338,21 @@ archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
     FILE *fp = NULL;
     int rc = 0;
 
-    if (mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
-        rc = -errno;
-        log_warn("publish: cannot make %s", a->dir);
-        return rc;
-    }
     feed_buf_init(&ids, 0);
     for (i = n; i-- > 0 && rc == 0;) {
         feed_id_format(ids_in[i], id);
-        if (feed_buf_printf(&ids, "%s\n", id) != 0)
+        id[FEED_ID_LEN] = '\n';
+        if (feed_buf_append(&ids, id, sizeof(id)) != 0)
             rc = -ENOMEM;
     }
     page_path(a, k, "ids", path, sizeof(path));
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     errno = 0;
-    if (rc == 0 && (fp = fopen(tmp, "w")) == NULL)
+    /* The folder is made by the first page that finds it missing. */
+    if (rc == 0 && (fp = fopen(tmp, "w")) == NULL && errno == ENOENT &&
+        (mkdir(a->dir, 0755) == 0 || errno == EEXIST))
+        fp = fopen(tmp, "w");
+    if (rc == 0 && fp == NULL)
         rc = errno ? -errno : -EIO;
     if (fp != NULL) {
         if (fwrite(ids.data, 1, ids.len, fp) != ids.len)
