@@ -39,6 +39,10 @@
 /* A document whose Content-Length is at most this is parsed on the loop,
  * a larger one or one of unknown length on the parse thread. */
 #define INLINE_MAX ((size_t)16 << 10)
+/* Documents the loop parses at once when the thread is busy, and the
+ * window over which the two threads' CPU time is compared (ms). */
+#define LOOP_DOCS 1
+#define BALANCE_MS 1000
 
 static int64_t
 now_s(void)
@@ -112,6 +116,40 @@ parser_make(struct poller_feed *f)
     return f->out->parser != NULL ? 0 : -1;
 }
 
+/* The CPU time of the calling thread in nanoseconds, 0 when unknown. */
+static uint64_t
+thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* 1 when the loop is to parse, in whole, the document whose first chunk
+ * the busy parse thread would make wait: fewer than LOOP_DOCS are parsed
+ * on the loop, and in the current window the loop used less CPU than the
+ * thread. So a loop that would only wait shares the parsing, in the
+ * measure that keeps the two threads even, and no more. */
+static int
+loop_takes(struct poller *p)
+{
+    uint64_t loop, thread, now = uv_now(p->loop);
+    int take;
+
+    if (p->on_loop >= LOOP_DOCS || (loop = thread_cpu_ns()) == 0 ||
+        (thread = parsing_cpu_ns(p->parsing)) == 0)
+        return 0;
+    take = loop - p->cpu_loop0 < thread - p->cpu_thread0;
+    if (now - p->cpu_at >= BALANCE_MS) {
+        p->cpu_loop0 = loop;
+        p->cpu_thread0 = thread;
+        p->cpu_at = now;
+    }
+    return take;
+}
+
 static int
 on_data(const char *p, size_t n, const struct fetch_chunk *c,
         const char **error, void *arg)
@@ -135,10 +173,16 @@ on_data(const char *p, size_t n, const struct fetch_chunk *c,
     f->out->last_byte = uv_now(f->p->loop);
     /* A document the response says is small is parsed here: most feeds
      * are, and for them the hand-offs to the thread and back cost more
-     * than they spare the loop. */
-    if (!f->out->threaded && c->length >= 0 &&
-        (uint64_t)c->length <= INLINE_MAX &&
-        f->out->inline_bytes + n <= INLINE_MAX) {
+     * than they spare the loop. So is one that the thread, busy, would
+     * make wait, when the loop has time for it (loop_takes()). */
+    if (!f->out->threaded && !f->out->on_loop && f->out->inline_bytes == 0 &&
+        !parsing_may_take(f->p->parsing, &f->out->doc) && loop_takes(f->p)) {
+        f->out->on_loop = 1;
+        f->p->on_loop++;
+    }
+    if (f->out->on_loop || (!f->out->threaded && c->length >= 0 &&
+                            (uint64_t)c->length <= INLINE_MAX &&
+                            f->out->inline_bytes + n <= INLINE_MAX)) {
         f->out->inline_bytes += n;
         if (feed_parser_push(f->out->parser, p, n, 0) != 0) {
             *error = parse_error(f);
@@ -479,6 +523,16 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
         log_warnx("%s: %s", f->cf->name, note);
 }
 
+/* f's document, if the loop parsed it in whole, no longer counts. */
+static void
+loop_doc_end(struct poller_feed *f)
+{
+    if (f->out->on_loop) {
+        f->out->on_loop = 0;
+        f->p->on_loop--;
+    }
+}
+
 /* Frees f's outcome: a feed between polls holds none. */
 void
 poller_outcome_free(struct poller_feed *f)
@@ -487,6 +541,7 @@ poller_outcome_free(struct poller_feed *f)
 
     if (o == NULL)
         return;
+    loop_doc_end(f);
     running_remove(f);
     free(o->error);
     free(o->url);
@@ -672,6 +727,7 @@ on_done(const struct fetch_result *r, void *arg)
     /* Nothing went to the thread: the parser is the loop's. The end of
      * a document (an empty one, too) is parsed where its chunks were. */
     if (!f->out->threaded) {
+        loop_doc_end(f);
         if (o->ok && (parser_make(f) != 0 ||
                       feed_parser_push(f->out->parser, "", 0, 1) != 0))
             f->out->doc.failed = 1;

@@ -46,6 +46,7 @@ struct poll_outcome {
     uint32_t inline_bytes;  /* parsed on the loop, before (INLINE_MAX) */
     unsigned char pushed;   /* the parser has had bytes */
     unsigned char threaded; /* bytes of it went to the parse thread */
+    unsigned char on_loop;  /* parsed on the loop in whole (LOOP_DOCS) */
     /* Its transfer is held (the parse queue was full): in the poller's
      * list of held feeds, oldest first. */
     unsigned char held;
@@ -99,6 +100,10 @@ struct poller {
     struct fetcher *fetcher;
     struct parsing *parsing;
     struct poller_feed *held, **held_tail; /* held transfers' feeds */
+    size_t on_loop; /* documents parsed on the loop in whole, now */
+    /* The CPU time of the loop and of the parse thread when the current
+     * window began (uv_now() cpu_at), for loop_takes(). */
+    uint64_t cpu_loop0, cpu_thread0, cpu_at;
     struct sched *sched;
     uv_timer_t timer;            /* the next due poll, or a free connection */
     uv_timer_t group_timer;      /* the group commit */
