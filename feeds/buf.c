@@ -146,19 +146,11 @@ json_run(const unsigned char *s, size_t n)
     uint64_t st = UTF8_OK;
 
     while (end - p >= 8) {
-        uint64_t u = st;
+        uint64_t u = feed_utf8_step8(json_plain, p, st);
 
-        u = json_plain[p[0]] >> (u & 63);
-        u = json_plain[p[1]] >> (u & 63);
-        u = json_plain[p[2]] >> (u & 63);
-        u = json_plain[p[3]] >> (u & 63);
-        u = json_plain[p[4]] >> (u & 63);
-        u = json_plain[p[5]] >> (u & 63);
-        u = json_plain[p[6]] >> (u & 63);
-        u = json_plain[p[7]] >> (u & 63);
-        if ((u & 63) == UTF8_STOP)
+        if (u == UTF8_STOP)
             break;
-        st = u & 63;
+        st = u;
         p += 8;
         if (st == UTF8_OK)
             mark = p;

@@ -135,17 +135,9 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
     const unsigned char *start;
 
     while (end - p >= 8) {
-        uint64_t u = s, m = 0, w;
+        uint64_t u = feed_utf8_step8(t, p, s), m = 0, w;
 
-        u = t[p[0]] >> (u & 63);
-        u = t[p[1]] >> (u & 63);
-        u = t[p[2]] >> (u & 63);
-        u = t[p[3]] >> (u & 63);
-        u = t[p[4]] >> (u & 63);
-        u = t[p[5]] >> (u & 63);
-        u = t[p[6]] >> (u & 63);
-        u = t[p[7]] >> (u & 63);
-        if ((u & 63) == UTF8_STOP)
+        if (u == UTF8_STOP)
             break;
         if (also) {
             w = load8(p);
@@ -163,7 +155,7 @@ scan(const unsigned char *p, const unsigned char *end, const uint64_t *t,
             if (*q == '<' || (*q == '&' && (end - q < 6 || !usual_ref(q))))
                 return q;
         }
-        s = u & 63;
+        s = u;
         p += 8;
     }
     /* One byte at a time, from a word that stopped or for the last

@@ -148,6 +148,22 @@ enum {
             UTF8_R64_(192, stops)                                              \
     }
 
+/* The state after the eight bytes at p, from state s, by table t: the
+ * step of a scan that checks for UTF8_STOP once a word. */
+static inline uint64_t
+feed_utf8_step8(const uint64_t *t, const unsigned char *p, uint64_t s)
+{
+    s = t[p[0]] >> (s & 63);
+    s = t[p[1]] >> (s & 63);
+    s = t[p[2]] >> (s & 63);
+    s = t[p[3]] >> (s & 63);
+    s = t[p[4]] >> (s & 63);
+    s = t[p[5]] >> (s & 63);
+    s = t[p[6]] >> (s & 63);
+    s = t[p[7]] >> (s & 63);
+    return s & 63;
+}
+
 /* The character that starts s[0..n): its length (1 to 4), with its code
  * point in *cp; 0 when s does not start a whole valid sequence (n == 0,
  * a bad byte, or a valid start that n cuts short: feed_utf8_cut() tells). */
