@@ -29,7 +29,7 @@
 #include "feeds/parse.h"
 
 #define PARSING_QUEUE_MAX ((size_t)1 << 19)
-#define PARSING_DOCS_MAX 3
+#define PARSING_DOCS_MAX 2
 
 /* One document on its way through the thread: the caller's, for as long
  * as a chunk or the end of it is queued. */
