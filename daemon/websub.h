@@ -1,0 +1,58 @@
+/* daemon/websub.h - WebSub subscriptions (W3C WebSub): for each feed
+ * whose document advertises a hub and a self URL, when public_url is set,
+ * feedd subscribes at the hub with a callback under
+ * <public_url>/websub/<token> and a secret of its own, answers the hub's
+ * verification of that request, takes the pushes the hub then signs with
+ * the secret as if the feed had been polled (poller_push()), renews the
+ * lease at three quarters of what the hub granted, and unsubscribes from
+ * a feed that left the config. While the hub pushes, the poller polls the
+ * feed only every max(interval, a day), as a fallback (poller_websub()).
+ *
+ * The subscriptions persist in <state_dir>/websub.state (websub_int.h),
+ * rewritten whole on each change (temp file, fsync, rename), so that a
+ * restart neither loses a subscription nor asks for it again early.
+ * Requests to hubs go through a fetcher of its own, on the loop, with the
+ * settings' user_agent and timeouts. Internal to daemon/. */
+#ifndef FEEDD_WEBSUB_H
+#define FEEDD_WEBSUB_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "httpd.h"
+#include "poller.h"
+
+struct websub;
+
+/* The path prefix of the callbacks. */
+#define WEBSUB_PREFIX "/websub/"
+
+/* WebSub for cfg's feeds (cfg borrowed, as by the poller, until
+ * websub_reload() replaces it), pushing into poller (borrowed: it must
+ * outlive the websub, or websub_close() come first), with its callbacks
+ * served by httpd (websub_serve()). cfg->public_url must be set. Reads
+ * the state file: subscriptions verified before are pushed to again at
+ * once, and bad lines of the file are logged and skipped. NULL on
+ * failure, with the reason logged. */
+struct websub *websub_new(uv_loop_t *loop, const struct config *cfg,
+                          struct poller *poller, struct httpd *httpd);
+
+/* Serves the callbacks on httpd (a new server after a reload's rebind).
+ * 0, or -1 with the reason logged. */
+int websub_serve(struct websub *, struct httpd *httpd);
+
+/* A whole document of feed advertised hub and self: subscribes when it
+ * is not (or was to another hub or topic, then unsubscribes from that). */
+void websub_seen(struct websub *, const char *feed, const char *hub,
+                 const char *self);
+
+/* cfg replaces the config given before (which may be freed after): the
+ * subscriptions of feeds no longer in it are unsubscribed from. */
+void websub_reload(struct websub *, const struct config *cfg);
+
+/* Saves the state, cancels the requests to hubs under way and frees the
+ * websub once its handles are closed (the loop must run). Not to be used
+ * after; the poller is not touched. */
+void websub_close(struct websub *);
+
+#endif
