@@ -63,9 +63,11 @@ struct httpd_calls {
 static const char *
 pairs_find(const struct httpd_call *c, char kind, const char *name)
 {
-    const char *p = c->pairs.data, *end = p + c->pairs.len;
+    const char *p = c->pairs.data, *end;
 
-    while (p != NULL && p < end) {
+    if (p == NULL)
+        return NULL;
+    for (end = p + c->pairs.len; p < end;) {
         const char *key = p + 1, *value = key + strlen(key) + 1;
 
         if (*p == kind &&

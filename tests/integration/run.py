@@ -3943,8 +3943,10 @@ class Hub:
     request with 202, then verifies it with a GET of its callback carrying
     a challenge, and keeps what it saw; pushes when the test says."""
 
-    def __init__(self, leases):
+    def __init__(self, leases, status=202, deny=False):
         self.requests = []  # (form, time.monotonic())
+        self.status = status  # what a request gets
+        self.deny = deny  # deny every subscription, not verify it
         self.verified = []  # (form, status, body, challenge, time)
         self.leases = list(leases)  # granted in turn, the last one repeated
         hub = self
@@ -3960,11 +3962,12 @@ class Hub:
                 form["content-type"] = self.headers.get("Content-Type")
                 form["user-agent"] = self.headers.get("User-Agent")
                 hub.requests.append((form, time.monotonic()))
-                self.send_response(202)
+                self.send_response(hub.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                threading.Thread(target=hub.verify, args=(form,),
-                                 daemon=True).start()
+                if hub.status // 100 == 2:
+                        threading.Thread(target=hub.verify, args=(form,),
+                                     daemon=True).start()
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
@@ -3977,6 +3980,13 @@ class Hub:
         time.sleep(0.1)
         challenge = os.urandom(8).hex()
         lease = self.leases.pop(0) if len(self.leases) > 1 else self.leases[0]
+        if self.deny:
+            q = urllib.parse.urlencode({"hub.mode": "denied",
+                                        "hub.topic": form.get("hub.topic"),
+                                        "hub.reason": "not today"})
+            status, _, body = get(form["hub.callback"] + "?" + q)
+            self.verified.append((form, status, body, None, time.monotonic()))
+            return
         q = urllib.parse.urlencode({"hub.mode": form.get("hub.mode"),
                                     "hub.topic": form.get("hub.topic"),
                                     "hub.challenge": challenge,
@@ -4037,9 +4047,16 @@ def test_websub(tmp):
     asking again, and unsubscribes when the feed leaves the config. Without
     public_url nothing subscribes and /websub/ answers 404."""
     hub = Hub([4, 3600])
+    failing, denying = Hub([60], status=500), Hub([60], deny=True)
     srv = FeedServer()
     d = None
     try:
+        # Two more feeds: one whose hub answers 500, one whose hub denies.
+        for name, h in (("failing", failing), ("denying", denying)):
+            srv.routes["/%s.xml" % name] = Route(
+                websub_atom(h.url(), srv.url("/%s.xml" % name),
+                            [("urn:" + name, name, 1)]),
+                ctype="application/atom+xml")
         self_url = srv.url("/hubbed.xml")
         e1 = ("urn:e1", "first entry", 17)
         srv.routes["/hubbed.xml"] = Route(websub_atom(hub.url(), self_url,
@@ -4048,6 +4065,8 @@ def test_websub(tmp):
         port = free_port()
         public = "http://127.0.0.1:%d/" % port
         lines = ["public_url %s" % public, "max_size 64k",
+                 "feed failing %s interval 1s" % srv.url("/failing.xml"),
+                 "feed denying %s interval 1s" % srv.url("/denying.xml"),
                  "feed blog %s interval 1s" % self_url]
         conf = write_config(tmp, lines, port)
         d = Daemon(conf)
@@ -4080,6 +4099,23 @@ def test_websub(tmp):
         check(get(public + "websub/" + "0" * 32)[0] == 404, "unknown token")
         check(push(public + "websub/" + "0" * 32, b"<feed/>", secret) == 404,
               "a push to an unknown token")
+
+        # A hub that fails: one line naming the feed, the hub and the
+        # cause, and not asked again at once; polls go on at the interval.
+        wait_for("the failing hub's line", lambda: re.search(
+            r"failing: WebSub hub %s refused the subscribe request: HTTP 500"
+            % re.escape(failing.url()), d.log()))
+        # A hub that denies: logged, not asked again for a long while, the
+        # feed polled at its interval.
+        wait_for("the denial", lambda: denying.verified)
+        check(denying.verified[0][1] == 200, "denial answered %d"
+              % denying.verified[0][1])
+        wait_for("the denial logged", lambda: re.search(
+            r"denying: WebSub hub \S+ denied the subscription: not today",
+            d.log()))
+        gets = len(srv.hits("/denying.xml"))
+        wait_for("polls of the denied feed",
+                 lambda: len(srv.hits("/denying.xml")) >= gets + 2, 6)
 
         # The lease of 4 s is renewed before it ends.
         wait_for("the renewal", lambda: len(hub.subscribes()) >= 2, 8)
@@ -4155,9 +4191,12 @@ def test_websub(tmp):
         check(titles.count("pushed entry") == 1, "served: %s" % titles)
         check(len(hub.requests) == nreq, "asked again after a restart: %s"
               % [f for f, _ in hub.requests[nreq:]])
+        check(len(failing.requests) == 1 and len(denying.requests) == 1,
+              "a failed or denied subscription asked again at once: %d, %d"
+              % (len(failing.requests), len(denying.requests)))
 
         # The feed leaves the config: unsubscribed from.
-        conf = write_config(tmp, lines[:2], port)
+        conf = write_config(tmp, lines[:2] + lines[2:4], port)
         d.proc.send_signal(signal.SIGHUP)
         wait_for("an unsubscribe", lambda: [
             f for f, _ in hub.requests if f.get("hub.mode") == "unsubscribe"])
@@ -4191,7 +4230,8 @@ def test_websub(tmp):
         if d is not None:
             d.stop()
         srv.stop()
-        hub.stop()
+        for h in (hub, failing, denying):
+            h.stop()
 
 
 def main():
