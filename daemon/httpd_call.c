@@ -243,7 +243,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
                    enum MHD_Result *rc)
 {
     struct call *x = *con_cls;
-    int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0, mine, stopping;
+    int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0, mine;
     struct MHD_Response *resp;
 
     if (x == h)
@@ -252,7 +252,6 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
     mine = cs->prefix != NULL &&
            strncmp(url, cs->prefix, strlen(cs->prefix)) == 0 &&
            (post || strcmp(method, MHD_HTTP_METHOD_GET) == 0);
-    stopping = cs->stopping;
     pthread_mutex_unlock(&cs->lock);
     if (!mine)
         return 0;
@@ -296,11 +295,6 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
         return 1;
     }
     if (x->stage == CALL_READING) {
-        if (stopping) {
-            *rc = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     cs->refused);
-            return 1;
-        }
         if (post) {
             x->c.body = x->body.data != NULL ? x->body.data : strdup("");
             x->c.len = x->body.len;
@@ -313,6 +307,12 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
         /* Suspended under the lock: the loop, which resumes what it
          * finds queued, never resumes it before. */
         pthread_mutex_lock(&cs->lock);
+        if (cs->stopping) {
+            pthread_mutex_unlock(&cs->lock);
+            *rc = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     cs->refused);
+            return 1;
+        }
         x->stage = CALL_HELD;
         x->queued = NULL;
         *cs->qtail = x;
