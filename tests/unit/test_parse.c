@@ -830,7 +830,19 @@ test_websub_links(void **state)
         assert_string_equal(feed_parser_info(p)->self, "http://e/rss");
         feed_parser_free(p);
     }
-    /* None advertised: NULL, and a parser reset forgets the last ones. */
+    /* JSON Feed 1.1: "hubs" of type WebSub, and "feed_url". */
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"feed_url\":\"http://e/feed.json\",\"hubs\":[{\"type\":"
+                  "\"rssCloud\",\"url\":\"http://cloud/\"},{\"type\":"
+                  "\"websub\",\"url\":\"http://hub/\"}],\"items\":[{\"id\":"
+                  "\"d\"}]}",
+                  0, &got);
+    assert_string_equal(got.data, "d ");
+    assert_string_equal(feed_parser_info(p)->hub, "http://hub/");
+    assert_string_equal(feed_parser_info(p)->self, "http://e/feed.json");
+    feed_parser_free(p);
+    /* None advertised: NULL. */
     p = parse_lim(&lim,
                   "<rss><channel><link>http://e/</link><item><guid>c</guid>"
                   "</item></channel></rss>",
