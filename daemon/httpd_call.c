@@ -348,7 +348,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
 }
 
 int
-httpd_calls_completed(struct httpd_calls *cs, void *con_cls)
+httpd_calls_completed(struct httpd_calls *cs, const void *con_cls)
 {
     struct call *x;
 

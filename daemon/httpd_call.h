@@ -38,7 +38,7 @@ int httpd_calls_answer(struct httpd_calls *, struct MHD_Connection *conn,
 
 /* On libmicrohttpd's thread, when a request ends: 1 when con_cls was a
  * request of this table (then freed), else 0. */
-int httpd_calls_completed(struct httpd_calls *, void *con_cls);
+int httpd_calls_completed(struct httpd_calls *, const void *con_cls);
 
 /* On the loop, before libmicrohttpd stops: every request held gets 503,
  * and so does every later one; waits until the held ones are answered,

@@ -224,7 +224,7 @@ on_hub_done(const struct fetch_result *r, void *arg)
     struct request *q = arg;
     struct websub *ws = q->ws;
     struct websub_sub *s = q->s;
-    int64_t now = now_s(), wait;
+    int64_t now = now_s();
     int unsub = s->state == WEBSUB_UNSUB;
 
     free(q);
@@ -246,12 +246,13 @@ on_hub_done(const struct fetch_result *r, void *arg)
         if (unsub && s->errors >= UNSUB_TRIES) {
             s->due = 0;
         } else {
-            wait = RETRY_FIRST;
+            int64_t wait = RETRY_FIRST;
+
             for (int i = 1; i < s->errors && wait < RETRY_MAX; i++)
                 wait *= 2;
             s->due = now + (wait < RETRY_MAX ? wait : RETRY_MAX);
         }
-        log_warnx("%s: WebSub hub %s refused the %s request: %s%s", s->feed,
+        log_warnx("%s: WebSub hub %s: the %s request failed: %s%s", s->feed,
                   s->hub, unsub ? "unsubscribe" : "subscribe",
                   r->error ? r->error : "no answer",
                   unsub && s->due == 0 ? "; given up" : "; asked again later");
@@ -329,6 +330,18 @@ on_timer(uv_timer_t *t)
     int changed = 0;
 
     for (s = ws->subs; s != NULL; s = s->next) {
+        /* A lease that ended unrenewed: the hub pushes no more, and the
+         * feed is polled at its interval until it is verified again. */
+        if (s->state == WEBSUB_VERIFIED && s->lease_end != 0 &&
+            s->lease_end <= now) {
+            log_warnx("%s: WebSub lease at %s ended without a renewal", s->feed,
+                      s->hub);
+            s->state = WEBSUB_PENDING;
+            s->lease_end = 0;
+            if (ws->poller != NULL)
+                poller_websub(ws->poller, s->feed, 0);
+            changed = 1;
+        }
         if (s->busy || s->due == 0 || s->due > now)
             continue;
         changed = 1;
@@ -348,7 +361,7 @@ on_timer(uv_timer_t *t)
     arm(ws);
 }
 
-/* The timer for the earliest due request. */
+/* The timer for the earliest due request or end of a lease. */
 static void
 arm(struct websub *ws)
 {
@@ -357,9 +370,13 @@ arm(struct websub *ws)
 
     if (ws->closing)
         return;
-    for (s = ws->subs; s != NULL; s = s->next)
+    for (s = ws->subs; s != NULL; s = s->next) {
         if (!s->busy && s->due != 0 && (next == 0 || s->due < next))
             next = s->due;
+        if (s->state == WEBSUB_VERIFIED && s->lease_end != 0 &&
+            (next == 0 || s->lease_end < next))
+            next = s->lease_end;
+    }
     if (next == 0) {
         (void)uv_timer_stop(&ws->timer);
         return;
@@ -635,7 +652,7 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
     const char *url = cfg->public_url;
     struct websub_sub *s;
     char err[256];
-    size_t n;
+    size_t n, plen, clen;
 
     if (ws == NULL || url == NULL) {
         log_warnx("WebSub: %s", ws ? "no public_url" : "out of memory");
@@ -646,16 +663,18 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
     ws->cfg = cfg;
     ws->poller = poller;
     n = strlen(url);
-    if ((ws->path = malloc(strlen(cfg->state_dir) + sizeof(STATE_FILE) + 1)) ==
-            NULL ||
-        (ws->callback = malloc(n + sizeof(WEBSUB_PREFIX))) == NULL) {
+    plen = strlen(cfg->state_dir) + sizeof(STATE_FILE) + 1;
+    clen = n + sizeof(WEBSUB_PREFIX);
+    if ((ws->path = malloc(plen)) == NULL ||
+        (ws->callback = malloc(clen)) == NULL) {
         log_warnx("WebSub: out of memory");
         ws_free(ws);
         return NULL;
     }
-    sprintf(ws->path, "%s/%s", cfg->state_dir, STATE_FILE);
-    sprintf(ws->callback, "%.*s%s",
-            (int)(n > 0 && url[n - 1] == '/' ? n - 1 : n), url, WEBSUB_PREFIX);
+    snprintf(ws->path, plen, "%s/%s", cfg->state_dir, STATE_FILE);
+    /* public_url's '/' at its end, if any, is the prefix's first. */
+    snprintf(ws->callback, clen, "%.*s%s",
+             (int)(n > 0 && url[n - 1] == '/' ? n - 1 : n), url, WEBSUB_PREFIX);
     if ((ws->fetcher = fetcher_new(loop, 4, 2, err, sizeof(err))) == NULL) {
         log_warnx("WebSub: %s", err);
         ws_free(ws);

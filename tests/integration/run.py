@@ -4103,7 +4103,7 @@ def test_websub(tmp):
         # A hub that fails: one line naming the feed, the hub and the
         # cause, and not asked again at once; polls go on at the interval.
         wait_for("the failing hub's line", lambda: re.search(
-            r"failing: WebSub hub %s refused the subscribe request: HTTP 500"
+            r"failing: WebSub hub %s: the subscribe request failed: HTTP 500"
             % re.escape(failing.url()), d.log()))
         # A hub that denies: logged, not asked again for a long while, the
         # feed polled at its interval.
