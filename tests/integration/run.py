@@ -3945,7 +3945,8 @@ class Hub:
 
     def __init__(self, leases, status=202, deny=False):
         self.requests = []  # (form, time.monotonic())
-        self.status = status  # what a request gets
+        # What each request gets, in turn, the last one repeated.
+        self.statuses = status if isinstance(status, list) else [status]
         self.deny = deny  # deny every subscription, not verify it
         self.verified = []  # (form, status, body, challenge, time)
         self.leases = list(leases)  # granted in turn, the last one repeated
@@ -3962,10 +3963,13 @@ class Hub:
                 form["content-type"] = self.headers.get("Content-Type")
                 form["user-agent"] = self.headers.get("User-Agent")
                 hub.requests.append((form, time.monotonic()))
-                self.send_response(hub.status)
+                status = hub.statuses[0]
+                if len(hub.statuses) > 1:
+                    hub.statuses.pop(0)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                if hub.status // 100 == 2:
+                if status // 100 == 2:
                         threading.Thread(target=hub.verify, args=(form,),
                                      daemon=True).start()
 
@@ -4048,11 +4052,13 @@ def test_websub(tmp):
     public_url nothing subscribes and /websub/ answers 404."""
     hub = Hub([4, 3600])
     failing, denying = Hub([60], status=500), Hub([60], deny=True)
+    lapsing = Hub([3], status=[202, 500])
     srv = FeedServer()
     d = None
     try:
         # Two more feeds: one whose hub answers 500, one whose hub denies.
-        for name, h in (("failing", failing), ("denying", denying)):
+        for name, h in (("failing", failing), ("denying", denying),
+                        ("lapsing", lapsing)):
             srv.routes["/%s.xml" % name] = Route(
                 websub_atom(h.url(), srv.url("/%s.xml" % name),
                             [("urn:" + name, name, 1)]),
@@ -4067,6 +4073,7 @@ def test_websub(tmp):
         lines = ["public_url %s" % public, "max_size 64k",
                  "feed failing %s interval 1s" % srv.url("/failing.xml"),
                  "feed denying %s interval 1s" % srv.url("/denying.xml"),
+                 "feed lapsing %s interval 1s" % srv.url("/lapsing.xml"),
                  "feed blog %s interval 1s" % self_url]
         conf = write_config(tmp, lines, port)
         d = Daemon(conf)
@@ -4116,6 +4123,15 @@ def test_websub(tmp):
         gets = len(srv.hits("/denying.xml"))
         wait_for("polls of the denied feed",
                  lambda: len(srv.hits("/denying.xml")) >= gets + 2, 6)
+
+        # A lease whose renewal fails ends: logged, and the feed is polled
+        # at its interval again.
+        wait_for("the lapsed lease", lambda: re.search(
+            r"lapsing: WebSub lease at \S+ ended without a renewal", d.log()),
+            8)
+        gets = len(srv.hits("/lapsing.xml"))
+        wait_for("polls of the lapsed feed",
+                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
 
         # The lease of 4 s is renewed before it ends.
         wait_for("the renewal", lambda: len(hub.subscribes()) >= 2, 8)
@@ -4196,7 +4212,7 @@ def test_websub(tmp):
               % (len(failing.requests), len(denying.requests)))
 
         # The feed leaves the config: unsubscribed from.
-        conf = write_config(tmp, lines[:2] + lines[2:4], port)
+        conf = write_config(tmp, lines[:2] + lines[2:5], port)
         d.proc.send_signal(signal.SIGHUP)
         wait_for("an unsubscribe", lambda: [
             f for f, _ in hub.requests if f.get("hub.mode") == "unsubscribe"])
@@ -4230,7 +4246,7 @@ def test_websub(tmp):
         if d is not None:
             d.stop()
         srv.stop()
-        for h in (hub, failing, denying):
+        for h in (hub, failing, denying, lapsing):
             h.stop()
 
 
