@@ -270,7 +270,10 @@ poller_schedule(struct poller_feed *f, int errors, int64_t wait, int why)
     if (wait >= 0 && (uint64_t)wait * 1000 > ms)
         ms = (uint64_t)wait * 1000;
     else
-        why = errors > 0 ? POLLER_WHY_BACKOFF : POLLER_WHY_INTERVAL;
+        why = errors > 0 ? POLLER_WHY_BACKOFF
+              : f->websub != 0 && f->cf->interval < POLLER_WEBSUB_INTERVAL
+                  ? POLLER_WHY_WEBSUB
+                  : POLLER_WHY_INTERVAL;
     /* The feed's own ttl: never sooner than the interval. */
     if (errors == 0 && (uint64_t)f->hint_minutes * 60000 > ms) {
         ms = (uint64_t)f->hint_minutes * 60000;

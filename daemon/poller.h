@@ -40,6 +40,7 @@ enum poller_why {
     POLLER_WHY_CACHE,       /* Cache-Control max-age or Expires */
     POLLER_WHY_TTL,         /* the feed's ttl or sy:updatePeriod */
     POLLER_WHY_SKIP,        /* the feed's skipHours or skipDays */
+    POLLER_WHY_WEBSUB,      /* its hub pushes: the long fallback interval */
     POLLER_NWHY
 };
 

@@ -4186,6 +4186,11 @@ def test_websub(tmp):
         d = None
         state = open(os.path.join(tmp, "state", "websub.state")).read()
         check("\tverified\t" in state, "state file: %r" % state)
+        # feedd list says why the next poll is a day away: WebSub.
+        code, out, _ = feedd("list", "--json", "-c", conf)
+        why = {f["name"]: f["next_why"] for f in json.loads(out)}
+        check(code == 0 and why["blog"] == "WebSub" and
+              why["denying"] == "interval", "feedd list says why: %s" % why)
 
         # A restart keeps the subscription: no new request, pushes taken;
         # its first poll finds the pushed entry stored already.
