@@ -176,9 +176,11 @@ typedef int httpd_call_fn(void *arg, struct httpd_call *call,
  * up to max_body bytes: 413 when its Content-Length says more, and a
  * body without one that grows past it closes the connection. Other
  * methods stay 405. 503 when the server closes with requests held. Call
- * it on the loop, once. From then on the server holds a handle that keeps
- * the loop running until httpd_close(). 0, -EINVAL (a prefix without a
- * leading '/', or a second call) or -ENOMEM. */
+ * it on the loop; again with the same prefix for a new max_body, fn or
+ * arg (for requests from then on). From the first call on, the server
+ * holds a handle that keeps the loop running until httpd_close(). 0,
+ * -EINVAL (a prefix without a leading '/', or another prefix than the
+ * first call's) or -ENOMEM. */
 int httpd_set_handler(struct httpd *, const char *prefix, size_t max_body,
                       httpd_call_fn *fn, void *arg) HTTPD_WUR;
 

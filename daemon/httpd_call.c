@@ -191,9 +191,19 @@ httpd_calls_set(struct httpd_calls *cs, uv_loop_t *loop, const char *prefix,
 {
     char *copy;
 
-    if (prefix == NULL || prefix[0] != '/' || fn == NULL ||
-        cs->async.data != NULL)
+    if (prefix == NULL || prefix[0] != '/' || fn == NULL)
         return -EINVAL;
+    if (cs->async.data != NULL) {
+        /* Set again: the same prefix, a new cap or handler. */
+        if (strcmp(prefix, cs->prefix) != 0)
+            return -EINVAL;
+        pthread_mutex_lock(&cs->lock);
+        cs->max_body = max_body;
+        cs->fn = fn;
+        cs->arg = arg;
+        pthread_mutex_unlock(&cs->lock);
+        return 0;
+    }
     if ((copy = strdup(prefix)) == NULL)
         return -ENOMEM;
     if (uv_async_init(loop, &cs->async, calls_on_async) != 0) {
@@ -214,15 +224,15 @@ httpd_calls_set(struct httpd_calls *cs, uv_loop_t *loop, const char *prefix,
 
 /* A new call for the head of a GET or POST of url, listed as alive. */
 static struct call *
-call_new(struct httpd_calls *cs, struct MHD_Connection *conn, const char *url,
-         const char *method)
+call_new(struct MHD_Connection *conn, const char *url, const char *method,
+         size_t max_body)
 {
     struct call *x = calloc(1, sizeof(*x));
 
     if (x == NULL)
         return NULL;
     feed_buf_init(&x->c.pairs, CALL_PAIRS_MAX);
-    feed_buf_init(&x->body, cs->max_body);
+    feed_buf_init(&x->body, max_body);
     feed_buf_init(&x->reply, 0);
     x->conn = conn;
     x->c.method = strdup(method);
@@ -244,6 +254,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
 {
     struct call *x = *con_cls;
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0, mine;
+    size_t max_body;
     struct MHD_Response *resp;
 
     if (x == h)
@@ -252,6 +263,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
     mine = cs->prefix != NULL &&
            strncmp(url, cs->prefix, strlen(cs->prefix)) == 0 &&
            (post || strcmp(method, MHD_HTTP_METHOD_GET) == 0);
+    max_body = cs->max_body;
     pthread_mutex_unlock(&cs->lock);
     if (!mine)
         return 0;
@@ -259,7 +271,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
         const char *cl = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-        if ((x = call_new(cs, conn, url, method)) == NULL) {
+        if ((x = call_new(conn, url, method, max_body)) == NULL) {
             *rc = MHD_NO;
             return 1;
         }
@@ -271,7 +283,7 @@ httpd_calls_answer(struct httpd_calls *cs, struct MHD_Connection *conn,
         pthread_mutex_unlock(&cs->lock);
         *con_cls = x;
         /* Too large by its own account: answered before its body. */
-        if (post && cl != NULL && strtoull(cl, NULL, 10) > cs->max_body) {
+        if (post && cl != NULL && strtoull(cl, NULL, 10) > max_body) {
             x->early = 1;
             *rc = MHD_queue_response(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                                      cs->too_large);

@@ -46,7 +46,6 @@ struct websub {
     const struct config *cfg;
     struct poller *poller;
     struct fetcher *fetcher;
-    struct httpd *httpd; /* the server the callbacks are on */
     uv_timer_t timer;
     struct websub_sub *subs;
     char *path;     /* the state file */
@@ -626,8 +625,6 @@ websub_serve(struct websub *ws, struct httpd *httpd)
     size_t max = ws->cfg->fetch.max_size, i;
     int rc;
 
-    if (httpd == ws->httpd)
-        return 0;
     /* The largest of the feeds' caps: each push is held to its own. */
     for (i = 0; i < ws->cfg->nfeeds; i++) {
         const struct config_fetch *fx =
@@ -640,7 +637,6 @@ websub_serve(struct websub *ws, struct httpd *httpd)
         log_warnx("WebSub: cannot serve %s: %s", WEBSUB_PREFIX, strerror(-rc));
         return -1;
     }
-    ws->httpd = httpd;
     return 0;
 }
 

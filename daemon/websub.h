@@ -37,8 +37,9 @@ struct websub;
 struct websub *websub_new(uv_loop_t *loop, const struct config *cfg,
                           struct poller *poller, struct httpd *httpd);
 
-/* Serves the callbacks on httpd (a new server after a reload's rebind).
- * 0, or -1 with the reason logged. */
+/* Serves the callbacks on httpd (a new server after a reload's rebind),
+ * a push's body capped at the largest max_size of the config's feeds
+ * (each is held to its own). 0, or -1 with the reason logged. */
 int websub_serve(struct websub *, struct httpd *httpd);
 
 /* A whole document of feed advertised hub and self: subscribes when it

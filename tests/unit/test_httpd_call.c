@@ -188,9 +188,18 @@ test_refused(void **state)
     assert_int_equal(c.r.code, 405);
     response_free(&c.r);
     assert_int_equal(atomic_load(&calls), 0);
-    /* Set once. */
+    /* Set again: the same prefix only, and the new cap holds. */
     assert_int_equal(httpd_set_handler(fx->httpd, "/x/", 1, handler, NULL),
                      -EINVAL);
+    assert_int_equal(
+        httpd_set_handler(fx->httpd, "/websub/", 32, handler, NULL), 0);
+    ask(fx,
+        "POST /websub/t HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n"
+        "Connection: close\r\n\r\n12345678901234567",
+        &c);
+    assert_int_equal(c.r.code, 202);
+    response_free(&c.r);
+    assert_string_equal(seen_body, "12345678901234567");
 }
 
 /* The server closed on requests held: each gets 503, none reaches the
