@@ -231,12 +231,16 @@ on_hub_done(const struct fetch_result *r, void *arg)
     if (r->cancelled || ws->closing)
         return;
     if (r->ok) {
-        /* 202: the hub verifies now or soon; asked again if it never
-         * does. */
-        s->errors = 0;
-        /* Unless the hub verified it before it answered. */
-        if (s->asked)
-            s->due = now + VERIFY_WAIT;
+        /* 202: the hub verifies now or soon (or did before it
+         * answered); asked again if it never does, less and less often
+         * (public_url may be out of its reach). */
+        if (s->asked) {
+            int64_t wait = VERIFY_WAIT;
+
+            for (int i = 0; i < s->errors && wait < RETRY_MAX; i++)
+                wait *= 2;
+            s->due = now + (wait < RETRY_MAX ? wait : RETRY_MAX);
+        }
         log_debug("%s: WebSub hub %s took the %s request", s->feed, s->hub,
                   unsub ? "unsubscribe" : "subscribe");
     } else {
@@ -351,6 +355,12 @@ on_timer(uv_timer_t *t)
         }
         if (s->state == WEBSUB_DENIED)
             s->state = WEBSUB_PENDING;
+        if (s->asked) {
+            s->errors++;
+            log_warnx("%s: WebSub hub %s did not verify the subscription "
+                      "(can it reach %s?): asked again",
+                      s->feed, s->hub, ws->callback);
+        }
         send_request(ws, s);
     }
     if (changed) {
