@@ -6,11 +6,12 @@
  * waits for a reader and a reader never waits for the loop; documents too
  * large to keep are made on the loop when asked (httpd_set_dynamic()), the
  * request held meanwhile without holding up the others. HTTP/1.0 and
- * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
- * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
- * paths set are served, by exact match after percent- decoding (a target with a
- * NUL or bad escape matches none): 404 for anything else. Documents go out with
- * ETag, Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
+ * 1.1 with keep-alive; GET and HEAD (and POST under a handler's prefix,
+ * httpd_set_handler()), other methods get 405 with "Allow: GET, HEAD"; an
+ * HTTP/1.1 request without exactly one Host gets 400. Only the paths set are
+ * served, by exact match after percent- decoding (a target with a NUL or bad
+ * escape matches none): 404 for anything else. Documents go out with ETag,
+ * Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
  * gzip-compressed when the client accepts it and that is smaller; If-None-Match
  * / If-Modified-Since get 304 (RFC 9110 §13). "/healthz" is built in and
  * answers "ok" until a document is set there; one set more than
