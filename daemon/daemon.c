@@ -870,6 +870,12 @@ start(struct daemon *d)
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;
+    /* WebSub's callbacks, before the loop runs: a push that comes now
+     * waits for it. Without public_url no hub could reach feedd: nothing
+     * subscribes, and nothing answers under /websub/. */
+    if (!d->once && d->cfg->public_url != NULL &&
+        (d->ws = websub_new(&d->loop, d->cfg, d->httpd)) == NULL)
+        return -1;
     /* Its paths set before the first document: a request that comes
      * earlier waits for that (httpd.h), then finds them. */
     if (!d->once && ((d->mon = monitor_new(&d->loop, d->store,
@@ -890,11 +896,8 @@ start(struct daemon *d)
         (d->mon && monitor_serve(d->mon, d->cfg, d->poller, d->httpd) != 0) ||
         poller_start(d->poller) != 0)
         return -1;
-    /* Without public_url no hub could reach feedd: nothing subscribes,
-     * and nothing answers under /websub/. */
-    if (!d->once && d->cfg->public_url != NULL &&
-        (d->ws = websub_new(&d->loop, d->cfg, d->poller, d->httpd)) == NULL)
-        return -1;
+    if (d->ws != NULL)
+        websub_start(d->ws, d->poller);
     if (!d->once && start_watch(d) != 0)
         return -1;
     if (d->once && poller_active(d->poller) == 0)

@@ -502,7 +502,9 @@ push(struct websub *ws, struct websub_sub *s, struct httpd_call *call)
     const char *sig = httpd_call_header(call, "X-Hub-Signature");
     int rc;
 
-    if (cf == NULL || s->state == WEBSUB_UNSUB || ws->poller == NULL)
+    if (ws->poller == NULL)
+        return 503;
+    if (cf == NULL || s->state == WEBSUB_UNSUB)
         return 410; /* §7: the subscriber is no longer interested */
     if (call->len > config_feed_fetch(ws->cfg, cf)->max_size) {
         log_warnx("%s: push refused: %zu bytes, over max_size", s->feed,
@@ -651,8 +653,7 @@ websub_serve(struct websub *ws, struct httpd *httpd)
 }
 
 struct websub *
-websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
-           struct httpd *httpd)
+websub_new(uv_loop_t *loop, const struct config *cfg, struct httpd *httpd)
 {
     struct websub *ws = calloc(1, sizeof(*ws));
     const char *url = cfg->public_url;
@@ -667,7 +668,6 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
     }
     ws->loop = loop;
     ws->cfg = cfg;
-    ws->poller = poller;
     n = strlen(url);
     plen = strlen(cfg->state_dir) + sizeof(STATE_FILE) + 1;
     clen = n + sizeof(WEBSUB_PREFIX);
@@ -696,17 +696,14 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
     ws->timer.data = ws;
     ws->open++;
     load(ws);
-    /* The verified ones push already; the feeds gone are unsubscribed
-     * from; a request that was under way when feedd stopped is sent
-     * again when its due time comes (a verification may still come). */
+    /* The feeds gone are unsubscribed from; a request that was under
+     * way when feedd stopped is sent again when its due time comes (a
+     * verification may still come). */
     for (s = ws->subs; s != NULL; s = s->next) {
-        s->busy = 0;
         if (s->state == WEBSUB_UNSUB)
             continue;
         if (config_feed_find(cfg, s->feed) == NULL)
             unsubscribe_from(ws, s);
-        else if (s->state == WEBSUB_VERIFIED)
-            poller_websub(poller, s->feed, 1);
         else if (s->state == WEBSUB_PENDING && s->due == 0)
             s->due = now_s();
     }
@@ -715,8 +712,21 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct poller *poller,
         websub_close(ws);
         return NULL;
     }
-    arm(ws);
     return ws;
+}
+
+void
+websub_start(struct websub *ws, struct poller *poller)
+{
+    struct websub_sub *s;
+
+    ws->poller = poller;
+    /* The verified ones push already: their feeds are polled only as
+     * the fallback. */
+    for (s = ws->subs; s != NULL; s = s->next)
+        if (s->state == WEBSUB_VERIFIED)
+            poller_websub(poller, s->feed, 1);
+    arm(ws);
 }
 
 void

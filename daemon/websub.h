@@ -28,14 +28,19 @@ struct websub;
 #define WEBSUB_PREFIX "/websub/"
 
 /* WebSub for cfg's feeds (cfg borrowed, as by the poller, until
- * websub_reload() replaces it), pushing into poller (borrowed: it must
- * outlive the websub, or websub_close() come first), with its callbacks
- * served by httpd (websub_serve()). cfg->public_url must be set. Reads
- * the state file: subscriptions verified before are pushed to again at
- * once, and bad lines of the file are logged and skipped. NULL on
- * failure, with the reason logged. */
+ * websub_reload() replaces it), with its callbacks served by httpd
+ * (websub_serve()) from now on: made before the loop runs, it misses no
+ * push, which waits for the loop. cfg->public_url must be set. Reads the
+ * state file; bad lines of it are logged and skipped. Nothing is sent
+ * before websub_start(). NULL on failure, with the reason logged. */
 struct websub *websub_new(uv_loop_t *loop, const struct config *cfg,
-                          struct poller *poller, struct httpd *httpd);
+                          struct httpd *httpd);
+
+/* From now on pushes go into poller (borrowed: it must outlive the
+ * websub, or websub_close() come first), whose feeds with a verified
+ * subscription are polled only as the fallback, and requests to hubs are
+ * sent when due. */
+void websub_start(struct websub *, struct poller *poller);
 
 /* Serves the callbacks on httpd (a new server after a reload's rebind),
  * a push's body capped at the largest max_size of the config's feeds
