@@ -112,9 +112,9 @@ parser_make(struct poller_feed *f)
     return f->out->parser != NULL ? 0 : -1;
 }
 
-int
-poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
-               const char **error, void *arg)
+static int
+on_data(const char *p, size_t n, const struct fetch_chunk *c,
+        const char **error, void *arg)
 {
     struct poller_feed *f = arg;
     char charset[64];
@@ -181,6 +181,13 @@ unhold(struct poller_feed *f)
     f->out->held = 0;
     /* Its silence while held was feedd's, not its server's. */
     f->out->last_byte = uv_now(p->loop);
+}
+
+int
+poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
+               const char **error, void *arg)
+{
+    return on_data(p, n, c, error, arg);
 }
 
 /* ---- the schedule ---- */
@@ -785,7 +792,7 @@ poll_feed(struct poller_feed *f)
     req.timeout_s = (long)fx->timeout;
     req.connect_timeout_s = (long)fx->connect_timeout;
     req.user_agent = fx->user_agent;
-    req.on_data = poller_on_data;
+    req.on_data = on_data;
     req.on_done = poller_on_done;
     req.arg = f;
     if ((rc = fetcher_start(p->fetcher, &req)) != 0) {
