@@ -612,11 +612,7 @@ poller_poll_result(struct poller_feed *f, int report)
         log_warnx("%s: out of memory", f->cf->name);
     wait = poller_server_wait(f, error != NULL, &why);
     poller_schedule(f, st.errors, wait, why);
-    /* A push came while it polled: the next poll is now. */
-    if (f->repoll && !f->removed && !p->once && !p->closing) {
-        f->repoll = 0;
-        arm(f, 0);
-    }
+    poller_repoll(f);
     if (!report)
         return;
     rep.feed = f->cf->name;

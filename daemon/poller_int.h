@@ -185,6 +185,9 @@ const char *poller_unstored_why(const struct poller_feed *f, char *what,
 /* poller_push.c: a pushed document's end, in place of poller_poll_result()
  * for it: logged, reported, and the feed's next poll armed again. */
 void poller_push_result(struct poller_feed *f, int report);
+/* A push came while f polled (its repoll set): its next poll is now.
+ * After its poll's next one was armed. */
+void poller_repoll(struct poller_feed *f);
 
 /* A feed whose hub pushes is polled at least this often, as a fallback. */
 #define POLLER_WEBSUB_INTERVAL ((int64_t)24 * 3600)

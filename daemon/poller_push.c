@@ -105,11 +105,7 @@ poller_push_result(struct poller_feed *f, int report)
         log_debug("%s: pushed, no new entries (%zu)", f->cf->name, o->entries);
     st = store_feed_state_get(p->store, f->cf->name);
     poller_schedule(f, st ? st->errors : 0, -1, POLLER_WHY_INTERVAL);
-    if (f->repoll && !f->removed && !p->closing) {
-        f->repoll = 0;
-        sched_at(p->sched, f->slot, uv_now(p->loop));
-        poller_rearm(p);
-    }
+    poller_repoll(f);
     if (!report)
         return;
     memset(&rep, 0, sizeof(rep));
@@ -119,6 +115,18 @@ poller_push_result(struct poller_feed *f, int report)
     rep.unstored = unstored;
     rep.active = poller_active(p);
     p->report(&rep, p->arg);
+}
+
+void
+poller_repoll(struct poller_feed *f)
+{
+    struct poller *p = f->p;
+
+    if (!f->repoll || f->removed || p->once || p->closing)
+        return;
+    f->repoll = 0;
+    sched_at(p->sched, f->slot, uv_now(p->loop));
+    poller_rearm(p);
 }
 
 void

@@ -4193,20 +4193,33 @@ def test_websub(tmp):
               why["denying"] == "interval", "feedd list says why: %s" % why)
 
         # A restart keeps the subscription: no new request, pushes taken;
-        # its first poll finds the pushed entry stored already.
-        srv.routes["/hubbed.xml"] = Route(
-            websub_atom(hub.url(), self_url, [e2, e1]),
-            ctype="application/atom+xml")
+        # its first poll finds the pushed entry stored already. A push
+        # that comes while that poll runs (1.5 s) is dropped, and the feed
+        # polled again as soon as the poll ends.
+        slow = Route(websub_atom(hub.url(), self_url, [e2, e1]),
+                     ctype="application/atom+xml", delay=1.5)
+        srv.routes["/hubbed.xml"] = slow
         nreq = len(hub.requests)
         gets = len(srv.hits("/hubbed.xml"))
         d = Daemon(conf)
         wait_for("a poll after the restart",
                  lambda: len(srv.hits("/hubbed.xml")) > gets)
         e5 = ("urn:e5", "after restart", 21)
+        srv.routes["/hubbed.xml"] = Route(
+            websub_atom(hub.url(), self_url, [e5, e2, e1]),
+            ctype="application/atom+xml")
         check(push(cb, websub_atom(hub.url(), self_url, [e5]), secret)
+              // 100 == 2, "a push during a poll refused")
+        wait_for("the poll after the push", lambda: len(
+            srv.hits("/hubbed.xml")) == gets + 2, 6)
+        wait_for("the entry pushed during the poll",
+                 lambda: "after restart" in titles_served(port))
+        e6 = ("urn:e6", "pushed when idle", 22)
+        check(push(cb, websub_atom(hub.url(), self_url, [e6]), secret)
               // 100 == 2, "a push after the restart refused")
         wait_for("the entry pushed after the restart",
-                 lambda: "after restart" in titles_served(port))
+                 lambda: "pushed when idle" in titles_served(port))
+        check(len(srv.hits("/hubbed.xml")) == gets + 2, "polled again")
         time.sleep(1)
         titles = titles_served(port)
         check(titles.count("pushed entry") == 1, "served: %s" % titles)
