@@ -48,7 +48,8 @@ static const char *const col_head[NCOLS] = {
 
 /* Why the next poll is then (enum poller_why). */
 static const char *const why_name[POLLER_NWHY] = {
-    "interval", "back-off", "Retry-After", "Cache-Control", "ttl", "skipHours",
+    "interval", "back-off",  "Retry-After", "Cache-Control",
+    "ttl",      "skipHours", "WebSub",
 };
 
 /* The reason of a feed's next poll, or NULL when it has none. */

@@ -35,6 +35,7 @@
 #include "poller.h"
 #include "publisher.h"
 #include "store.h"
+#include "websub.h"
 
 #define DEFAULT_CONFIG "/etc/feedd/feedd.conf"
 
@@ -46,6 +47,7 @@ struct daemon {
     struct publisher *pub;
     struct httpd *httpd;
     struct monitor *mon; /* /healthz, /metrics, /status */
+    struct websub *ws;   /* WebSub, when public_url is set */
     uv_signal_t sig[3];
     uv_timer_t compact_timer; /* retention, once a day */
     uv_fs_event_t conf_watch; /* the config's folder */
@@ -280,6 +282,8 @@ on_polled(const struct poller_report *r, void *arg)
         d->unstored++;
     if (r->moved_to != NULL && !d->once)
         feed_moved(d, r->feed, r->moved_to);
+    if (r->hub != NULL && d->ws != NULL)
+        websub_seen(d->ws, r->feed, r->hub, r->self);
     d->round_fresh += r->fresh;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);
@@ -342,6 +346,10 @@ daemon_stop(struct daemon *d)
         notify_stopping();
     notify_watchdog_stop();
     /* Cancelled polls store what they parsed, as finished ones do. */
+    if (d->ws) {
+        websub_close(d->ws);
+        d->ws = NULL;
+    }
     if (d->poller) {
         logged = poller_save_rc(d->poller);
         poller_close(d->poller);
@@ -590,6 +598,12 @@ daemon_reload(struct daemon *d, const char *why)
         settings_changed(old, cfg, settings, sizeof(settings));
         publisher_reconfig(d->pub, cfg, d->httpd);
         (void)monitor_serve(d->mon, cfg, d->poller, d->httpd);
+        /* public_url is read at the start: a change needs a restart. */
+        if (d->ws != NULL) {
+            websub_reload(d->ws, cfg);
+            if (d->httpd != NULL)
+                (void)websub_serve(d->ws, d->httpd);
+        }
         d->cfg = cfg;
         config_free(old);
         log_info("reload: %zu feed%s added, %zu removed, %zu changed%s%s (%s)",
@@ -856,6 +870,12 @@ start(struct daemon *d)
         daemon_compact(d);
     if (!d->once && start_httpd(d) != 0)
         return -1;
+    /* WebSub's callbacks, before the loop runs: a push that comes now
+     * waits for it. Without public_url no hub could reach feedd: nothing
+     * subscribes, and nothing answers under /websub/. */
+    if (!d->once && d->cfg->public_url != NULL &&
+        (d->ws = websub_new(&d->loop, d->cfg, d->httpd)) == NULL)
+        return -1;
     /* Its paths set before the first document: a request that comes
      * earlier waits for that (httpd.h), then finds them. */
     if (!d->once && ((d->mon = monitor_new(&d->loop, d->store,
@@ -876,6 +896,8 @@ start(struct daemon *d)
         (d->mon && monitor_serve(d->mon, d->cfg, d->poller, d->httpd) != 0) ||
         poller_start(d->poller) != 0)
         return -1;
+    if (d->ws != NULL)
+        websub_start(d->ws, d->poller);
     if (!d->once && start_watch(d) != 0)
         return -1;
     if (d->once && poller_active(d->poller) == 0)

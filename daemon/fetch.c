@@ -758,6 +758,11 @@ fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
                                    ? req->user_agent
                                    : CONFIG_DEFAULT_USER_AGENT)) != CURLE_OK)
         return rc;
+    /* A GET unless asked: the handle may have made a POST last time. */
+    if ((rc = req->form != NULL
+                  ? curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->form)
+                  : curl_easy_setopt(e, CURLOPT_HTTPGET, 1L)) != CURLE_OK)
+        return rc;
     return curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                             (curl_off_t)req->max_bytes);
 }

@@ -60,6 +60,9 @@ struct fetch_req {
     long timeout_s;            /* the whole transfer; 0: fetch.c's default */
     long connect_timeout_s;    /* 0: fetch.c's default */
     const char *user_agent;    /* NULL: fetch.c's default */
+    /* NULL for a GET; else a POST with this as its body, sent as
+     * application/x-www-form-urlencoded (a WebSub hub's request). */
+    const char *form;
     fetch_data_fn *on_data;
     fetch_done_fn *on_done;
     void *arg;

@@ -33,6 +33,7 @@
 
 #include "feeds/date.h"
 #include "httpd.h"
+#include "httpd_call.h"
 #include "httpd_doc.h"
 #include "httpd_dyn.h"
 #include "httpd_file.h"
@@ -93,8 +94,9 @@ struct httpd {
     int ready; /* under lock: a document was set, or waiting ended */
     struct httpd_doc *docs[HTTPD_BUCKETS]; /* under lock */
     struct httpd_file *files;              /* under lock */
-    struct httpd_dyns *dyns; /* paths made at request time: its own lock */
-    int closing;             /* handles still to close */
+    struct httpd_dyns *dyns;   /* paths made at request time: its own lock */
+    struct httpd_calls *calls; /* paths a handler answers: its own lock */
+    int closing;               /* handles still to close */
     void (*done)(void *);
     void *done_arg;
 };
@@ -341,6 +343,9 @@ httpd_on_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
     struct httpd_wait *w = httpd_wait_of(conn);
 
     /* A request held for a render: its wait ends with it. */
+    if (*con_cls != NULL && *con_cls != h &&
+        httpd_calls_completed(h->calls, *con_cls))
+        *con_cls = NULL;
     if (*con_cls != NULL && *con_cls != h) {
         httpd_dyns_completed(h->dyns, *con_cls);
         *con_cls = NULL;
@@ -402,6 +407,9 @@ httpd_answer(void *arg, struct MHD_Connection *conn, const char *url,
     if (h->nconns > h->soft_limit)
         return MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                                   h->canned[HTTPD_UNAVAILABLE]);
+    if (httpd_calls_answer(h->calls, conn, url, method, h, upload, upload_len,
+                           con_cls, &rc))
+        return rc;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -605,8 +613,9 @@ httpd_serve(uv_loop_t *loop, int fd, int port, const struct httpd_tls *tls,
     h->canned[HTTPD_UNAVAILABLE] = httpd_canned(
         "503 Service Unavailable\n", MHD_HTTP_HEADER_CONNECTION, "close");
     h->dyns = httpd_dyns_new();
+    h->calls = httpd_calls_new();
     for (int i = 0; i < HTTPD_NCANNED; i++) {
-        if (h->canned[i] == NULL || h->dyns == NULL) {
+        if (h->canned[i] == NULL || h->dyns == NULL || h->calls == NULL) {
             snprintf(err, errlen, "%s: %s", where, strerror(ENOMEM));
             goto fail;
         }
@@ -682,6 +691,8 @@ httpd_free(struct httpd *h)
     /* Closed already, unless the server never started (no handle). */
     if (h->dyns != NULL)
         (void)httpd_dyns_close(h->dyns, NULL, NULL);
+    if (h->calls != NULL)
+        (void)httpd_calls_close(h->calls, NULL, NULL);
     pthread_cond_destroy(&h->ready_cond);
     pthread_mutex_destroy(&h->lock);
     free(h->tls_cert);
@@ -777,6 +788,16 @@ httpd_set_dynamic(struct httpd *h, const char *path, const char *content_type,
 }
 
 int
+httpd_set_handler(struct httpd *h, const char *prefix, size_t max_body,
+                  httpd_call_fn *fn, void *arg)
+{
+    assert(h != NULL && fn != NULL);
+    if (prefix == NULL || !httpd_field_ok(prefix))
+        return -EINVAL;
+    return httpd_calls_set(h->calls, h->loop, prefix, max_body, fn, arg);
+}
+
+int
 httpd_port(const struct httpd *h)
 {
     return h->port;
@@ -814,13 +835,16 @@ httpd_close(struct httpd *h, void (*done)(void *arg), void *arg)
     /* Requests held for a render are answered before libmicrohttpd
      * stops, which it cannot do while any is suspended. */
     httpd_dyns_stop(h->dyns);
+    httpd_calls_stop(h->calls);
     /* Joins libmicrohttpd's thread, which closes every connection: no
      * callback of ours runs after this. */
     MHD_stop_daemon(h->mhd);
     h->mhd = NULL;
     h->done = done;
     h->done_arg = arg;
-    h->closing = 1 + httpd_dyns_close(h->dyns, httpd_close_step, h);
+    h->closing = 1 + httpd_dyns_close(h->dyns, httpd_close_step, h) +
+                 httpd_calls_close(h->calls, httpd_close_step, h);
     h->dyns = NULL;
+    h->calls = NULL;
     uv_close((uv_handle_t *)&h->closer, httpd_on_closed);
 }

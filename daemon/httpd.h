@@ -6,11 +6,12 @@
  * waits for a reader and a reader never waits for the loop; documents too
  * large to keep are made on the loop when asked (httpd_set_dynamic()), the
  * request held meanwhile without holding up the others. HTTP/1.0 and
- * 1.1 with keep-alive; GET and HEAD, other methods get 405 with "Allow:
- * GET, HEAD"; an HTTP/1.1 request without exactly one Host gets 400. Only the
- * paths set are served, by exact match after percent- decoding (a target with a
- * NUL or bad escape matches none): 404 for anything else. Documents go out with
- * ETag, Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
+ * 1.1 with keep-alive; GET and HEAD (and POST under a handler's prefix,
+ * httpd_set_handler()), other methods get 405 with "Allow: GET, HEAD"; an
+ * HTTP/1.1 request without exactly one Host gets 400. Only the paths set are
+ * served, by exact match after percent- decoding (a target with a NUL or bad
+ * escape matches none): 404 for anything else. Documents go out with ETag,
+ * Last-Modified, "Cache-Control: max-age=60" and "Vary: Accept-Encoding",
  * gzip-compressed when the client accepts it and that is smaller; If-None-Match
  * / If-Modified-Since get 304 (RFC 9110 §13). "/healthz" is built in and
  * answers "ok" until a document is set there; one set more than
@@ -145,6 +146,44 @@ typedef int httpd_render_fn(void *arg, const char *path, struct feed_buf *out);
 int httpd_set_dynamic(struct httpd *, const char *path,
                       const char *content_type, httpd_render_fn *render,
                       void *arg) HTTPD_WUR;
+
+/* A request for a path under a handler's prefix (httpd_set_handler()),
+ * as the loop sees it. Strings are the server's, valid during the call. */
+struct httpd_call {
+    const char *method; /* "GET" or "POST" */
+    const char *path;   /* percent-decoded, the prefix included */
+    char *body;         /* a POST's body (NUL after it), or NULL; the
+                         * handler may take it (then sets body to NULL and
+                         * frees it with free()) */
+    size_t len;
+    struct feed_buf pairs; /* internal: the query arguments and headers */
+};
+
+/* The value of the query argument name, or NULL. */
+const char *httpd_call_arg(const struct httpd_call *, const char *name);
+/* The value of the request header name (any case), or NULL. */
+const char *httpd_call_header(const struct httpd_call *, const char *name);
+
+/* Answers call into reply (an empty buffer; "text/plain" goes out with
+ * it): returns the HTTP status. Called on the loop. */
+typedef int httpd_call_fn(void *arg, struct httpd_call *call,
+                          struct feed_buf *reply);
+
+/* Hands every GET and POST of a path that starts with prefix (e.g.
+ * "/websub/") to fn(arg, ...) on the loop, the request held meanwhile
+ * (its connection suspended, the server's thread free for others), the
+ * way httpd_set_dynamic() holds its requests; documents, files and
+ * dynamic paths are not looked up for them. A POST's body is read first,
+ * up to max_body bytes: 413 when its Content-Length says more, and a
+ * body without one that grows past it closes the connection. Other
+ * methods stay 405. 503 when the server closes with requests held. Call
+ * it on the loop; again with the same prefix for a new max_body, fn or
+ * arg (for requests from then on). From the first call on, the server
+ * holds a handle that keeps the loop running until httpd_close(). 0,
+ * -EINVAL (a prefix without a leading '/', or another prefix than the
+ * first call's) or -ENOMEM. */
+int httpd_set_handler(struct httpd *, const char *prefix, size_t max_body,
+                      httpd_call_fn *fn, void *arg) HTTPD_WUR;
 
 /* The port actually bound. */
 int httpd_port(const struct httpd *);

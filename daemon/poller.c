@@ -227,6 +227,13 @@ unhold(struct poller_feed *f)
     f->out->last_byte = uv_now(p->loop);
 }
 
+int
+poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
+               const char **error, void *arg)
+{
+    return on_data(p, n, c, error, arg);
+}
+
 /* ---- the schedule ---- */
 
 static void poll_feed(struct poller_feed *f);
@@ -284,8 +291,8 @@ arm(struct poller_feed *f, uint64_t ms)
  * consecutive errors (doubling, up to MAX_BACKOFF), and not before wait
  * seconds when the server said so (-1: it did not), with up to 10% of
  * jitter so that feeds drift apart. */
-static void
-schedule(struct poller_feed *f, int errors, int64_t wait, int why)
+void
+poller_schedule(struct poller_feed *f, int errors, int64_t wait, int why)
 {
     int64_t delay = f->cf->interval;
     struct store_feed_state st;
@@ -295,6 +302,9 @@ schedule(struct poller_feed *f, int errors, int64_t wait, int why)
 
     if (f->p->once || f->p->closing || f->removed)
         return;
+    /* Its hub pushes what is new: polls are only the fallback. */
+    if (f->websub && delay < POLLER_WEBSUB_INTERVAL)
+        delay = POLLER_WEBSUB_INTERVAL;
     for (int i = 1; i < errors && delay < MAX_BACKOFF; i++)
         delay *= 2;
     if (errors > 0 && delay > MAX_BACKOFF)
@@ -311,7 +321,10 @@ schedule(struct poller_feed *f, int errors, int64_t wait, int why)
     if (wait >= 0 && (uint64_t)wait * 1000 > ms)
         ms = (uint64_t)wait * 1000;
     else
-        why = errors > 0 ? POLLER_WHY_BACKOFF : POLLER_WHY_INTERVAL;
+        why = errors > 0 ? POLLER_WHY_BACKOFF
+              : f->websub != 0 && f->cf->interval < POLLER_WEBSUB_INTERVAL
+                  ? POLLER_WHY_WEBSUB
+                  : POLLER_WHY_INTERVAL;
     /* The feed's own ttl: never sooner than the interval. */
     if (errors == 0 && (uint64_t)f->hint_minutes * 60000 > ms) {
         ms = (uint64_t)f->hint_minutes * 60000;
@@ -433,7 +446,8 @@ static void
 transfer_end(struct poller_feed *f)
 {
     running_remove(f);
-    sched_done(f->p->sched, feed_index(f));
+    if (f->out == NULL || !f->out->push)
+        sched_done(f->p->sched, feed_index(f));
     /* Its location changed during the poll: the next goes to the new
      * host. Out of memory, it stays in the old host's turn. */
     if (f->rehost && !f->removed &&
@@ -471,8 +485,8 @@ poller_save_state(struct poller *p)
 /* Why the poll's entries could not all be stored, made up in what (the
  * one line the poll logs: nothing is logged here), or NULL when they
  * were. */
-static const char *
-unstored_why(const struct poller_feed *f, char *what, size_t size)
+const char *
+poller_unstored_why(const struct poller_feed *f, char *what, size_t size)
 {
     const struct ingest_result *res = &f->out->res;
     int rc = f->out->stage_rc;
@@ -548,6 +562,8 @@ poller_outcome_free(struct poller_feed *f)
     free(o->etag);
     free(o->last_modified);
     free(o->location);
+    free(o->hub);
+    free(o->self);
     free(o);
     f->out = NULL;
 }
@@ -579,7 +595,11 @@ poller_poll_result(struct poller_feed *f, int report)
     char msg[512], what[400];
     int unstored = 0, server = 1;
 
-    if ((failed = unstored_why(f, what, sizeof(what))) != NULL) {
+    if (o->push) {
+        poller_push_result(f, report);
+        return;
+    }
+    if ((failed = poller_unstored_why(f, what, sizeof(what))) != NULL) {
         error = failed;
         unstored = 1;
     }
@@ -646,7 +666,8 @@ poller_poll_result(struct poller_feed *f, int report)
     if (store_feed_state_set(p->store, f->cf->name, &st) != 0)
         log_warnx("%s: out of memory", f->cf->name);
     wait = poller_server_wait(f, error != NULL, &why);
-    schedule(f, st.errors, wait, why);
+    poller_schedule(f, st.errors, wait, why);
+    poller_repoll(f);
     if (!report)
         return;
     rep.feed = f->cf->name;
@@ -655,6 +676,8 @@ poller_poll_result(struct poller_feed *f, int report)
     rep.unstored = unstored;
     rep.active = poller_active(p);
     rep.moved_to = poller_moved_for_good(f, error == NULL);
+    rep.hub = o->hub;
+    rep.self = o->self;
     p->report(&rep, p->arg);
 }
 
@@ -680,8 +703,15 @@ on_parsed(struct parsing_doc *doc, void *arg)
         o->etag = o->last_modified = NULL;
     }
     fi = f->out->parser ? feed_parser_info(f->out->parser) : NULL;
-    if (fi && whole)
+    if (fi && whole) {
         poller_take_hints(f, fi);
+        /* Out of memory, the feed is not subscribed to this time. */
+        if (fi->hub && fi->self && (o->hub = strdup(fi->hub)) != NULL &&
+            (o->self = strdup(fi->self)) == NULL) {
+            free(o->hub);
+            o->hub = NULL;
+        }
+    }
     if (fi && fi->bad_dates > 0)
         log_warnx("%s: %zu date%s could not be read, e.g. \"%.80s\"",
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
@@ -697,8 +727,8 @@ on_parsed(struct parsing_doc *doc, void *arg)
  * the parse thread, after its last chunk. Its connection is taken until
  * then, so that no more documents are parsed at once than the caps let
  * transfers run. */
-static void
-on_done(const struct fetch_result *r, void *arg)
+void
+poller_on_done(const struct fetch_result *r, void *arg)
 {
     struct poller_feed *f = arg;
     struct poll_outcome *o = f->out;
@@ -800,7 +830,7 @@ poll_feed(struct poller_feed *f)
         poller_outcome_free(f);
         transfer_end(f);
         poll_end(f);
-        schedule(f, 1, -1, POLLER_WHY_BACKOFF);
+        poller_schedule(f, 1, -1, POLLER_WHY_BACKOFF);
         return;
     }
     f->out->doc.arg = f;
@@ -815,7 +845,7 @@ poll_feed(struct poller_feed *f)
     req.connect_timeout_s = (long)fx->connect_timeout;
     req.user_agent = fx->user_agent;
     req.on_data = on_data;
-    req.on_done = on_done;
+    req.on_done = poller_on_done;
     req.arg = f;
     if ((rc = fetcher_start(p->fetcher, &req)) != 0) {
         char why[128];
@@ -1010,38 +1040,6 @@ poller_start(struct poller *p)
                      uv_now(p->loop) + (p->once ? 0 : first_delay(p, i)));
     poller_rearm(p);
     return 0;
-}
-
-int
-poller_save_rc(const struct poller *p)
-{
-    return p->save_rc;
-}
-
-void
-poller_counts(const struct poller *p, struct poller_counts *c)
-{
-    *c = p->counts;
-}
-
-void
-poller_each(const struct poller *p,
-            void (*fn)(const struct poller_feed_info *, void *arg), void *arg)
-{
-    struct poller_feed_info info;
-    size_t i;
-
-    for (i = 0; i < p->cap; i++) {
-        const struct poller_feed *f = p->feeds[i];
-
-        if (f == NULL || f->removed)
-            continue;
-        info.name = f->cf->name;
-        info.location = f->cf->location;
-        info.status = f->status;
-        info.stored = f->stored;
-        fn(&info, arg);
-    }
 }
 
 size_t

@@ -27,6 +27,9 @@ struct poller_report {
     /* The URL the feed was permanently redirected to (301, 308) on this
      * and its two polls before, or NULL. */
     const char *moved_to;
+    /* The WebSub hub and self URL the whole document advertised, or
+     * NULL (both or neither). */
+    const char *hub, *self;
 };
 
 /* Why a feed's next poll is when it is: store_feed_state's why. */
@@ -37,6 +40,7 @@ enum poller_why {
     POLLER_WHY_CACHE,       /* Cache-Control max-age or Expires */
     POLLER_WHY_TTL,         /* the feed's ttl or sy:updatePeriod */
     POLLER_WHY_SKIP,        /* the feed's skipHours or skipDays */
+    POLLER_WHY_WEBSUB,      /* its hub pushes: the long fallback interval */
     POLLER_NWHY
 };
 
@@ -113,6 +117,21 @@ struct poller_feed_info {
 void poller_each(const struct poller *,
                  void (*fn)(const struct poller_feed_info *, void *arg),
                  void *arg);
+
+/* Takes body (len bytes, borrowed for the call; content_type may be
+ * NULL), pushed by the WebSub hub of feed, as if a poll of feed had
+ * fetched it: parsed, its entries stored, the feed's poll line logged
+ * ("pushed") and reported, its next poll armed again from now. 0 when
+ * taken; 1 when feed was polling: the body is dropped and feed is polled
+ * again as soon as that poll ends; -ENOENT when there is no such feed;
+ * -ENOMEM. */
+int poller_push(struct poller *, const char *feed, const char *body, size_t len,
+                const char *content_type);
+
+/* Whether feed's hub pushes to it (a verified subscription): then feed is
+ * polled only every max(interval, a day), as a fallback; when it no
+ * longer does, its next poll is within its interval again. */
+void poller_websub(struct poller *, const char *feed, int on);
 
 /* Ends the poller: no poll starts after this; polls under way are
  * cancelled and store what they had parsed (not reported); every handle

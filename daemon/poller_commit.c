@@ -200,3 +200,15 @@ poller_group_add(struct poller_feed *f)
     else if (!uv_is_active((uv_handle_t *)&p->group_timer))
         (void)uv_timer_start(&p->group_timer, on_group_timer, GROUP_MS, 0);
 }
+
+int
+poller_save_rc(const struct poller *p)
+{
+    return p->save_rc;
+}
+
+void
+poller_counts(const struct poller *p, struct poller_counts *c)
+{
+    *c = p->counts;
+}

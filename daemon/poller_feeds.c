@@ -343,3 +343,23 @@ out:
     free(match);
     return rc;
 }
+
+void
+poller_each(const struct poller *p,
+            void (*fn)(const struct poller_feed_info *, void *arg), void *arg)
+{
+    struct poller_feed_info info;
+    size_t i;
+
+    for (i = 0; i < p->cap; i++) {
+        const struct poller_feed *f = p->feeds[i];
+
+        if (f == NULL || f->removed)
+            continue;
+        info.name = f->cf->name;
+        info.location = f->cf->location;
+        info.status = f->status;
+        info.stored = f->stored;
+        fn(&info, arg);
+    }
+}

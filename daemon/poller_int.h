@@ -30,8 +30,10 @@ struct poll_outcome {
     char *url;                      /* after redirects */
     char *etag;                     /* of a whole, clean response only */
     char *last_modified;
-    char *location; /* where this poll fetches from: the config's then */
-    int stage_rc;   /* ingest_stage()'s */
+    char *location;     /* where this poll fetches from: the config's then */
+    char *hub, *self;   /* what a whole document advertised (WebSub), or NULL */
+    unsigned char push; /* its body was pushed (poller_push()): no fetch */
+    int stage_rc;       /* ingest_stage()'s */
     struct ingest_result res;
     /* What the poll's end reads of its feed (name, location, interval)
      * once a reload removed it: the feed's cf points here. */
@@ -78,6 +80,8 @@ struct poller_feed {
     unsigned char rehost; /* location changed while running: host after */
     signed char kept;     /* during a reload: in the new config (-1: new) */
     unsigned char busy;
+    unsigned char websub; /* its hub pushes: polled at the long interval */
+    unsigned char repoll; /* a push came while it polled: poll again */
     /* Polls in a row that were permanently redirected to the URL whose
      * hash is moved_hash (a feed that moved for good is written so in the
      * config at the third). */
@@ -172,6 +176,26 @@ void poller_feed_drop(struct poller_feed *f);
  * way or waits for the group commit). 0, or -1 with the reason logged
  * and f as it was. */
 int poller_feed_rules(struct poller_feed *f);
+
+/* poller.c, for poller_push.c: the fetch's callbacks (a push goes
+ * through them as a fetched body would); the next poll of f armed after
+ * a poll (errors in a row, the server's wait or -1, why); what of the
+ * poll's entries could not be stored (see poller_poll_result()). */
+int poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
+                   const char **error, void *arg);
+void poller_on_done(const struct fetch_result *r, void *arg);
+void poller_schedule(struct poller_feed *f, int errors, int64_t wait, int why);
+const char *poller_unstored_why(const struct poller_feed *f, char *what,
+                                size_t size);
+/* poller_push.c: a pushed document's end, in place of poller_poll_result()
+ * for it: logged, reported, and the feed's next poll armed again. */
+void poller_push_result(struct poller_feed *f, int report);
+/* A push came while f polled (its repoll set): its next poll is now.
+ * After its poll's next one was armed. */
+void poller_repoll(struct poller_feed *f);
+
+/* A feed whose hub pushes is polled at least this often, as a fallback. */
+#define POLLER_WEBSUB_INTERVAL ((int64_t)24 * 3600)
 
 /* Back-off after errors never waits longer than this; nor does the first
  * poll of a failing feed after a restart, nor what a server or a feed

@@ -37,6 +37,12 @@ feed_fields_sync_info(struct feed_parser *p)
     p->info.link = p->have[F_FEED_LINK] && p->f[F_FEED_LINK].len
                        ? p->f[F_FEED_LINK].data
                        : NULL;
+    p->info.hub = p->have[F_FEED_HUB] && p->f[F_FEED_HUB].len
+                      ? p->f[F_FEED_HUB].data
+                      : NULL;
+    p->info.self = p->have[F_FEED_SELF] && p->f[F_FEED_SELF].len
+                       ? p->f[F_FEED_SELF].data
+                       : NULL;
 }
 
 void
@@ -555,6 +561,36 @@ feed_fields_link(struct feed_parser *p, enum field f, const char **atts)
     p->link_rank = rank;
     if (f == F_FEED_LINK)
         feed_fields_sync_info(p);
+    return 1;
+}
+
+int
+feed_fields_feed_rel(struct feed_parser *p, const char **atts)
+{
+    const char *rel = attr(atts, "rel"), *href = attr(atts, "href");
+    enum field f;
+    int rc;
+
+    if (rel == NULL)
+        return 0;
+    if (strcmp(rel, "hub") == 0)
+        f = F_FEED_HUB;
+    else if (strcmp(rel, "self") == 0)
+        f = F_FEED_SELF;
+    else
+        return 0;
+    if (href == NULL || p->have[f])
+        return 1;
+    feed_buf_reset(&p->f[f]);
+    if ((rc = feed_buf_puts(&p->f[f], href)) != 0) {
+        (void)feed_fields_error(p, f, rc);
+        return 1;
+    }
+    feed_text_trim(&p->f[f]);
+    if (feed_fields_absolutize(p, &p->f[f]) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
+    p->have[f] = 1;
+    feed_fields_sync_info(p);
     return 1;
 }
 

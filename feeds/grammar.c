@@ -324,6 +324,8 @@ atom_link(struct feed_parser *p, const struct rule *r, const struct element *el)
 static void
 link_href(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
+    if (feed_fields_feed_rel(p, el->atts))
+        return;
     (void)feed_fields_link(p, r->field, el->atts);
 }
 
@@ -331,6 +333,8 @@ link_href(struct feed_parser *p, const struct rule *r, const struct element *el)
 static void
 rss_link(struct feed_parser *p, const struct rule *r, const struct element *el)
 {
+    if (r->field == F_FEED_LINK && feed_fields_feed_rel(p, el->atts))
+        return;
     if (attr(el->atts, "href")) {
         if (feed_fields_link(p, r->field, el->atts))
             p->weak[r->field] = 0;

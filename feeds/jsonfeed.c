@@ -4,6 +4,7 @@
  * Its entries go through the same fields as those of XML feeds. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -27,6 +28,32 @@ jauthor(const json_t *o)
     if (json_is_array(a) && json_array_size(a) > 0)
         return jstr(json_array_get(a, 0), "name");
     return jstr(json_object_get(o, "author"), "name");
+}
+
+/* The URL of the first of "hubs" (JSON Feed 1.1) of type WebSub. */
+static const char *
+jhub(const json_t *o)
+{
+    const json_t *hubs = json_object_get(o, "hubs"), *h;
+    const char *type;
+    size_t i;
+
+    json_array_foreach(hubs, i, h)
+    {
+        if ((type = jstr(h, "type")) != NULL && strcasecmp(type, "WebSub") == 0)
+            return jstr(h, "url");
+    }
+    return NULL;
+}
+
+/* A feed-level URL into f, resolved (out of memory: the parser's
+ * error). */
+static void
+feed_url_field(struct feed_parser *p, enum field f, const char *url)
+{
+    if (url != NULL && feed_fields_set(p, f, url, 0) == 0 &&
+        feed_fields_absolutize(p, &p->f[f]) != 0)
+        set_error(p, FEED_E_NOMEM, "out of memory");
 }
 
 static void
@@ -127,6 +154,9 @@ feed_jsonfeed_parse(struct feed_parser *p)
         set_error(p, FEED_E_NOMEM, "out of memory");
     if ((str = jauthor(root)))
         (void)feed_fields_set(p, F_FEED_AUTHOR, str, 0);
+    /* WebSub's hub and topic. */
+    feed_url_field(p, F_FEED_HUB, jhub(root));
+    feed_url_field(p, F_FEED_SELF, jstr(root, "feed_url"));
     feed_fields_sync_info(p);
     items = json_object_get(root, "items");
     json_array_foreach(items, i, it)

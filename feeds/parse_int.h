@@ -80,6 +80,8 @@ enum field {
     F_FEED_TITLE, /* the feed's own, outside any entry */
     F_FEED_LINK,
     F_FEED_AUTHOR,
+    F_FEED_HUB,  /* <link rel="hub">: the first one (W3C WebSub §4) */
+    F_FEED_SELF, /* <link rel="self">: the first one */
     /* When to ask again (struct feed_info's schedule hints): each read
      * when it ends, then dropped. */
     F_FEED_TTL,
@@ -290,6 +292,10 @@ void feed_fields_sync_info(struct feed_parser *);
 /* An Atom-style link (href, rel, type) into f, when it ranks at least
  * as well as the one f holds. 1 when it was taken, else 0. */
 int feed_fields_link(struct feed_parser *, enum field f, const char **atts);
+/* A feed-level link whose rel is "hub" or "self" (WebSub's discovery),
+ * kept in F_FEED_HUB or F_FEED_SELF when it is the first of its kind:
+ * 1 when atts is such a link (taken or not), else 0. */
+int feed_fields_feed_rel(struct feed_parser *, const char **atts);
 /* An enclosure, category or image of the entry being read. Repeats are
  * dropped; so is what does not fit (past MAX_ENCLOSURES, MAX_CATEGORIES);
  * one over max_field drops the entry, as a field would. */

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -3933,6 +3934,338 @@ def test_archive(tmp):
         if d is not None:
             d.stop()
         srv.stop()
+
+
+# ---- WebSub ----------------------------------------------------------------
+
+class Hub:
+    """A WebSub hub (W3C WebSub): takes each subscribe or unsubscribe
+    request with 202, then verifies it with a GET of its callback carrying
+    a challenge, and keeps what it saw; pushes when the test says."""
+
+    def __init__(self, leases, status=202, deny=False):
+        self.requests = []  # (form, time.monotonic())
+        # What each request gets, in turn, the last one repeated.
+        self.statuses = status if isinstance(status, list) else [status]
+        self.deny = deny  # deny every subscription, not verify it
+        self.verified = []  # (form, status, body, challenge, time)
+        self.leases = list(leases)  # granted in turn, the last one repeated
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in urllib.parse.parse_qs(
+                    self.rfile.read(n).decode()).items()}
+                form["content-type"] = self.headers.get("Content-Type")
+                form["user-agent"] = self.headers.get("User-Agent")
+                hub.requests.append((form, time.monotonic()))
+                status = hub.statuses[0]
+                if len(hub.statuses) > 1:
+                    hub.statuses.pop(0)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                if status // 100 == 2:
+                        threading.Thread(target=hub.verify, args=(form,),
+                                     daemon=True).start()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self):
+        return "http://127.0.0.1:%d/hub" % self.port
+
+    def verify(self, form):
+        time.sleep(0.1)
+        challenge = os.urandom(8).hex()
+        lease = self.leases.pop(0) if len(self.leases) > 1 else self.leases[0]
+        if self.deny:
+            q = urllib.parse.urlencode({"hub.mode": "denied",
+                                        "hub.topic": form.get("hub.topic"),
+                                        "hub.reason": "not today"})
+            status, _, body = get(form["hub.callback"] + "?" + q)
+            self.verified.append((form, status, body, None, time.monotonic()))
+            return
+        q = urllib.parse.urlencode({"hub.mode": form.get("hub.mode"),
+                                    "hub.topic": form.get("hub.topic"),
+                                    "hub.challenge": challenge,
+                                    "hub.lease_seconds": lease})
+        status, _, body = get(form["hub.callback"] + "?" + q)
+        self.verified.append((form, status, body, challenge, time.monotonic()))
+
+    def subscribes(self):
+        return [f for f, _ in self.requests if f.get("hub.mode") == "subscribe"]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def push(callback, body, secret, algo="sha256"):
+    """POSTs body to callback signed with secret; the status."""
+    import hmac
+    sig = algo + "=" + hmac.new(secret.encode(), body, algo).hexdigest()
+    req = urllib.request.Request(callback, data=body, method="POST", headers={
+        "Content-Type": "application/atom+xml", "X-Hub-Signature": sig})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def websub_atom(hub, self_url, entries):
+    out = ['<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+           '<title>hubbed</title><link href="https://example.com/"/>'
+           '<link rel="hub" href="%s"/><link rel="self" href="%s"/>'
+           '<id>urn:hubbed</id><updated>2024-05-17T10:00:00Z</updated>'
+           % (hub, self_url)]
+    for eid, title, day in entries:
+        out.append('<entry><id>%s</id><title>%s</title><link href="https://'
+                   'example.com/%s"/><updated>2024-05-%02dT10:00:00Z</updated>'
+                   '</entry>' % (eid, title, eid, day))
+    out.append("</feed>")
+    return "".join(out).encode()
+
+
+def titles_served(port):
+    status, _, body = get("http://127.0.0.1:%d/feed.json" % port)
+    if status != 200:
+        return []
+    return [i.get("title") for i in json.loads(body)["items"]]
+
+
+def test_websub(tmp):
+    """A feed that advertises a hub, with public_url set: feedd subscribes
+    (topic, callback under public_url, a secret, a lease asked), echoes the
+    hub's challenge, takes a signed push as if it had polled (no GET of the
+    feed; not stored twice by the next poll), refuses a push with a bad
+    signature (logged, not stored) or over max_size (413), renews a short
+    lease before it ends, polls the feed only at the long fallback interval
+    while the hub pushes, keeps the subscription across a restart without
+    asking again, and unsubscribes when the feed leaves the config. Without
+    public_url nothing subscribes and /websub/ answers 404."""
+    hub = Hub([4, 3600])
+    failing, denying = Hub([60], status=500), Hub([60], deny=True)
+    lapsing = Hub([3], status=[202, 500])
+    srv = FeedServer()
+    d = None
+    try:
+        # Two more feeds: one whose hub answers 500, one whose hub denies.
+        for name, h in (("failing", failing), ("denying", denying),
+                        ("lapsing", lapsing)):
+            srv.routes["/%s.xml" % name] = Route(
+                websub_atom(h.url(), srv.url("/%s.xml" % name),
+                            [("urn:" + name, name, 1)]),
+                ctype="application/atom+xml")
+        self_url = srv.url("/hubbed.xml")
+        e1 = ("urn:e1", "first entry", 17)
+        srv.routes["/hubbed.xml"] = Route(websub_atom(hub.url(), self_url,
+                                                      [e1]),
+                                          ctype="application/atom+xml")
+        port = free_port()
+        public = "http://127.0.0.1:%d/" % port
+        lines = ["public_url %s" % public, "max_size 64k",
+                 "feed failing %s interval 1s" % srv.url("/failing.xml"),
+                 "feed denying %s interval 1s" % srv.url("/denying.xml"),
+                 "feed lapsing %s interval 1s" % srv.url("/lapsing.xml"),
+                 "feed blog %s interval 1s" % self_url]
+        conf = write_config(tmp, lines, port)
+        d = Daemon(conf)
+        wait_for("a subscribe request", lambda: hub.subscribes())
+        form = hub.subscribes()[0]
+        check(form["hub.topic"] == self_url, "topic %r" % form)
+        cb = form["hub.callback"]
+        check(cb.startswith(public + "websub/") and
+              re.fullmatch(r"[0-9a-f]{32}", cb[len(public) + 7:]),
+              "callback %r" % cb)
+        secret = form.get("hub.secret", "")
+        check(re.fullmatch(r"[0-9a-f]{64}", secret), "secret %r" % secret)
+        check(int(form["hub.lease_seconds"]) > 0, "lease %r" % form)
+        check(form["content-type"] == "application/x-www-form-urlencoded",
+              "content type %r" % form["content-type"])
+        check(form["user-agent"].startswith("feedd/"), "user agent")
+        wait_for("the verification", lambda: hub.verified)
+        _, status, body, challenge, t_verified = hub.verified[0]
+        check(status == 200 and body == challenge.encode(),
+              "challenge answered %d %r, not %r" % (status, body, challenge))
+        # A verification the daemon did not ask for, or of another topic,
+        # or of an unknown token: 404.
+        q = {"hub.mode": "subscribe", "hub.topic": self_url,
+             "hub.challenge": "x", "hub.lease_seconds": "60"}
+        check(get(cb + "?" + urllib.parse.urlencode(q))[0] == 404,
+              "an unasked verification answered")
+        q["hub.topic"] = srv.url("/other.xml")
+        check(get(cb + "?" + urllib.parse.urlencode(q))[0] == 404,
+              "another topic's verification answered")
+        check(get(public + "websub/" + "0" * 32)[0] == 404, "unknown token")
+        check(push(public + "websub/" + "0" * 32, b"<feed/>", secret) == 404,
+              "a push to an unknown token")
+
+        # A hub that fails: one line naming the feed, the hub and the
+        # cause, and not asked again at once; polls go on at the interval.
+        wait_for("the failing hub's line", lambda: re.search(
+            r"failing: WebSub hub %s: the subscribe request failed: HTTP 500"
+            % re.escape(failing.url()), d.log()))
+        # A hub that denies: logged, not asked again for a long while, the
+        # feed polled at its interval.
+        wait_for("the denial", lambda: denying.verified)
+        check(denying.verified[0][1] == 200, "denial answered %d"
+              % denying.verified[0][1])
+        wait_for("the denial logged", lambda: re.search(
+            r"denying: WebSub hub \S+ denied the subscription: not today",
+            d.log()))
+        gets = len(srv.hits("/denying.xml"))
+        wait_for("polls of the denied feed",
+                 lambda: len(srv.hits("/denying.xml")) >= gets + 2, 6)
+
+        # A lease whose renewal fails ends: logged, and the feed is polled
+        # at its interval again.
+        wait_for("the lapsed lease", lambda: re.search(
+            r"lapsing: WebSub lease at \S+ ended without a renewal", d.log()),
+            8)
+        gets = len(srv.hits("/lapsing.xml"))
+        wait_for("polls of the lapsed feed",
+                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
+
+        # The lease of 4 s is renewed before it ends.
+        wait_for("the renewal", lambda: len(hub.subscribes()) >= 2, 8)
+        t_renewed = [t for f, t in hub.requests
+                     if f.get("hub.mode") == "subscribe"][1]
+        check(t_renewed - t_verified < 4, "renewed %.1f s after a lease of "
+              "4 s" % (t_renewed - t_verified))
+        renewal = hub.subscribes()[1]
+        check(renewal["hub.callback"] == cb and renewal["hub.topic"] ==
+              self_url and renewal["hub.secret"] == secret,
+              "the renewal is not the same subscription: %r" % renewal)
+        wait_for("the renewal's verification", lambda: len(hub.verified) >= 2)
+        check(hub.verified[1][1] == 200, "renewal not verified")
+
+        # The fallback: no more than one GET in 4 s at an interval of 1 s.
+        wait_for("the first entry", lambda: "first entry" in
+                 titles_served(port))
+        gets = len(srv.hits("/hubbed.xml"))
+        time.sleep(4)
+        check(len(srv.hits("/hubbed.xml")) <= gets + 1,
+              "polled %d times in 4 s while the hub pushes"
+              % (len(srv.hits("/hubbed.xml")) - gets))
+
+        # A signed push is taken without a GET of the feed.
+        e2 = ("urn:e2", "pushed entry", 18)
+        gets = len(srv.hits("/hubbed.xml"))
+        check(push(cb, websub_atom(hub.url(), self_url, [e2, e1]), secret)
+              // 100 == 2, "a good push refused")
+        wait_for("the pushed entry", lambda: "pushed entry" in
+                 titles_served(port))
+        check(len(srv.hits("/hubbed.xml")) == gets, "the push made a GET")
+        # sha512 is taken too.
+        e4 = ("urn:e4", "sha512 entry", 20)
+        check(push(cb, websub_atom(hub.url(), self_url, [e4]), secret,
+                   "sha512") // 100 == 2, "a sha512 push refused")
+        wait_for("the sha512 entry", lambda: "sha512 entry" in
+                 titles_served(port))
+
+        # A bad signature: acknowledged, logged, not stored.
+        e3 = ("urn:e3", "forged entry", 19)
+        check(push(cb, websub_atom(hub.url(), self_url, [e3]), "0" * 64)
+              == 202, "a forged push not acknowledged")
+        wait_for("the refusal logged",
+                 lambda: "blog: push refused: bad signature" in d.log())
+        # Too large for the feed's max_size: 413.
+        big = websub_atom(hub.url(), self_url, [e1]) + b" " * 70000
+        check(push(cb, big, secret) == 413, "a push over max_size")
+        time.sleep(1.5)
+        check("forged entry" not in titles_served(port),
+              "the forged entry was stored")
+        check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+        d = None
+        state = open(os.path.join(tmp, "state", "websub.state")).read()
+        check("\tverified\t" in state, "state file: %r" % state)
+        # feedd list says why the next poll is a day away: WebSub.
+        code, out, _ = feedd("list", "--json", "-c", conf)
+        why = {f["name"]: f["next_why"] for f in json.loads(out)}
+        check(code == 0 and why["blog"] == "WebSub" and
+              why["denying"] == "interval", "feedd list says why: %s" % why)
+
+        # A restart keeps the subscription: no new request, pushes taken;
+        # its first poll finds the pushed entry stored already. A push
+        # that comes while that poll runs (1.5 s) is dropped, and the feed
+        # polled again as soon as the poll ends.
+        slow = Route(websub_atom(hub.url(), self_url, [e2, e1]),
+                     ctype="application/atom+xml", delay=1.5)
+        srv.routes["/hubbed.xml"] = slow
+        nreq = len(hub.requests)
+        gets = len(srv.hits("/hubbed.xml"))
+        d = Daemon(conf)
+        wait_for("a poll after the restart",
+                 lambda: len(srv.hits("/hubbed.xml")) > gets)
+        e5 = ("urn:e5", "after restart", 21)
+        srv.routes["/hubbed.xml"] = Route(
+            websub_atom(hub.url(), self_url, [e5, e2, e1]),
+            ctype="application/atom+xml")
+        check(push(cb, websub_atom(hub.url(), self_url, [e5]), secret)
+              // 100 == 2, "a push during a poll refused")
+        wait_for("the poll after the push", lambda: len(
+            srv.hits("/hubbed.xml")) == gets + 2, 6)
+        wait_for("the entry pushed during the poll",
+                 lambda: "after restart" in titles_served(port))
+        e6 = ("urn:e6", "pushed when idle", 22)
+        check(push(cb, websub_atom(hub.url(), self_url, [e6]), secret)
+              // 100 == 2, "a push after the restart refused")
+        wait_for("the entry pushed after the restart",
+                 lambda: "pushed when idle" in titles_served(port))
+        check(len(srv.hits("/hubbed.xml")) == gets + 2, "polled again")
+        time.sleep(1)
+        titles = titles_served(port)
+        check(titles.count("pushed entry") == 1, "served: %s" % titles)
+        check(len(hub.requests) == nreq, "asked again after a restart: %s"
+              % [f for f, _ in hub.requests[nreq:]])
+        check(len(failing.requests) == 1 and len(denying.requests) == 1,
+              "a failed or denied subscription asked again at once: %d, %d"
+              % (len(failing.requests), len(denying.requests)))
+
+        # The feed leaves the config: unsubscribed from.
+        conf = write_config(tmp, lines[:2] + lines[2:5], port)
+        d.proc.send_signal(signal.SIGHUP)
+        wait_for("an unsubscribe", lambda: [
+            f for f, _ in hub.requests if f.get("hub.mode") == "unsubscribe"])
+        wait_for("its verification", lambda: [
+            v for v in hub.verified if v[0].get("hub.mode") == "unsubscribe"])
+        v = [v for v in hub.verified
+             if v[0].get("hub.mode") == "unsubscribe"][0]
+        check(v[1] == 200 and v[2] == v[3].encode(), "unsubscribe verified")
+        check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+        d = None
+
+        # Without public_url: no subscribe, no /websub/.
+        other = os.path.join(tmp, "plain")
+        os.mkdir(other)
+        port2 = free_port()
+        conf2 = write_config(other, ["feed blog %s interval 1s" % self_url],
+                             port2)
+        nreq = len(hub.requests)
+        gets = len(srv.hits("/hubbed.xml"))
+        d = Daemon(conf2)
+        wait_for("a poll", lambda: len(srv.hits("/hubbed.xml")) > gets + 1)
+        time.sleep(0.5)
+        check(len(hub.requests) == nreq, "subscribed without public_url")
+        check(get("http://127.0.0.1:%d/websub/%s" % (port2, "0" * 32))[0]
+              == 404, "/websub/ answered without public_url")
+        check(push("http://127.0.0.1:%d/websub/x" % port2, b"x", secret)
+              == 405, "a POST without public_url")
+        check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+        d = None
+    finally:
+        if d is not None:
+            d.stop()
+        srv.stop()
+        for h in (hub, failing, denying, lapsing):
+            h.stop()
 
 
 def main():

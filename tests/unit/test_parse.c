@@ -786,6 +786,110 @@ test_limits_linear(void **state)
                   1u << 20);
 }
 
+/* WebSub discovery (W3C WebSub §4): the first hub and self links of the
+ * feed, in Atom and as atom:link in an RSS channel, resolved; an entry's
+ * own links and later repeats are not the feed's. */
+static void
+test_websub_links(void **state)
+{
+    static const size_t steps[] = {0, 1, 7};
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf got;
+
+    (void)state;
+    feed_buf_init(&got, 0);
+    feed_limits_default(&lim);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        p = parse_lim(&lim,
+                      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+                      "xml:base=\"http://e.org/d/\"><link rel=\"alternate\" "
+                      "href=\"http://e.org/\"/><link rel=\"hub\" href=\" "
+                      "http://hub.e/ \"/><link rel=\"self\" href=\"f.atom\"/>"
+                      "<link rel=\"hub\" href=\"http://second.e/\"/><entry>"
+                      "<id>a</id><link rel=\"self\" href=\"http://e/x\"/>"
+                      "</entry></feed>",
+                      steps[i], &got);
+        assert_string_equal(got.data, "a ");
+        assert_string_equal(feed_parser_info(p)->link, "http://e.org/");
+        assert_string_equal(feed_parser_info(p)->hub, "http://hub.e/");
+        assert_string_equal(feed_parser_info(p)->self, "http://e.org/d/f.atom");
+        feed_parser_free(p);
+        p = parse_lim(&lim,
+                      "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/"
+                      "2005/Atom\"><channel><title>T</title><link>http://e/"
+                      "</link><atom:link rel=\"self\" type=\"application/"
+                      "rss+xml\" href=\"http://e/rss\"/><atom:link rel=\"hub\""
+                      " href=\"https://pubsubhubbub.appspot.com/\"/><item>"
+                      "<guid>b</guid></item></channel></rss>",
+                      steps[i], &got);
+        assert_string_equal(got.data, "b ");
+        assert_string_equal(feed_parser_info(p)->link, "http://e/");
+        assert_string_equal(feed_parser_info(p)->hub,
+                            "https://pubsubhubbub.appspot.com/");
+        assert_string_equal(feed_parser_info(p)->self, "http://e/rss");
+        feed_parser_free(p);
+    }
+    /* JSON Feed 1.1: "hubs" of type WebSub, and "feed_url". */
+    p = parse_lim(&lim,
+                  "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                  "\"feed_url\":\"http://e/feed.json\",\"hubs\":[{\"type\":"
+                  "\"rssCloud\",\"url\":\"http://cloud/\"},{\"type\":"
+                  "\"websub\",\"url\":\"http://hub/\"}],\"items\":[{\"id\":"
+                  "\"d\"}]}",
+                  0, &got);
+    assert_string_equal(got.data, "d ");
+    assert_string_equal(feed_parser_info(p)->hub, "http://hub/");
+    assert_string_equal(feed_parser_info(p)->self, "http://e/feed.json");
+    feed_parser_free(p);
+    /* None advertised: NULL. */
+    p = parse_lim(&lim,
+                  "<rss><channel><link>http://e/</link><item><guid>c</guid>"
+                  "</item></channel></rss>",
+                  0, &got);
+    assert_null(feed_parser_info(p)->hub);
+    assert_null(feed_parser_info(p)->self);
+    feed_parser_free(p);
+    feed_buf_free(&got);
+}
+
+/* n hub and self links: the first of each is taken, in time linear in n. */
+static void
+many_hubs(size_t n, void *arg)
+{
+    struct feed_limits lim;
+    struct feed_parser *p;
+    struct feed_buf doc;
+
+    (void)arg;
+    feed_limits_default(&lim);
+    feed_buf_init(&doc, 0);
+    assert_int_equal(
+        feed_buf_puts(&doc, "<feed xmlns=\"http://www.w3.org/2005/Atom\">"), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(feed_buf_printf(&doc,
+                                         "<link rel=\"hub\" href=\"http://h/"
+                                         "%zu\"/><link rel=\"self\" "
+                                         "href=\"http://s/%zu\"/>",
+                                         i, i),
+                         0);
+    assert_int_equal(feed_buf_puts(&doc, "</feed>"), 0);
+    p = feed_parser_new(&lim, NULL, NULL, NULL);
+    assert_non_null(p);
+    assert_int_equal(feed_parser_push(p, doc.data, doc.len, 1), 0);
+    assert_string_equal(feed_parser_info(p)->hub, "http://h/0");
+    assert_string_equal(feed_parser_info(p)->self, "http://s/0");
+    feed_parser_free(p);
+    feed_buf_free(&doc);
+}
+
+static void
+test_websub_links_linear(void **state)
+{
+    (void)state;
+    assert_linear("hub and self links", many_hubs, NULL, 1000, 1u << 18);
+}
+
 static void
 test_limits(void **state)
 {
@@ -949,6 +1053,8 @@ main(void)
         cmocka_unit_test(test_limit_field),
         cmocka_unit_test(test_limit_field_default),
         cmocka_unit_test(test_limits_linear),
+        cmocka_unit_test(test_websub_links),
+        cmocka_unit_test(test_websub_links_linear),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_schedule_hints),
     };

@@ -61,6 +61,11 @@ struct feed_info {
     enum feed_format format;
     const char *title;
     const char *link;
+    /* WebSub discovery (W3C WebSub §4): the feed's first
+     * <link rel="hub"> and <link rel="self"> (Atom links, also atom:link
+     * in an RSS channel), absolute; NULL when it has none. */
+    const char *hub;
+    const char *self;
     const char *encoding; /* what the bytes were read as: "utf-8", ... */
     size_t bad_dates;     /* dates that could not be read (null instead) */
     const char *bad_date; /* the first of them, as written */
