@@ -3,10 +3,10 @@
  * The schedule (schedule.h) says when each feed is due and which due
  * polls may start now; one libuv timer wakes the poller for the earliest.
  * A started feed's response goes
- * chunk by chunk from curl to its own parser on the parse thread
- * (parsing.h), and each entry the parser hands out into the feed's ingest
- * (ingest.h). When the response ends its connection is free; once the
- * thread has parsed the end too, the ingest resolves and stages the batch
+ * chunk by chunk from curl to its own parser, on the loop or the parse
+ * thread (poller_body.c), and each entry the parser hands out into the
+ * feed's ingest (ingest.h). When the response ends its connection is free; once
+ * the thread has parsed the end too, the ingest resolves and stages the batch
  * for the group commit; then the feed's state is saved, its next poll
  * armed, and the owner told.
  *
@@ -19,12 +19,9 @@
  * reads of its feed (its location, its ID rules) is its own until the
  * poll is committed, so a change applies from the next poll. */
 #include <errno.h>
-#include <inttypes.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "feeds/parse.h"
@@ -36,202 +33,10 @@
 #include "poller_int.h"
 #include "schedule.h"
 
-/* A document whose Content-Length is at most this is parsed on the loop,
- * a larger one or one of unknown length on the parse thread. */
-#define INLINE_MAX ((size_t)16 << 10)
-/* Documents the loop parses at once when the thread is busy, and the
- * window over which the two threads' CPU time is compared (ms). */
-#define LOOP_DOCS 1
-#define BALANCE_MS 1000
-
 static int64_t
 now_s(void)
 {
     return (int64_t)time(NULL);
-}
-
-/* ---- the entries ---- */
-
-static int
-on_entry(const struct feed_entry *e, void *arg)
-{
-    struct poller_feed *f = arg;
-
-    f->out->entries++;
-    f->out->entry_rc =
-        ingest_add(f->ing, e, feed_parser_info(f->out->parser)->title,
-                   f->out->location, now_s());
-    return f->out->entry_rc;
-}
-
-/* Why the parser failed: out of memory when on_entry() stopped it so,
- * or when there is none. */
-static const char *
-parse_error(const struct poller_feed *f)
-{
-    if (f->out->entry_rc == -ENOMEM || f->out->parser == NULL)
-        return "out of memory";
-    return feed_parser_error(f->out->parser);
-}
-
-/* The charset parameter of a Content-Type (RFC 9110 §8.3), into out;
- * 0 when there is none. */
-static int
-content_type_charset(const char *ct, char *out, size_t size)
-{
-    const char *p = ct;
-    size_t n;
-
-    while (p && (p = strchr(p, ';')) != NULL) {
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (strncasecmp(p, "charset=", 8) != 0)
-            continue;
-        p += 8;
-        if (*p == '"')
-            p++;
-        n = strcspn(p, "\"; \t");
-        if (n == 0 || n >= size)
-            return 0;
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
-/* f's parser, made when the poll's first byte comes (a poll answered
- * 304, or failed, needs none): 0, or -1 when out of memory. */
-static int
-parser_make(struct poller_feed *f)
-{
-    struct feed_limits lim;
-
-    if (f->out->parser != NULL)
-        return 0;
-    feed_limits_default(&lim);
-    f->out->parser = feed_parser_new(&lim, f->out->location, on_entry, f);
-    f->out->doc.parser = f->out->parser;
-    return f->out->parser != NULL ? 0 : -1;
-}
-
-/* The CPU time of the calling thread in nanoseconds, 0 when unknown. */
-static uint64_t
-thread_cpu_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* 1 when the loop is to parse, in whole, the document whose first chunk
- * the busy parse thread would make wait: fewer than LOOP_DOCS are parsed
- * on the loop, and in the current window the loop used less CPU than the
- * thread. So a loop that would only wait shares the parsing, in the
- * measure that keeps the two threads even, and no more. */
-static int
-loop_takes(struct poller *p)
-{
-    uint64_t loop, thread, now = uv_now(p->loop);
-    int take;
-
-    if (p->on_loop >= LOOP_DOCS || (loop = thread_cpu_ns()) == 0 ||
-        (thread = parsing_cpu_ns(p->parsing)) == 0)
-        return 0;
-    take = loop - p->cpu_loop0 < thread - p->cpu_thread0;
-    if (now - p->cpu_at >= BALANCE_MS) {
-        p->cpu_loop0 = loop;
-        p->cpu_thread0 = thread;
-        p->cpu_at = now;
-    }
-    return take;
-}
-
-static int
-on_data(const char *p, size_t n, const struct fetch_chunk *c,
-        const char **error, void *arg)
-{
-    struct poller_feed *f = arg;
-    char charset[64];
-    int rc;
-
-    /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
-     * redirect, relative links are relative to where the feed is. */
-    if (!f->out->pushed &&
-        (parser_make(f) != 0 ||
-         (content_type_charset(c->content_type, charset, sizeof(charset)) &&
-          feed_parser_charset(f->out->parser, charset) != 0) ||
-         (c->url && strcmp(c->url, f->out->location) != 0 &&
-          feed_parser_base(f->out->parser, c->url) != 0))) {
-        *error = "out of memory";
-        return -1;
-    }
-    f->out->pushed = 1;
-    f->out->last_byte = uv_now(f->p->loop);
-    /* A document the response says is small is parsed here: most feeds
-     * are, and for them the hand-offs to the thread and back cost more
-     * than they spare the loop. So is one that the thread, busy, would
-     * make wait, when the loop has time for it (loop_takes()). */
-    if (!f->out->threaded && !f->out->on_loop && f->out->inline_bytes == 0 &&
-        !parsing_may_take(f->p->parsing, &f->out->doc) && loop_takes(f->p)) {
-        f->out->on_loop = 1;
-        f->p->on_loop++;
-    }
-    if (f->out->on_loop || (!f->out->threaded && c->length >= 0 &&
-                            (uint64_t)c->length <= INLINE_MAX &&
-                            f->out->inline_bytes + n <= INLINE_MAX)) {
-        f->out->inline_bytes += n;
-        if (feed_parser_push(f->out->parser, p, n, 0) != 0) {
-            *error = parse_error(f);
-            return -1;
-        }
-        return 0;
-    }
-    f->out->threaded = 1;
-    rc = parsing_push(f->p->parsing, &f->out->doc, p, n, !c->can_hold);
-    if (rc == PARSING_FULL) {
-        if (!f->out->held) {
-            f->out->held = 1;
-            f->out->held_next = NULL;
-            *f->p->held_tail = f;
-            f->p->held_tail = &f->out->held_next;
-        }
-        return FETCH_PAUSE;
-    }
-    if (rc != 0) {
-        /* The thread is done with a failed document's parser. */
-        *error = rc == -ENOMEM ? "out of memory" : parse_error(f);
-        return -1;
-    }
-    return 0;
-}
-
-/* Takes f out of the list of held feeds. */
-static void
-unhold(struct poller_feed *f)
-{
-    struct poller *p = f->p;
-    struct poller_feed **pp;
-
-    if (!f->out->held)
-        return;
-    for (pp = &p->held; *pp != f; pp = &(*pp)->out->held_next)
-        ;
-    if ((*pp = f->out->held_next) == NULL)
-        p->held_tail = pp;
-    f->out->held = 0;
-    /* Its silence while held was feedd's, not its server's. */
-    f->out->last_byte = uv_now(p->loop);
-}
-
-int
-poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
-               const char **error, void *arg)
-{
-    return on_data(p, n, c, error, arg);
 }
 
 /* ---- the schedule ---- */
@@ -537,16 +342,6 @@ log_limits(const struct poller_feed *f, const struct ingest_result *res)
         log_warnx("%s: %s", f->cf->name, note);
 }
 
-/* f's document, if the loop parsed it in whole, no longer counts. */
-static void
-loop_doc_end(struct poller_feed *f)
-{
-    if (f->out->on_loop) {
-        f->out->on_loop = 0;
-        f->p->on_loop--;
-    }
-}
-
 /* Frees f's outcome: a feed between polls holds none. */
 void
 poller_outcome_free(struct poller_feed *f)
@@ -555,7 +350,7 @@ poller_outcome_free(struct poller_feed *f)
 
     if (o == NULL)
         return;
-    loop_doc_end(f);
+    poller_loop_doc_end(f);
     running_remove(f);
     free(o->error);
     free(o->url);
@@ -694,7 +489,7 @@ on_parsed(struct parsing_doc *doc, void *arg)
     (void)arg;
     /* Entries parsed before an error are kept, as on a clean end. */
     if (doc->failed && o->error == NULL &&
-        (o->error = strdup(parse_error(f))) == NULL)
+        (o->error = strdup(poller_parse_error(f))) == NULL)
         o->error = strdup("out of memory");
     whole = o->ok && o->error == NULL;
     if (!whole) {
@@ -734,7 +529,7 @@ poller_on_done(const struct fetch_result *r, void *arg)
     struct poll_outcome *o = f->out;
     int nomem = 0;
 
-    unhold(f);
+    poller_unhold(f);
     o->not_modified = r->not_modified;
     o->cancelled = r->cancelled;
     o->status = r->status;
@@ -757,8 +552,8 @@ poller_on_done(const struct fetch_result *r, void *arg)
     /* Nothing went to the thread: the parser is the loop's. The end of
      * a document (an empty one, too) is parsed where its chunks were. */
     if (!f->out->threaded) {
-        loop_doc_end(f);
-        if (o->ok && (parser_make(f) != 0 ||
+        poller_loop_doc_end(f);
+        if (o->ok && (poller_parser_make(f) != 0 ||
                       feed_parser_push(f->out->parser, "", 0, 1) != 0))
             f->out->doc.failed = 1;
         on_parsed(&f->out->doc, NULL);
@@ -769,31 +564,6 @@ poller_on_done(const struct fetch_result *r, void *arg)
         f->out->entry_rc = -ENOMEM;
         on_parsed(&f->out->doc, NULL);
     }
-}
-
-/* The parse thread caught up: the held transfers it would take now go
- * on, oldest first; those it would refuse again wait for the next room
- * (resuming every held transfer each time made 4.6 million refusals in
- * a cold poll of 100,000 one-chunk feeds). A transfer resumed may be
- * held again, at the end of the list: each is looked at once. */
-static void
-on_room(void *arg)
-{
-    struct poller *p = arg;
-    struct poller_feed *f, *next;
-    size_t n = 0;
-
-    for (f = p->held; f; f = f->out->held_next)
-        n++;
-    for (f = p->held; f && n > 0; f = next, n--) {
-        next = f->out->held_next;
-        if (p->fetcher == NULL || !parsing_may_take(p->parsing, &f->out->doc))
-            continue;
-        unhold(f);
-        (void)fetcher_resume(p->fetcher, f);
-    }
-    if (p->held != NULL)
-        parsing_want_room(p->parsing);
 }
 
 /* A poll that could not even start: an error like any other, recorded
@@ -844,7 +614,7 @@ poll_feed(struct poller_feed *f)
     req.timeout_s = (long)fx->timeout;
     req.connect_timeout_s = (long)fx->connect_timeout;
     req.user_agent = fx->user_agent;
-    req.on_data = on_data;
+    req.on_data = poller_on_data;
     req.on_done = poller_on_done;
     req.arg = f;
     if ((rc = fetcher_start(p->fetcher, &req)) != 0) {
@@ -1004,7 +774,8 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
         return NULL;
     }
     p->open++;
-    p->parsing = parsing_new(loop, on_parsed, on_room, p, err, sizeof(err));
+    p->parsing =
+        parsing_new(loop, on_parsed, poller_on_room, p, err, sizeof(err));
     if (p->parsing == NULL) {
         log_warnx("%s", err);
         poller_close(p);

@@ -177,12 +177,29 @@ void poller_feed_drop(struct poller_feed *f);
  * and f as it was. */
 int poller_feed_rules(struct poller_feed *f);
 
-/* poller.c, for poller_push.c: the fetch's callbacks (a push goes
- * through them as a fetched body would); the next poll of f armed after
- * a poll (errors in a row, the server's wait or -1, why); what of the
- * poll's entries could not be stored (see poller_poll_result()). */
+/* poller_body.c: the fetch's data callback (a push goes through it as a
+ * fetched body would): the body's bytes to f's parser, on the loop or
+ * queued for the thread; FETCH_PAUSE when the transfer is held. */
 int poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
                    const char **error, void *arg);
+/* f's parser, made when the poll's first byte comes (a poll answered
+ * 304, or failed, needs none): 0, or -1 when out of memory. */
+int poller_parser_make(struct poller_feed *f);
+/* Why f's parser failed: out of memory when the ingest stopped it so, or
+ * when there is none; else the parser's own error. */
+const char *poller_parse_error(const struct poller_feed *f);
+/* Takes f out of the list of held feeds (nothing when it is not). */
+void poller_unhold(struct poller_feed *f);
+/* parsing_room_fn: the held transfers the thread would take now go on. */
+void poller_on_room(void *arg);
+/* f's document, if the loop parsed it in whole, no longer counts
+ * against LOOP_DOCS. */
+void poller_loop_doc_end(struct poller_feed *f);
+
+/* poller.c, for poller_push.c: the fetch's end callback; the next poll
+ * of f armed after a poll (errors in a row, the server's wait or -1,
+ * why); what of the poll's entries could not be stored (see
+ * poller_poll_result()). */
 void poller_on_done(const struct fetch_result *r, void *arg);
 void poller_schedule(struct poller_feed *f, int errors, int64_t wait, int why);
 const char *poller_unstored_why(const struct poller_feed *f, char *what,
