@@ -39,15 +39,17 @@ ARGS = None
 
 class Route:
     """What the server answers at one path: status, body, headers; an ETag
-    makes it answer If-None-Match with 304."""
+    makes it answer If-None-Match with 304, a Last-Modified (an HTTP date)
+    If-Modified-Since with that date likewise."""
 
     def __init__(self, body=b"", status=200, ctype="application/rss+xml",
-                 etag=None, headers=None, delay=0):
+                 etag=None, headers=None, delay=0, last_modified=None):
         self.body = body if isinstance(body, bytes) else body.encode()
         self.delay = delay
         self.status = status
         self.ctype = ctype
         self.etag = etag
+        self.last_modified = last_modified
         self.headers = headers or {}
 
 
@@ -104,9 +106,12 @@ class FeedServer:
                     except OSError:
                         pass
                     return
-                if r.etag and self.headers.get("If-None-Match") == r.etag:
+                if (r.etag and self.headers.get("If-None-Match") == r.etag) \
+                        or (r.last_modified and not r.etag and self.headers.get(
+                            "If-Modified-Since") == r.last_modified):
                     self.send_response(304)
-                    self.send_header("ETag", r.etag)
+                    if r.etag:
+                        self.send_header("ETag", r.etag)
                     self.end_headers()
                     return
                 self.send_response(r.status)
@@ -114,6 +119,8 @@ class FeedServer:
                 self.send_header("Content-Length", str(len(r.body)))
                 if r.etag:
                     self.send_header("ETag", r.etag)
+                if r.last_modified:
+                    self.send_header("Last-Modified", r.last_modified)
                 for k, v in r.headers.items():
                     self.send_header(k, v)
                 self.end_headers()
@@ -450,13 +457,19 @@ def test_run_serves(tmp):
 
 
 def test_conditional_get(tmp):
-    """The second poll sends the ETag it got, and a 304 is no error."""
+    """The second poll sends the ETag it got, or else the Last-Modified it
+    got as If-Modified-Since, and a 304 is no error."""
     srv = FeedServer()
+    lm = "Fri, 17 May 2024 10:30:00 GMT"
     try:
         srv.routes["/f.xml"] = Route(rss("F", [
             ("a", "https://f.example/a-200001", "A",
              "Fri, 17 May 2024 10:00:00 GMT")]), etag='"abc"')
-        conf = write_config(tmp, ["feed f %s" % srv.url("/f.xml")])
+        srv.routes["/g.xml"] = Route(rss("G", [
+            ("b", "https://g.example/b-200002", "B",
+             "Fri, 17 May 2024 10:00:00 GMT")]), last_modified=lm)
+        conf = write_config(tmp, ["feed f %s" % srv.url("/f.xml"),
+                                  "feed g %s" % srv.url("/g.xml")])
         for _ in range(2):
             code, _, err = feedd("poll", "--once", "-c", conf)
             check(code == 0, "poll exited %d: %s" % (code, err))
@@ -465,11 +478,20 @@ def test_conditional_get(tmp):
         check("If-None-Match" not in hits[0], "first request was conditional")
         check(hits[1].get("If-None-Match") == '"abc"',
               "second request: %s" % hits[1])
-        check("f:" not in err or "error" not in err.lower(),
+        hits = srv.hits("/g.xml")
+        check(len(hits) == 2, "%d requests of g" % len(hits))
+        check("If-Modified-Since" not in hits[0],
+              "g's first request was conditional")
+        check(hits[1].get("If-Modified-Since") == lm and
+              "If-None-Match" not in hits[1],
+              "g's second request: %s" % hits[1])
+        check("poll: 2 feeds" in err and "2 not modified" in err,
+              "the second poll did not count two 304s: %s" % err)
+        check("error" not in err.lower(),
               "a 304 was reported as an error: %s" % err)
         check(len(read_atom(os.path.join(tmp, "state", "public",
-                                         "feed.atom"))) == 1,
-              "the entry is not there once")
+                                         "feed.atom"))) == 2,
+              "the entries are not there once each")
     finally:
         srv.stop()
 
