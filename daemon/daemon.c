@@ -284,6 +284,8 @@ on_polled(const struct poller_report *r, void *arg)
         feed_moved(d, r->feed, r->moved_to);
     if (r->hub != NULL && d->ws != NULL)
         websub_seen(d->ws, r->feed, r->hub, r->self);
+    else if (r->whole && d->ws != NULL)
+        websub_unseen(d->ws, r->feed);
     d->round_fresh += r->fresh;
     if (r->fresh + r->changed > 0 && !d->once && d->pub)
         publisher_soon(d->pub);

@@ -473,6 +473,7 @@ poller_poll_result(struct poller_feed *f, int report)
     rep.moved_to = poller_moved_for_good(f, error == NULL);
     rep.hub = o->hub;
     rep.self = o->self;
+    rep.whole = o->ok && error == NULL;
     p->report(&rep, p->arg);
 }
 

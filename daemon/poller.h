@@ -30,6 +30,9 @@ struct poller_report {
     /* The WebSub hub and self URL the whole document advertised, or
      * NULL (both or neither). */
     const char *hub, *self;
+    /* A whole document was read and parsed (not a 304, not a failure, not
+     * a push): hub NULL then means the feed names no hub. */
+    int whole;
 };
 
 /* Why a feed's next poll is when it is: store_feed_state's why. */

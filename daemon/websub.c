@@ -36,6 +36,9 @@
 #define RETRY_MAX ((int64_t)24 * 3600)
 /* A hub that denied the subscription is asked again after this. */
 #define DENIED_WAIT ((int64_t)7 * 24 * 3600)
+/* Changes within this time (ms) share one write of the state file: the
+ * first poll round of many feeds with hubs subscribes to each. */
+#define SAVE_DELAY_MS 1000
 /* An unsubscribe is tried this many times, then forgotten. */
 #define UNSUB_TRIES 3
 /* The most of a hub's answer that is read (and dropped). */
@@ -47,7 +50,15 @@ struct websub {
     struct poller *poller;
     struct fetcher *fetcher;
     uv_timer_t timer;
+    uv_timer_t save_timer; /* the state file's write, SAVE_DELAY_MS late */
+    int dirty;             /* the state changed since the file was written */
     struct websub_sub *subs;
+    /* The subscriptions not in WEBSUB_UNSUB by feed, chained (hnext), so
+     * that a poll's report finds its feed's at once; byfeed_ok is 0 after
+     * running out of memory, and the list is searched instead. */
+    struct websub_sub **byfeed;
+    size_t byfeed_cap, byfeed_n;
+    int byfeed_ok;
     char *path;     /* the state file */
     char *callback; /* public_url's, ending in "/websub/" */
     int open;       /* handles not yet closed */
@@ -68,9 +79,12 @@ on_bad_line(size_t line, const char *why, void *arg)
     log_warnx("%s:%zu: %s: the line is skipped", (const char *)arg, line, why);
 }
 
+static void index_add(struct websub *ws, struct websub_sub *s);
+
 static void
 load(struct websub *ws)
 {
+    struct websub_sub *s;
     struct feed_buf text;
     char chunk[8192];
     FILE *fp;
@@ -96,6 +110,9 @@ load(struct websub *ws)
                                            on_bad_line, ws->path) != 0)
         log_warnx("%s: out of memory: read in part", ws->path);
     feed_buf_free(&text);
+    for (s = ws->subs; s != NULL; s = s->next)
+        if (s->state != WEBSUB_UNSUB)
+            index_add(ws, s);
 }
 
 /* Writes the state file whole: temp file, fsync, rename, fsync of the
@@ -133,6 +150,31 @@ save(struct websub *ws)
         }
     }
     feed_buf_free(&text);
+}
+
+static void
+on_save_timer(uv_timer_t *t)
+{
+    struct websub *ws = t->data;
+
+    if (ws->dirty) {
+        ws->dirty = 0;
+        save(ws);
+    }
+}
+
+/* The state changed: the file is written once, SAVE_DELAY_MS later,
+ * for this change and those that follow it within that time. A crash
+ * before loses only those (their feeds subscribe again). */
+static void
+save_soon(struct websub *ws)
+{
+    ws->dirty = 1;
+    if (!uv_is_active((uv_handle_t *)&ws->save_timer) &&
+        uv_timer_start(&ws->save_timer, on_save_timer, SAVE_DELAY_MS, 0) != 0) {
+        ws->dirty = 0;
+        save(ws);
+    }
 }
 
 /* ---- requests to hubs ---- */
@@ -194,6 +236,65 @@ on_answer(const char *p, size_t n, const struct fetch_chunk *c,
 }
 
 static void unsubscribe_from(struct websub *ws, struct websub_sub *s);
+
+static size_t feed_bucket(const char *feed, size_t cap);
+
+/* s (not in WEBSUB_UNSUB) into the index by feed; out of memory, the
+ * index is given up for the list. */
+static void
+index_add(struct websub *ws, struct websub_sub *s)
+{
+    if (!ws->byfeed_ok)
+        return;
+    if (ws->byfeed_n >= ws->byfeed_cap) {
+        size_t cap = ws->byfeed_cap ? 2 * ws->byfeed_cap : 64, i;
+        struct websub_sub **t = calloc(cap, sizeof(*t)), *e, *next;
+
+        if (t == NULL) {
+            free(ws->byfeed);
+            ws->byfeed = NULL;
+            ws->byfeed_cap = ws->byfeed_n = 0;
+            ws->byfeed_ok = 0;
+            return;
+        }
+        for (i = 0; i < ws->byfeed_cap; i++)
+            for (e = ws->byfeed[i]; e != NULL; e = next) {
+                size_t b = feed_bucket(e->feed, cap);
+
+                next = e->hnext;
+                e->hnext = t[b];
+                t[b] = e;
+            }
+        free(ws->byfeed);
+        ws->byfeed = t;
+        ws->byfeed_cap = cap;
+    }
+    {
+        size_t b = feed_bucket(s->feed, ws->byfeed_cap);
+
+        s->hnext = ws->byfeed[b];
+        ws->byfeed[b] = s;
+        ws->byfeed_n++;
+    }
+}
+
+/* s out of the index by feed (when it is there). */
+static void
+index_del(struct websub *ws, struct websub_sub *s)
+{
+    struct websub_sub **pp;
+
+    if (!ws->byfeed_ok || ws->byfeed_cap == 0)
+        return;
+    for (pp = &ws->byfeed[feed_bucket(s->feed, ws->byfeed_cap)]; *pp != NULL;
+         pp = &(*pp)->hnext)
+        if (*pp == s) {
+            *pp = s->hnext;
+            s->hnext = NULL;
+            ws->byfeed_n--;
+            return;
+        }
+}
 
 /* Frees the unsubscriptions that are over (verified, or given up on)
  * and not busy. */
@@ -261,7 +362,7 @@ on_hub_done(const struct fetch_result *r, void *arg)
                   unsub && s->due == 0 ? "; given up" : "; asked again later");
     }
     prune(ws);
-    save(ws);
+    save_soon(ws);
     arm(ws);
 }
 
@@ -365,7 +466,7 @@ on_timer(uv_timer_t *t)
     }
     if (changed) {
         prune(ws);
-        save(ws);
+        save_soon(ws);
     }
     arm(ws);
 }
@@ -399,6 +500,7 @@ arm(struct websub *ws)
 static void
 unsubscribe_from(struct websub *ws, struct websub_sub *s)
 {
+    index_del(ws, s);
     if (s->state != WEBSUB_DENIED && ws->poller != NULL)
         poller_websub(ws->poller, s->feed, 0);
     if (s->state == WEBSUB_DENIED) {
@@ -452,7 +554,7 @@ verify(struct websub *ws, struct websub_sub *s, struct httpd_call *call,
         s->asked = 0;
         s->lease_end = 0;
         s->due = now + DENIED_WAIT;
-        save(ws);
+        save_soon(ws);
         arm(ws);
         return 200;
     }
@@ -487,7 +589,7 @@ verify(struct websub *ws, struct websub_sub *s, struct httpd_call *call,
     } else {
         return 404;
     }
-    save(ws);
+    save_soon(ws);
     arm(ws);
     return feed_buf_puts(reply, challenge) == 0 ? 200 : 503;
 }
@@ -541,11 +643,30 @@ on_call(void *arg, struct httpd_call *call, struct feed_buf *reply)
 
 /* ---- the feeds ---- */
 
+static size_t
+feed_bucket(const char *feed, size_t cap)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+    for (; *feed != '\0'; feed++)
+        h = (h ^ (unsigned char)*feed) * 1099511628211u;
+    return (size_t)h & (cap - 1);
+}
+
 static struct websub_sub *
 find_feed(const struct websub *ws, const char *feed)
 {
     struct websub_sub *s;
 
+    if (ws->byfeed_ok) {
+        if (ws->byfeed_cap == 0)
+            return NULL;
+        for (s = ws->byfeed[feed_bucket(feed, ws->byfeed_cap)]; s != NULL;
+             s = s->hnext)
+            if (strcmp(s->feed, feed) == 0)
+                return s;
+        return NULL;
+    }
     for (s = ws->subs; s != NULL; s = s->next)
         if (s->state != WEBSUB_UNSUB && strcmp(s->feed, feed) == 0)
             return s;
@@ -580,9 +701,24 @@ websub_seen(struct websub *ws, const char *feed, const char *hub,
     s->state = WEBSUB_PENDING;
     s->next = ws->subs;
     ws->subs = s;
+    index_add(ws, s);
     log_info("%s: subscribing at WebSub hub %s for %s", feed, hub, self);
     send_request(ws, s);
-    save(ws);
+    save_soon(ws);
+    arm(ws);
+}
+
+void
+websub_unseen(struct websub *ws, const char *feed)
+{
+    struct websub_sub *s = find_feed(ws, feed);
+
+    if (ws->closing || s == NULL || s->state == WEBSUB_UNSUB)
+        return;
+    log_info("%s: the feed no longer names a WebSub hub: unsubscribing from %s",
+             feed, s->hub);
+    unsubscribe_from(ws, s);
+    save_soon(ws);
     arm(ws);
 }
 
@@ -596,7 +732,7 @@ websub_reload(struct websub *ws, const struct config *cfg)
         if (s->state != WEBSUB_UNSUB && config_feed_find(cfg, s->feed) == NULL)
             unsubscribe_from(ws, s);
     prune(ws);
-    save(ws);
+    save_soon(ws);
     arm(ws);
 }
 
@@ -611,6 +747,7 @@ ws_free(struct websub *ws)
         websub_sub_free(ws->subs);
         ws->subs = next;
     }
+    free(ws->byfeed);
     free(ws->path);
     free(ws->callback);
     free(ws);
@@ -668,6 +805,7 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct httpd *httpd)
     }
     ws->loop = loop;
     ws->cfg = cfg;
+    ws->byfeed_ok = 1;
     n = strlen(url);
     plen = strlen(cfg->state_dir) + sizeof(STATE_FILE) + 1;
     clen = n + sizeof(WEBSUB_PREFIX);
@@ -694,6 +832,15 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct httpd *httpd)
         return NULL;
     }
     ws->timer.data = ws;
+    ws->open++;
+    if (uv_timer_init(loop, &ws->save_timer) != 0) {
+        log_warnx("WebSub: cannot make a timer");
+        ws->closing = 1;
+        uv_close((uv_handle_t *)&ws->timer, on_timer_closed);
+        fetcher_close(ws->fetcher, on_part_closed, ws);
+        return NULL;
+    }
+    ws->save_timer.data = ws;
     ws->open++;
     load(ws);
     /* The feeds gone are unsubscribed from; a request that was under
@@ -735,8 +882,11 @@ websub_close(struct websub *ws)
     ws->closing = 1;
     ws->poller = NULL;
     save(ws);
+    ws->dirty = 0;
     (void)uv_timer_stop(&ws->timer);
     uv_close((uv_handle_t *)&ws->timer, on_timer_closed);
+    (void)uv_timer_stop(&ws->save_timer);
+    uv_close((uv_handle_t *)&ws->save_timer, on_timer_closed);
     /* Each request under way ends cancelled. */
     fetcher_close(ws->fetcher, on_part_closed, ws);
 }

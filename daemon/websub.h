@@ -52,6 +52,10 @@ int websub_serve(struct websub *, struct httpd *httpd);
 void websub_seen(struct websub *, const char *feed, const char *hub,
                  const char *self);
 
+/* A whole document of feed named no hub: a subscription of it is ended
+ * (unsubscribed from, the feed polled at its interval again). */
+void websub_unseen(struct websub *, const char *feed);
+
 /* cfg replaces the config given before (which may be freed after): the
  * subscriptions of feeds no longer in it are unsubscribed from. */
 void websub_reload(struct websub *, const struct config *cfg);

@@ -42,6 +42,9 @@ struct websub_sub {
     int errors;        /* failed requests in a row, for the back-off */
     /* Not in the file: a request to the hub is under way. */
     int busy;
+    /* Not in the file: the next in its bucket of websub.c's index of the
+     * subscriptions by feed (those not in WEBSUB_UNSUB). */
+    struct websub_sub *hnext;
 };
 
 /* A new subscription of feed at hub for topic, its strings copied, its

@@ -4070,8 +4070,9 @@ def test_websub(tmp):
     signature (logged, not stored) or over max_size (413), renews a short
     lease before it ends, polls the feed only at the long fallback interval
     while the hub pushes, keeps the subscription across a restart without
-    asking again, and unsubscribes when the feed leaves the config. Without
-    public_url nothing subscribes and /websub/ answers 404."""
+    asking again, and unsubscribes when the feed leaves the config or stops
+    naming its hub. Without public_url nothing subscribes and /websub/
+    answers 404."""
     hub = Hub([4, 3600])
     failing, denying = Hub([60], status=500), Hub([60], deny=True)
     lapsing = Hub([3], status=[202, 500])
@@ -4154,6 +4155,27 @@ def test_websub(tmp):
         gets = len(srv.hits("/lapsing.xml"))
         wait_for("polls of the lapsed feed",
                  lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
+        # The feed stops naming its hub: at its next poll feedd ends the
+        # subscription (an unsubscribe to the hub, a line in the log) and
+        # asks for no other.
+        srv.routes["/lapsing.xml"] = Route(
+            websub_atom(lapsing.url(), srv.url("/lapsing.xml"),
+                        [("urn:lapsing", "lapsing", 1)]).replace(
+                b'<link rel="hub"', b'<link rel="related"'),
+            ctype="application/atom+xml")
+        wait_for("the unsubscribe from the hub the feed no longer names",
+                 lambda: any(f.get("hub.mode") == "unsubscribe" and
+                             f.get("hub.topic") == srv.url("/lapsing.xml")
+                             for f, _ in lapsing.requests), 6)
+        check("lapsing: the feed no longer names a WebSub hub: "
+              "unsubscribing from %s" % lapsing.url() in d.log(), d.log())
+        n = len(lapsing.requests)
+        gets = len(srv.hits("/lapsing.xml"))
+        wait_for("polls of the feed without a hub",
+                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
+        check(not [f for f, _ in lapsing.requests[n:]
+                   if f.get("hub.mode") == "subscribe"],
+              "subscribed again to a hub the feed no longer names")
 
         # The lease of 4 s is renewed before it ends.
         wait_for("the renewal", lambda: len(hub.subscribes()) >= 2, 8)
