@@ -406,7 +406,7 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
             rc = 0;
     }
     free(ids);
-    if (rc < 0 || (rc = publish_prepare(&c, &flat, &safe)) != 0) {
+    if (rc < 0 || (rc = publish_prepare(&c, NULL, 0, &flat, &safe)) != 0) {
         publish_items_free(&c);
         return rc;
     }

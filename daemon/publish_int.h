@@ -44,12 +44,40 @@ struct publish_items {
 int publish_collect(const struct feed_item *it, void *arg);
 void publish_items_free(struct publish_items *);
 
+/* ---- publish_cache.c: the sanitized HTML of the items last published,
+ * by ID and content hash, so that a publish sanitizes only what is new
+ * or changed since. ---- */
+struct publish_cache;
+
+/* NULL when out of memory. */
+struct publish_cache *publish_cache_new(void);
+void publish_cache_free(struct publish_cache *);
+/* 1, with *summary and *content (each NULL when the item has none)
+ * pointing into the cache until the next publish_cache_sweep(), when pc
+ * has this version of it (its ID and hash); and with mark, it stays
+ * through that sweep. 0 when not (pc may be NULL). */
+int publish_cache_get(struct publish_cache *pc, const struct feed_item *it,
+                      int mark, const char **summary, const char **content);
+/* Keeps it's sanitized summary and content, taken from the buffers
+ * (which are left empty), marked: 0, or -ENOMEM (the buffers keep them). */
+int publish_cache_put(struct publish_cache *pc, const struct feed_item *it,
+                      struct feed_buf *summary, struct feed_buf *content);
+/* Drops what the publish under way did not mark, and clears the marks:
+ * at the end of each publish that prepared the merged feed. */
+void publish_cache_sweep(struct publish_cache *pc);
+/* The entries it holds; those put since the last sweep. */
+size_t publish_cache_count(const struct publish_cache *pc);
+size_t publish_cache_made(const struct publish_cache *pc);
+
 /* The items of c as an array, their HTML (summary, content) sanitized
- * once for every output: *flat (n shallow copies pointing into *safe)
- * and *safe (2 n buffers), both freed with publish_prepared_free(). 0 or
- * -ENOMEM (nothing to free). */
-int publish_prepare(const struct publish_items *c, struct feed_item **flat,
-                    struct feed_buf **safe);
+ * once for every output: *flat (n shallow copies pointing into *safe or
+ * into cache) and *safe (2 n buffers), both freed with
+ * publish_prepared_free(). With cache (may be NULL), what it has is
+ * taken from it, and with keep what is sanitized now goes into it and
+ * all of c is marked (the merged feed's publish; tags and archive pages
+ * only read it). 0 or -ENOMEM (nothing to free). */
+int publish_prepare(const struct publish_items *c, struct publish_cache *cache,
+                    int keep, struct feed_item **flat, struct feed_buf **safe);
 void publish_prepared_free(struct feed_item *flat, struct feed_buf *safe,
                            size_t n);
 
@@ -105,6 +133,9 @@ struct publish_tags;
  * out of memory. */
 struct publish_tags *publish_tags_new(const char *public_dir);
 void publish_tags_free(struct publish_tags *);
+/* The sanitized HTML of the merged feed's items (borrowed; NULL for
+ * none), which the tags' documents take instead of sanitizing again. */
+void publish_tags_use_cache(struct publish_tags *, struct publish_cache *);
 
 /* Makes, for each tag of cfg's feeds, the four outputs of the newest
  * max_items entries of its feeds, and writes each whose bytes changed;

@@ -55,6 +55,7 @@ struct publish_tags {
     int sweep;           /* the config changed: look for files of tags gone */
     struct httpd *httpd; /* what the tags were set on, for served */
     uint64_t served;     /* the digest of the tags set on it, or 0 */
+    struct publish_cache *cache; /* sanitized HTML to take, or NULL */
 };
 
 /* A tag of a feed: groups of these, sorted by tag, are the tags. */
@@ -148,6 +149,12 @@ publish_tags_free(struct publish_tags *pt)
     free(pt->dir);
     free(pt->stamp_path);
     free(pt);
+}
+
+void
+publish_tags_use_cache(struct publish_tags *pt, struct publish_cache *cache)
+{
+    pt->cache = cache;
 }
 
 void
@@ -378,7 +385,7 @@ tag_write(const struct publish_tags *pt, const struct config *cfg,
     size_t k;
     int rc, same;
 
-    if ((rc = publish_prepare(c, &flat, &safe)) != 0)
+    if ((rc = publish_prepare(c, pt->cache, 0, &flat, &safe)) != 0)
         return rc;
     publish_base_url(cfg, base);
     snprintf(title, sizeof(title), "%s \xe2\x80\x94 %s",

@@ -116,8 +116,8 @@ sanitize_field(const char **field, struct feed_buf *b)
 }
 
 int
-publish_prepare(const struct publish_items *c, struct feed_item **flat,
-                struct feed_buf **safe)
+publish_prepare(const struct publish_items *c, struct publish_cache *cache,
+                int keep, struct feed_item **flat, struct feed_buf **safe)
 {
     struct feed_item *items = calloc(c->n ? c->n : 1, sizeof(*items));
     struct feed_buf *bufs = calloc(2 * c->n + 1, sizeof(*bufs));
@@ -131,9 +131,18 @@ publish_prepare(const struct publish_items *c, struct feed_item **flat,
     }
     for (i = 0; i < c->n; i++)
         items[i] = *c->items[i];
-    for (i = 0; i < c->n && rc == 0; i++)
-        if ((rc = sanitize_field(&items[i].entry.summary, &bufs[2 * i])) == 0)
-            rc = sanitize_field(&items[i].entry.content, &bufs[2 * i + 1]);
+    for (i = 0; i < c->n && rc == 0; i++) {
+        struct feed_entry *e = &items[i].entry;
+
+        if (publish_cache_get(cache, &items[i], keep, &e->summary, &e->content))
+            continue;
+        if ((rc = sanitize_field(&e->summary, &bufs[2 * i])) == 0 &&
+            (rc = sanitize_field(&e->content, &bufs[2 * i + 1])) == 0 &&
+            cache != NULL && keep)
+            /* The strings move to the cache, where the item points. */
+            (void)publish_cache_put(cache, &items[i], &bufs[2 * i],
+                                    &bufs[2 * i + 1]);
+    }
     if (rc != 0) {
         publish_prepared_free(items, bufs, c->n);
         return rc;

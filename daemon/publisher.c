@@ -62,7 +62,8 @@ struct publisher {
     int opml_due;            /* the config changed: feeds.opml is to be made */
     int opml_served;         /* the HTTP server reads it from its file */
     struct archive *archive; /* public/archive/ */
-    struct publish_tags *tags; /* public/tag/ */
+    struct publish_tags *tags;   /* public/tag/ */
+    struct publish_cache *cache; /* the merged feed's sanitized HTML */
     int closing;
     publisher_done_fn *done;
     void *done_arg;
@@ -447,7 +448,7 @@ publisher_publish(struct publisher *pub)
                           &newest);
     if ((rc = store_recent(pub->store, n, publish_collect, &c)) != 0 ||
         (rc = merge_open(&c, &open)) != 0 ||
-        (rc = publish_prepare(&c, &items, &safe)) != 0 ||
+        (rc = publish_prepare(&c, pub->cache, 1, &items, &safe)) != 0 ||
         (rc = render(pub, items, c.n, newest, made)) != 0)
         goto fail;
     for (i = 0; i < NOUT; i++) {
@@ -479,7 +480,8 @@ publisher_publish(struct publisher *pub)
         more != 0)
         unwritten = 1;
     if (rc == 0)
-        log_debug("publish: %zu entries", c.n);
+        log_debug("publish: %zu entries, %zu sanitized", c.n,
+                  publish_cache_made(pub->cache));
     /* The files as they are now that they are made: the load of the
      * items may have rebuilt items/index. */
     if (!unwritten && (st = stamp(pub)) != 0)
@@ -493,8 +495,11 @@ fail:
         log_warn("publish");
     }
 out:
-    if (items != NULL)
+    if (items != NULL) {
         publish_prepared_free(items, safe, c.n);
+        /* What this publish did not use goes (the tags are made). */
+        publish_cache_sweep(pub->cache);
+    }
     publish_items_free(&c);
     publish_items_free(&open);
     for (i = 0; i < NOUT; i++)
@@ -557,6 +562,7 @@ publisher_free(struct publisher *pub)
     free(pub->stamp_path);
     archive_free(pub->archive);
     publish_tags_free(pub->tags);
+    publish_cache_free(pub->cache);
     free(pub);
 }
 
@@ -611,6 +617,9 @@ publisher_new(uv_loop_t *loop, struct store *s, const struct config *cfg,
         }
         free(dir);
     }
+    nomem |= (pub->cache = publish_cache_new()) == NULL;
+    if (pub->tags != NULL)
+        publish_tags_use_cache(pub->tags, pub->cache);
     pub->opml_due = 1;
     for (i = 0; i < NOUT; i++) {
         feed_buf_init(&pub->out[i].published, 0);

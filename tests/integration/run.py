@@ -496,6 +496,41 @@ def test_conditional_get(tmp):
         srv.stop()
 
 
+def test_publish_sanitizes_once(tmp):
+    """A running daemon publishes after every poll that brought something;
+    each publish sanitizes only the entries new or edited since the last
+    (the others' HTML is kept), and the outputs are the same as ever."""
+    srv = FeedServer()
+    one = ("a", "https://s.example/a-300001", "A",
+           "Fri, 17 May 2024 10:00:00 GMT")
+    two = ("b", "https://s.example/b-300002", "B",
+           "Fri, 17 May 2024 11:00:00 GMT")
+    three = ("c", "https://s.example/c-300003", "C",
+             "Fri, 17 May 2024 12:00:00 GMT")
+    try:
+        srv.routes["/s.xml"] = Route(rss("S", [one, two]))
+        port = free_port()
+        conf = write_config(tmp, ["interval 1s",
+                                  "feed s %s" % srv.url("/s.xml")], port)
+        d = Daemon(conf, ["-v"])
+        try:
+            wait_for("the first publish", lambda: re.search(
+                r"publish: 2 entries, 2 sanitized", d.log()))
+            srv.routes["/s.xml"] = Route(rss("S", [three, one, two]))
+            wait_for("the second publish", lambda: re.search(
+                r"publish: 3 entries, (\d+) sanitized", d.log()))
+            made = re.search(r"publish: 3 entries, (\d+) sanitized",
+                             d.log()).group(1)
+            check(made == "1", "the second publish sanitized %s entries, "
+                  "not the one new: %s" % (made, d.log()))
+            body = get("http://127.0.0.1:%d/index.html" % port)[2].decode()
+            check(body.count("<article>") == 3, "the page: %s" % body)
+        finally:
+            check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
+    finally:
+        srv.stop()
+
+
 def test_unchanged_poll_syncs_nothing(tmp):
     """A poll --once where every feed answers 304 changes only times: it
     writes their lines to feeds.state and syncs nothing, no fsync, no
