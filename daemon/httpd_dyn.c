@@ -48,7 +48,9 @@ struct httpd_dyn_wait {
 
 /* One path. */
 struct httpd_dyn {
-    struct httpd_dyn *next;
+    struct httpd_dyn *next;  /* every path, for the watchdog and the end */
+    struct httpd_dyn *hnext; /* in its bucket of the table by path */
+    struct httpd_dyn *wnext; /* in the wanted list, while want is set */
     char *path, *content_type;
     httpd_render_fn *render;
     void *arg;
@@ -76,6 +78,13 @@ struct httpd_dyns {
     int stopping;            /* under lock: every request gets 503 */
     unsigned live;           /* under lock: waits not yet ended */
     struct httpd_dyn *paths; /* changed on the loop under the lock */
+    /* The same paths by their path (a power of two of buckets), so that
+     * setting thousands of archive pages and answering a request do not
+     * walk them all; and those with a render asked, for the loop. Under
+     * the lock. */
+    struct httpd_dyn **tab;
+    size_t tab_cap, npaths;
+    struct httpd_dyn *wanted;
     struct MHD_Response *canned[DYN_NCANNED];
 };
 
@@ -260,6 +269,31 @@ dyn_watch(void *arg)
     return NULL;
 }
 
+static size_t
+path_bucket(const char *path, size_t cap)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+
+    for (; *path != '\0'; path++)
+        h = (h ^ (unsigned char)*path) * 1099511628211u;
+    return (size_t)h & (cap - 1);
+}
+
+/* The path's entry, or NULL. Under the lock (or on the loop, which alone
+ * changes the table). */
+static struct httpd_dyn *
+dyn_find(const struct httpd_dyns *ds, const char *path)
+{
+    struct httpd_dyn *d;
+
+    if (ds->tab_cap == 0)
+        return NULL;
+    for (d = ds->tab[path_bucket(path, ds->tab_cap)]; d != NULL; d = d->hnext)
+        if (strcmp(d->path, path) == 0)
+            return d;
+    return NULL;
+}
+
 /* ---- the loop's side ---------------------------------------------------- */
 
 /* Makes what was asked: each path wanted is rendered, and the requests
@@ -269,8 +303,17 @@ dyn_on_async(uv_async_t *a)
 {
     struct httpd_dyns *ds = a->data;
 
-    /* Only the loop changes the list: its entries stay while it runs. */
-    for (struct httpd_dyn *d = ds->paths; d != NULL; d = d->next) {
+    struct httpd_dyn *d, *next;
+
+    /* The paths asked for: each was put on the list as its want was set,
+     * and is taken off it (its next read) as its want is cleared, under
+     * the lock; until its render is made no request sets it again. Only
+     * the loop changes the paths: they stay while it runs. */
+    pthread_mutex_lock(&ds->lock);
+    d = ds->wanted;
+    ds->wanted = NULL;
+    pthread_mutex_unlock(&ds->lock);
+    for (; d != NULL; d = next) {
         struct httpd_dyn_wait *list;
         struct httpd_dyn_out *out = NULL, *old;
         struct feed_buf b;
@@ -278,6 +321,8 @@ dyn_on_async(uv_async_t *a)
         int want, rc;
 
         pthread_mutex_lock(&ds->lock);
+        next = d->wnext;
+        d->wnext = NULL;
         want = d->want && !ds->stopping;
         d->want = 0;
         pthread_mutex_unlock(&ds->lock);
@@ -395,6 +440,32 @@ dyn_start(struct httpd_dyns *ds, uv_loop_t *loop)
     return 0;
 }
 
+/* Twice the buckets (64 at first), the paths put in again: on the loop,
+ * the new table made before the lock is taken. 0 or -ENOMEM. */
+static int
+dyn_grow(struct httpd_dyns *ds)
+{
+    size_t cap = ds->tab_cap ? 2 * ds->tab_cap : 64;
+    struct httpd_dyn **tab = calloc(cap, sizeof(*tab)), **old;
+    struct httpd_dyn *d;
+
+    if (tab == NULL)
+        return -ENOMEM;
+    pthread_mutex_lock(&ds->lock);
+    for (d = ds->paths; d != NULL; d = d->next) {
+        size_t b = path_bucket(d->path, cap);
+
+        d->hnext = tab[b];
+        tab[b] = d;
+    }
+    old = ds->tab;
+    ds->tab = tab;
+    ds->tab_cap = cap;
+    pthread_mutex_unlock(&ds->lock);
+    free(old);
+    return 0;
+}
+
 int
 httpd_dyns_set(struct httpd_dyns *ds, uv_loop_t *loop, const char *path,
                const char *content_type, httpd_render_fn *render, void *arg)
@@ -404,9 +475,7 @@ httpd_dyns_set(struct httpd_dyns *ds, uv_loop_t *loop, const char *path,
 
     if (!ds->watching && dyn_start(ds, loop) != 0)
         return -ENOMEM;
-    for (d = ds->paths; d != NULL && strcmp(d->path, path) != 0; d = d->next)
-        ;
-    if (d != NULL) {
+    if ((d = dyn_find(ds, path)) != NULL) {
         if ((type = strdup(content_type)) == NULL)
             return -ENOMEM;
         pthread_mutex_lock(&ds->lock);
@@ -427,9 +496,22 @@ httpd_dyns_set(struct httpd_dyns *ds, uv_loop_t *loop, const char *path,
     }
     d->render = render;
     d->arg = arg;
+    if (ds->npaths + 1 > ds->tab_cap / 4 * 3 && dyn_grow(ds) != 0) {
+        free(d->content_type);
+        free(d->path);
+        free(d);
+        return -ENOMEM;
+    }
     pthread_mutex_lock(&ds->lock);
     d->next = ds->paths;
     ds->paths = d;
+    {
+        size_t b = path_bucket(path, ds->tab_cap);
+
+        d->hnext = ds->tab[b];
+        ds->tab[b] = d;
+    }
+    ds->npaths++;
     pthread_mutex_unlock(&ds->lock);
     return 0;
 }
@@ -447,9 +529,7 @@ httpd_dyns_answer(struct httpd_dyns *ds, struct MHD_Connection *conn,
     int fail = -1, ask = 0;
 
     pthread_mutex_lock(&ds->lock);
-    for (d = ds->paths; d != NULL && strcmp(d->path, path) != 0; d = d->next)
-        ;
-    if (d == NULL) {
+    if ((d = dyn_find(ds, path)) == NULL) {
         pthread_mutex_unlock(&ds->lock);
         return 0;
     }
@@ -475,6 +555,8 @@ httpd_dyns_answer(struct httpd_dyns *ds, struct MHD_Connection *conn,
         if (!d->rendering) {
             d->rendering = 1;
             d->want = 1;
+            d->wnext = ds->wanted;
+            ds->wanted = d;
             d->asked_ms = now_ms();
             ask = 1;
             pthread_cond_signal(&ds->wake);
@@ -576,6 +658,7 @@ dyn_free(struct httpd_dyns *ds)
         free(ds->paths);
         ds->paths = next;
     }
+    free(ds->tab);
     for (int i = 0; i < DYN_NCANNED; i++)
         if (ds->canned[i] != NULL)
             MHD_destroy_response(ds->canned[i]);

@@ -9,7 +9,9 @@
 
 #include <uv.h>
 
+#include "httpd_dyn.h"
 #include "httpd_fixture.h"
+#include "linear.h"
 
 #define METRICS "text/plain; version=0.0.4; charset=utf-8"
 
@@ -323,6 +325,69 @@ test_set(void **state)
     assert_int_equal(get_status(fx->port, "/metrics.json"), 404);
 }
 
+/* Thousands of paths (an archive's pages): each request gets its own
+ * path's render, and setting them is linear in their number. */
+static void
+test_many_paths(void **state)
+{
+    struct fixture *fx = *state;
+    static const int ks[] = {0, 7777, 19999};
+    char path[64], req[160], want[80];
+
+    for (int k = 0; k < 20000; k++) {
+        snprintf(path, sizeof(path), "/archive/%d.atom", k);
+        assert_int_equal(
+            httpd_set_dynamic(fx->httpd, path, METRICS, render, NULL), 0);
+    }
+    for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+        struct client c;
+
+        snprintf(req, sizeof(req),
+                 "GET /archive/%d.atom HTTP/1.1\r\nHost: x\r\n"
+                 "Connection: close\r\n\r\n",
+                 ks[i]);
+        client_start(&c, fx->port, req);
+        run_until_done(fx, &c, 1);
+        assert_int_equal(c.r.code, 200);
+        snprintf(want, sizeof(want), " of /archive/%d.atom\n", ks[i]);
+        assert_non_null(strstr(c.r.body, want));
+        response_free(&c.r);
+    }
+    assert_int_equal(get_status(fx->port, "/archive/20000.atom"), 404);
+}
+
+static void
+on_dyns_closed(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+static void
+set_paths(size_t n, void *arg)
+{
+    struct fixture *fx = arg;
+    struct httpd_dyns *ds = httpd_dyns_new();
+    char path[64];
+    int closed = 0;
+
+    assert_non_null(ds);
+    for (size_t k = 0; k < n / 16; k++) {
+        snprintf(path, sizeof(path), "/archive/%zu.json", k);
+        assert_int_equal(
+            httpd_dyns_set(ds, &fx->loop, path, METRICS, render, NULL), 0);
+    }
+    if (httpd_dyns_close(ds, on_dyns_closed, &closed))
+        while (!closed)
+            uv_run(&fx->loop, UV_RUN_ONCE);
+}
+
+static void
+test_set_linear(void **state)
+{
+    assert_linear("httpd_dyns_set", set_paths, *state, LINEAR_N0,
+                  (size_t)1 << 22);
+}
+
 int
 main(void)
 {
@@ -336,6 +401,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_close_while_held, dyn_setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_set, dyn_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_paths, dyn_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_linear, dyn_setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
