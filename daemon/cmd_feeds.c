@@ -18,6 +18,7 @@
 #include "feeds/parse.h"
 #include "feeds/url.h"
 #include "opml.h"
+#include "strhash.h"
 
 #define FEEDS_DEFAULT_CONFIG "/etc/feedd/feedd.conf"
 #define FEEDS_NAME_MAX 48 /* bytes of a name made from a title or host */
@@ -194,16 +195,6 @@ struct strset {
     size_t cap, n;
 };
 
-static size_t
-str_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037u;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return (size_t)h;
-}
-
 static int
 strset_has(const struct strset *set, const char *s)
 {
@@ -211,7 +202,7 @@ strset_has(const struct strset *set, const char *s)
 
     if (set->cap == 0)
         return 0;
-    for (i = str_hash(s) & (set->cap - 1); set->slot[i] != NULL;
+    for (i = (size_t)strhash(s) & (set->cap - 1); set->slot[i] != NULL;
          i = (i + 1) & (set->cap - 1))
         if (strcmp(set->slot[i], s) == 0)
             return 1;
@@ -234,7 +225,7 @@ strset_add(struct strset *set, const char *s)
 
             if (set->slot[i] == NULL)
                 continue;
-            for (j = str_hash(set->slot[i]) & (big.cap - 1);
+            for (j = (size_t)strhash(set->slot[i]) & (big.cap - 1);
                  big.slot[j] != NULL; j = (j + 1) & (big.cap - 1))
                 ;
             big.slot[j] = set->slot[i];
@@ -243,7 +234,7 @@ strset_add(struct strset *set, const char *s)
         free(set->slot);
         *set = big;
     }
-    for (i = str_hash(s) & (set->cap - 1); set->slot[i] != NULL;
+    for (i = (size_t)strhash(s) & (set->cap - 1); set->slot[i] != NULL;
          i = (i + 1) & (set->cap - 1))
         ;
     if ((set->slot[i] = strdup(s)) == NULL)

@@ -19,6 +19,7 @@
 
 #include "httpd_doc.h"
 #include "httpd_dyn.h"
+#include "strhash.h"
 
 /* A render is fresh for HTTPD_DYN_SHARE_MS, or this many times as long
  * as it took when that is longer. */
@@ -272,11 +273,7 @@ dyn_watch(void *arg)
 static size_t
 path_bucket(const char *path, size_t cap)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-
-    for (; *path != '\0'; path++)
-        h = (h ^ (unsigned char)*path) * 1099511628211u;
-    return (size_t)h & (cap - 1);
+    return (size_t)strhash(path) & (cap - 1);
 }
 
 /* The path's entry, or NULL. Under the lock (or on the loop, which alone

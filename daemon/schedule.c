@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "schedule.h"
+#include "strhash.h"
 
 #define NONE UINT32_MAX
 
@@ -165,21 +166,11 @@ host_key(const char *url)
     return k;
 }
 
-static uint64_t
-str_hash(const char *k)
-{
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * UINT64_C(0x100000001b3);
-    return h ^ (h >> 29);
-}
-
 static void
 slot_place(struct sched *s, uint32_t hi)
 {
     size_t mask = s->slots_cap - 1,
-           j = (size_t)str_hash(s->hosts[hi].key) & mask;
+           j = (size_t)strhash(s->hosts[hi].key) & mask;
 
     while (s->slots[j] != 0)
         j = (j + 1) & mask;
@@ -236,7 +227,7 @@ host_get(struct sched *s, const char *url, uint32_t *hi)
         return -ENOMEM;
     *hi = NONE;
     if (s->slots_cap != 0)
-        for (j = (size_t)str_hash(k) & (s->slots_cap - 1); s->slots[j] != 0;
+        for (j = (size_t)strhash(k) & (s->slots_cap - 1); s->slots[j] != 0;
              j = (j + 1) & (s->slots_cap - 1))
             if (strcmp(s->hosts[s->slots[j] - 1].key, k) == 0) {
                 *hi = s->slots[j] - 1;
@@ -583,7 +574,7 @@ sched_spread(const struct sched *s, size_t feed, uint64_t now,
     uint64_t phase, from = now + interval / 2;
 
     /* The host's own offset, then the feed's share of the interval. */
-    phase = str_hash(h->key) % interval +
+    phase = strhash(h->key) % interval +
             (uint64_t)s->rank[feed] * interval / (h->nfeeds ? h->nfeeds : 1);
     phase %= interval;
     return from + (phase + interval - from % interval) % interval;

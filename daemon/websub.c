@@ -23,6 +23,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "websub.h"
+#include "strhash.h"
 #include "websub_int.h"
 
 #define STATE_FILE "websub.state"
@@ -646,11 +647,7 @@ on_call(void *arg, struct httpd_call *call, struct feed_buf *reply)
 static size_t
 feed_bucket(const char *feed, size_t cap)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-
-    for (; *feed != '\0'; feed++)
-        h = (h ^ (unsigned char)*feed) * 1099511628211u;
-    return (size_t)h & (cap - 1);
+    return (size_t)strhash(feed) & (cap - 1);
 }
 
 static struct websub_sub *
