@@ -632,6 +632,7 @@ config_free(struct config *cfg)
     free(cfg->public_url);
     free(cfg->tls_cert);
     free(cfg->tls_key);
+    free(cfg->ca_file);
     free(cfg);
 }
 

@@ -14,7 +14,7 @@
 #define CONFIG_SHOW_MAX 64   /* bytes of a word quoted in a message */
 #define CONFIG_SHOW_SIZE (CONFIG_SHOW_MAX * 4 + 8)
 
-#define CONFIG_NSETTINGS 16
+#define CONFIG_NSETTINGS 17
 #define CONFIG_DURATION_HINT "(use 30s, 15m, 2h, 1d)"
 #define CONFIG_NAME_HINT "(letters, digits, '.', '_' and '-', at most 64)"
 

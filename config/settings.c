@@ -1,6 +1,7 @@
 /* config/settings.c - the settings of the config file, one per line as
  * "NAME VALUE": each checked by its entry in a table, each at most once. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "chars.h"
 #include "parser.h"
@@ -50,6 +52,24 @@ static void
 setting_state_dir(struct parser *p, const char *v)
 {
     p->cfg->state_dir = setting_path(p, "state_dir", v);
+}
+
+/* Read when curl starts a TLS connection, so a file that cannot be read
+ * is refused now rather than failing every https poll. */
+static void
+setting_ca_file(struct parser *p, const char *v)
+{
+    char a[CONFIG_SHOW_SIZE];
+    char *path = setting_path(p, "ca_file", v);
+
+    if (path != NULL && access(path, R_OK) != 0) {
+        config_parser_error(p, "ca_file %s: %s", config_show(a, path),
+                            strerror(errno));
+        free(path);
+        return;
+    }
+    free(p->cfg->ca_file);
+    p->cfg->ca_file = path;
 }
 
 static void
@@ -298,6 +318,7 @@ static const struct config_setting settings[] = {
     {"public_url", setting_public_url},
     {"tls_cert", setting_tls_cert},
     {"tls_key", setting_tls_key},
+    {"ca_file", setting_ca_file},
     {"timeout", NULL},
     {"connect_timeout", NULL},
     {"max_size", NULL},

@@ -645,6 +645,21 @@ fetch_base_setup(CURL *e, const char **name)
 }
 
 int
+fetcher_ca(struct fetcher *f, const char *file)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    /* Unset, libcurl's own default: the bundle it was built with. */
+    if (file == NULL)
+        file = v->cainfo;
+    if (curl_easy_setopt(f->base, CURLOPT_CAINFO, file) != CURLE_OK)
+        return -1;
+    /* The handles kept idle were copied from the base before. */
+    idle_trim(f, 0);
+    return 0;
+}
+
+int
 fetcher_caps(struct fetcher *f, int parallel, int per_host)
 {
     if (curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,

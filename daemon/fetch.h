@@ -79,6 +79,11 @@ struct fetcher *fetcher_new(uv_loop_t *loop, int parallel, int per_host,
 
 /* New caps on connections, as fetcher_new() took them: transfers under
  * way go on. 0, or -1 when libcurl refuses them (the old ones stay). */
+/* The certificate authorities (a PEM file) that https transfers trust
+ * from the next one on, instead of the system's; NULL: the system's.
+ * 0 or -1 (libcurl refused it; the transfers keep what they had). */
+int fetcher_ca(struct fetcher *, const char *file);
+
 int fetcher_caps(struct fetcher *, int parallel, int per_host);
 
 /* Starts a fetch; the strings of req are copied. 0, or a negative errno

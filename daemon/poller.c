@@ -774,6 +774,11 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
         poller_close(p);
         return NULL;
     }
+    if (cfg->ca_file != NULL && fetcher_ca(p->fetcher, cfg->ca_file) != 0) {
+        log_warnx("libcurl refused ca_file %s", cfg->ca_file);
+        poller_close(p);
+        return NULL;
+    }
     p->open++;
     p->parsing =
         parsing_new(loop, on_parsed, poller_on_room, p, err, sizeof(err));

@@ -328,6 +328,11 @@ poller_reload(struct poller *p, const struct config *cfg,
         if (fetcher_caps(p->fetcher, cfg->parallel, cfg->parallel) != 0)
             log_warnx("reload: libcurl refused the new connection caps");
     }
+    if ((cfg->ca_file == NULL) != (p->cfg->ca_file == NULL) ||
+        (cfg->ca_file != NULL && strcmp(cfg->ca_file, p->cfg->ca_file) != 0)) {
+        if (fetcher_ca(p->fetcher, cfg->ca_file) != 0)
+            log_warnx("reload: libcurl refused ca_file %s", cfg->ca_file);
+    }
     p->cfg = cfg;
     poller_rearm(p);
     rc = 0;

@@ -725,6 +725,7 @@ websub_reload(struct websub *ws, const struct config *cfg)
     struct websub_sub *s;
 
     ws->cfg = cfg;
+    (void)fetcher_ca(ws->fetcher, cfg->ca_file);
     for (s = ws->subs; s != NULL; s = s->next)
         if (s->state != WEBSUB_UNSUB && config_feed_find(cfg, s->feed) == NULL)
             unsubscribe_from(ws, s);
@@ -821,6 +822,8 @@ websub_new(uv_loop_t *loop, const struct config *cfg, struct httpd *httpd)
         ws_free(ws);
         return NULL;
     }
+    if (cfg->ca_file != NULL)
+        (void)fetcher_ca(ws->fetcher, cfg->ca_file);
     ws->open = 1;
     if (uv_timer_init(loop, &ws->timer) != 0) {
         log_warnx("WebSub: cannot make a timer");

@@ -64,9 +64,12 @@ struct config {
     char *listen_host;
     int listen_port;
     char *title;
-    char *public_url;  /* where readers reach the outputs, or NULL */
-    char *tls_cert;    /* PEM certificate (chain) for HTTPS, or NULL; */
-    char *tls_key;     /* its private key: both or neither, absolute */
+    char *public_url; /* where readers reach the outputs, or NULL */
+    char *tls_cert;   /* PEM certificate (chain) for HTTPS, or NULL; */
+    char *tls_key;    /* its private key: both or neither, absolute */
+    /* The certificate authorities (PEM) trusted for https feeds and
+     * WebSub hubs instead of the system's, absolute; or NULL. */
+    char *ca_file;
     int64_t interval;  /* default poll interval, seconds */
     size_t max_items;  /* entries in the merged outputs */
     int parallel;      /* connections in all */

@@ -1052,6 +1052,72 @@ def test_sanitized(tmp):
         check(bad not in html.lower(), "%s kept in %r" % (bad, html))
 
 
+def test_http2(tmp):
+    """An https feed server that speaks HTTP/2 only (nghttpd): feedd polls
+    its feeds over HTTP/2, three of one host in one poll as three streams
+    of one connection, trusting the test's certificate through ca_file;
+    without ca_file each is one line naming the feed and the
+    certificate."""
+    nghttpd = shutil.which("nghttpd") or (
+        "/usr/sbin/nghttpd" if os.path.exists("/usr/sbin/nghttpd") else None)
+    check(nghttpd is not None,
+          "nghttpd not found (apt-get install nghttp2-server)")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+         "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check(r.returncode == 0, "openssl: %s" % r.stderr.decode()[-300:])
+    docs = os.path.join(tmp, "htdocs")
+    os.mkdir(docs)
+    for i in range(3):
+        with open(os.path.join(docs, "f%d.xml" % i), "w") as f:
+            f.write(rss("F%d" % i, [
+                ("g%d" % i, "https://h2.example/e-40000%d" % i, "E%d" % i,
+                 "Fri, 17 May 2024 10:00:00 GMT")]))
+    port = free_port()
+    out = open(os.path.join(tmp, "nghttpd.log"), "w+")
+    srv = subprocess.Popen([nghttpd, "-v", "-d", docs, "--address=127.0.0.1",
+                            str(port), key, cert],
+                           stdout=out, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL)
+    try:
+        wait_for("nghttpd", lambda: socket.create_connection(
+            ("127.0.0.1", port), timeout=1).close() or True)
+        feeds = ["feed f%d https://127.0.0.1:%d/f%d.xml" % (i, port, i)
+                 for i in range(3)]
+        # Untrusted: one line per feed, naming it and the certificate.
+        conf = write_config(tmp, ["per_host 1"] + feeds)
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        for i in range(3):
+            line = [x for x in err.splitlines() if "f%d:" % i in x]
+            check(line and "certificate" in line[0].lower(),
+                  "f%d without ca_file: %s" % (i, err))
+        # Trusted: each polled over HTTP/2, on one connection.
+        conf = write_config(tmp, ["per_host 1", "ca_file cert.pem"] + feeds)
+        code, _, err = feedd("poll", "--once", "-c", conf)
+        check(code == 0 and "3 fetched" in err and "0 failed" in err,
+              "poll over HTTP/2 exited %d: %s" % (code, err))
+        out.seek(0)
+        log = out.read()
+        streams = set(re.findall(r"\[id=(\d+)\].*recv HEADERS frame "
+                                 r"<length=\d+, flags=0x\w+, stream_id=(\d+)>",
+                                 log))
+        # Only the trusted run's requests got as far as HTTP/2 frames.
+        conns = {c for c, _ in streams}
+        check(len(streams) == 3 and len(conns) == 1,
+              "the three polls of one host, as (connection, stream): %s\n%s"
+              % (sorted(streams), log[-2000:]))
+        check(len(read_atom(os.path.join(tmp, "state", "public",
+                                         "feed.atom"))) == 3,
+              "the three entries are not stored")
+    finally:
+        srv.terminate()
+        srv.wait(10)
+        out.close()
+
+
 def test_tls(tmp):
     """With tls_cert and tls_key the daemon serves HTTPS only: a client
     that trusts the certificate gets the outputs, whose self links and

@@ -548,6 +548,9 @@ test_errors_settings(void **state)
          E(1, "tls_key \"/k\\x01\" has control characters")},
         {"tls_cert a\ntls_key b\ntls_cert c\n",
          E(3, "setting \"tls_cert\" given twice (first on line 1)")},
+        {"ca_file /nonexistent/ca.pem\n",
+         E(1, "ca_file \"/nonexistent/ca.pem\": No such file or directory")},
+        {"ca_file \"\"\n", E(1, "ca_file is empty")},
     };
     size_t i;
 
