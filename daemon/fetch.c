@@ -756,6 +756,15 @@ fetch_setup(struct fetch *x, CURL *e, const struct fetch_req *req)
     if ((rc = curl_easy_setopt(e, CURLOPT_URL, req->url)) != CURLE_OK ||
         (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers)) != CURLE_OK)
         return rc;
+    /* Over TLS a connection says at its handshake (ALPN) whether it takes
+     * more than one request at once (HTTP/2): a fetch waits for that and
+     * then shares it rather than opening one more. Not over plain HTTP,
+     * where curl learns it only from the first response, and a hung
+     * server would hold every fetch of its host behind the first. */
+    if ((rc = curl_easy_setopt(
+             e, CURLOPT_PIPEWAIT,
+             strncasecmp(req->url, "https:", 6) == 0 ? 1L : 0L)) != CURLE_OK)
+        return rc;
     /* The limits of this fetch. */
     if ((rc = curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
                                file ? "file" : "http,https")) != CURLE_OK ||

@@ -1054,7 +1054,7 @@ def test_sanitized(tmp):
 
 def test_http2(tmp):
     """An https feed server that speaks HTTP/2 only (nghttpd): feedd polls
-    its feeds over HTTP/2, three of one host in one poll as three streams
+    its feeds over HTTP/2, six of one host started at once as six streams
     of one connection, trusting the test's certificate through ca_file;
     without ca_file each is one line naming the feed and the
     certificate."""
@@ -1071,7 +1071,7 @@ def test_http2(tmp):
     check(r.returncode == 0, "openssl: %s" % r.stderr.decode()[-300:])
     docs = os.path.join(tmp, "htdocs")
     os.mkdir(docs)
-    for i in range(3):
+    for i in range(6):
         with open(os.path.join(docs, "f%d.xml" % i), "w") as f:
             f.write(rss("F%d" % i, [
                 ("g%d" % i, "https://h2.example/e-40000%d" % i, "E%d" % i,
@@ -1086,18 +1086,19 @@ def test_http2(tmp):
         wait_for("nghttpd", lambda: socket.create_connection(
             ("127.0.0.1", port), timeout=1).close() or True)
         feeds = ["feed f%d https://127.0.0.1:%d/f%d.xml" % (i, port, i)
-                 for i in range(3)]
+                 for i in range(6)]
         # Untrusted: one line per feed, naming it and the certificate.
         conf = write_config(tmp, ["per_host 1"] + feeds)
         code, _, err = feedd("poll", "--once", "-c", conf)
-        for i in range(3):
+        for i in range(6):
             line = [x for x in err.splitlines() if "f%d:" % i in x]
             check(line and "certificate" in line[0].lower(),
                   "f%d without ca_file: %s" % (i, err))
         # Trusted: each polled over HTTP/2, on one connection.
-        conf = write_config(tmp, ["per_host 1", "ca_file cert.pem"] + feeds)
+        conf = write_config(tmp, ["parallel 6", "per_host 6",
+                                  "ca_file cert.pem"] + feeds)
         code, _, err = feedd("poll", "--once", "-c", conf)
-        check(code == 0 and "3 fetched" in err and "0 failed" in err,
+        check(code == 0 and "6 fetched" in err and "0 failed" in err,
               "poll over HTTP/2 exited %d: %s" % (code, err))
         out.seek(0)
         log = out.read()
@@ -1106,12 +1107,12 @@ def test_http2(tmp):
                                  log))
         # Only the trusted run's requests got as far as HTTP/2 frames.
         conns = {c for c, _ in streams}
-        check(len(streams) == 3 and len(conns) == 1,
-              "the three polls of one host, as (connection, stream): %s\n%s"
+        check(len(streams) == 6 and len(conns) == 1,
+              "the six polls of one host, as (connection, stream): %s\n%s"
               % (sorted(streams), log[-2000:]))
         check(len(read_atom(os.path.join(tmp, "state", "public",
-                                         "feed.atom"))) == 3,
-              "the three entries are not stored")
+                                         "feed.atom"))) == 6,
+              "the six entries are not stored")
     finally:
         srv.terminate()
         srv.wait(10)
