@@ -299,7 +299,6 @@ static void
 dyn_on_async(uv_async_t *a)
 {
     struct httpd_dyns *ds = a->data;
-
     struct httpd_dyn *d, *next;
 
     /* The paths asked for: each was put on the list as its want was set,

@@ -123,6 +123,10 @@ publish_cache_put(struct publish_cache *pc, const struct feed_item *it,
     i = find(pc, it->id, &found);
     if (found) {
         e = &pc->v[i];
+        /* Another version that this publish uses already: its strings
+         * stay (items point at them); this one's stay in the buffers. */
+        if (e->used)
+            return -EEXIST;
         cached_free(e);
     } else {
         if (pc->n == pc->cap) {

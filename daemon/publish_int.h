@@ -59,7 +59,8 @@ void publish_cache_free(struct publish_cache *);
 int publish_cache_get(struct publish_cache *pc, const struct feed_item *it,
                       int mark, const char **summary, const char **content);
 /* Keeps it's sanitized summary and content, taken from the buffers
- * (which are left empty), marked: 0, or -ENOMEM (the buffers keep them). */
+ * (which are left empty), marked: 0; or -ENOMEM, or -EEXIST when another
+ * version of it is marked already (the buffers keep them then). */
 int publish_cache_put(struct publish_cache *pc, const struct feed_item *it,
                       struct feed_buf *summary, struct feed_buf *content);
 /* Drops what the publish under way did not mark, and clears the marks:

@@ -154,6 +154,29 @@ test_many(void **state)
     publish_cache_free(pc);
 }
 
+/* Two versions of one ID in one publish: the second does not free the
+ * strings the first's item points at. */
+static void
+test_two_versions(void **state)
+{
+    struct publish_cache *pc = publish_cache_new();
+    struct publish_items c = {0};
+    struct feed_item *flat;
+    struct feed_buf *safe;
+
+    (void)state;
+    items_add(&c, item("aaaaaaaaaaaaaaaa", 1, "<b>one</b>", NULL));
+    items_add(&c, item("aaaaaaaaaaaaaaaa", 2, "<i>two</i>", NULL));
+    assert_int_equal(publish_prepare(&c, pc, 1, &flat, &safe), 0);
+    assert_string_equal(flat[0].entry.summary, "<b>one</b>");
+    assert_string_equal(flat[1].entry.summary, "<i>two</i>");
+    publish_prepared_free(flat, safe, c.n);
+    publish_cache_sweep(pc);
+    assert_int_equal(publish_cache_count(pc), 1);
+    publish_items_free(&c);
+    publish_cache_free(pc);
+}
+
 int
 main(void)
 {
@@ -161,6 +184,7 @@ main(void)
         cmocka_unit_test(test_prepare_takes_what_was_kept),
         cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_many),
+        cmocka_unit_test(test_two_versions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
