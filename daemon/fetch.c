@@ -55,6 +55,9 @@ struct fetcher {
     struct sock *socks; /* sockets curl asked us to watch */
     size_t active;
     size_t nidle, max_idle;
+    /* Counts the changes of base's options: a handle copied before the
+     * last one is not kept idle. */
+    unsigned base_gen;
     int closing;
     int open_handles; /* uv handles not yet closed */
     void (*done)(void *);
@@ -65,6 +68,7 @@ struct fetch {
     struct fetcher *f;
     struct fetch *next;
     CURL *easy;
+    unsigned base_gen; /* f->base_gen when easy was copied from base */
     struct curl_slist *headers;
     fetch_data_fn *on_data;
     fetch_done_fn *on_done;
@@ -453,6 +457,7 @@ fetch_clear(struct fetch *x)
 {
     struct fetcher *f = x->f;
     CURL *easy = x->easy;
+    unsigned gen = x->base_gen;
 
     free(x->etag);
     free(x->last_modified);
@@ -460,6 +465,7 @@ fetch_clear(struct fetch *x)
     memset(x, 0, sizeof(*x));
     x->f = f;
     x->easy = easy;
+    x->base_gen = gen;
 }
 
 static void
@@ -491,7 +497,8 @@ idle_trim(struct fetcher *f, size_t keep)
 static void
 fetch_release(struct fetcher *f, struct fetch *x, int keep)
 {
-    if (keep && !f->closing && f->nidle < f->max_idle) {
+    if (keep && !f->closing && f->nidle < f->max_idle &&
+        x->base_gen == f->base_gen) {
         fetch_clear(x);
         x->next = f->idle;
         f->idle = x;
@@ -654,7 +661,9 @@ fetcher_ca(struct fetcher *f, const char *file)
         file = v->cainfo;
     if (curl_easy_setopt(f->base, CURLOPT_CAINFO, file) != CURLE_OK)
         return -1;
-    /* The handles kept idle were copied from the base before. */
+    /* The handles kept idle, and those of the fetches under way, were
+     * copied from the base before. */
+    f->base_gen++;
     idle_trim(f, 0);
     return 0;
 }
@@ -843,6 +852,7 @@ fetch_take(struct fetcher *f, int *err)
     if ((x = calloc(1, sizeof(*x))) == NULL)
         return NULL;
     x->f = f;
+    x->base_gen = f->base_gen;
     if ((x->easy = curl_easy_duphandle(f->base)) == NULL) {
         free(x);
         return NULL;

@@ -4,9 +4,13 @@
  * summary and content was most of a publish, and a running daemon
  * publishes after every poll that brought something.
  *
- * The entries sit in an array sorted by ID, each with the content hash
- * of the version it was made from (an edited entry is a miss) and a mark
- * set when a publish uses it; publish_cache_sweep() drops the unmarked.
+ * The entries sit in an array in the order they were put, each with the
+ * content hash of the version it was made from (an edited entry is a
+ * miss) and a mark set when a publish uses it, found by ID through an
+ * open-addressed table of their places (so that the first publish after
+ * a start, which puts the whole merged feed in no order of its IDs, moves
+ * nothing); publish_cache_sweep() drops the unmarked and makes the table
+ * again.
  * It holds at most what one publish of the merged feed holds (max_items
  * and the entries in no archive page yet): tag documents and archive
  * pages read it but add nothing to it. */
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "publish_int.h"
+#include "strhash.h"
 
 struct cached {
     char id[FEED_ID_LEN + 1];
@@ -26,7 +31,9 @@ struct cached {
 struct publish_cache {
     struct cached *v;
     size_t n, cap;
-    size_t made; /* entries put since the last sweep */
+    size_t *slot; /* 1 + the place in v of an entry, 0 empty; linear probing */
+    size_t nslot; /* a power of two, over twice n; 0 before the first put */
+    size_t made;  /* entries put since the last sweep */
 };
 
 struct publish_cache *
@@ -52,30 +59,41 @@ publish_cache_free(struct publish_cache *pc)
     for (i = 0; i < pc->n; i++)
         cached_free(&pc->v[i]);
     free(pc->v);
+    free(pc->slot);
     free(pc);
 }
 
-/* Where id is, or would go, in pc->v. */
+/* The slot of the table where id is, or where it would go. */
 static size_t
 find(const struct publish_cache *pc, const char *id, int *found)
 {
-    size_t lo = 0, hi = pc->n;
+    size_t mask = pc->nslot - 1, k = (size_t)strhash(id) & mask;
 
     *found = 0;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(pc->v[mid].id, id);
-
-        if (c == 0) {
+    for (; pc->slot[k] != 0; k = (k + 1) & mask)
+        if (strcmp(pc->v[pc->slot[k] - 1].id, id) == 0) {
             *found = 1;
-            return mid;
+            break;
         }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return k;
+}
+
+/* The table made again for pc->v[0, n), of nslot slots (a power of two
+ * over 2 n): 0, or -ENOMEM (the table as it was). */
+static int
+reindex(struct publish_cache *pc, size_t nslot)
+{
+    size_t *slot = calloc(nslot, sizeof(*slot)), *old = pc->slot, i;
+    int found;
+
+    if (slot == NULL)
+        return -ENOMEM;
+    pc->slot = slot;
+    pc->nslot = nslot;
+    for (i = 0; i < pc->n; i++)
+        slot[find(pc, pc->v[i].id, &found)] = i + 1;
+    free(old);
+    return 0;
 }
 
 int
@@ -87,9 +105,11 @@ publish_cache_get(struct publish_cache *pc, const struct feed_item *it,
 
     /* A record written before content hashes were kept has none: its
      * versions cannot be told apart, so it is never taken from here. */
-    if (pc == NULL || it->hash == 0)
+    if (pc == NULL || it->hash == 0 || pc->nslot == 0)
         return 0;
     i = find(pc, it->id, &found);
+    if (found)
+        i = pc->slot[i] - 1;
     if (!found || pc->v[i].hash != it->hash)
         return 0;
     if (mark)
@@ -120,9 +140,12 @@ publish_cache_put(struct publish_cache *pc, const struct feed_item *it,
 
     if (it->hash == 0)
         return 0;
+    if (2 * (pc->n + 1) > pc->nslot &&
+        reindex(pc, pc->nslot ? 2 * pc->nslot : 128) != 0)
+        return -ENOMEM;
     i = find(pc, it->id, &found);
     if (found) {
-        e = &pc->v[i];
+        e = &pc->v[pc->slot[i] - 1];
         /* Another version that this publish uses already: its strings
          * stay (items point at them); this one's stay in the buffers. */
         if (e->used)
@@ -138,9 +161,8 @@ publish_cache_put(struct publish_cache *pc, const struct feed_item *it,
             pc->v = v;
             pc->cap = cap;
         }
-        memmove(&pc->v[i + 1], &pc->v[i], (pc->n - i) * sizeof(*pc->v));
-        pc->n++;
-        e = &pc->v[i];
+        e = &pc->v[pc->n++];
+        pc->slot[i] = pc->n;
         memcpy(e->id, it->id, sizeof(e->id));
     }
     e->hash = it->hash;
@@ -175,6 +197,21 @@ publish_cache_sweep(struct publish_cache *pc)
         if (v != NULL) {
             pc->v = v;
             pc->cap /= 2;
+        }
+    }
+    /* The places moved: the table is made again, of a size for them;
+     * without memory for it, the cache is emptied (a miss is only a
+     * sanitize more). */
+    if (pc->nslot > 0) {
+        size_t nslot = 128;
+
+        while (nslot < 2 * pc->n + 2)
+            nslot *= 2;
+        if (reindex(pc, nslot) != 0) {
+            for (i = 0; i < pc->n; i++)
+                cached_free(&pc->v[i]);
+            pc->n = 0;
+            memset(pc->slot, 0, pc->nslot * sizeof(*pc->slot));
         }
     }
 }

@@ -857,6 +857,45 @@ test_close_cancels(void **state)
     assert_false(r.ok);
 }
 
+/* The certificate authorities changed while a fetch runs: its handle,
+ * copied from the template before, is not kept for the next fetch,
+ * which takes a new copy with the new ones. */
+static void
+test_ca_change_in_flight(void **state)
+{
+    struct fixture *fx = *state;
+    struct result r;
+    struct fetch_req req;
+    char ca[128];
+    FILE *fp;
+
+    snprintf(ca, sizeof(ca), "%s/ca.pem", fx->dir);
+    assert_non_null(fp = fopen(ca, "w"));
+    fclose(fp);
+    fetcher(fx);
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(dups, 1);
+    /* The handle kept idle is taken, then the setting changes. */
+    req = request(fx, fx->url, &r);
+    assert_int_equal(fetcher_start(fx->fetcher, &req), 0);
+    assert_int_equal(dups, 1);
+    assert_int_equal(fetcher_ca(fx->fetcher, ca), 0);
+    run_until(fx, &r.done);
+    assert_true(r.ok);
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(dups, 2);
+    /* That one, copied after the change, is kept and taken again. */
+    req = request(fx, fx->url, &r);
+    fetch(fx, &req, &r);
+    assert_true(r.ok);
+    assert_int_equal(dups, 2);
+    unlink(ca);
+}
+
 int
 main(void)
 {
@@ -873,6 +912,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps_trim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_change_in_flight, setup,
+                                        teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

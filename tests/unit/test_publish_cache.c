@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "feeds/item.h"
+#include "linear.h"
 #include "publish_int.h"
 
 static struct feed_item *
@@ -177,6 +178,38 @@ test_two_versions(void **state)
     publish_cache_free(pc);
 }
 
+/* n entries put into an empty cache, as the first publish after a start
+ * puts the whole merged feed: their IDs come in no order of theirs (here
+ * the worst, descending), and each put must not move the ones before. */
+static void
+run_puts(size_t n, void *arg)
+{
+    struct publish_cache *pc = publish_cache_new();
+    struct feed_item it;
+    struct feed_buf s, x;
+    size_t i;
+
+    (void)arg;
+    assert_non_null(pc);
+    memset(&it, 0, sizeof(it));
+    for (i = 0; i < n; i++) {
+        snprintf(it.id, sizeof(it.id), "%016zx", n - i);
+        it.hash = i + 1;
+        feed_buf_init(&s, 0);
+        feed_buf_init(&x, 0);
+        assert_int_equal(publish_cache_put(pc, &it, &s, &x), 0);
+    }
+    assert_int_equal(publish_cache_count(pc), n);
+    publish_cache_free(pc);
+}
+
+static void
+test_puts_linear(void **state)
+{
+    (void)state;
+    assert_linear("publish_cache_put", run_puts, NULL, 256, (size_t)1 << 16);
+}
+
 int
 main(void)
 {
@@ -185,6 +218,7 @@ main(void)
         cmocka_unit_test(test_sweep),
         cmocka_unit_test(test_many),
         cmocka_unit_test(test_two_versions),
+        cmocka_unit_test(test_puts_linear),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
