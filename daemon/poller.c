@@ -473,7 +473,7 @@ poller_poll_result(struct poller_feed *f, int report)
     rep.moved_to = poller_moved_for_good(f, error == NULL);
     rep.hub = o->hub;
     rep.self = o->self;
-    rep.whole = o->ok && error == NULL;
+    rep.whole = o->ok && error == NULL && !o->hub_unknown;
     p->report(&rep, p->arg);
 }
 
@@ -501,11 +501,14 @@ on_parsed(struct parsing_doc *doc, void *arg)
     fi = f->out->parser ? feed_parser_info(f->out->parser) : NULL;
     if (fi && whole) {
         poller_take_hints(f, fi);
-        /* Out of memory, the feed is not subscribed to this time. */
-        if (fi->hub && fi->self && (o->hub = strdup(fi->hub)) != NULL &&
-            (o->self = strdup(fi->self)) == NULL) {
+        /* Out of memory, the feed is not subscribed to this time, nor
+         * taken for one that names no hub. */
+        if (fi->hub && fi->self &&
+            ((o->hub = strdup(fi->hub)) == NULL ||
+             (o->self = strdup(fi->self)) == NULL)) {
             free(o->hub);
             o->hub = NULL;
+            o->hub_unknown = 1;
         }
     }
     if (fi && fi->bad_dates > 0)

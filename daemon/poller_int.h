@@ -30,8 +30,9 @@ struct poll_outcome {
     char *url;                      /* after redirects */
     char *etag;                     /* of a whole, clean response only */
     char *last_modified;
-    char *location;     /* where this poll fetches from: the config's then */
-    char *hub, *self;   /* what a whole document advertised (WebSub), or NULL */
+    char *location;   /* where this poll fetches from: the config's then */
+    char *hub, *self; /* what a whole document advertised (WebSub), or NULL */
+    unsigned char hub_unknown; /* its hub could not be copied (memory) */
     unsigned char push; /* its body was pushed (poller_push()): no fetch */
     int stage_rc;       /* ingest_stage()'s */
     struct ingest_result res;
