@@ -255,17 +255,20 @@ int store_feed_state_set(struct store *, const char *feed,
                          const struct store_feed_state *st) STORE_WUR;
 /* Appends to feeds.state the line of each feed whose state changed since
  * the last save (or writes the file whole, atomically, when most of it
- * is dead lines). When only times changed (the last and next poll, the
- * last success: a 304, a poll that brought nothing new), the lines are
- * written without an fdatasync: a kill -9 keeps them (they are in the
- * page cache), a power failure may lose them, and their feeds are then
- * polled again sooner, with the same validators. Any other change (an
- * ETag, Last-Modified, an error, a feed added or gone) is synced, and
- * with it every line written before. 0 or a negative errno. */
+ * is dead lines). The lines are written without an fdatasync, which
+ * would make the caller (the loop) wait for the disk: a kill -9 keeps
+ * them (they are in the page cache); a power failure may lose the last
+ * ones, and their feeds are then polled again sooner, with the
+ * validators before, which costs a full download and never an entry
+ * (the entries a line vouches for are synced before it is written).
+ * 0 or a negative errno. */
 int store_feed_state_save(struct store *) STORE_WUR;
-/* Syncs the lines store_feed_state_save() wrote without a sync, if any;
- * for a clean stop. 0 or a negative errno. */
-int store_feed_state_sync(struct store *) STORE_WUR;
+/* Syncs the lines store_feed_state_save() wrote, for a clean stop: with
+ * times set, all of them; else only when one of them says more than
+ * times (the last and next poll, the last success: an ETag,
+ * Last-Modified, an error, a feed added or gone). 0 or a negative
+ * errno. */
+int store_feed_state_sync(struct store *, int times) STORE_WUR;
 
 /* ---- reading beside the process that holds the store ----
  *
