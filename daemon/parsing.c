@@ -48,12 +48,14 @@ run_job(struct job *j)
     struct parsing_doc *doc = j->doc;
 
     /* Only the thread writes failed while the document is queued. */
-    if (doc->failed)
-        return;
     if (j->end) {
-        if (j->finish && feed_parser_push(doc->parser, "", 0, 1) != 0)
+        if (!doc->failed && j->finish &&
+            feed_parser_push(doc->parser, "", 0, 1) != 0)
             doc->failed = 1;
-    } else if (feed_parser_push(doc->parser, j->data, j->n, 0) != 0) {
+        if (doc->ended)
+            doc->ended(doc);
+    } else if (!doc->failed &&
+               feed_parser_push(doc->parser, j->data, j->n, 0) != 0) {
         doc->failed = 1;
     }
 }

@@ -21,6 +21,8 @@
 #include "feeds/id.h"
 #include "feeds/item.h"
 
+struct feed_buf;
+
 #define STORE_WUR __attribute__((warn_unused_result))
 
 /* The format version written in every segment's first line. A segment of
@@ -82,6 +84,16 @@ int store_lookup(struct store *, const char *id, uint64_t *hash);
  * -EFBIG (a record over 32 MiB) or -EOVERFLOW. Nothing is on disk until
  * store_commit(). */
 int store_add(struct store *, const struct feed_item *) STORE_WUR;
+/* The line store_add() writes for item appended to b, made where the
+ * store is not at hand (the parse thread), so that the loop only copies
+ * it: item's ID and stored time are set. 0, -EINVAL (an ID that is not
+ * FEED_ID_LEN hex digits, or no feed) or -ENOMEM. */
+int store_record_prepare(struct feed_buf *b,
+                         const struct feed_item *item) STORE_WUR;
+/* store_add() of item with its line (len bytes) as store_record_prepare()
+ * wrote it for this very item, unchanged since. */
+int store_add_line(struct store *, const struct feed_item *item,
+                   const char *line, size_t len) STORE_WUR;
 
 /* Appends the pending batch to the current segment and fsyncs it, then
  * lists it in items/index (no fsync: a cache). 0, or a negative errno; on
@@ -172,6 +184,11 @@ size_t store_damaged(const struct store *);
  * returned, or a negative errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
+/* Calls fn with the item of line (len bytes), a record that
+ * store_record_prepare() made, valid during the call: fn's return, or
+ * -EINVAL when line is not such a record. */
+int store_record_item(const char *line, size_t len, store_item_fn *fn,
+                      void *arg) STORE_WUR;
 
 /* store_recent() among the items of the feeds named feeds[0, nfeeds)
  * (an item belongs to the feed that first carried it, its "feed"): the
