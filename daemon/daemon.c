@@ -361,15 +361,15 @@ daemon_stop(struct daemon *d)
         log_warnx("store: %s", store_error(d->store));
         d->lost_at_stop = 1;
     }
-    /* A failure the poller logged already is not logged again. When
-     * `run` stops the times written without a sync are synced too. A
-     * poll --once leaves them unsynced, as any poll does: every lost
-     * line costs `run` one earlier conditional poll, and the next
-     * poll --once polls every feed whatever they say, so a sync at the
-     * end of every cron run would buy nothing. What is not a time was
-     * synced when it was saved. */
+    /* A failure the poller logged already is not logged again. The
+     * saves wrote their lines without a sync; at the stop, what is more
+     * than times is synced. When `run` stops the times are synced too. A
+     * poll --once leaves them unsynced: every lost line costs `run` one
+     * earlier conditional poll, and the next poll --once polls every
+     * feed whatever they say, so a sync of them at the end of every cron
+     * run would buy nothing. */
     if (((rc = store_feed_state_save(d->store)) != 0 ||
-         (!d->once && (rc = store_feed_state_sync(d->store)) != 0)) &&
+         (rc = store_feed_state_sync(d->store, !d->once)) != 0) &&
         rc != logged) {
         errno = -rc;
         log_warn("feeds.state: cannot save");

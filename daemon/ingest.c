@@ -16,6 +16,15 @@ struct ingest_entry {
     char base[FEED_ID_LEN + 1]; /* the ID its rule gives */
     struct feed_item *item;     /* a copy; item->id is the final ID */
     int drop;                   /* an exact repeat within the document */
+    /* Its store record (rec_len bytes), made by ingest_prepare() while
+     * the item was as it is (rec_len 0: made when stored). */
+    char *rec;
+    size_t rec_len;
+    /* item is a slim copy (no summary, content, enclosures, categories):
+     * rec (as made, slim_len bytes, even when rec_len is 0 since) has the
+     * rest. */
+    int slim;
+    size_t slim_len;
 };
 
 /* A poll's entries: made by its first entry, freed when it is staged. */
@@ -32,6 +41,7 @@ struct ingest {
     const char *feed;
     const regex_t *id_re;
     struct ingest_batch *b; /* the poll's; NULL between polls */
+    int identified;         /* the batch has its IDs and hashes */
     /* A digest of the IDs this feed carried at its last whole poll (all
      * of them stored): when a document has the same IDs, an entry the
      * same as its stored version needs no look at the store. */
@@ -71,10 +81,13 @@ batch_free(struct ingest *ing)
 
     if (ing->b == NULL)
         return;
-    for (i = 0; i < ing->b->n; i++)
+    for (i = 0; i < ing->b->n; i++) {
         free(ing->b->v[i].item);
+        free(ing->b->v[i].rec);
+    }
     free(ing->b);
     ing->b = NULL;
+    ing->identified = 0;
 }
 
 struct ingest *
@@ -141,10 +154,9 @@ ingest_add(struct ingest *ing, const struct feed_entry *e,
     return 0;
 }
 
-/* Each entry's ID (by the feed's rule) and content hash, worked out
- * when the batch is resolved rather than as the entries come: ingest_add()
- * runs on the parse thread, the busier one, and this on the loop. 0 or
- * -ENOMEM. */
+/* Each entry's ID (by the feed's rule) and content hash, worked out for
+ * the whole batch at its end (ingest_prepare(), or ingest_stage() when
+ * that did not). 0 or -ENOMEM. */
 static int
 identify(struct ingest *ing)
 {
@@ -161,7 +173,67 @@ identify(struct ingest *ing)
         memcpy(pe->item->id, pe->base, sizeof(pe->item->id));
         pe->item->hash = feed_entry_hash(e);
     }
+    ing->identified = 1;
     return 0;
+}
+
+/* pe's item, with its record made (in scratch first, then in a block of
+ * its own, so that what a document holds until it is staged is its
+ * records' size): the copy kept is slim, as the record holds the rest.
+ * 0 or -ENOMEM (pe as it was). */
+static int
+prepare_entry(struct ingest_entry *pe, struct feed_buf *scratch)
+{
+    struct feed_item it = *pe->item, *slim;
+    char *rec;
+    int rc;
+
+    scratch->len = 0;
+    if ((rc = store_record_prepare(scratch, pe->item)) != 0)
+        return rc;
+    it.entry.summary = it.entry.content = NULL;
+    it.entry.enclosures = NULL;
+    it.entry.nenclosures = 0;
+    it.entry.categories = NULL;
+    it.entry.ncategories = 0;
+    if ((rec = malloc(scratch->len)) == NULL)
+        return -ENOMEM;
+    if ((slim = feed_item_copy(&it)) == NULL) {
+        free(rec);
+        return -ENOMEM;
+    }
+    memcpy(rec, scratch->data, scratch->len);
+    free(pe->item);
+    pe->item = slim;
+    pe->rec = rec;
+    pe->rec_len = pe->slim_len = scratch->len;
+    pe->slim = 1;
+    return 0;
+}
+
+int
+ingest_prepare(struct ingest *ing)
+{
+    struct feed_buf scratch;
+    size_t i;
+    int rc;
+
+    if (ing->b == NULL || ing->identified)
+        return 0;
+    if ((rc = identify(ing)) != 0)
+        return rc;
+    /* A feed polled before since the start has most of what it brings
+     * stored already: its records are made when stored, for the few new
+     * ones. At its first poll, all may be new (all are, in a cold start):
+     * they are made here, beside the loop. */
+    if (ing->has_known)
+        return 0;
+    feed_buf_init(&scratch, 0);
+    /* Out of memory, the rest are made when they are stored. */
+    for (i = 0; i < ing->b->n && rc == 0; i++)
+        rc = prepare_entry(&ing->b->v[i], &scratch);
+    feed_buf_free(&scratch);
+    return rc;
 }
 
 /* ---- entries of one document that share an ID ---- */
@@ -212,6 +284,7 @@ derive(struct ingest_entry *m, int level)
     const struct feed_entry *e = &m->item->entry;
     char hash[FEED_ID_LEN + 1];
 
+    m->rec_len = 0; /* its record has the ID it had */
     feed_id_format(m->item->hash, hash);
     if (level == 0 && e->link)
         feed_id_derive(m->base, 'l', e->link, m->item->id);
@@ -274,8 +347,10 @@ resolve_group(struct store *s, struct ingest_entry **g, size_t n)
         if (!g[i]->drop && (stored ? same_entry(g[i]->item, stored) : 1))
             keeper = i;
     free(stored);
-    if (keeper < n)
+    if (keeper < n) {
         g[keeper]->item->shared = 1;
+        g[keeper]->rec_len = 0;
+    }
     for (i = 0; i < n; i++)
         if (!g[i]->drop && i != keeper)
             derive(g[i], 0);
@@ -378,6 +453,47 @@ store_version(struct ingest *ing, const struct feed_item *old,
     return rc;
 }
 
+/* pe's item in whole again, when ingest_prepare() kept a slim copy: read
+ * back from its record, with the ID and mark resolve() may have given
+ * it since. 0 or a negative errno. */
+static int
+unslim(struct ingest *ing, struct ingest_entry *pe)
+{
+    struct feed_item *full = NULL;
+    int rc;
+
+    if (!pe->slim)
+        return 0;
+    rc = store_record_item(pe->rec, pe->slim_len, keep_copy, &full);
+    if (rc != 0) {
+        free(full);
+        return rc;
+    }
+    memcpy(full->id, pe->item->id, sizeof(full->id));
+    full->shared = pe->item->shared;
+    free(pe->item);
+    pe->item = full;
+    pe->slim = 0;
+    free(pe->rec);
+    pe->rec = NULL;
+    pe->rec_len = 0;
+    return 0;
+}
+
+/* Stores pe's item as it is, with the record ingest_prepare() made when
+ * it has one. */
+static int
+add_new(struct ingest *ing, struct ingest_entry *pe)
+{
+    int rc;
+
+    if (pe->rec_len > 0)
+        return store_add_line(ing->store, pe->item, pe->rec, pe->rec_len);
+    if ((rc = unslim(ing, pe)) != 0)
+        return rc;
+    return store_add(ing->store, pe->item);
+}
+
 /* Puts one resolved entry where it belongs; same says the document has
  * the IDs of the feed's last whole poll. Returns 1 when it was stored as
  * new, 2 when stored again (edited, or one more feed), 0 when nothing
@@ -393,7 +509,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now, int same)
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return (rc = store_add(ing->store, it)) == 0 ? 1 : rc;
+        return (rc = add_new(ing, pe)) == 0 ? 1 : rc;
     /* The same as this feed had it last time: nothing to look at. */
     if (hash == it->hash && same && !it->shared)
         return 0;
@@ -401,7 +517,7 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now, int same)
     if (rc == -EBADMSG) {
         /* Its record is damaged: the store warned and forgot it, and the
          * feed still has it. Stored again, as new. */
-        return (rc = store_add(ing->store, it)) == 0 ? 1 : rc;
+        return (rc = add_new(ing, pe)) == 0 ? 1 : rc;
     }
     if (rc == -ENOENT) {
         /* Seen, but no version: dropped by retention, and it stays
@@ -421,6 +537,12 @@ store_entry(struct ingest *ing, struct ingest_entry *pe, int64_t now, int same)
      * carry one article differently must not flip it back and forth. */
     edited = hash != it->hash && strcmp(old->feed, ing->feed) == 0;
     rc = 0;
+    /* An edit stores the content that a slim copy left in its record. */
+    if (edited && (rc = unslim(ing, pe)) != 0) {
+        free(old);
+        return rc;
+    }
+    it = pe->item;
     if (edited || !carries(old, ing->feed) || (it->shared && !old->shared))
         rc = (rc = store_version(ing, old, it, edited, now)) == 0 ? 2 : rc;
     free(old);
@@ -441,7 +563,8 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
         batch_free(ing);
         return 0;
     }
-    if ((rc = identify(ing)) != 0 || (rc = resolve(ing)) != 0) {
+    if ((!ing->identified && (rc = identify(ing)) != 0) ||
+        (rc = resolve(ing)) != 0) {
         batch_free(ing);
         return rc;
     }

@@ -32,7 +32,8 @@ struct ingest *ingest_new(struct store *s, const char *feed,
 void ingest_free(struct ingest *ing);
 
 /* Adds a copy of e to the poll's batch; its ID (by the feed's rule) and
- * content hash are worked out by ingest_stage(). Touches nothing but the
+ * content hash are worked out by ingest_prepare() or ingest_stage().
+ * Touches nothing but the
  * batch, so it may run on another thread than the store's, as long as
  * the two do not overlap. feed_title (the document's own title, may be NULL)
  * and feed_url (where the feed is fetched from) are copied; now is when
@@ -40,6 +41,14 @@ void ingest_free(struct ingest *ing);
  * had). */
 int ingest_add(struct ingest *ing, const struct feed_entry *e,
                const char *feed_title, const char *feed_url, int64_t now);
+
+/* At the end of the batch's document, on the thread that parsed it:
+ * works out each entry's ID and content hash and makes its store record
+ * (store_record_prepare()), the part of ingest_stage() that needs
+ * nothing but the batch, so that the loop only copies the records of new
+ * entries. Like ingest_add(), touches nothing but the batch. 0, or
+ * -ENOMEM: ingest_stage() makes what is missing. */
+int ingest_prepare(struct ingest *ing);
 
 /* Entries in the batch, repeats included. */
 size_t ingest_pending(const struct ingest *ing);

@@ -48,21 +48,28 @@ run_job(struct job *j)
     struct parsing_doc *doc = j->doc;
 
     /* Only the thread writes failed while the document is queued. */
-    if (doc->failed)
-        return;
     if (j->end) {
-        if (j->finish && feed_parser_push(doc->parser, "", 0, 1) != 0)
+        if (!doc->failed && j->finish &&
+            feed_parser_push(doc->parser, "", 0, 1) != 0)
             doc->failed = 1;
-    } else if (feed_parser_push(doc->parser, j->data, j->n, 0) != 0) {
+        if (doc->ended)
+            doc->ended(doc);
+    } else if (!doc->failed &&
+               feed_parser_push(doc->parser, j->data, j->n, 0) != 0) {
         doc->failed = 1;
     }
 }
+
+/* The most a thread takes from the queue at once: the queue's bytes
+ * count down (and room() is told) after each such batch. */
+#define BATCH_MAX (PARSING_QUEUE_MAX / 4)
 
 static void
 thread_main(void *arg)
 {
     struct parsing *w = arg;
-    struct job *j;
+    struct job *batch, *j, *next, *freed;
+    size_t took;
 
     uv_mutex_lock(&w->mu);
     for (;;) {
@@ -70,26 +77,36 @@ thread_main(void *arg)
 
         while (w->head == NULL && !w->stop)
             uv_cond_wait(&w->work, &w->mu);
-        if ((j = w->head) == NULL)
+        if (w->head == NULL)
             break; /* stop, and nothing left */
+        /* A batch off the queue's head, parsed without the mutex, which
+         * the loop takes for every chunk. */
+        batch = j = w->head;
+        for (took = j->n; j->next && took + j->next->n <= BATCH_MAX;
+             j = j->next)
+            took += j->next->n;
         if ((w->head = j->next) == NULL)
             w->tail = NULL;
+        j->next = NULL;
         uv_mutex_unlock(&w->mu);
-        run_job(j);
+        for (j = batch; j; j = j->next)
+            run_job(j);
+        freed = NULL;
         uv_mutex_lock(&w->mu);
-        w->bytes -= j->n;
-        if (--w->jobs == 0)
-            uv_cond_broadcast(&w->idle);
-        if (j->end && j->doc->admitted) {
-            j->doc->admitted = 0;
-            w->docs--;
-        }
-        if (w->full && w->bytes <= PARSING_QUEUE_MAX / 2) {
-            w->full = 0;
-            w->room = 1;
-            wake = 1;
-        }
-        if (j->end) {
+        for (j = batch; j; j = next) {
+            next = j->next;
+            w->bytes -= j->n;
+            w->jobs--;
+            if (!j->end) {
+                j->next = freed;
+                freed = j;
+                continue;
+            }
+            if (j->doc->admitted) {
+                j->doc->admitted = 0;
+                w->docs--;
+            }
+            /* An ended document's job is the loop's from here on. */
             j->next = NULL;
             if (w->done_tail)
                 w->done_tail->next = j;
@@ -98,18 +115,23 @@ thread_main(void *arg)
             w->done_tail = j;
             wake = 1;
         }
-        if (wake || !j->end) {
-            /* The wake-up (a system call) and the free are made without
-             * the mutex, which the loop takes for every chunk. An ended
-             * document's job is the loop's from here on. */
-            if (j->end)
-                j = NULL;
-            uv_mutex_unlock(&w->mu);
-            free(j);
-            if (wake)
-                (void)uv_async_send(&w->async); /* fails only when closing */
-            uv_mutex_lock(&w->mu);
+        if (w->jobs == 0)
+            uv_cond_broadcast(&w->idle);
+        if (w->full && w->bytes <= PARSING_QUEUE_MAX / 2) {
+            w->full = 0;
+            w->room = 1;
+            wake = 1;
         }
+        /* The wake-up (a system call) and the frees are made without the
+         * mutex. */
+        uv_mutex_unlock(&w->mu);
+        for (j = freed; j; j = next) {
+            next = j->next;
+            free(j);
+        }
+        if (wake)
+            (void)uv_async_send(&w->async); /* fails only when closing */
+        uv_mutex_lock(&w->mu);
     }
     uv_mutex_unlock(&w->mu);
 }
@@ -223,21 +245,8 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
     struct job *j;
     int failed, full;
 
-    uv_mutex_lock(&w->mu);
-    failed = doc->failed;
-    full = !must_take && ((w->bytes > 0 && w->bytes + n > PARSING_QUEUE_MAX) ||
-                          (!doc->admitted && w->docs >= PARSING_DOCS_MAX));
-    if (full && !failed)
-        w->full = 1;
-    if (!full && !failed && !doc->admitted) {
-        doc->admitted = 1;
-        w->docs++;
-    }
-    uv_mutex_unlock(&w->mu);
-    if (failed)
-        return -1;
-    if (full)
-        return PARSING_FULL;
+    /* Made before the mutex is taken, so that the loop takes it once: a
+     * chunk refused (the queue full) is rare, and its copy wasted. */
     if ((j = malloc(sizeof(*j) + n)) == NULL)
         return -ENOMEM;
     j->next = NULL;
@@ -246,6 +255,20 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
     j->n = n;
     memcpy(j->data, p, n);
     uv_mutex_lock(&w->mu);
+    failed = doc->failed;
+    full = !must_take && ((w->bytes > 0 && w->bytes + n > PARSING_QUEUE_MAX) ||
+                          (!doc->admitted && w->docs >= PARSING_DOCS_MAX));
+    if (full && !failed)
+        w->full = 1;
+    if (full || failed) {
+        uv_mutex_unlock(&w->mu);
+        free(j);
+        return failed ? -1 : PARSING_FULL;
+    }
+    if (!doc->admitted) {
+        doc->admitted = 1;
+        w->docs++;
+    }
     queue_unlock(w, j);
     return 0;
 }

@@ -35,7 +35,11 @@
  * as a chunk or the end of it is queued. */
 struct parsing_doc {
     struct feed_parser *parser;
-    void *arg;    /* for done() */
+    void *arg; /* for done() and ended() */
+    /* Called on the thread when it has parsed the end of doc (failed or
+     * not), before done(): what is left to do with the document's own
+     * data and nothing else. May be NULL. */
+    void (*ended)(struct parsing_doc *doc);
     int failed;   /* feed_parser_push() failed: the rest is not parsed */
     int admitted; /* one of the PARSING_DOCS_MAX */
 };

@@ -479,6 +479,15 @@ poller_poll_result(struct poller_feed *f, int report)
 
 /* The parse of f's document is over (f's parser is the loop's again):
  * stage what it brought for the group commit. */
+/* On the parse thread, at the end of f's document. */
+static void
+on_doc_ended(struct parsing_doc *doc)
+{
+    struct poller_feed *f = doc->arg;
+
+    (void)ingest_prepare(f->ing); /* out of memory, staging makes it */
+}
+
 static void
 on_parsed(struct parsing_doc *doc, void *arg)
 {
@@ -608,6 +617,7 @@ poll_feed(struct poller_feed *f)
         return;
     }
     f->out->doc.arg = f;
+    f->out->doc.ended = on_doc_ended;
     st = store_feed_state_get(p->store, f->cf->name);
     memset(&req, 0, sizeof(req));
     req.url = f->out->location;

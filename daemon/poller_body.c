@@ -24,6 +24,10 @@
  * window over which the two threads' CPU time is compared (ms). */
 #define LOOP_DOCS 1
 #define BALANCE_MS 1000
+/* While a commit is in flight, a document begins only while the next
+ * batch holds less than this: the batch grows as fast as documents end,
+ * and a sync may take long (tens of ms, more on a slow disk). */
+#define PENDING_MAX ((size_t)1 << 20)
 
 static int64_t
 now_s(void)
@@ -129,6 +133,19 @@ loop_takes(struct poller *p)
     return take;
 }
 
+/* Holds f's transfer (FETCH_PAUSE) until room() or the commit's end. */
+static int
+hold(struct poller_feed *f)
+{
+    if (!f->out->held) {
+        f->out->held = 1;
+        f->out->held_next = NULL;
+        *f->p->held_tail = f;
+        f->p->held_tail = &f->out->held_next;
+    }
+    return FETCH_PAUSE;
+}
+
 int
 poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
                const char **error, void *arg)
@@ -137,6 +154,11 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
     char charset[64];
     int rc;
 
+    /* A document not yet begun waits while the store is behind. */
+    if (!f->out->threaded && !f->out->on_loop && f->out->inline_bytes == 0 &&
+        c->can_hold && f->p->syncing &&
+        store_pending(f->p->store) >= PENDING_MAX)
+        return hold(f);
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
     if (!f->out->pushed &&
@@ -171,15 +193,8 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
     }
     f->out->threaded = 1;
     rc = parsing_push(f->p->parsing, &f->out->doc, p, n, !c->can_hold);
-    if (rc == PARSING_FULL) {
-        if (!f->out->held) {
-            f->out->held = 1;
-            f->out->held_next = NULL;
-            *f->p->held_tail = f;
-            f->p->held_tail = &f->out->held_next;
-        }
-        return FETCH_PAUSE;
-    }
+    if (rc == PARSING_FULL)
+        return hold(f);
     if (rc != 0) {
         /* The thread is done with a failed document's parser. */
         *error = rc == -ENOMEM ? "out of memory" : poller_parse_error(f);

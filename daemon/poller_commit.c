@@ -12,7 +12,7 @@
 /* Polls that end within this many ms of the first share one commit, and
  * no more than this many bytes of records. */
 #define GROUP_MS 20
-#define GROUP_MAX_BYTES ((size_t)2 << 20)
+#define GROUP_MAX_BYTES ((size_t)1 << 20)
 
 static void group_commit(struct poller *p);
 
@@ -62,6 +62,9 @@ on_synced(uv_work_t *req, int status)
     /* poller_close() may have waited for it and finished it already. */
     if (p->syncing) {
         sync_finish(p, status != 0 ? status : p->sync_rc);
+        /* Documents held while the store was behind may begin. */
+        if (p->held != NULL && !p->closing)
+            poller_on_room(p);
         /* Its polls are reported now; those that ended meanwhile wait
          * for the group timer as usual (a commit at once after each sync
          * made three times as many of them), or for the early commit of

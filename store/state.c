@@ -11,11 +11,11 @@
  * without it reads as none.
  * A feed's state is its last line; "gone" forgets a feed. A save
  * appends a line for each feed whose state changed since the last save,
- * and nothing for the others, then one fdatasync: its cost follows the
- * polls that ended, not the length of the feed list. When the lines that
- * no longer count outweigh the live ones (plus some slack), the save
- * writes the file whole instead (store_file_replace()), so it stays
- * within about twice its live size.
+ * and nothing for the others, without an fdatasync (store.h says why):
+ * its cost follows the polls that ended, not the length of the feed list. When
+ * the lines that no longer count outweigh the live ones (plus some slack), the
+ * save writes the file whole instead (store_file_replace()), so it stays within
+ * about twice its live size.
  *
  * Read once at open. A line whose sum does not match is skipped with a
  * warning (the feed's earlier line, if any, counts): the state is only a
@@ -375,7 +375,7 @@ store_feed_state_set(struct store *s, const char *feed,
     /* What did not change is not written. */
     if (f != NULL && store_feed_state_eq(&f->st, st))
         return 0;
-    /* Only times changed: written at the next save, synced later. */
+    /* Only times changed: synced only when `run` stops. */
     if (f == NULL || !store_str_eq(f->st.etag, st->etag) ||
         !store_str_eq(f->st.last_modified, st->last_modified) ||
         !store_str_eq(f->st.last_error, st->last_error) ||
@@ -540,9 +540,10 @@ fail:
 }
 
 int
-store_feed_state_sync(struct store *s)
+store_feed_state_sync(struct store *s, int times)
 {
-    if (!s->state_unsynced || s->state_fd < 0)
+    if (!s->state_unsynced || s->state_fd < 0 ||
+        (!times && !s->state_must_sync))
         return 0;
     if (fdatasync(s->state_fd) != 0) {
         int rc = -errno;
@@ -550,7 +551,7 @@ store_feed_state_sync(struct store *s)
         store_fail(s, "feeds.state: %s", strerror(-rc));
         return rc;
     }
-    s->state_unsynced = 0;
+    s->state_unsynced = s->state_must_sync = 0;
     return 0;
 }
 
@@ -590,9 +591,7 @@ store_feed_state_save(struct store *s)
     if (s->ngone > 0)
         s->state_must_sync = 1;
     if ((rc = store_write_all(s->state_fd, b.data, b.len, s->state_size)) !=
-            0 ||
-        (s->state_must_sync && fdatasync(s->state_fd) != 0 &&
-         (rc = -errno) != 0)) {
+        0) {
         store_fail(s, "feeds.state: %s", strerror(-rc));
         /* Nothing of it counts: the next save writes it again, over
          * what this one may have left. */
@@ -601,8 +600,7 @@ store_feed_state_save(struct store *s)
         goto out;
     }
     s->state_size += b.len;
-    s->state_unsynced = !s->state_must_sync;
-    s->state_must_sync = 0;
+    s->state_unsynced = 1;
     store_state_saved(s, lens);
     goto out;
 nomem:

@@ -235,7 +235,20 @@ store_waste(struct store *s, uint64_t *total)
 }
 
 int
-store_add(struct store *s, const struct feed_item *item)
+store_record_prepare(struct feed_buf *b, const struct feed_item *item)
+{
+    uint64_t id;
+
+    if (feed_id_parse(item->id, &id) != 0 || item->feed == NULL ||
+        item->stored == FEED_TIME_NONE)
+        return -EINVAL;
+    return store_record_encode(b, id, item) != 0 ? -ENOMEM : 0;
+}
+
+/* store_add(), with item's line made already when line is not NULL. */
+static int
+add(struct store *s, const struct feed_item *item, const char *line,
+    size_t linelen)
 {
     size_t start = s->pend.len, len;
     uint32_t *slot, pend;
@@ -259,7 +272,8 @@ store_add(struct store *s, const struct feed_item *item)
     it = *item;
     if (it.stored == FEED_TIME_NONE)
         it.stored = (int64_t)time(NULL);
-    if (store_record_encode(&s->pend, id, &it) != 0) {
+    if ((line ? feed_buf_append(&s->pend, line, linelen)
+              : store_record_encode(&s->pend, id, &it)) != 0) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -293,6 +307,19 @@ fail:
     if (s->pend.data != NULL)
         s->pend.data[start] = '\0';
     return rc;
+}
+
+int
+store_add(struct store *s, const struct feed_item *item)
+{
+    return add(s, item, NULL, 0);
+}
+
+int
+store_add_line(struct store *s, const struct feed_item *item, const char *line,
+               size_t len)
+{
+    return add(s, item, line, len);
 }
 
 /* Forgets the first n pending items (the batch in flight, or all), the
@@ -620,6 +647,24 @@ store_stamp(struct store *s)
         h = store_stamp_mix(h, (uint64_t)st.st_ctim.tv_nsec);
     }
     return h != 0 ? h : 1;
+}
+
+int
+store_record_item(const char *line, size_t len, store_item_fn *fn, void *arg)
+{
+    struct store_lists lists;
+    struct feed_item it;
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, 0, &jerr);
+    int rc;
+
+    if (o == NULL || store_record_decode(&it, o, &lists) != 0) {
+        json_decref(o);
+        return -EINVAL;
+    }
+    rc = fn(&it, arg);
+    json_decref(o);
+    return rc;
 }
 
 int

@@ -274,7 +274,7 @@ struct store {
     uint64_t state_size; /* its whole lines, which appends follow */
     uint64_t state_live; /* of which the lines that count */
     int state_rewrite;   /* the next save writes it whole */
-    int state_must_sync; /* a change beyond times awaits the next save */
+    int state_must_sync; /* a change beyond times is not yet synced */
     int state_unsynced;  /* lines written without an fdatasync */
     struct store_feed **state_dirty; /* changed since the last save */
     size_t ndirty, dirty_cap;

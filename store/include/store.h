@@ -21,6 +21,8 @@
 #include "feeds/id.h"
 #include "feeds/item.h"
 
+struct feed_buf;
+
 #define STORE_WUR __attribute__((warn_unused_result))
 
 /* The format version written in every segment's first line. A segment of
@@ -82,6 +84,16 @@ int store_lookup(struct store *, const char *id, uint64_t *hash);
  * -EFBIG (a record over 32 MiB) or -EOVERFLOW. Nothing is on disk until
  * store_commit(). */
 int store_add(struct store *, const struct feed_item *) STORE_WUR;
+/* The line store_add() writes for item appended to b, made where the
+ * store is not at hand (the parse thread), so that the loop only copies
+ * it: item's ID and stored time are set. 0, -EINVAL (an ID that is not
+ * FEED_ID_LEN hex digits, or no feed) or -ENOMEM. */
+int store_record_prepare(struct feed_buf *b,
+                         const struct feed_item *item) STORE_WUR;
+/* store_add() of item with its line (len bytes) as store_record_prepare()
+ * wrote it for this very item, unchanged since. */
+int store_add_line(struct store *, const struct feed_item *item,
+                   const char *line, size_t len) STORE_WUR;
 
 /* Appends the pending batch to the current segment and fsyncs it, then
  * lists it in items/index (no fsync: a cache). 0, or a negative errno; on
@@ -172,6 +184,11 @@ size_t store_damaged(const struct store *);
  * returned, or a negative errno. */
 typedef int store_item_fn(const struct feed_item *, void *arg);
 int store_recent(struct store *, size_t n, store_item_fn *fn, void *arg);
+/* Calls fn with the item of line (len bytes), a record that
+ * store_record_prepare() made, valid during the call: fn's return, or
+ * -EINVAL when line is not such a record. */
+int store_record_item(const char *line, size_t len, store_item_fn *fn,
+                      void *arg) STORE_WUR;
 
 /* store_recent() among the items of the feeds named feeds[0, nfeeds)
  * (an item belongs to the feed that first carried it, its "feed"): the
@@ -255,17 +272,20 @@ int store_feed_state_set(struct store *, const char *feed,
                          const struct store_feed_state *st) STORE_WUR;
 /* Appends to feeds.state the line of each feed whose state changed since
  * the last save (or writes the file whole, atomically, when most of it
- * is dead lines). When only times changed (the last and next poll, the
- * last success: a 304, a poll that brought nothing new), the lines are
- * written without an fdatasync: a kill -9 keeps them (they are in the
- * page cache), a power failure may lose them, and their feeds are then
- * polled again sooner, with the same validators. Any other change (an
- * ETag, Last-Modified, an error, a feed added or gone) is synced, and
- * with it every line written before. 0 or a negative errno. */
+ * is dead lines). The lines are written without an fdatasync, which
+ * would make the caller (the loop) wait for the disk: a kill -9 keeps
+ * them (they are in the page cache); a power failure may lose the last
+ * ones, and their feeds are then polled again sooner, with the
+ * validators before, which costs a full download and never an entry
+ * (the entries a line vouches for are synced before it is written).
+ * 0 or a negative errno. */
 int store_feed_state_save(struct store *) STORE_WUR;
-/* Syncs the lines store_feed_state_save() wrote without a sync, if any;
- * for a clean stop. 0 or a negative errno. */
-int store_feed_state_sync(struct store *) STORE_WUR;
+/* Syncs the lines store_feed_state_save() wrote, for a clean stop: with
+ * times set, all of them; else only when one of them says more than
+ * times (the last and next poll, the last success: an ETag,
+ * Last-Modified, an error, a feed added or gone). 0 or a negative
+ * errno. */
+int store_feed_state_sync(struct store *, int times) STORE_WUR;
 
 /* ---- reading beside the process that holds the store ----
  *

@@ -61,6 +61,11 @@ __wrap_realloc(void *p, size_t n)
     return alloc_fails() ? NULL : __real_realloc(p, n);
 }
 
+/* Set by the setup of the tests run a second time with each document
+ * prepared (ingest_prepare()) before it is staged, as the parse thread
+ * does. */
+static int prepared;
+
 struct fixture {
     char dir[64];
     struct store *store;
@@ -92,10 +97,18 @@ setup(void **state)
 }
 
 static int
+setup_prepared(void **state)
+{
+    prepared = 1;
+    return setup(state);
+}
+
+static int
 teardown(void **state)
 {
     struct fixture *f = *state;
 
+    prepared = 0;
     store_close(f->store);
     rm_rf(f->dir);
     free(f);
@@ -154,6 +167,8 @@ poll(struct ingest *ing, const struct feed_entry *v, size_t n, int64_t now,
                                     "https://example.com/feed", now),
                          0);
     assert_int_equal(ingest_pending(ing), n);
+    if (prepared)
+        assert_int_equal(ingest_prepare(ing), 0);
     assert_int_equal(ingest_finish(ing, 1, now, res), 0);
     assert_int_equal(ingest_pending(ing), 0);
     assert_int_equal(res->failed, 0);
@@ -604,6 +619,10 @@ test_out_of_memory_anywhere(void **state)
         for (i = 0; i < 3; i++)
             assert_int_equal(ingest_add(ing, &v[i], NULL, "https://x/", T0), 0);
         alloc_left = k;
+        /* Out of memory in ingest_prepare() is no failure: staging makes
+         * what it left out. */
+        if (prepared)
+            (void)ingest_prepare(ing);
         rc = ingest_finish(ing, 1, T0, &res);
         hit = alloc_left == 0;
         alloc_left = -1;
@@ -691,6 +710,167 @@ test_too_big_entry_is_skipped(void **state)
     ingest_free(ing);
 }
 
+/* ---- records made beside the loop (ingest_prepare()) -------------------- */
+
+/* The bytes of every segment of the store in dir, concatenated. */
+static char *
+segments_of(const char *dir, size_t *len)
+{
+    char path[512];
+    char *all = NULL;
+    size_t n = 0;
+    int no;
+
+    for (no = 1; no < 100; no++) {
+        FILE *fp;
+        char buf[4096];
+        size_t k;
+
+        snprintf(path, sizeof path, "%s/items/%06d.jsonl", dir, no);
+        if ((fp = fopen(path, "rb")) == NULL)
+            continue;
+        while ((k = fread(buf, 1, sizeof buf, fp)) > 0) {
+            assert_non_null(all = realloc(all, n + k + 1));
+            memcpy(all + n, buf, k);
+            n += k;
+        }
+        fclose(fp);
+    }
+    assert_non_null(all);
+    all[n] = '\0';
+    *len = n;
+    return all;
+}
+
+/* A document with everything an entry can carry: two entries sharing a
+ * guid (one gets a derived ID), and the rest. */
+static void
+rich_entries(struct feed_entry *v, struct feed_enclosure *enc,
+             const char **cats)
+{
+    size_t i;
+
+    enc[0].url = "https://a.example/a.mp3";
+    enc[0].type = "audio/mpeg";
+    enc[0].length = 12345;
+    enc[1].url = "https://a.example/b.ogg";
+    enc[1].type = NULL;
+    enc[1].length = -1;
+    cats[0] = "news";
+    cats[1] = "\"quoted\" \\ and \x01 control";
+    v[0] = entry("same", "https://a.example/p/1", "One");
+    v[1] = entry("same", "https://a.example/p/2", "Two");
+    v[2] = entry("g3", "https://a.example/p/3", "Three \"quoted\"");
+    v[3] = entry(NULL, "https://a.example/p/4", "Four");
+    for (i = 0; i < 4; i++) {
+        v[i].author = "Ann <ann@a.example>";
+        v[i].summary = "<p>Summary with \"quotes\", \\ and caf\xc3\xa9</p>";
+        v[i].content = "<div><p>Body &amp; more\n\ttabs\x7f</p></div>";
+        v[i].image = "https://a.example/i.png";
+        v[i].updated = T0 + 5;
+        v[i].enclosures = enc;
+        v[i].nenclosures = 2;
+        v[i].categories = cats;
+        v[i].ncategories = 2;
+    }
+}
+
+/* The same document stored through ingest_prepare() and without it gives
+ * the very same bytes: the loop copies the record the thread made. */
+static void
+test_prepared_records_same_bytes(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry v[4];
+    struct feed_enclosure enc[2];
+    const char *cats[2];
+    char dir[128], err[256];
+    struct ingest_result res;
+    struct ingest *ing;
+    struct store *s;
+    char *a, *b;
+    size_t alen, blen;
+    int k;
+
+    rich_entries(v, enc, cats);
+    for (k = 0; k < 2; k++) {
+        snprintf(dir, sizeof dir, "%s/%d", f->dir, k);
+        assert_non_null(s = store_open(dir, err, sizeof err));
+        assert_non_null(ing = ingest_new(s, "a", FEED_ID_GUID, NULL));
+        prepared = k;
+        poll(ing, v, 4, T0, &res);
+        prepared = 0;
+        assert_int_equal(res.fresh, 4);
+        ingest_free(ing);
+        store_close(s);
+    }
+    snprintf(dir, sizeof dir, "%s/0", f->dir);
+    a = segments_of(dir, &alen);
+    snprintf(dir, sizeof dir, "%s/1", f->dir);
+    b = segments_of(dir, &blen);
+    assert_true(alen > 1000);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+    free(a);
+    free(b);
+}
+
+/* A prepared entry whose record no longer fits (its ID derived, or an
+ * edit) is stored whole all the same: the slim copy kept beside the
+ * record is made whole again from it. */
+static void
+test_prepared_slim_made_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry v[4];
+    struct feed_enclosure enc[2];
+    const char *cats[2];
+    struct ingest *ing, *again;
+    struct ingest_result res;
+    struct found fd;
+    size_t i;
+
+    rich_entries(v, enc, cats);
+    prepared = 1;
+    assert_non_null(ing = ingest_new(f->store, "a", FEED_ID_GUID, NULL));
+    poll(ing, v, 4, T0, &res);
+    assert_int_equal(res.fresh, 4);
+    /* A restart (a new ingest, whose first poll is prepared): two edits,
+     * one of the pair sharing the guid. */
+    assert_non_null(again = ingest_new(f->store, "a", FEED_ID_GUID, NULL));
+    v[1].content = "<p>Two, edited</p>";
+    v[2].summary = "Three, edited";
+    poll(again, v, 4, T0 + 600, &res);
+    prepared = 0;
+    assert_int_equal(res.fresh, 0);
+    assert_int_equal(res.changed, 2);
+    recent(f, &fd);
+    assert_int_equal(fd.n, 4);
+    for (i = 0; i < fd.n; i++) {
+        const struct feed_entry *e = &fd.v[i]->entry;
+
+        assert_non_null(e->summary);
+        assert_non_null(e->content);
+        assert_int_equal(e->nenclosures, 2);
+        assert_int_equal(e->enclosures[0].length, 12345);
+        assert_int_equal(e->ncategories, 2);
+        assert_string_equal(e->categories[1], cats[1]);
+        if (strcmp(e->title, "Two") == 0) {
+            assert_string_equal(e->content, "<p>Two, edited</p>");
+            assert_int_equal(fd.v[i]->changed, T0 + 600);
+        } else if (strncmp(e->title, "Three", 5) == 0) {
+            assert_string_equal(e->summary, "Three, edited");
+            assert_string_equal(e->content, v[0].content);
+        } else {
+            assert_string_equal(e->summary, v[0].summary);
+            assert_int_equal(fd.v[i]->changed, FEED_TIME_NONE);
+        }
+    }
+    found_free(&fd);
+    ingest_free(again);
+    ingest_free(ing);
+}
+
 int
 main(void)
 {
@@ -717,6 +897,27 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_renamed_key_stored_again, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_prepared_records_same_bytes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_prepared_slim_made_whole, setup,
+                                        teardown),
+        /* Again, each document prepared as on the parse thread. */
+        cmocka_unit_test_setup_teardown(test_new_entry_is_stored,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_unchanged_repoll_writes_nothing,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_edited_entry_is_an_update,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_guid_both_kept,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_one_article_two_feeds,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_only_first_feed_edits,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_memory_anywhere,
+                                        setup_prepared, teardown),
+        cmocka_unit_test_setup_teardown(test_too_big_entry_is_skipped,
+                                        setup_prepared, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,9 +247,10 @@ __wrap_fdatasync(int fd)
     return __real_fdatasync(fd);
 }
 
-/* A save of times alone (a 304, a poll with nothing new) writes its lines
- * without an fdatasync; any other change syncs them all; a clean stop
- * syncs what is left. Each line is in the file at once. */
+/* A save writes its lines at once and syncs none: the loop does not wait
+ * for the disk. At a stop, store_feed_state_sync() syncs them: all of
+ * them for `run`, and for poll --once only when one says more than
+ * times. */
 static void
 test_feed_state_times_unsynced(void **state)
 {
@@ -258,13 +259,16 @@ test_feed_state_times_unsynced(void **state)
     struct store_feed_state st = state_of(0, 1000);
     char *file;
 
+    synced_fd = s->state_fd;
+    syncs = 0;
     st.etag = (char *)"\"v1\"";
     st.last_poll = 900;
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
+    /* The first save writes the file whole (a rewrite, synced). */
     synced_fd = s->state_fd;
     syncs = 0;
-    /* Times alone: written, not synced. */
+    /* Times alone: written, not synced, not even by a stop of --once. */
     st.last_poll = 960;
     st.next_poll = 2000;
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
@@ -273,30 +277,40 @@ test_feed_state_times_unsynced(void **state)
     file = read_file(path(f, "feeds.state"));
     assert_non_null(strstr(file, "\"next_poll\":2000"));
     free(file);
-    assert_int_equal(store_feed_state_sync(s), 0);
+    assert_int_equal(store_feed_state_sync(s, 0), 0);
+    assert_int_equal(syncs, 0);
+    assert_int_equal(store_feed_state_sync(s, 1), 0);
     assert_int_equal(syncs, 1);
-    assert_int_equal(store_feed_state_sync(s), 0);
+    assert_int_equal(store_feed_state_sync(s, 1), 0);
     assert_int_equal(syncs, 1);
-    /* A new ETag is synced. */
+    /* A new ETag: written, not synced by the save; a stop syncs it. */
     st.etag = (char *)"\"v2\"";
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 1);
+    file = read_file(path(f, "feeds.state"));
+    assert_non_null(strstr(file, "v2"));
+    free(file);
+    assert_int_equal(store_feed_state_sync(s, 0), 0);
     assert_int_equal(syncs, 2);
-    /* Times, then an error: the second save syncs both. */
+    assert_int_equal(store_feed_state_sync(s, 0), 0);
+    assert_int_equal(syncs, 2);
+    /* Times, then an error in a later save: a stop of --once syncs both. */
     st.next_poll = 3000;
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
-    assert_int_equal(syncs, 2);
     st.errors = 1;
     st.last_error = (char *)"HTTP 503";
     assert_int_equal(store_feed_state_set(s, "a", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 2);
+    assert_int_equal(store_feed_state_sync(s, 0), 0);
     assert_int_equal(syncs, 3);
-    assert_int_equal(store_feed_state_sync(s), 0);
-    assert_int_equal(syncs, 3);
-    /* A new feed is synced. */
+    /* A new feed is more than times. */
     assert_int_equal(store_feed_state_set(s, "b", &st), 0);
     assert_int_equal(store_feed_state_save(s), 0);
+    assert_int_equal(syncs, 3);
+    assert_int_equal(store_feed_state_sync(s, 0), 0);
     assert_int_equal(syncs, 4);
     synced_fd = -1;
     store_close(s);
