@@ -133,6 +133,14 @@ loop_takes(struct poller *p)
     return take;
 }
 
+/* 1 while a commit is in flight and PENDING_MAX waits behind it: a
+ * document not yet begun waits for the commit's end (on_synced()). */
+int
+poller_store_behind(struct poller *p)
+{
+    return p->syncing && store_pending(p->store) >= PENDING_MAX;
+}
+
 /* Holds f's transfer (FETCH_PAUSE) until room() or the commit's end. */
 static int
 hold(struct poller_feed *f)
@@ -155,9 +163,7 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
     int rc;
 
     /* A document not yet begun waits while the store is behind. */
-    if (!f->out->threaded && !f->out->on_loop && f->out->inline_bytes == 0 &&
-        c->can_hold && f->p->syncing &&
-        store_pending(f->p->store) >= PENDING_MAX)
+    if (!f->out->begun && c->can_hold && poller_store_behind(f->p))
         return hold(f);
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
@@ -189,6 +195,7 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
             *error = poller_parse_error(f);
             return -1;
         }
+        f->out->begun = 1;
         return 0;
     }
     f->out->threaded = 1;
@@ -200,6 +207,7 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
         *error = rc == -ENOMEM ? "out of memory" : poller_parse_error(f);
         return -1;
     }
+    f->out->begun = 1;
     return 0;
 }
 
@@ -241,17 +249,26 @@ poller_on_room(void *arg)
 {
     struct poller *p = arg;
     struct poller_feed *f, *next;
+    int behind = poller_store_behind(p), want = 0;
     size_t n = 0;
 
     for (f = p->held; f; f = f->out->held_next)
         n++;
     for (f = p->held; f && n > 0; f = next, n--) {
         next = f->out->held_next;
-        if (p->fetcher == NULL || !parsing_may_take(p->parsing, &f->out->doc))
+        if (p->fetcher == NULL)
             continue;
+        /* Held for the store: the commit's end lets it go, not room. */
+        if (behind && !f->out->begun)
+            continue;
+        if (!parsing_may_take(p->parsing, &f->out->doc)) {
+            want = 1;
+            continue;
+        }
         poller_unhold(f);
         (void)fetcher_resume(p->fetcher, f);
     }
-    if (p->held != NULL)
+    /* A transfer resumed and refused again asked for room itself. */
+    if (want)
         parsing_want_room(p->parsing);
 }

@@ -50,6 +50,7 @@ struct poll_outcome {
     unsigned char pushed;   /* the parser has had bytes */
     unsigned char threaded; /* bytes of it went to the parse thread */
     unsigned char on_loop;  /* parsed on the loop in whole (LOOP_DOCS) */
+    unsigned char begun;    /* a chunk of it was parsed or queued */
     /* Its transfer is held (the parse queue was full): in the poller's
      * list of held feeds, oldest first. */
     unsigned char held;
@@ -193,6 +194,7 @@ const char *poller_parse_error(const struct poller_feed *f);
 void poller_unhold(struct poller_feed *f);
 /* parsing_room_fn: the held transfers the thread would take now go on. */
 void poller_on_room(void *arg);
+int poller_store_behind(struct poller *p);
 /* f's document, if the loop parsed it in whole, no longer counts
  * against LOOP_DOCS. */
 void poller_loop_doc_end(struct poller_feed *f);
