@@ -119,7 +119,10 @@ after_store(struct daemon *d)
         if (store_feed_state_set(d->store, name, &fresh) != 0)
             log_warnx("%s: out of memory", name);
     }
-    if ((rc = store_feed_state_save(d->store)) != 0) {
+    /* Synced at once, unlike a poll's lines: old validators back after a
+     * power failure would keep the damaged entries out for good (304). */
+    if ((rc = store_feed_state_save(d->store)) != 0 ||
+        (rc = store_feed_state_sync(d->store, 0)) != 0) {
         errno = -rc;
         log_warn("feeds.state: cannot save");
     }
