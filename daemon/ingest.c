@@ -211,6 +211,16 @@ prepare_entry(struct ingest_entry *pe, struct feed_buf *scratch)
     return 0;
 }
 
+size_t
+ingest_prepared(const struct ingest *ing)
+{
+    size_t i, n = 0;
+
+    for (i = 0; ing->b != NULL && i < ing->b->n; i++)
+        n += ing->b->v[i].rec != NULL;
+    return n;
+}
+
 int
 ingest_prepare(struct ingest *ing)
 {

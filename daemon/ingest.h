@@ -50,6 +50,9 @@ int ingest_add(struct ingest *ing, const struct feed_entry *e,
  * -ENOMEM: ingest_stage() makes what is missing. */
 int ingest_prepare(struct ingest *ing);
 
+/* Entries of the batch whose store record ingest_prepare() made. */
+size_t ingest_prepared(const struct ingest *ing);
+
 /* Entries in the batch, repeats included. */
 size_t ingest_pending(const struct ingest *ing);
 

@@ -167,8 +167,10 @@ poll(struct ingest *ing, const struct feed_entry *v, size_t n, int64_t now,
                                     "https://example.com/feed", now),
                          0);
     assert_int_equal(ingest_pending(ing), n);
-    if (prepared)
+    if (prepared) {
+        assert_int_equal(ingest_prepared(ing), 0);
         assert_int_equal(ingest_prepare(ing), 0);
+    }
     assert_int_equal(ingest_finish(ing, 1, now, res), 0);
     assert_int_equal(ingest_pending(ing), 0);
     assert_int_equal(res->failed, 0);
@@ -818,6 +820,36 @@ test_prepared_records_same_bytes(void **state)
 /* A prepared entry whose record no longer fits (its ID derived, or an
  * edit) is stored whole all the same: the slim copy kept beside the
  * record is made whole again from it. */
+/* Records are made at a feed's first poll since the start, for every
+ * entry, and not at the next (most of what it brings is stored). */
+static void
+test_prepared_first_poll_only(void **state)
+{
+    struct fixture *f = *state;
+    struct feed_entry v[3] = {entry("g1", "https://a.example/p/1", "One"),
+                              entry("g2", "https://a.example/p/2", "Two"),
+                              entry("g3", "https://a.example/p/3", "Three")};
+    struct ingest *ing = ingest_new(f->store, "a", FEED_ID_GUID, NULL);
+    struct ingest_result res;
+    size_t i;
+
+    assert_non_null(ing);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(ingest_add(ing, &v[i], NULL, "https://x/", T0), 0);
+    assert_int_equal(ingest_prepare(ing), 0);
+    assert_int_equal(ingest_prepared(ing), 2);
+    assert_int_equal(ingest_finish(ing, 1, T0, &res), 0);
+    assert_int_equal(res.fresh, 2);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(ingest_add(ing, &v[i], NULL, "https://x/", T0), 0);
+    assert_int_equal(ingest_prepare(ing), 0);
+    assert_int_equal(ingest_prepared(ing), 0);
+    assert_int_equal(ingest_finish(ing, 1, T0 + 60, &res), 0);
+    assert_int_equal(res.fresh, 1);
+    assert_int_equal(store_count(f->store), 3);
+    ingest_free(ing);
+}
+
 static void
 test_prepared_slim_made_whole(void **state)
 {
@@ -900,6 +932,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_prepared_records_same_bytes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_prepared_slim_made_whole, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_prepared_first_poll_only, setup,
                                         teardown),
         /* Again, each document prepared as on the parse thread. */
         cmocka_unit_test_setup_teardown(test_new_entry_is_stored,

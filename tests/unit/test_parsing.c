@@ -24,8 +24,11 @@
 
 struct doc {
     struct parsing_doc pd;
-    char titles[256]; /* the entries' titles, '|' after each */
-    int done;         /* done() calls */
+    char titles[256];       /* the entries' titles, '|' after each */
+    int done;               /* done() calls */
+    int ended;              /* ended() calls, on the thread */
+    int ended_at_done;      /* ended, as done() found it */
+    char ended_titles[256]; /* titles, as ended() found them */
 };
 
 struct fixture {
@@ -64,7 +67,18 @@ on_done(struct parsing_doc *pd, void *arg)
     struct doc *d = pd->arg;
 
     d->done++;
+    d->ended_at_done = d->ended;
     fx->order[fx->ndone++] = (int)(d - fx->docs);
+}
+
+/* parsing_doc.ended, on the thread. */
+static void
+on_ended(struct parsing_doc *pd)
+{
+    struct doc *d = pd->arg;
+
+    d->ended++;
+    memcpy(d->ended_titles, d->titles, sizeof(d->titles));
 }
 
 static void
@@ -236,6 +250,8 @@ test_failed(void **state)
 
     with_padding(bad, sizeof(bad), "<x a=1>");
     rss(good, sizeof(good), "g", 2);
+    for (int i = 0; i < 3; i++)
+        fx->docs[i].pd.ended = on_ended;
     assert_int_equal(parsing_push(fx->w, &fx->docs[0].pd, bad, strlen(bad), 0),
                      0);
     assert_int_equal(
@@ -258,6 +274,14 @@ test_failed(void **state)
     assert_false(fx->docs[2].pd.failed);
     assert_int_equal(feed_parser_push(fx->docs[2].pd.parser, "", 0, 1) != 0,
                      1); /* "<rss>" alone is no feed: the end was not seen */
+    /* ended() ran once for each, failed or not, after its last entry and
+     * before done(). */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fx->docs[i].ended, 1);
+        assert_int_equal(fx->docs[i].ended_at_done, 1);
+    }
+    assert_string_equal(fx->docs[0].ended_titles, "a|");
+    assert_string_equal(fx->docs[1].ended_titles, "g1|g2|");
 }
 
 /* With the thread held, the queue takes PARSING_QUEUE_MAX bytes and
