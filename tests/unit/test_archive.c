@@ -386,6 +386,55 @@ test_full_disk(void **state)
     store_close(s);
 }
 
+/* Many pages of IDs that differ in every byte: each update (the first,
+ * which fixes them, and the next, which reads them back from their
+ * files) sorts every archived ID to tell the open entries from them, so
+ * one entry out of place would show as an archived entry left open. */
+static void
+test_many_ids_sorted(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct config *cfg = config_for(f);
+    const struct config *cfgp = cfg;
+    char pub[128], last[FEED_ID_LEN + 1], id[FEED_ID_LEN + 1];
+    struct publish_items open;
+    struct archive *a;
+    uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+    long newest;
+    int k;
+    unsigned n;
+
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    for (n = 0; n < 1000; n++) {
+        /* splitmix64: distinct, and spread over all eight bytes. */
+        uint64_t z = (x += UINT64_C(0x9e3779b97f4a7c15));
+
+        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+        z ^= z >> 31;
+        feed_id_format(z, id);
+        add_v(s, id, "e", (int64_t)n * 100, 1);
+        memcpy(last, id, sizeof(last));
+    }
+    assert_int_equal(store_commit(s), 0);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    for (k = 0; k < 2; k++) {
+        memset(&open, 0, sizeof(open));
+        /* No server: more pages than the fake one keeps. */
+        assert_int_equal(archive_update(a, s, cfg, NULL, &open, &newest), 0);
+        /* 333 pages of 3; the thousandth entry is the one left open. */
+        assert_int_equal(newest, 332);
+        assert_int_equal(open.n, 1);
+        assert_string_equal(open.items[0]->id, last);
+        publish_items_free(&open);
+    }
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -393,6 +442,7 @@ main(void)
         T(test_pages),
         T(test_no_hole),
         T(test_full_disk),
+        T(test_many_ids_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
