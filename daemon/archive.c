@@ -80,6 +80,8 @@ sort_ids(uint64_t *v, size_t n)
     size_t count[256], i, b, sum;
     int shift;
 
+    if (n < 2)
+        return;
     if (n < 64 || (tmp = malloc(n * sizeof(*tmp))) == NULL) {
         qsort(v, n, sizeof(*v), u64_cmp);
         return;
