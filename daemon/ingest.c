@@ -41,7 +41,6 @@ struct ingest {
     const char *feed;
     const regex_t *id_re;
     struct ingest_batch *b; /* the poll's; NULL between polls */
-    int identified;         /* the batch has its IDs and hashes */
     /* A digest of the IDs this feed carried at its last whole poll (all
      * of them stored): when a document has the same IDs, an entry the
      * same as its stored version needs no look at the store. */
@@ -49,6 +48,7 @@ struct ingest {
     uint64_t staged; /* of the poll staged and not yet committed */
     enum feed_id_rule rule;
     unsigned char has_known, has_staged;
+    unsigned char identified; /* the batch has its IDs and hashes */
 };
 
 static uint64_t
