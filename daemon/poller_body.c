@@ -135,8 +135,8 @@ loop_takes(struct poller *p)
 
 /* 1 while a commit is in flight and PENDING_MAX waits behind it: a
  * document not yet begun waits for the commit's end (on_synced()). */
-int
-poller_store_behind(struct poller *p)
+static int
+store_behind(struct poller *p)
 {
     return p->syncing && store_pending(p->store) >= PENDING_MAX;
 }
@@ -163,7 +163,7 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
     int rc;
 
     /* A document not yet begun waits while the store is behind. */
-    if (!f->out->begun && c->can_hold && poller_store_behind(f->p))
+    if (!f->out->begun && c->can_hold && store_behind(f->p))
         return hold(f);
     /* RFC 7303 §3: the HTTP charset beats the XML declaration. After a
      * redirect, relative links are relative to where the feed is. */
@@ -249,7 +249,7 @@ poller_on_room(void *arg)
 {
     struct poller *p = arg;
     struct poller_feed *f, *next;
-    int behind = poller_store_behind(p), want = 0;
+    int behind = store_behind(p), want = 0;
     size_t n = 0;
 
     for (f = p->held; f; f = f->out->held_next)

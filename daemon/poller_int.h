@@ -194,7 +194,6 @@ const char *poller_parse_error(const struct poller_feed *f);
 void poller_unhold(struct poller_feed *f);
 /* parsing_room_fn: the held transfers the thread would take now go on. */
 void poller_on_room(void *arg);
-int poller_store_behind(struct poller *p);
 /* f's document, if the loop parsed it in whole, no longer counts
  * against LOOP_DOCS. */
 void poller_loop_doc_end(struct poller_feed *f);
