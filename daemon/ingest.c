@@ -16,15 +16,12 @@ struct ingest_entry {
     char base[FEED_ID_LEN + 1]; /* the ID its rule gives */
     struct feed_item *item;     /* a copy; item->id is the final ID */
     int drop;                   /* an exact repeat within the document */
-    /* Its store record (rec_len bytes), made by ingest_prepare() while
-     * the item was as it is (rec_len 0: made when stored). */
+    /* Its store record (made_len bytes), made by ingest_prepare(); item
+     * is then a slim copy (no summary, content, enclosures, categories),
+     * as rec has the rest. rec_len is made_len while the record fits the
+     * item as it is, else 0 (its record is made when stored). */
     char *rec;
-    size_t rec_len;
-    /* item is a slim copy (no summary, content, enclosures, categories):
-     * rec (as made, slim_len bytes, even when rec_len is 0 since) has the
-     * rest. */
-    int slim;
-    size_t slim_len;
+    size_t rec_len, made_len;
 };
 
 /* A poll's entries: made by its first entry, freed when it is staged. */
@@ -206,8 +203,7 @@ prepare_entry(struct ingest_entry *pe, struct feed_buf *scratch)
     free(pe->item);
     pe->item = slim;
     pe->rec = rec;
-    pe->rec_len = pe->slim_len = scratch->len;
-    pe->slim = 1;
+    pe->rec_len = pe->made_len = scratch->len;
     return 0;
 }
 
@@ -472,9 +468,9 @@ unslim(struct ingest *ing, struct ingest_entry *pe)
     struct feed_item *full = NULL;
     int rc;
 
-    if (!pe->slim)
+    if (pe->rec == NULL)
         return 0;
-    rc = store_record_item(pe->rec, pe->slim_len, keep_copy, &full);
+    rc = store_record_item(pe->rec, pe->made_len, keep_copy, &full);
     if (rc != 0) {
         free(full);
         return rc;
@@ -483,7 +479,6 @@ unslim(struct ingest *ing, struct ingest_entry *pe)
     full->shared = pe->item->shared;
     free(pe->item);
     pe->item = full;
-    pe->slim = 0;
     free(pe->rec);
     pe->rec = NULL;
     pe->rec_len = 0;
