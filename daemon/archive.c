@@ -2,24 +2,35 @@
  * /archive/K.atom, K.rss and K.json, page K holding the P items stored
  * after those of page K - 1 (P is max_items when the page is made), in
  * the store's commit order (store_first_except()). A page is fixed once,
- * when it is complete: public/archive/K.ids lists its IDs, newest first,
- * and never changes. Its documents are made from those IDs when a reader
- * asks (httpd_set_dynamic()), each entry as the store has it then: a
- * cold start with a large store writes the small .ids files, not
- * thousands of sanitized documents nobody may read. Every
- * item stored is in a page or among the open ones, those not in any page
- * yet (fewer than P), which the subscription documents carry beside
- * their newest max_items. Retention: a page goes (its three files) once
- * the store has none of its items and no older page is left, so that
- * the prev-archive links of the pages that stay never lead to a missing
- * one; a page with some of its items gone stays as it was written. The
- * IDs of every page are read from the .ids files at each update (8
- * bytes an archived entry, freed after it) to tell the open entries
- * from the others in one pass over the store's index. */
+ * when it is complete, by its IDs, and never changes. Its documents are
+ * made from those IDs when a reader asks (httpd_set_dynamic()), each
+ * entry as the store has it then: a cold start with a large store
+ * writes IDs, not thousands of sanitized documents nobody may read.
+ *
+ * The IDs of every page are in one file, public/archive/pages, page
+ * after page, oldest first: a line "page K N", then its N IDs a line,
+ * newest first. An update appends the pages it fixes in one write,
+ * unsynced: a crash may lose or tear the last pages, which the next
+ * start cuts off (their entries are open again and make new pages).
+ * Every ID line is FEED_ID_LEN + 1 bytes, so the pages are listed from
+ * their headers alone. (Once there was a file K.ids a page: a cold
+ * start of 2,000 feeds created 588 of them, a fifth of its final
+ * publish. Such files are moved into pages when found.)
+ *
+ * Every item stored is in a page or among the open ones, those not in
+ * any page yet (fewer than P), which the subscription documents carry
+ * beside their newest max_items. Retention: a page goes once the store
+ * has none of its items and no older page is left, so that the
+ * prev-archive links of the pages that stay never lead to a missing
+ * one (pages is written again without it); a page with some of its
+ * items gone stays as it was written. The IDs of every page are read at
+ * each update (8 bytes an archived entry, freed after it) to tell the
+ * open entries from the others in one pass over the store's index. */
 #include <dirent.h>
-#include <limits.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +54,21 @@ static const struct {
 };
 #define NFMTS (sizeof(fmts) / sizeof(fmts[0]))
 
+/* An ID line of pages, and the most IDs a page header may claim. */
+#define ID_LINE (FEED_ID_LEN + 1)
+#define PAGE_MAX_IDS 1000000L
+
+/* A page in pages: its number, where its header line begins, its IDs. */
+struct page {
+    long k;
+    off_t off;
+    size_t n;
+};
+
 struct archive {
-    char *dir;   /* state_dir/public/archive */
-    long *pages; /* the numbers of the pages there, ascending */
+    char *dir;         /* state_dir/public/archive */
+    char *file;        /* dir/pages */
+    struct page *pages; /* those in file, ascending */
     size_t npages, pages_cap;
     long next;     /* the number of the next page */
     int listed;    /* pages and next are read from dir */
@@ -123,7 +146,10 @@ archive_new(const char *public_dir, struct store *s, const struct config **cfg)
 {
     struct archive *a = calloc(1, sizeof(*a));
 
-    if (a == NULL || (a->dir = publish_path(public_dir, "archive")) == NULL) {
+    if (a == NULL || (a->dir = publish_path(public_dir, "archive")) == NULL ||
+        (a->file = publish_path(a->dir, "pages")) == NULL) {
+        if (a != NULL)
+            free(a->dir);
         free(a);
         return NULL;
     }
@@ -140,11 +166,12 @@ archive_free(struct archive *a)
         return;
     free(a->pages);
     free(a->ids);
+    free(a->file);
     free(a->dir);
     free(a);
 }
 
-/* dir/K.ext into buf. */
+/* dir/K.ext into buf: a file of an older feedd's page K. */
 static void
 page_path(const struct archive *a, long k, const char *ext, char *buf,
           size_t len)
@@ -153,7 +180,7 @@ page_path(const struct archive *a, long k, const char *ext, char *buf,
 }
 
 static int
-pages_add(struct archive *a, long k)
+pages_add(struct archive *a, const struct page *pg)
 {
     size_t cap;
     void *p;
@@ -165,32 +192,253 @@ pages_add(struct archive *a, long k)
         a->pages = p;
         a->pages_cap = cap;
     }
-    a->pages[a->npages++] = k;
+    a->pages[a->npages++] = *pg;
     return 0;
 }
 
-/* The pages in dir (each K.ids), and the next number: one past the
- * newest page, or what .next says when that is more (pages all gone do
- * not give their numbers again). */
-static int
-archive_list(struct archive *a)
+/* The index in pages of page k, or -1. */
+static long
+page_find(const struct archive *a, long k)
 {
-    struct dirent *de;
-    char *end, line[32], path[PATH_MAX];
+    size_t lo = 0, hi = a->npages, mid;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (a->pages[mid].k < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->npages && a->pages[lo].k == k ? (long)lo : -1;
+}
+
+/* The ID on line (with its '\n' or not) appended to *ids, grown as
+ * needed; a line that is not one is passed over. 0 or -ENOMEM. */
+static int
+id_push(char *line, uint64_t **ids, size_t *n, size_t *cap)
+{
+    uint64_t v;
+    void *p;
+
+    line[strcspn(line, "\n")] = '\0';
+    if (feed_id_parse(line, &v) != 0)
+        return 0;
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL)
+            return -ENOMEM;
+        *ids = p;
+    }
+    (*ids)[(*n)++] = v;
+    return 0;
+}
+
+/* The IDs of page pg of the file open in fp, appended to *ids. 0, or a
+ * negative errno. */
+static int
+page_read(FILE *fp, const struct page *pg, uint64_t **ids, size_t *n,
+          size_t *cap)
+{
+    char line[64];
+    size_t i;
+    int rc = 0;
+
+    if (fseeko(fp, pg->off, SEEK_SET) != 0 ||
+        fgets(line, sizeof(line), fp) == NULL)
+        return -EIO;
+    for (i = 0; rc == 0 && i < pg->n && fgets(line, sizeof(line), fp) != NULL;
+         i++)
+        rc = id_push(line, ids, n, cap);
+    return rc;
+}
+
+/* The IDs of pages[i], appended to *ids. 0, or a negative errno. */
+static int
+page_ids(const struct archive *a, size_t i, uint64_t **ids, size_t *n,
+         size_t *cap)
+{
     FILE *fp;
-    long k;
+    int rc;
+
+    if ((fp = fopen(a->file, "re")) == NULL)
+        return -errno;
+    rc = page_read(fp, &a->pages[i], ids, n, cap);
+    fclose(fp);
+    return rc;
+}
+
+/* The page whose header is at off in fd, of a file of size bytes, into
+ * *pg: the length of the page, header and IDs, or 0 when there is none
+ * there whole, with a number above prev. */
+static off_t
+page_header(int fd, off_t off, off_t size, long prev, struct page *pg)
+{
+    char buf[64], *end, *p;
+    ssize_t got = pread(fd, buf, sizeof(buf) - 1, off);
+    long k, n;
+    off_t len;
+
+    if (got <= 0)
+        return 0;
+    buf[got] = '\0';
+    if ((end = memchr(buf, '\n', (size_t)got)) == NULL ||
+        strncmp(buf, "page ", 5) != 0)
+        return 0;
+    *end = '\0';
+    errno = 0;
+    k = strtol(buf + 5, &p, 10);
+    if (errno != 0 || p == buf + 5 || *p != ' ' || k <= prev)
+        return 0;
+    n = strtol(p + 1, &p, 10);
+    if (errno != 0 || *p != '\0' || n < 1 || n > PAGE_MAX_IDS)
+        return 0;
+    len = (off_t)(end + 1 - buf) + (off_t)n * ID_LINE;
+    if (len > size - off)
+        return 0;
+    pg->k = k;
+    pg->off = off;
+    pg->n = (size_t)n;
+    return len;
+}
+
+/* Pages appended to the file in one go: their lines gathered and written
+ * APPEND_CHUNK at a time; all undone when a write fails. */
+#define APPEND_CHUNK 65536
+
+struct appender {
+    struct archive *a;
+    int fd;       /* the file, open to append; -1 until the first page */
+    off_t base;   /* its size before */
+    off_t done;   /* bytes written since */
+    struct feed_buf buf;
+    size_t made; /* pages added to a->pages */
+    int logged;  /* a failure to write, logged */
+};
+
+static void
+append_init(struct appender *w, struct archive *a)
+{
+    memset(w, 0, sizeof(*w));
+    w->a = a;
+    w->fd = -1;
+    feed_buf_init(&w->buf, 0);
+}
+
+/* Writes the lines gathered. 0 or a negative errno. */
+static int
+append_flush(struct appender *w)
+{
+    size_t at = 0;
+    ssize_t n;
+
+    while (at < w->buf.len) {
+        if ((n = write(w->fd, w->buf.data + at, w->buf.len - at)) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        at += (size_t)n;
+        w->done += n;
+    }
+    w->buf.len = 0;
+    return 0;
+}
+
+/* Page k of the IDs ids[0, n) (in commit order, oldest first) added to
+ * the pages and its lines to those to write. 0 or a negative errno. */
+static int
+append_page(struct appender *w, long k, const uint64_t *ids, size_t n)
+{
+    struct archive *a = w->a;
+    char id[ID_LINE], head[64];
+    struct page pg;
+    struct stat st;
+    size_t i;
+    int len, rc;
+
+    if (w->fd < 0) {
+        errno = 0;
+        /* The folder is made by the first page that finds it missing. */
+        if ((w->fd = open(a->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                          0644)) < 0 &&
+            errno == ENOENT && (mkdir(a->dir, 0755) == 0 || errno == EEXIST))
+            w->fd =
+                open(a->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (w->fd < 0 || fstat(w->fd, &st) != 0) {
+            rc = errno ? -errno : -EIO;
+            log_warn("publish: cannot write %s", a->file);
+            w->logged = 1;
+            return rc;
+        }
+        w->base = st.st_size;
+    }
+    len = snprintf(head, sizeof(head), "page %ld %zu\n", k, n);
+    pg.k = k;
+    pg.n = n;
+    pg.off = w->base + w->done + (off_t)w->buf.len;
+    if (feed_buf_append(&w->buf, head, (size_t)len) != 0)
+        return -ENOMEM;
+    for (i = n; i-- > 0;) {
+        feed_id_format(ids[i], id);
+        id[FEED_ID_LEN] = '\n';
+        if (feed_buf_append(&w->buf, id, sizeof(id)) != 0)
+            return -ENOMEM;
+    }
+    if ((rc = pages_add(a, &pg)) != 0)
+        return rc;
+    w->made++;
+    return w->buf.len >= APPEND_CHUNK ? append_flush(w) : 0;
+}
+
+/* Ends the appending begun with append_init(): when rc is 0, writes what
+ * is left. When rc or that fails, the pages made are taken back and the
+ * file cut to its size before. rc, or the write's failure (logged, as
+ * w->logged says). */
+static int
+append_end(struct appender *w, int rc)
+{
+    struct archive *a = w->a;
+
+    if (rc == 0 && w->fd >= 0 && (rc = append_flush(w)) != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", a->file);
+        w->logged = 1;
+    }
+    if (rc != 0) {
+        a->npages -= w->made;
+        if (w->fd >= 0 && w->done > 0 && ftruncate(w->fd, w->base) != 0) {
+            log_warn("publish: cannot cut %s back to %lld bytes", a->file,
+                     (long long)w->base);
+            a->listed = 0; /* read again: the pages may be there */
+        }
+    }
+    if (w->fd >= 0)
+        (void)close(w->fd);
+    w->fd = -1;
+    feed_buf_free(&w->buf);
+    return rc;
+}
+
+/* Moves the pages of an older feedd, a file K.ids each (its IDs, newest
+ * first), into pages: those after its last page are appended in one
+ * go, then every such file goes, with K.atom, K.rss and K.json (older
+ * still). 0 or a negative errno (logged). */
+static int
+archive_legacy(struct archive *a)
+{
+    struct appender w;
+    struct dirent *de;
+    char *end, path[PATH_MAX], line[64];
+    uint64_t *ids = NULL, t;
+    long *old = NULL, k;
+    size_t nold = 0, cap = 0, n, idcap = 0, i, j;
+    FILE *fp;
     DIR *d;
     int rc = 0;
 
-    if (a->listed)
-        return 0;
-    a->npages = 0;
-    if ((d = opendir(a->dir)) == NULL && errno == ENOENT) {
-        a->next = 0;
-        a->listed = 1; /* no page yet: made with the first */
-        return 0;
-    }
-    if (d == NULL) {
+    if ((d = opendir(a->dir)) == NULL) {
+        if (errno == ENOENT)
+            return 0;
         rc = -errno;
         log_warn("publish: cannot read %s", a->dir);
         return rc;
@@ -200,17 +448,116 @@ archive_list(struct archive *a)
             continue;
         errno = 0;
         k = strtol(de->d_name, &end, 10);
-        if (errno == 0 && k >= 0 && strcmp(end, ".ids") == 0)
-            rc = pages_add(a, k);
+        if (errno != 0 || k < 0 || strcmp(end, ".ids") != 0)
+            continue;
+        if (nold == cap) {
+            void *p = realloc(old, (cap = cap ? 2 * cap : 64) * sizeof(*old));
+
+            if (p == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            old = p;
+        }
+        old[nold++] = k;
     }
     closedir(d);
+    if (rc != 0 || nold == 0) {
+        free(old);
+        return rc;
+    }
+    qsort(old, nold, sizeof(*old), long_cmp);
+    append_init(&w, a);
+    for (i = 0; i < nold && rc == 0; i++) {
+        if (a->npages > 0 && old[i] <= a->pages[a->npages - 1].k)
+            continue; /* moved before the last start ended */
+        page_path(a, old[i], "ids", path, sizeof(path));
+        if ((fp = fopen(path, "re")) == NULL)
+            continue;
+        n = 0;
+        while (rc == 0 && fgets(line, sizeof(line), fp) != NULL)
+            rc = id_push(line, &ids, &n, &idcap);
+        fclose(fp);
+        for (j = 0; j < n / 2; j++) {
+            t = ids[j];
+            ids[j] = ids[n - 1 - j];
+            ids[n - 1 - j] = t;
+        }
+        if (rc == 0 && n > 0)
+            rc = append_page(&w, old[i], ids, n);
+    }
+    if ((rc = append_end(&w, rc)) == 0) {
+        for (i = 0; i < nold; i++)
+            for (j = 0; j <= NFMTS; j++) {
+                page_path(a, old[i], j == 0 ? "ids" : fmts[j - 1].ext, path,
+                          sizeof(path));
+                if (unlink(path) != 0 && errno != ENOENT)
+                    log_warn("publish: cannot remove %s", path);
+            }
+        log_info("publish: %zu archive pages moved from their own files into "
+                 "%s",
+                 nold, a->file);
+    } else if (!w.logged && rc != -ENOMEM) {
+        log_warnx("publish: cannot move the archive pages of %s into %s: %s",
+                  a->dir, a->file, strerror(-rc));
+    }
+    free(ids);
+    free(old);
+    return rc;
+}
+
+/* The pages in the file, from their headers, and the next number: one
+ * past the newest page, or what .next says when that is more (pages all
+ * gone do not give their numbers again). What follows the last whole
+ * page (one torn by a crash, or damage) is cut off. */
+static int
+archive_list(struct archive *a)
+{
+    char line[32], path[PATH_MAX];
+    struct page pg;
+    struct stat st;
+    off_t off = 0, len;
+    FILE *fp;
+    long k;
+    int fd, rc = 0;
+
+    if (a->listed)
+        return 0;
+    a->npages = 0;
+    if ((fd = open(a->file, O_RDONLY | O_CLOEXEC)) < 0 && errno != ENOENT) {
+        rc = -errno;
+        log_warn("publish: cannot read %s", a->file);
+        return rc;
+    }
+    if (fd >= 0 && fstat(fd, &st) != 0) {
+        rc = -errno;
+        log_warn("publish: cannot read %s", a->file);
+        close(fd);
+        return rc;
+    }
+    while (fd >= 0 && rc == 0 && off < st.st_size &&
+           (len = page_header(fd, off, st.st_size,
+                              a->npages ? a->pages[a->npages - 1].k : -1,
+                              &pg)) > 0) {
+        rc = pages_add(a, &pg);
+        off += len;
+    }
+    if (fd >= 0)
+        close(fd);
     if (rc != 0)
         return rc;
-    if (a->npages > 0)
-        qsort(a->pages, a->npages, sizeof(*a->pages), long_cmp);
-    a->next = a->npages ? a->pages[a->npages - 1] + 1 : 0;
+    if (fd >= 0 && off < st.st_size) {
+        log_warnx("publish: %s: the pages after byte %lld of %lld are torn "
+                  "or damaged: cut off, their entries are open again",
+                  a->file, (long long)off, (long long)st.st_size);
+        if (truncate(a->file, off) != 0)
+            log_warn("publish: cannot cut %s", a->file);
+    }
+    if ((rc = archive_legacy(a)) != 0)
+        return rc;
+    a->next = a->npages ? a->pages[a->npages - 1].k + 1 : 0;
     snprintf(path, sizeof(path), "%s/.next", a->dir);
-    if ((fp = fopen(path, "r")) != NULL) {
+    if ((fp = fopen(path, "re")) != NULL) {
         if (fgets(line, sizeof(line), fp) != NULL &&
             (k = strtol(line, NULL, 10)) > a->next)
             a->next = k;
@@ -220,105 +567,128 @@ archive_list(struct archive *a)
     return 0;
 }
 
-/* The IDs of page k, appended to *ids (grown as needed). 0, or a
- * negative errno (-ENOENT: no such page). */
-static int
-page_ids(const struct archive *a, long k, uint64_t **ids, size_t *n,
-         size_t *cap)
-{
-    char path[PATH_MAX], line[64];
-    uint64_t v;
-    size_t len;
-    FILE *fp;
-    void *p;
-
-    page_path(a, k, "ids", path, sizeof(path));
-    if ((fp = fopen(path, "r")) == NULL)
-        return -errno;
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        len = strcspn(line, "\n");
-        line[len] = '\0';
-        if (feed_id_parse(line, &v) != 0)
-            continue;
-        if (*n == *cap) {
-            *cap = *cap ? 2 * *cap : 256;
-            if ((p = realloc(*ids, *cap * sizeof(**ids))) == NULL) {
-                fclose(fp);
-                return -ENOMEM;
-            }
-            *ids = p;
-        }
-        (*ids)[(*n)++] = v;
-    }
-    fclose(fp);
-    return 0;
-}
-
-/* Every page's IDs, once. */
+/* Every page's IDs, once, in one read of the file. */
 static int
 archive_load_ids(struct archive *a)
 {
     size_t i;
-    int rc;
+    FILE *fp;
+    int rc = 0;
 
     if (a->ids_loaded)
         return 0;
     a->nids = 0;
-    for (i = 0; i < a->npages; i++)
-        if ((rc = page_ids(a, a->pages[i], &a->ids, &a->nids, &a->ids_cap)) !=
-                0 &&
-            rc != -ENOENT)
+    if (a->npages > 0) {
+        if ((fp = fopen(a->file, "re")) == NULL)
+            return -errno;
+        for (i = 0; i < a->npages && rc == 0; i++)
+            rc = page_read(fp, &a->pages[i], &a->ids, &a->nids, &a->ids_cap);
+        fclose(fp);
+        if (rc != 0)
             return rc;
+    }
     sort_ids(a->ids, a->nids);
     a->ids_loaded = 1;
     return 0;
 }
 
+/* The bytes of the file from off to its end: a store_fill_fn. */
+struct tail {
+    const char *file;
+    off_t off; /* -1: none */
+};
+
+static int
+copy_tail(int fd, void *arg)
+{
+    const struct tail *t = arg;
+    char buf[65536];
+    off_t at = t->off;
+    size_t w;
+    ssize_t got, n;
+    int in, rc = 0;
+
+    if (t->off < 0)
+        return 0;
+    if ((in = open(t->file, O_RDONLY | O_CLOEXEC)) < 0)
+        return -errno;
+    while (rc == 0 && (got = pread(in, buf, sizeof(buf), at)) != 0) {
+        if (got < 0) {
+            rc = errno == EINTR ? 0 : -errno;
+            continue;
+        }
+        for (w = 0; rc == 0 && w < (size_t)got; w += (size_t)n)
+            if ((n = write(fd, buf + w, (size_t)got - w)) < 0) {
+                rc = errno == EINTR ? 0 : -errno;
+                n = 0;
+            }
+        at += got;
+    }
+    close(in);
+    return rc;
+}
+
 /* Removes the oldest pages whose items the store no longer has, up to the
- * first that has one: their files, and their IDs from memory. */
+ * first that has one: the file is written again without them, and their
+ * IDs leave memory. 0 or a negative errno (logged). */
 static int
 archive_retire(struct archive *a, struct store *s)
 {
     uint64_t *gone = NULL;
-    size_t n, cap = 0, i, j, w;
-    char path[PATH_MAX];
-    int rc = 0, live;
+    size_t n = 0, cap = 0, first = 0, r, i, j, w;
+    struct tail t;
+    off_t delta;
+    int rc = 0, live = 0;
 
-    while (a->npages > 0) {
-        n = 0;
-        if ((rc = page_ids(a, a->pages[0], &gone, &n, &cap)) != 0 &&
-            rc != -ENOENT)
+    for (r = 0; r < a->npages && rc == 0 && !live;) {
+        first = n;
+        if ((rc = page_ids(a, r, &gone, &n, &cap)) != 0)
             break;
-        rc = 0;
-        for (i = 0, live = 0; i < n && !live; i++)
+        for (i = first; i < n && !live; i++)
             live = store_has(s, gone[i]);
-        if (live)
-            break;
-        /* Its IDs first: a page is there while they are. */
-        for (i = 0; i <= NFMTS; i++) {
-            page_path(a, a->pages[0], i == 0 ? "ids" : fmts[i - 1].ext, path,
-                      sizeof(path));
-            if (unlink(path) != 0 && errno != ENOENT)
-                log_warn("publish: cannot remove %s", path);
-        }
-        log_info("publish: archive page %ld removed: its entries are gone",
-                 a->pages[0]);
-        sort_ids(gone, n);
-        for (i = j = w = 0; i < a->nids; i++) {
-            while (j < n && gone[j] < a->ids[i])
-                j++;
-            if (j < n && gone[j] == a->ids[i])
-                continue;
-            a->ids[w++] = a->ids[i];
-        }
-        a->nids = w;
-        memmove(a->pages, a->pages + 1, --a->npages * sizeof(*a->pages));
+        if (!live)
+            r++;
     }
+    if (live)
+        n = first; /* the IDs of the page that stays */
+    if (rc != 0 || r == 0) {
+        if (rc != 0 && rc != -ENOMEM) {
+            errno = -rc;
+            log_warn("publish: cannot read %s", a->file);
+        }
+        free(gone);
+        return rc;
+    }
+    t.file = a->file;
+    t.off = r < a->npages ? a->pages[r].off : -1;
+    if ((rc = store_file_replace_fn(a->file, copy_tail, &t)) != 0) {
+        errno = -rc;
+        log_warn("publish: cannot write %s", a->file);
+        free(gone);
+        return rc;
+    }
+    for (i = 0; i < r; i++)
+        log_info("publish: archive page %ld removed: its entries are gone",
+                 a->pages[i].k);
+    delta = r < a->npages ? a->pages[r].off : 0;
+    a->npages -= r;
+    memmove(a->pages, a->pages + r, a->npages * sizeof(*a->pages));
+    for (i = 0; i < a->npages; i++)
+        a->pages[i].off -= delta;
+    sort_ids(gone, n);
+    for (i = j = w = 0; i < a->nids; i++) {
+        while (j < n && gone[j] < a->ids[i])
+            j++;
+        if (j < n && gone[j] == a->ids[i])
+            continue;
+        a->ids[w++] = a->ids[i];
+    }
+    a->nids = w;
     free(gone);
-    return rc;
+    return 0;
 }
 
-/* Sets the pages not set yet on the server, each served from its file. */
+/* Sets the pages not set yet on the server. */
 static void
 archive_serve(struct archive *a, struct httpd *httpd)
 {
@@ -333,20 +703,20 @@ archive_serve(struct archive *a, struct httpd *httpd)
     if (httpd == NULL)
         return;
     for (i = 0; i < a->npages; i++) {
-        if (a->pages[i] <= a->served)
+        if (a->pages[i].k <= a->served)
             continue;
         for (k = 0, rc = 0; k < NFMTS && rc == 0; k++) {
-            snprintf(path, sizeof(path), "/archive/%ld.%s", a->pages[i],
+            snprintf(path, sizeof(path), "/archive/%ld.%s", a->pages[i].k,
                      fmts[k].ext);
             rc =
                 httpd_set_dynamic(httpd, path, fmts[k].type, archive_render, a);
         }
         if (rc != 0) {
-            log_warnx("publish: cannot serve archive page %ld: %s", a->pages[i],
-                      strerror(-rc));
+            log_warnx("publish: cannot serve archive page %ld: %s",
+                      a->pages[i].k, strerror(-rc));
             return;
         }
-        a->served = a->pages[i];
+        a->served = a->pages[i].k;
     }
 }
 
@@ -363,53 +733,6 @@ put_file(const char *path, const void *data, size_t len)
     return rc;
 }
 
-/* Fixes page k as the items whose IDs are ids[0, n) (in commit order,
- * oldest first): their IDs, newest first, into K.ids. Not synced: a page
- * is made again from the store when a crash loses its file (its entries
- * are open again). */
-static int
-archive_write(struct archive *a, long k, const uint64_t *ids_in, size_t n)
-{
-    char id[FEED_ID_LEN + 1];
-    char path[PATH_MAX], tmp[PATH_MAX + 8];
-    struct feed_buf ids;
-    size_t i;
-    FILE *fp = NULL;
-    int rc = 0;
-
-    feed_buf_init(&ids, 0);
-    for (i = n; i-- > 0 && rc == 0;) {
-        feed_id_format(ids_in[i], id);
-        id[FEED_ID_LEN] = '\n';
-        if (feed_buf_append(&ids, id, sizeof(id)) != 0)
-            rc = -ENOMEM;
-    }
-    page_path(a, k, "ids", path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    errno = 0;
-    /* The folder is made by the first page that finds it missing. */
-    if (rc == 0 && (fp = fopen(tmp, "w")) == NULL && errno == ENOENT &&
-        (mkdir(a->dir, 0755) == 0 || errno == EEXIST))
-        fp = fopen(tmp, "w");
-    if (rc == 0 && fp == NULL)
-        rc = errno ? -errno : -EIO;
-    if (fp != NULL) {
-        if (fwrite(ids.data, 1, ids.len, fp) != ids.len)
-            rc = errno ? -errno : -EIO;
-        if (fclose(fp) != 0 && rc == 0)
-            rc = errno ? -errno : -EIO;
-    }
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = errno ? -errno : -EIO;
-    if (rc != 0 && rc != -ENOMEM) {
-        errno = -rc;
-        log_warn("publish: cannot write %s", path);
-        (void)unlink(tmp);
-    }
-    feed_buf_free(&ids);
-    return rc;
-}
-
 /* An httpd_render_fn: the document at /archive/K.EXT, made of the
  * entries of page K's IDs that the store still has. */
 static int
@@ -419,14 +742,14 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
     const struct config *cfg = *a->cfg;
     char base[PUBLISH_BASE_MAX], self[PUBLISH_BASE_MAX + 64],
         prev[PUBLISH_BASE_MAX + 64], cur[PUBLISH_BASE_MAX + 16], ext[8],
-        id[FEED_ID_LEN + 1], file[PATH_MAX];
+        id[FEED_ID_LEN + 1];
     struct publish_items c;
     struct feed_item *flat;
     struct feed_buf *safe;
     struct feed_meta meta;
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0, i, f;
-    long k;
+    long k, at;
     int rc;
 
     if (sscanf(path, "/archive/%ld.%7s", &k, ext) != 2 || k < 0)
@@ -435,7 +758,11 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
         ;
     if (f == NFMTS)
         return -ENOENT;
-    if ((rc = page_ids(a, k, &ids, &n, &cap)) != 0)
+    if ((rc = archive_list(a)) != 0)
+        return rc;
+    if ((at = page_find(a, k)) < 0)
+        return -ENOENT;
+    if ((rc = page_ids(a, (size_t)at, &ids, &n, &cap)) != 0)
         return rc;
     memset(&c, 0, sizeof(c));
     for (i = 0; i < n && rc >= 0; i++) {
@@ -453,7 +780,6 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
     snprintf(self, sizeof(self), "%sarchive/%ld.%s", base, k, ext);
     snprintf(prev, sizeof(prev), "%sarchive/%ld.%s", base, k - 1, ext);
     snprintf(cur, sizeof(cur), "%sfeed.%s", base, ext);
-    page_path(a, k - 1, "ids", file, sizeof(file));
     memset(&meta, 0, sizeof(meta));
     meta.title = cfg->title;
     meta.home_url = base;
@@ -462,7 +788,7 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
     meta.self_url = self;
     meta.id = self;
     meta.current_url = cur;
-    meta.prev_archive = k > 0 && access(file, F_OK) == 0 ? prev : NULL;
+    meta.prev_archive = k > 0 && page_find(a, k - 1) >= 0 ? prev : NULL;
     rc = fmts[f].write(out, &meta, flat, c.n) != 0 ? -ENOMEM : 0;
     publish_prepared_free(flat, safe, c.n);
     publish_items_free(&c);
@@ -476,7 +802,7 @@ struct pager {
     uint64_t *ids; /* of the pages made, then of the page to come */
     size_t nids, cap;
     size_t start; /* where the page to come begins in ids */
-    int logged;   /* a failure that archive_write() logged */
+    struct appender w;
 };
 
 /* A store_id_fn: the next entry in commit order; each p make a page. */
@@ -499,15 +825,8 @@ pager_add(uint64_t id, void *arg)
     pg->ids[pg->nids++] = id;
     if (pg->nids - pg->start < pg->p)
         return 0;
-    if ((rc = archive_write(a, a->next, pg->ids + pg->start, pg->p)) != 0) {
-        pg->logged = rc != -ENOMEM;
-        pg->nids = pg->start;
+    if ((rc = append_page(&pg->w, a->next, pg->ids + pg->start, pg->p)) != 0)
         return rc;
-    }
-    if ((rc = pages_add(a, a->next)) != 0) {
-        pg->nids = pg->start;
-        return rc;
-    }
     log_debug("publish: archive page %ld fixed", a->next);
     a->next++;
     pg->start = pg->nids;
@@ -522,30 +841,40 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     char path[PATH_MAX], line[32];
     size_t count, p = cfg->max_items ? cfg->max_items : 1;
     long next; /* a->next before this update */
-    int rc, n;
+    int rc, n, logged = 0;
 
     *newest = -1;
     memset(&pg, 0, sizeof(pg));
+    append_init(&pg.w, a);
+    /* list() and retire() log their failures; load_ids() does not. */
     if ((rc = archive_list(a)) != 0) {
-        pg.logged = rc != -ENOMEM;
+        logged = rc != -ENOMEM;
         goto out;
     }
-    if ((rc = archive_load_ids(a)) != 0 || (rc = archive_retire(a, s)) != 0)
+    if ((rc = archive_load_ids(a)) != 0)
         goto out;
+    if ((rc = archive_retire(a, s)) != 0) {
+        logged = rc != -ENOMEM;
+        goto out;
+    }
     next = a->next;
     if ((rc = store_first_except(s, a->ids, a->nids, 0, &count, NULL, NULL)) !=
         0)
         goto out;
-    /* Every complete page in one pass: O(count log pages' entries). A
-     * damaged record on the way leaves the last page short: not made,
-     * its entries are open ones. */
+    /* Every complete page in one pass: O(count log pages' entries), and
+     * one write. A damaged record on the way leaves the last page short:
+     * not made, its entries are open ones. A failure makes none. */
     pg.a = a;
     pg.p = p;
     if (count >= p)
         rc = store_first_ids_except(s, a->ids, a->nids, count - count % p,
                                     pager_add, &pg);
+    if ((rc = append_end(&pg.w, rc)) != 0) {
+        logged = pg.w.logged;
+        a->next = next;
+        pg.start = 0;
+    }
     pg.nids = pg.start; /* a page not made: its entries stay open */
-    /* The pages made count even when a later one failed. */
     if (pg.nids > 0 && a->nids + pg.nids > a->ids_cap) {
         void *q = realloc(a->ids, (a->nids + pg.nids) * sizeof(*a->ids));
 
@@ -553,7 +882,7 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
             a->ids = q;
             a->ids_cap = a->nids + pg.nids;
         } else {
-            a->ids_loaded = 0; /* read again from the pages' files */
+            a->ids_loaded = 0; /* read again from the file */
         }
     }
     if (pg.nids > 0 && a->ids_loaded) {
@@ -572,7 +901,7 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
     else if (rc == 0)
         rc = -ENOMEM;
 out:
-    if (rc != 0 && !pg.logged)
+    if (rc != 0 && !logged)
         log_warnx("publish: archive pages not brought up to date: %s",
                   strerror(-rc));
     free(pg.ids);
@@ -584,7 +913,7 @@ out:
     a->ids_loaded = 0;
     if (a->listed) {
         archive_serve(a, httpd);
-        *newest = a->npages ? a->pages[a->npages - 1] : -1;
+        *newest = a->npages ? a->pages[a->npages - 1].k : -1;
     }
     return rc;
 }
@@ -595,7 +924,7 @@ archive_served(struct archive *a, struct httpd *httpd)
     if (archive_list(a) != 0)
         return -1;
     archive_serve(a, httpd);
-    return a->npages ? a->pages[a->npages - 1] : -1;
+    return a->npages ? a->pages[a->npages - 1].k : -1;
 }
 
 void

@@ -346,13 +346,6 @@ void *store_array_grow(void *arr, size_t *cap, size_t n, size_t sz);
  * Where the system cannot (not Linux, or older than 5.14) it does
  * nothing; the memory is the same either way. */
 void store_prefault(void *p, size_t len);
-/* Writes the contents of a file from its start to fd, which is open for
- * writing: 0 or a negative errno. */
-typedef int store_fill_fn(int fd, void *arg);
-/* store_file_replace() of a file whose contents fill() writes, so that
- * they need not be in memory at once. 0 or a negative errno (fill()'s
- * own, or the replacement's), as store_file_replace(). */
-int store_file_replace_fn(const char *path, store_fill_fn *fill, void *arg);
 /* The 16-byte header of items/index or items/dropped appended to b. 0, or
  * non-zero when out of memory. */
 int store_file_header(struct feed_buf *b, const char *magic, uint32_t version,

@@ -347,5 +347,13 @@ char *store_warnings(struct store *);
  * folder is reported after the new file is in place). */
 int store_file_replace(const char *path, const void *data,
                        size_t len) STORE_WUR;
+/* Writes the contents of a file from its start to fd, which is open for
+ * writing: 0 or a negative errno. */
+typedef int store_fill_fn(int fd, void *arg);
+/* store_file_replace() of a file whose contents fill() writes, so that
+ * they need not be in memory at once. 0 or a negative errno (fill()'s
+ * own, or the replacement's), as store_file_replace(). */
+int store_file_replace_fn(const char *path, store_fill_fn *fill,
+                          void *arg) STORE_WUR;
 
 #endif

@@ -4051,7 +4051,7 @@ def test_archive(tmp):
             check(status == 200 and hdrs["Content-Type"].startswith(ctype),
                   "/%s: %d" % (name, status))
         check(get(base + "/archive/6.atom")[0] == 404, "a page not made")
-        check(get(base + "/archive/0.ids")[0] == 404, "0.ids is served")
+        check(get(base + "/archive/pages")[0] == 404, "pages is served")
         check(d.stop() == 0, "feedd exited non-zero: %s" % d.log())
         d = None
     finally:

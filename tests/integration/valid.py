@@ -205,8 +205,9 @@ def served_pages(feedd, tmp, public, base, port):
     """The archive pages, which exist only as the daemon makes them when
     asked: feedd run on the state of tmp, each page of public/archive/
     fetched in the three formats and checked. The count of documents."""
-    pages = sorted(int(n[:-4]) for n in os.listdir(
-        os.path.join(public, "archive")) if n.endswith(".ids"))
+    with open(os.path.join(public, "archive", "pages")) as f:
+        pages = [int(line.split()[1]) for line in f
+                 if line.startswith("page ")]
     check(pages, "no archive page was fixed")
     # The same state with no feed: the daemon serves what is stored and
     # its loop is not busy polling 4,353 files meanwhile.

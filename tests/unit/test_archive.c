@@ -1,8 +1,10 @@
 /* tests/unit/test_archive.c - daemon/archive.c against a real store: the
  * pages fixed once complete, made when asked with their RFC 5005 links,
- * the entries in no page, a restart, an update, and retention. The HTTP
- * server is a fake that lists the paths set on it and makes their
- * documents when the test asks. */
+ * the entries in no page, a restart, an update, retention, a file of
+ * pages torn by a crash, a full disk, and the pages of an older feedd
+ * (a file each) moved into the one file. The HTTP server is a fake that
+ * lists the paths set on it and makes their documents when the test
+ * asks. */
 #include "store_fixture.h"
 
 #include "config.h"
@@ -105,6 +107,39 @@ gone(const char *path)
 
 /* ---- helpers ---- */
 
+/* Page k of public/archive/pages, its header and IDs, as written (the
+ * caller frees it); NULL when the file has no such page. */
+static char *
+page_text(struct fixture *f, long k)
+{
+    char head[32], *all, *at, *next, *out;
+
+    if (!exists(path(f, "public/archive/pages")))
+        return NULL;
+    all = read_file(path(f, "public/archive/pages"));
+    snprintf(head, sizeof(head), "page %ld ", k);
+    for (at = all; at != NULL && strncmp(at, head, strlen(head)) != 0;
+         at = (next = strstr(at, "\npage ")) ? next + 1 : NULL)
+        ;
+    out = NULL;
+    if (at != NULL) {
+        next = strstr(at, "\npage ");
+        out = strndup(at, next ? (size_t)(next + 1 - at) : strlen(at));
+    }
+    free(all);
+    return out;
+}
+
+/* Whether public/archive/pages has page k. */
+static int
+has_page(struct fixture *f, long k)
+{
+    char *t = page_text(f, k);
+
+    free(t);
+    return t != NULL;
+}
+
 static struct config *
 config_for(struct fixture *f)
 {
@@ -182,7 +217,7 @@ test_pages(void **state)
     struct store *s = open_ok(f);
     struct config *cfg = config_for(f);
     const struct config *cfgp = cfg;
-    char pub[128], open[128], *page0;
+    char pub[128], open[128], *page0, *text;
     struct archive *a;
     unsigned n;
 
@@ -197,14 +232,18 @@ test_pages(void **state)
     assert_string_equal(open, "07");
     /* Only the IDs are written: the documents are made when asked. */
     assert_false(exists(path(f, "public/archive/0.atom")));
-    assert_true(exists(path(f, "public/archive/0.ids")));
-    assert_true(exists(path(f, "public/archive/1.ids")));
-    assert_false(exists(path(f, "public/archive/2.ids")));
+    assert_false(exists(path(f, "public/archive/0.ids")));
+    assert_true(has_page(f, 0));
+    assert_true(has_page(f, 1));
+    assert_false(has_page(f, 2));
     assert_false(was_served("/archive/2.atom"));
     assert_true(was_served("/archive/0.atom"));
     assert_true(was_served("/archive/1.rss"));
-    assert_true(
-        file_has(path(f, "public/archive/0.ids"), "0000000000000001\n"));
+    /* Its IDs, newest first. */
+    text = page_text(f, 0);
+    assert_string_equal(text, "page 0 3\n0000000000000003\n"
+                              "0000000000000002\n0000000000000001\n");
+    free(text);
     assert_true(doc_has("/archive/0.atom", "<fh:archive/>"));
     assert_true(doc_has("/archive/0.atom",
                         "<link rel=\"current\" "
@@ -248,12 +287,14 @@ test_pages(void **state)
     assert_non_null(a = archive_new(pub, s, &cfgp));
     assert_int_equal(update(a, s, cfg, open), 2);
     assert_string_equal(open, "0a");
-    assert_false(exists(path(f, "public/archive/3.ids")));
+    assert_false(has_page(f, 3));
 
     /* Retention: page 0's entries all gone, it goes. */
     assert_int_equal(store_compact(s, 2000, 0, 7), 0);
     assert_int_equal(update(a, s, cfg, open), 2);
-    assert_false(exists(path(f, "public/archive/0.ids")));
+    assert_false(has_page(f, 0));
+    assert_true(has_page(f, 1));
+    assert_true(has_page(f, 2));
     assert_true(gone("/archive/0.atom"));
     assert_true(gone("/archive/0.json"));
     assert_false(gone("/archive/1.atom"));
@@ -261,7 +302,7 @@ test_pages(void **state)
     /* Page 1 with some gone stays as written. */
     assert_int_equal(store_compact(s, 2000, 0, 5), 0);
     assert_int_equal(update(a, s, cfg, open), 2);
-    assert_true(exists(path(f, "public/archive/1.ids")));
+    assert_true(has_page(f, 1));
     /* All gone: the numbers are not given again. */
     assert_int_equal(store_compact(s, 2000, 0, 1), 0);
     assert_int_equal(update(a, s, cfg, open), -1);
@@ -275,7 +316,10 @@ test_pages(void **state)
     assert_non_null(a = archive_new(pub, s, &cfgp));
     assert_int_equal(update(a, s, cfg, open), 3);
     assert_string_equal(open, "");
-    assert_true(file_has(path(f, "public/archive/3.ids"), "000000000000000a"));
+    text = page_text(f, 3);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "000000000000000a"));
+    free(text);
     assert_false(doc_has("/archive/3.atom", "prev-archive"));
 
     free(page0);
@@ -311,8 +355,8 @@ test_no_hole(void **state)
     /* Keeps 07 and 01 (page 0): page 1 has none left, and stays. */
     assert_int_equal(store_compact(s, 9000, 0, 2), 0);
     assert_int_equal(update(a, s, cfg, open), 1);
-    assert_true(exists(path(f, "public/archive/0.ids")));
-    assert_true(exists(path(f, "public/archive/1.ids")));
+    assert_true(has_page(f, 0));
+    assert_true(has_page(f, 1));
     assert_false(gone("/archive/1.atom"));
     assert_string_equal(open, "07");
     archive_free(a);
@@ -334,10 +378,11 @@ open_fds(void)
     return n;
 }
 
-/* A page's IDs that cannot be written (the disk is full: its temporary
- * file is /dev/full) fail the update, logged, and leave no file open:
- * a full disk that lasts does not use up the descriptors publish by
- * publish. */
+/* Pages that cannot be written (the disk is full: the file of pages is
+ * /dev/full) fail the update, logged, and leave no file open: a full
+ * disk that lasts does not use up the descriptors publish by publish.
+ * None is made, its number is not used up, and the next update with
+ * room makes it. */
 static void
 test_full_disk(void **state)
 {
@@ -363,7 +408,7 @@ test_full_disk(void **state)
     assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
     snprintf(tmp, sizeof(tmp), "%s/public/archive", f->dir);
     assert_true(mkdir(tmp, 0755) == 0 || errno == EEXIST);
-    snprintf(tmp, sizeof(tmp), "%s/public/archive/0.ids.tmp", f->dir);
+    snprintf(tmp, sizeof(tmp), "%s/public/archive/pages", f->dir);
     assert_int_equal(symlink("/dev/full", tmp), 0);
     for (n = 1; n <= 401; n++) {
         char id[FEED_ID_LEN + 1];
@@ -379,7 +424,16 @@ test_full_disk(void **state)
         archive_update(a, s, cfg, (struct httpd *)1, &open, &newest), 0);
     assert_int_equal(open_fds(), before);
     assert_int_equal(newest, -1);
-    assert_false(exists(path(f, "public/archive/0.ids")));
+    publish_items_free(&open);
+    assert_int_equal(unlink(tmp), 0);
+    archive_free(a);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    memset(&open, 0, sizeof(open));
+    assert_int_equal(
+        archive_update(a, s, cfg, (struct httpd *)1, &open, &newest), 0);
+    assert_int_equal(newest, 0);
+    assert_int_equal(open.n, 1);
+    assert_true(has_page(f, 0));
     publish_items_free(&open);
     archive_free(a);
     config_free(cfg);
@@ -435,6 +489,118 @@ test_many_ids_sorted(void **state)
     store_close(s);
 }
 
+/* A crash that tore the last page (the file is written unsynced) or
+ * damage: the pages from there are cut off at the next start, their
+ * entries open again, and made into new pages with new numbers; the
+ * pages before stay as they were. */
+static void
+test_torn(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct config *cfg = config_for(f);
+    const struct config *cfgp = cfg;
+    char pub[128], open[128], *text, *page0;
+    const char *file = path(f, "public/archive/pages");
+    struct archive *a;
+    struct stat st;
+    unsigned n;
+
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    for (n = 1; n <= 7; n++)
+        add_n(s, n, 1);
+    assert_int_equal(store_commit(s), 0);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    assert_int_equal(update(a, s, cfg, open), 1);
+    archive_free(a);
+    page0 = page_text(f, 0);
+    /* Page 1 loses its last line. */
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(truncate(file, st.st_size - 1), 0);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    assert_int_equal(update(a, s, cfg, open), 2);
+    assert_string_equal(open, "07");
+    text = page_text(f, 0);
+    assert_string_equal(text, page0);
+    free(text);
+    assert_false(has_page(f, 1));
+    text = page_text(f, 2);
+    assert_string_equal(text, "page 2 3\n0000000000000006\n"
+                              "0000000000000005\n0000000000000004\n");
+    free(text);
+    assert_true(gone("/archive/1.atom"));
+    assert_int_equal(parsed_entries("/archive/2.atom"), 3);
+    /* No link to a page that is not there. */
+    assert_false(doc_has("/archive/2.atom", "prev-archive"));
+    archive_free(a);
+    /* A damaged header: cut there. */
+    poke(file, find_in_file(file, "page 2"), "pag? 2", 6);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    assert_int_equal(update(a, s, cfg, open), 3);
+    assert_true(has_page(f, 0));
+    assert_false(has_page(f, 2));
+    assert_true(has_page(f, 3));
+    assert_false(file_has(file, "pag?"));
+    free(page0);
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
+/* The pages of an older feedd, a file K.ids each, are moved into the
+ * one file at the first update, each with its number and IDs, and the
+ * old files go; the entries in them stay out of new pages. */
+static void
+test_legacy(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s = open_ok(f);
+    struct config *cfg = config_for(f);
+    const struct config *cfgp = cfg;
+    char pub[128], open[128], *text;
+    struct archive *a;
+    unsigned n;
+    FILE *fp;
+
+    snprintf(pub, sizeof(pub), "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    assert_int_equal(mkdir(path(f, "public/archive"), 0755), 0);
+    for (n = 1; n <= 8; n++)
+        add_n(s, n, 1);
+    assert_int_equal(store_commit(s), 0);
+    /* Pages 4 and 5 (1-3 and 4-6, newest first), and a stale document. */
+    assert_non_null(fp = fopen(path(f, "public/archive/4.ids"), "w"));
+    fputs("0000000000000003\n0000000000000002\n0000000000000001\n", fp);
+    fclose(fp);
+    assert_non_null(fp = fopen(path(f, "public/archive/5.ids"), "w"));
+    fputs("0000000000000006\n0000000000000005\n0000000000000004\n", fp);
+    fclose(fp);
+    assert_non_null(fp = fopen(path(f, "public/archive/4.atom"), "w"));
+    fclose(fp);
+    assert_non_null(a = archive_new(pub, s, &cfgp));
+    assert_int_equal(update(a, s, cfg, open), 5);
+    assert_string_equal(open, "07 08");
+    assert_false(exists(path(f, "public/archive/4.ids")));
+    assert_false(exists(path(f, "public/archive/5.ids")));
+    assert_false(exists(path(f, "public/archive/4.atom")));
+    text = page_text(f, 4);
+    assert_string_equal(text, "page 4 3\n0000000000000003\n"
+                              "0000000000000002\n0000000000000001\n");
+    free(text);
+    assert_true(has_page(f, 5));
+    assert_true(doc_has("/archive/5.atom", "archive/4.atom"));
+    assert_int_equal(parsed_entries("/archive/4.atom"), 3);
+    /* The next page follows them. */
+    add_n(s, 9, 1);
+    assert_int_equal(store_commit(s), 0);
+    assert_int_equal(update(a, s, cfg, open), 6);
+    assert_string_equal(open, "");
+    archive_free(a);
+    config_free(cfg);
+    store_close(s);
+}
+
 int
 main(void)
 {
@@ -442,6 +608,8 @@ main(void)
         T(test_pages),
         T(test_no_hole),
         T(test_full_disk),
+        T(test_torn),
+        T(test_legacy),
         T(test_many_ids_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
