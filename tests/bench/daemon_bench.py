@@ -31,9 +31,10 @@ installed, else wait4()'s). Each also times its round alone: feedd's
 from poll --once's last line, raw's from the program's round line.
 It prints the medians, the ratios feedd/raw of the whole processes, then
 those of the rounds alone and, for the unchanged poll, feedd's whole
-process over raw's round alone (the ratio judged before raw-304 was a
-process of its own), then the count of fsync and fdatasync calls of one
-cold poll (strace -c -f, a run of its own).
+process over raw's round alone: the ratio judged before raw-304 was a
+process of its own, except that the round then reused the connections
+of the round before it and now opens its own. Then the count of fsync
+and fdatasync calls of one cold poll (strace -c -f, a run of its own).
 
 --scale N,... (default 10000,100000; "" for none) then polls N tiny feeds
 (10 entries each, written under --tiny, default /tmp/feedd-daemon-tiny,
@@ -330,7 +331,8 @@ def pairs(args, feedd, raw, nginx, tmp):
                                                          fa / fb))
         a, b = med["feedd-304"], med["raw-304"]
         print("\nfeedd-304 whole / raw-304 round alone (as judged before "
-              "raw-304 was a process of its own): %.2f (%.3f s / %.3f s)" %
+              "raw-304 was a process of its own, but on new connections): "
+              "%.2f (%.3f s / %.3f s)" %
               (a["wall"] / b["round"], a["wall"], b["round"]))
     if not args.no_strace and shutil.which("strace"):
         shutil.rmtree(state, ignore_errors=True)
