@@ -16,15 +16,24 @@ used as it is. It measures, in N rounds (default 5) whose order rotates:
 
   feedd-cold   feedd poll --once with an empty store (parallel 50,
                per_host 50)
-  raw-cold     bench_fetch_raw --parallel 50 --per-host 50 on the same URLs
+  raw-cold     bench_fetch_raw --parallel 50 --per-host 50 on the same
+               URLs, saving each URL's ETag and Last-Modified to a file
+               (--save-validators)
   feedd-304    feedd poll --once again on the store just filled: every
                feed answers 304
-  raw-304      the second round of bench_fetch_raw --conditional (the same
-               URLs with the first round's ETag and Last-Modified)
+  raw-304      bench_fetch_raw --parallel 50 --per-host 50 --validators
+               FILE, a process of its own: one round, conditional, with
+               the validators raw-cold saved; every feed answers 304
 
-wall is time.perf_counter around the process (for raw-304: the round as the
-program times it), cpu is user + sys and rss the peak RSS, from wait4().
-It prints the medians and the ratios feedd/raw, then the count of fsync
+All four are whole processes: wall is time.perf_counter around the
+process, cpu user + sys from wait4(), rss the peak RSS (GNU time's when
+installed, else wait4()'s). Each also times its round alone: feedd's
+from poll --once's last line, raw's from the program's round line.
+It prints the medians, the ratios feedd/raw of the whole processes, then
+those of the rounds alone and, for the unchanged poll, feedd's whole
+process over raw's round alone: the ratio judged before raw-304 was a
+process of its own, except that the round then reused the connections
+of the round before it and now opens its own. Then the count of fsync
 and fdatasync calls of one cold poll (strace -c -f, a run of its own).
 
 --scale N,... (default 10000,100000; "" for none) then polls N tiny feeds
@@ -240,6 +249,7 @@ def pairs(args, feedd, raw, nginx, tmp):
     write_config(conf, state, [("f%04d" % i, base + n)
                                for i, n in enumerate(names)])
     rawargv = [raw, "--parallel", "50", "--per-host", "50"]
+    validators = os.path.join(tmp, "validators")
     log = os.path.join(tmp, "feedd.log")
 
     def feedd_pair():
@@ -252,17 +262,21 @@ def pairs(args, feedd, raw, nginx, tmp):
         return {"feedd-cold": cold, "feedd-304": warm}
 
     def raw_pair():
-        cold = measure(rawargv + [urls])
+        cold = measure(rawargv + ["--save-validators", validators, urls])
+        warm = measure(rawargv + ["--validators", validators, urls])
         r1 = raw_round(cold["out"], 1)
-        cond = measure(rawargv + ["--conditional", urls])
-        r2 = raw_round(cond["out"], 2)
-        if r1["failed"] or r2["failed"] or r2["not_modified"] != len(names):
-            print("raw: %s / %s" % (r1, r2), file=sys.stderr)
-        r2["rss"] = cond["rss"]
-        r2["round"] = r2["wall"]
+        r2 = raw_round(warm["out"], 1)
+        if cold["rc"] or warm["rc"] or r1["failed"] or r2["failed"] or \
+                r2["not_modified"] != len(names):
+            # A yardstick that fetched less, or not conditionally, makes
+            # the ratio meaningless.
+            print("raw failed: exit %d / %d, %s / %s" % (
+                cold["rc"], warm["rc"], r1, r2), file=sys.stderr)
+            warm["bad"] = True
         cold["entries"] = r1["entries"]
         cold["round"] = r1["wall"]
-        return {"raw-cold": cold, "raw-304": r2}
+        warm["round"] = r2["wall"]
+        return {"raw-cold": cold, "raw-304": warm}
 
     res = {k: [] for k in ("feedd-cold", "raw-cold", "feedd-304", "raw-304")}
     # One warm-up pair fills the page cache and checks both.
@@ -299,14 +313,13 @@ def pairs(args, feedd, raw, nginx, tmp):
         print("| %s / %s | %s | %s | %s |" % ((a, b) + tuple(
             "%.2f" % (med[a][m] / med[b][m]) if med[b][m] > 0 else "-"
             for m in ("wall", "cpu", "rss"))))
-    print("(raw-304 is the program's second round alone; its peak RSS is "
-          "that of both rounds)")
+    print("(whole processes, each: exec, start-up, the round, exit)")
     rounds = {k: [r["round"] for r in v if r.get("round") is not None]
               for k, v in res.items()}
     if all(rounds.values()):
         print("\nRound alone (feedd: poll --once's own line, from its first "
-              "poll's start to its last commit, without exec, start-up and "
-              "exit; raw: the program's own timing):\n")
+              "poll's start to its last commit; raw: the program's round "
+              "line; both without exec, start-up and exit):\n")
         print("| round | feedd s | raw s | ratio |")
         print("|---|---|---|---|")
         for a, b in (("feedd-cold", "raw-cold"), ("feedd-304", "raw-304")):
@@ -316,6 +329,11 @@ def pairs(args, feedd, raw, nginx, tmp):
             med[b]["round"] = fb
             print("| %s / %s | %.3f | %.3f | %.2f |" % (a, b, fa, fb,
                                                          fa / fb))
+        a, b = med["feedd-304"], med["raw-304"]
+        print("\nfeedd-304 whole / raw-304 round alone (as judged before "
+              "raw-304 was a process of its own, but on new connections): "
+              "%.2f (%.3f s / %.3f s)" %
+              (a["wall"] / b["round"], a["wall"], b["round"]))
     if not args.no_strace and shutil.which("strace"):
         shutil.rmtree(state, ignore_errors=True)
         out = os.path.join(tmp, "strace")
@@ -519,7 +537,10 @@ def summary(med, scaled):
             "at most 1.5x",
             "%.2fx (%.3f s / %.3f s)%s" % (
                 r, warm["wall"], raw["wall"],
-                "; the round alone %.2fx" % (warm["round"] / raw["round"])
+                "; the round alone %.2fx (%.3f s / %.3f s); feedd whole / "
+                "raw's round alone %.2fx" % (
+                    warm["round"] / raw["round"], warm["round"],
+                    raw["round"], warm["wall"] / raw["round"])
                 if warm.get("round") and raw.get("round") else ""),
             r <= 1.5 and not med["bad"])
     else:

@@ -2,7 +2,8 @@
  * fetch every URL of a list with curl multi on a libuv loop and copy each
  * entry's fields out of expat, and nothing else.
  *
- *     bench_fetch_raw [--parallel P] [--per-host H] [--conditional] URLS
+ *     bench_fetch_raw [--parallel P] [--per-host H] [--conditional]
+ *                     [--save-validators FILE | --validators FILE] URLS
  *
  * URLS holds one URL a line. At most P transfers run at once (default
  * 50), at most H to one host (default P); gzip and deflate are accepted;
@@ -14,10 +15,19 @@
  * --conditional the round runs twice in one process, the second with
  * If-None-Match and If-Modified-Since from the first's validators.
  *
+ * --save-validators FILE writes, after round 1, each URL's ETag and
+ * Last-Modified as last received, one line each:
+ *     URL <tab> ETAG <tab> LAST-MODIFIED
+ * a field empty when the server sent none. --validators FILE reads such
+ * a file back, matched to URLS by URL (a URL of URLS missing from it
+ * goes without), and runs one round only, round 1, conditional with
+ * them: the unchanged poll of a process of its own, as feedd's is.
+ *
  * Each round prints one line on stdout:
  *     round R wall S cpu S ok N failed N not_modified N entries N bytes N
  * wall and cpu (user + sys of this process) cover that round alone. Exits
- * non-zero when a transfer failed. No error paths beyond counting. */
+ * non-zero when a transfer failed, 2 on a usage or validators file error.
+ * No error paths beyond counting. */
 
 #include <signal.h>
 #include <stdio.h>
@@ -439,11 +449,114 @@ read_urls(const char *path)
     fclose(fp);
 }
 
+/* Orders transfers by URL, for qsort() and bsearch() over pointers. */
+static int
+xfer_cmp(const void *a, const void *b)
+{
+    const struct xfer *const *x = a, *const *y = b;
+
+    return strcmp((*x)->url, (*y)->url);
+}
+
+/* Writes each URL's ETag and Last-Modified to path, in the format of the
+ * comment at the top. Neither holds a tab or a newline: an entity-tag is
+ * visible characters (RFC 9110 §8.8.3), a date words and spaces (§5.6.7).
+ * 0, or -1 with the reason on stderr. */
+static int
+save_validators(const char *path)
+{
+    FILE *fp = fopen(path, "w");
+    size_t i;
+    int bad;
+
+    if (fp == NULL) {
+        perror(path);
+        return -1;
+    }
+    for (i = 0; i < nxfers; i++)
+        fprintf(fp, "%s\t%s\t%s\n", xfers[i].url,
+                xfers[i].etag != NULL ? xfers[i].etag : "",
+                xfers[i].last_modified != NULL ? xfers[i].last_modified : "");
+    bad = ferror(fp);
+    if (fclose(fp) != 0 || bad) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads a file that save_validators() wrote into the transfers of the
+ * same URL; a URL of the list that it does not name keeps none. 0, or -1
+ * with "path:line: reason" on stderr (a line that is not three fields, a
+ * URL not in the list). */
+static int
+read_validators(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    struct xfer key, *kp = &key, **by_url, **hit;
+    char line[8192], *etag, *lastmod;
+    size_t i, n;
+    int lineno = 0, rc = -1;
+
+    if (fp == NULL) {
+        perror(path);
+        return -1;
+    }
+    by_url = malloc((nxfers + 1) * sizeof(*by_url));
+    if (by_url == NULL)
+        abort();
+    for (i = 0; i < nxfers; i++)
+        by_url[i] = &xfers[i];
+    qsort(by_url, nxfers, sizeof(*by_url), xfer_cmp);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        lineno++;
+        n = strcspn(line, "\r\n");
+        if (line[n] == '\0' && !feof(fp)) {
+            fprintf(stderr, "%s:%d: line too long\n", path, lineno);
+            goto fail;
+        }
+        line[n] = '\0';
+        if (n == 0)
+            continue;
+        etag = strchr(line, '\t');
+        lastmod = etag != NULL ? strchr(etag + 1, '\t') : NULL;
+        if (lastmod == NULL) {
+            fprintf(stderr,
+                    "%s:%d: not URL, ETag and Last-Modified "
+                    "separated by tabs\n",
+                    path, lineno);
+            goto fail;
+        }
+        *etag++ = '\0';
+        *lastmod++ = '\0';
+        key.url = line;
+        hit = bsearch(&kp, by_url, nxfers, sizeof(*by_url), xfer_cmp);
+        if (hit == NULL) {
+            fprintf(stderr, "%s:%d: %s is not in the URL list\n", path, lineno,
+                    line);
+            goto fail;
+        }
+        if (*etag != '\0')
+            keep_header(&(*hit)->etag, etag, strlen(etag));
+        if (*lastmod != '\0')
+            keep_header(&(*hit)->last_modified, lastmod, strlen(lastmod));
+    }
+    if (ferror(fp)) {
+        perror(path);
+        goto fail;
+    }
+    rc = 0;
+fail:
+    free(by_url);
+    fclose(fp);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
-    int i, conditional = 0, failed;
-    const char *list = NULL;
+    int i, conditional = 0, status = 0;
+    const char *list = NULL, *save = NULL, *load = NULL;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc)
@@ -452,17 +565,24 @@ main(int argc, char **argv)
             per_host = atol(argv[++i]);
         else if (strcmp(argv[i], "--conditional") == 0)
             conditional = 1;
+        else if (strcmp(argv[i], "--save-validators") == 0 && i + 1 < argc)
+            save = argv[++i];
+        else if (strcmp(argv[i], "--validators") == 0 && i + 1 < argc)
+            load = argv[++i];
         else
             list = argv[i];
     }
-    if (list == NULL || parallel < 1) {
+    if (list == NULL || parallel < 1 || (load != NULL && conditional)) {
         fprintf(stderr, "usage: bench_fetch_raw [--parallel P] [--per-host H] "
-                        "[--conditional] URLS\n");
+                        "[--conditional] [--save-validators FILE | "
+                        "--validators FILE] URLS\n");
         return 2;
     }
     if (per_host < 1 || per_host > parallel)
         per_host = parallel;
     read_urls(list);
+    if (load != NULL && read_validators(load) < 0)
+        return 2;
     /* As feedd does: SIGPIPE ignored once, so that curl need not ignore
      * it around every call (CURLOPT_NOSIGNAL). */
     signal(SIGPIPE, SIG_IGN);
@@ -474,13 +594,17 @@ main(int argc, char **argv)
     curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timeout);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel);
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
-    run_round(1, 0);
-    failed = n_failed > 0;
+    run_round(1, load != NULL);
+    if (n_failed > 0)
+        status = 1;
+    if (save != NULL && save_validators(save) < 0)
+        status = 2;
     if (conditional) {
         run_round(2, 1);
-        failed |= n_failed > 0;
+        if (n_failed > 0 && status == 0)
+            status = 1;
     }
     curl_multi_cleanup(multi);
     curl_global_cleanup();
-    return failed ? 1 : 0;
+    return status;
 }
