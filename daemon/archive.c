@@ -66,8 +66,8 @@ struct page {
 };
 
 struct archive {
-    char *dir;         /* state_dir/public/archive */
-    char *file;        /* dir/pages */
+    char *dir;          /* state_dir/public/archive */
+    char *file;         /* dir/pages */
     struct page *pages; /* those in file, ascending */
     size_t npages, pages_cap;
     long next;     /* the number of the next page */
@@ -307,9 +307,9 @@ page_header(int fd, off_t off, off_t size, long prev, struct page *pg)
 
 struct appender {
     struct archive *a;
-    int fd;       /* the file, open to append; -1 until the first page */
-    off_t base;   /* its size before */
-    off_t done;   /* bytes written since */
+    int fd;     /* the file, open to append; -1 until the first page */
+    off_t base; /* its size before */
+    off_t done; /* bytes written since */
     struct feed_buf buf;
     size_t made; /* pages added to a->pages */
     int logged;  /* a failure to write, logged */

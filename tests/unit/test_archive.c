@@ -605,12 +605,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_pages),
-        T(test_no_hole),
-        T(test_full_disk),
-        T(test_torn),
-        T(test_legacy),
-        T(test_many_ids_sorted),
+        T(test_pages), T(test_no_hole), T(test_full_disk),
+        T(test_torn),  T(test_legacy),  T(test_many_ids_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
