@@ -89,7 +89,7 @@ absolutize(struct feed_parser *p, const char *base, struct feed_buf *b)
     if (b->len == 0 || base == NULL)
         return 0;
     feed_buf_reset(&p->tmp);
-    rc = feed_url_resolve(base, b->data, &p->tmp);
+    rc = feed_url_resolve_cached(&p->ub, base, b->data, &p->tmp);
     if (rc == FEED_E_INVAL)
         return 0;
     if (rc != 0)
@@ -500,7 +500,7 @@ feed_cap_end(struct feed_parser *p)
      * links and images must carry their base with them. */
     if ((f == F_SUMMARY || f == F_SUMMARY2 || f == F_CONTENT) &&
         p->cap_mode != M_TEXT &&
-        feed_text_resolve_urls(b, feed_fields_base(p), &p->tmp) != 0)
+        feed_text_resolve_urls(b, feed_fields_base(p), &p->ub, &p->tmp) != 0)
         set_error(p, FEED_E_NOMEM, "out of memory");
     if (f == F_LINK)
         p->link_rank = 3; /* <link>text</link> is the RSS permalink */
@@ -614,7 +614,7 @@ resolve_into_tmp(struct feed_parser *p, const char *url, size_t n)
     if (n == 0 || base == NULL)
         return 0;
     feed_buf_init(&abs, 0);
-    rc = feed_url_resolve(base, p->tmp.data, &abs);
+    rc = feed_url_resolve_cached(&p->ub, base, p->tmp.data, &abs);
     if (rc == 0 && abs.len > 0) {
         feed_buf_free(&p->tmp);
         p->tmp = abs;

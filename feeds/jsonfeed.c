@@ -83,7 +83,7 @@ json_item(struct feed_parser *p, const json_t *it)
     if ((str = jstr(it, "content_html"))) {
         if (feed_fields_set(p, F_CONTENT, str, 0) == 0 &&
             feed_text_resolve_urls(&p->f[F_CONTENT], feed_fields_base(p),
-                                   &p->tmp))
+                                   &p->ub, &p->tmp))
             set_error(p, FEED_E_NOMEM, "out of memory");
     } else if ((str = jstr(it, "content_text"))) {
         (void)feed_fields_set(p, F_CONTENT, str, 1);

@@ -21,6 +21,7 @@
 #include "feeds/buf.h"
 #include "feeds/item.h"
 #include "feeds/parse.h"
+#include "feeds/url.h"
 #include "input.h"
 #include "parse_int.h"
 
@@ -471,5 +472,6 @@ feed_parser_free(struct feed_parser *p)
     for (i = 0; i < F_NFIELDS; i++)
         feed_buf_free(&p->f[i]);
     feed_buf_free(&p->tmp);
+    feed_url_base_free(p->ub);
     free(p);
 }

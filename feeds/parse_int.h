@@ -163,6 +163,7 @@ struct feed_parser {
     feed_entry_fn *fn;
     void *arg;
     char *base_url;
+    struct feed_url_base *ub; /* the base of the last URL resolved, split */
 
     struct feed_info info;
     enum ns root_ns;

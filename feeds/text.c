@@ -430,7 +430,8 @@ url_attr(const char *name, size_t n)
 
 struct rewrite {
     const char *base;
-    struct feed_url_base *ub; /* base split, once a URL needs it */
+    struct feed_url_base **cache; /* the caller's split base */
+    struct feed_url_base *ub;     /* base split, once a URL needs it */
     const char *data, *end;   /* the whole text */
     /* How far the text is read, and whether that is in text, in a tag
      * or in a quoted value in a tag: read forward only, once, however
@@ -520,7 +521,9 @@ rewrite_url(struct rewrite *w, const char *v, size_t n)
         return;
     w->run = v;
     at = w->out->len;
-    if (w->ub == NULL && (w->ub = feed_url_base_new(w->base)) == NULL) {
+    /* Looked up once a text: the base is compared whole. */
+    if (w->ub == NULL &&
+        (w->ub = feed_url_base_cached(w->cache, w->base)) == NULL) {
         w->rc = FEED_E_NOMEM;
         return;
     }
@@ -622,9 +625,9 @@ url_attribute(struct rewrite *w, const char *eq)
 
 int
 feed_text_resolve_urls(struct feed_buf *b, const char *base,
-                       struct feed_buf *tmp)
+                       struct feed_url_base **ub, struct feed_buf *tmp)
 {
-    struct rewrite w = {.base = base, .out = tmp};
+    struct rewrite w = {.base = base, .cache = ub, .out = tmp};
     const char *p, *eq;
     size_t max = tmp->max;
 
@@ -643,7 +646,6 @@ feed_text_resolve_urls(struct feed_buf *b, const char *base,
            (eq = memchr(p, '=', (size_t)(w.end - p))) != NULL)
         p = url_attribute(&w, eq);
     feed_buf_free(&w.url);
-    feed_url_base_free(w.ub);
     if (w.rc == 0 && w.run != b->data)
         w.rc = feed_buf_append(tmp, w.run, (size_t)(w.end - w.run));
     tmp->max = max;

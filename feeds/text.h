@@ -23,11 +23,11 @@ void feed_text_strip_markup(struct feed_buf *);
 void feed_text_strip_tags(struct feed_buf *);
 /* The relative URLs in HTML's links and embeds (href, src, srcset,
  * cite, poster, ...) made absolute against base; the rest of the text as
- * it was. tmp is scratch: its buffer may be swapped with b's. When the
- * result would be longer than b's cap, b stays as it was. 0, or
- * FEED_E_NOMEM. */
+ * it was, each as feed_url_resolve_cached() with *ub. tmp is scratch:
+ * its buffer may be swapped with b's. When the result would be longer
+ * than b's cap, b stays as it was. 0, or FEED_E_NOMEM. */
 int feed_text_resolve_urls(struct feed_buf *b, const char *base,
-                           struct feed_buf *tmp);
+                           struct feed_url_base **ub, struct feed_buf *tmp);
 /* Base64 decoded in place (RFC 4648 §4; white space skipped). 0, or -1
  * when it is not base64. */
 int feed_text_base64_decode(struct feed_buf *);

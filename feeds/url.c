@@ -350,6 +350,28 @@ feed_url_resolve(const char *base, const char *ref, struct feed_buf *out)
     return rc;
 }
 
+struct feed_url_base *
+feed_url_base_cached(struct feed_url_base **cache, const char *base)
+{
+    struct feed_url_base *b = *cache;
+
+    if (b == NULL || (base == NULL) != (b->text == NULL) ||
+        (base != NULL && strcmp(base, b->text) != 0)) {
+        feed_url_base_free(b);
+        *cache = b = feed_url_base_new(base);
+    }
+    return b;
+}
+
+int
+feed_url_resolve_cached(struct feed_url_base **cache, const char *base,
+                        const char *ref, struct feed_buf *out)
+{
+    struct feed_url_base *b = feed_url_base_cached(cache, base);
+
+    return b ? feed_url_base_resolve(b, ref, out) : FEED_E_NOMEM;
+}
+
 /* Parameters (p[0..n), "name=value") that only say where a reader came
  * from, never which page it is: dropped from the key so that the same
  * article with and without them is one article. */

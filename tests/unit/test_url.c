@@ -136,6 +136,43 @@ test_base(void **state)
     feed_buf_free(&y);
 }
 
+/* One cache across bases that change, come back, and go (NULL): each
+ * reference resolves as against its own base, and the cache is split
+ * again only when the base changes. */
+static void
+test_cached(void **state)
+{
+    static const char *const bases[] = {
+        "http://a/b/c", "http://a/b/c", "http://x/y/", NULL,
+        "http://a/b/c", "http://a/b/",  NULL,          NULL,
+    };
+    struct feed_url_base *cache = NULL, *was;
+    struct feed_buf x, y;
+
+    (void)state;
+    feed_buf_init(&x, 0);
+    feed_buf_init(&y, 0);
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        int rx, ry;
+
+        was = cache;
+        feed_buf_reset(&x);
+        feed_buf_reset(&y);
+        rx = feed_url_resolve_cached(&cache, bases[i], "../g?q", &x);
+        ry = feed_url_resolve(bases[i], "../g?q", &y);
+        assert_int_equal(rx, ry);
+        assert_string_equal(feed_buf_str(&x), feed_buf_str(&y));
+        if (i > 0 && (bases[i] == NULL ? bases[i - 1] == NULL
+                                       : bases[i - 1] != NULL &&
+                                             !strcmp(bases[i], bases[i - 1])))
+            assert_ptr_equal(cache, was);
+        assert_ptr_equal(feed_url_base_cached(&cache, bases[i]), cache);
+    }
+    feed_url_base_free(cache);
+    feed_buf_free(&x);
+    feed_buf_free(&y);
+}
+
 static void
 test_key(void **state)
 {
@@ -312,6 +349,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_base),
+        cmocka_unit_test(test_cached),
         cmocka_unit_test(test_key),
         cmocka_unit_test(test_linear),
     };

@@ -22,6 +22,14 @@ void feed_url_base_free(struct feed_url_base *);
 /* As feed_url_resolve(), against b. */
 int feed_url_base_resolve(struct feed_url_base *b, const char *ref,
                           struct feed_buf *out) FEEDS_WUR;
+/* *cache, made of base when it is NULL or made of another (the links of
+ * one document share a base or a few, split once): *cache, or NULL when
+ * out of memory. Free *cache with feed_url_base_free(). */
+struct feed_url_base *feed_url_base_cached(struct feed_url_base **cache,
+                                           const char *base);
+/* As feed_url_resolve(), against feed_url_base_cached(cache, base). */
+int feed_url_resolve_cached(struct feed_url_base **cache, const char *base,
+                            const char *ref, struct feed_buf *out) FEEDS_WUR;
 
 /* The comparison key of an http(s) URL, appended to out: scheme folded
  * (http = https, so "//" + rest), host lower-cased, default port and
