@@ -274,8 +274,8 @@ set_base(struct feed_parser *p, const char *href)
     struct level *lv = &p->levels[p->depth - 1];
 
     feed_buf_reset(&p->tmp);
-    if (feed_url_resolve_cached(&p->ub, lv->base ? lv->base : p->base_url,
-                                href, &p->tmp) != 0 ||
+    if (feed_url_resolve_cached(&p->ub, lv->base ? lv->base : p->base_url, href,
+                                &p->tmp) != 0 ||
         p->tmp.len == 0 || p->tmp.len > MAX_BASE)
         return 0;
     if ((lv->base = strdup(p->tmp.data)) == NULL)

@@ -432,7 +432,7 @@ struct rewrite {
     const char *base;
     struct feed_url_base **cache; /* the caller's split base */
     struct feed_url_base *ub;     /* base split, once a URL needs it */
-    const char *data, *end;   /* the whole text */
+    const char *data, *end;       /* the whole text */
     /* How far the text is read, and whether that is in text, in a tag
      * or in a quoted value in a tag: read forward only, once, however
      * many '=' are asked about. */

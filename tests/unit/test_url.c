@@ -347,10 +347,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resolve),
-        cmocka_unit_test(test_base),
-        cmocka_unit_test(test_cached),
-        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_resolve), cmocka_unit_test(test_base),
+        cmocka_unit_test(test_cached),  cmocka_unit_test(test_key),
         cmocka_unit_test(test_linear),
     };
 
