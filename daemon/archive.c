@@ -233,8 +233,9 @@ id_push(char *line, uint64_t **ids, size_t *n, size_t *cap)
     return 0;
 }
 
-/* The IDs of page pg of the file open in fp, appended to *ids. 0, or a
- * negative errno. */
+/* The IDs of page pg of the file open in fp, appended to *ids: each read
+ * as the ID_LINE bytes it takes, so that a damaged line is passed over
+ * alone. 0, or a negative errno. */
 static int
 page_read(FILE *fp, const struct page *pg, uint64_t **ids, size_t *n,
           size_t *cap)
@@ -246,9 +247,13 @@ page_read(FILE *fp, const struct page *pg, uint64_t **ids, size_t *n,
     if (fseeko(fp, pg->off, SEEK_SET) != 0 ||
         fgets(line, sizeof(line), fp) == NULL)
         return -EIO;
-    for (i = 0; rc == 0 && i < pg->n && fgets(line, sizeof(line), fp) != NULL;
-         i++)
-        rc = id_push(line, ids, n, cap);
+    for (i = 0; rc == 0 && i < pg->n; i++) {
+        if (fread(line, 1, ID_LINE, fp) != ID_LINE)
+            return -EIO;
+        line[ID_LINE] = '\0';
+        if (line[FEED_ID_LEN] == '\n')
+            rc = id_push(line, ids, n, cap);
+    }
     return rc;
 }
 
