@@ -13,9 +13,8 @@
  * unsynced: a crash may lose or tear the last pages, which the next
  * start cuts off (their entries are open again and make new pages).
  * Every ID line is FEED_ID_LEN + 1 bytes, so the pages are listed from
- * their headers alone. (Once there was a file K.ids a page: a cold
- * start of 2,000 feeds created 588 of them, a fifth of its final
- * publish. Such files are moved into pages when found.)
+ * their headers alone. The files of an older feedd, K.ids a page, are
+ * moved into pages when found.
  *
  * Every item stored is in a page or among the open ones, those not in
  * any page yet (fewer than P), which the subscription documents carry
@@ -71,7 +70,7 @@ struct archive {
     struct page *pages; /* those in file, ascending */
     size_t npages, pages_cap;
     long next;     /* the number of the next page */
-    int listed;    /* pages and next are read from dir */
+    int listed;    /* pages and next are read from file and dir */
     uint64_t *ids; /* of every page, ascending, in an update */
     size_t nids, ids_cap;
     int ids_loaded;
