@@ -799,41 +799,28 @@ archive_render(void *arg, const char *path, struct feed_buf *out)
     return rc;
 }
 
-/* The pages made in one pass over the entries in no page yet. */
-struct pager {
-    struct archive *a;
-    size_t p;      /* entries a page */
-    uint64_t *ids; /* of the pages made, then of the page to come */
-    size_t nids, cap;
-    size_t start; /* where the page to come begins in ids */
-    struct appender w;
+/* The IDs of the entries in no page yet, in commit order. */
+struct open_ids {
+    uint64_t *v;
+    size_t n, cap;
 };
 
-/* A store_id_fn: the next entry in commit order; each p make a page. */
+/* A store_id_fn: the next entry in no page. */
 static int
-pager_add(uint64_t id, void *arg)
+open_add(uint64_t id, void *arg)
 {
-    struct pager *pg = arg;
-    struct archive *a = pg->a;
-    size_t cap;
+    struct open_ids *o = arg;
     void *q;
-    int rc;
 
-    if (pg->nids == pg->cap) {
-        cap = pg->cap ? 2 * pg->cap : 256;
-        if ((q = realloc(pg->ids, cap * sizeof(*pg->ids))) == NULL)
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 256;
+
+        if ((q = realloc(o->v, cap * sizeof(*o->v))) == NULL)
             return -ENOMEM;
-        pg->ids = q;
-        pg->cap = cap;
+        o->v = q;
+        o->cap = cap;
     }
-    pg->ids[pg->nids++] = id;
-    if (pg->nids - pg->start < pg->p)
-        return 0;
-    if ((rc = append_page(&pg->w, a->next, pg->ids + pg->start, pg->p)) != 0)
-        return rc;
-    log_debug("publish: archive page %ld fixed", a->next);
-    a->next++;
-    pg->start = pg->nids;
+    o->v[o->n++] = id;
     return 0;
 }
 
@@ -841,15 +828,16 @@ int
 archive_update(struct archive *a, struct store *s, const struct config *cfg,
                struct httpd *httpd, struct publish_items *open, long *newest)
 {
-    struct pager pg;
-    char path[PATH_MAX], line[32];
-    size_t count, p = cfg->max_items ? cfg->max_items : 1;
+    struct appender w;
+    struct open_ids o;
+    char path[PATH_MAX], line[32], id[FEED_ID_LEN + 1];
+    size_t p = cfg->max_items ? cfg->max_items : 1, i, made = 0;
     long next; /* a->next before this update */
     int rc, n, logged = 0;
 
     *newest = -1;
-    memset(&pg, 0, sizeof(pg));
-    append_init(&pg.w, a);
+    memset(&o, 0, sizeof(o));
+    append_init(&w, a);
     /* list() and retire() log their failures; load_ids() does not. */
     if ((rc = archive_list(a)) != 0) {
         logged = rc != -ENOMEM;
@@ -862,53 +850,39 @@ archive_update(struct archive *a, struct store *s, const struct config *cfg,
         goto out;
     }
     next = a->next;
-    if ((rc = store_first_except(s, a->ids, a->nids, 0, &count, NULL, NULL)) !=
-        0)
-        goto out;
-    /* Every complete page in one pass: O(count log pages' entries), and
-     * one write. A damaged record on the way leaves the last page short:
-     * not made, its entries are open ones. A failure makes none. */
-    pg.a = a;
-    pg.p = p;
-    if (count >= p)
-        rc = store_first_ids_except(s, a->ids, a->nids, count - count % p,
-                                    pager_add, &pg);
-    if ((rc = append_end(&pg.w, rc)) != 0) {
-        logged = pg.w.logged;
+    /* One pass over the index, O(entries log archived): every entry in
+     * no page, in commit order. Each p of them make a page, in one
+     * write; the rest (fewer than p) are the open ones. A failure makes
+     * none. */
+    rc = store_first_ids_except(s, a->ids, a->nids, SIZE_MAX, open_add, &o);
+    for (; rc == 0 && o.n - made >= p; made += p) {
+        rc = append_page(&w, a->next, o.v + made, p);
+        if (rc == 0)
+            log_debug("publish: archive page %ld fixed", a->next++);
+    }
+    if ((rc = append_end(&w, rc)) != 0) {
+        logged = w.logged;
         a->next = next;
-        pg.start = 0;
-    }
-    pg.nids = pg.start; /* a page not made: its entries stay open */
-    if (pg.nids > 0 && a->nids + pg.nids > a->ids_cap) {
-        void *q = realloc(a->ids, (a->nids + pg.nids) * sizeof(*a->ids));
-
-        if (q != NULL) {
-            a->ids = q;
-            a->ids_cap = a->nids + pg.nids;
-        } else {
-            a->ids_loaded = 0; /* read again from the file */
-        }
-    }
-    if (pg.nids > 0 && a->ids_loaded) {
-        memcpy(a->ids + a->nids, pg.ids, pg.nids * sizeof(*a->ids));
-        a->nids += pg.nids;
-        sort_ids(a->ids, a->nids);
+        made = 0;
     }
     if (a->next != next) {
         snprintf(path, sizeof(path), "%s/.next", a->dir);
         n = snprintf(line, sizeof(line), "%ld\n", a->next);
         (void)put_file(path, line, (size_t)n);
     }
-    if (rc == 0 && a->ids_loaded)
-        rc = store_first_except(s, a->ids, a->nids, p, NULL, publish_collect,
-                                open);
-    else if (rc == 0)
-        rc = -ENOMEM;
+    /* The open ones, as the store has them (a damaged record is passed
+     * over, and forgotten). */
+    for (i = made; rc == 0 && i < o.n; i++) {
+        feed_id_format(o.v[i], id);
+        rc = store_get(s, id, publish_collect, open);
+        if (rc == -ENOENT || rc == -EBADMSG)
+            rc = 0;
+    }
 out:
     if (rc != 0 && !logged)
         log_warnx("publish: archive pages not brought up to date: %s",
                   strerror(-rc));
-    free(pg.ids);
+    free(o.v);
     /* Read again at the next update rather than kept: 8 bytes an
      * archived entry would stay in memory between publishes. */
     free(a->ids);
