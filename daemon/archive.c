@@ -311,7 +311,7 @@ page_header(int fd, off_t off, off_t size, long prev, struct page *pg)
 
 struct appender {
     struct archive *a;
-    int fd;     /* the file, open to append; -1 until the first page */
+    int fd;     /* the file, open to write; -1 until the first page */
     off_t base; /* its size before */
     off_t done; /* bytes written since */
     struct feed_buf buf;
@@ -328,24 +328,19 @@ append_init(struct appender *w, struct archive *a)
     feed_buf_init(&w->buf, 0);
 }
 
-/* Writes the lines gathered. 0 or a negative errno. */
+/* Writes the lines gathered after those written. 0 or a negative
+ * errno. */
 static int
 append_flush(struct appender *w)
 {
-    size_t at = 0;
-    ssize_t n;
+    int rc = store_write_all(w->fd, w->buf.data, w->buf.len,
+                             (uint64_t)(w->base + w->done));
 
-    while (at < w->buf.len) {
-        if ((n = write(w->fd, w->buf.data + at, w->buf.len - at)) < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        at += (size_t)n;
-        w->done += n;
+    if (rc == 0) {
+        w->done += (off_t)w->buf.len;
+        w->buf.len = 0;
     }
-    w->buf.len = 0;
-    return 0;
+    return rc;
 }
 
 /* Page k of the IDs ids[0, n) (in commit order, oldest first) added to
@@ -363,11 +358,9 @@ append_page(struct appender *w, long k, const uint64_t *ids, size_t n)
     if (w->fd < 0) {
         errno = 0;
         /* The folder is made by the first page that finds it missing. */
-        if ((w->fd = open(a->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                          0644)) < 0 &&
+        if ((w->fd = open(a->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0 &&
             errno == ENOENT && (mkdir(a->dir, 0755) == 0 || errno == EEXIST))
-            w->fd =
-                open(a->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+            w->fd = open(a->file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (w->fd < 0 || fstat(w->fd, &st) != 0) {
             rc = errno ? -errno : -EIO;
             log_warn("publish: cannot write %s", a->file);
@@ -608,8 +601,7 @@ copy_tail(int fd, void *arg)
     const struct tail *t = arg;
     char buf[65536];
     off_t at = t->off;
-    size_t w;
-    ssize_t got, n;
+    ssize_t got;
     int in, rc = 0;
 
     if (t->off < 0)
@@ -621,11 +613,7 @@ copy_tail(int fd, void *arg)
             rc = errno == EINTR ? 0 : -errno;
             continue;
         }
-        for (w = 0; rc == 0 && w < (size_t)got; w += (size_t)n)
-            if ((n = write(fd, buf + w, (size_t)got - w)) < 0) {
-                rc = errno == EINTR ? 0 : -errno;
-                n = 0;
-            }
+        rc = store_write_all(fd, buf, (size_t)got, (uint64_t)(at - t->off));
         at += got;
     }
     close(in);

@@ -318,9 +318,9 @@ void store_warn_damage(struct store *, uint32_t no, uint64_t off, uint32_t line,
 
 /* ---- fsutil.c: file utilities ---- */
 
-/* Write or read exactly len bytes at off, through EINTR and short
- * transfers. 0, -EIO when a read meets the end of the file, or -errno. */
-int store_write_all(int fd, const void *p, size_t len, uint64_t off);
+/* store_write_all() is in store.h. Reads exactly len bytes at off,
+ * through EINTR and short transfers: 0, -EIO when it meets the end of the
+ * file, or -errno. */
 int store_read_all(int fd, void *p, size_t len, uint64_t off);
 /* fsync of a folder; a file system that cannot sync folders (EINVAL) has
  * nothing to sync. 0 or -errno. */

@@ -347,6 +347,9 @@ char *store_warnings(struct store *);
  * folder is reported after the new file is in place). */
 int store_file_replace(const char *path, const void *data,
                        size_t len) STORE_WUR;
+/* Writes exactly len bytes at off, through EINTR and short writes: 0 or
+ * -errno. */
+int store_write_all(int fd, const void *p, size_t len, uint64_t off) STORE_WUR;
 /* Writes the contents of a file from its start to fd, which is open for
  * writing: 0 or a negative errno. */
 typedef int store_fill_fn(int fd, void *arg);
