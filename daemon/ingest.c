@@ -70,19 +70,26 @@ id_mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
+void
+ingest_spent_free(void *spent)
+{
+    struct ingest_batch *b = spent;
+    size_t i;
+
+    if (b == NULL)
+        return;
+    for (i = 0; i < b->n; i++) {
+        free(b->v[i].item);
+        free(b->v[i].rec);
+    }
+    free(b);
+}
+
 /* Frees the batch and the entries it holds. */
 static void
 batch_free(struct ingest *ing)
 {
-    size_t i;
-
-    if (ing->b == NULL)
-        return;
-    for (i = 0; i < ing->b->n; i++) {
-        free(ing->b->v[i].item);
-        free(ing->b->v[i].rec);
-    }
-    free(ing->b);
+    ingest_spent_free(ing->b);
     ing->b = NULL;
     ing->identified = 0;
 }
@@ -606,8 +613,10 @@ ingest_stage(struct ingest *ing, int whole, int64_t now,
         ok += id_mix(id_value(pe->item->id));
     }
     /* Between polls a feed holds no batch: idle memory is per feed, and
-     * a feed has polls far apart. */
-    batch_free(ing);
+     * a feed has polls far apart. The caller frees it. */
+    res->spent = ing->b;
+    ing->b = NULL;
+    ing->identified = 0;
     /* The IDs now in the store with this feed: an entry left out is not
      * among them, so a document that has it again is not the same. */
     if (whole) {
@@ -644,6 +653,8 @@ ingest_finish(struct ingest *ing, int whole, int64_t now,
 
     if (rc != 0)
         return rc;
+    ingest_spent_free(res->spent);
+    res->spent = NULL;
     /* One commit per poll; the batch holds this poll's entries only. */
     ingest_committed(
         ing, res->fresh + res->changed > 0 ? store_commit(ing->store) : 0, res);

@@ -73,7 +73,14 @@ struct ingest_result {
      * changed are then 0. */
     int commit_rc;
     size_t lost;
+    /* After ingest_stage(): the batch staged, for the caller to free with
+     * ingest_spent_free(), on the thread whose mallocs made most of it
+     * when it can (parsing_release()). NULL when there is none. */
+    void *spent;
 };
+
+/* Frees what ingest_stage() left in a result's spent (NULL: nothing). */
+void ingest_spent_free(void *spent);
 
 /* Resolves the batch as a whole, stores what is new or changed and
  * commits it (one write, one sync; no commit when nothing changed). whole
@@ -81,7 +88,7 @@ struct ingest_result {
  * IDs remembered (a digest of them), so that at the next poll
  * of a document with the same IDs an entry that is the same as stored
  * costs no read of the store. now is the time of any edit. The
- * batch is emptied whatever happens.
+ * batch is emptied and freed whatever happens.
  * Returns 0 (then *res says what was stored and what failed, including a
  * failed commit), or a negative errno when the batch could not be
  * resolved at all (-ENOMEM): then nothing of it was stored. */

@@ -16,6 +16,8 @@
 struct job {
     struct job *next;
     struct parsing_doc *doc;
+    void (*release)(void *); /* a job of parsing_release() */
+    void *ptr;
     int end, finish;
     size_t n;
     char data[]; /* n bytes */
@@ -47,6 +49,10 @@ run_job(struct job *j)
 {
     struct parsing_doc *doc = j->doc;
 
+    if (j->release) {
+        j->release(j->ptr);
+        return;
+    }
     /* Only the thread writes failed while the document is queued. */
     if (j->end) {
         if (!doc->failed && j->finish &&
@@ -251,6 +257,7 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
         return -ENOMEM;
     j->next = NULL;
     j->doc = doc;
+    j->release = NULL;
     j->end = j->finish = 0;
     j->n = n;
     memcpy(j->data, p, n);
@@ -315,6 +322,20 @@ parsing_end(struct parsing *w, struct parsing_doc *doc, int finish)
     j->doc = doc;
     j->end = 1;
     j->finish = finish;
+    uv_mutex_lock(&w->mu);
+    queue_unlock(w, j);
+    return 0;
+}
+
+int
+parsing_release(struct parsing *w, void (*fn)(void *), void *ptr)
+{
+    struct job *j = calloc(1, sizeof(*j));
+
+    if (j == NULL)
+        return -ENOMEM;
+    j->release = fn;
+    j->ptr = ptr;
     uv_mutex_lock(&w->mu);
     queue_unlock(w, j);
     return 0;

@@ -85,6 +85,13 @@ void parsing_want_room(struct parsing *);
  * loop. 0 or -ENOMEM (then nothing is queued). */
 int parsing_end(struct parsing *, struct parsing_doc *doc, int finish);
 
+/* Queues fn(ptr), to be run on the thread after what is queued: for
+ * memory the thread allocated, which goes back to its own malloc arena
+ * there. A free on the loop takes that arena's lock, which the thread's
+ * mallocs hold meanwhile (glibc): the loop waited on it thousands of
+ * times a cold poll. 0 or -ENOMEM (then nothing is queued). */
+int parsing_release(struct parsing *, void (*fn)(void *), void *ptr);
+
 /* Waits until every queued document is parsed, then calls their done()
  * at once, before it returns. */
 void parsing_drain(struct parsing *);

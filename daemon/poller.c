@@ -261,12 +261,29 @@ transfer_end(struct poller_feed *f)
     poller_rearm(f->p);
 }
 
+/* Frees ptr with fn on the thread that parsed f's document, whose
+ * mallocs made most of what the parse left (parsing_release()); on the
+ * loop when the loop parsed it, or when the job cannot be queued. */
+static void
+free_where_parsed(struct poller_feed *f, void (*fn)(void *), void *ptr)
+{
+    if (ptr != NULL &&
+        (!f->out->threaded || parsing_release(f->p->parsing, fn, ptr) != 0))
+        fn(ptr);
+}
+
+static void
+parser_free(void *parser)
+{
+    feed_parser_free(parser);
+}
+
 /* f's poll is over but for its group commit. */
 static void
 poll_end(struct poller_feed *f)
 {
     if (f->out != NULL) {
-        feed_parser_free(f->out->parser);
+        free_where_parsed(f, parser_free, f->out->parser);
         f->out->parser = NULL;
         f->out->doc.parser = NULL;
     }
@@ -525,6 +542,8 @@ on_parsed(struct parsing_doc *doc, void *arg)
                   f->cf->name, fi->bad_dates, fi->bad_dates == 1 ? "" : "s",
                   fi->bad_date ? fi->bad_date : "");
     o->stage_rc = ingest_stage(f->ing, whole, now_s(), &o->res);
+    free_where_parsed(f, ingest_spent_free, o->res.spent);
+    o->res.spent = NULL;
     log_limits(f, &o->res);
     transfer_end(f);
     poll_end(f);

@@ -1,7 +1,8 @@
 /* tests/unit/test_parsing.c - the parse thread (daemon/parsing.c) on a
  * libuv loop: documents parsed in the order their chunks came, each
  * handed back once its end is parsed; a failed one; the limits on bytes
- * and on documents at once, and room() after; drain and close. The
+ * and on documents at once, and room() after; drain and close; a job
+ * of parsing_release(), run on the thread in its turn. The
  * thread is held still where a test needs the queue to fill: the entry
  * callback, which runs on the thread, waits on a semaphore. */
 #include <setjmp.h>
@@ -415,6 +416,46 @@ test_drain(void **state)
     assert_string_equal(fx->docs[1].titles, "e1|e2|e3|");
 }
 
+struct released {
+    uv_thread_t thread; /* where release() ran */
+    char titles[256];   /* doc 0's titles, as release() found them */
+    int runs;
+};
+
+/* A job of parsing_release(), on the thread. */
+static void
+release(void *arg)
+{
+    struct released *r = arg;
+
+    r->thread = uv_thread_self();
+    memcpy(r->titles, fx_now->docs[0].titles, sizeof(r->titles));
+    r->runs++;
+}
+
+/* parsing_release() runs its function once, on the thread, after what
+ * was queued before it; parsing_drain() waits for it. */
+static void
+test_release(void **state)
+{
+    struct fixture *fx = *state;
+    uv_thread_t self = uv_thread_self();
+    struct released r;
+    char text[512];
+
+    memset(&r, 0, sizeof(r));
+    rss(text, sizeof(text), "r", 2);
+    assert_int_equal(
+        parsing_push(fx->w, &fx->docs[0].pd, text, strlen(text), 0), 0);
+    assert_int_equal(parsing_end(fx->w, &fx->docs[0].pd, 1), 0);
+    assert_int_equal(parsing_release(fx->w, release, &r), 0);
+    parsing_drain(fx->w);
+    assert_int_equal(r.runs, 1);
+    assert_false(uv_thread_equal(&r.thread, &self));
+    assert_string_equal(r.titles, "r1|r2|");
+    assert_int_equal(fx->ndone, 1);
+}
+
 int
 main(void)
 {
@@ -425,6 +466,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_docs_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_may_take, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
