@@ -5,11 +5,9 @@
  * reach its parser in order. Ended documents go on a list of their own,
  * which the loop takes when the async handle wakes it. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "parsing.h"
 
@@ -278,18 +276,6 @@ parsing_push(struct parsing *w, struct parsing_doc *doc, const char *p,
     }
     queue_unlock(w, j);
     return 0;
-}
-
-uint64_t
-parsing_cpu_ns(struct parsing *w)
-{
-    clockid_t id;
-    struct timespec ts;
-
-    if (pthread_getcpuclockid(w->thread, &id) != 0 ||
-        clock_gettime(id, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void

@@ -29,7 +29,7 @@
 #include "feeds/parse.h"
 
 #define PARSING_QUEUE_MAX ((size_t)1 << 19)
-#define PARSING_DOCS_MAX 2
+#define PARSING_DOCS_MAX 3
 
 /* One document on its way through the thread: the caller's, for as long
  * as a chunk or the end of it is queued. */
@@ -72,9 +72,6 @@ int parsing_push(struct parsing *, struct parsing_doc *doc, const char *p,
  * under way or there is room for one more, and the queue is at most half
  * full. For a caller that holds transfers and resumes only those. */
 int parsing_may_take(struct parsing *, const struct parsing_doc *doc);
-
-/* The CPU time the thread has used, in nanoseconds; 0 when unknown. */
-uint64_t parsing_cpu_ns(struct parsing *);
 
 /* Asks for room() once more: the caller still holds transfers that
  * parsing_may_take() refused. */

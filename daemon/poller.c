@@ -716,6 +716,10 @@ poller_close(struct poller *p)
         (void)uv_timer_stop(&p->stall_timer);
         uv_close((uv_handle_t *)&p->stall_timer, on_timer_closed);
     }
+    if (p->prepare.data != NULL) {
+        (void)uv_prepare_stop(&p->prepare);
+        uv_close((uv_handle_t *)&p->prepare, on_timer_closed);
+    }
     /* Cancelled polls store what they parsed, as finished ones do: they
      * join the group, which is committed now (no reports: the owner is
      * closing). */
@@ -797,6 +801,16 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
     }
     p->stall_timer.data = p;
     p->open++;
+    /* The handle alone does not keep the loop alive. */
+    if ((rc = uv_prepare_init(loop, &p->prepare)) != 0) {
+        log_warnx("cannot make a prepare handle: %s", uv_strerror(rc));
+        poller_close(p);
+        return NULL;
+    }
+    p->prepare.data = p;
+    p->open++;
+    (void)uv_prepare_start(&p->prepare, poller_on_prepare);
+    uv_unref((uv_handle_t *)&p->prepare);
     p->fetcher =
         /* per_host is the scheduler's to keep (a stalled poll leaves its
          * host's count); curl's own host cap must not queue behind it. */

@@ -1,7 +1,7 @@
 /* daemon/poller_body.c - a poll's body on its way to the parser
  * (poller_int.h): the parser made at the first byte, with the HTTP
  * charset and the URL after redirects; each chunk parsed on the loop (a
- * small document, or one the loop takes while the thread is the busier)
+ * small document, or one the loop takes while the thread is busy)
  * or queued for the parse thread (parsing.h), the transfer held while
  * the thread's queue is full and resumed when it has room; each entry
  * into the feed's ingest. */
@@ -20,10 +20,9 @@
 /* A document whose Content-Length is at most this is parsed on the loop,
  * a larger one or one of unknown length on the parse thread. */
 #define INLINE_MAX ((size_t)16 << 10)
-/* Documents the loop parses at once when the thread is busy, and the
- * window over which the two threads' CPU time is compared (ms). */
+/* Documents the loop parses at once, in whole, while the thread is busy
+ * (poller_on_prepare()). */
 #define LOOP_DOCS 1
-#define BALANCE_MS 1000
 /* While a commit is in flight, a document begins only while the next
  * batch holds less than this: the batch grows as fast as documents end,
  * and a sync may take long (tens of ms, more on a slow disk). */
@@ -99,40 +98,6 @@ poller_parser_make(struct poller_feed *f)
     return f->out->parser != NULL ? 0 : -1;
 }
 
-/* The CPU time of the calling thread in nanoseconds, 0 when unknown. */
-static uint64_t
-thread_cpu_ns(void)
-{
-    struct timespec ts;
-
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* 1 when the loop is to parse, in whole, the document whose first chunk
- * the busy parse thread would make wait: fewer than LOOP_DOCS are parsed
- * on the loop, and in the current window the loop used less CPU than the
- * thread. So a loop that would only wait shares the parsing, in the
- * measure that keeps the two threads even, and no more. */
-static int
-loop_takes(struct poller *p)
-{
-    uint64_t loop, thread, now = uv_now(p->loop);
-    int take;
-
-    if (p->on_loop >= LOOP_DOCS || (loop = thread_cpu_ns()) == 0 ||
-        (thread = parsing_cpu_ns(p->parsing)) == 0)
-        return 0;
-    take = loop - p->cpu_loop0 < thread - p->cpu_thread0;
-    if (now - p->cpu_at >= BALANCE_MS) {
-        p->cpu_loop0 = loop;
-        p->cpu_thread0 = thread;
-        p->cpu_at = now;
-    }
-    return take;
-}
-
 /* 1 while a commit is in flight and PENDING_MAX waits behind it: a
  * document not yet begun waits for the commit's end (on_synced()). */
 static int
@@ -180,13 +145,8 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
     f->out->last_byte = uv_now(f->p->loop);
     /* A document the response says is small is parsed here: most feeds
      * are, and for them the hand-offs to the thread and back cost more
-     * than they spare the loop. So is one that the thread, busy, would
-     * make wait, when the loop has time for it (loop_takes()). */
-    if (!f->out->threaded && !f->out->on_loop && f->out->inline_bytes == 0 &&
-        !parsing_may_take(f->p->parsing, &f->out->doc) && loop_takes(f->p)) {
-        f->out->on_loop = 1;
-        f->p->on_loop++;
-    }
+     * than they spare the loop. So is one the loop took while the thread
+     * was busy (poller_on_prepare()). */
     if (f->out->on_loop || (!f->out->threaded && c->length >= 0 &&
                             (uint64_t)c->length <= INLINE_MAX &&
                             f->out->inline_bytes + n <= INLINE_MAX)) {
@@ -198,10 +158,11 @@ poller_on_data(const char *p, size_t n, const struct fetch_chunk *c,
         f->out->begun = 1;
         return 0;
     }
-    f->out->threaded = 1;
     rc = parsing_push(f->p->parsing, &f->out->doc, p, n, !c->can_hold);
     if (rc == PARSING_FULL)
         return hold(f);
+    if (rc == 0)
+        f->out->threaded = 1;
     if (rc != 0) {
         /* The thread is done with a failed document's parser. */
         *error = rc == -ENOMEM ? "out of memory" : poller_parse_error(f);
@@ -237,6 +198,29 @@ poller_loop_doc_end(struct poller_feed *f)
         f->out->on_loop = 0;
         f->p->on_loop--;
     }
+}
+
+/* Before each turn of the loop. While documents are held for the busy
+ * parse thread, the loop parses one of them, the first not yet begun,
+ * rather than wait for the thread; the thread has the others, and what
+ * the loop must do for them comes between the loop's chunks. */
+void
+poller_on_prepare(uv_prepare_t *h)
+{
+    struct poller *p = h->data;
+    struct poller_feed *f;
+
+    if (p->held == NULL || p->on_loop >= LOOP_DOCS || p->fetcher == NULL ||
+        p->closing || store_behind(p))
+        return;
+    for (f = p->held; f; f = f->out->held_next)
+        if (!f->out->begun && !f->out->threaded && f->out->inline_bytes == 0) {
+            f->out->on_loop = 1;
+            p->on_loop++;
+            poller_unhold(f);
+            (void)fetcher_resume(p->fetcher, f);
+            return;
+        }
 }
 
 /* The parse thread caught up: the held transfers it would take now go

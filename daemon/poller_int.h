@@ -106,10 +106,8 @@ struct poller {
     struct fetcher *fetcher;
     struct parsing *parsing;
     struct poller_feed *held, **held_tail; /* held transfers' feeds */
-    size_t on_loop; /* documents parsed on the loop in whole, now */
-    /* The CPU time of the loop and of the parse thread when the current
-     * window began (uv_now() cpu_at), for loop_takes(). */
-    uint64_t cpu_loop0, cpu_thread0, cpu_at;
+    size_t on_loop;       /* documents parsed on the loop in whole, now */
+    uv_prepare_t prepare; /* before each wait of the loop */
     struct sched *sched;
     uv_timer_t timer;            /* the next due poll, or a free connection */
     uv_timer_t group_timer;      /* the group commit */
@@ -194,6 +192,8 @@ const char *poller_parse_error(const struct poller_feed *f);
 void poller_unhold(struct poller_feed *f);
 /* parsing_room_fn: the held transfers the thread would take now go on. */
 void poller_on_room(void *arg);
+/* Before each wait of the loop: see poller_body.c. */
+void poller_on_prepare(uv_prepare_t *h);
 /* f's document, if the loop parsed it in whole, no longer counts
  * against LOOP_DOCS. */
 void poller_loop_doc_end(struct poller_feed *f);
