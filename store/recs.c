@@ -101,17 +101,16 @@ store_recs_put(struct store *s, const uint64_t *ids, const struct store_rec *r,
                size_t n)
 {
     const struct store_set *set = &s->ids;
-    volatile uint8_t sink = 0;
+    volatile uint32_t sink = 0;
     size_t i;
     int rc;
 
-    /* The home slot's tag of each is read first (seen.c), in a loop
-     * whose reads do not wait on each other: their cache misses overlap,
-     * and the puts then find the tags in the cache. */
+    /* The home slot of each is read first, in a loop whose reads do not
+     * wait on each other: their cache misses overlap, and the puts then
+     * find the slots in the cache. */
     if (set->cap > 0)
         for (i = 0; i < n; i++)
-            sink = ((const uint8_t *)(set->slots + set->cap))[store_set_home(
-                set->seed, set->cap, ids[i])];
+            sink = set->slots[store_set_home(set->seed, set->cap, ids[i])];
     (void)sink;
     for (i = 0; i < n; i++)
         if ((rc = store_rec_put(s, ids[i], &r[i])) != 0)

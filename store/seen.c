@@ -8,10 +8,7 @@
  * value for the ID (a rec's or a pending version's number), not the ID,
  * which the owner's key function reads from where the value points (the
  * rec or the pending version holds it anyway). So 1M IDs take 8 MiB
- * rather than 32. Beside each slot, a byte of the ID's hash (0: free): a
- * probe reads the ID through the key function only when that byte
- * matches, so that a search, which for a new ID passes a few slots,
- * does not miss the cache once for each.
+ * rather than 32.
  *
  * items/dropped holds the dropped IDs: a 16-byte header ("feedddrp",
  * version, 0), then the IDs as 8-byte little-endian numbers in increasing
@@ -31,8 +28,8 @@
 /* IDs are already hashes, but of keys a publisher chooses: the seeded mix
  * (splitmix64's finalizer) keeps a crafted set of IDs from piling up in
  * one run of slots. */
-static uint64_t
-set_hash(uint64_t seed, uint64_t id)
+size_t
+store_set_home(uint64_t seed, size_t cap, uint64_t id)
 {
     uint64_t x = id ^ seed;
 
@@ -40,55 +37,22 @@ set_hash(uint64_t seed, uint64_t id)
     x *= UINT64_C(0xbf58476d1ce4e5b9);
     x ^= x >> 27;
     x *= UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-size_t
-store_set_home(uint64_t seed, size_t cap, uint64_t id)
-{
-    return (size_t)set_hash(seed, id) & (cap - 1);
-}
-
-/* The byte kept beside id's slot: the top of its hash (the home slot is
- * from the bottom), never 0. */
-static uint8_t
-set_tag(uint64_t x)
-{
-    uint8_t t = (uint8_t)(x >> 56);
-
-    return t ? t : 1;
-}
-
-/* The tags of a table of cap slots: after its slots, in one block. */
-static uint8_t *
-set_tags(uint32_t *slots, size_t cap)
-{
-    return (uint8_t *)(slots + cap);
+    x ^= x >> 31;
+    return (size_t)x & (cap - 1);
 }
 
 uint32_t *
 store_set_find(const struct store_set *set, uint64_t id)
 {
-    uint64_t x = set_hash(set->seed, id);
     size_t i, mask = set->cap - 1;
-    const uint8_t *tags;
-    uint8_t tag = set_tag(x);
 
     if (set->cap == 0)
         return NULL;
-    tags = set_tags(set->slots, set->cap);
-    for (i = (size_t)x & mask; tags[i] != 0; i = (i + 1) & mask)
-        if (tags[i] == tag && set->key(set->arg, set->slots[i]) == id)
+    for (i = store_set_home(set->seed, set->cap, id); set->slots[i] != 0;
+         i = (i + 1) & mask)
+        if (set->key(set->arg, set->slots[i]) == id)
             return &set->slots[i];
     return NULL;
-}
-
-/* A table of cap slots and their tags, all free; NULL when out of
- * memory. */
-static uint32_t *
-set_table(size_t cap)
-{
-    return calloc(cap, sizeof(uint32_t) + 1);
 }
 
 /* Puts v, whose ID is id, in a free slot of the table t of cap slots,
@@ -96,14 +60,11 @@ set_table(size_t cap)
 static void
 store_set_place(uint32_t *t, size_t cap, uint64_t seed, uint64_t id, uint32_t v)
 {
-    uint64_t x = set_hash(seed, id);
-    uint8_t *tags = set_tags(t, cap);
     size_t i, mask = cap - 1;
 
-    for (i = (size_t)x & mask; tags[i] != 0; i = (i + 1) & mask)
+    for (i = store_set_home(seed, cap, id); t[i] != 0; i = (i + 1) & mask)
         ;
     t[i] = v;
-    tags[i] = set_tag(x);
 }
 
 /* The slot count that holds n IDs with the load under 0.7. */
@@ -126,9 +87,9 @@ store_set_reserve(struct store_set *set, size_t n)
     if ((set->used + n) * 10 <= set->cap * 7)
         return 0;
     cap = store_set_cap_for(set->used + n);
-    if ((t = set_table(cap)) == NULL)
+    if ((t = calloc(cap, sizeof *t)) == NULL)
         return -ENOMEM;
-    store_prefault(t, cap * (sizeof *t + 1));
+    store_prefault(t, cap * sizeof *t);
     for (i = 0; i < set->cap; i++)
         if (set->slots[i] != 0)
             store_set_place(t, cap, set->seed,
@@ -157,11 +118,10 @@ void
 store_set_del(struct store_set *set, uint32_t *slot)
 {
     size_t i = (size_t)(slot - set->slots), j = i, k, mask = set->cap - 1;
-    uint8_t *tags = set_tags(set->slots, set->cap);
 
     for (;;) {
         j = (j + 1) & mask;
-        if (tags[j] == 0)
+        if (set->slots[j] == 0)
             break;
         k = store_set_home(set->seed, set->cap,
                            set->key(set->arg, set->slots[j]));
@@ -170,11 +130,9 @@ store_set_del(struct store_set *set, uint32_t *slot)
         if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
             continue;
         set->slots[i] = set->slots[j];
-        tags[i] = tags[j];
         i = j;
     }
     set->slots[i] = 0;
-    tags[i] = 0;
     set->used--;
 }
 
@@ -182,7 +140,7 @@ void
 store_set_clear(struct store_set *set)
 {
     if (set->slots != NULL)
-        memset(set->slots, 0, set->cap * (sizeof *set->slots + 1));
+        memset(set->slots, 0, set->cap * sizeof *set->slots);
     set->used = 0;
 }
 
@@ -193,7 +151,7 @@ store_set_remap(const struct store_set *old, store_set_map_fn *map,
     uint32_t *t, v;
     size_t i, cap = store_set_cap_for(old->used), used = 0;
 
-    if ((t = set_table(cap)) == NULL)
+    if ((t = calloc(cap, sizeof *t)) == NULL)
         return -ENOMEM;
     for (i = 0; i < old->cap; i++) {
         if (old->slots[i] == 0 || (v = map(arg, old->slots[i])) == 0)

@@ -163,7 +163,7 @@ typedef uint64_t store_set_key_fn(const void *arg, uint32_t v);
  * store_set_home()); key(arg, v) is the ID of value v. A zeroed struct
  * with a seed and a key is an empty set. */
 struct store_set {
-    uint32_t *slots;  /* cap values, then cap tags (seen.c), one block */
+    uint32_t *slots;
     size_t cap, used; /* cap is 0 or a power of two */
     uint64_t seed;
     store_set_key_fn *key;
