@@ -97,7 +97,8 @@ int ingest_finish(struct ingest *ing, int whole, int64_t now,
 
 /* ingest_finish() in two steps, so that the polls of several feeds can
  * share one commit: ingest_stage() resolves the batch and adds what is
- * new or changed to the store's pending batch, without committing; the
+ * new or changed to the store's pending batch, without committing, and
+ * leaves the batch's memory in res->spent for the caller to free; the
  * caller then commits (store_commit(), for every feed staged since the
  * last commit) and tells each feed's ingest how that went with
  * ingest_committed(), which completes *res (commit_rc, lost) and

@@ -267,8 +267,8 @@ transfer_end(struct poller_feed *f)
 static void
 free_where_parsed(struct poller_feed *f, void (*fn)(void *), void *ptr)
 {
-    if (ptr != NULL &&
-        (!f->out->threaded || parsing_release(f->p->parsing, fn, ptr) != 0))
+    if (ptr != NULL && (!f->out->threaded || f->p->parsing == NULL ||
+                        parsing_release(f->p->parsing, fn, ptr) != 0))
         fn(ptr);
 }
 
