@@ -159,6 +159,14 @@ has_page(struct fixture *f, long k)
     return t != NULL;
 }
 
+/* f's public folder, made if need be, its path into pub. */
+static void
+make_pub(struct fixture *f, char *pub, size_t size)
+{
+    snprintf(pub, size, "%s/public", f->dir);
+    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+}
+
 static struct config *
 config_for(struct fixture *f)
 {
@@ -240,8 +248,7 @@ test_pages(void **state)
     struct archive *a;
     unsigned n;
 
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     for (n = 1; n <= 7; n++)
         add_n(s, n, 1);
     assert_int_equal(store_commit(s), 0);
@@ -362,8 +369,7 @@ test_no_hole(void **state)
     struct archive *a;
     unsigned n;
 
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     for (n = 1; n <= 7; n++) {
         snprintf(id, sizeof(id), "00000000000000%02x", n);
         add_v(s, id, id, dates[n - 1], 1);
@@ -423,8 +429,7 @@ test_full_disk(void **state)
     cfg = config_parse(text, strlen(text), "test", f->dir, &errors);
     assert_non_null(cfg);
     cfgp = cfg;
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     snprintf(tmp, sizeof(tmp), "%s/public/archive", f->dir);
     assert_true(mkdir(tmp, 0755) == 0 || errno == EEXIST);
     snprintf(tmp, sizeof(tmp), "%s/public/archive/pages", f->dir);
@@ -478,8 +483,7 @@ test_many_ids_sorted(void **state)
     int k;
     unsigned n;
 
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     for (n = 0; n < 1000; n++) {
         /* splitmix64: distinct, and spread over all eight bytes. */
         uint64_t z = (x += UINT64_C(0x9e3779b97f4a7c15));
@@ -525,8 +529,7 @@ test_torn(void **state)
     struct stat st;
     unsigned n;
 
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     for (n = 1; n <= 7; n++)
         add_n(s, n, 1);
     assert_int_equal(store_commit(s), 0);
@@ -582,8 +585,7 @@ test_legacy(void **state)
     unsigned n;
     FILE *fp;
 
-    snprintf(pub, sizeof(pub), "%s/public", f->dir);
-    assert_true(mkdir(pub, 0755) == 0 || errno == EEXIST);
+    make_pub(f, pub, sizeof(pub));
     assert_int_equal(mkdir(path(f, "public/archive"), 0755), 0);
     for (n = 1; n <= 8; n++)
         add_n(s, n, 1);
