@@ -556,21 +556,28 @@ make_noise(size_t len, unsigned seed)
     return s;
 }
 
-/* The reader of test_swap_during_response: 64 KiB at most every 10 ms,
- * so that the response takes seconds, while the server is never left
- * waiting long enough to time out. */
-struct slow_reader {
+/* The reader of test_swap_during_response. It reads the head and stops
+ * until the test has swapped the document and fetched the new one, so that
+ * the server is still in the middle of the old one (24 MiB, more than the
+ * socket buffers hold), then reads the rest as fast as it can. The server
+ * waits on it only for that swap and a 64 KiB fetch, milliseconds: far
+ * from its idle timeout (1 s here), however slow the machine. (A reader paced
+ * at 64 KiB every 10 ms once timed out in CI under the sanitizers: between two
+ * writes the server waits for its send buffer, megabytes, to drain to a third,
+ * and on a loaded machine that came near the second.) */
+struct held_reader {
     int port;
-    int started; /* atomic: the first bytes came */
+    int started; /* atomic: the head came */
+    int swapped; /* atomic: the test swapped the document */
     int done;    /* atomic: the reading ended */
     int rc;
     struct response r;
 };
 
 static void *
-slow_read(void *arg)
+held_read(void *arg)
 {
-    struct slow_reader *s = arg;
+    struct held_reader *s = arg;
     struct conn *c = conn_open_from(s->port, 1, 0);
     char cl[32];
     size_t want = 0, got, head_len;
@@ -590,14 +597,15 @@ slow_read(void *arg)
     got = c->len - head_len;
     memcpy(s->r.body, c->buf + head_len, got);
     __atomic_store_n(&s->started, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0;
+         i < 10000 && !__atomic_load_n(&s->swapped, __ATOMIC_SEQ_CST); i++)
+        sleep_ms(1);
     while (got < want) {
-        size_t ask = want - got < 65536 ? want - got : 65536;
-        ssize_t n = recv(c->fd, s->r.body + got, ask, 0);
+        ssize_t n = recv(c->fd, s->r.body + got, want - got, 0);
 
         if (n <= 0)
             goto out;
         got += (size_t)n;
-        sleep_ms(10);
     }
     s->r.body_len = got;
     s->rc = 0;
@@ -608,44 +616,44 @@ out:
     return NULL;
 }
 
-/* A document replaced while a reader is in the middle of it (24 MiB, read
- * at 6 MiB/s at most: more than the socket buffers hold, so the server is
- * still writing it): that reader gets the old one whole, a new request
- * the new one. */
+/* A document replaced while a reader is in the middle of it: a new request
+ * gets the new one while that reader waits, and the reader then gets the
+ * old one whole. */
 static void
 test_swap_during_response(void **state)
 {
     struct fixture *fx = *state;
-    size_t len = 24u << 20;
-    char *old = make_noise(len, 1), *new = make_noise(len, 2);
-    struct slow_reader slow;
+    size_t len = 24u << 20, new_len = 64u << 10;
+    char *old = make_noise(len, 1), *new = make_noise(new_len, 2);
+    struct held_reader held;
     struct response r;
     pthread_t t;
 
-    memset(&slow, 0, sizeof(slow));
-    slow.port = fx->port;
+    memset(&held, 0, sizeof(held));
+    held.port = fx->port;
     assert_int_equal(httpd_set(fx->httpd, "/big", "application/octet-stream",
                                old, len, MTIME),
                      0);
-    assert_int_equal(pthread_create(&t, NULL, slow_read, &slow), 0);
-    while (!__atomic_load_n(&slow.started, __ATOMIC_SEQ_CST))
+    assert_int_equal(pthread_create(&t, NULL, held_read, &held), 0);
+    while (!__atomic_load_n(&held.started, __ATOMIC_SEQ_CST))
         sleep_ms(1);
     assert_int_equal(httpd_set(fx->httpd, "/big", "application/octet-stream",
-                               new, len, MTIME + 1),
+                               new, new_len, MTIME + 1),
                      0);
-    assert_false(__atomic_load_n(&slow.done, __ATOMIC_SEQ_CST));
+    assert_false(__atomic_load_n(&held.done, __ATOMIC_SEQ_CST));
     fetch(fx->port, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    __atomic_store_n(&held.swapped, 1, __ATOMIC_SEQ_CST);
     assert_int_equal(r.code, 200);
-    assert_int_equal(r.body_len, len);
-    assert_memory_equal(r.body, new, len);
+    assert_int_equal(r.body_len, new_len);
+    assert_memory_equal(r.body, new, new_len);
     response_free(&r);
 
     assert_int_equal(pthread_join(t, NULL), 0);
-    assert_int_equal(slow.rc, 0);
-    assert_int_equal(slow.r.code, 200);
-    assert_int_equal(slow.r.body_len, len);
-    assert_memory_equal(slow.r.body, old, len);
-    response_free(&slow.r);
+    assert_int_equal(held.rc, 0);
+    assert_int_equal(held.r.code, 200);
+    assert_int_equal(held.r.body_len, len);
+    assert_memory_equal(held.r.body, old, len);
+    response_free(&held.r);
     free(old);
     free(new);
 }
