@@ -40,12 +40,15 @@ ARGS = None
 class Route:
     """What the server answers at one path: status, body, headers; an ETag
     makes it answer If-None-Match with 304, a Last-Modified (an HTTP date)
-    If-Modified-Since with that date likewise."""
+    If-Modified-Since with that date likewise. A gate (a threading.Event)
+    holds each answer until the test sets it."""
 
     def __init__(self, body=b"", status=200, ctype="application/rss+xml",
-                 etag=None, headers=None, delay=0, last_modified=None):
+                 etag=None, headers=None, delay=0, last_modified=None,
+                 gate=None):
         self.body = body if isinstance(body, bytes) else body.encode()
         self.delay = delay
+        self.gate = gate
         self.status = status
         self.ctype = ctype
         self.etag = etag
@@ -73,6 +76,8 @@ class FeedServer:
                     self.send_error(404)
                     return
                 time.sleep(r.delay)
+                if getattr(r, "gate", None) is not None:
+                    r.gate.wait(30)
                 if getattr(r, "drip", 0):
                     # A body without a length, a little every half second
                     # for drip seconds; when it ended is kept.
@@ -1740,7 +1745,8 @@ def test_fetch_settings(tmp):
         code, _, err, peak = feedd_peak("poll", "--once", "-c", conf,
                                         timeout=30)
         took = time.monotonic() - t0
-        check(took < 8, "the poll took %.1f s: a timeout was not kept" % took)
+        check(took < 15, "the poll took %.1f s: a timeout was not kept"
+              % took)
         ua = {p: h.get("User-Agent") for p, h in srv.requests}
         check(ua.get("/plain.xml") == "feedd-test/1 (+https://example.org/)",
               "the user_agent setting was not sent: %r" % ua)
@@ -1767,7 +1773,9 @@ def test_fetch_settings(tmp):
         # All of it (a bomb, an endless body, slow and hung feeds) within
         # 64 MiB.
         check(peak is None or 0 < peak < 64 * 1024, "peak RSS %s KiB" % peak)
-        check(re.search(r"after 1\d\d\d ms: timeout", line("closed").lower()),
+        # The 1 s connect_timeout, not the 20 s timeout.
+        check(re.search(r"after [1-4]\d\d\d ms: timeout",
+                        line("closed").lower()),
               "closed: %r" % line("closed"))
         check(code == 0, "poll --once exited %d: a failed feed is no failure "
               "of the round" % code)
@@ -1880,7 +1888,11 @@ def test_retry_after(tmp):
         try:
             wait_for("both busy feeds of host A told to wait", lambda:
                      len(a.hits("/busy1.xml")) and len(a.hits("/busy2.xml")))
-            time.sleep(0.5)
+            # Counted from when feedd says the wait is in force; a poll of
+            # fast-a under way then may still arrive.
+            wait_for("the line that host A waits", lambda: re.search(
+                r"asks to wait: none of its feeds is polled", d.log()))
+            time.sleep(0.3)
             seen_a = len(a.hits("/fast-a.xml"))
             seen_b = len(b.hits("/fast-b.xml"))
             time.sleep(7)
@@ -2731,15 +2743,16 @@ def test_reload_sighup(tmp):
             reload_config(os.path.join(real, "feedd.conf"), [a, b], port,
                           state, rename=False)
             d.proc.send_signal(signal.SIGHUP)
-            wait_for("b's entry within 3 s of SIGHUP",
-                     lambda: "b entry" in served_titles(port), timeout=3)
+            # b's interval is an hour: its entry comes from the reload.
+            wait_for("b's entry after SIGHUP",
+                     lambda: "b entry" in served_titles(port))
             check("reload: 1 feed added, 0 removed, 0 changed (SIGHUP)"
                   in reload_lines(d), "reload lines: %s" % reload_lines(d))
             check(len(srv.hits("/b.xml")) == 1,
                   "b fetched %d times" % len(srv.hits("/b.xml")))
             # a goes once it has been polled twice; its entry stays.
             wait_for("a polled twice",
-                     lambda: len(srv.hits("/a.xml")) >= 2, timeout=5)
+                     lambda: len(srv.hits("/a.xml")) >= 2)
             reload_config(os.path.join(real, "feedd.conf"), [b], port, state,
                           rename=False)
             d.proc.send_signal(signal.SIGHUP)
@@ -2784,8 +2797,7 @@ def test_reload_rename(tmp):
             reload_config(conf, [a, "interval 2h",
                                  "feed b %s tags x,y" % srv.url("/b.xml")],
                           port)
-            wait_for("b's entry", lambda: "b entry" in served_titles(port),
-                     timeout=5)
+            wait_for("b's entry", lambda: "b entry" in served_titles(port))
             time.sleep(1)
             lines = reload_lines(d)
             # a takes the new default interval: it changed too.
@@ -2796,8 +2808,7 @@ def test_reload_rename(tmp):
             reload_config(conf, [a, "interval 2h",
                                  "feed b %s tags x" % srv.url("/b.xml")],
                           port, rename=False)
-            wait_for("the second reload", lambda: len(reload_lines(d)) == 2,
-                     timeout=5)
+            wait_for("the second reload", lambda: len(reload_lines(d)) == 2)
             time.sleep(0.5)
             check(reload_lines(d)[1:] == ["reload: 0 feeds added, 0 removed, "
                                           "1 changed (the file changed)"],
@@ -2827,7 +2838,7 @@ def test_reload_broken(tmp):
             # Lines 6 and 7 are wrong (3 lines of settings come first); b on
             # line 5 is not taken either.
             reload_config(conf, [a, b, "bogus setting", "interval 15x"], port)
-            wait_for("the refusal", lambda: reload_lines(d), timeout=5)
+            wait_for("the refusal", lambda: reload_lines(d))
             log = d.log()
             check(reload_lines(d) == [
                 "reload: refused, 2 errors in %s; the running config stays "
@@ -2838,14 +2849,13 @@ def test_reload_broken(tmp):
                                 re.M), "no %s:%d: line in %s" % (conf, n, log))
             hits = len(srv.hits("/a.xml"))
             wait_for("a polled after the refusal",
-                     lambda: len(srv.hits("/a.xml")) >= hits + 2, timeout=5)
+                     lambda: len(srv.hits("/a.xml")) >= hits + 2)
             status, _, _ = get("http://127.0.0.1:%d/healthz" % port)
             check(status == 200, "/healthz gave %d" % status)
             check(srv.hits("/b.xml") == [], "b of the broken file fetched")
             check(d.proc.poll() is None, "feedd ended")
             reload_config(conf, [a, b], port)
-            wait_for("b's entry", lambda: "b entry" in served_titles(port),
-                     timeout=5)
+            wait_for("b's entry", lambda: "b entry" in served_titles(port))
             check(reload_lines(d)[-1] == "reload: 1 feed added, 0 removed, "
                   "0 changed (the file changed)",
                   "reload lines: %s" % reload_lines(d))
@@ -2872,7 +2882,7 @@ def test_reload_listen(tmp):
         try:
             wait_for("a's entry", lambda: "a entry" in served_titles(old))
             reload_config(conf, [a], new)
-            wait_for("the new port", lambda: served_titles(new), timeout=5)
+            wait_for("the new port", lambda: served_titles(new))
             try:
                 get("http://127.0.0.1:%d/healthz" % old)
                 check(False, "the old port still answers")
@@ -2888,8 +2898,7 @@ def test_reload_listen(tmp):
             busy.listen(1)
             taken = busy.getsockname()[1]
             reload_config(conf, [a], taken)
-            wait_for("the second reload", lambda: len(reload_lines(d)) == 3,
-                     timeout=5)
+            wait_for("the second reload", lambda: len(reload_lines(d)) == 3)
             check(reload_lines(d)[1:] == [
                 "reload: listen 127.0.0.1:%d: address already in use; still "
                 "serving on the old address" % taken,
@@ -2906,8 +2915,7 @@ def test_reload_listen(tmp):
                 f.write(text.replace("127.0.0.1:%d" % taken,
                                      "localhost:%d" % new))
             os.rename(conf + ".new", conf)
-            wait_for("the third reload", lambda: len(reload_lines(d)) == 4,
-                     timeout=5)
+            wait_for("the third reload", lambda: len(reload_lines(d)) == 4)
             check("serving http://localhost:%d/feed.atom" % new in d.log(),
                   d.log())
             status, _, body = get("http://127.0.0.1:%d/feed.atom" % new)
@@ -2937,14 +2945,18 @@ def test_reload_state_dir(tmp):
             reload_config(conf, [a, "feed b %s" % srv.url("/b.xml")], port,
                           state="elsewhere")
             d.proc.send_signal(signal.SIGHUP)
-            wait_for("the refusal", lambda: reload_lines(d), timeout=5)
+            wait_for("the refusal", lambda: reload_lines(d))
             time.sleep(1.5)
             lines = reload_lines(d)
-            check(len(lines) >= 1 and all(
-                l == "reload: refused: state_dir changed from %s to %s, which "
-                "needs a restart; the running config stays in force (%s)"
-                % (os.path.join(tmp, "state"), os.path.join(tmp, "elsewhere"),
-                   why) for l, why in zip(lines, ("SIGHUP", "the file changed"))),
+            # The SIGHUP and the rename (seen 200 ms later, or first when
+            # the test is slow to signal): each refused, in either order.
+            refusal = ("reload: refused: state_dir changed from %s to %s, "
+                       "which needs a restart; the running config stays in "
+                       "force" % (os.path.join(tmp, "state"),
+                                  os.path.join(tmp, "elsewhere")))
+            check("%s (SIGHUP)" % refusal in lines and all(
+                l in ("%s (SIGHUP)" % refusal,
+                      "%s (the file changed)" % refusal) for l in lines),
                 "reload lines: %s" % lines)
             check(srv.hits("/b.xml") == [], "b was polled")
             check(not os.path.exists(os.path.join(tmp, "elsewhere")),
@@ -2980,7 +2992,7 @@ def test_reload_midpoll(tmp):
             reload_config(path, lines, port, state, rename=False)
             n = len(reload_lines(d))
             d.proc.send_signal(signal.SIGHUP)
-            wait_for("a reload", lambda: len(reload_lines(d)) > n, timeout=5)
+            wait_for("a reload", lambda: len(reload_lines(d)) > n)
             return reload_lines(d)[-1]
 
         reload_config(path, [slow, a], port, state, rename=False)
@@ -2990,7 +3002,7 @@ def test_reload_midpoll(tmp):
             check(edit([a]) == "reload: 0 feeds added, 1 removed, 0 changed "
                   "(SIGHUP)", "reload lines: %s" % reload_lines(d))
             wait_for("slow's entry, from the poll let finish",
-                     lambda: "slow entry" in served_titles(port), timeout=5)
+                     lambda: "slow entry" in served_titles(port))
             check("slow: 1 new, 0 updated (1 in the feed)" in d.log(),
                   d.log())
             time.sleep(2)
@@ -3001,14 +3013,13 @@ def test_reload_midpoll(tmp):
             check(edit([slow, a]).startswith("reload: 1 feed added"),
                   "reload lines: %s" % reload_lines(d))
             wait_for("slow's second request",
-                     lambda: len(srv.hits("/slow.xml")) == 2, timeout=3)
+                     lambda: len(srv.hits("/slow.xml")) == 2)
             check(edit([a]).startswith("reload: 0 feeds added, 1 removed"),
                   "reload lines: %s" % reload_lines(d))
             check(edit([slow, a]).startswith("reload: 1 feed added, 0 "
                                              "removed"),
                   "reload lines: %s" % reload_lines(d))
-            wait_for("slow polled on", lambda: len(srv.hits("/slow.xml")) >= 3,
-                     timeout=6)
+            wait_for("slow polled on", lambda: len(srv.hits("/slow.xml")) >= 3)
             check(d.proc.poll() is None, "feedd ended")
         finally:
             code = d.stop()
@@ -3109,7 +3120,7 @@ def test_systemd_notify(tmp):
                             port=port)
         proc, log = start_feedd_env([ARGS.feedd, "run", "-c", conf],
                                     {"NOTIFY_SOCKET": path,
-                                     "WATCHDOG_USEC": "400000"})
+                                     "WATCHDOG_USEC": "1000000"})
         try:
             ready = drain(10, lambda m: "READY=1" in m)
             check(ready is not None, "no READY=1: %s %s" % (msgs, log()))
@@ -3119,12 +3130,14 @@ def test_systemd_notify(tmp):
                           in m)
             check(final is not None, "no STATUS with one failing feed: %s"
                   % msgs)
-            # 400 ms of watchdog: a ping every 200 ms.
-            drain(1.2)
+            # 1 s of watchdog: a ping every 500 ms, and none as late as
+            # the second that systemd allows.
+            drain(3)
             pings = [t for t, m in msgs if "WATCHDOG=1" in m]
-            check(len(pings) >= 4, "%d WATCHDOG=1 in %s" % (len(pings), msgs))
-            gaps = [b - a for a, b in zip(pings[1:], pings[2:])]
-            check(max(gaps) < 0.35, "watchdog gaps %s" % gaps)
+            check(len(pings) >= 5, "%d WATCHDOG=1 in %s" % (len(pings), msgs))
+            gaps = sorted(b - a for a, b in zip(pings[1:], pings[2:]))
+            check(0.35 < gaps[len(gaps) // 2] < 0.7 and gaps[-1] < 0.95,
+                  "watchdog gaps %s" % gaps)
             # A reload is wrapped in RELOADING=1 (with the monotonic time
             # systemd 253 wants) and READY=1.
             n = len(msgs)
@@ -4247,16 +4260,15 @@ def test_websub(tmp):
             d.log()))
         gets = len(srv.hits("/denying.xml"))
         wait_for("polls of the denied feed",
-                 lambda: len(srv.hits("/denying.xml")) >= gets + 2, 6)
+                 lambda: len(srv.hits("/denying.xml")) >= gets + 2)
 
         # A lease whose renewal fails ends: logged, and the feed is polled
         # at its interval again.
         wait_for("the lapsed lease", lambda: re.search(
-            r"lapsing: WebSub lease at \S+ ended without a renewal", d.log()),
-            8)
+            r"lapsing: WebSub lease at \S+ ended without a renewal", d.log()))
         gets = len(srv.hits("/lapsing.xml"))
         wait_for("polls of the lapsed feed",
-                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
+                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2)
         # The feed stops naming its hub: at its next poll feedd ends the
         # subscription (an unsubscribe to the hub, a line in the log) and
         # asks for no other.
@@ -4268,19 +4280,19 @@ def test_websub(tmp):
         wait_for("the unsubscribe from the hub the feed no longer names",
                  lambda: any(f.get("hub.mode") == "unsubscribe" and
                              f.get("hub.topic") == srv.url("/lapsing.xml")
-                             for f, _ in lapsing.requests), 6)
+                             for f, _ in lapsing.requests))
         check("lapsing: the feed no longer names a WebSub hub: "
               "unsubscribing from %s" % lapsing.url() in d.log(), d.log())
         n = len(lapsing.requests)
         gets = len(srv.hits("/lapsing.xml"))
         wait_for("polls of the feed without a hub",
-                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2, 6)
+                 lambda: len(srv.hits("/lapsing.xml")) >= gets + 2)
         check(not [f for f, _ in lapsing.requests[n:]
                    if f.get("hub.mode") == "subscribe"],
               "subscribed again to a hub the feed no longer names")
 
         # The lease of 4 s is renewed before it ends.
-        wait_for("the renewal", lambda: len(hub.subscribes()) >= 2, 8)
+        wait_for("the renewal", lambda: len(hub.subscribes()) >= 2)
         t_renewed = [t for f, t in hub.requests
                      if f.get("hub.mode") == "subscribe"][1]
         check(t_renewed - t_verified < 4, "renewed %.1f s after a lease of "
@@ -4340,10 +4352,10 @@ def test_websub(tmp):
 
         # A restart keeps the subscription: no new request, pushes taken;
         # its first poll finds the pushed entry stored already. A push
-        # that comes while that poll runs (1.5 s) is dropped, and the feed
-        # polled again as soon as the poll ends.
+        # that comes while that poll runs (held until the push is in) is
+        # dropped, and the feed polled again as soon as the poll ends.
         slow = Route(websub_atom(hub.url(), self_url, [e2, e1]),
-                     ctype="application/atom+xml", delay=1.5)
+                     ctype="application/atom+xml", gate=threading.Event())
         srv.routes["/hubbed.xml"] = slow
         nreq = len(hub.requests)
         gets = len(srv.hits("/hubbed.xml"))
@@ -4354,10 +4366,11 @@ def test_websub(tmp):
         srv.routes["/hubbed.xml"] = Route(
             websub_atom(hub.url(), self_url, [e5, e2, e1]),
             ctype="application/atom+xml")
-        check(push(cb, websub_atom(hub.url(), self_url, [e5]), secret)
-              // 100 == 2, "a push during a poll refused")
+        pushed = push(cb, websub_atom(hub.url(), self_url, [e5]), secret)
+        slow.gate.set()
+        check(pushed // 100 == 2, "a push during a poll refused")
         wait_for("the poll after the push", lambda: len(
-            srv.hits("/hubbed.xml")) == gets + 2, 6)
+            srv.hits("/hubbed.xml")) == gets + 2)
         wait_for("the entry pushed during the poll",
                  lambda: "after restart" in titles_served(port))
         e6 = ("urn:e6", "pushed when idle", 22)
