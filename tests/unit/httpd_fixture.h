@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -326,6 +327,20 @@ sleep_ms(unsigned ms)
 
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* Waits until n more requests than now are counted in *sent by the
+ * clients' threads (10 s at most), then 200 ms for the server to read
+ * them: threads may be slow to start on a loaded machine, the server's is
+ * not that slow to read. Counts from the value at the call: the clients
+ * are to be started after it. */
+static void __attribute__((unused)) wait_sent(atomic_int *sent, int base, int n)
+{
+    for (int tries = 0; atomic_load(sent) < base + n; tries++) {
+        assert_true(tries < 10000);
+        sleep_ms(1);
+    }
+    sleep_ms(200);
 }
 
 #endif

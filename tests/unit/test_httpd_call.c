@@ -39,6 +39,9 @@ handler(void *arg, struct httpd_call *c, struct feed_buf *reply)
     return 202;
 }
 
+/* Requests the clients have written, counted up. */
+static atomic_int requests_sent;
+
 struct client {
     pthread_t thread;
     int port;
@@ -56,6 +59,7 @@ client_main(void *arg)
     struct conn *conn = conn_open(c->port);
 
     conn_send(conn, c->request);
+    atomic_fetch_add(&requests_sent, 1);
     if (conn_response(conn, &c->r, 0) != 0)
         c->failed = 1;
     else
@@ -209,6 +213,7 @@ test_close_while_held(void **state)
 {
     struct fixture *fx = *state;
     struct client cs[3];
+    int sent = atomic_load(&requests_sent);
 
     for (int i = 0; i < 3; i++) {
         memset(&cs[i], 0, sizeof(cs[i]));
@@ -218,7 +223,7 @@ test_close_while_held(void **state)
         assert_int_equal(
             pthread_create(&cs[i].thread, NULL, client_main, &cs[i]), 0);
     }
-    sleep_ms(300);
+    wait_sent(&requests_sent, sent, 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(atomic_load(&cs[i].done), 0);
     close_server(fx);

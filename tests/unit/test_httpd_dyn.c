@@ -49,6 +49,9 @@ render(void *arg, const char *path, struct feed_buf *out)
     return 0;
 }
 
+/* Requests the clients have written, counted up. */
+static atomic_int requests_sent;
+
 /* A client's request, on a thread of its own. */
 struct client {
     pthread_t thread;
@@ -66,6 +69,7 @@ client_main(void *arg)
     struct conn *conn = conn_open(c->port);
 
     conn_send(conn, c->request);
+    atomic_fetch_add(&requests_sent, 1);
     if (conn_response(conn, &c->r, 0) != 0)
         c->r.code = -1;
     c->closed = conn_closed(conn);
@@ -160,10 +164,11 @@ test_shared(void **state)
     struct fixture *fx = *state;
     struct client cs[8];
     char v[128];
+    int sent = atomic_load(&requests_sent);
 
     for (int i = 0; i < 8; i++)
         client_start(&cs[i], fx->port, get_m);
-    sleep_ms(300); /* all held: the loop does not run */
+    wait_sent(&requests_sent, sent, 8); /* all held: the loop does not run */
     assert_int_equal(atomic_load(&renders), 0);
     run_until_done(fx, cs, 8);
     assert_int_equal(atomic_load(&renders), 1);
@@ -313,10 +318,11 @@ test_close_while_held(void **state)
     struct fixture *fx = *state;
     struct client cs[3];
     char v[64];
+    int sent = atomic_load(&requests_sent);
 
     for (int i = 0; i < 3; i++)
         client_start(&cs[i], fx->port, get_m);
-    sleep_ms(300);
+    wait_sent(&requests_sent, sent, 3);
     for (int i = 0; i < 3; i++)
         assert_int_equal(atomic_load(&cs[i].done), 0);
     close_server(fx);
