@@ -739,6 +739,22 @@ poller_close(struct poller *p)
     poller_closed(p);
 }
 
+/* One of the poller's timers on loop, counted in p->open; -1, logged,
+ * when it cannot be made. */
+static int
+poller_timer(struct poller *p, uv_loop_t *loop, uv_timer_t *t)
+{
+    int rc = uv_timer_init(loop, t);
+
+    if (rc != 0) {
+        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+        return -1;
+    }
+    t->data = p;
+    p->open++;
+    return 0;
+}
+
 struct poller *
 poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
            poller_report_fn *report, void *arg)
@@ -780,27 +796,15 @@ poller_new(uv_loop_t *loop, struct store *s, const struct config *cfg, int once,
         poller_free(p);
         return NULL;
     }
-    if ((rc = uv_timer_init(loop, &p->timer)) != 0) {
-        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+    if (poller_timer(p, loop, &p->timer) != 0) {
         poller_free(p);
         return NULL;
     }
-    p->timer.data = p;
-    p->open++;
-    if ((rc = uv_timer_init(loop, &p->group_timer)) != 0) {
-        log_warnx("cannot make a timer: %s", uv_strerror(rc));
+    if (poller_timer(p, loop, &p->group_timer) != 0 ||
+        poller_timer(p, loop, &p->stall_timer) != 0) {
         poller_close(p);
         return NULL;
     }
-    p->group_timer.data = p;
-    p->open++;
-    if ((rc = uv_timer_init(loop, &p->stall_timer)) != 0) {
-        log_warnx("cannot make a timer: %s", uv_strerror(rc));
-        poller_close(p);
-        return NULL;
-    }
-    p->stall_timer.data = p;
-    p->open++;
     /* The handle alone does not keep the loop alive. */
     if ((rc = uv_prepare_init(loop, &p->prepare)) != 0) {
         log_warnx("cannot make a prepare handle: %s", uv_strerror(rc));

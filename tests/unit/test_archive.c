@@ -61,20 +61,28 @@ was_served(const char *path)
     return 0;
 }
 
+/* What the render set at via makes of path, into b (initialized here):
+ * 0, or -ENOENT for a page that is gone. */
+static int
+render_via(const char *via, const char *path, struct feed_buf *b)
+{
+    size_t i;
+
+    for (i = 0; i < nserved && strcmp(served[i], via) != 0; i++)
+        ;
+    assert_true(i < nserved);
+    feed_buf_init(b, 0);
+    return renders[i](render_args[i], path, b);
+}
+
 /* The document a reader gets at path (the caller frees it), or NULL when
  * it is none (404: the page is gone). */
 static char *
 doc(const char *path)
 {
     struct feed_buf b;
-    size_t i;
-    int rc;
+    int rc = render_via(path, path, &b);
 
-    for (i = 0; i < nserved && strcmp(served[i], path) != 0; i++)
-        ;
-    assert_true(i < nserved);
-    feed_buf_init(&b, 0);
-    rc = renders[i](render_args[i], path, &b);
     if (rc == -ENOENT) {
         feed_buf_free(&b);
         return NULL;
@@ -103,14 +111,8 @@ static int
 gone_via(const char *via, const char *path)
 {
     struct feed_buf b;
-    size_t i;
-    int rc;
+    int rc = render_via(via, path, &b);
 
-    for (i = 0; i < nserved && strcmp(served[i], via) != 0; i++)
-        ;
-    assert_true(i < nserved);
-    feed_buf_init(&b, 0);
-    rc = renders[i](render_args[i], path, &b);
     feed_buf_free(&b);
     return rc == -ENOENT;
 }
